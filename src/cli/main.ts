@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { text } from "node:stream/consumers";
+import { loadConfig, ConfigError, readConfigFile, validateConfig, type ConfigOverrides } from "../config/load.js";
+import { createLogger } from "../log.js";
+import { startServer } from "../server.js";
+import { hashPassword } from "../auth/passwords.js";
+import { VERSION } from "../version.js";
+import { USAGE } from "./usage.js";
+
+class UsageError extends Error {}
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: "string" },
+      "data-dir": { type: "string" },
+      "irc-listen": { type: "string" },
+      "irc-tls-listen": { type: "string" },
+      "log-level": { type: "string" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const file = values.config ?? process.env["CMY_CONFIG"];
+  const overrides: ConfigOverrides = {
+    ...(values["data-dir"] !== undefined && { dataDir: values["data-dir"] }),
+    ...(values["irc-listen"] !== undefined && { ircListen: values["irc-listen"] }),
+    ...(values["irc-tls-listen"] !== undefined && { ircTlsListen: values["irc-tls-listen"] }),
+    ...(values["log-level"] !== undefined && { logLevel: values["log-level"] }),
+  };
+  const load = (): ReturnType<typeof loadConfig> => loadConfig(file, process.env, overrides);
+  const config = await load();
+  const log = createLogger(config.log);
+  const server = await startServer(config, { log, reload: load });
+  log.info({ version: VERSION, dataDir: config.dataDir }, "CmyMessage is running");
+
+  let signals = 0;
+  const stop = (signal: string): void => {
+    if (++signals > 1) {
+      log.warn({ signal }, "second signal: stopping now");
+      process.exit(1);
+    }
+    log.info({ signal }, "shutting down");
+    void server.stop().then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGHUP", () => {
+    load().then(
+      () => log.info("SIGHUP: use REHASH as an operator to apply a new configuration; the file is valid"),
+      (error: Error) => log.error({ err: error.message }, "SIGHUP: configuration is invalid"),
+    );
+  });
+}
+
+async function configCommand(args: string[]): Promise<void> {
+  const [sub, file, ...rest] = args;
+  if (sub !== "check" || !file || rest.length > 0) throw new UsageError("usage: cmymessage config check <file>");
+  const config = validateConfig(await readConfigFile(file), `file ${file}`);
+  process.stdout.write(`${file}: valid\n${JSON.stringify(config, null, 2)}\n`);
+}
+
+async function hashPasswordCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { password: { type: "string" } }, strict: true });
+  const password = values.password ?? (await text(process.stdin)).replace(/\r?\n$/, "");
+  if (password.length === 0) throw new UsageError("no password given (pipe it on stdin or use --password)");
+  process.stdout.write(`${await hashPassword(password)}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case "-h":
+    case "--help":
+    case "help":
+      process.stdout.write(USAGE);
+      return;
+    case "-v":
+    case "--version":
+      process.stdout.write(`cmymessage ${VERSION}\n`);
+      return;
+    case "serve":
+      return serve(rest);
+    case "config":
+      return configCommand(rest);
+    case "hash-password":
+      return hashPasswordCommand(rest);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const known = error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+  process.stderr.write(`cmymessage: ${(error as Error).message}\n`);
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) process.stderr.write("Run 'cmymessage --help' for usage.\n");
+  process.exit(known ? 2 : 1);
+});

@@ -1,0 +1,22 @@
+export const USAGE = `Usage: cmymessage <command> [options]
+
+Commands:
+  serve                     Run the server (the default of \`npm start\`)
+  config check <file>       Validate a config file and print the effective settings
+  hash-password             Print an argon2id hash for an operator password in the config
+                            (reads the password from stdin, or --password PW)
+
+Options for serve:
+  --config <file>           YAML config file (also CMY_CONFIG); see config.example.yaml
+  --data-dir <dir>          All state lives here (also CMY_DATA_DIR; default ./data)
+  --irc-listen <list>       Plain IRC listeners, host:port list (also CMY_IRC_LISTEN;
+                            default [::]:6667; empty = off)
+  --irc-tls-listen <list>   TLS IRC listeners (also CMY_IRC_TLS_LISTEN; default [::]:6697)
+  --log-level <level>       fatal|error|warn|info|debug|trace|silent (also CMY_LOG_LEVEL)
+
+General:
+  -h, --help                Show this help
+  -v, --version             Show the version
+
+Signals: SIGINT/SIGTERM stop gracefully (a second one stops at once); SIGHUP reloads the config.
+`;

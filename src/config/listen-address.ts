@@ -1,0 +1,45 @@
+import { isIP } from "node:net";
+
+/** One address a listener binds to. `host` is an IP literal or a name; `::` means dual-stack. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Parses one `host:port` entry: `0.0.0.0:6667`, `[::1]:6667`, `localhost:6667`.
+ * Returns an error string (not an exception) so config validation can name the key.
+ */
+export function parseListenAddress(text: string): ListenAddress | string {
+  const entry = text.trim();
+  let host: string;
+  let portText: string;
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(entry);
+  if (bracketed) {
+    host = bracketed[1]!;
+    portText = bracketed[2]!;
+    if (isIP(host) !== 6) return `"${entry}": the part in brackets must be an IPv6 address`;
+  } else {
+    const colon = entry.lastIndexOf(":");
+    if (colon <= 0) return `"${entry}": expected host:port (use [addr]:port for IPv6)`;
+    host = entry.slice(0, colon);
+    portText = entry.slice(colon + 1);
+    if (host.includes(":")) return `"${entry}": an IPv6 address must be written in brackets, e.g. [::1]:6667`;
+  }
+  if (!/^\d{1,5}$/.test(portText)) return `"${entry}": the port must be a number`;
+  const port = Number(portText);
+  if (port > 65535) return `"${entry}": the port must be 0 to 65535`;
+  return { host, port };
+}
+
+/** Parses the comma-separated list used by CMY_*_LISTEN; an empty string means "no listener". */
+export function parseListenList(text: string): string[] {
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export function formatListenAddress(address: ListenAddress): string {
+  return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}

@@ -1,0 +1,106 @@
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import type { ZodError } from "zod";
+import { configSchema, type Config } from "./schema.js";
+import { parseListenList } from "./listen-address.js";
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** The overrides an operator can give on the command line (`serve --irc-listen ...`). */
+export interface ConfigOverrides {
+  readonly dataDir?: string;
+  readonly ircListen?: string;
+  readonly ircTlsListen?: string;
+  readonly logLevel?: string;
+}
+
+type Tree = Record<string, unknown>;
+
+function setPath(tree: Tree, path: readonly string[], value: unknown): void {
+  let node = tree;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== "object" || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+/** Environment variables are the stable scripting interface; keep these names. */
+const environmentKeys: ReadonlyArray<[string, readonly string[], "string" | "list"]> = [
+  ["CMY_DATA_DIR", ["dataDir"], "string"],
+  ["CMY_SERVER_NAME", ["server", "name"], "string"],
+  ["CMY_LOG_LEVEL", ["log", "level"], "string"],
+  ["CMY_LOG_FORMAT", ["log", "format"], "string"],
+  ["CMY_TLS_CERT", ["tls", "certFile"], "string"],
+  ["CMY_TLS_KEY", ["tls", "keyFile"], "string"],
+  ["CMY_IRC_LISTEN", ["irc", "listen"], "list"],
+  ["CMY_IRC_TLS_LISTEN", ["irc", "tlsListen"], "list"],
+];
+
+export function formatZodError(error: ZodError, source: string): string {
+  const lines = error.issues.map((issue) => {
+    const key = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+    return `  ${key}: ${issue.message}`;
+  });
+  return `invalid configuration (${source}):\n${lines.join("\n")}`;
+}
+
+/** Reads a YAML config file into a plain tree, naming the file in every error. */
+export async function readConfigFile(file: string): Promise<Tree> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let tree: unknown;
+  try {
+    tree = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError(`config file ${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (typeof tree !== "object" || tree === null || Array.isArray(tree)) {
+    throw new ConfigError(`config file ${file} must hold a mapping of keys (see config.example.yaml)`);
+  }
+  return tree as Tree;
+}
+
+export function validateConfig(tree: unknown, source: string): Config {
+  const result = configSchema.safeParse(tree);
+  if (!result.success) throw new ConfigError(formatZodError(result.error, source));
+  return deepFreeze(result.data);
+}
+
+/**
+ * Builds the effective configuration: defaults < file < CMY_* environment < flags.
+ * Validation happens once, on the merged tree, so an error names the final key.
+ */
+export async function loadConfig(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv,
+  overrides: ConfigOverrides = {},
+): Promise<Config> {
+  const tree: Tree = file ? await readConfigFile(file) : {};
+  for (const [name, path, kind] of environmentKeys) {
+    const value = env[name];
+    if (value === undefined) continue;
+    setPath(tree, path, kind === "list" ? parseListenList(value) : value);
+  }
+  if (overrides.dataDir !== undefined) setPath(tree, ["dataDir"], overrides.dataDir);
+  if (overrides.ircListen !== undefined) setPath(tree, ["irc", "listen"], parseListenList(overrides.ircListen));
+  if (overrides.ircTlsListen !== undefined) setPath(tree, ["irc", "tlsListen"], parseListenList(overrides.ircTlsListen));
+  if (overrides.logLevel !== undefined) setPath(tree, ["log", "level"], overrides.logLevel);
+  const sources = [file ? `file ${file}` : "defaults", "environment", "flags"].join(" + ");
+  return validateConfig(tree, sources);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,118 @@
+import { z } from "zod";
+import { parseListenAddress, type ListenAddress } from "./listen-address.js";
+
+const listenAddress = z.string().transform((text, ctx): ListenAddress => {
+  const parsed = parseListenAddress(text);
+  if (typeof parsed === "string") {
+    ctx.addIssue({ code: "custom", message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const channelName = z.string().regex(/^#[^\s,\x07\x00:]{1,63}$/, "a channel name such as #general");
+const seconds = z.number().positive();
+
+const operator = z.object({
+  name: z.string().min(1).max(64),
+  /** argon2id PHC string, made by `cmymessage hash-password`. */
+  passwordHash: z.string().startsWith("$argon2id$", "an argon2id hash made by `cmymessage hash-password`"),
+  /** Optional host mask the operator must connect from, e.g. `*@127.0.0.1`. */
+  hostMask: z.string().default("*@*"),
+});
+
+const flood = z.object({
+  /** Off = no receive flood control at all (benchmarks, trusted networks). */
+  enabled: z.boolean().default(true),
+  /** Lines a client may send at full speed before throttling starts. */
+  burst: z.number().int().min(1).default(8),
+  /** Sustained rate a throttled client may send, in lines per second. */
+  linesPerSecond: z.number().positive().default(2),
+  /** Seconds of calm that return a throttled client to burst mode. */
+  cooldownSeconds: seconds.default(2),
+  /** Lines waiting to be processed before the client is dropped with "Excess Flood". */
+  maxQueuedLines: z.number().int().min(1).default(40),
+});
+
+export const configSchema = z.object({
+  /** Every piece of state (database, certificates, files) lives below this directory. */
+  dataDir: z.string().min(1).default("./data"),
+  server: z
+    .object({
+      /** The server's name as IRC clients see it (the prefix of its numerics). */
+      name: z.string().regex(/^[A-Za-z0-9.-]+\.[A-Za-z0-9.-]+$/, "a host name with a dot, e.g. irc.example.org").default("cmymessage.local"),
+      network: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default("CmyMessage"),
+      motd: z.string().default("Welcome to CmyMessage.\nBe kind."),
+      adminName: z.string().default("CmyMessage administrator"),
+      adminEmail: z.string().default("admin@localhost"),
+      /** Seconds a graceful shutdown may take before connections are cut. */
+      shutdownTimeoutSeconds: seconds.default(5),
+    })
+    .prefault({}),
+  log: z
+    .object({
+      level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+      /** auto = readable lines on a terminal, JSON otherwise. */
+      format: z.enum(["auto", "json", "pretty"]).default("auto"),
+    })
+    .prefault({}),
+  tls: z
+    .object({
+      /** PEM files; when both are empty a self-signed certificate is made in <dataDir>/tls/. */
+      certFile: z.string().default(""),
+      keyFile: z.string().default(""),
+    })
+    .prefault({}),
+  limits: z
+    .object({
+      /** Connections from one IPv4 address or one IPv6 /64, across all services. */
+      connectionsPerIp: z.number().int().min(1).default(16),
+      /** Connections across all services and addresses. */
+      maxConnections: z.number().int().min(1).default(20000),
+    })
+    .prefault({}),
+  irc: z
+    .object({
+      listen: z.array(listenAddress).default(["[::]:6667"].map((a) => parseListenAddress(a) as ListenAddress)),
+      tlsListen: z.array(listenAddress).default(["[::]:6697"].map((a) => parseListenAddress(a) as ListenAddress)),
+      /** Channels every user joins on connect: the broadcast chat. */
+      defaultChannels: z.array(channelName).default(["#general"]),
+      nickLength: z.number().int().min(9).max(64).default(30),
+      userLength: z.number().int().min(1).max(64).default(16),
+      channelLength: z.number().int().min(2).max(64).default(64),
+      topicLength: z.number().int().min(1).max(390).default(390),
+      awayLength: z.number().int().min(1).max(390).default(390),
+      kickLength: z.number().int().min(1).max(390).default(390),
+      realnameLength: z.number().int().min(1).max(390).default(128),
+      /** Channels one user may be in at once. */
+      maxChannelsPerUser: z.number().int().min(1).default(50),
+      /** Targets in one PRIVMSG/NOTICE/JOIN... (TARGMAX). */
+      maxTargets: z.number().int().min(1).max(20).default(4),
+      /** Mode changes with a parameter in one MODE command. */
+      maxModesPerCommand: z.number().int().min(1).max(20).default(6),
+      /** Entries in each ban/exception/invite-exception list of a channel. */
+      maxListEntries: z.number().int().min(1).default(100),
+      /** Seconds a connection has to finish NICK/USER (and CAP END). */
+      registrationTimeoutSeconds: seconds.default(30),
+      /** Idle seconds before the server sends PING. */
+      pingIntervalSeconds: seconds.default(90),
+      /** Seconds after that PING without any reply before the client is dropped. */
+      pingTimeoutSeconds: seconds.default(60),
+      /** Bytes waiting to be sent to one client before it is dropped with "SendQ exceeded". */
+      sendQueueBytes: z.number().int().min(4096).default(1024 * 1024),
+      /** Bytes of the IRCv3 tag section a client may send (the spec's minimum is 4094; 8191 total). */
+      maxTagBytes: z.number().int().min(512).max(8191).default(8191),
+      /** Entries kept for WHOWAS. */
+      whowasLength: z.number().int().min(0).default(1000),
+      flood: flood.prefault({}),
+      operators: z.array(operator).default([]),
+    })
+    .prefault({}),
+});
+
+/** The input a config file (or the merge of file, env and flags) may contain. */
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type IrcConfig = Config["irc"];
+export type FloodConfig = IrcConfig["flood"];
+export type OperatorConfig = IrcConfig["operators"][number];

@@ -1,0 +1,66 @@
+import type { ChatUser } from "./user.js";
+import { foldCase } from "./names.js";
+import { maskMatches } from "./mask.js";
+
+export type FlagMode = "no-external" | "topic-lock" | "moderated" | "invite-only" | "secret";
+export type MemberMode = "op" | "voice";
+export type ListMode = "ban" | "exception" | "invite-exception";
+
+export interface Membership {
+  op: boolean;
+  voice: boolean;
+}
+
+export interface ListEntry {
+  readonly mask: string;
+  readonly setBy: string;
+  readonly setAt: number;
+}
+
+export interface Topic {
+  readonly text: string;
+  readonly setBy: string;
+  readonly setAt: number;
+}
+
+export class Channel {
+  readonly folded: string;
+  readonly members = new Map<ChatUser, Membership>();
+  readonly flags = new Set<FlagMode>(["no-external", "topic-lock"]);
+  key: string | null = null;
+  limit: number | null = null;
+  topic: Topic | null = null;
+  readonly lists: Record<ListMode, ListEntry[]> = { ban: [], exception: [], "invite-exception": [] };
+  /** Folded nicks invited while the channel is +i; consumed on join. */
+  readonly invited = new Set<string>();
+
+  constructor(
+    readonly name: string,
+    readonly createdAt: number,
+  ) {
+    this.folded = foldCase(name);
+  }
+
+  isBanned(user: ChatUser): boolean {
+    const mask = user.hostmask;
+    return this.lists.ban.some((e) => maskMatches(e.mask, mask)) && !this.lists.exception.some((e) => maskMatches(e.mask, mask));
+  }
+
+  isInviteExempt(user: ChatUser): boolean {
+    const mask = user.hostmask;
+    return this.lists["invite-exception"].some((e) => maskMatches(e.mask, mask));
+  }
+
+  /** Whether `user` may speak here under +n, +m and bans. */
+  canSend(user: ChatUser): boolean {
+    const membership = this.members.get(user);
+    if (!membership) return !this.flags.has("no-external");
+    if (membership.op || membership.voice) return true;
+    if (this.flags.has("moderated")) return false;
+    return !this.isBanned(user);
+  }
+
+  isOp(user: ChatUser): boolean {
+    return this.members.get(user)?.op === true;
+  }
+}

@@ -1,0 +1,337 @@
+import type { ChatEvent, ClientTags, MessageEvent, MessageKind } from "./events.js";
+import type { Session } from "./session.js";
+import { Channel } from "./channel.js";
+import { ChatUser } from "./user.js";
+import { foldCase, isValidChannelName, isValidNick } from "./names.js";
+import { fail, type Failure } from "./results.js";
+import { MessageIds } from "./message-ids.js";
+import { WhowasHistory, type WhowasEntry } from "./whowas.js";
+import { applyModeRequests, type ModeError, type ModeRequest } from "./channel-modes.js";
+import type { AppliedModeChange } from "./events.js";
+
+export interface ChatLimits {
+  readonly nickLength: number;
+  readonly channelLength: number;
+  readonly topicLength: number;
+  readonly kickLength: number;
+  readonly awayLength: number;
+  readonly realnameLength: number;
+  readonly maxChannelsPerUser: number;
+  readonly maxListEntries: number;
+  readonly whowasLength: number;
+}
+
+export interface NewUser {
+  readonly nick: string;
+  readonly username: string;
+  readonly realname: string;
+  readonly hostname: string;
+  readonly address: string;
+  readonly secure: boolean;
+}
+
+export interface ChatStats {
+  readonly users: number;
+  readonly invisible: number;
+  readonly operators: number;
+  readonly channels: number;
+  readonly maxUsers: number;
+}
+
+/** Truncates to at most `max` UTF-16 units without splitting a surrogate pair. */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
+/**
+ * The protocol-agnostic chat domain of one node: who is online, which channels
+ * exist, who is in them, and the rules for every change. It never formats a wire
+ * line; it hands events to sessions, and each session's adapter formats them.
+ */
+export class ChatCore {
+  readonly #users = new Map<string, ChatUser>();
+  readonly #channels = new Map<string, Channel>();
+  readonly #ids = new MessageIds();
+  readonly #whowas: WhowasHistory;
+  #nextUserId = 1;
+  #maxUsers = 0;
+
+  constructor(
+    public limits: ChatLimits,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#whowas = new WhowasHistory(limits.whowasLength);
+  }
+
+  // ── lookups ─────────────────────────────────────────────────────────────
+
+  findUser(nick: string): ChatUser | undefined {
+    return this.#users.get(foldCase(nick));
+  }
+
+  findChannel(name: string): Channel | undefined {
+    return this.#channels.get(foldCase(name));
+  }
+
+  users(): IterableIterator<ChatUser> {
+    return this.#users.values();
+  }
+
+  channels(): IterableIterator<Channel> {
+    return this.#channels.values();
+  }
+
+  whowas(nick: string, limit: number): WhowasEntry[] {
+    return this.#whowas.find(nick, limit);
+  }
+
+  stats(): ChatStats {
+    let invisible = 0;
+    let operators = 0;
+    for (const user of this.#users.values()) {
+      if (user.invisible) invisible++;
+      if (user.isOperator) operators++;
+    }
+    return { users: this.#users.size, invisible, operators, channels: this.#channels.size, maxUsers: this.#maxUsers };
+  }
+
+  isNickAvailable(nick: string, forUser?: ChatUser): boolean {
+    const holder = this.#users.get(foldCase(nick));
+    return holder === undefined || holder === forUser;
+  }
+
+  /** Users who share at least one channel with `user`, each once, without `user`. */
+  peersOf(user: ChatUser): Set<ChatUser> {
+    const peers = new Set<ChatUser>();
+    for (const channel of user.channels.values()) {
+      for (const member of channel.members.keys()) if (member !== user) peers.add(member);
+    }
+    return peers;
+  }
+
+  // ── presence ────────────────────────────────────────────────────────────
+
+  connect(session: Session, details: NewUser): { ok: true; user: ChatUser } | Failure<"erroneous-nick" | "nick-in-use"> {
+    if (!isValidNick(details.nick, this.limits.nickLength)) return fail("erroneous-nick");
+    if (!this.isNickAvailable(details.nick)) return fail("nick-in-use");
+    const user = new ChatUser(
+      this.#nextUserId++,
+      session,
+      details.nick,
+      details.username,
+      clip(details.realname, this.limits.realnameLength),
+      details.hostname,
+      details.address,
+      details.secure,
+      this.now(),
+    );
+    this.#users.set(user.folded, user);
+    this.#maxUsers = Math.max(this.#maxUsers, this.#users.size);
+    return { ok: true, user };
+  }
+
+  /** The user leaves: every channel peer hears the quit once. Idempotent. */
+  quit(user: ChatUser, reason: string): void {
+    if (this.#users.get(user.folded) !== user) return;
+    const peers = this.peersOf(user);
+    for (const channel of user.channels.values()) this.#removeMember(channel, user);
+    user.channels.clear();
+    this.#users.delete(user.folded);
+    this.#whowas.add({ nick: user.nick, username: user.username, hostname: user.hostname, realname: user.realname, account: user.account, leftAt: this.now() });
+    const event: ChatEvent = { type: "quit", from: user.origin, reason: clip(reason, this.limits.kickLength), time: this.now() };
+    for (const peer of peers) peer.session.deliver(event);
+  }
+
+  changeNick(user: ChatUser, nick: string): { ok: true; changed: boolean } | Failure<"erroneous-nick" | "nick-in-use"> {
+    if (!isValidNick(nick, this.limits.nickLength)) return fail("erroneous-nick");
+    if (!this.isNickAvailable(nick, user)) return fail("nick-in-use");
+    if (nick === user.nick) return { ok: true, changed: false };
+    const event: ChatEvent = { type: "nick", from: user.origin, nick, time: this.now() };
+    this.#users.delete(user.folded);
+    user.rename(nick);
+    this.#users.set(user.folded, user);
+    user.session.deliver(event);
+    for (const peer of this.peersOf(user)) peer.session.deliver(event);
+    return { ok: true, changed: true };
+  }
+
+  setAway(user: ChatUser, message: string | null): void {
+    user.away = message === null || message === "" ? null : clip(message, this.limits.awayLength);
+    const event: ChatEvent = { type: "away", from: user.origin, message: user.away, time: this.now() };
+    for (const peer of this.peersOf(user)) peer.session.deliver(event);
+  }
+
+  setRealname(user: ChatUser, realname: string): void {
+    user.realname = clip(realname, this.limits.realnameLength);
+    const event: ChatEvent = { type: "realname", from: user.origin, realname: user.realname, time: this.now() };
+    user.session.deliver(event);
+    for (const peer of this.peersOf(user)) peer.session.deliver(event);
+  }
+
+  // ── channels ────────────────────────────────────────────────────────────
+
+  join(
+    user: ChatUser,
+    name: string,
+    key: string | undefined,
+  ): { ok: true; channel: Channel; created: boolean; alreadyMember: boolean } | Failure<"bad-channel-name" | "too-many-channels" | "invite-only" | "banned" | "bad-key" | "channel-full"> {
+    if (!isValidChannelName(name, this.limits.channelLength)) return fail("bad-channel-name");
+    let channel = this.#channels.get(foldCase(name));
+    if (channel?.members.has(user)) return { ok: true, channel, created: false, alreadyMember: true };
+    if (user.channels.size >= this.limits.maxChannelsPerUser) return fail("too-many-channels");
+    const created = channel === undefined;
+    if (channel) {
+      const invited = channel.invited.has(user.folded);
+      if (!invited) {
+        if (channel.flags.has("invite-only") && !channel.isInviteExempt(user)) return fail("invite-only");
+        if (channel.key !== null && key !== channel.key) return fail("bad-key");
+        if (channel.limit !== null && channel.members.size >= channel.limit) return fail("channel-full");
+      }
+      if (channel.isBanned(user)) return fail("banned");
+      channel.invited.delete(user.folded);
+    } else {
+      channel = new Channel(name, this.now());
+      this.#channels.set(channel.folded, channel);
+    }
+    channel.members.set(user, { op: created, voice: false });
+    user.channels.set(channel.folded, channel);
+    const event: ChatEvent = { type: "join", from: user.origin, channel: channel.name, realname: user.realname, time: this.now() };
+    this.deliverToChannel(channel, event, null);
+    return { ok: true, channel, created, alreadyMember: false };
+  }
+
+  part(user: ChatUser, name: string, reason: string): { ok: true } | Failure<"no-such-channel" | "not-on-channel"> {
+    const channel = this.#channels.get(foldCase(name));
+    if (!channel) return fail("no-such-channel");
+    if (!channel.members.has(user)) return fail("not-on-channel");
+    const event: ChatEvent = { type: "part", from: user.origin, channel: channel.name, reason: clip(reason, this.limits.kickLength), time: this.now() };
+    this.deliverToChannel(channel, event, null);
+    this.#removeMember(channel, user);
+    user.channels.delete(channel.folded);
+    return { ok: true };
+  }
+
+  kick(
+    user: ChatUser,
+    name: string,
+    targetNick: string,
+    reason: string,
+  ): { ok: true } | Failure<"no-such-channel" | "not-on-channel" | "chanop-needed" | "user-not-on-channel"> {
+    const channel = this.#channels.get(foldCase(name));
+    if (!channel) return fail("no-such-channel");
+    if (!channel.members.has(user)) return fail("not-on-channel");
+    if (!channel.isOp(user)) return fail("chanop-needed");
+    const target = this.findUser(targetNick);
+    if (!target || !channel.members.has(target)) return fail("user-not-on-channel");
+    const event: ChatEvent = { type: "kick", from: user.origin, channel: channel.name, target: target.nick, reason: clip(reason, this.limits.kickLength), time: this.now() };
+    this.deliverToChannel(channel, event, null);
+    this.#removeMember(channel, target);
+    target.channels.delete(channel.folded);
+    return { ok: true };
+  }
+
+  setTopic(user: ChatUser, name: string, text: string): { ok: true } | Failure<"no-such-channel" | "not-on-channel" | "chanop-needed"> {
+    const channel = this.#channels.get(foldCase(name));
+    if (!channel) return fail("no-such-channel");
+    if (!channel.members.has(user)) return fail("not-on-channel");
+    if (channel.flags.has("topic-lock") && !channel.isOp(user)) return fail("chanop-needed");
+    const topic = clip(text, this.limits.topicLength);
+    channel.topic = topic === "" ? null : { text: topic, setBy: user.hostmask, setAt: this.now() };
+    const event: ChatEvent = { type: "topic", from: user.origin, channel: channel.name, topic, time: this.now() };
+    this.deliverToChannel(channel, event, null);
+    return { ok: true };
+  }
+
+  invite(
+    user: ChatUser,
+    targetNick: string,
+    name: string,
+  ): { ok: true; target: ChatUser } | Failure<"no-such-nick" | "not-on-channel" | "chanop-needed" | "user-on-channel"> {
+    const target = this.findUser(targetNick);
+    if (!target) return fail("no-such-nick");
+    const channel = this.#channels.get(foldCase(name));
+    const channelName = channel?.name ?? name;
+    if (channel) {
+      if (!channel.members.has(user)) return fail("not-on-channel");
+      if (channel.flags.has("invite-only") && !channel.isOp(user)) return fail("chanop-needed");
+      if (channel.members.has(target)) return fail("user-on-channel");
+      channel.invited.add(target.folded);
+    }
+    const event: ChatEvent = { type: "invite", from: user.origin, channel: channelName, target: target.nick, time: this.now() };
+    target.session.deliver(event);
+    // Channel operators hear of invites too (IRCv3 invite-notify); each adapter decides whether to show it.
+    if (channel) {
+      for (const [member, membership] of channel.members) if (membership.op && member !== user) member.session.deliver(event);
+    }
+    return { ok: true, target };
+  }
+
+  changeModes(
+    user: ChatUser,
+    name: string,
+    requests: readonly ModeRequest[],
+  ): { ok: true; applied: AppliedModeChange[]; errors: ModeError[] } | Failure<"no-such-channel" | "chanop-needed"> {
+    const channel = this.#channels.get(foldCase(name));
+    if (!channel) return fail("no-such-channel");
+    if (requests.length === 0) return { ok: true, applied: [], errors: [] };
+    if (!channel.isOp(user) && !user.isOperator) return fail("chanop-needed");
+    const now = this.now();
+    const result = applyModeRequests(channel, user, requests, { maxListEntries: this.limits.maxListEntries, now, findUser: (nick) => this.findUser(nick) });
+    if (result.applied.length > 0) {
+      this.deliverToChannel(channel, { type: "mode", from: user.origin, channel: channel.name, changes: result.applied, time: now }, null);
+    }
+    return { ok: true, ...result };
+  }
+
+  /** An operator ends another user's connection; the session quits through its normal path. */
+  kill(target: ChatUser, reason: string): void {
+    target.session.close(reason);
+  }
+
+  // ── messages ────────────────────────────────────────────────────────────
+
+  /**
+   * Sends a message to a channel or a user. The sender is not among the recipients:
+   * echoing it back (IRCv3 echo-message) is the sender's adapter's business.
+   */
+  send(
+    user: ChatUser,
+    target: string,
+    kind: MessageKind,
+    text: string,
+    tags: ClientTags | null,
+  ): { ok: true; event: MessageEvent; recipient: ChatUser | null } | Failure<"no-such-nick" | "no-such-channel" | "cannot-send"> {
+    user.lastActive = this.now();
+    if (target.startsWith("#")) {
+      const channel = this.#channels.get(foldCase(target));
+      if (!channel) return fail("no-such-channel");
+      if (!channel.canSend(user)) return fail("cannot-send");
+      const event = this.#message(user, channel.name, kind, text, tags);
+      this.deliverToChannel(channel, event, user);
+      return { ok: true, event, recipient: null };
+    }
+    const recipient = this.findUser(target);
+    if (!recipient) return fail("no-such-nick");
+    const event = this.#message(user, recipient.nick, kind, text, tags);
+    recipient.session.deliver(event);
+    return { ok: true, event, recipient };
+  }
+
+  #message(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null): MessageEvent {
+    return { type: "message", kind, from: user.origin, target, text, tags, msgid: this.#ids.next(), time: this.now() };
+  }
+
+  /** Hands one event to every member of `channel` except `except`; the same object to all. */
+  deliverToChannel(channel: Channel, event: ChatEvent, except: ChatUser | null): void {
+    for (const member of channel.members.keys()) {
+      if (member !== except) member.session.deliver(event);
+    }
+  }
+
+  #removeMember(channel: Channel, user: ChatUser): void {
+    channel.members.delete(user);
+    if (channel.members.size === 0) this.#channels.delete(channel.folded);
+  }
+}

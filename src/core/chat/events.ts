@@ -1,0 +1,125 @@
+import type { Origin } from "./user.js";
+import type { FlagMode, ListMode, MemberMode } from "./channel.js";
+
+export type MessageKind = "privmsg" | "notice" | "tagmsg";
+
+/** Client-only tags (`+draft/react=…`), relayed to recipients that take tags. */
+export type ClientTags = ReadonlyMap<string, string>;
+
+export interface MessageEvent {
+  readonly type: "message";
+  readonly kind: MessageKind;
+  readonly from: Origin;
+  /** Channel name or recipient nick, as the sender wrote it (case preserved). */
+  readonly target: string;
+  readonly text: string;
+  readonly tags: ClientTags | null;
+  readonly msgid: string;
+  readonly time: number;
+}
+
+export interface JoinEvent {
+  readonly type: "join";
+  readonly from: Origin;
+  readonly channel: string;
+  readonly realname: string;
+  readonly time: number;
+}
+
+export interface PartEvent {
+  readonly type: "part";
+  readonly from: Origin;
+  readonly channel: string;
+  readonly reason: string;
+  readonly time: number;
+}
+
+export interface KickEvent {
+  readonly type: "kick";
+  readonly from: Origin;
+  readonly channel: string;
+  readonly target: string;
+  readonly reason: string;
+  readonly time: number;
+}
+
+export interface QuitEvent {
+  readonly type: "quit";
+  readonly from: Origin;
+  readonly reason: string;
+  readonly time: number;
+}
+
+export interface NickEvent {
+  readonly type: "nick";
+  readonly from: Origin;
+  readonly nick: string;
+  readonly time: number;
+}
+
+export interface TopicEvent {
+  readonly type: "topic";
+  readonly from: Origin;
+  readonly channel: string;
+  readonly topic: string;
+  readonly time: number;
+}
+
+export type AppliedModeChange =
+  | { readonly kind: "flag"; readonly mode: FlagMode; readonly on: boolean }
+  | { readonly kind: "key"; readonly on: boolean; readonly key: string }
+  | { readonly kind: "limit"; readonly on: boolean; readonly limit: number }
+  | { readonly kind: "member"; readonly mode: MemberMode; readonly on: boolean; readonly nick: string }
+  | { readonly kind: "list"; readonly mode: ListMode; readonly on: boolean; readonly mask: string };
+
+export interface ModeEvent {
+  readonly type: "mode";
+  readonly from: Origin;
+  readonly channel: string;
+  readonly changes: readonly AppliedModeChange[];
+  readonly time: number;
+}
+
+export interface InviteEvent {
+  readonly type: "invite";
+  readonly from: Origin;
+  readonly channel: string;
+  readonly target: string;
+  readonly time: number;
+}
+
+export interface AwayEvent {
+  readonly type: "away";
+  readonly from: Origin;
+  readonly message: string | null;
+  readonly time: number;
+}
+
+export interface RealnameEvent {
+  readonly type: "realname";
+  readonly from: Origin;
+  readonly realname: string;
+  readonly time: number;
+}
+
+export interface AccountEvent {
+  readonly type: "account";
+  readonly from: Origin;
+  readonly account: string | null;
+  readonly time: number;
+}
+
+/** Everything the chat core tells sessions. Adapters turn each into their wire format. */
+export type ChatEvent =
+  | MessageEvent
+  | JoinEvent
+  | PartEvent
+  | KickEvent
+  | QuitEvent
+  | NickEvent
+  | TopicEvent
+  | ModeEvent
+  | InviteEvent
+  | AwayEvent
+  | RealnameEvent
+  | AccountEvent;

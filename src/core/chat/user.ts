@@ -1,0 +1,63 @@
+import type { Session } from "./session.js";
+import type { Channel } from "./channel.js";
+import { foldCase } from "./names.js";
+
+/** Who sent something, frozen at the moment it was sent (nick changes later do not rewrite it). */
+export interface Origin {
+  readonly nick: string;
+  readonly username: string;
+  readonly hostname: string;
+  readonly account: string | null;
+}
+
+/** One connected user on this node. */
+export class ChatUser {
+  nick: string;
+  folded: string;
+  away: string | null = null;
+  account: string | null = null;
+  isOperator = false;
+  invisible = false;
+  lastActive: number;
+  readonly channels = new Map<string, Channel>();
+  #origin: Origin | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly session: Session,
+    nick: string,
+    readonly username: string,
+    public realname: string,
+    /** Shown in place of a host name: the unmapped IP address. */
+    readonly hostname: string,
+    /** The client's IP address (unmapped). */
+    readonly address: string,
+    readonly secure: boolean,
+    readonly signedOnAt: number,
+  ) {
+    this.nick = nick;
+    this.folded = foldCase(nick);
+    this.lastActive = signedOnAt;
+  }
+
+  get hostmask(): string {
+    return `${this.nick}!${this.username}@${this.hostname}`;
+  }
+
+  /** Shared by every event this user originates until the nick or account changes. */
+  get origin(): Origin {
+    this.#origin ??= Object.freeze({ nick: this.nick, username: this.username, hostname: this.hostname, account: this.account });
+    return this.#origin;
+  }
+
+  rename(nick: string): void {
+    this.nick = nick;
+    this.folded = foldCase(nick);
+    this.#origin = null;
+  }
+
+  setAccount(account: string | null): void {
+    this.account = account;
+    this.#origin = null;
+  }
+}

@@ -1,0 +1,84 @@
+import type { AnytimeCommand } from "../command.js";
+import type { IrcConnection } from "../connection.js";
+import { CAPABILITIES, capabilityValue, isCapability, type Capability } from "../capabilities.js";
+import { ERR } from "../numerics.js";
+import { formatLine } from "../format.js";
+import { tryCompleteRegistration } from "../registration.js";
+
+function capLine(connection: IrcConnection, subcommand: string, text: string, more = false): void {
+  const params = more ? [connection.nick, subcommand, "*", text] : [connection.nick, subcommand, text];
+  connection.sendLine(formatLine(connection.context.serverName, "CAP", params));
+}
+
+function listing(connection: IrcConnection): string[] {
+  return CAPABILITIES.map((cap) => {
+    const value = capabilityValue(cap);
+    return connection.capVersion >= 302 && value !== null ? `${cap}=${value}` : cap;
+  });
+}
+
+/** Sends a cap list, split over several lines (with the `*` marker) if it is long. */
+function sendList(connection: IrcConnection, subcommand: string, caps: readonly string[]): void {
+  let chunk: string[] = [];
+  let size = 0;
+  for (const cap of caps) {
+    if (size + cap.length > 380 && chunk.length > 0) {
+      capLine(connection, subcommand, chunk.join(" "), true);
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(cap);
+    size += cap.length + 1;
+  }
+  capLine(connection, subcommand, chunk.join(" "));
+}
+
+export const cap: AnytimeCommand = {
+  name: "CAP",
+  minParams: 1,
+  when: "any",
+  help: "CAP LS [302] | LIST | REQ :caps | END — IRCv3 capability negotiation",
+  run(connection, params) {
+    const subcommand = params[0]!.toUpperCase();
+    const pending = connection.pending;
+    switch (subcommand) {
+      case "LS": {
+        const version = Number(params[1] ?? 0);
+        if (Number.isInteger(version) && version > connection.capVersion) connection.capVersion = version;
+        if (connection.capVersion >= 302) connection.setCaps(["cap-notify"], []);
+        if (pending) pending.capNegotiating = true;
+        sendList(connection, "LS", listing(connection));
+        return;
+      }
+      case "LIST":
+        sendList(connection, "LIST", [...connection.caps]);
+        return;
+      case "REQ": {
+        const requested = (params[1] ?? "").split(" ").filter((c) => c !== "");
+        if (pending) pending.capNegotiating = true;
+        const enable: Capability[] = [];
+        const disable: Capability[] = [];
+        for (const item of requested) {
+          const off = item.startsWith("-");
+          const name = off ? item.slice(1) : item;
+          if (!isCapability(name)) {
+            capLine(connection, "NAK", params[1] ?? "");
+            return;
+          }
+          (off ? disable : enable).push(name);
+        }
+        connection.setCaps(enable, disable);
+        capLine(connection, "ACK", requested.join(" "));
+        return;
+      }
+      case "END":
+        if (pending) {
+          pending.capNegotiating = false;
+          tryCompleteRegistration(connection);
+        }
+        return;
+      default:
+        connection.numeric(ERR.INVALIDCAPCMD, params[0]!, "Invalid CAP command");
+    }
+  },
+};

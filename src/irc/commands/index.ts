@@ -1,0 +1,38 @@
+import type { Command } from "../command.js";
+import { cap } from "./cap.js";
+import { nick } from "./nick.js";
+import { user } from "./user.js";
+import { pass } from "./pass.js";
+import { ping, pong } from "./ping.js";
+import { quit } from "./quit.js";
+import { join } from "./join.js";
+import { part } from "./part.js";
+import { privmsg, notice, tagmsg } from "./message.js";
+import { topic } from "./topic.js";
+import { names } from "./names.js";
+import { list } from "./list.js";
+import { kick } from "./kick.js";
+import { invite } from "./invite.js";
+import { away } from "./away.js";
+import { mode } from "./mode.js";
+import { who } from "./who.js";
+import { whois } from "./whois.js";
+import { whowas } from "./whowas.js";
+import { ison } from "./ison.js";
+import { userhost } from "./userhost.js";
+import { lusers, motd, version, time, admin, info } from "./server-info.js";
+import { setname } from "./setname.js";
+import { oper } from "./oper.js";
+import { kill } from "./kill.js";
+import { rehash } from "./rehash.js";
+import { help } from "./help.js";
+
+const all: readonly Command[] = [
+  cap, nick, user, pass, ping, pong, quit,
+  join, part, privmsg, notice, tagmsg, topic, names, list, kick, invite, away, mode,
+  who, whois, whowas, ison, userhost, lusers, motd, version, time, admin, info, setname,
+  oper, kill, rehash, help,
+];
+
+/** Every IRC command by name: adding one means adding a file and a line here. */
+export const commandTable: ReadonlyMap<string, Command> = new Map(all.map((command) => [command.name, command]));

@@ -1,0 +1,19 @@
+import type { RegisteredCommand } from "../command.js";
+import { RPL } from "../numerics.js";
+
+export const ison: RegisteredCommand = {
+  name: "ISON",
+  minParams: 1,
+  when: "registered",
+  help: "ISON <nick> [<nick>…] — which of these nicks are online",
+  run(connection, _user, params) {
+    const core = connection.context.core;
+    const online = params
+      .flatMap((p) => p.split(" "))
+      .filter((nick) => nick !== "")
+      .slice(0, 64)
+      .map((nick) => core.findUser(nick)?.nick)
+      .filter((nick): nick is string => nick !== undefined);
+    connection.numeric(RPL.ISON, online.join(" "));
+  },
+};

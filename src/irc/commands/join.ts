@@ -1,0 +1,34 @@
+import type { ChatUser } from "../../core/chat/user.js";
+import type { RegisteredCommand } from "../command.js";
+import type { IrcConnection } from "../connection.js";
+import { replyFailure } from "../failure-replies.js";
+import { sendNames, sendTopic, splitList } from "../replies.js";
+
+/** Joins each channel (with its key, by position) and sends topic and names for each new one. */
+export function joinChannels(connection: IrcConnection, user: ChatUser, names: readonly string[], keys: readonly string[]): void {
+  const core = connection.context.core;
+  names.forEach((name, index) => {
+    const result = core.join(user, name, keys[index]);
+    if (!result.ok) {
+      replyFailure(connection, result.reason, name);
+      return;
+    }
+    if (result.alreadyMember) return;
+    sendTopic(connection, result.channel, false);
+    sendNames(connection, user, result.channel);
+  });
+}
+
+export const join: RegisteredCommand = {
+  name: "JOIN",
+  minParams: 1,
+  when: "registered",
+  help: "JOIN <#channel>[,<#channel>…] [<key>[,<key>…]] — join channels; JOIN 0 leaves them all",
+  run(connection, user, params) {
+    if (params[0] === "0") {
+      for (const channel of [...user.channels.values()]) connection.context.core.part(user, channel.name, "Left all channels");
+      return;
+    }
+    joinChannels(connection, user, splitList(params[0]), splitList(params[1]));
+  },
+};

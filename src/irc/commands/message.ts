@@ -1,0 +1,72 @@
+import type { ClientTags, MessageKind } from "../../core/chat/events.js";
+import type { ChatUser } from "../../core/chat/user.js";
+import type { RegisteredCommand } from "../command.js";
+import type { IrcConnection } from "../connection.js";
+import type { IrcMessage } from "../message.js";
+import { ERR, RPL } from "../numerics.js";
+import { replyFailure } from "../failure-replies.js";
+import { clipUtf8 } from "../format.js";
+import { splitList } from "../replies.js";
+
+/** Client-only tags (`+name`) travel with the message; server tags a client sends are not trusted. */
+function clientTags(connection: IrcConnection, message: IrcMessage): ClientTags | null {
+  if (!message.tags || !connection.caps.has("message-tags")) return null;
+  let tags: Map<string, string> | null = null;
+  for (const [key, value] of message.tags) {
+    if (!key.startsWith("+")) continue;
+    tags ??= new Map();
+    tags.set(key, value);
+  }
+  return tags;
+}
+
+/** Room for text so the line relayed to others still fits in 512 bytes. */
+function textBudget(user: ChatUser, command: string, target: string): number {
+  // ":" nick "!" user "@" host " " COMMAND " " target " :" text CRLF
+  return 512 - (Buffer.byteLength(user.hostmask) + command.length + Buffer.byteLength(target) + 7);
+}
+
+function relay(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, params: readonly string[], message: IrcMessage): void {
+  const quiet = kind === "notice"; // RFC 2812: never answer a NOTICE with an error
+  const targets = splitList(params[0]);
+  if (targets.length === 0) {
+    if (!quiet) connection.numeric(ERR.NORECIPIENT, `No recipient given (${command})`);
+    return;
+  }
+  const text = params[1] ?? "";
+  if (kind !== "tagmsg" && text === "") {
+    if (!quiet) connection.numeric(ERR.NOTEXTTOSEND, "No text to send");
+    return;
+  }
+  if (targets.length > connection.context.config.irc.maxTargets) {
+    if (!quiet) connection.numeric(ERR.TOOMANYTARGETS, params[0]!, "Too many targets");
+    return;
+  }
+  const tags = clientTags(connection, message);
+  if (kind === "tagmsg" && !tags) return;
+  const core = connection.context.core;
+  for (const target of targets) {
+    const body = kind === "tagmsg" ? "" : clipUtf8(text, textBudget(user, command, target));
+    const result = core.send(user, target, kind, body, tags);
+    if (!result.ok) {
+      if (!quiet) replyFailure(connection, result.reason, target);
+      continue;
+    }
+    if (kind === "privmsg" && result.recipient?.away) connection.numeric(RPL.AWAY, result.recipient.nick, result.recipient.away);
+    if (connection.caps.has("echo-message")) connection.deliver(result.event);
+  }
+}
+
+function messageCommand(name: string, kind: MessageKind, help: string): RegisteredCommand {
+  return {
+    name,
+    minParams: 0,
+    when: "registered",
+    help,
+    run: (connection, user, params, message) => relay(kind, name, connection, user, params, message),
+  };
+}
+
+export const privmsg = messageCommand("PRIVMSG", "privmsg", "PRIVMSG <target>[,<target>…] :<text> — talk to a channel or a user");
+export const notice = messageCommand("NOTICE", "notice", "NOTICE <target>[,<target>…] :<text> — like PRIVMSG, never answered automatically");
+export const tagmsg = messageCommand("TAGMSG", "tagmsg", "TAGMSG <target> — send only client tags (needs message-tags)");

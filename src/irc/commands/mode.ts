@@ -1,0 +1,126 @@
+import type { ChatUser } from "../../core/chat/user.js";
+import type { Channel, ListMode } from "../../core/chat/channel.js";
+import type { RegisteredCommand } from "../command.js";
+import type { IrcConnection } from "../connection.js";
+import { ERR, RPL } from "../numerics.js";
+import { replyFailure } from "../failure-replies.js";
+import { CHANNEL_MODE_LETTERS, parseChannelModes } from "../modes.js";
+import { sendFromSelf } from "../replies.js";
+
+const listReplies: Record<ListMode, readonly [string, string, string]> = {
+  ban: [RPL.BANLIST, RPL.ENDOFBANLIST, "End of channel ban list"],
+  exception: [RPL.EXCEPTLIST, RPL.ENDOFEXCEPTLIST, "End of channel exception list"],
+  "invite-exception": [RPL.INVITELIST, RPL.ENDOFINVITELIST, "End of channel invite list"],
+};
+
+function userModeString(user: ChatUser): string {
+  return `+${user.invisible ? "i" : ""}${user.isOperator ? "o" : ""}`;
+}
+
+function channelModeReply(connection: IrcConnection, user: ChatUser, channel: Channel): void {
+  let letters = "+";
+  const params: string[] = [];
+  for (const flag of channel.flags) letters += CHANNEL_MODE_LETTERS.flag[flag];
+  const member = channel.members.has(user);
+  if (channel.key !== null) {
+    letters += "k";
+    params.push(member ? channel.key : "*");
+  }
+  if (channel.limit !== null) {
+    letters += "l";
+    params.push(String(channel.limit));
+  }
+  connection.numeric(RPL.CHANNELMODEIS, channel.name, letters, ...params);
+  connection.numeric(RPL.CREATIONTIME, channel.name, String(Math.floor(channel.createdAt / 1000)));
+}
+
+function userMode(connection: IrcConnection, user: ChatUser, params: readonly string[]): void {
+  const target = connection.context.core.findUser(params[0]!);
+  if (!target) {
+    replyFailure(connection, "no-such-nick", params[0]!);
+    return;
+  }
+  if (target !== user) {
+    connection.numeric(ERR.USERSDONTMATCH, params.length > 1 ? "Can't change mode for other users" : "Can't view modes for other users");
+    return;
+  }
+  const modeText = params[1];
+  if (modeText === undefined) {
+    connection.numeric(RPL.UMODEIS, userModeString(user));
+    return;
+  }
+  let on = true;
+  let changed = "";
+  let sign = "";
+  let unknown = false;
+  for (const letter of modeText) {
+    if (letter === "+" || letter === "-") {
+      on = letter === "+";
+      continue;
+    }
+    let applied = false;
+    if (letter === "i" && user.invisible !== on) {
+      user.invisible = on;
+      applied = true;
+    } else if (letter === "o" && !on && user.isOperator) {
+      // Operator status is only ever given by OPER; a client may drop it.
+      user.isOperator = false;
+      applied = true;
+    } else if (letter === "w") {
+      applied = false; // accepted for compatibility; this server sends no wallops
+    } else if (letter !== "i" && letter !== "o") {
+      unknown = true;
+    }
+    if (applied) {
+      const wanted = on ? "+" : "-";
+      if (wanted !== sign) changed += sign = wanted;
+      changed += letter;
+    }
+  }
+  if (unknown) connection.numeric(ERR.UMODEUNKNOWNFLAG, "Unknown MODE flag");
+  if (changed) sendFromSelf(connection, user, "MODE", [user.nick, changed]);
+}
+
+function channelMode(connection: IrcConnection, user: ChatUser, params: readonly string[]): void {
+  const core = connection.context.core;
+  const name = params[0]!;
+  const channel = core.findChannel(name);
+  if (!channel) {
+    replyFailure(connection, "no-such-channel", name);
+    return;
+  }
+  if (params.length < 2) {
+    channelModeReply(connection, user, channel);
+    return;
+  }
+  const parsed = parseChannelModes(params[1]!, params.slice(2), connection.context.config.irc.maxModesPerCommand);
+  for (const letter of parsed.unknown) connection.numeric(ERR.UNKNOWNMODE, letter, "is unknown mode char to me");
+  for (const letter of parsed.missingParam) connection.numeric(ERR.INVALIDMODEPARAM, channel.name, letter, "*", "Missing or invalid parameter");
+  for (const mode of parsed.listQueries) {
+    const [entry, end, text] = listReplies[mode];
+    for (const item of channel.lists[mode]) connection.numeric(entry, channel.name, item.mask, item.setBy, String(Math.floor(item.setAt / 1000)));
+    connection.numeric(end, channel.name, text);
+  }
+  if (parsed.requests.length === 0) return;
+  const result = core.changeModes(user, channel.name, parsed.requests);
+  if (!result.ok) {
+    replyFailure(connection, result.reason, channel.name);
+    return;
+  }
+  for (const error of result.errors) {
+    if (error.reason === "no-such-nick") replyFailure(connection, error.reason, error.nick);
+    else if (error.reason === "user-not-on-channel") replyFailure(connection, error.reason, error.nick, channel.name);
+    else replyFailure(connection, error.reason, channel.name, error.mask);
+  }
+}
+
+export const mode: RegisteredCommand = {
+  name: "MODE",
+  minParams: 1,
+  when: "registered",
+  help: "MODE <#channel>|<nick> [<modes> [<params>…]] — show or change channel or user modes",
+  run(connection, user, params) {
+    if (params[0]!.startsWith("#")) channelMode(connection, user, params);
+    else userMode(connection, user, params);
+  },
+};

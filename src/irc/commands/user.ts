@@ -1,0 +1,21 @@
+import type { AnytimeCommand } from "../command.js";
+import { ERR } from "../numerics.js";
+import { tryCompleteRegistration } from "../registration.js";
+import { sanitizeUsername } from "../../core/chat/names.js";
+
+export const user: AnytimeCommand = {
+  name: "USER",
+  minParams: 4,
+  when: "any",
+  help: "USER <username> 0 * :<realname> — identify yourself during registration",
+  run(connection, params) {
+    const pending = connection.pending;
+    if (!pending || pending.username !== null) {
+      connection.numeric(ERR.ALREADYREGISTERED, "You may not reregister");
+      return;
+    }
+    pending.username = sanitizeUsername(params[0]!, connection.context.config.irc.userLength);
+    pending.realname = params[3]!;
+    tryCompleteRegistration(connection);
+  },
+};

@@ -1,0 +1,95 @@
+import type { ChatUser } from "../../core/chat/user.js";
+import type { Channel } from "../../core/chat/channel.js";
+import type { RegisteredCommand } from "../command.js";
+import type { IrcConnection } from "../connection.js";
+import { RPL } from "../numerics.js";
+import { maskMatches } from "../../core/chat/mask.js";
+import { memberPrefix } from "../replies.js";
+
+/** WHOX field letters in the order the spec says they are sent. */
+const WHOX_ORDER = "tcuihsnfdlaor";
+
+interface WhoxRequest {
+  readonly fields: string;
+  readonly token: string;
+}
+
+function parseWhox(text: string | undefined): WhoxRequest | null {
+  if (!text?.startsWith("%")) return null;
+  const [fields = "", token = "0"] = text.slice(1).split(",");
+  return { fields, token: /^\d{1,3}$/.test(token) ? token : "0" };
+}
+
+function flags(connection: IrcConnection, target: ChatUser, channel: Channel | null): string {
+  let text = target.away ? "G" : "H";
+  if (target.isOperator) text += "*";
+  if (channel) text += memberPrefix(channel, target, connection.caps.has("multi-prefix"));
+  return text;
+}
+
+function reply(connection: IrcConnection, target: ChatUser, channel: Channel | null, whox: WhoxRequest | null): void {
+  const server = connection.context.serverName;
+  const channelName = channel?.name ?? "*";
+  if (!whox) {
+    connection.numeric(RPL.WHOREPLY, channelName, target.username, target.hostname, server, target.nick, flags(connection, target, channel), `0 ${target.realname}`);
+    return;
+  }
+  const values: Record<string, string> = {
+    t: whox.token,
+    c: channelName,
+    u: target.username,
+    i: target.hostname,
+    h: target.hostname,
+    s: server,
+    n: target.nick,
+    f: flags(connection, target, channel),
+    d: "0",
+    l: String(Math.floor((Date.now() - target.lastActive) / 1000)),
+    a: target.account ?? "0",
+    o: "n/a",
+    r: target.realname,
+  };
+  const params = [...WHOX_ORDER].filter((f) => whox.fields.includes(f)).map((f) => values[f]!);
+  connection.numeric(RPL.WHOSPCRPL, ...params);
+}
+
+export const who: RegisteredCommand = {
+  name: "WHO",
+  minParams: 0,
+  when: "registered",
+  help: "WHO <#channel>|<mask> [o|%fields[,token]] — list users (WHOX supported)",
+  run(connection, user, params) {
+    const mask = params[0] ?? "*";
+    const whox = parseWhox(params[1]);
+    const operatorsOnly = params[1]?.startsWith("o") === true;
+    const core = connection.context.core;
+    if (mask.startsWith("#")) {
+      const channel = core.findChannel(mask);
+      if (channel && (channel.members.has(user) || !channel.flags.has("secret"))) {
+        const isMember = channel.members.has(user);
+        for (const member of channel.members.keys()) {
+          if (!isMember && member.invisible) continue;
+          if (operatorsOnly && !member.isOperator) continue;
+          reply(connection, member, channel, whox);
+        }
+      }
+    } else {
+      const exact = core.findUser(mask);
+      if (exact) {
+        reply(connection, exact, null, whox);
+      } else if (mask.includes("*") || mask.includes("?")) {
+        const peers = core.peersOf(user);
+        let sent = 0;
+        for (const candidate of core.users()) {
+          if (candidate.invisible && candidate !== user && !peers.has(candidate)) continue;
+          if (operatorsOnly && !candidate.isOperator) continue;
+          if (![candidate.nick, candidate.hostmask, candidate.hostname, candidate.realname].some((v) => maskMatches(mask, v))) continue;
+          reply(connection, candidate, null, whox);
+          // Bound the reply so a "WHO *" on a big server cannot flood the send queue.
+          if (++sent >= 200) break;
+        }
+      }
+    }
+    connection.numeric(RPL.ENDOFWHO, mask, "End of WHO list");
+  },
+};

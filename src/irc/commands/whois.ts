@@ -1,0 +1,36 @@
+import type { RegisteredCommand } from "../command.js";
+import { RPL } from "../numerics.js";
+import { replyFailure } from "../failure-replies.js";
+import { channelVisibleTo, memberPrefix } from "../replies.js";
+
+export const whois: RegisteredCommand = {
+  name: "WHOIS",
+  minParams: 1,
+  when: "registered",
+  help: "WHOIS [<server>] <nick> — details about a user",
+  run(connection, user, params) {
+    // `WHOIS server nick` and `WHOIS nick nick` both ask about the last parameter.
+    const nick = (params.length > 1 ? params[1]! : params[0]!).split(",")[0]!;
+    const target = connection.context.core.findUser(nick);
+    if (!target) {
+      replyFailure(connection, "no-such-nick", nick);
+      connection.numeric(RPL.ENDOFWHOIS, nick, "End of /WHOIS list.");
+      return;
+    }
+    const { serverName, config } = connection.context;
+    connection.numeric(RPL.WHOISUSER, target.nick, target.username, target.hostname, "*", target.realname);
+    const channels = [...target.channels.values()]
+      .filter((channel) => channelVisibleTo(channel, user))
+      .map((channel) => memberPrefix(channel, target, connection.caps.has("multi-prefix")) + channel.name);
+    if (channels.length > 0) connection.numeric(RPL.WHOISCHANNELS, target.nick, channels.join(" "));
+    connection.numeric(RPL.WHOISSERVER, target.nick, serverName, config.server.network);
+    if (target.away) connection.numeric(RPL.AWAY, target.nick, target.away);
+    if (target.isOperator) connection.numeric(RPL.WHOISOPERATOR, target.nick, "is an IRC operator");
+    if (target.account) connection.numeric(RPL.WHOISACCOUNT, target.nick, target.account, "is logged in as");
+    if (target.secure) connection.numeric(RPL.WHOISSECURE, target.nick, "is using a secure connection");
+    if (target === user || user.isOperator) connection.numeric(RPL.WHOISACTUALLY, target.nick, target.address, "is actually using host");
+    const idle = Math.floor((Date.now() - target.lastActive) / 1000);
+    connection.numeric(RPL.WHOISIDLE, target.nick, String(idle), String(Math.floor(target.signedOnAt / 1000)), "seconds idle, signon time");
+    connection.numeric(RPL.ENDOFWHOIS, target.nick, "End of /WHOIS list.");
+  },
+};

@@ -1,0 +1,279 @@
+import type { Socket } from "node:net";
+import { isUtf8 } from "node:buffer";
+import type { ChatEvent } from "../core/chat/events.js";
+import type { Session } from "../core/chat/session.js";
+import type { ChatUser } from "../core/chat/user.js";
+import { LineSplitter } from "../net/line-splitter.js";
+import { ircSafeHost } from "../net/address.js";
+import { Fakelag } from "./fakelag.js";
+import { formatLine } from "./format.js";
+import { parseMessage, type IrcMessage } from "./message.js";
+import { ERR } from "./numerics.js";
+import { variantOf, type Capability } from "./capabilities.js";
+import { labelReplies } from "./labeled-response.js";
+import { scheduleFlush, type Flushable } from "./output-scheduler.js";
+import type { IrcServerContext } from "./server-context.js";
+
+/** 512 bytes per RFC 1459, CRLF included; the splitter sees lines without it. */
+const MAX_BODY_BYTES = 510;
+
+export type CommandRunner = (connection: IrcConnection, message: IrcMessage) => void | Promise<void>;
+
+/** Details a client gives before it is registered. */
+export interface PendingRegistration {
+  nick: string | null;
+  username: string | null;
+  realname: string | null;
+  /** True between CAP LS/REQ and CAP END: registration waits for the client. */
+  capNegotiating: boolean;
+}
+
+/**
+ * One client connection speaking IRC: framing, flood control, the bounded send
+ * queue, capability state and the link to the user in the chat core.
+ */
+export class IrcConnection implements Session, Flushable {
+  readonly hostname: string;
+  readonly caps = new Set<Capability>();
+  capVersion = 0;
+  /** Bit set of caps that change how shared events are written (see VARIANT_BITS). */
+  variant = 0;
+  user: ChatUser | null = null;
+  pending: PendingRegistration | null = { nick: null, username: null, realname: null, capNegotiating: false };
+  readonly connectedAt: number;
+  lastSeen: number;
+  pingSentAt = 0;
+
+  readonly #splitter: LineSplitter;
+  readonly #fakelag: Fakelag;
+  #queue: string[] = [];
+  /** A line fakelag held back; it runs first when the wait is over. */
+  #held: string | null = null;
+  #busy = false;
+  #out: Buffer[] = [];
+  #outBytes = 0;
+  #closed = false;
+  /** Lines written while a labelled command runs; null when no label is active. */
+  #labelCapture: string[] | null = null;
+  /** During the asynchronous part of a labelled command, events from others are not replies. */
+  #labelCapturesEvents = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly address: string,
+    readonly secure: boolean,
+    readonly context: IrcServerContext,
+    private readonly runCommand: CommandRunner,
+    private readonly releaseSlot: () => void,
+  ) {
+    this.hostname = ircSafeHost(address);
+    this.connectedAt = this.lastSeen = Date.now();
+    const irc = context.config.irc;
+    this.#fakelag = new Fakelag(irc.flood);
+    this.#splitter = new LineSplitter(MAX_BODY_BYTES + irc.maxTagBytes + 1, {
+      line: (bytes) => this.#receive(bytes),
+      overflow: () => this.numeric(ERR.INPUTTOOLONG, "Input line was too long"),
+    });
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.#splitter.push(chunk));
+    socket.on("error", (error: NodeJS.ErrnoException) => this.close(error.code === "ECONNRESET" ? "Connection reset by peer" : "Connection error", false));
+    socket.on("close", () => this.close("Connection closed", false));
+    // A peer that half-closes gets the rest of our output, then we close too.
+    socket.on("end", () => this.close("Connection closed", false));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get registered(): boolean {
+    return this.user !== null;
+  }
+
+  /** The nick numerics are addressed to: `*` before one is set. */
+  get nick(): string {
+    return this.user?.nick ?? this.pending?.nick ?? "*";
+  }
+
+  setCaps(enable: readonly Capability[], disable: readonly Capability[]): void {
+    for (const cap of enable) this.caps.add(cap);
+    for (const cap of disable) this.caps.delete(cap);
+    this.variant = variantOf(this.caps);
+  }
+
+  // ── input ───────────────────────────────────────────────────────────────
+
+  #receive(bytes: Buffer): void {
+    if (this.#closed) return;
+    this.lastSeen = Date.now();
+    this.pingSentAt = 0;
+    const flood = this.context.config.irc.flood;
+    if (this.#queue.length >= flood.maxQueuedLines) {
+      this.close("Excess Flood");
+      return;
+    }
+    const tagEnd = bytes[0] === 0x40 ? bytes.indexOf(0x20) : -1;
+    if (tagEnd > this.context.config.irc.maxTagBytes || bytes.length - (tagEnd + 1) > MAX_BODY_BYTES) {
+      this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
+      return;
+    }
+    this.#queue.push(isUtf8(bytes) ? bytes.toString("utf8") : `\u0000${bytes.toString("utf8")}`);
+    this.#pump();
+  }
+
+  /**
+   * Runs queued lines in order, one command at a time (an asynchronous command holds
+   * the rest back), and holds back what fakelag says to hold.
+   */
+  #pump(): void {
+    if (this.#busy) return;
+    while (!this.#closed) {
+      const wasHeld = this.#held !== null;
+      const raw = this.#held ?? this.#queue.shift();
+      this.#held = null;
+      if (raw === undefined) return;
+      // Like Ergo, registration is not throttled: it is short and bounded by its own timeout.
+      if (!wasHeld && this.user) {
+        const wait = this.#fakelag.touch();
+        if (wait > 0) {
+          this.#held = raw;
+          this.#resumeAfter(new Promise((resolve) => setTimeout(resolve, wait)));
+          return;
+        }
+      }
+      const pending = this.#dispatch(raw);
+      if (pending) {
+        this.#resumeAfter(pending);
+        return;
+      }
+    }
+  }
+
+  #resumeAfter(pending: Promise<unknown>): void {
+    this.#busy = true;
+    pending
+      .catch((error: unknown) => this.context.log.error({ err: error, address: this.address }, "irc command failed"))
+      .finally(() => {
+        this.#busy = false;
+        this.#pump();
+      });
+  }
+
+  #dispatch(raw: string): Promise<void> | undefined {
+    const invalidUtf8 = raw.charCodeAt(0) === 0;
+    const message = parseMessage(invalidUtf8 ? raw.slice(1) : raw);
+    if (!message) return undefined;
+    if (invalidUtf8) {
+      this.sendLine(formatLine(this.context.serverName, "FAIL", [message.command, "INVALID_UTF8", "Message rejected, your IRC software MUST use UTF-8"]));
+      return undefined;
+    }
+    const label = this.caps.has("labeled-response") ? message.tags?.get("label") : undefined;
+    if (label === undefined) return this.#run(message);
+    this.#labelCapture = [];
+    this.#labelCapturesEvents = true;
+    const finish = (): void => {
+      const lines = this.#labelCapture ?? [];
+      this.#labelCapture = null;
+      this.#write(Buffer.from(labelReplies(label, lines, this.context.serverName)));
+    };
+    const done = this.#run(message);
+    if (!done) {
+      finish();
+      return undefined;
+    }
+    this.#labelCapturesEvents = false;
+    return done.finally(finish);
+  }
+
+  #run(message: IrcMessage): Promise<void> | undefined {
+    const result = this.runCommand(this, message);
+    return result instanceof Promise ? result : undefined;
+  }
+
+  // ── output ──────────────────────────────────────────────────────────────
+
+  /** Sends a numeric from the server to this client: `:server 401 nick params…`. */
+  numeric(code: string, ...params: string[]): void {
+    this.sendLine(formatLine(this.context.serverName, code, [this.nick, ...params]));
+  }
+
+  /** Sends a line from the server (not a numeric): `:server CMD params…`. */
+  serverLine(command: string, ...params: string[]): void {
+    this.sendLine(formatLine(this.context.serverName, command, params));
+  }
+
+  sendLine(line: string): void {
+    if (this.#labelCapture) this.#labelCapture.push(line);
+    else this.#write(Buffer.from(line));
+  }
+
+  deliver(event: ChatEvent): void {
+    if (this.#closed || !this.#wants(event)) return;
+    const bytes = this.context.eventLines.bytesFor(event, this.variant);
+    if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(bytes.toString());
+    else this.#write(bytes);
+  }
+
+  #wants(event: ChatEvent): boolean {
+    switch (event.type) {
+      case "message":
+        return event.kind !== "tagmsg" || this.caps.has("message-tags");
+      case "away":
+        return this.caps.has("away-notify");
+      case "realname":
+        return this.caps.has("setname");
+      case "account":
+        return this.caps.has("account-notify");
+      case "invite":
+        return event.target === this.user?.nick || this.caps.has("invite-notify");
+      default:
+        return true;
+    }
+  }
+
+  #write(bytes: Buffer): void {
+    if (this.#closed) return;
+    const queued = this.socket.writableLength + this.#outBytes + bytes.length;
+    if (queued > this.context.config.irc.sendQueueBytes) {
+      // Never let a client that stops reading grow our memory: drop it now, quit it soon
+      // (we may be inside a fan-out loop of the chat core, which must not be re-entered).
+      this.#out = [];
+      this.#outBytes = 0;
+      this.socket.destroy();
+      queueMicrotask(() => this.close("SendQ exceeded", false));
+      return;
+    }
+    this.#out.push(bytes);
+    this.#outBytes += bytes.length;
+    if (this.#out.length === 1) scheduleFlush(this);
+  }
+
+  flush(): void {
+    if (this.#out.length === 0 || this.socket.destroyed) return;
+    const data = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out, this.#outBytes);
+    this.#out = [];
+    this.#outBytes = 0;
+    this.socket.write(data);
+  }
+
+  // ── lifecycle ───────────────────────────────────────────────────────────
+
+  /** Asked by the core (KILL) or the server (shutdown): quit with `reason`. */
+  close(reason: string, tellClient = true): void {
+    if (this.#closed) return;
+    if (tellClient && !this.socket.destroyed) {
+      this.#labelCapture = null;
+      this.#write(Buffer.from(`ERROR :Closing link: ${this.hostname} (${reason})\r\n`));
+      this.flush();
+    }
+    this.#closed = true;
+    this.#queue = [];
+    this.socket.end();
+    // A client that does not read may never let end() finish: cut it after a grace period.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+    this.releaseSlot();
+    this.context.connections.delete(this);
+    if (this.user) this.context.core.quit(this.user, reason);
+    this.context.log.debug({ address: this.address, nick: this.nick, reason }, "irc connection closed");
+  }
+}

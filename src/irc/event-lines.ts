@@ -1,0 +1,110 @@
+import type { ChatEvent } from "../core/chat/events.js";
+import type { AppliedModeChange } from "../core/chat/events.js";
+import { formatLine, type OutgoingTags } from "./format.js";
+import { VARIANT_BITS, VARIANT_COUNT } from "./capabilities.js";
+import { CHANNEL_MODE_LETTERS } from "./modes.js";
+
+export function serverTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function modeString(changes: readonly AppliedModeChange[]): string[] {
+  let letters = "";
+  let sign = "";
+  const params: string[] = [];
+  for (const change of changes) {
+    const wanted = change.on ? "+" : "-";
+    if (wanted !== sign) {
+      letters += wanted;
+      sign = wanted;
+    }
+    switch (change.kind) {
+      case "flag":
+        letters += CHANNEL_MODE_LETTERS.flag[change.mode];
+        break;
+      case "key":
+        letters += "k";
+        params.push(change.on ? change.key : "*");
+        break;
+      case "limit":
+        letters += "l";
+        if (change.on) params.push(String(change.limit));
+        break;
+      case "member":
+        letters += CHANNEL_MODE_LETTERS.member[change.mode];
+        params.push(change.nick);
+        break;
+      case "list":
+        letters += CHANNEL_MODE_LETTERS.list[change.mode];
+        params.push(change.mask);
+        break;
+    }
+  }
+  return [letters, ...params];
+}
+
+/** Writes one chat event as an IRC line for one format variant (a set of caps). */
+export function eventLine(event: ChatEvent, variant: number): string {
+  const tags: Array<[string, string]> = [];
+  if (variant & VARIANT_BITS["server-time"]) tags.push(["time", serverTime(event.time)]);
+  if (event.type === "message" && variant & VARIANT_BITS["message-tags"]) {
+    tags.push(["msgid", event.msgid]);
+    if (event.tags) for (const [key, value] of event.tags) tags.push([key, value]);
+  }
+  const from = event.from;
+  if (variant & VARIANT_BITS["account-tag"] && from.account !== null) tags.push(["account", from.account]);
+  const source = `${from.nick}!${from.username}@${from.hostname}`;
+  const t: OutgoingTags = tags;
+  switch (event.type) {
+    case "message":
+      if (event.kind === "tagmsg") return formatLine(source, "TAGMSG", [event.target], t);
+      return formatLine(source, event.kind === "privmsg" ? "PRIVMSG" : "NOTICE", [event.target, event.text], t);
+    case "join":
+      if (variant & VARIANT_BITS["extended-join"]) return formatLine(source, "JOIN", [event.channel, from.account ?? "*", event.realname], t);
+      return formatLine(source, "JOIN", [event.channel], t);
+    case "part":
+      return formatLine(source, "PART", event.reason ? [event.channel, event.reason] : [event.channel], t);
+    case "kick":
+      return formatLine(source, "KICK", [event.channel, event.target, event.reason], t);
+    case "quit":
+      return formatLine(source, "QUIT", [event.reason], t);
+    case "nick":
+      return formatLine(source, "NICK", [event.nick], t);
+    case "topic":
+      return formatLine(source, "TOPIC", [event.channel, event.topic], t);
+    case "mode":
+      return formatLine(source, "MODE", [event.channel, ...modeString(event.changes)], t);
+    case "invite":
+      return formatLine(source, "INVITE", [event.target, event.channel], t);
+    case "away":
+      return formatLine(source, "AWAY", event.message === null ? [] : [event.message], t);
+    case "realname":
+      return formatLine(source, "SETNAME", [event.realname], t);
+    case "account":
+      return formatLine(source, "ACCOUNT", [event.account ?? "*"], t);
+  }
+}
+
+/**
+ * Format once, write many: the chat core hands the same event object to every
+ * local recipient in one synchronous loop, so remembering the last event's bytes
+ * per variant means each variant is serialised once per event, however many
+ * recipients share it.
+ */
+export class EventLineCache {
+  #event: ChatEvent | null = null;
+  readonly #lines: Array<Buffer | undefined> = new Array<Buffer | undefined>(VARIANT_COUNT);
+
+  bytesFor(event: ChatEvent, variant: number): Buffer {
+    if (event !== this.#event) {
+      this.#event = event;
+      this.#lines.fill(undefined);
+    }
+    let bytes = this.#lines[variant];
+    if (!bytes) {
+      bytes = Buffer.from(eventLine(event, variant));
+      this.#lines[variant] = bytes;
+    }
+    return bytes;
+  }
+}

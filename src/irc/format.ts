@@ -1,0 +1,63 @@
+import { escapeTagValue } from "./message.js";
+
+/** Tags to put on an outgoing line, in order; values are escaped here. */
+export type OutgoingTags = ReadonlyArray<readonly [string, string]>;
+
+// CR, LF and NUL must never reach a client inside a line: they would end it or split it.
+const UNSAFE = /[\r\n\0]/;
+const UNSAFE_ALL = /[\r\n\0]/g;
+
+function clean(param: string): string {
+  return UNSAFE.test(param) ? param.replace(UNSAFE_ALL, " ") : param;
+}
+
+export function formatTags(tags: OutgoingTags | null): string {
+  if (!tags || tags.length === 0) return "";
+  let out = "@";
+  for (let i = 0; i < tags.length; i++) {
+    const [key, value] = tags[i]!;
+    if (i > 0) out += ";";
+    out += value === "" ? key : `${key}=${escapeTagValue(value)}`;
+  }
+  return `${out} `;
+}
+
+/**
+ * Commands whose last parameter is free text: like most servers, we always write it
+ * as a trailing parameter (`:text`), so naive parsers that expect the colon work.
+ */
+const TEXT_COMMANDS = new Set(["PRIVMSG", "NOTICE", "QUIT", "PART", "KICK", "TOPIC", "AWAY", "SETNAME", "ERROR", "FAIL", "WARN", "NOTE"]);
+
+function alwaysTrailing(command: string): boolean {
+  return TEXT_COMMANDS.has(command) || (command.length === 3 && command.charCodeAt(0) <= 0x39);
+}
+
+/**
+ * Formats one line with CRLF. The last parameter is written as a trailing
+ * parameter when it must be (empty, has a space, starts with ':') or when it
+ * is free text (numerics, PRIVMSG…).
+ */
+export function formatLine(source: string | null, command: string, params: readonly string[], tags: OutgoingTags | null = null): string {
+  let line = formatTags(tags);
+  if (source !== null) line += `:${source} `;
+  line += command;
+  const last = params.length - 1;
+  const textLast = alwaysTrailing(command);
+  for (let i = 0; i < params.length; i++) {
+    const param = clean(params[i]!);
+    if (i === last && (textLast || param === "" || param.includes(" ") || param.startsWith(":"))) line += ` :${param}`;
+    else line += ` ${param}`;
+  }
+  return `${line}\r\n`;
+}
+
+/** RFC 1459 wants server lines to fit 512 bytes; trims text to `maxBytes` of UTF-8 without splitting a character. */
+export function clipUtf8(text: string, maxBytes: number): string {
+  if (maxBytes <= 0) return "";
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  const bytes = Buffer.from(text);
+  let end = maxBytes;
+  // Step back over continuation bytes (10xxxxxx) so the cut falls between characters.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString();
+}

@@ -1,0 +1,83 @@
+import type { AddressInfo } from "node:net";
+import type { SecureContextOptions } from "node:tls";
+import type { ConnectionLimits } from "../net/connection-limits.js";
+import { startListeners, type AcceptedConnection, type Listeners } from "../net/listeners.js";
+import { IrcConnection } from "./connection.js";
+import { runCommand } from "./dispatcher.js";
+import type { IrcServerContext } from "./server-context.js";
+
+/**
+ * The IRC door of the server: its listeners, its connections and the one timer
+ * that enforces registration and ping timeouts for all of them (no timer per
+ * connection, which matters with 10k idle clients).
+ */
+export class IrcService {
+  #plain: Listeners | null = null;
+  #secure: Listeners | null = null;
+  #sweeper: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly context: IrcServerContext,
+    private readonly limits: ConnectionLimits,
+  ) {}
+
+  async start(tls: SecureContextOptions | null): Promise<void> {
+    const { config, log } = this.context;
+    const common = {
+      limits: this.limits,
+      log,
+      onConnection: (accepted: AcceptedConnection) => this.#accept(accepted),
+      refusalMessage: (reason: string) => `ERROR :Closing link: (${reason})\r\n`,
+    };
+    this.#plain = await startListeners({ ...common, addresses: config.irc.listen });
+    if (tls && config.irc.tlsListen.length > 0) this.#secure = await startListeners({ ...common, addresses: config.irc.tlsListen, tls });
+    const irc = config.irc;
+    const period = Math.min(5, Math.max(0.2, Math.min(irc.registrationTimeoutSeconds, irc.pingIntervalSeconds, irc.pingTimeoutSeconds) / 4));
+    this.#sweeper = setInterval(() => this.#sweep(), period * 1000);
+    this.#sweeper.unref();
+  }
+
+  addresses(): { plain: AddressInfo[]; tls: AddressInfo[] } {
+    return { plain: this.#plain?.addresses() ?? [], tls: this.#secure?.addresses() ?? [] };
+  }
+
+  #accept({ socket, address, secure, release }: AcceptedConnection): void {
+    const connection = new IrcConnection(socket, address, secure, this.context, runCommand, release);
+    this.context.connections.add(connection);
+    this.context.log.debug({ address, secure }, "irc connection accepted");
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    const irc = this.context.config.irc;
+    for (const connection of this.context.connections) {
+      if (!connection.registered) {
+        if (now - connection.connectedAt > irc.registrationTimeoutSeconds * 1000) connection.close("Registration timed out");
+        continue;
+      }
+      if (connection.pingSentAt === 0) {
+        if (now - connection.lastSeen > irc.pingIntervalSeconds * 1000) {
+          connection.pingSentAt = now;
+          connection.serverLine("PING", this.context.serverName);
+        }
+      } else if (now - connection.pingSentAt > irc.pingTimeoutSeconds * 1000) {
+        connection.close(`Ping timeout: ${Math.round((now - connection.lastSeen) / 1000)} seconds`);
+      }
+    }
+  }
+
+  /** Stops accepting, tells every client why, and waits (bounded) for them to go. */
+  async shutdown(reason: string, timeoutMs: number): Promise<void> {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    const closing = Promise.all([this.#plain?.close(), this.#secure?.close()]);
+    const sockets = [...this.context.connections].map((connection) => connection.socket);
+    for (const connection of [...this.context.connections]) connection.close(reason);
+    const gone = Promise.all(sockets.map((socket) => (socket.destroyed ? null : new Promise((resolve) => socket.once("close", resolve)))));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([gone, deadline]);
+    clearTimeout(timer);
+    for (const socket of sockets) socket.destroy();
+    await closing;
+  }
+}

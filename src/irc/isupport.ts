@@ -1,0 +1,32 @@
+import type { Config } from "../config/schema.js";
+import { CHANMODES, PREFIX } from "./modes.js";
+
+/** RPL_ISUPPORT (005) tokens, true to the limits in the config. */
+export function isupportTokens(config: Config): string[] {
+  const irc = config.irc;
+  const t = irc.maxTargets;
+  return [
+    `AWAYLEN=${irc.awayLength}`,
+    "CASEMAPPING=ascii",
+    `CHANLIMIT=#:${irc.maxChannelsPerUser}`,
+    `CHANMODES=${CHANMODES}`,
+    `CHANNELLEN=${irc.channelLength}`,
+    "CHANTYPES=#",
+    "ELIST=MNU",
+    "EXCEPTS=e",
+    "INVEX=I",
+    `KICKLEN=${irc.kickLength}`,
+    `MAXLIST=beI:${irc.maxListEntries}`,
+    `MAXTARGETS=${t}`,
+    `MODES=${irc.maxModesPerCommand}`,
+    `NETWORK=${config.server.network}`,
+    `NICKLEN=${irc.nickLength}`,
+    `PREFIX=${PREFIX}`,
+    "SAFELIST",
+    `TARGMAX=JOIN:,KICK:${t},LIST:,NAMES:1,NOTICE:${t},PART:,PRIVMSG:${t},TAGMSG:${t},WHOIS:1,USERHOST:5,ISON:`,
+    `TOPICLEN=${irc.topicLength}`,
+    `USERLEN=${irc.userLength}`,
+    "UTF8ONLY",
+    "WHOX",
+  ];
+}

@@ -1,0 +1,83 @@
+import type { FlagMode, ListMode, MemberMode } from "../core/chat/channel.js";
+import type { ModeRequest } from "../core/chat/channel-modes.js";
+
+/** The IRC letters for the chat core's channel modes. */
+export const CHANNEL_MODE_LETTERS = {
+  flag: { "no-external": "n", "topic-lock": "t", moderated: "m", "invite-only": "i", secret: "s" } satisfies Record<FlagMode, string>,
+  member: { op: "o", voice: "v" } satisfies Record<MemberMode, string>,
+  list: { ban: "b", exception: "e", "invite-exception": "I" } satisfies Record<ListMode, string>,
+} as const;
+
+const flagByLetter = new Map<string, FlagMode>(Object.entries(CHANNEL_MODE_LETTERS.flag).map(([mode, letter]) => [letter, mode as FlagMode]));
+const memberByLetter = new Map<string, MemberMode>(Object.entries(CHANNEL_MODE_LETTERS.member).map(([mode, letter]) => [letter, mode as MemberMode]));
+const listByLetter = new Map<string, ListMode>(Object.entries(CHANNEL_MODE_LETTERS.list).map(([mode, letter]) => [letter, mode as ListMode]));
+
+/** ISUPPORT CHANMODES: list modes, always-param, param-when-set, flags. */
+export const CHANMODES = "beI,k,l,imnst";
+export const PREFIX = "(ov)@+";
+export const USER_MODES = "iow";
+
+export type ParsedModes = {
+  requests: ModeRequest[];
+  /** List modes given without a parameter: the client asks to see the list. */
+  listQueries: ListMode[];
+  unknown: string[];
+  /** Mode letters that needed a parameter that was not there. */
+  missingParam: string[];
+};
+
+/**
+ * Parses `+o-v nick nick` style mode strings into core requests. At most
+ * `maxWithParam` parameter-taking changes are honoured, like MODES= says.
+ */
+export function parseChannelModes(modeText: string, params: readonly string[], maxWithParam: number): ParsedModes {
+  const result: ParsedModes = { requests: [], listQueries: [], unknown: [], missingParam: [] };
+  let on = true;
+  let next = 0;
+  let withParam = 0;
+  const take = (): string | undefined => params[next++];
+  for (const letter of modeText) {
+    if (letter === "+" || letter === "-") {
+      on = letter === "+";
+      continue;
+    }
+    const flag = flagByLetter.get(letter);
+    if (flag) {
+      result.requests.push({ kind: "flag", mode: flag, on });
+      continue;
+    }
+    const list = listByLetter.get(letter);
+    if (list) {
+      const mask = take();
+      if (mask === undefined) {
+        if (!result.listQueries.includes(list)) result.listQueries.push(list);
+      } else if (withParam++ < maxWithParam) result.requests.push({ kind: "list", mode: list, on, mask });
+      continue;
+    }
+    const member = memberByLetter.get(letter);
+    if (member) {
+      const nick = take();
+      if (nick === undefined) result.missingParam.push(letter);
+      else if (withParam++ < maxWithParam) result.requests.push({ kind: "member", mode: member, on, nick });
+      continue;
+    }
+    if (letter === "k") {
+      const key = on ? take() : (take(), "");
+      if (on && (key === undefined || !/^[^\s,:]{1,32}$/.test(key))) result.missingParam.push(letter);
+      else if (withParam++ < maxWithParam) result.requests.push({ kind: "key", on, key: key ?? "" });
+      continue;
+    }
+    if (letter === "l") {
+      if (!on) {
+        result.requests.push({ kind: "limit", on: false, limit: 0 });
+        continue;
+      }
+      const limit = Number(take());
+      if (!Number.isInteger(limit) || limit <= 0) result.missingParam.push(letter);
+      else if (withParam++ < maxWithParam) result.requests.push({ kind: "limit", on: true, limit });
+      continue;
+    }
+    if (!result.unknown.includes(letter)) result.unknown.push(letter);
+  }
+  return result;
+}

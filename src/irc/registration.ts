@@ -1,0 +1,34 @@
+import type { IrcConnection } from "./connection.js";
+import { replyFailure } from "./failure-replies.js";
+import { sendWelcome } from "./replies.js";
+import { joinChannels } from "./commands/join.js";
+
+/**
+ * Completes registration once NICK and USER are in and CAP negotiation (if any)
+ * has ended: the user enters the chat core, gets the welcome burst and joins the
+ * default channels.
+ */
+export function tryCompleteRegistration(connection: IrcConnection): void {
+  const pending = connection.pending;
+  if (!pending || pending.capNegotiating || pending.nick === null || pending.username === null) return;
+  const result = connection.context.core.connect(connection, {
+    nick: pending.nick,
+    username: pending.username,
+    realname: pending.realname ?? "",
+    hostname: connection.hostname,
+    address: connection.address,
+    secure: connection.secure,
+  });
+  if (!result.ok) {
+    // Someone took the nick between NICK and USER; the client must pick another.
+    replyFailure(connection, result.reason, pending.nick);
+    pending.nick = null;
+    return;
+  }
+  connection.user = result.user;
+  connection.pending = null;
+  connection.context.log.info({ address: connection.address, nick: result.user.nick, secure: connection.secure }, "irc client registered");
+  sendWelcome(connection, result.user);
+  const channels = connection.context.config.irc.defaultChannels;
+  if (channels.length > 0) joinChannels(connection, result.user, [...channels], []);
+}

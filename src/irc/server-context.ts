@@ -1,0 +1,45 @@
+import type { Logger } from "pino";
+import type { Config } from "../config/schema.js";
+import type { ChatCore } from "../core/chat/chat-core.js";
+import type { IrcConnection } from "./connection.js";
+import { EventLineCache } from "./event-lines.js";
+
+/**
+ * What every IRC connection and command shares on this node. `config` is replaced
+ * as a whole on REHASH, so readers always see one consistent version.
+ */
+export class IrcServerContext {
+  readonly connections = new Set<IrcConnection>();
+  readonly eventLines = new EventLineCache();
+  readonly startedAt = new Date();
+  #isupport: string[][] | null = null;
+
+  constructor(
+    public config: Config,
+    readonly core: ChatCore,
+    readonly log: Logger,
+    readonly version: string,
+    /** Reloads the config from its sources; set by the composition root. */
+    readonly reload: () => Promise<Config>,
+  ) {}
+
+  get serverName(): string {
+    return this.config.server.name;
+  }
+
+  replaceConfig(config: Config): void {
+    this.config = config;
+    this.#isupport = null;
+  }
+
+  /** ISUPPORT tokens in 005 lines of at most 13 tokens each; rebuilt when the config changes. */
+  isupportLines(build: (config: Config) => string[]): string[][] {
+    if (!this.#isupport) {
+      const tokens = build(this.config);
+      const lines: string[][] = [];
+      for (let i = 0; i < tokens.length; i += 13) lines.push(tokens.slice(i, i + 13));
+      this.#isupport = lines;
+    }
+    return this.#isupport;
+  }
+}

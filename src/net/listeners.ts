@@ -1,0 +1,126 @@
+import net, { type AddressInfo, type Server, type Socket } from "node:net";
+import tls, { type SecureContextOptions } from "node:tls";
+import type { Logger } from "pino";
+import type { ListenAddress } from "../config/listen-address.js";
+import { formatListenAddress } from "../config/listen-address.js";
+import { unmapAddress } from "./address.js";
+import type { ConnectionLimits } from "./connection-limits.js";
+
+export interface AcceptedConnection {
+  readonly socket: Socket;
+  /** The client's address, unmapped (`1.2.3.4`, never `::ffff:1.2.3.4`). */
+  readonly address: string;
+  readonly secure: boolean;
+  /** Frees the connection's slot in the limits; call once when it closes. */
+  readonly release: () => void;
+}
+
+export interface ListenOptions {
+  readonly addresses: readonly ListenAddress[];
+  /** When given, every connection is TLS (1.2 or newer) with this certificate. */
+  readonly tls?: SecureContextOptions;
+  readonly limits: ConnectionLimits;
+  readonly log: Logger;
+  /** Seconds a TLS client has to finish the handshake. */
+  readonly handshakeTimeoutSeconds?: number;
+  onConnection(connection: AcceptedConnection): void;
+  /** Says why a plain-text connection is refused, in the protocol's own words, before it is closed. */
+  refusalMessage(reason: string): string;
+}
+
+export class Listeners {
+  constructor(readonly servers: readonly Server[]) {}
+
+  /** The addresses actually bound (port 0 becomes the ephemeral port). */
+  addresses(): AddressInfo[] {
+    return this.servers.map((server) => server.address() as AddressInfo);
+  }
+
+  /** Stops accepting; existing connections are left to their owner. */
+  close(): Promise<void> {
+    return Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
+  }
+}
+
+function listenOn(server: Server, address: ListenAddress): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once("error", onError);
+    // `::` is dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d and are unmapped on accept.
+    server.listen({ host: address.host, port: address.port, ipv6Only: false, backlog: 1024 }, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+async function bind(makeServer: () => Server, address: ListenAddress, log: Logger): Promise<Server> {
+  const server = makeServer();
+  try {
+    await listenOn(server, address);
+    return server;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // A host without IPv6 cannot bind `::`; serve IPv4 rather than not at all.
+    if (address.host === "::" && (code === "EAFNOSUPPORT" || code === "EADDRNOTAVAIL")) {
+      log.warn({ address: formatListenAddress(address) }, "IPv6 is not available; listening on 0.0.0.0 instead");
+      const fallback = makeServer();
+      await listenOn(fallback, { host: "0.0.0.0", port: address.port });
+      return fallback;
+    }
+    throw new Error(`cannot listen on ${formatListenAddress(address)}: ${code ?? (error as Error).message}`);
+  }
+}
+
+/** Binds every address of a service and applies the shared connection limits at accept time. */
+export async function startListeners(options: ListenOptions): Promise<Listeners> {
+  const { limits, log } = options;
+  const admit = (socket: Socket): (() => void) | null => {
+    const address = unmapAddress(socket.remoteAddress);
+    const verdict = limits.admit(address);
+    if (verdict.ok) {
+      socket.once("close", verdict.release);
+      return verdict.release;
+    }
+    log.info({ address, reason: verdict.reason }, "connection refused");
+    if (!options.tls) socket.end(options.refusalMessage(verdict.reason === "too-many-total" ? "Server is full" : "Too many connections from your address"));
+    else socket.destroy();
+    return null;
+  };
+
+  const secureContext = options.tls ? tls.createSecureContext({ ...options.tls, minVersion: "TLSv1.2" }) : null;
+  const handshakeMs = (options.handshakeTimeoutSeconds ?? 10) * 1000;
+
+  /** TLS is layered on the accepted socket, so a handshake that never ends still holds (and is limited to) its slot. */
+  const startTls = (raw: Socket, release: () => void): void => {
+    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: secureContext! });
+    const address = unmapAddress(raw.remoteAddress);
+    const timer = setTimeout(() => socket.destroy(), handshakeMs);
+    socket.once("secure", () => {
+      clearTimeout(timer);
+      options.onConnection({ socket, address, secure: true, release });
+    });
+    socket.once("error", (error) => {
+      clearTimeout(timer);
+      log.debug({ address, err: error.message }, "TLS handshake failed");
+      socket.destroy();
+    });
+  };
+
+  const makeServer = (): Server =>
+    net.createServer({ noDelay: true }, (socket) => {
+      const release = admit(socket);
+      if (!release) return;
+      if (secureContext) startTls(socket, release);
+      else options.onConnection({ socket, address: unmapAddress(socket.remoteAddress), secure: false, release });
+    });
+
+  const servers: Server[] = [];
+  try {
+    for (const address of options.addresses) servers.push(await bind(makeServer, address, log));
+  } catch (error) {
+    await new Listeners(servers).close();
+    throw error;
+  }
+  return new Listeners(servers);
+}

@@ -1,0 +1,81 @@
+import { mkdir } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { Config } from "./config/schema.js";
+import { ChatCore, type ChatLimits } from "./core/chat/chat-core.js";
+import { ConnectionLimits } from "./net/connection-limits.js";
+import { loadTlsMaterial } from "./net/tls-certificate.js";
+import { IrcServerContext } from "./irc/server-context.js";
+import { IrcService } from "./irc/irc-service.js";
+import { VERSION } from "./version.js";
+
+export interface RunningServer {
+  readonly config: Config;
+  readonly irc: { plain: AddressInfo[]; tls: AddressInfo[] };
+  readonly tlsFingerprint: string | null;
+  /** Graceful stop: stop accepting, tell clients `reason`, close within the configured time. */
+  stop(reason?: string): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly log: Logger;
+  /** Re-reads the configuration from its sources, for REHASH. */
+  readonly reload: () => Promise<Config>;
+}
+
+export function chatLimits(config: Config): ChatLimits {
+  const irc = config.irc;
+  return {
+    nickLength: irc.nickLength,
+    channelLength: irc.channelLength,
+    topicLength: irc.topicLength,
+    kickLength: irc.kickLength,
+    awayLength: irc.awayLength,
+    realnameLength: irc.realnameLength,
+    maxChannelsPerUser: irc.maxChannelsPerUser,
+    maxListEntries: irc.maxListEntries,
+    whowasLength: irc.whowasLength,
+  };
+}
+
+/** The composition root: config → core → services. */
+export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
+  const { log } = options;
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const core = new ChatCore(chatLimits(config));
+  const limits = new ConnectionLimits(config.limits.connectionsPerIp, config.limits.maxConnections);
+
+  let tlsFingerprint: string | null = null;
+  let tls = null;
+  if (config.irc.tlsListen.length > 0) {
+    const material = await loadTlsMaterial({ ...config.tls, dataDir: config.dataDir, serverName: config.server.name });
+    tlsFingerprint = material.fingerprint;
+    tls = { cert: material.cert, key: material.key };
+    log.info({ fingerprint: material.fingerprint, generated: material.generated }, material.generated ? "made a self-signed TLS certificate" : "TLS certificate loaded");
+  }
+
+  let context: IrcServerContext;
+  const reload = async (): Promise<Config> => {
+    const next = await options.reload();
+    context.replaceConfig(next);
+    core.limits = chatLimits(next);
+    return next;
+  };
+  context = new IrcServerContext(config, core, log, VERSION, reload);
+  const irc = new IrcService(context, limits);
+  await irc.start(tls);
+  const addresses = irc.addresses();
+  for (const a of addresses.plain) log.info({ address: a.address, port: a.port }, "IRC listening");
+  for (const a of addresses.tls) log.info({ address: a.address, port: a.port }, "IRC (TLS) listening");
+
+  let stopping: Promise<void> | null = null;
+  return {
+    config,
+    irc: addresses,
+    tlsFingerprint,
+    stop(reason = "Server shutting down") {
+      stopping ??= irc.shutdown(reason, context.config.server.shutdownTimeoutSeconds * 1000).then(() => log.info("server stopped"));
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { validateConfig } from "../../src/config/load.js";
+import type { ConfigInput } from "../../src/config/schema.js";
+import { startServer, type RunningServer } from "../../src/server.js";
+
+export interface TestServer {
+  readonly server: RunningServer;
+  readonly dataDir: string;
+  /** Port of the first plain IRC listener. */
+  readonly port: number;
+  /** Port of the first TLS IRC listener, or 0 when there is none. */
+  readonly tlsPort: number;
+  stop(): Promise<void>;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+/**
+ * Starts the real server on an ephemeral loopback port with a fresh data directory.
+ * `irc` settings merge over test defaults (flood control off unless a test turns it on).
+ */
+export async function startTestServer(input: DeepPartial<ConfigInput> = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), "cmy-test-"));
+  const tree = {
+    ...input,
+    dataDir,
+    log: { level: "silent", ...input.log },
+    irc: {
+      listen: ["127.0.0.1:0"],
+      tlsListen: [],
+      ...input.irc,
+      flood: { enabled: false, ...input.irc?.flood },
+    },
+  };
+  const config = validateConfig(tree, "test");
+  const server = await startServer(config, { log: pino({ level: "silent" }), reload: async () => config });
+  return {
+    server,
+    dataDir,
+    port: server.irc.plain[0]?.port ?? 0,
+    tlsPort: server.irc.tls[0]?.port ?? 0,
+    async stop() {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
