@@ -13,6 +13,8 @@ export interface RunningServer {
   readonly config: Config;
   readonly irc: { plain: AddressInfo[]; tls: AddressInfo[] };
   readonly tlsFingerprint: string | null;
+  /** Re-reads and applies the configuration (REHASH, SIGHUP); a bad one changes nothing. */
+  reload(): Promise<Config>;
   /** Graceful stop: stop accepting, tell clients `reason`, close within the configured time. */
   stop(reason?: string): Promise<void>;
 }
@@ -59,6 +61,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const next = await options.reload();
     context.replaceConfig(next);
     core.limits = chatLimits(next);
+    limits.update(next.limits.connectionsPerIp, next.limits.maxConnections);
+    log.level = next.log.level;
     return next;
   };
   context = new IrcServerContext(config, core, log, VERSION, reload);
@@ -73,6 +77,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     config,
     irc: addresses,
     tlsFingerprint,
+    reload,
     stop(reason = "Server shutting down") {
       stopping ??= irc.shutdown(reason, context.config.server.shutdownTimeoutSeconds * 1000).then(() => log.info("server stopped"));
       return stopping;

@@ -48,9 +48,9 @@ async function serve(args: string[]): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGHUP", () => {
-    load().then(
-      () => log.info("SIGHUP: use REHASH as an operator to apply a new configuration; the file is valid"),
-      (error: Error) => log.error({ err: error.message }, "SIGHUP: configuration is invalid"),
+    server.reload().then(
+      () => log.info("SIGHUP: configuration reloaded"),
+      (error: Error) => log.error({ err: error.message }, "SIGHUP: configuration is invalid; nothing changed"),
     );
   });
 }

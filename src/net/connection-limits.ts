@@ -11,9 +11,15 @@ export class ConnectionLimits {
   #total = 0;
 
   constructor(
-    private readonly maxPerAddress: number,
-    private readonly maxTotal: number,
+    private maxPerAddress: number,
+    private maxTotal: number,
   ) {}
+
+  /** New limits apply to new connections; live ones are never cut by a lower limit. */
+  update(maxPerAddress: number, maxTotal: number): void {
+    this.maxPerAddress = maxPerAddress;
+    this.maxTotal = maxTotal;
+  }
 
   get total(): number {
     return this.#total;
