@@ -8,6 +8,10 @@ import { loadTlsMaterial } from "./net/tls-certificate.js";
 import { IrcServerContext } from "./irc/server-context.js";
 import { IrcService } from "./irc/irc-service.js";
 import { VERSION } from "./version.js";
+import { openDomain } from "./domain.js";
+import { Messaging } from "./core/chat/messaging.js";
+import { HistoryWriter } from "./core/chat/history-writer.js";
+import { MessagesRepository } from "./store/messages-repository.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -44,7 +48,12 @@ export function chatLimits(config: Config): ChatLimits {
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { log } = options;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const domain = await openDomain(config, log);
+  log.info({ database: domain.store.location, dialect: domain.store.dialect }, "database ready");
   const core = new ChatCore(chatLimits(config));
+  const history = new MessagesRepository(domain.store.db);
+  const writer = config.history.enabled ? new HistoryWriter(history) : null;
+  const messaging = new Messaging(core, writer, { exists: async (name) => (await domain.accounts.find(name)) !== undefined });
   const limits = new ConnectionLimits(config.limits.connectionsPerIp, config.limits.maxConnections);
 
   let tlsFingerprint: string | null = null;
@@ -62,10 +71,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
     context.replaceConfig(next);
     core.limits = chatLimits(next);
     limits.update(next.limits.connectionsPerIp, next.limits.maxConnections);
+    domain.update(next);
     log.level = next.log.level;
     return next;
   };
-  context = new IrcServerContext(config, core, log, VERSION, reload);
+  context = new IrcServerContext(config, core, messaging, log, VERSION, reload);
   const irc = new IrcService(context, limits);
   await irc.start(tls);
   const addresses = irc.addresses();
@@ -79,7 +89,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
     tlsFingerprint,
     reload,
     stop(reason = "Server shutting down") {
-      stopping ??= irc.shutdown(reason, context.config.server.shutdownTimeoutSeconds * 1000).then(() => log.info("server stopped"));
+      stopping ??= (async () => {
+        await irc.shutdown(reason, context.config.server.shutdownTimeoutSeconds * 1000);
+        await writer?.drain();
+        await domain.close();
+        log.info("server stopped");
+      })();
       return stopping;
     },
   };

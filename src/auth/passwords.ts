@@ -4,25 +4,37 @@ import { hash, verify } from "@node-rs/argon2";
 const ARGON2ID = 2;
 
 /**
- * argon2id with the OWASP minimum (m=19 MiB, t=2, p=1). Hashing runs on the libuv
- * thread pool, never on the event loop.
+ * argon2id with the OWASP minimum (m=19 MiB, t=2, p=1), stored as a PHC string
+ * with a random per-password salt. Hashing runs on the libuv thread pool, never
+ * on the event loop.
  */
-const parameters = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+export const ARGON2_PARAMETERS = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 /** Verified against when there is no real hash, so "no such name" costs as much as "wrong password". */
 let dummyHash: Promise<string> | null = null;
 
-export function hashPassword(password: string): Promise<string> {
-  return hash(password.normalize("NFKC"), parameters);
+function normalize(password: string): string {
+  return password.normalize("NFKC");
 }
 
-export async function verifyPassword(phc: string | undefined, password: string): Promise<boolean> {
+export function hashPassword(password: string): Promise<string> {
+  return hash(normalize(password), ARGON2_PARAMETERS);
+}
+
+/** False for a missing hash (after spending the same time), a malformed one, or a wrong password. */
+export async function verifyPassword(phc: string | undefined | null, password: string): Promise<boolean> {
   dummyHash ??= hashPassword("cmymessage-dummy-password");
   const target = phc ?? (await dummyHash);
   try {
-    const ok = await verify(target, password.normalize("NFKC"));
-    return ok && phc !== undefined;
+    const ok = await verify(target, normalize(password));
+    return ok && phc !== undefined && phc !== null;
   } catch {
     return false;
   }
+}
+
+/** Whether a stored hash was made with other parameters than today's, so it should be re-hashed on login. */
+export function needsRehash(phc: string): boolean {
+  const p = ARGON2_PARAMETERS;
+  return !phc.startsWith(`$argon2id$v=19$m=${p.memoryCost},t=${p.timeCost},p=${p.parallelism}$`);
 }

@@ -1,36 +1,19 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { text } from "node:stream/consumers";
-import { loadConfig, ConfigError, readConfigFile, validateConfig, type ConfigOverrides } from "../config/load.js";
+import { ConfigError, readConfigFile, validateConfig } from "../config/load.js";
 import { createLogger } from "../log.js";
 import { startServer } from "../server.js";
 import { hashPassword } from "../auth/passwords.js";
 import { VERSION } from "../version.js";
 import { USAGE } from "./usage.js";
-
-class UsageError extends Error {}
+import { UsageError } from "./errors.js";
+import { configLoader, configOptions } from "./config-options.js";
+import { migrateCommand, userCommand } from "./user-command.js";
 
 async function serve(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: "string" },
-      "data-dir": { type: "string" },
-      "irc-listen": { type: "string" },
-      "irc-tls-listen": { type: "string" },
-      "log-level": { type: "string" },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  const file = values.config ?? process.env["CMY_CONFIG"];
-  const overrides: ConfigOverrides = {
-    ...(values["data-dir"] !== undefined && { dataDir: values["data-dir"] }),
-    ...(values["irc-listen"] !== undefined && { ircListen: values["irc-listen"] }),
-    ...(values["irc-tls-listen"] !== undefined && { ircTlsListen: values["irc-tls-listen"] }),
-    ...(values["log-level"] !== undefined && { logLevel: values["log-level"] }),
-  };
-  const load = (): ReturnType<typeof loadConfig> => loadConfig(file, process.env, overrides);
+  const { values } = parseArgs({ args, options: configOptions, strict: true, allowPositionals: false });
+  const load = configLoader(values);
   const config = await load();
   const log = createLogger(config.log);
   const server = await startServer(config, { log, reload: load });
@@ -88,14 +71,18 @@ async function main(argv: string[]): Promise<void> {
       return configCommand(rest);
     case "hash-password":
       return hashPasswordCommand(rest);
+    case "user":
+      return userCommand(rest);
+    case "migrate":
+      return migrateCommand(rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  const known = error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+  const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") === true;
   process.stderr.write(`cmymessage: ${(error as Error).message}\n`);
-  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) process.stderr.write("Run 'cmymessage --help' for usage.\n");
-  process.exit(known ? 2 : 1);
+  if (usage) process.stderr.write("Run 'cmymessage --help' for usage.\n");
+  process.exit(usage || error instanceof ConfigError ? 2 : 1);
 });

@@ -35,6 +35,7 @@ const environmentKeys: ReadonlyArray<[string, readonly string[], "string" | "lis
   ["CMY_LOG_LEVEL", ["log", "level"], "string"],
   ["CMY_LOG_FORMAT", ["log", "format"], "string"],
   ["CMY_TLS_CERT", ["tls", "certFile"], "string"],
+  ["CMY_DATABASE_URL", ["database", "url"], "string"],
   ["CMY_TLS_KEY", ["tls", "keyFile"], "string"],
   ["CMY_IRC_LISTEN", ["irc", "listen"], "list"],
   ["CMY_IRC_TLS_LISTEN", ["irc", "tlsListen"], "list"],

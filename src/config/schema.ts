@@ -34,6 +34,15 @@ const flood = z.object({
   maxQueuedLines: z.number().int().min(1).default(40),
 });
 
+const bruteForce = z.object({
+  backoffBaseSeconds: seconds.default(1),
+  backoffMaxSeconds: seconds.default(30),
+  accountLockoutAfter: z.number().int().min(1).default(10),
+  addressLockoutAfter: z.number().int().min(1).default(30),
+  lockoutSeconds: seconds.default(900),
+  forgetAfterSeconds: seconds.default(3600),
+});
+
 export const configSchema = z.object({
   /** Every piece of state (database, certificates, files) lives below this directory. */
   dataDir: z.string().min(1).default("./data"),
@@ -63,6 +72,33 @@ export const configSchema = z.object({
       keyFile: z.string().default(""),
     })
     .prefault({}),
+  database: z
+    .object({
+      /** Empty: SQLite in <dataDir>/cmymessage.db. Or postgres://user:pass@host:port/db. */
+      url: z.string().regex(/^$|^postgres(ql)?:\/\//, "empty (SQLite) or a postgres:// URL").default(""),
+    })
+    .prefault({}),
+  auth: z
+    .object({
+      /** PBKDF2 iterations of the SCRAM-SHA-256 verifier kept beside the argon2id hash; 0 = no SCRAM. */
+      scramIterations: z.number().int().min(0).default(4096),
+      /** Allow SASL PLAIN (a password in clear) on a non-TLS connection from a non-loopback address. */
+      allowPlaintextSasl: z.boolean().default(false),
+      /** Seconds a client using a registered nick has to log in before it is renamed to a guest nick. */
+      nickEnforcementSeconds: seconds.default(30),
+      bruteForce: bruteForce.prefault({}),
+    })
+    .prefault({}),
+  history: z
+    .object({
+      /** Store every channel and direct message (needed for CHATHISTORY and offline messages). */
+      enabled: z.boolean().default(true),
+      /** Delete messages older than this many days; 0 keeps them forever. */
+      maxAgeDays: z.number().min(0).default(0),
+      /** Keep at most this many messages per channel or conversation; 0 = no limit. */
+      maxMessagesPerTarget: z.number().int().min(0).default(0),
+    })
+    .prefault({}),
   limits: z
     .object({
       /** Connections from one IPv4 address or one IPv6 /64, across all services. */
@@ -78,7 +114,7 @@ export const configSchema = z.object({
       /** Channels every user joins on connect: the broadcast chat. */
       defaultChannels: z.array(channelName).default(["#general"]),
       nickLength: z.number().int().min(9).max(64).default(30),
-      userLength: z.number().int().min(1).max(64).default(16),
+      userLength: z.number().int().min(2).max(64).default(16),
       channelLength: z.number().int().min(2).max(64).default(64),
       topicLength: z.number().int().min(1).max(390).default(390),
       awayLength: z.number().int().min(1).max(390).default(390),

@@ -17,7 +17,17 @@ import type { IrcServerContext } from "./server-context.js";
 /** 512 bytes per RFC 1459, CRLF included; the splitter sees lines without it. */
 const MAX_BODY_BYTES = 510;
 
+/** Lines waiting to run at which reading from the socket pauses (flood control off). */
+const READ_PAUSE_LINES = 32;
+
 export type CommandRunner = (connection: IrcConnection, message: IrcMessage) => void | Promise<void>;
+
+/** A received line that was not valid UTF-8: answered with FAIL, never run. */
+class InvalidUtf8Line {
+  constructor(readonly text: string) {}
+}
+
+type QueuedLine = string | InvalidUtf8Line;
 
 /** Details a client gives before it is registered. */
 export interface PendingRegistration {
@@ -46,9 +56,9 @@ export class IrcConnection implements Session, Flushable {
 
   readonly #splitter: LineSplitter;
   readonly #fakelag: Fakelag;
-  #queue: string[] = [];
+  #queue: QueuedLine[] = [];
   /** A line fakelag held back; it runs first when the wait is over. */
-  #held: string | null = null;
+  #held: QueuedLine | null = null;
   #busy = false;
   #out: Buffer[] = [];
   #outBytes = 0;
@@ -108,16 +118,21 @@ export class IrcConnection implements Session, Flushable {
     this.lastSeen = Date.now();
     this.pingSentAt = 0;
     const flood = this.context.config.irc.flood;
-    if (this.#queue.length >= flood.maxQueuedLines) {
+    if (flood.enabled && this.#queue.length >= flood.maxQueuedLines) {
       this.close("Excess Flood");
       return;
     }
+    // The tag section counts its leading '@' and trailing space (IRCv3).
     const tagEnd = bytes[0] === 0x40 ? bytes.indexOf(0x20) : -1;
-    if (tagEnd > this.context.config.irc.maxTagBytes || bytes.length - (tagEnd + 1) > MAX_BODY_BYTES) {
+    if (tagEnd + 1 > this.context.config.irc.maxTagBytes || bytes.length - (tagEnd + 1) > MAX_BODY_BYTES) {
       this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
       return;
     }
-    this.#queue.push(isUtf8(bytes) ? bytes.toString("utf8") : `\u0000${bytes.toString("utf8")}`);
+    this.#queue.push(isUtf8(bytes) ? bytes.toString("utf8") : new InvalidUtf8Line(bytes.toString("utf8")));
+    // Without flood control, a client that sends faster than its commands finish is held
+    // back by TCP instead of being dropped: stop reading until the queue drains. With it,
+    // the queue is the measure of excess and is bounded by maxQueuedLines above.
+    if (!flood.enabled && this.#queue.length >= READ_PAUSE_LINES) this.socket.pause();
     this.#pump();
   }
 
@@ -131,7 +146,10 @@ export class IrcConnection implements Session, Flushable {
       const wasHeld = this.#held !== null;
       const raw = this.#held ?? this.#queue.shift();
       this.#held = null;
-      if (raw === undefined) return;
+      if (raw === undefined) {
+        if (this.socket.isPaused()) this.socket.resume();
+        return;
+      }
       // Like Ergo, registration is not throttled: it is short and bounded by its own timeout.
       if (!wasHeld && this.user) {
         const wait = this.#fakelag.touch();
@@ -159,12 +177,17 @@ export class IrcConnection implements Session, Flushable {
       });
   }
 
-  #dispatch(raw: string): Promise<void> | undefined {
-    const invalidUtf8 = raw.charCodeAt(0) === 0;
-    const message = parseMessage(invalidUtf8 ? raw.slice(1) : raw);
+  #dispatch(raw: QueuedLine): Promise<void> | undefined {
+    const invalidUtf8 = raw instanceof InvalidUtf8Line;
+    const message = parseMessage(invalidUtf8 ? raw.text : raw);
     if (!message) return undefined;
     if (invalidUtf8) {
       this.sendLine(formatLine(this.context.serverName, "FAIL", [message.command, "INVALID_UTF8", "Message rejected, your IRC software MUST use UTF-8"]));
+      return undefined;
+    }
+    if (message.command.includes("\0") || message.params.some((p) => p.includes("\0"))) {
+      // NUL may not appear in IRC messages; dropping the line beats guessing what was meant.
+      this.numeric(ERR.UNKNOWNERROR, message.command.includes("\0") ? "*" : message.command, "Message contains a NUL byte and was ignored");
       return undefined;
     }
     const label = this.caps.has("labeled-response") ? message.tags?.get("label") : undefined;
@@ -205,6 +228,13 @@ export class IrcConnection implements Session, Flushable {
   sendLine(line: string): void {
     if (this.#labelCapture) this.#labelCapture.push(line);
     else this.#write(Buffer.from(line));
+  }
+
+  /** The sender's own message back (echo-message): a reply to its command, so labelled with it. */
+  echo(event: ChatEvent): void {
+    const bytes = this.context.eventLines.bytesFor(event, this.variant);
+    if (this.#labelCapture) this.#labelCapture.push(bytes.toString());
+    else this.#write(bytes);
   }
 
   deliver(event: ChatEvent): void {

@@ -3,7 +3,9 @@ import type { IrcConnection } from "./connection.js";
 import { ERR } from "./numerics.js";
 
 /** The one table that turns a chat-core refusal into its IRC numeric and text. */
-const replies: Record<ChatFailureReason, readonly [string, string]> = {
+type NumericReason = Exclude<ChatFailureReason, "unavailable">;
+
+const replies: Record<NumericReason, readonly [string, string]> = {
   "erroneous-nick": [ERR.ERRONEUSNICKNAME, "Erroneous nickname"],
   "nick-in-use": [ERR.NICKNAMEINUSE, "Nickname is already in use"],
   "no-such-nick": [ERR.NOSUCHNICK, "No such nick/channel"],
@@ -23,7 +25,7 @@ const replies: Record<ChatFailureReason, readonly [string, string]> = {
 };
 
 /** Replies with the numeric for `reason`; `subjects` are the parameters before the text (nick, channel…). */
-export function replyFailure(connection: IrcConnection, reason: ChatFailureReason, ...subjects: string[]): void {
+export function replyFailure(connection: IrcConnection, reason: NumericReason, ...subjects: string[]): void {
   const [code, text] = replies[reason];
   connection.numeric(code, ...subjects, text);
 }

@@ -26,10 +26,26 @@ export function formatTags(tags: OutgoingTags | null): string {
  * Commands whose last parameter is free text: like most servers, we always write it
  * as a trailing parameter (`:text`), so naive parsers that expect the colon work.
  */
-const TEXT_COMMANDS = new Set(["PRIVMSG", "NOTICE", "QUIT", "PART", "KICK", "TOPIC", "AWAY", "SETNAME", "ERROR", "FAIL", "WARN", "NOTE"]);
+const TEXT_PARAM_INDEX = new Map<string, number>([
+  ["PRIVMSG", 1],
+  ["NOTICE", 1],
+  ["PART", 1],
+  ["TOPIC", 1],
+  ["KICK", 2],
+  ["QUIT", 0],
+  ["AWAY", 0],
+  ["SETNAME", 0],
+  ["ERROR", 0],
+  ["FAIL", 2],
+  ["WARN", 2],
+  ["NOTE", 2],
+]);
 
-function alwaysTrailing(command: string): boolean {
-  return TEXT_COMMANDS.has(command) || (command.length === 3 && command.charCodeAt(0) <= 0x39);
+/** Whether the last of `count` parameters is free text that is always written with a colon. */
+function alwaysTrailing(command: string, count: number): boolean {
+  if (command.length === 3 && command.charCodeAt(0) <= 0x39) return true;
+  const index = TEXT_PARAM_INDEX.get(command);
+  return index !== undefined && count - 1 >= index;
 }
 
 /**
@@ -42,7 +58,7 @@ export function formatLine(source: string | null, command: string, params: reado
   if (source !== null) line += `:${source} `;
   line += command;
   const last = params.length - 1;
-  const textLast = alwaysTrailing(command);
+  const textLast = alwaysTrailing(command, params.length);
   for (let i = 0; i < params.length; i++) {
     const param = clean(params[i]!);
     if (i === last && (textLast || param === "" || param.includes(" ") || param.startsWith(":"))) line += ` :${param}`;

@@ -30,7 +30,8 @@ export function unescapeTagValue(value: string): string {
 }
 
 export function escapeTagValue(value: string): string {
-  return value.replace(/[\\; \r\n]/g, (c) => (c === "\\" ? "\\\\" : c === ";" ? "\\:" : c === " " ? "\\s" : c === "\r" ? "\\r" : "\\n"));
+  // NUL has no escape in IRCv3 tags and must never reach a client: it is dropped.
+  return value.replace(/\0/g, "").replace(/[\\; \r\n]/g, (c) => (c === "\\" ? "\\\\" : c === ";" ? "\\:" : c === " " ? "\\s" : c === "\r" ? "\\r" : "\\n"));
 }
 
 function parseTags(text: string): Map<string, string> {

@@ -15,7 +15,12 @@ const listByLetter = new Map<string, ListMode>(Object.entries(CHANNEL_MODE_LETTE
 /** ISUPPORT CHANMODES: list modes, always-param, param-when-set, flags. */
 export const CHANMODES = "beI,k,l,imnst";
 export const PREFIX = "(ov)@+";
-export const USER_MODES = "iow";
+export const USER_MODES = "io";
+
+/** A key: 1-32 printable characters without space, comma or colon (they would split parameters). */
+const KEY = /^[^\s,:\0]{1,32}$/;
+/** A list mask: no whitespace or NUL (it is echoed as a middle parameter), bounded in length. */
+const MASK = /^[^\s\0:][^\s\0]{0,127}$/;
 
 export type ParsedModes = {
   requests: ModeRequest[];
@@ -51,7 +56,8 @@ export function parseChannelModes(modeText: string, params: readonly string[], m
       const mask = take();
       if (mask === undefined) {
         if (!result.listQueries.includes(list)) result.listQueries.push(list);
-      } else if (withParam++ < maxWithParam) result.requests.push({ kind: "list", mode: list, on, mask });
+      } else if (!MASK.test(mask)) result.missingParam.push(letter);
+      else if (withParam++ < maxWithParam) result.requests.push({ kind: "list", mode: list, on, mask });
       continue;
     }
     const member = memberByLetter.get(letter);
@@ -63,7 +69,7 @@ export function parseChannelModes(modeText: string, params: readonly string[], m
     }
     if (letter === "k") {
       const key = on ? take() : (take(), "");
-      if (on && (key === undefined || !/^[^\s,:]{1,32}$/.test(key))) result.missingParam.push(letter);
+      if (on && (key === undefined || !KEY.test(key))) result.missingParam.push(letter);
       else if (withParam++ < maxWithParam) result.requests.push({ kind: "key", on, key: key ?? "" });
       continue;
     }
@@ -72,8 +78,9 @@ export function parseChannelModes(modeText: string, params: readonly string[], m
         result.requests.push({ kind: "limit", on: false, limit: 0 });
         continue;
       }
-      const limit = Number(take());
-      if (!Number.isInteger(limit) || limit <= 0) result.missingParam.push(letter);
+      const text = take() ?? "";
+      const limit = /^\d{1,9}$/.test(text) ? Number(text) : 0;
+      if (limit <= 0) result.missingParam.push(letter);
       else if (withParam++ < maxWithParam) result.requests.push({ kind: "limit", on: true, limit });
       continue;
     }

@@ -5,7 +5,9 @@ export const RPL = {
   CREATED: "003",
   MYINFO: "004",
   ISUPPORT: "005",
+  ENDOFSTATS: "219",
   UMODEIS: "221",
+  STATSUPTIME: "242",
   LUSERCLIENT: "251",
   LUSEROP: "252",
   LUSERUNKNOWN: "253",
@@ -48,6 +50,8 @@ export const RPL = {
   EXCEPTLIST: "348",
   ENDOFEXCEPTLIST: "349",
   VERSION: "351",
+  LINKS: "364",
+  ENDOFLINKS: "365",
   WHOREPLY: "352",
   WHOSPCRPL: "354",
   NAMREPLY: "353",
@@ -72,6 +76,7 @@ export const RPL = {
 } as const;
 
 export const ERR = {
+  UNKNOWNERROR: "400",
   NOSUCHNICK: "401",
   NOSUCHSERVER: "402",
   NOSUCHCHANNEL: "403",

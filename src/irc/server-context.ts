@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import type { ChatCore } from "../core/chat/chat-core.js";
+import type { Messaging } from "../core/chat/messaging.js";
 import type { IrcConnection } from "./connection.js";
 import { EventLineCache } from "./event-lines.js";
 
@@ -17,6 +18,7 @@ export class IrcServerContext {
   constructor(
     public config: Config,
     readonly core: ChatCore,
+    readonly messaging: Messaging,
     readonly log: Logger,
     readonly version: string,
     /** Reloads the config from its sources; set by the composition root. */

@@ -83,8 +83,16 @@ export async function startListeners(options: ListenOptions): Promise<Listeners>
       return verdict.release;
     }
     log.info({ address, reason: verdict.reason }, "connection refused");
-    if (!options.tls) socket.end(options.refusalMessage(verdict.reason === "too-many-total" ? "Server is full" : "Too many connections from your address"));
-    else socket.destroy();
+    if (options.tls) {
+      socket.destroy();
+      return null;
+    }
+    // Read (and discard) so the peer's FIN is seen, and never wait long for it: a refused
+    // socket must not linger and hold a file descriptor.
+    socket.resume();
+    socket.on("error", () => {});
+    socket.end(options.refusalMessage(verdict.reason === "too-many-total" ? "Server is full" : "Too many connections from your address"));
+    setTimeout(() => socket.destroy(), 2000).unref();
     return null;
   };
 

@@ -1,14 +1,10 @@
 import type { AppliedModeChange } from "./events.js";
-import type { Channel, FlagMode, ListMode, MemberMode } from "./channel.js";
+import type { Channel, ListMode } from "./channel.js";
 import type { ChatUser } from "./user.js";
 import { normalizeMask } from "./mask.js";
 
-export type ModeRequest =
-  | { readonly kind: "flag"; readonly mode: FlagMode; readonly on: boolean }
-  | { readonly kind: "key"; readonly on: boolean; readonly key: string }
-  | { readonly kind: "limit"; readonly on: boolean; readonly limit: number }
-  | { readonly kind: "member"; readonly mode: MemberMode; readonly on: boolean; readonly nick: string }
-  | { readonly kind: "list"; readonly mode: ListMode; readonly on: boolean; readonly mask: string };
+/** A change as asked for; the applied change has the same shape with resolved values (nick case, full mask). */
+export type ModeRequest = AppliedModeChange;
 
 export type ModeError =
   | { readonly reason: "no-such-nick"; readonly nick: string }

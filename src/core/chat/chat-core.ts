@@ -30,6 +30,13 @@ export interface NewUser {
   readonly secure: boolean;
 }
 
+/** A checked message destination: exactly one of channel and recipient is set. */
+export interface MessageDestination {
+  readonly ok: true;
+  readonly channel: Channel | null;
+  readonly recipient: ChatUser | null;
+}
+
 export interface ChatStats {
   readonly users: number;
   readonly invisible: number;
@@ -139,7 +146,7 @@ export class ChatCore {
     for (const channel of user.channels.values()) this.#removeMember(channel, user);
     user.channels.clear();
     this.#users.delete(user.folded);
-    this.#whowas.add({ nick: user.nick, username: user.username, hostname: user.hostname, realname: user.realname, account: user.account, leftAt: this.now() });
+    this.#rememberNick(user);
     const event: ChatEvent = { type: "quit", from: user.origin, reason: clip(reason, this.limits.kickLength), time: this.now() };
     for (const peer of peers) peer.session.deliver(event);
   }
@@ -149,6 +156,7 @@ export class ChatCore {
     if (!this.isNickAvailable(nick, user)) return fail("nick-in-use");
     if (nick === user.nick) return { ok: true, changed: false };
     const event: ChatEvent = { type: "nick", from: user.origin, nick, time: this.now() };
+    if (foldCase(nick) !== user.folded) this.#rememberNick(user);
     this.#users.delete(user.folded);
     user.rename(nick);
     this.#users.set(user.folded, user);
@@ -183,12 +191,10 @@ export class ChatCore {
     if (user.channels.size >= this.limits.maxChannelsPerUser) return fail("too-many-channels");
     const created = channel === undefined;
     if (channel) {
-      const invited = channel.invited.has(user.folded);
-      if (!invited) {
-        if (channel.flags.has("invite-only") && !channel.isInviteExempt(user)) return fail("invite-only");
-        if (channel.key !== null && key !== channel.key) return fail("bad-key");
-        if (channel.limit !== null && channel.members.size >= channel.limit) return fail("channel-full");
-      }
+      // An invitation lets a user past +i only, as in hybrid and ratbox: +k, +l and bans still apply.
+      if (channel.flags.has("invite-only") && !channel.invited.has(user.folded) && !channel.isInviteExempt(user)) return fail("invite-only");
+      if (channel.key !== null && key !== channel.key) return fail("bad-key");
+      if (channel.limit !== null && channel.members.size >= channel.limit) return fail("channel-full");
       if (channel.isBanned(user)) return fail("banned");
       channel.invited.delete(user.folded);
     } else {
@@ -292,35 +298,31 @@ export class ChatCore {
 
   // ── messages ────────────────────────────────────────────────────────────
 
-  /**
-   * Sends a message to a channel or a user. The sender is not among the recipients:
-   * echoing it back (IRCv3 echo-message) is the sender's adapter's business.
-   */
-  send(
-    user: ChatUser,
-    target: string,
-    kind: MessageKind,
-    text: string,
-    tags: ClientTags | null,
-  ): { ok: true; event: MessageEvent; recipient: ChatUser | null } | Failure<"no-such-nick" | "no-such-channel" | "cannot-send"> {
+  /** Where a message to `target` would go, and whether `user` may send it there. */
+  resolveTarget(user: ChatUser, target: string): MessageDestination | Failure<"no-such-nick" | "no-such-channel" | "cannot-send"> {
     user.lastActive = this.now();
     if (target.startsWith("#")) {
       const channel = this.#channels.get(foldCase(target));
       if (!channel) return fail("no-such-channel");
       if (!channel.canSend(user)) return fail("cannot-send");
-      const event = this.#message(user, channel.name, kind, text, tags);
-      this.deliverToChannel(channel, event, user);
-      return { ok: true, event, recipient: null };
+      return { ok: true, channel, recipient: null };
     }
     const recipient = this.findUser(target);
     if (!recipient) return fail("no-such-nick");
-    const event = this.#message(user, recipient.nick, kind, text, tags);
-    recipient.session.deliver(event);
-    return { ok: true, event, recipient };
+    return { ok: true, channel: null, recipient };
   }
 
-  #message(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null): MessageEvent {
+  newMessage(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null): MessageEvent {
     return { type: "message", kind, from: user.origin, target, text, tags, msgid: this.#ids.next(), time: this.now() };
+  }
+
+  /**
+   * Hands a message to its recipients. The sender is not among them: echoing it
+   * back (IRCv3 echo-message) is the sender's adapter's business.
+   */
+  deliverMessage(event: MessageEvent, destination: MessageDestination, sender: ChatUser): void {
+    if (destination.channel) this.deliverToChannel(destination.channel, event, sender);
+    else if (destination.recipient && this.#users.get(destination.recipient.folded) === destination.recipient) destination.recipient.session.deliver(event);
   }
 
   /** Hands one event to every member of `channel` except `except`; the same object to all. */
@@ -328,6 +330,14 @@ export class ChatCore {
     for (const member of channel.members.keys()) {
       if (member !== except) member.session.deliver(event);
     }
+  }
+
+  #rememberNick(user: ChatUser): void {
+    this.#whowas.add({ nick: user.nick, username: user.username, hostname: user.hostname, realname: user.realname, account: user.account, leftAt: this.now() });
+  }
+
+  isOnline(user: ChatUser): boolean {
+    return this.#users.get(user.folded) === user;
   }
 
   #removeMember(channel: Channel, user: ChatUser): void {

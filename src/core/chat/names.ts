@@ -23,6 +23,7 @@ export function isValidChannelName(name: string, maxLength: number): boolean {
 
 /** A username (ident) as sent in USER: letters, digits and a few safe marks only. */
 export function sanitizeUsername(raw: string, maxLength: number): string {
-  const cleaned = raw.replace(/[^A-Za-z0-9._-]/g, "").slice(0, maxLength - 1);
-  return `~${cleaned || "user"}`;
+  // The leading "~" says no ident lookup vouched for it; the whole stays within USERLEN.
+  const cleaned = raw.replace(/[^A-Za-z0-9._-]/g, "");
+  return `~${cleaned || "user"}`.slice(0, Math.max(2, maxLength));
 }

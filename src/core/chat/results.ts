@@ -15,7 +15,8 @@ export type ChatFailureReason =
   | "user-on-channel"
   | "chanop-needed"
   | "cannot-send"
-  | "list-full";
+  | "list-full"
+  | "unavailable";
 
 export interface Failure<R extends ChatFailureReason = ChatFailureReason> {
   readonly ok: false;

@@ -26,12 +26,13 @@ import { oper } from "./oper.js";
 import { kill } from "./kill.js";
 import { rehash } from "./rehash.js";
 import { help } from "./help.js";
+import { stats, links } from "./stats.js";
 
 const all: readonly Command[] = [
   cap, nick, user, pass, ping, pong, quit,
   join, part, privmsg, notice, tagmsg, topic, names, list, kick, invite, away, mode,
   who, whois, whowas, ison, userhost, lusers, motd, version, time, admin, info, setname,
-  oper, kill, rehash, help,
+  stats, links, oper, kill, rehash, help,
 ];
 
 /** Every IRC command by name: adding one means adding a file and a line here. */

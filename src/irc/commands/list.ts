@@ -6,16 +6,20 @@ import type { Channel } from "../../core/chat/channel.js";
 
 type Filter = (channel: Channel) => boolean;
 
-/** ELIST M, N and U: masks, negated masks and user-count bounds. */
-function parseFilters(text: string | undefined): Filter[] {
-  const filters: Filter[] = [];
+/**
+ * ELIST M, N and U: a channel is listed when it matches any of the name masks
+ * (if there are any) and every `!mask`, `>n` and `<n` condition.
+ */
+function parseFilter(text: string | undefined): Filter {
+  const names: string[] = [];
+  const conditions: Filter[] = [];
   for (const item of splitList(text)) {
-    if (/^>\d+$/.test(item)) filters.push((c) => c.members.size > Number(item.slice(1)));
-    else if (/^<\d+$/.test(item)) filters.push((c) => c.members.size < Number(item.slice(1)));
-    else if (item.startsWith("!")) filters.push((c) => !maskMatches(item.slice(1), c.name));
-    else filters.push((c) => maskMatches(item, c.name));
+    if (/^>\d+$/.test(item)) conditions.push((c) => c.members.size > Number(item.slice(1)));
+    else if (/^<\d+$/.test(item)) conditions.push((c) => c.members.size < Number(item.slice(1)));
+    else if (item.startsWith("!")) conditions.push((c) => !maskMatches(item.slice(1), c.name));
+    else names.push(item);
   }
-  return filters;
+  return (c) => (names.length === 0 || names.some((mask) => maskMatches(mask, c.name))) && conditions.every((f) => f(c));
 }
 
 export const list: RegisteredCommand = {
@@ -24,12 +28,11 @@ export const list: RegisteredCommand = {
   when: "registered",
   help: "LIST [<#mask>|>n|<n] — list channels, filtered by name mask or user count",
   run(connection, user, params) {
-    const filters = parseFilters(params[0]);
-    const masks = filters.length;
+    const matches = parseFilter(params[0]);
     connection.numeric(RPL.LISTSTART, "Channel", "Users  Name");
     for (const channel of connection.context.core.channels()) {
       if (!channelVisibleTo(channel, user)) continue;
-      if (masks > 0 && !filters.every((f) => f(channel))) continue;
+      if (!matches(channel)) continue;
       connection.numeric(RPL.LIST, channel.name, String(channel.members.size), channel.topic?.text ?? "");
     }
     connection.numeric(RPL.LISTEND, "End of /LIST");

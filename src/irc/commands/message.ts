@@ -6,18 +6,27 @@ import type { IrcMessage } from "../message.js";
 import { ERR, RPL } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
 import { clipUtf8 } from "../format.js";
+import { escapeTagValue } from "../message.js";
 import { splitList } from "../replies.js";
 
-/** Client-only tags (`+name`) travel with the message; server tags a client sends are not trusted. */
-function clientTags(connection: IrcConnection, message: IrcMessage): ClientTags | null {
+/** IRCv3 message-tags: client-only tag data a client may send, leaving room for the server's own tags. */
+const MAX_CLIENT_TAG_BYTES = 4094;
+
+/**
+ * Client-only tags (`+name`) travel with the message; server tags a client sends are
+ * not trusted. Returns "too-long" when they exceed what recipients can be sent.
+ */
+function clientTags(connection: IrcConnection, message: IrcMessage): ClientTags | null | "too-long" {
   if (!message.tags || !connection.caps.has("message-tags")) return null;
   let tags: Map<string, string> | null = null;
+  let size = 0;
   for (const [key, value] of message.tags) {
     if (!key.startsWith("+")) continue;
     tags ??= new Map();
     tags.set(key, value);
+    size += Buffer.byteLength(key) + Buffer.byteLength(escapeTagValue(value)) + 2;
   }
-  return tags;
+  return size > MAX_CLIENT_TAG_BYTES ? "too-long" : tags;
 }
 
 /** Room for text so the line relayed to others still fits in 512 bytes. */
@@ -26,7 +35,7 @@ function textBudget(user: ChatUser, command: string, target: string): number {
   return 512 - (Buffer.byteLength(user.hostmask) + command.length + Buffer.byteLength(target) + 7);
 }
 
-function relay(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, params: readonly string[], message: IrcMessage): void {
+async function relay(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, params: readonly string[], message: IrcMessage): Promise<void> {
   const quiet = kind === "notice"; // RFC 2812: never answer a NOTICE with an error
   const targets = splitList(params[0]);
   if (targets.length === 0) {
@@ -43,17 +52,23 @@ function relay(kind: MessageKind, command: string, connection: IrcConnection, us
     return;
   }
   const tags = clientTags(connection, message);
+  if (tags === "too-long") {
+    connection.numeric(ERR.INPUTTOOLONG, "Input line was too long");
+    return;
+  }
   if (kind === "tagmsg" && !tags) return;
-  const core = connection.context.core;
   for (const target of targets) {
     const body = kind === "tagmsg" ? "" : clipUtf8(text, textBudget(user, command, target));
-    const result = core.send(user, target, kind, body, tags);
+    const result = await connection.context.messaging.send(user, target, kind, body, tags);
+    if (connection.closed) return;
     if (!result.ok) {
-      if (!quiet) replyFailure(connection, result.reason, target);
+      if (result.reason === "unavailable") connection.serverLine("FAIL", command, "TEMPORARILY_UNAVAILABLE", target, "Message could not be stored, so it was not sent; try again later");
+      else if (!quiet) replyFailure(connection, result.reason, target);
       continue;
     }
     if (kind === "privmsg" && result.recipient?.away) connection.numeric(RPL.AWAY, result.recipient.nick, result.recipient.away);
-    if (connection.caps.has("echo-message")) connection.deliver(result.event);
+    // A message to oneself was already delivered; echoing it too would show it twice.
+    if (connection.caps.has("echo-message") && result.recipient !== user) connection.echo(result.event);
   }
 }
 

@@ -5,7 +5,7 @@ import type { IrcConnection } from "../connection.js";
 import { ERR, RPL } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
 import { CHANNEL_MODE_LETTERS, parseChannelModes } from "../modes.js";
-import { sendFromSelf } from "../replies.js";
+import { channelVisibleTo, sendFromSelf } from "../replies.js";
 
 const listReplies: Record<ListMode, readonly [string, string, string]> = {
   ban: [RPL.BANLIST, RPL.ENDOFBANLIST, "End of channel ban list"],
@@ -66,8 +66,6 @@ function userMode(connection: IrcConnection, user: ChatUser, params: readonly st
       // Operator status is only ever given by OPER; a client may drop it.
       user.isOperator = false;
       applied = true;
-    } else if (letter === "w") {
-      applied = false; // accepted for compatibility; this server sends no wallops
     } else if (letter !== "i" && letter !== "o") {
       unknown = true;
     }
@@ -85,7 +83,7 @@ function channelMode(connection: IrcConnection, user: ChatUser, params: readonly
   const core = connection.context.core;
   const name = params[0]!;
   const channel = core.findChannel(name);
-  if (!channel) {
+  if (!channel || !channelVisibleTo(channel, user)) {
     replyFailure(connection, "no-such-channel", name);
     return;
   }

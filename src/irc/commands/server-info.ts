@@ -35,7 +35,7 @@ export const version: RegisteredCommand = {
   run(connection, _user, params) {
     if (!targetIsUs(connection, params[0])) return;
     const { serverName, version: v } = connection.context;
-    connection.numeric(RPL.VERSION, `cmymessage-${v}.`, serverName, "CmyMessage: IRC, web and FTP on one core");
+    connection.numeric(RPL.VERSION, `cmymessage-${v}`, serverName, "CmyMessage: IRC, web and FTP on one core");
     sendIsupport(connection);
   },
 };

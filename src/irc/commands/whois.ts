@@ -2,6 +2,7 @@ import type { RegisteredCommand } from "../command.js";
 import { RPL } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
 import { channelVisibleTo, memberPrefix } from "../replies.js";
+import { ircSafeHost } from "../../net/address.js";
 
 export const whois: RegisteredCommand = {
   name: "WHOIS",
@@ -28,7 +29,7 @@ export const whois: RegisteredCommand = {
     if (target.isOperator) connection.numeric(RPL.WHOISOPERATOR, target.nick, "is an IRC operator");
     if (target.account) connection.numeric(RPL.WHOISACCOUNT, target.nick, target.account, "is logged in as");
     if (target.secure) connection.numeric(RPL.WHOISSECURE, target.nick, "is using a secure connection");
-    if (target === user || user.isOperator) connection.numeric(RPL.WHOISACTUALLY, target.nick, target.address, "is actually using host");
+    if (target === user || user.isOperator) connection.numeric(RPL.WHOISACTUALLY, target.nick, ircSafeHost(target.address), "is actually using host");
     const idle = Math.floor((Date.now() - target.lastActive) / 1000);
     connection.numeric(RPL.WHOISIDLE, target.nick, String(idle), String(Math.floor(target.signedOnAt / 1000)), "seconds idle, signon time");
     connection.numeric(RPL.ENDOFWHOIS, target.nick, "End of /WHOIS list.");

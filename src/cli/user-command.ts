@@ -1,0 +1,83 @@
+import { text } from "node:stream/consumers";
+import { pino } from "pino";
+import { openDomain } from "../domain.js";
+import { passwordProblemText } from "../auth/password-policy.js";
+import { configLoader, parseWithConfig } from "./config-options.js";
+import { CommandFailed, UsageError } from "./errors.js";
+
+const USAGE = "usage: cmymessage user add|passwd NAME [--password PW] | user del NAME | user list";
+
+/** The password from --password, or the first line of stdin (so it stays out of `ps` and shell history). */
+async function readPassword(flag: string | undefined): Promise<string> {
+  if (flag !== undefined) return flag;
+  if (process.stdin.isTTY) process.stderr.write("Password: ");
+  const password = (await text(process.stdin)).split(/\r?\n/)[0] ?? "";
+  if (password === "") throw new UsageError("no password given (pipe it on stdin or use --password)");
+  return password;
+}
+
+function reasonText(reason: string): string {
+  if (reason in passwordProblemText) return passwordProblemText[reason as keyof typeof passwordProblemText];
+  return (
+    { "invalid-name": "account names follow the nick rules: a letter or one of []\\`_^{|} first, then letters, digits, those or -", "name-taken": "that account name is taken", "no-such-account": "no such account" }[reason] ?? reason
+  );
+}
+
+export async function userCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseWithConfig(args, { password: { type: "string" } });
+  const [action, name, ...rest] = positionals;
+  if (!action || rest.length > 0) throw new UsageError(USAGE);
+  const config = await configLoader(values)();
+  const domain = await openDomain(config, pino({ level: "warn" }, process.stderr));
+  try {
+    switch (action) {
+      case "add": {
+        if (!name) throw new UsageError(USAGE);
+        const result = await domain.accounts.register(name, await readPassword(values.password), null);
+        if (!result.ok) throw new CommandFailed(`cannot add ${name}: ${reasonText(result.reason)}`);
+        process.stdout.write(`added account ${result.account.name}\n`);
+        return;
+      }
+      case "passwd": {
+        if (!name) throw new UsageError(USAGE);
+        const result = await domain.accounts.changePassword(name, await readPassword(values.password));
+        if (!result.ok) throw new CommandFailed(`cannot change the password of ${name}: ${reasonText(result.reason)}`);
+        process.stdout.write(`changed the password of ${name}\n`);
+        return;
+      }
+      case "del": {
+        if (!name) throw new UsageError(USAGE);
+        if (!(await domain.accounts.delete(name))) throw new CommandFailed(`cannot delete ${name}: ${reasonText("no-such-account")}`);
+        process.stdout.write(`deleted account ${name}\n`);
+        return;
+      }
+      case "list": {
+        if (name) throw new UsageError(USAGE);
+        for (const account of await domain.accounts.list()) {
+          const seen = account.lastSeenAt ? new Date(account.lastSeenAt).toISOString() : "never";
+          process.stdout.write(`${account.name}\tcreated ${new Date(account.createdAt).toISOString()}\tlast seen ${seen}\n`);
+        }
+        return;
+      }
+      default:
+        throw new UsageError(USAGE);
+    }
+  } finally {
+    await domain.close();
+  }
+}
+
+export async function migrateCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseWithConfig(args, {});
+  if (positionals.length > 0) throw new UsageError("usage: cmymessage migrate [--config FILE] [--data-dir DIR]");
+  const config = await configLoader(values)();
+  const { migrateToLatest } = await import("../store/migrator.js");
+  const { openStore } = await import("../store/database.js");
+  const store = await openStore({ url: config.database.url, dataDir: config.dataDir, migrate: false });
+  try {
+    const { applied } = await migrateToLatest(store.db as never, store.dialect);
+    process.stdout.write(applied.length > 0 ? `applied ${applied.join(", ")} to ${store.location}\n` : `${store.location} is up to date\n`);
+  } finally {
+    await store.close();
+  }
+}

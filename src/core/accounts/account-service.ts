@@ -1,0 +1,135 @@
+import type { Logger } from "pino";
+import { foldCase, isValidNick } from "../chat/names.js";
+import { hashPassword, needsRehash, verifyPassword } from "../../auth/passwords.js";
+import { checkNewPassword, type PasswordProblem } from "../../auth/password-policy.js";
+import { encodeScramVerifier, makeScramVerifier } from "../../auth/scram.js";
+import type { Account, AccountStore, Credential } from "./ports.js";
+import { LoginGuard } from "./login-guard.js";
+
+export interface AccountSettings {
+  /** Account names follow the nick rules (an account owns the nick of the same name). */
+  readonly nameLength: number;
+  /** PBKDF2 iterations of the SCRAM-SHA-256 verifier; 0 = make none (SCRAM then unavailable). */
+  readonly scramIterations: number;
+}
+
+export type RegisterFailure = "invalid-name" | "name-taken" | PasswordProblem;
+export type LoginFailureReason = "invalid-credentials" | "throttled";
+
+export type LoginResult = { ok: true; account: Account } | { ok: false; reason: LoginFailureReason; retryAfterSeconds?: number };
+
+export const ARGON2ID = "argon2id";
+export const SCRAM_SHA_256 = "scram-sha-256";
+
+/**
+ * Accounts shared by every service: registration, password login with the
+ * shared brute-force guard, password changes and deletion. Protocol adapters
+ * (IRC, HTTP, FTP, the CLI) call this; it never speaks their languages.
+ */
+export class AccountService {
+  constructor(
+    private readonly store: AccountStore,
+    readonly guard: LoginGuard,
+    private settings: AccountSettings,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  update(settings: AccountSettings): void {
+    this.settings = settings;
+  }
+
+  isValidName(name: string): boolean {
+    return isValidNick(name, this.settings.nameLength);
+  }
+
+  async #credentials(password: string): Promise<Credential[]> {
+    const credentials: Credential[] = [{ kind: ARGON2ID, value: await hashPassword(password) }];
+    if (this.settings.scramIterations > 0) {
+      credentials.push({ kind: SCRAM_SHA_256, value: encodeScramVerifier(await makeScramVerifier(password, this.settings.scramIterations)) });
+    }
+    return credentials;
+  }
+
+  async register(name: string, password: string, email: string | null): Promise<{ ok: true; account: Account } | { ok: false; reason: RegisterFailure }> {
+    if (!this.isValidName(name)) return { ok: false, reason: "invalid-name" };
+    const problem = checkNewPassword(password);
+    if (problem) return { ok: false, reason: problem };
+    const folded = foldCase(name);
+    if (await this.store.findByName(folded)) return { ok: false, reason: "name-taken" };
+    const created = await this.store.create(name, folded, email, await this.#credentials(password), this.now());
+    if (created === "name-taken") return { ok: false, reason: "name-taken" };
+    this.log.info({ account: created.name }, "account registered");
+    return { ok: true, account: created };
+  }
+
+  find(name: string): Promise<Account | undefined> {
+    return this.store.findByName(foldCase(name));
+  }
+
+  findById(id: number): Promise<Account | undefined> {
+    return this.store.findById(id);
+  }
+
+  list(): Promise<Account[]> {
+    return this.store.list();
+  }
+
+  credential(account: Account, kind: string): Promise<string | undefined> {
+    return this.store.credential(account.id, kind);
+  }
+
+  /**
+   * Checks a name and password from `address` (the service says which in `service`
+   * for the log). Unknown names and wrong passwords give the same answer after the
+   * same work: the password is verified against a dummy hash when there is no account.
+   */
+  async login(name: string, password: string, address: string, service: string): Promise<LoginResult> {
+    const folded = foldCase(name);
+    const verdict = await this.guard.check(folded, address);
+    if (!verdict.ok) {
+      this.log.warn({ account: name, address, service, retryAfterSeconds: verdict.retryAfterSeconds }, "login refused: too many failures");
+      return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
+    }
+    const account = await this.store.findByName(folded);
+    const hash = account ? await this.store.credential(account.id, ARGON2ID) : undefined;
+    const valid = await verifyPassword(hash, password);
+    if (!account || !valid || !hash) {
+      const locked = await this.guard.recordFailure(folded, address);
+      this.log.warn({ account: name, address, service, locked }, "login failed");
+      return { ok: false, reason: "invalid-credentials" };
+    }
+    await this.recordLogin(account, address, service);
+    // Parameters changed since this hash was made: upgrade it now that we know the password.
+    if (needsRehash(hash)) await this.store.replaceCredentials(account.id, await this.#credentials(password), this.now());
+    return { ok: true, account };
+  }
+
+  /** Bookkeeping for any successful authentication (password, SCRAM, certificate). */
+  async recordLogin(account: Account, address: string, service: string): Promise<void> {
+    await this.guard.recordSuccess(foldCase(account.name));
+    await this.store.touch(account.id, this.now());
+    this.log.info({ account: account.name, address, service }, "login");
+  }
+
+  async recordFailure(name: string, address: string, service: string): Promise<void> {
+    const locked = await this.guard.recordFailure(foldCase(name), address);
+    this.log.warn({ account: name, address, service, locked }, "login failed");
+  }
+
+  async changePassword(name: string, password: string): Promise<{ ok: true } | { ok: false; reason: "no-such-account" | PasswordProblem }> {
+    const problem = checkNewPassword(password);
+    if (problem) return { ok: false, reason: problem };
+    const account = await this.store.findByName(foldCase(name));
+    if (!account) return { ok: false, reason: "no-such-account" };
+    await this.store.replaceCredentials(account.id, await this.#credentials(password), this.now());
+    this.log.info({ account: account.name }, "password changed");
+    return { ok: true };
+  }
+
+  async delete(name: string): Promise<boolean> {
+    const deleted = await this.store.delete(foldCase(name));
+    if (deleted) this.log.info({ account: name }, "account deleted");
+    return deleted;
+  }
+}

@@ -1,0 +1,64 @@
+import type { HistoryStore, StoredMessage } from "./history.js";
+
+interface Pending {
+  readonly message: StoredMessage;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: messages appended during one turn of the event loop are written
+ * in one transaction, and each caller learns when its message is durable. Order
+ * is kept: batches are written one after another, in arrival order.
+ */
+export class HistoryWriter {
+  #pending: Pending[] = [];
+  #writing: Promise<void> | null = null;
+  #scheduled = false;
+
+  constructor(private readonly store: HistoryStore) {}
+
+  append(message: StoredMessage): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ message, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#writing) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    const writing = this.store.append(batch.map((p) => p.message));
+    this.#writing = writing.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      await writing;
+      for (const p of batch) p.resolve();
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    } finally {
+      this.#writing = null;
+      if (this.#pending.length > 0) this.#schedule();
+    }
+  }
+
+  /** Resolves when everything appended so far has been written (or failed). */
+  async drain(): Promise<void> {
+    while (this.#writing || this.#pending.length > 0 || this.#scheduled) {
+      if (this.#writing) await this.#writing;
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import type { MessageEvent } from "./events.js";
+
+/** One stored message, as history hands it back. */
+export interface StoredMessage {
+  readonly msgid: string;
+  readonly kind: "privmsg" | "notice";
+  /** The conversation key (folded channel, or "@a b" for two accounts). */
+  readonly target: string;
+  /** The target as written to the recipient (channel name or nick). */
+  readonly targetDisplay: string;
+  readonly senderNick: string;
+  /** `user@host` of the sender at the time. */
+  readonly senderMask: string;
+  readonly senderAccount: string | null;
+  readonly recipientAccount: string | null;
+  readonly time: number;
+  readonly text: string;
+  readonly tags: ReadonlyMap<string, string> | null;
+}
+
+/** A point in a conversation, given by time or by message id. */
+export type HistoryRef = { readonly kind: "time"; readonly time: number } | { readonly kind: "msgid"; readonly msgid: string };
+
+export interface HistoryQuery {
+  readonly target: string;
+  readonly direction: "before" | "after";
+  /** Exclusive bound; null = from the newest (before) or the oldest (after). */
+  readonly from: HistoryRef | null;
+  /** Exclusive far bound (BETWEEN), or null. */
+  readonly to: HistoryRef | null;
+  readonly limit: number;
+}
+
+export interface ConversationSummary {
+  readonly target: string;
+  readonly targetDisplay: string;
+  readonly latest: number;
+}
+
+/** What the chat core needs from storage for history. The store implements it. */
+export interface HistoryStore {
+  append(messages: readonly StoredMessage[]): Promise<void>;
+  /** Messages in ascending time order. */
+  query(query: HistoryQuery): Promise<StoredMessage[]>;
+  /** Conversations of `keys` with a message between the two times, newest first. */
+  conversations(channelKeys: readonly string[], account: string | null, from: number, to: number, limit: number): Promise<ConversationSummary[]>;
+  /** Direct messages to `account` after `since`, oldest first. */
+  unreadDirect(account: string, since: number, limit: number): Promise<StoredMessage[]>;
+  /** Deletes what retention says to delete; returns how many rows went. */
+  prune(olderThan: number | null, keepPerTarget: number | null): Promise<number>;
+}
+
+/** Conversation key of a direct chat: both parties, ordered, so each side finds the same key. */
+export function directKey(a: string, b: string): string {
+  return a < b ? `@${a} ${b}` : `@${b} ${a}`;
+}
+
+export function toStored(event: MessageEvent, target: string, senderAccount: string | null, recipientAccount: string | null): StoredMessage {
+  return {
+    msgid: event.msgid,
+    kind: event.kind === "notice" ? "notice" : "privmsg",
+    target,
+    targetDisplay: event.target,
+    senderNick: event.from.nick,
+    senderMask: `${event.from.username}@${event.from.hostname}`,
+    senderAccount,
+    recipientAccount,
+    time: event.time,
+    text: event.text,
+    tags: event.tags,
+  };
+}

@@ -1,0 +1,90 @@
+import type { ClientTags, MessageEvent, MessageKind } from "./events.js";
+import type { ChatCore } from "./chat-core.js";
+import type { ChatUser } from "./user.js";
+import type { HistoryWriter } from "./history-writer.js";
+import { directKey, toStored } from "./history.js";
+import { foldCase } from "./names.js";
+import { fail, type Failure } from "./results.js";
+
+/** Whether an account name exists; the accounts domain answers it. */
+export interface AccountDirectory {
+  exists(name: string): Promise<boolean>;
+}
+
+export type SendResult =
+  | { ok: true; event: MessageEvent; recipient: ChatUser | null; offline: boolean }
+  | Failure<"no-such-nick" | "no-such-channel" | "cannot-send" | "unavailable">;
+
+/** The history key of one side of a direct conversation: its account, or "~nick" for a guest. */
+export function partyKey(account: string | null, nick: string): string {
+  return account !== null ? foldCase(account) : `~${foldCase(nick)}`;
+}
+
+/**
+ * Sending a message: check, store, then deliver. A message is in history before
+ * anyone sees it, so what a recipient saw is never missing from history; if it
+ * cannot be stored it is not delivered and the sender is told.
+ *
+ * Direct messages are stored when at least one side has an account (only account
+ * holders can read them back), and a message to a registered account that is
+ * offline is kept for it and shown when it next logs in.
+ */
+export class Messaging {
+  constructor(
+    private readonly core: ChatCore,
+    private readonly writer: HistoryWriter | null,
+    private readonly accounts: AccountDirectory,
+  ) {}
+
+  get historyEnabled(): boolean {
+    return this.writer !== null;
+  }
+
+  async send(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null): Promise<SendResult> {
+    const destination = this.core.resolveTarget(user, target);
+    const stored = kind !== "tagmsg" && this.writer !== null;
+    if (!destination.ok) {
+      if (destination.reason !== "no-such-nick" || !stored || target.startsWith("#")) return destination;
+      return this.#sendOffline(user, target, kind, text, tags);
+    }
+    const event = this.core.newMessage(user, destination.channel?.name ?? destination.recipient!.nick, kind, text, tags);
+    if (stored) {
+      const recipient = destination.recipient;
+      const record = destination.channel
+        ? toStored(event, destination.channel.folded, user.account, null)
+        : recipient!.account !== null || user.account !== null
+          ? toStored(event, directKey(partyKey(user.account, user.nick), partyKey(recipient!.account, recipient!.nick)), user.account && foldCase(user.account), recipient!.account && foldCase(recipient!.account))
+          : null;
+      if (record) {
+        try {
+          await this.writer!.append(record);
+        } catch {
+          return fail("unavailable");
+        }
+      }
+    }
+    // The sender may have quit while the message was being stored: nobody may see
+    // a message after its sender's QUIT.
+    if (!this.core.isOnline(user)) return fail("unavailable");
+    this.core.deliverMessage(event, destination, user);
+    return { ok: true, event, recipient: destination.recipient, offline: false };
+  }
+
+  async #sendOffline(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null): Promise<SendResult> {
+    let exists: boolean;
+    try {
+      exists = await this.accounts.exists(target);
+    } catch {
+      return fail("unavailable");
+    }
+    if (!exists) return fail("no-such-nick");
+    const event = this.core.newMessage(user, target, kind, text, tags);
+    const recipientAccount = foldCase(target);
+    try {
+      await this.writer!.append(toStored(event, directKey(partyKey(user.account, user.nick), recipientAccount), user.account && foldCase(user.account), recipientAccount));
+    } catch {
+      return fail("unavailable");
+    }
+    return { ok: true, event, recipient: null, offline: true };
+  }
+}

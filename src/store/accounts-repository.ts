@@ -1,0 +1,94 @@
+import type { Kysely, Selectable } from "kysely";
+import type { AccountsTable, Database } from "./schema.js";
+import type { AccountStore } from "../core/accounts/ports.js";
+
+export interface AccountRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly email: string | null;
+  readonly createdAt: number;
+  readonly verifiedAt: number | null;
+  readonly lastSeenAt: number | null;
+}
+
+export interface CredentialRecord {
+  readonly kind: string;
+  readonly value: string;
+}
+
+function toRecord(row: Selectable<AccountsTable>): AccountRecord {
+  return { id: row.id, name: row.name, email: row.email, createdAt: row.created_at, verifiedAt: row.verified_at, lastSeenAt: row.last_seen_at };
+}
+
+const accountColumns = ["id", "name", "name_folded", "email", "created_at", "verified_at", "last_seen_at"] as const;
+
+/** Accounts and their credentials. Every statement is built by Kysely with bound parameters. */
+export class AccountsRepository implements AccountStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(name: string, folded: string, email: string | null, credentials: readonly CredentialRecord[], now: number): Promise<AccountRecord | "name-taken"> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto("accounts")
+          .values({ name, name_folded: folded, email, created_at: now, verified_at: now, last_seen_at: null })
+          .returning(accountColumns)
+          .executeTakeFirstOrThrow();
+        for (const credential of credentials) {
+          await trx.insertInto("credentials").values({ account_id: row.id, kind: credential.kind, value: credential.value, created_at: now }).execute();
+        }
+        return toRecord(row);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return "name-taken";
+      throw error;
+    }
+  }
+
+  async findByName(folded: string): Promise<AccountRecord | undefined> {
+    const row = await this.db.selectFrom("accounts").select(accountColumns).where("name_folded", "=", folded).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async findById(id: number): Promise<AccountRecord | undefined> {
+    const row = await this.db.selectFrom("accounts").select(accountColumns).where("id", "=", id).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async list(): Promise<AccountRecord[]> {
+    const rows = await this.db.selectFrom("accounts").select(accountColumns).orderBy("name_folded").execute();
+    return rows.map(toRecord);
+  }
+
+  async credential(accountId: number, kind: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom("credentials").select("value").where("account_id", "=", accountId).where("kind", "=", kind).executeTakeFirst();
+    return row?.value;
+  }
+
+  /** Replaces every credential of the given kinds (a password change replaces hash and SCRAM verifier together). */
+  async replaceCredentials(accountId: number, credentials: readonly CredentialRecord[], now: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const kinds = credentials.map((c) => c.kind);
+      if (kinds.length > 0) await trx.deleteFrom("credentials").where("account_id", "=", accountId).where("kind", "in", kinds).execute();
+      for (const credential of credentials) {
+        await trx.insertInto("credentials").values({ account_id: accountId, kind: credential.kind, value: credential.value, created_at: now }).execute();
+      }
+    });
+  }
+
+  async touch(accountId: number, now: number): Promise<void> {
+    await this.db.updateTable("accounts").set({ last_seen_at: now }).where("id", "=", accountId).execute();
+  }
+
+  /** Deletes the account; its credentials and refresh tokens go with it (ON DELETE CASCADE). */
+  async delete(folded: string): Promise<boolean> {
+    const result = await this.db.deleteFrom("accounts").where("name_folded", "=", folded).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+}
+
+/** SQLite and PostgreSQL report a broken UNIQUE constraint differently. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e.code === "23505" || e.code === "SQLITE_CONSTRAINT_UNIQUE" || /UNIQUE constraint failed/.test(e.message ?? "");
+}

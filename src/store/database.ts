@@ -1,0 +1,75 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import type { Database } from "./schema.js";
+import type { Dialect } from "./dialect.js";
+import { migrateToLatest } from "./migrator.js";
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Where the data is, for logs: the SQLite file or the PostgreSQL URL without its password. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** Empty: SQLite in `<dataDir>/cmymessage.db`. `postgres://…`: PostgreSQL. */
+  readonly url: string;
+  readonly dataDir: string;
+  /** Run pending migrations on open (the server does; `cmymessage migrate` does explicitly). */
+  readonly migrate: boolean;
+}
+
+const INT8_OID = 20;
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "postgres (unparsable URL)";
+  }
+}
+
+function openSqlite(file: string): Kysely<Database> {
+  const database = new BetterSqlite3(file);
+  // WAL lets readers run beside the writer; NORMAL sync is durable across crashes in WAL mode
+  // except for the last transactions before a power loss.
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = NORMAL");
+  database.pragma("foreign_keys = ON");
+  database.pragma("busy_timeout = 5000");
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+function openPostgres(url: string): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    // BIGINT columns hold millisecond times and ids, well inside a double's exact range.
+    types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as "text")) },
+  });
+  // An idle client that loses its server must not crash the process; the pool replaces it.
+  pool.on("error", () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const postgres = /^postgres(ql)?:\/\//.test(options.url);
+  if (options.url !== "" && !postgres) throw new Error("database.url must be empty (SQLite in the data directory) or a postgres:// URL");
+  const dialect: Dialect = postgres ? "postgres" : "sqlite";
+  const file = join(options.dataDir, "cmymessage.db");
+  if (!postgres) await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const db = postgres ? openPostgres(options.url) : openSqlite(file);
+  try {
+    if (options.migrate) await migrateToLatest(db as Kysely<unknown>, dialect);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return { db, dialect, location: postgres ? redactUrl(options.url) : file, close: () => db.destroy() };
+}

@@ -1,0 +1,139 @@
+import { sql, type Kysely, type Selectable } from "kysely";
+import type { Database, MessagesTable } from "./schema.js";
+import type { ConversationSummary, HistoryQuery, HistoryRef, HistoryStore, StoredMessage } from "../core/chat/history.js";
+
+/** Rows per INSERT: 12 bound values each stays far below SQLite's variable limit. */
+const INSERT_CHUNK = 500;
+
+function toStored(row: Selectable<MessagesTable>): StoredMessage {
+  return {
+    msgid: row.msgid,
+    kind: row.kind === "notice" ? "notice" : "privmsg",
+    target: row.target,
+    targetDisplay: row.target_display,
+    senderNick: row.sender_nick,
+    senderMask: row.sender_mask,
+    senderAccount: row.sender_account,
+    recipientAccount: row.recipient_account,
+    time: row.time,
+    text: row.text,
+    tags: row.tags ? new Map(Object.entries(JSON.parse(row.tags) as Record<string, string>)) : null,
+  };
+}
+
+/** Channel and direct-message history. Every value is a bound parameter. */
+export class MessagesRepository implements HistoryStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async append(messages: readonly StoredMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < messages.length; i += INSERT_CHUNK) {
+        const rows = messages.slice(i, i + INSERT_CHUNK).map((m) => ({
+          msgid: m.msgid,
+          kind: m.kind,
+          target: m.target,
+          target_display: m.targetDisplay,
+          sender_nick: m.senderNick,
+          sender_mask: m.senderMask,
+          sender_account: m.senderAccount,
+          recipient_account: m.recipientAccount,
+          time: m.time,
+          text: m.text,
+          tags: m.tags && m.tags.size > 0 ? JSON.stringify(Object.fromEntries(m.tags)) : null,
+        }));
+        await trx.insertInto("messages").values(rows).execute();
+      }
+    });
+  }
+
+  /** (time, id) of a reference, so bounds are exact even when several messages share a millisecond. */
+  async #position(target: string, ref: HistoryRef | null): Promise<{ time: number; id: number } | null | "missing"> {
+    if (!ref) return null;
+    if (ref.kind === "time") return { time: ref.time, id: -1 };
+    const row = await this.db.selectFrom("messages").select(["time", "id"]).where("msgid", "=", ref.msgid).where("target", "=", target).executeTakeFirst();
+    return row ? { time: row.time, id: row.id } : "missing";
+  }
+
+  async query(query: HistoryQuery): Promise<StoredMessage[]> {
+    const from = await this.#position(query.target, query.from);
+    const to = await this.#position(query.target, query.to);
+    if (from === "missing" || to === "missing") return [];
+    const before = query.direction === "before";
+    let q = this.db.selectFrom("messages").selectAll().where("target", "=", query.target);
+    // A time reference excludes its own millisecond on the near side only for msgid refs;
+    // for a time ref (id -1) "before t" means time < t and "after t" means time > t.
+    const bound = (pos: { time: number; id: number }, side: "lt" | "gt") =>
+      pos.id === -1
+        ? sql<boolean>`${sql.ref("time")} ${sql.raw(side === "lt" ? "<" : ">")} ${pos.time}`
+        : sql<boolean>`(${sql.ref("time")}, ${sql.ref("id")}) ${sql.raw(side === "lt" ? "<" : ">")} (${pos.time}, ${pos.id})`;
+    if (from) q = q.where(bound(from, before ? "lt" : "gt"));
+    if (to) q = q.where(bound(to, before ? "gt" : "lt"));
+    const rows = await q
+      .orderBy("time", before ? "desc" : "asc")
+      .orderBy("id", before ? "desc" : "asc")
+      .limit(query.limit)
+      .execute();
+    if (before) rows.reverse();
+    return rows.map(toStored);
+  }
+
+  async conversations(channelKeys: readonly string[], account: string | null, from: number, to: number, limit: number): Promise<ConversationSummary[]> {
+    const rows = await this.db
+      .selectFrom("messages")
+      .select(["target", sql<string>`max(${sql.ref("target_display")})`.as("display"), sql<number>`max(${sql.ref("time")})`.as("latest")])
+      .where((eb) => {
+        const ors = [];
+        if (channelKeys.length > 0) ors.push(eb("target", "in", channelKeys));
+        if (account !== null) ors.push(eb.or([eb("sender_account", "=", account), eb("recipient_account", "=", account)]).and("target", "like", "@%"));
+        return ors.length > 0 ? eb.or(ors) : eb.val(false);
+      })
+      .where("time", ">", from)
+      .where("time", "<", to)
+      .groupBy("target")
+      .orderBy("latest", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ target: r.target, targetDisplay: r.display, latest: Number(r.latest) }));
+  }
+
+  async unreadDirect(account: string, since: number, limit: number): Promise<StoredMessage[]> {
+    const rows = await this.db
+      .selectFrom("messages")
+      .selectAll()
+      .where("recipient_account", "=", account)
+      .where("time", ">", since)
+      .orderBy("time", "asc")
+      .orderBy("id", "asc")
+      .limit(limit)
+      .execute();
+    return rows.map(toStored);
+  }
+
+  async prune(olderThan: number | null, keepPerTarget: number | null): Promise<number> {
+    let deleted = 0;
+    if (olderThan !== null) {
+      const result = await this.db.deleteFrom("messages").where("time", "<", olderThan).executeTakeFirst();
+      deleted += Number(result.numDeletedRows);
+    }
+    if (keepPerTarget !== null) {
+      // For each target, drop rows older than its Nth newest message.
+      const result = await this.db
+        .deleteFrom("messages")
+        .where("id", "in", (eb) =>
+          eb
+            .selectFrom(
+              eb
+                .selectFrom("messages")
+                .select(["id", sql<number>`row_number() over (partition by ${sql.ref("target")} order by ${sql.ref("time")} desc, ${sql.ref("id")} desc)`.as("rank")])
+                .as("ranked"),
+            )
+            .select("ranked.id")
+            .where("ranked.rank", ">", keepPerTarget),
+        )
+        .executeTakeFirst();
+      deleted += Number(result.numDeletedRows);
+    }
+    return deleted;
+  }
+}

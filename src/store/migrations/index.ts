@@ -1,0 +1,11 @@
+import type { Kysely } from "kysely";
+import type { Dialect } from "../dialect.js";
+import * as initial from "./0001-initial.js";
+
+export interface Migration {
+  readonly name: string;
+  up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
+}
+
+/** Every schema version, oldest first. Names sort in order and never change once released. */
+export const migrations: readonly Migration[] = [{ name: "0001-initial", up: initial.up }];

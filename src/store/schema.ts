@@ -1,0 +1,91 @@
+import type { Generated } from "kysely";
+
+/** Milliseconds since the epoch. Stored as BIGINT; read back as a JS number. */
+type Millis = number;
+
+export interface AccountsTable {
+  id: Generated<number>;
+  name: string;
+  /** The name case-folded: the unique key accounts are found by. */
+  name_folded: string;
+  email: string | null;
+  created_at: Millis;
+  /** Null until the account is verified (always set for accounts made by the CLI or without email verification). */
+  verified_at: Millis | null;
+  /** When the account last logged in or was last online, for offline message delivery. */
+  last_seen_at: Millis | null;
+}
+
+export interface CredentialsTable {
+  id: Generated<number>;
+  account_id: number;
+  /** "argon2id" (PHC string), "scram-sha-256" (verifier), "certfp" (TLS client certificate fingerprint). */
+  kind: string;
+  value: string;
+  created_at: Millis;
+}
+
+export interface RefreshTokensTable {
+  id: Generated<number>;
+  account_id: number;
+  /** Tokens rotated from one login share a family; reuse of a rotated token revokes the family. */
+  family: string;
+  /** SHA-256 of the opaque token; the token itself is never stored. */
+  token_hash: string;
+  created_at: Millis;
+  expires_at: Millis;
+  rotated_at: Millis | null;
+  revoked_at: Millis | null;
+}
+
+export interface ChannelsTable {
+  id: Generated<number>;
+  name: string;
+  name_folded: string;
+  founder_account_id: number | null;
+  topic: string | null;
+  topic_set_by: string | null;
+  topic_set_at: Millis | null;
+  /** Flag mode letters kept across restarts, e.g. "nt". */
+  modes: string;
+  channel_key: string | null;
+  user_limit: number | null;
+  created_at: Millis;
+}
+
+export interface MessagesTable {
+  id: Generated<number>;
+  msgid: string;
+  /** "privmsg" | "notice". */
+  kind: string;
+  /** Folded channel name, or "@" + the two folded account names in order for a direct conversation. */
+  target: string;
+  sender_nick: string;
+  sender_mask: string;
+  sender_account: string | null;
+  /** For direct messages: the recipient account (folded); null for channels. */
+  recipient_account: string | null;
+  /** The target as the sender wrote it (channel name or nick). */
+  target_display: string;
+  time: Millis;
+  text: string;
+  /** Client-only tags as JSON, or null. */
+  tags: string | null;
+}
+
+export interface LoginFailuresTable {
+  /** "account:<folded name>" or "address:<IPv4 or IPv6 /64>". */
+  key: string;
+  failures: number;
+  last_failure_at: Millis;
+  locked_until: Millis | null;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  credentials: CredentialsTable;
+  refresh_tokens: RefreshTokensTable;
+  channels: ChannelsTable;
+  messages: MessagesTable;
+  login_failures: LoginFailuresTable;
+}
