@@ -75,7 +75,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     log.level = next.log.level;
     return next;
   };
-  context = new IrcServerContext(config, core, messaging, log, VERSION, reload);
+  context = new IrcServerContext(config, { core, messaging, accounts: domain.accounts, history: writer ? history : null }, log, VERSION, reload);
   const irc = new IrcService(context, limits);
   await irc.start(tls);
   const addresses = irc.addresses();

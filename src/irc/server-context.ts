@@ -2,6 +2,17 @@ import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import type { ChatCore } from "../core/chat/chat-core.js";
 import type { Messaging } from "../core/chat/messaging.js";
+import type { HistoryStore } from "../core/chat/history.js";
+import type { AccountService } from "../core/accounts/account-service.js";
+
+/** The domain services the IRC adapter speaks for. */
+export interface IrcServices {
+  readonly core: ChatCore;
+  readonly messaging: Messaging;
+  readonly accounts: AccountService;
+  /** Null when history is turned off. */
+  readonly history: HistoryStore | null;
+}
 import type { IrcConnection } from "./connection.js";
 import { EventLineCache } from "./event-lines.js";
 
@@ -15,15 +26,24 @@ export class IrcServerContext {
   readonly startedAt = new Date();
   #isupport: string[][] | null = null;
 
+  readonly core: ChatCore;
+  readonly messaging: Messaging;
+  readonly accounts: AccountService;
+  readonly history: HistoryStore | null;
+
   constructor(
     public config: Config,
-    readonly core: ChatCore,
-    readonly messaging: Messaging,
+    services: IrcServices,
     readonly log: Logger,
     readonly version: string,
     /** Reloads the config from its sources; set by the composition root. */
     readonly reload: () => Promise<Config>,
-  ) {}
+  ) {
+    this.core = services.core;
+    this.messaging = services.messaging;
+    this.accounts = services.accounts;
+    this.history = services.history;
+  }
 
   get serverName(): string {
     return this.config.server.name;
