@@ -5,10 +5,14 @@ import { AccountsRepository } from "./store/accounts-repository.js";
 import { LoginFailuresRepository } from "./store/login-failures-repository.js";
 import { AccountService, type AccountSettings } from "./core/accounts/account-service.js";
 import { LoginGuard } from "./core/accounts/login-guard.js";
+import { RefreshSessions, type RefreshSettings } from "./core/accounts/refresh-sessions.js";
+import { RefreshTokensRepository } from "./store/refresh-tokens-repository.js";
 
 export interface Domain {
   readonly store: Store;
   readonly accounts: AccountService;
+  /** Login sessions (refresh-token families) of the HTTP API; ended on every password change. */
+  readonly sessions: RefreshSessions;
   /** Applies a reloaded config to what can change at run time. */
   update(config: Config): void;
   close(): Promise<void>;
@@ -18,17 +22,26 @@ export function accountSettings(config: Config): AccountSettings {
   return { nameLength: config.irc.nickLength, scramIterations: config.auth.scramIterations };
 }
 
+export function refreshSettings(config: Config): RefreshSettings {
+  return { refreshTokenDays: config.http.refreshTokenDays };
+}
+
 /** The database and the domain services over it, shared by the server and the CLI. */
 export async function openDomain(config: Config, log: Logger, options: { migrate: boolean } = { migrate: true }): Promise<Domain> {
   const store = await openStore({ url: config.database.url, dataDir: config.dataDir, migrate: options.migrate });
   const guard = new LoginGuard(new LoginFailuresRepository(store.db), config.auth.bruteForce);
   const accounts = new AccountService(new AccountsRepository(store.db), guard, accountSettings(config), log);
+  const sessions = new RefreshSessions(new RefreshTokensRepository(store.db), accounts, refreshSettings(config), log);
+  // Here, not in the HTTP adapter: a password changed over IRC or by the CLI must end web sessions too.
+  accounts.onPasswordChanged((account) => sessions.revokeAll(account, "password changed"));
   return {
     store,
     accounts,
+    sessions,
     update(next) {
       guard.update(next.auth.bruteForce);
       accounts.update(accountSettings(next));
+      sessions.update(refreshSettings(next));
     },
     close: () => store.close(),
   };

@@ -12,6 +12,9 @@ import { openDomain } from "./domain.js";
 import { Messaging } from "./core/chat/messaging.js";
 import { HistoryWriter } from "./core/chat/history-writer.js";
 import { MessagesRepository } from "./store/messages-repository.js";
+import { ChannelsRepository } from "./store/channels-repository.js";
+import { ChannelRegistry } from "./core/chat/channel-registry.js";
+import { SERVICE_NICKS } from "./irc/services/service-bot.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -50,7 +53,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const domain = await openDomain(config, log);
   log.info({ database: domain.store.location, dialect: domain.store.dialect }, "database ready");
-  const core = new ChatCore(chatLimits(config));
+  const registry = new ChannelRegistry(new ChannelsRepository(domain.store.db), log);
+  await registry.load();
+  const core = new ChatCore(chatLimits(config), Date.now, registry);
+  for (const service of SERVICE_NICKS) core.reserveNick(service);
   const history = new MessagesRepository(domain.store.db);
   const writer = config.history.enabled ? new HistoryWriter(history) : null;
   const messaging = new Messaging(core, writer, { exists: async (name) => (await domain.accounts.find(name)) !== undefined });

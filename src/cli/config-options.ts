@@ -8,6 +8,7 @@ export const configOptions = {
   "data-dir": { type: "string" },
   "irc-listen": { type: "string" },
   "irc-tls-listen": { type: "string" },
+  "http-listen": { type: "string" },
   "log-level": { type: "string" },
 } as const;
 
@@ -19,6 +20,7 @@ export function configLoader(values: ConfigFlagValues): () => Promise<Config> {
     ...(values["data-dir"] !== undefined && { dataDir: values["data-dir"] }),
     ...(values["irc-listen"] !== undefined && { ircListen: values["irc-listen"] }),
     ...(values["irc-tls-listen"] !== undefined && { ircTlsListen: values["irc-tls-listen"] }),
+    ...(values["http-listen"] !== undefined && { httpListen: values["http-listen"] }),
     ...(values["log-level"] !== undefined && { logLevel: values["log-level"] }),
   };
   return () => loadConfig(file, process.env, overrides);

@@ -12,6 +12,8 @@ Options for serve:
   --irc-listen <list>       Plain IRC listeners, host:port list (also CMY_IRC_LISTEN;
                             default [::]:6667; empty = off)
   --irc-tls-listen <list>   TLS IRC listeners (also CMY_IRC_TLS_LISTEN; default [::]:6697)
+  --http-listen <list>      HTTP API listeners, host:port list (also CMY_HTTP_LISTEN;
+                            default [::]:8080; empty = off)
   --log-level <level>       fatal|error|warn|info|debug|trace|silent (also CMY_LOG_LEVEL)
 
 General:

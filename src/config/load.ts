@@ -13,6 +13,7 @@ export interface ConfigOverrides {
   readonly dataDir?: string;
   readonly ircListen?: string;
   readonly ircTlsListen?: string;
+  readonly httpListen?: string;
   readonly logLevel?: string;
 }
 
@@ -39,6 +40,7 @@ const environmentKeys: ReadonlyArray<[string, readonly string[], "string" | "lis
   ["CMY_TLS_KEY", ["tls", "keyFile"], "string"],
   ["CMY_IRC_LISTEN", ["irc", "listen"], "list"],
   ["CMY_IRC_TLS_LISTEN", ["irc", "tlsListen"], "list"],
+  ["CMY_HTTP_LISTEN", ["http", "listen"], "list"],
 ];
 
 export function formatZodError(error: ZodError, source: string): string {
@@ -93,6 +95,7 @@ export async function loadConfig(
   if (overrides.dataDir !== undefined) setPath(tree, ["dataDir"], overrides.dataDir);
   if (overrides.ircListen !== undefined) setPath(tree, ["irc", "listen"], parseListenList(overrides.ircListen));
   if (overrides.ircTlsListen !== undefined) setPath(tree, ["irc", "tlsListen"], parseListenList(overrides.ircTlsListen));
+  if (overrides.httpListen !== undefined) setPath(tree, ["http", "listen"], parseListenList(overrides.httpListen));
   if (overrides.logLevel !== undefined) setPath(tree, ["log", "level"], overrides.logLevel);
   const sources = [file ? `file ${file}` : "defaults", "environment", "flags"].join(" + ");
   return validateConfig(tree, sources);

@@ -107,6 +107,22 @@ export const configSchema = z.object({
       maxConnections: z.number().int().min(1).default(20000),
     })
     .prefault({}),
+  http: z
+    .object({
+      /** The web door (REST API, later the WebSocket gateway and the browser client); an empty list turns it off. */
+      listen: z.array(listenAddress).default(["[::]:8080"].map((a) => parseListenAddress(a) as ListenAddress)),
+      /** PEM Ed25519 private key signing access tokens; empty = made on first start in <dataDir>/keys/jwt-ed25519.pem. */
+      jwtKeyFile: z.string().default(""),
+      /** Lifetime of an access token (a JWT, not revocable: keep it short). */
+      accessTokenMinutes: z.number().int().min(1).max(24 * 60).default(15),
+      /** Lifetime of a refresh token; each use replaces it with a new one that lives this long again. */
+      refreshTokenDays: z.number().positive().max(365).default(30),
+      /** Largest request body accepted; bigger ones get 413. */
+      bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(16 * 1024),
+      /** Take the client address from X-Forwarded-For (only behind a reverse proxy you run). */
+      trustProxy: z.boolean().default(false),
+    })
+    .prefault({}),
   irc: z
     .object({
       listen: z.array(listenAddress).default(["[::]:6667"].map((a) => parseListenAddress(a) as ListenAddress)),
@@ -150,5 +166,6 @@ export const configSchema = z.object({
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type IrcConfig = Config["irc"];
+export type HttpConfig = Config["http"];
 export type FloodConfig = IrcConfig["flood"];
 export type OperatorConfig = IrcConfig["operators"][number];

@@ -1,5 +1,9 @@
+import type { Config } from "../config/schema.js";
+
 /** The IRCv3 capabilities this server offers, with their CAP LS 302 values. */
 export const CAPABILITIES = [
+  "draft/account-registration",
+  "draft/chathistory",
   "account-notify",
   "account-tag",
   "away-notify",
@@ -11,6 +15,7 @@ export const CAPABILITIES = [
   "labeled-response",
   "message-tags",
   "multi-prefix",
+  "sasl",
   "server-time",
   "setname",
   "userhost-in-names",
@@ -24,8 +29,16 @@ export function isCapability(name: string): name is Capability {
   return known.has(name);
 }
 
-export function capabilityValue(_cap: Capability): string | null {
-  return null;
+/** The CAP LS 302 value of a capability, from the running configuration. */
+export function capabilityValue(cap: Capability, config: Config): string | null {
+  switch (cap) {
+    case "sasl":
+      return config.auth.scramIterations > 0 ? "PLAIN,SCRAM-SHA-256" : "PLAIN";
+    case "draft/account-registration":
+      return "before-connect";
+    default:
+      return null;
+  }
 }
 
 /** Caps whose presence changes how a shared event is written; each is one bit of a format variant. */

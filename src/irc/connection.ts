@@ -3,6 +3,8 @@ import { isUtf8 } from "node:buffer";
 import type { ChatEvent } from "../core/chat/events.js";
 import type { Session } from "../core/chat/session.js";
 import type { ChatUser } from "../core/chat/user.js";
+import type { Account } from "../core/accounts/ports.js";
+import type { SaslExchange } from "./sasl/exchange.js";
 import { LineSplitter } from "../net/line-splitter.js";
 import { ircSafeHost } from "../net/address.js";
 import { Fakelag } from "./fakelag.js";
@@ -49,6 +51,12 @@ export class IrcConnection implements Session, Flushable {
   /** Bit set of caps that change how shared events are written (see VARIANT_BITS). */
   variant = 0;
   user: ChatUser | null = null;
+  /** The account this connection is logged in to (SASL, NickServ, REGISTER), before or after registration. */
+  account: Account | null = null;
+  /** A SASL exchange in progress. */
+  sasl: SaslExchange | null = null;
+  /** When the user must have logged in to keep a registered nick; 0 = no deadline. */
+  nickDeadline = 0;
   pending: PendingRegistration | null = { nick: null, username: null, realname: null, capNegotiating: false };
   readonly connectedAt: number;
   lastSeen: number;
@@ -60,6 +68,8 @@ export class IrcConnection implements Session, Flushable {
   /** A line fakelag held back; it runs first when the wait is over. */
   #held: QueuedLine | null = null;
   #busy = false;
+  #inFlight = 0;
+  #slotWaiters: Array<() => void> = [];
   #out: Buffer[] = [];
   #outBytes = 0;
   #closed = false;
@@ -94,6 +104,27 @@ export class IrcConnection implements Session, Flushable {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** True while a command with an IRCv3 label runs: its replies must be collected, so it must not be pipelined. */
+  get labelled(): boolean {
+    return this.#labelCapture !== null;
+  }
+
+  /**
+   * Lets `work` finish in the background while the next commands run, as long as
+   * fewer than `max` such jobs are pending; past that, the caller waits for one to end.
+   * Used for messages, whose storage must not serialise a client's pipelined lines.
+   */
+  async pipeline(work: Promise<void>, max: number): Promise<void> {
+    this.#inFlight++;
+    void work
+      .catch((error: unknown) => this.context.log.error({ err: error, address: this.address }, "irc background command failed"))
+      .finally(() => {
+        this.#inFlight--;
+        this.#slotWaiters.shift()?.();
+      });
+    if (this.#inFlight >= max) await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
   }
 
   get registered(): boolean {
@@ -304,6 +335,8 @@ export class IrcConnection implements Session, Flushable {
     this.releaseSlot();
     this.context.connections.delete(this);
     if (this.user) this.context.core.quit(this.user, reason);
+    // Offline messages for this account count from now.
+    if (this.account) void this.context.accounts.markSeen(this.account).catch(() => {});
     this.context.log.debug({ address: this.address, nick: this.nick, reason }, "irc connection closed");
   }
 }

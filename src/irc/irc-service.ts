@@ -4,6 +4,7 @@ import type { ConnectionLimits } from "../net/connection-limits.js";
 import { startListeners, type AcceptedConnection, type Listeners } from "../net/listeners.js";
 import { IrcConnection } from "./connection.js";
 import { runCommand } from "./dispatcher.js";
+import { enforceNickDeadline } from "./accounts/nick-ownership.js";
 import type { IrcServerContext } from "./server-context.js";
 
 /**
@@ -55,6 +56,7 @@ export class IrcService {
         if (now - connection.connectedAt > irc.registrationTimeoutSeconds * 1000) connection.close("Registration timed out");
         continue;
       }
+      enforceNickDeadline(connection, now);
       if (connection.pingSentAt === 0) {
         if (now - connection.lastSeen > irc.pingIntervalSeconds * 1000) {
           connection.pingSentAt = now;

@@ -2,6 +2,8 @@ import type { IrcConnection } from "./connection.js";
 import { replyFailure } from "./failure-replies.js";
 import { sendWelcome } from "./replies.js";
 import { joinChannels } from "./commands/join.js";
+import { replayOfflineMessages } from "./accounts/login.js";
+import { checkNickOwnership } from "./accounts/nick-ownership.js";
 
 /**
  * Completes registration once NICK and USER are in and CAP negotiation (if any)
@@ -27,8 +29,12 @@ export function tryCompleteRegistration(connection: IrcConnection): void {
   }
   connection.user = result.user;
   connection.pending = null;
+  // Logged in before registering (SASL, REGISTER): the user enters the chat with its account.
+  if (connection.account) result.user.setAccount(connection.account.name);
   connection.context.log.info({ address: connection.address, nick: result.user.nick, secure: connection.secure }, "irc client registered");
   sendWelcome(connection, result.user);
   const channels = connection.context.config.irc.defaultChannels;
   if (channels.length > 0) joinChannels(connection, result.user, [...channels], []);
+  if (connection.account) void replayOfflineMessages(connection, connection.account);
+  void checkNickOwnership(connection);
 }

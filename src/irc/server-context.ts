@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import type { ChatCore } from "../core/chat/chat-core.js";
@@ -24,6 +25,8 @@ export class IrcServerContext {
   readonly connections = new Set<IrcConnection>();
   readonly eventLines = new EventLineCache();
   readonly startedAt = new Date();
+  /** Derives stand-in SCRAM salts for unknown accounts, so they look like known ones. */
+  readonly scramSecret = randomBytes(32);
   #isupport: string[][] | null = null;
 
   readonly core: ChatCore;

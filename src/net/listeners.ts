@@ -26,6 +26,14 @@ export interface ListenOptions {
   onConnection(connection: AcceptedConnection): void;
   /** Says why a plain-text connection is refused, in the protocol's own words, before it is closed. */
   refusalMessage(reason: string): string;
+  /**
+   * Makes the server of one address when the protocol brings its own (an `http.Server`,
+   * which parses and serves each socket from its own "connection" handler). The limits
+   * run before that handler; a refused socket is sent its refusal and destroyed at
+   * once, so the server's handler only ever sees a dead socket and serves nothing.
+   * Without it, each address gets a plain TCP server. Not combined with `tls`.
+   */
+  createServer?(): Server;
 }
 
 export class Listeners {
@@ -75,6 +83,7 @@ async function bind(makeServer: () => Server, address: ListenAddress, log: Logge
 /** Binds every address of a service and applies the shared connection limits at accept time. */
 export async function startListeners(options: ListenOptions): Promise<Listeners> {
   const { limits, log } = options;
+  if (options.createServer && options.tls) throw new Error("startListeners: createServer and tls cannot be combined");
   const admit = (socket: Socket): (() => void) | null => {
     const address = unmapAddress(socket.remoteAddress);
     const verdict = limits.admit(address);
@@ -87,11 +96,20 @@ export async function startListeners(options: ListenOptions): Promise<Listeners>
       socket.destroy();
       return null;
     }
+    const message = options.refusalMessage(verdict.reason === "too-many-total" ? "Server is full" : "Too many connections from your address");
+    if (options.createServer) {
+      // The server's own handler runs next and must find nothing to serve. A write to a
+      // fresh socket goes to the kernel at once, so the refusal usually still arrives.
+      socket.on("error", () => {});
+      socket.write(message);
+      socket.destroy();
+      return null;
+    }
     // Read (and discard) so the peer's FIN is seen, and never wait long for it: a refused
     // socket must not linger and hold a file descriptor.
     socket.resume();
     socket.on("error", () => {});
-    socket.end(options.refusalMessage(verdict.reason === "too-many-total" ? "Server is full" : "Too many connections from your address"));
+    socket.end(message);
     setTimeout(() => socket.destroy(), 2000).unref();
     return null;
   };
@@ -115,13 +133,25 @@ export async function startListeners(options: ListenOptions): Promise<Listeners>
     });
   };
 
-  const makeServer = (): Server =>
+  const makeProtocolServer = (create: () => Server): Server => {
+    const server = create();
+    server.prependListener("connection", (socket: Socket) => {
+      const release = admit(socket);
+      if (release) options.onConnection({ socket, address: unmapAddress(socket.remoteAddress), secure: false, release });
+    });
+    return server;
+  };
+
+  const makeTcpServer = (): Server =>
     net.createServer({ noDelay: true }, (socket) => {
       const release = admit(socket);
       if (!release) return;
       if (secureContext) startTls(socket, release);
       else options.onConnection({ socket, address: unmapAddress(socket.remoteAddress), secure: false, release });
     });
+
+  const { createServer } = options;
+  const makeServer = createServer ? () => makeProtocolServer(createServer) : makeTcpServer;
 
   const servers: Server[] = [];
   try {

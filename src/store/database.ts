@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import type { Database } from "./schema.js";
@@ -35,6 +35,28 @@ function redactUrl(url: string): string {
   }
 }
 
+/** Prepared statements kept per SQL text: Kysely prepares on every query, which costs on the message path. */
+const STATEMENT_CACHE_SIZE = 256;
+
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (statement) {
+        // Re-insert to keep the map in least-recently-used order.
+        cache.delete(sql);
+      } else {
+        statement = database.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, statement);
+      return statement;
+    },
+  };
+}
+
 function openSqlite(file: string): Kysely<Database> {
   const database = new BetterSqlite3(file);
   // WAL lets readers run beside the writer; NORMAL sync is durable across crashes in WAL mode
@@ -43,7 +65,7 @@ function openSqlite(file: string): Kysely<Database> {
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
 }
 
 function openPostgres(url: string): Kysely<Database> {

@@ -79,6 +79,8 @@ export class MessagesRepository implements HistoryStore {
   }
 
   async conversations(channelKeys: readonly string[], account: string | null, from: number, to: number, limit: number): Promise<ConversationSummary[]> {
+    // Nothing asked for: nothing to find (and no boolean to bind, which better-sqlite3 refuses).
+    if (channelKeys.length === 0 && account === null) return [];
     const rows = await this.db
       .selectFrom("messages")
       .select(["target", sql<string>`max(${sql.ref("target_display")})`.as("display"), sql<number>`max(${sql.ref("time")})`.as("latest")])
@@ -86,7 +88,7 @@ export class MessagesRepository implements HistoryStore {
         const ors = [];
         if (channelKeys.length > 0) ors.push(eb("target", "in", channelKeys));
         if (account !== null) ors.push(eb.or([eb("sender_account", "=", account), eb("recipient_account", "=", account)]).and("target", "like", "@%"));
-        return ors.length > 0 ? eb.or(ors) : eb.val(false);
+        return eb.or(ors);
       })
       .where("time", ">", from)
       .where("time", "<", to)

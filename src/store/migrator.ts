@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { Migrator, type MigrationProvider, type MigrationResult } from "kysely/migration";
 import type { Dialect } from "./dialect.js";
 import { migrations } from "./migrations/index.js";
@@ -8,8 +8,8 @@ export class SchemaTooNewError extends Error {
 }
 
 /** Kysely's migration table; the code's list of migrations is the single source of versions. */
-const MIGRATION_TABLE = "schema_migrations";
-const LOCK_TABLE = "schema_migrations_lock";
+export const MIGRATION_TABLE = "schema_migrations";
+export const MIGRATION_LOCK_TABLE = "schema_migrations_lock";
 
 function provider(dialect: Dialect): MigrationProvider {
   return {
@@ -20,13 +20,37 @@ function provider(dialect: Dialect): MigrationProvider {
 }
 
 /**
+ * The schema the migration tables live in: on PostgreSQL the connection's current
+ * schema (the first existing one on its search_path). Kysely's introspection lists
+ * the tables of every schema, so without this a `schema_migrations` table in another
+ * schema (say `public`) would be taken for ours. SQLite has one namespace: undefined.
+ */
+async function migrationSchema(db: Kysely<unknown>, dialect: Dialect): Promise<string | undefined> {
+  if (dialect !== "postgres") return undefined;
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  return rows[0]?.schema ?? undefined;
+}
+
+/** Kysely's migrator as this store configures it (tables, schema, the code's migrations). */
+export async function createMigrator(db: Kysely<unknown>, dialect: Dialect): Promise<Migrator> {
+  const schema = await migrationSchema(db, dialect);
+  return new Migrator({
+    db,
+    provider: provider(dialect),
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(schema !== undefined && { migrationTableSchema: schema }),
+  });
+}
+
+/**
  * Brings the schema to the newest version this code knows. A database migrated
  * by newer code is refused: running old code on it could corrupt data.
  */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<{ applied: string[] }> {
-  const migrator = new Migrator({ db, provider: provider(dialect), migrationTableName: MIGRATION_TABLE, migrationLockTableName: LOCK_TABLE });
+  const migrator = await createMigrator(db, dialect);
   const known = new Set(migrations.map((m) => m.name));
-  const executed = await executedNames(db);
+  const executed = await executedNames(db, await migrationSchema(db, dialect));
   const unknown = executed.filter((name) => !known.has(name));
   if (unknown.length > 0) {
     throw new SchemaTooNewError(
@@ -38,9 +62,10 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
   return { applied: (results ?? []).filter((r: MigrationResult) => r.status === "Success").map((r: MigrationResult) => r.migrationName) };
 }
 
-async function executedNames(db: Kysely<unknown>): Promise<string[]> {
+async function executedNames(db: Kysely<unknown>, schema: string | undefined): Promise<string[]> {
   const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
-  if (!tables.some((t) => t.name === MIGRATION_TABLE)) return [];
-  const rows = await (db as Kysely<Record<string, { name: string }>>).selectFrom(MIGRATION_TABLE).select("name").execute();
+  if (!tables.some((t) => t.name === MIGRATION_TABLE && (schema === undefined || t.schema === schema))) return [];
+  const scoped = schema === undefined ? db : db.withSchema(schema);
+  const rows = await (scoped as Kysely<Record<string, { name: string }>>).selectFrom(MIGRATION_TABLE).select("name").execute();
   return rows.map((r) => r.name);
 }

@@ -46,7 +46,7 @@ export interface ChannelsTable {
   topic: string | null;
   topic_set_by: string | null;
   topic_set_at: Millis | null;
-  /** Flag mode letters kept across restarts, e.g. "nt". */
+  /** Flag modes kept across restarts, comma-separated core names, e.g. "no-external,topic-lock". */
   modes: string;
   channel_key: string | null;
   user_limit: number | null;

@@ -17,6 +17,10 @@ export type RegisterFailure = "invalid-name" | "name-taken" | PasswordProblem;
 export type LoginFailureReason = "invalid-credentials" | "throttled";
 
 export type LoginResult = { ok: true; account: Account } | { ok: false; reason: LoginFailureReason; retryAfterSeconds?: number };
+export type RegisterResult = { ok: true; account: Account } | { ok: false; reason: RegisterFailure };
+
+/** Told after an account's password changed, whichever door changed it (IRC, HTTP, the CLI). */
+export type PasswordChangedListener = (account: Account) => Promise<void> | void;
 
 export const ARGON2ID = "argon2id";
 export const SCRAM_SHA_256 = "scram-sha-256";
@@ -27,6 +31,8 @@ export const SCRAM_SHA_256 = "scram-sha-256";
  * (IRC, HTTP, FTP, the CLI) call this; it never speaks their languages.
  */
 export class AccountService {
+  readonly #passwordChanged: PasswordChangedListener[] = [];
+
   constructor(
     private readonly store: AccountStore,
     readonly guard: LoginGuard,
@@ -37,6 +43,14 @@ export class AccountService {
 
   update(settings: AccountSettings): void {
     this.settings = settings;
+  }
+
+  /**
+   * Registers what must follow every password change — ending the account's other
+   * sessions, for one — without this service knowing who holds sessions.
+   */
+  onPasswordChanged(listener: PasswordChangedListener): void {
+    this.#passwordChanged.push(listener);
   }
 
   isValidName(name: string): boolean {
@@ -51,7 +65,29 @@ export class AccountService {
     return credentials;
   }
 
-  async register(name: string, password: string, email: string | null): Promise<{ ok: true; account: Account } | { ok: false; reason: RegisterFailure }> {
+  /**
+   * Registration from a network door. A taken name is a failure against the address
+   * in the shared brute-force guard, and a throttled address may not register: the
+   * "name taken" answer cannot be turned into a fast way of listing accounts.
+   */
+  async registerFrom(
+    name: string,
+    password: string,
+    email: string | null,
+    address: string,
+    service: string,
+  ): Promise<RegisterResult | { ok: false; reason: "throttled"; retryAfterSeconds: number }> {
+    const verdict = await this.guard.check(null, address);
+    if (!verdict.ok) {
+      this.log.warn({ address, service, retryAfterSeconds: verdict.retryAfterSeconds }, "registration refused: too many failures");
+      return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
+    }
+    const result = await this.register(name, password, email);
+    if (!result.ok && result.reason === "name-taken") await this.guard.recordFailure(null, address);
+    return result;
+  }
+
+  async register(name: string, password: string, email: string | null): Promise<RegisterResult> {
     if (!this.isValidName(name)) return { ok: false, reason: "invalid-name" };
     const problem = checkNewPassword(password);
     if (problem) return { ok: false, reason: problem };
@@ -112,6 +148,11 @@ export class AccountService {
     this.log.info({ account: account.name, address, service }, "login");
   }
 
+  /** The account was online until now: offline messages count from here. */
+  async markSeen(account: Account): Promise<void> {
+    await this.store.touch(account.id, this.now());
+  }
+
   async recordFailure(name: string, address: string, service: string): Promise<void> {
     const locked = await this.guard.recordFailure(foldCase(name), address);
     this.log.warn({ account: name, address, service, locked }, "login failed");
@@ -124,6 +165,9 @@ export class AccountService {
     if (!account) return { ok: false, reason: "no-such-account" };
     await this.store.replaceCredentials(account.id, await this.#credentials(password), this.now());
     this.log.info({ account: account.name }, "password changed");
+    // The change has happened; a listener that fails (database gone) is reported to the
+    // caller rather than hidden, since sessions it should have ended may still be live.
+    for (const listener of this.#passwordChanged) await listener(account);
     return { ok: true };
   }
 

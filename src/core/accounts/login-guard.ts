@@ -38,16 +38,27 @@ export class LoginGuard {
 
   #fresh(failure: LoginFailure | undefined, now: number): LoginFailure | undefined {
     if (!failure) return undefined;
+    // A lockout lasts its full lockoutSeconds even when forgetAfterSeconds is shorter.
+    if (failure.lockedUntil !== null && failure.lockedUntil > now) return failure;
     return now - failure.lastFailureAt > this.settings.forgetAfterSeconds * 1000 ? undefined : failure;
   }
 
-  /** May this attempt go ahead? Checked before any password is verified. */
-  async check(accountFolded: string, address: string): Promise<GuardVerdict> {
+  /** The counters an attempt is judged by: the address's, and the account's when there is one. */
+  static #keysOf(accountFolded: string | null, address: string): string[] {
+    const keys = LoginGuard.keys(accountFolded ?? "", address);
+    return accountFolded === null ? [keys.address] : [keys.account, keys.address];
+  }
+
+  /**
+   * May this attempt go ahead? Checked before any password is verified. A null
+   * account checks the address alone (registration, which names no existing account).
+   */
+  async check(accountFolded: string | null, address: string): Promise<GuardVerdict> {
     const now = this.now();
-    const keys = LoginGuard.keys(accountFolded, address);
-    const failures = await this.store.get([keys.account, keys.address]);
+    const keys = LoginGuard.#keysOf(accountFolded, address);
+    const failures = await this.store.get(keys);
     let until = 0;
-    for (const key of [keys.account, keys.address]) {
+    for (const key of keys) {
       const failure = this.#fresh(failures.get(key), now);
       if (!failure) continue;
       if (failure.lockedUntil !== null && failure.lockedUntil > now) until = Math.max(until, failure.lockedUntil);
@@ -57,16 +68,15 @@ export class LoginGuard {
     return until > now ? { ok: false, retryAfterSeconds: Math.ceil((until - now) / 1000) } : { ok: true };
   }
 
-  /** Counts one failure against the name and the address; returns true when this failure locked either. */
-  async recordFailure(accountFolded: string, address: string): Promise<boolean> {
+  /** Counts one failure against the name (unless null) and the address; returns true when this failure locked either. */
+  async recordFailure(accountFolded: string | null, address: string): Promise<boolean> {
     const now = this.now();
-    const keys = LoginGuard.keys(accountFolded, address);
-    const failures = await this.store.get([keys.account, keys.address]);
+    const keys = LoginGuard.keys(accountFolded ?? "", address);
+    const failures = await this.store.get(LoginGuard.#keysOf(accountFolded, address));
     let locked = false;
-    for (const [key, threshold] of [
-      [keys.account, this.settings.accountLockoutAfter],
-      [keys.address, this.settings.addressLockoutAfter],
-    ] as const) {
+    const counters: Array<readonly [string, number]> = [[keys.address, this.settings.addressLockoutAfter]];
+    if (accountFolded !== null) counters.unshift([keys.account, this.settings.accountLockoutAfter]);
+    for (const [key, threshold] of counters) {
       const count = (this.#fresh(failures.get(key), now)?.failures ?? 0) + 1;
       const lockedUntil = count >= threshold ? now + this.settings.lockoutSeconds * 1000 : null;
       if (lockedUntil !== null && count === threshold) locked = true;

@@ -36,3 +36,38 @@ export interface LoginFailureStore {
   put(key: string, failure: LoginFailure): Promise<void>;
   clear(key: string): Promise<void>;
 }
+
+/** One refresh token as stored: only its hash, never the token. */
+export interface RefreshTokenRecord {
+  readonly accountId: number;
+  readonly family: string;
+  readonly tokenHash: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+/** What claiming a presented refresh token found. */
+export type RefreshClaim =
+  /** It was live; it is now marked rotated and its successor stored. */
+  | { readonly status: "rotated"; readonly accountId: number; readonly family: string }
+  /** It had been rotated before: someone replays an old token. */
+  | { readonly status: "reused"; readonly accountId: number; readonly family: string }
+  /** Unknown, expired or revoked. */
+  | { readonly status: "dead" };
+
+export interface RefreshTokenStore {
+  insert(record: RefreshTokenRecord): Promise<void>;
+  /**
+   * Marks the live token with `tokenHash` rotated and stores its successor in the same
+   * family, atomically: of two concurrent claims of one token exactly one rotates it.
+   */
+  rotate(tokenHash: string, successor: { readonly tokenHash: string; readonly expiresAt: number }, now: number): Promise<RefreshClaim>;
+  /** The family of a stored token (live or not), or undefined. */
+  familyOf(tokenHash: string): Promise<{ readonly accountId: number; readonly family: string } | undefined>;
+  /** Revokes every token of a family not yet revoked; returns how many. */
+  revokeFamily(family: string, now: number): Promise<number>;
+  /** Revokes every token of an account not yet revoked; returns how many. */
+  revokeAccount(accountId: number, now: number): Promise<number>;
+  /** Deletes tokens past their expiry (a replayed expired token is refused as unknown then). */
+  deleteExpired(now: number): Promise<number>;
+}

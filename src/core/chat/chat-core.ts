@@ -8,6 +8,7 @@ import { MessageIds } from "./message-ids.js";
 import { WhowasHistory, type WhowasEntry } from "./whowas.js";
 import { applyModeRequests, type ModeError, type ModeRequest } from "./channel-modes.js";
 import type { AppliedModeChange } from "./events.js";
+import type { ChannelRegistry } from "./channel-registry.js";
 
 export interface ChatLimits {
   readonly nickLength: number;
@@ -61,6 +62,8 @@ export class ChatCore {
   readonly #users = new Map<string, ChatUser>();
   readonly #channels = new Map<string, Channel>();
   readonly #ids = new MessageIds();
+  /** Nicks no user may take (service names such as NickServ). */
+  readonly #reserved = new Set<string>();
   readonly #whowas: WhowasHistory;
   #nextUserId = 1;
   #maxUsers = 0;
@@ -68,6 +71,8 @@ export class ChatCore {
   constructor(
     public limits: ChatLimits,
     private readonly now: () => number = Date.now,
+    /** Registered channels: their topic and modes come back when they are re-created. */
+    readonly registry: ChannelRegistry | null = null,
   ) {
     this.#whowas = new WhowasHistory(limits.whowasLength);
   }
@@ -105,8 +110,14 @@ export class ChatCore {
   }
 
   isNickAvailable(nick: string, forUser?: ChatUser): boolean {
-    const holder = this.#users.get(foldCase(nick));
+    const folded = foldCase(nick);
+    if (this.#reserved.has(folded)) return false;
+    const holder = this.#users.get(folded);
     return holder === undefined || holder === forUser;
+  }
+
+  reserveNick(nick: string): void {
+    this.#reserved.add(foldCase(nick));
   }
 
   /** Users who share at least one channel with `user`, each once, without `user`. */
@@ -171,6 +182,14 @@ export class ChatCore {
     for (const peer of this.peersOf(user)) peer.session.deliver(event);
   }
 
+  /** The user logged in to (or out of) an account: channel peers hear it (IRCv3 account-notify). */
+  setAccount(user: ChatUser, account: string | null): void {
+    if (user.account === account) return;
+    user.setAccount(account);
+    const event: ChatEvent = { type: "account", from: user.origin, account, time: this.now() };
+    for (const peer of this.peersOf(user)) peer.session.deliver(event);
+  }
+
   setRealname(user: ChatUser, realname: string): void {
     user.realname = clip(realname, this.limits.realnameLength);
     const event: ChatEvent = { type: "realname", from: user.origin, realname: user.realname, time: this.now() };
@@ -199,9 +218,13 @@ export class ChatCore {
       channel.invited.delete(user.folded);
     } else {
       channel = new Channel(name, this.now());
+      this.registry?.restore(channel);
       this.#channels.set(channel.folded, channel);
     }
-    channel.members.set(user, { op: created, voice: false });
+    // The first user in a new channel runs it; in a registered one, its founder does.
+    const registered = this.registry?.get(channel.name) !== undefined;
+    const op = registered ? this.registry!.isFounder(channel, user.account) : created;
+    channel.members.set(user, { op, voice: false });
     user.channels.set(channel.folded, channel);
     const event: ChatEvent = { type: "join", from: user.origin, channel: channel.name, realname: user.realname, time: this.now() };
     this.deliverToChannel(channel, event, null);
@@ -245,6 +268,7 @@ export class ChatCore {
     if (channel.flags.has("topic-lock") && !channel.isOp(user)) return fail("chanop-needed");
     const topic = clip(text, this.limits.topicLength);
     channel.topic = topic === "" ? null : { text: topic, setBy: user.hostmask, setAt: this.now() };
+    this.registry?.changed(channel);
     const event: ChatEvent = { type: "topic", from: user.origin, channel: channel.name, topic, time: this.now() };
     this.deliverToChannel(channel, event, null);
     return { ok: true };
@@ -285,6 +309,7 @@ export class ChatCore {
     if (!channel.isOp(user) && !user.isOperator) return fail("chanop-needed");
     const now = this.now();
     const result = applyModeRequests(channel, user, requests, { maxListEntries: this.limits.maxListEntries, now, findUser: (nick) => this.findUser(nick) });
+    if (result.applied.some((change) => change.kind !== "member" && change.kind !== "list")) this.registry?.changed(channel);
     if (result.applied.length > 0) {
       this.deliverToChannel(channel, { type: "mode", from: user.origin, channel: channel.name, changes: result.applied, time: now }, null);
     }

@@ -12,7 +12,7 @@ function capLine(connection: IrcConnection, subcommand: string, text: string, mo
 
 function listing(connection: IrcConnection): string[] {
   return CAPABILITIES.map((cap) => {
-    const value = capabilityValue(cap);
+    const value = capabilityValue(cap, connection.context.config);
     return connection.capVersion >= 302 && value !== null ? `${cap}=${value}` : cap;
   });
 }

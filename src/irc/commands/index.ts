@@ -27,9 +27,11 @@ import { kill } from "./kill.js";
 import { rehash } from "./rehash.js";
 import { help } from "./help.js";
 import { stats, links } from "./stats.js";
+import { authenticate } from "./authenticate.js";
+import { register, verify } from "./register.js";
 
 const all: readonly Command[] = [
-  cap, nick, user, pass, ping, pong, quit,
+  cap, nick, user, pass, ping, pong, quit, authenticate, register, verify,
   join, part, privmsg, notice, tagmsg, topic, names, list, kick, invite, away, mode,
   who, whois, whowas, ison, userhost, lusers, motd, version, time, admin, info, setname,
   stats, links, oper, kill, rehash, help,

@@ -7,6 +7,8 @@ import { ERR, RPL } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
 import { clipUtf8 } from "../format.js";
 import { escapeTagValue } from "../message.js";
+import { serviceByName } from "../services/service-bot.js";
+import { runService } from "../services/index.js";
 import { splitList } from "../replies.js";
 
 /** IRCv3 message-tags: client-only tag data a client may send, leaving room for the server's own tags. */
@@ -58,18 +60,36 @@ async function relay(kind: MessageKind, command: string, connection: IrcConnecti
   }
   if (kind === "tagmsg" && !tags) return;
   for (const target of targets) {
-    const body = kind === "tagmsg" ? "" : clipUtf8(text, textBudget(user, command, target));
-    const result = await connection.context.messaging.send(user, target, kind, body, tags);
-    if (connection.closed) return;
-    if (!result.ok) {
-      if (result.reason === "unavailable") connection.serverLine("FAIL", command, "TEMPORARILY_UNAVAILABLE", target, "Message could not be stored, so it was not sent; try again later");
-      else if (!quiet) replyFailure(connection, result.reason, target);
+    const service = serviceByName(target);
+    if (service) {
+      // Commands to services may hold passwords: they are answered here, never relayed or stored.
+      if (kind === "privmsg") await runService(service, connection, user, text);
       continue;
     }
-    if (kind === "privmsg" && result.recipient?.away) connection.numeric(RPL.AWAY, result.recipient.nick, result.recipient.away);
-    // A message to oneself was already delivered; echoing it too would show it twice.
-    if (connection.caps.has("echo-message") && result.recipient !== user) connection.echo(result.event);
+    const body = kind === "tagmsg" ? "" : clipUtf8(text, textBudget(user, command, target));
+    const sending = send(kind, command, connection, user, target, body, tags);
+    // A labelled command must finish before its replies are labelled; others are pipelined,
+    // so storing one message never holds back the client's next line.
+    if (connection.labelled) await sending;
+    else await connection.pipeline(sending, MAX_MESSAGES_IN_FLIGHT);
   }
+}
+
+/** Messages of one client being stored at once; more, and the client's next lines wait. */
+const MAX_MESSAGES_IN_FLIGHT = 64;
+
+async function send(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, body: string, tags: ClientTags | null): Promise<void> {
+  const quiet = kind === "notice";
+  const result = await connection.context.messaging.send(user, target, kind, body, tags);
+  if (connection.closed) return;
+  if (!result.ok) {
+    if (result.reason === "unavailable") connection.serverLine("FAIL", command, "TEMPORARILY_UNAVAILABLE", target, "Message could not be stored, so it was not sent; try again later");
+    else if (!quiet) replyFailure(connection, result.reason, target);
+    return;
+  }
+  if (kind === "privmsg" && result.recipient?.away) connection.numeric(RPL.AWAY, result.recipient.nick, result.recipient.away);
+  // A message to oneself was already delivered; echoing it too would show it twice.
+  if (connection.caps.has("echo-message") && result.recipient !== user) connection.echo(result.event);
 }
 
 function messageCommand(name: string, kind: MessageKind, help: string): RegisteredCommand {

@@ -3,6 +3,7 @@ import { ERR } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
 import { tryCompleteRegistration } from "../registration.js";
 import { isValidNick } from "../../core/chat/names.js";
+import { checkNickOwnership } from "../accounts/nick-ownership.js";
 
 export const nick: AnytimeCommand = {
   name: "NICK",
@@ -19,6 +20,7 @@ export const nick: AnytimeCommand = {
     if (connection.user) {
       const result = core.changeNick(connection.user, wanted);
       if (!result.ok) replyFailure(connection, result.reason, wanted);
+      else if (result.changed) void checkNickOwnership(connection);
       return;
     }
     if (!isValidNick(wanted, core.limits.nickLength)) {

@@ -1,0 +1,132 @@
+/**
+ * Linux /proc readers and process plumbing for the benchmarks: a server's CPU
+ * time and resident memory, this process's file-descriptor limit and CPU pinning.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+let clockTicks: number | null = null;
+
+/** Clock ticks per second of /proc/PID/stat times (almost always 100). */
+export function clockTicksPerSecond(): number {
+  if (clockTicks === null) {
+    try {
+      clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** utime + stime of a whole process (all threads), in microseconds; null when it is gone. */
+export function processCpuMicros(pid: number): number | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return null;
+  }
+  // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1_000_000) / clockTicksPerSecond();
+}
+
+/** A field of /proc/PID/status in KiB (VmRSS, VmHWM, ...); null when unavailable. */
+export function statusKiB(pid: number, field: "VmRSS" | "VmHWM" | "VmSize" | "RssAnon"): number | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, "latin1");
+  } catch {
+    return null;
+  }
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text);
+  return match ? Number(match[1]) : null;
+}
+
+export function rssKiB(pid: number): number | null {
+  return statusKiB(pid, "VmRSS");
+}
+
+/** This process's soft and hard limit on open files. */
+export function openFileLimit(pid: number | "self" = "self"): { soft: number; hard: number } {
+  const text = readFileSync(`/proc/${pid}/limits`, "latin1");
+  const match = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
+  const parse = (value: string | undefined): number => (value === undefined || value === "unlimited" ? Number.MAX_SAFE_INTEGER : Number(value));
+  return { soft: parse(match?.[1]), hard: parse(match?.[2]) };
+}
+
+/**
+ * Raises this process's soft open-file limit towards `wanted` (at most the hard limit,
+ * unless we are allowed to raise that too). Children spawned later inherit it.
+ */
+export function raiseOpenFileLimit(wanted: number): { soft: number; hard: number } {
+  const before = openFileLimit();
+  if (before.soft >= wanted) return before;
+  const attempt = (soft: number, hard: number): boolean => {
+    try {
+      execFileSync("prlimit", ["--pid", String(process.pid), `--nofile=${soft}:${hard}`], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!(before.hard < wanted && attempt(wanted, wanted))) attempt(Math.min(wanted, before.hard), before.hard);
+  return openFileLimit();
+}
+
+/** Pins every thread of this process to one CPU (threads made later inherit it). */
+export function pinSelf(cpu: number): boolean {
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(process.pid)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function cpuCount(): number {
+  try {
+    return Number(execFileSync("nproc", { encoding: "utf8" }).trim()) || 1;
+  } catch {
+    return 1;
+  }
+}
+
+/** CPU time this process has used, in microseconds. */
+export function selfCpuMicros(): number {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+}
+
+/** Busy CPU time of the whole machine (all CPUs, everything but idle and iowait), in microseconds. */
+export function machineBusyMicros(): number {
+  let text: string;
+  try {
+    text = readFileSync("/proc/stat", "latin1");
+  } catch {
+    return Number.NaN;
+  }
+  const line = text.slice(0, text.indexOf("\n"));
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((sum, t) => sum + t, 0);
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user.
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  const guest = (ticks[8] ?? 0) + (ticks[9] ?? 0);
+  return ((total - idle - guest) * 1_000_000) / clockTicksPerSecond();
+}
+
+/** Read and write system calls a process has made (/proc/PID/io syscr, syscw); null when unreadable. */
+export function ioSyscalls(pid: number): { reads: number; writes: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/io`, "latin1");
+  } catch {
+    return null;
+  }
+  const reads = /^syscr:\s+(\d+)/m.exec(text);
+  const writes = /^syscw:\s+(\d+)/m.exec(text);
+  return reads && writes ? { reads: Number(reads[1]), writes: Number(writes[1]) } : null;
+}

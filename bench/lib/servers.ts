@@ -1,0 +1,186 @@
+/**
+ * Starts the servers under test, each in its own temporary directory with a
+ * generated configuration, optionally pinned to one CPU with taskset.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Target } from "./scenarios.js";
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+export const OUR_ENTRY = join(REPO_ROOT, "dist", "cli", "main.js");
+export const NGIRCD = "/usr/sbin/ngircd";
+
+export interface ServerHandle extends Target {
+  readonly pid: number;
+  readonly dir: string;
+  readonly logFile: string;
+  /** Signals the server and waits for it to exit (SIGKILL after `graceMs`). */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  /** CPU to pin the server to, or null for no pinning. */
+  readonly cpu: number | null;
+  /** Parent of the per-server temporary directory. */
+  readonly baseDir: string;
+}
+
+export function makeBaseDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "cmy-bench-"));
+  // ngircd drops root privileges to "nobody", which must still read its files.
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolveConnect) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolveConnect(true);
+    });
+    socket.once("error", () => resolveConnect(false));
+  });
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+async function launch(name: string, command: string, args: readonly string[], port: number, dir: string, cpu: number | null): Promise<ServerHandle> {
+  const logFile = join(dir, `${name}.log`);
+  const log = openSync(logFile, "a");
+  // taskset execs the server, so the child's PID is the server's.
+  const [file, argv] = cpu === null ? [command, [...args]] : ["taskset", ["-c", String(cpu), command, ...args]];
+  const child: ChildProcess = spawn(file, argv, { cwd: dir, stdio: ["ignore", log, log] });
+  closeSync(log);
+  let exited = false;
+  const exit = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
+  void exit.then(() => (exited = true));
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name}: could not start ${command}`);
+  const deadline = Date.now() + 20_000;
+  while (!(await canConnect(port))) {
+    if (exited) throw new Error(`${name} exited at start:\n${tail(logFile)}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${name} did not listen on port ${port} within 20 s:\n${tail(logFile)}`);
+    }
+    await sleep(50);
+  }
+  return {
+    name,
+    host: "127.0.0.1",
+    port,
+    pid,
+    dir,
+    logFile,
+    async stop(signal: NodeJS.Signals = "SIGTERM", graceMs = 8000) {
+      if (exited) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface OursOptions extends StartOptions {
+  /** Directory for `node --cpu-prof`; no profiling when undefined. */
+  readonly cpuProfileDir?: string;
+  /** history.enabled: store every message before delivering it (the server's default). */
+  readonly history: boolean;
+}
+
+/** Our server from the built dist/, with flood control off and limits raised. */
+export async function startOurs(options: OursOptions): Promise<ServerHandle> {
+  if (!existsSync(OUR_ENTRY)) throw new Error(`${OUR_ENTRY} is missing: run npm run build`);
+  const dir = mkdtempSync(join(options.baseDir, "ours-"));
+  const port = await freePort();
+  const config = {
+    dataDir: join(dir, "data"),
+    log: { level: "warn", format: "json" },
+    limits: { connectionsPerIp: 20000, maxConnections: 20000 },
+    history: { enabled: options.history },
+    irc: {
+      listen: [`127.0.0.1:${port}`],
+      tlsListen: [],
+      defaultChannels: [],
+      flood: { enabled: false },
+      pingIntervalSeconds: 600,
+      pingTimeoutSeconds: 600,
+    },
+  };
+  const configFile = join(dir, "cmymessage.yaml");
+  // JSON is YAML.
+  writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+  const nodeArgs = options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
+  return launch("ours", process.execPath, [...nodeArgs, OUR_ENTRY, "serve", "--config", configFile], port, dir, options.cpu);
+}
+
+/** ngircd in the foreground with no penalties, no per-IP or join limits, no DNS/ident lookups. */
+export async function startNgircd(options: StartOptions): Promise<ServerHandle> {
+  if (!existsSync(NGIRCD)) throw new Error(`${NGIRCD} is missing (apt-get install ngircd)`);
+  const dir = mkdtempSync(join(options.baseDir, "ngircd-"));
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  const motd = join(dir, "ngircd.motd");
+  writeFileSync(motd, "CmyMessage benchmark peer.\n");
+  const includeDir = join(dir, "conf.d");
+  mkdirSync(includeDir);
+  const conf = join(dir, "ngircd.conf");
+  writeFileSync(
+    conf,
+    [
+      "[Global]",
+      "Name = ngircd.bench.local",
+      "Info = CmyMessage benchmark peer",
+      "AdminInfo1 = bench",
+      "AdminInfo2 = bench",
+      "AdminEMail = bench@localhost",
+      "Listen = 127.0.0.1",
+      `Ports = ${port}`,
+      `MotdFile = ${motd}`,
+      // ngircd refuses to keep root and would pick nobody itself.
+      "ServerUID = nobody",
+      "[Limits]",
+      "MaxConnections = 0",
+      "MaxConnectionsIP = 0",
+      "MaxJoins = 0",
+      "MaxNickLength = 30",
+      // 0 disables penalties (the command-rate throttle) altogether.
+      "MaxPenaltyTime = 0",
+      "MaxListSize = 100000",
+      "PingTimeout = 600",
+      "PongTimeout = 600",
+      "[Options]",
+      "DNS = no",
+      "Ident = no",
+      "PAM = no",
+      `IncludeDir = ${includeDir}`,
+      "",
+    ].join("\n"),
+  );
+  return launch("ngircd", NGIRCD, ["-n", "-f", conf], port, dir, options.cpu);
+}

@@ -1,0 +1,79 @@
+import { SignJWT, jwtVerify } from "jose";
+import type { TokenKey } from "./token-key.js";
+
+/** Every token names this audience; a token minted for something else is never accepted here. */
+export const TOKEN_AUDIENCE = "cmymessage";
+/** The only algorithm signed and accepted. Pinned: the token's own header never chooses. */
+export const TOKEN_ALGORITHM = "EdDSA";
+
+export interface AccessTokenSettings {
+  /** The issuer (`iss`): the server name. */
+  readonly issuer: string;
+  readonly lifetimeMinutes: number;
+  /** Clock skew tolerated on exp and nbf between nodes, in seconds. */
+  readonly clockToleranceSeconds?: number;
+}
+
+export interface AccessTokenClaims {
+  readonly accountId: number;
+  readonly accountName: string;
+  readonly expiresAt: number;
+}
+
+export interface IssuedAccessToken {
+  readonly token: string;
+  /** Milliseconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+/**
+ * Short-lived JWT access tokens (EdDSA over Ed25519). They are not stored and
+ * cannot be revoked, which is why they live minutes; refresh tokens carry the
+ * session and are revocable.
+ */
+export class AccessTokens {
+  constructor(
+    private readonly key: TokenKey,
+    private readonly settings: AccessTokenSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async issue(accountId: number, accountName: string): Promise<IssuedAccessToken> {
+    const issuedAt = Math.floor(this.now() / 1000);
+    const expires = issuedAt + this.settings.lifetimeMinutes * 60;
+    const token = await new SignJWT({ name: accountName })
+      .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: "JWT" })
+      .setSubject(String(accountId))
+      .setIssuer(this.settings.issuer)
+      .setAudience(TOKEN_AUDIENCE)
+      .setIssuedAt(issuedAt)
+      .setNotBefore(issuedAt)
+      .setExpirationTime(expires)
+      .sign(this.key.privateKey);
+    return { token, expiresAt: expires * 1000 };
+  }
+
+  /**
+   * The claims of a valid token, or null for anything else: a bad signature, another
+   * algorithm (`none`, HS256 keyed with our public key, ...), another issuer or
+   * audience, an expired or not-yet-valid token, or a malformed one. Callers need
+   * no reason: every refusal looks the same from outside.
+   */
+  async verify(token: string): Promise<AccessTokenClaims | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.key.publicKey, {
+        algorithms: [TOKEN_ALGORITHM],
+        issuer: this.settings.issuer,
+        audience: TOKEN_AUDIENCE,
+        requiredClaims: ["sub", "exp", "nbf", "iat"],
+        clockTolerance: this.settings.clockToleranceSeconds ?? 5,
+        currentDate: new Date(this.now()),
+      });
+      const accountId = Number(payload.sub);
+      if (!Number.isSafeInteger(accountId) || accountId <= 0 || typeof payload["name"] !== "string") return null;
+      return { accountId, accountName: payload["name"], expiresAt: payload.exp! * 1000 };
+    } catch {
+      return null;
+    }
+  }
+}

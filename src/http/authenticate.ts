@@ -1,0 +1,37 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Account } from "../core/accounts/ports.js";
+import type { HttpContext } from "./context.js";
+import { ProblemError } from "./problems.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The account a valid access token named; set by `authenticate` on routes that need it. */
+    account: Account | null;
+  }
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/i;
+
+/**
+ * The onRequest hook of every route that needs an account: a valid access token
+ * whose account still exists. It runs before validation, so an anonymous caller
+ * learns nothing about a route's parameters.
+ */
+export function authenticator(context: HttpContext): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request) => {
+    const header = request.headers.authorization;
+    if (header === undefined) throw new ProblemError("unauthenticated", "Send an access token: Authorization: Bearer <token>", { "www-authenticate": 'Bearer realm="cmymessage"' });
+    const token = BEARER.exec(header)?.[1];
+    const claims = token === undefined ? null : await context.tokens.verify(token);
+    // A deleted account's tokens die with it, though they are not stored anywhere.
+    const account = claims && (await context.accounts.findById(claims.accountId));
+    if (!account) throw new ProblemError("invalid-token", "The access token is invalid or expired; refresh it or log in again", { "www-authenticate": 'Bearer realm="cmymessage", error="invalid_token"' });
+    request.account = account;
+  };
+}
+
+/** The authenticated account of a route guarded by `authenticator`. */
+export function accountOf(request: FastifyRequest): Account {
+  if (!request.account) throw new Error("accountOf() on a route without the authenticator");
+  return request.account;
+}

@@ -1,0 +1,21 @@
+import type { Logger } from "pino";
+import type { AccountService } from "../core/accounts/account-service.js";
+import type { RefreshSessions } from "../core/accounts/refresh-sessions.js";
+import type { ChatCore } from "../core/chat/chat-core.js";
+import type { HistoryStore } from "../core/chat/history.js";
+import type { AccessTokens } from "../auth/tokens.js";
+
+/** What the HTTP adapter is built from: core services, never the store. */
+export interface HttpContext {
+  readonly accounts: AccountService;
+  readonly sessions: RefreshSessions;
+  readonly tokens: AccessTokens;
+  /** Live channels and who is in them (this node). */
+  readonly core: ChatCore;
+  /** Null when history is turned off. */
+  readonly history: HistoryStore | null;
+  readonly log: Logger;
+}
+
+/** The name services pass to the accounts domain for logs and the brute-force guard. */
+export const SERVICE = "http";

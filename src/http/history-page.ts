@@ -1,0 +1,33 @@
+import type { HistoryRef, HistoryStore } from "../core/chat/history.js";
+import { ProblemError } from "./problems.js";
+import type { HistoryQueryString, MessagePage } from "./schemas.js";
+import { messageView } from "./views.js";
+
+// Message ids are base64url: a 12-character random prefix and a counter, so never a bare
+// date. A time is a date, or a date and a time with its zone; it is tried first.
+const MSGID = /^[A-Za-z0-9_-]{1,64}$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** `before=` as a history reference: a msgid, or an ISO 8601 date or time (with its zone). */
+export function parseBefore(before: string | undefined): HistoryRef | null {
+  if (before === undefined) return null;
+  if (ISO_TIME.test(before)) {
+    const time = Date.parse(before);
+    if (Number.isFinite(time)) return { kind: "time", time };
+  } else if (MSGID.test(before)) {
+    return { kind: "msgid", msgid: before };
+  }
+  throw new ProblemError("invalid-reference", "Give before= as a msgid from an earlier page or a time such as 2024-05-01T12:00:00Z");
+}
+
+/**
+ * One page of a conversation, oldest first, ending just before `before`. One row
+ * more than asked for is read, to say whether older messages remain.
+ */
+export async function historyPage(history: HistoryStore | null, target: string, query: HistoryQueryString): Promise<MessagePage> {
+  if (!history) throw new ProblemError("history-disabled", "This server does not keep message history (history.enabled is off)");
+  const from = parseBefore(query.before);
+  const rows = await history.query({ target, direction: "before", from, to: null, limit: query.limit + 1 });
+  const more = rows.length > query.limit;
+  return { messages: (more ? rows.slice(1) : rows).map(messageView), more };
+}

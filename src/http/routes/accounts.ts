@@ -1,0 +1,40 @@
+import type { FastifyInstance } from "fastify";
+import { passwordProblemText } from "../../auth/password-policy.js";
+import type { RegisterFailure } from "../../core/accounts/account-service.js";
+import { SERVICE, type HttpContext } from "../context.js";
+import { clientAddress } from "../client-address.js";
+import { ProblemError, throttled } from "../problems.js";
+import { commonErrors, registerBody, type RegisterBody, type SessionView } from "../schemas.js";
+import { newSession } from "../session-reply.js";
+
+function detail(reason: RegisterFailure): string {
+  switch (reason) {
+    case "invalid-name":
+      return "Account names follow the nick rules: a letter or one of [ ] \\ ` _ ^ { | } first, then those, digits and '-'";
+    case "name-taken":
+      return "Choose another name";
+    default:
+      return passwordProblemText[reason];
+  }
+}
+
+export function accountRoutes(app: FastifyInstance, context: HttpContext): void {
+  app.post<{ Body: RegisterBody; Reply: SessionView }>(
+    "/api/v1/accounts",
+    {
+      schema: {
+        summary: "Register an account and log in",
+        description: "Shares the brute-force guard with every login: a taken name counts as a failure against the caller's address.",
+        tags: ["accounts"],
+        body: registerBody,
+        response: { 201: { description: "The new account and its first tokens", $ref: "Session#" }, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const { name, password, email } = request.body;
+      const result = await context.accounts.registerFrom(name, password, email ?? null, clientAddress(request), SERVICE);
+      if (!result.ok) throw result.reason === "throttled" ? throttled(result.retryAfterSeconds) : new ProblemError(result.reason, detail(result.reason));
+      return reply.code(201).send(await newSession(context, result.account));
+    },
+  );
+}

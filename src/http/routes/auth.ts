@@ -1,0 +1,72 @@
+import type { FastifyInstance } from "fastify";
+import { SERVICE, type HttpContext } from "../context.js";
+import { clientAddress } from "../client-address.js";
+import { ProblemError, throttled } from "../problems.js";
+import { commonErrors, loginBody, refreshBody, type LoginBody, type RefreshBody, type SessionView } from "../schemas.js";
+import { newSession } from "../session-reply.js";
+import { accountView, tokenPair } from "../views.js";
+
+/** One answer for an unknown name and a wrong password: nothing tells them apart. */
+const INVALID_CREDENTIALS = "Wrong account name or password";
+
+export function authRoutes(app: FastifyInstance, context: HttpContext): void {
+  app.post<{ Body: LoginBody; Reply: SessionView }>(
+    "/api/v1/auth/login",
+    {
+      schema: {
+        summary: "Log in with an account name and password",
+        description:
+          "Goes through the brute-force guard shared with IRC and FTP. An unknown name and a wrong password get the same 401 after the same work; repeated failures get 429 with Retry-After.",
+        tags: ["auth"],
+        body: loginBody,
+        response: { 200: { description: "The account and a new session's tokens", $ref: "Session#" }, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { name, password } = request.body;
+      // A name that cannot exist is refused before any work: it reveals nothing about
+      // real accounts, and keeps such bytes (NUL, say) away from the database.
+      if (!context.accounts.isValidName(name)) throw new ProblemError("invalid-credentials", INVALID_CREDENTIALS);
+      const result = await context.accounts.login(name, password, clientAddress(request), SERVICE);
+      if (!result.ok) throw result.reason === "throttled" ? throttled(result.retryAfterSeconds ?? 1) : new ProblemError("invalid-credentials", INVALID_CREDENTIALS);
+      return newSession(context, result.account);
+    },
+  );
+
+  app.post<{ Body: RefreshBody; Reply: SessionView }>(
+    "/api/v1/auth/refresh",
+    {
+      schema: {
+        summary: "Exchange a refresh token for new tokens",
+        description:
+          "The refresh token is single use: the answer carries its successor. Presenting a token that was already exchanged revokes its whole family (every token descended from the same login).",
+        tags: ["auth"],
+        body: refreshBody,
+        response: { 200: { description: "The account and the next tokens", $ref: "Session#" }, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const result = await context.sessions.refresh(request.body.refreshToken, clientAddress(request));
+      if (!result.ok) throw new ProblemError("invalid-token", "The refresh token is invalid, expired or revoked; log in again");
+      const access = await context.tokens.issue(result.account.id, result.account.name);
+      return { account: accountView(result.account), tokens: tokenPair(access, result.refresh) };
+    },
+  );
+
+  app.post<{ Body: RefreshBody }>(
+    "/api/v1/auth/logout",
+    {
+      schema: {
+        summary: "Log out: revoke the refresh token's family",
+        description: "Always 204, known token or not. Access tokens already issued stay valid until they expire (minutes).",
+        tags: ["auth"],
+        body: refreshBody,
+        response: { 204: { description: "Logged out", type: "null" }, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      await context.sessions.end(request.body.refreshToken);
+      return reply.code(204).send();
+    },
+  );
+}

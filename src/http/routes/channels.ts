@@ -1,0 +1,88 @@
+import type { FastifyInstance } from "fastify";
+import type { Account } from "../../core/accounts/ports.js";
+import type { Channel } from "../../core/chat/channel.js";
+import { foldCase, isValidChannelName } from "../../core/chat/names.js";
+import type { HttpContext } from "../context.js";
+import { accountOf, authenticator } from "../authenticate.js";
+import { historyPage } from "../history-page.js";
+import { ProblemError } from "../problems.js";
+import { commonErrors, historyQuery, type HistoryQueryString, type MessagePage } from "../schemas.js";
+
+interface ChannelSummary {
+  name: string;
+  topic: string | null;
+  members: number;
+}
+
+const channelSummary = {
+  type: "object",
+  required: ["name", "topic", "members"],
+  properties: { name: { type: "string" }, topic: { type: ["string", "null"] }, members: { type: "integer" } },
+} as const;
+
+/**
+ * Whether `account` may read the history of a live channel. Secret (+s),
+ * invite-only (+i) and keyed (+k) channels keep their talk to their members:
+ * the account must be in the channel with an IRC (or other chat) session now.
+ */
+function mayRead(channel: Channel, account: Account): boolean {
+  const closed = channel.flags.has("secret") || channel.flags.has("invite-only") || channel.key !== null;
+  if (!closed) return true;
+  const folded = foldCase(account.name);
+  for (const member of channel.members.keys()) if (member.account !== null && foldCase(member.account) === folded) return true;
+  return false;
+}
+
+export function channelRoutes(app: FastifyInstance, context: HttpContext): void {
+  const authenticate = authenticator(context);
+
+  app.get<{ Reply: { channels: ChannelSummary[] } }>(
+    "/api/v1/channels",
+    {
+      schema: {
+        summary: "Live channels on this node",
+        description: "Name, topic and member count of every channel that exists now, except secret (+s) ones.",
+        tags: ["channels"],
+        response: {
+          200: { description: "The channels, by name", type: "object", required: ["channels"], properties: { channels: { type: "array", items: channelSummary } } },
+          ...commonErrors,
+        },
+      },
+    },
+    async () => {
+      const channels: ChannelSummary[] = [];
+      for (const channel of context.core.channels()) {
+        if (channel.flags.has("secret")) continue;
+        channels.push({ name: channel.name, topic: channel.topic?.text ?? null, members: channel.members.size });
+      }
+      channels.sort((a, b) => (foldCase(a.name) < foldCase(b.name) ? -1 : 1));
+      return { channels };
+    },
+  );
+
+  app.get<{ Params: { name: string }; Querystring: HistoryQueryString; Reply: MessagePage }>(
+    "/api/v1/channels/:name/messages",
+    {
+      onRequest: authenticate,
+      schema: {
+        summary: "A page of a channel's history",
+        description:
+          "Messages oldest first, the newest `limit` before `before`. The channel must exist now; a secret, invite-only or keyed one only for an account that is in it. Write the name URL-encoded (%23general); the leading # may be left out.",
+        tags: ["channels"],
+        security: [{ bearer: [] }],
+        params: { type: "object", required: ["name"], properties: { name: { type: "string", minLength: 1, maxLength: 200 } } },
+        querystring: historyQuery,
+        response: { 200: { description: "One page of messages", $ref: "MessagePage#" }, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const raw = request.params.name;
+      const name = raw.startsWith("#") ? raw : `#${raw}`;
+      if (!isValidChannelName(name, context.core.limits.channelLength)) throw new ProblemError("invalid-channel", "Channel names start with # and hold no spaces, commas, colons or control characters");
+      const channel = context.core.findChannel(name);
+      // A closed channel the caller is not in answers exactly like one that does not exist.
+      if (!channel || !mayRead(channel, accountOf(request))) throw new ProblemError("no-such-channel", `There is no channel ${name} you can read`);
+      return historyPage(context.history, channel.folded, request.query);
+    },
+  );
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from "fastify";
+import { checkNewPassword, passwordProblemText } from "../../auth/password-policy.js";
+import { SERVICE, type HttpContext } from "../context.js";
+import { accountOf, authenticator } from "../authenticate.js";
+import { clientAddress } from "../client-address.js";
+import { ProblemError, throttled } from "../problems.js";
+import { commonErrors, passwordBody, type AccountView, type PasswordBody, type SessionView } from "../schemas.js";
+import { newSession } from "../session-reply.js";
+import { accountView } from "../views.js";
+
+const bearer = [{ bearer: [] }];
+
+export function meRoutes(app: FastifyInstance, context: HttpContext): void {
+  const authenticate = authenticator(context);
+
+  app.get<{ Reply: { account: AccountView } }>(
+    "/api/v1/me",
+    {
+      onRequest: authenticate,
+      schema: {
+        summary: "The account the access token belongs to",
+        tags: ["accounts"],
+        security: bearer,
+        response: {
+          200: { description: "The account", type: "object", required: ["account"], properties: { account: { $ref: "Account#" } } },
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => ({ account: accountView(accountOf(request)) }),
+  );
+
+  app.put<{ Body: PasswordBody; Reply: SessionView }>(
+    "/api/v1/me/password",
+    {
+      onRequest: authenticate,
+      schema: {
+        summary: "Change the password",
+        description:
+          "Needs the current password (checked through the brute-force guard). Every refresh token of the account is revoked, on every device; the answer carries a new session for this one.",
+        tags: ["accounts"],
+        security: bearer,
+        body: passwordBody,
+        response: { 200: { description: "A new session for the caller", $ref: "Session#" }, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const account = accountOf(request);
+      const { currentPassword, newPassword } = request.body;
+      // Checked first: an unusable new password should cost no password verification.
+      const problem = checkNewPassword(newPassword);
+      if (problem) throw new ProblemError(problem, passwordProblemText[problem]);
+      const login = await context.accounts.login(account.name, currentPassword, clientAddress(request), SERVICE);
+      if (!login.ok) throw login.reason === "throttled" ? throttled(login.retryAfterSeconds ?? 1) : new ProblemError("wrong-password", "The current password is wrong");
+      const changed = await context.accounts.changePassword(account.name, newPassword);
+      if (!changed.ok) {
+        // Deleted between the check and the change: the token's account is gone.
+        if (changed.reason === "no-such-account") throw new ProblemError("invalid-token", "The account no longer exists");
+        throw new ProblemError(changed.reason, passwordProblemText[changed.reason]);
+      }
+      return newSession(context, login.account);
+    },
+  );
+}

@@ -1,0 +1,188 @@
+/**
+ * JSON schemas of the API's bodies, shared by the routes (validation and fast
+ * serialisation) and the OpenAPI document. Each has a TypeScript twin below it;
+ * a response is serialised through its schema, so a field not listed here never
+ * leaves the server.
+ */
+import { PROBLEM_CONTENT_TYPE } from "./problems.js";
+import { MAX_PASSWORD_BYTES } from "../auth/password-policy.js";
+
+export const problemSchema = {
+  $id: "Problem",
+  type: "object",
+  description: "RFC 9457 problem details",
+  required: ["type", "title", "status", "detail"],
+  properties: {
+    type: { type: "string", description: "urn:cmymessage:problem:<reason>, or about:blank" },
+    title: { type: "string" },
+    status: { type: "integer" },
+    detail: { type: "string" },
+  },
+} as const;
+
+/** An error response as the OpenAPI document and the serialiser see it. */
+export const problemResponse = {
+  description: "Problem details (application/problem+json)",
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: "Problem#" } } },
+} as const;
+
+/** Error responses every route can give; routes add their own codes. */
+export const commonErrors = { "4xx": problemResponse, "5xx": problemResponse } as const;
+
+// Length caps keep hostile input small before any handler sees it. A password is
+// limited in bytes by the policy; a string with more characters than that many
+// bytes can never pass it.
+const accountName = { type: "string", minLength: 1, maxLength: 64 } as const;
+const password = { type: "string", minLength: 1, maxLength: MAX_PASSWORD_BYTES } as const;
+const isoTime = { type: "string", format: "date-time" } as const;
+
+export const accountSchema = {
+  $id: "Account",
+  type: "object",
+  required: ["id", "name", "email", "createdAt"],
+  properties: {
+    id: { type: "integer" },
+    name: { type: "string" },
+    email: { type: ["string", "null"] },
+    createdAt: isoTime,
+  },
+} as const;
+export interface AccountView {
+  id: number;
+  name: string;
+  email: string | null;
+  createdAt: string;
+}
+
+export const tokenPairSchema = {
+  $id: "TokenPair",
+  type: "object",
+  required: ["tokenType", "accessToken", "accessTokenExpiresAt", "refreshToken", "refreshTokenExpiresAt"],
+  properties: {
+    tokenType: { type: "string", enum: ["Bearer"] },
+    accessToken: { type: "string", description: "JWT (EdDSA); send as `Authorization: Bearer <token>`" },
+    accessTokenExpiresAt: isoTime,
+    refreshToken: { type: "string", description: "Opaque; single use: each refresh returns a new one" },
+    refreshTokenExpiresAt: isoTime,
+  },
+} as const;
+export interface TokenPair {
+  tokenType: "Bearer";
+  accessToken: string;
+  accessTokenExpiresAt: string;
+  refreshToken: string;
+  refreshTokenExpiresAt: string;
+}
+
+export const sessionSchema = {
+  $id: "Session",
+  type: "object",
+  required: ["account", "tokens"],
+  properties: { account: { $ref: "Account#" }, tokens: { $ref: "TokenPair#" } },
+} as const;
+export interface SessionView {
+  account: AccountView;
+  tokens: TokenPair;
+}
+
+export const messageSchema = {
+  $id: "Message",
+  type: "object",
+  required: ["msgid", "time", "kind", "target", "from", "text", "tags"],
+  properties: {
+    msgid: { type: "string" },
+    time: isoTime,
+    kind: { type: "string", enum: ["privmsg", "notice"] },
+    target: { type: "string", description: "The channel, or the nick the sender wrote to" },
+    from: {
+      type: "object",
+      required: ["nick", "account"],
+      properties: { nick: { type: "string" }, account: { type: ["string", "null"] } },
+    },
+    text: { type: "string" },
+    tags: { type: "object", additionalProperties: { type: "string" }, description: "Client-only IRCv3 tags" },
+  },
+} as const;
+export interface MessageView {
+  msgid: string;
+  time: string;
+  kind: "privmsg" | "notice";
+  target: string;
+  from: { nick: string; account: string | null };
+  text: string;
+  tags: Record<string, string>;
+}
+
+export const messagePageSchema = {
+  $id: "MessagePage",
+  type: "object",
+  required: ["messages", "more"],
+  properties: {
+    messages: { type: "array", items: { $ref: "Message#" }, description: "Oldest first" },
+    more: { type: "boolean", description: "Older messages exist: ask again with before=<first msgid>" },
+  },
+} as const;
+export interface MessagePage {
+  messages: MessageView[];
+  more: boolean;
+}
+
+/** Every shared schema, added to the app once so routes can `$ref` them. */
+export const sharedSchemas = [problemSchema, accountSchema, tokenPairSchema, sessionSchema, messageSchema, messagePageSchema] as const;
+
+export const registerBody = {
+  type: "object",
+  required: ["name", "password"],
+  additionalProperties: false,
+  properties: { name: accountName, password, email: { type: "string", maxLength: 254, format: "email" } },
+} as const;
+export interface RegisterBody {
+  name: string;
+  password: string;
+  email?: string;
+}
+
+export const loginBody = {
+  type: "object",
+  required: ["name", "password"],
+  additionalProperties: false,
+  properties: { name: accountName, password },
+} as const;
+export interface LoginBody {
+  name: string;
+  password: string;
+}
+
+export const refreshBody = {
+  type: "object",
+  required: ["refreshToken"],
+  additionalProperties: false,
+  properties: { refreshToken: { type: "string", minLength: 1, maxLength: 256 } },
+} as const;
+export interface RefreshBody {
+  refreshToken: string;
+}
+
+export const passwordBody = {
+  type: "object",
+  required: ["currentPassword", "newPassword"],
+  additionalProperties: false,
+  properties: { currentPassword: password, newPassword: password },
+} as const;
+export interface PasswordBody {
+  currentPassword: string;
+  newPassword: string;
+}
+
+export const historyQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    before: { type: "string", minLength: 1, maxLength: 100, description: "A msgid, or an ISO 8601 time: only older messages" },
+    limit: { type: "integer", minimum: 1, maximum: 200, default: 50 },
+  },
+} as const;
+export interface HistoryQueryString {
+  before?: string;
+  limit: number;
+}

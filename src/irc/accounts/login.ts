@@ -1,0 +1,64 @@
+import type { Account } from "../../core/accounts/ports.js";
+import type { IrcConnection } from "../connection.js";
+import { RPL } from "../numerics.js";
+import { foldCase } from "../../core/chat/names.js";
+import { storedMessageLine } from "../history-lines.js";
+import { withBatch } from "../batch.js";
+import { serviceNotice } from "../services/service-bot.js";
+
+/** Most offline direct messages replayed at login; the rest wait for CHATHISTORY. */
+const MAX_REPLAYED = 100;
+
+function loggedInMask(connection: IrcConnection): string {
+  return connection.user?.hostmask ?? `${connection.nick}!${connection.pending?.username ?? "*"}@${connection.hostname}`;
+}
+
+/**
+ * The connection is now logged in to `account`, whichever way (SASL, NickServ,
+ * REGISTER). Before registration this is only remembered; the rest happens when
+ * the user enters the chat (`afterRegistration`).
+ */
+export async function logIn(connection: IrcConnection, account: Account): Promise<void> {
+  connection.account = account;
+  connection.numeric(RPL.LOGGEDIN, loggedInMask(connection), account.name, `You are now logged in as ${account.name}`);
+  const user = connection.user;
+  if (!user) return;
+  connection.context.core.setAccount(user, account.name);
+  if (user.folded === foldCase(account.name)) connection.nickDeadline = 0;
+  await replayOfflineMessages(connection, account);
+}
+
+export function logOut(connection: IrcConnection): void {
+  const account = connection.account;
+  if (!account) return;
+  connection.account = null;
+  if (connection.user) {
+    connection.context.core.setAccount(connection.user, null);
+    connection.numeric(RPL.LOGGEDOUT, connection.user.hostmask, "You are now logged out");
+  }
+  void connection.context.accounts.markSeen(account).catch(() => {});
+}
+
+/**
+ * Direct messages sent to the account while it was offline: a notice says how many;
+ * clients without CHATHISTORY get them replayed with their original times.
+ */
+export async function replayOfflineMessages(connection: IrcConnection, account: Account): Promise<void> {
+  const history = connection.context.history;
+  if (!history) return;
+  const since = account.lastSeenAt ?? account.createdAt;
+  let messages;
+  try {
+    messages = await history.unreadDirect(foldCase(account.name), since, MAX_REPLAYED + 1);
+  } catch {
+    serviceNotice(connection, "NickServ", "Your stored messages cannot be read right now; try CHATHISTORY later.");
+    return;
+  }
+  if (messages.length === 0 || connection.closed) return;
+  const count = messages.length > MAX_REPLAYED ? `more than ${MAX_REPLAYED}` : String(messages.length);
+  serviceNotice(connection, "NickServ", `You have ${count} direct message(s) from while you were away.`);
+  if (connection.caps.has("draft/chathistory")) return;
+  withBatch(connection, "chathistory", [connection.nick], (batch) => {
+    for (const message of messages.slice(0, MAX_REPLAYED)) connection.sendLine(storedMessageLine(message, connection.variant, batch));
+  });
+}

@@ -1,0 +1,99 @@
+import type { AnytimeCommand } from "../command.js";
+import type { IrcConnection } from "../connection.js";
+import { ERR, RPL } from "../numerics.js";
+import { isLoopback } from "../../net/address.js";
+import { plainExchange } from "../sasl/plain.js";
+import { scramExchange } from "../sasl/scram.js";
+import type { SaslExchange } from "../sasl/exchange.js";
+import { logIn } from "../accounts/login.js";
+
+/** AUTHENTICATE data comes in 400-byte base64 chunks; a shorter chunk (or "+") ends it. */
+const CHUNK = 400;
+/** Bytes of decoded client data one SASL step may carry. */
+const MAX_RESPONSE_BYTES = 8192;
+
+function mechanisms(connection: IrcConnection): string[] {
+  return connection.context.config.auth.scramIterations > 0 ? ["PLAIN", "SCRAM-SHA-256"] : ["PLAIN"];
+}
+
+function start(connection: IrcConnection, mechanism: string): SaslExchange | string {
+  const { accounts, config } = connection.context;
+  if (mechanism === "PLAIN") {
+    // A password in clear text must not cross a network unencrypted.
+    if (!connection.secure && !isLoopback(connection.address) && !config.auth.allowPlaintextSasl) return "SASL PLAIN needs a TLS connection";
+    return plainExchange(accounts, connection.address);
+  }
+  if (mechanism === "SCRAM-SHA-256" && config.auth.scramIterations > 0) return scramExchange(accounts, connection.address, connection.context.scramSecret, config.auth.scramIterations);
+  return "unknown";
+}
+
+function fail(connection: IrcConnection, reason: string): void {
+  connection.sasl = null;
+  connection.numeric(ERR.SASLFAIL, `SASL authentication failed: ${reason}`);
+}
+
+function send(connection: IrcConnection, data: Buffer): void {
+  const encoded = data.length === 0 ? "" : data.toString("base64");
+  for (let i = 0; i <= encoded.length; i += CHUNK) {
+    const chunk = encoded.slice(i, i + CHUNK);
+    connection.sendLine(`AUTHENTICATE ${chunk === "" ? "+" : chunk}\r\n`);
+    if (chunk.length < CHUNK) break;
+  }
+}
+
+export const authenticate: AnytimeCommand = {
+  name: "AUTHENTICATE",
+  minParams: 1,
+  when: "any",
+  help: "AUTHENTICATE <mechanism>|<base64>|* — SASL login (PLAIN, SCRAM-SHA-256)",
+  async run(connection, params) {
+    const argument = params[0]!;
+    if (argument === "*") {
+      if (!connection.sasl) return;
+      connection.sasl = null;
+      connection.numeric(ERR.SASLABORTED, "SASL authentication aborted");
+      return;
+    }
+    if (connection.account) {
+      connection.numeric(ERR.SASLALREADY, "You have already authenticated using SASL");
+      return;
+    }
+    const exchange = connection.sasl;
+    if (!exchange) {
+      const mechanism = argument.toUpperCase();
+      const started = start(connection, mechanism);
+      if (typeof started === "string") {
+        if (started === "unknown") connection.numeric(RPL.SASLMECHS, mechanisms(connection).join(","), "are available SASL mechanisms");
+        fail(connection, started === "unknown" ? `${mechanism} is not supported` : started);
+        return;
+      }
+      connection.sasl = started;
+      connection.sendLine("AUTHENTICATE +\r\n");
+      return;
+    }
+    if (argument !== "+") {
+      exchange.buffer.push(Buffer.from(argument, "base64"));
+      exchange.bufferedBytes += argument.length;
+      if (exchange.bufferedBytes > (MAX_RESPONSE_BYTES * 4) / 3) {
+        connection.sasl = null;
+        connection.numeric(ERR.SASLTOOLONG, "SASL message too long");
+        return;
+      }
+      if (argument.length === CHUNK) return; // more chunks follow
+    }
+    const response = Buffer.concat(exchange.buffer);
+    exchange.buffer = [];
+    exchange.bufferedBytes = 0;
+    const step = await exchange.step(response);
+    if (connection.closed || connection.sasl !== exchange) return;
+    if (step.kind === "continue") {
+      send(connection, step.challenge);
+    } else if (step.kind === "failure") {
+      fail(connection, step.reason);
+    } else {
+      connection.sasl = null;
+      await logIn(connection, step.account);
+      connection.numeric(RPL.SASLSUCCESS, "SASL authentication successful");
+    }
+  },
+};

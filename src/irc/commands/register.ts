@@ -1,0 +1,46 @@
+import type { AnytimeCommand } from "../command.js";
+import { passwordProblemText } from "../../auth/password-policy.js";
+import { logIn } from "../accounts/login.js";
+
+/**
+ * IRCv3 draft/account-registration: `REGISTER <account|*> <email|*> <password>`,
+ * before or after connection registration. No e-mail verification is needed, so
+ * a successful REGISTER logs the client in at once.
+ */
+export const register: AnytimeCommand = {
+  name: "REGISTER",
+  minParams: 3,
+  when: "any",
+  help: "REGISTER <account|*> <email|*> <password> — create an account (IRCv3 account-registration)",
+  async run(connection, params) {
+    const fail = (code: string, context: string, text: string): void => connection.serverLine("FAIL", "REGISTER", code, context, text);
+    const name = params[0] === "*" ? connection.nick : params[0]!;
+    if (connection.account) return fail("ALREADY_AUTHENTICATED", connection.account.name, "You are already logged in");
+    if (name === "*") return fail("BAD_ACCOUNT_NAME", name, "Choose a nick first, or name the account");
+    const email = params[1] === "*" ? null : params[1]!;
+    let result;
+    try {
+      result = await connection.context.accounts.register(name, params[2]!, email);
+    } catch {
+      return fail("TEMPORARILY_UNAVAILABLE", name, "Accounts cannot be created right now; try again later");
+    }
+    if (connection.closed) return;
+    if (!result.ok) {
+      if (result.reason === "name-taken") return fail("ACCOUNT_EXISTS", name, "That account already exists");
+      if (result.reason === "invalid-name") return fail("BAD_ACCOUNT_NAME", name, "Account names follow the nick rules");
+      return fail("WEAK_PASSWORD", name, passwordProblemText[result.reason]);
+    }
+    connection.serverLine("REGISTER", "SUCCESS", result.account.name, "Account created");
+    await logIn(connection, result.account);
+  },
+};
+
+export const verify: AnytimeCommand = {
+  name: "VERIFY",
+  minParams: 2,
+  when: "any",
+  help: "VERIFY <account> <code> — not needed here: accounts need no verification",
+  run(connection, params) {
+    connection.serverLine("FAIL", "VERIFY", "INVALID_CODE", params[0]!, "No verification is pending for this account");
+  },
+};

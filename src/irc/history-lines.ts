@@ -1,0 +1,19 @@
+import type { StoredMessage } from "../core/chat/history.js";
+import { VARIANT_BITS } from "./capabilities.js";
+import { serverTime } from "./event-lines.js";
+import { formatLine } from "./format.js";
+
+/** A stored message written for one client, like the live line it got (or would have got), inside `batch`. */
+export function storedMessageLine(message: StoredMessage, variant: number, batch: string | null): string {
+  const tags: Array<[string, string]> = [];
+  if (batch) tags.push(["batch", batch]);
+  // History without its time is useless; clients that asked for history get server-time even without the cap.
+  tags.push(["time", serverTime(message.time)]);
+  if (variant & VARIANT_BITS["message-tags"]) {
+    tags.push(["msgid", message.msgid]);
+    if (message.tags) for (const [key, value] of message.tags) tags.push([key, value]);
+  }
+  if (variant & VARIANT_BITS["account-tag"] && message.senderAccount) tags.push(["account", message.senderAccount]);
+  const command = message.kind === "notice" ? "NOTICE" : "PRIVMSG";
+  return formatLine(`${message.senderNick}!${message.senderMask}`, command, [message.targetDisplay, message.text], tags);
+}

@@ -1,0 +1,52 @@
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.js";
+import type { ChannelRegistration, ChannelRegistrationStore } from "../core/chat/channel-registry.js";
+import type { FlagMode } from "../core/chat/channel.js";
+import { foldCase } from "../core/chat/names.js";
+
+const FLAGS: ReadonlySet<string> = new Set<FlagMode>(["no-external", "topic-lock", "moderated", "invite-only", "secret"]);
+
+/** Registered channels. The founder is kept as an account name; an account's deletion leaves the channel founderless. */
+export class ChannelsRepository implements ChannelRegistrationStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async loadAll(): Promise<ChannelRegistration[]> {
+    const rows = await this.db
+      .selectFrom("channels")
+      .leftJoin("accounts", "accounts.id", "channels.founder_account_id")
+      .select(["channels.name", "channels.topic", "channels.topic_set_by", "channels.topic_set_at", "channels.modes", "channels.channel_key", "channels.user_limit", "channels.created_at", "accounts.name_folded as founder"])
+      .execute();
+    return rows.map((row) => ({
+      name: row.name,
+      founder: row.founder ?? "",
+      topic: row.topic !== null ? { text: row.topic, setBy: row.topic_set_by ?? "", setAt: row.topic_set_at ?? row.created_at } : null,
+      flags: row.modes.split(",").filter((f): f is FlagMode => FLAGS.has(f)),
+      key: row.channel_key,
+      limit: row.user_limit,
+      registeredAt: row.created_at,
+    }));
+  }
+
+  async save(registration: ChannelRegistration): Promise<void> {
+    const founder = await this.db.selectFrom("accounts").select("id").where("name_folded", "=", registration.founder).executeTakeFirst();
+    const values = {
+      name: registration.name,
+      founder_account_id: founder?.id ?? null,
+      topic: registration.topic?.text ?? null,
+      topic_set_by: registration.topic?.setBy ?? null,
+      topic_set_at: registration.topic?.setAt ?? null,
+      modes: registration.flags.join(","),
+      channel_key: registration.key,
+      user_limit: registration.limit,
+    };
+    await this.db
+      .insertInto("channels")
+      .values({ ...values, name_folded: foldCase(registration.name), created_at: registration.registeredAt })
+      .onConflict((conflict) => conflict.column("name_folded").doUpdateSet(values))
+      .execute();
+  }
+
+  async delete(folded: string): Promise<void> {
+    await this.db.deleteFrom("channels").where("name_folded", "=", folded).execute();
+  }
+}

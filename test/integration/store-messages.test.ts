@@ -1,0 +1,319 @@
+/**
+ * Message history on every dialect: MessagesRepository queries (the CHATHISTORY
+ * subcommands map onto them), conversations, offline DMs, retention, and the
+ * HistoryWriter's group commit over the real store.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { TestContext } from "node:test";
+import { MessagesRepository } from "../../src/store/messages-repository.js";
+import { HistoryWriter } from "../../src/core/chat/history-writer.js";
+import { directKey, type HistoryQuery, type HistoryRef, type HistoryStore, type StoredMessage } from "../../src/core/chat/history.js";
+import { partyKey } from "../../src/core/chat/messaging.js";
+import type { Store } from "../../src/store/database.js";
+import { forEachDialect, type DialectTarget } from "../support/databases.js";
+
+let counter = 0;
+
+function message(target: string, time: number, extra: Partial<StoredMessage> = {}): StoredMessage {
+  const n = ++counter;
+  return {
+    msgid: `msg-${process.pid}-${n}`,
+    kind: "privmsg",
+    target,
+    targetDisplay: target.startsWith("#") ? target : "someone",
+    senderNick: `nick${n}`,
+    senderMask: `~user@host${n}.example`,
+    senderAccount: null,
+    recipientAccount: null,
+    time,
+    text: `message ${n} to ${target} at ${time}`,
+    tags: null,
+    ...extra,
+  };
+}
+
+async function harness(t: TestContext, target: DialectTarget): Promise<{ store: Store; repository: MessagesRepository }> {
+  const database = await target.create(t);
+  const store = await database.open();
+  return { store, repository: new MessagesRepository(store.db) };
+}
+
+const byTime = (time: number): HistoryRef => ({ kind: "time", time });
+const byId = (m: StoredMessage): HistoryRef => ({ kind: "msgid", msgid: m.msgid });
+const ids = (messages: readonly StoredMessage[]) => messages.map((m) => m.msgid);
+
+function query(target: string, direction: "before" | "after", from: HistoryRef | null, to: HistoryRef | null, limit: number): HistoryQuery {
+  return { target, direction, from, to, limit };
+}
+
+/** A history store that counts batches and can be held or made to fail, around the real repository. */
+function instrumented(inner: HistoryStore) {
+  const batches: string[][] = [];
+  let gate: Promise<void> | null = null;
+  let release: () => void = () => {};
+  let failNext: Error | null = null;
+  const store: HistoryStore = {
+    async append(messages) {
+      batches.push(ids(messages));
+      if (gate) await gate;
+      if (failNext) {
+        const error = failNext;
+        failNext = null;
+        throw error;
+      }
+      await inner.append(messages);
+    },
+    query: (q) => inner.query(q),
+    conversations: (...a) => inner.conversations(...a),
+    unreadDirect: (...a) => inner.unreadDirect(...a),
+    prune: (...a) => inner.prune(...a),
+  };
+  return {
+    store,
+    batches,
+    hold() {
+      gate = new Promise((resolve) => (release = resolve));
+    },
+    release() {
+      gate = null;
+      release();
+    },
+    failNextBatch(error: Error) {
+      failNext = error;
+    },
+  };
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) => {
+  // Ten messages in #chan, several sharing a millisecond (ids break the ties), interleaved with #other.
+  const TIMES = [1000, 1000, 1000, 2000, 2000, 3000, 4000, 4000, 4000, 5000];
+  async function seeded(t: TestContext) {
+    const h = await harness(t, target);
+    const chan: StoredMessage[] = [];
+    const other: StoredMessage[] = [];
+    for (const time of TIMES) {
+      chan.push(message("#chan", time));
+      other.push(message("#other", time));
+    }
+    // Appended in several calls and interleaved, as the writer would.
+    await h.repository.append(chan.slice(0, 4).flatMap((m, i) => [m, other[i]!]));
+    await h.repository.append(chan.slice(4).flatMap((m, i) => [m, other[i + 4]!]));
+    return { ...h, chan, other };
+  }
+
+  test("appended messages read back field for field (tags, nulls, kind, accounts) in ascending order", async (t) => {
+    const h = await harness(t, target);
+    const first = message("#chan", 10, { kind: "notice", senderAccount: "alice", tags: new Map([["+draft/react", "👍"], ["+example.com/x", "a;b c\\d"]]) });
+    const second = message("@alice bob", 11, { senderAccount: "alice", recipientAccount: "bob", targetDisplay: "Bob" });
+    await h.repository.append([first, second]);
+    assert.deepEqual(await h.repository.query(query("#chan", "before", null, null, 10)), [first]);
+    assert.deepEqual(await h.repository.query(query("@alice bob", "before", null, null, 10)), [second]);
+    await h.repository.append([]);
+    assert.deepEqual(await h.repository.query(query("#nothing", "before", null, null, 10)), []);
+  });
+
+  test("LATEST: the newest N, returned oldest first; same-millisecond messages keep their append order", async (t) => {
+    const h = await seeded(t);
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", null, null, 100))), ids(h.chan), "everything, in order, only #chan");
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", null, null, 4))), ids(h.chan.slice(6)));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", null, null, 1))), ids(h.chan.slice(9)));
+    // LATEST with a bound (CHATHISTORY LATEST #chan msgid=… n): newest N after it.
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", null, byId(h.chan[6]!), 100))), ids(h.chan.slice(7)));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", null, byTime(2000), 100))), ids(h.chan.slice(5)));
+  });
+
+  test("BEFORE by msgid excludes the reference and later messages of the same millisecond; by time excludes the whole millisecond", async (t) => {
+    const h = await seeded(t);
+    const c = h.chan;
+    // c[7] is the second of three messages at 4000: c[6] is before it, c[8] is not.
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", byId(c[7]!), null, 3))), ids([c[4]!, c[5]!, c[6]!]));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", byId(c[7]!), null, 100))), ids(c.slice(0, 7)));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", byId(c[1]!), null, 100))), ids([c[0]!]));
+    assert.deepEqual(await h.repository.query(query("#chan", "before", byId(c[0]!), null, 100)), [], "nothing before the first");
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", byTime(4000), null, 100))), ids(c.slice(0, 6)));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", byTime(4000), null, 2))), ids([c[4]!, c[5]!]));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", byTime(4001), null, 2))), ids([c[7]!, c[8]!]));
+  });
+
+  test("AFTER by msgid includes later messages of the same millisecond; by time excludes the whole millisecond", async (t) => {
+    const h = await seeded(t);
+    const c = h.chan;
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "after", byId(c[1]!), null, 3))), ids([c[2]!, c[3]!, c[4]!]));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "after", byId(c[6]!), null, 100))), ids(c.slice(7)));
+    assert.deepEqual(await h.repository.query(query("#chan", "after", byId(c[9]!), null, 100)), [], "nothing after the last");
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "after", byTime(1000), null, 2))), ids([c[3]!, c[4]!]));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "after", byTime(999), null, 2))), ids([c[0]!, c[1]!]));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "after", null, null, 2))), ids([c[0]!, c[1]!]), "after nothing = the oldest");
+  });
+
+  test("BETWEEN by msgid and by time, both directions, exclusive at both ends, limited from the start side", async (t) => {
+    const h = await seeded(t);
+    const c = h.chan;
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "after", byId(c[1]!), byId(c[8]!), 100))), ids(c.slice(2, 8)));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "after", byId(c[1]!), byId(c[8]!), 3))), ids(c.slice(2, 5)));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", byId(c[8]!), byId(c[1]!), 3))), ids(c.slice(5, 8)));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "after", byTime(1000), byTime(4000), 100))), ids(c.slice(3, 6)));
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", byTime(5000), byTime(1000), 2))), ids(c.slice(7, 9)));
+    // Mixed: from a time to a msgid.
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "after", byTime(1000), byId(c[7]!), 100))), ids(c.slice(3, 7)));
+    assert.deepEqual(await h.repository.query(query("#chan", "after", byId(c[5]!), byId(c[5]!), 100)), [], "an empty range");
+  });
+
+  test("a msgid that is unknown, or belongs to another target, matches nothing", async (t) => {
+    const h = await seeded(t);
+    assert.deepEqual(await h.repository.query(query("#chan", "before", { kind: "msgid", msgid: "no-such-id" }, null, 100)), []);
+    assert.deepEqual(await h.repository.query(query("#chan", "after", byId(h.other[3]!), null, 100)), [], "#other's msgid is not a bound in #chan");
+    assert.deepEqual(await h.repository.query(query("#chan", "after", byId(h.chan[3]!), { kind: "msgid", msgid: "no-such-id" }, 100)), []);
+  });
+
+  test("conversations: the channels asked for and the account's direct chats with activity in the window, newest first", async (t) => {
+    const h = await harness(t, target);
+    const aliceBob = directKey(partyKey("Alice", "Alice"), partyKey("bob", "bob"));
+    const aliceGuest = directKey(partyKey("alice", "alice"), partyKey(null, "Guest42"));
+    const bobCarol = directKey(partyKey("bob", "bob"), partyKey("carol", "carol"));
+    assert.equal(aliceBob, "@alice bob");
+    assert.equal(aliceGuest, "@alice ~guest42");
+    await h.repository.append([
+      message("#a", 100, { targetDisplay: "#A" }),
+      message("#a", 500, { targetDisplay: "#A" }),
+      message("#b", 300, { targetDisplay: "#b" }),
+      message("#c", 900),
+      message(aliceBob, 200, { senderAccount: "bob", recipientAccount: "alice", targetDisplay: "Alice" }),
+      message(aliceBob, 700, { senderAccount: "alice", recipientAccount: "bob", targetDisplay: "bob" }),
+      message(aliceGuest, 400, { senderAccount: "alice", recipientAccount: null, targetDisplay: "Guest42" }),
+      message(bobCarol, 800, { senderAccount: "bob", recipientAccount: "carol", targetDisplay: "carol" }),
+      message("#a", 2000),
+    ]);
+    const all = await h.repository.conversations(["#a", "#b"], "alice", 0, 1000, 100);
+    assert.deepEqual(
+      all.map((c) => [c.target, c.latest]),
+      [
+        [aliceBob, 700],
+        ["#a", 500],
+        [aliceGuest, 400],
+        ["#b", 300],
+      ],
+    );
+    assert.equal(all.find((c) => c.target === "#a")?.targetDisplay, "#A");
+    assert.deepEqual((await h.repository.conversations(["#a", "#b"], "alice", 0, 1000, 2)).map((c) => c.target), [aliceBob, "#a"], "limit");
+    assert.deepEqual((await h.repository.conversations(["#a", "#b"], "alice", 300, 700, 100)).map((c) => c.target), ["#a", aliceGuest], "exclusive window");
+    assert.deepEqual((await h.repository.conversations(["#a"], null, 0, 1000, 100)).map((c) => c.target), ["#a"], "channels only");
+    assert.deepEqual((await h.repository.conversations([], "carol", 0, 1000, 100)).map((c) => c.target), [bobCarol], "direct chats only");
+    assert.deepEqual(await h.repository.conversations([], null, 0, 10_000, 100), [], "nothing asked, nothing returned");
+  });
+
+  test("unreadDirect: the account's direct messages after a time, oldest first, limited", async (t) => {
+    const h = await harness(t, target);
+    const key = directKey("alice", "bob");
+    const toAlice = [message(key, 100, { recipientAccount: "alice", senderAccount: "bob" }), message(key, 200, { recipientAccount: "alice", senderAccount: "bob" }), message(key, 200, { recipientAccount: "alice", senderAccount: "bob" }), message(directKey("alice", "~x"), 300, { recipientAccount: "alice" })];
+    await h.repository.append([toAlice[0]!, message(key, 150, { recipientAccount: "bob", senderAccount: "alice" }), toAlice[1]!, message("#chan", 250), toAlice[2]!, toAlice[3]!]);
+    assert.deepEqual(ids(await h.repository.unreadDirect("alice", 0, 100)), ids(toAlice));
+    assert.deepEqual(ids(await h.repository.unreadDirect("alice", 100, 100)), ids(toAlice.slice(1)), "strictly after `since`");
+    assert.deepEqual(ids(await h.repository.unreadDirect("alice", 0, 2)), ids(toAlice.slice(0, 2)));
+    assert.deepEqual(await h.repository.unreadDirect("alice", 300, 100), []);
+    assert.deepEqual(await h.repository.unreadDirect("carol", 0, 100), []);
+  });
+
+  test("prune by age deletes messages older than the cut-off, by count keeps the newest N of each target", async (t) => {
+    const h = await harness(t, target);
+    const a = [100, 200, 300, 300, 300, 400].map((time) => message("#a", time));
+    const b = [150, 250].map((time) => message("#b", time));
+    const d = [50, 60, 70, 80].map((time) => message("@x y", time));
+    await h.repository.append([...a, ...b, ...d]);
+    const everything = async (target: string) => ids(await h.repository.query(query(target, "after", null, null, 1000)));
+
+    assert.equal(await h.repository.prune(null, null), 0, "no retention, nothing deleted");
+    assert.equal(await h.repository.prune(150, null), 5, "time < 150: a[0] and all four of @x y");
+    assert.deepEqual(await everything("#a"), ids(a.slice(1)));
+    assert.deepEqual(await everything("#b"), ids(b), "150 itself stays");
+    assert.deepEqual(await everything("@x y"), []);
+
+    // Keep 2 per target: #a keeps its two newest (a[4] beats a[3] at the same millisecond by id).
+    assert.equal(await h.repository.prune(null, 2), 3);
+    assert.deepEqual(await everything("#a"), ids([a[4]!, a[5]!]));
+    assert.deepEqual(await everything("#b"), ids(b));
+    assert.equal(await h.repository.prune(null, 2), 0, "idempotent");
+
+    // Both at once.
+    await h.repository.append([message("#b", 500), message("#b", 600)]);
+    assert.equal(await h.repository.prune(300, 1), 4, "b's two old ones by age, then one of each target by count");
+    assert.equal((await everything("#a")).length, 1);
+    assert.equal((await everything("#b")).length, 1);
+  });
+
+  test("HistoryWriter: appends made in one turn are written as one batch, in order, and each caller learns when it is stored", async (t) => {
+    const h = await harness(t, target);
+    const spy = instrumented(h.repository);
+    const writer = new HistoryWriter(spy.store);
+    const messages = Array.from({ length: 300 }, (_, i) => message("#busy", 1000 + Math.floor(i / 7)));
+    await Promise.all(messages.map((m) => writer.append(m)));
+    assert.equal(spy.batches.length, 1, "one transaction for 300 concurrent appends");
+    assert.deepEqual(spy.batches[0], ids(messages));
+    assert.deepEqual(ids(await h.repository.query(query("#busy", "after", null, null, 1000))), ids(messages), "stored in append order");
+  });
+
+  test("HistoryWriter: appends made while a batch is being written form the next batch, written after it, in order", async (t) => {
+    const h = await harness(t, target);
+    const spy = instrumented(h.repository);
+    const writer = new HistoryWriter(spy.store);
+    const first = Array.from({ length: 50 }, () => message("#busy", 1000));
+    const second = Array.from({ length: 70 }, () => message("#busy", 1000));
+    spy.hold();
+    const settled: string[] = [];
+    const firstDone = Promise.all(first.map((m) => writer.append(m).then(() => settled.push(m.msgid))));
+    await tick();
+    await tick();
+    assert.equal(spy.batches.length, 1, "the first batch is being written");
+    const secondDone = Promise.all(second.map((m) => writer.append(m).then(() => settled.push(m.msgid))));
+    await tick();
+    await tick();
+    assert.equal(spy.batches.length, 1, "the second waits for the first");
+    assert.deepEqual(settled, [], "nothing acknowledged before it is stored");
+    spy.release();
+    await Promise.all([firstDone, secondDone]);
+    await writer.drain();
+    assert.deepEqual(spy.batches, [ids(first), ids(second)]);
+    assert.deepEqual(settled, ids([...first, ...second]), "acknowledged in order");
+    assert.deepEqual(ids(await h.repository.query(query("#busy", "after", null, null, 1000))), ids([...first, ...second]));
+  });
+
+  test("HistoryWriter: a failing store rejects every waiter of that batch; the next batches are written", async (t) => {
+    const h = await harness(t, target);
+    const spy = instrumented(h.repository);
+    const writer = new HistoryWriter(spy.store);
+    const ok1 = Array.from({ length: 5 }, () => message("#flaky", 1000));
+    await Promise.all(ok1.map((m) => writer.append(m)));
+
+    spy.failNextBatch(new Error("disk full"));
+    const doomed = Array.from({ length: 8 }, () => message("#flaky", 2000));
+    const outcomes = await Promise.allSettled(doomed.map((m) => writer.append(m)));
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === "rejected" ? (o.reason as Error).message : "fulfilled")),
+      doomed.map(() => "disk full"),
+      "every waiter of the batch is told",
+    );
+
+    const ok2 = Array.from({ length: 6 }, () => message("#flaky", 3000));
+    await Promise.all(ok2.map((m) => writer.append(m)));
+    await writer.drain();
+    assert.deepEqual(ids(await h.repository.query(query("#flaky", "after", null, null, 100))), ids([...ok1, ...ok2]), "nothing of the failed batch, everything else");
+  });
+
+  test("HistoryWriter over the real store: a batch the database refuses (duplicate msgid) is rolled back whole and every waiter rejected", async (t) => {
+    const h = await harness(t, target);
+    const writer = new HistoryWriter(h.repository);
+    const existing = message("#dup", 1);
+    await writer.append(existing);
+    const batch = [message("#dup", 2), message("#dup", 3), { ...message("#dup", 4), msgid: existing.msgid }, message("#dup", 5)];
+    const outcomes = await Promise.allSettled(batch.map((m) => writer.append(m)));
+    assert.deepEqual(outcomes.map((o) => o.status), ["rejected", "rejected", "rejected", "rejected"]);
+    assert.deepEqual(ids(await h.repository.query(query("#dup", "after", null, null, 100))), [existing.msgid], "no partial batch");
+    // The connection (and the writer) are fine afterwards.
+    const later = [message("#dup", 6), message("#dup", 7)];
+    await Promise.all(later.map((m) => writer.append(m)));
+    assert.deepEqual(ids(await h.repository.query(query("#dup", "after", null, null, 100))), ids([existing, ...later]));
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Schema migrations on every dialect: up from empty, idempotent, up from each
+ * earlier version, and a database migrated by newer code is refused.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { sql, type Kysely } from "kysely";
+import { NO_MIGRATIONS } from "kysely/migration";
+import { createMigrator, migrateToLatest, MIGRATION_TABLE, SchemaTooNewError } from "../../src/store/migrator.js";
+import { migrations } from "../../src/store/migrations/index.js";
+import type { Store } from "../../src/store/database.js";
+import { forEachDialect } from "../support/databases.js";
+
+const TABLES = ["accounts", "channels", "credentials", "login_failures", "messages", "refresh_tokens"];
+
+/** Tables and their columns as the database reports them: what two schemas must agree on. */
+async function shape(db: Kysely<unknown>): Promise<string[]> {
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+  const current = await currentSchema(db);
+  return tables
+    .filter((t) => current === null || t.schema === current)
+    .map((t) => `${t.name}(${t.columns.map((c) => `${c.name}:${c.dataType}${c.isNullable ? "?" : ""}`).join(",")})`)
+    .sort();
+}
+
+async function currentSchema(db: Kysely<unknown>): Promise<string | null> {
+  // PostgreSQL: the test's own schema. SQLite has a single "main" namespace.
+  try {
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+    return rows[0]?.schema ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function applied(db: Kysely<unknown>): Promise<string[]> {
+  const rows = await (db as Kysely<Record<string, { name: string }>>).selectFrom(MIGRATION_TABLE).select("name").orderBy("name").execute();
+  return rows.map((r) => r.name);
+}
+
+function raw(store: Store): Kysely<unknown> {
+  return store.db as unknown as Kysely<unknown>;
+}
+
+forEachDialect("store migrations", (target) => {
+  test("migrations apply from an empty database, creating every table, and a second run applies nothing", async (t) => {
+    const database = await target.create(t);
+    const store = await database.open({ migrate: false });
+    const first = await migrateToLatest(raw(store), store.dialect);
+    assert.deepEqual(first.applied, migrations.map((m) => m.name));
+    const names = (await shape(raw(store))).map((s) => s.slice(0, s.indexOf("(")));
+    for (const table of TABLES) assert.ok(names.includes(table), `table ${table} exists after migrating (have: ${names.join(", ")})`);
+    assert.deepEqual(await applied(raw(store)), migrations.map((m) => m.name));
+
+    const second = await migrateToLatest(raw(store), store.dialect);
+    assert.deepEqual(second.applied, [], "nothing left to apply");
+    assert.deepEqual(await applied(raw(store)), migrations.map((m) => m.name), "recorded once each");
+
+    // A second process opening the same database (what a restart does) also applies nothing.
+    const reopened = await database.open({ migrate: true });
+    assert.deepEqual(await applied(raw(reopened)), migrations.map((m) => m.name));
+  });
+
+  // Generic over the list: for every earlier version k (k migrations applied, 0 = empty),
+  // migrating to the latest applies exactly the rest and ends in the same schema as from empty.
+  for (let k = 0; k <= migrations.length; k++) {
+    const version = k === 0 ? "an empty database" : `version ${migrations[k - 1]!.name}`;
+    test(`from ${version}, migrating applies exactly the later migrations and yields the same schema as from empty`, async (t) => {
+      const reference = await target.create(t);
+      const fromEmpty = await reference.open({ migrate: true });
+      const expected = await shape(raw(fromEmpty));
+
+      const database = await target.create(t);
+      const store = await database.open({ migrate: false });
+      const migrator = await createMigrator(raw(store), store.dialect);
+      const earlier = await migrator.migrateTo(k === 0 ? NO_MIGRATIONS : migrations[k - 1]!.name);
+      if (earlier.error) throw earlier.error;
+      assert.deepEqual(await applied(raw(store)).catch(() => []), migrations.slice(0, k).map((m) => m.name), `the database is at ${version}`);
+
+      const { applied: rest } = await migrateToLatest(raw(store), store.dialect);
+      assert.deepEqual(rest, migrations.slice(k).map((m) => m.name));
+      assert.deepEqual(await shape(raw(store)), expected);
+    });
+  }
+
+  test("a database that records a migration this code does not know is refused with SchemaTooNewError and a clear message", async (t) => {
+    const database = await target.create(t);
+    const store = await database.open({ migrate: true });
+    const future = "9999-from-the-future";
+    await (store.db as unknown as Kysely<Record<string, { name: string; timestamp: string }>>)
+      .insertInto(MIGRATION_TABLE)
+      .values({ name: future, timestamp: new Date().toISOString() })
+      .execute();
+
+    await assert.rejects(migrateToLatest(raw(store), store.dialect), (error: unknown) => {
+      assert.ok(error instanceof SchemaTooNewError, `SchemaTooNewError, got ${String(error)}`);
+      assert.match(error.message, /newer than this version of CmyMessage/);
+      assert.match(error.message, new RegExp(future), "names the unknown migration");
+      assert.match(error.message, /upgrade CmyMessage or restore a backup/, "says what to do");
+      return true;
+    });
+    // Opening the store (what the server and the CLI do) is refused the same way, and the data stays.
+    await assert.rejects(database.open({ migrate: true }), SchemaTooNewError);
+    assert.deepEqual(await applied(raw(store)), [...migrations.map((m) => m.name), future].sort());
+  });
+
+  // Regression: Kysely's introspection lists every PostgreSQL schema, so another schema's
+  // schema_migrations (here: a neighbour's, marked as too new) used to be taken for ours —
+  // a fresh schema failed with 'relation "schema_migrations" does not exist' or was refused.
+  test("another database (on PostgreSQL: another schema of the same database) does not affect this one's migrations", async (t) => {
+    const neighbour = await target.create(t);
+    const other = await neighbour.open({ migrate: true });
+    await (other.db as unknown as Kysely<Record<string, { name: string; timestamp: string }>>)
+      .insertInto(MIGRATION_TABLE)
+      .values({ name: "9999-neighbour", timestamp: new Date().toISOString() })
+      .execute();
+
+    const database = await target.create(t);
+    const store = await database.open({ migrate: true });
+    assert.deepEqual(await applied(raw(store)), migrations.map((m) => m.name));
+    await store.db.insertInto("login_failures").values({ key: "k", failures: 1, last_failure_at: 1, locked_until: null }).execute();
+    const theirs = await other.db.selectFrom("login_failures").selectAll().execute();
+    assert.deepEqual(theirs, [], "tables are separate too");
+  });
+});
