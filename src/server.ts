@@ -14,11 +14,15 @@ import { HistoryWriter } from "./core/chat/history-writer.js";
 import { MessagesRepository } from "./store/messages-repository.js";
 import { ChannelsRepository } from "./store/channels-repository.js";
 import { ChannelRegistry } from "./core/chat/channel-registry.js";
+import { startRetention } from "./core/chat/retention.js";
 import { SERVICE_NICKS } from "./irc/services/service-bot.js";
+import { startHttp, type RunningHttp } from "./http/start.js";
 
 export interface RunningServer {
   readonly config: Config;
   readonly irc: { plain: AddressInfo[]; tls: AddressInfo[] };
+  /** The HTTP API's bound addresses; empty when `http.listen` is empty. */
+  readonly http: AddressInfo[];
   readonly tlsFingerprint: string | null;
   /** Re-reads and applies the configuration (REHASH, SIGHUP); a bad one changes nothing. */
   reload(): Promise<Config>;
@@ -59,6 +63,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
   for (const service of SERVICE_NICKS) core.reserveNick(service);
   const history = new MessagesRepository(domain.store.db);
   const writer = config.history.enabled ? new HistoryWriter(history) : null;
+  let currentConfig = config;
+  const stopRetention = startRetention(history, () => currentConfig.history, log);
   const messaging = new Messaging(core, writer, { exists: async (name) => (await domain.accounts.find(name)) !== undefined });
   const limits = new ConnectionLimits(config.limits.connectionsPerIp, config.limits.maxConnections);
 
@@ -72,12 +78,15 @@ export async function startServer(config: Config, options: StartOptions): Promis
   }
 
   let context: IrcServerContext;
+  let http: RunningHttp | null = null;
   const reload = async (): Promise<Config> => {
     const next = await options.reload();
     context.replaceConfig(next);
     core.limits = chatLimits(next);
     limits.update(next.limits.connectionsPerIp, next.limits.maxConnections);
     domain.update(next);
+    http?.update(next);
+    currentConfig = next;
     log.level = next.log.level;
     return next;
   };
@@ -87,16 +96,28 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const addresses = irc.addresses();
   for (const a of addresses.plain) log.info({ address: a.address, port: a.port }, "IRC listening");
   for (const a of addresses.tls) log.info({ address: a.address, port: a.port }, "IRC (TLS) listening");
+  try {
+    http = await startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, limits, log });
+  } catch (error) {
+    // Half a server is worse than none: what started is stopped before the error goes up.
+    await irc.shutdown("Server failed to start", 0);
+    stopRetention();
+    await domain.close();
+    throw error;
+  }
 
   let stopping: Promise<void> | null = null;
   return {
     config,
     irc: addresses,
+    http: http?.addresses() ?? [],
     tlsFingerprint,
     reload,
     stop(reason = "Server shutting down") {
       stopping ??= (async () => {
-        await irc.shutdown(reason, context.config.server.shutdownTimeoutSeconds * 1000);
+        const timeoutMs = context.config.server.shutdownTimeoutSeconds * 1000;
+        await Promise.all([irc.shutdown(reason, timeoutMs), http?.stop(timeoutMs)]);
+        stopRetention();
         await writer?.drain();
         await domain.close();
         log.info("server stopped");

@@ -5,8 +5,13 @@ Commands:
   config check <file>       Validate a config file and print the effective settings
   hash-password             Print an argon2id hash for an operator password in the config
                             (reads the password from stdin, or --password PW)
+  user add <name>           Create an account (password from stdin, or --password PW)
+  user passwd <name>        Change an account's password (stdin or --password PW)
+  user del <name>           Delete an account
+  user list                 List the accounts
+  migrate                   Bring the database schema up to date (serve does this too)
 
-Options for serve:
+Options for serve, user and migrate:
   --config <file>           YAML config file (also CMY_CONFIG); see config.example.yaml
   --data-dir <dir>          All state lives here (also CMY_DATA_DIR; default ./data)
   --irc-listen <list>       Plain IRC listeners, host:port list (also CMY_IRC_LISTEN;

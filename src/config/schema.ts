@@ -84,6 +84,8 @@ export const configSchema = z.object({
       scramIterations: z.number().int().min(0).default(4096),
       /** Allow SASL PLAIN (a password in clear) on a non-TLS connection from a non-loopback address. */
       allowPlaintextSasl: z.boolean().default(false),
+      /** Treat loopback clients (127.0.0.0/8, ::1) as safe for SASL PLAIN without TLS; turn off behind a local proxy. */
+      plaintextSaslFromLoopback: z.boolean().default(true),
       /** Seconds a client using a registered nick has to log in before it is renamed to a guest nick. */
       nickEnforcementSeconds: seconds.default(30),
       bruteForce: bruteForce.prefault({}),

@@ -1,5 +1,6 @@
 import type { Config } from "../config/schema.js";
 import { CHANMODES, PREFIX } from "./modes.js";
+import { CHATHISTORY_MAX } from "./commands/chathistory.js";
 
 /** RPL_ISUPPORT (005) tokens, true to the limits in the config. */
 export function isupportTokens(config: Config): string[] {
@@ -9,6 +10,7 @@ export function isupportTokens(config: Config): string[] {
     `AWAYLEN=${irc.awayLength}`,
     "CASEMAPPING=ascii",
     `CHANLIMIT=#:${irc.maxChannelsPerUser}`,
+    ...(config.history.enabled ? [`CHATHISTORY=${CHATHISTORY_MAX}`, "MSGREFTYPES=timestamp,msgid"] : []),
     `CHANMODES=${CHANMODES}`,
     `CHANNELLEN=${irc.channelLength}`,
     "CHANTYPES=#",

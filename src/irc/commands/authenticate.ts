@@ -20,7 +20,8 @@ function start(connection: IrcConnection, mechanism: string): SaslExchange | str
   const { accounts, config } = connection.context;
   if (mechanism === "PLAIN") {
     // A password in clear text must not cross a network unencrypted.
-    if (!connection.secure && !isLoopback(connection.address) && !config.auth.allowPlaintextSasl) return "SASL PLAIN needs a TLS connection";
+    const trusted = connection.secure || config.auth.allowPlaintextSasl || (config.auth.plaintextSaslFromLoopback && isLoopback(connection.address));
+    if (!trusted) return "SASL PLAIN needs a TLS connection";
     return plainExchange(accounts, connection.address);
   }
   if (mechanism === "SCRAM-SHA-256" && config.auth.scramIterations > 0) return scramExchange(accounts, connection.address, connection.context.scramSecret, config.auth.scramIterations);

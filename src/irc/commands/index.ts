@@ -29,11 +29,12 @@ import { help } from "./help.js";
 import { stats, links } from "./stats.js";
 import { authenticate } from "./authenticate.js";
 import { register, verify } from "./register.js";
+import { chathistory } from "./chathistory.js";
 
 const all: readonly Command[] = [
   cap, nick, user, pass, ping, pong, quit, authenticate, register, verify,
   join, part, privmsg, notice, tagmsg, topic, names, list, kick, invite, away, mode,
-  who, whois, whowas, ison, userhost, lusers, motd, version, time, admin, info, setname,
+  chathistory, who, whois, whowas, ison, userhost, lusers, motd, version, time, admin, info, setname,
   stats, links, oper, kill, rehash, help,
 ];
 

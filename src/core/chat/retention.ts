@@ -1,0 +1,33 @@
+import type { Logger } from "pino";
+import type { HistoryStore } from "./history.js";
+
+export interface RetentionSettings {
+  /** Days to keep messages; 0 keeps them forever. */
+  readonly maxAgeDays: number;
+  /** Messages kept per channel or conversation; 0 = no limit. */
+  readonly maxMessagesPerTarget: number;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Applies the retention settings once. */
+export async function pruneHistory(store: HistoryStore, settings: RetentionSettings, now = Date.now()): Promise<number> {
+  const olderThan = settings.maxAgeDays > 0 ? now - settings.maxAgeDays * DAY_MS : null;
+  const keep = settings.maxMessagesPerTarget > 0 ? settings.maxMessagesPerTarget : null;
+  if (olderThan === null && keep === null) return 0;
+  return store.prune(olderThan, keep);
+}
+
+/** Prunes at start and then every `intervalMs`, reading the settings each time so REHASH applies. */
+export function startRetention(store: HistoryStore, settings: () => RetentionSettings, log: Logger, intervalMs = 3600_000): () => void {
+  const run = (): void => {
+    pruneHistory(store, settings()).then(
+      (deleted) => deleted > 0 && log.info({ deleted }, "old messages pruned"),
+      (error: unknown) => log.error({ err: error }, "pruning history failed"),
+    );
+  };
+  run();
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

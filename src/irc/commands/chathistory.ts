@@ -1,0 +1,121 @@
+import type { ChatUser } from "../../core/chat/user.js";
+import type { HistoryQuery, HistoryRef, StoredMessage } from "../../core/chat/history.js";
+import { directKey } from "../../core/chat/history.js";
+import { partyKey } from "../../core/chat/messaging.js";
+import { foldCase } from "../../core/chat/names.js";
+import type { RegisteredCommand } from "../command.js";
+import type { IrcConnection } from "../connection.js";
+import { withBatch } from "../batch.js";
+import { storedMessageLine } from "../history-lines.js";
+import { formatLine } from "../format.js";
+import { serverTime } from "../event-lines.js";
+
+/** Most messages one CHATHISTORY request returns (ISUPPORT CHATHISTORY). */
+export const CHATHISTORY_MAX = 100;
+
+type Fail = (code: string, ...context: string[]) => void;
+
+function parseRef(text: string | undefined): HistoryRef | null | "invalid" {
+  if (text === "*") return null;
+  if (text?.startsWith("timestamp=")) {
+    const time = Date.parse(text.slice(10));
+    return Number.isFinite(time) ? { kind: "time", time } : "invalid";
+  }
+  if (text?.startsWith("msgid=") && text.length > 6) return { kind: "msgid", msgid: text.slice(6) };
+  return "invalid";
+}
+
+function parseLimit(text: string | undefined): number | null {
+  if (!text || !/^\d{1,6}$/.test(text) || Number(text) === 0) return null;
+  return Math.min(Number(text), CHATHISTORY_MAX);
+}
+
+/** The history key a user may read for `target`, or null when there is none for them. */
+async function historyKey(connection: IrcConnection, user: ChatUser, target: string): Promise<string | null> {
+  const { core, accounts } = connection.context;
+  if (target.startsWith("#")) {
+    const channel = core.findChannel(target);
+    return channel?.members.has(user) ? channel.folded : null;
+  }
+  // Direct conversations are kept for account holders only: a nick can change hands, an account cannot.
+  if (!user.account) return null;
+  const online = core.findUser(target);
+  const theirAccount = online?.account ?? ((await accounts.find(target)) ? target : null);
+  return directKey(partyKey(user.account, user.nick), partyKey(theirAccount, target));
+}
+
+async function messages(connection: IrcConnection, subcommand: string, key: string, params: readonly string[], fail: Fail): Promise<StoredMessage[] | null> {
+  const history = connection.context.history!;
+  const query = (q: Omit<HistoryQuery, "target">): Promise<StoredMessage[]> => history.query({ target: key, ...q });
+  if (subcommand === "BETWEEN") {
+    const [from, to, limit] = [parseRef(params[2]), parseRef(params[3]), parseLimit(params[4])];
+    if (from === "invalid" || to === "invalid" || !from || !to || limit === null) return fail("INVALID_PARAMS", subcommand), null;
+    const backwards = from.kind === "time" && to.kind === "time" && from.time > to.time;
+    return query({ direction: backwards ? "before" : "after", from, to, limit });
+  }
+  const [ref, limit] = [parseRef(params[2]), parseLimit(params[3])];
+  if (ref === "invalid" || limit === null || (ref === null && subcommand !== "LATEST")) return fail("INVALID_PARAMS", subcommand), null;
+  switch (subcommand) {
+    case "LATEST":
+      // The newest messages, and with a reference only those after it.
+      return query({ direction: "before", from: null, to: ref, limit });
+    case "BEFORE":
+      return query({ direction: "before", from: ref, to: null, limit });
+    case "AFTER":
+      return query({ direction: "after", from: ref, to: null, limit });
+    case "AROUND": {
+      const before = await query({ direction: "before", from: ref, to: null, limit: Math.floor(limit / 2) });
+      const after = await query({ direction: "after", from: ref, to: null, limit: limit - before.length });
+      return [...before, ...after];
+    }
+    default:
+      return fail("UNKNOWN_COMMAND", subcommand), null;
+  }
+}
+
+async function targets(connection: IrcConnection, user: ChatUser, params: readonly string[], fail: Fail): Promise<void> {
+  const [from, to, limit] = [parseRef(params[1]), parseRef(params[2]), parseLimit(params[3])];
+  if (!from || !to || from === "invalid" || to === "invalid" || from.kind !== "time" || to.kind !== "time" || limit === null) return fail("INVALID_PARAMS", "TARGETS");
+  const [low, high] = from.time < to.time ? [from.time, to.time] : [to.time, from.time];
+  const channelKeys = [...user.channels.values()].map((c) => c.folded);
+  const account = user.account && foldCase(user.account);
+  const mine = account !== null ? partyKey(account, user.nick) : null;
+  const found = await connection.context.history!.conversations(channelKeys, account, low, high, limit);
+  withBatch(connection, "draft/chathistory-targets", [], (batch) => {
+    for (const conversation of found) {
+      let name = conversation.targetDisplay;
+      if (conversation.target.startsWith("@")) {
+        const other = conversation.target.slice(1).split(" ").find((party) => party !== mine) ?? mine ?? "";
+        name = other.startsWith("~") ? other.slice(1) : other;
+      }
+      connection.sendLine(formatLine(connection.context.serverName, "CHATHISTORY", ["TARGETS", name, serverTime(conversation.latest)], batch ? [["batch", batch]] : null));
+    }
+  });
+}
+
+export const chathistory: RegisteredCommand = {
+  name: "CHATHISTORY",
+  minParams: 1,
+  when: "registered",
+  help: "CHATHISTORY LATEST|BEFORE|AFTER|AROUND|BETWEEN <target> <ref> [<ref>] <limit> | TARGETS <ref> <ref> <limit> — stored messages (IRCv3 draft/chathistory)",
+  async run(connection, user, params) {
+    const subcommand = params[0]!.toUpperCase();
+    const fail: Fail = (code, ...context) => connection.serverLine("FAIL", "CHATHISTORY", code, ...context, "Cannot fetch history");
+    if (!connection.context.history) return fail("UNKNOWN_COMMAND", subcommand);
+    if (params.length < (subcommand === "BETWEEN" ? 5 : 4)) return fail("NEED_MORE_PARAMS", subcommand);
+    try {
+      if (subcommand === "TARGETS") return await targets(connection, user, params, fail);
+      const target = params[1]!;
+      const key = await historyKey(connection, user, target);
+      if (key === null) return fail("INVALID_TARGET", subcommand, target);
+      const found = await messages(connection, subcommand, key, params, fail);
+      if (!found || connection.closed) return;
+      withBatch(connection, "chathistory", [target], (batch) => {
+        for (const message of found) connection.sendLine(storedMessageLine(message, connection.variant, batch));
+      });
+    } catch (error) {
+      connection.context.log.error({ err: error }, "CHATHISTORY failed");
+      fail("MESSAGE_ERROR", subcommand);
+    }
+  },
+};
