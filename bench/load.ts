@@ -1,14 +1,17 @@
 /**
  * The load generator on its own, against any IRC server that is already running.
  *
- *   node --import tsx bench/load.ts --port 6667 [--host 127.0.0.1] [--pid PID] --scenario fanout|connect|direct [sizes]
+ *   node --import tsx bench/load.ts --port 6667 [--host 127.0.0.1] [--pid PID] --scenario fanout|connect|direct|logins|login-storm [sizes]
  *
  * With --pid (a server on this machine) it also reports the server's CPU time
  * and RSS from /proc. The server must let one address open many connections and
  * should not throttle clients (flood control off), or the figures measure that.
+ * logins and login-storm first create accounts acct0.. with REGISTER, so they need
+ * a fresh CmyMessage (or any server with draft/account-registration and SASL PLAIN).
  */
 import { parseArgs } from "node:util";
 import { connect, direct, fanout, METRICS, type ScenarioName, type ScenarioResult, type Target } from "./lib/scenarios.js";
+import { loginStorm, logins } from "./lib/accounts.js";
 import { raiseOpenFileLimit } from "./lib/proc.js";
 
 const { values } = parseArgs({
@@ -27,6 +30,15 @@ const { values } = parseArgs({
     pairs: { type: "string", default: "250" },
     channel: { type: "string", default: "#bench" },
     timeout: { type: "string", default: "120" },
+    accounts: { type: "string", default: "50" },
+    logins: { type: "string", default: "200" },
+    "login-concurrency": { type: "string", default: "8" },
+    "argon2-samples": { type: "string", default: "10" },
+    "storm-logins": { type: "string", default: "50" },
+    "storm-clients": { type: "string", default: "5" },
+    "storm-rate": { type: "string", default: "200" },
+    "idle-seconds": { type: "string", default: "3" },
+    "storm-rounds": { type: "string", default: "3" },
   },
   strict: true,
 });
@@ -72,6 +84,25 @@ async function run(): Promise<ScenarioResult> {
       });
     case "connect":
       return connect(target, { connections: num(values.connections, "connections"), concurrency: num(values.concurrency, "concurrency"), settleSeconds: 2, timeoutSeconds });
+    case "logins":
+      return logins(target, {
+        accounts: num(values.accounts, "accounts"),
+        logins: num(values.logins, "logins"),
+        concurrency: num(values["login-concurrency"], "login-concurrency"),
+        argon2Samples: num(values["argon2-samples"], "argon2-samples"),
+        timeoutSeconds,
+      });
+    case "login-storm":
+      return loginStorm(target, {
+        chatClients: num(values["storm-clients"], "storm-clients"),
+        rate: num(values["storm-rate"], "storm-rate"),
+        idleSeconds: num(values["idle-seconds"], "idle-seconds"),
+        logins: num(values["storm-logins"], "storm-logins"),
+        rounds: num(values["storm-rounds"], "storm-rounds"),
+        afterSeconds: 1,
+        textBytes: num(values.size, "size"),
+        timeoutSeconds,
+      });
     default:
       process.stderr.write(`load: unknown scenario ${String(scenario)}\n`);
       process.exit(2);

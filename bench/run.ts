@@ -7,6 +7,9 @@
  * ngircd from /usr/sbin) pinned to CPU 1, runs the load generator in this
  * process pinned to CPU 0, and stops the server. It prints one line per run and,
  * at the end, a table of medians with the ratio ours/ngircd. See bench/README.md.
+ *
+ * logins, login-storm and history-overhead run against our server only: ngircd
+ * has no accounts and keeps no message history.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -14,14 +17,23 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { cpuCount, openFileLimit, pinSelf, raiseOpenFileLimit } from "./lib/proc.js";
-import { connect, direct, fanout, METRICS, SCENARIOS, type ScenarioName, type ScenarioResult } from "./lib/scenarios.js";
+import { connect, direct, fanout, METRICS, SCENARIOS, type ScenarioName, type ScenarioResult, type Target } from "./lib/scenarios.js";
+import { loginStorm, logins } from "./lib/accounts.js";
+import { createSchema, DEFAULT_POSTGRES_URL, postgresBackendPids, postgresPort, type BenchSchema } from "./lib/postgres.js";
 import { makeBaseDir, REPO_ROOT, startNgircd, startOurs, type ServerHandle } from "./lib/servers.js";
 import { formatSummary, readProfile, summariseProfile } from "./profile-summary.js";
 
 type TargetName = "ours" | "ngircd";
+/** What --scenario may name: the scenarios of lib/scenarios.ts plus history-overhead (fanout, ours, history on vs off). */
+type RunName = ScenarioName | "history-overhead";
+/** Run against our server only: ngircd has no accounts and no history. */
+const OURS_ONLY: readonly RunName[] = ["logins", "login-storm", "history-overhead"];
+const RUN_NAMES: readonly RunName[] = [...SCENARIOS, ...OURS_ONLY];
 
 const USAGE = `usage: npm run bench -- [options]
-  --scenario fanout|connect|direct|all   (all)
+  --scenario LIST  all (= fanout,connect,direct), or a comma-separated list of
+                   fanout, connect, direct, logins, login-storm, history-overhead (all)
+                   (the last three run against our server only: ngircd has no accounts)
   --target ours|ngircd|both              (both)
   --clients N      fanout: clients in the channel         (500; quick 50)
   --senders N      fanout: clients that send             (5; quick 2)
@@ -32,6 +44,18 @@ const USAGE = `usage: npm run bench -- [options]
   --pairs N        direct: pairs of clients               (250; quick 20)
   --concurrency N  connect: registrations in flight       (50)
   --history on|off our server's history.enabled (store each message before delivery) (on, its default)
+  --accounts N     logins: accounts made first with REGISTER (50; quick 10)
+  --logins N       logins: SASL PLAIN logins measured     (200; quick 40)
+  --login-concurrency N  logins: logins in flight         (8)
+  --argon2-samples N     logins: argon2id verifies timed in-process for reference (10)
+  --storm-logins N login-storm: logins started at once    (50; quick 20)
+  --storm-clients N  login-storm: clients in the chat channel, one sends (5)
+  --storm-rate N   login-storm: chat messages per second  (200)
+  --idle-seconds S login-storm: chat before each storm    (3; quick 2)
+  --storm-rounds N login-storm: idle + storm rounds per run, samples pooled (3; quick 1)
+  --threadpool N   UV_THREADPOOL_SIZE of our server (argon2 runs there; default: not set = 4)
+  --postgres       history-overhead: also with database.url on PostgreSQL (fresh schema per run)
+  --postgres-url U the PostgreSQL server for --postgres   (${DEFAULT_POSTGRES_URL})
   --repeat N       runs per scenario and target; the table shows medians (3; quick 1)
   --timeout S      limit per run in seconds               (120)
   --quick          small sizes, one run: a smoke test
@@ -57,6 +81,18 @@ const { values } = parseArgs({
     pairs: { type: "string" },
     concurrency: { type: "string" },
     history: { type: "string", default: "on" },
+    accounts: { type: "string" },
+    logins: { type: "string" },
+    "login-concurrency": { type: "string" },
+    "argon2-samples": { type: "string" },
+    "storm-logins": { type: "string" },
+    "storm-clients": { type: "string" },
+    "storm-rate": { type: "string" },
+    "idle-seconds": { type: "string" },
+    "storm-rounds": { type: "string" },
+    threadpool: { type: "string" },
+    postgres: { type: "boolean", default: false },
+    "postgres-url": { type: "string", default: DEFAULT_POSTGRES_URL },
     repeat: { type: "string" },
     timeout: { type: "string" },
     quick: { type: "boolean", default: false },
@@ -100,6 +136,16 @@ const settings = {
   connections: int(values.connections, quick ? 500 : 10_000, "connections"),
   pairs: int(values.pairs, quick ? 20 : 250, "pairs"),
   concurrency: int(values.concurrency, 50, "concurrency"),
+  accounts: int(values.accounts, quick ? 10 : 50, "accounts"),
+  logins: int(values.logins, quick ? 40 : 200, "logins"),
+  loginConcurrency: int(values["login-concurrency"], 8, "login-concurrency"),
+  argon2Samples: int(values["argon2-samples"], 10, "argon2-samples"),
+  stormLogins: int(values["storm-logins"], quick ? 20 : 50, "storm-logins"),
+  stormClients: int(values["storm-clients"], 5, "storm-clients", 2),
+  stormRate: int(values["storm-rate"], 200, "storm-rate"),
+  idleSeconds: int(values["idle-seconds"], quick ? 2 : 3, "idle-seconds"),
+  stormRounds: int(values["storm-rounds"], quick ? 1 : 3, "storm-rounds"),
+  threadpool: values.threadpool === undefined ? null : int(values.threadpool, 4, "threadpool"),
   profileMessages: int(values["profile-messages"], quick ? 200 : 2000, "profile-messages"),
   repeat: int(values.repeat, quick ? 1 : 3, "repeat"),
   timeoutSeconds: int(values.timeout, 120, "timeout"),
@@ -109,8 +155,17 @@ if (values.history !== "on" && values.history !== "off") fail("--history must be
 const history = values.history === "on";
 
 const scenarioFlag = values.scenario ?? "all";
-const scenarios: readonly ScenarioName[] =
-  scenarioFlag === "all" ? SCENARIOS : SCENARIOS.includes(scenarioFlag as ScenarioName) ? [scenarioFlag as ScenarioName] : fail(`unknown scenario ${scenarioFlag}`);
+const scenarios: readonly RunName[] = [
+  ...new Set(
+    scenarioFlag.split(",").flatMap((name): RunName[] => {
+      const trimmed = name.trim();
+      if (trimmed === "all") return [...SCENARIOS];
+      return RUN_NAMES.includes(trimmed as RunName) ? [trimmed as RunName] : fail(`unknown scenario ${trimmed}`);
+    }),
+  ),
+];
+const compared = scenarios.filter((s): s is ScenarioName => SCENARIOS.includes(s as ScenarioName));
+const oursOnly = scenarios.filter((s) => OURS_ONLY.includes(s));
 const targetFlag = values.target ?? "both";
 const targets: readonly TargetName[] = targetFlag === "both" ? ["ours", "ngircd"] : targetFlag === "ours" || targetFlag === "ngircd" ? [targetFlag] : fail(`unknown target ${targetFlag}`);
 
@@ -120,7 +175,7 @@ function say(line: string): void {
 
 // ── environment: file descriptors, CPU pinning, build ─────────────────────────
 
-const wantedFiles = Math.max(4096, (scenarios.includes("connect") ? settings.connections : 0) + 2 * settings.clients + 4 * settings.pairs + 512);
+const wantedFiles = Math.max(4096, (scenarios.includes("connect") ? settings.connections : 0) + 2 * settings.clients + 4 * settings.pairs + 2 * settings.logins + 512);
 const limit = raiseOpenFileLimit(wantedFiles);
 if (limit.soft < wantedFiles) say(`warning: open-file limit is ${limit.soft} (hard ${limit.hard}); ${wantedFiles} wanted. Raise it (ulimit -n) or lower --connections.`);
 
@@ -131,7 +186,7 @@ const serverCpu = pin ? 1 : null;
 if (pin && !pinSelf(0)) say("warning: could not pin the generator to CPU 0 (taskset)");
 if (!pin) say(`note: not pinning (${values["no-pin"] ? "--no-pin" : `${cpus} CPU`}); generator and server share CPUs`);
 
-if (!values["no-build"] && targets.includes("ours")) {
+if (!values["no-build"] && (targets.includes("ours") || oursOnly.length > 0)) {
   say("building (tsc -p tsconfig.build.json) ...");
   try {
     execFileSync(process.execPath, [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: REPO_ROOT, stdio: "inherit" });
@@ -160,7 +215,10 @@ process.on("SIGINT", () => {
 
 async function startTarget(name: TargetName, cpuProfileDir?: string): Promise<ServerHandle> {
   const options = { cpu: serverCpu, baseDir };
-  const server = name === "ours" ? await startOurs({ ...options, history, ...(cpuProfileDir !== undefined && { cpuProfileDir }) }) : await startNgircd(options);
+  const server =
+    name === "ours"
+      ? await startOurs({ ...options, history, ...(settings.threadpool !== null && { threadpool: settings.threadpool }), ...(cpuProfileDir !== undefined && { cpuProfileDir }) })
+      : await startNgircd(options);
   live.add(server);
   return server;
 }
@@ -170,7 +228,7 @@ async function stopTarget(server: ServerHandle, signal: NodeJS.Signals = "SIGTER
   live.delete(server);
 }
 
-function runScenario(scenario: ScenarioName, server: ServerHandle, messages = settings.messages): Promise<ScenarioResult> {
+function runScenario(scenario: ScenarioName, server: Target, messages = settings.messages): Promise<ScenarioResult> {
   switch (scenario) {
     case "fanout":
       return fanout(server, {
@@ -192,6 +250,25 @@ function runScenario(scenario: ScenarioName, server: ServerHandle, messages = se
       });
     case "connect":
       return connect(server, { connections: settings.connections, concurrency: settings.concurrency, settleSeconds: 2, timeoutSeconds: settings.timeoutSeconds });
+    case "logins":
+      return logins(server, {
+        accounts: settings.accounts,
+        logins: settings.logins,
+        concurrency: settings.loginConcurrency,
+        argon2Samples: settings.argon2Samples,
+        timeoutSeconds: settings.timeoutSeconds,
+      });
+    case "login-storm":
+      return loginStorm(server, {
+        chatClients: settings.stormClients,
+        rate: settings.stormRate,
+        idleSeconds: settings.idleSeconds,
+        logins: settings.stormLogins,
+        rounds: settings.stormRounds,
+        afterSeconds: 1,
+        textBytes: settings.textBytes,
+        timeoutSeconds: settings.timeoutSeconds,
+      });
   }
 }
 
@@ -212,6 +289,12 @@ function median(values: readonly number[]): number {
 function runLine(result: ScenarioResult): string {
   const m = result.metrics;
   const g = (key: string, digits: number): string => fmt(m[key], digits);
+  if (result.scenario === "logins") {
+    return `${g("ok", 0)} logins (${g("failed", 0)} failed) at ${g("rate", 1)}/s; login latency p50 ${g("p50_ms", 1)} p99 ${g("p99_ms", 1)} ms; server ${g("server_ms_per", 2)} ms CPU/login (main thread ${g("main_ms_per", 2)}) at ${g("server_cpu_pct", 0)}% CPU; argon2id verify ${g("argon2_wall_ms", 2)} ms wall, ${g("argon2_cpu_ms", 2)} ms CPU in-process (server/verify ${g("per_argon2", 2)}); RSS peak ${g("rss_peak_mib", 1)} MiB; generator CPU ${g("gen_cpu_pct", 0)}%; others ${g("others_cpu_pct", 0)}%`;
+  }
+  if (result.scenario === "login-storm") {
+    return `chat p50/p99/max idle ${g("idle_p50_ms", 3)}/${g("idle_p99_ms", 3)}/${g("idle_max_ms", 2)} ms (${g("idle_samples", 0)}), storm ${g("storm_p50_ms", 3)}/${g("storm_p99_ms", 3)}/${g("storm_max_ms", 2)} ms (${g("storm_samples", 0)}); p99 ratio ${g("p99_ratio", 2)}; ${g("logins_ok", 0)} logins (${g("logins_failed", 0)} failed), ${g("storm_seconds", 2)} s per storm; lost ${g("lost", 0)}; server CPU ${g("idle_server_cpu_pct", 0)}% → ${g("storm_server_cpu_pct", 0)}%, main thread waiting for a CPU ${g("idle_main_wait_pct", 1)}% → ${g("storm_main_wait_pct", 1)}% of the time; others ${g("idle_others_cpu_pct", 0)}% → ${g("storm_others_cpu_pct", 0)}%`;
+  }
   if (result.scenario === "connect") {
     return `${g("registered", 0)} registered (${g("failed", 0)} failed) at ${g("rate", 0)}/s; RSS ${g("rss_before_mib", 1)} → ${g("rss_after_mib", 1)} MiB = ${g("rss_per_conn_kib", 2)} KiB/conn; server ${g("server_us_per", 1)} µs/reg; generator CPU ${g("gen_cpu_pct", 0)}%; others ${g("others_cpu_pct", 0)}%`;
   }
@@ -224,7 +307,7 @@ interface Cell {
   readonly medians: Readonly<Record<string, number>>;
 }
 
-function aggregate(results: readonly ScenarioResult[], scenario: ScenarioName, target: TargetName): Cell | null {
+function aggregate(results: readonly ScenarioResult[], scenario: ScenarioName, target: string): Cell | null {
   const runs = results.filter((r) => r.scenario === scenario && r.target === target);
   if (runs.length === 0) return null;
   const medians: Record<string, number> = {};
@@ -236,7 +319,7 @@ function table(results: readonly ScenarioResult[]): string {
   const both = targets.length === 2;
   const header = both ? "| scenario | metric | ours | ngircd | ours/ngircd |\n|---|---|---:|---:|---:|" : `| scenario | metric | ${targets[0]} |\n|---|---|---:|`;
   const rows: string[] = [header];
-  for (const scenario of scenarios) {
+  for (const scenario of compared) {
     const cells = targets.map((t) => aggregate(results, scenario, t));
     const runs = cells.map((c) => c?.runs ?? 0).join("/");
     for (const def of METRICS[scenario]) {
@@ -255,32 +338,224 @@ function table(results: readonly ScenarioResult[]): string {
 
 // ── main ──────────────────────────────────────────────────────────────────────
 
+const OURS_ONLY_NOTE = "logins, login-storm and history-overhead run against our server only: ngircd has no accounts (SASL, REGISTER) and keeps no message history.";
+
+/** One server run of a scenario: fresh server, measure, stop. Failures are recorded, not thrown. */
+async function runOnce(
+  scenario: ScenarioName,
+  target: TargetName,
+  run: number,
+  results: ScenarioResult[],
+  failures: Failure[],
+): Promise<void> {
+  let server: ServerHandle | null = null;
+  try {
+    server = await startTarget(target);
+    await sleep(scenario === "connect" ? 1000 : 300);
+    const result = await runScenario(scenario, server);
+    results.push(result);
+    say(`[${scenario} ${run}/${settings.repeat}] ${target}: ${runLine(result)}`);
+    for (const note of result.notes) say(`    note: ${note}`);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    failures.push({ scenario, target, run, error: message });
+    say(`[${scenario} ${run}/${settings.repeat}] ${target}: FAILED: ${message}`);
+  } finally {
+    if (server) await stopTarget(server);
+  }
+}
+
+interface Failure {
+  readonly scenario: string;
+  readonly target: string;
+  readonly run: number;
+  readonly error: string;
+}
+
+// ── history-overhead: fanout against ours with history on and off ───────────
+
+interface HistoryVariant {
+  readonly label: string;
+  readonly database: "SQLite" | "PostgreSQL";
+  readonly history: boolean;
+}
+
+interface HistoryRun {
+  readonly run: number;
+  readonly variant: HistoryVariant;
+  readonly result: ScenarioResult;
+}
+
+const HISTORY_VARIANTS: readonly HistoryVariant[] = [
+  { label: "history on (SQLite)", database: "SQLite", history: true },
+  { label: "history off (SQLite)", database: "SQLite", history: false },
+  { label: "history on (PostgreSQL)", database: "PostgreSQL", history: true },
+  { label: "history off (PostgreSQL)", database: "PostgreSQL", history: false },
+];
+
+async function historyOverhead(runs: HistoryRun[], failures: Failure[]): Promise<void> {
+  const variants = HISTORY_VARIANTS.filter((v) => v.database === "SQLite" || values.postgres);
+  const pgUrl = values["postgres-url"] ?? DEFAULT_POSTGRES_URL;
+  for (let run = 1; run <= settings.repeat; run++) {
+    // Alternate the order, so slow drifts in machine load hit on and off alike.
+    const order = run % 2 === 1 ? variants : [...variants].reverse();
+    for (const variant of order) {
+      if (interrupted) return;
+      let server: ServerHandle | null = null;
+      let schema: BenchSchema | null = null;
+      try {
+        if (variant.database === "PostgreSQL") schema = await createSchema(pgUrl);
+        server = await startOurs({
+          cpu: serverCpu,
+          baseDir,
+          history: variant.history,
+          ...(schema !== null && { databaseUrl: schema.url }),
+          ...(settings.threadpool !== null && { threadpool: settings.threadpool }),
+        });
+        live.add(server);
+        await sleep(300);
+        const pid = server.pid;
+        const port = postgresPort(pgUrl);
+        const target: Target = { name: variant.label, host: server.host, port: server.port, pid, ...(schema !== null && { helperPids: () => postgresBackendPids(pid, port) }) };
+        const result = await runScenario("fanout", target);
+        runs.push({ run, variant, result });
+        const backends = schema === null ? "" : `; PostgreSQL backends ${fmt(result.metrics["helper_us_per"], 3)} µs/delivery at ${fmt(result.metrics["helper_cpu_pct"], 0)}% CPU`;
+        say(`[history-overhead ${run}/${settings.repeat}] ${variant.label}: ${runLine(result)}${backends}`);
+        for (const note of result.notes) say(`    note: ${note}`);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        failures.push({ scenario: "history-overhead", target: variant.label, run, error: message });
+        say(`[history-overhead ${run}/${settings.repeat}] ${variant.label}: FAILED: ${message}`);
+      } finally {
+        if (server) await stopTarget(server);
+        if (schema !== null) await schema.drop().catch((error: unknown) => say(`could not drop schema ${schema?.schema}: ${(error as Error).message}`));
+      }
+    }
+  }
+}
+
+function historyTable(runs: readonly HistoryRun[]): string {
+  const databases = [...new Set(runs.map((r) => r.variant.database))];
+  const out: string[] = [];
+  const pick = (database: string, on: boolean, key: string): number[] =>
+    runs.filter((r) => r.variant.database === database && r.variant.history === on).map((r) => r.result.metrics[key] ?? Number.NaN);
+  /** on ÷ off of the same run (the pair nearest in time), then the median. */
+  const pairedRatio = (database: string, key: string): number => {
+    const ratios: number[] = [];
+    for (const r of runs) {
+      if (r.variant.database !== database || !r.variant.history) continue;
+      const off = runs.find((o) => o.run === r.run && o.variant.database === database && !o.variant.history);
+      if (off) ratios.push((r.result.metrics[key] ?? Number.NaN) / (off.result.metrics[key] ?? Number.NaN));
+    }
+    return median(ratios);
+  };
+  const rows: Array<{ key: string; label: string; digits: number; sum?: readonly string[] }> = [
+    { key: "rate", label: "deliveries/s", digits: 0 },
+    { key: "server_us_per", label: "server CPU µs/delivery", digits: 3 },
+    { key: "helper_us_per", label: "PostgreSQL backends CPU µs/delivery", digits: 3 },
+    { key: "total_us_per", label: "server + backends CPU µs/delivery", digits: 3, sum: ["server_us_per", "helper_us_per"] },
+    { key: "p50_ms", label: "latency p50 (ms)", digits: 2 },
+    { key: "p99_ms", label: "latency p99 (ms)", digits: 2 },
+    { key: "per_write", label: "deliveries per server write syscall", digits: 1 },
+    { key: "lost", label: "lost", digits: 0 },
+    { key: "duplicated", label: "duplicated", digits: 0 },
+    { key: "reordered", label: "out of order", digits: 0 },
+    { key: "server_cpu_pct", label: "server CPU %", digits: 0 },
+    { key: "helper_cpu_pct", label: "PostgreSQL backends CPU %", digits: 0 },
+    { key: "gen_cpu_pct", label: "generator CPU %", digits: 0 },
+    { key: "others_cpu_pct", label: "other processes CPU % (noise)", digits: 0 },
+  ];
+  for (const database of databases) {
+    const n = `${pick(database, true, "rate").length}/${pick(database, false, "rate").length}`;
+    out.push(`**${database}** (runs on/off: ${n})`);
+    out.push("");
+    out.push("| metric | history on | history off | on/off (median of per-run ratios) |");
+    out.push("|---|---:|---:|---:|");
+    for (const row of rows) {
+      if (database === "SQLite" && (row.key.startsWith("helper") || row.sum)) continue;
+      const value = (on: boolean): number => (row.sum ? row.sum.reduce((t, k) => t + median(pick(database, on, k)), 0) : median(pick(database, on, row.key)));
+      const on = value(true);
+      const off = value(false);
+      const ratio = row.sum ? on / off : pairedRatio(database, row.key);
+      const showRatio = ["rate", "server_us_per", "total_us_per", "p50_ms", "p99_ms", "per_write"].includes(row.key);
+      out.push(`| ${row.label} | ${fmt(on, row.digits)} | ${fmt(off, row.digits)} | ${showRatio ? fmt(ratio, 2) : ""} |`);
+    }
+    const rate = pairedRatio(database, "rate");
+    const cost = (on: boolean): number => median(pick(database, on, "server_us_per")) + (database === "SQLite" ? 0 : median(pick(database, on, "helper_us_per")));
+    out.push("");
+    out.push(`deliveries/s on ÷ off with ${database}: ${fmt(rate, 2)} (target ≥ 0.8: ${Number.isFinite(rate) ? (rate >= 0.8 ? "met" : "MISSED") : "–"})`);
+    out.push(
+      `CPU-bound estimate (the server with a CPU to itself: off ÷ on of the CPU per delivery${database === "SQLite" ? "" : ", backends included"}): ${fmt(cost(false) / cost(true), 2)}`,
+    );
+    out.push("");
+  }
+  return out.join("\n");
+}
+
+// ── tables of the ours-only scenarios ───────────────────────────────────────
+
+function oursTable(results: readonly ScenarioResult[], scenario: "logins" | "login-storm"): string {
+  const cell = aggregate(results, scenario, "ours");
+  if (!cell) return `(no ${scenario} results)`;
+  const rows = [`| metric | ours (median of ${cell.runs}) |`, "|---|---:|"];
+  for (const def of METRICS[scenario]) rows.push(`| ${def.label} | ${fmt(cell.medians[def.key], def.digits)} |`);
+  return rows.join("\n");
+}
+
+function stormTable(results: readonly ScenarioResult[]): string {
+  const runs = results.filter((r) => r.scenario === "login-storm");
+  const cell = aggregate(results, "login-storm", "ours");
+  if (!cell) return "(no login-storm results)";
+  const m = cell.medians;
+  const row = (label: string, idle: string, storm: string, digits: number, ratio = true): string => {
+    const a = m[idle];
+    const b = m[storm];
+    return `| ${label} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${ratio && a !== undefined && b !== undefined ? fmt(b / a, 2) : ""} |`;
+  };
+  const p99 = runs.map((r) => r.metrics["p99_ratio"] ?? Number.NaN);
+  const medianRatio = median(p99);
+  return [
+    `| chat (${settings.stormClients} clients in a channel, ${settings.stormRate} msg/s) | idle | ${settings.stormLogins} logins at once | storm/idle |`,
+    "|---|---:|---:|---:|",
+    row("latency p50 (ms)", "idle_p50_ms", "storm_p50_ms", 3),
+    row("latency p99 (ms)", "idle_p99_ms", "storm_p99_ms", 3),
+    row("latency max (ms)", "idle_max_ms", "storm_max_ms", 3),
+    row("deliveries measured", "idle_samples", "storm_samples", 0, false),
+    row("server CPU %", "idle_server_cpu_pct", "storm_server_cpu_pct", 0, false),
+    row("server main thread (event loop) CPU %", "idle_main_cpu_pct", "storm_main_cpu_pct", 0, false),
+    row("server main thread runnable without a CPU (% of time)", "idle_main_wait_pct", "storm_main_wait_pct", 1, false),
+    row("other processes CPU % (noise)", "idle_others_cpu_pct", "storm_others_cpu_pct", 0, false),
+    "",
+    `p99 storm ÷ idle per run: ${p99.map((r) => fmt(r, 2)).join(", ")}; median ${fmt(medianRatio, 2)} (target ≤ 2: ${Number.isFinite(medianRatio) ? (medianRatio <= 2 ? "met" : "MISSED") : "–"}). ` +
+      `Per run ${fmt(m["rounds"], 0)} rounds: ${fmt(m["logins_ok"], 0)} logins completed, ${fmt(m["logins_failed"], 0)} failed, ${fmt(m["storm_seconds"], 2)} s per storm (login p50 ${fmt(m["login_p50_ms"], 0)} ms, max ${fmt(m["login_max_ms"], 0)} ms); chat messages lost ${fmt(m["lost"], 0)}.`,
+  ].join("\n");
+}
+
+// ── main ──────────────────────────────────────────────────────────────────────
+
 async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
-  const failures: Array<{ scenario: ScenarioName; target: TargetName; run: number; error: string }> = [];
+  const historyRuns: HistoryRun[] = [];
+  const failures: Failure[] = [];
   say(`settings: ${JSON.stringify(settings)}; ours with history ${history ? "on" : "off"}; generator CPU ${generatorCpu ?? "any"}, servers CPU ${serverCpu ?? "any"}; open files ${openFileLimit().soft}`);
+  if (oursOnly.length > 0) say(`note: ${OURS_ONLY_NOTE}`);
 
   for (const scenario of scenarios) {
+    if (scenario === "history-overhead") {
+      await historyOverhead(historyRuns, failures);
+      continue;
+    }
+    const scenarioTargets: readonly TargetName[] = OURS_ONLY.includes(scenario) ? targets.filter((t) => t === "ours") : targets;
+    if (scenarioTargets.length === 0) {
+      say(`skipping ${scenario}: it runs against our server only (ngircd has no accounts); --target excludes ours`);
+      continue;
+    }
     for (let run = 1; run <= settings.repeat; run++) {
       // Alternate which server goes first, so slow drifts in machine load hit both.
-      const order = run % 2 === 1 ? targets : [...targets].reverse();
+      const order = run % 2 === 1 ? scenarioTargets : [...scenarioTargets].reverse();
       for (const target of order) {
         if (interrupted) return;
-        let server: ServerHandle | null = null;
-        try {
-          server = await startTarget(target);
-          await sleep(scenario === "connect" ? 1000 : 300);
-          const result = await runScenario(scenario, server);
-          results.push(result);
-          say(`[${scenario} ${run}/${settings.repeat}] ${target}: ${runLine(result)}`);
-          for (const note of result.notes) say(`    note: ${note}`);
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          failures.push({ scenario, target, run, error: message });
-          say(`[${scenario} ${run}/${settings.repeat}] ${target}: FAILED: ${message}`);
-        } finally {
-          if (server) await stopTarget(server);
-        }
+        await runOnce(scenario, target, run, results, failures);
       }
     }
   }
@@ -292,14 +567,43 @@ async function main(): Promise<void> {
   out.push("");
   out.push(`## Results (median of ${settings.repeat} run${settings.repeat === 1 ? "" : "s"}; ${new Date().toISOString()})`);
   out.push("");
+  const threadpool = settings.threadpool === null ? "UV_THREADPOOL_SIZE not set (4)" : `UV_THREADPOOL_SIZE=${settings.threadpool}`;
   out.push(
     `fanout: ${settings.clients} clients, ${settings.senders} senders × ${settings.messages} messages, window ${settings.window}; ` +
       `direct: ${settings.pairs} pairs × 2 × ${settings.messages} messages, window ${settings.window}; connect: ${settings.connections} idle clients; ` +
-      `text ${settings.textBytes} bytes; ours with history.enabled=${history}; servers on CPU ${serverCpu ?? "any"}, generator on CPU ${generatorCpu ?? "any"}`,
+      `text ${settings.textBytes} bytes; ours with history.enabled=${history}, ${threadpool}; servers on CPU ${serverCpu ?? "any"}, generator on CPU ${generatorCpu ?? "any"}`,
   );
-  out.push("");
-  out.push(table(results));
-  const busy = results.filter((r) => (r.metrics["gen_cpu_pct"] ?? 0) >= 90);
+  if (compared.length > 0) {
+    out.push("");
+    out.push(table(results));
+  }
+  if (oursOnly.length > 0) {
+    out.push("");
+    out.push(OURS_ONLY_NOTE);
+  }
+  if (scenarios.includes("logins")) {
+    out.push("");
+    out.push(`### logins: ${settings.logins} SASL PLAIN logins, ${settings.loginConcurrency} in flight, round ${settings.accounts} accounts (ours only)`);
+    out.push("");
+    out.push(oursTable(results, "logins"));
+  }
+  if (scenarios.includes("login-storm")) {
+    out.push("");
+    out.push(
+      `### login-storm: chat latency while ${settings.stormLogins} clients log in at once (ours only; ${settings.stormRounds} rounds per run of ${settings.idleSeconds} s idle, less its first 0.5 s, then the storm)`,
+    );
+    out.push("");
+    out.push(stormTable(results));
+    out.push("");
+    out.push(oursTable(results, "login-storm"));
+  }
+  if (scenarios.includes("history-overhead")) {
+    out.push("");
+    out.push(`### history-overhead: fanout against ours, history on vs off (ours only; ${settings.clients} clients, ${settings.senders} senders × ${settings.messages} messages)`);
+    out.push("");
+    out.push(historyTable(historyRuns));
+  }
+  const busy = [...results, ...historyRuns.map((r) => r.result)].filter((r) => (r.metrics["gen_cpu_pct"] ?? 0) >= 90);
   if (busy.length > 0) {
     out.push("");
     out.push(`WARNING: the generator used >= 90% of its CPU in ${busy.length} run(s) (${busy.map((r) => `${r.scenario}/${r.target}`).join(", ")}): those figures may be limited by the generator, not the server.`);
@@ -317,7 +621,7 @@ async function main(): Promise<void> {
   const jsonFile = values.json ?? join(REPO_ROOT, "bench", "results", `run-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   try {
     mkdirSync(join(jsonFile, ".."), { recursive: true });
-    writeFileSync(jsonFile, `${JSON.stringify({ settings, history, scenarios, targets, results, failures }, null, 2)}\n`);
+    writeFileSync(jsonFile, `${JSON.stringify({ settings, history, scenarios, targets, results, historyRuns, failures }, null, 2)}\n`);
     say(`results written to ${jsonFile}`);
   } catch (error) {
     say(`could not write ${jsonFile}: ${(error as Error).message}`);

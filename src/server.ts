@@ -17,10 +17,17 @@ import { ChannelRegistry } from "./core/chat/channel-registry.js";
 import { startRetention } from "./core/chat/retention.js";
 import { SERVICE_NICKS } from "./irc/services/service-bot.js";
 import { startHttp, type RunningHttp } from "./http/start.js";
+import { FileService } from "./core/files/file-service.js";
+import type { SpaceLimits } from "./core/files/file-space.js";
+import { FtpServerContext } from "./ftp/ftp-context.js";
+import { FtpService } from "./ftp/ftp-service.js";
+import { createSecureContext } from "node:tls";
 
 export interface RunningServer {
   readonly config: Config;
   readonly irc: { plain: AddressInfo[]; tls: AddressInfo[] };
+  /** The FTP control listeners' bound addresses; empty when `ftp.listen` is empty. */
+  readonly ftp: AddressInfo[];
   /** The HTTP API's bound addresses; empty when `http.listen` is empty. */
   readonly http: AddressInfo[];
   readonly tlsFingerprint: string | null;
@@ -34,6 +41,10 @@ export interface StartOptions {
   readonly log: Logger;
   /** Re-reads the configuration from its sources, for REHASH. */
   readonly reload: () => Promise<Config>;
+}
+
+export function spaceLimits(config: Config): SpaceLimits {
+  return { ...config.files };
 }
 
 export function chatLimits(config: Config): ChatLimits {
@@ -70,13 +81,16 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   let tlsFingerprint: string | null = null;
   let tls = null;
-  if (config.irc.tlsListen.length > 0) {
+  const ftpTls = config.ftp.listen.length > 0 && config.ftp.tls !== "off";
+  if (config.irc.tlsListen.length > 0 || ftpTls) {
     const material = await loadTlsMaterial({ ...config.tls, dataDir: config.dataDir, serverName: config.server.name });
     tlsFingerprint = material.fingerprint;
     tls = { cert: material.cert, key: material.key };
     log.info({ fingerprint: material.fingerprint, generated: material.generated }, material.generated ? "made a self-signed TLS certificate" : "TLS certificate loaded");
   }
 
+  const files = new FileService(config.dataDir, spaceLimits(config));
+  const ftpContext = new FtpServerContext(config, domain.accounts, files, log, ftpTls && tls ? createSecureContext({ ...tls, minVersion: "TLSv1.2" }) : null);
   let context: IrcServerContext;
   let http: RunningHttp | null = null;
   const reload = async (): Promise<Config> => {
@@ -86,6 +100,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     limits.update(next.limits.connectionsPerIp, next.limits.maxConnections);
     domain.update(next);
     http?.update(next);
+    ftpContext.config = next;
+    files.updateLimits(spaceLimits(next));
     currentConfig = next;
     log.level = next.log.level;
     return next;
@@ -96,11 +112,14 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const addresses = irc.addresses();
   for (const a of addresses.plain) log.info({ address: a.address, port: a.port }, "IRC listening");
   for (const a of addresses.tls) log.info({ address: a.address, port: a.port }, "IRC (TLS) listening");
+  const ftp = new FtpService(ftpContext, limits);
   try {
+    await ftp.start();
+    for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
     http = await startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, limits, log });
   } catch (error) {
     // Half a server is worse than none: what started is stopped before the error goes up.
-    await irc.shutdown("Server failed to start", 0);
+    await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0)]);
     stopRetention();
     await domain.close();
     throw error;
@@ -110,13 +129,14 @@ export async function startServer(config: Config, options: StartOptions): Promis
   return {
     config,
     irc: addresses,
+    ftp: ftp.addresses(),
     http: http?.addresses() ?? [],
     tlsFingerprint,
     reload,
     stop(reason = "Server shutting down") {
       stopping ??= (async () => {
         const timeoutMs = context.config.server.shutdownTimeoutSeconds * 1000;
-        await Promise.all([irc.shutdown(reason, timeoutMs), http?.stop(timeoutMs)]);
+        await Promise.all([irc.shutdown(reason, timeoutMs), ftp.shutdown(reason, timeoutMs), http?.stop(timeoutMs)]);
         stopRetention();
         await writer?.drain();
         await domain.close();

@@ -57,7 +57,8 @@ export interface OpenOptions {
   readonly timeoutMs: number;
 }
 
-function numericOf(line: string): string {
+/** The command or numeric of a server line: ":server 001 nick ..." → "001". */
+export function numericOf(line: string): string {
   // ":server 001 nick ..." → "001"
   const first = line.indexOf(" ");
   if (first === -1) return "";
@@ -97,8 +98,8 @@ export class BenchClient {
     });
   }
 
-  /** Connects and registers (NICK/USER), resolving at RPL_WELCOME (001). */
-  static async open(options: OpenOptions): Promise<BenchClient> {
+  /** Connects without registering: the caller speaks first (CAP, AUTHENTICATE, NICK/USER ...). */
+  static async connect(options: OpenOptions): Promise<BenchClient> {
     const socket = net.connect({ host: options.host, port: options.port });
     const client = new BenchClient(options.index, options.nick, socket, options.hub);
     await new Promise<void>((resolve, reject) => {
@@ -115,7 +116,13 @@ export class BenchClient {
         reject(new Error(`connect failed: ${error.code ?? error.message}`));
       });
     });
-    socket.write(`NICK ${options.nick}\r\nUSER ${options.nick} 0 * :bench client\r\n`);
+    return client;
+  }
+
+  /** Connects and registers (NICK/USER), resolving at RPL_WELCOME (001). */
+  static async open(options: OpenOptions): Promise<BenchClient> {
+    const client = await BenchClient.connect(options);
+    client.socket.write(`NICK ${options.nick}\r\nUSER ${options.nick} 0 * :bench client\r\n`);
     const reply = await client.waitFor(
       (line) => {
         const code = numericOf(line);

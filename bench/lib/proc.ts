@@ -20,10 +20,10 @@ export function clockTicksPerSecond(): number {
 }
 
 /** utime + stime of a whole process (all threads), in microseconds; null when it is gone. */
-export function processCpuMicros(pid: number): number | null {
+export function processCpuMicros(pid: number, file = `/proc/${pid}/stat`): number | null {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, "latin1");
+    text = readFileSync(file, "latin1");
   } catch {
     return null;
   }
@@ -32,6 +32,23 @@ export function processCpuMicros(pid: number): number | null {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return ((utime + stime) * 1_000_000) / clockTicksPerSecond();
+}
+
+/** utime + stime of one thread of a process, in microseconds; null when it is gone. The main thread's id is the PID. */
+export function threadCpuMicros(pid: number, tid: number = pid): number | null {
+  return processCpuMicros(pid, `/proc/${pid}/task/${tid}/stat`);
+}
+
+/** Time a thread spent runnable but waiting for a CPU (/proc/PID/task/TID/schedstat, 2nd field), in microseconds; null when unavailable. */
+export function threadRunDelayMicros(pid: number, tid: number = pid): number | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "latin1");
+  } catch {
+    return null;
+  }
+  const wait = Number(text.split(" ")[1]);
+  return Number.isFinite(wait) ? wait / 1000 : null;
 }
 
 /** A field of /proc/PID/status in KiB (VmRSS, VmHWM, ...); null when unavailable. */

@@ -6,10 +6,11 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BenchClient, Hub, nowMicros } from "./client.js";
-import { ioSyscalls, machineBusyMicros, processCpuMicros, rssKiB, selfCpuMicros } from "./proc.js";
+import { ioSyscalls, machineBusyMicros, processCpuMicros, rssKiB, selfCpuMicros, threadCpuMicros, threadRunDelayMicros } from "./proc.js";
 import { runTraffic, summarise, type Flow, type TrafficResult } from "./traffic.js";
 
-export type ScenarioName = "fanout" | "connect" | "direct";
+export type ScenarioName = "fanout" | "connect" | "direct" | "logins" | "login-storm";
+/** The scenarios run against both servers (`--scenario all`); the others need accounts, which ngircd lacks. */
 export const SCENARIOS: readonly ScenarioName[] = ["fanout", "connect", "direct"];
 
 export interface Target {
@@ -18,6 +19,11 @@ export interface Target {
   readonly port: number;
   /** The server's PID for /proc readings, or null for a remote server. */
   readonly pid: number | null;
+  /**
+   * Other processes that work for the server (PostgreSQL backends serving its
+   * connections): their CPU is reported apart and not counted as noise.
+   */
+  readonly helperPids?: () => readonly number[];
 }
 
 export interface ScenarioResult {
@@ -78,6 +84,56 @@ export const METRICS: Readonly<Record<ScenarioName, readonly MetricDef[]>> = {
     { key: "others_cpu_pct", label: "other processes CPU % (noise)", digits: 0 },
     { key: "seconds", label: "duration (s)", digits: 2 },
   ],
+  // Ours only (accounts): bench/lib/accounts.ts.
+  logins: [
+    { key: "rate", label: "logins/s", digits: 1 },
+    { key: "ok", label: "logins completed", digits: 0 },
+    { key: "failed", label: "logins failed", digits: 0 },
+    { key: "p50_ms", label: "login latency p50 (ms, connect → 001)", digits: 1 },
+    { key: "p99_ms", label: "login latency p99 (ms)", digits: 1 },
+    { key: "max_ms", label: "login latency max (ms)", digits: 1 },
+    { key: "server_ms_per", label: "server CPU ms/login", digits: 2 },
+    { key: "main_ms_per", label: "… of which the main thread (event loop)", digits: 2 },
+    { key: "pool_ms_per", label: "… of which other threads (libuv pool: argon2; GC helpers)", digits: 2 },
+    { key: "server_cpu_pct", label: "server CPU %", digits: 0 },
+    { key: "argon2_wall_ms", label: "argon2id verify, one at a time in-process (ms wall)", digits: 2 },
+    { key: "argon2_cpu_ms", label: "argon2id verify CPU (ms)", digits: 2 },
+    { key: "per_argon2", label: "server CPU per login ÷ argon2id verify CPU", digits: 2 },
+    { key: "argon2_bound", label: "logins/s if one CPU only verified (1000 ÷ verify CPU ms)", digits: 1 },
+    { key: "rss_peak_mib", label: "server RSS peak (VmHWM, MiB)", digits: 1 },
+    { key: "register_seconds", label: "REGISTER of the accounts (s, not measured)", digits: 2 },
+    { key: "gen_cpu_pct", label: "generator CPU %", digits: 0 },
+    { key: "others_cpu_pct", label: "other processes CPU % (noise)", digits: 0 },
+    { key: "seconds", label: "duration (s)", digits: 2 },
+  ],
+  "login-storm": [
+    { key: "idle_p50_ms", label: "chat latency p50, idle (ms)", digits: 3 },
+    { key: "idle_p99_ms", label: "chat latency p99, idle (ms)", digits: 3 },
+    { key: "idle_max_ms", label: "chat latency max, idle (ms)", digits: 3 },
+    { key: "storm_p50_ms", label: "chat latency p50, storm (ms)", digits: 3 },
+    { key: "storm_p99_ms", label: "chat latency p99, storm (ms)", digits: 3 },
+    { key: "storm_max_ms", label: "chat latency max, storm (ms)", digits: 3 },
+    { key: "p50_ratio", label: "p50 storm ÷ idle", digits: 2 },
+    { key: "p99_ratio", label: "p99 storm ÷ idle (target ≤ 2)", digits: 2 },
+    { key: "idle_samples", label: "deliveries measured, idle", digits: 0 },
+    { key: "storm_samples", label: "deliveries measured, storm", digits: 0 },
+    { key: "lost", label: "chat messages lost", digits: 0 },
+    { key: "logins_ok", label: "storm logins completed", digits: 0 },
+    { key: "logins_failed", label: "storm logins failed", digits: 0 },
+    { key: "rounds", label: "rounds (idle, then storm)", digits: 0 },
+    { key: "storm_seconds", label: "storm duration per round (s, first connect → last 001)", digits: 2 },
+    { key: "login_p50_ms", label: "storm login latency p50 (ms)", digits: 0 },
+    { key: "login_max_ms", label: "storm login latency max (ms)", digits: 0 },
+    { key: "idle_server_cpu_pct", label: "server CPU %, idle", digits: 0 },
+    { key: "storm_server_cpu_pct", label: "server CPU %, storm", digits: 0 },
+    { key: "idle_main_cpu_pct", label: "server main thread CPU %, idle", digits: 0 },
+    { key: "storm_main_cpu_pct", label: "server main thread CPU %, storm", digits: 0 },
+    { key: "idle_main_wait_pct", label: "server main thread runnable but without a CPU (% of time), idle", digits: 1 },
+    { key: "storm_main_wait_pct", label: "server main thread runnable but without a CPU (% of time), storm", digits: 1 },
+    { key: "gen_cpu_pct", label: "generator CPU %, storm", digits: 0 },
+    { key: "idle_others_cpu_pct", label: "other processes CPU %, idle (noise)", digits: 0 },
+    { key: "storm_others_cpu_pct", label: "other processes CPU %, storm (noise)", digits: 0 },
+  ],
 };
 
 export interface FanoutOptions {
@@ -126,12 +182,12 @@ export async function pool<T>(count: number, concurrency: number, fn: (index: nu
 }
 
 /** Waits until no client has received anything for `quietMs` (at most `maxMs`). */
-async function waitQuiet(hub: Hub, quietMs: number, maxMs: number): Promise<void> {
+export async function waitQuiet(hub: Hub, quietMs: number, maxMs: number): Promise<void> {
   const start = performance.now();
   while (performance.now() - start < maxMs && performance.now() - hub.lastReceive < quietMs) await sleep(25);
 }
 
-function firstErrors(results: ReadonlyArray<unknown>, max = 3): string[] {
+export function firstErrors(results: ReadonlyArray<unknown>, max = 3): string[] {
   const counts = new Map<string, number>();
   for (const result of results) {
     if (!(result instanceof Error)) continue;
@@ -150,30 +206,52 @@ async function openClients(target: Target, hub: Hub, count: number, prefix: stri
   });
 }
 
-function onlyClients(results: ReadonlyArray<BenchClient | Error>): BenchClient[] {
+export function onlyClients(results: ReadonlyArray<BenchClient | Error>): BenchClient[] {
   return results.filter((r): r is BenchClient => r instanceof BenchClient);
 }
 
-async function closeAll(clients: readonly BenchClient[]): Promise<void> {
+export async function closeAll(clients: readonly BenchClient[]): Promise<void> {
   for (const client of clients) client.destroy();
   await sleep(50);
 }
 
-interface CpuMark {
+export interface CpuMark {
   readonly server: number | null;
+  /** The server's main thread (its event loop, for Node). */
+  readonly serverMain: number | null;
+  /** How long the server's main thread has waited, runnable, for a CPU. */
+  readonly serverMainWait: number | null;
+  /** CPU µs of each helper process (Target.helperPids) at the mark. */
+  readonly helpers: ReadonlyMap<number, number>;
   readonly serverWrites: number | null;
   readonly generator: number;
   readonly machine: number;
   readonly wall: number;
 }
 
-function cpuMark(target: Target): CpuMark {
+export function cpuMark(target: Target): CpuMark {
   const io = target.pid === null ? null : ioSyscalls(target.pid);
-  return { server: target.pid === null ? null : processCpuMicros(target.pid), serverWrites: io?.writes ?? null, generator: selfCpuMicros(), machine: machineBusyMicros(), wall: nowMicros() };
+  const helpers = new Map<number, number>();
+  for (const pid of target.helperPids?.() ?? []) {
+    const micros = processCpuMicros(pid);
+    if (micros !== null) helpers.set(pid, micros);
+  }
+  const serverMain = target.pid === null ? null : threadCpuMicros(target.pid);
+  const serverMainWait = target.pid === null ? null : threadRunDelayMicros(target.pid);
+  return { server: target.pid === null ? null : processCpuMicros(target.pid), serverMain, serverMainWait, helpers, serverWrites: io?.writes ?? null, generator: selfCpuMicros(), machine: machineBusyMicros(), wall: nowMicros() };
 }
 
-interface CpuUse {
+export interface CpuUse {
   readonly serverMicros: number;
+  /** Of serverMicros, the main thread's: for Node the event loop; the rest is the thread pool, GC helpers and so on. */
+  readonly serverMainMicros: number;
+  readonly serverMainPct: number;
+  /** Time the main thread was runnable but had no CPU (other threads of the server, other processes). */
+  readonly serverMainWaitMicros: number;
+  readonly serverMainWaitPct: number;
+  /** CPU of the helper processes (e.g. PostgreSQL backends) over the interval; NaN when the target has none. */
+  readonly helperMicros: number;
+  readonly helperPct: number;
   /** write/writev system calls of the server. */
   readonly serverWrites: number;
   /** Percentages of one CPU over the interval. */
@@ -184,14 +262,32 @@ interface CpuUse {
   readonly wallMicros: number;
 }
 
-function cpuDelta(target: Target, start: CpuMark): CpuUse {
+export function cpuDelta(target: Target, start: CpuMark): CpuUse {
   const end = cpuMark(target);
   const wall = Math.max(1, end.wall - start.wall);
   const server = start.server !== null && end.server !== null ? end.server - start.server : Number.NaN;
+  const main = start.serverMain !== null && end.serverMain !== null ? end.serverMain - start.serverMain : Number.NaN;
+  const mainWait = start.serverMainWait !== null && end.serverMainWait !== null ? end.serverMainWait - start.serverMainWait : Number.NaN;
+  // A helper that appeared during the interval counts whole; one that went away is missed.
+  let helper = target.helperPids === undefined ? Number.NaN : 0;
+  for (const [pid, micros] of end.helpers) helper += micros - (start.helpers.get(pid) ?? 0);
   const generator = end.generator - start.generator;
-  const others = end.machine - start.machine - generator - (Number.isFinite(server) ? server : 0);
+  const others = end.machine - start.machine - generator - (Number.isFinite(server) ? server : 0) - (Number.isFinite(helper) ? helper : 0);
   const writes = start.serverWrites !== null && end.serverWrites !== null ? end.serverWrites - start.serverWrites : Number.NaN;
-  return { serverMicros: server, serverWrites: writes, serverPct: (server / wall) * 100, generatorPct: (generator / wall) * 100, othersPct: Math.max(0, (others / wall) * 100), wallMicros: wall };
+  return {
+    serverMicros: server,
+    serverMainMicros: main,
+    serverMainPct: (main / wall) * 100,
+    serverMainWaitMicros: mainWait,
+    serverMainWaitPct: (mainWait / wall) * 100,
+    helperMicros: helper,
+    helperPct: (helper / wall) * 100,
+    serverWrites: writes,
+    serverPct: (server / wall) * 100,
+    generatorPct: (generator / wall) * 100,
+    othersPct: Math.max(0, (others / wall) * 100),
+    wallMicros: wall,
+  };
 }
 
 function trafficMetrics(traffic: TrafficResult, cpu: CpuUse, hub: Hub): Record<string, number> {
@@ -209,6 +305,8 @@ function trafficMetrics(traffic: TrafficResult, cpu: CpuUse, hub: Hub): Record<s
     reordered: traffic.reordered,
     unexpected: traffic.unexpected,
     server_us_per: cpu.serverMicros / Math.max(1, traffic.delivered),
+    helper_us_per: cpu.helperMicros / Math.max(1, traffic.delivered),
+    helper_cpu_pct: cpu.helperPct,
     per_read: traffic.delivered / Math.max(1, hub.measuredReads),
     per_write: traffic.delivered / Math.max(1, cpu.serverWrites),
     server_cpu_pct: cpu.serverPct,

@@ -68,12 +68,12 @@ function tail(file: string, lines = 15): string {
   }
 }
 
-async function launch(name: string, command: string, args: readonly string[], port: number, dir: string, cpu: number | null): Promise<ServerHandle> {
+async function launch(name: string, command: string, args: readonly string[], port: number, dir: string, cpu: number | null, env?: NodeJS.ProcessEnv): Promise<ServerHandle> {
   const logFile = join(dir, `${name}.log`);
   const log = openSync(logFile, "a");
   // taskset execs the server, so the child's PID is the server's.
   const [file, argv] = cpu === null ? [command, [...args]] : ["taskset", ["-c", String(cpu), command, ...args]];
-  const child: ChildProcess = spawn(file, argv, { cwd: dir, stdio: ["ignore", log, log] });
+  const child: ChildProcess = spawn(file, argv, { cwd: dir, stdio: ["ignore", log, log], ...(env !== undefined && { env }) });
   closeSync(log);
   let exited = false;
   const exit = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
@@ -111,6 +111,10 @@ export interface OursOptions extends StartOptions {
   readonly cpuProfileDir?: string;
   /** history.enabled: store every message before delivering it (the server's default). */
   readonly history: boolean;
+  /** database.url: "" or undefined = SQLite in the data directory. */
+  readonly databaseUrl?: string;
+  /** UV_THREADPOOL_SIZE of the server (argon2 hashing runs on that pool); undefined = inherit (libuv's default is 4). */
+  readonly threadpool?: number;
 }
 
 /** Our server from the built dist/, with flood control off and limits raised. */
@@ -123,6 +127,9 @@ export async function startOurs(options: OursOptions): Promise<ServerHandle> {
     log: { level: "warn", format: "json" },
     limits: { connectionsPerIp: 20000, maxConnections: 20000 },
     history: { enabled: options.history },
+    database: { url: options.databaseUrl ?? "" },
+    // No HTTP API: it would take port 8080 on every address.
+    http: { listen: [] },
     irc: {
       listen: [`127.0.0.1:${port}`],
       tlsListen: [],
@@ -136,7 +143,8 @@ export async function startOurs(options: OursOptions): Promise<ServerHandle> {
   // JSON is YAML.
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   const nodeArgs = options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
-  return launch("ours", process.execPath, [...nodeArgs, OUR_ENTRY, "serve", "--config", configFile], port, dir, options.cpu);
+  const env = options.threadpool === undefined ? undefined : { ...process.env, UV_THREADPOOL_SIZE: String(options.threadpool) };
+  return launch("ours", process.execPath, [...nodeArgs, OUR_ENTRY, "serve", "--config", configFile], port, dir, options.cpu, env);
 }
 
 /** ngircd in the foreground with no penalties, no per-IP or join limits, no DNS/ident lookups. */

@@ -1,4 +1,6 @@
+import { availableParallelism } from "node:os";
 import { hash, verify } from "@node-rs/argon2";
+import { ConcurrencyLimit } from "./concurrency-limit.js";
 
 /** Algorithm.Argon2id of @node-rs/argon2 (a const enum, which isolated modules cannot import). */
 const ARGON2ID = 2;
@@ -10,6 +12,12 @@ const ARGON2ID = 2;
  */
 export const ARGON2_PARAMETERS = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
+/**
+ * Hashes at once: one core fewer than the machine has (at least one), so a burst of
+ * logins leaves a core for the event loop and chat latency stays flat.
+ */
+const hashing = new ConcurrencyLimit(Math.max(1, availableParallelism() - 1));
+
 /** Verified against when there is no real hash, so "no such name" costs as much as "wrong password". */
 let dummyHash: Promise<string> | null = null;
 
@@ -18,7 +26,7 @@ function normalize(password: string): string {
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return hash(normalize(password), ARGON2_PARAMETERS);
+  return hashing.run(() => hash(normalize(password), ARGON2_PARAMETERS));
 }
 
 /** False for a missing hash (after spending the same time), a malformed one, or a wrong password. */
@@ -26,7 +34,7 @@ export async function verifyPassword(phc: string | undefined | null, password: s
   dummyHash ??= hashPassword("cmymessage-dummy-password");
   const target = phc ?? (await dummyHash);
   try {
-    const ok = await verify(target, normalize(password));
+    const ok = await hashing.run(() => verify(target, normalize(password)));
     return ok && phc !== undefined && phc !== null;
   } catch {
     return false;

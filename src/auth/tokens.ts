@@ -34,9 +34,14 @@ export interface IssuedAccessToken {
 export class AccessTokens {
   constructor(
     private readonly key: TokenKey,
-    private readonly settings: AccessTokenSettings,
+    private settings: AccessTokenSettings,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** A new lifetime applies to tokens issued from now; a new issuer refuses tokens of the old one. */
+  update(settings: AccessTokenSettings): void {
+    this.settings = settings;
+  }
 
   async issue(accountId: number, accountName: string): Promise<IssuedAccessToken> {
     const issuedAt = Math.floor(this.now() / 1000);

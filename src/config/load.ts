@@ -40,7 +40,9 @@ const environmentKeys: ReadonlyArray<[string, readonly string[], "string" | "lis
   ["CMY_TLS_KEY", ["tls", "keyFile"], "string"],
   ["CMY_IRC_LISTEN", ["irc", "listen"], "list"],
   ["CMY_IRC_TLS_LISTEN", ["irc", "tlsListen"], "list"],
+  ["CMY_FTP_LISTEN", ["ftp", "listen"], "list"],
   ["CMY_HTTP_LISTEN", ["http", "listen"], "list"],
+  ["CMY_HTTP_JWT_KEY", ["http", "jwtKeyFile"], "string"],
 ];
 
 export function formatZodError(error: ZodError, source: string): string {

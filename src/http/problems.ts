@@ -33,6 +33,7 @@ const REASONS = {
   "method-not-allowed": [405, "Method not allowed"],
   "name-taken": [409, "That account name is taken"],
   "payload-too-large": [413, "The request body is too large"],
+  "uri-too-long": [414, "A part of the path is too long"],
   "unsupported-media-type": [415, "Send the body as application/json"],
   "throttled": [429, "Too many failed attempts; wait before trying again"],
   "internal": [500, "Internal server error"],
@@ -84,6 +85,8 @@ export function reasonForStatus(status: number): ProblemReason | null {
       return "method-not-allowed";
     case 413:
       return "payload-too-large";
+    case 414:
+      return "uri-too-long";
     case 415:
       return "unsupported-media-type";
     case 503:

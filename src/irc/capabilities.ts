@@ -35,7 +35,8 @@ export function capabilityValue(cap: Capability, config: Config): string | null 
     case "sasl":
       return config.auth.scramIterations > 0 ? "PLAIN,SCRAM-SHA-256" : "PLAIN";
     case "draft/account-registration":
-      return "before-connect";
+      // Any valid account name may be registered, not only the current nick.
+      return "before-connect,custom-account-name";
     default:
       return null;
   }

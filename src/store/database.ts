@@ -72,11 +72,21 @@ function openPostgres(url: string): Kysely<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
+    // A database that stops answering must turn into errors the services can report,
+    // not into requests that wait for ever.
+    connectionTimeoutMillis: 5000,
+    query_timeout: 10_000,
     // BIGINT columns hold millisecond times and ids, well inside a double's exact range.
     types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as "text")) },
   });
   // An idle client that loses its server must not crash the process; the pool replaces it.
   pool.on("error", () => {});
+  // The same for a client that loses its server in the middle of a query: the query fails, the process lives.
+  pool.on("connect", (client) => client.on("error", () => {}));
+  // A client that loses its server while a query runs fails that query (its caller is told)
+  // and also emits 'error', which the pool only listens for on idle clients: unheard, it
+  // would be an uncaught exception. The pool drops the broken client when it is released.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

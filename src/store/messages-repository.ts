@@ -59,7 +59,8 @@ export class MessagesRepository implements HistoryStore {
     const from = await this.#position(query.target, query.from);
     const to = await this.#position(query.target, query.to);
     if (from === "missing" || to === "missing") return [];
-    const before = query.direction === "before";
+    // Between two references the walk goes from the first towards the second, whichever is older.
+    const before = from && to ? from.time > to.time || (from.time === to.time && from.id > to.id) : query.direction === "before";
     let q = this.db.selectFrom("messages").selectAll().where("target", "=", query.target);
     // A time reference excludes its own millisecond on the near side only for msgid refs;
     // for a time ref (id -1) "before t" means time < t and "after t" means time > t.

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type DatabaseIntrospector, type Kysely } from "kysely";
 import { Migrator, type MigrationProvider, type MigrationResult } from "kysely/migration";
 import type { Dialect } from "./dialect.js";
 import { migrations } from "./migrations/index.js";
@@ -31,11 +31,38 @@ async function migrationSchema(db: Kysely<unknown>, dialect: Dialect): Promise<s
   return rows[0]?.schema ?? undefined;
 }
 
+/**
+ * Kysely's PostgreSQL introspector reads every schema of the database and calls
+ * has_schema_privilege() and pg_get_serial_sequence() by name on each, so it fails
+ * (3F000 / 42P01) whenever someone drops another schema or table meanwhile — and its
+ * migrator asks it whether the migration tables exist. The migrator gets this view of
+ * `db` instead, whose introspection sees the migration schema only, from plain views.
+ */
+function scopedToSchema(db: Kysely<unknown>, schema: string): Kysely<unknown> {
+  const introspection: DatabaseIntrospector = {
+    async getSchemas() {
+      const { rows } = await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db);
+      return rows;
+    },
+    async getTables() {
+      const { rows } = await sql<{ name: string }>`select tablename as name from pg_catalog.pg_tables where schemaname = ${schema}`.execute(db);
+      return rows.map((row) => ({ name: row.name, schema, isView: false, isForeign: false, columns: [] }));
+    },
+  };
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === "introspection") return introspection;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 /** Kysely's migrator as this store configures it (tables, schema, the code's migrations). */
 export async function createMigrator(db: Kysely<unknown>, dialect: Dialect): Promise<Migrator> {
   const schema = await migrationSchema(db, dialect);
   return new Migrator({
-    db,
+    db: schema === undefined ? db : scopedToSchema(db, schema),
     provider: provider(dialect),
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
@@ -49,8 +76,9 @@ export async function createMigrator(db: Kysely<unknown>, dialect: Dialect): Pro
  */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<{ applied: string[] }> {
   const migrator = await createMigrator(db, dialect);
+  const schema = await migrationSchema(db, dialect);
   const known = new Set(migrations.map((m) => m.name));
-  const executed = await executedNames(db, await migrationSchema(db, dialect));
+  const executed = await executedNames(db, dialect, schema);
   const unknown = executed.filter((name) => !known.has(name));
   if (unknown.length > 0) {
     throw new SchemaTooNewError(
@@ -62,9 +90,13 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
   return { applied: (results ?? []).filter((r: MigrationResult) => r.status === "Success").map((r: MigrationResult) => r.migrationName) };
 }
 
-async function executedNames(db: Kysely<unknown>, schema: string | undefined): Promise<string[]> {
-  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
-  if (!tables.some((t) => t.name === MIGRATION_TABLE && (schema === undefined || t.schema === schema))) return [];
+/** The migrations recorded in this database (on PostgreSQL: in its current schema only). */
+async function executedNames(db: Kysely<unknown>, dialect: Dialect, schema: string | undefined): Promise<string[]> {
+  const exists =
+    dialect === "postgres"
+      ? sql`select 1 from pg_catalog.pg_tables where schemaname = ${schema ?? null} and tablename = ${MIGRATION_TABLE}`
+      : sql`select 1 from sqlite_master where type = 'table' and name = ${MIGRATION_TABLE}`;
+  if ((await exists.execute(db)).rows.length === 0) return [];
   const scoped = schema === undefined ? db : db.withSchema(schema);
   const rows = await (scoped as Kysely<Record<string, { name: string }>>).selectFrom(MIGRATION_TABLE).select("name").execute();
   return rows.map((r) => r.name);

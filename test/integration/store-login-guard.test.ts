@@ -168,6 +168,20 @@ forEachDialect("LoginGuard (login_failures table, injected clock)", (target) => 
     assert.deepEqual(await h.guard.check("bob", "192.0.2.99"), { ok: false, retryAfterSeconds: 1 }, "back-off starts from the base again");
   });
 
+  test("with no account name (registration) only the address counter is checked and counted", async (t) => {
+    const h = await harness(t, target);
+    const address = "192.0.2.30";
+    assert.equal(await h.guard.recordFailure(null, address), false);
+    const rows = await h.failures.get(["account:", `address:${address}`]);
+    assert.deepEqual([...rows.keys()], [`address:${address}`], "no account counter, not even an empty name's");
+    assert.deepEqual(await h.guard.check(null, address), { ok: false, retryAfterSeconds: 1 });
+    assert.deepEqual(await h.guard.check(null, "192.0.2.31"), { ok: true });
+    assert.deepEqual(await h.guard.check("anyone", address), { ok: false, retryAfterSeconds: 1 }, "a login from that address backs off too");
+    for (let i = 1; i < SETTINGS.addressLockoutAfter - 1; i++) await h.guard.recordFailure(null, address);
+    assert.equal(await h.guard.recordFailure(null, address), true, "the address locks at addressLockoutAfter");
+    assert.deepEqual(await h.guard.check(null, address), { ok: false, retryAfterSeconds: 60 });
+  });
+
   test("a lockout lasts lockoutSeconds even when forgetAfterSeconds is shorter", async (t) => {
     const h = await harness(t, target, { forgetAfterSeconds: 30, lockoutSeconds: 120 });
     for (let i = 0; i < SETTINGS.accountLockoutAfter; i++) await h.guard.recordFailure("carol", freshAddress());

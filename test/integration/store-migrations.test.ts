@@ -4,33 +4,18 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import { NO_MIGRATIONS } from "kysely/migration";
 import { createMigrator, migrateToLatest, MIGRATION_TABLE, SchemaTooNewError } from "../../src/store/migrator.js";
 import { migrations } from "../../src/store/migrations/index.js";
 import type { Store } from "../../src/store/database.js";
-import { forEachDialect } from "../support/databases.js";
+import { adminQuery, describeTables, forEachDialect, postgresBaseUrl } from "../support/databases.js";
 
 const TABLES = ["accounts", "channels", "credentials", "login_failures", "messages", "refresh_tokens"];
 
 /** Tables and their columns as the database reports them: what two schemas must agree on. */
-async function shape(db: Kysely<unknown>): Promise<string[]> {
-  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
-  const current = await currentSchema(db);
-  return tables
-    .filter((t) => current === null || t.schema === current)
-    .map((t) => `${t.name}(${t.columns.map((c) => `${c.name}:${c.dataType}${c.isNullable ? "?" : ""}`).join(",")})`)
-    .sort();
-}
-
-async function currentSchema(db: Kysely<unknown>): Promise<string | null> {
-  // PostgreSQL: the test's own schema. SQLite has a single "main" namespace.
-  try {
-    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
-    return rows[0]?.schema ?? null;
-  } catch {
-    return null;
-  }
+function shape(store: Store): Promise<string[]> {
+  return describeTables(raw(store), store.dialect);
 }
 
 async function applied(db: Kysely<unknown>): Promise<string[]> {
@@ -48,7 +33,7 @@ forEachDialect("store migrations", (target) => {
     const store = await database.open({ migrate: false });
     const first = await migrateToLatest(raw(store), store.dialect);
     assert.deepEqual(first.applied, migrations.map((m) => m.name));
-    const names = (await shape(raw(store))).map((s) => s.slice(0, s.indexOf("(")));
+    const names = (await shape(store)).map((s) => s.slice(0, s.indexOf("(")));
     for (const table of TABLES) assert.ok(names.includes(table), `table ${table} exists after migrating (have: ${names.join(", ")})`);
     assert.deepEqual(await applied(raw(store)), migrations.map((m) => m.name));
 
@@ -68,7 +53,7 @@ forEachDialect("store migrations", (target) => {
     test(`from ${version}, migrating applies exactly the later migrations and yields the same schema as from empty`, async (t) => {
       const reference = await target.create(t);
       const fromEmpty = await reference.open({ migrate: true });
-      const expected = await shape(raw(fromEmpty));
+      const expected = await shape(fromEmpty);
 
       const database = await target.create(t);
       const store = await database.open({ migrate: false });
@@ -79,7 +64,7 @@ forEachDialect("store migrations", (target) => {
 
       const { applied: rest } = await migrateToLatest(raw(store), store.dialect);
       assert.deepEqual(rest, migrations.slice(k).map((m) => m.name));
-      assert.deepEqual(await shape(raw(store)), expected);
+      assert.deepEqual(await shape(store), expected);
     });
   }
 
@@ -123,3 +108,39 @@ forEachDialect("store migrations", (target) => {
     assert.deepEqual(theirs, [], "tables are separate too");
   });
 });
+
+// Regression: Kysely's PostgreSQL introspection calls has_schema_privilege() and
+// pg_get_serial_sequence() by name on every schema and table of the database, so a schema
+// dropped by someone else during a migration run failed it ('schema "…" does not exist',
+// 3F000, or 'relation "….schema_migrations" does not exist', 42P01) — a server could fail to
+// start because another application (or a parallel test) dropped an unrelated schema.
+forEachDialect(
+  "store migrations while other schemas come and go",
+  (target) => {
+    test("migrating fresh schemas succeeds every time while another session keeps creating and dropping schemas", async (t) => {
+      const base = postgresBaseUrl()!;
+      let stop = false;
+      let churned = 0;
+      const churn = (async () => {
+        while (!stop) {
+          const schema = `cmy_churn_${process.pid}_${churned++}`;
+          await adminQuery(base, `CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".t (id serial primary key, x integer)`);
+          await adminQuery(base, `DROP SCHEMA "${schema}" CASCADE`);
+        }
+      })();
+      try {
+        for (let i = 0; i < 20; i++) {
+          const database = await target.create(t);
+          const store = await database.open({ migrate: true });
+          assert.deepEqual(await applied(raw(store)), migrations.map((m) => m.name));
+          await store.close();
+        }
+      } finally {
+        stop = true;
+        await churn;
+      }
+      assert.ok(churned > 20, `schemas really came and went meanwhile (${churned})`);
+    });
+  },
+  { dialects: ["postgres"] },
+);

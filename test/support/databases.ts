@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import pg from "pg";
+import { sql, type Kysely } from "kysely";
 import { openStore, type Store } from "../../src/store/database.js";
 import type { Dialect } from "../../src/store/dialect.js";
 
@@ -42,7 +43,8 @@ export interface DialectTarget {
   create(t: TestContext): Promise<TestDatabase>;
 }
 
-function postgresBaseUrl(): string | undefined {
+/** CMY_TEST_POSTGRES_URL, or undefined when it is not set. */
+export function postgresBaseUrl(): string | undefined {
   const url = process.env[POSTGRES_ENV];
   return url === undefined || url.trim() === "" ? undefined : url.trim();
 }
@@ -66,7 +68,7 @@ export function withSearchPath(url: string, schema: string): string {
 let schemaCounter = 0;
 
 /** Runs `statement` on the server named by CMY_TEST_POSTGRES_URL, with an error that says what failed. */
-async function adminQuery(baseUrl: string, statement: string): Promise<void> {
+export async function adminQuery(baseUrl: string, statement: string): Promise<void> {
   const client = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 10_000 });
   // A connection error emitted after connect() rejected must not become an uncaught exception.
   client.on("error", () => {});
@@ -162,4 +164,32 @@ export function forEachDialect(title: string, body: (target: DialectTarget) => v
     }
     describe(`${title} [${target.label}]`, () => body(target));
   }
+}
+
+/**
+ * The tables of this test's database with their columns, as `name(col:type,col:type?)`
+ * (`?` = nullable), sorted. On PostgreSQL only the current schema is read, from the
+ * catalog: Kysely's introspection scans every schema and fails when another test drops
+ * its schema at that moment.
+ */
+export async function describeTables(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
+  if (dialect === "sqlite") {
+    const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+    return tables.map((t) => `${t.name}(${t.columns.map((c) => `${c.name}:${c.dataType}${c.isNullable ? "?" : ""}`).join(",")})`).sort();
+  }
+  const { rows } = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>`
+    select table_name, column_name, data_type, is_nullable from information_schema.columns
+    where table_schema = current_schema() order by table_name, ordinal_position`.execute(db);
+  const tables = new Map<string, string[]>();
+  for (const row of rows) {
+    const columns = tables.get(row.table_name) ?? [];
+    columns.push(`${row.column_name}:${row.data_type}${row.is_nullable === "YES" ? "?" : ""}`);
+    tables.set(row.table_name, columns);
+  }
+  return [...tables].map(([name, columns]) => `${name}(${columns.join(",")})`).sort();
+}
+
+/** Just the table names of `describeTables`. */
+export async function tableNames(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
+  return (await describeTables(db, dialect)).map((t) => t.slice(0, t.indexOf("(")));
 }

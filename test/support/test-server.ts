@@ -13,6 +13,10 @@ export interface TestServer {
   readonly port: number;
   /** Port of the first TLS IRC listener, or 0 when there is none. */
   readonly tlsPort: number;
+  /** Port of the first HTTP listener, or 0 when HTTP is off (the default here: pass `http.listen` to turn it on). */
+  readonly httpPort: number;
+  /** Port of the first FTP listener, or 0 when FTP is off (the default here: pass `ftp.listen` to turn it on). */
+  readonly ftpPort: number;
   stop(): Promise<void>;
 }
 
@@ -20,7 +24,8 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unk
 
 /**
  * Starts the real server on an ephemeral loopback port with a fresh data directory.
- * `irc` settings merge over test defaults (flood control off unless a test turns it on).
+ * `irc` settings merge over test defaults (flood control off unless a test turns it on);
+ * HTTP is off unless a test gives `http.listen` (e.g. ["127.0.0.1:0"]).
  */
 export async function startTestServer(input: DeepPartial<ConfigInput> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "cmy-test-"));
@@ -28,6 +33,8 @@ export async function startTestServer(input: DeepPartial<ConfigInput> = {}): Pro
     ...input,
     dataDir,
     log: { level: "silent", ...input.log },
+    http: { listen: [], ...input.http },
+    ftp: { listen: [], ...input.ftp },
     irc: {
       listen: ["127.0.0.1:0"],
       tlsListen: [],
@@ -42,6 +49,8 @@ export async function startTestServer(input: DeepPartial<ConfigInput> = {}): Pro
     dataDir,
     port: server.irc.plain[0]?.port ?? 0,
     tlsPort: server.irc.tls[0]?.port ?? 0,
+    httpPort: server.http[0]?.port ?? 0,
+    ftpPort: server.ftp[0]?.port ?? 0,
     async stop() {
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });

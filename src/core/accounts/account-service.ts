@@ -22,6 +22,18 @@ export type RegisterResult = { ok: true; account: Account } | { ok: false; reaso
 /** Told after an account's password changed, whichever door changed it (IRC, HTTP, the CLI). */
 export type PasswordChangedListener = (account: Account) => Promise<void> | void;
 
+/**
+ * Looks an account up by name. No account name holds NUL (names follow the nick
+ * rules) and PostgreSQL cannot even compare one, so such a name is simply unknown
+ * on every dialect instead of a database error.
+ */
+function lookup(store: AccountStore, name: string): Promise<Account | undefined> {
+  return name.includes("\u0000") ? Promise.resolve(undefined) : store.findByName(foldCase(name));
+}
+
+/** Names of services (IRC NickServ and the like) that no account may take, so none can pose as one. */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(["nickserv", "chanserv", "memoserv", "operserv", "botserv", "hostserv", "saslserv", "global"]);
+
 export const ARGON2ID = "argon2id";
 export const SCRAM_SHA_256 = "scram-sha-256";
 
@@ -54,6 +66,7 @@ export class AccountService {
   }
 
   isValidName(name: string): boolean {
+    if (RESERVED_NAMES.has(foldCase(name))) return false;
     return isValidNick(name, this.settings.nameLength);
   }
 
@@ -100,7 +113,7 @@ export class AccountService {
   }
 
   find(name: string): Promise<Account | undefined> {
-    return this.store.findByName(foldCase(name));
+    return lookup(this.store, name);
   }
 
   findById(id: number): Promise<Account | undefined> {
@@ -127,7 +140,7 @@ export class AccountService {
       this.log.warn({ account: name, address, service, retryAfterSeconds: verdict.retryAfterSeconds }, "login refused: too many failures");
       return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
     }
-    const account = await this.store.findByName(folded);
+    const account = await lookup(this.store, name);
     const hash = account ? await this.store.credential(account.id, ARGON2ID) : undefined;
     const valid = await verifyPassword(hash, password);
     if (!account || !valid || !hash) {
@@ -161,7 +174,7 @@ export class AccountService {
   async changePassword(name: string, password: string): Promise<{ ok: true } | { ok: false; reason: "no-such-account" | PasswordProblem }> {
     const problem = checkNewPassword(password);
     if (problem) return { ok: false, reason: problem };
-    const account = await this.store.findByName(foldCase(name));
+    const account = await lookup(this.store, name);
     if (!account) return { ok: false, reason: "no-such-account" };
     await this.store.replaceCredentials(account.id, await this.#credentials(password), this.now());
     this.log.info({ account: account.name }, "password changed");
@@ -172,7 +185,7 @@ export class AccountService {
   }
 
   async delete(name: string): Promise<boolean> {
-    const deleted = await this.store.delete(foldCase(name));
+    const deleted = !name.includes("\u0000") && (await this.store.delete(foldCase(name)));
     if (deleted) this.log.info({ account: name }, "account deleted");
     return deleted;
   }

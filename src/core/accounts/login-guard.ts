@@ -14,6 +14,8 @@ export interface BruteForceSettings {
   readonly forgetAfterSeconds: number;
 }
 
+const withoutNul = (text: string): string => text.replaceAll("\u0000", "\uFFFD");
+
 export type GuardVerdict = { ok: true } | { ok: false; retryAfterSeconds: number };
 
 /**
@@ -32,8 +34,9 @@ export class LoginGuard {
     this.settings = settings;
   }
 
+  /** NUL cannot be stored by PostgreSQL (and is in no account name): it counts under U+FFFD instead. */
   static keys(accountFolded: string, address: string): { account: string; address: string } {
-    return { account: `account:${accountFolded}`, address: `address:${limitKey(address)}` };
+    return { account: `account:${withoutNul(accountFolded)}`, address: `address:${withoutNul(limitKey(address))}` };
   }
 
   #fresh(failure: LoginFailure | undefined, now: number): LoginFailure | undefined {
@@ -87,6 +90,6 @@ export class LoginGuard {
 
   /** A successful login resets the account's counter (not the address's: one good login must not unlock an attacker's address). */
   async recordSuccess(accountFolded: string): Promise<void> {
-    await this.store.clear(`account:${accountFolded}`);
+    await this.store.clear(LoginGuard.keys(accountFolded, "").account);
   }
 }

@@ -209,21 +209,21 @@ export class ChatCore {
     if (channel?.members.has(user)) return { ok: true, channel, created: false, alreadyMember: true };
     if (user.channels.size >= this.limits.maxChannelsPerUser) return fail("too-many-channels");
     const created = channel === undefined;
-    if (channel) {
-      // An invitation lets a user past +i only, as in hybrid and ratbox: +k, +l and bans still apply.
-      if (channel.flags.has("invite-only") && !channel.invited.has(user.folded) && !channel.isInviteExempt(user)) return fail("invite-only");
-      if (channel.key !== null && key !== channel.key) return fail("bad-key");
-      if (channel.limit !== null && channel.members.size >= channel.limit) return fail("channel-full");
-      if (channel.isBanned(user)) return fail("banned");
-      channel.invited.delete(user.folded);
-    } else {
+    if (!channel) {
       channel = new Channel(name, this.now());
+      // A registered channel comes back with its topic and modes, and they apply to its first joiner too.
       this.registry?.restore(channel);
-      this.#channels.set(channel.folded, channel);
     }
-    // The first user in a new channel runs it; in a registered one, its founder does.
     const registered = this.registry?.get(channel.name) !== undefined;
-    const op = registered ? this.registry!.isFounder(channel, user.account) : created;
+    const founder = registered && this.registry!.isFounder(channel, user.account);
+    if (!founder) {
+      const refused = this.#admission(channel, user, key);
+      if (refused) return fail(refused);
+    }
+    channel.invited.delete(user.folded);
+    if (created) this.#channels.set(channel.folded, channel);
+    // The first user in a new channel runs it; in a registered one, its founder does.
+    const op = registered ? founder : created;
     channel.members.set(user, { op, voice: false });
     user.channels.set(channel.folded, channel);
     const event: ChatEvent = { type: "join", from: user.origin, channel: channel.name, realname: user.realname, time: this.now() };
@@ -357,8 +357,24 @@ export class ChatCore {
     }
   }
 
+  /** Why `user` may not join `channel`, or null. An invitation passes +i only (as in hybrid and ratbox). */
+  #admission(channel: Channel, user: ChatUser, key: string | undefined): "invite-only" | "bad-key" | "channel-full" | "banned" | null {
+    if (channel.flags.has("invite-only") && !channel.invited.has(user.folded) && !channel.isInviteExempt(user)) return "invite-only";
+    if (channel.key !== null && key !== channel.key) return "bad-key";
+    if (channel.limit !== null && channel.members.size >= channel.limit) return "channel-full";
+    if (channel.isBanned(user)) return "banned";
+    return null;
+  }
+
   #rememberNick(user: ChatUser): void {
     this.#whowas.add({ nick: user.nick, username: user.username, hostname: user.hostname, realname: user.realname, account: user.account, leftAt: this.now() });
+  }
+
+  /** Online users logged in to `account` (folded), in sign-on order. */
+  usersOfAccount(account: string): ChatUser[] {
+    const found: ChatUser[] = [];
+    for (const user of this.#users.values()) if (user.account !== null && foldCase(user.account) === account) found.push(user);
+    return found;
   }
 
   isOnline(user: ChatUser): boolean {

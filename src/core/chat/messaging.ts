@@ -41,12 +41,15 @@ export class Messaging {
   }
 
   async send(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null): Promise<SendResult> {
-    const destination = this.core.resolveTarget(user, target);
+    let destination = this.core.resolveTarget(user, target);
     const stored = kind !== "tagmsg" && this.writer !== null;
-    if (!destination.ok) {
-      if (destination.reason !== "no-such-nick" || !stored || target.startsWith("#")) return destination;
-      return this.#sendOffline(user, target, kind, text, tags);
+    if (!destination.ok && destination.reason === "no-such-nick" && !target.startsWith("#")) {
+      // A message to an account whose owner is online under another nick reaches them there.
+      const owner = this.core.usersOfAccount(foldCase(target))[0];
+      if (owner) destination = { ok: true, channel: null, recipient: owner };
+      else if (stored) return this.#sendOffline(user, target, kind, text, tags);
     }
+    if (!destination.ok) return destination;
     const event = this.core.newMessage(user, destination.channel?.name ?? destination.recipient!.nick, kind, text, tags);
     if (stored) {
       const recipient = destination.recipient;

@@ -70,7 +70,7 @@ export function channelRoutes(app: FastifyInstance, context: HttpContext): void 
           "Messages oldest first, the newest `limit` before `before`. The channel must exist now; a secret, invite-only or keyed one only for an account that is in it. Write the name URL-encoded (%23general); the leading # may be left out.",
         tags: ["channels"],
         security: [{ bearer: [] }],
-        params: { type: "object", required: ["name"], properties: { name: { type: "string", minLength: 1, maxLength: 200 } } },
+        params: { type: "object", required: ["name"], properties: { name: { type: "string", minLength: 1, maxLength: 100 } } },
         querystring: historyQuery,
         response: { 200: { description: "One page of messages", $ref: "MessagePage#" }, ...commonErrors },
       },

@@ -18,7 +18,7 @@ export function dmRoutes(app: FastifyInstance, context: HttpContext): void {
           "Messages between the caller's account and `account`, both directions, oldest first. An account with no conversation (or none at all) gives an empty page: this route says nothing about which accounts exist.",
         tags: ["direct messages"],
         security: [{ bearer: [] }],
-        params: { type: "object", required: ["account"], properties: { account: { type: "string", minLength: 1, maxLength: 200 } } },
+        params: { type: "object", required: ["account"], properties: { account: { type: "string", minLength: 1, maxLength: 100 } } },
         querystring: historyQuery,
         response: { 200: { description: "One page of messages", $ref: "MessagePage#" }, ...commonErrors },
       },

@@ -85,7 +85,14 @@ export const authenticate: AnytimeCommand = {
     const response = Buffer.concat(exchange.buffer);
     exchange.buffer = [];
     exchange.bufferedBytes = 0;
-    const step = await exchange.step(response);
+    let step;
+    try {
+      step = await exchange.step(response);
+    } catch (error) {
+      connection.context.log.error({ err: error, address: connection.address }, "SASL step failed");
+      if (connection.sasl === exchange) fail(connection, "accounts are temporarily unavailable; try again later");
+      return;
+    }
     if (connection.closed || connection.sasl !== exchange) return;
     if (step.kind === "continue") {
       send(connection, step.challenge);

@@ -50,8 +50,8 @@ async function messages(connection: IrcConnection, subcommand: string, key: stri
   if (subcommand === "BETWEEN") {
     const [from, to, limit] = [parseRef(params[2]), parseRef(params[3]), parseLimit(params[4])];
     if (from === "invalid" || to === "invalid" || !from || !to || limit === null) return fail("INVALID_PARAMS", subcommand), null;
-    const backwards = from.kind === "time" && to.kind === "time" && from.time > to.time;
-    return query({ direction: backwards ? "before" : "after", from, to, limit });
+    // The store walks from the first reference towards the second, whichever is older.
+    return query({ direction: "after", from, to, limit });
   }
   const [ref, limit] = [parseRef(params[2]), parseLimit(params[3])];
   if (ref === "invalid" || limit === null || (ref === null && subcommand !== "LATEST")) return fail("INVALID_PARAMS", subcommand), null;

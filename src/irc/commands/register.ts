@@ -16,16 +16,17 @@ export const register: AnytimeCommand = {
     const fail = (code: string, context: string, text: string): void => connection.serverLine("FAIL", "REGISTER", code, context, text);
     const name = params[0] === "*" ? connection.nick : params[0]!;
     if (connection.account) return fail("ALREADY_AUTHENTICATED", connection.account.name, "You are already logged in");
-    if (name === "*") return fail("BAD_ACCOUNT_NAME", name, "Choose a nick first, or name the account");
+    if (name === "*") return fail("NEED_NICK", "*", "Send NICK first, or name the account");
     const email = params[1] === "*" ? null : params[1]!;
     let result;
     try {
-      result = await connection.context.accounts.register(name, params[2]!, email);
+      result = await connection.context.accounts.registerFrom(name, params[2]!, email, connection.address, "irc-register");
     } catch {
       return fail("TEMPORARILY_UNAVAILABLE", name, "Accounts cannot be created right now; try again later");
     }
     if (connection.closed) return;
     if (!result.ok) {
+      if (result.reason === "throttled") return fail("TEMPORARILY_UNAVAILABLE", name, `Too many attempts; try again in ${result.retryAfterSeconds} seconds`);
       if (result.reason === "name-taken") return fail("ACCOUNT_EXISTS", name, "That account already exists");
       if (result.reason === "invalid-name") return fail("BAD_ACCOUNT_NAME", name, "Account names follow the nick rules");
       return fail("WEAK_PASSWORD", name, passwordProblemText[result.reason]);

@@ -49,12 +49,15 @@ export function scramExchange(accounts: AccountService, address: string, secret:
     async step(response: Buffer): Promise<SaslStep> {
       const text = response.toString("utf8");
       if (state === "first") {
-        const match = /^([ny]),(?:a=[^,]*)?,(.*)$/.exec(text);
+        const match = /^([ny]),(?:a=([^,]*))?,(.*)$/.exec(text);
         if (!match) return { kind: "failure", reason: "Malformed SCRAM client-first message (channel binding is not supported)" };
-        gs2Header = text.slice(0, text.length - match[2]!.length);
-        clientFirstBare = match[2]!;
+        gs2Header = text.slice(0, text.length - match[3]!.length);
+        clientFirstBare = match[3]!;
         const attrs = attributes(clientFirstBare);
         name = saslName(attrs.get("n") ?? "");
+        // As with PLAIN, nobody may act for another account.
+        const authzid = match[2] === undefined ? "" : saslName(match[2]);
+        if (authzid !== "" && foldCase(authzid) !== foldCase(name)) return { kind: "failure", reason: "Authorization identity must be empty or the same as the account" };
         const clientNonce = attrs.get("r");
         if (!name || !clientNonce) return { kind: "failure", reason: "Malformed SCRAM client-first message" };
         const verdict = await accounts.guard.check(foldCase(name), address);

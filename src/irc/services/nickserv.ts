@@ -39,11 +39,17 @@ async function identify(connection: IrcConnection, user: ChatUser, args: string[
 
 async function register(connection: IrcConnection, user: ChatUser, args: string[], reply: Reply): Promise<void> {
   if (connection.account) return reply(`You are already logged in as ${connection.account.name}.`);
-  const [password, email] = args;
-  if (!password) return reply("Syntax: REGISTER <password> [email]");
-  const result = await connection.context.accounts.register(user.nick, password, email ?? null);
+  const [password, email, ...extra] = args;
+  // "REGISTER my pass phrase" would register the password "my": refuse instead of guessing.
+  if (!password || extra.length > 0 || (email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(email))) {
+    return reply("Syntax: REGISTER <password> [email] (the password cannot contain spaces here; use the REGISTER command or the web client for a pass phrase)");
+  }
+  const result = await connection.context.accounts.registerFrom(user.nick, password, email ?? null, connection.address, "irc-nickserv");
   if (connection.closed) return;
-  if (!result.ok) return reply(`Registration failed: ${registerProblems[result.reason] ?? result.reason}.`);
+  if (!result.ok) {
+    if (result.reason === "throttled") return reply(`Too many attempts; try again in ${result.retryAfterSeconds} seconds.`);
+    return reply(`Registration failed: ${registerProblems[result.reason] ?? result.reason}.`);
+  }
   reply(`Your nick ${result.account.name} is registered; you are now logged in.`);
   await logIn(connection, result.account);
 }

@@ -1,0 +1,58 @@
+import { dirname, posix, sep } from "node:path";
+import { realpath } from "node:fs/promises";
+
+/** A path inside an account's space: `virtual` as the user sees it ("/docs/a.txt"), `real` on disk. */
+export interface JailedPath {
+  readonly virtual: string;
+  readonly real: string;
+}
+
+export type JailFailure = "invalid-name" | "outside";
+
+/**
+ * The one function that turns a user-supplied path into a path inside `root`.
+ *
+ * The user's path is resolved against its virtual working directory with POSIX
+ * rules, anchored at "/" — so "..", "../../..", "/etc/passwd" or "a/../../b" can
+ * never climb above the root: "/.." is "/". Nothing is decoded (percent-encoding
+ * and backslashes are ordinary characters on this filesystem); names are put in
+ * Unicode NFC so one name has one spelling. NUL and control characters are refused.
+ * Symbolic links are checked separately (`confineRealPath`), on the real disk.
+ */
+export function resolveVirtual(root: string, cwd: string, input: string): JailedPath | JailFailure {
+  // Control characters (NUL, CR, LF…) have no place in a file name and would corrupt replies.
+  if (/[\u0000-\u001f\u007f]/.test(input)) return "invalid-name";
+  const joined = input.startsWith("/") ? input : posix.join(cwd, input);
+  const virtual = posix.normalize(`/${joined}`.normalize("NFC")).replace(/(.)\/+$/, "$1");
+  // posix.normalize keeps a leading ".." only for relative paths; ours is absolute, so this
+  // cannot happen — but the jail is too important to rest on that alone.
+  if (virtual.split("/").includes("..")) return "outside";
+  const real = virtual === "/" ? root : root + virtual.split("/").join(sep);
+  return { virtual, real };
+}
+
+function inside(root: string, candidate: string): boolean {
+  return candidate === root || candidate.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/**
+ * Follows symbolic links of the deepest existing part of `real` and checks it is
+ * still inside `root`. A link placed in the space that points outside it (by an
+ * administrator, a shared volume, another service) is refused like "..".
+ */
+export async function confineRealPath(root: string, real: string): Promise<boolean> {
+  const realRoot = await realpath(root);
+  let probe = real;
+  for (;;) {
+    try {
+      const resolved = await realpath(probe);
+      return inside(realRoot, resolved);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") return false;
+      const parent = dirname(probe);
+      if (parent === probe || !inside(root, parent)) return false;
+      probe = parent;
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { FtpCommand } from "./command.js";
+import type { FtpSession } from "../ftp-session.js";
+import { user, pass, acct, rein, quit } from "./login.js";
+import { auth, pbsz, prot } from "./security.js";
+import { cwd, cdup, pwd } from "./navigation.js";
+import { mkd, rmd, dele, rnfr, rnto, size, mdtm, site } from "./file-commands.js";
+import { pasv, epsv, port, eprt } from "./data-setup.js";
+import { retr, stor, appe, stou, rest, abor } from "./transfers.js";
+import { list, nlst, mlsd, mlst, stat } from "./listings.js";
+import { feat, opts, type, mode, stru, syst, noop, help } from "./information.js";
+
+const all: readonly FtpCommand[] = [
+  user, pass, acct, rein, quit, auth, pbsz, prot,
+  cwd, cdup, pwd, mkd, rmd, dele, rnfr, rnto, size, mdtm, site,
+  pasv, epsv, port, eprt, retr, stor, appe, stou, rest, abor,
+  list, nlst, mlsd, mlst, stat, feat, opts, type, mode, stru, syst, noop, help,
+];
+
+const table = new Map<string, FtpCommand>(all.flatMap((command) => command.names.map((name) => [name, command] as const)));
+
+export function commandNames(): string[] {
+  return [...table.keys()].sort();
+}
+
+/** Commands a client may send while a transfer is running (RFC 959 lets ABOR, STAT and the like through). */
+const DURING_TRANSFER = new Set(["ABOR", "STAT", "NOOP", "QUIT", "FEAT", "SYST", "PWD", "XPWD", "HELP"]);
+
+/** The one place that checks login, arguments and transfer state for every command. */
+export function runFtpCommand(session: FtpSession, verb: string, argument: string): void | Promise<void> {
+  const command = table.get(verb);
+  if (!command) return session.reply(500, `${verb.slice(0, 20)} not understood`);
+  if (command.needsLogin && !session.loggedIn) return session.reply(530, "Please log in with USER and PASS");
+  if (command.argument === "required" && argument.trim() === "") return session.reply(501, `${verb} needs an argument`);
+  if (session.transfer && !DURING_TRANSFER.has(verb)) return session.reply(450, "A transfer is in progress; wait for it or ABOR");
+  return command.run(session, command.argument === "none" ? "" : argument);
+}

@@ -1,0 +1,93 @@
+import type { FtpCommand } from "./command.js";
+import type { FtpSession } from "../ftp-session.js";
+import { isLoopback } from "../../net/address.js";
+
+const ANONYMOUS = new Set(["anonymous", "ftp"]);
+
+/** Under `ftp.tls: required`, credentials only travel over TLS (loopback may be trusted). */
+function tlsMissing(session: FtpSession): boolean {
+  const ftp = session.context.config.ftp;
+  return ftp.tls === "required" && !session.secure && !(ftp.trustLoopback && isLoopback(session.address));
+}
+
+export const user: FtpCommand = {
+  names: ["USER"],
+  needsLogin: false,
+  argument: "required",
+  help: "USER <name>",
+  run(session, name) {
+    if (tlsMissing(session)) return session.reply(530, "TLS is required: send AUTH TLS before logging in");
+    if (session.loggedIn) session.logOut();
+    session.pendingUser = name;
+    if (ANONYMOUS.has(name.toLowerCase()) && session.context.config.ftp.anonymous) return session.reply(331, "Anonymous login ok, send any password");
+    session.reply(331, `Password required for ${name}`);
+  },
+};
+
+export const pass: FtpCommand = {
+  names: ["PASS"],
+  needsLogin: false,
+  argument: "optional",
+  help: "PASS <password>",
+  async run(session, password) {
+    if (tlsMissing(session)) return session.reply(530, "TLS is required: send AUTH TLS before logging in");
+    if (session.loggedIn) return session.reply(503, "Already logged in");
+    const name = session.pendingUser;
+    if (name === null) return session.reply(503, "Login with USER first");
+    session.pendingUser = null;
+    const { accounts, files, config, log } = session.context;
+    if (ANONYMOUS.has(name.toLowerCase()) && config.ftp.anonymous) {
+      session.space = await files.openPublic();
+      session.anonymous = true;
+      log.info({ address: session.address }, "anonymous ftp login");
+      return session.reply(230, "Anonymous access granted (read-only)");
+    }
+    const result = await accounts.login(name, password, session.address, "ftp");
+    if (session.closed) return;
+    if (!result.ok) {
+      session.failedLogins++;
+      if (result.reason === "throttled") session.reply(421, `Too many failed logins; try again in ${result.retryAfterSeconds ?? 60} seconds`);
+      else session.reply(530, "Login incorrect");
+      if (result.reason === "throttled" || session.failedLogins >= config.ftp.maxLoginAttempts) session.close();
+      return;
+    }
+    const { space, release } = await files.acquire(result.account.name);
+    session.account = result.account;
+    session.space = space;
+    session.releaseSpace = release;
+    session.reply(230, `User ${result.account.name} logged in`);
+  },
+};
+
+export const acct: FtpCommand = {
+  names: ["ACCT"],
+  needsLogin: false,
+  argument: "optional",
+  help: "ACCT (not needed)",
+  run: (session) => session.reply(502, "ACCT is not implemented; no account information is needed"),
+};
+
+export const rein: FtpCommand = {
+  names: ["REIN"],
+  needsLogin: false,
+  argument: "none",
+  help: "REIN — log out, keep the connection",
+  async run(session) {
+    await session.transfer?.abort();
+    session.closeData();
+    session.logOut();
+    session.type = "A";
+    session.reply(220, "Service ready for new user");
+  },
+};
+
+export const quit: FtpCommand = {
+  names: ["QUIT"],
+  needsLogin: false,
+  argument: "none",
+  help: "QUIT",
+  run(session) {
+    session.reply(221, "Goodbye");
+    session.close();
+  },
+};

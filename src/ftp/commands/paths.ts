@@ -1,0 +1,39 @@
+import type { FileFailure } from "../../core/files/file-space.js";
+import type { JailedPath } from "../../core/files/jail.js";
+import type { FtpSession } from "../ftp-session.js";
+
+/** The one table that turns a file-space refusal into its FTP reply. */
+const replies: Record<FileFailure, readonly [number, string]> = {
+  "invalid-name": [553, "File name not allowed"],
+  outside: [550, "No such file or directory"],
+  "not-found": [550, "No such file or directory"],
+  exists: [550, "File exists"],
+  "not-a-directory": [550, "Not a directory"],
+  "is-a-directory": [550, "Is a directory"],
+  "not-empty": [550, "Directory not empty"],
+  "read-only": [550, "Permission denied"],
+  quota: [552, "Quota exceeded: storage allocation exceeded"],
+  "too-large": [552, "File too large: exceeds the maximum file size"],
+  "no-space": [452, "Insufficient storage space on the server"],
+  interrupted: [426, "Connection closed; transfer aborted"],
+  io: [451, "Requested action aborted: local error in processing"],
+};
+
+export function replyFileFailure(session: FtpSession, reason: FileFailure): void {
+  const [code, text] = replies[reason];
+  session.reply(code, text);
+}
+
+/**
+ * Resolves a command's path argument in the session's space, answering the
+ * failure itself. Paths outside the jail read as "no such file", revealing nothing.
+ */
+export async function resolvePath(session: FtpSession, argument: string): Promise<JailedPath | null> {
+  const result = await session.space!.resolve(session.cwd, argument === "" ? "." : argument);
+  if (!result.ok) {
+    if (result.reason === "outside") session.context.log.warn({ address: session.address, account: session.account?.name, path: argument }, "ftp path outside the account's space refused");
+    replyFileFailure(session, result.reason);
+    return null;
+  }
+  return result.path;
+}

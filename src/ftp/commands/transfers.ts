@@ -1,0 +1,151 @@
+import { randomBytes } from "node:crypto";
+import { pipeline } from "node:stream/promises";
+import { once } from "node:events";
+import type { Socket } from "node:net";
+import type { FtpCommand } from "./command.js";
+import type { FtpSession } from "../ftp-session.js";
+import { fromNetworkAscii, toNetworkAscii } from "../ascii.js";
+import { replyFileFailure, resolvePath } from "./paths.js";
+import { runTransfer } from "./transfer-runner.js";
+import type { JailedPath } from "../../core/files/jail.js";
+import type { FileFailure } from "../../core/files/file-space.js";
+
+const outcomeText: Partial<Record<FileFailure, readonly [number, string]>> = {
+  quota: [552, "Quota exceeded: storage allocation exceeded"],
+  "too-large": [552, "File too large: exceeds the maximum file size"],
+  "no-space": [452, "Insufficient storage space on the server"],
+  interrupted: [426, "Connection closed; transfer aborted"],
+};
+
+/** Ends the data connection cleanly: for TLS, close_notify must go out before the FIN. */
+async function finish(socket: Socket): Promise<void> {
+  // Read (and drop) whatever comes, so the client's FIN is seen and the socket closes.
+  socket.resume();
+  socket.end();
+  if (!socket.destroyed) await Promise.race([once(socket, "close"), new Promise((resolve) => setTimeout(resolve, 5000))]);
+}
+
+export const retr: FtpCommand = {
+  names: ["RETR"],
+  needsLogin: true,
+  argument: "required",
+  help: "RETR <file>",
+  async run(session, argument) {
+    const offset = session.restOffset;
+    session.restOffset = 0;
+    const path = await resolvePath(session, argument);
+    if (!path) return session.closeData();
+    const opened = await session.space!.openRead(path, offset);
+    if (!opened.ok) {
+      session.closeData();
+      return replyFileFailure(session, opened.reason);
+    }
+    const { stream, size } = opened;
+    await runTransfer(session, `${argument} (${size} bytes)`, async (socket) => {
+      const steps = session.type === "A" ? [stream, toNetworkAscii(), socket] : [stream, socket];
+      await pipeline(steps as [typeof stream, ...NodeJS.WritableStream[]], { end: false });
+      await finish(socket);
+      return { code: 226, text: "Transfer complete" };
+    });
+    if (session.transfer === null && !stream.destroyed) stream.destroy();
+  },
+};
+
+async function store(session: FtpSession, path: JailedPath, mode: { append?: boolean; offset?: number }, name: string): Promise<void> {
+  await runTransfer(session, name, async (socket) => {
+    const transforms = session.type === "A" ? [fromNetworkAscii()] : [];
+    const result = await session.space!.upload(path, socket, { ...mode, transforms });
+    if (result.ok) {
+      await finish(socket);
+      return { code: 226, text: `Transfer complete (${result.bytes} bytes)` };
+    }
+    socket.destroy();
+    const [code, text] = outcomeText[result.reason] ?? [451, "Requested action aborted: local error in processing"];
+    session.context.log.info({ address: session.address, account: session.account?.name, path: path.virtual, reason: result.reason }, "ftp upload not completed");
+    return { code, text };
+  });
+}
+
+async function prepareStore(session: FtpSession, argument: string): Promise<JailedPath | null> {
+  if (session.space!.readOnly) {
+    session.closeData();
+    session.reply(550, "Permission denied");
+    return null;
+  }
+  const path = await resolvePath(session, argument);
+  if (!path) session.closeData();
+  return path;
+}
+
+export const stor: FtpCommand = {
+  names: ["STOR"],
+  needsLogin: true,
+  argument: "required",
+  help: "STOR <file> (after REST n: resume at byte n)",
+  async run(session, argument) {
+    const offset = session.restOffset;
+    session.restOffset = 0;
+    const path = await prepareStore(session, argument);
+    if (path) await store(session, path, { offset }, argument);
+  },
+};
+
+export const appe: FtpCommand = {
+  names: ["APPE"],
+  needsLogin: true,
+  argument: "required",
+  help: "APPE <file>",
+  async run(session, argument) {
+    session.restOffset = 0;
+    const path = await prepareStore(session, argument);
+    if (path) await store(session, path, { append: true }, argument);
+  },
+};
+
+export const stou: FtpCommand = {
+  names: ["STOU"],
+  needsLogin: true,
+  argument: "optional",
+  help: "STOU — store under a new unique name",
+  async run(session, argument) {
+    session.restOffset = 0;
+    const base = argument.replace(/[/\\]/g, "") || "upload";
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const name = `${base}.${randomBytes(4).toString("hex")}`;
+      const path = await prepareStore(session, name);
+      if (!path) return;
+      if ((await session.space!.stat(path)).ok) continue;
+      // RFC 1123: the 150 reply names the file as "FILE: name".
+      return store(session, path, {}, `FILE: ${name}`);
+    }
+    session.closeData();
+    session.reply(553, "Could not find a unique name");
+  },
+};
+
+export const rest: FtpCommand = {
+  names: ["REST"],
+  needsLogin: true,
+  argument: "required",
+  help: "REST <byte offset> (STREAM mode restart)",
+  run(session, argument) {
+    if (!/^\d{1,15}$/.test(argument)) return session.reply(501, "REST needs a byte offset");
+    session.restOffset = Number(argument);
+    session.reply(350, `Restarting at ${argument}. Send STOR or RETR`);
+  },
+};
+
+export const abor: FtpCommand = {
+  names: ["ABOR"],
+  needsLogin: false,
+  argument: "none",
+  help: "ABOR",
+  async run(session) {
+    const transfer = session.transfer;
+    session.closeData();
+    if (!transfer) return session.reply(225, "No transfer to abort");
+    // The transfer answers 426 itself; then 226 closes the ABOR exchange (RFC 959).
+    await transfer.abort();
+    session.reply(226, "Abort successful");
+  },
+};

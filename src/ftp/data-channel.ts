@@ -1,0 +1,151 @@
+import net, { type Server, type Socket } from "node:net";
+import tls, { type SecureContext } from "node:tls";
+import { randomInt } from "node:crypto";
+import type { Logger } from "pino";
+import { unmapAddress } from "../net/address.js";
+
+export interface DataChannelOptions {
+  /** The control connection's client address: the only one allowed to connect or be connected to. */
+  readonly clientAddress: string;
+  readonly timeoutMs: number;
+  readonly log: Logger;
+  /** PROT P: data is TLS, with the server as TLS server (RFC 4217), sharing the control's context for session reuse. */
+  readonly tls: SecureContext | null;
+}
+
+function secure(socket: Socket, context: SecureContext, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const secured = new tls.TLSSocket(socket, { isServer: true, secureContext: context });
+    const timer = setTimeout(() => {
+      secured.destroy();
+      reject(new Error("TLS handshake on the data connection timed out"));
+    }, timeoutMs);
+    secured.once("secure", () => {
+      clearTimeout(timer);
+      resolve(secured);
+    });
+    secured.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/** A data connection that will be made: passively (we listen) or actively (we connect). */
+export interface DataChannel {
+  /** Waits for (or makes) the connection; it is TLS when `tls` was given. */
+  open(options: DataChannelOptions): Promise<Socket>;
+  close(): void;
+}
+
+/**
+ * PASV/EPSV: a listener on one port, for one connection. A connection from any
+ * address other than the control connection's is refused and logged (RFC 2577:
+ * data-port theft); the listener keeps waiting for the real client.
+ */
+export class PassiveChannel implements DataChannel {
+  #accepted: Socket | null = null;
+  #waiter: ((socket: Socket) => void) | null = null;
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+    private readonly clientAddress: string,
+    private readonly log: Logger,
+  ) {
+    server.on("connection", (socket) => this.#onConnection(socket));
+  }
+
+  static async listen(host: string, range: { min: number; max: number }, clientAddress: string, log: Logger): Promise<PassiveChannel> {
+    const tryPort = (port: number): Promise<Server> =>
+      new Promise((resolve, reject) => {
+        const server = net.createServer({ pauseOnConnect: true });
+        server.once("error", reject);
+        server.listen({ host, port, exclusive: true, backlog: 4 }, () => resolve(server));
+      });
+    if (range.min === 0 || range.max < range.min) {
+      const server = await tryPort(0);
+      return new PassiveChannel(server, (server.address() as net.AddressInfo).port, clientAddress, log);
+    }
+    const size = range.max - range.min + 1;
+    const first = randomInt(size);
+    for (let i = 0; i < Math.min(size, 64); i++) {
+      const port = range.min + ((first + i) % size);
+      try {
+        const server = await tryPort(port);
+        return new PassiveChannel(server, port, clientAddress, log);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+      }
+    }
+    throw new Error("no free passive port in the configured range");
+  }
+
+  #onConnection(socket: Socket): void {
+    const from = unmapAddress(socket.remoteAddress);
+    if (from !== this.clientAddress || this.#accepted) {
+      this.log.warn({ address: from, expected: this.clientAddress, port: this.port }, "refused a data connection from another address (possible port theft)");
+      socket.destroy();
+      return;
+    }
+    this.#accepted = socket;
+    this.server.close();
+    this.#waiter?.(socket);
+  }
+
+  async open(options: DataChannelOptions): Promise<Socket> {
+    const raw =
+      this.#accepted ??
+      (await new Promise<Socket>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no data connection was made in time")), options.timeoutMs);
+        this.#waiter = (socket) => {
+          clearTimeout(timer);
+          resolve(socket);
+        };
+      }));
+    // A plain socket stays paused until the transfer's pipeline reads it, so no byte is
+    // emitted before anyone listens; TLS reads the raw socket itself.
+    if (!options.tls) return raw;
+    raw.resume();
+    return secure(raw, options.tls, options.timeoutMs);
+  }
+
+  close(): void {
+    this.server.close();
+    this.#accepted?.destroy();
+  }
+}
+
+/** PORT/EPRT: we connect to the client's address and port (already checked against bounce attacks). */
+export class ActiveChannel implements DataChannel {
+  #socket: Socket | null = null;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  async open(options: DataChannelOptions): Promise<Socket> {
+    const raw = await new Promise<Socket>((resolve, reject) => {
+      const socket = net.connect({ host: this.host, port: this.port });
+      this.#socket = socket;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error("could not connect to the client's data port in time"));
+      }, options.timeoutMs);
+      socket.once("connect", () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+      socket.once("error", (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    return options.tls ? secure(raw, options.tls, options.timeoutMs) : raw;
+  }
+
+  close(): void {
+    this.#socket?.destroy();
+  }
+}

@@ -1,0 +1,20 @@
+import type { SecureContext } from "node:tls";
+import type { Logger } from "pino";
+import type { Config } from "../config/schema.js";
+import type { AccountService } from "../core/accounts/account-service.js";
+import type { FileService } from "../core/files/file-service.js";
+import type { FtpSession } from "./ftp-session.js";
+
+/** What every FTP session on this node shares. `config` is replaced whole on reload. */
+export class FtpServerContext {
+  readonly sessions = new Set<FtpSession>();
+
+  constructor(
+    public config: Config,
+    readonly accounts: AccountService,
+    readonly files: FileService,
+    readonly log: Logger,
+    /** The certificate every service uses; null when FTPS is off. */
+    readonly tls: SecureContext | null,
+  ) {}
+}

@@ -1,0 +1,188 @@
+import type { Socket } from "node:net";
+import tls from "node:tls";
+import type { Account } from "../core/accounts/ports.js";
+import type { FileSpace } from "../core/files/file-space.js";
+import { LineSplitter } from "../net/line-splitter.js";
+import type { DataChannel } from "./data-channel.js";
+import type { FtpServerContext } from "./ftp-context.js";
+import { formatReply } from "./replies.js";
+
+export type FtpCommandRunner = (session: FtpSession, verb: string, argument: string) => void | Promise<void>;
+
+/** A transfer running on the data connection, so ABOR and STAT can reach it. */
+export interface ActiveTransfer {
+  readonly description: string;
+  /** Cuts the data connection; resolves once the transfer has sent its final reply. */
+  abort(): Promise<void>;
+}
+
+/**
+ * One FTP control connection: framing, reply writing, TLS upgrade (AUTH TLS),
+ * login state, working directory and transfer parameters. Commands run one at a
+ * time; a transfer runs beside them so ABOR, STAT and NOOP still answer.
+ */
+export class FtpSession {
+  socket: Socket;
+  secure = false;
+  /** USER given, waiting for PASS. */
+  pendingUser: string | null = null;
+  account: Account | null = null;
+  anonymous = false;
+  space: FileSpace | null = null;
+  releaseSpace: (() => void) | null = null;
+  cwd = "/";
+  type: "A" | "I" = "A";
+  restOffset = 0;
+  renameFrom: import("../core/files/jail.js").JailedPath | null = null;
+  /** PBSZ 0 was given (RFC 4217 requires it before PROT). */
+  protectionBufferSet = false;
+  /** PROT P: data connections are TLS too. */
+  protectData = false;
+  /** After EPSV ALL, only EPSV may set up data connections. */
+  epsvAll = false;
+  data: DataChannel | null = null;
+  transfer: ActiveTransfer | null = null;
+  failedLogins = 0;
+  readonly connectedAt = Date.now();
+  lastActivity = Date.now();
+  #closed = false;
+  #splitter: LineSplitter;
+  #queue: string[] = [];
+  #busy = false;
+
+  constructor(
+    socket: Socket,
+    readonly address: string,
+    readonly localAddress: string,
+    readonly context: FtpServerContext,
+    private readonly runCommand: FtpCommandRunner,
+    private readonly releaseSlot: () => void,
+  ) {
+    this.socket = socket;
+    this.#splitter = this.#newSplitter();
+    this.#attach(socket);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get loggedIn(): boolean {
+    return this.space !== null;
+  }
+
+  #newSplitter(): LineSplitter {
+    // After AUTH TLS the old splitter may still be walking the clear-text chunk that
+    // held the AUTH line: lines it finds then belong to no one and are dropped.
+    const splitter: LineSplitter = new LineSplitter(this.context.config.ftp.maxCommandBytes, {
+      line: (bytes) => {
+        if (splitter === this.#splitter) this.#receive(bytes.toString("utf8"));
+      },
+      overflow: () => {
+        if (splitter === this.#splitter) this.reply(500, "Command line too long");
+      },
+    });
+    return splitter;
+  }
+
+  #attach(socket: Socket): void {
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.#splitter.push(chunk));
+    socket.on("error", () => this.close());
+    socket.on("close", () => this.close());
+    socket.on("end", () => this.close());
+  }
+
+  reply(code: number, text: string | readonly string[]): void {
+    if (this.#closed) return;
+    this.socket.write(formatReply(code, text));
+  }
+
+  #receive(line: string): void {
+    if (this.#closed) return;
+    this.lastActivity = Date.now();
+    // A client that pipelines commands gets them run in order; too many waiting is abuse.
+    if (this.#queue.length >= 64) {
+      this.reply(421, "Too many commands waiting; closing");
+      this.close();
+      return;
+    }
+    this.#queue.push(line);
+    void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      while (!this.#closed && this.#queue.length > 0) {
+        const line = this.#queue.shift()!;
+        const space = line.indexOf(" ");
+        const verb = (space === -1 ? line : line.slice(0, space)).toUpperCase();
+        const argument = space === -1 ? "" : line.slice(space + 1);
+        try {
+          await this.runCommand(this, verb, argument);
+        } catch (error) {
+          this.context.log.error({ err: error, address: this.address, verb }, "ftp command failed");
+          this.reply(451, "Requested action aborted: local error in processing");
+        }
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /**
+   * AUTH TLS: from here on the control connection is TLS. Anything the client sent
+   * after the AUTH line in clear text is thrown away, so nothing can be injected
+   * into the protected session (the STARTTLS injection flaw of CVE-2011-0411).
+   */
+  startTls(): void {
+    const context = this.context.tls;
+    if (!context) return;
+    const raw = this.socket;
+    raw.removeAllListeners("data");
+    raw.removeAllListeners("end");
+    raw.removeAllListeners("close");
+    raw.removeAllListeners("error");
+    this.#queue = [];
+    this.#splitter = this.#newSplitter();
+    const secured = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
+    this.socket = secured;
+    secured.once("secure", () => {
+      this.secure = true;
+    });
+    this.#attach(secured);
+  }
+
+  /** Drops login state (REIN, or before a new USER). */
+  logOut(): void {
+    this.releaseSpace?.();
+    this.releaseSpace = null;
+    this.space = null;
+    this.account = null;
+    this.anonymous = false;
+    this.pendingUser = null;
+    this.cwd = "/";
+    this.restOffset = 0;
+    this.renameFrom = null;
+  }
+
+  closeData(): void {
+    this.data?.close();
+    this.data = null;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    void this.transfer?.abort();
+    this.closeData();
+    this.logOut();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+    this.releaseSlot();
+    this.context.sessions.delete(this);
+    this.context.log.debug({ address: this.address }, "ftp connection closed");
+  }
+}

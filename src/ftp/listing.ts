@@ -1,0 +1,43 @@
+import type { FileEntry } from "../core/files/file-space.js";
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const SIX_MONTHS_MS = 182 * 24 * 3600 * 1000;
+
+/** Files we write while an upload is in progress; never shown. */
+export function isInternal(name: string): boolean {
+  return /^\..+\.upload-[0-9a-f]{12}$/.test(name);
+}
+
+function permissions(entry: FileEntry): string {
+  const kind = entry.type === "dir" ? "d" : entry.type === "other" ? "l" : "-";
+  const bits = entry.mode & 0o777;
+  let text = kind;
+  for (let shift = 6; shift >= 0; shift -= 3) {
+    const b = (bits >> shift) & 7;
+    text += (b & 4 ? "r" : "-") + (b & 2 ? "w" : "-") + (b & 1 ? "x" : "-");
+  }
+  return text;
+}
+
+/** One `ls -l` line, the form FTP clients parse: recent dates with the time, older ones with the year. */
+export function listLine(entry: FileEntry, now: number): string {
+  const d = entry.modified;
+  const recent = Math.abs(now - d.getTime()) < SIX_MONTHS_MS;
+  const day = String(d.getUTCDate()).padStart(2, " ");
+  const when = recent ? `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}` : ` ${d.getUTCFullYear()}`;
+  return `${permissions(entry)} 1 ftp ftp ${String(entry.size).padStart(12, " ")} ${MONTHS[d.getUTCMonth()]} ${day} ${when} ${entry.name}`;
+}
+
+/** RFC 3659 time-val: YYYYMMDDHHMMSS in UTC. */
+export function timeVal(date: Date): string {
+  return date.toISOString().replace(/[-:T]/g, "").slice(0, 14);
+}
+
+export type FactKind = "file" | "dir" | "cdir" | "pdir";
+
+/** RFC 3659 facts for MLSD/MLST; `readOnly` spaces offer only reading permissions. */
+export function factsLine(entry: FileEntry, kind: FactKind, name: string, readOnly: boolean): string {
+  const perm = entry.type === "dir" ? (readOnly ? "el" : "flcdmpe") : readOnly ? "r" : "adfrw";
+  const type = kind === "file" && entry.type === "other" ? "OS.unix=symlink" : kind;
+  return `type=${type};size=${entry.size};modify=${timeVal(entry.modified)};perm=${perm};unique=${entry.unique};UNIX.mode=0${(entry.mode & 0o777).toString(8)}; ${name}`;
+}

@@ -1,0 +1,91 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import swagger from "@fastify/swagger";
+import type { HttpConfig } from "../config/schema.js";
+import { VERSION } from "../version.js";
+import type { HttpContext } from "./context.js";
+import { PROBLEM_CONTENT_TYPE, ProblemError, genericProblem, reasonForStatus, type Problem } from "./problems.js";
+import { sharedSchemas } from "./schemas.js";
+import { accountRoutes } from "./routes/accounts.js";
+import { authRoutes } from "./routes/auth.js";
+import { meRoutes } from "./routes/me.js";
+import { channelRoutes } from "./routes/channels.js";
+import { dmRoutes } from "./routes/dms.js";
+import { healthRoutes } from "./routes/health.js";
+import { openapiRoutes } from "./routes/openapi.js";
+
+export type HttpAppSettings = Pick<HttpConfig, "bodyLimitBytes" | "trustProxy">;
+
+/** Turns anything thrown on the way to a reply into a problem, and says what to log. */
+function toProblem(error: FastifyError | ProblemError | Error): { problem: Problem; headers: Readonly<Record<string, string>>; unexpected: boolean } {
+  if (error instanceof ProblemError) return { problem: error.toProblem(), headers: error.headers, unexpected: false };
+  const status = (error as FastifyError).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    const reason = reasonForStatus(status);
+    // The framework's own messages (validation, body size, bad JSON) are safe to show and useful.
+    const detail = error.message;
+    return { problem: reason ? new ProblemError(reason, detail).toProblem() : genericProblem(status, detail), headers: {}, unexpected: false };
+  }
+  return { problem: new ProblemError("internal", "Something went wrong on our side; it has been logged").toProblem(), headers: {}, unexpected: true };
+}
+
+/**
+ * The HTTP API as a Fastify app, not yet bound anywhere: the HTTP service serves it
+ * on its own listeners (shared connection limits, unmapped addresses).
+ */
+export async function buildHttpApp(context: HttpContext, settings: HttpAppSettings): Promise<FastifyInstance> {
+  const sendProblem = (error: FastifyError | ProblemError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const { problem, headers, unexpected } = toProblem(error);
+    if (unexpected) request.log.error({ err: error, url: request.url, method: request.method }, "request failed");
+    return reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
+  };
+
+  const app = Fastify({
+    // Typed as Fastify's logger interface so the app is a plain FastifyInstance for the route modules.
+    loggerInstance: context.log as FastifyBaseLogger,
+    // Per-request lines at info would drown the log; onResponse logs them at debug.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: settings.bodyLimitBytes,
+    trustProxy: settings.trustProxy,
+    // A client-chosen request id would let callers forge log correlation.
+    requestIdHeader: false,
+    return503OnClosing: true,
+    // Scalars in the query string still become numbers, but no array is taken for a
+    // scalar or the reverse (Fastify's default would read {"name":["x"]} as "x").
+    ajv: { customOptions: { coerceTypes: true } },
+    // What the router refuses before any route runs (a malformed or over-long path) is a problem too.
+    frameworkErrors: (error, request, reply) => sendProblem(error, request, reply),
+  });
+
+  app.decorateRequest("account", null);
+  for (const schema of sharedSchemas) app.addSchema(schema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: { title: "CmyMessage HTTP API", version: VERSION, description: "Accounts, tokens and message history. Errors are application/problem+json (RFC 9457)." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+    },
+    // Shared schemas keep their $id as their component name, so clients see "Message", not "def-3".
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json["$id"] === "string" ? json["$id"] : `def-${i}`) },
+  });
+
+  app.setErrorHandler(sendProblem);
+
+  app.setNotFoundHandler((request, reply) => {
+    const problem = new ProblemError("not-found", `No route ${request.method} ${request.url.split("?")[0]}`).toProblem();
+    return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem);
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "http request");
+  });
+
+  healthRoutes(app);
+  openapiRoutes(app);
+  accountRoutes(app, context);
+  authRoutes(app, context);
+  meRoutes(app, context);
+  channelRoutes(app, context);
+  dmRoutes(app, context);
+  return app;
+}

@@ -1,0 +1,102 @@
+import http, { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { ListenAddress } from "../config/listen-address.js";
+import type { ConnectionLimits } from "../net/connection-limits.js";
+import { startListeners, type Listeners } from "../net/listeners.js";
+import { PROBLEM_CONTENT_TYPE, ProblemError, genericProblem, type Problem } from "./problems.js";
+
+/** Socket-level timeouts: a client that sends its headers or body slowly cannot hold a connection for long. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+/** A complete HTTP/1.1 answer written straight to a socket, for what is refused before any request is parsed. */
+function rawProblem(problem: Problem, extraHeaders: readonly string[] = []): string {
+  const body = JSON.stringify(problem);
+  return [
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? "Error"}`,
+    `Content-Type: ${PROBLEM_CONTENT_TYPE}`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...extraHeaders,
+    "Connection: close",
+    "",
+    body,
+  ].join("\r\n");
+}
+
+/** What a connection over the shared limits gets before it is closed. */
+function refusal(reason: string): string {
+  return rawProblem(new ProblemError("unavailable", reason).toProblem(), ["Retry-After: 5"]);
+}
+
+/**
+ * Bytes that are not HTTP (or headers too large, or too slow) never reach the app;
+ * Node's own answer would be a bare status line, ours is a problem like every other.
+ */
+function onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+  socket.end(rawProblem(genericProblem(status, status === 400 ? "The request is not valid HTTP" : (STATUS_CODES[status] ?? "Error"))));
+}
+
+/**
+ * The web door: one `http.Server` per configured address, each bound through the
+ * shared listeners (dual-stack with IPv4 fallback, connection limits shared with
+ * IRC and FTP) and handing every request to the one Fastify app.
+ */
+export class HttpService {
+  #listeners: Listeners | null = null;
+
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly limits: ConnectionLimits,
+    private readonly log: Logger,
+  ) {}
+
+  async start(addresses: readonly ListenAddress[]): Promise<void> {
+    await this.app.ready();
+    if (addresses.length === 0) return;
+    this.#listeners = await startListeners({
+      addresses,
+      limits: this.limits,
+      log: this.log,
+      createServer: () => {
+        const server = http.createServer((request, response) => this.app.routing(request, response));
+        server.headersTimeout = HEADERS_TIMEOUT_MS;
+        server.requestTimeout = REQUEST_TIMEOUT_MS;
+        server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+        server.on("clientError", onClientError);
+        return server;
+      },
+      // http.Server owns the socket from here; the limits slot is freed when it closes.
+      onConnection: () => {},
+      refusalMessage: refusal,
+    });
+  }
+
+  addresses(): AddressInfo[] {
+    return this.#listeners?.addresses() ?? [];
+  }
+
+  /** Stops accepting, lets requests in flight finish within `timeoutMs`, then cuts what is left. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    const listeners = this.#listeners;
+    if (listeners) {
+      // http.Server.close() also drops idle keep-alive connections; it resolves when the busy ones end.
+      const closing = listeners.close();
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([closing, deadline]);
+      clearTimeout(timer);
+      for (const server of listeners.servers) (server as http.Server).closeAllConnections();
+      await closing;
+    }
+    await this.app.close();
+  }
+}

@@ -1,0 +1,73 @@
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { Config } from "../config/schema.js";
+import type { AccountService } from "../core/accounts/account-service.js";
+import type { RefreshSessions } from "../core/accounts/refresh-sessions.js";
+import type { ChatCore } from "../core/chat/chat-core.js";
+import type { HistoryStore } from "../core/chat/history.js";
+import type { ConnectionLimits } from "../net/connection-limits.js";
+import { loadTokenKey } from "../auth/token-key.js";
+import { AccessTokens, type AccessTokenSettings } from "../auth/tokens.js";
+import { buildHttpApp } from "./app.js";
+import { HttpService } from "./http-service.js";
+
+export interface HttpDependencies {
+  readonly accounts: AccountService;
+  readonly sessions: RefreshSessions;
+  readonly core: ChatCore;
+  readonly history: HistoryStore | null;
+  readonly limits: ConnectionLimits;
+  readonly log: Logger;
+}
+
+export interface RunningHttp {
+  addresses(): AddressInfo[];
+  /** Applies a reloaded config to what can change at run time (token lifetime and issuer). */
+  update(config: Config): void;
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export function accessTokenSettings(config: Config): AccessTokenSettings {
+  return { issuer: config.server.name, lifetimeMinutes: config.http.accessTokenMinutes };
+}
+
+/** Expired refresh tokens are forgotten this often (and at start). */
+const PRUNE_INTERVAL_MS = 3_600_000;
+
+/**
+ * Starts the web door, or nothing when `http.listen` is empty (then no signing key
+ * is loaded or made either).
+ */
+export async function startHttp(config: Config, deps: HttpDependencies): Promise<RunningHttp | null> {
+  if (config.http.listen.length === 0) return null;
+  const log = deps.log.child({ service: "http" });
+  const key = await loadTokenKey({ keyFile: config.http.jwtKeyFile, dataDir: config.dataDir });
+  log.info({ path: key.path, generated: key.generated }, key.generated ? "made an access-token signing key" : "access-token signing key loaded");
+  const tokens = new AccessTokens(key, accessTokenSettings(config));
+  const app = await buildHttpApp({ ...deps, tokens, log }, config.http);
+  const service = new HttpService(app, deps.limits, log);
+  try {
+    await service.start(config.http.listen);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  for (const a of service.addresses()) log.info({ address: a.address, port: a.port }, "HTTP listening");
+
+  const prune = (): void => {
+    deps.sessions.prune().then(
+      (deleted) => deleted > 0 && log.debug({ deleted }, "expired refresh tokens forgotten"),
+      (error: Error) => log.warn({ err: error.message }, "could not prune refresh tokens"),
+    );
+  };
+  prune();
+  const pruner = setInterval(prune, PRUNE_INTERVAL_MS).unref();
+  return {
+    addresses: () => service.addresses(),
+    update: (next) => tokens.update(accessTokenSettings(next)),
+    async stop(timeoutMs) {
+      clearInterval(pruner);
+      await service.shutdown(timeoutMs);
+    },
+  };
+}

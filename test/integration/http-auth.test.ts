@@ -1,0 +1,176 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { pino } from "pino";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+import { ApiClient, PASSWORD, ircLogin, isProblem } from "../support/http-client.js";
+import { openDomain } from "../../src/domain.js";
+import type { AccountView, SessionView } from "../../src/http/schemas.js";
+
+// Failures here are part of the flows, not attacks: a back-off of a millisecond keeps them from colliding.
+const quickGuard = { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 1000, addressLockoutAfter: 1000 };
+
+let server: TestServer;
+let api: ApiClient;
+before(async () => {
+  server = await startTestServer({ http: { listen: ["127.0.0.1:0"] }, auth: { bruteForce: quickGuard } });
+  api = ApiClient.forPort(server.httpPort);
+});
+after(() => server.stop());
+
+test("register logs in at once; the access token reads /me", async () => {
+  const reply = await api.post<SessionView>("/api/v1/accounts", { name: "Alice", password: PASSWORD, email: "alice@example.org" });
+  assert.equal(reply.status, 201);
+  assert.equal(reply.body.account.name, "Alice");
+  assert.equal(reply.body.account.email, "alice@example.org");
+  assert.equal(reply.body.tokens.tokenType, "Bearer");
+  assert.ok(Date.parse(reply.body.tokens.accessTokenExpiresAt) - Date.now() <= 15 * 60_000 + 1000);
+  assert.ok(Date.parse(reply.body.tokens.refreshTokenExpiresAt) - Date.now() > 29 * 86_400_000);
+  assert.match(reply.body.tokens.refreshToken, /^[A-Za-z0-9_-]{43}$/);
+
+  const me = await api.get<{ account: AccountView }>("/api/v1/me", reply.body.tokens.accessToken);
+  assert.equal(me.status, 200);
+  assert.deepEqual(me.body.account, reply.body.account);
+  assert.ok(!("password" in me.body.account));
+});
+
+test("registration refuses a taken name (any case), a bad name and a weak password with problem+json", async () => {
+  await api.register("bob");
+  const taken = await api.post("/api/v1/accounts", { name: "BOB", password: PASSWORD });
+  assert.ok(isProblem(taken, 409), taken.text);
+  const badName = await api.post("/api/v1/accounts", { name: "1bob", password: PASSWORD });
+  assert.ok(isProblem(badName, 400), badName.text);
+  assert.equal((badName.body as { type: string }).type, "urn:cmymessage:problem:invalid-name");
+  const common = await api.post("/api/v1/accounts", { name: "bob2", password: "password123" });
+  assert.ok(isProblem(common, 400));
+  assert.equal((common.body as { type: string }).type, "urn:cmymessage:problem:too-common");
+  const short = await api.post("/api/v1/accounts", { name: "bob3", password: "short" });
+  assert.equal((short.body as { type: string }).type, "urn:cmymessage:problem:too-short");
+});
+
+test("login gives a new session; the account name is case-insensitive", async () => {
+  await api.register("carol");
+  const reply = await api.login("CAROL");
+  assert.equal(reply.status, 200);
+  assert.equal(reply.body.account.name, "carol");
+  const me = await api.get<{ account: AccountView }>("/api/v1/me", reply.body.tokens.accessToken);
+  assert.equal(me.body.account.name, "carol");
+});
+
+test("refresh rotates: the new pair works, the old refresh token is spent", async () => {
+  const session = await api.register("dave");
+  const first = await api.refresh(session.tokens.refreshToken);
+  assert.equal(first.status, 200);
+  assert.notEqual(first.body.tokens.refreshToken, session.tokens.refreshToken);
+  assert.equal(first.body.account.name, "dave");
+  assert.equal((await api.get("/api/v1/me", first.body.tokens.accessToken)).status, 200);
+  const second = await api.refresh(first.body.tokens.refreshToken);
+  assert.equal(second.status, 200);
+  const third = await api.refresh(second.body.tokens.refreshToken);
+  assert.equal(third.status, 200);
+});
+
+test("reusing a rotated refresh token revokes its whole family, and only that family", async () => {
+  await api.register("erin");
+  const laptop = (await api.login("erin")).body;
+  const phone = (await api.login("erin")).body;
+  const next = await api.refresh(laptop.tokens.refreshToken);
+  assert.equal(next.status, 200);
+
+  // A thief replays the old token: refused, and the token the owner now holds dies with it.
+  const replay = await api.refresh(laptop.tokens.refreshToken);
+  assert.ok(isProblem(replay, 401), replay.text);
+  const owner = await api.refresh(next.body.tokens.refreshToken);
+  assert.ok(isProblem(owner, 401), owner.text);
+
+  // Another login of the same account is another family: untouched.
+  assert.equal((await api.refresh(phone.tokens.refreshToken)).status, 200);
+});
+
+test("two refreshes racing with one token: at most one wins", async () => {
+  const session = await api.register("frank");
+  const results = await Promise.all([api.refresh(session.tokens.refreshToken), api.refresh(session.tokens.refreshToken)]);
+  const ok = results.filter((r) => r.status === 200);
+  assert.ok(ok.length <= 1, `${ok.length} refreshes succeeded`);
+  assert.ok(results.every((r) => r.status === 200 || isProblem(r, 401)));
+});
+
+test("logout revokes the family: the refresh token and its successors stop working; 204 whatever the token", async () => {
+  const session = await api.register("grace");
+  const rotated = await api.refresh(session.tokens.refreshToken);
+  const out = await api.post("/api/v1/auth/logout", { refreshToken: rotated.body.tokens.refreshToken });
+  assert.equal(out.status, 204);
+  assert.equal(out.text, "");
+  assert.ok(isProblem(await api.refresh(rotated.body.tokens.refreshToken), 401));
+  const unknown = await api.post("/api/v1/auth/logout", { refreshToken: "x".repeat(43) });
+  assert.equal(unknown.status, 204);
+});
+
+test("garbage, empty and missing refresh tokens get 401 or 400 problems", async () => {
+  assert.ok(isProblem(await api.refresh("not-a-token"), 401));
+  assert.ok(isProblem(await api.refresh("A".repeat(43)), 401));
+  assert.ok(isProblem(await api.post("/api/v1/auth/refresh", {}), 400));
+  assert.ok(isProblem(await api.post("/api/v1/auth/refresh", { refreshToken: "" }), 400));
+});
+
+test("password change over HTTP: needs the current password, revokes every refresh token, returns a new session", async () => {
+  const first = await api.register("heidi");
+  const other = (await api.login("heidi")).body;
+  const wrong = await api.request("PUT", "/api/v1/me/password", { token: first.tokens.accessToken, json: { currentPassword: "not the password", newPassword: "a brand new passphrase" } });
+  assert.ok(isProblem(wrong, 403), wrong.text);
+  const weak = await api.request("PUT", "/api/v1/me/password", { token: first.tokens.accessToken, json: { currentPassword: PASSWORD, newPassword: "12345678" } });
+  assert.ok(isProblem(weak, 400), weak.text);
+  // Nothing changed so far.
+  assert.equal((await api.refresh(other.tokens.refreshToken)).status, 200);
+  const other2 = (await api.login("heidi")).body;
+
+  const changed = await api.request<SessionView>("PUT", "/api/v1/me/password", {
+    token: first.tokens.accessToken,
+    json: { currentPassword: PASSWORD, newPassword: "a brand new passphrase" },
+  });
+  assert.equal(changed.status, 200, changed.text);
+  assert.ok(isProblem(await api.refresh(first.tokens.refreshToken), 401));
+  assert.ok(isProblem(await api.refresh(other2.tokens.refreshToken), 401));
+  assert.equal((await api.refresh(changed.body.tokens.refreshToken)).status, 200);
+  assert.ok(isProblem(await api.login("heidi"), 401));
+  assert.equal((await api.login("heidi", "a brand new passphrase")).status, 200);
+});
+
+test("a password changed over IRC (NickServ SET PASSWORD) revokes the account's web sessions", async () => {
+  const session = await api.register("ivan");
+  const irc = await ircLogin(server.port, "ivan");
+  try {
+    irc.send("PRIVMSG NickServ :SET PASSWORD another long passphrase");
+    await irc.waitFor(/password has been changed/);
+    assert.ok(isProblem(await api.refresh(session.tokens.refreshToken), 401));
+  } finally {
+    irc.close();
+  }
+});
+
+test("a password changed by the CLI (AccountService.changePassword on the same database) revokes web sessions", async () => {
+  const session = await api.register("judy");
+  const domain = await openDomain(server.server.config, pino({ level: "silent" }), { migrate: false });
+  try {
+    const result = await domain.accounts.changePassword("judy", "yet another long passphrase");
+    assert.deepEqual(result, { ok: true });
+  } finally {
+    await domain.close();
+  }
+  assert.ok(isProblem(await api.refresh(session.tokens.refreshToken), 401));
+});
+
+test("/me without a token, with a malformed header, or after the account is deleted: 401 problem", async () => {
+  assert.ok(isProblem(await api.get("/api/v1/me"), 401));
+  const basic = await api.request("GET", "/api/v1/me", { headers: { authorization: "Basic YWxpY2U6cHc=" } });
+  assert.ok(isProblem(basic, 401));
+  assert.match(basic.headers.get("www-authenticate") ?? "", /^Bearer/);
+  const session = await api.register("mallory");
+  const domain = await openDomain(server.server.config, pino({ level: "silent" }), { migrate: false });
+  try {
+    assert.equal(await domain.accounts.delete("mallory"), true);
+  } finally {
+    await domain.close();
+  }
+  assert.ok(isProblem(await api.get("/api/v1/me", session.tokens.accessToken), 401));
+  assert.ok(isProblem(await api.refresh(session.tokens.refreshToken), 401));
+});

@@ -1,0 +1,218 @@
+/**
+ * SASL SCRAM-SHA-256 (RFC 5802 / RFC 7677) against an independent client written
+ * here from the RFCs with node:crypto: the test checks the server's signature too,
+ * so a server that merely said "903" without knowing the verifier would fail.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
+import { openFixture, sleep } from "../support/account-server.js";
+import type { RawClient } from "../support/raw-client.js";
+import { parseLine, type Line } from "../support/irc-lines.js";
+import { AUTHENTICATE_LINE, SASL_END, registerAccount, sendAuthenticateData, startMechanism } from "../support/sasl.js";
+
+// ── an RFC 5802 client ───────────────────────────────────────────────────────
+
+const hmac = (key: Buffer, text: string): Buffer => createHmac("sha256", key).update(text, "utf8").digest();
+const sha256 = (data: Buffer): Buffer => createHash("sha256").update(data).digest();
+const xor = (a: Buffer, b: Buffer): Buffer => Buffer.from(a.map((byte, i) => byte ^ b[i]!));
+
+/** RFC 5802 saslname: ',' and '=' escaped. */
+const saslName = (name: string): string => name.replace(/=/g, "=3D").replace(/,/g, "=2C");
+
+function parseAttributes(message: string): Map<string, string> {
+  const attributes = new Map<string, string>();
+  for (const part of message.split(",")) {
+    assert.match(part, /^[a-zA-Z]=/, `malformed SCRAM attribute in ${JSON.stringify(message)}`);
+    attributes.set(part[0]!, part.slice(2));
+  }
+  return attributes;
+}
+
+interface ServerFirst {
+  readonly raw: string;
+  readonly nonce: string;
+  readonly salt: Buffer;
+  readonly iterations: number;
+}
+
+class ScramSha256Client {
+  readonly clientNonce = randomBytes(18).toString("base64");
+  readonly gs2Header: string;
+  readonly clientFirstBare: string;
+  #serverSignature: Buffer | null = null;
+
+  constructor(
+    readonly user: string,
+    readonly password: string,
+    authzid?: string,
+  ) {
+    this.gs2Header = `n,${authzid === undefined ? "" : `a=${saslName(authzid)}`},`;
+    this.clientFirstBare = `n=${saslName(user)},r=${this.clientNonce}`;
+  }
+
+  clientFirst(): string {
+    return this.gs2Header + this.clientFirstBare;
+  }
+
+  parseServerFirst(message: string): ServerFirst {
+    const attributes = parseAttributes(message);
+    assert.ok(!attributes.has("m"), "no mandatory extensions");
+    const nonce = attributes.get("r") ?? "";
+    const salt = Buffer.from(attributes.get("s") ?? "", "base64");
+    const iterations = Number(attributes.get("i"));
+    assert.ok(nonce.startsWith(this.clientNonce) && nonce.length > this.clientNonce.length, "the server nonce extends ours");
+    assert.ok(salt.length >= 8, "a real salt");
+    assert.ok(Number.isInteger(iterations) && iterations >= 4096, "RFC 7677: at least 4096 iterations");
+    return { raw: message, nonce, salt, iterations };
+  }
+
+  clientFinal(first: ServerFirst): string {
+    const withoutProof = `c=${Buffer.from(this.gs2Header).toString("base64")},r=${first.nonce}`;
+    const salted = pbkdf2Sync(this.password.normalize("NFKC"), first.salt, first.iterations, 32, "sha256");
+    const clientKey = hmac(salted, "Client Key");
+    const authMessage = `${this.clientFirstBare},${first.raw},${withoutProof}`;
+    const proof = xor(clientKey, hmac(sha256(clientKey), authMessage));
+    this.#serverSignature = hmac(hmac(salted, "Server Key"), authMessage);
+    return `${withoutProof},p=${proof.toString("base64")}`;
+  }
+
+  /** True when the server-final message proves the server holds this password's verifier. */
+  verifyServerFinal(message: string): boolean {
+    const attributes = parseAttributes(message);
+    assert.ok(!attributes.has("e"), `server-final error: ${message}`);
+    const signature = Buffer.from(attributes.get("v") ?? "", "base64");
+    return this.#serverSignature !== null && signature.length === this.#serverSignature.length && timingSafeEqual(signature, this.#serverSignature);
+  }
+}
+
+// ── driving it over AUTHENTICATE ─────────────────────────────────────────────
+
+const fromBase64 = (data: string): string => Buffer.from(data, "base64").toString("utf8");
+
+/** The next AUTHENTICATE data line or ending numeric. */
+async function nextStep(c: RawClient): Promise<{ data: string } | { end: Line }> {
+  const line = await c.waitFor((raw) => AUTHENTICATE_LINE.test(raw) || SASL_END.test(raw), 10_000);
+  const match = AUTHENTICATE_LINE.exec(line);
+  return match ? { data: match[1]! } : { end: parseLine(line) };
+}
+
+interface ScramOutcome {
+  serverFirst: ServerFirst | null;
+  serverFinal: string | null;
+  signatureValid: boolean | null;
+  end: Line;
+}
+
+async function scramLogin(c: RawClient, client: ScramSha256Client): Promise<ScramOutcome> {
+  const started = await startMechanism(c, "SCRAM-SHA-256");
+  if ("end" in started) return { serverFirst: null, serverFinal: null, signatureValid: null, end: started.end };
+  assert.equal(started.data, "+");
+  sendAuthenticateData(c, Buffer.from(client.clientFirst()).toString("base64"));
+  const first = await nextStep(c);
+  if ("end" in first) return { serverFirst: null, serverFinal: null, signatureValid: null, end: first.end };
+  const serverFirst = client.parseServerFirst(fromBase64(first.data));
+  sendAuthenticateData(c, Buffer.from(client.clientFinal(serverFirst)).toString("base64"));
+  const final = await nextStep(c);
+  if ("end" in final) return { serverFirst, serverFinal: null, signatureValid: null, end: final.end };
+  const serverFinal = fromBase64(final.data);
+  const signatureValid = client.verifyServerFinal(serverFinal);
+  if (!signatureValid) {
+    c.send("AUTHENTICATE *");
+    return { serverFirst, serverFinal, signatureValid, end: parseLine(await c.waitFor(SASL_END)) };
+  }
+  c.send("AUTHENTICATE +");
+  const end = await nextStep(c);
+  assert.ok("end" in end, "nothing more to exchange after the server-final message");
+  return { serverFirst, serverFinal, signatureValid, end: end.end };
+}
+
+async function saslClient(fx: Awaited<ReturnType<typeof openFixture>>, localAddress?: string): Promise<RawClient> {
+  const c = await fx.rawConnect(localAddress ? { localAddress } : {});
+  c.send("CAP LS 302");
+  c.send("CAP REQ :sasl");
+  await c.waitFor(/ CAP \* ACK /);
+  return c;
+}
+
+// ── tests ────────────────────────────────────────────────────────────────────
+
+test("SCRAM-SHA-256: server-first, client-final with proof, the server's v= signature checks out, then AUTHENTICATE + gives 900 and 903", async (t) => {
+  const fx = await openFixture(t);
+  await registerAccount(fx, "sara", "saras scram password", { quit: true });
+  const c = await saslClient(fx);
+  c.send("CAP LS 302");
+  assert.match(await c.waitFor(/ CAP \* LS /), /\bsasl=PLAIN,SCRAM-SHA-256\b/);
+
+  const outcome = await scramLogin(c, new ScramSha256Client("sara", "saras scram password"));
+  assert.equal(outcome.serverFirst?.iterations, 4096);
+  assert.equal(outcome.signatureValid, true, `server-final ${outcome.serverFinal}`);
+  assert.equal(outcome.end.raw, ":cmymessage.local 903 * :SASL authentication successful");
+  const loggedIn = parseLine(c.lines.find((l) => / 900 /.test(l))!);
+  assert.equal(loggedIn.params[2], "sara");
+
+  c.send("NICK sara");
+  c.send("USER sara 0 * :s");
+  c.send("CAP END");
+  await c.waitFor(/ 001 sara /);
+  c.send("WHOIS sara");
+  assert.equal(await c.waitFor(/ 330 /), ":cmymessage.local 330 sara sara sara :is logged in as");
+});
+
+test("SCRAM-SHA-256: a wrong password gets 904 after the client proof, with no server signature", async (t) => {
+  const fx = await openFixture(t);
+  await registerAccount(fx, "tom", "toms scram password", { quit: true });
+  const c = await saslClient(fx);
+  const outcome = await scramLogin(c, new ScramSha256Client("tom", "not toms password"));
+  assert.ok(outcome.serverFirst, "the exchange reached the proof");
+  assert.equal(outcome.serverFinal, null, "no v= for a wrong proof");
+  assert.equal(outcome.end.raw, ":cmymessage.local 904 * :SASL authentication failed: Invalid account or password");
+  assert.equal(c.lines.filter((l) => / 900 /.test(l)).length, 0);
+});
+
+test("SCRAM-SHA-256: an unknown account gets a normal-looking server-first (stable salt, same iterations) and then the same 904", async (t) => {
+  const fx = await openFixture(t);
+  await registerAccount(fx, "uma", "umas scram password", { quit: true });
+
+  const real = await scramLogin(await saslClient(fx, "127.0.0.7"), new ScramSha256Client("uma", "a wrong password"));
+  const ghost1 = await scramLogin(await saslClient(fx, "127.0.0.8"), new ScramSha256Client("nobody-at-all", "a wrong password"));
+  await sleep(50); // past the (test-sized) back-off of the failure just recorded for this name
+  const ghost2 = await scramLogin(await saslClient(fx, "127.0.0.9"), new ScramSha256Client("nobody-at-all", "another password"));
+
+  for (const outcome of [real, ghost1, ghost2]) {
+    assert.ok(outcome.serverFirst, outcome.end.raw);
+    assert.equal(outcome.serverFinal, null);
+    assert.equal(outcome.end.raw, ":cmymessage.local 904 * :SASL authentication failed: Invalid account or password");
+  }
+  assert.equal(ghost1.serverFirst!.iterations, real.serverFirst!.iterations);
+  assert.equal(ghost1.serverFirst!.salt.length, real.serverFirst!.salt.length);
+  assert.match(ghost1.serverFirst!.raw, /^r=[^,]+,s=[A-Za-z0-9+/]+=*,i=\d+$/);
+  assert.match(real.serverFirst!.raw, /^r=[^,]+,s=[A-Za-z0-9+/]+=*,i=\d+$/);
+  // A real account's salt never changes; an unknown name's must not either, or it gives itself away.
+  assert.deepEqual(ghost2.serverFirst!.salt, ghost1.serverFirst!.salt);
+});
+
+test("SCRAM-SHA-256: after NickServ SET PASSWORD the new password works and the old one does not", async (t) => {
+  const fx = await openFixture(t);
+  const vera = await registerAccount(fx, "vera", "veras first password");
+  vera.send("PRIVMSG NickServ :SET PASSWORD veras second password");
+  assert.match(await vera.waitFor(/ NOTICE vera :/), /Your password has been changed\./);
+
+  const old = await scramLogin(await saslClient(fx, "127.0.0.10"), new ScramSha256Client("vera", "veras first password"));
+  assert.equal(old.end.command, "904");
+  await sleep(50);
+  const fresh = await scramLogin(await saslClient(fx, "127.0.0.11"), new ScramSha256Client("vera", "veras second password"));
+  assert.equal(fresh.signatureValid, true, fresh.end.raw);
+  assert.equal(fresh.end.command, "903");
+});
+
+test("SCRAM-SHA-256: an authorization identity (a=) naming another account is refused, as with PLAIN", async (t) => {
+  const fx = await openFixture(t);
+  await registerAccount(fx, "wes", "wess scram password", { quit: true });
+  await registerAccount(fx, "xena", "xenas scram password", { quit: true });
+  const c = await saslClient(fx);
+  const outcome = await scramLogin(c, new ScramSha256Client("wes", "wess scram password", "xena"));
+  // Logging wes in while the client asked to act as xena would be neither what it asked for nor an error it can see.
+  assert.equal(outcome.end.command, "904", `expected a refusal, got ${outcome.end.raw}`);
+  assert.equal(c.lines.filter((l) => / 900 /.test(l)).length, 0);
+});

@@ -1,0 +1,100 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { TestContext } from "node:test";
+import { startTestServer } from "../support/test-server.js";
+import { ApiClient, PASSWORD, isProblem } from "../support/http-client.js";
+
+type Guard = { backoffBaseSeconds?: number; backoffMaxSeconds?: number; accountLockoutAfter?: number; addressLockoutAfter?: number; lockoutSeconds?: number };
+
+async function serve(t: TestContext, bruteForce: Guard): Promise<ApiClient> {
+  const server = await startTestServer({ http: { listen: ["127.0.0.1:0"] }, auth: { bruteForce } });
+  t.after(() => server.stop());
+  return ApiClient.forPort(server.httpPort);
+}
+
+const noThrottle = { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 1000, addressLockoutAfter: 1000 };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+test("no enumeration: an unknown name and a wrong password get the same status and body, in about the same time", async (t) => {
+  const api = await serve(t, noThrottle);
+  await api.register("alice");
+  const unknown = await api.login("nobody", PASSWORD);
+  const wrong = await api.login("alice", "wrong password here");
+  assert.ok(isProblem(unknown, 401));
+  assert.equal(unknown.status, wrong.status);
+  assert.equal(unknown.text, wrong.text);
+  assert.equal(unknown.headers.get("content-type"), wrong.headers.get("content-type"));
+
+  const timings = { unknown: [] as number[], wrong: [] as number[] };
+  for (let i = 0; i < 5; i++) {
+    // Interleaved, so drift (JIT, GC, a busy machine) hits both sides alike.
+    let start = performance.now();
+    assert.equal((await api.login(`ghost${i}`, "some password")).status, 401);
+    timings.unknown.push(performance.now() - start);
+    start = performance.now();
+    assert.equal((await api.login("alice", `wrong password ${i}`)).status, 401);
+    timings.wrong.push(performance.now() - start);
+  }
+  const [a, b] = [median(timings.unknown), median(timings.wrong)];
+  assert.ok(Math.max(a, b) / Math.min(a, b) < 2, `medians: unknown ${a.toFixed(1)} ms, wrong password ${b.toFixed(1)} ms`);
+});
+
+test("back-off: a second attempt right after a failure gets 429 with Retry-After, even with the right password", async (t) => {
+  const api = await serve(t, { backoffBaseSeconds: 30, backoffMaxSeconds: 60, accountLockoutAfter: 100, addressLockoutAfter: 100 });
+  await api.register("bob");
+  assert.equal((await api.login("bob", "wrong password here")).status, 401);
+  const next = await api.login("bob");
+  assert.ok(isProblem(next, 429), next.text);
+  const retryAfter = Number(next.headers.get("retry-after"));
+  assert.ok(retryAfter >= 1 && retryAfter <= 30, `Retry-After: ${retryAfter}`);
+  assert.equal((next.body as { type: string }).type, "urn:cmymessage:problem:throttled");
+});
+
+test("lockout: after N failures the account is locked (429, Retry-After ≈ lockout), for a real and an unknown name alike", async (t) => {
+  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 3, addressLockoutAfter: 1000, lockoutSeconds: 120 });
+  await api.register("carol");
+  for (const name of ["carol", "nosuchuser"]) {
+    for (let i = 0; i < 3; i++) assert.equal((await api.login(name, `wrong password ${i}`)).status, 401);
+    const locked = await api.login(name, PASSWORD);
+    assert.ok(isProblem(locked, 429), `${name}: ${locked.status} ${locked.text}`);
+    const retryAfter = Number(locked.headers.get("retry-after"));
+    assert.ok(retryAfter > 100 && retryAfter <= 120, `Retry-After: ${retryAfter}`);
+  }
+  // Another account from the same address is not locked (the address threshold is higher).
+  await api.register("dave");
+  assert.equal((await api.login("dave")).status, 200);
+});
+
+test("the address lockout covers every account name from that address", async (t) => {
+  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 1000, addressLockoutAfter: 4, lockoutSeconds: 60 });
+  await api.register("erin");
+  for (let i = 0; i < 4; i++) assert.equal((await api.login(`spray${i}`, "guess guess")).status, 401);
+  const reply = await api.login("erin");
+  assert.ok(isProblem(reply, 429));
+  assert.ok(Number(reply.headers.get("retry-after")) > 0);
+});
+
+test("registration shares the guard: taken names count against the address, then 429", async (t) => {
+  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 1000, addressLockoutAfter: 3, lockoutSeconds: 60 });
+  await api.register("frank");
+  for (let i = 0; i < 3; i++) assert.ok(isProblem(await api.post("/api/v1/accounts", { name: "frank", password: PASSWORD }), 409));
+  const probe = await api.post("/api/v1/accounts", { name: "someoneelse", password: PASSWORD });
+  assert.ok(isProblem(probe, 429), probe.text);
+  assert.ok(Number(probe.headers.get("retry-after")) > 0);
+});
+
+test("a password change checks the current password through the guard: repeated wrong guesses get 429", async (t) => {
+  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 2, addressLockoutAfter: 1000, lockoutSeconds: 60 });
+  const session = await api.register("grace");
+  const attempt = (current: string) =>
+    api.request("PUT", "/api/v1/me/password", { token: session.tokens.accessToken, json: { currentPassword: current, newPassword: "a brand new passphrase" } });
+  assert.ok(isProblem(await attempt("guess one"), 403));
+  assert.ok(isProblem(await attempt("guess two"), 403));
+  const locked = await attempt(PASSWORD);
+  assert.ok(isProblem(locked, 429), locked.text);
+  assert.ok(Number(locked.headers.get("retry-after")) > 0);
+});

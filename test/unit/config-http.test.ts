@@ -1,0 +1,31 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { loadConfig, ConfigError } from "../../src/config/load.js";
+
+test("http defaults: dual-stack :8080, 15-minute access and 30-day refresh tokens, 16 KiB bodies, no proxy trust", async () => {
+  const config = await loadConfig(undefined, {});
+  assert.deepEqual(config.http, {
+    listen: [{ host: "::", port: 8080 }],
+    jwtKeyFile: "",
+    accessTokenMinutes: 15,
+    refreshTokenDays: 30,
+    bodyLimitBytes: 16384,
+    trustProxy: false,
+  });
+});
+
+test('CMY_HTTP_LISTEN takes a list, "" turns HTTP off; CMY_HTTP_JWT_KEY sets the key file; --http-listen wins', async () => {
+  const env = await loadConfig(undefined, { CMY_HTTP_LISTEN: "127.0.0.1:8081, [::1]:8082", CMY_HTTP_JWT_KEY: "/etc/cmy/jwt.pem" });
+  assert.deepEqual(env.http.listen, [
+    { host: "127.0.0.1", port: 8081 },
+    { host: "::1", port: 8082 },
+  ]);
+  assert.equal(env.http.jwtKeyFile, "/etc/cmy/jwt.pem");
+  assert.deepEqual((await loadConfig(undefined, { CMY_HTTP_LISTEN: "" })).http.listen, []);
+  const flag = await loadConfig(undefined, { CMY_HTTP_LISTEN: "127.0.0.1:8081" }, { httpListen: "0.0.0.0:9000" });
+  assert.deepEqual(flag.http.listen, [{ host: "0.0.0.0", port: 9000 }]);
+});
+
+test("bad http values are refused naming the key", async () => {
+  await assert.rejects(loadConfig(undefined, { CMY_HTTP_LISTEN: "::1:80" }), (error: unknown) => error instanceof ConfigError && /http\.listen\.0/.test(error.message));
+});
