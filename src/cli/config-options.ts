@@ -1,29 +1,28 @@
 import { parseArgs } from "node:util";
-import { loadConfig, type ConfigOverrides } from "../config/load.js";
+import { loadConfig, overrideKeys, type ConfigOverrides } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 
-/** Options every command that reads the configuration accepts. */
+type OverrideKey = keyof typeof overrideKeys;
+
+/** `ircTlsListen` → `irc-tls-listen`: each override key is a flag of the same name. */
+const flagOf = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Options every command that reads the configuration accepts: --config and one flag per override key. */
 export const configOptions = {
   config: { type: "string" },
-  "data-dir": { type: "string" },
-  "irc-listen": { type: "string" },
-  "irc-tls-listen": { type: "string" },
-  "http-listen": { type: "string" },
-  "log-level": { type: "string" },
-} as const;
+  ...Object.fromEntries(Object.keys(overrideKeys).map((key) => [flagOf(key), { type: "string" }])),
+} as Record<string, { type: "string" }>;
 
-export type ConfigFlagValues = { [K in keyof typeof configOptions]?: string };
+export type ConfigFlagValues = Record<string, string | boolean | undefined>;
 
 export function configLoader(values: ConfigFlagValues): () => Promise<Config> {
-  const file = values.config ?? process.env["CMY_CONFIG"];
-  const overrides: ConfigOverrides = {
-    ...(values["data-dir"] !== undefined && { dataDir: values["data-dir"] }),
-    ...(values["irc-listen"] !== undefined && { ircListen: values["irc-listen"] }),
-    ...(values["irc-tls-listen"] !== undefined && { ircTlsListen: values["irc-tls-listen"] }),
-    ...(values["http-listen"] !== undefined && { httpListen: values["http-listen"] }),
-    ...(values["log-level"] !== undefined && { logLevel: values["log-level"] }),
-  };
-  return () => loadConfig(file, process.env, overrides);
+  const file = typeof values["config"] === "string" ? values["config"] : process.env["CMY_CONFIG"];
+  const overrides: { [K in OverrideKey]?: string } = {};
+  for (const key of Object.keys(overrideKeys) as OverrideKey[]) {
+    const value = values[flagOf(key)];
+    if (typeof value === "string") overrides[key] = value;
+  }
+  return () => loadConfig(file, process.env, overrides as ConfigOverrides);
 }
 
 export function parseWithConfig<T extends Record<string, { type: "string" | "boolean" }>>(args: string[], extra: T) {

@@ -17,6 +17,7 @@ Options for serve, user and migrate:
   --irc-listen <list>       Plain IRC listeners, host:port list (also CMY_IRC_LISTEN;
                             default [::]:6667; empty = off)
   --irc-tls-listen <list>   TLS IRC listeners (also CMY_IRC_TLS_LISTEN; default [::]:6697)
+  --ftp-listen <list>       FTP/FTPS control listeners (also CMY_FTP_LISTEN; default [::]:2121)
   --http-listen <list>      HTTP API listeners, host:port list (also CMY_HTTP_LISTEN;
                             default [::]:8080; empty = off)
   --log-level <level>       fatal|error|warn|info|debug|trace|silent (also CMY_LOG_LEVEL)

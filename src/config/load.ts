@@ -8,14 +8,19 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-/** The overrides an operator can give on the command line (`serve --irc-listen ...`). */
-export interface ConfigOverrides {
-  readonly dataDir?: string;
-  readonly ircListen?: string;
-  readonly ircTlsListen?: string;
-  readonly httpListen?: string;
-  readonly logLevel?: string;
-}
+type ValueKind = "string" | "list";
+
+/** The keys an operator can set on the command line (`serve --irc-listen ...`), and where each goes. */
+export const overrideKeys = {
+  dataDir: [["dataDir"], "string"],
+  ircListen: [["irc", "listen"], "list"],
+  ircTlsListen: [["irc", "tlsListen"], "list"],
+  ftpListen: [["ftp", "listen"], "list"],
+  httpListen: [["http", "listen"], "list"],
+  logLevel: [["log", "level"], "string"],
+} as const satisfies Record<string, readonly [readonly string[], ValueKind]>;
+
+export type ConfigOverrides = { readonly [K in keyof typeof overrideKeys]?: string };
 
 type Tree = Record<string, unknown>;
 
@@ -30,7 +35,7 @@ function setPath(tree: Tree, path: readonly string[], value: unknown): void {
 }
 
 /** Environment variables are the stable scripting interface; keep these names. */
-const environmentKeys: ReadonlyArray<[string, readonly string[], "string" | "list"]> = [
+const environmentKeys: ReadonlyArray<[string, readonly string[], ValueKind]> = [
   ["CMY_DATA_DIR", ["dataDir"], "string"],
   ["CMY_SERVER_NAME", ["server", "name"], "string"],
   ["CMY_LOG_LEVEL", ["log", "level"], "string"],
@@ -89,16 +94,11 @@ export async function loadConfig(
   overrides: ConfigOverrides = {},
 ): Promise<Config> {
   const tree: Tree = file ? await readConfigFile(file) : {};
-  for (const [name, path, kind] of environmentKeys) {
-    const value = env[name];
-    if (value === undefined) continue;
-    setPath(tree, path, kind === "list" ? parseListenList(value) : value);
-  }
-  if (overrides.dataDir !== undefined) setPath(tree, ["dataDir"], overrides.dataDir);
-  if (overrides.ircListen !== undefined) setPath(tree, ["irc", "listen"], parseListenList(overrides.ircListen));
-  if (overrides.ircTlsListen !== undefined) setPath(tree, ["irc", "tlsListen"], parseListenList(overrides.ircTlsListen));
-  if (overrides.httpListen !== undefined) setPath(tree, ["http", "listen"], parseListenList(overrides.httpListen));
-  if (overrides.logLevel !== undefined) setPath(tree, ["log", "level"], overrides.logLevel);
+  const apply = (path: readonly string[], kind: ValueKind, value: string | undefined): void => {
+    if (value !== undefined) setPath(tree, path, kind === "list" ? parseListenList(value) : value);
+  };
+  for (const [name, path, kind] of environmentKeys) apply(path, kind, env[name]);
+  for (const [key, [path, kind]] of Object.entries(overrideKeys)) apply(path, kind, overrides[key as keyof ConfigOverrides]);
   const sources = [file ? `file ${file}` : "defaults", "environment", "flags"].join(" + ");
   return validateConfig(tree, sources);
 }
