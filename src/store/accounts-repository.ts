@@ -1,20 +1,6 @@
 import type { Kysely, Selectable } from "kysely";
 import type { AccountsTable, Database } from "./schema.js";
-import type { AccountStore } from "../core/accounts/ports.js";
-
-export interface AccountRecord {
-  readonly id: number;
-  readonly name: string;
-  readonly email: string | null;
-  readonly createdAt: number;
-  readonly verifiedAt: number | null;
-  readonly lastSeenAt: number | null;
-}
-
-export interface CredentialRecord {
-  readonly kind: string;
-  readonly value: string;
-}
+import type { Account as AccountRecord, AccountStore, Credential as CredentialRecord } from "../core/accounts/ports.js";
 
 function toRecord(row: Selectable<AccountsTable>): AccountRecord {
   return { id: row.id, name: row.name, email: row.email, createdAt: row.created_at, verifiedAt: row.verified_at, lastSeenAt: row.last_seen_at };
