@@ -3,7 +3,7 @@
  * time and resident memory, this process's file-descriptor limit and CPU pinning.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 let clockTicks: number | null = null;
 
@@ -146,4 +146,78 @@ export function ioSyscalls(pid: number): { reads: number; writes: number } | nul
   const reads = /^syscr:\s+(\d+)/m.exec(text);
   const writes = /^syscw:\s+(\d+)/m.exec(text);
   return reads && writes ? { reads: Number(reads[1]), writes: Number(writes[1]) } : null;
+}
+
+interface StatFields {
+  readonly ppid: number;
+  /** utime + stime of the process itself (all threads), in clock ticks. */
+  readonly own: number;
+  /** cutime + cstime: the CPU of the children it has waited for (and theirs), in clock ticks. */
+  readonly reaped: number;
+}
+
+function statFields(pid: number): StatFields | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return null;
+  }
+  // Fields after the command name: state ppid ... utime(11) stime(12) cutime(13) cstime(14).
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return { ppid: Number(fields[1]), own: Number(fields[11]) + Number(fields[12]), reaped: Number(fields[13]) + Number(fields[14]) };
+}
+
+/** PIDs of every process below `pid` (children, their children, ...; zombies included), from the parent PIDs in /proc/PID/stat. */
+export function descendantPids(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    const fields = statFields(Number(entry));
+    if (!fields) continue;
+    const list = children.get(fields.ppid);
+    if (list) list.push(Number(entry));
+    else children.set(fields.ppid, [Number(entry)]);
+  }
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0) {
+    for (const child of children.get(stack.pop()!) ?? []) {
+      out.push(child);
+      stack.push(child);
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU time of a process tree, in microseconds; null when the root is gone. The sum
+ * over the root and every live (or zombie) descendant of utime + stime + cutime +
+ * cstime: a child that has exited and been waited for is in its parent's cutime/cstime,
+ * one that has not is still in /proc, so each process counts once. A process whose
+ * parent exits without waiting for it is reparented out of the tree and lost, unless
+ * the root is a child subreaper (bench/lib/subreaper.pl). Read it when the tree is
+ * quiet: a child reaped between reading it and reading its parent would count twice.
+ */
+export function processTreeCpuMicros(pid: number): number | null {
+  const root = statFields(pid);
+  if (!root) return null;
+  let ticks = root.own + root.reaped;
+  for (const child of descendantPids(pid)) {
+    const fields = statFields(child);
+    if (fields) ticks += fields.own + fields.reaped;
+  }
+  return (ticks * 1_000_000) / clockTicksPerSecond();
+}
+
+/** CPU of this process's children that have exited and been waited for (cutime + cstime of /proc/self/stat), in microseconds. */
+export function reapedChildrenCpuMicros(): number {
+  const fields = statFields(process.pid);
+  return fields ? (fields.reaped * 1_000_000) / clockTicksPerSecond() : Number.NaN;
 }

@@ -68,12 +68,26 @@ function tail(file: string, lines = 15): string {
   }
 }
 
-async function launch(name: string, command: string, args: readonly string[], port: number, dir: string, cpu: number | null, env?: NodeJS.ProcessEnv): Promise<ServerHandle> {
+/**
+ * Starts `command` in `dir` (pinned to `cpu` with taskset), its output in `dir/NAME.log`,
+ * and waits until `port` accepts connections. `stdinToLog` opens the log as the child's
+ * stdin too, for servers that report errors on fd 0 (vsftpd, an inetd heritage).
+ */
+export async function launch(
+  name: string,
+  command: string,
+  args: readonly string[],
+  port: number,
+  dir: string,
+  cpu: number | null,
+  env?: NodeJS.ProcessEnv,
+  stdinToLog = false,
+): Promise<ServerHandle> {
   const logFile = join(dir, `${name}.log`);
   const log = openSync(logFile, "a");
   // taskset execs the server, so the child's PID is the server's.
   const [file, argv] = cpu === null ? [command, [...args]] : ["taskset", ["-c", String(cpu), command, ...args]];
-  const child: ChildProcess = spawn(file, argv, { cwd: dir, stdio: ["ignore", log, log], ...(env !== undefined && { env }) });
+  const child: ChildProcess = spawn(file, argv, { cwd: dir, stdio: [stdinToLog ? log : "ignore", log, log], ...(env !== undefined && { env }) });
   closeSync(log);
   let exited = false;
   const exit = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));

@@ -9,15 +9,23 @@ export interface DataChannelOptions {
   readonly clientAddress: string;
   readonly timeoutMs: number;
   readonly log: Logger;
-  /** PROT P: data is TLS, with the server as TLS server (RFC 4217), sharing the control's context for session reuse. */
-  readonly tls: SecureContext | null;
 }
 
-function secure(socket: Socket, context: SecureContext, timeoutMs: number): Promise<Socket> {
+/**
+ * PROT P: the data connection becomes TLS, with the server as TLS server (RFC 4217),
+ * sharing the control's context for session reuse. Called after the 150 reply, as
+ * vsftpd and ProFTPD do: some clients (lftp on RETR, for one) start the handshake
+ * only once they have seen the 150, so waiting for the handshake before sending it
+ * deadlocks until the data timeout.
+ */
+export function secureDataSocket(socket: Socket, context: SecureContext, timeoutMs: number): Promise<Socket> {
+  // A passive socket arrives paused; the TLS layer must read it.
+  socket.resume();
   return new Promise((resolve, reject) => {
     const secured = new tls.TLSSocket(socket, { isServer: true, secureContext: context });
     const timer = setTimeout(() => {
       secured.destroy();
+      socket.destroy();
       reject(new Error("TLS handshake on the data connection timed out"));
     }, timeoutMs);
     secured.once("secure", () => {
@@ -26,6 +34,7 @@ function secure(socket: Socket, context: SecureContext, timeoutMs: number): Prom
     });
     secured.once("error", (error) => {
       clearTimeout(timer);
+      socket.destroy();
       reject(error);
     });
   });
@@ -33,7 +42,7 @@ function secure(socket: Socket, context: SecureContext, timeoutMs: number): Prom
 
 /** A data connection that will be made: passively (we listen) or actively (we connect). */
 export interface DataChannel {
-  /** Waits for (or makes) the connection; it is TLS when `tls` was given. */
+  /** Waits for (or makes) the connection, plain; `secureDataSocket` adds TLS for PROT P. */
   open(options: DataChannelOptions): Promise<Socket>;
   close(): void;
 }
@@ -93,21 +102,18 @@ export class PassiveChannel implements DataChannel {
     this.#waiter?.(socket);
   }
 
+  /** The socket stays paused until the transfer's pipeline reads it, so no byte is emitted before anyone listens. */
   async open(options: DataChannelOptions): Promise<Socket> {
-    const raw =
+    return (
       this.#accepted ??
-      (await new Promise<Socket>((resolve, reject) => {
+      new Promise<Socket>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error("no data connection was made in time")), options.timeoutMs);
         this.#waiter = (socket) => {
           clearTimeout(timer);
           resolve(socket);
         };
-      }));
-    // A plain socket stays paused until the transfer's pipeline reads it, so no byte is
-    // emitted before anyone listens; TLS reads the raw socket itself.
-    if (!options.tls) return raw;
-    raw.resume();
-    return secure(raw, options.tls, options.timeoutMs);
+      })
+    );
   }
 
   close(): void {
@@ -125,8 +131,8 @@ export class ActiveChannel implements DataChannel {
     readonly port: number,
   ) {}
 
-  async open(options: DataChannelOptions): Promise<Socket> {
-    const raw = await new Promise<Socket>((resolve, reject) => {
+  open(options: DataChannelOptions): Promise<Socket> {
+    return new Promise<Socket>((resolve, reject) => {
       const socket = net.connect({ host: this.host, port: this.port });
       this.#socket = socket;
       const timer = setTimeout(() => {
@@ -142,7 +148,6 @@ export class ActiveChannel implements DataChannel {
         reject(error);
       });
     });
-    return options.tls ? secure(raw, options.tls, options.timeoutMs) : raw;
   }
 
   close(): void {

@@ -16,11 +16,26 @@ export class HistoryWriter {
   #writing: Promise<void> | null = null;
   #scheduled = false;
 
-  constructor(private readonly store: HistoryStore) {}
+  constructor(
+    private readonly store: HistoryStore,
+    /**
+     * How long a sender waits for its message to be stored before being told it
+     * failed. A database that stops answering must not leave senders hanging; the
+     * batch may still be written later, but it was never acknowledged or delivered.
+     */
+    private readonly timeoutMs = 4000,
+  ) {}
 
   append(message: StoredMessage): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ message, resolve, reject });
+      const timer = setTimeout(() => reject(new Error("history store did not answer in time")), this.timeoutMs);
+      const settle =
+        <T,>(done: (value: T) => void) =>
+        (value: T): void => {
+          clearTimeout(timer);
+          done(value);
+        };
+      this.#pending.push({ message, resolve: settle(resolve), reject: settle(reject) });
       this.#schedule();
     });
   }

@@ -1,31 +1,36 @@
 import type { Socket } from "node:net";
 import type { FtpSession } from "../ftp-session.js";
+import { secureDataSocket } from "../data-channel.js";
+
+class DataTlsFailed extends Error {}
 
 /**
  * Opens the data connection the client set up (PASV/EPSV/PORT/EPRT), answers 150,
  * runs `work` on it beside the command loop, and answers 226 or the failure. The
  * data channel is used once. ABOR (or the session closing) destroys the socket,
- * which ends `work` with an error and a 426.
+ * which ends `work` with an error and a 426. `release` runs once whatever happens
+ * (the file opened for RETR is closed even when `work` never ran).
  */
 export async function runTransfer(
   session: FtpSession,
   description: string,
   work: (socket: Socket) => Promise<{ code: number; text: string }>,
+  release: () => void = () => {},
 ): Promise<void> {
   const channel = session.data;
   session.data = null;
-  if (!channel) return session.reply(425, "Use PASV, EPSV, PORT or EPRT first");
-  if (session.transfer) return session.reply(450, "A transfer is already in progress");
+  if (!channel || session.transfer) {
+    release();
+    channel?.close();
+    return channel ? session.reply(450, "A transfer is already in progress") : session.reply(425, "Use PASV, EPSV, PORT or EPRT first");
+  }
   const { config, tls, log } = session.context;
+  const timeoutMs = config.ftp.dataTimeoutSeconds * 1000;
   let socket: Socket;
   try {
-    socket = await channel.open({
-      clientAddress: session.address,
-      timeoutMs: config.ftp.dataTimeoutSeconds * 1000,
-      log,
-      tls: session.protectData ? tls : null,
-    });
+    socket = await channel.open({ clientAddress: session.address, timeoutMs, log });
   } catch (error) {
+    release();
     channel.close();
     log.info({ address: session.address, err: (error as Error).message }, "ftp data connection failed");
     return session.reply(425, "Cannot open data connection");
@@ -45,13 +50,22 @@ export async function runTransfer(
   done = (async () => {
     let outcome: { code: number; text: string };
     try {
-      socket.setTimeout(config.ftp.dataTimeoutSeconds * 1000, () => socket.destroy());
+      // PROT P: the handshake comes after the 150 (see secureDataSocket).
+      if (session.protectData && tls) {
+        try {
+          socket = await secureDataSocket(socket, tls, timeoutMs);
+        } catch (error) {
+          throw new DataTlsFailed((error as Error).message);
+        }
+      }
+      socket.setTimeout(timeoutMs, () => socket.destroy());
       outcome = await work(socket);
     } catch (error) {
-      outcome = { code: 426, text: "Connection closed; transfer aborted" };
+      outcome = error instanceof DataTlsFailed ? { code: 425, text: "TLS negotiation on the data connection failed" } : { code: 426, text: "Connection closed; transfer aborted" };
       log.debug({ address: session.address, err: (error as Error).message }, "ftp transfer failed");
     }
     session.transfer = null;
+    release();
     channel.close();
     if (aborted) outcome = { code: 426, text: "Transfer aborted" };
     session.reply(outcome.code, outcome.text);

@@ -41,13 +41,17 @@ export const retr: FtpCommand = {
       return replyFileFailure(session, opened.reason);
     }
     const { stream, size } = opened;
-    await runTransfer(session, `${argument} (${size} bytes)`, async (socket) => {
-      const steps = session.type === "A" ? [stream, toNetworkAscii(), socket] : [stream, socket];
-      await pipeline(steps as [typeof stream, ...NodeJS.WritableStream[]], { end: false });
-      await finish(socket);
-      return { code: 226, text: "Transfer complete" };
-    });
-    if (session.transfer === null && !stream.destroyed) stream.destroy();
+    await runTransfer(
+      session,
+      `${argument} (${size} bytes)`,
+      async (socket) => {
+        const steps = session.type === "A" ? [stream, toNetworkAscii(), socket] : [stream, socket];
+        await pipeline(steps as [typeof stream, ...NodeJS.WritableStream[]], { end: false });
+        await finish(socket);
+        return { code: 226, text: "Transfer complete" };
+      },
+      () => stream.destroy(),
+    );
   },
 };
 
