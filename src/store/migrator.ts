@@ -1,5 +1,4 @@
-import { sql, type DatabaseIntrospector, type Kysely } from "kysely";
-import { Migrator, type MigrationProvider, type MigrationResult } from "kysely/migration";
+import { Migrator, sql, type DatabaseIntrospector, type Kysely, type MigrationProvider, type MigrationResult } from "kysely";
 import type { Dialect } from "./dialect.js";
 import { migrations } from "./migrations/index.js";
 
@@ -46,7 +45,10 @@ function scopedToSchema(db: Kysely<unknown>, schema: string): Kysely<unknown> {
     },
     async getTables() {
       const { rows } = await sql<{ name: string }>`select tablename as name from pg_catalog.pg_tables where schemaname = ${schema}`.execute(db);
-      return rows.map((row) => ({ name: row.name, schema, isView: false, isForeign: false, columns: [] }));
+      return rows.map((row) => ({ name: row.name, schema, isView: false, columns: [] }));
+    },
+    async getMetadata() {
+      return { tables: await introspection.getTables() };
     },
   };
   return new Proxy(db, {

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Kysely } from "kysely";
-import { NO_MIGRATIONS } from "kysely/migration";
+import { NO_MIGRATIONS } from "kysely";
 import { createMigrator, migrateToLatest, MIGRATION_TABLE, SchemaTooNewError } from "../../src/store/migrator.js";
 import { migrations } from "../../src/store/migrations/index.js";
 import type { Store } from "../../src/store/database.js";
