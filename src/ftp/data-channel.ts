@@ -40,6 +40,25 @@ export function secureDataSocket(socket: Socket, context: SecureContext, timeout
   });
 }
 
+/**
+ * Ends a data connection cleanly — for TLS, close_notify must go out before the FIN —
+ * and waits (at most `timeoutMs`, the timer cleared either way) for the client to
+ * close its side, reading and dropping whatever it still sends so its FIN is seen.
+ * Never throws: false when the connection failed (reset) on the way out.
+ */
+export async function endDataConnection(socket: Socket, timeoutMs = 5000): Promise<boolean> {
+  let failed = false;
+  socket.on("error", () => (failed = true));
+  socket.resume();
+  socket.end();
+  if (!socket.destroyed) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise((resolve) => socket.once("close", resolve)), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+  return !failed;
+}
+
 /** A data connection that will be made: passively (we listen) or actively (we connect). */
 export interface DataChannel {
   /** Waits for (or makes) the connection, plain; `secureDataSocket` adds TLS for PROT P. */

@@ -7,6 +7,34 @@ import type { DataChannel } from "./data-channel.js";
 import type { FtpServerContext } from "./ftp-context.js";
 import { formatReply } from "./replies.js";
 
+/** Commands queued before we stop reading from the client. */
+const MAX_QUEUED_COMMANDS = 64;
+/** Reply bytes the client has not read before we stop reading its commands. */
+const MAX_UNREAD_REPLY_BYTES = 256 * 1024;
+
+/**
+ * Drops Telnet commands (RFC 854) from a command line. Clients send ABOR as
+ * IAC IP, IAC DM (the "synch") before the verb (RFC 959 §4.1.3), and lftp does so
+ * by default; kept, those bytes made "ABOR" an unknown command. IAC is 0xFF, which
+ * never occurs in UTF-8, so nothing of a name can be lost.
+ */
+export function withoutTelnetCommands(bytes: Buffer): Buffer {
+  if (!bytes.includes(0xff)) return bytes;
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte !== 0xff) {
+      out.push(byte);
+      continue;
+    }
+    const command = bytes[i + 1];
+    // WILL, WONT, DO, DONT carry an option byte; the other commands stand alone.
+    if (command !== undefined && command >= 0xfb && command <= 0xfe) i += 2;
+    else i += 1;
+  }
+  return Buffer.from(out);
+}
+
 export type FtpCommandRunner = (session: FtpSession, verb: string, argument: string) => void | Promise<void>;
 
 /** A transfer running on the data connection, so ABOR and STAT can reach it. */
@@ -14,6 +42,8 @@ export interface ActiveTransfer {
   readonly description: string;
   /** Cuts the data connection; resolves once the transfer has sent its final reply. */
   abort(): Promise<void>;
+  /** Resolves once the transfer has ended on its own and sent its final reply. */
+  finished(): Promise<void>;
 }
 
 /**
@@ -49,6 +79,7 @@ export class FtpSession {
   #splitter: LineSplitter;
   #queue: string[] = [];
   #busy = false;
+  #waitingForDrain = false;
 
   constructor(
     socket: Socket,
@@ -76,7 +107,7 @@ export class FtpSession {
     // held the AUTH line: lines it finds then belong to no one and are dropped.
     const splitter: LineSplitter = new LineSplitter(this.context.config.ftp.maxCommandBytes, {
       line: (bytes) => {
-        if (splitter === this.#splitter) this.#receive(bytes.toString("utf8"));
+        if (splitter === this.#splitter) this.#receive(withoutTelnetCommands(bytes).toString("utf8"));
       },
       overflow: () => {
         if (splitter === this.#splitter) this.reply(500, "Command line too long");
@@ -99,16 +130,29 @@ export class FtpSession {
   }
 
   #receive(line: string): void {
-    if (this.#closed) return;
+    if (this.#closed || line === "") return;
     this.lastActivity = Date.now();
-    // A client that pipelines commands gets them run in order; too many waiting is abuse.
-    if (this.#queue.length >= 64) {
-      this.reply(421, "Too many commands waiting; closing");
-      this.close();
-      return;
-    }
+    // A client that pipelines commands gets them run in order. Many waiting, or many replies
+    // it has not read yet, and we stop reading from it until it catches up (flow control, not
+    // a disconnection): the queue then holds at most what one read brought.
     this.#queue.push(line);
+    this.#throttle();
     void this.#pump();
+  }
+
+  /** Reads from the client only while its commands and unread replies stay within bounds. */
+  #throttle(): void {
+    const unread = this.socket.writableLength > MAX_UNREAD_REPLY_BYTES;
+    if (unread && !this.#waitingForDrain) {
+      this.#waitingForDrain = true;
+      this.socket.once("drain", () => {
+        this.#waitingForDrain = false;
+        if (!this.#closed) this.#throttle();
+      });
+    }
+    const behind = unread || this.#queue.length >= MAX_QUEUED_COMMANDS;
+    if (behind && !this.socket.isPaused()) this.socket.pause();
+    else if (!behind && this.socket.isPaused()) this.socket.resume();
   }
 
   async #pump(): Promise<void> {
@@ -116,6 +160,7 @@ export class FtpSession {
     this.#busy = true;
     try {
       while (!this.#closed && this.#queue.length > 0) {
+        this.#throttle();
         const line = this.#queue.shift()!;
         const space = line.indexOf(" ");
         const verb = (space === -1 ? line : line.slice(0, space)).toUpperCase();
@@ -129,6 +174,7 @@ export class FtpSession {
       }
     } finally {
       this.#busy = false;
+      if (!this.#closed) this.#throttle();
     }
   }
 
@@ -146,6 +192,7 @@ export class FtpSession {
     raw.removeAllListeners("close");
     raw.removeAllListeners("error");
     this.#queue = [];
+    this.#waitingForDrain = false;
     this.#splitter = this.#newSplitter();
     const secured = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
     this.socket = secured;

@@ -5,6 +5,7 @@
  * kept so a test can check that something was logged.
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -40,6 +41,24 @@ export interface FtpTestServer {
   home(account?: string): Promise<string>;
   addUser(name: string, password: string): Promise<void>;
   stop(): Promise<void>;
+}
+
+let ipv6: Promise<boolean> | undefined;
+
+/** Whether this machine can listen on and connect to ::1 (CI containers often cannot). */
+export function hasIPv6Loopback(): Promise<boolean> {
+  ipv6 ??= new Promise<boolean>((resolve) => {
+    const server = net.createServer((socket) => socket.destroy());
+    server.once("error", () => resolve(false));
+    server.listen({ host: "::1", port: 0 }, () => {
+      const socket = net.connect({ host: "::1", port: (server.address() as net.AddressInfo).port }, () => {
+        socket.destroy();
+        server.close(() => resolve(true));
+      });
+      socket.once("error", () => server.close(() => resolve(false)));
+    });
+  });
+  return ipv6;
 }
 
 async function addAccounts(config: Config, users: ReadonlyArray<readonly [string, string]>): Promise<void> {

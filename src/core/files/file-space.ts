@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, constants as fsConstants, type Stats } from "node:fs";
-import { copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, truncate, unlink } from "node:fs/promises";
+import { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, truncate, unlink, utimes } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
@@ -63,6 +63,12 @@ export interface UploadOptions {
   readonly append?: boolean;
   /** Applied to the incoming bytes before they are written (e.g. ASCII line endings). */
   readonly transforms?: readonly Transform[];
+  /**
+   * Asked once every byte has arrived, before the file is final: false means the
+   * sender is gone and the end of the bytes was not the end of the file (in FTP's
+   * stream mode a killed client's data connection ends exactly like a complete one).
+   */
+  readonly complete?: () => Promise<boolean>;
 }
 
 const STREAM_CHUNK = 1024 * 1024;
@@ -101,6 +107,11 @@ class LimitExceeded extends Error {
  * One instance per account is shared by all its sessions (see FileService).
  */
 export class FileSpace {
+  /** Growth of the uploads running now, across all sessions: counted against the quota as it arrives. */
+  #reservedBytes = 0;
+  /** New files being uploaded now, counted against the file quota. */
+  #reservedFiles = 0;
+
   private constructor(
     readonly root: string,
     private limits: SpaceLimits,
@@ -110,7 +121,9 @@ export class FileSpace {
 
   static async open(root: string, limits: SpaceLimits, readOnly = false): Promise<FileSpace> {
     await mkdir(root, { recursive: true, mode: 0o700 });
-    return new FileSpace(root, limits, readOnly, await measureUsage(root));
+    // A read-only space never writes, so its usage is never checked: no need to walk what may
+    // be a large public tree on every anonymous login.
+    return new FileSpace(root, limits, readOnly, readOnly ? { bytes: 0, files: 0 } : await measureUsage(root));
   }
 
   updateLimits(limits: SpaceLimits): void {
@@ -207,6 +220,32 @@ export class FileSpace {
     }
   }
 
+  /**
+   * Sets the modification time (MFMT, SITE UTIME): mirroring clients keep the times of
+   * what they upload this way. The access time is left as it was.
+   */
+  async setModified(path: JailedPath, modified: Date): Promise<Result<object>> {
+    if (this.readOnly) return { ok: false, reason: "read-only" };
+    try {
+      const s = await stat(path.real);
+      await utimes(path.real, s.atime, modified);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: failureOf(error) };
+    }
+  }
+
+  /** SITE CHMOD: the permission bits only (no setuid, setgid or sticky), never on the space's root. */
+  async setMode(path: JailedPath, mode: number): Promise<Result<object>> {
+    if (this.readOnly || path.virtual === "/") return { ok: false, reason: "read-only" };
+    try {
+      await chmod(path.real, mode & 0o777);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: failureOf(error) };
+    }
+  }
+
   /** A stream of the file from `offset` (REST), with its total size. */
   async openRead(path: JailedPath, offset: number): Promise<Result<{ stream: Readable; size: number }>> {
     try {
@@ -225,6 +264,23 @@ export class FileSpace {
   }
 
   /**
+   * The checks an upload to `path` would fail on before any byte arrives: read-only,
+   * a directory or link in the way, a missing parent folder, the file quota. Lets an
+   * adapter refuse before it opens a data connection; `upload` checks them again.
+   */
+  async checkUpload(path: JailedPath): Promise<Result<object>> {
+    if (this.readOnly) return { ok: false, reason: "read-only" };
+    const existing = await lstat(path.real).catch(() => null);
+    if (existing && !existing.isFile()) return { ok: false, reason: existing.isDirectory() ? "is-a-directory" : "exists" };
+    const parent = await stat(dirname(path.real)).catch(() => null);
+    if (!parent) return { ok: false, reason: "not-found" };
+    if (!parent.isDirectory()) return { ok: false, reason: "not-a-directory" };
+    const { quotaFiles } = this.limits;
+    if (!existing && quotaFiles > 0 && this.usage.files + this.#reservedFiles >= quotaFiles) return { ok: false, reason: "quota" };
+    return { ok: true };
+  }
+
+  /**
    * Writes `source` to `path` (STOR, with REST or APPE). With interruptedUploads
    * "delete" the bytes go to a hidden temporary file that replaces the target only
    * when complete, so a cut-off upload never leaves a truncated file behind.
@@ -235,43 +291,76 @@ export class FileSpace {
     if (existing && !existing.isFile()) return { ok: false, reason: existing.isDirectory() ? "is-a-directory" : "exists" };
     const oldSize = existing?.size ?? 0;
     const { quotaBytes, quotaFiles, maxFileBytes, interruptedUploads } = this.limits;
-    if (!existing && quotaFiles > 0 && this.usage.files >= quotaFiles) return { ok: false, reason: "quota" };
+    // Uploads still running count too: two sessions each under the quota must not add up past it.
+    if (!existing && quotaFiles > 0 && this.usage.files + this.#reservedFiles >= quotaFiles) return { ok: false, reason: "quota" };
     const start = options.append ? oldSize : Math.min(options.offset ?? 0, oldSize);
     const atomic = interruptedUploads === "delete";
     const target = atomic ? join(dirname(path.real), `.${basename(path.real)}.upload-${randomBytes(6).toString("hex")}`) : path.real;
-    // Room for this file: the quota minus everything else stored.
-    const room = quotaBytes > 0 ? quotaBytes - (this.usage.bytes - oldSize) : Infinity;
-    const cap = Math.min(room, maxFileBytes > 0 ? maxFileBytes : Infinity);
+    const maxFile = maxFileBytes > 0 ? maxFileBytes : Infinity;
     let size = start;
+    // Bytes this upload adds beyond the file it replaces, reserved in #reservedBytes while it runs.
+    let reserved = 0;
+    // At once when this upload's bytes will not stay, so a concurrent upload is not refused for them.
+    const release = (): void => {
+      this.#reservedBytes -= reserved;
+      reserved = 0;
+    };
+    const reservedFile = existing ? 0 : 1;
+    this.#reservedFiles += reservedFile;
     const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      transform: (chunk: Buffer, _encoding, callback: TransformCallback) => {
         size += chunk.length;
-        if (size > cap) callback(new LimitExceeded(size > room ? "quota" : "too-large"));
-        else callback(null, chunk);
+        const growth = Math.max(0, size - oldSize);
+        this.#reservedBytes += growth - reserved;
+        reserved = growth;
+        const exceeded = size > maxFile ? "too-large" : quotaBytes > 0 && this.usage.bytes + this.#reservedBytes > quotaBytes ? "quota" : null;
+        if (exceeded) {
+          release();
+          callback(new LimitExceeded(exceeded));
+        } else callback(null, chunk);
       },
     });
+    // Where the bytes go exists already (the file itself, or a copy of the part kept by REST): write into it; else create it.
+    let targetExists = false;
+    let receiving = false;
     try {
       if (atomic && start > 0) {
         await copyFile(path.real, target);
         await truncate(target, start);
-      } else if (!atomic && existing && !options.append) {
-        await truncate(target, start);
+        targetExists = true;
+      } else if (!atomic && existing) {
+        if (!options.append) await truncate(target, start);
+        targetExists = true;
       }
-      const sink = createWriteStream(target, { flags: start > 0 || options.append ? "r+" : "w", start, highWaterMark: STREAM_CHUNK, mode: 0o644 });
+      // O_NOFOLLOW: a link swapped in for the file after the checks above is not written through.
+      const flags = (targetExists ? fsConstants.O_WRONLY : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC) | fsConstants.O_NOFOLLOW;
+      const handle = await open(target, flags, 0o644);
+      // The stream owns the handle from here and closes it when done or destroyed.
+      const sink = createWriteStream("", { fd: handle, start, highWaterMark: STREAM_CHUNK });
+      receiving = true;
       await pipeline([source, ...(options.transforms ?? []), counter, sink]);
+      if (options.complete && !(await options.complete())) throw new Error("the sender went away before confirming the end of the file");
       if (atomic) await rename(target, path.real);
       this.#account(existing !== null, oldSize, size);
       return { ok: true, bytes: size - start };
     } catch (error) {
-      const reason: FileFailure = error instanceof LimitExceeded ? error.reason : failureOf(error) === "no-space" ? "no-space" : "interrupted";
+      // Bytes that will not stay (deleted, or cut back to `start`) stop counting now; kept ones once counted below.
+      if (atomic || error instanceof LimitExceeded) release();
+      // Before the bytes flowed, the file system's own reason (a folder gone since the check);
+      // after, a limit, a full disk, or the sender going away.
+      const reason: FileFailure = error instanceof LimitExceeded ? error.reason : !receiving || failureOf(error) === "no-space" ? failureOf(error) : "interrupted";
       if (atomic) await rm(target, { force: true });
       else {
         // Keep what arrived (resumable with REST), but never beyond the limit.
-        if (size > cap) await truncate(target, Math.min(cap, start)).catch(() => {});
+        if (error instanceof LimitExceeded) await truncate(target, start).catch(() => {});
         const kept = await lstat(target).catch(() => null);
-        this.#account(existing !== null, oldSize, kept?.size ?? oldSize);
+        // A file that was never created (its folder is gone, the disk refused it) is not counted.
+        if (kept?.isFile()) this.#account(existing !== null, oldSize, kept.size);
       }
       return { ok: false, reason };
+    } finally {
+      release();
+      this.#reservedFiles -= reservedFile;
     }
   }
 

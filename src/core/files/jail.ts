@@ -1,5 +1,5 @@
-import { dirname, posix, sep } from "node:path";
-import { realpath } from "node:fs/promises";
+import { dirname, posix, resolve, sep } from "node:path";
+import { readlink, realpath } from "node:fs/promises";
 
 /** A path inside an account's space: `virtual` as the user sees it ("/docs/a.txt"), `real` on disk. */
 export interface JailedPath {
@@ -38,11 +38,15 @@ function inside(root: string, candidate: string): boolean {
 /**
  * Follows symbolic links of the deepest existing part of `real` and checks it is
  * still inside `root`. A link placed in the space that points outside it (by an
- * administrator, a shared volume, another service) is refused like "..".
+ * administrator, a shared volume, another service) is refused like "..". A dangling
+ * link is followed by hand (its target read and checked the same way), so a link to
+ * a place outside that does not exist yet is refused too, not waved through because
+ * only its parent could be resolved.
  */
 export async function confineRealPath(root: string, real: string): Promise<boolean> {
   const realRoot = await realpath(root);
   let probe = real;
+  let linksFollowed = 0;
   for (;;) {
     try {
       const resolved = await realpath(probe);
@@ -50,8 +54,15 @@ export async function confineRealPath(root: string, real: string): Promise<boole
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== "ENOENT" && code !== "ENOTDIR") return false;
+      const link = await readlink(probe).catch(() => null);
+      if (link !== null) {
+        // The kernel gives up after 40 links (ELOOP); so do we.
+        if (++linksFollowed > 40) return false;
+        probe = resolve(dirname(probe), link);
+        continue;
+      }
       const parent = dirname(probe);
-      if (parent === probe || !inside(root, parent)) return false;
+      if (parent === probe) return false;
       probe = parent;
     }
   }

@@ -35,9 +35,12 @@ export const pasv: FtpCommand = {
   help: "PASV (IPv4)",
   async run(session) {
     if (session.epsvAll) return session.reply(501, "Only EPSV is allowed after EPSV ALL");
-    // PASV can only describe IPv4 addresses; an IPv6 control connection must use EPSV.
-    const shown = session.context.config.ftp.publicAddress || unmapAddress(session.localAddress);
-    if (!isIPv4(shown)) return session.reply(425, "PASV is IPv4 only; use EPSV");
+    // PASV can only describe IPv4 addresses; an IPv6 control connection must use EPSV. The
+    // family is the control connection's: a public IPv4 address for NAT must not send an IPv6
+    // client to an IPv4 address where no passive port listens for it.
+    const local = unmapAddress(session.localAddress);
+    if (!isIPv4(local)) return session.reply(425, "PASV is IPv4 only; use EPSV");
+    const shown = session.context.config.ftp.publicAddress || local;
     const channel = await openPassive(session);
     if (!channel) return;
     const p = channel.port;
@@ -94,7 +97,7 @@ export const eprt: FtpCommand = {
     if (fields.length !== 5) return session.reply(501, "Syntax: EPRT |family|address|port|");
     const [, family, host = "", portText = ""] = fields;
     if (family !== "1" && family !== "2") return session.reply(522, "Network protocol not supported, use (1,2)");
-    if ((family === "1" && !isIPv4(host)) || (family === "2" && !isIPv6(host)) || !/^\d{1,5}$/.test(portText)) return session.reply(501, "Bad EPRT address or port");
+    if ((family === "1" && !isIPv4(host)) || (family === "2" && !isIPv6(host)) || !/^\d{1,5}$/.test(portText) || Number(portText) > 65535) return session.reply(501, "Bad EPRT address or port");
     const refusal = checkActiveTarget(session, host, Number(portText));
     if (refusal) return session.reply(504, refusal);
     session.closeData();

@@ -1,5 +1,6 @@
-import { chmod } from "node:fs/promises";
 import type { FtpCommand } from "./command.js";
+import type { FtpSession } from "../ftp-session.js";
+import type { JailedPath } from "../../core/files/jail.js";
 import { quotePath } from "../replies.js";
 import { timeVal } from "../listing.js";
 import { replyFileFailure, resolvePath } from "./paths.js";
@@ -107,25 +108,97 @@ export const mdtm: FtpCommand = {
   },
 };
 
-/** SITE CHMOD within the space: only the permission bits (no setuid, setgid or sticky). */
+/** RFC 3659 time-val, `YYYYMMDDHHMMSS[.sss]` in UTC, as a Date; null when malformed or not a real date. */
+export function parseTimeVal(text: string): Date | null {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.(\d{1,3}))?$/.exec(text);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? "0")) as [number, number, number, number, number, number];
+  const millis = Number((m[7] ?? "").padEnd(3, "0"));
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis));
+  // Date.UTC rolls 20240231 over to March and 25:00 to the next day: refuse instead of setting a time nobody asked for.
+  const fields = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
+  return fields.every((value, i) => value === [year, month, day, hour, minute, second][i]) ? date : null;
+}
+
+async function setModified(session: FtpSession, pathText: string, when: Date): Promise<JailedPath | null> {
+  if (session.space!.readOnly) {
+    session.reply(550, "Permission denied");
+    return null;
+  }
+  const path = await resolvePath(session, pathText);
+  if (!path) return null;
+  const result = await session.space!.setModified(path, when);
+  if (!result.ok) {
+    replyFileFailure(session, result.reason);
+    return null;
+  }
+  return path;
+}
+
+/** MFMT (draft-somers-ftp-mfxx): sets a file's modification time; lftp and FileZilla use it to keep times when uploading. */
+export const mfmt: FtpCommand = {
+  names: ["MFMT"],
+  needsLogin: true,
+  argument: "required",
+  help: "MFMT <YYYYMMDDHHMMSS> <path>",
+  async run(session, argument) {
+    const space = argument.indexOf(" ");
+    const when = space > 0 ? parseTimeVal(argument.slice(0, space)) : null;
+    const pathText = space > 0 ? argument.slice(space + 1) : "";
+    if (!when || pathText === "") return session.reply(501, "Syntax: MFMT YYYYMMDDHHMMSS path");
+    const path = await setModified(session, pathText, when);
+    if (path) session.reply(213, `Modify=${timeVal(when)}; ${path.virtual}`);
+  },
+};
+
+/**
+ * SITE UTIME in both forms clients send: `SITE UTIME YYYYMMDDhhmm[ss] path` and
+ * `SITE UTIME path atime mtime ctime UTC` (the ProFTPD / Pure-FTPd form, lftp's
+ * ftp:use-site-utime2). Only the modification time is applied.
+ */
+async function siteUtime(session: FtpSession, words: readonly string[]): Promise<void> {
+  const syntax = "Syntax: SITE UTIME YYYYMMDDhhmmss path | SITE UTIME path atime mtime ctime UTC";
+  let when: Date | null = null;
+  let pathText = "";
+  if (words.length >= 5 && words[words.length - 1]!.toUpperCase() === "UTC") {
+    when = parseTimeVal(words[words.length - 3]!);
+    pathText = words.slice(0, -4).join(" ");
+  } else if (words.length >= 2) {
+    when = parseTimeVal(words[0]!);
+    pathText = words.slice(1).join(" ");
+  }
+  if (!when || pathText === "") return session.reply(501, syntax);
+  if (await setModified(session, pathText, when)) session.reply(200, "SITE UTIME command ok");
+}
+
+async function siteChmod(session: FtpSession, words: readonly string[]): Promise<void> {
+  const [mode = "", ...rest] = words;
+  if (!/^[0-7]{1,4}$/.test(mode) || rest.length === 0) return session.reply(501, "Syntax: SITE CHMOD <octal mode> <file>");
+  if (session.space!.readOnly) return session.reply(550, "Permission denied");
+  const path = await resolvePath(session, rest.join(" "));
+  if (!path) return;
+  const result = await session.space!.setMode(path, parseInt(mode, 8));
+  if (!result.ok) return replyFileFailure(session, result.reason);
+  session.reply(200, "SITE CHMOD command ok");
+}
+
+/** SITE CHMOD (permission bits only) and SITE UTIME, within the space. */
 export const site: FtpCommand = {
   names: ["SITE"],
   needsLogin: true,
   argument: "required",
-  help: "SITE CHMOD <mode> <file> | SITE HELP",
+  help: "SITE CHMOD <mode> <file> | SITE UTIME <time> <file> | SITE HELP",
   async run(session, argument) {
-    const [sub = "", mode = "", ...rest] = argument.split(" ");
-    if (sub.toUpperCase() === "HELP") return session.reply(214, "SITE CHMOD <octal mode> <file>");
-    if (sub.toUpperCase() !== "CHMOD") return session.reply(504, `SITE ${sub} is not supported`);
-    if (!/^[0-7]{1,4}$/.test(mode) || rest.length === 0) return session.reply(501, "Syntax: SITE CHMOD <octal mode> <file>");
-    if (session.space!.readOnly) return session.reply(550, "Permission denied");
-    const path = await resolvePath(session, rest.join(" "));
-    if (!path) return;
-    try {
-      await chmod(path.real, parseInt(mode, 8) & 0o777);
-      session.reply(200, "SITE CHMOD command ok");
-    } catch {
-      session.reply(550, "No such file or directory");
+    const [sub = "", ...words] = argument.split(" ");
+    switch (sub.toUpperCase()) {
+      case "HELP":
+        return session.reply(214, ["SITE commands:", "CHMOD <octal mode> <file>", "UTIME <YYYYMMDDhhmmss> <file>", "UTIME <file> <atime> <mtime> <ctime> UTC", "End"]);
+      case "CHMOD":
+        return siteChmod(session, words);
+      case "UTIME":
+        return siteUtime(session, words);
+      default:
+        return session.reply(504, `SITE ${sub.slice(0, 20)} is not supported`);
     }
   },
 };

@@ -3,7 +3,7 @@ import type { FtpSession } from "../ftp-session.js";
 import { user, pass, acct, rein, quit } from "./login.js";
 import { auth, pbsz, prot } from "./security.js";
 import { cwd, cdup, pwd } from "./navigation.js";
-import { mkd, rmd, dele, rnfr, rnto, size, mdtm, site } from "./file-commands.js";
+import { mkd, rmd, dele, rnfr, rnto, size, mdtm, mfmt, site } from "./file-commands.js";
 import { pasv, epsv, port, eprt } from "./data-setup.js";
 import { retr, stor, appe, stou, rest, abor } from "./transfers.js";
 import { list, nlst, mlsd, mlst, stat } from "./listings.js";
@@ -11,7 +11,7 @@ import { feat, opts, type, mode, stru, syst, noop, help } from "./information.js
 
 const all: readonly FtpCommand[] = [
   user, pass, acct, rein, quit, auth, pbsz, prot,
-  cwd, cdup, pwd, mkd, rmd, dele, rnfr, rnto, size, mdtm, site,
+  cwd, cdup, pwd, mkd, rmd, dele, rnfr, rnto, size, mdtm, mfmt, site,
   pasv, epsv, port, eprt, retr, stor, appe, stou, rest, abor,
   list, nlst, mlsd, mlst, stat, feat, opts, type, mode, stru, syst, noop, help,
 ];
@@ -20,6 +20,11 @@ const table = new Map<string, FtpCommand>(all.flatMap((command) => command.names
 
 export function commandNames(): string[] {
   return [...table.keys()].sort();
+}
+
+/** The one-line usage of a verb, for HELP <verb>; undefined when unknown. */
+export function commandHelp(verb: string): string | undefined {
+  return table.get(verb)?.help;
 }
 
 /** Commands a client may send while a transfer is running (RFC 959 lets ABOR, STAT and the like through). */

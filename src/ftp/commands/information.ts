@@ -1,7 +1,7 @@
 import type { FtpCommand } from "./command.js";
-import { commandNames } from "./index.js";
+import { commandHelp, commandNames } from "./index.js";
 
-export const FEATURES = ["AUTH TLS", "PBSZ", "PROT", "EPRT", "EPSV", "MDTM", "SIZE", "REST STREAM", "MLST type*;size*;modify*;perm*;unique*;UNIX.mode*;", "UTF8", "TVFS"];
+export const FEATURES = ["AUTH TLS", "PBSZ", "PROT", "EPRT", "EPSV", "MDTM", "MFMT", "SIZE", "REST STREAM", "MLST type*;size*;modify*;perm*;unique*;UNIX.mode*;", "UTF8", "TVFS"];
 
 export const feat: FtpCommand = {
   names: ["FEAT"],
@@ -89,7 +89,11 @@ export const help: FtpCommand = {
   needsLogin: false,
   argument: "optional",
   help: "HELP [command]",
-  run(session) {
+  run(session, argument) {
+    if (argument.trim() !== "") {
+      const usage = commandHelp(argument.trim().toUpperCase());
+      return usage ? session.reply(214, `Syntax: ${usage}`) : session.reply(502, `Unknown command ${argument.trim().slice(0, 20)}`);
+    }
     const names = commandNames();
     const rows: string[] = [];
     for (let i = 0; i < names.length; i += 8) rows.push(names.slice(i, i + 8).join(" "));

@@ -1,4 +1,5 @@
-import { once } from "node:events";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Socket } from "node:net";
 import type { FtpCommand } from "./command.js";
 import type { FtpSession } from "../ftp-session.js";
@@ -6,17 +7,21 @@ import type { FileEntry } from "../../core/files/file-space.js";
 import { factsLine, isInternal, listLine } from "../listing.js";
 import { replyFileFailure, resolvePath } from "./paths.js";
 import { runTransfer } from "./transfer-runner.js";
+import { endDataConnection } from "../data-channel.js";
 
-/** `LIST -la dir`: options as ls takes them (only -a matters), then the path. */
-function parseListArgument(argument: string): { all: boolean; path: string } {
-  let all = false;
+function hasControlCharacters(name: string): boolean {
+  return /[\u0000-\u001f\u007f]/.test(name);
+}
+
+/** `LIST -la dir`: options as ls takes them (accepted and ignored, see entriesFor), then the path. */
+function parseListArgument(argument: string): string {
   const words = argument.split(" ");
-  while (words[0]?.startsWith("-") && words[0].length > 1) all = words.shift()!.includes("a") || all;
-  return { all, path: words.join(" ") };
+  while (words[0]?.startsWith("-") && words[0].length > 1) words.shift();
+  return words.join(" ");
 }
 
 /** Entries of a directory, or the one entry of a file, as LIST/NLST/MLSD show them. */
-async function entriesFor(session: FtpSession, argument: string, showHidden: boolean): Promise<{ entries: FileEntry[]; isDirectory: boolean } | null> {
+async function entriesFor(session: FtpSession, argument: string): Promise<{ entries: FileEntry[]; isDirectory: boolean } | null> {
   const path = await resolvePath(session, argument);
   if (!path) return null;
   const found = await session.space!.stat(path);
@@ -30,16 +35,21 @@ async function entriesFor(session: FtpSession, argument: string, showHidden: boo
     replyFileFailure(session, listed.reason);
     return null;
   }
-  // Dot files only with -a (as ls does); our in-progress upload files never.
-  return { entries: listed.entries.filter((e) => !isInternal(e.name) && (showHidden || !e.name.startsWith("."))), isDirectory: true };
+  // Dot files are listed by every listing command, with or without -a: MLSD shows them
+  // (RFC 3659 lists everything), and a LIST that hid them made clients that list with
+  // LIST (lftp with ftp:use-mlsd off, older clients) miss whole hidden directories when
+  // mirroring, and fail "rm -r" with "Directory not empty". Our in-progress uploads never.
+  // Names with control characters (made by something other than FTP) are left out too: no
+  // FTP command can name them, and a CR LF in one would forge extra lines in the listing.
+  return { entries: listed.entries.filter((e) => !isInternal(e.name) && !hasControlCharacters(e.name)), isDirectory: true };
 }
 
 async function sendLines(socket: Socket, lines: readonly string[]): Promise<{ code: number; text: string }> {
   const text = lines.map((line) => `${line}\r\n`).join("");
-  if (!socket.write(text)) await once(socket, "drain");
-  socket.resume();
-  socket.end();
-  await Promise.race([once(socket, "close"), new Promise((resolve) => setTimeout(resolve, 5000))]);
+  // pipeline, not write + once("drain"): a socket destroyed by ABOR never emits "drain",
+  // and the listing (and with it the session, answering 450 to everything) would wait forever.
+  await pipeline(Readable.from([Buffer.from(text)]), socket, { end: false });
+  await endDataConnection(socket);
   return { code: 226, text: "Transfer complete" };
 }
 
@@ -50,8 +60,7 @@ function listingCommand(name: "LIST" | "NLST", line: (entry: FileEntry, now: num
     argument: "optional",
     help: `${name} [-a] [path]`,
     async run(session, argument) {
-      const { all, path } = parseListArgument(argument);
-      const listed = await entriesFor(session, path, all);
+      const listed = await entriesFor(session, parseListArgument(argument));
       if (!listed) return session.closeData();
       const now = Date.now();
       await runTransfer(session, "file list", (socket) => sendLines(socket, listed.entries.map((entry) => line(entry, now))));
@@ -68,7 +77,7 @@ export const mlsd: FtpCommand = {
   argument: "optional",
   help: "MLSD [dir] (RFC 3659)",
   async run(session, argument) {
-    const listed = await entriesFor(session, argument, true);
+    const listed = await entriesFor(session, argument);
     if (!listed) return session.closeData();
     if (!listed.isDirectory) {
       session.closeData();
@@ -113,8 +122,7 @@ export const stat: FtpCommand = {
       ]);
     }
     if (!session.loggedIn) return session.reply(530, "Please log in with USER and PASS");
-    const { all, path } = parseListArgument(argument);
-    const listed = await entriesFor(session, path, all);
+    const listed = await entriesFor(session, parseListArgument(argument));
     if (!listed) return;
     const now = Date.now();
     session.reply(213, ["Status follows:", ...listed.entries.map((entry) => listLine(entry, now)), "End of status"]);

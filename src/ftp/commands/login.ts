@@ -86,7 +86,10 @@ export const quit: FtpCommand = {
   needsLogin: false,
   argument: "none",
   help: "QUIT",
-  run(session) {
+  async run(session) {
+    // RFC 959: a transfer in progress is let finish and answered first; aborting it would throw
+    // away an upload whose client sent QUIT right after its last byte.
+    await session.transfer?.finished();
     session.reply(221, "Goodbye");
     session.close();
   },

@@ -44,6 +44,7 @@ export async function runTransfer(
       socket.destroy();
       return done;
     },
+    finished: () => done,
   };
   session.reply(150, `Opening ${session.type === "I" ? "BINARY" : "ASCII"} mode data connection for ${description}`);
   // The transfer goes on while the control connection takes ABOR, STAT and NOOP.

@@ -1,14 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream/promises";
-import { once } from "node:events";
 import type { Socket } from "node:net";
 import type { FtpCommand } from "./command.js";
 import type { FtpSession } from "../ftp-session.js";
 import { fromNetworkAscii, toNetworkAscii } from "../ascii.js";
 import { replyFileFailure, resolvePath } from "./paths.js";
 import { runTransfer } from "./transfer-runner.js";
+import { endDataConnection } from "../data-channel.js";
 import type { JailedPath } from "../../core/files/jail.js";
 import type { FileFailure } from "../../core/files/file-space.js";
+
+/** How long an upload waits after its last byte for a closing control connection (see controlStillOpen). */
+const UPLOAD_SETTLE_MS = 5;
 
 const outcomeText: Partial<Record<FileFailure, readonly [number, string]>> = {
   quota: [552, "Quota exceeded: storage allocation exceeded"],
@@ -16,14 +19,6 @@ const outcomeText: Partial<Record<FileFailure, readonly [number, string]>> = {
   "no-space": [452, "Insufficient storage space on the server"],
   interrupted: [426, "Connection closed; transfer aborted"],
 };
-
-/** Ends the data connection cleanly: for TLS, close_notify must go out before the FIN. */
-async function finish(socket: Socket): Promise<void> {
-  // Read (and drop) whatever comes, so the client's FIN is seen and the socket closes.
-  socket.resume();
-  socket.end();
-  if (!socket.destroyed) await Promise.race([once(socket, "close"), new Promise((resolve) => setTimeout(resolve, 5000))]);
-}
 
 export const retr: FtpCommand = {
   names: ["RETR"],
@@ -47,7 +42,8 @@ export const retr: FtpCommand = {
       async (socket) => {
         const steps = session.type === "A" ? [stream, toNetworkAscii(), socket] : [stream, socket];
         await pipeline(steps as [typeof stream, ...NodeJS.WritableStream[]], { end: false });
-        await finish(socket);
+        // A reset while closing may have lost bytes still in flight: say so.
+        if (!(await endDataConnection(socket))) return { code: 426, text: "Connection closed; transfer aborted" };
         return { code: 226, text: "Transfer complete" };
       },
       () => stream.destroy(),
@@ -55,12 +51,25 @@ export const retr: FtpCommand = {
   },
 };
 
+/**
+ * In stream mode the end of the data connection is the end of the file, so a client
+ * killed midway (its sockets closed by the kernel) looks like one that finished. Its
+ * control connection closes at the same moment, though: give that close a moment to
+ * arrive before the upload is made final. A client that finished keeps its control
+ * connection open to read the 226.
+ */
+async function controlStillOpen(session: FtpSession): Promise<boolean> {
+  await new Promise((resolve) => setTimeout(resolve, UPLOAD_SETTLE_MS));
+  return !session.closed;
+}
+
 async function store(session: FtpSession, path: JailedPath, mode: { append?: boolean; offset?: number }, name: string): Promise<void> {
   await runTransfer(session, name, async (socket) => {
     const transforms = session.type === "A" ? [fromNetworkAscii()] : [];
-    const result = await session.space!.upload(path, socket, { ...mode, transforms });
+    const result = await session.space!.upload(path, socket, { ...mode, transforms, complete: () => controlStillOpen(session) });
     if (result.ok) {
-      await finish(socket);
+      // The file is complete and stored whatever happens to the connection now.
+      await endDataConnection(socket);
       return { code: 226, text: `Transfer complete (${result.bytes} bytes)` };
     }
     socket.destroy();
@@ -77,7 +86,17 @@ async function prepareStore(session: FtpSession, argument: string): Promise<Jail
     return null;
   }
   const path = await resolvePath(session, argument);
-  if (!path) session.closeData();
+  if (!path) {
+    session.closeData();
+    return null;
+  }
+  // Refused before the data connection opens (550/552), not with a 426 halfway.
+  const check = await session.space!.checkUpload(path);
+  if (!check.ok) {
+    session.closeData();
+    replyFileFailure(session, check.reason);
+    return null;
+  }
   return path;
 }
 

@@ -1,0 +1,291 @@
+/**
+ * FileSpace: uploads with quotas enforced while bytes arrive (also across
+ * concurrent uploads), REST and APPE, what an interrupted upload leaves in each
+ * mode, usage accounting, and a full disk — a real one (a 1 MiB tmpfs) where this
+ * machine lets us mount, and otherwise a source that fails the way a full disk does.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { after, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { FileSpace, type SpaceLimits } from "../../src/core/files/file-space.js";
+import type { JailedPath } from "../../src/core/files/jail.js";
+import { measureUsage } from "../../src/core/files/usage.js";
+
+const run = promisify(execFile);
+const NO_LIMITS: SpaceLimits = { quotaBytes: 0, quotaFiles: 0, maxFileBytes: 0, interruptedUploads: "delete" };
+
+const dirs: string[] = [];
+after(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+async function space(limits: Partial<SpaceLimits> = {}): Promise<FileSpace> {
+  const dir = await mkdtemp(join(tmpdir(), "cmy-space-"));
+  dirs.push(dir);
+  return FileSpace.open(join(dir, "alice"), { ...NO_LIMITS, ...limits });
+}
+
+async function at(s: FileSpace, path: string): Promise<JailedPath> {
+  const result = await s.resolve("/", path);
+  assert.ok(result.ok, `resolve ${path}`);
+  return result.path;
+}
+
+function bytes(n: number, fill = 0x61): Buffer {
+  return Buffer.alloc(n, fill);
+}
+
+/** A source that yields `chunks`, one per turn of the event loop (so concurrent uploads interleave). */
+function source(chunks: readonly Buffer[], failWith?: NodeJS.ErrnoException): Readable {
+  let i = 0;
+  return new Readable({
+    read() {
+      setImmediate(() => {
+        if (i < chunks.length) this.push(chunks[i++]);
+        else if (failWith) this.destroy(failWith);
+        else this.push(null);
+      });
+    },
+  });
+}
+
+function errno(code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(code), { code });
+}
+
+/** Names in the space's root, our temporary upload files included. */
+async function names(s: FileSpace, dir = ""): Promise<string[]> {
+  return (await readdir(join(s.root, dir))).sort();
+}
+
+describe("FileSpace.upload", () => {
+  test("writes the bytes and counts them", async () => {
+    const s = await space();
+    const result = await s.upload(await at(s, "a.bin"), source([bytes(1000), bytes(24, 0x62)]));
+    assert.deepEqual(result, { ok: true, bytes: 1024 });
+    assert.equal((await readFile(join(s.root, "a.bin"))).length, 1024);
+    assert.deepEqual(s.usage, { bytes: 1024, files: 1 });
+    assert.deepEqual(await names(s), ["a.bin"]);
+  });
+
+  test("an empty upload makes an empty file", async () => {
+    const s = await space();
+    assert.deepEqual(await s.upload(await at(s, "empty"), source([])), { ok: true, bytes: 0 });
+    assert.equal((await stat(join(s.root, "empty"))).size, 0);
+    assert.deepEqual(s.usage, { bytes: 0, files: 1 });
+  });
+
+  for (const mode of ["delete", "keep"] as const) {
+    test(`APPE creates a missing file and appends to an empty or existing one (${mode})`, async () => {
+      const s = await space({ interruptedUploads: mode });
+      assert.deepEqual(await s.upload(await at(s, "log"), source([Buffer.from("one\n")]), { append: true }), { ok: true, bytes: 4 });
+      assert.deepEqual(await s.upload(await at(s, "log"), source([Buffer.from("two\n")]), { append: true }), { ok: true, bytes: 4 });
+      await writeFile(join(s.root, "empty"), "");
+      const reopened = await FileSpace.open(s.root, { ...NO_LIMITS, interruptedUploads: mode });
+      assert.deepEqual(await reopened.upload(await at(reopened, "empty"), source([Buffer.from("x")]), { append: true }), { ok: true, bytes: 1 });
+      assert.equal(await readFile(join(s.root, "log"), "utf8"), "one\ntwo\n");
+      assert.equal(await readFile(join(s.root, "empty"), "utf8"), "x");
+      assert.deepEqual(reopened.usage, { bytes: 9, files: 2 });
+    });
+
+    test(`REST n keeps the first n bytes and writes the rest after them (${mode})`, async () => {
+      const s = await space({ interruptedUploads: mode });
+      await s.upload(await at(s, "f"), source([Buffer.from("0123456789")]));
+      assert.deepEqual(await s.upload(await at(s, "f"), source([Buffer.from("abc")]), { offset: 4 }), { ok: true, bytes: 3 });
+      assert.equal(await readFile(join(s.root, "f"), "utf8"), "0123abc");
+      assert.deepEqual(s.usage, { bytes: 7, files: 1 });
+      // An offset past the end starts at the end: no hole of zeros.
+      await s.upload(await at(s, "f"), source([Buffer.from("Z")]), { offset: 1000 });
+      assert.equal(await readFile(join(s.root, "f"), "utf8"), "0123abcZ");
+    });
+  }
+
+  test("refuses directories, links and read-only spaces", async () => {
+    const s = await space();
+    await mkdir(join(s.root, "dir"));
+    assert.deepEqual(await s.upload(await at(s, "dir"), source([bytes(1)])), { ok: false, reason: "is-a-directory" });
+    const ro = await FileSpace.open(s.root, NO_LIMITS, true);
+    assert.deepEqual(await ro.upload(await at(ro, "x"), source([bytes(1)])), { ok: false, reason: "read-only" });
+  });
+});
+
+describe("quotas while the bytes arrive", () => {
+  test("quotaBytes: the upload that crosses it fails and leaves nothing (delete)", async () => {
+    const s = await space({ quotaBytes: 10_000 });
+    await s.upload(await at(s, "old"), source([bytes(4000)]));
+    const result = await s.upload(await at(s, "big"), source(Array.from({ length: 10 }, () => bytes(1000))));
+    assert.deepEqual(result, { ok: false, reason: "quota" });
+    assert.deepEqual(await names(s), ["old"]);
+    assert.deepEqual(s.usage, { bytes: 4000, files: 1 });
+  });
+
+  test("quotaBytes: the source is not read to its end once the quota is crossed", async () => {
+    const s = await space({ quotaBytes: 5000 });
+    let produced = 0;
+    const endless = new Readable({
+      read() {
+        produced += 1000;
+        setImmediate(() => this.push(bytes(1000)));
+      },
+    });
+    assert.deepEqual(await s.upload(await at(s, "x"), endless), { ok: false, reason: "quota" });
+    assert.ok(produced < 50_000, `read ${produced} bytes`);
+  });
+
+  test("quotaBytes: replacing a file only needs room for the difference", async () => {
+    const s = await space({ quotaBytes: 10_000 });
+    await s.upload(await at(s, "f"), source([bytes(9000)]));
+    assert.equal((await s.upload(await at(s, "f"), source([bytes(9500)]))).ok, true);
+    assert.deepEqual(s.usage, { bytes: 9500, files: 1 });
+  });
+
+  test("quotaBytes (keep): what arrived before the limit is not kept beyond it", async () => {
+    const s = await space({ quotaBytes: 3000, interruptedUploads: "keep" });
+    assert.deepEqual(await s.upload(await at(s, "big"), source([bytes(2000), bytes(2000)])), { ok: false, reason: "quota" });
+    const size = (await stat(join(s.root, "big"))).size;
+    assert.ok(size <= 3000);
+    assert.equal(s.usage.bytes, size);
+    assert.deepEqual(await measureUsage(s.root), s.usage);
+  });
+
+  test("two uploads at once cannot add up past the quota", async () => {
+    const s = await space({ quotaBytes: 10_000 });
+    const chunks = Array.from({ length: 7 }, () => bytes(1000));
+    const [a, b] = await Promise.all([s.upload(await at(s, "a"), source(chunks)), s.upload(await at(s, "b"), source(chunks))]);
+    assert.deepEqual(
+      [a, b].map((r) => r.ok).sort(),
+      [false, true],
+      `one fits, the other must not: ${JSON.stringify([a, b])}`,
+    );
+    assert.ok(s.usage.bytes <= 10_000);
+    assert.deepEqual(await measureUsage(s.root), s.usage);
+  });
+
+  test("maxFileBytes: too-large, whatever the quota", async () => {
+    const s = await space({ maxFileBytes: 2048 });
+    assert.deepEqual(await s.upload(await at(s, "f"), source([bytes(2048)])), { ok: true, bytes: 2048 });
+    assert.deepEqual(await s.upload(await at(s, "g"), source([bytes(2000), bytes(49)])), { ok: false, reason: "too-large" });
+    assert.deepEqual(await s.upload(await at(s, "f"), source([bytes(1)]), { append: true }), { ok: false, reason: "too-large" });
+    assert.equal((await stat(join(s.root, "f"))).size, 2048);
+  });
+
+  test("quotaFiles: the N+1th new file is refused, replacing one is not, and concurrent new files count", async () => {
+    const s = await space({ quotaFiles: 3 });
+    for (const name of ["1", "2"]) assert.equal((await s.upload(await at(s, name), source([bytes(1)]))).ok, true);
+    const [x, y] = await Promise.all([s.upload(await at(s, "x"), source([bytes(1), bytes(1)])), s.upload(await at(s, "y"), source([bytes(1), bytes(1)]))]);
+    assert.deepEqual([x.ok, y.ok].sort(), [false, true]);
+    assert.deepEqual(await s.upload(await at(s, "4"), source([bytes(1)])), { ok: false, reason: "quota" });
+    assert.equal((await s.upload(await at(s, "1"), source([bytes(5)]))).ok, true);
+    assert.equal(s.usage.files, 3);
+  });
+});
+
+describe("interrupted uploads", () => {
+  test("delete: the old file stays intact and no temporary file is left", async () => {
+    const s = await space({ interruptedUploads: "delete" });
+    await s.upload(await at(s, "f"), source([Buffer.from("original")]));
+    const result = await s.upload(await at(s, "f"), source([bytes(5000)], errno("ECONNRESET")));
+    assert.deepEqual(result, { ok: false, reason: "interrupted" });
+    assert.equal(await readFile(join(s.root, "f"), "utf8"), "original");
+    assert.deepEqual(await names(s), ["f"]);
+    assert.deepEqual(s.usage, { bytes: 8, files: 1 });
+  });
+
+  test("delete: a new file cut off leaves no file at all", async () => {
+    const s = await space({ interruptedUploads: "delete" });
+    assert.deepEqual(await s.upload(await at(s, "n"), source([bytes(100)], errno("ECONNRESET"))), { ok: false, reason: "interrupted" });
+    assert.deepEqual(await names(s), []);
+    assert.deepEqual(s.usage, { bytes: 0, files: 0 });
+  });
+
+  test("keep: the bytes that arrived stay, are counted, and the upload resumes with REST", async () => {
+    const s = await space({ interruptedUploads: "keep" });
+    const whole = Buffer.from("0123456789".repeat(100));
+    assert.equal((await s.upload(await at(s, "r"), source([whole.subarray(0, 600)], errno("ECONNRESET")))).ok, false);
+    assert.equal((await stat(join(s.root, "r"))).size, 600);
+    assert.deepEqual(s.usage, { bytes: 600, files: 1 });
+    assert.deepEqual(await s.upload(await at(s, "r"), source([whole.subarray(600)]), { offset: 600 }), { ok: true, bytes: 400 });
+    assert.ok((await readFile(join(s.root, "r"))).equals(whole));
+    assert.deepEqual(s.usage, { bytes: 1000, files: 1 });
+  });
+
+  test("keep: a file that could not even be created is not counted", async () => {
+    const s = await space({ interruptedUploads: "keep" });
+    const path = await at(s, "no-such-dir/f");
+    assert.equal((await s.upload(path, source([bytes(1)]))).ok, false);
+    assert.deepEqual(s.usage, { bytes: 0, files: 0 });
+  });
+});
+
+describe("a full disk", () => {
+  test("a write failing with ENOSPC is no-space, and the old file is untouched (a source failing as the disk would: no mount needed)", async () => {
+    // The failure a full disk gives, raised inside the upload's pipeline; FileSpace itself is the real one.
+    const s = await space({ interruptedUploads: "delete" });
+    await s.upload(await at(s, "f"), source([Buffer.from("original")]));
+    assert.deepEqual(await s.upload(await at(s, "f"), source([bytes(1000)], errno("ENOSPC"))), { ok: false, reason: "no-space" });
+    assert.equal(await readFile(join(s.root, "f"), "utf8"), "original");
+    assert.deepEqual(await names(s), ["f"]);
+  });
+
+  test("a real full disk: a 1 MiB tmpfs under the space", async (t) => {
+    const base = await mkdtemp(join(tmpdir(), "cmy-full-"));
+    dirs.push(base);
+    const mountPoint = join(base, "alice");
+    await mkdir(mountPoint);
+    try {
+      await run("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint], { timeout: 5000 });
+    } catch (error) {
+      t.skip(`cannot mount a tmpfs here (${(error as Error).message.split("\n")[0]}); covered by the ENOSPC test above`);
+      return;
+    }
+    try {
+      for (const mode of ["delete", "keep"] as const) {
+        const s = await FileSpace.open(mountPoint, { ...NO_LIMITS, interruptedUploads: mode });
+        await writeFile(join(mountPoint, "keepsake"), "precious");
+        const result = await s.upload(await at(s, "huge"), source(Array.from({ length: 40 }, () => bytes(64 * 1024))));
+        assert.deepEqual(result, { ok: false, reason: "no-space" }, mode);
+        assert.equal(await readFile(join(mountPoint, "keepsake"), "utf8"), "precious");
+        if (mode === "delete") assert.deepEqual((await readdir(mountPoint)).sort(), ["keepsake"]);
+        // Written before the keepsake: the space's figures count it only after a fresh measure.
+        const measured = await measureUsage(mountPoint);
+        assert.deepEqual({ bytes: s.usage.bytes + 8, files: s.usage.files + 1 }, measured, mode);
+        await rm(join(mountPoint, "huge"), { force: true });
+        await rm(join(mountPoint, "keepsake"), { force: true });
+      }
+    } finally {
+      await run("umount", [mountPoint], { timeout: 5000 });
+    }
+  });
+});
+
+describe("other operations keep the usage right", () => {
+  test("delete, rename over a file, and a fresh measure agree", async () => {
+    const s = await space();
+    await s.upload(await at(s, "a"), source([bytes(100)]));
+    await s.upload(await at(s, "b"), source([bytes(50)]));
+    await s.upload(await at(s, "c"), source([bytes(7)]));
+    assert.equal((await s.rename(await at(s, "a"), await at(s, "b"))).ok, true);
+    assert.equal((await s.delete(await at(s, "c"))).ok, true);
+    assert.deepEqual(s.usage, { bytes: 100, files: 1 });
+    assert.deepEqual(await measureUsage(s.root), s.usage);
+  });
+
+  test("setModified and setMode stay in the space and respect read-only", async () => {
+    const s = await space();
+    await s.upload(await at(s, "f"), source([bytes(1)]));
+    const when = new Date(Date.UTC(2001, 1, 3, 4, 5, 6));
+    assert.equal((await s.setModified(await at(s, "f"), when)).ok, true);
+    assert.equal((await stat(join(s.root, "f"))).mtime.getTime(), when.getTime());
+    assert.equal((await s.setMode(await at(s, "f"), 0o4777)).ok, true);
+    assert.equal((await stat(join(s.root, "f"))).mode & 0o7777, 0o777);
+    assert.deepEqual(await s.setMode(await at(s, "/"), 0o777), { ok: false, reason: "read-only" });
+    assert.deepEqual(await s.setModified(await at(s, "missing"), when), { ok: false, reason: "not-found" });
+    const ro = await FileSpace.open(s.root, NO_LIMITS, true);
+    assert.deepEqual(await ro.setModified(await at(ro, "f"), when), { ok: false, reason: "read-only" });
+  });
+});
