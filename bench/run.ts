@@ -10,10 +10,14 @@
  *
  * logins, login-storm and history-overhead run against our server only: ngircd
  * has no accounts and keeps no message history.
+ *
+ * The ftp group (ftp-stor, ftp-retr, ftp-many; --tls for FTPS) compares our FTP
+ * service with vsftpd instead: both servers run at once, pinned to CPU 1, and take
+ * turns (ABBA) under curl processes pinned to CPU 0. See bench/lib/ftp-*.ts.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { cpuCount, openFileLimit, pinSelf, raiseOpenFileLimit } from "./lib/proc.js";
@@ -22,19 +26,37 @@ import { loginStorm, logins } from "./lib/accounts.js";
 import { createSchema, DEFAULT_POSTGRES_URL, postgresBackendPids, postgresPort, type BenchSchema } from "./lib/postgres.js";
 import { makeBaseDir, REPO_ROOT, startNgircd, startOurs, type ServerHandle } from "./lib/servers.js";
 import { formatSummary, readProfile, summariseProfile } from "./profile-summary.js";
+import { FTP_METRICS, FTP_SCENARIOS, ftpMany, ftpTransfer, negotiatedTls, type FtpResult, type FtpRunContext, type FtpScenarioName } from "./lib/ftp-scenarios.js";
+import {
+  lockFtpUser,
+  makeFtpWorkspace,
+  prepareFtpUser,
+  startOursFtp,
+  startVsftpd,
+  vsftpdVersion,
+  type FtpServerHandle,
+  type FtpServerName,
+  type FtpWorkspace,
+} from "./lib/ftp-servers.js";
 
 type TargetName = "ours" | "ngircd";
-/** What --scenario may name: the scenarios of lib/scenarios.ts plus history-overhead (fanout, ours, history on vs off). */
-type RunName = ScenarioName | "history-overhead";
+/** What --scenario may name: the scenarios of lib/scenarios.ts, history-overhead (fanout, ours, history on vs off) and the FTP scenarios. */
+type RunName = ScenarioName | "history-overhead" | FtpScenarioName;
 /** Run against our server only: ngircd has no accounts and no history. */
 const OURS_ONLY: readonly RunName[] = ["logins", "login-storm", "history-overhead"];
-const RUN_NAMES: readonly RunName[] = [...SCENARIOS, ...OURS_ONLY];
+const RUN_NAMES: readonly RunName[] = [...SCENARIOS, ...OURS_ONLY, ...FTP_SCENARIOS];
+
+function isFtp(name: RunName): name is FtpScenarioName {
+  return FTP_SCENARIOS.includes(name as FtpScenarioName);
+}
 
 const USAGE = `usage: npm run bench -- [options]
-  --scenario LIST  all (= fanout,connect,direct), or a comma-separated list of
-                   fanout, connect, direct, logins, login-storm, history-overhead (all)
-                   (the last three run against our server only: ngircd has no accounts)
-  --target ours|ngircd|both              (both)
+  --scenario LIST  all (= fanout,connect,direct), ftp (= ftp-stor,ftp-retr,ftp-many), or a
+                   comma-separated list of fanout, connect, direct, logins, login-storm,
+                   history-overhead, ftp-stor, ftp-retr, ftp-many (all)
+                   (logins, login-storm, history-overhead: our server only, ngircd has no accounts;
+                   ftp-*: ours against vsftpd, which needs root)
+  --target ours|ngircd|vsftpd|both       (both = ours and ngircd for IRC, ours and vsftpd for FTP)
   --clients N      fanout: clients in the channel         (500; quick 50)
   --senders N      fanout: clients that send             (5; quick 2)
   --messages N     fanout and direct: messages per sender (200; quick 50)
@@ -62,6 +84,19 @@ const USAGE = `usage: npm run bench -- [options]
   --profile        also run fanout once against ours under node --cpu-prof and summarise it
   --profile-dir D  where the .cpuprofile goes             (/tmp/prof)
   --profile-messages N  messages per sender in the profiled fanout (2000; quick 200)
+  --tls            ftp-*: FTPS (AUTH TLS, PBSZ 0, PROT P; curl --ssl-reqd) instead of plain FTP
+  --file-mib N     ftp-stor/ftp-retr: size of the file             (512; quick 32)
+  --transfers N    ftp-stor/ftp-retr: transfers per server and run (5; quick 2)
+  --many-clients N ftp-many: curl processes at once, one connection each (50; quick 10)
+  --many-files N   ftp-many: files each of them fetches              (100; quick 20)
+  --many-kib N     ftp-many: size of each file in KiB                (64)
+  --many-rounds N  ftp-many: rounds per server and run               (2; quick 1)
+  --many-client node|curl  ftp-many: the Node client of bench/lib/ftp-client.ts, all
+                   clients in this process, or one curl process per client (node)
+  --warmup N       ftp-*: unmeasured transfers (ftp-many: rounds of a fifth of the files)
+                   per server after each start                       (2; quick 0)
+  --ours-dist DIR  ftp-*: run our server from this build directory instead of dist/
+                   (e.g. a patched copy, to measure a change)
   --no-build       use dist/ as it is (default: npm run build first)
   --no-pin         do not pin generator and servers to CPUs 0 and 1
   --json FILE      write all results as JSON              (bench/results/run-<time>.json)
@@ -99,6 +134,16 @@ const { values } = parseArgs({
     profile: { type: "boolean", default: false },
     "profile-dir": { type: "string", default: "/tmp/prof" },
     "profile-messages": { type: "string" },
+    tls: { type: "boolean", default: false },
+    "file-mib": { type: "string" },
+    transfers: { type: "string" },
+    "many-clients": { type: "string" },
+    "many-files": { type: "string" },
+    "many-kib": { type: "string" },
+    "many-rounds": { type: "string" },
+    "many-client": { type: "string", default: "node" },
+    warmup: { type: "string" },
+    "ours-dist": { type: "string" },
     "no-build": { type: "boolean", default: false },
     "no-pin": { type: "boolean", default: false },
     json: { type: "string" },
@@ -147,11 +192,20 @@ const settings = {
   stormRounds: int(values["storm-rounds"], quick ? 1 : 3, "storm-rounds"),
   threadpool: values.threadpool === undefined ? null : int(values.threadpool, 4, "threadpool"),
   profileMessages: int(values["profile-messages"], quick ? 200 : 2000, "profile-messages"),
+  fileMiB: int(values["file-mib"], quick ? 32 : 512, "file-mib"),
+  transfers: int(values.transfers, quick ? 2 : 5, "transfers"),
+  manyClients: int(values["many-clients"], quick ? 10 : 50, "many-clients"),
+  manyFiles: int(values["many-files"], quick ? 20 : 100, "many-files"),
+  manyKiB: int(values["many-kib"], 64, "many-kib"),
+  manyRounds: int(values["many-rounds"], quick ? 1 : 2, "many-rounds"),
+  warmup: int(values.warmup, quick ? 0 : 2, "warmup", 0),
   repeat: int(values.repeat, quick ? 1 : 3, "repeat"),
   timeoutSeconds: int(values.timeout, 120, "timeout"),
 };
 if (settings.senders > settings.clients) fail("--senders cannot exceed --clients");
 if (values.history !== "on" && values.history !== "off") fail("--history must be on or off");
+if (values["many-client"] !== "node" && values["many-client"] !== "curl") fail("--many-client must be node or curl");
+const manyClient: "node" | "curl" = values["many-client"] === "curl" ? "curl" : "node";
 const history = values.history === "on";
 
 const scenarioFlag = values.scenario ?? "all";
@@ -160,6 +214,7 @@ const scenarios: readonly RunName[] = [
     scenarioFlag.split(",").flatMap((name): RunName[] => {
       const trimmed = name.trim();
       if (trimmed === "all") return [...SCENARIOS];
+      if (trimmed === "ftp") return [...FTP_SCENARIOS];
       return RUN_NAMES.includes(trimmed as RunName) ? [trimmed as RunName] : fail(`unknown scenario ${trimmed}`);
     }),
   ),
@@ -167,7 +222,14 @@ const scenarios: readonly RunName[] = [
 const compared = scenarios.filter((s): s is ScenarioName => SCENARIOS.includes(s as ScenarioName));
 const oursOnly = scenarios.filter((s) => OURS_ONLY.includes(s));
 const targetFlag = values.target ?? "both";
-const targets: readonly TargetName[] = targetFlag === "both" ? ["ours", "ngircd"] : targetFlag === "ours" || targetFlag === "ngircd" ? [targetFlag] : fail(`unknown target ${targetFlag}`);
+if (!["ours", "ngircd", "vsftpd", "both"].includes(targetFlag)) fail(`unknown target ${targetFlag}`);
+/** Targets of the IRC scenarios. */
+const targets: readonly TargetName[] = targetFlag === "both" ? ["ours", "ngircd"] : targetFlag === "ours" || targetFlag === "ngircd" ? [targetFlag] : [];
+const ftpScenarios = scenarios.filter(isFtp);
+/** Targets of the FTP scenarios. */
+const ftpTargets: readonly FtpServerName[] = targetFlag === "both" ? ["ours", "vsftpd"] : targetFlag === "ours" || targetFlag === "vsftpd" ? [targetFlag] : [];
+if (ftpScenarios.length > 0 && ftpTargets.length === 0) fail(`--target ${targetFlag} names no FTP server (ours, vsftpd or both)`);
+if (scenarios.some((s) => !isFtp(s)) && targets.length === 0) fail(`--target ${targetFlag} names no IRC server (ours, ngircd or both)`);
 
 function say(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -186,7 +248,7 @@ const serverCpu = pin ? 1 : null;
 if (pin && !pinSelf(0)) say("warning: could not pin the generator to CPU 0 (taskset)");
 if (!pin) say(`note: not pinning (${values["no-pin"] ? "--no-pin" : `${cpus} CPU`}); generator and server share CPUs`);
 
-if (!values["no-build"] && (targets.includes("ours") || oursOnly.length > 0)) {
+if (!values["no-build"] && (targets.includes("ours") || oursOnly.length > 0 || (ftpScenarios.length > 0 && ftpTargets.includes("ours")))) {
   say("building (tsc -p tsconfig.build.json) ...");
   try {
     execFileSync(process.execPath, [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: REPO_ROOT, stdio: "inherit" });
@@ -198,11 +260,18 @@ if (!values["no-build"] && (targets.includes("ours") || oursOnly.length > 0)) {
 
 const baseDir = makeBaseDir();
 const live = new Set<ServerHandle>();
+/** The FTP test files and the servers' directories (tmpfs when it has room); made before the first FTP scenario. */
+let ftpWorkspace: FtpWorkspace | null = null;
+let ftpUserPrepared = false;
 
 async function cleanup(): Promise<void> {
   await Promise.all([...live].map((server) => server.stop("SIGKILL", 1000)));
   live.clear();
-  if (!values.keep) rmSync(baseDir, { recursive: true, force: true });
+  if (ftpUserPrepared) lockFtpUser();
+  if (!values.keep) {
+    rmSync(baseDir, { recursive: true, force: true });
+    if (ftpWorkspace) rmSync(ftpWorkspace.dir, { recursive: true, force: true });
+  }
 }
 
 let interrupted = false;
@@ -531,11 +600,231 @@ function stormTable(results: readonly ScenarioResult[]): string {
   ].join("\n");
 }
 
+// ── ftp: ours against vsftpd, driven by curl ──────────────────────────────────
+
+const FTP_NOTE =
+  "ftp: both servers run at once on CPU 1 and take turns (ours, vsftpd, vsftpd, ours, ...), the client (curl; ftp-many: the Node client) on CPU 0; " +
+  "MB/s = 10^6 bytes/s; server CPU from /proc (vsftpd: all its processes, see bench/README.md)";
+
+/** Details of the FTP setup, for the report. */
+const ftpInfo: string[] = [];
+
+function ftpContext(): FtpRunContext {
+  return { ws: ftpWorkspace!, cpu: generatorCpu, timeoutSeconds: settings.timeoutSeconds };
+}
+
+/** Makes the test files (once) and, when vsftpd takes part, its Unix user. */
+function prepareFtp(): void {
+  if (ftpWorkspace) return;
+  const big = ftpScenarios.some((s) => s === "ftp-stor" || s === "ftp-retr");
+  say(`ftp: making the test files${big ? ` (${settings.fileMiB} MiB of random data)` : ""} ...`);
+  ftpWorkspace = makeFtpWorkspace({
+    bigBytes: big ? settings.fileMiB * 1024 * 1024 : 0,
+    smallCount: ftpScenarios.includes("ftp-many") ? settings.manyFiles : 0,
+    smallBytes: settings.manyKiB * 1024,
+    tls: values.tls,
+  });
+  ftpInfo.push(`files and both servers' directories on ${ftpWorkspace.filesystem}`);
+  if (oursEntry !== undefined) ftpInfo.push(`ours run from ${oursEntry}`);
+  if (ftpTargets.includes("vsftpd")) {
+    prepareFtpUser(ftpWorkspace.password);
+    ftpUserPrepared = true;
+    ftpInfo.push(vsftpdVersion());
+  }
+}
+
+/** --ours-dist: another build of our server. */
+const oursEntry = values["ours-dist"] === undefined ? undefined : join(resolve(values["ours-dist"]), "cli", "main.js");
+
+async function startFtp(name: FtpServerName, cpuProfileDir?: string): Promise<FtpServerHandle> {
+  const options = { cpu: serverCpu, tls: values.tls, ...(cpuProfileDir !== undefined && { cpuProfileDir }), ...(oursEntry !== undefined && { entry: oursEntry }) };
+  const server = name === "ours" ? await startOursFtp(ftpWorkspace!, ftpWorkspace!.dir, options) : await startVsftpd(ftpWorkspace!, ftpWorkspace!.dir, options);
+  live.add(server);
+  return server;
+}
+
+function ftpLine(result: FtpResult): string {
+  const m = result.metrics;
+  const g = (key: string, digits: number): string => fmt(m[key], digits);
+  if (result.scenario === "ftp-many") {
+    return `${g("files_per_s", 0)} files/s; ${g("ok", 0)} ok, ${g("failed", 0)} failed; per file p50 ${g("file_p50_ms", 2)} p99 ${g("file_p99_ms", 2)} ms; logins ${g("login_s", 2)} s; server ${g("server_us_per_file", 0)} µs/file at ${g("server_cpu_pct", 0)}% CPU; generator ${g("gen_us_per_file", 0)} µs/file at ${g("gen_cpu_pct", 0)}%; others ${g("others_cpu_pct", 0)}%; ${g("seconds", 2)} s`;
+  }
+  return `${g("mbps", 1)} MB/s (session ${g("session_mbps", 1)}; data phase ${g("transfer_s", 3)} s after ${g("setup_s", 3)} s); server ${g("server_ms_per_mb", 3)} ms CPU/MB at ${g("server_cpu_pct", 0)}%; curl ${g("gen_ms_per_mb", 3)} ms/MB at ${g("gen_cpu_pct", 0)}%; others ${g("others_cpu_pct", 0)}%`;
+}
+
+/**
+ * One FTP scenario: per run, both servers are started fresh and take turns, ABBA
+ * (ours, vsftpd, vsftpd, ours, ...), so slow drifts in machine load hit both alike.
+ */
+async function ftpScenario(scenario: FtpScenarioName, runs: FtpResult[], failures: Failure[]): Promise<void> {
+  prepareFtp();
+  const ctx = ftpContext();
+  const samples = scenario === "ftp-many" ? settings.manyRounds : settings.transfers;
+  for (let run = 1; run <= settings.repeat; run++) {
+    if (interrupted) return;
+    const servers = new Map<FtpServerName, FtpServerHandle>();
+    try {
+      for (const name of ftpTargets) {
+        try {
+          servers.set(name, await startFtp(name));
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          failures.push({ scenario, target: name, run, error: message });
+          say(`[${scenario} ${run}/${settings.repeat}] ${name}: FAILED to start: ${message}`);
+        }
+      }
+      await sleep(300);
+      if (values.tls && run === 1) {
+        for (const [name, server] of servers) {
+          const line = `${name}: ${await negotiatedTls(server, ctx)}`;
+          if (!ftpInfo.includes(line)) ftpInfo.push(line);
+        }
+      }
+      // The first transfers after a start are slower for both servers (fresh tmpfs pages;
+      // for ours also code not yet optimised): not measured.
+      for (let i = 0; i < settings.warmup; i++) {
+        for (const [name, server] of servers) {
+          try {
+            const { metrics } =
+              scenario === "ftp-many"
+                ? await ftpMany(server, { clients: settings.manyClients, filesPerClient: Math.max(1, Math.ceil(settings.manyFiles / 5)), client: manyClient }, ctx)
+                : await ftpTransfer(server, scenario === "ftp-stor" ? "stor" : "retr", ctx);
+            const shown = scenario === "ftp-many" ? `${fmt(metrics["files_per_s"], 0)} files/s` : `${fmt(metrics["mbps"], 1)} MB/s`;
+            say(`[${scenario}${values.tls ? " tls" : ""} ${run}/${settings.repeat} warm-up] ${name}: ${shown} (not counted)`);
+          } catch (error) {
+            say(`[${scenario} ${run}/${settings.repeat} warm-up] ${name}: FAILED: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+      }
+      for (let sample = 1; sample <= samples; sample++) {
+        const names = [...servers.keys()];
+        const order = (run + sample) % 2 === 0 ? names : names.reverse();
+        for (const name of order) {
+          if (interrupted) return;
+          const server = servers.get(name)!;
+          try {
+            const { metrics, notes } =
+              scenario === "ftp-many"
+                ? await ftpMany(server, { clients: settings.manyClients, filesPerClient: settings.manyFiles, client: manyClient }, ctx)
+                : await ftpTransfer(server, scenario === "ftp-stor" ? "stor" : "retr", ctx);
+            const result: FtpResult = { scenario, target: name, tls: values.tls, run, sample, metrics, notes };
+            runs.push(result);
+            say(`[${scenario}${values.tls ? " tls" : ""} ${run}/${settings.repeat} #${sample}] ${name}: ${ftpLine(result)}`);
+            for (const note of notes) say(`    note: ${note}`);
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            failures.push({ scenario, target: name, run, error: message });
+            say(`[${scenario} ${run}/${settings.repeat} #${sample}] ${name}: FAILED: ${message}`);
+          }
+        }
+      }
+    } finally {
+      for (const server of servers.values()) await stopTarget(server);
+    }
+  }
+}
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const pos = (sorted.length - 1) * q;
+  const low = Math.floor(pos);
+  return sorted[low]! + (sorted[Math.min(low + 1, sorted.length - 1)]! - sorted[low]!) * (pos - low);
+}
+
+function ftpTable(runs: readonly FtpResult[]): string {
+  const out: string[] = [];
+  const both = ftpTargets.length === 2;
+  for (const scenario of ftpScenarios) {
+    const mine = runs.filter((r) => r.scenario === scenario);
+    if (mine.length === 0) continue;
+    const pick = (target: FtpServerName, key: string): number[] => mine.filter((r) => r.target === target).map((r) => r.metrics[key] ?? Number.NaN);
+    const counts = ftpTargets.map((t) => mine.filter((r) => r.target === t).length).join("/");
+    const size =
+      scenario === "ftp-many"
+        ? `${settings.manyClients} clients (${manyClient === "node" ? "Node client, one process" : "curl processes"}) × ${settings.manyFiles} files of ${settings.manyKiB} KiB, ${settings.manyRounds} round(s) per run`
+        : `${settings.fileMiB} MiB file, ${settings.transfers} transfers per run`;
+    out.push(`**${scenario}${values.tls ? " (TLS)" : ""}**: ${size}, ${settings.repeat} run(s); medians of all ${counts} samples`);
+    out.push("");
+    out.push(both ? "| metric | ours | vsftpd | ours/vsftpd |\n|---|---:|---:|---:|" : `| metric | ${ftpTargets[0]} |\n|---|---:|`);
+    for (const def of FTP_METRICS[scenario]) {
+      const values = ftpTargets.map((t) => median(pick(t, def.key)));
+      const ratio = both ? ` ${fmt(values[0]! / values[1]!, 2)} |` : "";
+      out.push(`| ${def.label} | ${values.map((v) => fmt(v, def.digits)).join(" | ")} |${ratio}`);
+    }
+    const key = scenario === "ftp-many" ? "files_per_s" : "mbps";
+    const unit = scenario === "ftp-many" ? "files/s" : "MB/s";
+    out.push("");
+    for (const target of ftpTargets) {
+      const all = pick(target, key);
+      const perRun = [...new Set(mine.map((r) => r.run))].map((run) => median(mine.filter((r) => r.target === target && r.run === run).map((r) => r.metrics[key] ?? Number.NaN)));
+      const iqr = quantile(all, 0.75) - quantile(all, 0.25);
+      out.push(
+        `- ${target} ${unit}: per-run medians ${perRun.map((v) => fmt(v, key === "mbps" ? 1 : 0)).join(", ")}; all samples ${fmt(Math.min(...all.filter(Number.isFinite)), 1)}–${fmt(Math.max(...all.filter(Number.isFinite)), 1)}, ` +
+          `IQR ${fmt((iqr / median(all)) * 100, 1)} % of the median; other processes ${fmt(median(pick(target, "others_cpu_pct")), 0)} % (max ${fmt(Math.max(...pick(target, "others_cpu_pct").filter(Number.isFinite)), 0)} %) of 200 %`,
+      );
+    }
+    if (both) {
+      // Ratio of each pair measured back to back (same run, same sample number).
+      const paired: number[] = [];
+      for (const r of mine.filter((x) => x.target === "ours")) {
+        const other = mine.find((x) => x.target === "vsftpd" && x.run === r.run && x.sample === r.sample);
+        if (other) paired.push((r.metrics[key] ?? Number.NaN) / (other.metrics[key] ?? Number.NaN));
+      }
+      const ratio = median(pick("ours", key)) / median(pick("vsftpd", key));
+      const target = scenario === "ftp-many" ? "" : ` (target ≥ 0.8: ${Number.isFinite(ratio) ? (ratio >= 0.8 ? "met" : "MISSED") : "–"})`;
+      out.push(`- ours/vsftpd ${unit}: ${fmt(ratio, 2)}${target}; pairs run back to back: median ${fmt(median(paired), 2)}, range ${fmt(Math.min(...paired), 2)}–${fmt(Math.max(...paired), 2)} (${paired.length} pairs)`);
+    }
+    const busy = mine.filter((r) => (r.metrics["gen_cpu_pct"] ?? 0) >= 90);
+    if (busy.length > 0) out.push(`- WARNING: the generator used >= 90 % of its CPU in ${busy.length} of ${mine.length} samples: the generator (curl, or the Node client in ftp-many) may have set the pace there.`);
+    out.push("");
+  }
+  return out.join("\n");
+}
+
+/** Runs each selected FTP scenario once more against ours under node --cpu-prof; returns the summaries. */
+async function profileOursFtp(): Promise<string> {
+  const dir = values["profile-dir"] ?? "/tmp/prof";
+  mkdirSync(dir, { recursive: true });
+  prepareFtp();
+  const ctx = ftpContext();
+  const parts: string[] = [];
+  for (const scenario of ftpScenarios) {
+    if (interrupted) break;
+    const before = new Set(readdirSync(dir));
+    say(`profiling: ${scenario}${values.tls ? " (TLS)" : ""} against ours under node --cpu-prof (${dir})`);
+    const server = await startFtp("ours", dir);
+    try {
+      await sleep(300);
+      for (let i = 1; i <= (scenario === "ftp-many" ? 2 : 6); i++) {
+        const { metrics, notes } =
+          scenario === "ftp-many"
+            ? await ftpMany(server, { clients: settings.manyClients, filesPerClient: settings.manyFiles, client: manyClient }, ctx)
+            : await ftpTransfer(server, scenario === "ftp-stor" ? "stor" : "retr", ctx);
+        say(`[profile ${scenario}] ours: ${ftpLine({ scenario, target: "ours", tls: values.tls, run: 0, sample: i, metrics, notes })}`);
+      }
+    } finally {
+      await stopTarget(server, "SIGINT", 30_000);
+    }
+    const file = readdirSync(dir)
+      .filter((f) => f.endsWith(".cpuprofile") && !before.has(f))
+      .map((f) => join(dir, f))
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+    parts.push(
+      file
+        ? `## CPU profile of ours during ${scenario}${values.tls ? " (TLS)" : ""} (top 15 by self time)\n\n${file}\n\n${formatSummary(summariseProfile(readProfile(file)), 15)}`
+        : `profile: no new .cpuprofile appeared in ${dir}`,
+    );
+  }
+  return parts.join("\n\n");
+}
+
 // ── main ──────────────────────────────────────────────────────────────────────
 
 async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   const historyRuns: HistoryRun[] = [];
+  const ftpRuns: FtpResult[] = [];
   const failures: Failure[] = [];
   say(`settings: ${JSON.stringify(settings)}; ours with history ${history ? "on" : "off"}; generator CPU ${generatorCpu ?? "any"}, servers CPU ${serverCpu ?? "any"}; open files ${openFileLimit().soft}`);
   if (oursOnly.length > 0) say(`note: ${OURS_ONLY_NOTE}`);
@@ -543,6 +832,10 @@ async function main(): Promise<void> {
   for (const scenario of scenarios) {
     if (scenario === "history-overhead") {
       await historyOverhead(historyRuns, failures);
+      continue;
+    }
+    if (isFtp(scenario)) {
+      await ftpScenario(scenario, ftpRuns, failures);
       continue;
     }
     const scenarioTargets: readonly TargetName[] = OURS_ONLY.includes(scenario) ? targets.filter((t) => t === "ours") : targets;
@@ -561,7 +854,11 @@ async function main(): Promise<void> {
   }
 
   let profile: string | null = null;
-  if (values.profile && !interrupted) profile = await profileOurs();
+  if (values.profile && !interrupted && (compared.includes("fanout") || ftpScenarios.length === 0)) profile = await profileOurs();
+  if (values.profile && !interrupted && ftpScenarios.length > 0 && ftpTargets.includes("ours")) {
+    const ftpProfile = await profileOursFtp();
+    profile = profile === null ? ftpProfile : `${profile}\n\n${ftpProfile}`;
+  }
 
   const out: string[] = [];
   out.push("");
@@ -576,6 +873,14 @@ async function main(): Promise<void> {
   if (compared.length > 0) {
     out.push("");
     out.push(table(results));
+  }
+  if (ftpScenarios.length > 0) {
+    out.push("");
+    out.push(`### FTP${values.tls ? "S (AUTH TLS, PROT P)" : " (plain)"}: ours against vsftpd`);
+    out.push("");
+    out.push(`${FTP_NOTE}; ${ftpInfo.join("; ")}`);
+    out.push("");
+    out.push(ftpTable(ftpRuns));
   }
   if (oursOnly.length > 0) {
     out.push("");
@@ -621,7 +926,7 @@ async function main(): Promise<void> {
   const jsonFile = values.json ?? join(REPO_ROOT, "bench", "results", `run-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   try {
     mkdirSync(join(jsonFile, ".."), { recursive: true });
-    writeFileSync(jsonFile, `${JSON.stringify({ settings, history, scenarios, targets, results, historyRuns, failures }, null, 2)}\n`);
+    writeFileSync(jsonFile, `${JSON.stringify({ settings, history, tls: values.tls, scenarios, targets, ftpTargets, ftpInfo, results, historyRuns, ftpRuns, failures }, null, 2)}\n`);
     say(`results written to ${jsonFile}`);
   } catch (error) {
     say(`could not write ${jsonFile}: ${(error as Error).message}`);

@@ -217,6 +217,8 @@ export interface FtpStartOptions {
   readonly tls: boolean;
   /** Directory for `node --cpu-prof` (ours only); no profiling when undefined. */
   readonly cpuProfileDir?: string;
+  /** Our server's entry point (ours only); default dist/cli/main.js. Another build (a patched copy of dist/) can be measured this way. */
+  readonly entry?: string;
 }
 
 /** Waits until the server has no session processes left (vsftpd forks per session), at most `maxMs`; false on time-out. */
@@ -242,7 +244,8 @@ async function settle(handle: ServerHandle, expected: number): Promise<number> {
  * allowed (`ftp.tls: optional`) or, for the TLS runs, TLS required of everyone.
  */
 export async function startOursFtp(ws: FtpWorkspace, baseDir: string, options: FtpStartOptions): Promise<FtpServerHandle> {
-  if (!existsSync(OUR_ENTRY)) throw new Error(`${OUR_ENTRY} is missing: run npm run build`);
+  const entry = options.entry ?? OUR_ENTRY;
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
   const dir = mkdtempSync(join(baseDir, "ours-"));
   chmodSync(dir, 0o755);
   const dataDir = join(dir, "data");
@@ -250,7 +253,7 @@ export async function startOursFtp(ws: FtpWorkspace, baseDir: string, options: F
   mkdirSync(root, { recursive: true, mode: 0o700 });
   populate(ws, root);
   // Argument array, no shell; the data directory from CMY_DATA_DIR.
-  execFileSync(process.execPath, [OUR_ENTRY, "user", "add", FTP_USER, "--password", ws.password], {
+  execFileSync(process.execPath, [entry, "user", "add", FTP_USER, "--password", ws.password], {
     cwd: dir,
     env: { ...process.env, CMY_DATA_DIR: dataDir, CMY_LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "pipe"],
@@ -278,7 +281,7 @@ export async function startOursFtp(ws: FtpWorkspace, baseDir: string, options: F
   // JSON is YAML.
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   const nodeArgs = options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
-  const handle = await launch("ours", process.execPath, [...nodeArgs, OUR_ENTRY, "serve", "--config", configFile], port, dir, options.cpu);
+  const handle = await launch("ours", process.execPath, [...nodeArgs, entry, "serve", "--config", configFile], port, dir, options.cpu);
   return { ...handle, stop: handle.stop.bind(handle), kind: "ours", root, tls: options.tls, idleDescendants: await settle(handle, 0) };
 }
 

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, constants as fsConstants, type Sta
 import { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, truncate, unlink, utimes } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { Transform, type Readable, type TransformCallback } from "node:stream";
+import { Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { confineRealPath, resolveVirtual, type JailedPath } from "./jail.js";
 import { measureUsage, type Usage } from "./usage.js";
@@ -256,8 +256,16 @@ export class FileSpace {
         await handle.close();
         return { ok: false, reason: "is-a-directory" };
       }
-      // The stream owns the handle from here and closes it when done or destroyed.
-      return { ok: true, size: s.size, stream: createReadStream("", { fd: handle, start: offset, highWaterMark: STREAM_CHUNK, autoClose: true }) };
+      // The stream owns the handle from here and closes it when done or destroyed. It is
+      // bounded by the size fstat gave and reads at most that much at once: a small file is
+      // one right-sized read, not a 1 MiB buffer per file plus an extra read to find the end.
+      const remaining = s.size - offset;
+      if (remaining <= 0) {
+        await handle.close();
+        return { ok: true, size: s.size, stream: Readable.from([]) };
+      }
+      const stream = createReadStream("", { fd: handle, start: offset, end: s.size - 1, highWaterMark: Math.min(STREAM_CHUNK, remaining), autoClose: true });
+      return { ok: true, size: s.size, stream };
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
     }
