@@ -1,14 +1,14 @@
 import { availableParallelism } from "node:os";
-import { hash, verify } from "@node-rs/argon2";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
+import { HashThread } from "./hash-thread.js";
 
 /** Algorithm.Argon2id of @node-rs/argon2 (a const enum, which isolated modules cannot import). */
 const ARGON2ID = 2;
 
 /**
  * argon2id with the OWASP minimum (m=19 MiB, t=2, p=1), stored as a PHC string
- * with a random per-password salt. Hashing runs on the libuv thread pool, never
- * on the event loop.
+ * with a random per-password salt. Hashing runs on a worker thread of lower
+ * priority, never on the event loop.
  */
 export const ARGON2_PARAMETERS = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
@@ -17,6 +17,8 @@ export const ARGON2_PARAMETERS = { algorithm: ARGON2ID, memoryCost: 19456, timeC
  * logins leaves a core for the event loop and chat latency stays flat.
  */
 const hashing = new ConcurrencyLimit(Math.max(1, availableParallelism() - 1));
+/** Hashes run on a thread niced below the event loop (see hash-thread.ts). */
+const thread = new HashThread();
 
 /** Verified against when there is no real hash, so "no such name" costs as much as "wrong password". */
 let dummyHash: Promise<string> | null = null;
@@ -26,7 +28,7 @@ function normalize(password: string): string {
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return hashing.run(() => hash(normalize(password), ARGON2_PARAMETERS));
+  return hashing.run(() => thread.hash(normalize(password), ARGON2_PARAMETERS));
 }
 
 /** False for a missing hash (after spending the same time), a malformed one, or a wrong password. */
@@ -34,7 +36,7 @@ export async function verifyPassword(phc: string | undefined | null, password: s
   dummyHash ??= hashPassword("cmymessage-dummy-password");
   const target = phc ?? (await dummyHash);
   try {
-    const ok = await hashing.run(() => verify(target, normalize(password)));
+    const ok = await hashing.run(() => thread.verify(target, normalize(password)));
     return ok && phc !== undefined && phc !== null;
   } catch {
     return false;
