@@ -16,39 +16,34 @@ export async function chanServ(connection: IrcConnection, user: ChatUser, text: 
   const { core } = connection.context;
   const registry = core.registry;
   if (!registry) return reply("Channel registration is not available on this server.");
-  try {
-    switch (command.toUpperCase()) {
-      case "REGISTER": {
-        const channel = core.findChannel(name);
-        if (!channel) return reply("Syntax: REGISTER <#channel> (a channel you are in)");
-        if (!connection.account) return reply("Log in to an account first (NickServ IDENTIFY or SASL).");
-        if (!channel.isOp(user)) return reply(`You must be an operator of ${channel.name} to register it.`);
-        if (registry.get(channel.name)) return reply(`${channel.name} is already registered.`);
-        await registry.register(channel, connection.account.name);
-        connection.context.log.info({ channel: channel.name, founder: connection.account.name }, "channel registered");
-        return reply(`${channel.name} is registered to ${connection.account.name}.`);
-      }
-      case "INFO": {
-        const registration = registry.get(name);
-        if (!registration) return reply(`${name || "That channel"} is not registered.`);
-        return reply(`${registration.name} was registered by ${registration.founder || "(a deleted account)"} on ${new Date(registration.registeredAt).toUTCString()}.`);
-      }
-      case "DROP": {
-        const registration = registry.get(name);
-        if (!registration) return reply(`${name || "That channel"} is not registered.`);
-        if (!connection.account || foldCase(connection.account.name) !== registration.founder) return reply("Only the founder may drop a channel.");
-        await registry.drop(name);
-        return reply(`${registration.name} is no longer registered.`);
-      }
-      case "HELP":
-      case "":
-        for (const line of HELP) reply(line);
-        return;
-      default:
-        return reply(`Unknown command ${command}. Try HELP.`);
+  switch (command.toUpperCase()) {
+    case "REGISTER": {
+      const channel = core.findChannel(name);
+      if (!channel) return reply("Syntax: REGISTER <#channel> (a channel you are in)");
+      if (!connection.account) return reply("Log in to an account first (NickServ IDENTIFY or SASL).");
+      if (!channel.isOp(user)) return reply(`You must be an operator of ${channel.name} to register it.`);
+      if (registry.get(channel.name)) return reply(`${channel.name} is already registered.`);
+      await registry.register(channel, connection.account.name);
+      connection.context.log.info({ channel: channel.name, founder: connection.account.name }, "channel registered");
+      return reply(`${channel.name} is registered to ${connection.account.name}.`);
     }
-  } catch (error) {
-    connection.context.log.error({ err: error }, "ChanServ command failed");
-    reply("That cannot be done right now; try again later.");
+    case "INFO": {
+      const registration = registry.get(name);
+      if (!registration) return reply(`${name || "That channel"} is not registered.`);
+      return reply(`${registration.name} was registered by ${registration.founder || "(a deleted account)"} on ${new Date(registration.registeredAt).toUTCString()}.`);
+    }
+    case "DROP": {
+      const registration = registry.get(name);
+      if (!registration) return reply(`${name || "That channel"} is not registered.`);
+      if (!connection.account || foldCase(connection.account.name) !== registration.founder) return reply("Only the founder may drop a channel.");
+      await registry.drop(name);
+      return reply(`${registration.name} is no longer registered.`);
+    }
+    case "HELP":
+    case "":
+      for (const line of HELP) reply(line);
+      return;
+    default:
+      return reply(`Unknown command ${command}. Try HELP.`);
   }
 }

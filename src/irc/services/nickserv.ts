@@ -59,57 +59,52 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
   const [command = "", ...args] = text.trim().split(/\s+/);
   const reply: Reply = (line) => serviceNotice(connection, "NickServ", line);
   const { accounts, core } = connection.context;
-  try {
-    switch (command.toUpperCase()) {
-      case "IDENTIFY":
-      case "LOGIN":
-        return await identify(connection, user, args, reply);
-      case "REGISTER":
-        return await register(connection, user, args, reply);
-      case "LOGOUT":
-        if (!connection.account) return reply("You are not logged in.");
-        logOut(connection);
-        return reply("You are now logged out.");
-      case "SET":
-        if ((args[0] ?? "").toUpperCase() !== "PASSWORD" || !args[1]) return reply("Syntax: SET PASSWORD <new password>");
-        if (!connection.account) return reply("Log in first.");
-        {
-          const result = await accounts.changePassword(connection.account.name, args.slice(1).join(" "));
-          return reply(result.ok ? "Your password has been changed." : `Password not changed: ${registerProblems[result.reason] ?? result.reason}.`);
-        }
-      case "GHOST": {
-        const target = args[0];
-        if (!target) return reply("Syntax: GHOST <nick>");
-        if (!connection.account || foldCase(connection.account.name) !== foldCase(target)) return reply("You may only ghost the nick of the account you are logged in to.");
-        const holder = core.findUser(target);
-        if (!holder || holder === user) return reply(`${target} is not in use by anyone else.`);
-        core.kill(holder, `Ghosted by ${user.nick}`);
-        return reply(`${holder.nick} has been disconnected.`);
+  switch (command.toUpperCase()) {
+    case "IDENTIFY":
+    case "LOGIN":
+      return await identify(connection, user, args, reply);
+    case "REGISTER":
+      return await register(connection, user, args, reply);
+    case "LOGOUT":
+      if (!connection.account) return reply("You are not logged in.");
+      logOut(connection);
+      return reply("You are now logged out.");
+    case "SET":
+      if ((args[0] ?? "").toUpperCase() !== "PASSWORD" || !args[1]) return reply("Syntax: SET PASSWORD <new password>");
+      if (!connection.account) return reply("Log in first.");
+      {
+        const result = await accounts.changePassword(connection.account.name, args.slice(1).join(" "));
+        return reply(result.ok ? "Your password has been changed." : `Password not changed: ${registerProblems[result.reason] ?? result.reason}.`);
       }
-      case "INFO": {
-        const account = await accounts.find(args[0] ?? user.nick);
-        if (!account) return reply(`${args[0] ?? user.nick} is not registered.`);
-        return reply(`${account.name} was registered on ${new Date(account.createdAt).toUTCString()}.`);
-      }
-      case "DROP": {
-        if (!connection.account) return reply("Log in first.");
-        if (!args[0]) return reply("Syntax: DROP <password>");
-        const name = connection.account.name;
-        const check = await accounts.login(name, args.join(" "), connection.address, "irc-nickserv");
-        if (!check.ok) return reply("Invalid password; the account was not dropped.");
-        logOut(connection);
-        await accounts.delete(name);
-        return reply(`The account ${name} has been dropped.`);
-      }
-      case "HELP":
-      case "":
-        for (const line of HELP) reply(line);
-        return;
-      default:
-        return reply(`Unknown command ${command}. Try HELP.`);
+    case "GHOST": {
+      const target = args[0];
+      if (!target) return reply("Syntax: GHOST <nick>");
+      if (!connection.account || foldCase(connection.account.name) !== foldCase(target)) return reply("You may only ghost the nick of the account you are logged in to.");
+      const holder = core.findUser(target);
+      if (!holder || holder === user) return reply(`${target} is not in use by anyone else.`);
+      core.kill(holder, `Ghosted by ${user.nick}`);
+      return reply(`${holder.nick} has been disconnected.`);
     }
-  } catch (error) {
-    connection.context.log.error({ err: error }, "NickServ command failed");
-    reply("That cannot be done right now; try again later.");
+    case "INFO": {
+      const account = await accounts.find(args[0] ?? user.nick);
+      if (!account) return reply(`${args[0] ?? user.nick} is not registered.`);
+      return reply(`${account.name} was registered on ${new Date(account.createdAt).toUTCString()}.`);
+    }
+    case "DROP": {
+      if (!connection.account) return reply("Log in first.");
+      if (!args[0]) return reply("Syntax: DROP <password>");
+      const name = connection.account.name;
+      const check = await accounts.login(name, args.join(" "), connection.address, "irc-nickserv");
+      if (!check.ok) return reply("Invalid password; the account was not dropped.");
+      logOut(connection);
+      await accounts.delete(name);
+      return reply(`The account ${name} has been dropped.`);
+    }
+    case "HELP":
+    case "":
+      for (const line of HELP) reply(line);
+      return;
+    default:
+      return reply(`Unknown command ${command}. Try HELP.`);
   }
 }
