@@ -10,11 +10,14 @@ import { ircSafeHost } from "../net/address.js";
 import { Fakelag } from "./fakelag.js";
 import { formatLine } from "./format.js";
 import { parseMessage, type IrcMessage } from "./message.js";
-import { ERR } from "./numerics.js";
+import { ERR, RPL } from "./numerics.js";
 import { variantOf, type Capability } from "./capabilities.js";
 import { labelReplies } from "./labeled-response.js";
 import { scheduleFlush, type Flushable } from "./output-scheduler.js";
 import type { IrcServerContext } from "./server-context.js";
+import { sendNames, sendTopic } from "./replies.js";
+
+let sessionCounter = 0;
 
 /** 512 bytes per RFC 1459, CRLF included; the splitter sees lines without it. */
 const MAX_BODY_BYTES = 510;
@@ -45,6 +48,7 @@ export interface PendingRegistration {
  * queue, capability state and the link to the user in the chat core.
  */
 export class IrcConnection implements Session, Flushable {
+  readonly id = (sessionCounter++).toString(36);
   readonly hostname: string;
   readonly caps = new Set<Capability>();
   capVersion = 0;
@@ -268,11 +272,44 @@ export class IrcConnection implements Session, Flushable {
     else this.#write(bytes);
   }
 
-  deliver(event: ChatEvent): void {
-    if (this.#closed || !this.#wants(event)) return;
+  deliver(event: ChatEvent, fromSession: string | null): void {
+    if (this.#closed) return;
+    if (event.from.id === this.user?.id && this.#deliverOwn(event, fromSession)) return;
+    if (!this.#wants(event)) return;
     const bytes = this.context.eventLines.bytesFor(event, this.variant);
     if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(bytes.toString());
     else this.#write(bytes);
+  }
+
+  /**
+   * What this connection's own user did, maybe through another of its connections
+   * (multiclient). Returns true when handled here.
+   */
+  #deliverOwn(event: ChatEvent, fromSession: string | null): boolean {
+    switch (event.type) {
+      case "join": {
+        // Another connection joined (or this one attached): this one needs the topic and
+        // names a JOIN reply carries; the joining connection sends them itself.
+        if (fromSession === this.id) return false;
+        this.#write(this.context.eventLines.bytesFor(event, this.variant));
+        const channel = this.context.core.findChannel(event.channel);
+        if (channel && this.user) {
+          sendTopic(this, channel, false);
+          sendNames(this, this.user, channel);
+        }
+        return true;
+      }
+      case "away":
+        // The connection that sent AWAY answers it itself; the others learn the state as if they had.
+        if (event.message === null) this.numeric(RPL.UNAWAY, "You are no longer marked as being away");
+        else this.numeric(RPL.NOWAWAY, "You have been marked as being away");
+        return true;
+      case "account":
+        // Each connection is told of its own login (900/901) when it logs in.
+        return true;
+      default:
+        return false;
+    }
   }
 
   #wants(event: ChatEvent): boolean {
@@ -334,7 +371,7 @@ export class IrcConnection implements Session, Flushable {
     setTimeout(() => this.socket.destroy(), 2000).unref();
     this.releaseSlot();
     this.context.connections.delete(this);
-    if (this.user) this.context.core.quit(this.user, reason);
+    if (this.user) this.context.core.detach(this.user, this, reason);
     // Offline messages for this account count from now.
     if (this.account) void this.context.accounts.markSeen(this.account).catch(() => {});
     this.context.log.debug({ address: this.address, nick: this.nick, reason }, "irc connection closed");

@@ -20,12 +20,12 @@ const MAX_CLIENT_TAG_BYTES = 4094;
  */
 function clientTags(connection: IrcConnection, message: IrcMessage): ClientTags | null | "too-long" {
   if (!message.tags || !connection.caps.has("message-tags")) return null;
-  let tags: Map<string, string> | null = null;
+  let tags: Record<string, string> | null = null;
   let size = 0;
   for (const [key, value] of message.tags) {
     if (!key.startsWith("+")) continue;
-    tags ??= new Map();
-    tags.set(key, value);
+    tags ??= {};
+    tags[key] = value;
     size += Buffer.byteLength(key) + Buffer.byteLength(escapeTagValue(value)) + 2;
   }
   return size > MAX_CLIENT_TAG_BYTES ? "too-long" : tags;
@@ -80,7 +80,7 @@ const MAX_MESSAGES_IN_FLIGHT = 64;
 
 async function send(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, body: string, tags: ClientTags | null): Promise<void> {
   const quiet = kind === "notice";
-  const result = await connection.context.messaging.send(user, target, kind, body, tags);
+  const result = await connection.context.messaging.send(user, target, kind, body, tags, connection.id);
   if (connection.closed) return;
   if (!result.ok) {
     if (result.reason === "unavailable") connection.serverLine("FAIL", command, "TEMPORARILY_UNAVAILABLE", target, "Message could not be stored, so it was not sent; try again later");
