@@ -3,6 +3,9 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Config } from "./config/schema.js";
 import { InProcessBus } from "./bus/in-process-bus.js";
+import { AlwaysOnKeeper } from "./core/chat/always-on.js";
+import { MissedMessages } from "./core/chat/missed.js";
+import { AlwaysOnRepository } from "./store/always-on-repository.js";
 import { ChatCore, type ChatLimits } from "./core/chat/chat-core.js";
 import { ConnectionLimits } from "./net/connection-limits.js";
 import { loadTlsMaterial } from "./net/tls-certificate.js";
@@ -73,6 +76,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
   await registry.load();
   const core = new ChatCore(chatLimits(config), new InProcessBus(), Date.now, registry);
   for (const service of SERVICE_NICKS) core.reserveNick(service);
+  const alwaysOn = new AlwaysOnKeeper(new AlwaysOnRepository(domain.store.db), (err, account) => log.error({ err, account }, "always-on user could not be saved"));
+  core.alwaysOnKeeper = alwaysOn;
+  for (const record of await new AlwaysOnRepository(domain.store.db).list()) {
+    if (!core.restoreAlwaysOn(record, config.accounts.multiclient)) log.warn({ account: record.account, nick: record.nick }, "always-on user not restored: its nick is taken or invalid");
+  }
   const history = new MessagesRepository(domain.store.db);
   const writer = config.history.enabled ? new HistoryWriter(history) : null;
   let currentConfig = config;
@@ -107,7 +115,13 @@ export async function startServer(config: Config, options: StartOptions): Promis
     log.level = next.log.level;
     return next;
   };
-  context = new IrcServerContext(config, { core, messaging, accounts: domain.accounts, history: writer ? history : null }, log, VERSION, reload);
+  context = new IrcServerContext(
+    config,
+    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null },
+    log,
+    VERSION,
+    reload,
+  );
   const irc = new IrcService(context, limits);
   await irc.start(tls);
   const addresses = irc.addresses();
@@ -140,6 +154,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         await Promise.all([irc.shutdown(reason, timeoutMs), ftp.shutdown(reason, timeoutMs), http?.stop(timeoutMs)]);
         stopRetention();
         await writer?.drain();
+        await alwaysOn.drain();
         await domain.close();
         log.info("server stopped");
       })();

@@ -4,6 +4,7 @@ import type { Config } from "../config/schema.js";
 import type { ChatCore } from "../core/chat/chat-core.js";
 import type { Messaging } from "../core/chat/messaging.js";
 import type { HistoryStore } from "../core/chat/history.js";
+import type { MissedMessages } from "../core/chat/missed.js";
 import type { AccountService } from "../core/accounts/account-service.js";
 
 /** The domain services the IRC adapter speaks for. */
@@ -13,6 +14,8 @@ export interface IrcServices {
   readonly accounts: AccountService;
   /** Null when history is turned off. */
   readonly history: HistoryStore | null;
+  /** What accounts missed while away; null when history is turned off. */
+  readonly missed: MissedMessages | null;
 }
 import type { IrcConnection } from "./connection.js";
 import { EventLineCache } from "./event-lines.js";
@@ -33,6 +36,7 @@ export class IrcServerContext {
   readonly messaging: Messaging;
   readonly accounts: AccountService;
   readonly history: HistoryStore | null;
+  readonly missed: MissedMessages | null;
 
   constructor(
     public config: Config,
@@ -46,6 +50,7 @@ export class IrcServerContext {
     this.messaging = services.messaging;
     this.accounts = services.accounts;
     this.history = services.history;
+    this.missed = services.missed;
   }
 
   get serverName(): string {

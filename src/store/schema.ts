@@ -23,10 +23,12 @@ export interface AccountsTable {
 export interface AlwaysOnUsersTable {
   account_id: number;
   nick: string;
+  username: string;
+  hostname: string;
+  realname: string;
   /** JSON array of channel names. */
   channels: string;
-  realname: string;
-  updated_at: Millis;
+  detached_at: Millis | null;
 }
 
 export interface ReadMarkersTable {

@@ -70,7 +70,10 @@ test("a client logged in with SASL before registering arrives with its account: 
   assert.equal(watcher.lines.filter((l) => / ACCOUNT /.test(l)).length, 0, "no ACCOUNT line: the account came with the join");
   carol.send("PRIVMSG #general :sasl hello");
   assert.equal(parseLine(await watcher.waitFor(/ :sasl hello$/)).tags.get("account"), "carol");
-  // Logged in to an account whose name is not the nick: WHOIS names the account.
+  // Logged in to an account whose name is not the nick: WHOIS names the account. (carol
+  // leaves first: while she is online, a second login would join her user — multiclient.)
+  carol.send("QUIT");
+  await carol.closed;
   const { client: other } = await connectWithPlain(fx, "notcarol", "carol", "carols password");
   other.send("WHOIS notcarol");
   assert.equal(await other.waitFor(/ 330 /), ":cmymessage.local 330 notcarol notcarol carol :is logged in as");

@@ -11,6 +11,10 @@ import type { AppliedModeChange } from "./events.js";
 import type { ChannelRegistry } from "./channel-registry.js";
 import type { Bus, Scope } from "./bus.js";
 import { LocalIndex } from "./local-index.js";
+import type { AlwaysOnKeeper, StoredAlwaysOn } from "./always-on.js";
+
+/** The away message of an always-on user with no connection. */
+export const DISCONNECTED_AWAY = "Not connected (always-on)";
 
 export interface ChatLimits {
   readonly nickLength: number;
@@ -74,6 +78,8 @@ export class ChatCore {
   readonly #whowas: WhowasHistory;
   #nextUserId = 1;
   #maxUsers = 0;
+  /** Keeps always-on users' state in the store; null when nothing persists (unit tests). */
+  alwaysOnKeeper: AlwaysOnKeeper | null = null;
 
   constructor(
     public limits: ChatLimits,
@@ -190,11 +196,20 @@ export class ChatCore {
    * Another session of an online user (multiclient): it takes the user's nick and is
    * shown the user's channels, as a JOIN of each, nobody else seeing anything.
    */
-  attach(user: ChatUser, session: Session): void {
+  attach(user: ChatUser, session: Session): { missedSince: number | null } {
     user.sessions.add(session);
     for (const channel of user.channels.values()) {
       session.deliver({ type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...this.#stamp() }, null);
     }
+    // An always-on user gets a connection again: back from the server-set away, and
+    // the connection may be shown what was missed since the last one ended.
+    const missedSince = user.detachedAt;
+    if (missedSince !== null) {
+      user.detachedAt = null;
+      if (user.autoAway) this.setAway(user, null);
+      this.#touched(user);
+    }
+    return { missedSince };
   }
 
   /**
@@ -203,9 +218,46 @@ export class ChatCore {
    */
   detach(user: ChatUser, session: Session, reason: string): boolean {
     if (!user.sessions.delete(session) || !this.isOnline(user)) return false;
-    if (user.sessions.size > 0 || user.alwaysOn) return false;
-    this.quit(user, reason);
-    return true;
+    if (user.sessions.size > 0) return false;
+    if (!user.alwaysOn) {
+      this.quit(user, reason);
+      return true;
+    }
+    user.detachedAt = this.now();
+    if (user.away === null) {
+      this.setAway(user, DISCONNECTED_AWAY);
+      user.autoAway = true;
+    }
+    this.#touched(user);
+    return false;
+  }
+
+  /** An always-on user comes back from the store at start, with no session, in its channels. */
+  restoreAlwaysOn(record: StoredAlwaysOn, multiclientDefault: boolean): ChatUser | null {
+    if (!isValidNick(record.nick, this.limits.nickLength) || !this.isNickAvailable(record.nick)) return null;
+    const user = new ChatUser((this.#nextUserId++).toString(36), record.nick, record.username, clip(record.realname, this.limits.realnameLength), record.hostname, record.hostname, false, this.now());
+    this.#users.set(user.folded, user);
+    this.#usersById.set(user.id, user);
+    this.setAccount(user, record.account);
+    user.alwaysOn = true;
+    user.multiclient = record.multiclient ?? multiclientDefault;
+    user.detachedAt = record.detachedAt ?? this.now();
+    user.away = DISCONNECTED_AWAY;
+    user.autoAway = true;
+    for (const name of record.channels) this.join(user, name, undefined);
+    return user;
+  }
+
+  /** An always-on user's nick, channels or connection state changed: keep it. */
+  #touched(user: ChatUser): void {
+    if (user.alwaysOn) this.alwaysOnKeeper?.changed(user);
+  }
+
+  /** The user's always-on choice changed: keep it or forget it. */
+  setAlwaysOn(user: ChatUser, on: boolean): void {
+    if (user.alwaysOn === on) return;
+    user.alwaysOn = on;
+    if (user.account !== null) this.alwaysOnKeeper?.changed(user);
   }
 
   /**
@@ -213,12 +265,12 @@ export class ChatCore {
    * (multiclient): its own user leaves its channels and the chat, and the session
    * joins the account's user, seeing its nick change and the user's channels.
    */
-  moveSession(session: Session, from: ChatUser, to: ChatUser): void {
+  moveSession(session: Session, from: ChatUser, to: ChatUser): { missedSince: number | null } {
     for (const channel of [...from.channels.values()]) this.part(from, channel.name, "Attached to another connection");
     from.sessions.delete(session);
     this.quit(from, "Attached to another connection");
     session.deliver({ type: "nick", from: from.origin, nick: to.nick, ...this.#stamp() }, null);
-    this.attach(to, session);
+    return this.attach(to, session);
   }
 
   /** The user leaves: every channel peer hears the quit once. Idempotent. */
@@ -247,12 +299,14 @@ export class ChatCore {
     user.rename(nick);
     this.#users.set(user.folded, user);
     this.#publish(this.#peers(user, true), event);
+    this.#touched(user);
     return { ok: true, changed: true };
   }
 
   /** Away (or back, with null or ""): peers and the user's other sessions hear it. */
   setAway(user: ChatUser, message: string | null, fromSession: string | null = null): void {
     user.away = message === null || message === "" ? null : clip(message, this.limits.awayLength);
+    user.autoAway = false;
     const event: ChatEvent = { type: "away", from: user.origin, message: user.away, ...this.#stamp() };
     this.#publish(this.#peers(user, true), event, fromSession, true);
   }
@@ -285,6 +339,7 @@ export class ChatCore {
     user.realname = clip(realname, this.limits.realnameLength);
     const event: ChatEvent = { type: "realname", from: user.origin, realname: user.realname, ...this.#stamp() };
     this.#publish(this.#peers(user, true), event);
+    this.#touched(user);
   }
 
   // ── channels ────────────────────────────────────────────────────────────
@@ -319,6 +374,7 @@ export class ChatCore {
     user.channels.set(channel.folded, channel);
     const event: ChatEvent = { type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...this.#stamp() };
     this.#publish(this.#channelScope(channel), event, fromSession);
+    this.#touched(user);
     return { ok: true, channel, created, alreadyMember: false };
   }
 
@@ -330,6 +386,7 @@ export class ChatCore {
     this.#publish(this.#channelScope(channel), event);
     this.#removeMember(channel, user);
     user.channels.delete(channel.folded);
+    this.#touched(user);
     return { ok: true };
   }
 
@@ -349,6 +406,7 @@ export class ChatCore {
     this.#publish(this.#channelScope(channel), event);
     this.#removeMember(channel, target);
     target.channels.delete(channel.folded);
+    this.#touched(target);
     return { ok: true };
   }
 
@@ -471,9 +529,15 @@ export class ChatCore {
     return [...(this.#usersByAccount.get(account) ?? [])];
   }
 
-  /** The online user of `account` (folded) that another session of the account may attach to. */
-  multiclientUser(account: string): ChatUser | undefined {
-    for (const user of this.#usersByAccount.get(account) ?? []) if (user.multiclient) return user;
+  /**
+   * The online user of `account` (folded) that another session of the account may
+   * attach to: an always-on user with no session always; one with sessions only
+   * when multiclient is wanted (`shared`) and the user allows it.
+   */
+  multiclientUser(account: string, shared: boolean): ChatUser | undefined {
+    for (const user of this.#usersByAccount.get(account) ?? []) {
+      if (user.sessions.size === 0 || (shared && user.multiclient)) return user;
+    }
     return undefined;
   }
 

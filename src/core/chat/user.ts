@@ -31,6 +31,10 @@ export class ChatUser {
   multiclient = false;
   /** Stays present with no session (always-on). */
   alwaysOn = false;
+  /** When the last session of an always-on user ended; null while one is attached. */
+  detachedAt: number | null = null;
+  /** The away state was set by the server when the last session ended, not by the user. */
+  autoAway = false;
   #origin: Origin | null = null;
 
   constructor(

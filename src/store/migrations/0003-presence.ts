@@ -15,10 +15,13 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .createTable("always_on_users")
     .addColumn("account_id", "integer", (c) => c.primaryKey().references("accounts.id").onDelete("cascade"))
     .addColumn("nick", "text", (c) => c.notNull())
+    .addColumn("username", "text", (c) => c.notNull())
+    .addColumn("hostname", "text", (c) => c.notNull())
+    .addColumn("realname", "text", (c) => c.notNull())
     /** JSON array of channel names the user is in. */
     .addColumn("channels", "text", (c) => c.notNull())
-    .addColumn("realname", "text", (c) => c.notNull())
-    .addColumn("updated_at", "bigint", (c) => c.notNull())
+    /** When its last connection ended (what it missed is replayed from here); null while connected. */
+    .addColumn("detached_at", "bigint")
     .execute();
 
   await db.schema
