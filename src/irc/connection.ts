@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
 import type { ChatEvent } from "../core/chat/events.js";
 import type { Session } from "../core/chat/session.js";
-import type { ChatUser } from "../core/chat/user.js";
+import type { ChatUser, Origin } from "../core/chat/user.js";
 import type { Account } from "../core/accounts/ports.js";
 import type { SaslExchange } from "./sasl/exchange.js";
 import { LineSplitter } from "../net/line-splitter.js";
@@ -77,6 +77,8 @@ export class IrcConnection implements Session, Flushable {
   #labelCapture: string[] | null = null;
   /** During the asynchronous part of a labelled command, events from others are not replies. */
   #labelCapturesEvents = false;
+  /** Origins this connection sent messages as: a message from one of them that reaches us is one to ourselves. */
+  readonly #ownOrigins = new WeakSet<Origin>();
 
   constructor(
     readonly socket: Socket,
@@ -268,10 +270,19 @@ export class IrcConnection implements Session, Flushable {
     else this.#write(bytes);
   }
 
+  /** Notes that this connection is about to send a message as `origin` (see `deliver`). */
+  sendingAs(origin: Origin): void {
+    this.#ownOrigins.add(origin);
+  }
+
   deliver(event: ChatEvent): void {
     if (this.#closed || !this.#wants(event)) return;
+    // A message to ourselves: with echo-message the echo (a reply, labelled) is the one copy we
+    // show; without it the delivered copy is a side effect, never part of a labelled reply.
+    const own = event.type === "message" && this.#ownOrigins.has(event.from);
+    if (own && this.caps.has("echo-message")) return;
     const bytes = this.context.eventLines.bytesFor(event, this.variant);
-    if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(bytes.toString());
+    if (this.#labelCapture && this.#labelCapturesEvents && !own) this.#labelCapture.push(bytes.toString());
     else this.#write(bytes);
   }
 

@@ -24,9 +24,11 @@ function clientTags(connection: IrcConnection, message: IrcMessage): ClientTags 
   let size = 0;
   for (const [key, value] of message.tags) {
     if (!key.startsWith("+")) continue;
+    // As sent: `key` or `key=value`, with a `;` between tags.
+    if (tags) size += 1;
     tags ??= new Map();
     tags.set(key, value);
-    size += Buffer.byteLength(key) + Buffer.byteLength(escapeTagValue(value)) + 2;
+    size += Buffer.byteLength(key) + (value === "" ? 0 : 1 + Buffer.byteLength(escapeTagValue(value)));
   }
   return size > MAX_CLIENT_TAG_BYTES ? "too-long" : tags;
 }
@@ -80,6 +82,7 @@ const MAX_MESSAGES_IN_FLIGHT = 64;
 
 async function send(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, body: string, tags: ClientTags | null): Promise<void> {
   const quiet = kind === "notice";
+  connection.sendingAs(user.origin);
   const result = await connection.context.messaging.send(user, target, kind, body, tags);
   if (connection.closed) return;
   if (!result.ok) {
@@ -87,9 +90,9 @@ async function send(kind: MessageKind, command: string, connection: IrcConnectio
     else if (!quiet) replyFailure(connection, result.reason, target);
     return;
   }
-  if (kind === "privmsg" && result.recipient?.away) connection.numeric(RPL.AWAY, result.recipient.nick, result.recipient.away);
-  // A message to oneself was already delivered; echoing it too would show it twice.
-  if (connection.caps.has("echo-message") && result.recipient !== user) connection.echo(result.event);
+  if (kind === "privmsg" && result.recipient?.away && result.recipient !== user) connection.numeric(RPL.AWAY, result.recipient.nick, result.recipient.away);
+  // A message to oneself reaches this connection only as this echo (see IrcConnection.deliver).
+  if (connection.caps.has("echo-message")) connection.echo(result.event);
 }
 
 function messageCommand(name: string, kind: MessageKind, help: string): RegisteredCommand {
