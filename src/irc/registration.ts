@@ -4,6 +4,7 @@ import { sendWelcome } from "./replies.js";
 import { joinChannels } from "./commands/join.js";
 import { replayOfflineMessages } from "./accounts/login.js";
 import { checkNickOwnership } from "./accounts/nick-ownership.js";
+import { refuseServerPassword, serverPasswordAccepted } from "./commands/pass.js";
 
 /**
  * Completes registration once NICK and USER are in and CAP negotiation (if any)
@@ -13,6 +14,10 @@ import { checkNickOwnership } from "./accounts/nick-ownership.js";
 export function tryCompleteRegistration(connection: IrcConnection): void {
   const pending = connection.pending;
   if (!pending || pending.capNegotiating || pending.nick === null || pending.username === null) return;
+  if (!serverPasswordAccepted(connection)) {
+    refuseServerPassword(connection, "missing");
+    return;
+  }
   const result = connection.context.core.connect(connection, {
     nick: pending.nick,
     username: pending.username,
