@@ -1,6 +1,6 @@
 import type { ChatEvent, ClientTags, MessageEvent, MessageKind } from "./events.js";
 import type { Session } from "./session.js";
-import { Channel } from "./channel.js";
+import { Channel, type MemberMode } from "./channel.js";
 import { ChatUser } from "./user.js";
 import { foldCase, isValidChannelName, isValidNick } from "./names.js";
 import { fail, type Failure } from "./results.js";
@@ -228,6 +228,7 @@ export class ChatCore {
     user.channels.set(channel.folded, channel);
     const event: ChatEvent = { type: "join", from: user.origin, channel: channel.name, realname: user.realname, time: this.now() };
     this.deliverToChannel(channel, event, null);
+    this.#announceAwayOnJoin(user, channel);
     return { ok: true, channel, created, alreadyMember: false };
   }
 
@@ -354,6 +355,26 @@ export class ChatCore {
   deliverToChannel(channel: Channel, event: ChatEvent, except: ChatUser | null): void {
     for (const member of channel.members.keys()) {
       if (member !== except) member.session.deliver(event);
+    }
+  }
+
+  /** IRCv3 away-notify: a user who is away when it joins is announced as away right after its JOIN. */
+  #announceAwayOnJoin(user: ChatUser, channel: Channel): void {
+    if (user.away === null) return;
+    this.deliverToChannel(channel, { type: "away", from: user.origin, message: user.away, time: this.now() }, user);
+  }
+
+  /** WALLOPS: an operator's message to every user with user mode +w (the sender too, if it has it). */
+  wallops(user: ChatUser, text: string): void {
+    const event: ChatEvent = { type: "wallops", from: user.origin, text, time: this.now() };
+    for (const target of this.#users.values()) if (target.wallops) target.session.deliver(event);
+  }
+
+  /** Hands a channel message to the members of at least `minimum` status (STATUSMSG), except `except`. */
+  deliverToStatus(channel: Channel, event: ChatEvent, minimum: MemberMode, except: ChatUser | null): void {
+    for (const [member, membership] of channel.members) {
+      if (member === except) continue;
+      if (membership.op || (minimum === "voice" && membership.voice)) member.session.deliver(event);
     }
   }
 

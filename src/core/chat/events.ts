@@ -109,6 +109,14 @@ export interface AccountEvent {
   readonly time: number;
 }
 
+/** WALLOPS from an operator, to users with user mode +w. */
+export interface WallopsEvent {
+  readonly type: "wallops";
+  readonly from: Origin;
+  readonly text: string;
+  readonly time: number;
+}
+
 /** Everything the chat core tells sessions. Adapters turn each into their wire format. */
 export type ChatEvent =
   | MessageEvent
@@ -122,4 +130,5 @@ export type ChatEvent =
   | InviteEvent
   | AwayEvent
   | RealnameEvent
-  | AccountEvent;
+  | AccountEvent
+  | WallopsEvent;

@@ -30,12 +30,13 @@ import { stats, links } from "./stats.js";
 import { authenticate } from "./authenticate.js";
 import { register, verify } from "./register.js";
 import { chathistory } from "./chathistory.js";
+import { wallops } from "./wallops.js";
 
 const all: readonly Command[] = [
   cap, nick, user, pass, ping, pong, quit, authenticate, register, verify,
   join, part, privmsg, notice, tagmsg, topic, names, list, kick, invite, away, mode,
   chathistory, who, whois, whowas, ison, userhost, lusers, motd, version, time, admin, info, setname,
-  stats, links, oper, kill, rehash, help, helpop,
+  stats, links, oper, kill, rehash, wallops, help, helpop,
 ];
 
 /** Every IRC command by name: adding one means adding a file and a line here. */

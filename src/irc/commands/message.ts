@@ -10,6 +10,8 @@ import { escapeTagValue } from "../message.js";
 import { serviceByName } from "../services/service-bot.js";
 import { runService } from "../services/index.js";
 import { splitList } from "../replies.js";
+import { STATUSMSG } from "../modes.js";
+import type { MemberMode } from "../../core/chat/channel.js";
 
 /** IRCv3 message-tags: client-only tag data a client may send, leaving room for the server's own tags. */
 const MAX_CLIENT_TAG_BYTES = 4094;
@@ -80,10 +82,23 @@ async function relay(kind: MessageKind, command: string, connection: IrcConnecti
 /** Messages of one client being stored at once; more, and the client's next lines wait. */
 const MAX_MESSAGES_IN_FLIGHT = 64;
 
+/** A STATUSMSG target (`@#chan`, `+#chan`, `@+#chan`): the channel and the lowest status it reaches. */
+function statusTarget(target: string): { channel: string; minimum: MemberMode; prefix: string } | null {
+  let i = 0;
+  while (i < target.length && STATUSMSG.includes(target[i]!)) i++;
+  if (i === 0 || target[i] !== "#") return null;
+  const voice = target.slice(0, i).includes("+");
+  return { channel: target.slice(i), minimum: voice ? "voice" : "op", prefix: voice ? "+" : "@" };
+}
+
 async function send(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, body: string, tags: ClientTags | null): Promise<void> {
   const quiet = kind === "notice";
   connection.sendingAs(user.origin);
-  const result = await connection.context.messaging.send(user, target, kind, body, tags);
+  const status = statusTarget(target);
+  const messaging = connection.context.messaging;
+  const result = status
+    ? messaging.sendToStatus(user, status.channel, status.minimum, status.prefix, kind, body, tags)
+    : await messaging.send(user, target, kind, body, tags);
   if (connection.closed) return;
   if (!result.ok) {
     if (result.reason === "unavailable") connection.serverLine("FAIL", command, "TEMPORARILY_UNAVAILABLE", target, "Message could not be stored, so it was not sent; try again later");
