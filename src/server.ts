@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Config } from "./config/schema.js";
+import { InProcessBus } from "./bus/in-process-bus.js";
 import { ChatCore, type ChatLimits } from "./core/chat/chat-core.js";
 import { ConnectionLimits } from "./net/connection-limits.js";
 import { loadTlsMaterial } from "./net/tls-certificate.js";
@@ -70,7 +71,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   log.info({ database: domain.store.location, dialect: domain.store.dialect }, "database ready");
   const registry = new ChannelRegistry(new ChannelsRepository(domain.store.db), log);
   await registry.load();
-  const core = new ChatCore(chatLimits(config), Date.now, registry);
+  const core = new ChatCore(chatLimits(config), new InProcessBus(), Date.now, registry);
   for (const service of SERVICE_NICKS) core.reserveNick(service);
   const history = new MessagesRepository(domain.store.db);
   const writer = config.history.enabled ? new HistoryWriter(history) : null;

@@ -91,6 +91,16 @@ export const configSchema = z.object({
       bruteForce: bruteForce.prefault({}),
     })
     .prefault({}),
+  accounts: z
+    .object({
+      /** Connections logged in to one account are one user: one nick, shared channels (per account: NickServ SET MULTICLIENT). */
+      multiclient: z.boolean().default(true),
+      /** Users stay present in their channels with no connection, across restarts (per account: NickServ SET ALWAYS-ON). */
+      alwaysOn: z.boolean().default(false),
+      /** Most missed messages replayed to a connection without draft/chathistory when it attaches to an always-on user. */
+      alwaysOnReplayMax: z.number().int().min(0).max(10_000).default(100),
+    })
+    .prefault({}),
   history: z
     .object({
       /** Store every channel and direct message (needed for CHATHISTORY and offline messages). */

@@ -27,6 +27,6 @@ export function messageView(message: StoredMessage): MessageView {
     target: message.targetDisplay,
     from: { nick: message.senderNick, account: message.senderAccount },
     text: message.text,
-    tags: message.tags ? Object.fromEntries(message.tags) : {},
+    tags: message.tags ?? {},
   };
 }

@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
 import type { ChatEvent } from "../core/chat/events.js";
 import type { Session } from "../core/chat/session.js";
-import type { ChatUser, Origin } from "../core/chat/user.js";
+import type { ChatUser } from "../core/chat/user.js";
 import type { Account } from "../core/accounts/ports.js";
 import type { SaslExchange } from "./sasl/exchange.js";
 import { LineSplitter } from "../net/line-splitter.js";
@@ -10,11 +10,14 @@ import { ircSafeHost } from "../net/address.js";
 import { Fakelag } from "./fakelag.js";
 import { formatLine } from "./format.js";
 import { parseMessage, type IrcMessage } from "./message.js";
-import { ERR } from "./numerics.js";
+import { ERR, RPL } from "./numerics.js";
 import { variantOf, type Capability } from "./capabilities.js";
 import { labelReplies } from "./labeled-response.js";
 import { scheduleFlush, type Flushable } from "./output-scheduler.js";
 import type { IrcServerContext } from "./server-context.js";
+import { sendNames, sendTopic } from "./replies.js";
+
+let sessionCounter = 0;
 
 /** 512 bytes per RFC 1459, CRLF included; the splitter sees lines without it. */
 const MAX_BODY_BYTES = 510;
@@ -45,6 +48,7 @@ export interface PendingRegistration {
  * queue, capability state and the link to the user in the chat core.
  */
 export class IrcConnection implements Session, Flushable {
+  readonly id = (sessionCounter++).toString(36);
   readonly hostname: string;
   readonly caps = new Set<Capability>();
   capVersion = 0;
@@ -77,8 +81,6 @@ export class IrcConnection implements Session, Flushable {
   #labelCapture: string[] | null = null;
   /** During the asynchronous part of a labelled command, events from others are not replies. */
   #labelCapturesEvents = false;
-  /** Origins this connection sent messages as: a message from one of them that reaches us is one to ourselves. */
-  readonly #ownOrigins = new WeakSet<Origin>();
 
   constructor(
     readonly socket: Socket,
@@ -270,20 +272,51 @@ export class IrcConnection implements Session, Flushable {
     else this.#write(bytes);
   }
 
-  /** Notes that this connection is about to send a message as `origin` (see `deliver`). */
-  sendingAs(origin: Origin): void {
-    this.#ownOrigins.add(origin);
+  deliver(event: ChatEvent, fromSession: string | null): void {
+    if (this.#closed) return;
+    if (event.from.id === this.user?.id && this.#deliverOwn(event, fromSession)) return;
+    if (!this.#wants(event)) return;
+    const bytes = this.context.eventLines.bytesFor(event, this.variant);
+    if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(bytes.toString());
+    else this.#write(bytes);
   }
 
-  deliver(event: ChatEvent): void {
-    if (this.#closed || !this.#wants(event)) return;
-    // A message to ourselves: with echo-message the echo (a reply, labelled) is the one copy we
-    // show; without it the delivered copy is a side effect, never part of a labelled reply.
-    const own = event.type === "message" && this.#ownOrigins.has(event.from);
-    if (own && this.caps.has("echo-message")) return;
-    const bytes = this.context.eventLines.bytesFor(event, this.variant);
-    if (this.#labelCapture && this.#labelCapturesEvents && !own) this.#labelCapture.push(bytes.toString());
-    else this.#write(bytes);
+  /**
+   * What this connection's own user did, maybe through another of its connections
+   * (multiclient). Returns true when handled here.
+   */
+  #deliverOwn(event: ChatEvent, fromSession: string | null): boolean {
+    switch (event.type) {
+      case "join": {
+        // Another connection joined (or this one attached): this one needs the topic and
+        // names a JOIN reply carries; the joining connection sends them itself.
+        if (fromSession === this.id) return false;
+        this.#write(this.context.eventLines.bytesFor(event, this.variant));
+        const channel = this.context.core.findChannel(event.channel);
+        if (channel && this.user) {
+          sendTopic(this, channel, false);
+          sendNames(this, this.user, channel);
+        }
+        return true;
+      }
+      case "away":
+        // The connection that sent AWAY answers it itself; the others learn the state as if they had.
+        if (event.message === null) this.numeric(RPL.UNAWAY, "You are no longer marked as being away");
+        else this.numeric(RPL.NOWAWAY, "You have been marked as being away");
+        return true;
+      case "account":
+        // Each connection is told of its own login (900/901) when it logs in.
+        return true;
+      case "message":
+        // Only a message to oneself comes back to the connection that sent it. With echo-message
+        // the echo (a reply, labelled) is its one copy here; without, this delivered copy is a
+        // side effect, written at once and never part of a labelled reply.
+        if (fromSession !== this.id) return false;
+        if (!this.caps.has("echo-message") && this.#wants(event)) this.#write(this.context.eventLines.bytesFor(event, this.variant));
+        return true;
+      default:
+        return false;
+    }
   }
 
   #wants(event: ChatEvent): boolean {
@@ -296,6 +329,8 @@ export class IrcConnection implements Session, Flushable {
         return this.caps.has("setname");
       case "account":
         return this.caps.has("account-notify");
+      case "wallops":
+        return this.user?.wallops === true;
       case "invite":
         return event.target === this.user?.nick || this.caps.has("invite-notify");
       default:
@@ -345,7 +380,7 @@ export class IrcConnection implements Session, Flushable {
     setTimeout(() => this.socket.destroy(), 2000).unref();
     this.releaseSlot();
     this.context.connections.delete(this);
-    if (this.user) this.context.core.quit(this.user, reason);
+    if (this.user) this.context.core.detach(this.user, this, reason);
     // Offline messages for this account count from now.
     if (this.account) void this.context.accounts.markSeen(this.account).catch(() => {});
     this.context.log.debug({ address: this.address, nick: this.nick, reason }, "irc connection closed");

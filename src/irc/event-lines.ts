@@ -49,7 +49,7 @@ export function eventLine(event: ChatEvent, variant: number): string {
   if (variant & VARIANT_BITS["server-time"]) tags.push(["time", serverTime(event.time)]);
   if (event.type === "message" && variant & VARIANT_BITS["message-tags"]) {
     tags.push(["msgid", event.msgid]);
-    if (event.tags) for (const [key, value] of event.tags) tags.push([key, value]);
+    if (event.tags) for (const entry of Object.entries(event.tags)) tags.push(entry);
   }
   const from = event.from;
   if (variant & VARIANT_BITS["account-tag"] && from.account !== null) tags.push(["account", from.account]);

@@ -11,7 +11,7 @@ export function storedMessageLine(message: StoredMessage, variant: number, batch
   tags.push(["time", serverTime(message.time)]);
   if (variant & VARIANT_BITS["message-tags"]) {
     tags.push(["msgid", message.msgid]);
-    if (message.tags) for (const [key, value] of message.tags) tags.push([key, value]);
+    if (message.tags) for (const entry of Object.entries(message.tags)) tags.push(entry);
   }
   if (variant & VARIANT_BITS["account-tag"] && message.senderAccount) tags.push(["account", message.senderAccount]);
   const command = message.kind === "notice" ? "NOTICE" : "PRIVMSG";

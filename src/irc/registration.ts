@@ -2,7 +2,10 @@ import type { IrcConnection } from "./connection.js";
 import { replyFailure } from "./failure-replies.js";
 import { sendWelcome } from "./replies.js";
 import { joinChannels } from "./commands/join.js";
-import { replayOfflineMessages } from "./accounts/login.js";
+import { applyAccountChoices, replayOfflineMessages, usesMulticlient } from "./accounts/login.js";
+import type { Account } from "../core/accounts/ports.js";
+import { foldCase } from "../core/chat/names.js";
+import { RPL } from "./numerics.js";
 import { checkNickOwnership } from "./accounts/nick-ownership.js";
 import { refuseServerPassword, serverPasswordAccepted } from "./commands/pass.js";
 
@@ -18,6 +21,7 @@ export function tryCompleteRegistration(connection: IrcConnection): void {
     refuseServerPassword(connection, "missing");
     return;
   }
+  if (connection.account && attachToOnlineUser(connection, connection.account)) return;
   const result = connection.context.core.connect(connection, {
     nick: pending.nick,
     username: pending.username,
@@ -35,11 +39,32 @@ export function tryCompleteRegistration(connection: IrcConnection): void {
   connection.user = result.user;
   connection.pending = null;
   // Logged in before registering (SASL, REGISTER): the user enters the chat with its account.
-  if (connection.account) result.user.setAccount(connection.account.name);
+  if (connection.account) {
+    connection.context.core.setAccount(result.user, connection.account.name);
+    applyAccountChoices(connection, result.user, connection.account);
+  }
   connection.context.log.info({ address: connection.address, nick: result.user.nick, secure: connection.secure }, "irc client registered");
   sendWelcome(connection, result.user);
   const channels = connection.context.config.irc.defaultChannels;
   if (channels.length > 0) joinChannels(connection, result.user, [...channels], []);
   if (connection.account) void replayOfflineMessages(connection, connection.account);
   void checkNickOwnership(connection);
+}
+
+/**
+ * Multiclient: a connection that logged in (SASL) to an account whose user is online
+ * becomes one more connection of that user, under its nick, in its channels.
+ */
+function attachToOnlineUser(connection: IrcConnection, account: Account): boolean {
+  if (!usesMulticlient(connection, account)) return false;
+  const core = connection.context.core;
+  const user = core.multiclientUser(foldCase(account.name));
+  if (!user) return false;
+  connection.user = user;
+  connection.pending = null;
+  connection.context.log.info({ address: connection.address, nick: user.nick, secure: connection.secure, sessions: user.sessions.size + 1 }, "irc client attached to its account's user");
+  sendWelcome(connection, user);
+  core.attach(user, connection);
+  if (user.away !== null) connection.numeric(RPL.NOWAWAY, "You have been marked as being away");
+  return true;
 }

@@ -1,12 +1,27 @@
 import type { Kysely, Selectable } from "kysely";
 import type { AccountsTable, Database } from "./schema.js";
-import type { Account as AccountRecord, AccountStore, Credential as CredentialRecord } from "../core/accounts/ports.js";
+import type { Account as AccountRecord, AccountSetting, AccountStore, Credential as CredentialRecord } from "../core/accounts/ports.js";
 
 function toRecord(row: Selectable<AccountsTable>): AccountRecord {
-  return { id: row.id, name: row.name, email: row.email, createdAt: row.created_at, verifiedAt: row.verified_at, lastSeenAt: row.last_seen_at };
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    createdAt: row.created_at,
+    verifiedAt: row.verified_at,
+    lastSeenAt: row.last_seen_at,
+    multiclient: flag(row.multiclient),
+    alwaysOn: flag(row.always_on),
+  };
 }
 
-const accountColumns = ["id", "name", "name_folded", "email", "created_at", "verified_at", "last_seen_at"] as const;
+function flag(value: number | null): boolean | null {
+  return value === null ? null : Number(value) !== 0;
+}
+
+const accountColumns = ["id", "name", "name_folded", "email", "created_at", "verified_at", "last_seen_at", "multiclient", "always_on"] as const;
+
+const settingColumns = { multiclient: "multiclient", alwaysOn: "always_on" } as const;
 
 /** Accounts and their credentials. Every statement is built by Kysely with bound parameters. */
 export class AccountsRepository implements AccountStore {
@@ -17,7 +32,7 @@ export class AccountsRepository implements AccountStore {
       return await this.db.transaction().execute(async (trx) => {
         const row = await trx
           .insertInto("accounts")
-          .values({ name, name_folded: folded, email, created_at: now, verified_at: now, last_seen_at: null })
+          .values({ name, name_folded: folded, email, created_at: now, verified_at: now, last_seen_at: null, multiclient: null, always_on: null })
           .returning(accountColumns)
           .executeTakeFirstOrThrow();
         for (const credential of credentials) {
@@ -64,6 +79,14 @@ export class AccountsRepository implements AccountStore {
 
   async touch(accountId: number, now: number): Promise<void> {
     await this.db.updateTable("accounts").set({ last_seen_at: now }).where("id", "=", accountId).execute();
+  }
+
+  async setSetting(accountId: number, setting: AccountSetting, value: boolean | null): Promise<void> {
+    await this.db
+      .updateTable("accounts")
+      .set({ [settingColumns[setting]]: value === null ? null : value ? 1 : 0 })
+      .where("id", "=", accountId)
+      .execute();
   }
 
   /** Deletes the account; its credentials and refresh tokens go with it (ON DELETE CASCADE). */

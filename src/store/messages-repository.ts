@@ -17,7 +17,7 @@ function toStored(row: Selectable<MessagesTable>): StoredMessage {
     recipientAccount: row.recipient_account,
     time: row.time,
     text: row.text,
-    tags: row.tags ? new Map(Object.entries(JSON.parse(row.tags) as Record<string, string>)) : null,
+    tags: row.tags ? (JSON.parse(row.tags) as Record<string, string>) : null,
   };
 }
 
@@ -40,7 +40,7 @@ export class MessagesRepository implements HistoryStore {
           recipient_account: m.recipientAccount,
           time: m.time,
           text: m.text,
-          tags: m.tags && m.tags.size > 0 ? JSON.stringify(Object.fromEntries(m.tags)) : null,
+          tags: m.tags && Object.keys(m.tags).length > 0 ? JSON.stringify(m.tags) : null,
         }));
         await trx.insertInto("messages").values(rows).execute();
       }

@@ -14,6 +14,25 @@ export interface AccountsTable {
   verified_at: Millis | null;
   /** When the account last logged in or was last online, for offline message delivery. */
   last_seen_at: Millis | null;
+  /** 1 = on, 0 = off, null = the server's default (accounts.multiclient). */
+  multiclient: number | null;
+  /** 1 = on, 0 = off, null = the server's default (accounts.alwaysOn). */
+  always_on: number | null;
+}
+
+export interface AlwaysOnUsersTable {
+  account_id: number;
+  nick: string;
+  /** JSON array of channel names. */
+  channels: string;
+  realname: string;
+  updated_at: Millis;
+}
+
+export interface ReadMarkersTable {
+  account_id: number;
+  target: string;
+  read_at: Millis;
 }
 
 export interface CredentialsTable {
@@ -88,4 +107,6 @@ export interface Database {
   channels: ChannelsTable;
   messages: MessagesTable;
   login_failures: LoginFailuresTable;
+  always_on_users: AlwaysOnUsersTable;
+  read_markers: ReadMarkersTable;
 }

@@ -175,10 +175,7 @@ forEachDialect("SQL injection and hostile input", (target) => {
         recipientAccount: value,
         time: 1000 + i,
         text: value,
-        tags: new Map([
-          [`+${value}`, value],
-          ["+plain", value],
-        ]),
+        tags: { [`+${value}`]: value, "+plain": value },
       };
       try {
         await repository.append([stored]);

@@ -106,7 +106,7 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
 
   test("appended messages read back field for field (tags, nulls, kind, accounts) in ascending order", async (t) => {
     const h = await harness(t, target);
-    const first = message("#chan", 10, { kind: "notice", senderAccount: "alice", tags: new Map([["+draft/react", "👍"], ["+example.com/x", "a;b c\\d"]]) });
+    const first = message("#chan", 10, { kind: "notice", senderAccount: "alice", tags: { "+draft/react": "👍", "+example.com/x": "a;b c\\d" } });
     const second = message("@alice bob", 11, { senderAccount: "alice", recipientAccount: "bob", targetDisplay: "Bob" });
     await h.repository.append([first, second]);
     assert.deepEqual(await h.repository.query(query("#chan", "before", null, null, 10)), [first]);

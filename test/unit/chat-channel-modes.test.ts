@@ -4,12 +4,9 @@ import fc from "fast-check";
 import { applyModeRequests, type ModeContext, type ModeRequest } from "../../src/core/chat/channel-modes.js";
 import { Channel } from "../../src/core/chat/channel.js";
 import { ChatUser } from "../../src/core/chat/user.js";
-import type { Session } from "../../src/core/chat/session.js";
-
-const silent: Session = { deliver: () => {}, close: () => {} };
 
 function user(id: number, nick: string): ChatUser {
-  return new ChatUser(id, silent, nick, `~${nick}`, nick, "host.example", "192.0.2.1", false, 0);
+  return new ChatUser(String(id), nick, `~${nick}`, nick, "host.example", "192.0.2.1", false, 0);
 }
 
 function setup(maxListEntries = 10) {

@@ -5,11 +5,15 @@ import type { ChatEvent } from "../../src/core/chat/events.js";
 import type { Session } from "../../src/core/chat/session.js";
 import type { ChatUser } from "../../src/core/chat/user.js";
 import type { ModeRequest } from "../../src/core/chat/channel-modes.js";
+import { InProcessBus } from "../../src/bus/in-process-bus.js";
 import { Messaging, type SendResult } from "../../src/core/chat/messaging.js";
 import type { ClientTags, MessageKind } from "../../src/core/chat/events.js";
 
 /** A test double for the session (not for the core): it records what the core hands it. */
+let sessionIds = 0;
+
 class RecordingSession implements Session {
+  readonly id = `s${sessionIds++}`;
   readonly events: ChatEvent[] = [];
   readonly closed: string[] = [];
   deliver(event: ChatEvent): void {
@@ -48,11 +52,12 @@ interface World {
 
 function world(limits: Partial<ChatLimits> = {}): World {
   let time = 1_700_000_000_000;
-  const core = new ChatCore({ ...LIMITS, ...limits }, () => time);
+  const core = new ChatCore({ ...LIMITS, ...limits }, new InProcessBus(), () => time);
   const messaging = new Messaging(core, null, { exists: async () => false });
   return {
     core,
-    send: (user, target, kind, text, tags) => messaging.send(user, target, kind, text, tags),
+    // Sent from the user's (only) session, which gets no copy of its own message.
+    send: (user, target, kind, text, tags) => messaging.send(user, target, kind, text, tags, [...user.sessions][0]?.id ?? null),
     advance: (ms) => {
       time += ms;
     },
@@ -175,7 +180,7 @@ test("+i refuses uninvited users; an invite from an op lets one in once", () => 
   assert.deepEqual(w.core.join(guest.user, "#priv", undefined), { ok: false, reason: "invite-only" });
 
   clearAll(op.session, guest.session);
-  const invite = w.core.invite(op.user, "GUEST", "#PRIV");
+  const invite = w.core.invite(op.user, "GUEST", "#PRIV", op.session.id);
   assert.ok(invite.ok);
   assert.equal(invite.target, guest.user);
   const [event] = guest.session.ofType("invite");
@@ -214,11 +219,11 @@ test("invite refusals: unknown nick, inviter not on channel, non-op under +i, ta
   const outsider = w.connect("outsider");
   joinOk(w.core, op.user, "#c");
   joinOk(w.core, member.user, "#c");
-  assert.deepEqual(w.core.invite(op.user, "nobody", "#c"), { ok: false, reason: "no-such-nick" });
-  assert.deepEqual(w.core.invite(outsider.user, "op", "#c"), { ok: false, reason: "not-on-channel" });
-  assert.deepEqual(w.core.invite(op.user, "member", "#c"), { ok: false, reason: "user-on-channel" });
+  assert.deepEqual(w.core.invite(op.user, "nobody", "#c", op.session.id), { ok: false, reason: "no-such-nick" });
+  assert.deepEqual(w.core.invite(outsider.user, "op", "#c", outsider.session.id), { ok: false, reason: "not-on-channel" });
+  assert.deepEqual(w.core.invite(op.user, "member", "#c", op.session.id), { ok: false, reason: "user-on-channel" });
   modesOk(w.core, op.user, "#c", [{ kind: "flag", mode: "invite-only", on: true }]);
-  assert.deepEqual(w.core.invite(member.user, "outsider", "#c"), { ok: false, reason: "chanop-needed" });
+  assert.deepEqual(w.core.invite(member.user, "outsider", "#c", member.session.id), { ok: false, reason: "chanop-needed" });
   assert.deepEqual(w.core.join(outsider.user, "#c", undefined), { ok: false, reason: "invite-only" });
 });
 
@@ -233,7 +238,7 @@ test("an invite is also delivered once to the channel's other ops (invite-notify
   joinOk(w.core, plain.user, "#c");
   modesOk(w.core, op.user, "#c", [{ kind: "member", mode: "op", on: true, nick: "op2" }]);
   clearAll(op.session, op2.session, plain.session, guest.session);
-  assert.ok(w.core.invite(op.user, "guest", "#c").ok);
+  assert.ok(w.core.invite(op.user, "guest", "#c", op.session.id).ok);
   assert.equal(guest.session.ofType("invite").length, 1);
   assert.equal(op2.session.ofType("invite").length, 1);
   assert.equal(plain.session.ofType("invite").length, 0);
@@ -244,7 +249,7 @@ test("an invite to a channel that does not exist is delivered and does not creat
   const w = world();
   const alice = w.connect("alice");
   const bob = w.connect("bob");
-  const result = w.core.invite(alice.user, "bob", "#nowhere");
+  const result = w.core.invite(alice.user, "bob", "#nowhere", alice.session.id);
   assert.ok(result.ok);
   assert.equal(bob.session.ofType("invite")[0]!.channel, "#nowhere");
   assert.equal(w.core.findChannel("#nowhere"), undefined);
@@ -297,7 +302,7 @@ test("an invite does not lift a ban", () => {
     { kind: "flag", mode: "invite-only", on: true },
     { kind: "list", mode: "ban", on: true, mask: "bob" },
   ]);
-  assert.ok(w.core.invite(op.user, "bob", "#c").ok);
+  assert.ok(w.core.invite(op.user, "bob", "#c", op.session.id).ok);
   assert.deepEqual(w.core.join(bob.user, "#c", undefined), { ok: false, reason: "banned" });
 });
 
@@ -311,7 +316,7 @@ test("an invite from a plain member of a channel that is not +i does not get the
   joinOk(w.core, op.user, "#c");
   modesOk(w.core, op.user, "#c", [{ kind: "key", on: true, key: "sesame" }]);
   joinOk(w.core, member.user, "#c", "sesame");
-  assert.ok(w.core.invite(member.user, "guest", "#c").ok);
+  assert.ok(w.core.invite(member.user, "guest", "#c", member.session.id).ok);
   const result = w.core.join(guest.user, "#c", undefined);
   assert.equal(result.ok ? "joined without the key" : result.reason, "bad-key");
 });
@@ -451,7 +456,7 @@ test("a channel message reaches every other member exactly once and is not echoe
   joinOk(w.core, carol.user, "#room");
   clearAll(alice.session, bob.session, carol.session, dave.session);
 
-  const tags = new Map([["+draft/react", "👍"]]);
+  const tags = { "+draft/react": "👍" };
   const result = await w.send(alice.user, "#ROOM", "privmsg", "hello", tags);
   assert.ok(result.ok);
   assert.equal(result.recipient, null);
@@ -779,12 +784,12 @@ test("away reaches peers only; realname reaches the user and peers; each once", 
   joinOk(w.core, bob.user, "#b");
   clearAll(alice.session, bob.session, dave.session);
 
-  w.core.setAway(alice.user, "lunch");
+  w.core.setAway(alice.user, "lunch", alice.session.id);
   assert.equal(alice.user.away, "lunch");
   assert.equal(bob.session.ofType("away").length, 1);
   assert.equal(bob.session.ofType("away")[0]!.message, "lunch");
   assert.equal(alice.session.events.length, 0);
-  w.core.setAway(alice.user, "");
+  w.core.setAway(alice.user, "", alice.session.id);
   assert.equal(alice.user.away, null);
   assert.equal(bob.session.ofType("away")[1]!.message, null);
 

@@ -3,7 +3,7 @@ import { foldCase, isValidNick } from "../chat/names.js";
 import { hashPassword, needsRehash, verifyPassword } from "../../auth/passwords.js";
 import { checkNewPassword, type PasswordProblem } from "../../auth/password-policy.js";
 import { encodeScramVerifier, makeScramVerifier } from "../../auth/scram.js";
-import type { Account, AccountStore, Credential } from "./ports.js";
+import type { Account, AccountSetting, AccountStore, Credential } from "./ports.js";
 import { LoginGuard } from "./login-guard.js";
 
 export interface AccountSettings {
@@ -182,6 +182,13 @@ export class AccountService {
     // caller rather than hidden, since sessions it should have ended may still be live.
     for (const listener of this.#passwordChanged) await listener(account);
     return { ok: true };
+  }
+
+  /** Sets one of the account's own choices (null = the server's default); returns the account as it now is. */
+  async setSetting(account: Account, setting: AccountSetting, value: boolean | null): Promise<Account> {
+    await this.store.setSetting(account.id, setting, value);
+    this.log.info({ account: account.name, setting, value }, "account setting changed");
+    return { ...account, [setting]: value };
   }
 
   async delete(name: string): Promise<boolean> {

@@ -7,7 +7,12 @@ export interface Account {
   readonly createdAt: number;
   readonly verifiedAt: number | null;
   readonly lastSeenAt: number | null;
+  /** The account's own choice, or null for the server's default. */
+  readonly multiclient: boolean | null;
+  readonly alwaysOn: boolean | null;
 }
+
+export type AccountSetting = "multiclient" | "alwaysOn";
 
 export interface Credential {
   readonly kind: string;
@@ -22,6 +27,7 @@ export interface AccountStore {
   credential(accountId: number, kind: string): Promise<string | undefined>;
   replaceCredentials(accountId: number, credentials: readonly Credential[], now: number): Promise<void>;
   touch(accountId: number, now: number): Promise<void>;
+  setSetting(accountId: number, setting: AccountSetting, value: boolean | null): Promise<void>;
   delete(folded: string): Promise<boolean>;
 }
 

@@ -9,6 +9,8 @@ import { WhowasHistory, type WhowasEntry } from "./whowas.js";
 import { applyModeRequests, type ModeError, type ModeRequest } from "./channel-modes.js";
 import type { AppliedModeChange } from "./events.js";
 import type { ChannelRegistry } from "./channel-registry.js";
+import type { Bus, Scope } from "./bus.js";
+import { LocalIndex } from "./local-index.js";
 
 export interface ChatLimits {
   readonly nickLength: number;
@@ -56,10 +58,15 @@ export function clip(text: string, max: number): string {
 /**
  * The protocol-agnostic chat domain of one node: who is online, which channels
  * exist, who is in them, and the rules for every change. It never formats a wire
- * line; it hands events to sessions, and each session's adapter formats them.
+ * line: every event leaves through the bus (`publish(scope, event)`), whose local
+ * index hands it to sessions, and each session's adapter formats it.
  */
 export class ChatCore {
+  /** Users by folded nick. */
   readonly #users = new Map<string, ChatUser>();
+  readonly #usersById = new Map<string, ChatUser>();
+  /** Users logged in to each (folded) account. */
+  readonly #usersByAccount = new Map<string, Set<ChatUser>>();
   readonly #channels = new Map<string, Channel>();
   readonly #ids = new MessageIds();
   /** Nicks no user may take (service names such as NickServ). */
@@ -70,11 +77,39 @@ export class ChatCore {
 
   constructor(
     public limits: ChatLimits,
+    private readonly bus: Bus,
     private readonly now: () => number = Date.now,
     /** Registered channels: their topic and modes come back when they are re-created. */
     readonly registry: ChannelRegistry | null = null,
   ) {
     this.#whowas = new WhowasHistory(limits.whowasLength);
+    bus.attach(
+      new LocalIndex({
+        channel: (folded) => this.#channels.get(folded),
+        userById: (id) => this.#usersById.get(id),
+        usersOfAccount: (folded) => this.#usersByAccount.get(folded) ?? [],
+        allUsers: () => this.#users.values(),
+      }),
+    );
+  }
+
+  /** The one way out of the core for every event. */
+  #publish(scope: Scope, event: ChatEvent, fromSession: string | null = null, skipOrigin = false): void {
+    this.bus.publish({ scope, event, fromSession, skipOrigin });
+  }
+
+  /** Everyone who shares a channel with `user`, and with `self` the user's own sessions too. */
+  #peers(user: ChatUser, self: boolean): Scope {
+    return { kind: "channels", channels: [...user.channels.keys()], user: self ? user.id : undefined };
+  }
+
+  #channelScope(channel: Channel): Scope {
+    return { kind: "channel", channel: channel.folded };
+  }
+
+  /** A fresh message id and the time, which every event carries. */
+  #stamp(): { msgid: string; time: number } {
+    return { msgid: this.#ids.next(), time: this.now() };
   }
 
   // ── lookups ─────────────────────────────────────────────────────────────
@@ -135,8 +170,7 @@ export class ChatCore {
     if (!isValidNick(details.nick, this.limits.nickLength)) return fail("erroneous-nick");
     if (!this.isNickAvailable(details.nick)) return fail("nick-in-use");
     const user = new ChatUser(
-      this.#nextUserId++,
-      session,
+      (this.#nextUserId++).toString(36),
       details.nick,
       details.username,
       clip(details.realname, this.limits.realnameLength),
@@ -145,56 +179,112 @@ export class ChatCore {
       details.secure,
       this.now(),
     );
+    user.sessions.add(session);
     this.#users.set(user.folded, user);
+    this.#usersById.set(user.id, user);
     this.#maxUsers = Math.max(this.#maxUsers, this.#users.size);
     return { ok: true, user };
   }
 
+  /**
+   * Another session of an online user (multiclient): it takes the user's nick and is
+   * shown the user's channels, as a JOIN of each, nobody else seeing anything.
+   */
+  attach(user: ChatUser, session: Session): void {
+    user.sessions.add(session);
+    for (const channel of user.channels.values()) {
+      session.deliver({ type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...this.#stamp() }, null);
+    }
+  }
+
+  /**
+   * A session ends. While the user has another session, or is always-on, nobody else
+   * notices; the last session's end is the user's QUIT. Returns whether the user quit.
+   */
+  detach(user: ChatUser, session: Session, reason: string): boolean {
+    if (!user.sessions.delete(session) || !this.isOnline(user)) return false;
+    if (user.sessions.size > 0 || user.alwaysOn) return false;
+    this.quit(user, reason);
+    return true;
+  }
+
+  /**
+   * A session of a one-session user logs in to an account whose user is online
+   * (multiclient): its own user leaves its channels and the chat, and the session
+   * joins the account's user, seeing its nick change and the user's channels.
+   */
+  moveSession(session: Session, from: ChatUser, to: ChatUser): void {
+    for (const channel of [...from.channels.values()]) this.part(from, channel.name, "Attached to another connection");
+    from.sessions.delete(session);
+    this.quit(from, "Attached to another connection");
+    session.deliver({ type: "nick", from: from.origin, nick: to.nick, ...this.#stamp() }, null);
+    this.attach(to, session);
+  }
+
   /** The user leaves: every channel peer hears the quit once. Idempotent. */
   quit(user: ChatUser, reason: string): void {
-    if (this.#users.get(user.folded) !== user) return;
-    const peers = this.peersOf(user);
-    for (const channel of user.channels.values()) this.#removeMember(channel, user);
+    if (!this.isOnline(user)) return;
+    const peers = this.#peers(user, false);
+    const event: ChatEvent = { type: "quit", from: user.origin, reason: clip(reason, this.limits.kickLength), ...this.#stamp() };
+    // Published before the user leaves its channels, so the scope still finds the peers.
+    for (const channel of user.channels.values()) channel.members.delete(user);
+    this.#publish(peers, event);
+    for (const channel of user.channels.values()) if (channel.members.size === 0) this.#channels.delete(channel.folded);
     user.channels.clear();
     this.#users.delete(user.folded);
+    this.#usersById.delete(user.id);
+    this.#indexAccount(user, null);
     this.#rememberNick(user);
-    const event: ChatEvent = { type: "quit", from: user.origin, reason: clip(reason, this.limits.kickLength), time: this.now() };
-    for (const peer of peers) peer.session.deliver(event);
   }
 
   changeNick(user: ChatUser, nick: string): { ok: true; changed: boolean } | Failure<"erroneous-nick" | "nick-in-use"> {
     if (!isValidNick(nick, this.limits.nickLength)) return fail("erroneous-nick");
     if (!this.isNickAvailable(nick, user)) return fail("nick-in-use");
     if (nick === user.nick) return { ok: true, changed: false };
-    const event: ChatEvent = { type: "nick", from: user.origin, nick, time: this.now() };
+    const event: ChatEvent = { type: "nick", from: user.origin, nick, ...this.#stamp() };
     if (foldCase(nick) !== user.folded) this.#rememberNick(user);
     this.#users.delete(user.folded);
     user.rename(nick);
     this.#users.set(user.folded, user);
-    user.session.deliver(event);
-    for (const peer of this.peersOf(user)) peer.session.deliver(event);
+    this.#publish(this.#peers(user, true), event);
     return { ok: true, changed: true };
   }
 
-  setAway(user: ChatUser, message: string | null): void {
+  /** Away (or back, with null or ""): peers and the user's other sessions hear it. */
+  setAway(user: ChatUser, message: string | null, fromSession: string | null = null): void {
     user.away = message === null || message === "" ? null : clip(message, this.limits.awayLength);
-    const event: ChatEvent = { type: "away", from: user.origin, message: user.away, time: this.now() };
-    for (const peer of this.peersOf(user)) peer.session.deliver(event);
+    const event: ChatEvent = { type: "away", from: user.origin, message: user.away, ...this.#stamp() };
+    this.#publish(this.#peers(user, true), event, fromSession, true);
   }
 
   /** The user logged in to (or out of) an account: channel peers hear it (IRCv3 account-notify). */
   setAccount(user: ChatUser, account: string | null): void {
     if (user.account === account) return;
+    this.#indexAccount(user, account);
     user.setAccount(account);
-    const event: ChatEvent = { type: "account", from: user.origin, account, time: this.now() };
-    for (const peer of this.peersOf(user)) peer.session.deliver(event);
+    const event: ChatEvent = { type: "account", from: user.origin, account, ...this.#stamp() };
+    this.#publish(this.#peers(user, false), event);
+  }
+
+  #indexAccount(user: ChatUser, account: string | null): void {
+    if (user.account !== null) {
+      const folded = foldCase(user.account);
+      const set = this.#usersByAccount.get(folded);
+      set?.delete(user);
+      if (set?.size === 0) this.#usersByAccount.delete(folded);
+    }
+    if (account !== null) {
+      const folded = foldCase(account);
+      let set = this.#usersByAccount.get(folded);
+      if (!set) this.#usersByAccount.set(folded, (set = new Set()));
+      set.add(user);
+    }
   }
 
   setRealname(user: ChatUser, realname: string): void {
     user.realname = clip(realname, this.limits.realnameLength);
-    const event: ChatEvent = { type: "realname", from: user.origin, realname: user.realname, time: this.now() };
-    user.session.deliver(event);
-    for (const peer of this.peersOf(user)) peer.session.deliver(event);
+    const event: ChatEvent = { type: "realname", from: user.origin, realname: user.realname, ...this.#stamp() };
+    this.#publish(this.#peers(user, true), event);
   }
 
   // ── channels ────────────────────────────────────────────────────────────
@@ -203,6 +293,7 @@ export class ChatCore {
     user: ChatUser,
     name: string,
     key: string | undefined,
+    fromSession: string | null = null,
   ): { ok: true; channel: Channel; created: boolean; alreadyMember: boolean } | Failure<"bad-channel-name" | "too-many-channels" | "invite-only" | "banned" | "bad-key" | "channel-full"> {
     if (!isValidChannelName(name, this.limits.channelLength)) return fail("bad-channel-name");
     let channel = this.#channels.get(foldCase(name));
@@ -226,8 +317,8 @@ export class ChatCore {
     const op = registered ? founder : created;
     channel.members.set(user, { op, voice: false });
     user.channels.set(channel.folded, channel);
-    const event: ChatEvent = { type: "join", from: user.origin, channel: channel.name, realname: user.realname, time: this.now() };
-    this.deliverToChannel(channel, event, null);
+    const event: ChatEvent = { type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...this.#stamp() };
+    this.#publish(this.#channelScope(channel), event, fromSession);
     this.#announceAwayOnJoin(user, channel);
     return { ok: true, channel, created, alreadyMember: false };
   }
@@ -236,8 +327,8 @@ export class ChatCore {
     const channel = this.#channels.get(foldCase(name));
     if (!channel) return fail("no-such-channel");
     if (!channel.members.has(user)) return fail("not-on-channel");
-    const event: ChatEvent = { type: "part", from: user.origin, channel: channel.name, reason: clip(reason, this.limits.kickLength), time: this.now() };
-    this.deliverToChannel(channel, event, null);
+    const event: ChatEvent = { type: "part", from: user.origin, channel: channel.name, reason: clip(reason, this.limits.kickLength), ...this.#stamp() };
+    this.#publish(this.#channelScope(channel), event);
     this.#removeMember(channel, user);
     user.channels.delete(channel.folded);
     return { ok: true };
@@ -255,8 +346,8 @@ export class ChatCore {
     if (!channel.isOp(user)) return fail("chanop-needed");
     const target = this.findUser(targetNick);
     if (!target || !channel.members.has(target)) return fail("user-not-on-channel");
-    const event: ChatEvent = { type: "kick", from: user.origin, channel: channel.name, target: target.nick, reason: clip(reason, this.limits.kickLength), time: this.now() };
-    this.deliverToChannel(channel, event, null);
+    const event: ChatEvent = { type: "kick", from: user.origin, channel: channel.name, target: target.nick, reason: clip(reason, this.limits.kickLength), ...this.#stamp() };
+    this.#publish(this.#channelScope(channel), event);
     this.#removeMember(channel, target);
     target.channels.delete(channel.folded);
     return { ok: true };
@@ -270,8 +361,8 @@ export class ChatCore {
     const topic = clip(text, this.limits.topicLength);
     channel.topic = topic === "" ? null : { text: topic, setBy: user.hostmask, setAt: this.now() };
     this.registry?.changed(channel);
-    const event: ChatEvent = { type: "topic", from: user.origin, channel: channel.name, topic, time: this.now() };
-    this.deliverToChannel(channel, event, null);
+    const event: ChatEvent = { type: "topic", from: user.origin, channel: channel.name, topic, ...this.#stamp() };
+    this.#publish(this.#channelScope(channel), event);
     return { ok: true };
   }
 
@@ -279,6 +370,7 @@ export class ChatCore {
     user: ChatUser,
     targetNick: string,
     name: string,
+    fromSession: string | null = null,
   ): { ok: true; target: ChatUser } | Failure<"no-such-nick" | "not-on-channel" | "chanop-needed" | "user-on-channel"> {
     const target = this.findUser(targetNick);
     if (!target) return fail("no-such-nick");
@@ -290,12 +382,10 @@ export class ChatCore {
       if (channel.members.has(target)) return fail("user-on-channel");
       channel.invited.add(target.folded);
     }
-    const event: ChatEvent = { type: "invite", from: user.origin, channel: channelName, target: target.nick, time: this.now() };
-    target.session.deliver(event);
+    const event: ChatEvent = { type: "invite", from: user.origin, channel: channelName, target: target.nick, ...this.#stamp() };
+    this.#publish({ kind: "users", users: [target.id] }, event);
     // Channel operators hear of invites too (IRCv3 invite-notify); each adapter decides whether to show it.
-    if (channel) {
-      for (const [member, membership] of channel.members) if (membership.op && member !== user) member.session.deliver(event);
-    }
+    if (channel) this.#publish({ kind: "channel", channel: channel.folded, rank: "op" }, event, fromSession, true);
     return { ok: true, target };
   }
 
@@ -308,18 +398,20 @@ export class ChatCore {
     if (!channel) return fail("no-such-channel");
     if (requests.length === 0) return { ok: true, applied: [], errors: [] };
     if (!channel.isOp(user) && !user.isOperator) return fail("chanop-needed");
-    const now = this.now();
-    const result = applyModeRequests(channel, user, requests, { maxListEntries: this.limits.maxListEntries, now, findUser: (nick) => this.findUser(nick) });
+    const stamp = this.#stamp();
+    const result = applyModeRequests(channel, user, requests, { maxListEntries: this.limits.maxListEntries, now: stamp.time, findUser: (nick) => this.findUser(nick) });
     if (result.applied.some((change) => change.kind !== "member" && change.kind !== "list")) this.registry?.changed(channel);
     if (result.applied.length > 0) {
-      this.deliverToChannel(channel, { type: "mode", from: user.origin, channel: channel.name, changes: result.applied, time: now }, null);
+      this.#publish(this.#channelScope(channel), { type: "mode", from: user.origin, channel: channel.name, changes: result.applied, ...stamp });
     }
     return { ok: true, ...result };
   }
 
-  /** An operator ends another user's connection; the session quits through its normal path. */
+  /** An operator removes a user: it quits (always-on or not) and every session of it is closed. */
   kill(target: ChatUser, reason: string): void {
-    target.session.close(reason);
+    const sessions = [...target.sessions];
+    this.quit(target, reason);
+    for (const session of sessions) session.close(reason);
   }
 
   // ── messages ────────────────────────────────────────────────────────────
@@ -339,43 +431,48 @@ export class ChatCore {
   }
 
   newMessage(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null): MessageEvent {
-    return { type: "message", kind, from: user.origin, target, text, tags, msgid: this.#ids.next(), time: this.now() };
+    return { type: "message", kind, from: user.origin, target, text, tags, ...this.#stamp() };
   }
 
   /**
-   * Hands a message to its recipients. The sender is not among them: echoing it
-   * back (IRCv3 echo-message) is the sender's adapter's business.
+   * Hands a message to its recipients and to the sender's other sessions (so each
+   * shows the whole conversation). The sending session is not among them: echoing
+   * it back (IRCv3 echo-message) is that session's adapter's business; a message to
+   * oneself reaches every session of the sender, the sending one included.
    */
-  deliverMessage(event: MessageEvent, destination: MessageDestination, sender: ChatUser): void {
-    if (destination.channel) this.deliverToChannel(destination.channel, event, sender);
-    else if (destination.recipient && this.#users.get(destination.recipient.folded) === destination.recipient) destination.recipient.session.deliver(event);
-  }
-
-  /** Hands one event to every member of `channel` except `except`; the same object to all. */
-  deliverToChannel(channel: Channel, event: ChatEvent, except: ChatUser | null): void {
-    for (const member of channel.members.keys()) {
-      if (member !== except) member.session.deliver(event);
+  deliverMessage(event: MessageEvent, destination: MessageDestination | null, sender: ChatUser, fromSession: string | null): void {
+    if (destination?.channel) {
+      this.#publish(this.#channelScope(destination.channel), event, fromSession, true);
+      return;
     }
+    const recipient = destination?.recipient;
+    if (recipient === sender) {
+      this.#publish({ kind: "users", users: [sender.id] }, event, fromSession, false);
+      return;
+    }
+    const users = recipient && this.isOnline(recipient) ? [recipient.id, sender.id] : [sender.id];
+    this.#publish({ kind: "users", users }, event, fromSession, true);
   }
 
-  /** IRCv3 away-notify: a user who is away when it joins is announced as away right after its JOIN. */
+  /**
+   * IRCv3 away-notify: a user who is away when it joins is announced as away to the
+   * channel's other members right after its JOIN (not to its own sessions: for them
+   * an away event means "you are away").
+   */
   #announceAwayOnJoin(user: ChatUser, channel: Channel): void {
     if (user.away === null) return;
-    this.deliverToChannel(channel, { type: "away", from: user.origin, message: user.away, time: this.now() }, user);
+    const others = [...channel.members.keys()].filter((member) => member !== user).map((member) => member.id);
+    if (others.length > 0) this.#publish({ kind: "users", users: others }, { type: "away", from: user.origin, message: user.away, ...this.#stamp() });
   }
 
-  /** WALLOPS: an operator's message to every user with user mode +w (the sender too, if it has it). */
+  /** WALLOPS: an operator's message to every user with user mode +w (the sender too, if it has it); adapters check +w. */
   wallops(user: ChatUser, text: string): void {
-    const event: ChatEvent = { type: "wallops", from: user.origin, text, time: this.now() };
-    for (const target of this.#users.values()) if (target.wallops) target.session.deliver(event);
+    this.#publish({ kind: "everyone" }, { type: "wallops", from: user.origin, text, ...this.#stamp() });
   }
 
-  /** Hands a channel message to the members of at least `minimum` status (STATUSMSG), except `except`. */
-  deliverToStatus(channel: Channel, event: ChatEvent, minimum: MemberMode, except: ChatUser | null): void {
-    for (const [member, membership] of channel.members) {
-      if (member === except) continue;
-      if (membership.op || (minimum === "voice" && membership.voice)) member.session.deliver(event);
-    }
+  /** A channel message for the members of at least `minimum` status (STATUSMSG); the sending session answers itself. */
+  deliverToStatus(channel: Channel, event: MessageEvent, minimum: MemberMode, fromSession: string | null): void {
+    this.#publish({ kind: "channel", channel: channel.folded, rank: minimum }, event, fromSession, true);
   }
 
   /** Why `user` may not join `channel`, or null. An invitation passes +i only (as in hybrid and ratbox). */
@@ -393,13 +490,17 @@ export class ChatCore {
 
   /** Online users logged in to `account` (folded), in sign-on order. */
   usersOfAccount(account: string): ChatUser[] {
-    const found: ChatUser[] = [];
-    for (const user of this.#users.values()) if (user.account !== null && foldCase(user.account) === account) found.push(user);
-    return found;
+    return [...(this.#usersByAccount.get(account) ?? [])];
+  }
+
+  /** The online user of `account` (folded) that another session of the account may attach to. */
+  multiclientUser(account: string): ChatUser | undefined {
+    for (const user of this.#usersByAccount.get(account) ?? []) if (user.multiclient) return user;
+    return undefined;
   }
 
   isOnline(user: ChatUser): boolean {
-    return this.#users.get(user.folded) === user;
+    return this.#usersById.get(user.id) === user;
   }
 
   #removeMember(channel: Channel, user: ChatUser): void {

@@ -3,8 +3,11 @@ import type { FlagMode, ListMode, MemberMode } from "./channel.js";
 
 export type MessageKind = "privmsg" | "notice" | "tagmsg";
 
-/** Client-only tags (`+draft/react=…`), relayed to recipients that take tags. */
-export type ClientTags = ReadonlyMap<string, string>;
+/**
+ * Client-only tags (`+draft/react=…`), relayed to recipients that take tags. A plain
+ * object, not a Map: events cross the bus as JSON and must survive the round trip.
+ */
+export type ClientTags = Readonly<Record<string, string>>;
 
 export interface MessageEvent {
   readonly type: "message";
@@ -23,6 +26,7 @@ export interface JoinEvent {
   readonly from: Origin;
   readonly channel: string;
   readonly realname: string;
+  readonly msgid: string;
   readonly time: number;
 }
 
@@ -31,6 +35,7 @@ export interface PartEvent {
   readonly from: Origin;
   readonly channel: string;
   readonly reason: string;
+  readonly msgid: string;
   readonly time: number;
 }
 
@@ -40,6 +45,7 @@ export interface KickEvent {
   readonly channel: string;
   readonly target: string;
   readonly reason: string;
+  readonly msgid: string;
   readonly time: number;
 }
 
@@ -47,6 +53,7 @@ export interface QuitEvent {
   readonly type: "quit";
   readonly from: Origin;
   readonly reason: string;
+  readonly msgid: string;
   readonly time: number;
 }
 
@@ -54,6 +61,7 @@ export interface NickEvent {
   readonly type: "nick";
   readonly from: Origin;
   readonly nick: string;
+  readonly msgid: string;
   readonly time: number;
 }
 
@@ -62,6 +70,7 @@ export interface TopicEvent {
   readonly from: Origin;
   readonly channel: string;
   readonly topic: string;
+  readonly msgid: string;
   readonly time: number;
 }
 
@@ -77,6 +86,7 @@ export interface ModeEvent {
   readonly from: Origin;
   readonly channel: string;
   readonly changes: readonly AppliedModeChange[];
+  readonly msgid: string;
   readonly time: number;
 }
 
@@ -85,6 +95,7 @@ export interface InviteEvent {
   readonly from: Origin;
   readonly channel: string;
   readonly target: string;
+  readonly msgid: string;
   readonly time: number;
 }
 
@@ -92,6 +103,7 @@ export interface AwayEvent {
   readonly type: "away";
   readonly from: Origin;
   readonly message: string | null;
+  readonly msgid: string;
   readonly time: number;
 }
 
@@ -99,6 +111,7 @@ export interface RealnameEvent {
   readonly type: "realname";
   readonly from: Origin;
   readonly realname: string;
+  readonly msgid: string;
   readonly time: number;
 }
 
@@ -106,6 +119,7 @@ export interface AccountEvent {
   readonly type: "account";
   readonly from: Origin;
   readonly account: string | null;
+  readonly msgid: string;
   readonly time: number;
 }
 
@@ -114,6 +128,7 @@ export interface WallopsEvent {
   readonly type: "wallops";
   readonly from: Origin;
   readonly text: string;
+  readonly msgid: string;
   readonly time: number;
 }
 

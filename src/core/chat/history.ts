@@ -1,4 +1,4 @@
-import type { MessageEvent } from "./events.js";
+import type { ClientTags, MessageEvent } from "./events.js";
 
 /** One stored message, as history hands it back. */
 export interface StoredMessage {
@@ -15,7 +15,7 @@ export interface StoredMessage {
   readonly recipientAccount: string | null;
   readonly time: number;
   readonly text: string;
-  readonly tags: ReadonlyMap<string, string> | null;
+  readonly tags: ClientTags | null;
 }
 
 /** A point in a conversation, given by time or by message id. */

@@ -41,14 +41,15 @@ export class Messaging {
     return this.writer !== null;
   }
 
-  async send(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null): Promise<SendResult> {
+  /** `fromSession`: the sending session, which gets no copy (it echoes itself); the sender's other sessions do. */
+  async send(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null, fromSession: string | null = null): Promise<SendResult> {
     let destination = this.core.resolveTarget(user, target);
     const stored = kind !== "tagmsg" && this.writer !== null;
     if (!destination.ok && destination.reason === "no-such-nick" && !target.startsWith("#")) {
       // A message to an account whose owner is online under another nick reaches them there.
       const owner = this.core.usersOfAccount(foldCase(target))[0];
       if (owner) destination = { ok: true, channel: null, recipient: owner };
-      else if (stored) return this.#sendOffline(user, target, kind, text, tags);
+      else if (stored) return this.#sendOffline(user, target, kind, text, tags, fromSession);
     }
     if (!destination.ok) return destination;
     const event = this.core.newMessage(user, destination.channel?.name ?? destination.recipient!.nick, kind, text, tags);
@@ -70,7 +71,7 @@ export class Messaging {
     // The sender may have quit while the message was being stored: nobody may see
     // a message after its sender's QUIT.
     if (!this.core.isOnline(user)) return fail("unavailable");
-    this.core.deliverMessage(event, destination, user);
+    this.core.deliverMessage(event, destination, user, fromSession);
     return { ok: true, event, recipient: destination.recipient, offline: false };
   }
 
@@ -80,16 +81,25 @@ export class Messaging {
    * stored: channel history is read by every member, and this message was not for them.
    * `target` is what recipients see (the status prefix and the channel name).
    */
-  sendToStatus(user: ChatUser, channelName: string, minimum: MemberMode, prefix: string, kind: MessageKind, text: string, tags: ClientTags | null): SendResult {
+  sendToStatus(
+    user: ChatUser,
+    channelName: string,
+    minimum: MemberMode,
+    prefix: string,
+    kind: MessageKind,
+    text: string,
+    tags: ClientTags | null,
+    fromSession: string | null = null,
+  ): SendResult {
     const destination = this.core.resolveTarget(user, channelName);
     if (!destination.ok) return destination;
     if (!destination.channel) return fail("no-such-channel");
     const event = this.core.newMessage(user, `${prefix}${destination.channel.name}`, kind, text, tags);
-    this.core.deliverToStatus(destination.channel, event, minimum, user);
+    this.core.deliverToStatus(destination.channel, event, minimum, fromSession);
     return { ok: true, event, recipient: null, offline: false };
   }
 
-  async #sendOffline(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null): Promise<SendResult> {
+  async #sendOffline(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null, fromSession: string | null): Promise<SendResult> {
     let exists: boolean;
     try {
       exists = await this.accounts.exists(target);
@@ -104,6 +114,8 @@ export class Messaging {
     } catch {
       return fail("unavailable");
     }
+    // The sender's other sessions show what it sent, as for a message to someone online.
+    if (this.core.isOnline(user)) this.core.deliverMessage(event, null, user, fromSession);
     return { ok: true, event, recipient: null, offline: true };
   }
 }

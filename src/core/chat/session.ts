@@ -1,12 +1,16 @@
 import type { ChatEvent } from "./events.js";
 
 /**
- * Anything that can receive chat events: an IRC connection, a WebSocket, a test double.
+ * One connection of a user: an IRC connection, a WebSocket, a test double. A user
+ * has one or more (multiclient), or none while always-on keeps it present.
  * Neither method may throw or re-enter the chat core synchronously: a session that
  * must react (drop on a full send queue, close) defers the reaction.
  */
 export interface Session {
-  deliver(event: ChatEvent): void;
-  /** The core asks the session to end (KILL, shutdown). The session quits through its normal path. */
+  /** Unique on this node; names the session in publications (`fromSession`). */
+  readonly id: string;
+  /** `fromSession`: the session whose command caused the event, or null. */
+  deliver(event: ChatEvent, fromSession: string | null): void;
+  /** The core asks the session to end (KILL, shutdown). The session detaches through its normal path. */
   close(reason: string): void;
 }

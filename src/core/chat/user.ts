@@ -4,6 +4,8 @@ import { foldCase } from "./names.js";
 
 /** Who sent something, frozen at the moment it was sent (nick changes later do not rewrite it). */
 export interface Origin {
+  /** The user's id: lets a session recognise events of its own user. */
+  readonly id: string;
   readonly nick: string;
   readonly username: string;
   readonly hostname: string;
@@ -12,7 +14,11 @@ export interface Origin {
   readonly bot?: boolean;
 }
 
-/** One connected user on this node. */
+/**
+ * One person in the chat on this node: a nick, channels and an away state, reached
+ * through any number of sessions (one for a guest; several for an account with
+ * multiclient; none while always-on keeps it present).
+ */
 export class ChatUser {
   nick: string;
   folded: string;
@@ -26,11 +32,15 @@ export class ChatUser {
   bot = false;
   lastActive: number;
   readonly channels = new Map<string, Channel>();
+  readonly sessions = new Set<Session>();
+  /** Whether further sessions logging in to the same account may attach to this user. */
+  multiclient = false;
+  /** Stays present with no session (always-on). */
+  alwaysOn = false;
   #origin: Origin | null = null;
 
   constructor(
-    readonly id: number,
-    readonly session: Session,
+    readonly id: string,
     nick: string,
     readonly username: string,
     public realname: string,
@@ -52,7 +62,7 @@ export class ChatUser {
 
   /** Shared by every event this user originates until the nick or account changes. */
   get origin(): Origin {
-    this.#origin ??= Object.freeze({ nick: this.nick, username: this.username, hostname: this.hostname, account: this.account, ...(this.bot && { bot: true }) });
+    this.#origin ??= Object.freeze({ id: this.id, nick: this.nick, username: this.username, hostname: this.hostname, account: this.account, ...(this.bot && { bot: true }) });
     return this.#origin;
   }
 

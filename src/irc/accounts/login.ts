@@ -1,4 +1,5 @@
 import type { Account } from "../../core/accounts/ports.js";
+import type { ChatUser } from "../../core/chat/user.js";
 import type { IrcConnection } from "../connection.js";
 import { RPL } from "../numerics.js";
 import { foldCase } from "../../core/chat/names.js";
@@ -23,9 +24,32 @@ export async function logIn(connection: IrcConnection, account: Account): Promis
   connection.numeric(RPL.LOGGEDIN, loggedInMask(connection), account.name, `You are now logged in as ${account.name}`);
   const user = connection.user;
   if (!user) return;
-  connection.context.core.setAccount(user, account.name);
+  const core = connection.context.core;
+  const online = usesMulticlient(connection, account) ? core.multiclientUser(foldCase(account.name)) : undefined;
+  if (online && online !== user && user.sessions.size === 1) {
+    // The account is online elsewhere: this connection becomes one more of that user.
+    // Set first: the user's channels replayed to this connection are then its own.
+    connection.user = online;
+    core.moveSession(connection, user, online);
+    connection.nickDeadline = 0;
+    if (online.away !== null) connection.numeric(RPL.NOWAWAY, "You have been marked as being away");
+    return;
+  }
+  core.setAccount(user, account.name);
+  applyAccountChoices(connection, user, account);
   if (user.folded === foldCase(account.name)) connection.nickDeadline = 0;
   await replayOfflineMessages(connection, account);
+}
+
+/** Whether connections logging in to `account` share one user: the account's choice, else the server's. */
+export function usesMulticlient(connection: IrcConnection, account: Account): boolean {
+  return account.multiclient ?? connection.context.config.accounts.multiclient;
+}
+
+/** The account's multiclient and always-on choices, applied to its user. */
+export function applyAccountChoices(connection: IrcConnection, user: ChatUser, account: Account): void {
+  user.multiclient = usesMulticlient(connection, account);
+  user.alwaysOn = account.alwaysOn ?? connection.context.config.accounts.alwaysOn;
 }
 
 export function logOut(connection: IrcConnection): void {

@@ -9,7 +9,7 @@ export const invite: RegisteredCommand = {
   help: "INVITE <nick> <#channel> — invite someone (needed to join a +i channel)",
   run(connection, user, params) {
     const [nick, channel] = [params[0]!, params[1]!];
-    const result = connection.context.core.invite(user, nick, channel);
+    const result = connection.context.core.invite(user, nick, channel, connection.id);
     if (!result.ok) {
       if (result.reason === "no-such-nick") replyFailure(connection, result.reason, nick);
       else if (result.reason === "user-on-channel") replyFailure(connection, result.reason, nick, channel);

@@ -8,7 +8,7 @@ import { sendNames, sendTopic, splitList } from "../replies.js";
 export function joinChannels(connection: IrcConnection, user: ChatUser, names: readonly string[], keys: readonly string[]): void {
   const core = connection.context.core;
   names.forEach((name, index) => {
-    const result = core.join(user, name, keys[index]);
+    const result = core.join(user, name, keys[index], connection.id);
     if (!result.ok) {
       replyFailure(connection, result.reason, name);
       return;

@@ -22,14 +22,14 @@ const MAX_CLIENT_TAG_BYTES = 4094;
  */
 function clientTags(connection: IrcConnection, message: IrcMessage): ClientTags | null | "too-long" {
   if (!message.tags || !connection.caps.has("message-tags")) return null;
-  let tags: Map<string, string> | null = null;
+  let tags: Record<string, string> | null = null;
   let size = 0;
   for (const [key, value] of message.tags) {
     if (!key.startsWith("+")) continue;
     // As sent: `key` or `key=value`, with a `;` between tags.
     if (tags) size += 1;
-    tags ??= new Map();
-    tags.set(key, value);
+    tags ??= {};
+    tags[key] = value;
     size += Buffer.byteLength(key) + (value === "" ? 0 : 1 + Buffer.byteLength(escapeTagValue(value)));
   }
   return size > MAX_CLIENT_TAG_BYTES ? "too-long" : tags;
@@ -93,12 +93,11 @@ function statusTarget(target: string): { channel: string; minimum: MemberMode; p
 
 async function send(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, body: string, tags: ClientTags | null): Promise<void> {
   const quiet = kind === "notice";
-  connection.sendingAs(user.origin);
   const status = statusTarget(target);
   const messaging = connection.context.messaging;
   const result = status
-    ? messaging.sendToStatus(user, status.channel, status.minimum, status.prefix, kind, body, tags)
-    : await messaging.send(user, target, kind, body, tags);
+    ? messaging.sendToStatus(user, status.channel, status.minimum, status.prefix, kind, body, tags, connection.id)
+    : await messaging.send(user, target, kind, body, tags, connection.id);
   if (connection.closed) return;
   if (!result.ok) {
     if (result.reason === "unavailable") connection.serverLine("FAIL", command, "TEMPORARILY_UNAVAILABLE", target, "Message could not be stored, so it was not sent; try again later");

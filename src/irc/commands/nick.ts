@@ -27,7 +27,10 @@ export const nick: AnytimeCommand = {
       replyFailure(connection, "erroneous-nick", wanted);
       return;
     }
-    if (!core.isNickAvailable(wanted)) {
+    // While CAP negotiation holds registration, a SASL login may still attach this
+    // connection to its account's online user (multiclient), whose nick it is: the
+    // check waits for the end of registration, which answers 433 if it still applies.
+    if (!core.isNickAvailable(wanted) && !connection.pending!.capNegotiating) {
       replyFailure(connection, "nick-in-use", wanted);
       return;
     }

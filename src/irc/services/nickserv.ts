@@ -2,7 +2,7 @@ import type { ChatUser } from "../../core/chat/user.js";
 import type { IrcConnection } from "../connection.js";
 import { passwordProblemText } from "../../auth/password-policy.js";
 import { foldCase } from "../../core/chat/names.js";
-import { logIn, logOut } from "../accounts/login.js";
+import { applyAccountChoices, logIn, logOut } from "../accounts/login.js";
 import { serviceNotice } from "./service-bot.js";
 
 const HELP = [
@@ -11,6 +11,8 @@ const HELP = [
   "IDENTIFY [account] <password> log in",
   "LOGOUT                        log out",
   "SET PASSWORD <new password>   change your password",
+  "SET MULTICLIENT ON|OFF|DEFAULT  whether your connections share one nick and channels",
+  "SET ALWAYS-ON ON|OFF|DEFAULT  stay in your channels while no connection is open",
   "GHOST <nick>                  disconnect someone using your account's nick",
   "INFO [account]                when an account was registered",
   "DROP <password>               delete your account",
@@ -54,6 +56,23 @@ async function register(connection: IrcConnection, user: ChatUser, args: string[
   await logIn(connection, result.account);
 }
 
+const choiceValues: Record<string, boolean | null> = { ON: true, OFF: false, DEFAULT: null };
+
+/** SET MULTICLIENT / SET ALWAYS-ON: stored with the account, applied to the user at once. */
+async function setChoice(connection: IrcConnection, user: ChatUser, setting: "MULTICLIENT" | "ALWAYS-ON", word: string | undefined, reply: Reply): Promise<void> {
+  const value = choiceValues[(word ?? "").toUpperCase()];
+  if (value === undefined) return reply(`Syntax: SET ${setting} <ON|OFF|DEFAULT>`);
+  if (!connection.account) return reply("Log in first.");
+  const key = setting === "MULTICLIENT" ? "multiclient" : "alwaysOn";
+  const account = await connection.context.accounts.setSetting(connection.account, key, value);
+  if (connection.closed) return;
+  connection.account = account;
+  // Every user of the account follows its choice (without multiclient there may be several).
+  for (const other of connection.context.core.usersOfAccount(foldCase(account.name))) applyAccountChoices(connection, other, account);
+  const effective = key === "multiclient" ? user.multiclient : user.alwaysOn;
+  reply(`${setting} is now ${effective ? "ON" : "OFF"}${value === null ? " (the server's default)" : ""}.`);
+}
+
 /** Runs one NickServ command; passwords in it are never logged or stored. */
 export async function nickServ(connection: IrcConnection, user: ChatUser, text: string): Promise<void> {
   const [command = "", ...args] = text.trim().split(/\s+/);
@@ -67,15 +86,19 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
       return await register(connection, user, args, reply);
     case "LOGOUT":
       if (!connection.account) return reply("You are not logged in.");
+      if (user.sessions.size > 1) return reply("Your account is in use on other connections; QUIT this one instead.");
       logOut(connection);
       return reply("You are now logged out.");
-    case "SET":
-      if ((args[0] ?? "").toUpperCase() !== "PASSWORD" || !args[1]) return reply("Syntax: SET PASSWORD <new password>");
+    case "SET": {
+      const setting = (args[0] ?? "").toUpperCase();
+      if (setting === "MULTICLIENT" || setting === "ALWAYS-ON") return await setChoice(connection, user, setting, args[1], reply);
+      if (setting !== "PASSWORD" || !args[1]) return reply("Syntax: SET PASSWORD <new password> | SET MULTICLIENT <ON|OFF|DEFAULT> | SET ALWAYS-ON <ON|OFF|DEFAULT>");
       if (!connection.account) return reply("Log in first.");
       {
         const result = await accounts.changePassword(connection.account.name, args.slice(1).join(" "));
         return reply(result.ok ? "Your password has been changed." : `Password not changed: ${registerProblems[result.reason] ?? result.reason}.`);
       }
+    }
     case "GHOST": {
       const target = args[0];
       if (!target) return reply("Syntax: GHOST <nick>");

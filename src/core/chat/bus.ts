@@ -1,0 +1,44 @@
+import type { ChatEvent } from "./events.js";
+
+/**
+ * Who an event is for. Plain data, so that a bus between nodes can carry it as JSON
+ * and every node resolves it against its own sessions. Channel names and account
+ * names are casefolded; users are named by their id.
+ */
+export type Scope =
+  /** Members of a channel; with `rank`, only its operators ("op") or its voiced members and operators ("voice"). */
+  | { readonly kind: "channel"; readonly channel: string; readonly rank?: "op" | "voice" }
+  /** Members of any of these channels, each once, and the user `user` (all its sessions) when given. */
+  | { readonly kind: "channels"; readonly channels: readonly string[]; readonly user?: string }
+  /** These users, each once, on all their sessions. */
+  | { readonly kind: "users"; readonly users: readonly string[] }
+  /** Every user logged in to the account (one user with multiclient, several without). */
+  | { readonly kind: "account"; readonly account: string }
+  | { readonly kind: "everyone" };
+
+/** One event on its way: where it goes, and which session it came from. */
+export interface Publication {
+  readonly scope: Scope;
+  readonly event: ChatEvent;
+  /** The session whose command caused the event, or null (the server, a timer). */
+  readonly fromSession: string | null;
+  /** The originating session does not get its own event (it answers its command itself). */
+  readonly skipOrigin: boolean;
+}
+
+/** Hands publications to this node's sessions. The chat core's local index implements it. */
+export interface LocalDelivery {
+  deliverLocal(publication: Publication): void;
+}
+
+/**
+ * Every chat event leaves the core through `publish`. The in-process bus hands it
+ * straight to the local index; a bus between nodes also sends it to the other nodes,
+ * whose bus hands it to their local index. Delivery to local sessions happens inside
+ * `publish`, synchronously, so events reach sessions in the order they were published.
+ */
+export interface Bus {
+  /** Called once by the chat core with its local index. */
+  attach(local: LocalDelivery): void;
+  publish(publication: Publication): void;
+}
