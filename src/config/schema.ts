@@ -205,6 +205,14 @@ export const configSchema = z.object({
       /** Entries kept for WHOWAS. */
       whowasLength: z.number().int().min(0).default(1000),
       flood: flood.prefault({}),
+      /**
+       * Server password every client must send with PASS before registering: an argon2id
+       * PHC string made by `cmymessage hash-password`; empty = no password.
+       */
+      password: z
+        .string()
+        .refine((v) => v === "" || v.startsWith("$argon2id$"), "empty, or an argon2id hash made by `cmymessage hash-password`")
+        .default(""),
       operators: z.array(operator).default([]),
     })
     .prefault({}),

@@ -307,6 +307,13 @@ export class IrcConnection implements Session, Flushable {
       case "account":
         // Each connection is told of its own login (900/901) when it logs in.
         return true;
+      case "message":
+        // Only a message to oneself comes back to the connection that sent it. With echo-message
+        // the echo (a reply, labelled) is its one copy here; without, this delivered copy is a
+        // side effect, written at once and never part of a labelled reply.
+        if (fromSession !== this.id) return false;
+        if (!this.caps.has("echo-message") && this.#wants(event)) this.#write(this.context.eventLines.bytesFor(event, this.variant));
+        return true;
       default:
         return false;
     }
@@ -322,6 +329,8 @@ export class IrcConnection implements Session, Flushable {
         return this.caps.has("setname");
       case "account":
         return this.caps.has("account-notify");
+      case "wallops":
+        return this.user?.wallops === true;
       case "invite":
         return event.target === this.user?.nick || this.caps.has("invite-notify");
       default:

@@ -53,6 +53,8 @@ export function eventLine(event: ChatEvent, variant: number): string {
   }
   const from = event.from;
   if (variant & VARIANT_BITS["account-tag"] && from.account !== null) tags.push(["account", from.account]);
+  // IRCv3 bot-mode: whatever a bot (user mode +B) sends carries the `bot` tag.
+  if (from.bot === true && variant & VARIANT_BITS["message-tags"]) tags.push(["bot", ""]);
   const source = `${from.nick}!${from.username}@${from.hostname}`;
   const t: OutgoingTags = tags;
   switch (event.type) {
@@ -82,6 +84,8 @@ export function eventLine(event: ChatEvent, variant: number): string {
       return formatLine(source, "SETNAME", [event.realname], t);
     case "account":
       return formatLine(source, "ACCOUNT", [event.account ?? "*"], t);
+    case "wallops":
+      return formatLine(source, "WALLOPS", [event.text], t);
   }
 }
 

@@ -35,6 +35,7 @@ const TEXT_PARAM_INDEX = new Map<string, number>([
   ["QUIT", 0],
   ["AWAY", 0],
   ["SETNAME", 0],
+  ["WALLOPS", 0],
   ["ERROR", 0],
   ["FAIL", 2],
   ["WARN", 2],

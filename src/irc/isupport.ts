@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.js";
-import { CHANMODES, PREFIX } from "./modes.js";
+import { ACCOUNTEXTBAN, CHANMODES, EXTBAN, PREFIX, STATUSMSG } from "./modes.js";
 import { CHATHISTORY_MAX } from "./commands/chathistory.js";
 
 /** RPL_ISUPPORT (005) tokens, true to the limits in the config. */
@@ -7,7 +7,9 @@ export function isupportTokens(config: Config): string[] {
   const irc = config.irc;
   const t = irc.maxTargets;
   return [
+    `ACCOUNTEXTBAN=${ACCOUNTEXTBAN}`,
     `AWAYLEN=${irc.awayLength}`,
+    "BOT=B",
     "CASEMAPPING=ascii",
     `CHANLIMIT=#:${irc.maxChannelsPerUser}`,
     ...(config.history.enabled ? [`CHATHISTORY=${CHATHISTORY_MAX}`, "MSGREFTYPES=timestamp,msgid"] : []),
@@ -16,6 +18,7 @@ export function isupportTokens(config: Config): string[] {
     "CHANTYPES=#",
     "ELIST=MNU",
     "EXCEPTS=e",
+    `EXTBAN=${EXTBAN}`,
     "INVEX=I",
     `KICKLEN=${irc.kickLength}`,
     `MAXLIST=beI:${irc.maxListEntries}`,
@@ -25,6 +28,7 @@ export function isupportTokens(config: Config): string[] {
     `NICKLEN=${irc.nickLength}`,
     `PREFIX=${PREFIX}`,
     "SAFELIST",
+    `STATUSMSG=${STATUSMSG}`,
     `TARGMAX=JOIN:,KICK:${t},LIST:,NAMES:1,NOTICE:${t},PART:,PRIVMSG:${t},TAGMSG:${t},WHOIS:1,USERHOST:5,ISON:`,
     `TOPICLEN=${irc.topicLength}`,
     `USERLEN=${irc.userLength}`,

@@ -1,5 +1,6 @@
 import type { FlagMode, ListMode, MemberMode } from "../core/chat/channel.js";
 import type { ModeRequest } from "../core/chat/channel-modes.js";
+import { ACCOUNT_EXTBAN_PREFIX } from "../core/chat/mask.js";
 
 /** The IRC letters for the chat core's channel modes. */
 export const CHANNEL_MODE_LETTERS = {
@@ -15,7 +16,13 @@ const listByLetter = new Map<string, ListMode>(Object.entries(CHANNEL_MODE_LETTE
 /** ISUPPORT CHANMODES: list modes, always-param, param-when-set, flags. */
 export const CHANMODES = "beI,k,l,imnst";
 export const PREFIX = "(ov)@+";
-export const USER_MODES = "io";
+/** User modes: B bot (IRCv3 bot-mode), i invisible, o operator, w receives WALLOPS. */
+export const USER_MODES = "Biow";
+/** ISUPPORT EXTBAN (no prefix; `a` = account) and ACCOUNTEXTBAN: list entries `a:<account>`. */
+export const EXTBAN = ",a";
+export const ACCOUNTEXTBAN = "a";
+/** ISUPPORT STATUSMSG: `@#chan` reaches operators, `+#chan` voiced users and operators. */
+export const STATUSMSG = "@+";
 
 /** A key: 1-32 printable characters without space, comma or colon (they would split parameters). */
 const KEY = /^[^\s,:\0]{1,32}$/;
@@ -56,7 +63,7 @@ export function parseChannelModes(modeText: string, params: readonly string[], m
       const mask = take();
       if (mask === undefined) {
         if (!result.listQueries.includes(list)) result.listQueries.push(list);
-      } else if (!MASK.test(mask)) result.missingParam.push(letter);
+      } else if (!MASK.test(mask) || mask === ACCOUNT_EXTBAN_PREFIX) result.missingParam.push(letter);
       else if (withParam++ < maxWithParam) result.requests.push({ kind: "list", mode: list, on, mask });
       continue;
     }

@@ -8,6 +8,7 @@ import type { Account } from "../core/accounts/ports.js";
 import { foldCase } from "../core/chat/names.js";
 import { RPL } from "./numerics.js";
 import { checkNickOwnership } from "./accounts/nick-ownership.js";
+import { refuseServerPassword, serverPasswordAccepted } from "./commands/pass.js";
 
 /**
  * Completes registration once NICK and USER are in and CAP negotiation (if any)
@@ -17,6 +18,10 @@ import { checkNickOwnership } from "./accounts/nick-ownership.js";
 export function tryCompleteRegistration(connection: IrcConnection): void {
   const pending = connection.pending;
   if (!pending || pending.capNegotiating || pending.nick === null || pending.username === null) return;
+  if (!serverPasswordAccepted(connection)) {
+    refuseServerPassword(connection, "missing");
+    return;
+  }
   if (connection.account && attachToOnlineUser(connection, connection.account)) return;
   const result = connection.context.core.connect(connection, {
     nick: pending.nick,

@@ -64,11 +64,13 @@ export class MessagesRepository implements HistoryStore {
     let q = this.db.selectFrom("messages").selectAll().where("target", "=", query.target);
     // A time reference excludes its own millisecond on the near side only for msgid refs;
     // for a time ref (id -1) "before t" means time < t and "after t" means time > t.
-    const bound = (pos: { time: number; id: number }, side: "lt" | "gt") =>
-      pos.id === -1
-        ? sql<boolean>`${sql.ref("time")} ${sql.raw(side === "lt" ? "<" : ">")} ${pos.time}`
-        : sql<boolean>`(${sql.ref("time")}, ${sql.ref("id")}) ${sql.raw(side === "lt" ? "<" : ">")} (${pos.time}, ${pos.id})`;
-    if (from) q = q.where(bound(from, before ? "lt" : "gt"));
+    const bound = (pos: { time: number; id: number }, side: "lt" | "gt", inclusive = false) => {
+      const op = sql.raw((side === "lt" ? "<" : ">") + (inclusive ? "=" : ""));
+      return pos.id === -1
+        ? sql<boolean>`${sql.ref("time")} ${op} ${pos.time}`
+        : sql<boolean>`(${sql.ref("time")}, ${sql.ref("id")}) ${op} (${pos.time}, ${pos.id})`;
+    };
+    if (from) q = q.where(bound(from, before ? "lt" : "gt", query.fromInclusive === true));
     if (to) q = q.where(bound(to, before ? "gt" : "lt"));
     const rows = await q
       .orderBy("time", before ? "desc" : "asc")

@@ -210,7 +210,7 @@ test("LIST with a comma-separated list of channels shows each of them (RFC 2812 
   assert.deepEqual(listed, ["#alpha", "#gamma"]);
 });
 
-test("KICK: 482 for a non-op, 441 for a user not on the channel, 442/403; a kick is seen by everyone in the channel", async (t) => {
+test("KICK: 482 for a non-op, 441 for a user not on the channel, 401 for no such nick, 442/403; a kick is seen by everyone in the channel", async (t) => {
   const fx = await setup(t);
   const [alice, bob, carol, dave] = (await fx.connectMany(["alice", "bob", "carol", "dave"])) as [FrameworkClient, FrameworkClient, FrameworkClient, FrameworkClient];
   await joinAndWait(alice, "#k");
@@ -223,7 +223,7 @@ test("KICK: 482 for a non-op, 441 for a user not on the channel, 442/403; a kick
   alice.client.raw("KICK", "#k", "dave");
   assert.match(await alice.waitRaw(/ 441 /), /^:cmymessage\.local 441 alice dave #k :They aren't on that channel$/);
   alice.client.raw("KICK", "#k", "nosuchnick");
-  assert.match(await alice.waitRaw(/ 441 /), / 441 alice nosuchnick #k :They aren't on that channel$/);
+  assert.match(await alice.waitRaw(/ 401 /), / 401 alice nosuchnick :No such nick\/channel$/);
   dave.client.raw("KICK", "#k", "bob");
   assert.match(await dave.waitRaw(/ 442 /), / 442 dave #k :You're not on that channel$/);
   dave.client.raw("KICK", "#nochan", "bob");
@@ -301,4 +301,83 @@ test("INVITE: +i refuses with 473 until invited; 341 to the inviter, INVITE to t
   assert.match(await alice.waitRaw(/ 401 /), / 401 alice ghost :No such nick\/channel$/);
   bob.client.invite("#vip", "dave");
   assert.match(await bob.waitRaw(/ 442 /), / 442 bob #vip :You're not on that channel$/);
+});
+
+test("KICK #c a,b,c: one KICK line per user to everyone in the channel; errors per target, the others still kicked", async (t) => {
+  const fx = await setup(t, { irc: { maxTargets: 5 } });
+  const op = await fx.raw("op");
+  const members = [];
+  for (const nick of ["a1", "b1", "c1", "watcher"]) {
+    const c = await fx.raw(nick);
+    members.push(c);
+  }
+  const outside = await fx.raw("outside");
+  for (const c of [op, ...members]) {
+    const nick = c === op ? "op" : ["a1", "b1", "c1", "watcher"][members.indexOf(c)]!;
+    c.send("JOIN #multi");
+    await c.waitFor(new RegExp(` 366 ${nick} #multi `));
+  }
+  op.lines.splice(0);
+  op.send("KICK #multi a1,ghost,outside,b1,c1 :out you go");
+  const watcher = members[3]!;
+  for (const nick of ["a1", "b1", "c1"]) {
+    assert.equal(await watcher.waitFor(new RegExp(` KICK #multi ${nick} `)), `:op!~op@127.0.0.1 KICK #multi ${nick} :out you go`);
+    await op.waitFor(new RegExp(`^:op!\\S+ KICK #multi ${nick} :out you go$`));
+  }
+  assert.equal(await op.waitFor(/ 401 /), ":cmymessage.local 401 op ghost :No such nick/channel");
+  assert.equal(await op.waitFor(/ 441 /), ":cmymessage.local 441 op outside #multi :They aren't on that channel");
+  await rawSync(watcher);
+  assert.equal(watcher.lines.filter((l) => / KICK /.test(l)).length, 0, "each user kicked exactly once");
+  // Each kicked user sees the kicks before its own, once each, then its own, and nothing after.
+  for (const [i, nick] of ["a1", "b1", "c1"].entries()) {
+    await members[i]!.waitFor(new RegExp(` KICK #multi ${nick} `));
+    await rawSync(members[i]!);
+    assert.deepEqual(
+      members[i]!.lines.filter((l) => / KICK /.test(l)).map((l) => l.split(" ")[3]),
+      ["a1", "b1", "c1"].slice(0, i),
+    );
+  }
+  op.send("NAMES #multi");
+  assert.match(await op.waitFor(/ 353 op /), / #multi :@op watcher$/);
+  await rawSync(outside);
+  assert.equal(outside.lines.filter((l) => / KICK /.test(l)).length, 0);
+});
+
+test("KICK #a,#b x,y pairs channels and users in order; unequal lists are 461; more targets than TARGMAX is 407 and kicks nobody", async (t) => {
+  const fx = await setup(t, { irc: { maxTargets: 3 } });
+  const op = await fx.raw("op");
+  const x = await fx.raw("x");
+  const y = await fx.raw("y");
+  for (const [c, nick, channels] of [
+    [op, "op", ["#a", "#b"]],
+    [x, "x", ["#a", "#b"]],
+    [y, "y", ["#a", "#b"]],
+  ] as const) {
+    for (const channel of channels) {
+      c.send(`JOIN ${channel}`);
+      await c.waitFor(new RegExp(` 366 ${nick} ${channel} `));
+    }
+  }
+  op.send("KICK #a,#b x");
+  assert.equal(await op.waitFor(/ 461 /), ":cmymessage.local 461 op KICK :Not enough parameters");
+  op.send("KICK #a x,y,x,y");
+  assert.equal(await op.waitFor(/ 407 /), ":cmymessage.local 407 op x,y,x,y :Too many targets");
+  await rawSync(op);
+  assert.equal(op.lines.filter((l) => / KICK /.test(l)).length, 0, "nothing changed");
+
+  op.send("KICK #a,#b x,y :paired");
+  assert.equal(await x.waitFor(/ KICK #a x /), ":op!~op@127.0.0.1 KICK #a x :paired");
+  assert.equal(await y.waitFor(/ KICK #b y /), ":op!~op@127.0.0.1 KICK #b y :paired");
+  await rawSync(x);
+  await rawSync(y);
+  // x is still in #b and y in #a: each saw the other's kick there only.
+  assert.deepEqual(x.lines.filter((l) => / KICK /.test(l)), [":op!~op@127.0.0.1 KICK #b y :paired"]);
+  assert.deepEqual(y.lines.filter((l) => / KICK /.test(l)), [":op!~op@127.0.0.1 KICK #a x :paired"]);
+
+  // A channel-level error is reported once for that channel; the other pairs are still tried.
+  x.send("KICK #b,#b,#a op,op,op");
+  assert.equal(await x.waitFor(/ 482 /), ":cmymessage.local 482 x #b :You're not channel operator");
+  assert.equal(await x.waitFor(/ 442 /), ":cmymessage.local 442 x #a :You're not on that channel");
+  await rawSync(x);
+  assert.deepEqual(x.lines.filter((l) => / 48[12] | 44[12] /.test(l)), [], "one error per channel");
 });

@@ -91,14 +91,16 @@ forEachDatabase("CHATHISTORY on a channel", (kind) => {
     assert.deepEqual(texts(await history(`AFTER #lounge timestamp=${firstTime} 2`)), range(1, 2));
   });
 
-  test("AROUND: up to limit messages on both sides of the reference, ascending", async () => {
-    const around = texts(await history(`AROUND #lounge msgid=${m(6).msgid} 4`));
-    assert.ok(around.length >= 3 && around.length <= 4, around.join(","));
-    assert.deepEqual(around, [...around].sort());
-    assert.ok(around.includes("m05") && around.includes("m07"), around.join(","));
-    assert.ok(around.every((text) => text >= "m03" && text <= "m09"), around.join(","));
-    const byTime = texts(await history(`AROUND #lounge timestamp=${m(6).time} 4`));
-    assert.ok(byTime.includes("m05") && byTime.includes("m07"), byTime.join(","));
+  test("AROUND: the limit messages centred on the reference, the reference included, ascending", async () => {
+    assert.deepEqual(texts(await history(`AROUND #lounge msgid=${m(6).msgid} 4`)), range(4, 7));
+    assert.deepEqual(texts(await history(`AROUND #lounge msgid=${m(6).msgid} 3`)), range(5, 7));
+    assert.deepEqual(texts(await history(`AROUND #lounge msgid=${m(6).msgid} 1`)), range(6, 6));
+    assert.deepEqual(texts(await history(`AROUND #lounge timestamp=${m(6).time} 4`)), range(4, 7));
+    assert.deepEqual(texts(await history(`AROUND #lounge timestamp=${m(6).time} 3`)), range(5, 7));
+    // Near an end, the other side makes up the count.
+    assert.deepEqual(texts(await history(`AROUND #lounge msgid=${m(1).msgid} 4`)), range(1, 4));
+    assert.deepEqual(texts(await history(`AROUND #lounge msgid=${m(12).msgid} 4`)), range(10, 12));
+    assert.deepEqual(texts(await history(`AROUND #lounge msgid=unknown-id 4`)), []);
   });
 
   test("BETWEEN, first reference older: counted from the first, ascending (timestamp= and msgid=)", async () => {

@@ -188,3 +188,28 @@ test("NickServ SET MULTICLIENT OFF is kept with the account and applies to the n
   const third = await login(fx, "alice3");
   assert.match(await third.waitFor(/ 376 /), / 376 alice /, "attached to the first user again");
 });
+
+test("a labelled message to oneself with two connections: the sender gets one labelled echo (or the copy and an ACK), the other connection one copy", async (t) => {
+  const fx = await openFixture(t);
+  await withAccount(fx);
+  const echoing = await login(fx, "alice", ["labeled-response", "batch", "echo-message"]);
+  const other = await login(fx, "alice2");
+  await rawSync(other);
+
+  echoing.send("@label=me1 PRIVMSG alice :note to self");
+  assert.equal(await echoing.waitFor(/label=me1/), "@label=me1 :alice!~alice@127.0.0.1 PRIVMSG alice :note to self");
+  assert.equal(await other.waitFor(/ PRIVMSG alice /), ":alice!~alice@127.0.0.1 PRIVMSG alice :note to self");
+  await rawSync(echoing);
+  await rawSync(other);
+  assert.deepEqual(unconsumed(echoing, / PRIVMSG alice /), [], "one copy for the sender");
+  assert.deepEqual(unconsumed(other, / PRIVMSG alice /), [], "one copy for the other connection");
+
+  const plain = await login(fx, "alice3", ["labeled-response", "batch"]);
+  await rawSync(plain);
+  plain.send("@label=me2 PRIVMSG alice :another note");
+  assert.equal(await plain.waitFor(/label=me2/), "@label=me2 :cmymessage.local ACK");
+  assert.equal(await plain.waitFor(/ PRIVMSG alice /), ":alice!~alice@127.0.0.1 PRIVMSG alice :another note");
+  for (const c of [echoing, other]) assert.equal(await c.waitFor(/ PRIVMSG alice :another note$/), ":alice!~alice@127.0.0.1 PRIVMSG alice :another note");
+  await rawSync(plain);
+  assert.deepEqual(unconsumed(plain, / PRIVMSG alice /), []);
+});

@@ -252,10 +252,28 @@ test("MOTD, VERSION, TIME, ADMIN, INFO and HELP answer with their numerics; anot
     .flatMap((l) => l.split(" :")[1]!.split(" "));
   for (const command of ["JOIN", "PRIVMSG", "WHO", "WHOIS", "MODE", "CAP", "OPER", "KILL"]) assert.ok(listed.includes(command), command);
   assert.deepEqual(await collect(c, "HELP join", / 706 /), [
-    `:cmymessage.local 704 asker JOIN :JOIN <#channel>[,<#channel>…] [<key>[,<key>…]] — join channels; JOIN 0 leaves them all`,
+    `:cmymessage.local 704 asker JOIN :JOIN <#channel>[,<#channel>…] [<key>[,<key>…]]`,
+    `:cmymessage.local 705 asker JOIN :join channels; JOIN 0 leaves them all`,
     `:cmymessage.local 706 asker JOIN :End of /HELP`,
   ]);
   assert.deepEqual(await collect(c, "HELP nonsense", / 524 /), [`:cmymessage.local 524 asker NONSENSE :No help available on this topic`]);
+});
+
+test("HELP <command> answers 704, 705 and 706 for every command the server knows; HELPOP is the same as HELP", async (t) => {
+  const fx = await setup(t);
+  const c = await fx.raw("helper");
+  const listed = (await collect(c, "HELP", / 706 /)).filter((l) => / 705 /.test(l)).flatMap((l) => l.split(" :")[1]!.split(" "));
+  assert.ok(listed.includes("HELPOP"));
+  assert.ok(listed.length > 30, listed.join(" "));
+  for (const command of listed) {
+    const lines = await collect(c, `HELP ${command.toLowerCase()}`, new RegExp(` (706|524) helper ${command} `));
+    assert.deepEqual(codes(lines), ["704", "705", "706"], `HELP ${command}:\n${lines.join("\n")}`);
+    assert.ok(lines[0]!.includes(` 704 helper ${command} :${command}`), lines[0]);
+  }
+  const viaHelpop = await collect(c, "HELPOP PRIVMSG", / 706 /);
+  assert.deepEqual(viaHelpop, await collect(c, "HELP PRIVMSG", / 706 /));
+  assert.deepEqual(await collect(c, "HELPOP nothing", / 524 /), [`:cmymessage.local 524 helper NOTHING :No help available on this topic`]);
+  assert.deepEqual(codes(await collect(c, "HELPOP", / 706 /)).slice(0, 1), ["704"]);
 });
 
 test("an empty MOTD gives 422, at registration and on request", async (t) => {

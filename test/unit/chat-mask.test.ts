@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { maskMatches, normalizeMask } from "../../src/core/chat/mask.js";
+import { entryMatches, maskMatches, normalizeMask } from "../../src/core/chat/mask.js";
 
 // ── normalizeMask ────────────────────────────────────────────────────────
 
@@ -129,4 +129,18 @@ test("property: replacing a run of the text with '*' or one character with '?' s
       if (start < hostmask.length) assert.ok(maskMatches(`${hostmask.slice(0, start)}?${hostmask.slice(start + 1)}`, hostmask));
     }),
   );
+});
+
+// ── the account extban ───────────────────────────────────────────────────
+
+test("an a:<account> entry is kept as written and matches by account, case-insensitively, never a guest", () => {
+  assert.equal(normalizeMask("a:Alice"), "a:Alice");
+  const alice = { hostmask: "nick!~u@1.2.3.4", account: "alice" };
+  const guest = { hostmask: "alice!~alice@1.2.3.4", account: null };
+  assert.equal(entryMatches("a:ALICE", alice), true);
+  assert.equal(entryMatches("a:al*", alice), true);
+  assert.equal(entryMatches("a:bob", alice), false);
+  assert.equal(entryMatches("a:alice", guest), false);
+  assert.equal(entryMatches("alice!*@*", guest), true);
+  assert.equal(entryMatches("nick!*@*", alice), true);
 });

@@ -1,6 +1,6 @@
 import type { ChatUser } from "./user.js";
 import { foldCase } from "./names.js";
-import { maskMatches } from "./mask.js";
+import { entryMatches } from "./mask.js";
 
 export type FlagMode = "no-external" | "topic-lock" | "moderated" | "invite-only" | "secret";
 export type MemberMode = "op" | "voice";
@@ -42,13 +42,11 @@ export class Channel {
   }
 
   isBanned(user: ChatUser): boolean {
-    const mask = user.hostmask;
-    return this.lists.ban.some((e) => maskMatches(e.mask, mask)) && !this.lists.exception.some((e) => maskMatches(e.mask, mask));
+    return this.lists.ban.some((e) => entryMatches(e.mask, user)) && !this.lists.exception.some((e) => entryMatches(e.mask, user));
   }
 
   isInviteExempt(user: ChatUser): boolean {
-    const mask = user.hostmask;
-    return this.lists["invite-exception"].some((e) => maskMatches(e.mask, mask));
+    return this.lists["invite-exception"].some((e) => entryMatches(e.mask, user));
   }
 
   /** Whether `user` may speak here under +n, +m and bans. */

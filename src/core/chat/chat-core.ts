@@ -1,6 +1,6 @@
 import type { ChatEvent, ClientTags, MessageEvent, MessageKind } from "./events.js";
 import type { Session } from "./session.js";
-import { Channel } from "./channel.js";
+import { Channel, type MemberMode } from "./channel.js";
 import { ChatUser } from "./user.js";
 import { foldCase, isValidChannelName, isValidNick } from "./names.js";
 import { fail, type Failure } from "./results.js";
@@ -374,6 +374,7 @@ export class ChatCore {
     user.channels.set(channel.folded, channel);
     const event: ChatEvent = { type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...this.#stamp() };
     this.#publish(this.#channelScope(channel), event, fromSession);
+    this.#announceAwayOnJoin(user, channel);
     this.#touched(user);
     return { ok: true, channel, created, alreadyMember: false };
   }
@@ -509,6 +510,27 @@ export class ChatCore {
     }
     const users = recipient && this.isOnline(recipient) ? [recipient.id, sender.id] : [sender.id];
     this.#publish({ kind: "users", users }, event, fromSession, true);
+  }
+
+  /**
+   * IRCv3 away-notify: a user who is away when it joins is announced as away to the
+   * channel's other members right after its JOIN (not to its own sessions: for them
+   * an away event means "you are away").
+   */
+  #announceAwayOnJoin(user: ChatUser, channel: Channel): void {
+    if (user.away === null) return;
+    const others = [...channel.members.keys()].filter((member) => member !== user).map((member) => member.id);
+    if (others.length > 0) this.#publish({ kind: "users", users: others }, { type: "away", from: user.origin, message: user.away, ...this.#stamp() });
+  }
+
+  /** WALLOPS: an operator's message to every user with user mode +w (the sender too, if it has it); adapters check +w. */
+  wallops(user: ChatUser, text: string): void {
+    this.#publish({ kind: "everyone" }, { type: "wallops", from: user.origin, text, ...this.#stamp() });
+  }
+
+  /** A channel message for the members of at least `minimum` status (STATUSMSG); the sending session answers itself. */
+  deliverToStatus(channel: Channel, event: MessageEvent, minimum: MemberMode, fromSession: string | null): void {
+    this.#publish({ kind: "channel", channel: channel.folded, rank: minimum }, event, fromSession, true);
   }
 
   /** Why `user` may not join `channel`, or null. An invitation passes +i only (as in hybrid and ratbox). */

@@ -123,6 +123,15 @@ export interface AccountEvent {
   readonly time: number;
 }
 
+/** WALLOPS from an operator, to users with user mode +w. */
+export interface WallopsEvent {
+  readonly type: "wallops";
+  readonly from: Origin;
+  readonly text: string;
+  readonly msgid: string;
+  readonly time: number;
+}
+
 /** Everything the chat core tells sessions. Adapters turn each into their wire format. */
 export type ChatEvent =
   | MessageEvent
@@ -136,4 +145,5 @@ export type ChatEvent =
   | InviteEvent
   | AwayEvent
   | RealnameEvent
-  | AccountEvent;
+  | AccountEvent
+  | WallopsEvent;

@@ -24,8 +24,10 @@ export type HistoryRef = { readonly kind: "time"; readonly time: number } | { re
 export interface HistoryQuery {
   readonly target: string;
   readonly direction: "before" | "after";
-  /** Exclusive bound; null = from the newest (before) or the oldest (after). */
+  /** Exclusive bound (unless `fromInclusive`); null = from the newest (before) or the oldest (after). */
   readonly from: HistoryRef | null;
+  /** The `from` reference itself is included (a msgid's message; a timestamp's millisecond). AROUND uses it. */
+  readonly fromInclusive?: boolean;
   /** Exclusive far bound (BETWEEN), or null. */
   readonly to: HistoryRef | null;
   readonly limit: number;

@@ -1,6 +1,7 @@
 import type { ClientTags, MessageEvent, MessageKind } from "./events.js";
 import type { ChatCore } from "./chat-core.js";
 import type { ChatUser } from "./user.js";
+import type { MemberMode } from "./channel.js";
 import type { HistoryWriter } from "./history-writer.js";
 import { directKey, toStored } from "./history.js";
 import { foldCase } from "./names.js";
@@ -72,6 +73,30 @@ export class Messaging {
     if (!this.core.isOnline(user)) return fail("unavailable");
     this.core.deliverMessage(event, destination, user, fromSession);
     return { ok: true, event, recipient: destination.recipient, offline: false };
+  }
+
+  /**
+   * STATUSMSG (`@#chan`, `+#chan`): a channel message only for its members of at least
+   * `minimum` status, sent under the same rules as a message to the channel. It is not
+   * stored: channel history is read by every member, and this message was not for them.
+   * `target` is what recipients see (the status prefix and the channel name).
+   */
+  sendToStatus(
+    user: ChatUser,
+    channelName: string,
+    minimum: MemberMode,
+    prefix: string,
+    kind: MessageKind,
+    text: string,
+    tags: ClientTags | null,
+    fromSession: string | null = null,
+  ): SendResult {
+    const destination = this.core.resolveTarget(user, channelName);
+    if (!destination.ok) return destination;
+    if (!destination.channel) return fail("no-such-channel");
+    const event = this.core.newMessage(user, `${prefix}${destination.channel.name}`, kind, text, tags);
+    this.core.deliverToStatus(destination.channel, event, minimum, fromSession);
+    return { ok: true, event, recipient: null, offline: false };
   }
 
   async #sendOffline(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null, fromSession: string | null): Promise<SendResult> {

@@ -10,6 +10,8 @@ export interface Origin {
   readonly username: string;
   readonly hostname: string;
   readonly account: string | null;
+  /** User mode +B (IRCv3 bot-mode): adapters may tag what a bot sends. */
+  readonly bot?: boolean;
 }
 
 /**
@@ -24,6 +26,10 @@ export class ChatUser {
   account: string | null = null;
   isOperator = false;
   invisible = false;
+  /** User mode +w: receives WALLOPS. */
+  wallops = false;
+  /** User mode +B (IRCv3 bot-mode); change it with `setBot`, which renews the origin. */
+  bot = false;
   lastActive: number;
   readonly channels = new Map<string, Channel>();
   readonly sessions = new Set<Session>();
@@ -60,7 +66,7 @@ export class ChatUser {
 
   /** Shared by every event this user originates until the nick or account changes. */
   get origin(): Origin {
-    this.#origin ??= Object.freeze({ id: this.id, nick: this.nick, username: this.username, hostname: this.hostname, account: this.account });
+    this.#origin ??= Object.freeze({ id: this.id, nick: this.nick, username: this.username, hostname: this.hostname, account: this.account, ...(this.bot && { bot: true }) });
     return this.#origin;
   }
 
@@ -72,6 +78,11 @@ export class ChatUser {
 
   setAccount(account: string | null): void {
     this.account = account;
+    this.#origin = null;
+  }
+
+  setBot(bot: boolean): void {
+    this.bot = bot;
     this.#origin = null;
   }
 }

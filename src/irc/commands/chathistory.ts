@@ -64,8 +64,10 @@ async function messages(connection: IrcConnection, subcommand: string, key: stri
     case "AFTER":
       return query({ direction: "after", from: ref, to: null, limit });
     case "AROUND": {
+      // `limit` messages centred on the reference, the reference included: floor(limit/2) before
+      // it, then it and what follows (more of them when fewer came before).
       const before = await query({ direction: "before", from: ref, to: null, limit: Math.floor(limit / 2) });
-      const after = await query({ direction: "after", from: ref, to: null, limit: limit - before.length });
+      const after = await query({ direction: "after", from: ref, fromInclusive: true, to: null, limit: limit - before.length });
       return [...before, ...after];
     }
     default:

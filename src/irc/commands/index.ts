@@ -25,17 +25,18 @@ import { setname } from "./setname.js";
 import { oper } from "./oper.js";
 import { kill } from "./kill.js";
 import { rehash } from "./rehash.js";
-import { help } from "./help.js";
+import { help, helpop } from "./help.js";
 import { stats, links } from "./stats.js";
 import { authenticate } from "./authenticate.js";
 import { register, verify } from "./register.js";
 import { chathistory } from "./chathistory.js";
+import { wallops } from "./wallops.js";
 
 const all: readonly Command[] = [
   cap, nick, user, pass, ping, pong, quit, authenticate, register, verify,
   join, part, privmsg, notice, tagmsg, topic, names, list, kick, invite, away, mode,
   chathistory, who, whois, whowas, ison, userhost, lusers, motd, version, time, admin, info, setname,
-  stats, links, oper, kill, rehash, help,
+  stats, links, oper, kill, rehash, wallops, help, helpop,
 ];
 
 /** Every IRC command by name: adding one means adding a file and a line here. */

@@ -10,6 +10,8 @@ import { escapeTagValue } from "../message.js";
 import { serviceByName } from "../services/service-bot.js";
 import { runService } from "../services/index.js";
 import { splitList } from "../replies.js";
+import { STATUSMSG } from "../modes.js";
+import type { MemberMode } from "../../core/chat/channel.js";
 
 /** IRCv3 message-tags: client-only tag data a client may send, leaving room for the server's own tags. */
 const MAX_CLIENT_TAG_BYTES = 4094;
@@ -24,9 +26,11 @@ function clientTags(connection: IrcConnection, message: IrcMessage): ClientTags 
   let size = 0;
   for (const [key, value] of message.tags) {
     if (!key.startsWith("+")) continue;
+    // As sent: `key` or `key=value`, with a `;` between tags.
+    if (tags) size += 1;
     tags ??= {};
     tags[key] = value;
-    size += Buffer.byteLength(key) + Buffer.byteLength(escapeTagValue(value)) + 2;
+    size += Buffer.byteLength(key) + (value === "" ? 0 : 1 + Buffer.byteLength(escapeTagValue(value)));
   }
   return size > MAX_CLIENT_TAG_BYTES ? "too-long" : tags;
 }
@@ -78,18 +82,31 @@ async function relay(kind: MessageKind, command: string, connection: IrcConnecti
 /** Messages of one client being stored at once; more, and the client's next lines wait. */
 const MAX_MESSAGES_IN_FLIGHT = 64;
 
+/** A STATUSMSG target (`@#chan`, `+#chan`, `@+#chan`): the channel and the lowest status it reaches. */
+function statusTarget(target: string): { channel: string; minimum: MemberMode; prefix: string } | null {
+  let i = 0;
+  while (i < target.length && STATUSMSG.includes(target[i]!)) i++;
+  if (i === 0 || target[i] !== "#") return null;
+  const voice = target.slice(0, i).includes("+");
+  return { channel: target.slice(i), minimum: voice ? "voice" : "op", prefix: voice ? "+" : "@" };
+}
+
 async function send(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, body: string, tags: ClientTags | null): Promise<void> {
   const quiet = kind === "notice";
-  const result = await connection.context.messaging.send(user, target, kind, body, tags, connection.id);
+  const status = statusTarget(target);
+  const messaging = connection.context.messaging;
+  const result = status
+    ? messaging.sendToStatus(user, status.channel, status.minimum, status.prefix, kind, body, tags, connection.id)
+    : await messaging.send(user, target, kind, body, tags, connection.id);
   if (connection.closed) return;
   if (!result.ok) {
     if (result.reason === "unavailable") connection.serverLine("FAIL", command, "TEMPORARILY_UNAVAILABLE", target, "Message could not be stored, so it was not sent; try again later");
     else if (!quiet) replyFailure(connection, result.reason, target);
     return;
   }
-  if (kind === "privmsg" && result.recipient?.away) connection.numeric(RPL.AWAY, result.recipient.nick, result.recipient.away);
-  // A message to oneself was already delivered; echoing it too would show it twice.
-  if (connection.caps.has("echo-message") && result.recipient !== user) connection.echo(result.event);
+  if (kind === "privmsg" && result.recipient?.away && result.recipient !== user) connection.numeric(RPL.AWAY, result.recipient.nick, result.recipient.away);
+  // A message to oneself reaches this connection only as this echo (see IrcConnection.deliver).
+  if (connection.caps.has("echo-message")) connection.echo(result.event);
 }
 
 function messageCommand(name: string, kind: MessageKind, help: string): RegisteredCommand {

@@ -4,7 +4,7 @@ import type { RegisteredCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
 import { ERR, RPL } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
-import { CHANNEL_MODE_LETTERS, parseChannelModes } from "../modes.js";
+import { CHANNEL_MODE_LETTERS, USER_MODES, parseChannelModes } from "../modes.js";
 import { channelVisibleTo, sendFromSelf } from "../replies.js";
 
 const listReplies: Record<ListMode, readonly [string, string, string]> = {
@@ -14,7 +14,7 @@ const listReplies: Record<ListMode, readonly [string, string, string]> = {
 };
 
 function userModeString(user: ChatUser): string {
-  return `+${user.invisible ? "i" : ""}${user.isOperator ? "o" : ""}`;
+  return `+${user.bot ? "B" : ""}${user.invisible ? "i" : ""}${user.isOperator ? "o" : ""}${user.wallops ? "w" : ""}`;
 }
 
 function channelModeReply(connection: IrcConnection, user: ChatUser, channel: Channel): void {
@@ -62,11 +62,17 @@ function userMode(connection: IrcConnection, user: ChatUser, params: readonly st
     if (letter === "i" && user.invisible !== on) {
       user.invisible = on;
       applied = true;
+    } else if (letter === "w" && user.wallops !== on) {
+      user.wallops = on;
+      applied = true;
+    } else if (letter === "B" && user.bot !== on) {
+      user.setBot(on);
+      applied = true;
     } else if (letter === "o" && !on && user.isOperator) {
       // Operator status is only ever given by OPER; a client may drop it.
       user.isOperator = false;
       applied = true;
-    } else if (letter !== "i" && letter !== "o") {
+    } else if (!USER_MODES.includes(letter)) {
       unknown = true;
     }
     if (applied) {

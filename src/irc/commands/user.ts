@@ -14,6 +14,11 @@ export const user: AnytimeCommand = {
       connection.numeric(ERR.ALREADYREGISTERED, "You may not reregister");
       return;
     }
+    // An empty realname (`USER u 0 * :`) is a missing parameter (modern.ircdocs.horse: 461).
+    if (params[3] === "" || params[0] === "") {
+      connection.numeric(ERR.NEEDMOREPARAMS, "USER", "Not enough parameters");
+      return;
+    }
     pending.username = sanitizeUsername(params[0]!, connection.context.config.irc.userLength);
     pending.realname = params[3]!;
     tryCompleteRegistration(connection);

@@ -23,6 +23,8 @@ function parseWhox(text: string | undefined): WhoxRequest | null {
 function flags(connection: IrcConnection, target: ChatUser, channel: Channel | null): string {
   let text = target.away ? "G" : "H";
   if (target.isOperator) text += "*";
+  // IRCv3 bot-mode: the BOT= letter among the flags, before the channel prefix.
+  if (target.bot) text += "B";
   if (channel) text += memberPrefix(channel, target, connection.caps.has("multi-prefix"));
   return text;
 }

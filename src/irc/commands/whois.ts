@@ -27,6 +27,7 @@ export const whois: RegisteredCommand = {
     connection.numeric(RPL.WHOISSERVER, target.nick, serverName, config.server.network);
     if (target.away) connection.numeric(RPL.AWAY, target.nick, target.away);
     if (target.isOperator) connection.numeric(RPL.WHOISOPERATOR, target.nick, "is an IRC operator");
+    if (target.bot) connection.numeric(RPL.WHOISBOT, target.nick, `is a Bot on ${config.server.network}`);
     if (target.account) connection.numeric(RPL.WHOISACCOUNT, target.nick, target.account, "is logged in as");
     if (target.secure) connection.numeric(RPL.WHOISSECURE, target.nick, "is using a secure connection");
     if (target === user || user.isOperator) connection.numeric(RPL.WHOISACTUALLY, target.nick, ircSafeHost(target.address), "is actually using host");

@@ -1,0 +1,21 @@
+import type { RegisteredCommand } from "../command.js";
+import { ERR } from "../numerics.js";
+import { clipUtf8 } from "../format.js";
+
+export const wallops: RegisteredCommand = {
+  name: "WALLOPS",
+  minParams: 1,
+  when: "registered",
+  operatorOnly: true,
+  help: "WALLOPS :<text> — a message to every user with user mode +w (operators)",
+  run(connection, user, params) {
+    const text = params[0]!;
+    if (text === "") {
+      connection.numeric(ERR.NEEDMOREPARAMS, "WALLOPS", "Not enough parameters");
+      return;
+    }
+    // ":" nick "!" user "@" host " WALLOPS :" text CRLF fits in 512 bytes.
+    const budget = 512 - (Buffer.byteLength(user.hostmask) + 13);
+    connection.context.core.wallops(user, clipUtf8(text, budget));
+  },
+};

@@ -1,0 +1,117 @@
+/**
+ * Edge cases of registration, messages and queries (issue 8, item 6): an empty
+ * realname, labelled messages to oneself, oversized client tags on TAGMSG,
+ * WHOWAS with a negative count.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { setup, rawSync, unconsumed } from "../support/fixture.js";
+import { exchange, parseLine } from "../support/irc-lines.js";
+
+test("USER with an empty realname gets 461 and does not register; a proper USER then does", async (t) => {
+  const fx = await setup(t);
+  const c = await fx.rawConnect();
+  c.send("NICK emptyreal");
+  c.send("USER emptyreal 0 * :");
+  assert.equal(await c.waitFor(/ 461 /), ":cmymessage.local 461 emptyreal USER :Not enough parameters");
+  await rawSync(c);
+  assert.deepEqual(unconsumed(c, / 001 /), [], "no welcome after a refused USER");
+  c.send("USER emptyreal 0 * :Real Name");
+  assert.match(await c.waitFor(/ 001 /), / 001 emptyreal :Welcome/);
+});
+
+test("labelled PRIVMSG, NOTICE and TAGMSG to oneself: with echo-message exactly one copy, the labelled echo", async (t) => {
+  const fx = await setup(t);
+  const c = await fx.raw("selfecho", ["labeled-response", "batch", "echo-message", "message-tags"]);
+  for (const [label, line, command] of [
+    ["p1", "PRIVMSG selfecho :note to self", "PRIVMSG"],
+    ["n1", "NOTICE selfecho :notice to self", "NOTICE"],
+    ["t1", "@+typing=active TAGMSG selfecho", "TAGMSG"],
+  ] as const) {
+    const sent = line.startsWith("@") ? `@label=${label};${line.slice(1)}` : `@label=${label} ${line}`;
+    const lines = (await exchange(c, sent)).filter((l) => l.command !== "PONG");
+    assert.equal(lines.length, 1, `one line for ${command}:\n${lines.map((l) => l.raw).join("\n")}`);
+    const [echo] = lines;
+    assert.equal(echo!.tags.get("label"), label);
+    assert.equal(echo!.command, command);
+    assert.equal(echo!.source, "selfecho!~selfecho@127.0.0.1");
+    assert.equal(echo!.params[0], "selfecho");
+    assert.ok(echo!.tags.get("msgid"));
+  }
+  // Unlabelled, still one copy.
+  const plain = (await exchange(c, "PRIVMSG selfecho :unlabelled")).filter((l) => l.command === "PRIVMSG");
+  assert.equal(plain.length, 1);
+});
+
+test("labelled message to oneself without echo-message: the delivered copy unlabelled, and an empty ACK for the label", async (t) => {
+  const fx = await setup(t);
+  const c = await fx.raw("selfplain", ["labeled-response", "batch", "message-tags"]);
+  for (const [label, line, command] of [
+    ["p2", "PRIVMSG selfplain :hello me", "PRIVMSG"],
+    ["n2", "NOTICE selfplain :notice me", "NOTICE"],
+    ["t2", "@+typing=done TAGMSG selfplain", "TAGMSG"],
+  ] as const) {
+    const sent = line.startsWith("@") ? `@label=${label};${line.slice(1)}` : `@label=${label} ${line}`;
+    const lines = (await exchange(c, sent)).filter((l) => l.command !== "PONG");
+    const labelled = lines.filter((l) => l.tags.has("label"));
+    assert.equal(labelled.length, 1, lines.map((l) => l.raw).join("\n"));
+    assert.equal(labelled[0]!.raw, `@label=${label} :cmymessage.local ACK`);
+    const delivered = lines.filter((l) => l.command === command);
+    assert.equal(delivered.length, 1, `the message itself arrives once:\n${lines.map((l) => l.raw).join("\n")}`);
+    assert.equal(delivered[0]!.tags.get("label"), undefined);
+    assert.equal(delivered[0]!.source, "selfplain!~selfplain@127.0.0.1");
+  }
+});
+
+test("a message to oneself while away gets no RPL_AWAY", async (t) => {
+  const fx = await setup(t);
+  const c = await fx.raw("awayself", ["labeled-response", "echo-message"]);
+  c.send("AWAY :gone");
+  await c.waitFor(/ 306 /);
+  const lines = (await exchange(c, "@label=a1 PRIVMSG awayself :hi")).filter((l) => l.command !== "PONG");
+  assert.deepEqual(
+    lines.map((l) => l.raw),
+    ["@label=a1 :awayself!~awayself@127.0.0.1 PRIVMSG awayself :hi"],
+  );
+});
+
+test("TAGMSG whose client tags exceed 4094 bytes gets 417 and reaches nobody, even when the line is within the tag limit", async (t) => {
+  const fx = await setup(t);
+  const sender = await fx.raw("bigtags", ["message-tags", "echo-message"]);
+  const receiver = await fx.raw("tagreader", ["message-tags"]);
+  // 4200 bytes of client tags: more than the 4094 the spec allows, less than the 8191 of maxTagBytes.
+  const big = `+example.org/blob=${"x".repeat(4200)}`;
+  sender.send(`@${big} TAGMSG #general`);
+  assert.equal(await sender.waitFor(/ 417 /), ":cmymessage.local 417 bigtags :Input line was too long");
+  sender.send(`@${big} TAGMSG tagreader`);
+  await sender.waitFor(/ 417 /);
+  sender.send(`@${big} PRIVMSG #general :with big tags`);
+  await sender.waitFor(/ 417 /);
+  await rawSync(sender);
+  await rawSync(receiver);
+  assert.deepEqual(unconsumed(receiver, / (TAGMSG|PRIVMSG) /), []);
+  assert.deepEqual(unconsumed(sender, / (TAGMSG|PRIVMSG) /), [], "no echo of a refused message");
+
+  // Just at the limit (4094 bytes of client tag data) still goes through.
+  const key = "+example.org/blob";
+  const fits = `${key}=${"y".repeat(4094 - key.length - 1)}`;
+  sender.send(`@${fits} TAGMSG tagreader`);
+  const got = parseLine(await receiver.waitFor(/ TAGMSG tagreader$/));
+  assert.equal(got.tags.get(key)?.length, 4094 - key.length - 1);
+});
+
+test("WHOWAS nick -1 (or 0) lists every entry; a positive count limits them", async (t) => {
+  const fx = await setup(t, { irc: { whowasLength: 50 } });
+  const viewer = await fx.raw("viewer");
+  for (let i = 0; i < 12; i++) {
+    const c = await fx.raw("often");
+    c.send("QUIT");
+    await viewer.waitFor(/^:often!\S+ QUIT /);
+  }
+  const count = async (command: string): Promise<number> => (await exchange(viewer, command)).filter((l) => l.command === "314").length;
+  assert.equal(await count("WHOWAS often -1"), 12);
+  assert.equal(await count("WHOWAS often 0"), 12);
+  assert.equal(await count("WHOWAS often"), 12);
+  assert.equal(await count("WHOWAS often 3"), 3);
+  assert.equal(await count("WHOWAS often 11"), 11);
+});
