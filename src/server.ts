@@ -35,6 +35,8 @@ export interface RunningServer {
   /** The HTTP API's bound addresses; empty when `http.listen` is empty. */
   readonly http: AddressInfo[];
   readonly tlsFingerprint: string | null;
+  /** The chat core and its send path, as every door uses them (for tools and tests that speak to core directly). */
+  readonly chat: { readonly core: ChatCore; readonly messaging: Messaging };
   /** Re-reads and applies the configuration (REHASH, SIGHUP); a bad one changes nothing. */
   reload(): Promise<Config>;
   /** Graceful stop: stop accepting, tell clients `reason`, close within the configured time. */
@@ -63,6 +65,7 @@ export function chatLimits(config: Config): ChatLimits {
     maxChannelsPerUser: irc.maxChannelsPerUser,
     maxListEntries: irc.maxListEntries,
     whowasLength: irc.whowasLength,
+    maxMessageBytes: config.chat.maxMessageBytes,
   };
 }
 
@@ -147,6 +150,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     ftp: ftp.addresses(),
     http: http?.addresses() ?? [],
     tlsFingerprint,
+    chat: { core, messaging },
     reload,
     stop(reason = "Server shutting down") {
       stopping ??= (async () => {

@@ -101,6 +101,16 @@ export const configSchema = z.object({
       alwaysOnReplayMax: z.number().int().min(0).max(10_000).default(100),
     })
     .prefault({}),
+  chat: z
+    .object({
+      /**
+       * Largest message text (UTF-8 bytes) any door accepts; longer ones are refused, never cut.
+       * Whatever fits is stored whole; the IRC adapter splits it over several lines when one
+       * 512-byte line cannot carry it. 4096 is what Ergo's multiline max-bytes suggests.
+       */
+      maxMessageBytes: z.number().int().min(256).max(65536).default(4096),
+    })
+    .prefault({}),
   history: z
     .object({
       /** Store every channel and direct message (needed for CHATHISTORY and offline messages). */

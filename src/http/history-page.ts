@@ -1,4 +1,6 @@
 import type { HistoryRef, HistoryStore } from "../core/chat/history.js";
+import type { AccountDirectory } from "../core/chat/messaging.js";
+import type { HttpContext } from "./context.js";
 import { ProblemError } from "./problems.js";
 import type { HistoryQueryString, MessagePage } from "./schemas.js";
 import { messageView } from "./views.js";
@@ -20,12 +22,21 @@ export function parseBefore(before: string | undefined): HistoryRef | null {
   throw new ProblemError("invalid-reference", "Give before= as a msgid from an earlier page or a time such as 2024-05-01T12:00:00Z");
 }
 
+export function historyDisabled(): ProblemError {
+  return new ProblemError("history-disabled", "This server does not keep message history (history.enabled is off)");
+}
+
+/** Which account names exist, as the history rule in core asks it. */
+export function directory(context: HttpContext): AccountDirectory {
+  return { exists: async (name) => (await context.accounts.find(name)) !== undefined };
+}
+
 /**
  * One page of a conversation, oldest first, ending just before `before`. One row
  * more than asked for is read, to say whether older messages remain.
  */
 export async function historyPage(history: HistoryStore | null, target: string, query: HistoryQueryString): Promise<MessagePage> {
-  if (!history) throw new ProblemError("history-disabled", "This server does not keep message history (history.enabled is off)");
+  if (!history) throw historyDisabled();
   const from = parseBefore(query.before);
   const rows = await history.query({ target, direction: "before", from, to: null, limit: query.limit + 1 });
   const more = rows.length > query.limit;

@@ -1,6 +1,7 @@
 import type { ChatEvent } from "../core/chat/events.js";
 import type { AppliedModeChange } from "../core/chat/events.js";
 import { formatLine, type OutgoingTags } from "./format.js";
+import { messageLines } from "./split-text.js";
 import { VARIANT_BITS, VARIANT_COUNT } from "./capabilities.js";
 import { CHANNEL_MODE_LETTERS } from "./modes.js";
 
@@ -43,7 +44,10 @@ export function modeString(changes: readonly AppliedModeChange[]): string[] {
   return [letters, ...params];
 }
 
-/** Writes one chat event as an IRC line for one format variant (a set of caps). */
+/**
+ * Writes one chat event as IRC for one format variant (a set of caps): one line,
+ * or several for a message whose text does not fit one line.
+ */
 export function eventLine(event: ChatEvent, variant: number): string {
   const tags: Array<[string, string]> = [];
   if (variant & VARIANT_BITS["server-time"]) tags.push(["time", serverTime(event.time)]);
@@ -60,7 +64,8 @@ export function eventLine(event: ChatEvent, variant: number): string {
   switch (event.type) {
     case "message":
       if (event.kind === "tagmsg") return formatLine(source, "TAGMSG", [event.target], t);
-      return formatLine(source, event.kind === "privmsg" ? "PRIVMSG" : "NOTICE", [event.target, event.text], t);
+      // Text too long for one 512-byte line goes out as several lines (split-text.ts).
+      return messageLines(source, event.kind === "privmsg" ? "PRIVMSG" : "NOTICE", event.target, event.text, t);
     case "join":
       if (variant & VARIANT_BITS["extended-join"]) return formatLine(source, "JOIN", [event.channel, from.account ?? "*", event.realname], t);
       return formatLine(source, "JOIN", [event.channel], t);

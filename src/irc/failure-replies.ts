@@ -3,7 +3,7 @@ import type { IrcConnection } from "./connection.js";
 import { ERR } from "./numerics.js";
 
 /** The one table that turns a chat-core refusal into its IRC numeric and text. */
-type NumericReason = Exclude<ChatFailureReason, "unavailable">;
+type NumericReason = Exclude<ChatFailureReason, "unavailable" | "message-too-long">;
 
 const replies: Record<NumericReason, readonly [string, string]> = {
   "erroneous-nick": [ERR.ERRONEUSNICKNAME, "Erroneous nickname"],

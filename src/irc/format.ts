@@ -67,14 +67,3 @@ export function formatLine(source: string | null, command: string, params: reado
   }
   return `${line}\r\n`;
 }
-
-/** RFC 1459 wants server lines to fit 512 bytes; trims text to `maxBytes` of UTF-8 without splitting a character. */
-export function clipUtf8(text: string, maxBytes: number): string {
-  if (maxBytes <= 0) return "";
-  if (Buffer.byteLength(text) <= maxBytes) return text;
-  const bytes = Buffer.from(text);
-  let end = maxBytes;
-  // Step back over continuation bytes (10xxxxxx) so the cut falls between characters.
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString();
-}

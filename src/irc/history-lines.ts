@@ -1,9 +1,12 @@
 import type { StoredMessage } from "../core/chat/history.js";
 import { VARIANT_BITS } from "./capabilities.js";
 import { serverTime } from "./event-lines.js";
-import { formatLine } from "./format.js";
+import { messageLines } from "./split-text.js";
 
-/** A stored message written for one client, like the live line it got (or would have got), inside `batch`. */
+/**
+ * A stored message written for one client, like the live line(s) it got (or would
+ * have got), inside `batch`: several lines when the text does not fit one.
+ */
 export function storedMessageLine(message: StoredMessage, variant: number, batch: string | null): string {
   const tags: Array<[string, string]> = [];
   if (batch) tags.push(["batch", batch]);
@@ -15,5 +18,5 @@ export function storedMessageLine(message: StoredMessage, variant: number, batch
   }
   if (variant & VARIANT_BITS["account-tag"] && message.senderAccount) tags.push(["account", message.senderAccount]);
   const command = message.kind === "notice" ? "NOTICE" : "PRIVMSG";
-  return formatLine(`${message.senderNick}!${message.senderMask}`, command, [message.targetDisplay, message.text], tags);
+  return messageLines(`${message.senderNick}!${message.senderMask}`, command, message.targetDisplay, message.text, tags);
 }

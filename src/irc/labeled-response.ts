@@ -6,12 +6,31 @@ export function addTags(line: string, tags: string): string {
   return line.startsWith("@") ? `@${tags};${line.slice(1)}` : `@${tags} ${line}`;
 }
 
+function holdsSeveralLines(text: string): boolean {
+  const end = text.indexOf("\r\n");
+  return end !== -1 && end + 2 < text.length;
+}
+
+/** The CRLF-terminated lines of `text`. */
+function eachLine(text: string): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  for (let end = text.indexOf("\r\n"); end !== -1; end = text.indexOf("\r\n", start)) {
+    lines.push(text.slice(start, end + 2));
+    start = end + 2;
+  }
+  if (start < text.length) lines.push(text.slice(start));
+  return lines;
+}
+
 /**
  * IRCv3 labeled-response: the replies to a labelled command go back with the label,
  * as an ACK when there are none, on the one line when there is one, and in a
  * `labeled-response` batch when there are several.
  */
-export function labelReplies(label: string, lines: readonly string[], serverName: string): string {
+export function labelReplies(label: string, replies: readonly string[], serverName: string): string {
+  // A captured reply may hold several lines (a long message split over lines): label each.
+  const lines = replies.some(holdsSeveralLines) ? replies.flatMap(eachLine) : replies;
   const tag = `label=${escapeTagValue(label)}`;
   if (lines.length === 0) return `@${tag} :${serverName} ACK\r\n`;
   if (lines.length === 1) return addTags(lines[0]!, tag);

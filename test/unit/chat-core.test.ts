@@ -40,6 +40,7 @@ const LIMITS: ChatLimits = {
   maxChannelsPerUser: 50,
   maxListEntries: 100,
   whowasLength: 100,
+  maxMessageBytes: 4096,
 };
 
 interface World {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { clipUtf8, formatLine, formatTags, type OutgoingTags } from "../../src/irc/format.js";
+import { formatLine, formatTags, type OutgoingTags } from "../../src/irc/format.js";
 import { parseMessage } from "../../src/irc/message.js";
 
 const TEXT_COMMANDS = ["PRIVMSG", "NOTICE", "QUIT", "PART", "KICK", "TOPIC", "AWAY", "SETNAME", "ERROR", "FAIL", "WARN", "NOTE"];
@@ -186,42 +186,4 @@ test("formatTags: none gives the empty string; values are escaped; empty values 
 
 test("formatTags keeps the order it was given", () => {
   assert.equal(formatTags([["z", "1"], ["a", "2"], ["m", "3"]]), "@z=1;a=2;m=3 ");
-});
-
-// ── clipUtf8 ──────────────────────────────────────────────────────────────
-
-test("clipUtf8 keeps text within budget unchanged and clips ASCII exactly", () => {
-  assert.equal(clipUtf8("hello", 10), "hello");
-  assert.equal(clipUtf8("hello", 5), "hello");
-  assert.equal(clipUtf8("hello", 3), "hel");
-  assert.equal(clipUtf8("hello", 0), "");
-  assert.equal(clipUtf8("hello", -4), "");
-});
-
-test("clipUtf8 never cuts inside a multi-byte character", () => {
-  // é is 2 bytes, € is 3, 😀 is 4.
-  assert.equal(clipUtf8("aé", 2), "a");
-  assert.equal(clipUtf8("aé", 3), "aé");
-  assert.equal(clipUtf8("€€", 5), "€");
-  assert.equal(clipUtf8("😀x", 3), "");
-  assert.equal(clipUtf8("😀x", 4), "😀");
-  assert.equal(clipUtf8("x😀", 4), "x");
-});
-
-test("property: clipUtf8 returns the longest whole-character prefix within the byte budget", () => {
-  fc.assert(
-    fc.property(fc.string({ unit: "binary", maxLength: 40 }), fc.integer({ min: 0, max: 170 }), (text, budget) => {
-      const clipped = clipUtf8(text, budget);
-      const clippedChars = [...clipped];
-      const textChars = [...text];
-      assert.ok(Buffer.byteLength(clipped) <= budget, "over budget");
-      // A prefix made of whole characters: nothing split, nothing replaced.
-      assert.deepEqual(clippedChars, textChars.slice(0, clippedChars.length));
-      // Maximal: the next character would not have fitted.
-      if (clippedChars.length < textChars.length) {
-        assert.ok(Buffer.byteLength(clipped + textChars[clippedChars.length]!) > budget, "clipped more than needed");
-      }
-    }),
-    { numRuns: 500 },
-  );
 });

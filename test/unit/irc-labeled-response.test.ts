@@ -42,6 +42,21 @@ test("one reply line with tags: the label is merged into the existing tags", () 
   assert.equal(message!.source, "alice!~a@h");
 });
 
+test("one reply holding several lines (a long message split over lines): each line is in the batch", () => {
+  const split = formatLine("alice!~a@h", "PRIVMSG", ["#c", "first half "], [["msgid", "m1"]]) + formatLine("alice!~a@h", "PRIVMSG", ["#c", "second half"]);
+  const messages = lines(labelReplies("s1", [split], SERVER));
+  assert.deepEqual(
+    messages.map((m) => m.command),
+    ["BATCH", "PRIVMSG", "PRIVMSG", "BATCH"],
+  );
+  const ref = messages[0]!.params[0]!.slice(1);
+  for (const message of messages.slice(1, 3)) assert.equal(tags(message).batch, ref);
+  assert.deepEqual(
+    messages.slice(1, 3).map((m) => m.params[1]),
+    ["first half ", "second half"],
+  );
+});
+
 test("several reply lines: wrapped in a labeled-response batch", () => {
   const replies = [
     formatLine(SERVER, "311", ["alice", "bob", "~b", "h", "*", "Bob"]),

@@ -26,6 +26,8 @@ export interface ChatLimits {
   readonly maxChannelsPerUser: number;
   readonly maxListEntries: number;
   readonly whowasLength: number;
+  /** Largest message text in UTF-8 bytes (config chat.maxMessageBytes); see message-size.ts. */
+  readonly maxMessageBytes: number;
 }
 
 export interface NewUser {

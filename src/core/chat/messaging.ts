@@ -6,6 +6,7 @@ import type { HistoryWriter } from "./history-writer.js";
 import { directKey, toStored } from "./history.js";
 import { foldCase } from "./names.js";
 import { fail, type Failure } from "./results.js";
+import { exceedsMessageSize } from "./message-size.js";
 
 /** Whether an account name exists; the accounts domain answers it. */
 export interface AccountDirectory {
@@ -14,7 +15,7 @@ export interface AccountDirectory {
 
 export type SendResult =
   | { ok: true; event: MessageEvent; recipient: ChatUser | null; offline: boolean }
-  | Failure<"no-such-nick" | "no-such-channel" | "cannot-send" | "unavailable">;
+  | Failure<"no-such-nick" | "no-such-channel" | "cannot-send" | "unavailable" | "message-too-long">;
 
 /** The history key of one side of a direct conversation: its account, or "~nick" for a guest. */
 export function partyKey(account: string | null, nick: string): string {
@@ -43,6 +44,9 @@ export class Messaging {
 
   /** `fromSession`: the sending session, which gets no copy (it echoes itself); the sender's other sessions do. */
   async send(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null, fromSession: string | null = null): Promise<SendResult> {
+    // One size limit for every door (message-size.ts): a message over it is refused whole, never cut.
+    if (exceedsMessageSize(kind, text, this.core.limits)) return fail("message-too-long");
+
     let destination = this.core.resolveTarget(user, target);
     const stored = kind !== "tagmsg" && this.writer !== null;
     if (!destination.ok && destination.reason === "no-such-nick" && !target.startsWith("#")) {

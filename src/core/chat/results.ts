@@ -16,6 +16,7 @@ export type ChatFailureReason =
   | "chanop-needed"
   | "cannot-send"
   | "list-full"
+  | "message-too-long"
   | "unavailable";
 
 export interface Failure<R extends ChatFailureReason = ChatFailureReason> {

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from "fastify";
-import type { Account } from "../../core/accounts/ports.js";
-import type { Channel } from "../../core/chat/channel.js";
+import { historyAccess } from "../../core/chat/history-access.js";
 import { foldCase, isValidChannelName } from "../../core/chat/names.js";
 import type { HttpContext } from "../context.js";
 import { accountOf, authenticator } from "../authenticate.js";
-import { historyPage } from "../history-page.js";
+import { directory, historyDisabled, historyPage } from "../history-page.js";
 import { ProblemError } from "../problems.js";
 import { commonErrors, historyQuery, type HistoryQueryString, type MessagePage } from "../schemas.js";
 
@@ -19,19 +18,6 @@ const channelSummary = {
   required: ["name", "topic", "members"],
   properties: { name: { type: "string" }, topic: { type: ["string", "null"] }, members: { type: "integer" } },
 } as const;
-
-/**
- * Whether `account` may read the history of a live channel. Secret (+s),
- * invite-only (+i) and keyed (+k) channels keep their talk to their members:
- * the account must be in the channel with an IRC (or other chat) session now.
- */
-function mayRead(channel: Channel, account: Account): boolean {
-  const closed = channel.flags.has("secret") || channel.flags.has("invite-only") || channel.key !== null;
-  if (!closed) return true;
-  const folded = foldCase(account.name);
-  for (const member of channel.members.keys()) if (member.account !== null && foldCase(member.account) === folded) return true;
-  return false;
-}
 
 export function channelRoutes(app: FastifyInstance, context: HttpContext): void {
   const authenticate = authenticator(context);
@@ -67,7 +53,7 @@ export function channelRoutes(app: FastifyInstance, context: HttpContext): void 
       schema: {
         summary: "A page of a channel's history",
         description:
-          "Messages oldest first, the newest `limit` before `before`. The channel must exist now; a secret, invite-only or keyed one only for an account that is in it. Write the name URL-encoded (%23general); the leading # may be left out.",
+          "Messages oldest first, the newest `limit` before `before`. Readable by an account in the channel now; by any account when the channel (live, or registered and empty) is neither secret, invite-only nor keyed and does not ban it; and always by a registered channel's founder. Any other channel answers 404, like one that does not exist. Write the name URL-encoded (%23general); the leading # may be left out.",
         tags: ["channels"],
         security: [{ bearer: [] }],
         params: { type: "object", required: ["name"], properties: { name: { type: "string", minLength: 1, maxLength: 100 } } },
@@ -79,10 +65,11 @@ export function channelRoutes(app: FastifyInstance, context: HttpContext): void 
       const raw = request.params.name;
       const name = raw.startsWith("#") ? raw : `#${raw}`;
       if (!isValidChannelName(name, context.core.limits.channelLength)) throw new ProblemError("invalid-channel", "Channel names start with # and hold no spaces, commas, colons or control characters");
-      const channel = context.core.findChannel(name);
-      // A closed channel the caller is not in answers exactly like one that does not exist.
-      if (!channel || !mayRead(channel, accountOf(request))) throw new ProblemError("no-such-channel", `There is no channel ${name} you can read`);
-      return historyPage(context.history, channel.folded, request.query);
+      if (!context.history) throw historyDisabled();
+      // The rule every door shares; a channel the caller may not read answers exactly like one that does not exist.
+      const access = await historyAccess(context.core, directory(context), { account: accountOf(request).name, user: null }, name);
+      if (!access.ok) throw new ProblemError("no-such-channel", `There is no channel ${name} you can read`);
+      return historyPage(context.history, access.key, request.query);
     },
   );
 }

@@ -1,6 +1,6 @@
 import type { ChatUser } from "../../core/chat/user.js";
 import type { HistoryQuery, HistoryRef, StoredMessage } from "../../core/chat/history.js";
-import { directKey } from "../../core/chat/history.js";
+import { historyAccess } from "../../core/chat/history-access.js";
 import { partyKey } from "../../core/chat/messaging.js";
 import { foldCase } from "../../core/chat/names.js";
 import type { RegisteredCommand } from "../command.js";
@@ -30,18 +30,11 @@ function parseLimit(text: string | undefined): number | null {
   return Math.min(Number(text), CHATHISTORY_MAX);
 }
 
-/** The history key a user may read for `target`, or null when there is none for them. */
+/** The history key `user` may read for `target` (the one rule in core), or null. */
 async function historyKey(connection: IrcConnection, user: ChatUser, target: string): Promise<string | null> {
   const { core, accounts } = connection.context;
-  if (target.startsWith("#")) {
-    const channel = core.findChannel(target);
-    return channel?.members.has(user) ? channel.folded : null;
-  }
-  // Direct conversations are kept for account holders only: a nick can change hands, an account cannot.
-  if (!user.account) return null;
-  const online = core.findUser(target);
-  const theirAccount = online?.account ?? ((await accounts.find(target)) ? target : null);
-  return directKey(partyKey(user.account, user.nick), partyKey(theirAccount, target));
+  const access = await historyAccess(core, { exists: async (name) => (await accounts.find(name)) !== undefined }, { account: user.account, user }, target);
+  return access.ok ? access.key : null;
 }
 
 async function messages(connection: IrcConnection, subcommand: string, key: string, params: readonly string[], fail: Fail): Promise<StoredMessage[] | null> {

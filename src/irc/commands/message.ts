@@ -5,7 +5,6 @@ import type { IrcConnection } from "../connection.js";
 import type { IrcMessage } from "../message.js";
 import { ERR, RPL } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
-import { clipUtf8 } from "../format.js";
 import { escapeTagValue } from "../message.js";
 import { serviceByName } from "../services/service-bot.js";
 import { runService } from "../services/index.js";
@@ -33,12 +32,6 @@ function clientTags(connection: IrcConnection, message: IrcMessage): ClientTags 
     size += Buffer.byteLength(key) + (value === "" ? 0 : 1 + Buffer.byteLength(escapeTagValue(value)));
   }
   return size > MAX_CLIENT_TAG_BYTES ? "too-long" : tags;
-}
-
-/** Room for text so the line relayed to others still fits in 512 bytes. */
-function textBudget(user: ChatUser, command: string, target: string): number {
-  // ":" nick "!" user "@" host " " COMMAND " " target " :" text CRLF
-  return 512 - (Buffer.byteLength(user.hostmask) + command.length + Buffer.byteLength(target) + 7);
 }
 
 async function relay(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, params: readonly string[], message: IrcMessage): Promise<void> {
@@ -70,7 +63,8 @@ async function relay(kind: MessageKind, command: string, connection: IrcConnecti
       if (kind === "privmsg") await runService(service, connection, user, text);
       continue;
     }
-    const body = kind === "tagmsg" ? "" : clipUtf8(text, textBudget(user, command, target));
+    // The whole text goes to core; the IRC adapter splits it over lines for each recipient if it must.
+    const body = kind === "tagmsg" ? "" : text;
     const sending = send(kind, command, connection, user, target, body, tags);
     // A labelled command must finish before its replies are labelled; others are pipelined,
     // so storing one message never holds back the client's next line.
@@ -101,6 +95,7 @@ async function send(kind: MessageKind, command: string, connection: IrcConnectio
   if (connection.closed) return;
   if (!result.ok) {
     if (result.reason === "unavailable") connection.serverLine("FAIL", command, "TEMPORARILY_UNAVAILABLE", target, "Message could not be stored, so it was not sent; try again later");
+    else if (result.reason === "message-too-long") connection.serverLine("FAIL", command, "MESSAGE_TOO_LONG", target, `Message is longer than ${connection.context.core.limits.maxMessageBytes} bytes; it was not sent`);
     else if (!quiet) replyFailure(connection, result.reason, target);
     return;
   }

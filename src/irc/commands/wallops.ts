@@ -1,6 +1,6 @@
 import type { RegisteredCommand } from "../command.js";
 import { ERR } from "../numerics.js";
-import { clipUtf8 } from "../format.js";
+import { splitText } from "../split-text.js";
 
 export const wallops: RegisteredCommand = {
   name: "WALLOPS",
@@ -14,8 +14,8 @@ export const wallops: RegisteredCommand = {
       connection.numeric(ERR.NEEDMOREPARAMS, "WALLOPS", "Not enough parameters");
       return;
     }
-    // ":" nick "!" user "@" host " WALLOPS :" text CRLF fits in 512 bytes.
+    // ":" nick "!" user "@" host " WALLOPS :" text CRLF must fit in 512 bytes: split, never cut.
     const budget = 512 - (Buffer.byteLength(user.hostmask) + 13);
-    connection.context.core.wallops(user, clipUtf8(text, budget));
+    for (const part of splitText(text, budget)) connection.context.core.wallops(user, part);
   },
 };

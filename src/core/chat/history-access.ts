@@ -1,0 +1,113 @@
+import type { ChatCore } from "./chat-core.js";
+import type { Channel, FlagMode } from "./channel.js";
+import type { ChatUser } from "./user.js";
+import type { AccountDirectory } from "./messaging.js";
+import { directKey } from "./history.js";
+import { partyKey } from "./messaging.js";
+import { maskMatches } from "./mask.js";
+import { foldCase, isValidChannelName, isValidNick } from "./names.js";
+
+/**
+ * Who asks to read history. Every door describes its reader the same way: IRC
+ * (and IRC over WebSocket) with the asking user, the HTTP API with the token's
+ * account and no user.
+ */
+export interface HistoryReader {
+  /** The reader's account, or null for a guest. */
+  readonly account: string | null;
+  /** The reader's live chat user on this node, or null when it reads without one (HTTP). */
+  readonly user: ChatUser | null;
+}
+
+/** What the reader may read: the conversation's history key and the name to show it under. */
+export interface HistoryGrant {
+  readonly ok: true;
+  readonly kind: "channel" | "direct";
+  /** The key history is stored under (folded channel, or "@a b" for a direct conversation). */
+  readonly key: string;
+}
+
+/**
+ * Why not. A channel the reader may not read answers exactly like one that does
+ * not exist ("no-such-channel"), so asking reveals nothing about closed channels.
+ */
+export interface HistoryRefusal {
+  readonly ok: false;
+  readonly reason: "invalid-target" | "no-such-channel" | "needs-account";
+}
+
+export type HistoryAccess = HistoryGrant | HistoryRefusal;
+
+const refuse = (reason: HistoryRefusal["reason"]): HistoryRefusal => ({ ok: false, reason });
+
+/**
+ * The one rule for reading history, whichever door asks (docs/accounts.md, "Who
+ * may read history"):
+ *
+ * - **Channels.** Anyone in the channel now may read all of it (an account is in
+ *   it when any of its users is). Without being in it, only a logged-in account,
+ *   and only what it could join freely right now: a live channel that is neither
+ *   secret (+s), invite-only (+i) nor keyed (+k) and that does not ban the
+ *   account; or a registered channel nobody is in, under the same test on its
+ *   registered modes. A registered channel's founder may always read it (they may
+ *   always join it). A channel that exists neither live nor registered cannot be
+ *   read. Guests must be in a channel to read it.
+ * - **Direct messages.** Only a logged-in account reads, and only its own
+ *   conversations: the key always holds the reader's account. The other side is
+ *   named by nick or account: the account of the user online under that nick,
+ *   else the account of that name, else a guest of that nick (a guest's messages
+ *   with an account holder are kept for the account holder).
+ */
+export async function historyAccess(core: ChatCore, accounts: AccountDirectory, reader: HistoryReader, target: string): Promise<HistoryAccess> {
+  if (target.startsWith("#")) {
+    if (!isValidChannelName(target, core.limits.channelLength)) return refuse("invalid-target");
+    const key = readableChannel(core, reader, target);
+    return key === null ? refuse("no-such-channel") : { ok: true, kind: "channel", key };
+  }
+  if (!isValidNick(target, core.limits.nickLength)) return refuse("invalid-target");
+  // A nick can change hands, an account cannot: direct history is for account holders only.
+  if (reader.account === null) return refuse("needs-account");
+  const online = core.findUser(target);
+  let other: string | null = online?.account ?? null;
+  if (other === null && (await accounts.exists(target))) other = target;
+  return { ok: true, kind: "direct", key: directKey(partyKey(reader.account, ""), partyKey(other, target)) };
+}
+
+/** The history key of channel `name` if `reader` may read it, else null. */
+function readableChannel(core: ChatCore, reader: HistoryReader, name: string): string | null {
+  const live = core.findChannel(name);
+  const registration = core.registry?.get(name);
+  if (live && isMember(live, reader)) return live.folded;
+  if (reader.account === null) return null;
+  const account = foldCase(reader.account);
+  if (registration?.founder === account) return foldCase(registration.name);
+  if (live) return isOpen(live.flags, live.key) && !bansReader(core, live, reader, account) ? live.folded : null;
+  if (registration) return isOpen(new Set(registration.flags), registration.key) ? foldCase(registration.name) : null;
+  return null;
+}
+
+function isMember(channel: Channel, reader: HistoryReader): boolean {
+  if (reader.user && channel.members.has(reader.user)) return true;
+  if (reader.account === null) return false;
+  const account = foldCase(reader.account);
+  for (const member of channel.members.keys()) if (member.account !== null && foldCase(member.account) === account) return true;
+  return false;
+}
+
+/** Whether anyone may join it without an invitation or a key, and nothing hides it. */
+function isOpen(flags: ReadonlySet<FlagMode>, key: string | null): boolean {
+  return !flags.has("secret") && !flags.has("invite-only") && key === null;
+}
+
+/**
+ * Whether the channel's bans keep the reader out: a ban matching any of the
+ * account's live users, or the account name as a nick (`name!*@*`) when it reads
+ * without one.
+ */
+function bansReader(core: ChatCore, channel: Channel, reader: HistoryReader, account: string): boolean {
+  const masks = reader.user ? [reader.user.hostmask] : [];
+  for (const user of core.users()) if (user !== reader.user && user.account !== null && foldCase(user.account) === account) masks.push(user.hostmask);
+  if (masks.length === 0) masks.push(`${account}!*@*`);
+  const { ban, exception } = channel.lists;
+  return masks.some((mask) => ban.some((e) => maskMatches(e.mask, mask)) && !exception.some((e) => maskMatches(e.mask, mask)));
+}
