@@ -5,6 +5,7 @@ import type { ChatCore } from "../core/chat/chat-core.js";
 import type { Messaging } from "../core/chat/messaging.js";
 import type { HistoryStore } from "../core/chat/history.js";
 import type { AccountService } from "../core/accounts/account-service.js";
+import type { ReadMarkers } from "../core/chat/read-markers.js";
 
 /** The domain services the IRC adapter speaks for. */
 export interface IrcServices {
@@ -13,6 +14,8 @@ export interface IrcServices {
   readonly accounts: AccountService;
   /** Null when history is turned off. */
   readonly history: HistoryStore | null;
+  /** Read markers (draft/read-marker). */
+  readonly readMarkers: ReadMarkers;
 }
 import type { IrcConnection } from "./connection.js";
 import { EventLineCache } from "./event-lines.js";
@@ -33,6 +36,7 @@ export class IrcServerContext {
   readonly messaging: Messaging;
   readonly accounts: AccountService;
   readonly history: HistoryStore | null;
+  readonly readMarkers: ReadMarkers;
 
   constructor(
     public config: Config,
@@ -46,6 +50,7 @@ export class IrcServerContext {
     this.messaging = services.messaging;
     this.accounts = services.accounts;
     this.history = services.history;
+    this.readMarkers = services.readMarkers;
   }
 
   get serverName(): string {

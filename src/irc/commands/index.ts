@@ -30,11 +30,13 @@ import { stats, links } from "./stats.js";
 import { authenticate } from "./authenticate.js";
 import { register, verify } from "./register.js";
 import { chathistory } from "./chathistory.js";
+import { markread } from "./markread.js";
+import { monitor } from "./monitor.js";
 
 const all: readonly Command[] = [
   cap, nick, user, pass, ping, pong, quit, authenticate, register, verify,
   join, part, privmsg, notice, tagmsg, topic, names, list, kick, invite, away, mode,
-  chathistory, who, whois, whowas, ison, userhost, lusers, motd, version, time, admin, info, setname,
+  chathistory, markread, monitor, who, whois, whowas, ison, userhost, lusers, motd, version, time, admin, info, setname,
   stats, links, oper, kill, rehash, help,
 ];
 
