@@ -17,6 +17,8 @@ import { Messaging } from "./core/chat/messaging.js";
 import { HistoryWriter } from "./core/chat/history-writer.js";
 import { MessagesRepository } from "./store/messages-repository.js";
 import { ChannelsRepository } from "./store/channels-repository.js";
+import { ReadMarkersRepository } from "./store/read-markers-repository.js";
+import { ReadMarkers } from "./core/chat/read-markers.js";
 import { ChannelRegistry } from "./core/chat/channel-registry.js";
 import { startRetention } from "./core/chat/retention.js";
 import { SERVICE_NICKS } from "./irc/services/service-bot.js";
@@ -88,6 +90,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const writer = config.history.enabled ? new HistoryWriter(history) : null;
   let currentConfig = config;
   const stopRetention = startRetention(history, () => currentConfig.history, log);
+  const readMarkers = new ReadMarkers(new ReadMarkersRepository(domain.store.db), core);
   const messaging = new Messaging(core, writer, { exists: async (name) => (await domain.accounts.find(name)) !== undefined });
   const limits = new ConnectionLimits(config.limits.connectionsPerIp, config.limits.maxConnections);
 
@@ -120,7 +123,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   };
   context = new IrcServerContext(
     config,
-    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null },
+    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null, readMarkers },
     log,
     VERSION,
     reload,

@@ -212,6 +212,8 @@ export const configSchema = z.object({
       sendQueueBytes: z.number().int().min(4096).default(1024 * 1024),
       /** Bytes of the IRCv3 tag section a client may send (the spec's minimum is 4094; 8191 total). */
       maxTagBytes: z.number().int().min(512).max(8191).default(8191),
+      /** Nicks one connection may watch with MONITOR (ISUPPORT MONITOR=n); 734 ERR_MONLISTFULL past it. */
+      maxMonitorEntries: z.number().int().min(1).max(10_000).default(100),
       /** Entries kept for WHOWAS. */
       whowasLength: z.number().int().min(0).default(1000),
       flood: flood.prefault({}),

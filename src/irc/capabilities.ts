@@ -4,6 +4,7 @@ import type { Config } from "../config/schema.js";
 export const CAPABILITIES = [
   "draft/account-registration",
   "draft/chathistory",
+  "draft/read-marker",
   "account-notify",
   "account-tag",
   "away-notify",
@@ -11,6 +12,7 @@ export const CAPABILITIES = [
   "cap-notify",
   "echo-message",
   "extended-join",
+  "extended-monitor",
   "invite-notify",
   "labeled-response",
   "message-tags",

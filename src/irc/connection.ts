@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
-import type { ChatEvent } from "../core/chat/events.js";
+import type { ChatEvent, PresenceEvent, RelayedEvent } from "../core/chat/events.js";
 import type { Session } from "../core/chat/session.js";
 import type { ChatUser } from "../core/chat/user.js";
 import type { Account } from "../core/accounts/ports.js";
@@ -16,6 +16,7 @@ import { labelReplies } from "./labeled-response.js";
 import { scheduleFlush, type Flushable } from "./output-scheduler.js";
 import type { IrcServerContext } from "./server-context.js";
 import { sendNames, sendTopic } from "./replies.js";
+import { joinMarker, markerParam } from "./read-marker-lines.js";
 
 let sessionCounter = 0;
 
@@ -266,7 +267,7 @@ export class IrcConnection implements Session, Flushable {
   }
 
   /** The sender's own message back (echo-message): a reply to its command, so labelled with it. */
-  echo(event: ChatEvent): void {
+  echo(event: RelayedEvent): void {
     const bytes = this.context.eventLines.bytesFor(event, this.variant);
     if (this.#labelCapture) this.#labelCapture.push(bytes.toString());
     else this.#write(bytes);
@@ -274,11 +275,50 @@ export class IrcConnection implements Session, Flushable {
 
   deliver(event: ChatEvent, fromSession: string | null): void {
     if (this.#closed) return;
+    switch (event.type) {
+      case "read-marker":
+        // Every connection of the account keeps the node's cache current (the event may come from another node).
+        this.context.readMarkers.observe(event);
+        if (this.caps.has("draft/read-marker")) this.#eventLine(formatLine(this.context.serverName, "MARKREAD", [event.name, markerParam(event.time)]));
+        return;
+      case "presence":
+        this.#presence(event);
+        return;
+    }
     if (event.from.id === this.user?.id && this.#deliverOwn(event, fromSession)) return;
     if (!this.#wants(event)) return;
     const bytes = this.context.eventLines.bytesFor(event, this.variant);
     if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(bytes.toString());
     else this.#write(bytes);
+  }
+
+  /** A line caused by someone else: part of a labelled reply only while the command runs synchronously. */
+  #eventLine(line: string): void {
+    if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(line);
+    else this.#write(Buffer.from(line));
+  }
+
+  /** A watched nick came online (730 RPL_MONONLINE) or went offline (731 RPL_MONOFFLINE). */
+  #presence(event: PresenceEvent): void {
+    if (!this.user) return;
+    const line = event.origin
+      ? formatLine(this.context.serverName, RPL.MONONLINE, [this.nick, `${event.origin.nick}!${event.origin.username}@${event.origin.hostname}`])
+      : formatLine(this.context.serverName, RPL.MONOFFLINE, [this.nick, event.nick]);
+    this.#eventLine(line);
+  }
+
+  /**
+   * Whether an AWAY, ACCOUNT or SETNAME of someone this connection watches (MONITOR) is shown:
+   * with extended-monitor always (as if they shared a channel), else only when they do share one.
+   */
+  #showsWatched(event: RelayedEvent): boolean {
+    if (this.caps.has("extended-monitor") || !this.user) return true;
+    const core = this.context.core;
+    if (!core.isWatching(this, event.from.nick)) return true;
+    const other = core.findUser(event.from.nick);
+    if (!other) return false;
+    for (const channel of this.user.channels.values()) if (channel.members.has(other)) return true;
+    return false;
   }
 
   /**
@@ -295,7 +335,7 @@ export class IrcConnection implements Session, Flushable {
         const channel = this.context.core.findChannel(event.channel);
         if (channel && this.user) {
           sendTopic(this, channel, false);
-          sendNames(this, this.user, channel);
+          sendNames(this, this.user, channel, joinMarker(this, channel));
         }
         return true;
       }
@@ -319,16 +359,16 @@ export class IrcConnection implements Session, Flushable {
     }
   }
 
-  #wants(event: ChatEvent): boolean {
+  #wants(event: RelayedEvent): boolean {
     switch (event.type) {
       case "message":
         return event.kind !== "tagmsg" || this.caps.has("message-tags");
       case "away":
-        return this.caps.has("away-notify");
+        return this.caps.has("away-notify") && this.#showsWatched(event);
       case "realname":
-        return this.caps.has("setname");
+        return this.caps.has("setname") && this.#showsWatched(event);
       case "account":
-        return this.caps.has("account-notify");
+        return this.caps.has("account-notify") && this.#showsWatched(event);
       case "wallops":
         return this.user?.wallops === true;
       case "invite":
@@ -380,6 +420,7 @@ export class IrcConnection implements Session, Flushable {
     setTimeout(() => this.socket.destroy(), 2000).unref();
     this.releaseSlot();
     this.context.connections.delete(this);
+    this.context.core.unwatchAll(this);
     if (this.user) this.context.core.detach(this.user, this, reason);
     // Offline messages for this account count from now.
     if (this.account) void this.context.accounts.markSeen(this.account).catch(() => {});

@@ -1,4 +1,4 @@
-import type { ChatEvent } from "../core/chat/events.js";
+import type { RelayedEvent } from "../core/chat/events.js";
 import type { AppliedModeChange } from "../core/chat/events.js";
 import { formatLine, type OutgoingTags } from "./format.js";
 import { messageLines } from "./split-text.js";
@@ -48,7 +48,7 @@ export function modeString(changes: readonly AppliedModeChange[]): string[] {
  * Writes one chat event as IRC for one format variant (a set of caps): one line,
  * or several for a message whose text does not fit one line.
  */
-export function eventLine(event: ChatEvent, variant: number): string {
+export function eventLine(event: RelayedEvent, variant: number): string {
   const tags: Array<[string, string]> = [];
   if (variant & VARIANT_BITS["server-time"]) tags.push(["time", serverTime(event.time)]);
   if (event.type === "message" && variant & VARIANT_BITS["message-tags"]) {
@@ -101,10 +101,10 @@ export function eventLine(event: ChatEvent, variant: number): string {
  * recipients share it.
  */
 export class EventLineCache {
-  #event: ChatEvent | null = null;
+  #event: RelayedEvent | null = null;
   readonly #lines: Array<Buffer | undefined> = new Array<Buffer | undefined>(VARIANT_COUNT);
 
-  bytesFor(event: ChatEvent, variant: number): Buffer {
+  bytesFor(event: RelayedEvent, variant: number): Buffer {
     if (event !== this.#event) {
       this.#event = event;
       this.#lines.fill(undefined);

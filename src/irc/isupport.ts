@@ -24,6 +24,7 @@ export function isupportTokens(config: Config): string[] {
     `MAXLIST=beI:${irc.maxListEntries}`,
     `MAXTARGETS=${t}`,
     `MODES=${irc.maxModesPerCommand}`,
+    `MONITOR=${irc.maxMonitorEntries}`,
     `NETWORK=${config.server.network}`,
     `NICKLEN=${irc.nickLength}`,
     `PREFIX=${PREFIX}`,

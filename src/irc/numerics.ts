@@ -77,6 +77,10 @@ export const RPL = {
   SASLSUCCESS: "903",
   SASLMECHS: "908",
   HELPSTART: "704",
+  MONONLINE: "730",
+  MONOFFLINE: "731",
+  MONLIST: "732",
+  ENDOFMONLIST: "733",
   HELPTXT: "705",
   ENDOFHELP: "706",
 } as const;
@@ -128,4 +132,5 @@ export const ERR = {
   SASLABORTED: "906",
   SASLALREADY: "907",
   INVALIDMODEPARAM: "696",
+  MONLISTFULL: "734",
 } as const;

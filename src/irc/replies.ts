@@ -64,8 +64,8 @@ export function channelVisibleTo(channel: Channel, viewer: ChatUser): boolean {
   return !channel.flags.has("secret") || channel.members.has(viewer) || viewer.isOperator;
 }
 
-/** RPL_NAMREPLY lines (split to fit) and RPL_ENDOFNAMES. */
-export function sendNames(connection: IrcConnection, viewer: ChatUser, channel: Channel): void {
+/** RPL_NAMREPLY lines (split to fit) and RPL_ENDOFNAMES; `beforeEnd` writes what must come before the latter (the read marker after a JOIN). */
+export function sendNames(connection: IrcConnection, viewer: ChatUser, channel: Channel, beforeEnd?: () => void): void {
   if (channelVisibleTo(channel, viewer)) {
     const isMember = channel.members.has(viewer);
     const allPrefixes = connection.caps.has("multi-prefix");
@@ -87,6 +87,7 @@ export function sendNames(connection: IrcConnection, viewer: ChatUser, channel: 
     }
     flush();
   }
+  beforeEnd?.();
   connection.numeric(RPL.ENDOFNAMES, channel.name, "End of /NAMES list.");
 }
 

@@ -6,6 +6,7 @@ import type { Messaging } from "../core/chat/messaging.js";
 import type { HistoryStore } from "../core/chat/history.js";
 import type { MissedMessages } from "../core/chat/missed.js";
 import type { AccountService } from "../core/accounts/account-service.js";
+import type { ReadMarkers } from "../core/chat/read-markers.js";
 
 /** The domain services the IRC adapter speaks for. */
 export interface IrcServices {
@@ -16,6 +17,8 @@ export interface IrcServices {
   readonly history: HistoryStore | null;
   /** What accounts missed while away; null when history is turned off. */
   readonly missed: MissedMessages | null;
+  /** Read markers (draft/read-marker). */
+  readonly readMarkers: ReadMarkers;
 }
 import type { IrcConnection } from "./connection.js";
 import { EventLineCache } from "./event-lines.js";
@@ -37,6 +40,7 @@ export class IrcServerContext {
   readonly accounts: AccountService;
   readonly history: HistoryStore | null;
   readonly missed: MissedMessages | null;
+  readonly readMarkers: ReadMarkers;
 
   constructor(
     public config: Config,
@@ -51,6 +55,7 @@ export class IrcServerContext {
     this.accounts = services.accounts;
     this.history = services.history;
     this.missed = services.missed;
+    this.readMarkers = services.readMarkers;
   }
 
   get serverName(): string {

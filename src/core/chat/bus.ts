@@ -8,8 +8,13 @@ import type { ChatEvent } from "./events.js";
 export type Scope =
   /** Members of a channel; with `rank`, only its operators ("op") or its voiced members and operators ("voice"). */
   | { readonly kind: "channel"; readonly channel: string; readonly rank?: "op" | "voice" }
-  /** Members of any of these channels, each once, and the user `user` (all its sessions) when given. */
-  | { readonly kind: "channels"; readonly channels: readonly string[]; readonly user?: string }
+  /**
+   * Members of any of these channels, each once, and the user `user` (all its sessions) when given;
+   * with `watchedNick` (folded), also the sessions that watch that nick (MONITOR), each once.
+   */
+  | { readonly kind: "channels"; readonly channels: readonly string[]; readonly user?: string; readonly watchedNick?: string }
+  /** The sessions that watch this (folded) nick (MONITOR), wherever their user is. */
+  | { readonly kind: "watchers"; readonly nick: string }
   /** These users, each once, on all their sessions. */
   | { readonly kind: "users"; readonly users: readonly string[] }
   /** Every user logged in to the account (one user with multiclient, several without). */

@@ -78,6 +78,9 @@ export class ChatCore {
   /** Nicks no user may take (service names such as NickServ). */
   readonly #reserved = new Set<string>();
   readonly #whowas: WhowasHistory;
+  /** MONITOR: the sessions watching each folded nick, and what each session watches (folded → as given). */
+  readonly #watchers = new Map<string, Set<Session>>();
+  readonly #watching = new Map<Session, Map<string, string>>();
   #nextUserId = 1;
   #maxUsers = 0;
   /** Keeps always-on users' state in the store; null when nothing persists (unit tests). */
@@ -97,6 +100,7 @@ export class ChatCore {
         userById: (id) => this.#usersById.get(id),
         usersOfAccount: (folded) => this.#usersByAccount.get(folded) ?? [],
         allUsers: () => this.#users.values(),
+        watchersOf: (folded) => this.#watchers.get(folded) ?? [],
       }),
     );
   }
@@ -109,6 +113,17 @@ export class ChatCore {
   /** Everyone who shares a channel with `user`, and with `self` the user's own sessions too. */
   #peers(user: ChatUser, self: boolean): Scope {
     return { kind: "channels", channels: [...user.channels.keys()], user: self ? user.id : undefined };
+  }
+
+  /** `#peers`, plus the sessions watching the user's nick (IRCv3 extended-monitor; each adapter decides whether to show it). */
+  #peersAndWatchers(user: ChatUser, self: boolean): Scope {
+    return { kind: "channels", channels: [...user.channels.keys()], user: self ? user.id : undefined, watchedNick: user.folded };
+  }
+
+  /** Tells the watchers of `nick` that it came online (held by `user`) or went offline. */
+  #presence(nick: string, user: ChatUser | null): void {
+    // Published even with no local watcher: with a bus between nodes, watchers may be elsewhere.
+    this.#publish({ kind: "watchers", nick: foldCase(nick) }, { type: "presence", nick, online: user !== null, origin: user?.origin ?? null, ...this.#stamp() });
   }
 
   #channelScope(channel: Channel): Scope {
@@ -191,6 +206,7 @@ export class ChatCore {
     this.#users.set(user.folded, user);
     this.#usersById.set(user.id, user);
     this.#maxUsers = Math.max(this.#maxUsers, this.#users.size);
+    this.#presence(user.nick, user);
     return { ok: true, user };
   }
 
@@ -289,6 +305,7 @@ export class ChatCore {
     this.#usersById.delete(user.id);
     this.#indexAccount(user, null);
     this.#rememberNick(user);
+    this.#presence(user.nick, null);
   }
 
   changeNick(user: ChatUser, nick: string): { ok: true; changed: boolean } | Failure<"erroneous-nick" | "nick-in-use"> {
@@ -296,11 +313,17 @@ export class ChatCore {
     if (!this.isNickAvailable(nick, user)) return fail("nick-in-use");
     if (nick === user.nick) return { ok: true, changed: false };
     const event: ChatEvent = { type: "nick", from: user.origin, nick, ...this.#stamp() };
-    if (foldCase(nick) !== user.folded) this.#rememberNick(user);
+    const oldNick = user.nick;
+    const renamed = foldCase(nick) !== user.folded;
+    if (renamed) this.#rememberNick(user);
     this.#users.delete(user.folded);
     user.rename(nick);
     this.#users.set(user.folded, user);
     this.#publish(this.#peers(user, true), event);
+    if (renamed) {
+      this.#presence(oldNick, null);
+      this.#presence(nick, user);
+    }
     this.#touched(user);
     return { ok: true, changed: true };
   }
@@ -310,7 +333,7 @@ export class ChatCore {
     user.away = message === null || message === "" ? null : clip(message, this.limits.awayLength);
     user.autoAway = false;
     const event: ChatEvent = { type: "away", from: user.origin, message: user.away, ...this.#stamp() };
-    this.#publish(this.#peers(user, true), event, fromSession, true);
+    this.#publish(this.#peersAndWatchers(user, true), event, fromSession, true);
   }
 
   /** The user logged in to (or out of) an account: channel peers hear it (IRCv3 account-notify). */
@@ -319,7 +342,7 @@ export class ChatCore {
     this.#indexAccount(user, account);
     user.setAccount(account);
     const event: ChatEvent = { type: "account", from: user.origin, account, ...this.#stamp() };
-    this.#publish(this.#peers(user, false), event);
+    this.#publish(this.#peersAndWatchers(user, false), event);
   }
 
   #indexAccount(user: ChatUser, account: string | null): void {
@@ -340,8 +363,68 @@ export class ChatCore {
   setRealname(user: ChatUser, realname: string): void {
     user.realname = clip(realname, this.limits.realnameLength);
     const event: ChatEvent = { type: "realname", from: user.origin, realname: user.realname, ...this.#stamp() };
-    this.#publish(this.#peers(user, true), event);
+    this.#publish(this.#peersAndWatchers(user, true), event);
     this.#touched(user);
+  }
+
+  // ── watching nicks (MONITOR) ─────────────────────────────────────────────
+
+  /**
+   * `session` watches `nicks` (valid ones; repeats ignored) until it ends, at most `max` in
+   * all. Returns the nicks added and, when the list filled up, those left out.
+   */
+  watch(session: Session, nicks: readonly string[], max: number): { added: string[]; refused: string[] } {
+    let list = this.#watching.get(session);
+    const added: string[] = [];
+    for (const [index, nick] of nicks.entries()) {
+      if (!isValidNick(nick, this.limits.nickLength)) continue;
+      const folded = foldCase(nick);
+      if (list?.has(folded)) continue;
+      if ((list?.size ?? 0) >= max) return { added, refused: nicks.slice(index) };
+      if (!list) this.#watching.set(session, (list = new Map()));
+      list.set(folded, nick);
+      let watchers = this.#watchers.get(folded);
+      if (!watchers) this.#watchers.set(folded, (watchers = new Set()));
+      watchers.add(session);
+      added.push(nick);
+    }
+    return { added, refused: [] };
+  }
+
+  unwatch(session: Session, nicks: readonly string[]): void {
+    const list = this.#watching.get(session);
+    if (!list) return;
+    for (const nick of nicks) {
+      const folded = foldCase(nick);
+      if (!list.delete(folded)) continue;
+      const watchers = this.#watchers.get(folded);
+      watchers?.delete(session);
+      if (watchers?.size === 0) this.#watchers.delete(folded);
+    }
+    if (list.size === 0) this.#watching.delete(session);
+  }
+
+  /** Forgets everything `session` watches (MONITOR C, and when the session ends). */
+  unwatchAll(session: Session): void {
+    this.unwatch(session, [...(this.#watching.get(session)?.keys() ?? [])]);
+  }
+
+  /** The nicks `session` watches, as it gave them. */
+  watchList(session: Session): string[] {
+    return [...(this.#watching.get(session)?.values() ?? [])];
+  }
+
+  /** Whether `session` watches the nick. */
+  isWatching(session: Session, nick: string): boolean {
+    return this.#watching.get(session)?.has(foldCase(nick)) ?? false;
+  }
+
+  // ── read markers ────────────────────────────────────────────────────────
+
+  /** An account's read marker moved: every session of the account hears it, nobody else; the setting session answers itself. */
+  publishReadMarker(account: string, target: string, name: string, readAt: number, fromSession: string | null = null): void {
+    const folded = foldCase(account);
+    this.#publish({ kind: "account", account: folded }, { type: "read-marker", account: folded, target, name, time: readAt, msgid: this.#ids.next() }, fromSession, true);
   }
 
   // ── channels ────────────────────────────────────────────────────────────

@@ -132,8 +132,40 @@ export interface WallopsEvent {
   readonly time: number;
 }
 
-/** Everything the chat core tells sessions. Adapters turn each into their wire format. */
-export type ChatEvent =
+/**
+ * An account's read marker (IRCv3 read-marker) moved forward. Goes to every session of
+ * the account and to nobody else.
+ */
+export interface ReadMarkerEvent {
+  readonly type: "read-marker";
+  /** The account, casefolded. */
+  readonly account: string;
+  /** The conversation's stable key: a folded channel name, or the other party's folded account (else folded nick). */
+  readonly target: string;
+  /** The conversation as the setting client named it (channel name or nick), for the wire. */
+  readonly name: string;
+  /** The marker: the time of the last message read. */
+  readonly time: number;
+  readonly msgid: string;
+}
+
+/**
+ * A nick came online or went offline, for the sessions that watch it (IRCv3 MONITOR).
+ * A user that gains a connection (multiclient) or keeps none (always-on) does not change.
+ */
+export interface PresenceEvent {
+  readonly type: "presence";
+  /** The nick as it now is (online) or as it was (offline). */
+  readonly nick: string;
+  readonly online: boolean;
+  /** Who holds the nick now; null when it went offline. */
+  readonly origin: Origin | null;
+  readonly msgid: string;
+  readonly time: number;
+}
+
+/** Events something did: each has an originating user and is relayed to its audience as that user's action. */
+export type RelayedEvent =
   | MessageEvent
   | JoinEvent
   | PartEvent
@@ -147,3 +179,6 @@ export type ChatEvent =
   | RealnameEvent
   | AccountEvent
   | WallopsEvent;
+
+/** Everything the chat core tells sessions. Adapters turn each into their wire format. */
+export type ChatEvent = RelayedEvent | ReadMarkerEvent | PresenceEvent;

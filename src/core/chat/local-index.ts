@@ -1,6 +1,7 @@
 import type { LocalDelivery, Publication } from "./bus.js";
 import type { Channel } from "./channel.js";
 import type { ChatUser } from "./user.js";
+import type { Session } from "./session.js";
 
 /** What the index reads of the chat core's state. */
 export interface LocalState {
@@ -8,6 +9,8 @@ export interface LocalState {
   userById(id: string): ChatUser | undefined;
   usersOfAccount(folded: string): Iterable<ChatUser>;
   allUsers(): Iterable<ChatUser>;
+  /** This node's sessions that watch the (folded) nick (MONITOR). */
+  watchersOf(folded: string): Iterable<Session>;
 }
 
 /**
@@ -42,9 +45,23 @@ export class LocalIndex implements LocalDelivery {
           }
         }
         const user = scope.user === undefined ? undefined : this.state.userById(scope.user);
-        if (user && !reached.has(user)) this.#toUser(user, publication);
+        if (user && !reached.has(user)) {
+          reached.add(user);
+          this.#toUser(user, publication);
+        }
+        if (scope.watchedNick !== undefined) {
+          // Sessions already reached through a channel get the event once; the set is built only when someone watches.
+          let covered: Set<Session> | null = null;
+          for (const session of this.state.watchersOf(scope.watchedNick)) {
+            covered ??= new Set([...reached].flatMap((member) => [...member.sessions]));
+            if (!covered.has(session)) this.#toSession(session, publication);
+          }
+        }
         return;
       }
+      case "watchers":
+        for (const session of this.state.watchersOf(scope.nick)) this.#toSession(session, publication);
+        return;
       case "users": {
         const reached = new Set<string>();
         for (const id of scope.users) {
@@ -64,10 +81,12 @@ export class LocalIndex implements LocalDelivery {
     }
   }
 
-  #toUser(user: ChatUser, { event, fromSession, skipOrigin }: Publication): void {
-    for (const session of user.sessions) {
-      if (skipOrigin && session.id === fromSession) continue;
-      session.deliver(event, fromSession);
-    }
+  #toUser(user: ChatUser, publication: Publication): void {
+    for (const session of user.sessions) this.#toSession(session, publication);
+  }
+
+  #toSession(session: Session, { event, fromSession, skipOrigin }: Publication): void {
+    if (skipOrigin && session.id === fromSession) return;
+    session.deliver(event, fromSession);
   }
 }

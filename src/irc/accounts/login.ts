@@ -17,6 +17,7 @@ function loggedInMask(connection: IrcConnection): string {
 export async function logIn(connection: IrcConnection, account: Account): Promise<void> {
   connection.account = account;
   connection.numeric(RPL.LOGGEDIN, loggedInMask(connection), account.name, `You are now logged in as ${account.name}`);
+  await loadReadMarkers(connection, account);
   const user = connection.user;
   if (!user) return;
   const core = connection.context.core;
@@ -35,6 +36,15 @@ export async function logIn(connection: IrcConnection, account: Account): Promis
   applyAccountChoices(connection, user, account);
   if (user.folded === foldCase(account.name)) connection.nickDeadline = 0;
   await replayOfflineMessages(connection, account);
+}
+
+/** Reads the account's read markers into the cache, so JOINs can carry them at once; a failure is only logged (they are read later). */
+async function loadReadMarkers(connection: IrcConnection, account: Account): Promise<void> {
+  try {
+    await connection.context.readMarkers.load(account.name);
+  } catch (error) {
+    connection.context.log.warn({ err: error, account: account.name }, "read markers could not be loaded at login");
+  }
 }
 
 /** Whether connections logging in to `account` share one user: the account's choice, else the server's. */

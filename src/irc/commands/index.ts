@@ -31,11 +31,13 @@ import { authenticate } from "./authenticate.js";
 import { register, verify } from "./register.js";
 import { chathistory } from "./chathistory.js";
 import { wallops } from "./wallops.js";
+import { markread } from "./markread.js";
+import { monitor } from "./monitor.js";
 
 const all: readonly Command[] = [
   cap, nick, user, pass, ping, pong, quit, authenticate, register, verify,
   join, part, privmsg, notice, tagmsg, topic, names, list, kick, invite, away, mode,
-  chathistory, who, whois, whowas, ison, userhost, lusers, motd, version, time, admin, info, setname,
+  chathistory, markread, monitor, who, whois, whowas, ison, userhost, lusers, motd, version, time, admin, info, setname,
   stats, links, oper, kill, rehash, wallops, help, helpop,
 ];
 

@@ -3,6 +3,7 @@ import type { RegisteredCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
 import { replyFailure } from "../failure-replies.js";
 import { sendNames, sendTopic, splitList } from "../replies.js";
+import { joinMarker } from "../read-marker-lines.js";
 
 /** Joins each channel (with its key, by position) and sends topic and names for each new one. */
 export function joinChannels(connection: IrcConnection, user: ChatUser, names: readonly string[], keys: readonly string[]): void {
@@ -15,7 +16,7 @@ export function joinChannels(connection: IrcConnection, user: ChatUser, names: r
     }
     if (result.alreadyMember) return;
     sendTopic(connection, result.channel, false);
-    sendNames(connection, user, result.channel);
+    sendNames(connection, user, result.channel, joinMarker(connection, result.channel));
   });
 }
 

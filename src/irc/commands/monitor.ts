@@ -1,0 +1,89 @@
+import type { ChatUser } from "../../core/chat/user.js";
+import type { RegisteredCommand } from "../command.js";
+import type { IrcConnection } from "../connection.js";
+import { ERR, RPL } from "../numerics.js";
+
+/** Bytes of targets in one 730/731/732 line, leaving room for the prefix and the nick. */
+const LIST_BUDGET = 400;
+
+/** Sends `items` as comma-separated lists of numeric `code`, as many lines as they need. */
+function sendLists(connection: IrcConnection, code: string, items: readonly string[]): void {
+  let batch: string[] = [];
+  let size = 0;
+  for (const item of items) {
+    if (batch.length > 0 && size + item.length + 1 > LIST_BUDGET) {
+      connection.numeric(code, batch.join(","));
+      batch = [];
+      size = 0;
+    }
+    batch.push(item);
+    size += item.length + 1;
+  }
+  if (batch.length > 0) connection.numeric(code, batch.join(","));
+}
+
+/** 730 for the nicks that are online (as nick!user@host), 731 for the others. */
+function sendStatus(connection: IrcConnection, nicks: readonly string[]): void {
+  const core = connection.context.core;
+  const online: string[] = [];
+  const offline: string[] = [];
+  for (const nick of nicks) {
+    const user: ChatUser | undefined = core.findUser(nick);
+    if (user) online.push(user.hostmask);
+    else offline.push(nick);
+  }
+  sendLists(connection, RPL.MONONLINE, online);
+  sendLists(connection, RPL.MONOFFLINE, offline);
+}
+
+function targets(param: string | undefined): string[] {
+  return (param ?? "").split(",").filter((nick) => nick !== "");
+}
+
+/**
+ * IRCv3 MONITOR: a watch list per connection (as in Ergo), told when a watched nick
+ * comes online or goes offline. The list lives in the chat core (watchers by nick) and
+ * the notifications come as `presence` events through the bus.
+ */
+export const monitor: RegisteredCommand = {
+  name: "MONITOR",
+  minParams: 1,
+  when: "registered",
+  help: "MONITOR {+|-} <nick>[,<nick>…] | C | L | S — be told when nicks come online or go offline",
+  run(connection, _user, params) {
+    const core = connection.context.core;
+    const sub = params[0]!.toUpperCase();
+    switch (sub) {
+      case "+":
+      case "-": {
+        if (params[1] === undefined) {
+          connection.numeric(ERR.NEEDMOREPARAMS, "MONITOR", "Not enough parameters");
+          return;
+        }
+        const nicks = targets(params[1]);
+        if (sub === "-") {
+          core.unwatch(connection, nicks);
+          return;
+        }
+        const max = connection.context.config.irc.maxMonitorEntries;
+        const { refused } = core.watch(connection, nicks, max);
+        const accepted = nicks.slice(0, nicks.length - refused.length).filter((nick) => core.isWatching(connection, nick));
+        if (refused.length > 0) connection.numeric(ERR.MONLISTFULL, String(max), refused.join(","), "Monitor list is full.");
+        sendStatus(connection, accepted);
+        return;
+      }
+      case "C":
+        core.unwatchAll(connection);
+        return;
+      case "L":
+        sendLists(connection, RPL.MONLIST, core.watchList(connection));
+        connection.numeric(RPL.ENDOFMONLIST, "End of MONITOR list");
+        return;
+      case "S":
+        sendStatus(connection, core.watchList(connection));
+        return;
+      default:
+        connection.numeric(ERR.UNKNOWNERROR, "MONITOR", `Unknown MONITOR subcommand: ${params[0]}`);
+    }
+  },
+};
