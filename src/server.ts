@@ -16,12 +16,13 @@ import { ChannelsRepository } from "./store/channels-repository.js";
 import { ChannelRegistry } from "./core/chat/channel-registry.js";
 import { startRetention } from "./core/chat/retention.js";
 import { SERVICE_NICKS } from "./irc/services/service-bot.js";
-import { startHttp, type RunningHttp } from "./http/start.js";
+import type { RunningHttp } from "./http/start.js";
 import { FileService } from "./core/files/file-service.js";
 import type { SpaceLimits } from "./core/files/file-space.js";
 import { FtpServerContext } from "./ftp/ftp-context.js";
 import { FtpService } from "./ftp/ftp-service.js";
 import { createSecureContext } from "node:tls";
+import { loadCommonPasswords } from "./auth/password-policy.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -116,7 +117,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
   try {
     await ftp.start();
     for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
-    http = await startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, limits, log });
+    // Imported only when the web door is on, and after IRC and FTP listen: fastify and its
+    // schema compilers are the largest part of start-up left, and IRC needs none of it.
+    if (config.http.listen.length > 0) http = await (await import("./http/start.js")).startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, limits, log });
   } catch (error) {
     // Half a server is worse than none: what started is stopped before the error goes up.
     await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0)]);
@@ -124,6 +127,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     await domain.close();
     throw error;
   }
+
+  // After the doors open rather than on import, to keep it out of start-up time; before the
+  // first registration in practice, so no request waits for it.
+  loadCommonPasswords().catch((error: Error) => log.warn({ err: error.message }, "could not preload the common-password list; it loads on first use"));
 
   let stopping: Promise<void> | null = null;
   return {
