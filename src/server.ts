@@ -22,6 +22,8 @@ import type { SpaceLimits } from "./core/files/file-space.js";
 import { FtpServerContext } from "./ftp/ftp-context.js";
 import { FtpService } from "./ftp/ftp-service.js";
 import { createSecureContext } from "node:tls";
+import { randomBytes } from "node:crypto";
+import { ServerSecretsRepository } from "./store/server-secrets-repository.js";
 import { loadCommonPasswords } from "./auth/password-policy.js";
 
 export interface RunningServer {
@@ -62,6 +64,9 @@ export function chatLimits(config: Config): ChatLimits {
     whowasLength: irc.whowasLength,
   };
 }
+
+/** The name of the secret unknown accounts' SCRAM salts are derived from (see irc/sasl/scram.ts). */
+export const SCRAM_SECRET = "scram-unknown-salt";
 
 /** The composition root: config → core → services. */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
@@ -107,7 +112,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     log.level = next.log.level;
     return next;
   };
-  context = new IrcServerContext(config, { core, messaging, accounts: domain.accounts, history: writer ? history : null }, log, VERSION, reload);
+  const scramSecret = await new ServerSecretsRepository(domain.store.db).getOrCreate(SCRAM_SECRET, () => randomBytes(32));
+  context = new IrcServerContext(config, { core, messaging, accounts: domain.accounts, history: writer ? history : null }, log, VERSION, reload, scramSecret);
   const irc = new IrcService(context, limits);
   await irc.start(tls);
   const addresses = irc.addresses();

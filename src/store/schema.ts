@@ -81,6 +81,13 @@ export interface LoginFailuresTable {
   locked_until: Millis | null;
 }
 
+export interface ServerSecretsTable {
+  /** What the secret is for, e.g. "scram-unknown-salt" (SCRAM_SECRET in server.ts). */
+  name: string;
+  /** The secret's bytes, base64. */
+  value: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   credentials: CredentialsTable;
@@ -88,4 +95,5 @@ export interface Database {
   channels: ChannelsTable;
   messages: MessagesTable;
   login_failures: LoginFailuresTable;
+  server_secrets: ServerSecretsTable;
 }
