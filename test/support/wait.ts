@@ -34,3 +34,20 @@ export async function waitFor<T>(check: () => T | undefined | null | false | Pro
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Runs `attempt` again (every `intervalMs`) while `refused(result)` says it was turned
+ * away, and resolves with the first result that was not: for a step the brute-force
+ * guard may hold back for the (test-sized) back-off after an earlier failure. Only
+ * use it where a refused attempt changes nothing (the guard refuses before it counts).
+ */
+export async function retryWhile<T>(attempt: () => Promise<T>, refused: (result: T) => boolean, options: WaitOptions = {}): Promise<T> {
+  const { value } = await waitFor(
+    async () => {
+      const result = await attempt();
+      return refused(result) ? undefined : { value: result };
+    },
+    { what: "an attempt that is not refused", ...options },
+  );
+  return value;
+}
