@@ -1,5 +1,6 @@
+import { createRequire } from "node:module";
 import { pino, type Logger } from "pino";
-import pretty from "pino-pretty";
+import type pinoPretty from "pino-pretty";
 import type { Config } from "./config/schema.js";
 
 /** Keys that may hold secrets; pino replaces their values before anything is written. */
@@ -9,6 +10,10 @@ const REDACT = ["password", "passwordHash", "*.password", "*.passwordHash", "tok
 export function createLogger(config: Config["log"], stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Logger {
   const readable = config.format === "pretty" || (config.format === "auto" && stream.isTTY === true);
   const options = { level: config.level, redact: { paths: REDACT, censor: "[redacted]" }, base: { pid: process.pid } };
-  if (readable) return pino(options, pretty({ destination: stream, colorize: stream.isTTY === true, sync: true, ignore: "pid,hostname" }));
+  if (readable) {
+    // Required only here: a server whose logs go to a file or a collector never loads it (start-up time).
+    const pretty = createRequire(import.meta.url)("pino-pretty") as typeof pinoPretty;
+    return pino(options, pretty({ destination: stream, colorize: stream.isTTY === true, sync: true, ignore: "pid,hostname" }));
+  }
   return pino(options, stream);
 }

@@ -22,12 +22,15 @@ import { ReadMarkers } from "./core/chat/read-markers.js";
 import { ChannelRegistry } from "./core/chat/channel-registry.js";
 import { startRetention } from "./core/chat/retention.js";
 import { SERVICE_NICKS } from "./irc/services/service-bot.js";
-import { startHttp, type RunningHttp } from "./http/start.js";
+import type { RunningHttp } from "./http/start.js";
 import { FileService } from "./core/files/file-service.js";
 import type { SpaceLimits } from "./core/files/file-space.js";
 import { FtpServerContext } from "./ftp/ftp-context.js";
 import { FtpService } from "./ftp/ftp-service.js";
 import { createSecureContext } from "node:tls";
+import { randomBytes } from "node:crypto";
+import { ServerSecretsRepository } from "./store/server-secrets-repository.js";
+import { loadCommonPasswords } from "./auth/password-policy.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -70,6 +73,9 @@ export function chatLimits(config: Config): ChatLimits {
     maxMessageBytes: config.chat.maxMessageBytes,
   };
 }
+
+/** The name of the secret unknown accounts' SCRAM salts are derived from (see irc/sasl/scram.ts). */
+export const SCRAM_SECRET = "scram-unknown-salt";
 
 /** The composition root: config → core → services. */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
@@ -121,12 +127,14 @@ export async function startServer(config: Config, options: StartOptions): Promis
     log.level = next.log.level;
     return next;
   };
+  const scramSecret = await new ServerSecretsRepository(domain.store.db).getOrCreate(SCRAM_SECRET, () => randomBytes(32));
   context = new IrcServerContext(
     config,
     { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null, readMarkers },
     log,
     VERSION,
     reload,
+    scramSecret,
   );
   const irc = new IrcService(context, limits);
   await irc.start(tls);
@@ -137,7 +145,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
   try {
     await ftp.start();
     for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
-    http = await startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, limits, log });
+    // Imported only when the web door is on, and after IRC and FTP listen: fastify and its
+    // schema compilers are the largest part of start-up left, and IRC needs none of it.
+    if (config.http.listen.length > 0) http = await (await import("./http/start.js")).startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, limits, log });
   } catch (error) {
     // Half a server is worse than none: what started is stopped before the error goes up.
     await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0)]);
@@ -145,6 +155,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     await domain.close();
     throw error;
   }
+
+  // After the doors open rather than on import, to keep it out of start-up time; before the
+  // first registration in practice, so no request waits for it.
+  loadCommonPasswords().catch((error: Error) => log.warn({ err: error.message }, "could not preload the common-password list; it loads on first use"));
 
   let stopping: Promise<void> | null = null;
   return {

@@ -1,6 +1,22 @@
 import { createRequire } from "node:module";
 
-const commonPasswords = createRequire(import.meta.url)("fxa-common-password-list") as { test(password: string): boolean };
+type PasswordList = { test(password: string): boolean };
+
+/**
+ * The common-password list takes a noticeable share of start-up to load, and only
+ * setting a password needs it: the server loads it once it listens
+ * (`loadCommonPasswords`); the CLI, which sets one password and exits, on first use.
+ */
+let commonPasswords: PasswordList | null = null;
+
+export async function loadCommonPasswords(): Promise<void> {
+  const loaded = await import("fxa-common-password-list");
+  commonPasswords ??= loaded.default;
+}
+
+function passwordList(): PasswordList {
+  return (commonPasswords ??= createRequire(import.meta.url)("fxa-common-password-list") as PasswordList);
+}
 
 export const MIN_PASSWORD_BYTES = 8;
 export const MAX_PASSWORD_BYTES = 1024;
@@ -17,7 +33,7 @@ export function checkNewPassword(password: string): PasswordProblem | null {
   const bytes = Buffer.byteLength(normalized);
   if (bytes < MIN_PASSWORD_BYTES) return "too-short";
   if (bytes > MAX_PASSWORD_BYTES) return "too-long";
-  if (commonPasswords.test(normalized) || commonPasswords.test(normalized.toLowerCase())) return "too-common";
+  if (passwordList().test(normalized) || passwordList().test(normalized.toLowerCase())) return "too-common";
   return null;
 }
 

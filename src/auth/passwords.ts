@@ -1,13 +1,12 @@
 import { availableParallelism } from "node:os";
-import { ConcurrencyLimit } from "./concurrency-limit.js";
-import { HashThread } from "./hash-thread.js";
+import { HashPool } from "./hash-thread.js";
 
 /** Algorithm.Argon2id of @node-rs/argon2 (a const enum, which isolated modules cannot import). */
 const ARGON2ID = 2;
 
 /**
  * argon2id with the OWASP minimum (m=19 MiB, t=2, p=1), stored as a PHC string
- * with a random per-password salt. Hashing runs on a worker thread of lower
+ * with a random per-password salt. Hashing runs on worker threads of lower
  * priority, never on the event loop.
  */
 export const ARGON2_PARAMETERS = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
@@ -16,9 +15,12 @@ export const ARGON2_PARAMETERS = { algorithm: ARGON2ID, memoryCost: 19456, timeC
  * Hashes at once: one core fewer than the machine has (at least one), so a burst of
  * logins leaves a core for the event loop and chat latency stays flat.
  */
-const hashing = new ConcurrencyLimit(Math.max(1, availableParallelism() - 1));
-/** Hashes run on a thread niced below the event loop (see hash-thread.ts). */
-const thread = new HashThread();
+export const HASH_THREADS = Math.max(1, availableParallelism() - 1);
+/**
+ * As many threads as hashes may run at once, each niced below the event loop
+ * (see hash-thread.ts); what waits for a thread waits in order.
+ */
+export const hashPool = new HashPool(HASH_THREADS);
 
 /** Verified against when there is no real hash, so "no such name" costs as much as "wrong password". */
 let dummyHash: Promise<string> | null = null;
@@ -28,7 +30,7 @@ function normalize(password: string): string {
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return hashing.run(() => thread.hash(normalize(password), ARGON2_PARAMETERS));
+  return hashPool.hash(normalize(password), ARGON2_PARAMETERS);
 }
 
 /** False for a missing hash (after spending the same time), a malformed one, or a wrong password. */
@@ -36,7 +38,7 @@ export async function verifyPassword(phc: string | undefined | null, password: s
   dummyHash ??= hashPassword("cmymessage-dummy-password");
   const target = phc ?? (await dummyHash);
   try {
-    const ok = await hashing.run(() => thread.verify(target, normalize(password)));
+    const ok = await hashPool.verify(target, normalize(password));
     return ok && phc !== undefined && phc !== null;
   } catch {
     return false;

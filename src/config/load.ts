@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
 import type { ZodError } from "zod";
 import { configSchema, type Config } from "./schema.js";
 import { parseListenList } from "./listen-address.js";
@@ -66,6 +65,8 @@ export async function readConfigFile(file: string): Promise<Tree> {
   } catch (error) {
     throw new ConfigError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
+  // Loaded on use: most starts have no file, and the parser costs start-up time.
+  const { parse: parseYaml } = await import("yaml");
   let tree: unknown;
   try {
     tree = parseYaml(text) ?? {};

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import type { ChatCore } from "../core/chat/chat-core.js";
@@ -31,8 +30,6 @@ export class IrcServerContext {
   readonly connections = new Set<IrcConnection>();
   readonly eventLines = new EventLineCache();
   readonly startedAt = new Date();
-  /** Derives stand-in SCRAM salts for unknown accounts, so they look like known ones. */
-  readonly scramSecret = randomBytes(32);
   #isupport: string[][] | null = null;
 
   readonly core: ChatCore;
@@ -49,6 +46,11 @@ export class IrcServerContext {
     readonly version: string,
     /** Reloads the config from its sources; set by the composition root. */
     readonly reload: () => Promise<Config>,
+    /**
+     * Derives stand-in SCRAM salts for unknown accounts, so they look like known ones;
+     * from the store, so an unknown name's salt stays the same across restarts and nodes.
+     */
+    readonly scramSecret: Buffer,
   ) {
     this.core = services.core;
     this.messaging = services.messaging;

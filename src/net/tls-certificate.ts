@@ -1,9 +1,6 @@
 import { X509Certificate, randomBytes, webcrypto } from "node:crypto";
 import { mkdir, readFile, writeFile, rename } from "node:fs/promises";
 import { join } from "node:path";
-// @peculiar/x509 resolves its services through tsyringe, which needs this polyfill loaded first.
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 
 export interface TlsMaterial {
   readonly cert: string;
@@ -55,6 +52,11 @@ export function fingerprintOf(certPem: string): string {
 }
 
 async function generateSelfSigned(serverName: string): Promise<{ cert: string; key: string }> {
+  // Loaded here, not at the top: @peculiar/x509 and its ASN.1 stack take about as long to
+  // load as the rest of the server, and only a first start without a certificate needs them.
+  // It resolves its services through tsyringe, which needs the reflect-metadata polyfill first.
+  await import("reflect-metadata");
+  const x509 = await import("@peculiar/x509");
   const crypto = webcrypto;
   x509.cryptoProvider.set(crypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
   const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };

@@ -2,7 +2,6 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
 import BetterSqlite3 from "better-sqlite3";
-import pg from "pg";
 import type { Database } from "./schema.js";
 import type { Dialect } from "./dialect.js";
 import { migrateToLatest } from "./migrator.js";
@@ -68,7 +67,9 @@ function openSqlite(file: string): Kysely<Database> {
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
 }
 
-function openPostgres(url: string): Kysely<Database> {
+async function openPostgres(url: string): Promise<Kysely<Database>> {
+  // Loaded on use, so SQLite starts (the default) do not pay for the driver.
+  const { default: pg } = await import("pg");
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -96,7 +97,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const dialect: Dialect = postgres ? "postgres" : "sqlite";
   const file = join(options.dataDir, "cmymessage.db");
   if (!postgres) await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-  const db = postgres ? openPostgres(options.url) : openSqlite(file);
+  const db = postgres ? await openPostgres(options.url) : openSqlite(file);
   try {
     if (options.migrate) await migrateToLatest(db as Kysely<unknown>, dialect);
   } catch (error) {

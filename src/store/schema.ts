@@ -102,6 +102,13 @@ export interface LoginFailuresTable {
   locked_until: Millis | null;
 }
 
+export interface ServerSecretsTable {
+  /** What the secret is for, e.g. "scram-unknown-salt" (SCRAM_SECRET in server.ts). */
+  name: string;
+  /** The secret's bytes, base64. */
+  value: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   credentials: CredentialsTable;
@@ -111,4 +118,5 @@ export interface Database {
   login_failures: LoginFailuresTable;
   always_on_users: AlwaysOnUsersTable;
   read_markers: ReadMarkersTable;
+  server_secrets: ServerSecretsTable;
 }

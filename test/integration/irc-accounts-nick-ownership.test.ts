@@ -4,7 +4,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { openFixture, sleep } from "../support/account-server.js";
+import { openFixture, type AccountsFixture } from "../support/account-server.js";
 import { rawSync } from "../support/fixture.js";
 import { connectWithPlain, registerAccount } from "../support/sasl.js";
 
@@ -12,12 +12,27 @@ import { connectWithPlain, registerAccount } from "../support/sasl.js";
 const CONFIG = { auth: { nickEnforcementSeconds: 1 }, irc: { registrationTimeoutSeconds: 2 } } as const;
 const WARNING = /^:NickServ!NickServ@services\.cmymessage\.local NOTICE (\S+) :The nick \1 belongs to a registered account\. Log in within 1 seconds/;
 
+/**
+ * Returns once every nick deadline started before the call has run out: a guest takes
+ * the registered nick `probe` (registered beforehand) and waits to be renamed. Earlier
+ * deadlines end first and the sweeper handles every ended one on each pass, so after a
+ * PING round trip on the other clients, a rename they have not seen will not come.
+ */
+async function deadlinesPassed(fx: AccountsFixture, probe: string): Promise<void> {
+  const guest = await fx.raw(probe);
+  await guest.waitFor(new RegExp(`^:${probe}!\\S+ NICK :?Guest\\d{5}$`), 4000);
+}
+
+/** Lines about someone else than the probe. */
+const notProbe = (probe: string) => (line: string) => !line.startsWith(`:${probe}!`);
+
 // Each test waits out real deadlines on its own server: run them side by side.
 describe("nick ownership", { concurrency: true }, () => {
   test("a guest on a registered nick is warned by NickServ and renamed to Guest##### after the deadline; #general sees the NICK", async (t) => {
     const fx = await openFixture(t, CONFIG);
     await registerAccount(fx, "alice", "alices-password", { quit: true });
     await registerAccount(fx, "bob", "bobs-password", { quit: true });
+    await registerAccount(fx, "probe", "probes-password", { quit: true });
     const watcher = await fx.raw("watcher");
 
     // One guest connects with the nick; another changes to a registered nick later and logs in to the wrong account.
@@ -42,14 +57,15 @@ describe("nick ownership", { concurrency: true }, () => {
     // The freed nick can be taken by its owner.
     const owner = await connectWithPlain(fx, "alice", "alice", "alices-password");
     assert.equal(owner.result.command, "903");
-    await sleep(1300);
+    await deadlinesPassed(fx, "probe");
     await rawSync(owner.client);
-    assert.equal(owner.client.lines.filter((l) => / NICK /.test(l) || /belongs to a registered account/.test(l)).length, 0, "the owner is never warned nor renamed");
+    assert.equal(owner.client.lines.filter((l) => / NICK /.test(l) || /belongs to a registered account/.test(l)).filter(notProbe("probe")).length, 0, "the owner is never warned nor renamed");
   });
 
   test("logging in within the deadline (NickServ IDENTIFY or REGISTER) keeps the nick", async (t) => {
     const fx = await openFixture(t, CONFIG);
     await registerAccount(fx, "carol", "carols-password", { quit: true });
+    await registerAccount(fx, "probe", "probes-password", { quit: true });
     const watcher = await fx.raw("watcher");
     const carol = await fx.raw("carol");
     assert.match(await carol.waitFor(/ NOTICE carol :/), WARNING);
@@ -61,10 +77,10 @@ describe("nick ownership", { concurrency: true }, () => {
     dave.send("REGISTER * * :daves password");
     await dave.waitFor(/ REGISTER SUCCESS /);
 
-    await sleep(1600);
+    await deadlinesPassed(fx, "probe");
     for (const c of [watcher, carol, dave]) await rawSync(c);
-    assert.equal(watcher.lines.filter((l) => / NICK /.test(l)).length, 0, watcher.lines.join("\n"));
-    assert.equal(carol.lines.filter((l) => / NICK /.test(l) || /did not log in/.test(l)).length, 0);
+    assert.equal(watcher.lines.filter((l) => / NICK /.test(l)).filter(notProbe("probe")).length, 0, watcher.lines.join("\n"));
+    assert.equal(carol.lines.filter((l) => / NICK /.test(l) || /did not log in/.test(l)).filter(notProbe("probe")).length, 0);
     watcher.send("WHOIS carol");
     assert.equal(await watcher.waitFor(/ 330 /), ":cmymessage.local 330 watcher carol carol :is logged in as");
   });
@@ -72,12 +88,13 @@ describe("nick ownership", { concurrency: true }, () => {
   test("a guest who leaves the registered nick before the deadline is not renamed later", async (t) => {
     const fx = await openFixture(t, CONFIG);
     await registerAccount(fx, "erin", "erins-password", { quit: true });
+    await registerAccount(fx, "probe", "probes-password", { quit: true });
     const guest = await fx.raw("erin");
     assert.match(await guest.waitFor(/ NOTICE erin :/), WARNING);
     guest.send("NICK justvisiting");
     await guest.waitFor(/ NICK :?justvisiting$/);
-    await sleep(1600);
+    await deadlinesPassed(fx, "probe");
     await rawSync(guest);
-    assert.equal(guest.lines.filter((l) => / NICK /.test(l)).length, 0);
+    assert.equal(guest.lines.filter((l) => / NICK /.test(l)).filter(notProbe("probe")).length, 0);
   });
 });

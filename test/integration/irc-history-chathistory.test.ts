@@ -5,7 +5,8 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { forEachDatabase, openFixture, sleep, suiteScope, type AccountsFixture } from "../support/account-server.js";
+import { forEachDatabase, openFixture, suiteScope, type AccountsFixture } from "../support/account-server.js";
+import { waitFor } from "../support/wait.js";
 import type { RawClient } from "../support/raw-client.js";
 import { chathistory, HISTORY_CAPS, say, SERVER_TIME, texts, type HistoryReply, type Sent } from "../support/irc-lines.js";
 import { registerAccount } from "../support/sasl.js";
@@ -40,8 +41,10 @@ forEachDatabase("CHATHISTORY on a channel", (kind) => {
       sent.push(message);
       await reader.waitFor((l) => l.endsWith(` PRIVMSG #lounge :${text}`));
       latestOnDelivery.push({ expected: text, got: texts(await chathistory(reader, "LATEST #lounge * 1")) });
-      // Distinct milliseconds, so a timestamp= reference names exactly one message.
-      await sleep(3);
+      // Distinct milliseconds, so a timestamp= reference names exactly one message: the
+      // server stamped this one by now, so once the clock moves on the next one differs.
+      const stamped = Date.now();
+      await waitFor(() => Date.now() > stamped, { intervalMs: 1, what: "the next millisecond" });
     }
   });
   after(() => scope.run());

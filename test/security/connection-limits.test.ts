@@ -7,7 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawClient } from "../support/raw-client.js";
-import { closeAll, closesWithin, delay, openFds, probe, registerTapped, stopBounded } from "./helpers.js";
+import { closeAll, closesWithin, openFds, probe, registerTapped, stopBounded } from "./helpers.js";
+import { waitFor } from "../support/wait.js";
 
 /**
  * One server per test (limits are global state). Cleanup is bounded: a stop() that
@@ -24,13 +25,15 @@ async function withServer(limits: { connectionsPerIp?: number; maxConnections?: 
 
 /** Retries (bounded) until the server accepts a new connection from `localAddress`. */
 async function acceptedEventually(port: number, localAddress?: string): Promise<RawClient> {
-  for (let attempt = 0; attempt < 40; attempt++) {
-    const { client, accepted } = await probe(port, localAddress);
-    if (accepted) return client;
-    client.close();
-    await delay(50);
-  }
-  throw new Error("the server never accepted a new connection");
+  return waitFor(
+    async () => {
+      const { client, accepted } = await probe(port, localAddress);
+      if (accepted) return client;
+      client.close();
+      return undefined;
+    },
+    { timeoutMs: 2000, intervalMs: 50, what: "the server to accept a new connection" },
+  );
 }
 
 test("connectionsPerIp = 3: the 4th connection from 127.0.0.1 is refused with ERROR and closed; a slot frees on close", async () => {
@@ -147,19 +150,16 @@ test("refused connections do not leak sockets on the server (open fds return to 
   await withServer({ connectionsPerIp: 1 }, async (server) => {
     const holder = (await probe(server.port)).client;
     try {
-      await delay(100);
+      // probe() saw the holder's PONG: its socket is open on both ends, the baseline is settled.
       const before = openFds();
       for (let i = 0; i < 50; i++) {
         const refused = await probe(server.port);
         assert.equal(refused.accepted, false);
         refused.client.close();
       }
-      // Our side of each refused connection is closed; give the server a moment to notice.
-      let after = openFds();
-      for (let i = 0; i < 40 && after - before >= 10; i++) {
-        await delay(50);
-        after = openFds();
-      }
+      // Our side of each refused connection is closed; the server notices soon after.
+      await waitFor(() => openFds() - before < 10, { timeoutMs: 2000, intervalMs: 50 }).catch(() => {});
+      const after = openFds();
       assert.ok(after - before < 10, `${after - before} file descriptors still open after 50 refused (and client-closed) connections`);
     } finally {
       closeAll(holder);

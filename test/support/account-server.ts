@@ -25,7 +25,7 @@ import { validateConfig } from "../../src/config/load.js";
 import type { ConfigInput } from "../../src/config/schema.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { openStore, type Store } from "../../src/store/database.js";
-import { POSTGRES_ENV, withSearchPath } from "./databases.js";
+import { POSTGRES_ENV, POSTGRES_SKIPPED, withSearchPath } from "./databases.js";
 import { RawClient } from "./raw-client.js";
 import { FrameworkClient, type FrameworkOptions } from "./framework-client.js";
 
@@ -49,13 +49,13 @@ export function postgresBaseUrl(): string | undefined {
 
 /**
  * Registers `body` once per database: `describe("<title> [SQLite]")` always and
- * `describe("<title> [PostgreSQL]")` when CMY_TEST_POSTGRES_URL is set (otherwise a
- * single passing test says why it did not run).
+ * `describe("<title> [PostgreSQL]")` when CMY_TEST_POSTGRES_URL is set (otherwise one
+ * skipped test of that name says why it did not run).
  */
 export function forEachDatabase(title: string, body: (kind: DatabaseKind) => void, kinds: readonly DatabaseKind[] = ["sqlite", "postgres"]): void {
   for (const kind of kinds) {
     if (kind === "postgres" && postgresBaseUrl() === undefined) {
-      describe(`${title} [PostgreSQL]`, () => test(`PostgreSQL: skipped — ${POSTGRES_ENV} is not set`, () => {}));
+      test(`${title} [PostgreSQL]`, { skip: POSTGRES_SKIPPED }, () => {});
       continue;
     }
     describe(`${title} [${DATABASE_LABEL[kind]}]`, () => body(kind));

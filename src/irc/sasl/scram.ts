@@ -23,8 +23,8 @@ function saslName(text: string): string {
 /**
  * SASL SCRAM-SHA-256 (RFC 5802/7677) without channel binding, checked against the
  * verifier stored beside the argon2id hash. An unknown account gets a made-up salt
- * derived from a per-process secret, so the exchange looks the same and fails at
- * the proof, like a wrong password.
+ * derived from a secret kept in the store (the same after a restart and on every
+ * node), so the exchange looks the same and fails at the proof, like a wrong password.
  */
 export function scramExchange(accounts: AccountService, address: string, secret: Buffer, iterationsForUnknown: number): SaslExchange {
   let state: "first" | "final" | "done" = "first";

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Dialect } from "../dialect.js";
 import * as initial from "./0001-initial.js";
+import * as serverSecrets from "./0002-server-secrets.js";
 import * as presence from "./0003-presence.js";
 
 export interface Migration {
@@ -11,5 +12,6 @@ export interface Migration {
 /** Every schema version, oldest first. Names sort in order and never change once released. */
 export const migrations: readonly Migration[] = [
   { name: "0001-initial", up: initial.up },
+  { name: "0002-server-secrets", up: serverSecrets.up },
   { name: "0003-presence", up: presence.up },
 ];
