@@ -62,7 +62,7 @@ function attachToOnlineUser(connection: IrcConnection, account: Account): boolea
   if (!user) return false;
   connection.user = user;
   connection.pending = null;
-  connection.context.log.info({ address: connection.address, nick: user.nick, secure: connection.secure, sessions: user.sessions.size + 1 }, "irc client attached to its account's user");
+  connection.context.log.info({ address: connection.address, nick: user.nick, secure: connection.secure, sessions: user.sessionCount + 1 }, "irc client attached to its account's user");
   sendWelcome(connection, user);
   const { missedSince } = core.attach(user, connection);
   if (user.away !== null) connection.numeric(RPL.NOWAWAY, "You have been marked as being away");

@@ -123,7 +123,7 @@ export class ChatCore {
   /** Tells the watchers of `nick` that it came online (held by `user`) or went offline. */
   #presence(nick: string, user: ChatUser | null): void {
     // Published even with no local watcher: with a bus between nodes, watchers may be elsewhere.
-    this.#publish({ kind: "watchers", nick: foldCase(nick) }, { type: "presence", nick, online: user !== null, origin: user?.origin ?? null, ...this.#stamp() });
+    this.#publish({ kind: "watchers", nick: foldCase(nick) }, { type: "presence", nick, online: user !== null, origin: user?.originOnce() ?? null, ...this.#stamp() });
   }
 
   #channelScope(channel: Channel): Scope {
@@ -202,7 +202,7 @@ export class ChatCore {
       details.secure,
       this.now(),
     );
-    user.sessions.add(session);
+    user.addSession(session);
     this.#users.set(user.folded, user);
     this.#usersById.set(user.id, user);
     this.#maxUsers = Math.max(this.#maxUsers, this.#users.size);
@@ -215,7 +215,7 @@ export class ChatCore {
    * shown the user's channels, as a JOIN of each, nobody else seeing anything.
    */
   attach(user: ChatUser, session: Session): { missedSince: number | null } {
-    user.sessions.add(session);
+    user.addSession(session);
     for (const channel of user.channels.values()) {
       session.deliver({ type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...this.#stamp() }, null);
     }
@@ -235,8 +235,8 @@ export class ChatCore {
    * notices; the last session's end is the user's QUIT. Returns whether the user quit.
    */
   detach(user: ChatUser, session: Session, reason: string): boolean {
-    if (!user.sessions.delete(session) || !this.isOnline(user)) return false;
-    if (user.sessions.size > 0) return false;
+    if (!user.removeSession(session) || !this.isOnline(user)) return false;
+    if (user.sessionCount > 0) return false;
     if (!user.alwaysOn) {
       this.quit(user, reason);
       return true;
@@ -285,7 +285,7 @@ export class ChatCore {
    */
   moveSession(session: Session, from: ChatUser, to: ChatUser): { missedSince: number | null } {
     for (const channel of [...from.channels.values()]) this.part(from, channel.name, "Attached to another connection");
-    from.sessions.delete(session);
+    from.removeSession(session);
     this.quit(from, "Attached to another connection");
     session.deliver({ type: "nick", from: from.origin, nick: to.nick, ...this.#stamp() }, null);
     return this.attach(to, session);
@@ -552,7 +552,7 @@ export class ChatCore {
 
   /** An operator removes a user: it quits (always-on or not) and every session of it is closed. */
   kill(target: ChatUser, reason: string): void {
-    const sessions = [...target.sessions];
+    const sessions = [...target.sessions()];
     this.quit(target, reason);
     for (const session of sessions) session.close(reason);
   }
@@ -643,7 +643,7 @@ export class ChatCore {
    */
   multiclientUser(account: string, shared: boolean): ChatUser | undefined {
     for (const user of this.#usersByAccount.get(account) ?? []) {
-      if (user.sessions.size === 0 || (shared && user.multiclient)) return user;
+      if (user.sessionCount === 0 || (shared && user.multiclient)) return user;
     }
     return undefined;
   }

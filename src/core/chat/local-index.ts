@@ -26,6 +26,11 @@ export class LocalIndex implements LocalDelivery {
       case "channel": {
         const channel = this.state.channel(scope.channel);
         if (!channel) return;
+        if (scope.rank === undefined) {
+          // The fan-out path: no membership entries unpacked per member.
+          for (const member of channel.members.keys()) this.#toUser(member, publication);
+          return;
+        }
         for (const [member, membership] of channel.members) {
           if (scope.rank === "op" && !membership.op) continue;
           if (scope.rank === "voice" && !membership.op && !membership.voice) continue;
@@ -53,7 +58,7 @@ export class LocalIndex implements LocalDelivery {
           // Sessions already reached through a channel get the event once; the set is built only when someone watches.
           let covered: Set<Session> | null = null;
           for (const session of this.state.watchersOf(scope.watchedNick)) {
-            covered ??= new Set([...reached].flatMap((member) => [...member.sessions]));
+            covered ??= new Set([...reached].flatMap((member) => [...member.sessions()]));
             if (!covered.has(session)) this.#toSession(session, publication);
           }
         }
@@ -82,7 +87,9 @@ export class LocalIndex implements LocalDelivery {
   }
 
   #toUser(user: ChatUser, publication: Publication): void {
-    for (const session of user.sessions) this.#toSession(session, publication);
+    const only = user.onlySession;
+    if (only !== null) this.#toSession(only, publication);
+    else for (const session of user.sessions()) this.#toSession(session, publication);
   }
 
   #toSession(session: Session, { event, fromSession, skipOrigin }: Publication): void {

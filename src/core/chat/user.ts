@@ -32,7 +32,11 @@ export class ChatUser {
   bot = false;
   lastActive: number;
   readonly channels = new Map<string, Channel>();
-  readonly sessions = new Set<Session>();
+  /**
+   * The sessions: none, one (nearly every user: no Set allocated for it), or a Set
+   * from the second on. Read through `sessionCount`, `onlySession` and `sessions()`.
+   */
+  #sessions: Session | Set<Session> | null = null;
   /** Whether further sessions logging in to the same account may attach to this user. */
   multiclient = false;
   /** Stays present with no session (always-on). */
@@ -66,8 +70,20 @@ export class ChatUser {
 
   /** Shared by every event this user originates until the nick or account changes. */
   get origin(): Origin {
-    this.#origin ??= Object.freeze({ id: this.id, nick: this.nick, username: this.username, hostname: this.hostname, account: this.account, ...(this.bot && { bot: true }) });
+    this.#origin ??= this.#makeOrigin();
     return this.#origin;
+  }
+
+  /**
+   * The origin without keeping it: for one-off events (a MONITOR arrival at sign-on),
+   * so an idle connection does not carry a cached origin it may never use.
+   */
+  originOnce(): Origin {
+    return this.#origin ?? this.#makeOrigin();
+  }
+
+  #makeOrigin(): Origin {
+    return Object.freeze({ id: this.id, nick: this.nick, username: this.username, hostname: this.hostname, account: this.account, ...(this.bot && { bot: true }) });
   }
 
   rename(nick: string): void {
@@ -84,5 +100,40 @@ export class ChatUser {
   setBot(bot: boolean): void {
     this.bot = bot;
     this.#origin = null;
+  }
+
+  get sessionCount(): number {
+    const s = this.#sessions;
+    return s === null ? 0 : s instanceof Set ? s.size : 1;
+  }
+
+  /** The session when there is exactly one (the delivery fast path), else null. */
+  get onlySession(): Session | null {
+    const s = this.#sessions;
+    return s === null || s instanceof Set ? null : s;
+  }
+
+  sessions(): Iterable<Session> {
+    const s = this.#sessions;
+    return s === null ? [] : s instanceof Set ? s : [s];
+  }
+
+  addSession(session: Session): void {
+    const s = this.#sessions;
+    if (s === null) this.#sessions = session;
+    else if (s instanceof Set) s.add(session);
+    else if (s !== session) this.#sessions = new Set([s, session]);
+  }
+
+  /** Returns whether the session was one of this user's. */
+  removeSession(session: Session): boolean {
+    const s = this.#sessions;
+    if (s === session) {
+      this.#sessions = null;
+      return true;
+    }
+    if (!(s instanceof Set) || !s.delete(session)) return false;
+    if (s.size === 1) this.#sessions = s.values().next().value ?? null;
+    return true;
   }
 }

@@ -22,7 +22,7 @@ export async function logIn(connection: IrcConnection, account: Account): Promis
   if (!user) return;
   const core = connection.context.core;
   const online = core.multiclientUser(foldCase(account.name), usesMulticlient(connection, account));
-  if (online && online !== user && user.sessions.size === 1) {
+  if (online && online !== user && user.sessionCount === 1) {
     // The account is online elsewhere: this connection becomes one more of that user.
     // Set first: the user's channels replayed to this connection are then its own.
     connection.user = online;

@@ -32,7 +32,7 @@ export const whois: RegisteredCommand = {
     if (target.secure) connection.numeric(RPL.WHOISSECURE, target.nick, "is using a secure connection");
     if (target === user || user.isOperator) connection.numeric(RPL.WHOISACTUALLY, target.nick, ircSafeHost(target.address), "is actually using host");
     // Multiclient: one user on several connections is shown once; how many is for operators and the user.
-    if (target === user || user.isOperator) connection.numeric(RPL.WHOISSPECIAL, target.nick, `is connected ${target.sessions.size} time(s)`);
+    if (target === user || user.isOperator) connection.numeric(RPL.WHOISSPECIAL, target.nick, `is connected ${target.sessionCount} time(s)`);
     const idle = Math.floor((Date.now() - target.lastActive) / 1000);
     connection.numeric(RPL.WHOISIDLE, target.nick, String(idle), String(Math.floor(target.signedOnAt / 1000)), "seconds idle, signon time");
     connection.numeric(RPL.ENDOFWHOIS, target.nick, "End of /WHOIS list.");

@@ -86,7 +86,7 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
       return await register(connection, user, args, reply);
     case "LOGOUT":
       if (!connection.account) return reply("You are not logged in.");
-      if (user.sessions.size > 1) return reply("Your account is in use on other connections; QUIT this one instead.");
+      if (user.sessionCount > 1) return reply("Your account is in use on other connections; QUIT this one instead.");
       logOut(connection);
       return reply("You are now logged out.");
     case "SET": {
