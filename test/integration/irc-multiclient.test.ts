@@ -213,3 +213,26 @@ test("a labelled message to oneself with two connections: the sender gets one la
   await rawSync(plain);
   assert.deepEqual(unconsumed(plain, / PRIVMSG alice /), []);
 });
+
+test("different clients on one account: irc-framework and a raw client share the user and each shows the whole conversation", async (t) => {
+  const fx = await openFixture(t);
+  await withAccount(fx);
+  const bob = await fx.raw("bob");
+  const raw = await login(fx, "alice");
+  const lib = await fx.library("alice", { account: { account: "alice", password: PASSWORD } });
+  assert.equal(lib.client.user.nick, "alice");
+
+  type Privmsg = { nick: string; target: string; message: string };
+  const relayed = lib.next<Privmsg>("privmsg", (m) => m.message === "typed in the raw client");
+  raw.send("PRIVMSG #general :typed in the raw client");
+  assert.deepEqual(await relayed.then((m) => [m.nick, m.target]), ["alice", "#general"]);
+
+  const direct = lib.next<Privmsg>("privmsg", (m) => m.message === "to alice from bob");
+  bob.send("PRIVMSG alice :to alice from bob");
+  assert.equal((await direct).nick, "bob");
+  await raw.waitFor(/^:bob!\S+ PRIVMSG alice :to alice from bob$/);
+
+  lib.client.say("bob", "answered from irc-framework");
+  await bob.waitFor(/^:alice!\S+ PRIVMSG bob :answered from irc-framework$/);
+  await raw.waitFor(/^:alice!\S+ PRIVMSG bob :answered from irc-framework$/);
+});
