@@ -95,6 +95,7 @@ export class Messaging {
     tags: ClientTags | null,
     fromSession: string | null = null,
   ): SendResult {
+    if (exceedsMessageSize(kind, text, this.core.limits)) return fail("message-too-long");
     const destination = this.core.resolveTarget(user, channelName);
     if (!destination.ok) return destination;
     if (!destination.channel) return fail("no-such-channel");
