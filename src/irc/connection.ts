@@ -16,6 +16,7 @@ import { labelReplies } from "./labeled-response.js";
 import { scheduleFlush, type Flushable } from "./output-scheduler.js";
 import type { IrcServerContext } from "./server-context.js";
 import { sendNames, sendTopic } from "./replies.js";
+import { shareChannel } from "../core/chat/visibility.js";
 import { joinMarker, markerParam } from "./read-marker-lines.js";
 
 let sessionCounter = 0;
@@ -314,11 +315,9 @@ export class IrcConnection implements Session, Flushable {
   #showsWatched(event: RelayedEvent): boolean {
     if (this.caps.has("extended-monitor") || !this.user) return true;
     const core = this.context.core;
-    if (!core.isWatching(this, event.from.nick)) return true;
+    if (!core.watchers.isWatching(this, event.from.nick)) return true;
     const other = core.findUser(event.from.nick);
-    if (!other) return false;
-    for (const channel of this.user.channels.values()) if (channel.members.has(other)) return true;
-    return false;
+    return other !== undefined && shareChannel(this.user, other);
   }
 
   /**
@@ -420,7 +419,7 @@ export class IrcConnection implements Session, Flushable {
     setTimeout(() => this.socket.destroy(), 2000).unref();
     this.releaseSlot();
     this.context.connections.delete(this);
-    this.context.core.unwatchAll(this);
+    this.context.core.watchers.unwatchAll(this);
     if (this.user) this.context.core.detach(this.user, this, reason);
     // Offline messages for this account count from now.
     if (this.account) void this.context.accounts.markSeen(this.account).catch(() => {});

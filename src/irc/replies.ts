@@ -2,6 +2,7 @@ import type { Channel } from "../core/chat/channel.js";
 import type { ChatUser } from "../core/chat/user.js";
 import type { IrcConnection } from "./connection.js";
 import { formatLine } from "./format.js";
+import { channelVisibleTo, visibleMembers } from "../core/chat/visibility.js";
 import { isupportTokens } from "./isupport.js";
 import { CHANMODES, USER_MODES } from "./modes.js";
 import { ERR, RPL } from "./numerics.js";
@@ -53,21 +54,16 @@ export function sendWelcome(connection: IrcConnection, user: ChatUser): void {
 
 /** The prefix symbols of a member: the highest only, or all with multi-prefix. */
 export function memberPrefix(channel: Channel, member: ChatUser, all: boolean): string {
-  const membership = channel.members.get(member);
+  const membership = channel.membership(member);
   if (!membership) return "";
   if (all) return (membership.op ? "@" : "") + (membership.voice ? "+" : "");
   return membership.op ? "@" : membership.voice ? "+" : "";
 }
 
-/** Whether `viewer` may see `channel` in LIST, WHOIS and NAMES. */
-export function channelVisibleTo(channel: Channel, viewer: ChatUser): boolean {
-  return !channel.flags.has("secret") || channel.members.has(viewer) || viewer.isOperator;
-}
 
 /** RPL_NAMREPLY lines (split to fit) and RPL_ENDOFNAMES; `beforeEnd` writes what must come before the latter (the read marker after a JOIN). */
 export function sendNames(connection: IrcConnection, viewer: ChatUser, channel: Channel, beforeEnd?: () => void): void {
   if (channelVisibleTo(channel, viewer)) {
-    const isMember = channel.members.has(viewer);
     const allPrefixes = connection.caps.has("multi-prefix");
     const hostmasks = connection.caps.has("userhost-in-names");
     const symbol = channel.flags.has("secret") ? "@" : "=";
@@ -78,8 +74,7 @@ export function sendNames(connection: IrcConnection, viewer: ChatUser, channel: 
       names = [];
       size = 0;
     };
-    for (const member of channel.members.keys()) {
-      if (!isMember && member.invisible) continue;
+    for (const [member] of visibleMembers(channel, viewer)) {
       const name = memberPrefix(channel, member, allPrefixes) + (hostmasks ? member.hostmask : member.nick);
       if (size + name.length + 1 > LINE_BUDGET) flush();
       names.push(name);

@@ -41,6 +41,18 @@ export class Channel {
     this.folded = foldCase(name);
   }
 
+  has(user: ChatUser): boolean {
+    return this.members.has(user);
+  }
+
+  get memberCount(): number {
+    return this.members.size;
+  }
+
+  membership(user: ChatUser): Membership | undefined {
+    return this.members.get(user);
+  }
+
   isBanned(user: ChatUser): boolean {
     return this.lists.ban.some((e) => entryMatches(e.mask, user)) && !this.lists.exception.some((e) => entryMatches(e.mask, user));
   }

@@ -11,6 +11,7 @@ import type { AppliedModeChange } from "./events.js";
 import type { ChannelRegistry } from "./channel-registry.js";
 import type { Bus, Scope } from "./bus.js";
 import { LocalIndex } from "./local-index.js";
+import { NickWatchers } from "./nick-watchers.js";
 import type { AlwaysOnKeeper, StoredAlwaysOn } from "./always-on.js";
 
 /** The away message of an always-on user with no connection. */
@@ -78,9 +79,8 @@ export class ChatCore {
   /** Nicks no user may take (service names such as NickServ). */
   readonly #reserved = new Set<string>();
   readonly #whowas: WhowasHistory;
-  /** MONITOR: the sessions watching each folded nick, and what each session watches (folded → as given). */
-  readonly #watchers = new Map<string, Set<Session>>();
-  readonly #watching = new Map<Session, Map<string, string>>();
+  /** MONITOR: who watches which nick. */
+  readonly watchers = new NickWatchers((nick) => isValidNick(nick, this.limits.nickLength));
   #nextUserId = 1;
   #maxUsers = 0;
   /** Keeps always-on users' state in the store; null when nothing persists (unit tests). */
@@ -100,7 +100,7 @@ export class ChatCore {
         userById: (id) => this.#usersById.get(id),
         usersOfAccount: (folded) => this.#usersByAccount.get(folded) ?? [],
         allUsers: () => this.#users.values(),
-        watchersOf: (folded) => this.#watchers.get(folded) ?? [],
+        watchersOf: (folded) => this.watchers.of(folded),
       }),
     );
   }
@@ -365,58 +365,6 @@ export class ChatCore {
     const event: ChatEvent = { type: "realname", from: user.origin, realname: user.realname, ...this.#stamp() };
     this.#publish(this.#peersAndWatchers(user, true), event);
     this.#touched(user);
-  }
-
-  // ── watching nicks (MONITOR) ─────────────────────────────────────────────
-
-  /**
-   * `session` watches `nicks` (valid ones; repeats ignored) until it ends, at most `max` in
-   * all. Returns the nicks added and, when the list filled up, those left out.
-   */
-  watch(session: Session, nicks: readonly string[], max: number): { added: string[]; refused: string[] } {
-    let list = this.#watching.get(session);
-    const added: string[] = [];
-    for (const [index, nick] of nicks.entries()) {
-      if (!isValidNick(nick, this.limits.nickLength)) continue;
-      const folded = foldCase(nick);
-      if (list?.has(folded)) continue;
-      if ((list?.size ?? 0) >= max) return { added, refused: nicks.slice(index) };
-      if (!list) this.#watching.set(session, (list = new Map()));
-      list.set(folded, nick);
-      let watchers = this.#watchers.get(folded);
-      if (!watchers) this.#watchers.set(folded, (watchers = new Set()));
-      watchers.add(session);
-      added.push(nick);
-    }
-    return { added, refused: [] };
-  }
-
-  unwatch(session: Session, nicks: readonly string[]): void {
-    const list = this.#watching.get(session);
-    if (!list) return;
-    for (const nick of nicks) {
-      const folded = foldCase(nick);
-      if (!list.delete(folded)) continue;
-      const watchers = this.#watchers.get(folded);
-      watchers?.delete(session);
-      if (watchers?.size === 0) this.#watchers.delete(folded);
-    }
-    if (list.size === 0) this.#watching.delete(session);
-  }
-
-  /** Forgets everything `session` watches (MONITOR C, and when the session ends). */
-  unwatchAll(session: Session): void {
-    this.unwatch(session, [...(this.#watching.get(session)?.keys() ?? [])]);
-  }
-
-  /** The nicks `session` watches, as it gave them. */
-  watchList(session: Session): string[] {
-    return [...(this.#watching.get(session)?.values() ?? [])];
-  }
-
-  /** Whether `session` watches the nick. */
-  isWatching(session: Session, nick: string): boolean {
-    return this.#watching.get(session)?.has(foldCase(nick)) ?? false;
   }
 
   // ── read markers ────────────────────────────────────────────────────────

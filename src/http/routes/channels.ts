@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { historyAccess } from "../../core/chat/history-access.js";
+import { channelIsPublic } from "../../core/chat/visibility.js";
 import { foldCase, isValidChannelName } from "../../core/chat/names.js";
 import type { HttpContext } from "../context.js";
 import { accountOf, authenticator } from "../authenticate.js";
@@ -38,8 +39,8 @@ export function channelRoutes(app: FastifyInstance, context: HttpContext): void 
     async () => {
       const channels: ChannelSummary[] = [];
       for (const channel of context.core.channels()) {
-        if (channel.flags.has("secret")) continue;
-        channels.push({ name: channel.name, topic: channel.topic?.text ?? null, members: channel.members.size });
+        if (!channelIsPublic(channel)) continue;
+        channels.push({ name: channel.name, topic: channel.topic?.text ?? null, members: channel.memberCount });
       }
       channels.sort((a, b) => (foldCase(a.name) < foldCase(b.name) ? -1 : 1));
       return { channels };

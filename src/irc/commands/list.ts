@@ -1,6 +1,7 @@
 import type { RegisteredCommand } from "../command.js";
 import { RPL } from "../numerics.js";
-import { channelVisibleTo, splitList } from "../replies.js";
+import { splitList } from "../replies.js";
+import { channelVisibleTo } from "../../core/chat/visibility.js";
 import { maskMatches } from "../../core/chat/mask.js";
 import type { Channel } from "../../core/chat/channel.js";
 
@@ -14,8 +15,8 @@ function parseFilter(text: string | undefined): Filter {
   const names: string[] = [];
   const conditions: Filter[] = [];
   for (const item of splitList(text)) {
-    if (/^>\d+$/.test(item)) conditions.push((c) => c.members.size > Number(item.slice(1)));
-    else if (/^<\d+$/.test(item)) conditions.push((c) => c.members.size < Number(item.slice(1)));
+    if (/^>\d+$/.test(item)) conditions.push((c) => c.memberCount > Number(item.slice(1)));
+    else if (/^<\d+$/.test(item)) conditions.push((c) => c.memberCount < Number(item.slice(1)));
     else if (item.startsWith("!")) conditions.push((c) => !maskMatches(item.slice(1), c.name));
     else names.push(item);
   }
@@ -33,7 +34,7 @@ export const list: RegisteredCommand = {
     for (const channel of connection.context.core.channels()) {
       if (!channelVisibleTo(channel, user)) continue;
       if (!matches(channel)) continue;
-      connection.numeric(RPL.LIST, channel.name, String(channel.members.size), channel.topic?.text ?? "");
+      connection.numeric(RPL.LIST, channel.name, String(channel.memberCount), channel.topic?.text ?? "");
     }
     connection.numeric(RPL.LISTEND, "End of /LIST");
   },

@@ -5,7 +5,8 @@ import type { IrcConnection } from "../connection.js";
 import { ERR, RPL } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
 import { CHANNEL_MODE_LETTERS, USER_MODES, parseChannelModes } from "../modes.js";
-import { channelVisibleTo, sendFromSelf } from "../replies.js";
+import { sendFromSelf } from "../replies.js";
+import { channelVisibleTo } from "../../core/chat/visibility.js";
 
 const listReplies: Record<ListMode, readonly [string, string, string]> = {
   ban: [RPL.BANLIST, RPL.ENDOFBANLIST, "End of channel ban list"],
@@ -21,7 +22,7 @@ function channelModeReply(connection: IrcConnection, user: ChatUser, channel: Ch
   let letters = "+";
   const params: string[] = [];
   for (const flag of channel.flags) letters += CHANNEL_MODE_LETTERS.flag[flag];
-  const member = channel.members.has(user);
+  const member = channel.has(user);
   if (channel.key !== null) {
     letters += "k";
     params.push(member ? channel.key : "*");

@@ -62,25 +62,25 @@ export const monitor: RegisteredCommand = {
         }
         const nicks = targets(params[1]);
         if (sub === "-") {
-          core.unwatch(connection, nicks);
+          core.watchers.unwatch(connection, nicks);
           return;
         }
         const max = connection.context.config.irc.maxMonitorEntries;
-        const { refused } = core.watch(connection, nicks, max);
-        const accepted = nicks.slice(0, nicks.length - refused.length).filter((nick) => core.isWatching(connection, nick));
+        const { refused } = core.watchers.watch(connection, nicks, max);
+        const accepted = nicks.slice(0, nicks.length - refused.length).filter((nick) => core.watchers.isWatching(connection, nick));
         if (refused.length > 0) connection.numeric(ERR.MONLISTFULL, String(max), refused.join(","), "Monitor list is full.");
         sendStatus(connection, accepted);
         return;
       }
       case "C":
-        core.unwatchAll(connection);
+        core.watchers.unwatchAll(connection);
         return;
       case "L":
-        sendLists(connection, RPL.MONLIST, core.watchList(connection));
+        sendLists(connection, RPL.MONLIST, core.watchers.watchList(connection));
         connection.numeric(RPL.ENDOFMONLIST, "End of MONITOR list");
         return;
       case "S":
-        sendStatus(connection, core.watchList(connection));
+        sendStatus(connection, core.watchers.watchList(connection));
         return;
       default:
         connection.numeric(ERR.UNKNOWNERROR, "MONITOR", `Unknown MONITOR subcommand: ${params[0]}`);

@@ -1,6 +1,7 @@
 import type { RegisteredCommand } from "../command.js";
 import { replyFailure } from "../failure-replies.js";
-import { channelVisibleTo, sendTopic } from "../replies.js";
+import { sendTopic } from "../replies.js";
+import { channelVisibleTo } from "../../core/chat/visibility.js";
 
 export const topic: RegisteredCommand = {
   name: "TOPIC",
@@ -13,7 +14,7 @@ export const topic: RegisteredCommand = {
     if (params.length < 2) {
       const channel = core.findChannel(name);
       if (!channel || !channelVisibleTo(channel, user)) replyFailure(connection, "no-such-channel", name);
-      else if (!channel.members.has(user) && channel.flags.has("secret")) replyFailure(connection, "not-on-channel", name);
+      else if (!channel.has(user) && channel.flags.has("secret")) replyFailure(connection, "not-on-channel", name);
       else sendTopic(connection, channel, true);
       return;
     }

@@ -5,6 +5,7 @@ import type { IrcConnection } from "../connection.js";
 import { RPL } from "../numerics.js";
 import { maskMatches } from "../../core/chat/mask.js";
 import { memberPrefix } from "../replies.js";
+import { visibleMembers } from "../../core/chat/visibility.js";
 
 /** WHOX field letters in the order the spec says they are sent. */
 const WHOX_ORDER = "tcuihsnfdlaor";
@@ -67,10 +68,8 @@ export const who: RegisteredCommand = {
     const core = connection.context.core;
     if (mask.startsWith("#")) {
       const channel = core.findChannel(mask);
-      if (channel && (channel.members.has(user) || !channel.flags.has("secret"))) {
-        const isMember = channel.members.has(user);
-        for (const member of channel.members.keys()) {
-          if (!isMember && member.invisible) continue;
+      if (channel) {
+        for (const [member] of visibleMembers(channel, user)) {
           if (operatorsOnly && !member.isOperator) continue;
           reply(connection, member, channel, whox);
         }

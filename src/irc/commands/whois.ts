@@ -1,7 +1,8 @@
 import type { RegisteredCommand } from "../command.js";
 import { RPL } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
-import { channelVisibleTo, memberPrefix } from "../replies.js";
+import { memberPrefix } from "../replies.js";
+import { channelVisibleTo } from "../../core/chat/visibility.js";
 import { ircSafeHost } from "../../net/address.js";
 
 export const whois: RegisteredCommand = {
