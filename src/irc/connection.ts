@@ -287,16 +287,17 @@ export class IrcConnection implements Session, Flushable {
         return;
     }
     if (event.from.id === this.user?.id && this.#deliverOwn(event, fromSession)) return;
-    if (!this.#wants(event)) return;
-    const bytes = this.context.eventLines.bytesFor(event, this.variant);
+    if (this.#wants(event)) this.#eventBytes(this.context.eventLines.bytesFor(event, this.variant));
+  }
+
+  /** Bytes caused by someone else: part of a labelled reply only while the command runs synchronously. */
+  #eventBytes(bytes: Buffer): void {
     if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(bytes.toString());
     else this.#write(bytes);
   }
 
-  /** A line caused by someone else: part of a labelled reply only while the command runs synchronously. */
   #eventLine(line: string): void {
-    if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(line);
-    else this.#write(Buffer.from(line));
+    this.#eventBytes(Buffer.from(line));
   }
 
   /** A watched nick came online (730 RPL_MONONLINE) or went offline (731 RPL_MONOFFLINE). */

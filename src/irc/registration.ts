@@ -2,11 +2,9 @@ import type { IrcConnection } from "./connection.js";
 import { replyFailure } from "./failure-replies.js";
 import { sendWelcome } from "./replies.js";
 import { joinChannels } from "./commands/join.js";
-import { applyAccountChoices, usesMulticlient } from "./accounts/login.js";
-import { replayMissed, replayOfflineMessages } from "./accounts/replay.js";
+import { accountUserToJoin, afterAttach, applyAccountChoices } from "./accounts/login.js";
+import { replayOfflineMessages } from "./accounts/replay.js";
 import type { Account } from "../core/accounts/ports.js";
-import { foldCase } from "../core/chat/names.js";
-import { RPL } from "./numerics.js";
 import { checkNickOwnership } from "./accounts/nick-ownership.js";
 import { refuseServerPassword, serverPasswordAccepted } from "./commands/pass.js";
 
@@ -57,15 +55,13 @@ export function tryCompleteRegistration(connection: IrcConnection): void {
  * becomes one more connection of that user, under its nick, in its channels.
  */
 function attachToOnlineUser(connection: IrcConnection, account: Account): boolean {
-  const core = connection.context.core;
-  const user = core.multiclientUser(foldCase(account.name), usesMulticlient(connection, account));
+  const user = accountUserToJoin(connection, account);
   if (!user) return false;
   connection.user = user;
   connection.pending = null;
   connection.context.log.info({ address: connection.address, nick: user.nick, secure: connection.secure, sessions: user.sessionCount + 1 }, "irc client attached to its account's user");
   sendWelcome(connection, user);
-  const { missedSince } = core.attach(user, connection);
-  if (user.away !== null) connection.numeric(RPL.NOWAWAY, "You have been marked as being away");
-  if (missedSince !== null) void replayMissed(connection, user, missedSince);
+  const { missedSince } = connection.context.core.attach(user, connection);
+  void afterAttach(connection, user, missedSince);
   return true;
 }

@@ -6,8 +6,11 @@ import type { ChatEvent } from "./events.js";
  * names are casefolded; users are named by their id.
  */
 export type Scope =
-  /** Members of a channel; with `rank`, only its operators ("op") or its voiced members and operators ("voice"). */
-  | { readonly kind: "channel"; readonly channel: string; readonly rank?: "op" | "voice" }
+  /**
+   * Members of a channel; with `rank`, only its operators ("op") or its voiced members and
+   * operators ("voice"); with `exceptUser`, not that user (an id).
+   */
+  | { readonly kind: "channel"; readonly channel: string; readonly rank?: "op" | "voice"; readonly exceptUser?: string }
   /**
    * Members of any of these channels, each once, and the user `user` (all its sessions) when given;
    * with `watchedNick` (folded), also the sessions that watch that nick (MONITOR), each once.

@@ -552,8 +552,8 @@ export class ChatCore {
    */
   #announceAwayOnJoin(user: ChatUser, channel: Channel): void {
     if (user.away === null) return;
-    const others = [...channel.members.keys()].filter((member) => member !== user).map((member) => member.id);
-    if (others.length > 0) this.#publish({ kind: "users", users: others }, { type: "away", from: user.origin, message: user.away, ...this.#stamp() });
+    // Not to the user itself: its sessions would take it for an AWAY command of its own.
+    this.#publish({ kind: "channel", channel: channel.folded, exceptUser: user.id }, { type: "away", from: user.origin, message: user.away, ...this.#stamp() });
   }
 
   /** WALLOPS: an operator's message to every user with user mode +w (the sender too, if it has it); adapters check +w. */

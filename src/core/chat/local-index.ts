@@ -26,12 +26,13 @@ export class LocalIndex implements LocalDelivery {
       case "channel": {
         const channel = this.state.channel(scope.channel);
         if (!channel) return;
-        if (scope.rank === undefined) {
+        if (scope.rank === undefined && scope.exceptUser === undefined) {
           // The fan-out path: no membership entries unpacked per member.
           for (const member of channel.members.keys()) this.#toUser(member, publication);
           return;
         }
         for (const [member, membership] of channel.members) {
+          if (member.id === scope.exceptUser) continue;
           if (scope.rank === "op" && !membership.op) continue;
           if (scope.rank === "voice" && !membership.op && !membership.voice) continue;
           this.#toUser(member, publication);

@@ -21,15 +21,14 @@ export async function logIn(connection: IrcConnection, account: Account): Promis
   const user = connection.user;
   if (!user) return;
   const core = connection.context.core;
-  const online = core.multiclientUser(foldCase(account.name), usesMulticlient(connection, account));
+  const online = accountUserToJoin(connection, account);
   if (online && online !== user && user.sessionCount === 1) {
     // The account is online elsewhere: this connection becomes one more of that user.
     // Set first: the user's channels replayed to this connection are then its own.
     connection.user = online;
     const { missedSince } = core.moveSession(connection, user, online);
     connection.nickDeadline = 0;
-    if (online.away !== null) connection.numeric(RPL.NOWAWAY, "You have been marked as being away");
-    if (missedSince !== null) await replayMissed(connection, online, missedSince);
+    await afterAttach(connection, online, missedSince);
     return;
   }
   core.setAccount(user, account.name);
@@ -45,6 +44,20 @@ async function loadReadMarkers(connection: IrcConnection, account: Account): Pro
   } catch (error) {
     connection.context.log.warn({ err: error, account: account.name }, "read markers could not be loaded at login");
   }
+}
+
+/**
+ * The online user a connection logging in to `account` becomes one more connection of:
+ * with multiclient, the account's user; in any case an always-on user with no connection.
+ */
+export function accountUserToJoin(connection: IrcConnection, account: Account): ChatUser | undefined {
+  return connection.context.core.multiclientUser(foldCase(account.name), usesMulticlient(connection, account));
+}
+
+/** A connection joined its account's user: it learns the away state, and is shown what it missed. */
+export async function afterAttach(connection: IrcConnection, user: ChatUser, missedSince: number | null): Promise<void> {
+  if (user.away !== null) connection.numeric(RPL.NOWAWAY, "You have been marked as being away");
+  if (missedSince !== null) await replayMissed(connection, user, missedSince);
 }
 
 /** Whether connections logging in to `account` share one user: the account's choice, else the server's. */
