@@ -13,6 +13,24 @@ export interface AccountDirectory {
   exists(name: string): Promise<boolean>;
 }
 
+/**
+ * A message that was stored (when history is on) and delivered: what features
+ * built beside chat (file shares, push notifications) observe. Plain data.
+ */
+export interface SentMessage {
+  readonly event: MessageEvent;
+  /** The sender's account, folded; null for a guest. */
+  readonly senderAccount: string | null;
+  readonly conversation:
+    | { readonly kind: "channel"; readonly folded: string; readonly name: string }
+    | { readonly kind: "direct"; readonly recipientAccount: string | null; readonly recipientNick: string };
+  /** True when the recipient was offline and the message was kept for it. */
+  readonly offline: boolean;
+}
+
+/** Called after a message went out; must be cheap and must not throw (a throw is swallowed). */
+export type MessageObserver = (sent: SentMessage) => void;
+
 export type SendResult =
   | { ok: true; event: MessageEvent; recipient: ChatUser | null; offline: boolean }
   | Failure<"no-such-nick" | "no-such-channel" | "cannot-send" | "unavailable" | "message-too-long">;
@@ -32,6 +50,8 @@ export function partyKey(account: string | null, nick: string): string {
  * offline is kept for it and shown when it next logs in.
  */
 export class Messaging {
+  readonly #observers: MessageObserver[] = [];
+
   constructor(
     private readonly core: ChatCore,
     private readonly writer: HistoryWriter | null,
@@ -40,6 +60,22 @@ export class Messaging {
 
   get historyEnabled(): boolean {
     return this.writer !== null;
+  }
+
+  /** Adds an observer of every PRIVMSG/NOTICE that went out (not TAGMSG, not STATUSMSG). */
+  observe(observer: MessageObserver): void {
+    this.#observers.push(observer);
+  }
+
+  #notify(sent: SentMessage): void {
+    if (sent.event.kind === "tagmsg") return;
+    for (const observer of this.#observers) {
+      try {
+        observer(sent);
+      } catch {
+        // An observer's fault must not turn a delivered message into a failure.
+      }
+    }
   }
 
   /** `fromSession`: the sending session, which gets no copy (it echoes itself); the sender's other sessions do. */
@@ -76,6 +112,17 @@ export class Messaging {
     // a message after its sender's QUIT.
     if (!this.core.isOnline(user)) return fail("unavailable");
     this.core.deliverMessage(event, destination, user, fromSession);
+    if (this.#observers.length > 0) {
+      const recipient = destination.recipient;
+      this.#notify({
+        event,
+        senderAccount: user.account && foldCase(user.account),
+        conversation: destination.channel
+          ? { kind: "channel", folded: destination.channel.folded, name: destination.channel.name }
+          : { kind: "direct", recipientAccount: recipient!.account && foldCase(recipient!.account), recipientNick: recipient!.nick },
+        offline: false,
+      });
+    }
     return { ok: true, event, recipient: destination.recipient, offline: false };
   }
 
@@ -121,6 +168,7 @@ export class Messaging {
     }
     // The sender's other sessions show what it sent, as for a message to someone online.
     if (this.core.isOnline(user)) this.core.deliverMessage(event, null, user, fromSession);
+    this.#notify({ event, senderAccount: user.account && foldCase(user.account), conversation: { kind: "direct", recipientAccount, recipientNick: target }, offline: true });
     return { ok: true, event, recipient: null, offline: true };
   }
 }
