@@ -1,0 +1,324 @@
+/**
+ * The account's file space, the same one FTP shows: browse folders, upload (button, drag and drop,
+ * pasted image) with progress, download, rename, delete, new folder, and share a file into the
+ * current conversation. The app gives it an AuthedFetch and a token source; it never sees passwords.
+ */
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from "preact/hooks";
+import type { AuthedFetch } from "../api/authed-fetch.js";
+import { failureMessage } from "../api/problem-detail.js";
+import { Breadcrumbs } from "./Breadcrumbs.js";
+import { ConfirmDialog } from "./ConfirmDialog.js";
+import { FileRow } from "./FileRow.js";
+import { filesApi, type FileEntry, type FileListing } from "./files-api.js";
+import { joinPath } from "./file-paths.js";
+import { formatBytes } from "./format.js";
+import { dragHasFiles, incomingFiles, type Incoming } from "./incoming-files.js";
+import { NameForm } from "./NameForm.js";
+import { saveBlob } from "./save-blob.js";
+import { UploadList } from "./UploadList.js";
+import { useUploads } from "./use-uploads.js";
+import "./files.css";
+
+export interface FilesViewProps {
+  readonly fetch: AuthedFetch;
+  readonly getToken: () => Promise<string>;
+  /** Posts a shared file's link into the open conversation; without it the view offers the link to copy. */
+  readonly onShare?: (url: string, name: string) => void;
+}
+
+type Notice = { readonly kind: "info" | "error"; readonly text: string; readonly link?: string };
+
+/** Folders first, then names as people sort them ("file2" before "file10"). */
+function byFolderThenName(a: FileEntry, b: FileEntry): number {
+  if (a.type !== b.type) return a.type === "dir" ? -1 : 1;
+  return a.name.localeCompare(b.name, undefined, { numeric: true, sensitivity: "base" });
+}
+
+function isEditable(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement);
+}
+
+export function FilesView(props: FilesViewProps) {
+  const api = useMemo(() => filesApi(props.fetch), [props.fetch]);
+  const [path, setPath] = useState("/");
+  const [listing, setListing] = useState<FileListing | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const [creatingFolder, setCreatingFolder] = useState(false);
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<FileEntry | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const dragDepth = useRef(0);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const root = useRef<HTMLElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const headingId = useId();
+  // Answers to slow listings can arrive out of order; only the latest request may set the list.
+  const loadSequence = useRef(0);
+
+  const load = useCallback(
+    async (folder: string) => {
+      const sequence = ++loadSequence.current;
+      try {
+        const next = await api.list(folder);
+        if (sequence !== loadSequence.current) return;
+        setListing(next);
+        setLoadError(null);
+      } catch (error) {
+        if (sequence !== loadSequence.current) return;
+        setLoadError(failureMessage(error));
+      }
+    },
+    [api],
+  );
+
+  useEffect(() => {
+    void load(path);
+  }, [load, path]);
+
+  const refresh = useCallback(() => void load(path), [load, path]);
+  const uploads = useUploads(props.getToken, refresh);
+
+  const navigate = (folder: string) => {
+    setRenaming(null);
+    setCreatingFolder(false);
+    setNotice(null);
+    setListing(null);
+    setPath(folder);
+    heading.current?.focus();
+  };
+
+  const accept = useCallback(
+    (incoming: Incoming) => {
+      if (incoming.skippedFolders > 0) {
+        setNotice({ kind: "error", text: "Folders cannot be uploaded as a whole; drop the files inside them, or use New folder first." });
+      }
+      if (incoming.files.length > 0) uploads.enqueue(path, incoming.files);
+    },
+    [path, uploads.enqueue],
+  );
+
+  // A pasted image (a screenshot) uploads into the open folder, unless the paste is meant for a text
+  // field elsewhere in the app, such as the message box.
+  useEffect(() => {
+    const onPaste = (event: ClipboardEvent) => {
+      if (!event.clipboardData) return;
+      if (isEditable(event.target) && !root.current?.contains(event.target as Node)) return;
+      const incoming = incomingFiles(event.clipboardData, new Date());
+      if (incoming.files.length === 0) return;
+      event.preventDefault();
+      accept(incoming);
+    };
+    document.addEventListener("paste", onPaste);
+    return () => document.removeEventListener("paste", onPaste);
+  }, [accept]);
+
+  const act = async (work: () => Promise<void>, success: string) => {
+    try {
+      await work();
+      setNotice({ kind: "info", text: success });
+    } catch (error) {
+      setNotice({ kind: "error", text: failureMessage(error) });
+    }
+    await load(path);
+  };
+
+  const download = async (entry: FileEntry) => {
+    try {
+      saveBlob(await api.download(joinPath(path, entry.name)), entry.name);
+    } catch (error) {
+      setNotice({ kind: "error", text: failureMessage(error) });
+    }
+  };
+
+  const share = async (entry: FileEntry) => {
+    try {
+      const shared = await api.share(joinPath(path, entry.name));
+      // IRC clients and other devices need the whole address, not a path on this origin.
+      const url = new URL(shared.url, location.origin).href;
+      if (props.onShare) {
+        props.onShare(url, entry.name);
+        setNotice({ kind: "info", text: `Shared ${entry.name} in the conversation.`, link: url });
+      } else {
+        setNotice({ kind: "info", text: `Link to ${entry.name}:`, link: url });
+      }
+    } catch (error) {
+      setNotice({ kind: "error", text: failureMessage(error) });
+    }
+  };
+
+  const entries = useMemo(() => [...(listing?.entries ?? [])].sort(byFolderThenName), [listing]);
+  const usage = listing?.usage;
+
+  return (
+    <section
+      ref={root}
+      class={`files${dragging ? " files-dragging" : ""}`}
+      aria-labelledby={headingId}
+      onDragEnter={(event) => {
+        if (!dragHasFiles(event.dataTransfer)) return;
+        event.preventDefault();
+        dragDepth.current += 1;
+        setDragging(true);
+      }}
+      onDragOver={(event) => {
+        if (!dragHasFiles(event.dataTransfer)) return;
+        event.preventDefault();
+        if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
+      }}
+      onDragLeave={() => {
+        // dragleave fires for every child crossed; only leaving the whole view ends the drag.
+        dragDepth.current = Math.max(0, dragDepth.current - 1);
+        if (dragDepth.current === 0) setDragging(false);
+      }}
+      onDrop={(event) => {
+        dragDepth.current = 0;
+        setDragging(false);
+        if (!event.dataTransfer || !dragHasFiles(event.dataTransfer)) return;
+        event.preventDefault();
+        accept(incomingFiles(event.dataTransfer, new Date()));
+      }}
+    >
+      <header class="files-header">
+        <h2 id={headingId} ref={heading} tabIndex={-1}>
+          Files
+        </h2>
+        {usage && (
+          <p class="files-usage">
+            {usage.quotaBytes === null
+              ? `${formatBytes(usage.usedBytes)} used`
+              : `${formatBytes(usage.usedBytes)} of ${formatBytes(usage.quotaBytes)} used`}
+          </p>
+        )}
+      </header>
+
+      <Breadcrumbs path={path} onNavigate={navigate} />
+
+      <div class="files-toolbar">
+        <button type="button" class="files-primary" onClick={() => fileInput.current?.click()}>
+          Upload
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          aria-hidden="true"
+          tabIndex={-1}
+          onChange={(event) => {
+            const picked = Array.from(event.currentTarget.files ?? []);
+            uploads.enqueue(path, picked.map((file) => ({ file, name: file.name })));
+            // Let the same file be picked again after a failure.
+            event.currentTarget.value = "";
+          }}
+        />
+        <button type="button" onClick={() => setCreatingFolder(true)} disabled={creatingFolder}>
+          New folder
+        </button>
+        <button type="button" onClick={refresh}>
+          Refresh
+        </button>
+      </div>
+
+      {creatingFolder && (
+        <NameForm
+          label="Folder name"
+          initial=""
+          submitLabel="Create"
+          onCancel={() => setCreatingFolder(false)}
+          onSubmit={async (name) => {
+            await api.createFolder(joinPath(path, name));
+            setCreatingFolder(false);
+            setNotice({ kind: "info", text: `Created folder ${name}.` });
+            await load(path);
+          }}
+        />
+      )}
+
+      <UploadList items={uploads.items} onCancel={uploads.cancel} onClear={uploads.clearFinished} />
+
+      <div role="status" class="files-notice">
+        {notice?.kind === "info" && (
+          <>
+            {notice.text}
+            {notice.link && (
+              <>
+                {" "}
+                <a href={notice.link} target="_blank" rel="noopener noreferrer">
+                  {notice.link}
+                </a>
+              </>
+            )}
+          </>
+        )}
+      </div>
+      {notice?.kind === "error" && (
+        <p role="alert" class="files-error">
+          {notice.text}
+        </p>
+      )}
+
+      {loadError ? (
+        <div class="files-error" role="alert">
+          <p>{loadError}</p>
+          {path !== "/" && (
+            <button type="button" onClick={() => navigate("/")}>
+              Back to Home
+            </button>
+          )}
+        </div>
+      ) : listing === null ? (
+        <p class="files-empty">Loading…</p>
+      ) : (
+        <>
+          <ul class="files-list" aria-label="Files">
+            {entries.map((entry) => (
+              <FileRow
+                key={`${entry.type}:${entry.name}`}
+                entry={entry}
+                renaming={renaming === entry.name}
+                onOpenFolder={(folder) => navigate(joinPath(path, folder.name))}
+                onDownload={download}
+                onShare={share}
+                onStartRename={(target) => setRenaming(target.name)}
+                onCancelRename={() => setRenaming(null)}
+                onRename={async (target, name) => {
+                  if (name !== target.name) await api.move(joinPath(path, target.name), joinPath(path, name));
+                  setRenaming(null);
+                  setNotice({ kind: "info", text: `Renamed ${target.name} to ${name}.` });
+                  await load(path);
+                }}
+                onDelete={setDeleting}
+              />
+            ))}
+          </ul>
+          {entries.length === 0 && <p class="files-empty">This folder is empty. Drop files here or use Upload.</p>}
+        </>
+      )}
+
+      {dragging && (
+        <div class="files-drop-hint" aria-hidden="true">
+          Drop to upload into {path === "/" ? "Home" : path}
+        </div>
+      )}
+
+      {deleting && (
+        <ConfirmDialog
+          title={`Delete ${deleting.name}?`}
+          message={
+            deleting.type === "dir"
+              ? `The folder ${deleting.name} and everything in it will be deleted, for every device and FTP too.`
+              : `${deleting.name} will be deleted, for every device and FTP too.`
+          }
+          confirmLabel="Delete"
+          onCancel={() => setDeleting(null)}
+          onConfirm={() => {
+            const target = deleting;
+            setDeleting(null);
+            void act(() => api.remove(joinPath(path, target.name), target.type === "dir"), `Deleted ${target.name}.`);
+          }}
+        />
+      )}
+    </section>
+  );
+}
