@@ -61,4 +61,23 @@ export function meRoutes(app: FastifyInstance, context: HttpContext): void {
       return newSession(context, login.account);
     },
   );
+
+  app.delete(
+    "/api/v1/me/sessions",
+    {
+      onRequest: authenticate,
+      schema: {
+        summary: "Sign out everywhere",
+        description:
+          "Revokes every refresh token of the account (every login session, on every device). Access tokens already issued stay valid until they expire (minutes), as after a logout.",
+        tags: ["accounts"],
+        security: bearer,
+        response: { 204: { description: "Every session ended", type: "null" }, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      await context.sessions.revokeAll(accountOf(request), "signed out everywhere");
+      return reply.code(204).send();
+    },
+  );
 }
