@@ -1,6 +1,6 @@
 /**
  * A modal question before something that cannot be undone. The native <dialog> gives the focus trap,
- * Esc to cancel and the inert background for free; the safe answer has the focus.
+ * Esc to cancel and the inert background for free; the safe answer (Cancel) has the focus.
  */
 import { useEffect, useId, useRef } from "preact/hooks";
 
@@ -15,12 +15,14 @@ export interface ConfirmDialogProps {
 
 export function ConfirmDialog(props: ConfirmDialogProps) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
   const titleId = useId();
   const messageId = useId();
 
   useEffect(() => {
     const element = dialog.current;
     if (element && !element.open) element.showModal();
+    cancel.current?.focus();
     return () => element?.close();
   }, []);
 
@@ -38,7 +40,7 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
       <h3 id={titleId}>{props.title}</h3>
       <p id={messageId}>{props.message}</p>
       <div class="files-dialog-actions">
-        <button type="button" autofocus onClick={props.onCancel}>
+        <button type="button" ref={cancel} onClick={props.onCancel}>
           Cancel
         </button>
         <button type="button" class="files-danger" onClick={props.onConfirm}>

@@ -4,6 +4,7 @@
  */
 import type { FileEntry } from "./files-api.js";
 import { formatBytes, formatTime } from "./format.js";
+import { EntryIcon } from "./EntryIcon.js";
 import { NameForm } from "./NameForm.js";
 
 export interface FileRowProps {
@@ -24,9 +25,7 @@ export function FileRow(props: FileRowProps) {
   return (
     <li class={`files-entry ${isFolder ? "files-entry-dir" : "files-entry-file"}`}>
       <div class="files-entry-main">
-        <span class="files-icon" aria-hidden="true">
-          {isFolder ? "📁" : "📄"}
-        </span>
+        <EntryIcon folder={isFolder} />
         {props.renaming ? (
           <NameForm
             label={`New name for ${entry.name}`}

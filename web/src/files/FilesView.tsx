@@ -307,8 +307,8 @@ export function FilesView(props: FilesViewProps) {
           title={`Delete ${deleting.name}?`}
           message={
             deleting.type === "dir"
-              ? `The folder ${deleting.name} and everything in it will be deleted, for every device and FTP too.`
-              : `${deleting.name} will be deleted, for every device and FTP too.`
+              ? `The folder ${deleting.name} and everything in it will be deleted everywhere, FTP included. This cannot be undone.`
+              : `${deleting.name} will be deleted everywhere, FTP included. This cannot be undone.`
           }
           confirmLabel="Delete"
           onCancel={() => setDeleting(null)}
