@@ -40,6 +40,7 @@ export function UploadList(props: UploadListProps) {
               </div>
               <span class="files-upload-state">
                 {active ? (item.state === "waiting" ? "Waiting" : `${value}%`) : ENDED[item.state]}
+                {item.replaced && " (replaced the older file)"}
                 {item.error && `: ${item.error}`}
               </span>
               {active && (

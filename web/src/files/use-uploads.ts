@@ -15,6 +15,8 @@ export interface UploadItem {
   readonly sent: number;
   readonly total: number;
   readonly state: UploadState;
+  /** True when the upload replaced a file of the same name (the server answered 200, not 201). */
+  readonly replaced?: boolean;
   readonly error?: string;
 }
 
@@ -63,8 +65,8 @@ export function useUploads(getToken: () => Promise<string>, onUploaded: () => vo
         });
         running.current = { id: next.id, upload };
         try {
-          await upload.done;
-          update(next.id, { state: "done", sent: next.file.size });
+          const status = await upload.done;
+          update(next.id, { state: "done", sent: next.file.size, replaced: status === 200 });
           latest.current.onUploaded();
           return;
         } catch (error) {
