@@ -8,9 +8,15 @@ const marked = (text: string, query: string) =>
     .map((segment) => segment.text);
 
 test("the words of a search result that the query matched are marked, case and accents ignored", () => {
-  assert.deepEqual(marked("Lunch at the Café tomorrow?", "cafe LUNCH"), ["Lunch", "Café"]);
-  assert.deepEqual(marked("we were running late", "run"), ["running"], "a query word marks the words it starts");
-  assert.deepEqual(marked("prune the tree", "run"), [], "only the start of a word matches");
+  assert.deepEqual(marked("Lunch at the Crème café tomorrow?", "creme LUNCH"), ["Lunch", "Crème"]);
+  assert.deepEqual(marked("foo-bar and foo bar", "foo-bar"), ["foo", "bar", "foo", "bar"], "punctuation separates words, as on the server");
+});
+
+test("as on the server, only the last word matches as a prefix, and only from 3 characters", () => {
+  assert.deepEqual(marked("hello help he", "hel"), ["hello", "help"]);
+  assert.deepEqual(marked("hello help he", "he"), ["he"], "2 characters match whole only");
+  assert.deepEqual(marked("running late, run", "run late"), ["late", "run"], "an earlier word matches whole");
+  assert.deepEqual(marked("running late, run", "lat run"), ["running", "run"]);
 });
 
 test("the segments put the text back together exactly, markup characters included, as plain text", () => {
@@ -23,7 +29,7 @@ test("the segments put the text back together exactly, markup characters include
   );
 });
 
-test("query syntax is not searched for, and an empty query marks nothing", () => {
-  assert.deepEqual(queryTerms('"release notes" OR -draft*'), ["release", "notes", "draft"]);
-  assert.deepEqual(highlight("nothing here", "  "), [{ text: "nothing here", match: false }]);
+test("query syntax is plain words, and a query without words marks nothing", () => {
+  assert.deepEqual([...queryTerms('"release notes" OR -draft*').words], ["release", "notes", "or", "draft"]);
+  assert.deepEqual(highlight("nothing here", " %% "), [{ text: "nothing here", match: false }]);
 });
