@@ -12,6 +12,9 @@ import { channelRoutes } from "./routes/channels.js";
 import { dmRoutes } from "./routes/dms.js";
 import { healthRoutes } from "./routes/health.js";
 import { openapiRoutes } from "./routes/openapi.js";
+import { fileRoutes } from "./routes/files.js";
+import { shareRoutes } from "./routes/shares.js";
+import { uploadRoutes } from "./routes/upload.js";
 
 export type HttpAppSettings = Pick<HttpConfig, "bodyLimitBytes" | "trustProxy">;
 
@@ -87,5 +90,8 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
   meRoutes(app, context);
   channelRoutes(app, context);
   dmRoutes(app, context);
+  fileRoutes(app, context);
+  shareRoutes(app, context);
+  uploadRoutes(app, context);
   return app;
 }

@@ -4,6 +4,8 @@ import type { RefreshSessions } from "../core/accounts/refresh-sessions.js";
 import type { ChatCore } from "../core/chat/chat-core.js";
 import type { HistoryStore } from "../core/chat/history.js";
 import type { AccessTokens } from "../auth/tokens.js";
+import type { FileService } from "../core/files/file-service.js";
+import type { Shares } from "../core/files/shares.js";
 
 /** What the HTTP adapter is built from: core services, never the store. */
 export interface HttpContext {
@@ -15,6 +17,11 @@ export interface HttpContext {
   /** Null when history is turned off. */
   readonly history: HistoryStore | null;
   readonly log: Logger;
+  /** Each account's file space, the same FTP serves. */
+  readonly files: FileService;
+  readonly shares: Shares;
+  /** The web door's address as clients reach it (`http.publicUrl`, or derived): the base of absolute links. */
+  publicUrl(): string;
 }
 
 /** The name services pass to the accounts domain for logs and the brute-force guard. */
