@@ -103,7 +103,7 @@ export function shareRoutes(app: FastifyInstance, context: HttpContext): void {
           "For its owner and the readers of the conversations its link was posted to; 404 for anyone else, exactly as for an unknown id. Authenticated by `Authorization: Bearer` or the HttpOnly `cmy_access` cookie (set by login/refresh/register with `\"cookie\": true`; accepted on this route only). PNG, JPEG, GIF and WebP (by extension and signature) are served inline with their type; anything else as an `application/octet-stream` attachment. Always `X-Content-Type-Options: nosniff` and `Content-Security-Policy: sandbox; default-src 'none'`. The name in the URL is informational.",
         tags: ["files"],
         security: [{ bearer: [] }],
-        params: { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 64 }, "*": { type: "string" } } },
+        params: { type: "object", required: ["id"], properties: { id: { type: "string" }, "*": { type: "string" } } },
         response: { 200: { description: "The file's bytes", type: "string", format: "binary" }, ...commonErrors },
       },
     },
