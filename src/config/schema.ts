@@ -121,6 +121,14 @@ export const configSchema = z.object({
       maxMessagesPerTarget: z.number().int().min(0).default(0),
     })
     .prefault({}),
+  search: z
+    .object({
+      /** Longest search query (GET /api/v1/search `q`), in characters after trimming. */
+      maxQueryChars: z.number().int().min(1).max(1000).default(200),
+      /** Most words in one search query; each word is one more term for the index to intersect. */
+      maxWords: z.number().int().min(1).max(64).default(16),
+    })
+    .prefault({}),
   files: z
     .object({
       /** Bytes one account may store (0 = no limit). */
@@ -179,6 +187,15 @@ export const configSchema = z.object({
       bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(16 * 1024),
       /** Take the client address from X-Forwarded-For (only behind a reverse proxy you run). */
       trustProxy: z.boolean().default(false),
+      /**
+       * The web door's address as browsers and IRC clients reach it, e.g. "https://chat.example.org":
+       * the base of absolute share links and of the FILEHOST upload URL. Empty = http://<server.name>:<first HTTP port>.
+       */
+      publicUrl: z
+        .string()
+        .regex(/^$|^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/, "empty, or an http(s) URL such as https://chat.example.org")
+        .transform((url) => url.replace(/\/+$/, ""))
+        .default(""),
     })
     .prefault({}),
   irc: z

@@ -10,8 +10,12 @@ import { authRoutes } from "./routes/auth.js";
 import { meRoutes } from "./routes/me.js";
 import { channelRoutes } from "./routes/channels.js";
 import { dmRoutes } from "./routes/dms.js";
+import { searchRoutes } from "./routes/search.js";
 import { healthRoutes } from "./routes/health.js";
 import { openapiRoutes } from "./routes/openapi.js";
+import { fileRoutes } from "./routes/files.js";
+import { shareRoutes } from "./routes/shares.js";
+import { uploadRoutes } from "./routes/upload.js";
 
 export type HttpAppSettings = Pick<HttpConfig, "bodyLimitBytes" | "trustProxy">;
 
@@ -87,5 +91,9 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
   meRoutes(app, context);
   channelRoutes(app, context);
   dmRoutes(app, context);
+  searchRoutes(app, context);
+  fileRoutes(app, context);
+  shareRoutes(app, context);
+  uploadRoutes(app, context);
   return app;
 }

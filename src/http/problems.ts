@@ -23,6 +23,8 @@ const REASONS = {
   "too-common": [400, "The password is too common"],
   "invalid-channel": [400, "Not a valid channel name"],
   "invalid-reference": [400, "`before` is neither a message id nor an ISO 8601 time"],
+  "invalid-query": [400, "The search query is not valid"],
+  "invalid-cursor": [400, "`before` is not a cursor from an earlier page"],
   "unauthenticated": [401, "Authentication required"],
   "invalid-token": [401, "The token is invalid or expired"],
   "invalid-credentials": [401, "Wrong account name or password"],
@@ -36,8 +38,19 @@ const REASONS = {
   "uri-too-long": [414, "A part of the path is too long"],
   "unsupported-media-type": [415, "Send the body as application/json"],
   "throttled": [429, "Too many failed attempts; wait before trying again"],
+  "invalid-path": [400, "Not a valid path"],
+  "upload-interrupted": [400, "The upload did not arrive whole"],
+  "forbidden": [403, "Not allowed"],
+  "file-exists": [409, "Something already exists at that path"],
+  "is-a-folder": [409, "The path is a folder"],
+  "not-a-folder": [409, "A part of the path is not a folder"],
+  "folder-not-empty": [409, "The folder is not empty"],
+  "quota-exceeded": [413, "Storage quota exceeded"],
+  "file-too-large": [413, "The file is larger than this server accepts"],
+  "range-not-satisfiable": [416, "The range is outside the file"],
   "internal": [500, "Internal server error"],
   "unavailable": [503, "The service is unavailable; try again shortly"],
+  "insufficient-storage": [507, "The server has no room left for the file"],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ProblemReason = keyof typeof REASONS;
