@@ -109,6 +109,17 @@ export interface ServerSecretsTable {
   value: string;
 }
 
+export interface PushSubscriptionsTable {
+  account_id: number;
+  /** The push service URL of one device (a capability: never logged). */
+  endpoint: string;
+  /** base64url P-256 public key and auth secret of the device (RFC 8291). */
+  p256dh: string;
+  auth: string;
+  created_at: Millis;
+  last_used_at: Millis | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   credentials: CredentialsTable;
@@ -119,4 +130,5 @@ export interface Database {
   always_on_users: AlwaysOnUsersTable;
   read_markers: ReadMarkersTable;
   server_secrets: ServerSecretsTable;
+  push_subscriptions: PushSubscriptionsTable;
 }
