@@ -36,6 +36,7 @@ import { ServerSecretsRepository } from "./store/server-secrets-repository.js";
 import { loadCommonPasswords } from "./auth/password-policy.js";
 import { Shares } from "./core/files/shares.js";
 import { SharesRepository } from "./store/shares-repository.js";
+import { startPush } from "./push/start.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -157,9 +158,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
     return next;
   };
   const scramSecret = await new ServerSecretsRepository(domain.store.db).getOrCreate(SCRAM_SECRET, () => randomBytes(32));
+  // Web Push (draft/webpush): VAPID keys live in the database, so every node signs alike.
+  const push = await startPush({ config: () => currentConfig, core, store: domain.store, secrets: new ServerSecretsRepository(domain.store.db), log });
+  messaging.observe(push.observe);
   context = new IrcServerContext(
     config,
-    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null, readMarkers },
+    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null, readMarkers, push: push.irc },
     log,
     VERSION,
     reload,
@@ -181,6 +185,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   } catch (error) {
     // Half a server is worse than none: what started is stopped before the error goes up.
     await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0)]);
+    await push.stop();
     stopRetention();
     await domain.close();
     throw error;
@@ -204,6 +209,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         const timeoutMs = context.config.server.shutdownTimeoutSeconds * 1000;
         await Promise.all([irc.shutdown(reason, timeoutMs), ftp.shutdown(reason, timeoutMs), http?.stop(timeoutMs)]);
         stopRetention();
+        await push.stop();
         await writer?.drain();
         await shares.drain();
         await alwaysOn.drain();

@@ -5,6 +5,7 @@ export const CAPABILITIES = [
   "draft/account-registration",
   "draft/chathistory",
   "draft/read-marker",
+  "draft/webpush",
   "account-notify",
   "account-tag",
   "away-notify",
@@ -29,6 +30,11 @@ const known: ReadonlySet<string> = new Set(CAPABILITIES);
 
 export function isCapability(name: string): name is Capability {
   return known.has(name);
+}
+
+/** Whether the running configuration offers `cap` (CAP LS lists it, CAP REQ may enable it). */
+export function capabilityOffered(cap: Capability, config: Config): boolean {
+  return cap !== "draft/webpush" || config.push.enabled;
 }
 
 /** The CAP LS 302 value of a capability, from the running configuration. */
