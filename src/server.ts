@@ -31,6 +31,7 @@ import { createSecureContext } from "node:tls";
 import { randomBytes } from "node:crypto";
 import { ServerSecretsRepository } from "./store/server-secrets-repository.js";
 import { loadCommonPasswords } from "./auth/password-policy.js";
+import { openAccessTokens } from "./access-tokens.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -128,9 +129,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
     return next;
   };
   const scramSecret = await new ServerSecretsRepository(domain.store.db).getOrCreate(SCRAM_SECRET, () => randomBytes(32));
+  // Before IRC starts: SASL OAUTHBEARER accepts the HTTP API's access tokens.
+  const tokens = await openAccessTokens(config, log.child({ service: "http" }));
   context = new IrcServerContext(
     config,
-    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null, readMarkers },
+    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null, readMarkers, tokens },
     log,
     VERSION,
     reload,
@@ -147,7 +150,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
     // Imported only when the web door is on, and after IRC and FTP listen: fastify and its
     // schema compilers are the largest part of start-up left, and IRC needs none of it.
-    if (config.http.listen.length > 0) http = await (await import("./http/start.js")).startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, limits, log });
+    if (config.http.listen.length > 0) http = await (await import("./http/start.js")).startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, limits, log, tokens });
   } catch (error) {
     // Half a server is worse than none: what started is stopped before the error goes up.
     await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0)]);

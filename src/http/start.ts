@@ -6,8 +6,8 @@ import type { RefreshSessions } from "../core/accounts/refresh-sessions.js";
 import type { ChatCore } from "../core/chat/chat-core.js";
 import type { HistoryStore } from "../core/chat/history.js";
 import type { ConnectionLimits } from "../net/connection-limits.js";
-import { loadTokenKey } from "../auth/token-key.js";
-import { AccessTokens, type AccessTokenSettings } from "../auth/tokens.js";
+import type { AccessTokens } from "../auth/tokens.js";
+import { accessTokenSettings, openAccessTokens } from "../access-tokens.js";
 import { buildHttpApp } from "./app.js";
 import { HttpService } from "./http-service.js";
 
@@ -18,6 +18,8 @@ export interface HttpDependencies {
   readonly history: HistoryStore | null;
   readonly limits: ConnectionLimits;
   readonly log: Logger;
+  /** The access tokens, when the composition root made them (IRC checks them too); made here otherwise. */
+  readonly tokens?: AccessTokens | null;
 }
 
 export interface RunningHttp {
@@ -25,10 +27,6 @@ export interface RunningHttp {
   /** Applies a reloaded config to what can change at run time (token lifetime and issuer). */
   update(config: Config): void;
   stop(timeoutMs: number): Promise<void>;
-}
-
-export function accessTokenSettings(config: Config): AccessTokenSettings {
-  return { issuer: config.server.name, lifetimeMinutes: config.http.accessTokenMinutes };
 }
 
 /** Expired refresh tokens are forgotten this often (and at start). */
@@ -41,9 +39,8 @@ const PRUNE_INTERVAL_MS = 3_600_000;
 export async function startHttp(config: Config, deps: HttpDependencies): Promise<RunningHttp | null> {
   if (config.http.listen.length === 0) return null;
   const log = deps.log.child({ service: "http" });
-  const key = await loadTokenKey({ keyFile: config.http.jwtKeyFile, dataDir: config.dataDir });
-  log.info({ path: key.path, generated: key.generated }, key.generated ? "made an access-token signing key" : "access-token signing key loaded");
-  const tokens = new AccessTokens(key, accessTokenSettings(config));
+  const tokens = deps.tokens ?? (await openAccessTokens(config, log));
+  if (!tokens) return null;
   const app = await buildHttpApp({ ...deps, tokens, log }, config.http);
   const service = new HttpService(app, deps.limits, log);
   try {

@@ -1,4 +1,5 @@
 import type { Config } from "../config/schema.js";
+import { saslMechanisms } from "./sasl/mechanisms.js";
 
 /** The IRCv3 capabilities this server offers, with their CAP LS 302 values. */
 export const CAPABILITIES = [
@@ -35,7 +36,7 @@ export function isCapability(name: string): name is Capability {
 export function capabilityValue(cap: Capability, config: Config): string | null {
   switch (cap) {
     case "sasl":
-      return config.auth.scramIterations > 0 ? "PLAIN,SCRAM-SHA-256" : "PLAIN";
+      return saslMechanisms(config).join(",");
     case "draft/account-registration":
       // Any valid account name may be registered, not only the current nick.
       return "before-connect,custom-account-name";

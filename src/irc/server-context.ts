@@ -6,6 +6,7 @@ import type { HistoryStore } from "../core/chat/history.js";
 import type { MissedMessages } from "../core/chat/missed.js";
 import type { AccountService } from "../core/accounts/account-service.js";
 import type { ReadMarkers } from "../core/chat/read-markers.js";
+import type { BearerTokens } from "./sasl/oauthbearer.js";
 
 /** The domain services the IRC adapter speaks for. */
 export interface IrcServices {
@@ -18,6 +19,8 @@ export interface IrcServices {
   readonly missed: MissedMessages | null;
   /** Read markers (draft/read-marker). */
   readonly readMarkers: ReadMarkers;
+  /** The HTTP API's access tokens, for SASL OAUTHBEARER; null (or absent) when the web door is off. */
+  readonly tokens?: BearerTokens | null;
 }
 import type { IrcConnection } from "./connection.js";
 import { EventLineCache } from "./event-lines.js";
@@ -38,6 +41,7 @@ export class IrcServerContext {
   readonly history: HistoryStore | null;
   readonly missed: MissedMessages | null;
   readonly readMarkers: ReadMarkers;
+  readonly tokens: BearerTokens | null;
 
   constructor(
     public config: Config,
@@ -58,6 +62,7 @@ export class IrcServerContext {
     this.history = services.history;
     this.missed = services.missed;
     this.readMarkers = services.readMarkers;
+    this.tokens = services.tokens ?? null;
   }
 
   get serverName(): string {
