@@ -1,7 +1,7 @@
 import type { RelayedEvent } from "../core/chat/events.js";
 import type { AppliedModeChange } from "../core/chat/events.js";
 import { formatLine, type OutgoingTags } from "./format.js";
-import { messageLines } from "./split-text.js";
+import { needsSeveralLines, textMessageLines } from "./message-lines.js";
 import { VARIANT_BITS, VARIANT_COUNT } from "./capabilities.js";
 import { CHANNEL_MODE_LETTERS } from "./modes.js";
 
@@ -64,8 +64,8 @@ export function eventLine(event: RelayedEvent, variant: number): string {
   switch (event.type) {
     case "message":
       if (event.kind === "tagmsg") return formatLine(source, "TAGMSG", [event.target], t);
-      // Text too long for one 512-byte line goes out as several lines (split-text.ts).
-      return messageLines(source, event.kind === "privmsg" ? "PRIVMSG" : "NOTICE", event.target, event.text, t);
+      // Text with line breaks, or too long for one 512-byte line, goes out as several lines (message-lines.ts).
+      return textMessageLines(source, event.kind === "privmsg" ? "PRIVMSG" : "NOTICE", event.target, event.text, t, variant & VARIANT_BITS["draft/multiline"] ? event.msgid : null);
     case "join":
       if (variant & VARIANT_BITS["extended-join"]) return formatLine(source, "JOIN", [event.channel, from.account ?? "*", event.realname], t);
       return formatLine(source, "JOIN", [event.channel], t);
@@ -94,6 +94,16 @@ export function eventLine(event: RelayedEvent, variant: number): string {
   }
 }
 
+const ALL_VARIANT_BITS = VARIANT_COUNT - 1;
+const WITHOUT_MULTILINE = ALL_VARIANT_BITS & ~VARIANT_BITS["draft/multiline"];
+
+/** Whether the draft/multiline cap changes how `event` is written: only for a message of several lines. */
+function multilineMatters(event: RelayedEvent): boolean {
+  if (event.type !== "message" || event.kind === "tagmsg") return false;
+  const from = event.from;
+  return needsSeveralLines(`${from.nick}!${from.username}@${from.hostname}`, event.kind === "privmsg" ? "PRIVMSG" : "NOTICE", event.target, event.text);
+}
+
 /**
  * Format once, write many: the chat core hands the same event object to every
  * local recipient in one synchronous loop, so remembering the last event's bytes
@@ -103,12 +113,16 @@ export function eventLine(event: RelayedEvent, variant: number): string {
 export class EventLineCache {
   #event: RelayedEvent | null = null;
   readonly #lines: Array<Buffer | undefined> = new Array<Buffer | undefined>(VARIANT_COUNT);
+  /** The variant bits that change this event's bytes: recipients differing only in others share one copy. */
+  #relevant = ALL_VARIANT_BITS;
 
   bytesFor(event: RelayedEvent, variant: number): Buffer {
     if (event !== this.#event) {
       this.#event = event;
       this.#lines.fill(undefined);
+      this.#relevant = multilineMatters(event) ? ALL_VARIANT_BITS : WITHOUT_MULTILINE;
     }
+    variant &= this.#relevant;
     let bytes = this.#lines[variant];
     if (!bytes) {
       bytes = Buffer.from(eventLine(event, variant));
