@@ -6,6 +6,7 @@ import { multilineLimits } from "./multiline-limits.js";
 export const CAPABILITIES = [
   "draft/account-registration",
   "draft/chathistory",
+  "draft/message-redaction",
   "draft/multiline",
   "draft/read-marker",
   "account-notify",

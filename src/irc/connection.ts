@@ -421,6 +421,8 @@ export class IrcConnection implements Session, Flushable {
         return this.caps.has("account-notify") && this.#showsWatched(event);
       case "wallops":
         return this.user?.wallops === true;
+      case "redact":
+        return this.caps.has("draft/message-redaction");
       case "invite":
         return event.target === this.user?.nick || this.caps.has("invite-notify");
       default:

@@ -51,9 +51,9 @@ export function modeString(changes: readonly AppliedModeChange[]): string[] {
 export function eventLine(event: RelayedEvent, variant: number): string {
   const tags: Array<[string, string]> = [];
   if (variant & VARIANT_BITS["server-time"]) tags.push(["time", serverTime(event.time)]);
-  if (event.type === "message" && variant & VARIANT_BITS["message-tags"]) {
+  if ((event.type === "message" || event.type === "redact") && variant & VARIANT_BITS["message-tags"]) {
     tags.push(["msgid", event.msgid]);
-    if (event.tags) for (const entry of Object.entries(event.tags)) tags.push(entry);
+    if (event.type === "message" && event.tags) for (const entry of Object.entries(event.tags)) tags.push(entry);
   }
   const from = event.from;
   if (variant & VARIANT_BITS["account-tag"] && from.account !== null) tags.push(["account", from.account]);
@@ -91,6 +91,8 @@ export function eventLine(event: RelayedEvent, variant: number): string {
       return formatLine(source, "ACCOUNT", [event.account ?? "*"], t);
     case "wallops":
       return formatLine(source, "WALLOPS", [event.text], t);
+    case "redact":
+      return formatLine(source, "REDACT", event.reason === null ? [event.target, event.redacted] : [event.target, event.redacted, event.reason], t);
   }
 }
 

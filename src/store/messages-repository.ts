@@ -115,6 +115,16 @@ export class MessagesRepository implements HistoryStore {
     return rows.map(toStored);
   }
 
+  async findMessage(target: string, msgid: string): Promise<StoredMessage | undefined> {
+    const row = await this.db.selectFrom("messages").selectAll().where("msgid", "=", msgid).where("target", "=", target).executeTakeFirst();
+    return row && toStored(row);
+  }
+
+  async deleteMessage(target: string, msgid: string): Promise<boolean> {
+    const result = await this.db.deleteFrom("messages").where("msgid", "=", msgid).where("target", "=", target).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
   async prune(olderThan: number | null, keepPerTarget: number | null): Promise<number> {
     let deleted = 0;
     if (olderThan !== null) {

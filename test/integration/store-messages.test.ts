@@ -67,6 +67,8 @@ function instrumented(inner: HistoryStore) {
     query: (q) => inner.query(q),
     conversations: (...a) => inner.conversations(...a),
     unreadDirect: (...a) => inner.unreadDirect(...a),
+    findMessage: (...a) => inner.findMessage(...a),
+    deleteMessage: (...a) => inner.deleteMessage(...a),
     prune: (...a) => inner.prune(...a),
   };
   return {

@@ -51,6 +51,7 @@ const relayed: fc.Arbitrary<RelayedEvent> = fc.oneof(
   rec({ type: fc.constant("realname" as const), from: origin, realname: text, ...stamp }),
   rec({ type: fc.constant("account" as const), from: origin, account: fc.option(word, { nil: null }), ...stamp }),
   rec({ type: fc.constant("wallops" as const), from: origin, text, ...stamp }),
+  rec({ type: fc.constant("redact" as const), from: origin, target: fc.oneof(channel, word), redacted: stamp.msgid, reason: fc.option(text, { nil: null }), ...stamp }),
 );
 
 const other: fc.Arbitrary<ChatEvent> = fc.oneof(
