@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import type { Config } from "./config/schema.js";
-import { loadTokenKey } from "./auth/token-key.js";
-import { AccessTokens, type AccessTokenSettings } from "./auth/tokens.js";
+import type { AccessTokens, AccessTokenSettings } from "./auth/tokens.js";
 
 export function accessTokenSettings(config: Config): AccessTokenSettings {
   return { issuer: config.server.name, lifetimeMinutes: config.http.accessTokenMinutes };
@@ -15,6 +14,8 @@ export function accessTokenSettings(config: Config): AccessTokenSettings {
  */
 export async function openAccessTokens(config: Config, log: Logger): Promise<AccessTokens | null> {
   if (config.http.listen.length === 0) return null;
+  // Imported here, not above: an IRC-only start never loads the JWT library.
+  const [{ loadTokenKey }, { AccessTokens }] = await Promise.all([import("./auth/token-key.js"), import("./auth/tokens.js")]);
   const key = await loadTokenKey({ keyFile: config.http.jwtKeyFile, dataDir: config.dataDir });
   log.info({ path: key.path, generated: key.generated }, key.generated ? "made an access-token signing key" : "access-token signing key loaded");
   return new AccessTokens(key, accessTokenSettings(config));
