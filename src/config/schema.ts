@@ -34,6 +34,19 @@ const flood = z.object({
   maxQueuedLines: z.number().int().min(1).default(40),
 });
 
+/** IRCv3 draft/multiline: what one client batch (lines joined into one message) may hold. */
+const multiline = z.object({
+  /**
+   * Bytes of text in one batch, each line break counting one (the cap's `max-bytes`). The value
+   * used is never above chat.maxMessageBytes: the batch becomes one message, which must fit it.
+   */
+  maxBytes: z.number().int().min(1).max(65536).default(4096),
+  /** Lines in one batch (the cap's `max-lines`). */
+  maxLines: z.number().int().min(1).max(1000).default(100),
+  /** Seconds a batch may stay open; one not closed by then is dropped with FAIL BATCH MULTILINE_INVALID. */
+  timeoutSeconds: seconds.default(30),
+});
+
 const bruteForce = z.object({
   backoffBaseSeconds: seconds.default(1),
   backoffMaxSeconds: seconds.default(30),
@@ -257,6 +270,7 @@ export const configSchema = z.object({
       /** Entries kept for WHOWAS. */
       whowasLength: z.number().int().min(0).default(1000),
       flood: flood.prefault({}),
+      multiline: multiline.prefault({}),
       /**
        * Server password every client must send with PASS before registering: an argon2id
        * PHC string made by `cmymessage hash-password`; empty = no password.

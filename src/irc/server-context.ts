@@ -7,6 +7,7 @@ import type { MissedMessages } from "../core/chat/missed.js";
 import type { AccountService } from "../core/accounts/account-service.js";
 import type { ReadMarkers } from "../core/chat/read-markers.js";
 import type { PushSubscriptions } from "../core/push/push-subscriptions.js";
+import type { BearerTokens } from "./sasl/oauthbearer.js";
 
 /** The domain services the IRC adapter speaks for. */
 export interface IrcServices {
@@ -21,6 +22,8 @@ export interface IrcServices {
   readonly readMarkers: ReadMarkers;
   /** Web Push (draft/webpush): the subscriptions and the VAPID public key ISUPPORT advertises. */
   readonly push?: IrcPush | null;
+  /** The HTTP API's access tokens, for SASL OAUTHBEARER; null (or absent) when the web door is off. */
+  readonly tokens?: BearerTokens | null;
 }
 
 export interface IrcPush {
@@ -50,6 +53,7 @@ export class IrcServerContext {
   readonly missed: MissedMessages | null;
   readonly readMarkers: ReadMarkers;
   readonly push: IrcPush | null;
+  readonly tokens: BearerTokens | null;
 
   constructor(
     public config: Config,
@@ -71,6 +75,7 @@ export class IrcServerContext {
     this.missed = services.missed;
     this.readMarkers = services.readMarkers;
     this.push = services.push ?? null;
+    this.tokens = services.tokens ?? null;
   }
 
   get serverName(): string {
