@@ -12,8 +12,9 @@ import { channelRoutes } from "./routes/channels.js";
 import { dmRoutes } from "./routes/dms.js";
 import { healthRoutes } from "./routes/health.js";
 import { openapiRoutes } from "./routes/openapi.js";
+import { DEFAULT_WEB_ROOT, staticClientRoutes } from "./static-client.js";
 
-export type HttpAppSettings = Pick<HttpConfig, "bodyLimitBytes" | "trustProxy">;
+export type HttpAppSettings = Pick<HttpConfig, "bodyLimitBytes" | "trustProxy" | "webRoot">;
 
 /** Turns anything thrown on the way to a reply into a problem, and says what to log. */
 function toProblem(error: FastifyError | ProblemError | Error): { problem: Problem; headers: Readonly<Record<string, string>>; unexpected: boolean } {
@@ -87,5 +88,7 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
   meRoutes(app, context);
   channelRoutes(app, context);
   dmRoutes(app, context);
+  // Last: every path the API already has stays the API's.
+  await staticClientRoutes(app, settings.webRoot || DEFAULT_WEB_ROOT, context.log);
   return app;
 }

@@ -10,6 +10,7 @@ import { loadTokenKey } from "../auth/token-key.js";
 import { AccessTokens, type AccessTokenSettings } from "../auth/tokens.js";
 import { buildHttpApp } from "./app.js";
 import { HttpService } from "./http-service.js";
+import type { WebSocketAcceptor } from "./websocket-upgrade.js";
 
 export interface HttpDependencies {
   readonly accounts: AccountService;
@@ -18,6 +19,8 @@ export interface HttpDependencies {
   readonly history: HistoryStore | null;
   readonly limits: ConnectionLimits;
   readonly log: Logger;
+  /** Serves IRC over WebSocket at /ws (the IRC adapter's, passed in by the composition root). */
+  readonly acceptWebSocket?: WebSocketAcceptor;
 }
 
 export interface RunningHttp {
@@ -45,7 +48,10 @@ export async function startHttp(config: Config, deps: HttpDependencies): Promise
   log.info({ path: key.path, generated: key.generated }, key.generated ? "made an access-token signing key" : "access-token signing key loaded");
   const tokens = new AccessTokens(key, accessTokenSettings(config));
   const app = await buildHttpApp({ ...deps, tokens, log }, config.http);
-  const service = new HttpService(app, deps.limits, log);
+  const webSocket = deps.acceptWebSocket
+    ? { accept: deps.acceptWebSocket, settings: { allowedOrigins: config.http.allowedOrigins, trustProxy: config.http.trustProxy, listenerIsTls: false } }
+    : null;
+  const service = new HttpService(app, deps.limits, log, webSocket);
   try {
     await service.start(config.http.listen);
   } catch (error) {
