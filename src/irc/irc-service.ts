@@ -2,12 +2,11 @@ import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { SecureContextOptions } from "node:tls";
-import { WebSocketServer, type WebSocket } from "ws";
 import type { ConnectionLimits } from "../net/connection-limits.js";
 import { startListeners, type AcceptedConnection, type Listeners } from "../net/listeners.js";
 import { TcpLineTransport } from "../net/tcp-line-transport.js";
-import { SUBPROTOCOL_BINARY, SUBPROTOCOL_TEXT, WebSocketLineTransport } from "../net/websocket-line-transport.js";
 import { IrcConnection, maxLineBytes } from "./connection.js";
+import type { WebSocketClient } from "./websocket-gateway.js";
 import { runCommand } from "./dispatcher.js";
 import { enforceNickDeadline } from "./accounts/nick-ownership.js";
 import type { IrcServerContext } from "./server-context.js";
@@ -17,46 +16,16 @@ import type { IrcServerContext } from "./server-context.js";
  * that enforces registration and ping timeouts for all of them (no timer per
  * connection, which matters with 10k idle clients).
  */
-/** A WebSocket client as the HTTP door saw it (address after trusted proxies, TLS or not). */
-export interface WebSocketClient {
-  readonly address: string;
-  readonly secure: boolean;
-}
-
-/** The first IRCv3 subprotocol in the client's order of preference; none offered (or none of ours) = text. */
-function chooseSubprotocol(offered: Set<string>): string | false {
-  for (const protocol of offered) if (protocol === SUBPROTOCOL_TEXT || protocol === SUBPROTOCOL_BINARY) return protocol;
-  return false;
-}
-
-/**
- * How much larger than the longest IRC line a WebSocket message may be before `ws`
- * closes the connection (1009). Between the two the message is refused with 417 like
- * an over-long TCP line and the connection lives on.
- */
-export const WEBSOCKET_PAYLOAD_FACTOR = 2;
-
 export class IrcService {
   #plain: Listeners | null = null;
   #secure: Listeners | null = null;
   #sweeper: NodeJS.Timeout | null = null;
   #stopping = false;
-  /** Handshakes only (noServer): sockets come from the HTTP door's upgrade event. */
-  readonly #webSockets: WebSocketServer;
 
   constructor(
     readonly context: IrcServerContext,
     private readonly limits: ConnectionLimits,
-  ) {
-    this.#webSockets = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      // Frames are made once per event and shared by every recipient: no per-connection compression.
-      perMessageDeflate: false,
-      maxPayload: WEBSOCKET_PAYLOAD_FACTOR * (maxLineBytes(context.config.irc.maxTagBytes) + 2),
-      handleProtocols: chooseSubprotocol,
-    });
-  }
+  ) {}
 
   async start(tls: SecureContextOptions | null): Promise<void> {
     const { config, log } = this.context;
@@ -86,27 +55,13 @@ export class IrcService {
   }
 
   /**
-   * IRC over WebSocket: takes an upgrade request the HTTP door has checked (path,
-   * origin) and makes it one more IRC connection. The socket stays counted in the
-   * connection limits under the HTTP door's slot, freed when it closes.
+   * IRC over WebSocket, for the HTTP door's upgrade event: loads the WebSocket side
+   * (the `ws` library) only when asked, so an IRC-only start does without it.
    */
-  acceptWebSocket(request: IncomingMessage, socket: Duplex, head: Buffer, client: WebSocketClient): void {
-    if (this.#stopping) {
-      socket.destroy();
-      return;
-    }
-    this.#webSockets.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      if (this.#stopping) {
-        ws.close(1001);
-        return;
-      }
-      const binary = ws.protocol === SUBPROTOCOL_BINARY;
-      const transport = new WebSocketLineTransport(ws, socket, binary, maxLineBytes(this.context.config.irc.maxTagBytes));
-      // The HTTP listener holds this socket's slot in the limits and frees it on close.
-      const connection = new IrcConnection(transport, client.address, client.secure, this.context, runCommand, () => {});
-      this.context.connections.add(connection);
-      this.context.log.debug({ address: client.address, secure: client.secure, subprotocol: ws.protocol || null }, "irc websocket connection accepted");
-    });
+  async webSocketAcceptor(): Promise<(request: IncomingMessage, socket: Duplex, head: Buffer, client: WebSocketClient) => void> {
+    const { WebSocketGateway } = await import("./websocket-gateway.js");
+    const gateway = new WebSocketGateway(this.context, () => this.#stopping);
+    return (request, socket, head, client) => gateway.accept(request, socket, head, client);
   }
 
   #sweep(): void {
