@@ -58,6 +58,7 @@ export class Chat {
   #lastSeen: string | null = null;
   #typingTimer: ReturnType<typeof setInterval> | null = null;
   readonly #attentionListeners = new Set<(attention: Attention) => void>();
+  readonly #openListeners = new Set<(name: string) => void>();
 
   constructor(private readonly options: ChatOptions) {
     this.#saved = loadSaved(options.account);
@@ -97,6 +98,22 @@ export class Chat {
   onAttention(listener: (attention: Attention) => void): () => void {
     this.#attentionListeners.add(listener);
     return () => this.#attentionListeners.delete(listener);
+  }
+
+  /**
+   * The chat wants a conversation shown (one the user just joined or started); the UI,
+   * which owns navigation, decides. Without a listener it opens it itself.
+   */
+  onOpenRequest(listener: (name: string) => void): () => void {
+    this.#openListeners.add(listener);
+    return () => this.#openListeners.delete(listener);
+  }
+
+  #requestOpen(key: string): void {
+    const conversation = this.store.state.conversations.get(key);
+    if (!conversation) return;
+    if (this.#openListeners.size === 0) return this.open(key);
+    for (const listener of this.#openListeners) listener(conversation.name);
   }
 
   context(): LineContext {
@@ -223,13 +240,13 @@ export class Chat {
     if (channel === "") return;
     if (!isChannelName(channel, this.client.isupport.chantypes)) channel = `#${channel}`;
     const key = this.keyOf(channel);
-    if (this.store.state.conversations.get(key)?.joined) return this.open(key);
+    if (this.store.state.conversations.get(key)?.joined) return this.#requestOpen(key);
     this.#openOnJoin.add(key);
     if (!this.client.send("JOIN", [channel])) {
       // Joined when the connection is back, like the channels we were in.
       this.#remember({ channels: [...this.#saved.channels, channel] });
       this.store.update((state) => ensureConversation(state, key, channel, "channel"));
-      this.open(key);
+      this.#requestOpen(key);
     }
   }
 
@@ -251,7 +268,7 @@ export class Chat {
     this.store.update((state) => ensureConversation(state, key, name, "direct"));
     this.#remember({ directs: [...this.#saved.directs, name] });
     if (isNew && this.client.isReady) this.#watchDirect(name);
-    if (open) this.open(key);
+    if (open) this.#requestOpen(key);
     return key;
   }
 
@@ -541,7 +558,7 @@ export class Chat {
     const known = this.store.state.conversations.get(key);
     this.store.update((state) => withConversation(ensureConversation(state, key, channel, "channel"), key, (c) => ({ ...c, name: channel, joined: true })));
     this.#remember({ channels: [...this.#saved.channels, channel] });
-    if (this.#openOnJoin.delete(key) || this.store.state.activeKey === null) this.open(key);
+    if (this.#openOnJoin.delete(key)) this.#requestOpen(key);
     // First look: the latest page; after a reconnect: the gap since the last message held.
     if (known?.loaded) void this.#sync.gapFill(key);
     else void this.#sync.loadLatest(key);
