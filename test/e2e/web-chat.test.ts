@@ -1,0 +1,246 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { IrcLibClient, suiteScope } from "../support/account-server.js";
+import { PASSWORD } from "../support/http-client.js";
+import { conversationLink, launchBrowser, messageTexts, seriousAccessibilityFindings, signIn, signedInPage, startWebServer, STEP_TIMEOUT_MS, unreadCount, type WebServer } from "../support/browser.js";
+import { waitFor } from "../support/wait.js";
+
+/**
+ * The browser client end to end: real Chromium against the real server, people on IRC
+ * (irc-framework) on the other side. Each test uses its own accounts and channels.
+ */
+describe("web client in Chromium", () => {
+  const scope = suiteScope();
+  let web: WebServer;
+  let browser: Browser;
+  const irc: IrcLibClient[] = [];
+  /** Content-Security-Policy violations the pages reported (the client must cause none). */
+  const cspViolations: string[] = [];
+
+  before(async () => {
+    web = await startWebServer(scope);
+    browser = await launchBrowser();
+    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace"]) await web.api.register(name);
+  });
+
+  after(async () => {
+    await Promise.all(irc.map((client) => client.close()));
+    await browser?.close();
+    await scope.run();
+    assert.deepEqual(cspViolations, [], "the pages broke their Content-Security-Policy");
+  });
+
+  function watch(page: Page): Page {
+    page.on("console", (message) => {
+      if (message.type() === "error" && /Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    return page;
+  }
+
+  async function open(account: string): Promise<Page> {
+    const { page } = await signedInPage(browser, web, account, PASSWORD);
+    return watch(page);
+  }
+
+  /** An IRC user on the account of the same name (SASL PLAIN over loopback), in #general. */
+  async function ircUser(account: string, caps: string[] = []): Promise<IrcLibClient> {
+    const client = await IrcLibClient.connect(web.ircPort, account, { account: { account, password: PASSWORD }, caps });
+    irc.push(client);
+    return client;
+  }
+
+  async function textsNow(page: Page, wanted: (texts: string[]) => boolean, what: string): Promise<string[]> {
+    return waitFor(
+      async () => {
+        const texts = await messageTexts(page);
+        return wanted(texts) ? texts : undefined;
+      },
+      { timeoutMs: STEP_TIMEOUT_MS, what },
+    );
+  }
+
+  test("the sign-in view has no serious accessibility problem, and a wrong password is refused", async () => {
+    const context = await browser.newContext();
+    const page = watch(await context.newPage());
+    await page.goto(web.url);
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    assert.deepEqual(await seriousAccessibilityFindings(page), []);
+    await page.getByLabel("Account").fill("alice");
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("alert").filter({ hasText: "Wrong account name or password" }).waitFor();
+    await context.close();
+  });
+
+  test("talks with an IRC user both ways in #general and in a direct conversation", async () => {
+    const page = await open("alice");
+    const bob = await ircUser("bob");
+    await conversationLink(page, "#general").click();
+    await page.getByRole("heading", { name: "#general", level: 2 }).waitFor();
+
+    // IRC → browser, in the channel.
+    bob.client.say("#general", "hello alice, from irc");
+    await page.getByRole("list", { name: "Messages" }).getByText("hello alice, from irc").waitFor();
+
+    // browser → IRC, in the channel.
+    const heard = bob.next<{ target: string; message: string; nick: string }>("privmsg", (e) => e.message === "hi bob, from the browser");
+    await page.getByRole("textbox", { name: "Message" }).fill("hi bob, from the browser");
+    await page.getByRole("textbox", { name: "Message" }).press("Enter");
+    const inChannel = await heard;
+    assert.equal(inChannel.target, "#general");
+    assert.equal(inChannel.nick, "alice");
+
+    // IRC → browser, directly: the conversation appears in the list, named after bob.
+    bob.client.say("alice", "a word in private");
+    await conversationLink(page, "bob").click();
+    await page.getByRole("heading", { name: "bob", level: 2 }).waitFor();
+    await page.getByRole("list", { name: "Messages" }).getByText("a word in private").waitFor();
+
+    // browser → IRC, directly.
+    const privately = bob.next<{ target: string; message: string; nick: string }>("privmsg", (e) => e.message === "and one back");
+    await page.getByRole("textbox", { name: "Message" }).fill("and one back");
+    await page.getByRole("textbox", { name: "Message" }).press("Enter");
+    const direct = await privately;
+    assert.equal(direct.target, "bob");
+    assert.equal(direct.nick, "alice");
+    // Our own message is shown once, confirmed by the server (no "Sending…" left).
+    await textsNow(page, (texts) => texts.filter((t) => t === "and one back").length === 1, "the sent message shown once");
+    await page.getByText("Sending…").waitFor({ state: "detached" });
+
+    await conversationLink(page, "#general").click();
+    await page.getByRole("list", { name: "Messages" }).getByText("hello alice, from irc").waitFor();
+    assert.deepEqual(await seriousAccessibilityFindings(page), []);
+    await page.context().close();
+  });
+
+  test("scrolls back through 500 messages: every one reachable, in order, none twice", async () => {
+    const carol = await ircUser("carol");
+    carol.client.join("#history");
+    await carol.waitRaw(/ 366 carol #history /);
+    for (let i = 1; i <= 500; i++) carol.client.say("#history", `history message ${i}`);
+    const token = (await web.api.login("carol")).body.tokens.accessToken;
+    await waitFor(async () => (await web.api.channelMessages("#history", token, "?limit=1")).body.messages?.[0]?.text === "history message 500", {
+      timeoutMs: STEP_TIMEOUT_MS,
+      what: "the 500 messages stored",
+    });
+
+    const page = await open("dave");
+    await page.getByRole("button", { name: "Join a channel" }).click();
+    await page.getByRole("dialog").getByLabel("Channel").fill("#history");
+    await page.getByRole("dialog").getByRole("button", { name: "Join" }).click();
+    await page.getByRole("heading", { name: "#history", level: 2 }).waitFor();
+    await textsNow(page, (texts) => texts.at(-1) === "history message 500", "the newest page");
+
+    const scroller = page.locator(".messages-scroller");
+    const beginning = page.getByText("This is the beginning of the conversation.");
+    // Scroll to the top until the start of the conversation shows; each page must add messages.
+    let shown = (await messageTexts(page)).length;
+    while (!(await beginning.isVisible())) {
+      await scroller.evaluate((el) => (el.scrollTop = 0));
+      shown = await waitFor(
+        async () => {
+          const count = (await messageTexts(page)).length;
+          return count > shown || (await beginning.isVisible()) ? count : undefined;
+        },
+        { timeoutMs: STEP_TIMEOUT_MS, what: `an older page (after ${shown} messages)` },
+      );
+    }
+    const texts = await messageTexts(page);
+    assert.equal(texts.length, 500);
+    assert.deepEqual(
+      texts,
+      Array.from({ length: 500 }, (_, i) => `history message ${i + 1}`),
+    );
+    // Scrolling up kept the reader's place: the top of the list is on screen, not thrown to the bottom.
+    assert.equal(await page.getByText("history message 1", { exact: true }).isVisible(), true);
+    await page.context().close();
+  });
+
+  test("unread counts follow what the account's other devices read", async () => {
+    const page = await open("erin");
+    await conversationLink(page, "#general").click();
+    const frank = await ircUser("frank");
+
+    // Direct messages to erin while she looks at #general: 3 unread.
+    for (const text of ["one", "two", "three"]) frank.client.say("erin", text);
+    await waitFor(async () => (await unreadCount(page, "frank")) === 3, { timeoutMs: STEP_TIMEOUT_MS, what: "3 unread from frank" });
+    // The count is beside the name, not in it.
+    assert.equal(await conversationLink(page, "frank").count(), 1);
+
+    // Erin's IRC client (another device of the account) reads them.
+    const phone = await ircUser("erin", ["draft/read-marker"]);
+    await phone.client.say("frank", "reading on my phone");
+    const last = await waitFor(async () => (await web.api.dmMessages("frank", (await web.api.login("erin")).body.tokens.accessToken, "?limit=1")).body.messages?.[0], {
+      timeoutMs: STEP_TIMEOUT_MS,
+      what: "the conversation stored",
+    });
+    phone.client.raw("MARKREAD", "frank", `timestamp=${last.time}`);
+    await waitFor(async () => (await unreadCount(page, "frank")) === 0, { timeoutMs: STEP_TIMEOUT_MS, what: "frank's conversation read elsewhere" });
+
+    // Now erin looks at frank's conversation in this tab; #general gets news.
+    await conversationLink(page, "frank").click();
+    await page.getByRole("heading", { name: "frank", level: 2 }).waitFor();
+    frank.client.say("#general", "news in general 1");
+    frank.client.say("#general", "news in general 2");
+    await waitFor(async () => (await unreadCount(page, "#general")) === 2, { timeoutMs: STEP_TIMEOUT_MS, what: "2 unread in #general" });
+
+    // A second browser (another device) opens #general and reads it: the first one's count goes.
+    const { page: laptop } = await signedInPage(browser, web, "erin", PASSWORD);
+    watch(laptop);
+    await conversationLink(laptop, "#general").click();
+    await laptop.getByRole("list", { name: "Messages" }).getByText("news in general 2").waitFor();
+    await waitFor(async () => (await unreadCount(page, "#general")) === 0, { timeoutMs: STEP_TIMEOUT_MS, what: "#general read on the other device" });
+    await laptop.context().close();
+    await page.context().close();
+  });
+
+  test("reconnects after a server restart with no message lost and none twice", async () => {
+    const page = await open("grace");
+    await conversationLink(page, "#general").click();
+    let bob = await ircUser("bob");
+    bob.client.say("#general", "before the restart");
+    await page.getByRole("list", { name: "Messages" }).getByText("before the restart").waitFor();
+
+    await bob.close();
+    await web.stop();
+    await page.getByRole("status").filter({ hasText: "Disconnected" }).waitFor();
+    // Typed while the server is away: kept and sent after the reconnect, once.
+    await page.getByRole("textbox", { name: "Message" }).fill("typed while offline");
+    await page.getByRole("textbox", { name: "Message" }).press("Enter");
+    await page.getByText("Waiting for the connection").waitFor();
+
+    await web.start();
+    // Said on IRC as soon as the server is back, possibly before the page has reconnected.
+    bob = await ircUser("bob");
+    for (let i = 1; i <= 3; i++) bob.client.say("#general", `while you were away ${i}`);
+    await page.getByRole("status").filter({ hasText: "Connected" }).waitFor({ timeout: 60_000 });
+
+    const wanted = ["before the restart", "while you were away 1", "while you were away 2", "while you were away 3", "typed while offline"];
+    const texts = await textsNow(page, (all) => wanted.every((text) => all.includes(text)), "every message after the reconnect");
+    for (const text of wanted) assert.equal(texts.filter((t) => t === text).length, 1, `"${text}" shown once`);
+    const ids = await page.getByRole("list", { name: "Messages" }).locator(":scope > li[data-msgid]").evaluateAll((items) => items.map((item) => item.getAttribute("data-msgid")));
+    assert.equal(new Set(ids).size, ids.length, "a msgid shown twice");
+    // The message typed offline reached the server once.
+    const token = (await web.api.login("grace")).body.tokens.accessToken;
+    const stored = await waitFor(
+      async () => {
+        const page = (await web.api.channelMessages("#general", token, "?limit=50")).body.messages ?? [];
+        return page.some((m) => m.text === "typed while offline") ? page : undefined;
+      },
+      { timeoutMs: STEP_TIMEOUT_MS, what: "the offline message stored" },
+    );
+    assert.equal(stored.filter((m) => m.text === "typed while offline").length, 1);
+    await page.context().close();
+  });
+
+  test("a page signed in before keeps its session across a reload", async () => {
+    const context = await browser.newContext();
+    const page = watch(await context.newPage());
+    await page.goto(web.url);
+    await signIn(page, "alice", PASSWORD);
+    await page.reload();
+    await conversationLink(page, "#general").waitFor();
+    await context.close();
+  });
+});
