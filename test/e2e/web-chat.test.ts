@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { IrcLibClient, suiteScope } from "../support/account-server.js";
 import { PASSWORD } from "../support/http-client.js";
-import { conversationLink, launchBrowser, messageTexts, seriousAccessibilityFindings, signIn, signedInPage, startWebServer, STEP_TIMEOUT_MS, unreadCount, type WebServer } from "../support/browser.js";
+import { conversationLink, launchBrowser, messageItem, messageTexts, seriousAccessibilityFindings, signIn, signedInPage, startWebServer, STEP_TIMEOUT_MS, unreadCount, type WebServer } from "../support/browser.js";
 import { waitFor } from "../support/wait.js";
 
 /**
@@ -21,7 +21,7 @@ describe("web client in Chromium", () => {
   before(async () => {
     web = await startWebServer(scope);
     browser = await launchBrowser();
-    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace"]) await web.api.register(name);
+    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy"]) await web.api.register(name);
   });
 
   after(async () => {
@@ -231,6 +231,56 @@ describe("web client in Chromium", () => {
       { timeoutMs: STEP_TIMEOUT_MS, what: "the offline message stored" },
     );
     assert.equal(stored.filter((m) => m.text === "typed while offline").length, 1);
+    await page.context().close();
+  });
+
+  test("typing, replies and reactions travel between the browser and IRC", async () => {
+    const page = await open("henry");
+    const ivy = await ircUser("ivy", ["message-tags"]);
+    ivy.client.join("#tags");
+    await ivy.waitRaw(/ 366 ivy #tags /);
+    await page.getByRole("button", { name: "Join a channel" }).click();
+    await page.getByRole("dialog").getByLabel("Channel").fill("#tags");
+    await page.getByRole("dialog").getByRole("button", { name: "Join" }).click();
+    await page.getByRole("heading", { name: "#tags", level: 2 }).waitFor();
+
+    // Someone typing on IRC shows; what they say ends it.
+    ivy.client.tagmsg("#tags", { "+typing": "active" });
+    await page.getByText("ivy is typing…").waitFor();
+    ivy.client.say("#tags", "which day suits you?");
+    const question = messageItem(page, "which day suits you?");
+    await question.waitFor();
+    await page.getByText("ivy is typing…").waitFor({ state: "detached" });
+    const questionId = await question.getAttribute("data-msgid");
+    assert.ok(questionId);
+
+    // Typing in the browser is announced (+typing), then a reply carries +draft/reply.
+    const typing = ivy.next<{ tags: Record<string, string> }>("tagmsg", (e) => e.tags["+typing"] === "active");
+    await question.hover();
+    await question.getByRole("button", { name: "Reply to ivy" }).click();
+    await page.getByRole("textbox", { name: "Message" }).pressSequentially("Tues");
+    await typing;
+    const reply = ivy.next<{ message: string; tags: Record<string, string> }>("privmsg", (e) => e.message === "Tuesday");
+    await page.getByRole("textbox", { name: "Message" }).pressSequentially("day");
+    await page.getByRole("textbox", { name: "Message" }).press("Enter");
+    assert.equal((await reply).tags["+draft/reply"], questionId);
+    const answer = messageItem(page, "Tuesday");
+    await answer.locator(".reply-context").getByText("which day suits you?").waitFor(); // the reply shows what it answers
+
+    // A reaction from the browser reaches IRC as +draft/react on the message.
+    const reacted = ivy.next<{ tags: Record<string, string> }>("tagmsg", (e) => e.tags["+draft/react"] !== undefined);
+    await question.hover();
+    await question.getByRole("button", { name: "React to ivy's message" }).click();
+    await question.getByRole("group", { name: "Choose a reaction" }).getByRole("button", { name: "👍" }).click();
+    const reaction = await reacted;
+    assert.equal(reaction.tags["+draft/react"], "👍");
+    assert.equal(reaction.tags["+draft/reply"], questionId);
+    await question.getByRole("group", { name: "Reactions" }).getByRole("button", { name: "👍 1: henry" }).waitFor();
+
+    // One from IRC is shown on the browser's message, grouped by emoji.
+    const answerId = await answer.getAttribute("data-msgid");
+    ivy.client.tagmsg("#tags", { "+draft/react": "🎉", "+draft/reply": answerId! });
+    await answer.getByRole("group", { name: "Reactions" }).getByRole("button", { name: "🎉 1: ivy" }).waitFor();
     await page.context().close();
   });
 

@@ -119,6 +119,15 @@ export async function unreadCount(page: Page, name: string): Promise<number> {
   return Number((await conversationLink(page, name).getAttribute("data-unread")) ?? "0");
 }
 
+/** The item of the open conversation's list of messages whose text is exactly `text`. */
+export function messageItem(page: Page, text: string) {
+  const exact = new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  return page
+    .getByRole("list", { name: "Messages" })
+    .locator(":scope > li")
+    .filter({ has: page.locator(".text").filter({ hasText: exact }) });
+}
+
 /** The texts of the open conversation's messages, in order. */
 export async function messageTexts(page: Page): Promise<string[]> {
   return page.getByRole("list", { name: "Messages" }).locator(":scope > li .text").allInnerTexts();

@@ -88,7 +88,8 @@ export function ChatApp({ session }: { session: AuthSession }) {
       navigate(conversationHref(next.name));
     },
     markRead: () => {
-      if (state.activeKey) chat.markRead(state.activeKey);
+      if (drawerOpen) setDrawerOpen(false);
+      else if (state.activeKey) chat.markRead(state.activeKey);
     },
   });
 
