@@ -1,9 +1,9 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { AuthSession } from "../api/session.js";
 import { Chat } from "../state/chat.js";
 import { orderedConversations, unreadOf } from "../state/conversations.js";
 import { useStore } from "./use-store.js";
-import { conversationHref, navigate, useRoute } from "./route.js";
+import { conversationHref, navigate, useRoute, type Route } from "./route.js";
 import { ConversationList } from "./ConversationList.js";
 import { ConversationView } from "./conversation/ConversationView.js";
 import { ConnectionStatusView } from "./ConnectionStatusView.js";
@@ -56,8 +56,12 @@ export function ChatApp({ session }: { session: AuthSession }) {
   const ordered = orderedConversations(state);
   const routeKey = route.view === "conversation" && route.name !== null ? chat.keyOf(route.name) : null;
 
-  // The route decides what is open.
+  // The route decides what is open. A link to a direct conversation not in the list
+  // starts it, but only when the route is new: a conversation just closed stays closed.
+  const routeSeen = useRef<Route | null>(null);
   useEffect(() => {
+    const isNewRoute = routeSeen.current !== route;
+    routeSeen.current = route;
     if (route.view !== "conversation") return chat.open(null);
     if (route.name === null) {
       const first = ordered[0];
@@ -65,7 +69,7 @@ export function ChatApp({ session }: { session: AuthSession }) {
       return;
     }
     if (state.conversations.has(routeKey!)) chat.open(routeKey);
-    else if (!chat.context().isChannel(route.name)) chat.startDirect(route.name, false);
+    else if (isNewRoute && !chat.context().isChannel(route.name)) chat.startDirect(route.name, false);
     else chat.open(null);
   }, [route, routeKey, state.conversations.has(routeKey ?? ""), ordered.length]);
 

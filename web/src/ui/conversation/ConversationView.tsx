@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import type { Chat } from "../../state/chat.js";
 import type { ChatMessage, ChatState, Conversation } from "../../state/types.js";
 import { Linkified } from "../linkify.js";
+import { navigate } from "../route.js";
 import { Composer } from "./Composer.js";
 import { MemberList } from "./MemberList.js";
 import { MessageList } from "./MessageList.js";
@@ -33,7 +34,13 @@ export function ConversationView({ chat, state, conversation }: { chat: Chat; st
               Members <span aria-hidden="true">({conversation.members.size})</span>
             </button>
           )}
-          <button type="button" onClick={() => chat.leave(conversation.key)}>
+          <button
+            type="button"
+            onClick={() => {
+              chat.leave(conversation.key);
+              navigate("#/");
+            }}
+          >
             {isChannel ? "Leave" : "Close"}
           </button>
         </div>
