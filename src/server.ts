@@ -16,6 +16,8 @@ import { openDomain } from "./domain.js";
 import { Messaging } from "./core/chat/messaging.js";
 import { HistoryWriter } from "./core/chat/history-writer.js";
 import { MessagesRepository } from "./store/messages-repository.js";
+import { MessageSearchRepository } from "./store/message-search-repository.js";
+import { MessageSearchService } from "./core/chat/search.js";
 import { ChannelsRepository } from "./store/channels-repository.js";
 import { ReadMarkersRepository } from "./store/read-markers-repository.js";
 import { ReadMarkers } from "./core/chat/read-markers.js";
@@ -96,6 +98,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const writer = config.history.enabled ? new HistoryWriter(history) : null;
   let currentConfig = config;
   const stopRetention = startRetention(history, () => currentConfig.history, log);
+  // Search reads what history keeps: with history off there is nothing to search.
+  const search = writer ? new MessageSearchService(core, new MessageSearchRepository(domain.store.db, domain.store.dialect), () => currentConfig.search) : null;
   const readMarkers = new ReadMarkers(new ReadMarkersRepository(domain.store.db), core);
   const messaging = new Messaging(core, writer, { exists: async (name) => (await domain.accounts.find(name)) !== undefined });
   const limits = new ConnectionLimits(config.limits.connectionsPerIp, config.limits.maxConnections);
@@ -147,7 +151,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
     // Imported only when the web door is on, and after IRC and FTP listen: fastify and its
     // schema compilers are the largest part of start-up left, and IRC needs none of it.
-    if (config.http.listen.length > 0) http = await (await import("./http/start.js")).startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, limits, log });
+    if (config.http.listen.length > 0) http = await (await import("./http/start.js")).startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, search, limits, log });
   } catch (error) {
     // Half a server is worse than none: what started is stopped before the error goes up.
     await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0)]);

@@ -121,6 +121,14 @@ export const configSchema = z.object({
       maxMessagesPerTarget: z.number().int().min(0).default(0),
     })
     .prefault({}),
+  search: z
+    .object({
+      /** Longest search query (GET /api/v1/search `q`), in characters after trimming. */
+      maxQueryChars: z.number().int().min(1).max(1000).default(200),
+      /** Most words in one search query; each word is one more term for the index to intersect. */
+      maxWords: z.number().int().min(1).max(64).default(16),
+    })
+    .prefault({}),
   files: z
     .object({
       /** Bytes one account may store (0 = no limit). */

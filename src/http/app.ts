@@ -10,6 +10,7 @@ import { authRoutes } from "./routes/auth.js";
 import { meRoutes } from "./routes/me.js";
 import { channelRoutes } from "./routes/channels.js";
 import { dmRoutes } from "./routes/dms.js";
+import { searchRoutes } from "./routes/search.js";
 import { healthRoutes } from "./routes/health.js";
 import { openapiRoutes } from "./routes/openapi.js";
 
@@ -87,5 +88,6 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
   meRoutes(app, context);
   channelRoutes(app, context);
   dmRoutes(app, context);
+  searchRoutes(app, context);
   return app;
 }

@@ -3,6 +3,7 @@ import type { AccountService } from "../core/accounts/account-service.js";
 import type { RefreshSessions } from "../core/accounts/refresh-sessions.js";
 import type { ChatCore } from "../core/chat/chat-core.js";
 import type { HistoryStore } from "../core/chat/history.js";
+import type { MessageSearchService } from "../core/chat/search.js";
 import type { AccessTokens } from "../auth/tokens.js";
 
 /** What the HTTP adapter is built from: core services, never the store. */
@@ -14,6 +15,8 @@ export interface HttpContext {
   readonly core: ChatCore;
   /** Null when history is turned off. */
   readonly history: HistoryStore | null;
+  /** Message search over history; null when history is turned off. */
+  readonly search: MessageSearchService | null;
   readonly log: Logger;
 }
 

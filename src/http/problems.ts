@@ -23,6 +23,8 @@ const REASONS = {
   "too-common": [400, "The password is too common"],
   "invalid-channel": [400, "Not a valid channel name"],
   "invalid-reference": [400, "`before` is neither a message id nor an ISO 8601 time"],
+  "invalid-query": [400, "The search query is not valid"],
+  "invalid-cursor": [400, "`before` is not a cursor from an earlier page"],
   "unauthenticated": [401, "Authentication required"],
   "invalid-token": [401, "The token is invalid or expired"],
   "invalid-credentials": [401, "Wrong account name or password"],

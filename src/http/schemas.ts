@@ -127,8 +127,52 @@ export interface MessagePage {
   more: boolean;
 }
 
+export const searchResultSchema = {
+  $id: "SearchResult",
+  type: "object",
+  required: ["msgid", "time", "kind", "from", "account", "text", "conversation"],
+  properties: {
+    msgid: messageSchema.properties.msgid,
+    time: isoTime,
+    kind: messageSchema.properties.kind,
+    from: { type: "string", description: "The sender's nick when it was sent" },
+    account: { type: ["string", "null"], description: "The sender's account, or null for a guest" },
+    text: messageSchema.properties.text,
+    conversation: {
+      description: "Where it was said: a channel by its name, or a direct conversation by the other side (an account, or a guest's nick)",
+      oneOf: [
+        { type: "object", required: ["kind", "name"], properties: { kind: { type: "string", enum: ["channel"] }, name: { type: "string" } } },
+        { type: "object", required: ["kind", "with"], properties: { kind: { type: "string", enum: ["direct"] }, with: { type: "string" } } },
+      ],
+    },
+  },
+} as const;
+export interface SearchResultView {
+  msgid: string;
+  time: string;
+  kind: "privmsg" | "notice";
+  from: string;
+  account: string | null;
+  text: string;
+  conversation: { kind: "channel"; name: string } | { kind: "direct"; with: string };
+}
+
+export const searchPageSchema = {
+  $id: "SearchPage",
+  type: "object",
+  required: ["results", "next"],
+  properties: {
+    results: { type: "array", items: { $ref: "SearchResult#" }, description: "Newest first" },
+    next: { type: ["string", "null"], description: "Opaque cursor: ask again with before=<next> for older results; null when there are none" },
+  },
+} as const;
+export interface SearchPageView {
+  results: SearchResultView[];
+  next: string | null;
+}
+
 /** Every shared schema, added to the app once so routes can `$ref` them. */
-export const sharedSchemas = [problemSchema, accountSchema, tokenPairSchema, sessionSchema, messageSchema, messagePageSchema] as const;
+export const sharedSchemas = [problemSchema, accountSchema, tokenPairSchema, sessionSchema, messageSchema, messagePageSchema, searchResultSchema, searchPageSchema] as const;
 
 export const registerBody = {
   type: "object",
@@ -185,4 +229,21 @@ export const historyQuery = {
 export interface HistoryQueryString {
   before?: string;
   limit: number;
+}
+
+export const searchQuery = {
+  type: "object",
+  additionalProperties: false,
+  required: ["q"],
+  properties: {
+    // The real limit (search.maxQueryChars, after trimming) is checked by the handler; this only caps what reaches it.
+    q: { type: "string", maxLength: 1000, description: "Words to find, all of them (case-insensitive); the last one also as a prefix. Not a query language: quotes, OR, * and : are plain text." },
+    limit: { type: "integer", minimum: 1, maximum: 100, default: 50 },
+    before: { type: "string", minLength: 1, maxLength: 100, description: "The `next` cursor of the previous page" },
+  },
+} as const;
+export interface SearchQueryString {
+  q: string;
+  limit: number;
+  before?: string;
 }

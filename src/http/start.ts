@@ -5,6 +5,7 @@ import type { AccountService } from "../core/accounts/account-service.js";
 import type { RefreshSessions } from "../core/accounts/refresh-sessions.js";
 import type { ChatCore } from "../core/chat/chat-core.js";
 import type { HistoryStore } from "../core/chat/history.js";
+import type { MessageSearchService } from "../core/chat/search.js";
 import type { ConnectionLimits } from "../net/connection-limits.js";
 import { loadTokenKey } from "../auth/token-key.js";
 import { AccessTokens, type AccessTokenSettings } from "../auth/tokens.js";
@@ -16,6 +17,7 @@ export interface HttpDependencies {
   readonly sessions: RefreshSessions;
   readonly core: ChatCore;
   readonly history: HistoryStore | null;
+  readonly search: MessageSearchService | null;
   readonly limits: ConnectionLimits;
   readonly log: Logger;
 }

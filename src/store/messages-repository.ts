@@ -5,7 +5,8 @@ import type { ConversationSummary, HistoryQuery, HistoryRef, HistoryStore, Store
 /** Rows per INSERT: 12 bound values each stays far below SQLite's variable limit. */
 const INSERT_CHUNK = 500;
 
-function toStored(row: Selectable<MessagesTable>): StoredMessage {
+/** A row as history hands it back (also used by message search). */
+export function toStored(row: Selectable<MessagesTable>): StoredMessage {
   return {
     msgid: row.msgid,
     kind: row.kind === "notice" ? "notice" : "privmsg",
@@ -100,6 +101,15 @@ export class MessagesRepository implements HistoryStore {
       .limit(limit)
       .execute();
     return rows.map((r) => ({ target: r.target, targetDisplay: r.display, latest: Number(r.latest) }));
+  }
+
+  /**
+   * Deletes one message of one conversation (REDACT); whether it was there. Triggers
+   * take it out of the search index in the same statement.
+   */
+  async deleteMessage(target: string, msgid: string): Promise<boolean> {
+    const result = await this.db.deleteFrom("messages").where("target", "=", target).where("msgid", "=", msgid).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   async unreadDirect(account: string, since: number, limit: number): Promise<StoredMessage[]> {

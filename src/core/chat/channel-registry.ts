@@ -40,6 +40,11 @@ export class ChannelRegistry {
     return this.#registrations.get(foldCase(name));
   }
 
+  /** Every registered channel (search asks which of them a reader may read). */
+  all(): IterableIterator<ChannelRegistration> {
+    return this.#registrations.values();
+  }
+
   /** Registers a live channel to `founder` with its current topic and modes. */
   async register(channel: Channel, founder: string): Promise<ChannelRegistration> {
     const registration = this.#snapshot(channel, foldCase(founder), Date.now());

@@ -73,15 +73,21 @@ export async function historyAccess(core: ChatCore, accounts: AccountDirectory, 
   return { ok: true, kind: "direct", key: directKey(partyKey(reader.account, ""), partyKey(other, target)) };
 }
 
-/** The history key of channel `name` if `reader` may read it, else null. */
-function readableChannel(core: ChatCore, reader: HistoryReader, name: string): string | null {
+/** The hostmasks a channel's bans are matched against for one reader, worked out once when first needed. */
+export type ReaderMasks = () => readonly string[];
+
+/**
+ * The history key of channel `name` if `reader` may read it, else null. `masks` lets
+ * a caller that asks about many channels for one reader (search) share that work.
+ */
+export function readableChannel(core: ChatCore, reader: HistoryReader, name: string, masks: ReaderMasks = readerMasks(core, reader)): string | null {
   const live = core.findChannel(name);
   const registration = core.registry?.get(name);
   if (live && isMember(live, reader)) return live.folded;
   if (reader.account === null) return null;
   const account = foldCase(reader.account);
   if (registration?.founder === account) return foldCase(registration.name);
-  if (live) return isOpen(live.flags, live.key) && !bansReader(core, live, reader, account) ? live.folded : null;
+  if (live) return isOpen(live.flags, live.key) && !bansReader(live, masks()) ? live.folded : null;
   if (registration) return isOpen(new Set(registration.flags), registration.key) ? foldCase(registration.name) : null;
   return null;
 }
@@ -100,14 +106,24 @@ function isOpen(flags: ReadonlySet<FlagMode>, key: string | null): boolean {
 }
 
 /**
- * Whether the channel's bans keep the reader out: a ban matching any of the
+ * What bans are matched against for a logged-in reader: the hostmasks of the
  * account's live users, or the account name as a nick (`name!*@*`) when it reads
  * without one.
  */
-function bansReader(core: ChatCore, channel: Channel, reader: HistoryReader, account: string): boolean {
-  const masks = reader.user ? [reader.user.hostmask] : [];
-  for (const user of core.users()) if (user !== reader.user && user.account !== null && foldCase(user.account) === account) masks.push(user.hostmask);
-  if (masks.length === 0) masks.push(`${account}!*@*`);
+export function readerMasks(core: ChatCore, reader: HistoryReader): ReaderMasks {
+  let masks: string[] | null = null;
+  return () => {
+    if (masks !== null) return masks;
+    const account = reader.account === null ? null : foldCase(reader.account);
+    masks = reader.user ? [reader.user.hostmask] : [];
+    for (const user of core.users()) if (user !== reader.user && user.account !== null && foldCase(user.account) === account) masks.push(user.hostmask);
+    if (masks.length === 0 && account !== null) masks.push(`${account}!*@*`);
+    return masks;
+  };
+}
+
+/** Whether the channel's bans keep the reader out: a ban (without an exception) matching any of its masks. */
+function bansReader(channel: Channel, masks: readonly string[]): boolean {
   const { ban, exception } = channel.lists;
   return masks.some((mask) => ban.some((e) => maskMatches(e.mask, mask)) && !exception.some((e) => maskMatches(e.mask, mask)));
 }

@@ -3,6 +3,7 @@ import type { Dialect } from "../dialect.js";
 import * as initial from "./0001-initial.js";
 import * as serverSecrets from "./0002-server-secrets.js";
 import * as presence from "./0003-presence.js";
+import * as search from "./0004-search.js";
 
 export interface Migration {
   readonly name: string;
@@ -14,4 +15,5 @@ export const migrations: readonly Migration[] = [
   { name: "0001-initial", up: initial.up },
   { name: "0002-server-secrets", up: serverSecrets.up },
   { name: "0003-presence", up: presence.up },
+  { name: "0004-search", up: search.up },
 ];

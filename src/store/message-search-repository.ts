@@ -1,0 +1,50 @@
+import { sql, type Kysely, type RawBuilder, type Selectable } from "kysely";
+import type { Database, MessagesTable } from "./schema.js";
+import type { Dialect } from "./dialect.js";
+import type { MessageSearch, SearchHit, SearchIndexQuery } from "../core/chat/search.js";
+import { toStored } from "./messages-repository.js";
+import { fts5Match, postgresTsquery } from "./search-match.js";
+
+/**
+ * Message search on the index made by migration 0004-search: SQLite's FTS5 table
+ * `messages_fts`, PostgreSQL's GIN index on `to_tsvector('simple', text)`. Results
+ * are limited in SQL to the given channels and the account's direct conversations,
+ * newest first by (time, id), the same order history pages use.
+ */
+export class MessageSearchRepository implements MessageSearch {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async search(query: SearchIndexQuery): Promise<SearchHit[]> {
+    if (query.terms.length === 0 || query.limit <= 0) return [];
+    const m = (column: keyof MessagesTable) => sql.ref(`m.${column}`);
+    // The reader's own direct conversations: keys start with "@" (channels with "#") and hold its account.
+    const readable: RawBuilder<unknown>[] = [sql`(${m("target")} like '@%' and (${m("sender_account")} = ${query.account} or ${m("recipient_account")} = ${query.account}))`];
+    if (query.channelKeys.length > 0) readable.push(sql`${m("target")} in (${sql.join(query.channelKeys)})`);
+    const before = query.before === null ? sql`` : sql`and (${m("time")}, ${m("id")}) < (${query.before.time}, ${query.before.id})`;
+    const where = sql`(${sql.join(readable, sql` or `)}) ${before}`;
+    // Both databases find every match through the full-text index, then keep the newest
+    // `limit`: the work grows with the number of matches, never with the size of history.
+    //
+    // SQLite: the FTS table is read first (CROSS JOIN fixes the join order) and each match
+    // fetched by rowid; otherwise the planner may walk messages and probe the index per row.
+    //
+    // PostgreSQL: ordered by `time + 0`, which no index provides. Ordered by `time`, the
+    // planner may walk messages_time backwards and run to_tsvector on each row until it has
+    // `limit` matches — fast for a common word, a scan of all history for a rare one, and
+    // its estimate for prefix queries (`word:*`) is a fixed guess, so it picks that walk
+    // exactly when it should not. The same order, the index decides.
+    const statement =
+      this.dialect === "sqlite"
+        ? sql<Selectable<MessagesTable>>`select m.* from messages_fts cross join messages as m on m.id = messages_fts.rowid
+            where messages_fts match ${fts5Match(query.terms)} and ${where}
+            order by ${m("time")} desc, ${m("id")} desc limit ${query.limit}`
+        : sql<Selectable<MessagesTable>>`select m.* from messages as m
+            where to_tsvector('simple', ${m("text")}) @@ ${postgresTsquery(query.terms)} and ${where}
+            order by ${m("time")} + 0 desc, ${m("id")} desc limit ${query.limit}`;
+    const { rows } = await statement.execute(this.db);
+    return rows.map((row) => ({ message: toStored(row), position: { time: Number(row.time), id: Number(row.id) } }));
+  }
+}

@@ -1,0 +1,33 @@
+import { sql, type RawBuilder } from "kysely";
+import type { SearchTerm } from "../core/chat/search-terms.js";
+
+/**
+ * The words of a search as each database's full-text query. Every word is data,
+ * never syntax: in FTS5 it becomes a quoted phrase (inside double quotes only `"`
+ * means anything, and it is doubled), so `OR`, `NEAR(`, `*`, `^` and `col:x` are
+ * plain text; in PostgreSQL each word goes to phraseto_tsquery as a bound value.
+ * Words are ANDed. A word that the index splits (`foo-bar`, `col:x`) must be found
+ * as those tokens side by side.
+ */
+
+/** An FTS5 MATCH expression: `"w1" "w2" "w3"*` (implicit AND; `*` after the last for a prefix). */
+export function fts5Match(terms: readonly SearchTerm[]): string {
+  return terms.map((term) => `"${term.text.replaceAll('"', '""')}"${term.prefix ? "*" : ""}`).join(" ");
+}
+
+/** A tsquery lexeme with a prefix flag, for to_tsquery: quoted, its quote and backslash escaped. */
+export function tsqueryPrefix(text: string): string {
+  return `'${text.replaceAll("\\", "\\\\").replaceAll("'", "''")}':*`;
+}
+
+/**
+ * A PostgreSQL tsquery for the words: `phraseto_tsquery('simple', $1) && …`, and for
+ * a prefix word `to_tsquery('simple', $n)` with the quoted lexeme as its bound value.
+ * phraseto_tsquery rather than websearch_to_tsquery: websearch reads `OR`, `-word`
+ * and quotes as operators, and here input is only words. The configuration is a
+ * literal so the planner matches the GIN index expression.
+ */
+export function postgresTsquery(terms: readonly SearchTerm[]): RawBuilder<unknown> {
+  const parts = terms.map((term) => (term.prefix ? sql`to_tsquery('simple', ${tsqueryPrefix(term.text)})` : sql`phraseto_tsquery('simple', ${term.text})`));
+  return sql`(${sql.join(parts, sql` && `)})`;
+}

@@ -1,0 +1,134 @@
+/**
+ * Message search stays index-backed as history grows: 100,000 messages, then the
+ * planner's verdict on the exact SQL MessageSearchRepository runs (captured with a
+ * Kysely plugin, then EXPLAINed with the same bound parameters).
+ *
+ * SQLite: EXPLAIN QUERY PLAN must read the FTS5 table `messages_fts` and fetch each
+ * match from `messages` by rowid, never scan `messages`. PostgreSQL: after ANALYZE,
+ * EXPLAIN must use the GIN index `messages_text_search` and no Seq Scan on messages.
+ * No timing is asserted; the time taken is reported.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { TestContext } from "node:test";
+import { CompiledQuery, sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryId, type QueryResult, type RootOperationNode, type UnknownRow } from "kysely";
+import { MessagesRepository } from "../../src/store/messages-repository.js";
+import { MessageSearchRepository } from "../../src/store/message-search-repository.js";
+import type { StoredMessage } from "../../src/core/chat/history.js";
+import type { SearchIndexQuery } from "../../src/core/chat/search.js";
+import { searchTerms } from "../../src/core/chat/search-terms.js";
+import type { Store } from "../../src/store/database.js";
+import { forEachDialect, type DialectTarget } from "../support/databases.js";
+
+const TOTAL = 100_000;
+const CHANNELS = 50;
+const WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima"];
+/** A word in three messages out of 1,000 (a readable channel, an unreadable one, a DM): what a search usually looks for. */
+const RARE = "quasar";
+const START = Date.UTC(2030, 0, 1);
+
+class CaptureQueries implements KyselyPlugin {
+  readonly queries: Array<{ node: RootOperationNode; queryId: QueryId }> = [];
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.queries.push({ node: args.node, queryId: args.queryId });
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
+
+function message(i: number): StoredMessage {
+  // Channel traffic with a few DMs; two messages per millisecond.
+  const direct = i % 20 === 0;
+  const target = direct ? `@user${i % 7} user${(i % 7) + 1}` : `#chan${i % CHANNELS}`;
+  const words = [WORDS[i % WORDS.length], WORDS[(i * 7) % WORDS.length], WORDS[(i * 13) % WORDS.length]].join(" ");
+  return {
+    msgid: `search-scale-${i}`,
+    kind: "privmsg",
+    target,
+    targetDisplay: target,
+    senderNick: `nick${i % 97}`,
+    senderMask: `~u@h${i % 97}`,
+    senderAccount: direct ? `user${i % 7}` : null,
+    recipientAccount: direct ? `user${(i % 7) + 1}` : null,
+    time: START + Math.floor(i / 2),
+    text: `message ${i}: ${words}${[8, 9, 100].includes(i % 1000) ? ` saw a ${RARE} tonight` : ""}`,
+    tags: null,
+  };
+}
+
+async function seed(t: TestContext, target: DialectTarget): Promise<{ store: Store; all: StoredMessage[] }> {
+  const database = await target.create(t);
+  const store = await database.open();
+  const all = Array.from({ length: TOTAL }, (_, i) => message(i));
+  const repository = new MessagesRepository(store.db);
+  const started = performance.now();
+  for (let i = 0; i < all.length; i += 10_000) await repository.append(all.slice(i, i + 10_000));
+  t.diagnostic(`${target.label}: ${TOTAL} messages stored (index kept up by the triggers / GIN) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  await sql`ANALYZE`.execute(store.db);
+  return { store, all };
+}
+
+async function explain(store: Store, query: CompiledQuery): Promise<string> {
+  const prefix = store.dialect === "sqlite" ? "EXPLAIN QUERY PLAN " : "EXPLAIN ";
+  const result = await store.db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(prefix + query.sql, [...query.parameters]));
+  return result.rows.map((row) => String(store.dialect === "sqlite" ? row["detail"] : row["QUERY PLAN"])).join("\n");
+}
+
+function assertIndexUsed(store: Store, plan: string, what: string): void {
+  if (store.dialect === "sqlite") {
+    assert.match(plan, /SCAN messages_fts VIRTUAL TABLE INDEX/, `${what}: reads the FTS5 index\n${plan}`);
+    assert.match(plan, /SEARCH m USING INTEGER PRIMARY KEY \(rowid=\?\)/, `${what}: fetches each match by rowid\n${plan}`);
+    assert.doesNotMatch(plan, /SCAN m\b/, `${what}: never scans messages\n${plan}`);
+  } else {
+    assert.match(plan, /Bitmap Index Scan on messages_text_search/, `${what}: uses the GIN index\n${plan}`);
+    assert.doesNotMatch(plan, /Seq Scan on messages/, `${what}: no sequential scan\n${plan}`);
+  }
+}
+
+function query(words: string, channelKeys: readonly string[], account: string, before: SearchIndexQuery["before"] = null): SearchIndexQuery {
+  const parsed = searchTerms(words, { maxQueryChars: 200, maxWords: 16 });
+  assert.ok(parsed.ok);
+  return { terms: parsed.terms, channelKeys, account, before, limit: 51 };
+}
+
+forEachDialect("message search at 100,000 messages", (target) => {
+  test("searches read the full-text index (EXPLAIN), find the right messages newest first, and page on", async (t) => {
+    const { store, all } = await seed(t, target);
+    const channelKeys = Array.from({ length: CHANNELS / 2 }, (_, i) => `#chan${i * 2}`);
+    const readable = (m: StoredMessage) => channelKeys.includes(m.target) || (m.target.startsWith("@") && (m.senderAccount === "user3" || m.recipientAccount === "user3"));
+    const newestFirst = (a: StoredMessage, b: StoredMessage) => b.time - a.time || Number(b.msgid.slice(13)) - Number(a.msgid.slice(13));
+    const cases: Array<[string, SearchIndexQuery, StoredMessage[]]> = [
+      ["a rare word", query(RARE, channelKeys, "user3"), all.filter((m) => m.text.includes(RARE) && readable(m))],
+      ["a rare word as a prefix", query("quas", channelKeys, "user3"), all.filter((m) => m.text.includes(RARE) && readable(m))],
+      ["two words, one rare", query(`tonight ${RARE}`, channelKeys, "user3"), all.filter((m) => m.text.includes(RARE) && readable(m))],
+    ];
+    for (const [what, search, matching] of cases) {
+      const capture = new CaptureQueries();
+      const started = performance.now();
+      const hits = await new MessageSearchRepository(store.db.withPlugin(capture), store.dialect).search(search);
+      const elapsed = performance.now() - started;
+      const expected = [...matching].sort(newestFirst).slice(0, search.limit);
+      assert.ok(expected.length > 0, `${what}: the seed has matches`);
+      assert.deepEqual(hits.map((h) => h.message.msgid), expected.map((m) => m.msgid), `${what}: the right messages, newest first`);
+      const executor = store.db.getExecutor();
+      const [compiled] = capture.queries.map((q) => executor.compileQuery(q.node, q.queryId));
+      const plan = await explain(store, compiled!);
+      assertIndexUsed(store, plan, what);
+      t.diagnostic(`${target.label} ${what}: ${hits.length} hits in ${elapsed.toFixed(1)} ms; plan: ${plan.replaceAll("\n", " | ")}`);
+    }
+
+    // Paging a common word: pages of 51 follow each other with no gap and no repeat.
+    const common = all.filter((m) => m.text.includes("alpha") && readable(m)).sort(newestFirst);
+    let before: SearchIndexQuery["before"] = null;
+    const seen: string[] = [];
+    for (let page = 0; page < 3; page++) {
+      const hits = await new MessageSearchRepository(store.db, store.dialect).search(query("alpha", channelKeys, "user3", before));
+      assert.equal(hits.length, 51);
+      seen.push(...hits.map((h) => h.message.msgid));
+      before = hits[hits.length - 1]!.position;
+    }
+    assert.deepEqual(seen, common.slice(0, seen.length).map((m) => m.msgid));
+  });
+});
