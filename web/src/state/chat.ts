@@ -57,6 +57,8 @@ export class Chat {
   /** The newest message time seen before the connection was lost: gap-fill starts here. */
   #lastSeen: string | null = null;
   #typingTimer: ReturnType<typeof setInterval> | null = null;
+  /** The history syncs the JOINs of this connection started (awaited before the outbox is flushed). */
+  #channelSyncs: Array<Promise<void>> = [];
   readonly #attentionListeners = new Set<(attention: Attention) => void>();
   readonly #openListeners = new Set<(name: string) => void>();
 
@@ -161,7 +163,7 @@ export class Chat {
       const [, name = "", rest = ""] = command;
       switch (name.toLowerCase()) {
         case "me":
-          this.#endTyping(key);
+          this.#typingSent.delete(key);
           return this.#outbox.submit(key, rest, { replyTo, action: true });
         case "join":
           return this.join(rest.split(/\s+/)[0] ?? "");
@@ -184,7 +186,8 @@ export class Chat {
           return;
       }
     }
-    this.#endTyping(key);
+    // The message itself ends "typing" for those who see it (no +typing=done needed).
+    this.#typingSent.delete(key);
     if (!conversation.atLatest) void this.#sync.loadLatest(key);
     this.#outbox.submit(key, text.startsWith("//") ? text.slice(1) : text, { replyTo });
   }
@@ -321,6 +324,7 @@ export class Chat {
   // ── connection ─────────────────────────────────────────────────────────────
 
   #onStatus(status: ConnectionStatus): void {
+    if (status.state === "connecting") this.#channelSyncs = [];
     if (status.state !== "ready" && this.store.state.connection.state === "ready") {
       this.#lastSeen = this.#newestSeen();
       this.#outbox.connectionLost();
@@ -381,7 +385,8 @@ export class Chat {
       if (!conversation.loaded && conversation.key === this.store.state.activeKey) fills.push(this.#sync.loadLatest(conversation.key));
       else if (reconnect && conversation.key === this.store.state.activeKey) fills.push(this.#sync.gapFill(conversation.key));
     }
-    await Promise.allSettled(fills);
+    // The server answers in order: the JOINs came back before TARGETS did, so their syncs are all in the list now.
+    await Promise.allSettled([...fills, ...this.#channelSyncs]);
     if (!this.client.isReady) return;
     this.#outbox.settleUnconfirmed();
     this.#outbox.flushQueued();
@@ -560,8 +565,7 @@ export class Chat {
     this.#remember({ channels: [...this.#saved.channels, channel] });
     if (this.#openOnJoin.delete(key)) this.#requestOpen(key);
     // First look: the latest page; after a reconnect: the gap since the last message held.
-    if (known?.loaded) void this.#sync.gapFill(key);
-    else void this.#sync.loadLatest(key);
+    this.#channelSyncs.push(known?.loaded ? this.#sync.gapFill(key) : this.#sync.loadLatest(key));
   }
 
   #onPart(channel: string, nick: string, kickedWhy?: string): void {

@@ -3,7 +3,7 @@ import type { AuthSession } from "../api/session.js";
 import { Chat } from "../state/chat.js";
 import { orderedConversations, unreadOf } from "../state/conversations.js";
 import { useStore } from "./use-store.js";
-import { conversationHref, navigate, useRoute, type Route } from "./route.js";
+import { conversationHref, navigate, parseRoute, useRoute, type Route } from "./route.js";
 import { ConversationList } from "./ConversationList.js";
 import { ConversationView } from "./conversation/ConversationView.js";
 import { ConnectionStatusView } from "./ConnectionStatusView.js";
@@ -65,7 +65,9 @@ export function ChatApp({ session }: { session: AuthSession }) {
     if (route.view !== "conversation") return chat.open(null);
     if (route.name === null) {
       const first = ordered[0];
-      if (first) location.replace(conversationHref(first.name));
+      // Only while the address still names nothing: a navigation may be on its way (hashchange is async).
+      const now = parseRoute(location.hash);
+      if (first && now.view === "conversation" && now.name === null) location.replace(conversationHref(first.name));
       return;
     }
     if (state.conversations.has(routeKey!)) chat.open(routeKey);
