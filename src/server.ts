@@ -25,6 +25,7 @@ import { ChannelRegistry } from "./core/chat/channel-registry.js";
 import { startRetention } from "./core/chat/retention.js";
 import { SERVICE_NICKS } from "./irc/services/service-bot.js";
 import type { RunningHttp } from "./http/start.js";
+import { UPLOAD_PATH } from "./http/public-url.js";
 import { FileService } from "./core/files/file-service.js";
 import type { SpaceLimits } from "./core/files/file-space.js";
 import { FtpServerContext } from "./ftp/ftp-context.js";
@@ -33,6 +34,8 @@ import { createSecureContext } from "node:tls";
 import { randomBytes } from "node:crypto";
 import { ServerSecretsRepository } from "./store/server-secrets-repository.js";
 import { loadCommonPasswords } from "./auth/password-policy.js";
+import { Shares } from "./core/files/shares.js";
+import { SharesRepository } from "./store/shares-repository.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -76,6 +79,22 @@ export function chatLimits(config: Config): ChatLimits {
   };
 }
 
+/** An ISUPPORT value with the characters that need it escaped (`\x20`, `\x3D`, `\x5C`). */
+function isupportValue(text: string): string {
+  return text.replace(/[\\ =]/g, (c) => `\\x${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * FILEHOST for IRC clients: where to POST a file (the HTTP upload route). Advertised
+ * whenever the web door listens; guests are refused when they try (it needs an account).
+ * Both names: `draft/FILEHOST` and soju's `soju.im/FILEHOST`, which gamja and goguma read.
+ */
+function advertiseFilehost(context: IrcServerContext, http: RunningHttp): void {
+  const url = isupportValue(`${http.publicUrl()}${UPLOAD_PATH}`);
+  context.setIsupportToken("draft/FILEHOST", url);
+  context.setIsupportToken("soju.im/FILEHOST", url);
+}
+
 /** The name of the secret unknown accounts' SCRAM salts are derived from (see irc/sasl/scram.ts). */
 export const SCRAM_SECRET = "scram-unknown-salt";
 
@@ -115,6 +134,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
   }
 
   const files = new FileService(config.dataDir, spaceLimits(config));
+  // File shares: a link posted by its owner opens for the conversation it was posted to.
+  const shares = new Shares(new SharesRepository(domain.store.db), core, { exists: async (name) => (await domain.accounts.find(name)) !== undefined }, (err, share) =>
+    log.error({ err, share }, "share grant could not be stored"),
+  );
+  messaging.observe(shares.observer);
   const ftpContext = new FtpServerContext(config, domain.accounts, files, log, ftpTls && tls ? createSecureContext({ ...tls, minVersion: "TLSv1.2" }) : null);
   let context: IrcServerContext;
   let http: RunningHttp | null = null;
@@ -125,6 +149,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     limits.update(next.limits.connectionsPerIp, next.limits.maxConnections);
     domain.update(next);
     http?.update(next);
+    if (http) advertiseFilehost(context, http);
     ftpContext.config = next;
     files.updateLimits(spaceLimits(next));
     currentConfig = next;
@@ -151,7 +176,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
     // Imported only when the web door is on, and after IRC and FTP listen: fastify and its
     // schema compilers are the largest part of start-up left, and IRC needs none of it.
-    if (config.http.listen.length > 0) http = await (await import("./http/start.js")).startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, search, limits, log });
+    if (config.http.listen.length > 0) http = await (await import("./http/start.js")).startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, search, limits, log, files, shares });
+    if (http) advertiseFilehost(context, http);
   } catch (error) {
     // Half a server is worse than none: what started is stopped before the error goes up.
     await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0)]);
@@ -179,6 +205,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         await Promise.all([irc.shutdown(reason, timeoutMs), ftp.shutdown(reason, timeoutMs), http?.stop(timeoutMs)]);
         stopRetention();
         await writer?.drain();
+        await shares.drain();
         await alwaysOn.drain();
         await domain.close();
         log.info("server stopped");

@@ -47,6 +47,7 @@ const environmentKeys: ReadonlyArray<[string, readonly string[], ValueKind]> = [
   ["CMY_FTP_LISTEN", ["ftp", "listen"], "list"],
   ["CMY_HTTP_LISTEN", ["http", "listen"], "list"],
   ["CMY_HTTP_JWT_KEY", ["http", "jwtKeyFile"], "string"],
+  ["CMY_HTTP_PUBLIC_URL", ["http", "publicUrl"], "string"],
 ];
 
 export function formatZodError(error: ZodError, source: string): string {

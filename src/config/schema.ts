@@ -187,6 +187,15 @@ export const configSchema = z.object({
       bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(16 * 1024),
       /** Take the client address from X-Forwarded-For (only behind a reverse proxy you run). */
       trustProxy: z.boolean().default(false),
+      /**
+       * The web door's address as browsers and IRC clients reach it, e.g. "https://chat.example.org":
+       * the base of absolute share links and of the FILEHOST upload URL. Empty = http://<server.name>:<first HTTP port>.
+       */
+      publicUrl: z
+        .string()
+        .regex(/^$|^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/, "empty, or an http(s) URL such as https://chat.example.org")
+        .transform((url) => url.replace(/\/+$/, ""))
+        .default(""),
     })
     .prefault({}),
   irc: z

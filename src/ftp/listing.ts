@@ -1,11 +1,11 @@
-import type { FileEntry } from "../core/files/file-space.js";
+import { isTemporaryUpload, type FileEntry } from "../core/files/file-space.js";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const SIX_MONTHS_MS = 182 * 24 * 3600 * 1000;
 
 /** Files we write while an upload is in progress; never shown. */
 export function isInternal(name: string): boolean {
-  return /^\..+\.upload-[0-9a-f]{12}$/.test(name);
+  return isTemporaryUpload(name);
 }
 
 function permissions(entry: FileEntry): string {

@@ -13,6 +13,9 @@ import { dmRoutes } from "./routes/dms.js";
 import { searchRoutes } from "./routes/search.js";
 import { healthRoutes } from "./routes/health.js";
 import { openapiRoutes } from "./routes/openapi.js";
+import { fileRoutes } from "./routes/files.js";
+import { shareRoutes } from "./routes/shares.js";
+import { uploadRoutes } from "./routes/upload.js";
 
 export type HttpAppSettings = Pick<HttpConfig, "bodyLimitBytes" | "trustProxy">;
 
@@ -89,5 +92,8 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
   channelRoutes(app, context);
   dmRoutes(app, context);
   searchRoutes(app, context);
+  fileRoutes(app, context);
+  shareRoutes(app, context);
+  uploadRoutes(app, context);
   return app;
 }

@@ -35,3 +35,14 @@ export function accountOf(request: FastifyRequest): Account {
   if (!request.account) throw new Error("accountOf() on a route without the authenticator");
   return request.account;
 }
+
+/** The token of an `Authorization: Bearer` header; null for another scheme or a malformed one. */
+export function bearerToken(header: string | undefined): string | null {
+  return header === undefined ? null : (BEARER.exec(header)?.[1] ?? null);
+}
+
+/** The account a valid access token names (and that still exists), or null. */
+export async function accountOfToken(context: HttpContext, token: string): Promise<Account | null> {
+  const claims = await context.tokens.verify(token);
+  return (claims && (await context.accounts.findById(claims.accountId))) ?? null;
+}

@@ -5,6 +5,8 @@ import type { ChatCore } from "../core/chat/chat-core.js";
 import type { HistoryStore } from "../core/chat/history.js";
 import type { MessageSearchService } from "../core/chat/search.js";
 import type { AccessTokens } from "../auth/tokens.js";
+import type { FileService } from "../core/files/file-service.js";
+import type { Shares } from "../core/files/shares.js";
 
 /** What the HTTP adapter is built from: core services, never the store. */
 export interface HttpContext {
@@ -18,6 +20,11 @@ export interface HttpContext {
   /** Message search over history; null when history is turned off. */
   readonly search: MessageSearchService | null;
   readonly log: Logger;
+  /** Each account's file space, the same FTP serves. */
+  readonly files: FileService;
+  readonly shares: Shares;
+  /** The web door's address as clients reach it (`http.publicUrl`, or derived): the base of absolute links. */
+  publicUrl(): string;
 }
 
 /** The name services pass to the accounts domain for logs and the brute-force guard. */

@@ -1,12 +1,13 @@
 import http, { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { ListenAddress } from "../config/listen-address.js";
 import type { ConnectionLimits } from "../net/connection-limits.js";
 import { startListeners, type Listeners } from "../net/listeners.js";
 import { PROBLEM_CONTENT_TYPE, ProblemError, genericProblem, type Problem } from "./problems.js";
+import { isStreamingUpload } from "./streamed-body.js";
 
 /** Socket-level timeouts: a client that sends its headers or body slowly cannot hold a connection for long. */
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -37,6 +38,8 @@ function refusal(reason: string): string {
  * Node's own answer would be a bare status line, ours is a problem like every other.
  */
 function onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // A file upload may take longer than the whole-request limit: it has its own idle timeout (streamed-body.ts).
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && isStreamingUpload(socket as Socket)) return;
   if (error.code === "ECONNRESET" || !socket.writable) {
     socket.destroy();
     return;

@@ -38,8 +38,19 @@ const REASONS = {
   "uri-too-long": [414, "A part of the path is too long"],
   "unsupported-media-type": [415, "Send the body as application/json"],
   "throttled": [429, "Too many failed attempts; wait before trying again"],
+  "invalid-path": [400, "Not a valid path"],
+  "upload-interrupted": [400, "The upload did not arrive whole"],
+  "forbidden": [403, "Not allowed"],
+  "file-exists": [409, "Something already exists at that path"],
+  "is-a-folder": [409, "The path is a folder"],
+  "not-a-folder": [409, "A part of the path is not a folder"],
+  "folder-not-empty": [409, "The folder is not empty"],
+  "quota-exceeded": [413, "Storage quota exceeded"],
+  "file-too-large": [413, "The file is larger than this server accepts"],
+  "range-not-satisfiable": [416, "The range is outside the file"],
   "internal": [500, "Internal server error"],
   "unavailable": [503, "The service is unavailable; try again shortly"],
+  "insufficient-storage": [507, "The server has no room left for the file"],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ProblemReason = keyof typeof REASONS;

@@ -35,6 +35,8 @@ export const commonErrors = { "4xx": problemResponse, "5xx": problemResponse } a
 const accountName = { type: "string", minLength: 1, maxLength: 64 } as const;
 const password = { type: "string", minLength: 1, maxLength: MAX_PASSWORD_BYTES } as const;
 const isoTime = { type: "string", format: "date-time" } as const;
+/** Asks for the access token as the HttpOnly cookie `cmy_access` too (for shared files, see access-cookie.ts). */
+const cookie = { type: "boolean", description: "Also set the access token as the HttpOnly cookie cmy_access (Path=/f/), to open shared files in a browser" } as const;
 
 export const accountSchema = {
   $id: "Account",
@@ -178,33 +180,36 @@ export const registerBody = {
   type: "object",
   required: ["name", "password"],
   additionalProperties: false,
-  properties: { name: accountName, password, email: { type: "string", maxLength: 254, format: "email" } },
+  properties: { name: accountName, password, email: { type: "string", maxLength: 254, format: "email" }, cookie },
 } as const;
 export interface RegisterBody {
   name: string;
   password: string;
   email?: string;
+  cookie?: boolean;
 }
 
 export const loginBody = {
   type: "object",
   required: ["name", "password"],
   additionalProperties: false,
-  properties: { name: accountName, password },
+  properties: { name: accountName, password, cookie },
 } as const;
 export interface LoginBody {
   name: string;
   password: string;
+  cookie?: boolean;
 }
 
 export const refreshBody = {
   type: "object",
   required: ["refreshToken"],
   additionalProperties: false,
-  properties: { refreshToken: { type: "string", minLength: 1, maxLength: 256 } },
+  properties: { refreshToken: { type: "string", minLength: 1, maxLength: 256 }, cookie },
 } as const;
 export interface RefreshBody {
   refreshToken: string;
+  cookie?: boolean;
 }
 
 export const passwordBody = {

@@ -7,10 +7,13 @@ import type { ChatCore } from "../core/chat/chat-core.js";
 import type { HistoryStore } from "../core/chat/history.js";
 import type { MessageSearchService } from "../core/chat/search.js";
 import type { ConnectionLimits } from "../net/connection-limits.js";
+import type { FileService } from "../core/files/file-service.js";
+import type { Shares } from "../core/files/shares.js";
 import { loadTokenKey } from "../auth/token-key.js";
 import { AccessTokens, type AccessTokenSettings } from "../auth/tokens.js";
 import { buildHttpApp } from "./app.js";
 import { HttpService } from "./http-service.js";
+import { publicBaseUrl } from "./public-url.js";
 
 export interface HttpDependencies {
   readonly accounts: AccountService;
@@ -20,10 +23,14 @@ export interface HttpDependencies {
   readonly search: MessageSearchService | null;
   readonly limits: ConnectionLimits;
   readonly log: Logger;
+  readonly files: FileService;
+  readonly shares: Shares;
 }
 
 export interface RunningHttp {
   addresses(): AddressInfo[];
+  /** The web door's address as clients reach it (`http.publicUrl`, or derived from the bound port). */
+  publicUrl(): string;
   /** Applies a reloaded config to what can change at run time (token lifetime and issuer). */
   update(config: Config): void;
   stop(timeoutMs: number): Promise<void>;
@@ -46,7 +53,11 @@ export async function startHttp(config: Config, deps: HttpDependencies): Promise
   const key = await loadTokenKey({ keyFile: config.http.jwtKeyFile, dataDir: config.dataDir });
   log.info({ path: key.path, generated: key.generated }, key.generated ? "made an access-token signing key" : "access-token signing key loaded");
   const tokens = new AccessTokens(key, accessTokenSettings(config));
-  const app = await buildHttpApp({ ...deps, tokens, log }, config.http);
+  let current = config;
+  // Known once the first listener is bound (port 0 in tests); until then, the configured one.
+  let boundPort: number | undefined;
+  const publicUrl = (): string => publicBaseUrl(current, boundPort);
+  const app = await buildHttpApp({ ...deps, tokens, log, publicUrl }, config.http);
   const service = new HttpService(app, deps.limits, log);
   try {
     await service.start(config.http.listen);
@@ -55,6 +66,7 @@ export async function startHttp(config: Config, deps: HttpDependencies): Promise
     throw error;
   }
   for (const a of service.addresses()) log.info({ address: a.address, port: a.port }, "HTTP listening");
+  boundPort = service.addresses()[0]?.port;
 
   const prune = (): void => {
     deps.sessions.prune().then(
@@ -66,7 +78,11 @@ export async function startHttp(config: Config, deps: HttpDependencies): Promise
   const pruner = setInterval(prune, PRUNE_INTERVAL_MS).unref();
   return {
     addresses: () => service.addresses(),
-    update: (next) => tokens.update(accessTokenSettings(next)),
+    publicUrl,
+    update: (next) => {
+      tokens.update(accessTokenSettings(next));
+      current = next;
+    },
     async stop(timeoutMs) {
       clearInterval(pruner);
       await service.shutdown(timeoutMs);

@@ -31,6 +31,8 @@ export class IrcServerContext {
   readonly eventLines = new EventLineCache();
   readonly startedAt = new Date();
   #isupport: string[][] | null = null;
+  /** ISUPPORT tokens other services provide (draft/FILEHOST once the web door listens), by name. */
+  readonly #extraIsupport = new Map<string, string>();
 
   readonly core: ChatCore;
   readonly messaging: Messaging;
@@ -69,10 +71,17 @@ export class IrcServerContext {
     this.#isupport = null;
   }
 
+  /** Sets (or, with null, removes) a `NAME=value` ISUPPORT token for connections registering from now. */
+  setIsupportToken(name: string, value: string | null): void {
+    if (value === null) this.#extraIsupport.delete(name);
+    else this.#extraIsupport.set(name, value);
+    this.#isupport = null;
+  }
+
   /** ISUPPORT tokens in 005 lines of at most 13 tokens each; rebuilt when the config changes. */
   isupportLines(build: (config: Config) => string[]): string[][] {
     if (!this.#isupport) {
-      const tokens = build(this.config);
+      const tokens = [...build(this.config), ...[...this.#extraIsupport].map(([name, value]) => `${name}=${value}`)];
       const lines: string[][] = [];
       for (let i = 0; i < tokens.length; i += 13) lines.push(tokens.slice(i, i + 13));
       this.#isupport = lines;

@@ -109,6 +109,22 @@ export interface ServerSecretsTable {
   value: string;
 }
 
+export interface SharesTable {
+  /** 128 random bits, base64url: the secret part of the link. */
+  id: string;
+  owner_account_id: number;
+  /** The file's path in the owner's space. */
+  path: string;
+  created_at: Millis;
+}
+
+export interface ShareAudienceTable {
+  share_id: string;
+  /** A folded channel name, or a direct-conversation key "@a b" (history's keys). */
+  conversation: string;
+  added_at: Millis;
+}
+
 export interface Database {
   accounts: AccountsTable;
   credentials: CredentialsTable;
@@ -119,4 +135,6 @@ export interface Database {
   always_on_users: AlwaysOnUsersTable;
   read_markers: ReadMarkersTable;
   server_secrets: ServerSecretsTable;
+  shares: SharesTable;
+  share_audience: ShareAudienceTable;
 }

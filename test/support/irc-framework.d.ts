@@ -112,7 +112,7 @@ declare module "irc-framework" {
     class Client {
       constructor(options?: Partial<ConnectOptions>);
       readonly user: { nick: string; username: string; host?: string };
-      readonly network: { cap: { enabled: string[]; isEnabled(cap: string): boolean } };
+      readonly network: { cap: { enabled: string[]; isEnabled(cap: string): boolean }; supports(name: string): string | boolean | undefined };
       readonly connection: { connected: boolean };
       connect(options: ConnectOptions): void;
       requestCap(cap: string | string[]): void;

@@ -11,6 +11,7 @@ test("http defaults: dual-stack :8080, 15-minute access and 30-day refresh token
     refreshTokenDays: 30,
     bodyLimitBytes: 16384,
     trustProxy: false,
+    publicUrl: "",
   });
 });
 

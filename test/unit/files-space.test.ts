@@ -292,3 +292,70 @@ describe("other operations keep the usage right", () => {
     assert.deepEqual(await ro.setModified(await at(ro, "f"), when), { ok: false, reason: "read-only" });
   });
 });
+
+describe("what the HTTP door adds", () => {
+  test("atomic: in keep mode too, a cut-off upload leaves nothing and the file it replaces stays whole", async () => {
+    const s = await space({ interruptedUploads: "keep" });
+    await s.upload(await at(s, "f"), source([Buffer.from("old content")]));
+    const cut = await s.upload(await at(s, "f"), source([bytes(500)], errno("ECONNRESET")), { atomic: true });
+    assert.deepEqual(cut, { ok: false, reason: "interrupted" });
+    assert.equal(await readFile(join(s.root, "f"), "utf8"), "old content");
+    assert.deepEqual(await names(s), ["f"]);
+    assert.deepEqual(s.usage, { bytes: 11, files: 1 });
+  });
+
+  test("checkUpload with a declared length: too large, over the quota (room for the difference when replacing), or fine", async () => {
+    const s = await space({ quotaBytes: 1000, maxFileBytes: 800 });
+    await s.upload(await at(s, "f"), source([bytes(400)]));
+    assert.deepEqual(await s.checkUpload(await at(s, "g"), 801), { ok: false, reason: "too-large" });
+    assert.deepEqual(await s.checkUpload(await at(s, "g"), 601), { ok: false, reason: "quota" });
+    assert.deepEqual(await s.checkUpload(await at(s, "g"), 600), { ok: true });
+    assert.deepEqual(await s.checkUpload(await at(s, "f"), 800), { ok: true }, "replacing f frees its 400 bytes");
+    assert.deepEqual(await s.checkUpload(await at(s, "g")), { ok: true }, "no length: checked while the bytes arrive");
+  });
+
+  test("openRead with a length reads that much from the offset", async () => {
+    const s = await space();
+    await s.upload(await at(s, "f"), source([Buffer.from("0123456789")]));
+    const read = async (offset: number, length?: number): Promise<string> => {
+      const opened = await s.openRead(await at(s, "f"), offset, length);
+      assert.ok(opened.ok);
+      const chunks: Buffer[] = [];
+      for await (const chunk of opened.stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString();
+    };
+    assert.equal(await read(2, 3), "234");
+    assert.equal(await read(8, 100), "89");
+    assert.equal(await read(3, 0), "");
+    assert.equal(await read(0), "0123456789");
+  });
+
+  test("rename with noReplace refuses to replace a file; without it, FTP's rule replaces", async () => {
+    const s = await space();
+    await s.upload(await at(s, "a"), source([Buffer.from("a")]));
+    await s.upload(await at(s, "b"), source([Buffer.from("bb")]));
+    assert.deepEqual(await s.rename(await at(s, "a"), await at(s, "b"), { noReplace: true }), { ok: false, reason: "exists" });
+    assert.deepEqual(await names(s), ["a", "b"]);
+    assert.deepEqual(await s.rename(await at(s, "a"), await at(s, "b")), { ok: true });
+    assert.deepEqual(s.usage, { bytes: 1, files: 1 });
+  });
+
+  test("removeTree deletes a folder with its content, links not followed, and takes it off the usage; never the root", async () => {
+    const s = await space();
+    await mkdir(join(s.root, "tree", "deep"), { recursive: true });
+    await s.upload(await at(s, "tree/one"), source([bytes(100)]));
+    await s.upload(await at(s, "tree/deep/two"), source([bytes(50)]));
+    await s.upload(await at(s, "kept"), source([bytes(7)]));
+    const outside = await mkdtemp(join(tmpdir(), "cmy-outside-"));
+    dirs.push(outside);
+    await writeFile(join(outside, "precious"), "do not delete");
+    await run("ln", ["-s", outside, join(s.root, "tree", "link")]);
+    assert.deepEqual(await s.removeTree(await at(s, "tree")), { ok: true });
+    assert.deepEqual(await names(s), ["kept"]);
+    assert.equal(await readFile(join(outside, "precious"), "utf8"), "do not delete");
+    assert.deepEqual(s.usage, { bytes: 7, files: 1 });
+    assert.deepEqual(s.usage, await measureUsage(s.root));
+    assert.deepEqual(await s.removeTree(await at(s, "/")), { ok: false, reason: "read-only" });
+    assert.deepEqual(await s.removeTree(await at(s, "kept")), { ok: false, reason: "not-a-directory" });
+  });
+});

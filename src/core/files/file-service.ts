@@ -3,15 +3,29 @@ import { foldCase } from "../chat/names.js";
 import { FileSpace, type SpaceLimits } from "./file-space.js";
 
 /**
+ * How long a space nobody uses stays open. Opening one measures its usage by walking
+ * the whole tree; an FTP session pays that once, but the web client makes one HTTP
+ * request per action, and each would pay it again without this grace period.
+ */
+const IDLE_KEEP_MS = 60_000;
+
+interface SpaceEntry {
+  readonly space: Promise<FileSpace>;
+  users: number;
+  idle: NodeJS.Timeout | null;
+}
+
+/**
  * Hands out each account's FileSpace, one instance per account however many
  * sessions use it, so usage figures and quota checks see every session's writes.
  */
 export class FileService {
-  readonly #spaces = new Map<string, { space: Promise<FileSpace>; users: number }>();
+  readonly #spaces = new Map<string, SpaceEntry>();
 
   constructor(
     private readonly dataDir: string,
     private limits: SpaceLimits,
+    private readonly idleKeepMs = IDLE_KEEP_MS,
   ) {}
 
   /** `<dataDir>/files/<account>/`, the account name folded so one account has one folder. */
@@ -28,21 +42,42 @@ export class FileService {
     const key = foldCase(account);
     let entry = this.#spaces.get(key);
     if (!entry) {
-      entry = { space: FileSpace.open(this.rootOf(account), this.limits), users: 0 };
-      this.#spaces.set(key, entry);
-      entry.space.catch(() => this.#spaces.delete(key));
+      const created: SpaceEntry = { space: FileSpace.open(this.rootOf(account), this.limits), users: 0, idle: null };
+      this.#spaces.set(key, created);
+      created.space.catch(() => this.#spaces.get(key) === created && this.#spaces.delete(key));
+      entry = created;
+    }
+    if (entry.idle) {
+      clearTimeout(entry.idle);
+      entry.idle = null;
     }
     entry.users++;
-    const space = await entry.space;
+    const held = entry;
+    const space = await held.space;
     let released = false;
     return {
       space,
       release: () => {
         if (released) return;
         released = true;
-        if (--entry!.users === 0) this.#spaces.delete(key);
+        if (--held.users > 0) return;
+        const forget = (): void => {
+          if (held.users === 0 && this.#spaces.get(key) === held) this.#spaces.delete(key);
+        };
+        if (this.idleKeepMs <= 0) forget();
+        else held.idle = setTimeout(forget, this.idleKeepMs).unref();
       },
     };
+  }
+
+  /** Runs `work` with the account's space, released afterwards whatever happens. */
+  async with<T>(account: string, work: (space: FileSpace) => Promise<T>): Promise<T> {
+    const { space, release } = await this.acquire(account);
+    try {
+      return await work(space);
+    } finally {
+      release();
+    }
   }
 
   /** The read-only public folder anonymous users see, when enabled. */

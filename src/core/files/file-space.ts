@@ -69,6 +69,17 @@ export interface UploadOptions {
    * stream mode a killed client's data connection ends exactly like a complete one).
    */
   readonly complete?: () => Promise<boolean>;
+  /**
+   * Write to a hidden temporary file renamed over the target only when complete, whatever
+   * `interruptedUploads` says: for a door that cannot resume (HTTP), a cut-off or refused
+   * upload must leave nothing, and a file it replaces must stay whole until then.
+   */
+  readonly atomic?: boolean;
+}
+
+/** The hidden temporary file an upload in progress writes to (see `upload`); never shown to users. */
+export function isTemporaryUpload(name: string): boolean {
+  return /^\..+\.upload-[0-9a-f]{12}$/.test(name);
 }
 
 const STREAM_CHUNK = 1024 * 1024;
@@ -130,6 +141,11 @@ export class FileSpace {
     this.limits = limits;
   }
 
+  /** Bytes the account may store; 0 = no limit. */
+  get quotaBytes(): number {
+    return this.limits.quotaBytes;
+  }
+
   /** Resolves a user path and checks that, links followed, it stays in the space. */
   async resolve(cwd: string, input: string): Promise<Result<{ path: JailedPath }>> {
     const path = resolveVirtual(this.root, cwd, input);
@@ -186,6 +202,25 @@ export class FileSpace {
     }
   }
 
+  /**
+   * Removes a folder and everything below it (links are removed, never followed) and
+   * takes what it held off the usage figures. Never the space's root.
+   */
+  async removeTree(path: JailedPath): Promise<Result<object>> {
+    if (this.readOnly || path.virtual === "/") return { ok: false, reason: "read-only" };
+    try {
+      const s = await lstat(path.real);
+      if (!s.isDirectory()) return { ok: false, reason: "not-a-directory" };
+      const held = await measureUsage(path.real);
+      await rm(path.real, { recursive: true });
+      this.usage.bytes -= held.bytes;
+      this.usage.files -= held.files;
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: failureOf(error) };
+    }
+  }
+
   async delete(path: JailedPath): Promise<Result<object>> {
     if (this.readOnly) return { ok: false, reason: "read-only" };
     try {
@@ -202,13 +237,14 @@ export class FileSpace {
     }
   }
 
-  async rename(from: JailedPath, to: JailedPath): Promise<Result<object>> {
+  /** RNFR/RNTO replace a file in the way (FTP's rule); `noReplace` refuses it with "exists" instead. */
+  async rename(from: JailedPath, to: JailedPath, options: { noReplace?: boolean } = {}): Promise<Result<object>> {
     if (this.readOnly) return { ok: false, reason: "read-only" };
     if (from.virtual === "/" || (to.virtual + "/").startsWith(from.virtual + "/")) return { ok: false, reason: "invalid-name" };
     try {
       await lstat(from.real);
       const replaced = await lstat(to.real).catch(() => null);
-      if (replaced?.isDirectory()) return { ok: false, reason: "exists" };
+      if (replaced?.isDirectory() || (replaced && options.noReplace)) return { ok: false, reason: "exists" };
       await rename(from.real, to.real);
       if (replaced?.isFile()) {
         this.usage.bytes -= replaced.size;
@@ -246,8 +282,11 @@ export class FileSpace {
     }
   }
 
-  /** A stream of the file from `offset` (REST), with its total size. */
-  async openRead(path: JailedPath, offset: number): Promise<Result<{ stream: Readable; size: number }>> {
+  /**
+   * A stream of the file from `offset` (REST, an HTTP range), at most `length` bytes
+   * (all the rest when omitted), with the file's total size.
+   */
+  async openRead(path: JailedPath, offset: number, length = Infinity): Promise<Result<{ stream: Readable; size: number }>> {
     try {
       // O_NOFOLLOW: a link swapped in after the check is not followed.
       const handle = await open(path.real, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
@@ -259,12 +298,12 @@ export class FileSpace {
       // The stream owns the handle from here and closes it when done or destroyed. It is
       // bounded by the size fstat gave and reads at most that much at once: a small file is
       // one right-sized read, not a 1 MiB buffer per file plus an extra read to find the end.
-      const remaining = s.size - offset;
+      const remaining = Math.min(s.size - offset, length);
       if (remaining <= 0) {
         await handle.close();
         return { ok: true, size: s.size, stream: Readable.from([]) };
       }
-      const stream = createReadStream("", { fd: handle, start: offset, end: s.size - 1, highWaterMark: Math.min(STREAM_CHUNK, remaining), autoClose: true });
+      const stream = createReadStream("", { fd: handle, start: offset, end: offset + remaining - 1, highWaterMark: Math.min(STREAM_CHUNK, remaining), autoClose: true });
       return { ok: true, size: s.size, stream };
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
@@ -275,8 +314,9 @@ export class FileSpace {
    * The checks an upload to `path` would fail on before any byte arrives: read-only,
    * a directory or link in the way, a missing parent folder, the file quota. Lets an
    * adapter refuse before it opens a data connection; `upload` checks them again.
+   * With `expectedBytes` (a declared length), also whether that many would fit.
    */
-  async checkUpload(path: JailedPath): Promise<Result<object>> {
+  async checkUpload(path: JailedPath, expectedBytes?: number): Promise<Result<object>> {
     if (this.readOnly) return { ok: false, reason: "read-only" };
     const existing = await lstat(path.real).catch(() => null);
     if (existing && !existing.isFile()) return { ok: false, reason: existing.isDirectory() ? "is-a-directory" : "exists" };
@@ -285,6 +325,12 @@ export class FileSpace {
     if (!parent.isDirectory()) return { ok: false, reason: "not-a-directory" };
     const { quotaFiles } = this.limits;
     if (!existing && quotaFiles > 0 && this.usage.files + this.#reservedFiles >= quotaFiles) return { ok: false, reason: "quota" };
+    if (expectedBytes !== undefined) {
+      const { quotaBytes, maxFileBytes } = this.limits;
+      if (maxFileBytes > 0 && expectedBytes > maxFileBytes) return { ok: false, reason: "too-large" };
+      const growth = expectedBytes - (existing?.size ?? 0);
+      if (quotaBytes > 0 && this.usage.bytes + this.#reservedBytes + growth > quotaBytes) return { ok: false, reason: "quota" };
+    }
     return { ok: true };
   }
 
@@ -302,7 +348,7 @@ export class FileSpace {
     // Uploads still running count too: two sessions each under the quota must not add up past it.
     if (!existing && quotaFiles > 0 && this.usage.files + this.#reservedFiles >= quotaFiles) return { ok: false, reason: "quota" };
     const start = options.append ? oldSize : Math.min(options.offset ?? 0, oldSize);
-    const atomic = interruptedUploads === "delete";
+    const atomic = options.atomic === true || interruptedUploads === "delete";
     const target = atomic ? join(dirname(path.real), `.${basename(path.real)}.upload-${randomBytes(6).toString("hex")}`) : path.real;
     const maxFile = maxFileBytes > 0 ? maxFileBytes : Infinity;
     let size = start;

@@ -6,6 +6,7 @@ import { clientAddress } from "../client-address.js";
 import { ProblemError, throttled } from "../problems.js";
 import { commonErrors, registerBody, type RegisterBody, type SessionView } from "../schemas.js";
 import { newSession } from "../session-reply.js";
+import { setAccessCookie } from "../access-cookie.js";
 
 function detail(reason: RegisterFailure): string {
   switch (reason) {
@@ -34,7 +35,9 @@ export function accountRoutes(app: FastifyInstance, context: HttpContext): void 
       const { name, password, email } = request.body;
       const result = await context.accounts.registerFrom(name, password, email ?? null, clientAddress(request), SERVICE);
       if (!result.ok) throw result.reason === "throttled" ? throttled(result.retryAfterSeconds) : new ProblemError(result.reason, detail(result.reason));
-      return reply.code(201).send(await newSession(context, result.account));
+      const session = await newSession(context, result.account);
+      if (request.body.cookie) setAccessCookie(request, reply, session.tokens.accessToken, Date.parse(session.tokens.accessTokenExpiresAt));
+      return reply.code(201).send(session);
     },
   );
 }

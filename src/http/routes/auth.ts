@@ -5,6 +5,7 @@ import { ProblemError, throttled } from "../problems.js";
 import { commonErrors, loginBody, refreshBody, type LoginBody, type RefreshBody, type SessionView } from "../schemas.js";
 import { newSession } from "../session-reply.js";
 import { accountView, tokenPair } from "../views.js";
+import { clearAccessCookie, setAccessCookie } from "../access-cookie.js";
 
 /** One answer for an unknown name and a wrong password: nothing tells them apart. */
 const INVALID_CREDENTIALS = "Wrong account name or password";
@@ -22,14 +23,16 @@ export function authRoutes(app: FastifyInstance, context: HttpContext): void {
         response: { 200: { description: "The account and a new session's tokens", $ref: "Session#" }, ...commonErrors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { name, password } = request.body;
       // A name that cannot exist is refused before any work: it reveals nothing about
       // real accounts, and keeps such bytes (NUL, say) away from the database.
       if (!context.accounts.isValidName(name)) throw new ProblemError("invalid-credentials", INVALID_CREDENTIALS);
       const result = await context.accounts.login(name, password, clientAddress(request), SERVICE);
       if (!result.ok) throw result.reason === "throttled" ? throttled(result.retryAfterSeconds ?? 1) : new ProblemError("invalid-credentials", INVALID_CREDENTIALS);
-      return newSession(context, result.account);
+      const session = await newSession(context, result.account);
+      if (request.body.cookie) setAccessCookie(request, reply, session.tokens.accessToken, Date.parse(session.tokens.accessTokenExpiresAt));
+      return session;
     },
   );
 
@@ -45,10 +48,11 @@ export function authRoutes(app: FastifyInstance, context: HttpContext): void {
         response: { 200: { description: "The account and the next tokens", $ref: "Session#" }, ...commonErrors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const result = await context.sessions.refresh(request.body.refreshToken, clientAddress(request));
       if (!result.ok) throw new ProblemError("invalid-token", "The refresh token is invalid, expired or revoked; log in again");
       const access = await context.tokens.issue(result.account.id, result.account.name);
+      if (request.body.cookie) setAccessCookie(request, reply, access.token, access.expiresAt);
       return { account: accountView(result.account), tokens: tokenPair(access, result.refresh) };
     },
   );
@@ -58,7 +62,7 @@ export function authRoutes(app: FastifyInstance, context: HttpContext): void {
     {
       schema: {
         summary: "Log out: revoke the refresh token's family",
-        description: "Always 204, known token or not. Access tokens already issued stay valid until they expire (minutes).",
+        description: "Always 204, known token or not, and clears the cmy_access cookie. Access tokens already issued stay valid until they expire (minutes).",
         tags: ["auth"],
         body: refreshBody,
         response: { 204: { description: "Logged out", type: "null" }, ...commonErrors },
@@ -66,6 +70,7 @@ export function authRoutes(app: FastifyInstance, context: HttpContext): void {
     },
     async (request, reply) => {
       await context.sessions.end(request.body.refreshToken);
+      clearAccessCookie(request, reply);
       return reply.code(204).send();
     },
   );

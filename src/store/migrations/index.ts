@@ -4,6 +4,7 @@ import * as initial from "./0001-initial.js";
 import * as serverSecrets from "./0002-server-secrets.js";
 import * as presence from "./0003-presence.js";
 import * as search from "./0004-search.js";
+import * as shares from "./0005-shares.js";
 
 export interface Migration {
   readonly name: string;
@@ -16,4 +17,5 @@ export const migrations: readonly Migration[] = [
   { name: "0002-server-secrets", up: serverSecrets.up },
   { name: "0003-presence", up: presence.up },
   { name: "0004-search", up: search.up },
+  { name: "0005-shares", up: shares.up },
 ];

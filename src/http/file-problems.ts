@@ -1,0 +1,37 @@
+import type { FastifyBaseLogger } from "fastify";
+import type { FileFailure, FileSpace } from "../core/files/file-space.js";
+import type { JailedPath } from "../core/files/jail.js";
+import { ProblemError, type ProblemReason } from "./problems.js";
+
+/** The one table that turns a file-space refusal into its HTTP problem (FTP's twin: ftp/commands/paths.ts). */
+const problems: Record<FileFailure, readonly [ProblemReason, string]> = {
+  "invalid-name": ["invalid-path", "Paths are UTF-8 names separated by '/', without control characters"],
+  // Outside the space reads as "no such file": it reveals nothing about what is there.
+  outside: ["not-found", "No such file or folder"],
+  "not-found": ["not-found", "No such file or folder"],
+  exists: ["file-exists", "Something already exists at that path"],
+  "not-a-directory": ["not-a-folder", "A part of the path is a file, not a folder"],
+  "is-a-directory": ["is-a-folder", "The path is a folder"],
+  "not-empty": ["folder-not-empty", "The folder is not empty; delete it with recursive=true"],
+  "read-only": ["forbidden", "The root folder cannot be changed"],
+  quota: ["quota-exceeded", "The account's storage quota would be exceeded; nothing was stored"],
+  "too-large": ["file-too-large", "The file is larger than this server accepts (files.maxFileBytes); nothing was stored"],
+  "no-space": ["insufficient-storage", "The server's disk is full; nothing was stored"],
+  interrupted: ["upload-interrupted", "The body ended before it was complete; nothing was stored"],
+  io: ["internal", "The file could not be read or written"],
+};
+
+export function fileProblem(reason: FileFailure): ProblemError {
+  const [problem, detail] = problems[reason];
+  return new ProblemError(problem, detail);
+}
+
+/** Resolves a user path in `space` (the jail), or throws its problem. An escape is logged. */
+export async function resolveOrThrow(space: FileSpace, input: string, log: FastifyBaseLogger, account: string): Promise<JailedPath> {
+  const result = await space.resolve("/", input);
+  if (!result.ok) {
+    if (result.reason === "outside") log.warn({ account, path: input }, "http path outside the account's space refused");
+    throw fileProblem(result.reason);
+  }
+  return result.path;
+}

@@ -1,0 +1,84 @@
+import { posix } from "node:path";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FileSpace } from "../core/files/file-space.js";
+import type { JailedPath } from "../core/files/jail.js";
+import { fileProblem } from "./file-problems.js";
+import { ProblemError } from "./problems.js";
+
+/** RFC 8187 attr-char: what may stand unencoded in `filename*`. */
+const ATTR_CHAR = /[A-Za-z0-9!#$&+\-.^_`|~]/;
+
+/**
+ * `Content-Disposition` (RFC 6266) for `name`: an ASCII `filename` for old clients and
+ * the exact UTF-8 name as `filename*`. Quotes, backslashes and control characters
+ * never reach the header.
+ */
+export function contentDisposition(kind: "attachment" | "inline", name: string): string {
+  const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  let encoded = "";
+  for (const byte of Buffer.from(name, "utf8")) {
+    const char = String.fromCharCode(byte);
+    encoded += byte < 0x80 && ATTR_CHAR.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return `${kind}; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
+
+export type ByteRange = { readonly start: number; readonly end: number } | "unsatisfiable" | null;
+
+/**
+ * One `Range: bytes=` range (RFC 9110 14.1.2) in a file of `size` bytes: inclusive
+ * bounds, "unsatisfiable", or null to send the whole file (no range, several
+ * ranges, or a malformed one — which the RFC says to ignore).
+ */
+export function parseRange(header: string | undefined, size: number): ByteRange {
+  if (header === undefined) return null;
+  const match = /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim());
+  if (!match) return null;
+  const [, first = "", last = ""] = match;
+  if (first === "" && last === "") return null;
+  if (first === "") {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  if (start >= size) return "unsatisfiable";
+  const end = last === "" ? size - 1 : Math.min(Number(last), size - 1);
+  return end < start ? null : { start, end };
+}
+
+export interface FileReplyOptions {
+  readonly type: string;
+  readonly disposition: "attachment" | "inline";
+  /** Extra headers (the share route's sandbox). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Streams the file at `path` (with Range support), or throws the problem why not. */
+export async function sendFile(request: FastifyRequest, reply: FastifyReply, space: FileSpace, path: JailedPath, options: FileReplyOptions): Promise<FastifyReply> {
+  const found = await space.stat(path);
+  if (!found.ok) throw fileProblem(found.reason);
+  if (found.entry.type === "dir") throw fileProblem("is-a-directory");
+  if (found.entry.type !== "file") throw fileProblem("not-found");
+  const size = found.entry.size;
+  const range = parseRange(request.headers.range, size);
+  if (range === "unsatisfiable") throw new ProblemError("range-not-satisfiable", `The file has ${size} bytes`, { "content-range": `bytes */${size}` });
+  const start = range?.start ?? 0;
+  const length = range ? range.end - range.start + 1 : size;
+  // HEAD: the same checks and headers, but not one byte read (Fastify would read and drop the whole stream).
+  const opened = await space.openRead(path, start, request.method === "HEAD" ? 0 : length);
+  if (!opened.ok) throw fileProblem(opened.reason);
+  reply
+    .code(range ? 206 : 200)
+    .headers({
+      ...options.headers,
+      "content-type": options.type,
+      "content-length": String(length),
+      "content-disposition": contentDisposition(options.disposition, posix.basename(path.virtual)),
+      "accept-ranges": "bytes",
+      "last-modified": found.entry.modified.toUTCString(),
+      "x-content-type-options": "nosniff",
+      ...(range && { "content-range": `bytes ${range.start}-${range.end}/${size}` }),
+    });
+  return reply.send(opened.stream);
+}
