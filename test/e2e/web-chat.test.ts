@@ -284,6 +284,76 @@ describe("web client in Chromium", () => {
     await page.context().close();
   });
 
+  test("creates an account, changes its password, signs out here and everywhere", async () => {
+    const context = await browser.newContext();
+    const page = watch(await context.newPage());
+    await page.goto(web.url);
+    await page.getByRole("button", { name: "Create an account" }).click();
+    await page.getByLabel("Account").fill("judy");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await conversationLink(page, "#general").waitFor();
+
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByLabel("Current password").fill(PASSWORD);
+    await page.getByLabel("New password").fill("a brand new passphrase");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("Password changed.").waitFor();
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    assert.equal((await web.api.login("judy", PASSWORD)).status, 401);
+
+    // Two devices; "sign out everywhere" on one ends the other's session too.
+    await signIn(page, "judy", "a brand new passphrase");
+    const other = await browser.newContext();
+    const otherPage = watch(await other.newPage());
+    await otherPage.goto(web.url);
+    await signIn(otherPage, "judy", "a brand new passphrase");
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("button", { name: "Sign out everywhere" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    await otherPage.reload();
+    await otherPage.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    await other.close();
+    await context.close();
+  });
+
+  test("keyboard: Ctrl+K switches, Alt+arrows move between conversations; at 360 px the list is a drawer", async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const page = watch(await context.newPage());
+    await page.goto(web.url);
+    await signIn(page, "alice", PASSWORD);
+    await page.getByRole("heading", { name: "#general", level: 2 }).waitFor();
+    // Narrow: the list hides behind the menu button until asked for.
+    assert.equal(await conversationLink(page, "#general").isVisible(), false);
+    await page.getByRole("button", { name: "Conversation list" }).click();
+    await conversationLink(page, "#general").waitFor();
+    assert.deepEqual(await seriousAccessibilityFindings(page), []);
+    await page.keyboard.press("Escape");
+    await conversationLink(page, "#general").waitFor({ state: "hidden" });
+
+    // A direct conversation started from the drawer.
+    await page.getByRole("button", { name: "Conversation list" }).click();
+    await page.getByRole("button", { name: "Message someone" }).click();
+    await page.getByRole("dialog").getByLabel("Account or nick").fill("bob");
+    await page.getByRole("dialog").getByRole("button", { name: "Start conversation" }).click();
+    await page.getByRole("heading", { name: "bob", level: 2 }).waitFor();
+    await conversationLink(page, "bob").waitFor({ state: "hidden" }); // the drawer closed
+
+    await page.keyboard.press("Alt+ArrowUp");
+    await page.getByRole("heading", { name: "#general", level: 2 }).waitFor();
+    await page.keyboard.press("Control+k");
+    await page.getByRole("combobox", { name: "Go to conversation" }).fill("bo");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "bob", level: 2 }).waitFor();
+    await page.keyboard.press("Alt+ArrowUp");
+    await page.getByRole("heading", { name: "#general", level: 2 }).waitFor();
+    await page.keyboard.press("Alt+ArrowDown");
+    await page.getByRole("heading", { name: "bob", level: 2 }).waitFor();
+    assert.deepEqual(await seriousAccessibilityFindings(page), []);
+    await context.close();
+  });
+
   test("a page signed in before keeps its session across a reload", async () => {
     const context = await browser.newContext();
     const page = watch(await context.newPage());

@@ -106,7 +106,8 @@ export async function signIn(page: Page, account: string, password: string): Pro
   await page.getByLabel("Account").fill(account);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("navigation", { name: "Conversations" }).waitFor();
+  // Attached, not visible: on a narrow screen the list waits in a closed drawer.
+  await page.locator("nav.conversations").waitFor({ state: "attached" });
 }
 
 /** The link of a conversation in the list, by its accessible name ("#general", a nick). */

@@ -22,7 +22,7 @@ export function RegisterForm({ onSignedIn }: { onSignedIn: (session: AuthSession
   };
 
   return (
-    <form class="auth-form" onSubmit={submit} aria-labelledby="register-title">
+    <form class="auth-form" onSubmit={submit}>
       <h2 id="register-title">Create an account</h2>
       <label for="register-account">Account</label>
       <input id="register-account" name="account" autocomplete="username" autocapitalize="none" spellcheck={false} required aria-describedby="register-account-hint" value={account} onInput={(e) => setAccount(e.currentTarget.value)} />

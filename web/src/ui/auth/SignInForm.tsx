@@ -26,7 +26,7 @@ export function SignInForm({ onSignedIn }: { onSignedIn: (session: AuthSession) 
   };
 
   return (
-    <form class="auth-form" onSubmit={submit} aria-labelledby="sign-in-title">
+    <form class="auth-form" onSubmit={submit}>
       <h2 id="sign-in-title">Sign in</h2>
       <label for="sign-in-account">Account</label>
       <input id="sign-in-account" name="account" autocomplete="username" autocapitalize="none" spellcheck={false} required value={account} onInput={(e) => setAccount(e.currentTarget.value)} />
