@@ -36,6 +36,8 @@ import { ServerSecretsRepository } from "./store/server-secrets-repository.js";
 import { loadCommonPasswords } from "./auth/password-policy.js";
 import { Shares } from "./core/files/shares.js";
 import { SharesRepository } from "./store/shares-repository.js";
+import { startPush } from "./push/start.js";
+import { openAccessTokens } from "./access-tokens.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -157,9 +159,14 @@ export async function startServer(config: Config, options: StartOptions): Promis
     return next;
   };
   const scramSecret = await new ServerSecretsRepository(domain.store.db).getOrCreate(SCRAM_SECRET, () => randomBytes(32));
+  // Before IRC starts: SASL OAUTHBEARER accepts the HTTP API's access tokens.
+  const tokens = await openAccessTokens(config, log.child({ service: "http" }));
+  // Web Push (draft/webpush): VAPID keys live in the database, so every node signs alike.
+  const push = await startPush({ config: () => currentConfig, core, store: domain.store, secrets: new ServerSecretsRepository(domain.store.db), log });
+  messaging.observe(push.observe);
   context = new IrcServerContext(
     config,
-    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null, readMarkers },
+    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null, readMarkers, tokens, push: push.irc },
     log,
     VERSION,
     reload,
@@ -176,11 +183,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
     for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
     // Imported only when the web door is on, and after IRC and FTP listen: fastify and its
     // schema compilers are the largest part of start-up left, and IRC needs none of it.
-    if (config.http.listen.length > 0) http = await (await import("./http/start.js")).startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, search, limits, log, files, shares });
+    if (config.http.listen.length > 0) http = await (await import("./http/start.js")).startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, search, limits, log, files, shares, tokens });
     if (http) advertiseFilehost(context, http);
   } catch (error) {
     // Half a server is worse than none: what started is stopped before the error goes up.
     await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0)]);
+    await push.stop();
     stopRetention();
     await domain.close();
     throw error;
@@ -204,6 +212,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         const timeoutMs = context.config.server.shutdownTimeoutSeconds * 1000;
         await Promise.all([irc.shutdown(reason, timeoutMs), ftp.shutdown(reason, timeoutMs), http?.stop(timeoutMs)]);
         stopRetention();
+        await push.stop();
         await writer?.drain();
         await shares.drain();
         await alwaysOn.drain();

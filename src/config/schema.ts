@@ -34,6 +34,19 @@ const flood = z.object({
   maxQueuedLines: z.number().int().min(1).default(40),
 });
 
+/** IRCv3 draft/multiline: what one client batch (lines joined into one message) may hold. */
+const multiline = z.object({
+  /**
+   * Bytes of text in one batch, each line break counting one (the cap's `max-bytes`). The value
+   * used is never above chat.maxMessageBytes: the batch becomes one message, which must fit it.
+   */
+  maxBytes: z.number().int().min(1).max(65536).default(4096),
+  /** Lines in one batch (the cap's `max-lines`). */
+  maxLines: z.number().int().min(1).max(1000).default(100),
+  /** Seconds a batch may stay open; one not closed by then is dropped with FAIL BATCH MULTILINE_INVALID. */
+  timeoutSeconds: seconds.default(30),
+});
+
 const bruteForce = z.object({
   backoffBaseSeconds: seconds.default(1),
   backoffMaxSeconds: seconds.default(30),
@@ -198,6 +211,29 @@ export const configSchema = z.object({
         .default(""),
     })
     .prefault({}),
+  push: z
+    .object({
+      /** Web Push (IRCv3 draft/webpush): the server sends encrypted notifications to push services. */
+      enabled: z.boolean().default(true),
+      /** Push subscriptions one account may hold (one per device/browser); more get FAIL WEBPUSH FORBIDDEN. */
+      maxSubscriptionsPerAccount: z.number().int().min(1).max(1000).default(10),
+      /**
+       * DANGEROUS outside tests: lets endpoints be plain http and resolve to loopback, private or
+       * link-local addresses, so any account holder can make the server send requests into its own network.
+       */
+      allowPrivateEndpoints: z.boolean().default(false),
+      /** The VAPID `sub` claim (a mailto: or https: contact for push services); empty = mailto:<server.adminEmail>. */
+      vapidSubject: z.string().regex(/^$|^(mailto:|https:\/\/)\S+$/, "empty, a mailto: address or an https:// URL").default(""),
+      /** Seconds a push service keeps a notification for a device that is offline (the TTL header). */
+      ttlSeconds: z.number().int().min(0).max(28 * 24 * 3600).default(24 * 3600),
+      /** Seconds one request to a push service may take before it is abandoned (never retried). */
+      requestTimeoutSeconds: seconds.max(120).default(10),
+      /** Requests to push services in flight at once. */
+      maxConcurrentRequests: z.number().int().min(1).max(1000).default(16),
+      /** Messages waiting for their subscriptions to be read, and notifications waiting for a request slot (each bounded by this); past it, new ones are dropped (and logged). */
+      maxQueuedPushes: z.number().int().min(1).max(1_000_000).default(1000),
+    })
+    .prefault({}),
   irc: z
     .object({
       listen: z.array(listenAddress).default(["[::]:6667"].map((a) => parseListenAddress(a) as ListenAddress)),
@@ -234,6 +270,7 @@ export const configSchema = z.object({
       /** Entries kept for WHOWAS. */
       whowasLength: z.number().int().min(0).default(1000),
       flood: flood.prefault({}),
+      multiline: multiline.prefault({}),
       /**
        * Server password every client must send with PASS before registering: an argon2id
        * PHC string made by `cmymessage hash-password`; empty = no password.
@@ -254,3 +291,4 @@ export type IrcConfig = Config["irc"];
 export type HttpConfig = Config["http"];
 export type FloodConfig = IrcConfig["flood"];
 export type OperatorConfig = IrcConfig["operators"][number];
+export type PushConfig = Config["push"];

@@ -9,8 +9,8 @@ import type { MessageSearchService } from "../core/chat/search.js";
 import type { ConnectionLimits } from "../net/connection-limits.js";
 import type { FileService } from "../core/files/file-service.js";
 import type { Shares } from "../core/files/shares.js";
-import { loadTokenKey } from "../auth/token-key.js";
-import { AccessTokens, type AccessTokenSettings } from "../auth/tokens.js";
+import type { AccessTokens } from "../auth/tokens.js";
+import { accessTokenSettings, openAccessTokens } from "../access-tokens.js";
 import { buildHttpApp } from "./app.js";
 import { HttpService } from "./http-service.js";
 import { publicBaseUrl } from "./public-url.js";
@@ -25,6 +25,8 @@ export interface HttpDependencies {
   readonly log: Logger;
   readonly files: FileService;
   readonly shares: Shares;
+  /** The access tokens, when the composition root made them (IRC checks them too); made here otherwise. */
+  readonly tokens?: AccessTokens | null;
 }
 
 export interface RunningHttp {
@@ -34,10 +36,6 @@ export interface RunningHttp {
   /** Applies a reloaded config to what can change at run time (token lifetime and issuer). */
   update(config: Config): void;
   stop(timeoutMs: number): Promise<void>;
-}
-
-export function accessTokenSettings(config: Config): AccessTokenSettings {
-  return { issuer: config.server.name, lifetimeMinutes: config.http.accessTokenMinutes };
 }
 
 /** Expired refresh tokens are forgotten this often (and at start). */
@@ -50,9 +48,8 @@ const PRUNE_INTERVAL_MS = 3_600_000;
 export async function startHttp(config: Config, deps: HttpDependencies): Promise<RunningHttp | null> {
   if (config.http.listen.length === 0) return null;
   const log = deps.log.child({ service: "http" });
-  const key = await loadTokenKey({ keyFile: config.http.jwtKeyFile, dataDir: config.dataDir });
-  log.info({ path: key.path, generated: key.generated }, key.generated ? "made an access-token signing key" : "access-token signing key loaded");
-  const tokens = new AccessTokens(key, accessTokenSettings(config));
+  const tokens = deps.tokens ?? (await openAccessTokens(config, log));
+  if (!tokens) return null;
   let current = config;
   // Known once the first listener is bound (port 0 in tests); until then, the configured one.
   let boundPort: number | undefined;

@@ -5,6 +5,7 @@ import type { Session } from "../core/chat/session.js";
 import type { ChatUser } from "../core/chat/user.js";
 import type { Account } from "../core/accounts/ports.js";
 import type { SaslExchange } from "./sasl/exchange.js";
+import type { ClientBatch } from "./multiline-input.js";
 import { LineSplitter } from "../net/line-splitter.js";
 import { ircSafeHost } from "../net/address.js";
 import { Fakelag } from "./fakelag.js";
@@ -61,6 +62,8 @@ export class IrcConnection implements Session, Flushable {
   account: Account | null = null;
   /** A SASL exchange in progress. */
   sasl: SaslExchange | null = null;
+  /** A draft/multiline batch the client has opened and not yet closed (multiline-input.ts). */
+  clientBatch: ClientBatch | null = null;
   /** When the user must have logged in to keep a registered nick; 0 = no deadline. */
   nickDeadline = 0;
   pending: PendingRegistration | null = { nick: null, username: null, realname: null, capNegotiating: false };
@@ -83,6 +86,8 @@ export class IrcConnection implements Session, Flushable {
   #labelCapture: string[] | null = null;
   /** During the asynchronous part of a labelled command, events from others are not replies. */
   #labelCapturesEvents = false;
+  /** The running command's label was taken for a later reply (takeLabel): no ACK for it now. */
+  #labelTaken = false;
 
   constructor(
     readonly socket: Socket,
@@ -155,7 +160,7 @@ export class IrcConnection implements Session, Flushable {
     this.lastSeen = Date.now();
     this.pingSentAt = 0;
     const flood = this.context.config.irc.flood;
-    if (flood.enabled && this.#queue.length >= flood.maxQueuedLines) {
+    if (flood.enabled && this.#queue.length >= this.#maxQueuedLines(flood.maxQueuedLines)) {
       this.close("Excess Flood");
       return;
     }
@@ -174,6 +179,15 @@ export class IrcConnection implements Session, Flushable {
   }
 
   /**
+   * A client with draft/multiline may send a whole batch at once (a pasted text); its
+   * lines run without fakelag, but they wait behind a held or asynchronous line like
+   * any other. One batch may wait beyond the usual bound.
+   */
+  #maxQueuedLines(base: number): number {
+    return this.caps.has("draft/multiline") ? base + this.context.config.irc.multiline.maxLines + 2 : base;
+  }
+
+  /**
    * Runs queued lines in order, one command at a time (an asynchronous command holds
    * the rest back), and holds back what fakelag says to hold.
    */
@@ -188,7 +202,8 @@ export class IrcConnection implements Session, Flushable {
         return;
       }
       // Like Ergo, registration is not throttled: it is short and bounded by its own timeout.
-      if (!wasHeld && this.user) {
+      // Nor are the lines of an open multiline batch: the batch is billed when it ends.
+      if (!wasHeld && this.user && this.clientBatch?.collecting !== true) {
         const wait = this.#fakelag.touch();
         if (wait > 0) {
           this.#held = raw;
@@ -229,20 +244,55 @@ export class IrcConnection implements Session, Flushable {
     }
     const label = this.caps.has("labeled-response") ? message.tags?.get("label") : undefined;
     if (label === undefined) return this.#run(message);
+    return this.#withLabel(label, () => this.#run(message));
+  }
+
+  /** Runs `work` with its replies collected, then sends them labelled `label` (IRCv3 labeled-response). */
+  #withLabel(label: string, work: () => Promise<void> | undefined): Promise<void> | undefined {
     this.#labelCapture = [];
     this.#labelCapturesEvents = true;
+    this.#labelTaken = false;
     const finish = (): void => {
       const lines = this.#labelCapture ?? [];
       this.#labelCapture = null;
-      this.#write(Buffer.from(labelReplies(label, lines, this.context.serverName)));
+      if (this.#labelTaken) {
+        this.#labelTaken = false;
+        for (const line of lines) this.#write(Buffer.from(line));
+      } else this.#write(Buffer.from(labelReplies(label, lines, this.context.serverName)));
     };
-    const done = this.#run(message);
+    const done = work();
     if (!done) {
       finish();
       return undefined;
     }
     this.#labelCapturesEvents = false;
     return done.finally(finish);
+  }
+
+  /**
+   * Takes the running command's label, to answer it later (`answerLabelled`) instead of
+   * now: the opening line of a client batch is answered when the batch ends. Null
+   * when the command carries no label.
+   */
+  takeLabel(message: IrcMessage): string | null {
+    const label = this.caps.has("labeled-response") ? message.tags?.get("label") : undefined;
+    if (label === undefined || this.#labelCapture === null) return null;
+    this.#labelTaken = true;
+    return label;
+  }
+
+  /**
+   * Runs `work` as the answer to a command labelled `label` earlier (see takeLabel); with
+   * no label, or inside a labelled command already, it just runs.
+   */
+  answerLabelled(label: string | null, work: () => Promise<void> | undefined): Promise<void> | undefined {
+    if (label === null || this.#labelCapture !== null) return work();
+    return this.#withLabel(label, work);
+  }
+
+  /** Counts `lines` lines against flood control at once: what a multiline batch sent without fakelag costs. */
+  chargeFakelag(lines: number): void {
+    for (let i = 0; i < lines; i++) this.#fakelag.touch();
   }
 
   #run(message: IrcMessage): Promise<void> | undefined {
@@ -371,6 +421,8 @@ export class IrcConnection implements Session, Flushable {
         return this.caps.has("account-notify") && this.#showsWatched(event);
       case "wallops":
         return this.user?.wallops === true;
+      case "redact":
+        return this.caps.has("draft/message-redaction");
       case "invite":
         return event.target === this.user?.nick || this.caps.has("invite-notify");
       default:

@@ -2,12 +2,16 @@ import type { IrcConnection } from "./connection.js";
 import type { IrcMessage } from "./message.js";
 import { ERR } from "./numerics.js";
 import { commandTable } from "./commands/index.js";
+import { interceptBatchLine } from "./multiline-input.js";
 
 /**
  * The one place that checks registration, parameter count and operator rights
  * for every command, so each handler holds only its own logic.
  */
 export function runCommand(connection: IrcConnection, message: IrcMessage): void | Promise<void> {
+  // While a multiline batch is open, its lines are gathered, not run (multiline-input.ts).
+  const batch = connection.clientBatch;
+  if (batch !== null && interceptBatchLine(connection, batch, message)) return;
   const command = commandTable.get(message.command);
   if (!command) {
     if (connection.registered) connection.numeric(ERR.UNKNOWNCOMMAND, message.command, "Unknown command");

@@ -1,7 +1,7 @@
 import type { RelayedEvent } from "../core/chat/events.js";
 import type { AppliedModeChange } from "../core/chat/events.js";
 import { formatLine, type OutgoingTags } from "./format.js";
-import { messageLines } from "./split-text.js";
+import { needsSeveralLines, textMessageLines } from "./message-lines.js";
 import { VARIANT_BITS, VARIANT_COUNT } from "./capabilities.js";
 import { CHANNEL_MODE_LETTERS } from "./modes.js";
 
@@ -51,9 +51,9 @@ export function modeString(changes: readonly AppliedModeChange[]): string[] {
 export function eventLine(event: RelayedEvent, variant: number): string {
   const tags: Array<[string, string]> = [];
   if (variant & VARIANT_BITS["server-time"]) tags.push(["time", serverTime(event.time)]);
-  if (event.type === "message" && variant & VARIANT_BITS["message-tags"]) {
+  if ((event.type === "message" || event.type === "redact") && variant & VARIANT_BITS["message-tags"]) {
     tags.push(["msgid", event.msgid]);
-    if (event.tags) for (const entry of Object.entries(event.tags)) tags.push(entry);
+    if (event.type === "message" && event.tags) for (const entry of Object.entries(event.tags)) tags.push(entry);
   }
   const from = event.from;
   if (variant & VARIANT_BITS["account-tag"] && from.account !== null) tags.push(["account", from.account]);
@@ -64,8 +64,8 @@ export function eventLine(event: RelayedEvent, variant: number): string {
   switch (event.type) {
     case "message":
       if (event.kind === "tagmsg") return formatLine(source, "TAGMSG", [event.target], t);
-      // Text too long for one 512-byte line goes out as several lines (split-text.ts).
-      return messageLines(source, event.kind === "privmsg" ? "PRIVMSG" : "NOTICE", event.target, event.text, t);
+      // Text with line breaks, or too long for one 512-byte line, goes out as several lines (message-lines.ts).
+      return textMessageLines(source, event.kind === "privmsg" ? "PRIVMSG" : "NOTICE", event.target, event.text, t, variant & VARIANT_BITS["draft/multiline"] ? event.msgid : null);
     case "join":
       if (variant & VARIANT_BITS["extended-join"]) return formatLine(source, "JOIN", [event.channel, from.account ?? "*", event.realname], t);
       return formatLine(source, "JOIN", [event.channel], t);
@@ -91,7 +91,19 @@ export function eventLine(event: RelayedEvent, variant: number): string {
       return formatLine(source, "ACCOUNT", [event.account ?? "*"], t);
     case "wallops":
       return formatLine(source, "WALLOPS", [event.text], t);
+    case "redact":
+      return formatLine(source, "REDACT", event.reason === null ? [event.target, event.redacted] : [event.target, event.redacted, event.reason], t);
   }
+}
+
+const ALL_VARIANT_BITS = VARIANT_COUNT - 1;
+const WITHOUT_MULTILINE = ALL_VARIANT_BITS & ~VARIANT_BITS["draft/multiline"];
+
+/** Whether the draft/multiline cap changes how `event` is written: only for a message of several lines. */
+function multilineMatters(event: RelayedEvent): boolean {
+  if (event.type !== "message" || event.kind === "tagmsg") return false;
+  const from = event.from;
+  return needsSeveralLines(`${from.nick}!${from.username}@${from.hostname}`, event.kind === "privmsg" ? "PRIVMSG" : "NOTICE", event.target, event.text);
 }
 
 /**
@@ -103,12 +115,16 @@ export function eventLine(event: RelayedEvent, variant: number): string {
 export class EventLineCache {
   #event: RelayedEvent | null = null;
   readonly #lines: Array<Buffer | undefined> = new Array<Buffer | undefined>(VARIANT_COUNT);
+  /** The variant bits that change this event's bytes: recipients differing only in others share one copy. */
+  #relevant = ALL_VARIANT_BITS;
 
   bytesFor(event: RelayedEvent, variant: number): Buffer {
     if (event !== this.#event) {
       this.#event = event;
       this.#lines.fill(undefined);
+      this.#relevant = multilineMatters(event) ? ALL_VARIANT_BITS : WITHOUT_MULTILINE;
     }
+    variant &= this.#relevant;
     let bytes = this.#lines[variant];
     if (!bytes) {
       bytes = Buffer.from(eventLine(event, variant));

@@ -36,6 +36,7 @@ const TEXT_PARAM_INDEX = new Map<string, number>([
   ["AWAY", 0],
   ["SETNAME", 0],
   ["WALLOPS", 0],
+  ["REDACT", 2],
   ["ERROR", 0],
   ["FAIL", 2],
   ["WARN", 2],

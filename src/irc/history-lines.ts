@@ -1,11 +1,12 @@
 import type { StoredMessage } from "../core/chat/history.js";
 import { VARIANT_BITS } from "./capabilities.js";
 import { serverTime } from "./event-lines.js";
-import { messageLines } from "./split-text.js";
+import { textMessageLines } from "./message-lines.js";
 
 /**
  * A stored message written for one client, like the live line(s) it got (or would
- * have got), inside `batch`: several lines when the text does not fit one.
+ * have got), inside `batch`: several lines, or a draft/multiline batch nested in
+ * `batch`, when the text has line breaks or does not fit one line.
  */
 export function storedMessageLine(message: StoredMessage, variant: number, batch: string | null): string {
   const tags: Array<[string, string]> = [];
@@ -18,5 +19,6 @@ export function storedMessageLine(message: StoredMessage, variant: number, batch
   }
   if (variant & VARIANT_BITS["account-tag"] && message.senderAccount) tags.push(["account", message.senderAccount]);
   const command = message.kind === "notice" ? "NOTICE" : "PRIVMSG";
-  return messageLines(`${message.senderNick}!${message.senderMask}`, command, message.targetDisplay, message.text, tags);
+  const multiline = variant & VARIANT_BITS["draft/multiline"] ? message.msgid : null;
+  return textMessageLines(`${message.senderNick}!${message.senderMask}`, command, message.targetDisplay, message.text, tags, multiline);
 }

@@ -5,11 +5,12 @@ import { startListeners, type AcceptedConnection, type Listeners } from "../net/
 import { IrcConnection } from "./connection.js";
 import { runCommand } from "./dispatcher.js";
 import { enforceNickDeadline } from "./accounts/nick-ownership.js";
+import { expireClientBatch } from "./multiline-input.js";
 import type { IrcServerContext } from "./server-context.js";
 
 /**
  * The IRC door of the server: its listeners, its connections and the one timer
- * that enforces registration and ping timeouts for all of them (no timer per
+ * that enforces registration, ping and multiline-batch timeouts for all of them (no timer per
  * connection, which matters with 10k idle clients).
  */
 export class IrcService {
@@ -33,7 +34,7 @@ export class IrcService {
     this.#plain = await startListeners({ ...common, addresses: config.irc.listen });
     if (tls && config.irc.tlsListen.length > 0) this.#secure = await startListeners({ ...common, addresses: config.irc.tlsListen, tls });
     const irc = config.irc;
-    const period = Math.min(5, Math.max(0.2, Math.min(irc.registrationTimeoutSeconds, irc.pingIntervalSeconds, irc.pingTimeoutSeconds) / 4));
+    const period = Math.min(5, Math.max(0.2, Math.min(irc.registrationTimeoutSeconds, irc.pingIntervalSeconds, irc.pingTimeoutSeconds, irc.multiline.timeoutSeconds) / 4));
     this.#sweeper = setInterval(() => this.#sweep(), period * 1000);
     this.#sweeper.unref();
   }
@@ -57,6 +58,7 @@ export class IrcService {
         continue;
       }
       enforceNickDeadline(connection, now);
+      expireClientBatch(connection, now);
       if (connection.pingSentAt === 0) {
         if (now - connection.lastSeen > irc.pingIntervalSeconds * 1000) {
           connection.pingSentAt = now;

@@ -2,8 +2,11 @@ import type { Config } from "../config/schema.js";
 import { ACCOUNTEXTBAN, CHANMODES, EXTBAN, PREFIX, STATUSMSG } from "./modes.js";
 import { CHATHISTORY_MAX } from "./commands/chathistory.js";
 
-/** RPL_ISUPPORT (005) tokens, true to the limits in the config. */
-export function isupportTokens(config: Config): string[] {
+/**
+ * RPL_ISUPPORT (005) tokens, true to the limits in the config. `vapidPublicKey`: the
+ * server's VAPID key when Web Push is on (draft/webpush), advertised to every client.
+ */
+export function isupportTokens(config: Config, vapidPublicKey: string | null = null): string[] {
   const irc = config.irc;
   const t = irc.maxTargets;
   return [
@@ -34,6 +37,7 @@ export function isupportTokens(config: Config): string[] {
     `TOPICLEN=${irc.topicLength}`,
     `USERLEN=${irc.userLength}`,
     "UTF8ONLY",
+    ...(vapidPublicKey !== null ? [`VAPID=${vapidPublicKey}`] : []),
     "WHOX",
   ];
 }

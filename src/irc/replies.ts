@@ -1,4 +1,5 @@
 import type { Channel } from "../core/chat/channel.js";
+import type { Config } from "../config/schema.js";
 import type { ChatUser } from "../core/chat/user.js";
 import type { IrcConnection } from "./connection.js";
 import { formatLine } from "./format.js";
@@ -11,7 +12,9 @@ import { ERR, RPL } from "./numerics.js";
 const LINE_BUDGET = 400;
 
 export function sendIsupport(connection: IrcConnection): void {
-  for (const tokens of connection.context.isupportLines(isupportTokens)) {
+  const push = connection.context.push;
+  const vapid = (config: Config): string | null => (push !== null && config.push.enabled ? push.vapidPublicKey : null);
+  for (const tokens of connection.context.isupportLines((config) => isupportTokens(config, vapid(config)))) {
     connection.numeric(RPL.ISUPPORT, ...tokens, "are supported by this server");
   }
 }

@@ -6,6 +6,8 @@ import type { HistoryStore } from "../core/chat/history.js";
 import type { MissedMessages } from "../core/chat/missed.js";
 import type { AccountService } from "../core/accounts/account-service.js";
 import type { ReadMarkers } from "../core/chat/read-markers.js";
+import type { PushSubscriptions } from "../core/push/push-subscriptions.js";
+import type { BearerTokens } from "./sasl/oauthbearer.js";
 
 /** The domain services the IRC adapter speaks for. */
 export interface IrcServices {
@@ -18,6 +20,16 @@ export interface IrcServices {
   readonly missed: MissedMessages | null;
   /** Read markers (draft/read-marker). */
   readonly readMarkers: ReadMarkers;
+  /** Web Push (draft/webpush): the subscriptions and the VAPID public key ISUPPORT advertises. */
+  readonly push?: IrcPush | null;
+  /** The HTTP API's access tokens, for SASL OAUTHBEARER; null (or absent) when the web door is off. */
+  readonly tokens?: BearerTokens | null;
+}
+
+export interface IrcPush {
+  readonly subscriptions: PushSubscriptions;
+  /** base64url uncompressed P-256 point (ISUPPORT VAPID). */
+  readonly vapidPublicKey: string;
 }
 import type { IrcConnection } from "./connection.js";
 import { EventLineCache } from "./event-lines.js";
@@ -40,6 +52,8 @@ export class IrcServerContext {
   readonly history: HistoryStore | null;
   readonly missed: MissedMessages | null;
   readonly readMarkers: ReadMarkers;
+  readonly push: IrcPush | null;
+  readonly tokens: BearerTokens | null;
 
   constructor(
     public config: Config,
@@ -60,6 +74,8 @@ export class IrcServerContext {
     this.history = services.history;
     this.missed = services.missed;
     this.readMarkers = services.readMarkers;
+    this.push = services.push ?? null;
+    this.tokens = services.tokens ?? null;
   }
 
   get serverName(): string {

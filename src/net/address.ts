@@ -8,7 +8,7 @@ export function unmapAddress(address: string | undefined): string {
 }
 
 /** Expands an IPv6 address into its eight 16-bit groups. */
-function ipv6Groups(address: string): number[] {
+export function ipv6Groups(address: string): number[] {
   const [head = "", tail] = address.split("::");
   const parse = (part: string): number[] => (part ? part.split(":").map((g) => parseInt(g, 16)) : []);
   let headGroups = parse(head);

@@ -125,6 +125,11 @@ export class MessagesRepository implements HistoryStore {
     return rows.map(toStored);
   }
 
+  async findMessage(target: string, msgid: string): Promise<StoredMessage | undefined> {
+    const row = await this.db.selectFrom("messages").selectAll().where("msgid", "=", msgid).where("target", "=", target).executeTakeFirst();
+    return row && toStored(row);
+  }
+
   async prune(olderThan: number | null, keepPerTarget: number | null): Promise<number> {
     let deleted = 0;
     if (olderThan !== null) {

@@ -125,6 +125,17 @@ export interface ShareAudienceTable {
   added_at: Millis;
 }
 
+export interface PushSubscriptionsTable {
+  account_id: number;
+  /** The push service URL of one device (a capability: never logged). */
+  endpoint: string;
+  /** base64url P-256 public key and auth secret of the device (RFC 8291). */
+  p256dh: string;
+  auth: string;
+  created_at: Millis;
+  last_used_at: Millis | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   credentials: CredentialsTable;
@@ -137,4 +148,5 @@ export interface Database {
   server_secrets: ServerSecretsTable;
   shares: SharesTable;
   share_audience: ShareAudienceTable;
+  push_subscriptions: PushSubscriptionsTable;
 }

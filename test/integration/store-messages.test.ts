@@ -67,6 +67,8 @@ function instrumented(inner: HistoryStore) {
     query: (q) => inner.query(q),
     conversations: (...a) => inner.conversations(...a),
     unreadDirect: (...a) => inner.unreadDirect(...a),
+    findMessage: (...a) => inner.findMessage(...a),
+    deleteMessage: (...a) => inner.deleteMessage(...a),
     prune: (...a) => inner.prune(...a),
   };
   return {
@@ -167,6 +169,22 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
     assert.deepEqual(await h.repository.query(query("#chan", "before", { kind: "msgid", msgid: "no-such-id" }, null, 100)), []);
     assert.deepEqual(await h.repository.query(query("#chan", "after", byId(h.other[3]!), null, 100)), [], "#other's msgid is not a bound in #chan");
     assert.deepEqual(await h.repository.query(query("#chan", "after", byId(h.chan[3]!), { kind: "msgid", msgid: "no-such-id" }, 100)), []);
+  });
+
+  test("findMessage and deleteMessage (message redaction) reach a message only through its own conversation", async (t) => {
+    const h = await seeded(t);
+    const target = h.chan[4]!;
+    assert.deepEqual(await h.repository.findMessage("#chan", target.msgid), target);
+    assert.equal(await h.repository.findMessage("#other", target.msgid), undefined);
+    assert.equal(await h.repository.findMessage("#chan", "no-such-id"), undefined);
+    assert.equal(await h.repository.deleteMessage("#other", target.msgid), false, "another conversation's message is not deleted");
+    assert.equal(await h.repository.deleteMessage("#chan", target.msgid), true);
+    assert.equal(await h.repository.deleteMessage("#chan", target.msgid), false, "a second delete finds nothing");
+    assert.equal(await h.repository.findMessage("#chan", target.msgid), undefined);
+    assert.deepEqual(ids(await h.repository.query(query("#chan", "before", null, null, 100))), ids(h.chan.filter((m) => m !== target)));
+    assert.equal((await h.repository.query(query("#other", "before", null, null, 100))).length, h.other.length);
+    // A deleted msgid is no bound any more: nothing is found around it.
+    assert.deepEqual(await h.repository.query(query("#chan", "after", byId(target), null, 100)), []);
   });
 
   test("conversations: the channels asked for and the account's direct chats with activity in the window, newest first", async (t) => {

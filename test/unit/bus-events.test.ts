@@ -17,6 +17,8 @@ function rec<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> 
 }
 
 const text = fc.string({ maxLength: 40 });
+/** Message texts: one line, several (draft/multiline, blank lines included), or longer than a 512-byte line. */
+const messageText = fc.oneof(text, fc.array(text, { minLength: 2, maxLength: 4 }).map((lines) => lines.join("\n")), fc.string({ minLength: 500, maxLength: 700 }));
 const word = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_-]{0,15}$/);
 const channel = word.map((w) => `#${w}`);
 const stamp = { msgid: fc.stringMatching(/^[A-Za-z0-9_-]{4,20}$/), time: fc.integer({ min: 0, max: 4_102_444_800_000 }) };
@@ -36,7 +38,7 @@ const modeChange = fc.oneof(
 
 /** One arbitrary for each event type the core publishes. */
 const relayed: fc.Arbitrary<RelayedEvent> = fc.oneof(
-  rec({ type: fc.constant("message" as const), kind: fc.constantFrom("privmsg", "notice", "tagmsg" as const), from: origin, target: fc.oneof(channel, word), text, tags: clientTags, ...stamp }),
+  rec({ type: fc.constant("message" as const), kind: fc.constantFrom("privmsg", "notice", "tagmsg" as const), from: origin, target: fc.oneof(channel, word), text: messageText, tags: clientTags, ...stamp }),
   rec({ type: fc.constant("join" as const), from: origin, channel, realname: text, ...stamp }),
   rec({ type: fc.constant("part" as const), from: origin, channel, reason: text, ...stamp }),
   rec({ type: fc.constant("kick" as const), from: origin, channel, target: word, reason: text, ...stamp }),
@@ -49,6 +51,7 @@ const relayed: fc.Arbitrary<RelayedEvent> = fc.oneof(
   rec({ type: fc.constant("realname" as const), from: origin, realname: text, ...stamp }),
   rec({ type: fc.constant("account" as const), from: origin, account: fc.option(word, { nil: null }), ...stamp }),
   rec({ type: fc.constant("wallops" as const), from: origin, text, ...stamp }),
+  rec({ type: fc.constant("redact" as const), from: origin, target: fc.oneof(channel, word), redacted: stamp.msgid, reason: fc.option(text, { nil: null }), ...stamp }),
 );
 
 const other: fc.Arbitrary<ChatEvent> = fc.oneof(

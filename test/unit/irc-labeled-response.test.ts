@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { addTags, labelReplies } from "../../src/irc/labeled-response.js";
 import { parseMessage, type IrcMessage } from "../../src/irc/message.js";
 import { formatLine } from "../../src/irc/format.js";
+import { textMessageLines } from "../../src/irc/message-lines.js";
 
 const SERVER = "irc.example.org";
 
@@ -129,4 +130,37 @@ test("property: whatever the label and replies, every output line parses and the
 test("addTags prepends to tagless lines and merges into tagged ones", () => {
   assert.equal(addTags(":s CMD x\r\n", "a=1"), "@a=1 :s CMD x\r\n");
   assert.equal(addTags("@b=2 :s CMD x\r\n", "a=1"), "@a=1;b=2 :s CMD x\r\n");
+});
+
+test("the echo of a multiline message (one draft/multiline batch): the label on its opener alone", () => {
+  const echo = textMessageLines("alice!~a@h", "PRIVMSG", "#c", "one\ntwo", [["msgid", "m1"]], "m1");
+  const messages = lines(labelReplies("ml", [echo], SERVER));
+  assert.deepEqual(
+    messages.map((m) => m.command),
+    ["BATCH", "PRIVMSG", "PRIVMSG", "BATCH"],
+  );
+  assert.deepEqual(tags(messages[0]!), { label: "ml", msgid: "m1" });
+  assert.equal(messages[0]!.params[1], "draft/multiline");
+  for (const message of messages.slice(1)) assert.equal(message.tags?.get("label"), undefined);
+});
+
+test("a batch among several replies is nested in the labeled-response batch: its lines keep their own batch tag", () => {
+  const echo = textMessageLines("alice!~a@h", "PRIVMSG", "bob", "one\ntwo", [["msgid", "m1"]], "m1");
+  const away = formatLine(SERVER, "301", ["alice", "bob", "gone"]);
+  const messages = lines(labelReplies("n1", [away, echo], SERVER));
+  const outer = messages[0]!.params[0]!.slice(1);
+  assert.equal(messages[0]!.params[1], "labeled-response");
+  const inner = messages[2]!.params[0]!.slice(1);
+  assert.deepEqual(
+    messages.map((m) => [m.command, m.tags?.get("batch")]),
+    [
+      ["BATCH", undefined],
+      ["301", outer],
+      ["BATCH", outer],
+      ["PRIVMSG", inner],
+      ["PRIVMSG", inner],
+      ["BATCH", outer],
+      ["BATCH", undefined],
+    ],
+  );
 });

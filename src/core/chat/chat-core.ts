@@ -1,4 +1,4 @@
-import type { ChatEvent, ClientTags, MessageEvent, MessageKind } from "./events.js";
+import type { ChatEvent, ClientTags, MessageEvent, MessageKind, RedactEvent } from "./events.js";
 import type { Session } from "./session.js";
 import { Channel, type MemberMode } from "./channel.js";
 import { ChatUser } from "./user.js";
@@ -543,6 +543,31 @@ export class ChatCore {
     }
     const users = recipient && this.isOnline(recipient) ? [recipient.id, sender.id] : [sender.id];
     this.#publish({ kind: "users", users }, event, fromSession, true);
+  }
+
+  /**
+   * A message was removed from history (see redaction.ts): the conversation hears it —
+   * a channel's members, or every user of the direct conversation's accounts (the
+   * remover's other sessions too) and its guest party if online. The removing session
+   * answers itself.
+   */
+  announceRedaction(
+    user: ChatUser,
+    conversation: { readonly channel: string } | { readonly accounts: readonly string[]; readonly guestNick: string | null },
+    target: string,
+    redacted: string,
+    reason: string | null,
+    fromSession: string | null,
+  ): RedactEvent {
+    const event: RedactEvent = { type: "redact", from: user.origin, target, redacted, reason: reason === null ? null : clip(reason, this.limits.kickLength), ...this.#stamp() };
+    if ("channel" in conversation) {
+      this.#publish({ kind: "channel", channel: conversation.channel }, event, fromSession, true);
+      return event;
+    }
+    for (const account of new Set(conversation.accounts)) this.#publish({ kind: "account", account }, event, fromSession, true);
+    const guest = conversation.guestNick === null ? undefined : this.findUser(conversation.guestNick);
+    if (guest && guest.account === null) this.#publish({ kind: "users", users: [guest.id] }, event, fromSession, true);
+    return event;
   }
 
   /**

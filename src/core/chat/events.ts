@@ -133,6 +133,23 @@ export interface WallopsEvent {
 }
 
 /**
+ * A message was removed from history (IRCv3 message-redaction) by its sender, a channel
+ * operator or an IRC operator; its conversation is told so that clients drop it too.
+ */
+export interface RedactEvent {
+  readonly type: "redact";
+  /** Who removed it. */
+  readonly from: Origin;
+  /** The conversation as the redacting client named it: the channel, or the other party's nick. */
+  readonly target: string;
+  /** The id of the message that was removed. */
+  readonly redacted: string;
+  readonly reason: string | null;
+  readonly msgid: string;
+  readonly time: number;
+}
+
+/**
  * An account's read marker (IRCv3 read-marker) moved forward. Goes to every session of
  * the account and to nobody else.
  */
@@ -178,7 +195,8 @@ export type RelayedEvent =
   | AwayEvent
   | RealnameEvent
   | AccountEvent
-  | WallopsEvent;
+  | WallopsEvent
+  | RedactEvent;
 
 /** Everything the chat core tells sessions. Adapters turn each into their wire format. */
 export type ChatEvent = RelayedEvent | ReadMarkerEvent | PresenceEvent;

@@ -48,6 +48,10 @@ export interface HistoryStore {
   conversations(channelKeys: readonly string[], account: string | null, from: number, to: number, limit: number): Promise<ConversationSummary[]>;
   /** Direct messages to `account` after `since`, oldest first. */
   unreadDirect(account: string, since: number, limit: number): Promise<StoredMessage[]>;
+  /** The message `msgid` of the conversation `target`, or undefined (another conversation's message is not found). */
+  findMessage(target: string, msgid: string): Promise<StoredMessage | undefined>;
+  /** Deletes the message `msgid` of the conversation `target` (IRCv3 message-redaction); returns whether it was there. */
+  deleteMessage(target: string, msgid: string): Promise<boolean>;
   /** Deletes what retention says to delete; returns how many rows went. */
   prune(olderThan: number | null, keepPerTarget: number | null): Promise<number>;
 }

@@ -4,6 +4,8 @@ import { ERR, RPL } from "../numerics.js";
 import { isLoopback } from "../../net/address.js";
 import { plainExchange } from "../sasl/plain.js";
 import { scramExchange } from "../sasl/scram.js";
+import { oauthbearerExchange } from "../sasl/oauthbearer.js";
+import { saslMechanisms } from "../sasl/mechanisms.js";
 import type { SaslExchange } from "../sasl/exchange.js";
 import { logIn } from "../accounts/login.js";
 
@@ -11,10 +13,6 @@ import { logIn } from "../accounts/login.js";
 const CHUNK = 400;
 /** Bytes of decoded client data one SASL step may carry. */
 const MAX_RESPONSE_BYTES = 8192;
-
-function mechanisms(connection: IrcConnection): string[] {
-  return connection.context.config.auth.scramIterations > 0 ? ["PLAIN", "SCRAM-SHA-256"] : ["PLAIN"];
-}
 
 function start(connection: IrcConnection, mechanism: string): SaslExchange | string {
   const { accounts, config } = connection.context;
@@ -25,6 +23,9 @@ function start(connection: IrcConnection, mechanism: string): SaslExchange | str
     return plainExchange(accounts, connection.address);
   }
   if (mechanism === "SCRAM-SHA-256" && config.auth.scramIterations > 0) return scramExchange(accounts, connection.address, connection.context.scramSecret, config.auth.scramIterations);
+  // A 15-minute bearer token, not a password: allowed on any transport (docs/accounts.md).
+  const tokens = connection.context.tokens;
+  if (mechanism === "OAUTHBEARER" && tokens) return oauthbearerExchange(accounts, tokens, connection.address);
   return "unknown";
 }
 
@@ -46,7 +47,7 @@ export const authenticate: AnytimeCommand = {
   name: "AUTHENTICATE",
   minParams: 1,
   when: "any",
-  help: "AUTHENTICATE <mechanism>|<base64>|* — SASL login (PLAIN, SCRAM-SHA-256)",
+  help: "AUTHENTICATE <mechanism>|<base64>|* — SASL login (PLAIN, SCRAM-SHA-256, OAUTHBEARER)",
   async run(connection, params) {
     const argument = params[0]!;
     if (argument === "*") {
@@ -64,7 +65,7 @@ export const authenticate: AnytimeCommand = {
       const mechanism = argument.toUpperCase();
       const started = start(connection, mechanism);
       if (typeof started === "string") {
-        if (started === "unknown") connection.numeric(RPL.SASLMECHS, mechanisms(connection).join(","), "are available SASL mechanisms");
+        if (started === "unknown") connection.numeric(RPL.SASLMECHS, saslMechanisms(connection.context.config).join(","), "are available SASL mechanisms");
         fail(connection, started === "unknown" ? `${mechanism} is not supported` : started);
         return;
       }

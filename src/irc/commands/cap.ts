@@ -1,6 +1,6 @@
 import type { AnytimeCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
-import { CAPABILITIES, capabilityValue, isCapability, type Capability } from "../capabilities.js";
+import { CAPABILITIES, capabilityOffered, capabilityValue, isCapability, type Capability } from "../capabilities.js";
 import { ERR } from "../numerics.js";
 import { formatLine } from "../format.js";
 import { tryCompleteRegistration } from "../registration.js";
@@ -11,7 +11,7 @@ function capLine(connection: IrcConnection, subcommand: string, text: string, mo
 }
 
 function listing(connection: IrcConnection): string[] {
-  return CAPABILITIES.map((cap) => {
+  return CAPABILITIES.filter((cap) => capabilityOffered(cap, connection.context.config)).map((cap) => {
     const value = capabilityValue(cap, connection.context.config);
     return connection.capVersion >= 302 && value !== null ? `${cap}=${value}` : cap;
   });
@@ -61,7 +61,7 @@ export const cap: AnytimeCommand = {
         for (const item of requested) {
           const off = item.startsWith("-");
           const name = off ? item.slice(1) : item;
-          if (!isCapability(name)) {
+          if (!isCapability(name) || !capabilityOffered(name, connection.context.config)) {
             capLine(connection, "NAK", params[1] ?? "");
             return;
           }

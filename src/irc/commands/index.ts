@@ -33,12 +33,16 @@ import { chathistory } from "./chathistory.js";
 import { wallops } from "./wallops.js";
 import { markread } from "./markread.js";
 import { monitor } from "./monitor.js";
+import { webpush } from "./webpush.js";
+import { batch } from "./batch.js";
+import { redact } from "./redact.js";
 
 const all: readonly Command[] = [
   cap, nick, user, pass, ping, pong, quit, authenticate, register, verify,
-  join, part, privmsg, notice, tagmsg, topic, names, list, kick, invite, away, mode,
+  join, part, privmsg, notice, tagmsg, batch, redact, topic, names, list, kick, invite, away, mode,
   chathistory, markread, monitor, who, whois, whowas, ison, userhost, lusers, motd, version, time, admin, info, setname,
   stats, links, oper, kill, rehash, wallops, help, helpop,
+  webpush,
 ];
 
 /** Every IRC command by name: adding one means adding a file and a line here. */

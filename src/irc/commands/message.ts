@@ -19,7 +19,7 @@ const MAX_CLIENT_TAG_BYTES = 4094;
  * Client-only tags (`+name`) travel with the message; server tags a client sends are
  * not trusted. Returns "too-long" when they exceed what recipients can be sent.
  */
-function clientTags(connection: IrcConnection, message: IrcMessage): ClientTags | null | "too-long" {
+export function clientTags(connection: IrcConnection, message: IrcMessage): ClientTags | null | "too-long" {
   if (!message.tags || !connection.caps.has("message-tags")) return null;
   let tags: Record<string, string> | null = null;
   let size = 0;
@@ -64,13 +64,20 @@ async function relay(kind: MessageKind, command: string, connection: IrcConnecti
       continue;
     }
     // The whole text goes to core; the IRC adapter splits it over lines for each recipient if it must.
-    const body = kind === "tagmsg" ? "" : text;
-    const sending = send(kind, command, connection, user, target, body, tags);
-    // A labelled command must finish before its replies are labelled; others are pipelined,
-    // so storing one message never holds back the client's next line.
-    if (connection.labelled) await sending;
-    else await connection.pipeline(sending, MAX_MESSAGES_IN_FLIGHT);
+    await sendMessage(kind, command, connection, user, target, kind === "tagmsg" ? "" : text, tags);
   }
+}
+
+/**
+ * Sends one message to one target (a channel, a STATUSMSG target or a nick) and answers
+ * the sender: an error, RPL_AWAY, the echo. Also the end of a multiline batch.
+ */
+export async function sendMessage(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, body: string, tags: ClientTags | null): Promise<void> {
+  const sending = send(kind, command, connection, user, target, body, tags);
+  // A labelled command must finish before its replies are labelled; others are pipelined,
+  // so storing one message never holds back the client's next line.
+  if (connection.labelled) await sending;
+  else await connection.pipeline(sending, MAX_MESSAGES_IN_FLIGHT);
 }
 
 /** Messages of one client being stored at once; more, and the client's next lines wait. */

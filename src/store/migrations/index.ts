@@ -5,6 +5,7 @@ import * as serverSecrets from "./0002-server-secrets.js";
 import * as presence from "./0003-presence.js";
 import * as search from "./0004-search.js";
 import * as shares from "./0005-shares.js";
+import * as push from "./0006-push.js";
 
 export interface Migration {
   readonly name: string;
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   { name: "0003-presence", up: presence.up },
   { name: "0004-search", up: search.up },
   { name: "0005-shares", up: shares.up },
+  { name: "0006-push", up: push.up },
 ];
