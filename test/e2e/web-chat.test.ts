@@ -21,7 +21,7 @@ describe("web client in Chromium", () => {
   before(async () => {
     web = await startWebServer(scope);
     browser = await launchBrowser();
-    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy"]) await web.api.register(name);
+    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy", "judy", "kate", "leo"]) await web.api.register(name);
   });
 
   after(async () => {
@@ -284,12 +284,60 @@ describe("web client in Chromium", () => {
     await page.context().close();
   });
 
+  test("pasted lines go as one multiline message; deleting one's own message removes it everywhere", async () => {
+    const page = await open("kate");
+    const leo = await ircUser("leo", ["batch", "message-tags", "draft/multiline", "draft/message-redaction"]);
+    leo.client.join("#paste");
+    await leo.waitRaw(/ 366 leo #paste /);
+    await page.getByRole("button", { name: "Join a channel" }).click();
+    await page.getByRole("dialog").getByLabel("Channel").fill("#paste");
+    await page.getByRole("dialog").getByRole("button", { name: "Join" }).click();
+    await page.getByRole("heading", { name: "#paste", level: 2 }).waitFor();
+
+    // A paste of three lines, sent with Enter: one draft/multiline batch, one stored message.
+    const box = page.getByRole("textbox", { name: "Message" });
+    await box.focus();
+    await page.keyboard.insertText("first line\nsecond line\nthird line");
+    const opened = leo.waitRaw(/BATCH \+\S+ draft\/multiline #paste$/);
+    await box.press("Enter");
+    const opener = await opened;
+    const msgid = /msgid=([^; ]+)/.exec(opener)?.[1];
+    assert.ok(msgid, opener);
+    const item = page.getByRole("list", { name: "Messages" }).locator(`:scope > li[data-msgid="${msgid}"]`);
+    assert.equal(await item.locator(".text").innerText(), "first line\nsecond line\nthird line");
+    assert.equal(await page.getByRole("list", { name: "Messages" }).locator(":scope > li", { hasText: "second line" }).count(), 1);
+    const token = (await web.api.login("kate")).body.tokens.accessToken;
+    const stored = (await web.api.channelMessages("#paste", token)).body.messages;
+    assert.deepEqual(
+      stored.map((m) => m.text),
+      ["first line\nsecond line\nthird line"],
+    );
+
+    // Deleting it: confirmed in the page, REDACT reaches IRC, the history forgets it.
+    const redacted = leo.waitRaw(new RegExp(` REDACT #paste ${msgid}`));
+    await item.hover();
+    await item.getByRole("button", { name: "Delete this message" }).click();
+    await item.getByRole("group", { name: "Delete this message?" }).getByRole("button", { name: "Delete" }).click();
+    await redacted;
+    await item.getByText("This message was deleted.").waitFor();
+    await waitFor(async () => (await web.api.channelMessages("#paste", token)).body.messages.length === 0, { timeoutMs: STEP_TIMEOUT_MS, what: "the message gone from history" });
+
+    // One deleted on IRC disappears from the page too.
+    leo.client.say("#paste", "oops, wrong channel");
+    const oops = messageItem(page, "oops, wrong channel");
+    await oops.waitFor();
+    leo.client.raw("REDACT", "#paste", (await oops.getAttribute("data-msgid"))!);
+    await page.getByRole("list", { name: "Messages" }).locator(":scope > li", { hasText: "This message was deleted." }).nth(1).waitFor();
+    assert.equal(await messageItem(page, "oops, wrong channel").count(), 0);
+    await page.context().close();
+  });
+
   test("creates an account, changes its password, signs out here and everywhere", async () => {
     const context = await browser.newContext();
     const page = watch(await context.newPage());
     await page.goto(web.url);
     await page.getByRole("button", { name: "Create an account" }).click();
-    await page.getByLabel("Account").fill("judy");
+    await page.getByLabel("Account").fill("judy2");
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();
     await conversationLink(page, "#general").waitFor();
@@ -301,14 +349,14 @@ describe("web client in Chromium", () => {
     await page.getByText("Password changed.").waitFor();
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
-    assert.equal((await web.api.login("judy", PASSWORD)).status, 401);
+    assert.equal((await web.api.login("judy2", PASSWORD)).status, 401);
 
     // Two devices; "sign out everywhere" on one ends the other's session too.
-    await signIn(page, "judy", "a brand new passphrase");
+    await signIn(page, "judy2", "a brand new passphrase");
     const other = await browser.newContext();
     const otherPage = watch(await other.newPage());
     await otherPage.goto(web.url);
-    await signIn(otherPage, "judy", "a brand new passphrase");
+    await signIn(otherPage, "judy2", "a brand new passphrase");
     await page.getByRole("link", { name: "Settings" }).click();
     await page.getByRole("button", { name: "Sign out everywhere" }).click();
     await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();

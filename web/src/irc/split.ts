@@ -62,7 +62,8 @@ export interface BatchLine {
 
 /**
  * A text with newlines as the lines of one or more multiline batches, each within the
- * server's limits (max-bytes counts the text of every line, max-lines the lines).
+ * server's limits (max-bytes counts the UTF-8 bytes of the lines plus one per line
+ * break, as the spec does; max-lines the lines).
  */
 export function multilineBatches(text: string, room: number, limits: MultilineLimits): BatchLine[][] {
   const lines: BatchLine[] = [];
@@ -74,15 +75,17 @@ export function multilineBatches(text: string, room: number, limits: MultilineLi
   let current: BatchLine[] = [];
   let bytes = 0;
   for (const line of lines) {
-    const size = utf8Length(line.text);
+    // A line that is not glued to the one before brings its line break.
+    const size = utf8Length(line.text) + (current.length > 0 && !line.concat ? 1 : 0);
     if (current.length > 0 && (current.length >= limits.maxLines || bytes + size > limits.maxBytes)) {
       batches.push(current);
       current = [];
       bytes = 0;
     }
     // A batch never starts with a concat line: there is nothing before it to glue to.
-    current.push(current.length === 0 ? { text: line.text, concat: false } : line);
-    bytes += size;
+    const starts = current.length === 0;
+    current.push(starts ? { text: line.text, concat: false } : line);
+    bytes += starts ? utf8Length(line.text) : size;
   }
   if (current.length > 0) batches.push(current);
   return batches;
