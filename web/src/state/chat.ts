@@ -270,7 +270,7 @@ export class Chat {
     const isNew = !this.store.state.conversations.has(key);
     this.store.update((state) => ensureConversation(state, key, name, "direct"));
     this.#remember({ directs: [...this.#saved.directs, name] });
-    if (isNew && this.client.isReady) this.#watchDirect(name);
+    if (isNew && this.client.isReady) this.#watchDirects([name]);
     if (open) this.#requestOpen(key);
     return key;
   }
@@ -379,9 +379,9 @@ export class Chat {
       if (!known) this.#remember({ directs: [...this.#saved.directs, target.name] });
       fills.push(known?.loaded ? this.#sync.gapFill(key) : this.#sync.loadLatest(key));
     }
-    for (const conversation of this.store.state.conversations.values()) {
-      if (conversation.kind !== "direct") continue;
-      this.#watchDirect(conversation.name);
+    const directs = [...this.store.state.conversations.values()].filter((c) => c.kind === "direct");
+    this.#watchDirects(directs.map((c) => c.name));
+    for (const conversation of directs) {
       if (!conversation.loaded && conversation.key === this.store.state.activeKey) fills.push(this.#sync.loadLatest(conversation.key));
       else if (reconnect && conversation.key === this.store.state.activeKey) fills.push(this.#sync.gapFill(conversation.key));
     }
@@ -392,10 +392,12 @@ export class Chat {
     this.#outbox.flushQueued();
   }
 
-  /** Read marker and presence of the other side of a direct conversation. */
-  #watchDirect(nick: string): void {
-    if (this.client.caps.has("draft/read-marker")) this.client.send("MARKREAD", [nick]);
-    if (this.client.isupport.has("MONITOR")) this.client.send("MONITOR", ["+", nick]);
+  /** Read markers and presence of the other sides of direct conversations. */
+  #watchDirects(nicks: readonly string[]): void {
+    if (this.client.caps.has("draft/read-marker")) for (const nick of nicks) this.client.send("MARKREAD", [nick]);
+    if (!this.client.isupport.has("MONITOR")) return;
+    // MONITOR takes a comma-separated list: a few lines for many conversations.
+    for (let i = 0; i < nicks.length; i += 20) this.client.send("MONITOR", ["+", nicks.slice(i, i + 20).join(",")]);
   }
 
   #remember(change: Partial<SavedConversations>): void {
@@ -528,7 +530,7 @@ export class Chat {
       if (located.kind === "channel") return; // not one of ours
       this.store.update((state) => ensureConversation(state, key, located.name, "direct"));
       this.#remember({ directs: [...this.#saved.directs, located.name] });
-      this.#watchDirect(located.name);
+      this.#watchDirects([located.name]);
     }
     if (message.self && this.#outbox.confirm(key, message, label)) return;
     this.store.update((state) => addLiveMessage(state, key, message));
