@@ -396,8 +396,8 @@ export class Chat {
   #watchDirects(nicks: readonly string[]): void {
     if (this.client.caps.has("draft/read-marker")) for (const nick of nicks) this.client.send("MARKREAD", [nick]);
     if (!this.client.isupport.has("MONITOR")) return;
-    // MONITOR takes a comma-separated list: a few lines for many conversations.
-    for (let i = 0; i < nicks.length; i += 20) this.client.send("MONITOR", ["+", nicks.slice(i, i + 20).join(",")]);
+    // MONITOR takes a comma-separated list: ten nicks of up to 30 bytes fit a 512-byte line.
+    for (let i = 0; i < nicks.length; i += 10) this.client.send("MONITOR", ["+", nicks.slice(i, i + 10).join(",")]);
   }
 
   #remember(change: Partial<SavedConversations>): void {
