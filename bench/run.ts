@@ -24,8 +24,9 @@ import { cpuCount, openFileLimit, pinSelf, raiseOpenFileLimit } from "./lib/proc
 import { connect, direct, fanout, METRICS, SCENARIOS, type ScenarioName, type ScenarioResult, type Target } from "./lib/scenarios.js";
 import { loginStorm, logins } from "./lib/accounts.js";
 import { createSchema, DEFAULT_POSTGRES_URL, postgresBackendPids, postgresPort, type BenchSchema } from "./lib/postgres.js";
-import { makeBaseDir, REPO_ROOT, startNgircd, startOurs, type ServerHandle } from "./lib/servers.js";
+import { freePort, makeBaseDir, REPO_ROOT, startNgircd, startOurs, type ServerHandle } from "./lib/servers.js";
 import { formatSummary, readProfile, summariseProfile } from "./profile-summary.js";
+import { wsFanout, wsFanoutTable, type WsFanoutPhase, type WsFanoutResult } from "./lib/ws-scenario.js";
 import { FTP_METRICS, FTP_SCENARIOS, ftpMany, ftpTransfer, negotiatedTls, type FtpResult, type FtpRunContext, type FtpScenarioName } from "./lib/ftp-scenarios.js";
 import {
   lockFtpUser,
@@ -40,10 +41,13 @@ import {
 } from "./lib/ftp-servers.js";
 
 type TargetName = "ours" | "ngircd";
-/** What --scenario may name: the scenarios of lib/scenarios.ts, history-overhead (fanout, ours, history on vs off) and the FTP scenarios. */
-type RunName = ScenarioName | "history-overhead" | FtpScenarioName;
-/** Run against our server only: ngircd has no accounts and no history. */
-const OURS_ONLY: readonly RunName[] = ["logins", "login-storm", "history-overhead"];
+/**
+ * What --scenario may name: the scenarios of lib/scenarios.ts, history-overhead (fanout, ours, history on vs off),
+ * ws-fanout (ours, WebSocket vs TCP clients in one server) and the FTP scenarios.
+ */
+type RunName = ScenarioName | "history-overhead" | "ws-fanout" | FtpScenarioName;
+/** Run against our server only: ngircd has no accounts, no history and no WebSocket. */
+const OURS_ONLY: readonly RunName[] = ["logins", "login-storm", "history-overhead", "ws-fanout"];
 const RUN_NAMES: readonly RunName[] = [...SCENARIOS, ...OURS_ONLY, ...FTP_SCENARIOS];
 
 function isFtp(name: RunName): name is FtpScenarioName {
@@ -53,8 +57,8 @@ function isFtp(name: RunName): name is FtpScenarioName {
 const USAGE = `usage: npm run bench -- [options]
   --scenario LIST  all (= fanout,connect,direct), ftp (= ftp-stor,ftp-retr,ftp-many), or a
                    comma-separated list of fanout, connect, direct, logins, login-storm,
-                   history-overhead, ftp-stor, ftp-retr, ftp-many (all)
-                   (logins, login-storm, history-overhead: our server only, ngircd has no accounts;
+                   history-overhead, ws-fanout, ftp-stor, ftp-retr, ftp-many (all)
+                   (logins, login-storm, history-overhead, ws-fanout: our server only, ngircd has no accounts;
                    ftp-*: ours against vsftpd, which needs root)
   --target ours|ngircd|vsftpd|both       (both = ours and ngircd for IRC, ours and vsftpd for FTP)
   --clients N      fanout: clients in the channel         (500; quick 50)
@@ -64,6 +68,9 @@ const USAGE = `usage: npm run bench -- [options]
   --size N         bytes of message text                  (64)
   --connections N  connect: idle registered clients       (10000; quick 500)
   --pairs N        direct: pairs of clients               (250; quick 20)
+  --ws-clients N   ws-fanout: WebSocket clients in #ws and as many TCP clients in #tcp (2000; quick 100);
+                   --senders, --messages, --window, --size as for fanout; --repeat = rounds of a
+                   TCP and a WebSocket phase in one server run; --profile: that server under --cpu-prof
   --concurrency N  connect: registrations in flight       (50)
   --history on|off our server's history.enabled (store each message before delivery) (on, its default)
   --accounts N     logins: accounts made first with REGISTER (50; quick 10)
@@ -114,6 +121,7 @@ const { values } = parseArgs({
     size: { type: "string" },
     connections: { type: "string" },
     pairs: { type: "string" },
+    "ws-clients": { type: "string" },
     concurrency: { type: "string" },
     history: { type: "string", default: "on" },
     accounts: { type: "string" },
@@ -180,6 +188,7 @@ const settings = {
   textBytes: int(values.size, 64, "size", 24),
   connections: int(values.connections, quick ? 500 : 10_000, "connections"),
   pairs: int(values.pairs, quick ? 20 : 250, "pairs"),
+  wsClients: int(values["ws-clients"], quick ? 100 : 2000, "ws-clients", 2),
   concurrency: int(values.concurrency, 50, "concurrency"),
   accounts: int(values.accounts, quick ? 10 : 50, "accounts"),
   logins: int(values.logins, quick ? 40 : 200, "logins"),
@@ -237,7 +246,10 @@ function say(line: string): void {
 
 // ── environment: file descriptors, CPU pinning, build ─────────────────────────
 
-const wantedFiles = Math.max(4096, (scenarios.includes("connect") ? settings.connections : 0) + 2 * settings.clients + 4 * settings.pairs + 2 * settings.logins + 512);
+const wantedFiles = Math.max(
+  4096,
+  (scenarios.includes("connect") ? settings.connections : 0) + 2 * settings.clients + 4 * settings.pairs + 2 * settings.logins + (scenarios.includes("ws-fanout") ? 2 * settings.wsClients : 0) + 512,
+);
 const limit = raiseOpenFileLimit(wantedFiles);
 if (limit.soft < wantedFiles) say(`warning: open-file limit is ${limit.soft} (hard ${limit.hard}); ${wantedFiles} wanted. Raise it (ulimit -n) or lower --connections.`);
 
@@ -407,7 +419,7 @@ function table(results: readonly ScenarioResult[]): string {
 
 // ── main ──────────────────────────────────────────────────────────────────────
 
-const OURS_ONLY_NOTE = "logins, login-storm and history-overhead run against our server only: ngircd has no accounts (SASL, REGISTER) and keeps no message history.";
+const OURS_ONLY_NOTE = "logins, login-storm, history-overhead and ws-fanout run against our server only: ngircd has no accounts (SASL, REGISTER), keeps no message history and speaks no WebSocket.";
 
 /** One server run of a scenario: fresh server, measure, stop. Failures are recorded, not thrown. */
 async function runOnce(
@@ -559,6 +571,68 @@ function historyTable(runs: readonly HistoryRun[]): string {
     out.push("");
   }
   return out.join("\n");
+}
+
+// ── ws-fanout: WebSocket against TCP clients, one server ───────────────────────
+
+function wsPhaseLine(phase: WsFanoutPhase): string {
+  const m = phase.metrics;
+  const g = (key: string, digits: number): string => fmt(m[key], digits);
+  return `${g("rate", 0)} deliveries/s; latency p50 ${g("p50_ms", 2)} p99 ${g("p99_ms", 2)} ms; lost ${g("lost", 0)} dup ${g("duplicated", 0)} out-of-order ${g("reordered", 0)} misdelivered ${g("unexpected", 0)}; ${g("per_write", 1)}/server write, ${g("per_read", 1)}/client read; server ${g("server_us_per", 3)} µs/delivery at ${g("server_cpu_pct", 0)}% CPU; generator CPU ${g("gen_cpu_pct", 0)}%; others ${g("others_cpu_pct", 0)}%; ${g("seconds", 2)} s`;
+}
+
+/** One server with an HTTP listener; --repeat rounds of a TCP and a WebSocket phase in it. Returns the profile summary when --profile. */
+async function wsFanoutRun(out: { result: WsFanoutResult | null }, failures: Failure[]): Promise<string | null> {
+  const profileDir = values.profile ? (values["profile-dir"] ?? "/tmp/prof") : undefined;
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+  const before = profileDir === undefined ? new Set<string>() : new Set(readdirSync(profileDir));
+  let server: ServerHandle | null = null;
+  try {
+    const httpPort = await freePort();
+    server = await startOurs({
+      cpu: serverCpu,
+      baseDir,
+      history,
+      httpPort,
+      ...(settings.threadpool !== null && { threadpool: settings.threadpool }),
+      ...(profileDir !== undefined && { cpuProfileDir: profileDir }),
+    });
+    live.add(server);
+    await sleep(300);
+    say(`[ws-fanout] ${settings.wsClients} TCP clients in #tcp and ${settings.wsClients} WebSocket clients in #ws, ${settings.repeat} round(s)${profileDir === undefined ? "" : ` (server under --cpu-prof, ${profileDir})`} ...`);
+    out.result = await wsFanout(
+      server,
+      httpPort,
+      {
+        clients: settings.wsClients,
+        senders: settings.senders,
+        messages: settings.messages,
+        window: settings.window,
+        textBytes: settings.textBytes,
+        rounds: settings.repeat,
+        timeoutSeconds: settings.timeoutSeconds,
+      },
+      (phase) => {
+        say(`[ws-fanout ${phase.round}/${settings.repeat}] ${phase.transport}: ${wsPhaseLine(phase)}`);
+        for (const note of phase.notes) say(`    note: ${note}`);
+      },
+    );
+    for (const note of out.result.notes) say(`    note: ${note}`);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    failures.push({ scenario: "ws-fanout", target: "ours", run: 1, error: message });
+    say(`[ws-fanout] FAILED: ${message}`);
+  } finally {
+    if (server) await stopTarget(server, profileDir === undefined ? "SIGTERM" : "SIGINT", 30_000);
+  }
+  if (profileDir === undefined) return null;
+  const file = readdirSync(profileDir)
+    .filter((f) => f.endsWith(".cpuprofile") && !before.has(f))
+    .map((f) => join(profileDir, f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  return file
+    ? `## CPU profile of ours during ws-fanout (set-up, TCP and WebSocket phases together; top 15 by self time)\n\n${file}\n\n${formatSummary(summariseProfile(readProfile(file)), 15)}`
+    : `profile: no new .cpuprofile appeared in ${profileDir}`;
 }
 
 // ── tables of the ours-only scenarios ───────────────────────────────────────
@@ -826,12 +900,19 @@ async function main(): Promise<void> {
   const historyRuns: HistoryRun[] = [];
   const ftpRuns: FtpResult[] = [];
   const failures: Failure[] = [];
+  const ws: { result: WsFanoutResult | null } = { result: null };
+  let wsProfile: string | null = null;
   say(`settings: ${JSON.stringify(settings)}; ours with history ${history ? "on" : "off"}; generator CPU ${generatorCpu ?? "any"}, servers CPU ${serverCpu ?? "any"}; open files ${openFileLimit().soft}`);
   if (oursOnly.length > 0) say(`note: ${OURS_ONLY_NOTE}`);
 
   for (const scenario of scenarios) {
     if (scenario === "history-overhead") {
       await historyOverhead(historyRuns, failures);
+      continue;
+    }
+    if (scenario === "ws-fanout") {
+      if (targets.includes("ours")) wsProfile = await wsFanoutRun(ws, failures);
+      else say("skipping ws-fanout: it runs against our server only; --target excludes ours");
       continue;
     }
     if (isFtp(scenario)) {
@@ -853,8 +934,8 @@ async function main(): Promise<void> {
     }
   }
 
-  let profile: string | null = null;
-  if (values.profile && !interrupted && (compared.includes("fanout") || ftpScenarios.length === 0)) profile = await profileOurs();
+  let profile: string | null = wsProfile;
+  if (values.profile && !interrupted && (compared.includes("fanout") || (ftpScenarios.length === 0 && wsProfile === null))) profile = await profileOurs();
   if (values.profile && !interrupted && ftpScenarios.length > 0 && ftpTargets.includes("ours")) {
     const ftpProfile = await profileOursFtp();
     profile = profile === null ? ftpProfile : `${profile}\n\n${ftpProfile}`;
@@ -902,6 +983,15 @@ async function main(): Promise<void> {
     out.push("");
     out.push(oursTable(results, "login-storm"));
   }
+  if (ws.result) {
+    out.push("");
+    out.push(
+      `### ws-fanout: ${settings.wsClients} WebSocket clients in #ws against ${settings.wsClients} TCP clients in #tcp, one server (ours only; ` +
+        `${settings.senders} senders × ${settings.messages} messages per phase, ${settings.repeat} round(s) of a TCP and a WebSocket phase)`,
+    );
+    out.push("");
+    out.push(wsFanoutTable(ws.result, fmt));
+  }
   if (scenarios.includes("history-overhead")) {
     out.push("");
     out.push(`### history-overhead: fanout against ours, history on vs off (ours only; ${settings.clients} clients, ${settings.senders} senders × ${settings.messages} messages)`);
@@ -926,7 +1016,7 @@ async function main(): Promise<void> {
   const jsonFile = values.json ?? join(REPO_ROOT, "bench", "results", `run-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   try {
     mkdirSync(join(jsonFile, ".."), { recursive: true });
-    writeFileSync(jsonFile, `${JSON.stringify({ settings, history, tls: values.tls, scenarios, targets, ftpTargets, ftpInfo, results, historyRuns, ftpRuns, failures }, null, 2)}\n`);
+    writeFileSync(jsonFile, `${JSON.stringify({ settings, history, tls: values.tls, scenarios, targets, ftpTargets, ftpInfo, results, historyRuns, ftpRuns, wsFanout: ws.result, failures }, null, 2)}\n`);
     say(`results written to ${jsonFile}`);
   } catch (error) {
     say(`could not write ${jsonFile}: ${(error as Error).message}`);

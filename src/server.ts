@@ -183,8 +183,23 @@ export async function startServer(config: Config, options: StartOptions): Promis
     for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
     // Imported only when the web door is on, and after IRC and FTP listen: fastify and its
     // schema compilers are the largest part of start-up left, and IRC needs none of it.
-    if (config.http.listen.length > 0) http = await (await import("./http/start.js")).startHttp(config, { accounts: domain.accounts, sessions: domain.sessions, core, history: writer ? history : null, search, limits, log, files, shares, tokens });
-    if (http) advertiseFilehost(context, http);
+    if (config.http.listen.length > 0) {
+      const acceptWebSocket = await irc.webSocketAcceptor();
+      http = await (await import("./http/start.js")).startHttp(config, {
+        accounts: domain.accounts,
+        sessions: domain.sessions,
+        core,
+        history: writer ? history : null,
+        search,
+        limits,
+        log,
+        files,
+        shares,
+        tokens,
+        acceptWebSocket,
+      });
+      if (http) advertiseFilehost(context, http);
+    }
   } catch (error) {
     // Half a server is worse than none: what started is stopped before the error goes up.
     await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0)]);

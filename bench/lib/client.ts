@@ -17,8 +17,16 @@ const PING = Buffer.from("PING ");
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** What the traffic generator needs of a client, over TCP (BenchClient) or WebSocket (ws-client.ts). */
+export interface BenchPeer {
+  readonly index: number;
+  readonly nick: string;
+  /** Sends CRLF-terminated IRC lines. */
+  send(data: string): void;
+}
+
 /** Called for each benchmark message received: sender id, sequence number, send time and receive time (µs). */
-export type MarkHandler = (receiver: BenchClient, sid: number, seq: number, sentMicros: number, nowMicros: number) => void;
+export type MarkHandler = (receiver: BenchPeer, sid: number, seq: number, sentMicros: number, nowMicros: number) => void;
 
 /** State shared by all clients of one scenario. */
 export class Hub {
@@ -66,7 +74,7 @@ export function numericOf(line: string): string {
   return line.slice(first + 1, second === -1 ? undefined : second);
 }
 
-export class BenchClient {
+export class BenchClient implements BenchPeer {
   /** Measuring mode: scan for benchmark messages only. */
   measuring = false;
   closed = false;

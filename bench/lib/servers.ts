@@ -129,6 +129,8 @@ export interface OursOptions extends StartOptions {
   readonly databaseUrl?: string;
   /** UV_THREADPOOL_SIZE of the server (argon2 hashing runs on that pool); undefined = inherit (libuv's default is 4). */
   readonly threadpool?: number;
+  /** Also listen for HTTP (IRC over WebSocket at /ws) on 127.0.0.1 at this port. */
+  readonly httpPort?: number;
 }
 
 /** Our server from the built dist/, with flood control off and limits raised. */
@@ -142,8 +144,8 @@ export async function startOurs(options: OursOptions): Promise<ServerHandle> {
     limits: { connectionsPerIp: 20000, maxConnections: 20000 },
     history: { enabled: options.history },
     database: { url: options.databaseUrl ?? "" },
-    // No HTTP API: it would take port 8080 on every address.
-    http: { listen: [] },
+    // No HTTP API unless asked for (ws-fanout): the default would take port 8080 on every address.
+    http: { listen: options.httpPort === undefined ? [] : [`127.0.0.1:${options.httpPort}`] },
     irc: {
       listen: [`127.0.0.1:${port}`],
       tlsListen: [],

@@ -10,10 +10,10 @@
  * duplicate, or unexpected (a sender it should not hear from).
  */
 import { performance } from "node:perf_hooks";
-import { MARK_TEXT, nowMicros, type BenchClient, type Hub } from "./client.js";
+import { MARK_TEXT, nowMicros, type BenchPeer, type Hub } from "./client.js";
 
 export interface Flow {
-  readonly sender: BenchClient;
+  readonly sender: BenchPeer;
   /** PRIVMSG target: a channel or a nick. */
   readonly target: string;
   /** How many receivers must get each message before it leaves the window. */

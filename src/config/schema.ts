@@ -10,6 +10,22 @@ const listenAddress = z.string().transform((text, ctx): ListenAddress => {
   return parsed;
 });
 
+/** `https://chat.example.org` or `http://localhost:5173`, kept in URL's normal form (lower case, no default port). */
+const origin = z.string().transform((text, ctx): string => {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    url = null;
+  }
+  const bare = url !== null && url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password && !text.endsWith("#") && !text.endsWith("?");
+  if (!url || !bare || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    ctx.addIssue({ code: "custom", message: "an origin such as https://chat.example.org (scheme, host and optional port, no path)" });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
 const channelName = z.string().regex(/^#[^\s,\x07\x00:]{1,63}$/, "a channel name such as #general");
 const seconds = z.number().positive();
 
@@ -200,6 +216,14 @@ export const configSchema = z.object({
       bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(16 * 1024),
       /** Take the client address from X-Forwarded-For (only behind a reverse proxy you run). */
       trustProxy: z.boolean().default(false),
+      /**
+       * Origins (scheme://host[:port]) whose pages may open IRC over WebSocket at /ws, besides
+       * the server's own (Origin's host = the request's Host header). Requests without Origin
+       * (not from a browser) are always allowed.
+       */
+      allowedOrigins: z.array(origin).default([]),
+      /** Directory of the built browser client served at /; empty = the package's dist/web (made by `npm run build`). */
+      webRoot: z.string().default(""),
       /**
        * The web door's address as browsers and IRC clients reach it, e.g. "https://chat.example.org":
        * the base of absolute share links and of the FILEHOST upload URL. Empty = http://<server.name>:<first HTTP port>.

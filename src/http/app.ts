@@ -16,8 +16,9 @@ import { openapiRoutes } from "./routes/openapi.js";
 import { fileRoutes } from "./routes/files.js";
 import { shareRoutes } from "./routes/shares.js";
 import { uploadRoutes } from "./routes/upload.js";
+import { DEFAULT_WEB_ROOT, staticClientRoutes } from "./static-client.js";
 
-export type HttpAppSettings = Pick<HttpConfig, "bodyLimitBytes" | "trustProxy">;
+export type HttpAppSettings = Pick<HttpConfig, "bodyLimitBytes" | "trustProxy" | "webRoot">;
 
 /** Turns anything thrown on the way to a reply into a problem, and says what to log. */
 function toProblem(error: FastifyError | ProblemError | Error): { problem: Problem; headers: Readonly<Record<string, string>>; unexpected: boolean } {
@@ -95,5 +96,7 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
   fileRoutes(app, context);
   shareRoutes(app, context);
   uploadRoutes(app, context);
+  // Last: every path the API already has stays the API's.
+  await staticClientRoutes(app, settings.webRoot || DEFAULT_WEB_ROOT, context.log);
   return app;
 }

@@ -8,25 +8,13 @@ import type { ConnectionLimits } from "../net/connection-limits.js";
 import { startListeners, type Listeners } from "../net/listeners.js";
 import { PROBLEM_CONTENT_TYPE, ProblemError, genericProblem, type Problem } from "./problems.js";
 import { isStreamingUpload } from "./streamed-body.js";
+import { rawProblem } from "./raw-problem.js";
+import { handleUpgrade, type UpgradeSettings, type WebSocketAcceptor } from "./websocket-upgrade.js";
 
 /** Socket-level timeouts: a client that sends its headers or body slowly cannot hold a connection for long. */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-
-/** A complete HTTP/1.1 answer written straight to a socket, for what is refused before any request is parsed. */
-function rawProblem(problem: Problem, extraHeaders: readonly string[] = []): string {
-  const body = JSON.stringify(problem);
-  return [
-    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? "Error"}`,
-    `Content-Type: ${PROBLEM_CONTENT_TYPE}`,
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    ...extraHeaders,
-    "Connection: close",
-    "",
-    body,
-  ].join("\r\n");
-}
 
 /** What a connection over the shared limits gets before it is closed. */
 function refusal(reason: string): string {
@@ -55,11 +43,15 @@ function onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
  */
 export class HttpService {
   #listeners: Listeners | null = null;
+  /** Each live socket's slot in the connection limits, for a WebSocket moved to its real client (see websocket-upgrade.ts). */
+  readonly #slots = new WeakMap<Duplex, () => void>();
 
   constructor(
     private readonly app: FastifyInstance,
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
+    /** IRC over WebSocket at /ws; null answers every upgrade with 404. */
+    private readonly webSocket: { readonly accept: WebSocketAcceptor; readonly settings: UpgradeSettings } | null = null,
   ) {}
 
   async start(addresses: readonly ListenAddress[]): Promise<void> {
@@ -75,11 +67,22 @@ export class HttpService {
         server.requestTimeout = REQUEST_TIMEOUT_MS;
         server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
         server.on("clientError", onClientError);
+        server.on("upgrade", (request: http.IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(request, socket, head));
         return server;
       },
       // http.Server owns the socket from here; the limits slot is freed when it closes.
-      onConnection: () => {},
+      onConnection: ({ socket, release }) => this.#slots.set(socket, release),
       refusalMessage: refusal,
+    });
+  }
+
+  #upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const settings = this.webSocket?.settings ?? { allowedOrigins: [], trustProxy: false, listenerIsTls: false };
+    handleUpgrade(request, socket, head, settings, {
+      accept: this.webSocket?.accept ?? null,
+      limits: this.limits,
+      releaseSlot: (released) => this.#slots.get(released)?.(),
+      log: this.log,
     });
   }
 

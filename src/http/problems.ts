@@ -29,6 +29,7 @@ const REASONS = {
   "invalid-token": [401, "The token is invalid or expired"],
   "invalid-credentials": [401, "Wrong account name or password"],
   "wrong-password": [403, "The current password is wrong"],
+  "origin-not-allowed": [403, "Pages of this origin may not open a WebSocket here"],
   "not-found": [404, "Not found"],
   "no-such-channel": [404, "No such channel"],
   "history-disabled": [404, "Message history is turned off on this server"],

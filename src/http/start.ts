@@ -14,6 +14,7 @@ import { accessTokenSettings, openAccessTokens } from "../access-tokens.js";
 import { buildHttpApp } from "./app.js";
 import { HttpService } from "./http-service.js";
 import { publicBaseUrl } from "./public-url.js";
+import type { WebSocketAcceptor } from "./websocket-upgrade.js";
 
 export interface HttpDependencies {
   readonly accounts: AccountService;
@@ -27,6 +28,8 @@ export interface HttpDependencies {
   readonly shares: Shares;
   /** The access tokens, when the composition root made them (IRC checks them too); made here otherwise. */
   readonly tokens?: AccessTokens | null;
+  /** Serves IRC over WebSocket at /ws (the IRC adapter's, passed in by the composition root). */
+  readonly acceptWebSocket?: WebSocketAcceptor;
 }
 
 export interface RunningHttp {
@@ -55,7 +58,10 @@ export async function startHttp(config: Config, deps: HttpDependencies): Promise
   let boundPort: number | undefined;
   const publicUrl = (): string => publicBaseUrl(current, boundPort);
   const app = await buildHttpApp({ ...deps, tokens, log, publicUrl }, config.http);
-  const service = new HttpService(app, deps.limits, log);
+  const webSocket = deps.acceptWebSocket
+    ? { accept: deps.acceptWebSocket, settings: { allowedOrigins: config.http.allowedOrigins, trustProxy: config.http.trustProxy, listenerIsTls: false } }
+    : null;
+  const service = new HttpService(app, deps.limits, log, webSocket);
   try {
     await service.start(config.http.listen);
   } catch (error) {

@@ -1,4 +1,3 @@
-import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
 import type { ChatEvent, PresenceEvent, RelayedEvent } from "../core/chat/events.js";
 import type { Session } from "../core/chat/session.js";
@@ -6,7 +5,7 @@ import type { ChatUser } from "../core/chat/user.js";
 import type { Account } from "../core/accounts/ports.js";
 import type { SaslExchange } from "./sasl/exchange.js";
 import type { ClientBatch } from "./multiline-input.js";
-import { LineSplitter } from "../net/line-splitter.js";
+import type { LineTransport } from "../net/line-transport.js";
 import { ircSafeHost } from "../net/address.js";
 import { Fakelag } from "./fakelag.js";
 import { formatLine } from "./format.js";
@@ -22,8 +21,13 @@ import { joinMarker, markerParam } from "./read-marker-lines.js";
 
 let sessionCounter = 0;
 
-/** 512 bytes per RFC 1459, CRLF included; the splitter sees lines without it. */
+/** 512 bytes per RFC 1459, CRLF included; the transport hands over lines without it. */
 const MAX_BODY_BYTES = 510;
+
+/** The longest line a transport may hand over (tags and body, no CRLF): longer ones get 417. */
+export function maxLineBytes(maxTagBytes: number): number {
+  return MAX_BODY_BYTES + maxTagBytes + 1;
+}
 
 /** Lines waiting to run at which reading from the socket pauses (flood control off). */
 const READ_PAUSE_LINES = 32;
@@ -35,7 +39,11 @@ class InvalidUtf8Line {
   constructor(readonly text: string) {}
 }
 
-type QueuedLine = string | InvalidUtf8Line;
+/** A WebSocket message with a line break inside: answered with an error, never run. */
+const MALFORMED = Symbol("malformed message");
+
+/** Unusable input still waits its turn, so flood control counts it like any line. */
+type QueuedLine = string | InvalidUtf8Line | typeof MALFORMED;
 
 /** Details a client gives before it is registered. */
 export interface PendingRegistration {
@@ -71,7 +79,6 @@ export class IrcConnection implements Session, Flushable {
   lastSeen: number;
   pingSentAt = 0;
 
-  readonly #splitter: LineSplitter;
   readonly #fakelag: Fakelag;
   #queue: QueuedLine[] = [];
   /** A line fakelag held back; it runs first when the wait is over. */
@@ -90,7 +97,8 @@ export class IrcConnection implements Session, Flushable {
   #labelTaken = false;
 
   constructor(
-    readonly socket: Socket,
+    /** TCP, TLS or WebSocket: lines in, bytes out (see net/line-transport.ts). */
+    readonly transport: LineTransport,
     readonly address: string,
     readonly secure: boolean,
     readonly context: IrcServerContext,
@@ -101,16 +109,12 @@ export class IrcConnection implements Session, Flushable {
     this.connectedAt = this.lastSeen = Date.now();
     const irc = context.config.irc;
     this.#fakelag = new Fakelag(irc.flood);
-    this.#splitter = new LineSplitter(MAX_BODY_BYTES + irc.maxTagBytes + 1, {
+    transport.start({
       line: (bytes) => this.#receive(bytes),
       overflow: () => this.numeric(ERR.INPUTTOOLONG, "Input line was too long"),
+      malformed: () => this.#receiveMalformed(),
+      closed: (reason) => this.close(reason, false),
     });
-    socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.#splitter.push(chunk));
-    socket.on("error", (error: NodeJS.ErrnoException) => this.close(error.code === "ECONNRESET" ? "Connection reset by peer" : "Connection error", false));
-    socket.on("close", () => this.close("Connection closed", false));
-    // A peer that half-closes gets the rest of our output, then we close too.
-    socket.on("end", () => this.close("Connection closed", false));
   }
 
   get closed(): boolean {
@@ -156,25 +160,39 @@ export class IrcConnection implements Session, Flushable {
   // ── input ───────────────────────────────────────────────────────────────
 
   #receive(bytes: Buffer): void {
-    if (this.#closed) return;
-    this.lastSeen = Date.now();
-    this.pingSentAt = 0;
-    const flood = this.context.config.irc.flood;
-    if (flood.enabled && this.#queue.length >= this.#maxQueuedLines(flood.maxQueuedLines)) {
-      this.close("Excess Flood");
-      return;
-    }
+    if (!this.#admit()) return;
     // The tag section counts its leading '@' and trailing space (IRCv3).
     const tagEnd = bytes[0] === 0x40 ? bytes.indexOf(0x20) : -1;
     if (tagEnd + 1 > this.context.config.irc.maxTagBytes || bytes.length - (tagEnd + 1) > MAX_BODY_BYTES) {
       this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
       return;
     }
-    this.#queue.push(isUtf8(bytes) ? bytes.toString("utf8") : new InvalidUtf8Line(bytes.toString("utf8")));
+    this.#enqueue(isUtf8(bytes) ? bytes.toString("utf8") : new InvalidUtf8Line(bytes.toString("utf8")));
+  }
+
+  #receiveMalformed(): void {
+    if (this.#admit()) this.#enqueue(MALFORMED);
+  }
+
+  /** Counts a received message for liveness and flood control; false when it must be dropped. */
+  #admit(): boolean {
+    if (this.#closed) return false;
+    this.lastSeen = Date.now();
+    this.pingSentAt = 0;
+    const flood = this.context.config.irc.flood;
+    if (flood.enabled && this.#queue.length >= this.#maxQueuedLines(flood.maxQueuedLines)) {
+      this.close("Excess Flood");
+      return false;
+    }
+    return true;
+  }
+
+  #enqueue(line: QueuedLine): void {
+    this.#queue.push(line);
     // Without flood control, a client that sends faster than its commands finish is held
     // back by TCP instead of being dropped: stop reading until the queue drains. With it,
     // the queue is the measure of excess and is bounded by maxQueuedLines above.
-    if (!flood.enabled && this.#queue.length >= READ_PAUSE_LINES) this.socket.pause();
+    if (!this.context.config.irc.flood.enabled && this.#queue.length >= READ_PAUSE_LINES) this.transport.pause();
     this.#pump();
   }
 
@@ -198,7 +216,7 @@ export class IrcConnection implements Session, Flushable {
       const raw = this.#held ?? this.#queue.shift();
       this.#held = null;
       if (raw === undefined) {
-        if (this.socket.isPaused()) this.socket.resume();
+        if (this.transport.paused) this.transport.resume();
         return;
       }
       // Like Ergo, registration is not throttled: it is short and bounded by its own timeout.
@@ -230,6 +248,10 @@ export class IrcConnection implements Session, Flushable {
   }
 
   #dispatch(raw: QueuedLine): Promise<void> | undefined {
+    if (raw === MALFORMED) {
+      this.numeric(ERR.UNKNOWNERROR, "*", "WebSocket message holds a line break (one IRC line per message, without CR or LF) and was ignored");
+      return undefined;
+    }
     const invalidUtf8 = raw instanceof InvalidUtf8Line;
     const message = parseMessage(invalidUtf8 ? raw.text : raw);
     if (!message) return undefined;
@@ -319,9 +341,8 @@ export class IrcConnection implements Session, Flushable {
 
   /** The sender's own message back (echo-message): a reply to its command, so labelled with it. */
   echo(event: RelayedEvent): void {
-    const bytes = this.context.eventLines.bytesFor(event, this.variant);
-    if (this.#labelCapture) this.#labelCapture.push(bytes.toString());
-    else this.#write(bytes);
+    if (this.#labelCapture) this.#labelCapture.push(this.context.eventLines.bytesFor(event, this.variant).toString());
+    else this.#send(this.#shared(event));
   }
 
   deliver(event: ChatEvent, fromSession: string | null): void {
@@ -337,17 +358,23 @@ export class IrcConnection implements Session, Flushable {
         return;
     }
     if (event.from.id === this.user?.id && this.#deliverOwn(event, fromSession)) return;
-    if (this.#wants(event)) this.#eventBytes(this.context.eventLines.bytesFor(event, this.variant));
+    if (this.#wants(event)) this.#othersEvent(event);
   }
 
-  /** Bytes caused by someone else: part of a labelled reply only while the command runs synchronously. */
-  #eventBytes(bytes: Buffer): void {
-    if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(bytes.toString());
-    else this.#write(bytes);
+  /** An event caused by someone else: part of a labelled reply only while the command runs synchronously. */
+  #othersEvent(event: RelayedEvent): void {
+    if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(this.context.eventLines.bytesFor(event, this.variant).toString());
+    else this.#send(this.#shared(event));
   }
 
   #eventLine(line: string): void {
-    this.#eventBytes(Buffer.from(line));
+    if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(line);
+    else this.#write(Buffer.from(line));
+  }
+
+  /** The event as this connection's wire wants it, made once for every connection alike (format once, write many). */
+  #shared(event: RelayedEvent): Buffer {
+    return this.context.eventLines.wireBytesFor(event, this.variant, this.transport);
   }
 
   /** A watched nick came online (730 RPL_MONONLINE) or went offline (731 RPL_MONOFFLINE). */
@@ -381,7 +408,7 @@ export class IrcConnection implements Session, Flushable {
         // Another connection joined (or this one attached): this one needs the topic and
         // names a JOIN reply carries; the joining connection sends them itself.
         if (fromSession === this.id) return false;
-        this.#write(this.context.eventLines.bytesFor(event, this.variant));
+        this.#send(this.#shared(event));
         const channel = this.context.core.findChannel(event.channel);
         if (channel && this.user) {
           sendTopic(this, channel, false);
@@ -402,7 +429,7 @@ export class IrcConnection implements Session, Flushable {
         // the echo (a reply, labelled) is its one copy here; without, this delivered copy is a
         // side effect, written at once and never part of a labelled reply.
         if (fromSession !== this.id) return false;
-        if (!this.caps.has("echo-message") && this.#wants(event)) this.#write(this.context.eventLines.bytesFor(event, this.variant));
+        if (!this.caps.has("echo-message") && this.#wants(event)) this.#send(this.#shared(event));
         return true;
       default:
         return false;
@@ -430,15 +457,21 @@ export class IrcConnection implements Session, Flushable {
     }
   }
 
-  #write(bytes: Buffer): void {
+  /** Writes IRC lines, each ended by CRLF. */
+  #write(lines: Buffer): void {
+    if (!this.#closed) this.#send(this.transport.encode(lines));
+  }
+
+  /** Queues bytes in the transport's wire format until the end of this loop turn. */
+  #send(bytes: Buffer): void {
     if (this.#closed) return;
-    const queued = this.socket.writableLength + this.#outBytes + bytes.length;
+    const queued = this.transport.pendingBytes + this.#outBytes + bytes.length;
     if (queued > this.context.config.irc.sendQueueBytes) {
       // Never let a client that stops reading grow our memory: drop it now, quit it soon
       // (we may be inside a fan-out loop of the chat core, which must not be re-entered).
       this.#out = [];
       this.#outBytes = 0;
-      this.socket.destroy();
+      this.transport.destroy();
       queueMicrotask(() => this.close("SendQ exceeded", false));
       return;
     }
@@ -448,34 +481,37 @@ export class IrcConnection implements Session, Flushable {
   }
 
   flush(): void {
-    if (this.#out.length === 0 || this.socket.destroyed) return;
+    if (this.#out.length === 0 || !this.transport.writable) return;
     const data = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out, this.#outBytes);
     this.#out = [];
     this.#outBytes = 0;
-    this.socket.write(data);
+    this.transport.write(data);
   }
 
   // ── lifecycle ───────────────────────────────────────────────────────────
 
-  /** Asked by the core (KILL) or the server (shutdown): quit with `reason`. */
-  close(reason: string, tellClient = true): void {
+  /**
+   * Asked by the core (KILL) or the server: quit with `reason`. `goingAway` when the
+   * whole server stops (a WebSocket then closes with 1001 instead of 1000).
+   */
+  close(reason: string, tellClient = true, goingAway = false): void {
     if (this.#closed) return;
-    if (tellClient && !this.socket.destroyed) {
+    if (tellClient && this.transport.writable) {
       this.#labelCapture = null;
       this.#write(Buffer.from(`ERROR :Closing link: ${this.hostname} (${reason})\r\n`));
       this.flush();
     }
     this.#closed = true;
     this.#queue = [];
-    this.socket.end();
+    this.transport.end(goingAway);
     // A client that does not read may never let end() finish: cut it after a grace period.
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    setTimeout(() => this.transport.destroy(), 2000).unref();
     this.releaseSlot();
     this.context.connections.delete(this);
     this.context.core.watchers.unwatchAll(this);
     if (this.user) this.context.core.detach(this.user, this, reason);
     // Offline messages for this account count from now.
     if (this.account) void this.context.accounts.markSeen(this.account).catch(() => {});
-    this.context.log.debug({ address: this.address, nick: this.nick, reason }, "irc connection closed");
+    this.context.log.debug({ address: this.address, transport: this.transport.kind, nick: this.nick, reason }, "irc connection closed");
   }
 }

@@ -4,6 +4,7 @@ import { formatLine, type OutgoingTags } from "./format.js";
 import { needsSeveralLines, textMessageLines } from "./message-lines.js";
 import { VARIANT_BITS, VARIANT_COUNT } from "./capabilities.js";
 import { CHANNEL_MODE_LETTERS } from "./modes.js";
+import { WIRE, WIRE_FORMAT_COUNT, type LineEncoder } from "../net/line-transport.js";
 
 export function serverTime(ms: number): string {
   return new Date(ms).toISOString();
@@ -109,26 +110,43 @@ function multilineMatters(event: RelayedEvent): boolean {
 /**
  * Format once, write many: the chat core hands the same event object to every
  * local recipient in one synchronous loop, so remembering the last event's bytes
- * per variant means each variant is serialised once per event, however many
- * recipients share it.
+ * per variant (and per wire format: IRC lines, WebSocket frames) means each is
+ * made once per event, however many recipients share it.
  */
 export class EventLineCache {
   #event: RelayedEvent | null = null;
   readonly #lines: Array<Buffer | undefined> = new Array<Buffer | undefined>(VARIANT_COUNT);
   /** The variant bits that change this event's bytes: recipients differing only in others share one copy. */
   #relevant = ALL_VARIANT_BITS;
+  /** Encoded for a wire other than plain lines, at variant * WIRE_FORMAT_COUNT + wire. */
+  readonly #encoded: Array<Buffer | undefined> = new Array<Buffer | undefined>(VARIANT_COUNT * WIRE_FORMAT_COUNT);
 
+  /** The event as IRC lines, each ended by CRLF. */
   bytesFor(event: RelayedEvent, variant: number): Buffer {
     if (event !== this.#event) {
       this.#event = event;
       this.#lines.fill(undefined);
       this.#relevant = multilineMatters(event) ? ALL_VARIANT_BITS : WITHOUT_MULTILINE;
+      this.#encoded.fill(undefined);
     }
     variant &= this.#relevant;
     let bytes = this.#lines[variant];
     if (!bytes) {
       bytes = Buffer.from(eventLine(event, variant));
       this.#lines[variant] = bytes;
+    }
+    return bytes;
+  }
+
+  /** The event as `encoder` puts it on its wire. */
+  wireBytesFor(event: RelayedEvent, variant: number, encoder: LineEncoder): Buffer {
+    const lines = this.bytesFor(event, variant);
+    if (encoder.wire === WIRE.lines) return lines;
+    const index = (variant & this.#relevant) * WIRE_FORMAT_COUNT + encoder.wire;
+    let bytes = this.#encoded[index];
+    if (!bytes) {
+      bytes = encoder.encode(lines);
+      this.#encoded[index] = bytes;
     }
     return bytes;
   }

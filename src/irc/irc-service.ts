@@ -1,8 +1,12 @@
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { SecureContextOptions } from "node:tls";
 import type { ConnectionLimits } from "../net/connection-limits.js";
 import { startListeners, type AcceptedConnection, type Listeners } from "../net/listeners.js";
-import { IrcConnection } from "./connection.js";
+import { TcpLineTransport } from "../net/tcp-line-transport.js";
+import { IrcConnection, maxLineBytes } from "./connection.js";
+import type { WebSocketClient } from "./websocket-gateway.js";
 import { runCommand } from "./dispatcher.js";
 import { enforceNickDeadline } from "./accounts/nick-ownership.js";
 import { expireClientBatch } from "./multiline-input.js";
@@ -17,6 +21,7 @@ export class IrcService {
   #plain: Listeners | null = null;
   #secure: Listeners | null = null;
   #sweeper: NodeJS.Timeout | null = null;
+  #stopping = false;
 
   constructor(
     readonly context: IrcServerContext,
@@ -44,9 +49,20 @@ export class IrcService {
   }
 
   #accept({ socket, address, secure, release }: AcceptedConnection): void {
-    const connection = new IrcConnection(socket, address, secure, this.context, runCommand, release);
+    const transport = new TcpLineTransport(socket, secure, maxLineBytes(this.context.config.irc.maxTagBytes));
+    const connection = new IrcConnection(transport, address, secure, this.context, runCommand, release);
     this.context.connections.add(connection);
     this.context.log.debug({ address, secure }, "irc connection accepted");
+  }
+
+  /**
+   * IRC over WebSocket, for the HTTP door's upgrade event: loads the WebSocket side
+   * (the `ws` library) only when asked, so an IRC-only start does without it.
+   */
+  async webSocketAcceptor(): Promise<(request: IncomingMessage, socket: Duplex, head: Buffer, client: WebSocketClient) => void> {
+    const { WebSocketGateway } = await import("./websocket-gateway.js");
+    const gateway = new WebSocketGateway(this.context, () => this.#stopping);
+    return (request, socket, head, client) => gateway.accept(request, socket, head, client);
   }
 
   #sweep(): void {
@@ -72,16 +88,17 @@ export class IrcService {
 
   /** Stops accepting, tells every client why, and waits (bounded) for them to go. */
   async shutdown(reason: string, timeoutMs: number): Promise<void> {
+    this.#stopping = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
     const closing = Promise.all([this.#plain?.close(), this.#secure?.close()]);
-    const sockets = [...this.context.connections].map((connection) => connection.socket);
-    for (const connection of [...this.context.connections]) connection.close(reason);
-    const gone = Promise.all(sockets.map((socket) => (socket.destroyed ? null : new Promise((resolve) => socket.once("close", resolve)))));
+    const transports = [...this.context.connections].map((connection) => connection.transport);
+    for (const connection of [...this.context.connections]) connection.close(reason, true, true);
+    const gone = Promise.all(transports.map((transport) => transport.whenClosed));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     await Promise.race([gone, deadline]);
     clearTimeout(timer);
-    for (const socket of sockets) socket.destroy();
+    for (const transport of transports) transport.destroy();
     await closing;
   }
 }

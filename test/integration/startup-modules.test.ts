@@ -27,7 +27,7 @@ import { pino } from "pino";
 import { validateConfig } from "./src/config/load.ts";
 import { createLogger } from "./src/log.ts";
 import { startServer } from "./src/server.ts";
-const watched = ["@peculiar/x509", "reflect-metadata", "pino-pretty", "pg", "yaml", "fastify"];
+const watched = ["@peculiar/x509", "reflect-metadata", "pino-pretty", "pg", "yaml", "fastify", "ws"];
 const loaded = () => {
   const files = Object.keys(createRequire(import.meta.url).cache);
   return watched.filter((name) => files.some((file) => file.includes("/node_modules/" + name + "/")));
@@ -51,7 +51,7 @@ steps.prettyLogger = loaded();
 process.stdout.write(JSON.stringify(steps));
 `;
 
-test("a start with a certificate on disk, JSON logs, SQLite and no web door loads neither the certificate maker, pino-pretty, pg, yaml nor fastify", async (t) => {
+test("a start with a certificate on disk, JSON logs, SQLite and no web door loads neither the certificate maker, pino-pretty, pg, yaml, fastify nor ws", async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), "cmy-startup-"));
   t.after(() => rm(dataDir, { recursive: true, force: true }));
   const made = await loadTlsMaterial({ certFile: "", keyFile: "", dataDir, serverName: "startup.test" });
@@ -63,8 +63,9 @@ test("a start with a certificate on disk, JSON logs, SQLite and no web door load
   const steps = JSON.parse(stdout) as Record<string, string[]>;
 
   assert.deepEqual(steps["jsonLogger"], [], "a JSON logger needs no pretty-printer");
-  assert.deepEqual(steps["ircWithCertificate"], [], "an existing certificate is read, not made; SQLite needs no pg; no config file, no yaml; no web door, no fastify");
+  assert.deepEqual(steps["ircWithCertificate"], [], "an existing certificate is read, not made; SQLite needs no pg; no config file, no yaml; no web door, no fastify and no ws");
   // The controls: the same probe sees each package once something needs it.
   assert.ok(steps["withHttp"]!.includes("fastify"), `with the web door: ${steps["withHttp"]!.join(", ")}`);
+  assert.ok(steps["withHttp"]!.includes("ws"), `with the web door, IRC over WebSocket: ${steps["withHttp"]!.join(", ")}`);
   assert.ok(steps["prettyLogger"]!.includes("pino-pretty"), `with readable logs: ${steps["prettyLogger"]!.join(", ")}`);
 });

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadConfig, ConfigError } from "../../src/config/load.js";
+import { loadConfig, validateConfig, ConfigError } from "../../src/config/load.js";
 
-test("http defaults: dual-stack :8080, 15-minute access and 30-day refresh tokens, 16 KiB bodies, no proxy trust", async () => {
+test("http defaults: dual-stack :8080, 15-minute access and 30-day refresh tokens, 16 KiB bodies, no proxy trust, own origin only, dist/web", async () => {
   const config = await loadConfig(undefined, {});
   assert.deepEqual(config.http, {
     listen: [{ host: "::", port: 8080 }],
@@ -12,7 +12,17 @@ test("http defaults: dual-stack :8080, 15-minute access and 30-day refresh token
     bodyLimitBytes: 16384,
     trustProxy: false,
     publicUrl: "",
+    allowedOrigins: [],
+    webRoot: "",
   });
+});
+
+test("http.allowedOrigins takes origins in their normal form and refuses anything with a path, a wildcard or another scheme", () => {
+  const origins = validateConfig({ http: { allowedOrigins: ["https://Chat.Example.org", "https://example.org:443", "http://localhost:5173/"] } }, "test").http.allowedOrigins;
+  assert.deepEqual(origins, ["https://chat.example.org", "https://example.org", "http://localhost:5173"]);
+  for (const bad of ["https://example.org/app", "*", "null", "ftp://example.org", "https://user@example.org"]) {
+    assert.throws(() => validateConfig({ http: { allowedOrigins: [bad] } }, "test"), (error: unknown) => error instanceof ConfigError && /http\.allowedOrigins\.0/.test(error.message), bad);
+  }
 });
 
 test('CMY_HTTP_LISTEN takes a list, "" turns HTTP off; CMY_HTTP_JWT_KEY sets the key file; --http-listen wins', async () => {

@@ -1,0 +1,55 @@
+/**
+ * A connection that carries lines of a line-based protocol (IRC): a TCP or TLS socket
+ * framed by CR/LF, or a WebSocket carrying one line per message. The protocol's
+ * connection object sees lines in and bytes out and never which of them it has.
+ */
+
+/** What a transport reports to the connection it serves. */
+export interface TransportSink {
+  /** One received line without its terminator; never empty, never over the limit. */
+  line(bytes: Buffer): void;
+  /** A line over the limit arrived and was dropped. */
+  overflow(): void;
+  /** A message that cannot be one line arrived (WebSocket: CR or LF inside) and was dropped. */
+  malformed(): void;
+  /** The peer went away or the connection failed; `reason` is what others are told. */
+  closed(reason: string): void;
+}
+
+/**
+ * How lines look on the wire, as a small number: fan-out caches the encoded bytes of
+ * an event per wire format, so every recipient of one format gets the same buffer.
+ */
+export const WIRE = { lines: 0, websocketText: 1, websocketBinary: 2 } as const;
+export type WireFormat = (typeof WIRE)[keyof typeof WIRE];
+export const WIRE_FORMAT_COUNT = 3;
+
+/** Turns lines, each ended by CRLF, into wire bytes. */
+export interface LineEncoder {
+  readonly wire: WireFormat;
+  /** The same bytes for `lines` whoever the recipient: no per-connection state goes in. */
+  encode(lines: Buffer): Buffer;
+}
+
+export interface LineTransport extends LineEncoder {
+  /** For logs: "tcp", "tls" or "websocket". */
+  readonly kind: string;
+  /** Starts reading; everything received from now on goes to `sink`. */
+  start(sink: TransportSink): void;
+  /** Bytes written and not yet taken by the kernel: counted against the send queue. */
+  readonly pendingBytes: number;
+  /** False once writes can no longer reach the peer. */
+  readonly writable: boolean;
+  /** Writes bytes made by `encode` (or several such, concatenated). */
+  write(data: Buffer): void;
+  /** Stops reading (back-pressure on a client that sends faster than its commands run). */
+  pause(): void;
+  resume(): void;
+  readonly paused: boolean;
+  /** Closes after what was written; `goingAway` when the whole server is stopping. */
+  end(goingAway: boolean): void;
+  /** Cuts the connection at once. */
+  destroy(): void;
+  /** Settles when the connection is fully closed. */
+  readonly whenClosed: Promise<void>;
+}
