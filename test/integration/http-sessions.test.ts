@@ -20,6 +20,8 @@ test("DELETE /api/v1/me/sessions signs out every device of the account, and no o
   const out = await api.request("DELETE", "/api/v1/me/sessions", { token: laptop.tokens.accessToken });
   assert.equal(out.status, 204);
   assert.equal(out.text, "");
+  // The browser's cookie for shared files goes too.
+  assert.match(out.headers.get("set-cookie") ?? "", /^cmy_access=;.*Max-Age=0/);
 
   // Every family of the account is dead, the caller's own included, rotated tokens too.
   assert.ok(isProblem(await api.refresh(laptop.tokens.refreshToken), 401));

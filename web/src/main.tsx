@@ -1,9 +1,5 @@
 import { render } from "preact";
-import { parseMessage } from "../../src/irc/message.js";
+import { App } from "./ui/App.js";
 import "./ui/styles.css";
 
-function Hello() {
-  const m = parseMessage(":a PRIVMSG #x :hi");
-  return <p>{m?.params[1]}</p>;
-}
-render(<Hello />, document.getElementById("app")!);
+render(<App />, document.getElementById("app")!);

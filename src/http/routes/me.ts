@@ -7,6 +7,7 @@ import { ProblemError, throttled } from "../problems.js";
 import { commonErrors, passwordBody, type AccountView, type PasswordBody, type SessionView } from "../schemas.js";
 import { newSession } from "../session-reply.js";
 import { accountView } from "../views.js";
+import { clearAccessCookie } from "../access-cookie.js";
 
 const bearer = [{ bearer: [] }];
 
@@ -69,7 +70,7 @@ export function meRoutes(app: FastifyInstance, context: HttpContext): void {
       schema: {
         summary: "Sign out everywhere",
         description:
-          "Revokes every refresh token of the account (every login session, on every device). Access tokens already issued stay valid until they expire (minutes), as after a logout.",
+          "Revokes every refresh token of the account (every login session, on every device) and clears this browser's cmy_access cookie. Access tokens already issued stay valid until they expire (minutes), as after a logout.",
         tags: ["accounts"],
         security: bearer,
         response: { 204: { description: "Every session ended", type: "null" }, ...commonErrors },
@@ -77,6 +78,7 @@ export function meRoutes(app: FastifyInstance, context: HttpContext): void {
     },
     async (request, reply) => {
       await context.sessions.revokeAll(accountOf(request), "signed out everywhere");
+      clearAccessCookie(request, reply);
       return reply.code(204).send();
     },
   );

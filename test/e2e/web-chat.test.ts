@@ -1,0 +1,414 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { IrcLibClient, suiteScope } from "../support/account-server.js";
+import { PASSWORD } from "../support/http-client.js";
+import { conversationLink, launchBrowser, messageItem, messageTexts, seriousAccessibilityFindings, signIn, signedInPage, startWebServer, STEP_TIMEOUT_MS, unreadCount, type WebServer } from "../support/browser.js";
+import { waitFor } from "../support/wait.js";
+
+/**
+ * The browser client end to end: real Chromium against the real server, people on IRC
+ * (irc-framework) on the other side. Each test uses its own accounts and channels.
+ */
+describe("web client in Chromium", () => {
+  const scope = suiteScope();
+  let web: WebServer;
+  let browser: Browser;
+  const irc: IrcLibClient[] = [];
+  /** Content-Security-Policy violations the pages reported (the client must cause none). */
+  const cspViolations: string[] = [];
+
+  before(async () => {
+    web = await startWebServer(scope);
+    browser = await launchBrowser();
+    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy", "judy", "kate", "leo"]) await web.api.register(name);
+  });
+
+  after(async () => {
+    await Promise.all(irc.map((client) => client.close()));
+    await browser?.close();
+    await scope.run();
+    assert.deepEqual(cspViolations, [], "the pages broke their Content-Security-Policy");
+  });
+
+  function watch(page: Page): Page {
+    page.on("console", (message) => {
+      if (message.type() === "error" && /Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    return page;
+  }
+
+  async function open(account: string): Promise<Page> {
+    const { page } = await signedInPage(browser, web, account, PASSWORD);
+    return watch(page);
+  }
+
+  /** An IRC user on the account of the same name (SASL PLAIN over loopback), in #general. */
+  async function ircUser(account: string, caps: string[] = []): Promise<IrcLibClient> {
+    const client = await IrcLibClient.connect(web.ircPort, account, { account: { account, password: PASSWORD }, caps });
+    irc.push(client);
+    return client;
+  }
+
+  async function textsNow(page: Page, wanted: (texts: string[]) => boolean, what: string): Promise<string[]> {
+    return waitFor(
+      async () => {
+        const texts = await messageTexts(page);
+        return wanted(texts) ? texts : undefined;
+      },
+      { timeoutMs: STEP_TIMEOUT_MS, what },
+    );
+  }
+
+  test("the sign-in view has no serious accessibility problem, and a wrong password is refused", async () => {
+    const context = await browser.newContext();
+    const page = watch(await context.newPage());
+    await page.goto(web.url);
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    assert.deepEqual(await seriousAccessibilityFindings(page), []);
+    await page.getByLabel("Account").fill("alice");
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("alert").filter({ hasText: "Wrong account name or password" }).waitFor();
+    await context.close();
+  });
+
+  test("talks with an IRC user both ways in #general and in a direct conversation", async () => {
+    const page = await open("alice");
+    const bob = await ircUser("bob");
+    await conversationLink(page, "#general").click();
+    await page.getByRole("heading", { name: "#general", level: 2 }).waitFor();
+
+    // IRC → browser, in the channel.
+    bob.client.say("#general", "hello alice, from irc");
+    await page.getByRole("list", { name: "Messages" }).getByText("hello alice, from irc").waitFor();
+
+    // browser → IRC, in the channel.
+    const heard = bob.next<{ target: string; message: string; nick: string }>("privmsg", (e) => e.message === "hi bob, from the browser");
+    await page.getByRole("textbox", { name: "Message" }).fill("hi bob, from the browser");
+    await page.getByRole("textbox", { name: "Message" }).press("Enter");
+    const inChannel = await heard;
+    assert.equal(inChannel.target, "#general");
+    assert.equal(inChannel.nick, "alice");
+
+    // IRC → browser, directly: the conversation appears in the list, named after bob.
+    bob.client.say("alice", "a word in private");
+    await conversationLink(page, "bob").click();
+    await page.getByRole("heading", { name: "bob", level: 2 }).waitFor();
+    await page.getByRole("list", { name: "Messages" }).getByText("a word in private").waitFor();
+
+    // browser → IRC, directly.
+    const privately = bob.next<{ target: string; message: string; nick: string }>("privmsg", (e) => e.message === "and one back");
+    await page.getByRole("textbox", { name: "Message" }).fill("and one back");
+    await page.getByRole("textbox", { name: "Message" }).press("Enter");
+    const direct = await privately;
+    assert.equal(direct.target, "bob");
+    assert.equal(direct.nick, "alice");
+    // Our own message is shown once, confirmed by the server (no "Sending…" left).
+    await textsNow(page, (texts) => texts.filter((t) => t === "and one back").length === 1, "the sent message shown once");
+    await page.getByText("Sending…").waitFor({ state: "detached" });
+
+    await conversationLink(page, "#general").click();
+    await page.getByRole("list", { name: "Messages" }).getByText("hello alice, from irc").waitFor();
+    assert.deepEqual(await seriousAccessibilityFindings(page), []);
+    await page.context().close();
+  });
+
+  test("scrolls back through 500 messages: every one reachable, in order, none twice", async () => {
+    const carol = await ircUser("carol");
+    carol.client.join("#history");
+    await carol.waitRaw(/ 366 carol #history /);
+    for (let i = 1; i <= 500; i++) carol.client.say("#history", `history message ${i}`);
+    const token = (await web.api.login("carol")).body.tokens.accessToken;
+    await waitFor(async () => (await web.api.channelMessages("#history", token, "?limit=1")).body.messages?.[0]?.text === "history message 500", {
+      timeoutMs: STEP_TIMEOUT_MS,
+      what: "the 500 messages stored",
+    });
+
+    const page = await open("dave");
+    await page.getByRole("button", { name: "Join a channel" }).click();
+    await page.getByRole("dialog").getByLabel("Channel").fill("#history");
+    await page.getByRole("dialog").getByRole("button", { name: "Join" }).click();
+    await page.getByRole("heading", { name: "#history", level: 2 }).waitFor();
+    await textsNow(page, (texts) => texts.at(-1) === "history message 500", "the newest page");
+
+    const scroller = page.locator(".messages-scroller");
+    const beginning = page.getByText("This is the beginning of the conversation.");
+    // Scroll to the top until the start of the conversation shows; each page must add messages.
+    let shown = (await messageTexts(page)).length;
+    while (!(await beginning.isVisible())) {
+      await scroller.evaluate((el) => (el.scrollTop = 0));
+      shown = await waitFor(
+        async () => {
+          const count = (await messageTexts(page)).length;
+          return count > shown || (await beginning.isVisible()) ? count : undefined;
+        },
+        { timeoutMs: STEP_TIMEOUT_MS, what: `an older page (after ${shown} messages)` },
+      );
+    }
+    const texts = await messageTexts(page);
+    assert.equal(texts.length, 500);
+    assert.deepEqual(
+      texts,
+      Array.from({ length: 500 }, (_, i) => `history message ${i + 1}`),
+    );
+    // Scrolling up kept the reader's place: the top of the list is on screen, not thrown to the bottom.
+    assert.equal(await page.getByText("history message 1", { exact: true }).isVisible(), true);
+    await page.context().close();
+  });
+
+  test("unread counts follow what the account's other devices read", async () => {
+    const page = await open("erin");
+    await conversationLink(page, "#general").click();
+    const frank = await ircUser("frank");
+
+    // Direct messages to erin while she looks at #general: 3 unread.
+    for (const text of ["one", "two", "three"]) frank.client.say("erin", text);
+    await waitFor(async () => (await unreadCount(page, "frank")) === 3, { timeoutMs: STEP_TIMEOUT_MS, what: "3 unread from frank" });
+    // The count is beside the name, not in it.
+    assert.equal(await conversationLink(page, "frank").count(), 1);
+
+    // Erin's IRC client (another device of the account) reads them.
+    const phone = await ircUser("erin", ["draft/read-marker"]);
+    await phone.client.say("frank", "reading on my phone");
+    const last = await waitFor(async () => (await web.api.dmMessages("frank", (await web.api.login("erin")).body.tokens.accessToken, "?limit=1")).body.messages?.[0], {
+      timeoutMs: STEP_TIMEOUT_MS,
+      what: "the conversation stored",
+    });
+    phone.client.raw("MARKREAD", "frank", `timestamp=${last.time}`);
+    await waitFor(async () => (await unreadCount(page, "frank")) === 0, { timeoutMs: STEP_TIMEOUT_MS, what: "frank's conversation read elsewhere" });
+
+    // Now erin looks at frank's conversation in this tab; #general gets news.
+    await conversationLink(page, "frank").click();
+    await page.getByRole("heading", { name: "frank", level: 2 }).waitFor();
+    frank.client.say("#general", "news in general 1");
+    frank.client.say("#general", "news in general 2");
+    await waitFor(async () => (await unreadCount(page, "#general")) === 2, { timeoutMs: STEP_TIMEOUT_MS, what: "2 unread in #general" });
+
+    // A second browser (another device) opens #general and reads it: the first one's count goes.
+    const { page: laptop } = await signedInPage(browser, web, "erin", PASSWORD);
+    watch(laptop);
+    await conversationLink(laptop, "#general").click();
+    await laptop.getByRole("list", { name: "Messages" }).getByText("news in general 2").waitFor();
+    await waitFor(async () => (await unreadCount(page, "#general")) === 0, { timeoutMs: STEP_TIMEOUT_MS, what: "#general read on the other device" });
+    await laptop.context().close();
+    await page.context().close();
+  });
+
+  test("reconnects after a server restart with no message lost and none twice", async () => {
+    const page = await open("grace");
+    await conversationLink(page, "#general").click();
+    let bob = await ircUser("bob");
+    bob.client.say("#general", "before the restart");
+    await page.getByRole("list", { name: "Messages" }).getByText("before the restart").waitFor();
+
+    await bob.close();
+    await web.stop();
+    await page.getByRole("status").filter({ hasText: "Disconnected" }).waitFor();
+    // Typed while the server is away: kept and sent after the reconnect, once.
+    await page.getByRole("textbox", { name: "Message" }).fill("typed while offline");
+    await page.getByRole("textbox", { name: "Message" }).press("Enter");
+    await page.getByText("Waiting for the connection").waitFor();
+
+    await web.start();
+    // Said on IRC as soon as the server is back, possibly before the page has reconnected.
+    bob = await ircUser("bob");
+    for (let i = 1; i <= 3; i++) bob.client.say("#general", `while you were away ${i}`);
+    await page.getByRole("status").filter({ hasText: "Connected" }).waitFor({ timeout: 60_000 });
+
+    const wanted = ["before the restart", "while you were away 1", "while you were away 2", "while you were away 3", "typed while offline"];
+    const texts = await textsNow(page, (all) => wanted.every((text) => all.includes(text)), "every message after the reconnect");
+    for (const text of wanted) assert.equal(texts.filter((t) => t === text).length, 1, `"${text}" shown once`);
+    const ids = await page.getByRole("list", { name: "Messages" }).locator(":scope > li[data-msgid]").evaluateAll((items) => items.map((item) => item.getAttribute("data-msgid")));
+    assert.equal(new Set(ids).size, ids.length, "a msgid shown twice");
+    // The message typed offline reached the server once.
+    const token = (await web.api.login("grace")).body.tokens.accessToken;
+    const stored = await waitFor(
+      async () => {
+        const page = (await web.api.channelMessages("#general", token, "?limit=50")).body.messages ?? [];
+        return page.some((m) => m.text === "typed while offline") ? page : undefined;
+      },
+      { timeoutMs: STEP_TIMEOUT_MS, what: "the offline message stored" },
+    );
+    assert.equal(stored.filter((m) => m.text === "typed while offline").length, 1);
+    await page.context().close();
+  });
+
+  test("typing, replies and reactions travel between the browser and IRC", async () => {
+    const page = await open("henry");
+    const ivy = await ircUser("ivy", ["message-tags"]);
+    ivy.client.join("#tags");
+    await ivy.waitRaw(/ 366 ivy #tags /);
+    await page.getByRole("button", { name: "Join a channel" }).click();
+    await page.getByRole("dialog").getByLabel("Channel").fill("#tags");
+    await page.getByRole("dialog").getByRole("button", { name: "Join" }).click();
+    await page.getByRole("heading", { name: "#tags", level: 2 }).waitFor();
+
+    // Someone typing on IRC shows; what they say ends it.
+    ivy.client.tagmsg("#tags", { "+typing": "active" });
+    await page.getByText("ivy is typing…").waitFor();
+    ivy.client.say("#tags", "which day suits you?");
+    const question = messageItem(page, "which day suits you?");
+    await question.waitFor();
+    await page.getByText("ivy is typing…").waitFor({ state: "detached" });
+    const questionId = await question.getAttribute("data-msgid");
+    assert.ok(questionId);
+
+    // Typing in the browser is announced (+typing), then a reply carries +draft/reply.
+    const typing = ivy.next<{ tags: Record<string, string> }>("tagmsg", (e) => e.tags["+typing"] === "active");
+    await question.hover();
+    await question.getByRole("button", { name: "Reply to ivy" }).click();
+    await page.getByRole("textbox", { name: "Message" }).pressSequentially("Tues");
+    await typing;
+    const reply = ivy.next<{ message: string; tags: Record<string, string> }>("privmsg", (e) => e.message === "Tuesday");
+    await page.getByRole("textbox", { name: "Message" }).pressSequentially("day");
+    await page.getByRole("textbox", { name: "Message" }).press("Enter");
+    assert.equal((await reply).tags["+draft/reply"], questionId);
+    const answer = messageItem(page, "Tuesday");
+    await answer.locator(".reply-context").getByText("which day suits you?").waitFor(); // the reply shows what it answers
+
+    // A reaction from the browser reaches IRC as +draft/react on the message.
+    const reacted = ivy.next<{ tags: Record<string, string> }>("tagmsg", (e) => e.tags["+draft/react"] !== undefined);
+    await question.hover();
+    await question.getByRole("button", { name: "React to ivy's message" }).click();
+    await question.getByRole("group", { name: "Choose a reaction" }).getByRole("button", { name: "👍" }).click();
+    const reaction = await reacted;
+    assert.equal(reaction.tags["+draft/react"], "👍");
+    assert.equal(reaction.tags["+draft/reply"], questionId);
+    await question.getByRole("group", { name: "Reactions" }).getByRole("button", { name: "👍 1: henry" }).waitFor();
+
+    // One from IRC is shown on the browser's message, grouped by emoji.
+    const answerId = await answer.getAttribute("data-msgid");
+    ivy.client.tagmsg("#tags", { "+draft/react": "🎉", "+draft/reply": answerId! });
+    await answer.getByRole("group", { name: "Reactions" }).getByRole("button", { name: "🎉 1: ivy" }).waitFor();
+    await page.context().close();
+  });
+
+  test("pasted lines go as one multiline message; deleting one's own message removes it everywhere", async () => {
+    const page = await open("kate");
+    const leo = await ircUser("leo", ["batch", "message-tags", "draft/multiline", "draft/message-redaction"]);
+    leo.client.join("#paste");
+    await leo.waitRaw(/ 366 leo #paste /);
+    await page.getByRole("button", { name: "Join a channel" }).click();
+    await page.getByRole("dialog").getByLabel("Channel").fill("#paste");
+    await page.getByRole("dialog").getByRole("button", { name: "Join" }).click();
+    await page.getByRole("heading", { name: "#paste", level: 2 }).waitFor();
+
+    // A paste of three lines, sent with Enter: one draft/multiline batch, one stored message.
+    const box = page.getByRole("textbox", { name: "Message" });
+    await box.focus();
+    await page.keyboard.insertText("first line\nsecond line\nthird line");
+    const opened = leo.waitRaw(/BATCH \+\S+ draft\/multiline #paste$/);
+    await box.press("Enter");
+    const opener = await opened;
+    const msgid = /msgid=([^; ]+)/.exec(opener)?.[1];
+    assert.ok(msgid, opener);
+    const item = page.getByRole("list", { name: "Messages" }).locator(`:scope > li[data-msgid="${msgid}"]`);
+    assert.equal(await item.locator(".text").innerText(), "first line\nsecond line\nthird line");
+    assert.equal(await page.getByRole("list", { name: "Messages" }).locator(":scope > li", { hasText: "second line" }).count(), 1);
+    const token = (await web.api.login("kate")).body.tokens.accessToken;
+    const stored = (await web.api.channelMessages("#paste", token)).body.messages;
+    assert.deepEqual(
+      stored.map((m) => m.text),
+      ["first line\nsecond line\nthird line"],
+    );
+
+    // Deleting it: confirmed in the page, REDACT reaches IRC, the history forgets it.
+    const redacted = leo.waitRaw(new RegExp(` REDACT #paste ${msgid}`));
+    await item.hover();
+    await item.getByRole("button", { name: "Delete this message" }).click();
+    await item.getByRole("group", { name: "Delete this message?" }).getByRole("button", { name: "Delete" }).click();
+    await redacted;
+    await item.getByText("This message was deleted.").waitFor();
+    await waitFor(async () => (await web.api.channelMessages("#paste", token)).body.messages.length === 0, { timeoutMs: STEP_TIMEOUT_MS, what: "the message gone from history" });
+
+    // One deleted on IRC disappears from the page too.
+    leo.client.say("#paste", "oops, wrong channel");
+    const oops = messageItem(page, "oops, wrong channel");
+    await oops.waitFor();
+    leo.client.raw("REDACT", "#paste", (await oops.getAttribute("data-msgid"))!);
+    await page.getByRole("list", { name: "Messages" }).locator(":scope > li", { hasText: "This message was deleted." }).nth(1).waitFor();
+    assert.equal(await messageItem(page, "oops, wrong channel").count(), 0);
+    await page.context().close();
+  });
+
+  test("creates an account, changes its password, signs out here and everywhere", async () => {
+    const context = await browser.newContext();
+    const page = watch(await context.newPage());
+    await page.goto(web.url);
+    await page.getByRole("button", { name: "Create an account" }).click();
+    await page.getByLabel("Account").fill("judy2");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await conversationLink(page, "#general").waitFor();
+
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByLabel("Current password").fill(PASSWORD);
+    await page.getByLabel("New password").fill("a brand new passphrase");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("Password changed.").waitFor();
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    assert.equal((await web.api.login("judy2", PASSWORD)).status, 401);
+
+    // Two devices; "sign out everywhere" on one ends the other's session too.
+    await signIn(page, "judy2", "a brand new passphrase");
+    const other = await browser.newContext();
+    const otherPage = watch(await other.newPage());
+    await otherPage.goto(web.url);
+    await signIn(otherPage, "judy2", "a brand new passphrase");
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("button", { name: "Sign out everywhere" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    await otherPage.reload();
+    await otherPage.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    await other.close();
+    await context.close();
+  });
+
+  test("keyboard: Ctrl+K switches, Alt+arrows move between conversations; at 360 px the list is a drawer", async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const page = watch(await context.newPage());
+    await page.goto(web.url);
+    await signIn(page, "alice", PASSWORD);
+    await page.getByRole("heading", { name: "#general", level: 2 }).waitFor();
+    // Narrow: the list hides behind the menu button until asked for.
+    assert.equal(await conversationLink(page, "#general").isVisible(), false);
+    await page.getByRole("button", { name: "Conversation list" }).click();
+    await conversationLink(page, "#general").waitFor();
+    assert.deepEqual(await seriousAccessibilityFindings(page), []);
+    await page.keyboard.press("Escape");
+    await conversationLink(page, "#general").waitFor({ state: "hidden" });
+
+    // A direct conversation started from the drawer.
+    await page.getByRole("button", { name: "Conversation list" }).click();
+    await page.getByRole("button", { name: "Message someone" }).click();
+    await page.getByRole("dialog").getByLabel("Account or nick").fill("bob");
+    await page.getByRole("dialog").getByRole("button", { name: "Start conversation" }).click();
+    await page.getByRole("heading", { name: "bob", level: 2 }).waitFor();
+    await conversationLink(page, "bob").waitFor({ state: "hidden" }); // the drawer closed
+
+    await page.keyboard.press("Alt+ArrowUp");
+    await page.getByRole("heading", { name: "#general", level: 2 }).waitFor();
+    await page.keyboard.press("Control+k");
+    await page.getByRole("combobox", { name: "Go to conversation" }).fill("bo");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "bob", level: 2 }).waitFor();
+    await page.keyboard.press("Alt+ArrowUp");
+    await page.getByRole("heading", { name: "#general", level: 2 }).waitFor();
+    await page.keyboard.press("Alt+ArrowDown");
+    await page.getByRole("heading", { name: "bob", level: 2 }).waitFor();
+    assert.deepEqual(await seriousAccessibilityFindings(page), []);
+    await context.close();
+  });
+
+  test("a page signed in before keeps its session across a reload", async () => {
+    const context = await browser.newContext();
+    const page = watch(await context.newPage());
+    await page.goto(web.url);
+    await signIn(page, "alice", PASSWORD);
+    await page.reload();
+    await conversationLink(page, "#general").waitFor();
+    await context.close();
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * End-to-end tests of the browser client: Debian's Chromium driven by playwright-core
+ * (no browser download), against the real server serving the built client (dist/web)
+ * with HTTP, /ws and IRC on loopback ports. One browser per test file, a context per
+ * person (a context is a fresh profile: its own localStorage and cookies).
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import axe from "axe-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { RunningServer } from "../../src/server.js";
+import { bootServer, createHome, type Scope, type ServerConfig, type ServerHome } from "./account-server.js";
+import { ApiClient } from "./http-client.js";
+
+const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+export const CHROMIUM = "/usr/bin/chromium";
+/** Headless, no sandbox (containers), and nothing that talks to Google or the network on its own. */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Bounds every step of a browser test: a failure, not a measurement. */
+export const STEP_TIMEOUT_MS = 15_000;
+
+/** Chromium with a fresh temporary profile (playwright makes and removes one for `launch`). */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(resolve(REPO, "dist/web/index.html"))) throw new Error("dist/web is missing: run `npm run build` before the browser tests");
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+export interface WebServer {
+  readonly home: ServerHome;
+  readonly server: RunningServer;
+  /** http://127.0.0.1:<port> */
+  readonly url: string;
+  readonly httpPort: number;
+  readonly ircPort: number;
+  readonly api: ApiClient;
+  /** Stops the server and starts a new one on the same ports and data. */
+  restart(): Promise<void>;
+  /** Stops it (without starting again): `start()` brings it back on the same ports and data. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/**
+ * The full server (IRC, HTTP with /ws and the web client) on 127.0.0.1, ports chosen
+ * by the system at the first start and kept across restarts; closed with `scope`.
+ */
+export async function startWebServer(scope: Scope, config: ServerConfig = {}): Promise<WebServer> {
+  const home = await createHome(scope);
+  const first = await bootServer(home, { ...config, http: { ...config.http, listen: ["127.0.0.1:0"] } });
+  const httpPort = first.http[0]!.port;
+  const ircPort = first.irc.plain[0]!.port;
+  const pinned: ServerConfig = { ...config, http: { ...config.http, listen: [`127.0.0.1:${httpPort}`] }, irc: { ...config.irc, listen: [`127.0.0.1:${ircPort}`] } };
+  let server: RunningServer | null = first;
+  home.track(async () => {
+    await server?.stop();
+  });
+  const web: WebServer = {
+    home,
+    get server() {
+      if (!server) throw new Error("the server is stopped");
+      return server;
+    },
+    url: `http://127.0.0.1:${httpPort}`,
+    httpPort,
+    ircPort,
+    api: ApiClient.forPort(httpPort),
+    async stop() {
+      const running = server;
+      server = null;
+      await running?.stop();
+    },
+    async start() {
+      if (server) return;
+      server = await bootServer(home, pinned);
+    },
+    async restart() {
+      await web.stop();
+      await web.start();
+    },
+  };
+  return web;
+}
+
+/** A new context (profile) with one page, signed in as `account`, the conversation list on screen. */
+export async function signedInPage(browser: Browser, web: WebServer, account: string, password: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const page = await context.newPage();
+  await page.goto(web.url);
+  await signIn(page, account, password);
+  return { context, page };
+}
+
+export async function signIn(page: Page, account: string, password: string): Promise<void> {
+  await page.getByLabel("Account").fill(account);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  // Attached, not visible: on a narrow screen the list waits in a closed drawer.
+  await page.locator("nav.conversations").waitFor({ state: "attached" });
+}
+
+/** The link of a conversation in the list, by its accessible name ("#general", a nick). */
+export function conversationLink(page: Page, name: string) {
+  return page.getByRole("navigation", { name: "Conversations" }).getByRole("link", { name, exact: true });
+}
+
+/** The unread count shown beside a conversation (0 when none). */
+export async function unreadCount(page: Page, name: string): Promise<number> {
+  return Number((await conversationLink(page, name).getAttribute("data-unread")) ?? "0");
+}
+
+/** The item of the open conversation's list of messages whose text is exactly `text`. */
+export function messageItem(page: Page, text: string) {
+  const exact = new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  return page
+    .getByRole("list", { name: "Messages" })
+    .locator(":scope > li")
+    .filter({ has: page.locator(".text").filter({ hasText: exact }) });
+}
+
+/** The texts of the open conversation's messages, in order. */
+export async function messageTexts(page: Page): Promise<string[]> {
+  return page.getByRole("list", { name: "Messages" }).locator(":scope > li .text").allInnerTexts();
+}
+
+export interface AxeFinding {
+  readonly id: string;
+  readonly impact: string;
+  readonly help: string;
+  readonly targets: string[];
+}
+
+/** axe-core's serious and critical findings on the page as it is now. */
+export async function seriousAccessibilityFindings(page: Page): Promise<AxeFinding[]> {
+  // Evaluated through the DevTools protocol: an inline <script> would be refused by the page's CSP, which stays on.
+  await page.evaluate(`${axe.source}\n;void 0`);
+  // Runs in the page (the test's tsconfig has no DOM types: the page's globals are reached through globalThis).
+  const results = await page.evaluate(async () => {
+    type Found = { violations: Array<{ id: string; impact?: string | null; help: string; nodes: Array<{ target: unknown[] }> }> };
+    const page = globalThis as unknown as { axe: { run(context: unknown, options: object): Promise<Found> }; document: unknown };
+    const found = await page.axe.run(page.document, { resultTypes: ["violations"] });
+    return found.violations.map((v) => ({ id: v.id, impact: v.impact ?? "unknown", help: v.help, targets: v.nodes.map((n) => n.target.join(" ")) }));
+  });
+  return results.filter((finding) => finding.impact === "serious" || finding.impact === "critical");
+}

@@ -1,0 +1,92 @@
+/**
+ * The server's HTTP API for accounts and sessions (docs/http-api.md). The shapes mirror
+ * src/http/schemas.ts, which the browser cannot import (it pulls in Node modules).
+ */
+
+export interface AccountView {
+  readonly id: number;
+  readonly name: string;
+  readonly email: string | null;
+  readonly createdAt: string;
+}
+
+export interface TokenPair {
+  readonly tokenType: "Bearer";
+  readonly accessToken: string;
+  readonly accessTokenExpiresAt: string;
+  readonly refreshToken: string;
+  readonly refreshTokenExpiresAt: string;
+}
+
+export interface SessionView {
+  readonly account: AccountView;
+  readonly tokens: TokenPair;
+}
+
+/** An error the API answered with (application/problem+json), or a network failure (status 0). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    /** The problem's reason, e.g. "invalid-credentials", "name-taken"; "network" when unreachable. */
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function problemOf(response: Response): Promise<ApiError> {
+  let body: { type?: unknown; detail?: unknown; title?: unknown } = {};
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    // not JSON: the status says enough
+  }
+  const reason = typeof body.type === "string" ? body.type.replace(/^urn:cmymessage:problem:/, "") : `http-${response.status}`;
+  const message = typeof body.detail === "string" ? body.detail : typeof body.title === "string" ? body.title : `The server answered ${response.status}`;
+  return new ApiError(response.status, reason, message);
+}
+
+async function call(path: string, init: RequestInit): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, credentials: "same-origin", cache: "no-store" });
+  } catch {
+    throw new ApiError(0, "network", "The server cannot be reached");
+  }
+  if (!response.ok) throw await problemOf(response);
+  return response;
+}
+
+function json(body: unknown, token?: string): RequestInit {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
+  return { headers, body: JSON.stringify(body) };
+}
+
+// `cookie: true` asks the server for the HttpOnly cookie that lets <img> load shared files.
+
+export async function login(name: string, password: string): Promise<SessionView> {
+  return (await call("/api/v1/auth/login", { method: "POST", ...json({ name, password, cookie: true }) })).json() as Promise<SessionView>;
+}
+
+export async function register(name: string, password: string, email?: string): Promise<SessionView> {
+  const body = email ? { name, password, email, cookie: true } : { name, password, cookie: true };
+  return (await call("/api/v1/accounts", { method: "POST", ...json(body) })).json() as Promise<SessionView>;
+}
+
+export async function refresh(refreshToken: string): Promise<SessionView> {
+  return (await call("/api/v1/auth/refresh", { method: "POST", ...json({ refreshToken, cookie: true }) })).json() as Promise<SessionView>;
+}
+
+export async function logout(refreshToken: string): Promise<void> {
+  await call("/api/v1/auth/logout", { method: "POST", ...json({ refreshToken }) });
+}
+
+export async function logoutEverywhere(accessToken: string): Promise<void> {
+  await call("/api/v1/me/sessions", { method: "DELETE", headers: { authorization: `Bearer ${accessToken}` } });
+}
+
+export async function changePassword(accessToken: string, currentPassword: string, newPassword: string): Promise<SessionView> {
+  return (await call("/api/v1/me/password", { method: "PUT", ...json({ currentPassword, newPassword }, accessToken) })).json() as Promise<SessionView>;
+}

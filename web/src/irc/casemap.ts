@@ -1,0 +1,16 @@
+/**
+ * Names compared the server's way. The server announces CASEMAPPING=ascii (only A-Z fold);
+ * rfc1459 also folds []\~ to {}|^, which we honour should a server say so.
+ */
+export type CaseMapping = "ascii" | "rfc1459" | "strict-rfc1459";
+
+export function foldName(name: string, mapping: CaseMapping = "ascii"): string {
+  let out = name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  if (mapping === "rfc1459") out = out.replace(/[[\]\\~]/g, (c) => ({ "[": "{", "]": "}", "\\": "|", "~": "^" })[c] ?? c);
+  else if (mapping === "strict-rfc1459") out = out.replace(/[[\]\\]/g, (c) => ({ "[": "{", "]": "}", "\\": "|" })[c] ?? c);
+  return out;
+}
+
+export function isChannelName(name: string, chantypes = "#"): boolean {
+  return name.length > 0 && chantypes.includes(name[0]!);
+}

@@ -1,0 +1,100 @@
+/**
+ * Cutting what the user typed into what IRC carries: a line from a client is at most
+ * 512 bytes (CRLF included), so long text goes over several lines — glued back with
+ * `draft/multiline-concat` inside a multiline batch, or as separate messages without it.
+ */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export const MAX_LINE_BYTES = 512;
+
+export function utf8Length(text: string): number {
+  return encoder.encode(text).length;
+}
+
+/** Text bytes that fit `COMMAND target :text\r\n` (client lines carry no source). */
+export function textRoom(command: string, target: string): number {
+  return Math.max(16, MAX_LINE_BYTES - (command.length + utf8Length(target) + 5));
+}
+
+/**
+ * Pieces of at most `room` bytes whose concatenation is `text`: never inside a
+ * character, after a space when there is one in the second half of the piece.
+ */
+export function splitByBytes(text: string, room: number): string[] {
+  const bytes = encoder.encode(text);
+  if (bytes.length <= room) return [text];
+  const pieces: string[] = [];
+  let start = 0;
+  while (bytes.length - start > room) {
+    let end = start + room;
+    while (end > start && (bytes[end]! & 0xc0) === 0x80) end--;
+    const space = bytes.lastIndexOf(0x20, end - 1);
+    if (space >= start + (room >> 1)) end = space + 1;
+    pieces.push(decoder.decode(bytes.subarray(start, end)));
+    start = end;
+  }
+  pieces.push(decoder.decode(bytes.subarray(start)));
+  return pieces;
+}
+
+export interface MultilineLimits {
+  readonly maxBytes: number;
+  readonly maxLines: number;
+}
+
+/** `draft/multiline=max-bytes=4096,max-lines=100` → the limits (defaults where a key is missing). */
+export function parseMultilineValue(value: string): MultilineLimits {
+  const pairs = new Map(value.split(",").map((item) => item.split("=", 2) as [string, string | undefined]));
+  const number = (key: string, fallback: number): number => {
+    const parsed = Number(pairs.get(key));
+    return Number.isFinite(parsed) && parsed > 0 ? parsed : fallback;
+  };
+  return { maxBytes: number("max-bytes", 4096), maxLines: number("max-lines", 100) };
+}
+
+/** One line of a multiline batch: `concat` lines continue the line before them. */
+export interface BatchLine {
+  readonly text: string;
+  readonly concat: boolean;
+}
+
+/**
+ * A text with newlines as the lines of one or more multiline batches, each within the
+ * server's limits (max-bytes counts the UTF-8 bytes of the lines plus one per line
+ * break, as the spec does; max-lines the lines).
+ */
+export function multilineBatches(text: string, room: number, limits: MultilineLimits): BatchLine[][] {
+  const lines: BatchLine[] = [];
+  for (const line of text.split("\n")) {
+    const pieces = splitByBytes(line, room);
+    pieces.forEach((piece, i) => lines.push({ text: piece, concat: i > 0 }));
+  }
+  const batches: BatchLine[][] = [];
+  let current: BatchLine[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    // A line that is not glued to the one before brings its line break.
+    const size = utf8Length(line.text) + (current.length > 0 && !line.concat ? 1 : 0);
+    if (current.length > 0 && (current.length >= limits.maxLines || bytes + size > limits.maxBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    // A batch never starts with a concat line: there is nothing before it to glue to.
+    const starts = current.length === 0;
+    current.push(starts ? { text: line.text, concat: false } : line);
+    bytes += starts ? utf8Length(line.text) : size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** Without multiline: each non-empty line its own message, long ones cut into several. */
+export function separateMessages(text: string, room: number): string[] {
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .flatMap((line) => splitByBytes(line, room));
+}

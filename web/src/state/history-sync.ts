@@ -1,0 +1,149 @@
+import { HistoryError, type HistoryTarget } from "../irc/history.js";
+import { latestMsgid, oldestMsgid, withConversation } from "./conversations.js";
+import { mergeMessages, messagesFromHistory } from "./messages.js";
+import { pushNotice } from "./reducers.js";
+import type { ChatParts } from "./parts.js";
+import type { ChatMessage, Conversation } from "./types.js";
+
+/** Messages the first look at a conversation loads: enough to fill a screen and count what is unread. */
+export const FIRST_PAGE = 50;
+
+/**
+ * Keeping each conversation's window of history in step with the server through
+ * draft/chathistory: the first page, older pages as the user scrolls up, the pages
+ * after a jump back to a search result, and after a reconnect the gap — everything
+ * after the last msgid we hold. Messages are merged by msgid, so asking twice never
+ * shows a message twice.
+ */
+export class HistorySync {
+  /** Conversations with a gap-fill running: a second request would only repeat it. */
+  readonly #filling = new Set<string>();
+
+  constructor(private readonly parts: ChatParts) {}
+
+  #conversation(key: string): Conversation | undefined {
+    return this.parts.store.state.conversations.get(key);
+  }
+
+  #update(key: string, change: (conversation: Conversation) => Conversation): void {
+    this.parts.store.update((state) => withConversation(state, key, change));
+  }
+
+  #report(error: unknown, what: string): void {
+    // A lost connection is shown by the connection status; the reconnect fills the gap.
+    if (error instanceof HistoryError && (error.code === "DISCONNECTED" || error.code === "UNAVAILABLE")) return;
+    const detail = error instanceof Error ? error.message : String(error);
+    this.parts.store.update((state) => pushNotice(state, `Could not load ${what}: ${detail}`));
+  }
+
+  async #page(request: () => Promise<import("../irc/batches.js").Batch>): Promise<ChatMessage[]> {
+    return messagesFromHistory(await request(), this.parts.context());
+  }
+
+  /** The newest page: the conversation's first look, or a return to the present. */
+  async loadLatest(key: string): Promise<void> {
+    const conversation = this.#conversation(key);
+    if (!conversation) return;
+    if (!this.parts.history.available) {
+      this.#update(key, (c) => ({ ...c, loaded: true, hasOlder: false }));
+      return;
+    }
+    this.#update(key, (c) => ({ ...c, loaded: true }));
+    try {
+      const page = await this.#page(() => this.parts.history.latest(conversation.name, FIRST_PAGE));
+      this.#update(key, (c) => ({
+        ...c,
+        // Back from a jump into the past: the old window goes; otherwise live messages stay merged in.
+        messages: c.atLatest ? mergeMessages(c.messages, page) : page,
+        atLatest: true,
+        hasOlder: page.length >= FIRST_PAGE,
+      }));
+    } catch (error) {
+      this.#update(key, (c) => ({ ...c, loaded: false }));
+      this.#report(error, `the history of ${conversation.name}`);
+    }
+  }
+
+  /** The page before the oldest message held (scrolling up). */
+  async loadOlder(key: string): Promise<void> {
+    const conversation = this.#conversation(key);
+    if (!conversation || conversation.loadingOlder || !conversation.hasOlder || !this.parts.history.available) return;
+    const oldest = oldestMsgid(conversation);
+    if (oldest === null) return this.loadLatest(key);
+    this.#update(key, (c) => ({ ...c, loadingOlder: true }));
+    const limit = this.parts.history.pageSize;
+    try {
+      const page = await this.#page(() => this.parts.history.before(conversation.name, { msgid: oldest }, limit));
+      this.#update(key, (c) => ({ ...c, messages: mergeMessages(c.messages, page, true), hasOlder: page.length >= limit, loadingOlder: false }));
+    } catch (error) {
+      this.#update(key, (c) => ({ ...c, loadingOlder: false }));
+      this.#report(error, `older messages of ${conversation.name}`);
+    }
+  }
+
+  /** The page after the newest message held, for a window away from the present (scrolling down). */
+  async loadNewer(key: string): Promise<void> {
+    const conversation = this.#conversation(key);
+    if (!conversation || conversation.atLatest) return;
+    await this.#fillAfter(key);
+  }
+
+  /** After a reconnect: everything after the last msgid we hold (several pages if need be). */
+  async gapFill(key: string): Promise<void> {
+    const conversation = this.#conversation(key);
+    if (!conversation || !this.parts.history.available) return;
+    if (!conversation.loaded || latestMsgid(conversation) === null) return this.loadLatest(key);
+    // A window in the past is not extended: it catches up when scrolled to its end.
+    if (!conversation.atLatest) return;
+    await this.#fillAfter(key);
+  }
+
+  async #fillAfter(key: string): Promise<void> {
+    if (this.#filling.has(key)) return;
+    this.#filling.add(key);
+    const limit = this.parts.history.pageSize;
+    try {
+      for (;;) {
+        const conversation = this.#conversation(key);
+        const after = conversation && latestMsgid(conversation);
+        if (!conversation || !after) return;
+        const page = await this.#page(() => this.parts.history.after(conversation.name, { msgid: after }, limit));
+        const complete = page.length < limit;
+        this.#update(key, (c) => ({ ...c, messages: mergeMessages(c.messages, page), atLatest: c.atLatest || complete }));
+        if (complete) return;
+      }
+    } catch (error) {
+      this.#report(error, "new messages");
+    } finally {
+      this.#filling.delete(key);
+    }
+  }
+
+  /** Shows the message `msgid` (a search result): from what is loaded, or the page around it. */
+  async jumpTo(key: string, msgid: string): Promise<void> {
+    const conversation = this.#conversation(key);
+    if (!conversation) return;
+    if (conversation.messages.some((message) => message.msgid === msgid)) {
+      this.#update(key, (c) => ({ ...c, focus: msgid }));
+      return;
+    }
+    try {
+      const page = await this.#page(() => this.parts.history.around(conversation.name, { msgid }, FIRST_PAGE));
+      this.#update(key, (c) => ({ ...c, messages: page, loaded: true, atLatest: false, hasOlder: true, focus: msgid }));
+    } catch (error) {
+      this.#report(error, "that message");
+    }
+  }
+
+  /** Conversations with messages between `from` and now (direct ones included), newest first. */
+  async targets(from: string): Promise<HistoryTarget[]> {
+    if (!this.parts.history.available) return [];
+    try {
+      const to = new Date(Date.now() + 86_400_000).toISOString();
+      return await this.parts.history.targets(from, to, 100);
+    } catch (error) {
+      this.#report(error, "the list of conversations");
+      return [];
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { useEffect, useState } from "preact/hooks";
+import type { ConnectionStatus } from "../irc/irc-client.js";
+
+/** "Connected", "Connecting…", "Reconnecting in 4 s" with a button to try now. */
+export function ConnectionStatusView({ status, onRetry }: { status: ConnectionStatus; onRetry: () => void }) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (status.state !== "waiting") return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [status]);
+  let text: string;
+  switch (status.state) {
+    case "ready":
+      text = "Connected";
+      break;
+    case "connecting":
+      text = status.attempt === 0 ? "Connecting…" : "Reconnecting…";
+      break;
+    case "waiting":
+      text = `Disconnected (${status.reason})`;
+      break;
+    case "stopped":
+      text = `Disconnected: ${status.reason}`;
+      break;
+  }
+  return (
+    <div class={`connection connection-${status.state}`}>
+      <span role="status" class="connection-text">
+        <span class="connection-dot" aria-hidden="true" />
+        {text}
+      </span>
+      {status.state === "waiting" && (
+        // The countdown stays out of the live region: a screen reader would read every second of it.
+        <span class="connection-countdown" aria-hidden="true">
+          retrying in {Math.max(1, Math.ceil((status.retryAt - now) / 1000))} s
+        </span>
+      )}
+      {status.state === "waiting" && (
+        <button type="button" class="small" onClick={onRetry}>
+          Reconnect now
+        </button>
+      )}
+    </div>
+  );
+}
