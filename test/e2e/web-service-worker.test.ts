@@ -1,0 +1,114 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
+import { suiteScope } from "../support/account-server.js";
+import { launchBrowser, signIn, startWebServer, STEP_TIMEOUT_MS, type WebServer } from "../support/browser.js";
+import { PASSWORD } from "../support/http-client.js";
+import { waitFor } from "../support/wait.js";
+
+/**
+ * The client's service worker (web/public/sw.js, served at /sw.js) in real Chromium: a Web Push
+ * payload (the IRC line of a message, draft/webpush) becomes one notification per conversation with
+ * a readable title and text. Pushes are handed to the worker through the DevTools protocol
+ * (ServiceWorker.deliverPushMessage), as the browser's push service would; the encrypted path from
+ * the server to a push service is tested by the push suite.
+ */
+
+interface Shown {
+  title: string;
+  body: string;
+  tag: string;
+  data: { conversation: string };
+}
+
+describe("web client: service worker notifications in Chromium", () => {
+  const scope = suiteScope();
+  let web: WebServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let cdp: CDPSession;
+  let registrationId: string;
+
+  before(async () => {
+    web = await startWebServer(scope);
+    browser = await launchBrowser();
+    context = await browser.newContext();
+    context.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await context.grantPermissions(["notifications"], { origin: web.url });
+    page = await context.newPage();
+    cdp = await context.newCDPSession(page);
+    const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> = [];
+    cdp.on("ServiceWorker.workerRegistrationUpdated", (event) => registrations.push(...event.registrations));
+    await cdp.send("ServiceWorker.enable");
+    // Signed in, the app registers its worker (web/src/notifications.ts, from web/src/ui/extras.tsx).
+    await web.api.register("olga");
+    await page.goto(web.url);
+    await signIn(page, "olga", PASSWORD);
+    await page.evaluate(async () => {
+      await (globalThis as unknown as { navigator: { serviceWorker: { ready: Promise<unknown> } } }).navigator.serviceWorker.ready;
+    });
+    registrationId = await waitFor(() => registrations.find((r) => !r.isDeleted && r.scopeURL === `${web.url}/`)?.registrationId, {
+      timeoutMs: STEP_TIMEOUT_MS,
+      what: "the service worker's registration",
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await scope.run();
+  });
+
+  async function push(line: string): Promise<void> {
+    await cdp.send("ServiceWorker.deliverPushMessage", { origin: web.url, registrationId, data: line });
+  }
+
+  /** The notifications the worker shows now, once there are `count` of them. */
+  async function shown(count: number): Promise<Shown[]> {
+    return waitFor(
+      async () => {
+        const list = await page.evaluate(async () => {
+          const container = (globalThis as unknown as { navigator: { serviceWorker: { ready: Promise<{ getNotifications(): Promise<Array<Shown>> }> } } }).navigator.serviceWorker;
+          const registration = await container.ready;
+          return (await registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+        });
+        return list.length === count ? list : undefined;
+      },
+      { timeoutMs: STEP_TIMEOUT_MS, what: `${count} notifications` },
+    );
+  }
+
+  test("a mention in a channel and a direct message each show a notification named after the conversation", async () => {
+    await push("@time=2026-05-01T12:00:00.000Z;msgid=m1;account=bob :bob!bob@host PRIVMSG #general :alice: \x02lunch\x02 at \x0304noon\x03?");
+    await push(":carol!c@host PRIVMSG alice :\x01ACTION waves\x01");
+    const list = await shown(2);
+    const byTag = new Map(list.map((n) => [n.tag, n]));
+    assert.deepEqual(byTag.get("conversation:#general"), { title: "bob in #general", body: "alice: lunch at noon?", tag: "conversation:#general", data: { conversation: "#general" } });
+    assert.deepEqual(byTag.get("conversation:carol"), { title: "carol", body: "* carol waves", tag: "conversation:carol", data: { conversation: "carol" } });
+  });
+
+  test("a newer message in the same conversation replaces its notification; an unreadable push still shows one", async () => {
+    await push(":bob!bob@host PRIVMSG #general :alice: make it one o'clock");
+    await push("not an IRC message");
+    const list = await shown(3);
+    assert.equal(list.filter((n) => n.tag === "conversation:#general").length, 1);
+    assert.equal(list.find((n) => n.tag === "conversation:#general")?.body, "alice: make it one o'clock");
+    assert.equal(list.find((n) => n.tag === "message")?.title, "New message");
+  });
+
+  test("the worker's request to open a conversation switches the open page to it", async () => {
+    // What sw.js does on a notification click when a tab is open: focus it and ask it to show the
+    // conversation. (A real click on a system notification cannot be made from a test.)
+    await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: "Settings", exact: true }).click();
+    await page.getByRole("heading", { name: "Settings", level: 2 }).waitFor();
+    const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker"));
+    await worker.evaluate(async () => {
+      const scope = globalThis as unknown as { clients: { matchAll(options: object): Promise<Array<{ postMessage(data: unknown): void }>> } };
+      for (const client of await scope.clients.matchAll({ type: "window", includeUncontrolled: true })) client.postMessage({ type: "open-conversation", conversation: "#general" });
+    });
+    await waitFor(async () => (await page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash)) === "#/c/%23general", {
+      timeoutMs: STEP_TIMEOUT_MS,
+      what: "the page's route to #general",
+    });
+  });
+});
