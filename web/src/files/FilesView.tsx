@@ -12,10 +12,11 @@ import { FileRow } from "./FileRow.js";
 import { filesApi, type FileEntry, type FileListing } from "./files-api.js";
 import { joinPath } from "./file-paths.js";
 import { formatBytes } from "./format.js";
-import { dragHasFiles, incomingFiles, type Incoming } from "./incoming-files.js";
+import type { Incoming } from "./incoming-files.js";
 import { NameForm } from "./NameForm.js";
 import { saveBlob } from "./save-blob.js";
 import { UploadList } from "./UploadList.js";
+import { useFileDrop } from "./use-file-drop.js";
 import { useUploads } from "./use-uploads.js";
 import "./files.css";
 
@@ -34,10 +35,6 @@ function byFolderThenName(a: FileEntry, b: FileEntry): number {
   return a.name.localeCompare(b.name, undefined, { numeric: true, sensitivity: "base" });
 }
 
-function isEditable(target: EventTarget | null): boolean {
-  return target instanceof HTMLElement && (target.isContentEditable || target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement);
-}
-
 export function FilesView(props: FilesViewProps) {
   const api = useMemo(() => filesApi(props.fetch), [props.fetch]);
   const [path, setPath] = useState("/");
@@ -47,8 +44,6 @@ export function FilesView(props: FilesViewProps) {
   const [creatingFolder, setCreatingFolder] = useState(false);
   const [renaming, setRenaming] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<FileEntry | null>(null);
-  const [dragging, setDragging] = useState(false);
-  const dragDepth = useRef(0);
   const fileInput = useRef<HTMLInputElement>(null);
   const root = useRef<HTMLElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -98,20 +93,7 @@ export function FilesView(props: FilesViewProps) {
     [path, uploads.enqueue],
   );
 
-  // A pasted image (a screenshot) uploads into the open folder, unless the paste is meant for a text
-  // field elsewhere in the app, such as the message box.
-  useEffect(() => {
-    const onPaste = (event: ClipboardEvent) => {
-      if (!event.clipboardData) return;
-      if (isEditable(event.target) && !root.current?.contains(event.target as Node)) return;
-      const incoming = incomingFiles(event.clipboardData, new Date());
-      if (incoming.files.length === 0) return;
-      event.preventDefault();
-      accept(incoming);
-    };
-    document.addEventListener("paste", onPaste);
-    return () => document.removeEventListener("paste", onPaste);
-  }, [accept]);
+  const drop = useFileDrop(root, accept);
 
   const act = async (work: () => Promise<void>, success: string) => {
     try {
@@ -134,8 +116,11 @@ export function FilesView(props: FilesViewProps) {
   const share = async (entry: FileEntry) => {
     try {
       const shared = await api.share(joinPath(path, entry.name));
-      // IRC clients and other devices need the whole address, not a path on this origin.
-      const url = new URL(shared.url, location.origin).href;
+      // IRC clients and other devices need the whole address, not a path on this origin. Only a link
+      // on this origin is posted or shown (never a javascript: or foreign URL, whatever the reply says).
+      const absolute = new URL(shared.url, location.origin);
+      if (absolute.origin !== location.origin) throw new Error("The server sent a share link to another site; it was not used.");
+      const url = absolute.href;
       if (props.onShare) {
         props.onShare(url, entry.name);
         setNotice({ kind: "info", text: `Shared ${entry.name} in the conversation.`, link: url });
@@ -153,31 +138,9 @@ export function FilesView(props: FilesViewProps) {
   return (
     <section
       ref={root}
-      class={`files${dragging ? " files-dragging" : ""}`}
+      class={`files${drop.dragging ? " files-dragging" : ""}`}
       aria-labelledby={headingId}
-      onDragEnter={(event) => {
-        if (!dragHasFiles(event.dataTransfer)) return;
-        event.preventDefault();
-        dragDepth.current += 1;
-        setDragging(true);
-      }}
-      onDragOver={(event) => {
-        if (!dragHasFiles(event.dataTransfer)) return;
-        event.preventDefault();
-        if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
-      }}
-      onDragLeave={() => {
-        // dragleave fires for every child crossed; only leaving the whole view ends the drag.
-        dragDepth.current = Math.max(0, dragDepth.current - 1);
-        if (dragDepth.current === 0) setDragging(false);
-      }}
-      onDrop={(event) => {
-        dragDepth.current = 0;
-        setDragging(false);
-        if (!event.dataTransfer || !dragHasFiles(event.dataTransfer)) return;
-        event.preventDefault();
-        accept(incomingFiles(event.dataTransfer, new Date()));
-      }}
+      {...drop.handlers}
     >
       <header class="files-header">
         <h2 id={headingId} ref={heading} tabIndex={-1}>
@@ -296,7 +259,7 @@ export function FilesView(props: FilesViewProps) {
         </>
       )}
 
-      {dragging && (
+      {drop.dragging && (
         <div class="files-drop-hint" aria-hidden="true">
           Drop to upload into {path === "/" ? "Home" : path}
         </div>
