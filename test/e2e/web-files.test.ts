@@ -125,7 +125,21 @@ describe("web client: files, shares and search in Chromium", () => {
     }, encoded);
   }
 
-  test("a file uploaded by the button and one dropped on the view, with their progress, are read back over FTP byte for byte", async () => {
+  /** Pastes a picture the way a screenshot arrives from the clipboard: a file called "image.png". */
+  async function pasteImage(page: Page, bytes: Buffer): Promise<void> {
+    await page.evaluate(
+      `(() => {
+        const binary = atob(${JSON.stringify(bytes.toString("base64"))});
+        const data = new Uint8Array(binary.length);
+        for (let i = 0; i < binary.length; i++) data[i] = binary.charCodeAt(i);
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([data], "image.png", { type: "image/png" }));
+        document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true }));
+      })()`,
+    );
+  }
+
+  test("files uploaded by the button, dropped on the view and pasted, with their progress, are read back over FTP byte for byte", async () => {
     const page = await open("fiona");
     await openFiles(page);
     const progress = await recordProgress(page);
@@ -152,9 +166,16 @@ describe("web client: files, shares and search in Chromium", () => {
     await fileList(page).getByRole("button", { name: "Download dropped file.dat" }).waitFor();
     await fileList(page).getByRole("button", { name: "Download picked.bin" }).waitFor();
 
+    // A pasted screenshot gets a dated name, so two of them never replace each other.
+    const screenshot = gradientPng(64, 48, [10, 120, 200], [200, 220, 40]);
+    await pasteImage(page, screenshot);
+    await fileList(page).getByRole("button", { name: /^Download pasted-\d{4}-\d\d-\d\d-\d{6}\.png$/ }).waitFor();
+
     const client = await ftp("fiona");
     assert.ok((await ftpRead(client, "/picked.bin")).equals(picked), "the picked file, over FTP, is the same bytes");
     assert.ok((await ftpRead(client, "/dropped file.dat")).equals(dropped), "the dropped file, over FTP, is the same bytes");
+    const pasted = (await ftpNames(client, "/")).find((name) => name.startsWith("pasted-"));
+    assert.ok(pasted && (await ftpRead(client, `/${pasted}`)).equals(screenshot), "the pasted picture, over FTP, is the same bytes");
     await page.context().close();
   });
 
