@@ -147,13 +147,17 @@ describe("web client: files, shares and search in Chromium", () => {
     // A slow uplink, so the upload takes long enough for its progress to be reported on the way.
     const cdp = await page.context().newCDPSession(page);
     await cdp.send("Network.enable");
-    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * 1024 * 1024 });
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1024 * 1024 });
 
     const picked = randomBytes(3 * 1024 * 1024);
     const chooser = page.waitForEvent("filechooser");
     await page.getByRole("button", { name: "Upload", exact: true }).click();
     await (await chooser).setFiles({ name: "picked.bin", mimeType: "application/octet-stream", buffer: picked });
     await page.getByRole("progressbar", { name: "Uploading picked.bin" }).waitFor();
+    // The upload goes on while the user looks at a conversation, and is still listed back in Files.
+    await conversationLink(page, "#general").click();
+    await page.getByRole("heading", { name: "#general", level: 2 }).waitFor();
+    await openFiles(page);
     await page.getByRole("listitem").filter({ hasText: "picked.bin" }).getByText("Uploaded").waitFor();
     const values = await progress();
     assert.equal(values.at(-1), 100, "the bar ends full");

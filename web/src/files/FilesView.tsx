@@ -72,7 +72,8 @@ export function FilesView(props: FilesViewProps) {
   }, [load, path]);
 
   const refresh = useCallback(() => void load(path), [load, path]);
-  const uploads = useUploads(props.getToken, refresh);
+  // An upload that finished while the view shows another folder changes nothing on screen.
+  const uploads = useUploads(props.getToken, (folder) => folder === path && refresh());
 
   const navigate = (folder: string) => {
     setRenaming(null);

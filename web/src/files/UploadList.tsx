@@ -1,6 +1,6 @@
 /** The uploads of the current batch: a progress bar per file while it goes up, then how it ended. */
 import { formatBytes } from "./format.js";
-import type { UploadItem } from "./use-uploads.js";
+import type { UploadItem } from "./upload-queue.js";
 
 export interface UploadListProps {
   readonly items: readonly UploadItem[];
