@@ -301,7 +301,7 @@ describe("web client: files, shares and search in Chromium", () => {
     await jon.context().close();
   });
 
-  test("search finds a message, and opening the result shows it in its conversation", async () => {
+  test("search finds a message, opening the result shows it in its conversation, and the results wait for the way back", async () => {
     const lee = await IrcLibClient.connect(web.ircPort, "lee", { account: { account: "lee", password: PASSWORD } });
     irc.push(lee);
     lee.client.say("max", "the quarterly zebra report is ready");
@@ -319,6 +319,11 @@ describe("web client: files, shares and search in Chromium", () => {
     await hit.getByRole("button").click();
     await page.getByRole("heading", { name: "lee", level: 2 }).waitFor();
     await messageItem(page, "the quarterly zebra report is ready").waitFor();
+
+    // Back in Search, the results are where they were.
+    await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: "Search", exact: true }).click();
+    await hit.waitFor();
+    assert.equal(await box.inputValue(), "zebra");
     await page.context().close();
   });
 

@@ -2,7 +2,7 @@
  * Search over every message the account may read (the server applies the history read rule). Results
  * come newest first, a page at a time; choosing one asks the app to open its conversation at that message.
  */
-import { useId, useRef, useState } from "preact/hooks";
+import { useEffect, useId, useRef, useState } from "preact/hooks";
 import type { AuthedFetch } from "../api/authed-fetch.js";
 import { failureMessage } from "../api/problem-detail.js";
 import { highlight } from "./highlight.js";
@@ -20,6 +20,12 @@ interface Results {
   readonly hits: readonly SearchHit[];
   readonly next: string | null;
 }
+
+/**
+ * The last search of this page's session, so that coming back from a result finds the list where it
+ * was. Keyed by the session's fetch: another account on the same page starts empty.
+ */
+let remembered: { owner: AuthedFetch; words: string; results: Results | null } | null = null;
 
 const TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
@@ -41,11 +47,15 @@ function HitText(props: { text: string; query: string }) {
 }
 
 export function SearchView(props: SearchViewProps) {
-  const [words, setWords] = useState("");
-  const [results, setResults] = useState<Results | null>(null);
+  const kept = remembered?.owner === props.fetch ? remembered : null;
+  const [words, setWords] = useState(kept?.words ?? "");
+  const [results, setResults] = useState<Results | null>(kept?.results ?? null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const headingId = useId();
+  useEffect(() => {
+    remembered = { owner: props.fetch, words, results };
+  }, [props.fetch, words, results]);
   // A new search supersedes one still on its way; its late answer is dropped.
   const sequence = useRef(0);
 
