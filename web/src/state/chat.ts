@@ -1,17 +1,16 @@
-import { isBatch, type Batch } from "../irc/batches.js";
 import { ChatHistory } from "../irc/history.js";
 import { IrcClient, type ConnectionStatus } from "../irc/irc-client.js";
-import { nickOf, type IrcMessage } from "../irc/irc-line.js";
 import { isChannelName } from "../irc/casemap.js";
 import { parseMultilineValue } from "../irc/split.js";
 import { ensureConversation, latestTime, withConversation, withoutConversation } from "./conversations.js";
 import { HistorySync } from "./history-sync.js";
-import { messageFromLine, messageFromMultiline, type LineContext, type Located } from "./messages.js";
+import type { LineContext } from "./messages.js";
 import { Outbox } from "./outbox.js";
 import { loadSaved, saveSaved, type SavedConversations } from "./persist.js";
 import { Store } from "./store.js";
-import { addLiveMessage, addReaction, everyChannel, expireTyping, memberJoined, memberLeft, pushNotice, redactMessage, setMembers, setReadMarker, setTopic, setTyping } from "./reducers.js";
-import type { Capabilities, ChatMessage, ChatState, Member } from "./types.js";
+import { addReaction, expireTyping, pushNotice, setReadMarker } from "./reducers.js";
+import { ServerLines } from "./server-lines.js";
+import type { Attention, Capabilities, ChatState } from "./types.js";
 
 export interface ChatOptions {
   readonly account: string;
@@ -22,12 +21,7 @@ export interface ChatOptions {
   onAuthFailure(): Promise<boolean>;
 }
 
-/** A message that deserves the user's attention while they look elsewhere. */
-export interface Attention {
-  readonly conversation: string;
-  readonly kind: "mention" | "direct";
-  readonly message: ChatMessage;
-}
+export type { Attention };
 
 /** How many conversations TARGETS lists when the page starts (the most recently active). */
 const TARGETS_ON_START = 100;
@@ -37,9 +31,11 @@ const TYPING_THROTTLE_MS = 3_000;
 const NO_CAPS: Capabilities = { multiline: null, redaction: false, readMarker: false, history: false, typing: false, webPushKey: null };
 
 /**
- * The chat of one signed-in account: IRC events turned into the state the UI renders,
- * and the user's actions turned into IRC. The connection (back-off, SASL) is the
- * IrcClient's; history requests the HistorySync's; own messages on their way the Outbox's.
+ * The chat of one signed-in account: the user's actions turned into IRC, and each
+ * (re)connection brought up to date (channels joined again, conversations with news
+ * gap-filled, queued messages sent). The connection itself (back-off, SASL) is the
+ * IrcClient's; what the server says, ServerLines'; history, HistorySync's; own messages
+ * on their way, the Outbox's.
  */
 export class Chat {
   readonly store: Store<ChatState>;
@@ -48,8 +44,7 @@ export class Chat {
   readonly #sync: HistorySync;
   readonly #outbox: Outbox;
   #saved: SavedConversations;
-  /** NAMES replies being collected, per channel key, until 366. */
-  readonly #names = new Map<string, Map<string, Member>>();
+  readonly #lines: ServerLines;
   /** Channels to open as soon as our JOIN comes back. */
   readonly #openOnJoin = new Set<string>();
   /** Per conversation, when we last said we are typing. */
@@ -81,8 +76,23 @@ export class Chat {
     this.#outbox = new Outbox(parts);
     this.client.on("status", (status) => this.#onStatus(status));
     this.client.on("ready", ({ nick, reconnect }) => void this.#onReady(nick, reconnect));
-    this.client.on("message", (message) => this.#onLine(message, null));
-    this.client.on("batch", (batch) => this.#onBatch(batch, null));
+    this.#lines = new ServerLines(parts, {
+      outbox: this.#outbox,
+      directAppeared: (name) => {
+        this.#remember({ directs: [...this.#saved.directs, name] });
+        this.#watchDirects([name]);
+      },
+      joined: (key, name, alreadyLoaded) => {
+        this.#remember({ channels: [...this.#saved.channels, name] });
+        if (this.#openOnJoin.delete(key)) this.#requestOpen(key);
+        // First look: the latest page; after a reconnect: the gap since the last message held.
+        this.#channelSyncs.push(alreadyLoaded ? this.#sync.gapFill(key) : this.#sync.loadLatest(key));
+      },
+      forget: (name) => this.#forget(name),
+      attention: (attention) => {
+        for (const listener of this.#attentionListeners) listener(attention);
+      },
+    });
     for (const name of this.#saved.directs) this.store.update((state) => ensureConversation(state, this.client.fold(name), name, "direct"));
   }
 
@@ -328,7 +338,7 @@ export class Chat {
     if (status.state !== "ready" && this.store.state.connection.state === "ready") {
       this.#lastSeen = this.#newestSeen();
       this.#outbox.connectionLost();
-      this.#names.clear();
+      this.#lines.reset();
     }
     this.store.update((state) => ({ ...state, connection: status }));
   }
@@ -417,235 +427,5 @@ export class Chat {
   #forget(name: string): void {
     const key = this.keyOf(name);
     this.#remember({ channels: this.#saved.channels.filter((n) => this.keyOf(n) !== key), directs: this.#saved.directs.filter((n) => this.keyOf(n) !== key) });
-  }
-
-  // ── what the server says ───────────────────────────────────────────────────
-
-  #onBatch(batch: Batch, outerLabel: string | null): void {
-    const label = batch.tags?.get("label") ?? outerLabel;
-    switch (batch.type) {
-      case "chathistory":
-      case "draft/chathistory-targets":
-        return; // answers to ChatHistory's requests
-      case "draft/multiline": {
-        const located = messageFromMultiline(batch, this.context());
-        if (located) this.#onMessage(located, label);
-        return;
-      }
-      default:
-        // labeled-response, netsplit, netjoin, …: their lines, as if alone.
-        for (const item of batch.items) {
-          if (isBatch(item)) this.#onBatch(item, label);
-          else this.#onLine(item, label);
-        }
-    }
-  }
-
-  #onLine(line: IrcMessage, outerLabel: string | null): void {
-    const label = line.tags?.get("label") ?? outerLabel;
-    const p = line.params;
-    const from = nickOf(line.source);
-    switch (line.command) {
-      case "PRIVMSG":
-      case "NOTICE": {
-        // Server notices (no nick!user@host) are about the connection, not a conversation.
-        if (!line.source?.includes("!")) return;
-        const located = messageFromLine(line, this.context());
-        if (located) this.#onMessage(located, label);
-        return;
-      }
-      case "TAGMSG":
-        return this.#onTagmsg(line);
-      case "JOIN":
-        return this.#onJoin(line);
-      case "PART":
-        return this.#onPart(p[0] ?? "", from);
-      case "KICK":
-        return this.#onPart(p[0] ?? "", p[1] ?? "", `${from} removed you from ${p[0]}${p[2] ? `: ${p[2]}` : ""}`);
-      case "QUIT":
-        this.store.update((state) => everyChannel(state, this.keyOf(from), (members) => members.delete(this.keyOf(from))));
-        return;
-      case "NICK":
-        return this.#onNick(from, p[0] ?? from);
-      case "AWAY":
-        return this.#setAway(from, p[0] !== undefined && p[0] !== "");
-      case "TOPIC":
-        this.store.update((state) => setTopic(state, this.keyOf(p[0] ?? ""), p[1] ?? null));
-        return;
-      case "332":
-        this.store.update((state) => setTopic(state, this.keyOf(p[1] ?? ""), p[2] ?? null));
-        return;
-      case "331":
-        this.store.update((state) => setTopic(state, this.keyOf(p[1] ?? ""), null));
-        return;
-      case "353":
-        return this.#onNames(p[2] ?? "", p[3] ?? "");
-      case "366":
-        return this.#onEndOfNames(p[1] ?? "");
-      case "352":
-        // WHO: flags start with H (here) or G (gone, i.e. away).
-        return this.#setAway(p[5] ?? "", (p[6] ?? "").startsWith("G"));
-      case "730":
-      case "731":
-        for (const target of (p[1] ?? "").split(",")) this.#setPeerAway(nickOf(target), line.command === "731");
-        return;
-      case "MARKREAD":
-        return this.#onMarkread(p[0] ?? "", p[1] ?? "*");
-      case "REDACT":
-        this.store.update((state) => redactMessage(state, this.#conversationKey(p[0] ?? "", line.source), p[1] ?? ""));
-        return;
-      case "ACK":
-        return;
-      case "FAIL":
-        if (label !== null && this.#outbox.fail(label, p[p.length - 1] ?? "Refused")) return;
-        if (p[0] === "CHATHISTORY" || p[0] === "MARKREAD") return;
-        this.store.update((state) => pushNotice(state, p[p.length - 1] ?? `${p[0]} failed`));
-        return;
-      default:
-        if (/^[45]\d\d$/.test(line.command)) this.#onErrorNumeric(line, label);
-    }
-  }
-
-  #onErrorNumeric(line: IrcMessage, label: string | null): void {
-    const p = line.params;
-    const text = p[p.length - 1] ?? "Error";
-    const subject = p.length > 2 ? p[1] : undefined;
-    if (label !== null && this.#outbox.fail(label, text)) return;
-    // Replies to our own background requests, or harmless: not worth the user's attention.
-    if (["421", "422", "433", "442", "443", "462", "704", "705", "706"].includes(line.command)) return;
-    this.store.update((state) => pushNotice(state, subject ? `${subject}: ${text}` : text));
-  }
-
-  #conversationKey(target: string, source: string | null): string {
-    const ctx = this.context();
-    let name = target;
-    if (!ctx.isChannel(name)) name = ctx.isMe(nickOf(source)) ? target : nickOf(source);
-    return this.keyOf(name);
-  }
-
-  #onMessage(located: Located<ChatMessage>, label: string | null): void {
-    const key = this.keyOf(located.name);
-    const message = located.item;
-    if (!this.store.state.conversations.has(key)) {
-      if (located.kind === "channel") return; // not one of ours
-      this.store.update((state) => ensureConversation(state, key, located.name, "direct"));
-      this.#remember({ directs: [...this.#saved.directs, located.name] });
-      this.#watchDirects([located.name]);
-    }
-    if (message.self && this.#outbox.confirm(key, message, label)) return;
-    this.store.update((state) => addLiveMessage(state, key, message));
-    if (!message.self && message.mention) {
-      const attention: Attention = { conversation: located.name, kind: located.kind === "direct" ? "direct" : "mention", message };
-      for (const listener of this.#attentionListeners) listener(attention);
-    }
-  }
-
-  #onTagmsg(line: IrcMessage): void {
-    const target = line.params[0];
-    if (!target || !line.tags) return;
-    const from = nickOf(line.source);
-    const key = this.#conversationKey(target, line.source);
-    const typing = line.tags.get("+typing");
-    if (typing !== undefined && !this.client.isMe(from)) this.store.update((state) => setTyping(state, key, from, typing, Date.now()));
-    const reaction = line.tags.get("+draft/react");
-    const replyTo = line.tags.get("+draft/reply");
-    if (reaction && replyTo) this.store.update((state) => addReaction(state, key, replyTo, reaction, from));
-  }
-
-  #onJoin(line: IrcMessage): void {
-    const channel = line.params[0] ?? "";
-    const nick = nickOf(line.source);
-    const key = this.keyOf(channel);
-    // extended-join: JOIN <channel> <account|*> :<realname>
-    const account = line.params[1] && line.params[1] !== "*" ? line.params[1] : null;
-    if (!this.client.isMe(nick)) {
-      this.store.update((state) => memberJoined(state, key, this.keyOf(nick), { nick, prefix: "", away: false, account }));
-      return;
-    }
-    const known = this.store.state.conversations.get(key);
-    this.store.update((state) => withConversation(ensureConversation(state, key, channel, "channel"), key, (c) => ({ ...c, name: channel, joined: true })));
-    this.#remember({ channels: [...this.#saved.channels, channel] });
-    if (this.#openOnJoin.delete(key)) this.#requestOpen(key);
-    // First look: the latest page; after a reconnect: the gap since the last message held.
-    this.#channelSyncs.push(known?.loaded ? this.#sync.gapFill(key) : this.#sync.loadLatest(key));
-  }
-
-  #onPart(channel: string, nick: string, kickedWhy?: string): void {
-    const key = this.keyOf(channel);
-    if (!this.client.isMe(nick)) {
-      this.store.update((state) => memberLeft(state, key, this.keyOf(nick)));
-      return;
-    }
-    if (kickedWhy) {
-      this.store.update((state) => pushNotice(withConversation(state, key, (c) => ({ ...c, joined: false, members: new Map() })), kickedWhy));
-      this.#forget(channel);
-      return;
-    }
-    // Our PART (from here or another device of ours): the channel leaves the list.
-    this.#forget(channel);
-    this.store.update((state) => withoutConversation(state, key));
-  }
-
-  #onNick(from: string, to: string): void {
-    const oldKey = this.keyOf(from);
-    const newKey = this.keyOf(to);
-    if (this.client.isMe(to)) this.store.update((state) => ({ ...state, nick: to }));
-    this.store.update((state) => {
-      let next = everyChannel(state, oldKey, (members, member) => {
-        members.delete(oldKey);
-        members.set(newKey, { ...member, nick: to });
-      });
-      // A direct conversation follows the person when their new nick has none of its own.
-      const direct = next.conversations.get(oldKey);
-      if (direct?.kind === "direct" && oldKey !== newKey && !next.conversations.has(newKey)) {
-        const conversations = new Map(next.conversations);
-        conversations.delete(oldKey);
-        conversations.set(newKey, { ...direct, key: newKey, name: to });
-        next = { ...next, conversations, activeKey: next.activeKey === oldKey ? newKey : next.activeKey };
-      }
-      return next;
-    });
-  }
-
-  #setAway(nick: string, away: boolean): void {
-    const folded = this.keyOf(nick);
-    this.store.update((state) => everyChannel(state, folded, (members, member) => members.set(folded, { ...member, away })));
-    this.#setPeerAway(nick, away);
-  }
-
-  #setPeerAway(nick: string, away: boolean): void {
-    this.store.update((state) => withConversation(state, this.keyOf(nick), (c) => (c.kind !== "direct" || c.peerAway === away ? c : { ...c, peerAway: away })));
-  }
-
-  #onNames(channel: string, list: string): void {
-    const key = this.keyOf(channel);
-    let names = this.#names.get(key);
-    if (!names) this.#names.set(key, (names = new Map()));
-    const symbols = this.client.isupport.prefixes.map(([, symbol]) => symbol).join("");
-    for (const entry of list.split(" ")) {
-      if (entry === "") continue;
-      let i = 0;
-      while (i < entry.length && symbols.includes(entry[i]!)) i++;
-      const nick = nickOf(entry.slice(i));
-      names.set(this.keyOf(nick), { nick, prefix: entry.slice(0, i), away: false, account: null });
-    }
-  }
-
-  #onEndOfNames(channel: string): void {
-    const key = this.keyOf(channel);
-    const names = this.#names.get(key) ?? new Map<string, Member>();
-    this.#names.delete(key);
-    const previous = this.store.state.conversations.get(key)?.members;
-    // Away flags survive a new NAMES; WHO brings the truth for everyone.
-    for (const [folded, member] of names) if (previous?.get(folded)?.away) names.set(folded, { ...member, away: true });
-    this.store.update((state) => setMembers(state, key, names));
-    if (this.store.state.conversations.has(key)) this.client.send("WHO", [channel]);
-  }
-
-  #onMarkread(target: string, value: string): void {
-    // The target is the conversation itself: a channel, or the other side's nick.
-    const key = this.keyOf(target);
-    const time = value.startsWith("timestamp=") ? value.slice(10) : null;
-    this.store.update((state) => setReadMarker(state, key, time));
   }
 }

@@ -218,6 +218,6 @@ export class Outbox {
 
   /** The conversation was closed: nothing of it is waited for any more. */
   dropConversation(key: string): void {
-    for (const [label, entry] of this.#byLabel) if (entry.key === key) this.#forget(entry.id);
+    for (const entry of [...this.#byLabel.values()]) if (entry.key === key) this.#forget(entry.id);
   }
 }

@@ -82,6 +82,13 @@ export interface Capabilities {
   readonly webPushKey: string | null;
 }
 
+/** A message that deserves the user's attention while they look elsewhere (a mention, a direct message). */
+export interface Attention {
+  readonly conversation: string;
+  readonly kind: "mention" | "direct";
+  readonly message: ChatMessage;
+}
+
 export interface Notice {
   readonly id: number;
   readonly text: string;
