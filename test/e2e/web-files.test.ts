@@ -316,6 +316,7 @@ describe("web client: files, shares and search in Chromium", () => {
     await hit.waitFor();
     assert.equal(await results.getByRole("listitem").count(), 1);
     assert.equal(await hit.locator("mark").innerText(), "zebra", "the matched word is marked");
+    assert.deepEqual(await seriousAccessibilityFindings(page), [], "the search view");
     await hit.getByRole("button").click();
     await page.getByRole("heading", { name: "lee", level: 2 }).waitFor();
     await messageItem(page, "the quarterly zebra report is ready").waitFor();
