@@ -139,7 +139,7 @@ export function NotificationSettings({ chat }: { chat: Chat }) {
         <>
           <p>Be told about mentions and direct messages while this tab is in the background, or closed.</p>
           <button type="button" class="primary" disabled={busy} onClick={() => void turnOn()}>
-            Enable notifications
+            Turn on notifications
           </button>
         </>
       )}
