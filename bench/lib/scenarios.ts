@@ -5,7 +5,8 @@
  */
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { BenchClient, Hub, nowMicros } from "./client.js";
+import { BenchClient } from "./client.js";
+import { Hub, nowMicros, type LoadClient } from "./load-client.js";
 import { ioSyscalls, machineBusyMicros, processCpuMicros, rssKiB, selfCpuMicros, threadCpuMicros, threadRunDelayMicros } from "./proc.js";
 import { runTraffic, summarise, type Flow, type TrafficResult } from "./traffic.js";
 
@@ -197,20 +198,27 @@ export function firstErrors(results: ReadonlyArray<unknown>, max = 3): string[] 
   return [...counts].slice(0, max).map(([message, n]) => `${n}× ${message}`);
 }
 
-/** Opens and registers `count` clients; none is started after `deadline` (a Date.now() value). */
-async function openClients(target: Target, hub: Hub, count: number, prefix: string, concurrency: number, deadline: number): Promise<Array<BenchClient | Error>> {
+/** Runs open(0..count-1) with `concurrency` in flight, each with what is left until `deadline` (a Date.now() value, at most 30 s); none starts after it. */
+export function openEach<C extends LoadClient>(count: number, concurrency: number, deadline: number, open: (index: number, timeoutMs: number) => Promise<C>): Promise<Array<C | Error>> {
   return pool(count, concurrency, (index) => {
     const timeoutMs = Math.min(30_000, deadline - Date.now());
     if (timeoutMs <= 0) return Promise.reject(new Error("scenario timeout reached before connecting"));
-    return BenchClient.open({ host: target.host, port: target.port, index, nick: `${prefix}${index}`, hub, timeoutMs });
+    return open(index, timeoutMs);
   });
 }
 
-export function onlyClients(results: ReadonlyArray<BenchClient | Error>): BenchClient[] {
-  return results.filter((r): r is BenchClient => r instanceof BenchClient);
+/** Opens and registers `count` TCP clients named prefix0, prefix1, … */
+function openClients(target: Target, hub: Hub, count: number, prefix: string, concurrency: number, deadline: number): Promise<Array<BenchClient | Error>> {
+  return openEach(count, concurrency, deadline, (index, timeoutMs) =>
+    BenchClient.open({ host: target.host, port: target.port, index, nick: `${prefix}${index}`, hub, timeoutMs }),
+  );
 }
 
-export async function closeAll(clients: readonly BenchClient[]): Promise<void> {
+export function onlyClients<C extends LoadClient>(results: ReadonlyArray<C | Error>): C[] {
+  return results.filter((r): r is C => !(r instanceof Error));
+}
+
+export async function closeAll(clients: readonly LoadClient[]): Promise<void> {
   for (const client of clients) client.destroy();
   await sleep(50);
 }
@@ -290,7 +298,8 @@ export function cpuDelta(target: Target, start: CpuMark): CpuUse {
   };
 }
 
-function trafficMetrics(traffic: TrafficResult, cpu: CpuUse, hub: Hub): Record<string, number> {
+/** The figures of a traffic run (fanout, direct): keys as in METRICS, and a few more for the JSON. */
+export function trafficMetrics(traffic: TrafficResult, cpu: CpuUse, hub: Hub): Record<string, number> {
   const latency = summarise(traffic.latenciesMicros);
   return {
     rate: traffic.delivered / traffic.seconds,
@@ -316,13 +325,45 @@ function trafficMetrics(traffic: TrafficResult, cpu: CpuUse, hub: Hub): Record<s
   };
 }
 
-function trafficNotes(traffic: TrafficResult, hub: Hub, clients: readonly BenchClient[]): string[] {
+/** An incomplete run, lost clients and (given the hub) the errors the generator noted. */
+export function trafficNotes(traffic: TrafficResult, clients: readonly LoadClient[], hub?: Hub): string[] {
   const notes: string[] = [];
   if (traffic.outcome !== "complete") notes.push(`traffic ${traffic.outcome} after ${traffic.delivered}/${traffic.expected} deliveries`);
   const closed = clients.filter((c) => c.closed);
   if (closed.length > 0) notes.push(`${closed.length} clients disconnected (e.g. ${closed[0]!.closeReason})`);
-  for (const [reason, n] of hub.errors) notes.push(`${n}× ${reason}`);
+  if (hub) for (const [reason, n] of hub.errors) notes.push(`${n}× ${reason}`);
   return notes;
+}
+
+export interface FanoutTraffic {
+  readonly senders: number;
+  readonly messages: number;
+  readonly window: number;
+  readonly textBytes: number;
+}
+
+/**
+ * The measured part of a fanout: the first `senders` of `clients` (all joined to
+ * `channel`, in measuring mode) send to it and everyone else receives; the
+ * server's and the generator's CPU are read around it.
+ */
+export async function measureFanout(target: Target, hub: Hub, clients: readonly LoadClient[], channel: string, options: FanoutTraffic, deadline: number): Promise<{ traffic: TrafficResult; cpu: CpuUse }> {
+  const senders = Math.min(options.senders, clients.length);
+  const flows: Flow[] = clients.slice(0, senders).map((sender) => ({ sender, target: channel, recipients: clients.length - 1 }));
+  hub.measuredReads = 0;
+  const start = cpuMark(target);
+  const traffic = await runTraffic(hub, {
+    flows,
+    receivers: clients.length,
+    slots: senders,
+    slotOf: (receiver, sid) => (receiver === sid ? -1 : sid),
+    messages: options.messages,
+    window: options.window,
+    textBytes: options.textBytes,
+    stallMs: 5000,
+    deadline,
+  });
+  return { traffic, cpu: cpuDelta(target, start) };
 }
 
 /** C clients in one channel; the first S send M messages each; everyone else receives them. */
@@ -339,23 +380,8 @@ export async function fanout(target: Target, options: FanoutOptions): Promise<Sc
     // Let the JOIN broadcasts (C² lines) drain before measuring.
     await waitQuiet(hub, 500, 30_000);
     for (const client of clients) client.measuring = true;
-    const senders = Math.min(options.senders, clients.length);
-    const flows: Flow[] = clients.slice(0, senders).map((sender) => ({ sender, target: options.channel, recipients: clients.length - 1 }));
-    hub.measuredReads = 0;
-    const start = cpuMark(target);
-    const traffic = await runTraffic(hub, {
-      flows,
-      receivers: clients.length,
-      slots: senders,
-      slotOf: (receiver, sid) => (receiver === sid ? -1 : sid),
-      messages: options.messages,
-      window: options.window,
-      textBytes: options.textBytes,
-      stallMs: 5000,
-      deadline,
-    });
-    const cpu = cpuDelta(target, start);
-    return { scenario: "fanout", target: target.name, metrics: trafficMetrics(traffic, cpu, hub), notes: trafficNotes(traffic, hub, clients) };
+    const { traffic, cpu } = await measureFanout(target, hub, clients, options.channel, options, deadline);
+    return { scenario: "fanout", target: target.name, metrics: trafficMetrics(traffic, cpu, hub), notes: trafficNotes(traffic, clients, hub) };
   } finally {
     await closeAll(clients);
   }
@@ -387,7 +413,7 @@ export async function direct(target: Target, options: DirectOptions): Promise<Sc
       deadline,
     });
     const cpu = cpuDelta(target, start);
-    return { scenario: "direct", target: target.name, metrics: trafficMetrics(traffic, cpu, hub), notes: trafficNotes(traffic, hub, clients) };
+    return { scenario: "direct", target: target.name, metrics: trafficMetrics(traffic, cpu, hub), notes: trafficNotes(traffic, clients, hub) };
   } finally {
     await closeAll(clients);
   }

@@ -10,7 +10,7 @@
  * duplicate, or unexpected (a sender it should not hear from).
  */
 import { performance } from "node:perf_hooks";
-import { MARK_TEXT, nowMicros, type BenchPeer, type Hub } from "./client.js";
+import { MARK_TEXT, nowMicros, type BenchPeer, type Hub } from "./load-client.js";
 
 export interface Flow {
   readonly sender: BenchPeer;

@@ -2,41 +2,22 @@
  * A raw IRC-over-WebSocket client for load generation (IRCv3 WebSocket, text
  * frames): the HTTP upgrade by hand over one TCP socket, no WebSocket library,
  * so 2,000 of them in one process cost about what 2,000 raw TCP clients cost.
+ * Everything but the framing is shared with the TCP client (load-client.ts).
  *
- * Like BenchClient it has two modes. While setting up it decodes every frame
- * into a line (PING answered, waiters served). While measuring it walks the frame
- * headers only to find where complete frames end and to spot PINGs, and scans the
- * complete part for the benchmark marker with one native `indexOf`, exactly as the
- * TCP client does: a server frame is never masked, so each line's text lies in
- * the stream as it is, only separated by 2-byte headers instead of CRLF.
+ * While setting up it decodes every frame into a line. While measuring it walks
+ * the frame headers only to find where complete frames end and to spot PINGs, and
+ * scans the complete part for the benchmark marker with one native `indexOf`,
+ * exactly as the TCP client does: a server frame is never masked, so each line's
+ * text lies in the stream as it is, only separated by 2-byte headers instead of CRLF.
  */
 import { createHash, randomBytes } from "node:crypto";
-import net, { type Socket } from "node:net";
-import { performance } from "node:perf_hooks";
-import { Hub, MARK_TEXT, nowMicros, numericOf, type BenchPeer } from "./client.js";
+import net from "node:net";
+import { LoadClient, whenReady, type OpenOptions } from "./load-client.js";
 
-const MARK = Buffer.from(` :${MARK_TEXT}`);
 const PING = Buffer.from("PING ");
 const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const OPCODE_CLOSE = 0x8;
 const OPCODE_PING = 0x9;
-
-interface Waiter {
-  test(line: string): boolean;
-  resolve(line: string): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
-}
-
-export interface WsOpenOptions {
-  readonly host: string;
-  /** The HTTP listener's port; the endpoint is /ws. */
-  readonly port: number;
-  readonly index: number;
-  readonly nick: string;
-  readonly hub: Hub;
-  readonly timeoutMs: number;
-}
 
 /** A client frame: masked, as RFC 6455 requires of clients. */
 function maskedFrame(payload: Buffer, opcode = 0x1): Buffer {
@@ -59,65 +40,33 @@ function maskedFrame(payload: Buffer, opcode = 0x1): Buffer {
   return frame;
 }
 
-export class BenchWsClient implements BenchPeer {
-  measuring = false;
-  closed = false;
-  closeReason = "";
-  #tail: Buffer | null = null;
-  #waiters: Waiter[] = [];
-  #upgraded = false;
-
-  private constructor(
-    readonly index: number,
-    readonly nick: string,
-    readonly socket: Socket,
-    readonly hub: Hub,
-  ) {
-    socket.setNoDelay(true);
-    socket.on("error", (error: NodeJS.ErrnoException) => {
-      if (!this.closeReason) this.closeReason = error.code ?? error.message;
-    });
-    socket.on("close", () => {
-      this.closed = true;
-      hub.closes++;
-      if (!this.closeReason) this.closeReason = "closed by server";
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const waiter of waiters) {
-        clearTimeout(waiter.timer);
-        waiter.reject(new Error(`${this.nick}: connection closed (${this.closeReason})`));
-      }
-    });
+export class BenchWsClient extends LoadClient {
+  private constructor(options: OpenOptions, socket: net.Socket) {
+    super(options.index, options.nick, socket, options.hub);
   }
 
-  /** Connects and completes the WebSocket handshake (subprotocol text.ircv3.net). */
-  static async connect(options: WsOpenOptions): Promise<BenchWsClient> {
+  /** Connects to /ws on the HTTP listener (options.port) and completes the handshake (subprotocol text.ircv3.net). */
+  static async connect(options: OpenOptions): Promise<BenchWsClient> {
     const socket = net.connect({ host: options.host, port: options.port });
-    const client = new BenchWsClient(options.index, options.nick, socket, options.hub);
+    const client = new BenchWsClient(options, socket);
     const key = randomBytes(16).toString("base64");
     const accept = createHash("sha1").update(key + WEBSOCKET_GUID).digest("base64");
-    await new Promise<void>((resolve, reject) => {
+    await whenReady(socket, options.timeoutMs, "websocket handshake", (done) => {
       let head = Buffer.alloc(0);
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error("websocket handshake timed out"));
-      }, options.timeoutMs);
       const onData = (chunk: Buffer): void => {
         head = Buffer.concat([head, chunk]);
         const end = head.indexOf("\r\n\r\n");
         if (end === -1) return;
         socket.off("data", onData);
-        clearTimeout(timer);
         const response = head.toString("latin1", 0, end);
         if (!response.startsWith("HTTP/1.1 101") || !response.toLowerCase().includes(`sec-websocket-accept: ${accept.toLowerCase()}`)) {
-          socket.destroy();
-          reject(new Error(`websocket upgrade refused: ${response.split("\r\n")[0]}`));
+          done(new Error(`websocket upgrade refused: ${response.split("\r\n")[0]}`));
           return;
         }
-        client.#upgraded = true;
-        socket.on("data", (data: Buffer) => client.#onData(data));
-        if (end + 4 < head.length) client.#onData(head.subarray(end + 4));
-        resolve();
+        // Frames only from here on: whatever came with the 101 is the first of them.
+        socket.on("data", (data: Buffer) => client.receive(data));
+        if (end + 4 < head.length) client.receive(head.subarray(end + 4));
+        done();
       };
       socket.on("data", onData);
       socket.once("connect", () =>
@@ -126,39 +75,15 @@ export class BenchWsClient implements BenchPeer {
             `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: text.ircv3.net\r\n\r\n`,
         ),
       );
-      socket.once("error", (error: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        reject(new Error(`connect failed: ${error.code ?? error.message}`));
-      });
     });
     return client;
   }
 
   /** Connects and registers (NICK/USER), resolving at RPL_WELCOME (001). */
-  static async open(options: WsOpenOptions): Promise<BenchWsClient> {
+  static async open(options: OpenOptions): Promise<BenchWsClient> {
     const client = await BenchWsClient.connect(options);
-    client.send(`NICK ${options.nick}\r\nUSER ${options.nick} 0 * :bench websocket client\r\n`);
-    const reply = await client.waitFor((line) => ["001", "432", "433"].includes(numericOf(line)) || line.startsWith("ERROR"), options.timeoutMs, "registration");
-    if (numericOf(reply) !== "001") {
-      client.destroy();
-      throw new Error(`registration refused: ${reply}`);
-    }
+    await client.register("bench websocket client", options.timeoutMs);
     return client;
-  }
-
-  async join(channel: string, timeoutMs: number): Promise<void> {
-    const lower = channel.toLowerCase();
-    this.send(`JOIN ${channel}\r\n`);
-    const reply = await this.waitFor(
-      (line) => {
-        const code = numericOf(line);
-        if (code === "366") return line.toLowerCase().includes(` ${lower} `);
-        return code.length === 3 && code.startsWith("4") && line.toLowerCase().includes(lower);
-      },
-      timeoutMs,
-      `JOIN ${channel}`,
-    );
-    if (numericOf(reply) !== "366") throw new Error(`${this.nick}: JOIN refused: ${reply}`);
   }
 
   /** Sends CRLF-separated lines, one masked frame each, in one socket write. */
@@ -175,37 +100,8 @@ export class BenchWsClient implements BenchPeer {
     if (frames.length > 0) this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
   }
 
-  destroy(): void {
-    this.socket.destroy();
-  }
-
-  waitFor(test: (line: string) => boolean, timeoutMs: number, what: string): Promise<string> {
-    if (this.closed) return Promise.reject(new Error(`${this.nick}: connection closed (${this.closeReason})`));
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        test,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#waiters = this.#waiters.filter((w) => w !== waiter);
-          reject(new Error(`${this.nick}: timed out waiting for ${what}`));
-        }, timeoutMs),
-      };
-      this.#waiters.push(waiter);
-    });
-  }
-
-  #onData(chunk: Buffer): void {
-    if (!this.#upgraded) return;
-    const hub = this.hub;
-    hub.lastReceive = performance.now();
-    hub.bytesReceived += chunk.length;
-    let data = chunk;
-    if (this.#tail) {
-      data = Buffer.concat([this.#tail, chunk]);
-      this.#tail = null;
-    }
-    // Walk the headers to the end of the last complete frame.
+  /** Complete frames end where the walk over their headers stops. */
+  protected consume(data: Buffer): number {
     let pos = 0;
     let pings: number[] | null = null;
     const lines: string[] | null = this.measuring ? null : [];
@@ -237,60 +133,13 @@ export class BenchWsClient implements BenchPeer {
       }
       pos = end;
     }
-    if (pos < data.length) this.#tail = Buffer.from(data.subarray(pos));
     if (lines) {
-      this.#lines(lines);
-      return;
+      for (const line of lines) this.line(line);
+      return pos;
     }
-    hub.measuredReads++;
-    this.#scan(data, pos);
+    this.hub.measuredReads++;
+    this.scanMarks(data, pos);
     if (pings) for (let i = 0; i < pings.length; i += 2) this.send(`PONG ${data.toString("latin1", pings[i]! + PING.length, pings[i + 1]!)}\r\n`);
-  }
-
-  /** Measuring mode: the benchmark messages in data[0..end]. */
-  #scan(data: Buffer, end: number): void {
-    const now = nowMicros();
-    const onMark = this.hub.onMark;
-    let pos = data.indexOf(MARK);
-    while (pos !== -1 && pos < end) {
-      let i = pos + MARK.length;
-      let c = data[i] ?? 0;
-      let sid = 0;
-      while (c >= 48 && c <= 57) {
-        sid = sid * 10 + c - 48;
-        c = data[++i] ?? 0;
-      }
-      c = data[++i] ?? 0;
-      let seq = 0;
-      while (c >= 48 && c <= 57) {
-        seq = seq * 10 + c - 48;
-        c = data[++i] ?? 0;
-      }
-      c = data[++i] ?? 0;
-      let sent = 0;
-      while (c >= 48 && c <= 57) {
-        sent = sent * 10 + c - 48;
-        c = data[++i] ?? 0;
-      }
-      onMark(this, sid, seq, sent, now);
-      pos = data.indexOf(MARK, i);
-    }
-  }
-
-  #lines(lines: readonly string[]): void {
-    for (const line of lines) {
-      if (line.startsWith("PING ")) {
-        this.send(`PONG ${line.slice(5)}\r\n`);
-        continue;
-      }
-      if (line.startsWith("ERROR")) this.closeReason = line;
-      for (const waiter of this.#waiters) {
-        if (!waiter.test(line)) continue;
-        clearTimeout(waiter.timer);
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        waiter.resolve(line);
-        break;
-      }
-    }
+    return pos;
   }
 }

@@ -7,10 +7,10 @@
  * nothing meanwhile: it is in the other channel.
  */
 import { performance } from "node:perf_hooks";
-import { BenchClient, Hub, type BenchPeer } from "./client.js";
+import { BenchClient } from "./client.js";
+import { Hub, type LoadClient } from "./load-client.js";
 import { BenchWsClient } from "./ws-client.js";
-import { cpuDelta, cpuMark, firstErrors, pool, waitQuiet, type Target } from "./scenarios.js";
-import { runTraffic, summarise, type Flow } from "./traffic.js";
+import { firstErrors, measureFanout, onlyClients, openEach, pool, trafficMetrics, trafficNotes, waitQuiet, type Target } from "./scenarios.js";
 
 export type Transport = "tcp" | "websocket";
 
@@ -45,21 +45,19 @@ interface Side {
   readonly transport: Transport;
   readonly channel: string;
   readonly hub: Hub;
-  readonly clients: Array<BenchClient | BenchWsClient>;
+  readonly clients: LoadClient[];
 }
 
 async function openSide(transport: Transport, target: Target, httpPort: number, count: number, deadline: number): Promise<Side> {
   const hub = new Hub();
   const channel = transport === "tcp" ? "#tcp" : "#ws";
-  const opened = await pool<BenchClient | BenchWsClient>(count, 100, (index) => {
-    const timeoutMs = Math.min(30_000, deadline - Date.now());
-    if (timeoutMs <= 0) return Promise.reject(new Error("scenario timeout reached before connecting"));
+  const opened = await openEach<LoadClient>(count, 100, deadline, (index, timeoutMs) => {
     const nick = `${transport === "tcp" ? "t" : "w"}${index}`;
     return transport === "tcp"
       ? BenchClient.open({ host: target.host, port: target.port, index, nick, hub, timeoutMs })
       : BenchWsClient.open({ host: target.host, port: httpPort, index, nick, hub, timeoutMs });
   });
-  const clients = opened.filter((c): c is BenchClient | BenchWsClient => !(c instanceof Error));
+  const clients = onlyClients(opened);
   const side: Side = { transport, channel, hub, clients };
   if (clients.length !== count) {
     closeSide(side);
@@ -80,52 +78,17 @@ function closeSide(side: Side): void {
   for (const client of side.clients) client.destroy();
 }
 
+/** What a phase reports (WsFanoutPhase.metrics, in this order). */
+const PHASE_METRICS = ["rate", "delivered", "p50_ms", "p99_ms", "lost", "duplicated", "reordered", "unexpected", "server_us", "server_us_per", "per_write", "per_read", "server_cpu_pct", "gen_cpu_pct", "others_cpu_pct", "seconds"] as const;
+
 async function phase(target: Target, side: Side, round: number, options: WsFanoutOptions): Promise<WsFanoutPhase> {
   const { clients, hub } = side;
-  const senders = Math.min(options.senders, clients.length);
-  const flows: Flow[] = clients.slice(0, senders).map((sender: BenchPeer) => ({ sender, target: side.channel, recipients: clients.length - 1 }));
-  hub.measuredReads = 0;
-  const start = cpuMark(target);
-  const traffic = await runTraffic(hub, {
-    flows,
-    receivers: clients.length,
-    slots: senders,
-    slotOf: (receiver, sid) => (receiver === sid ? -1 : sid),
-    messages: options.messages,
-    window: options.window,
-    textBytes: options.textBytes,
-    stallMs: 5000,
-    deadline: Date.now() + options.timeoutSeconds * 1000,
-  });
-  const cpu = cpuDelta(target, start);
-  const latency = summarise(traffic.latenciesMicros);
-  const notes: string[] = [];
-  if (traffic.outcome !== "complete") notes.push(`traffic ${traffic.outcome} after ${traffic.delivered}/${traffic.expected} deliveries`);
-  const closed = clients.filter((c) => c.closed);
-  if (closed.length > 0) notes.push(`${closed.length} clients disconnected (e.g. ${closed[0]!.closeReason})`);
-  return {
-    transport: side.transport,
-    round,
-    notes,
-    metrics: {
-      rate: traffic.delivered / traffic.seconds,
-      delivered: traffic.delivered,
-      p50_ms: latency.p50,
-      p99_ms: latency.p99,
-      lost: traffic.lost,
-      duplicated: traffic.duplicates,
-      reordered: traffic.reordered,
-      unexpected: traffic.unexpected,
-      server_us: cpu.serverMicros,
-      server_us_per: cpu.serverMicros / Math.max(1, traffic.delivered),
-      per_write: traffic.delivered / Math.max(1, cpu.serverWrites),
-      per_read: traffic.delivered / Math.max(1, hub.measuredReads),
-      server_cpu_pct: cpu.serverPct,
-      gen_cpu_pct: cpu.generatorPct,
-      others_cpu_pct: cpu.othersPct,
-      seconds: traffic.seconds,
-    },
-  };
+  const { traffic, cpu } = await measureFanout(target, hub, clients, side.channel, options, Date.now() + options.timeoutSeconds * 1000);
+  // The fanout figures, plus the raw server CPU so that phases can be pooled (wsFanoutTable).
+  const figures: Record<string, number> = { ...trafficMetrics(traffic, cpu, hub), server_us: cpu.serverMicros };
+  const metrics = Object.fromEntries(PHASE_METRICS.map((key) => [key, figures[key] ?? Number.NaN]));
+  // The hub's errors are reported once per side, at the end (wsFanout).
+  return { transport: side.transport, round, notes: trafficNotes(traffic, clients), metrics };
 }
 
 /** Both halves connected at once, then `rounds` × (TCP phase, WebSocket phase), order alternating. */
