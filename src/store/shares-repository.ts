@@ -46,4 +46,14 @@ export class SharesRepository implements ShareStore {
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
+
+  /** Deletes the audience row only when `owner` owns the share: someone else's message never takes a grant away. */
+  async revoke(id: string, owner: string, conversation: string): Promise<void> {
+    await this.db
+      .deleteFrom("share_audience")
+      .where("share_id", "=", id)
+      .where("conversation", "=", conversation)
+      .where((eb) => eb.exists(eb.selectFrom("shares").innerJoin("accounts", "accounts.id", "shares.owner_account_id").select("shares.id").where("shares.id", "=", id).where("accounts.name_folded", "=", owner)))
+      .execute();
+  }
 }

@@ -65,6 +65,7 @@ export async function redactMessage(
     if (!own && !chanop && !user.isOperator) return refuse("forbidden");
     // Whoever deleted it first (two sessions at once) is the one that tells the others.
     if (!(await history.deleteMessage(access.key, msgid))) return refuse("unknown-msgid");
+    core.messageRemoved(message);
     if (access.kind === "channel") return { ok: true, event: core.announceRedaction(user, { channel: access.key }, channel?.name ?? target, msgid, reason, fromSession) };
     // A direct conversation's key names both parties: accounts, or "~nick" for a guest (see partyKey).
     const parties = access.key.slice(1).split(" ");

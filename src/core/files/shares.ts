@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { ChatCore } from "../chat/chat-core.js";
+import type { ChatCore, RedactionObserver } from "../chat/chat-core.js";
 import { historyAccess } from "../chat/history-access.js";
 import { directKey } from "../chat/history.js";
 import { partyKey, type AccountDirectory, type MessageObserver, type SentMessage } from "../chat/messaging.js";
@@ -29,6 +29,8 @@ export interface ShareStore {
    * never be granted, whatever runs in between.
    */
   grant(id: string, owner: string, conversation: string, now: number): Promise<boolean>;
+  /** Takes `conversation` out of the audience of share `id` when the account `owner` (folded) owns it. */
+  revoke(id: string, owner: string, conversation: string): Promise<void>;
 }
 
 /** 16 random bytes: 128 bits, 22 base64url characters. */
@@ -94,6 +96,18 @@ export class Shares {
     const conversation = conversationKey(sent);
     if (conversation === null) return;
     for (const id of shareIdsIn(text)) this.#track(this.store.grant(id, sent.senderAccount, conversation, this.now()).catch((error: unknown) => this.onError(error, id)));
+  };
+
+  /**
+   * Sees every message a redaction removed (ChatCore.observeRedactions): a link its
+   * owner posted and then took back no longer opens for that conversation (posting it
+   * again grants it again). Only the owner's own messages granted anything, so only
+   * their removal takes anything back.
+   */
+  readonly redactionObserver: RedactionObserver = (removed) => {
+    if (!removed.text.includes("/f/") || removed.senderAccount === null) return;
+    const owner = foldCase(removed.senderAccount);
+    for (const id of shareIdsIn(removed.text)) this.#track(this.store.revoke(id, owner, removed.target).catch((error: unknown) => this.onError(error, id)));
   };
 
   #track(work: Promise<unknown>): void {
