@@ -32,6 +32,8 @@ for (const [network, prefix] of [
   // The unspecified and loopback addresses, and the deprecated IPv4-compatible ::a.b.c.d.
   ["::", 96],
   ["100::", 64],
+  // Local-use NAT64 (RFC 8215): translated to IPv4 by the site's own gateway, often into its private network.
+  ["64:ff9b:1::", 48],
   // Teredo, ORCHID and documentation.
   ["2001::", 32],
   ["2001:10::", 28],

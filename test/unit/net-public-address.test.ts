@@ -19,7 +19,7 @@ test("loopback, private, CGNAT, link-local, multicast, reserved and documentatio
 });
 
 test("IPv4 inside IPv6 is judged by the IPv4 address it reaches (mapped, NAT64, 6to4)", () => {
-  for (const address of ["::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:7f00:1", "64:ff9b::7f00:1", "64:ff9b::a00:1", "2002:7f00:1::1", "2002:c0a8:101::1", "::127.0.0.1"]) {
+  for (const address of ["::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:7f00:1", "64:ff9b::7f00:1", "64:ff9b::a00:1", "2002:7f00:1::1", "2002:c0a8:101::1", "::127.0.0.1", "64:ff9b:1::a00:1", "64:ff9b:1::808:808"]) {
     assert.equal(isPublicAddress(address), false, address);
   }
   assert.equal(isPublicAddress("::ffff:8.8.8.8"), true);
