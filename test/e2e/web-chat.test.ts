@@ -21,7 +21,7 @@ describe("web client in Chromium", () => {
   before(async () => {
     web = await startWebServer(scope);
     browser = await launchBrowser();
-    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy", "judy", "kate", "leo"]) await web.api.register(name);
+    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy", "judy", "kate", "leo", "mona", "otto"]) await web.api.register(name);
   });
 
   after(async () => {
@@ -214,7 +214,7 @@ describe("web client in Chromium", () => {
     // Said on IRC as soon as the server is back, possibly before the page has reconnected.
     bob = await ircUser("bob");
     for (let i = 1; i <= 3; i++) bob.client.say("#general", `while you were away ${i}`);
-    await page.getByRole("status").filter({ hasText: "Connected" }).waitFor({ timeout: 60_000 });
+    await page.getByRole("status").filter({ hasText: /^\s*Connected\s*$/ }).waitFor({ timeout: 60_000 });
 
     const wanted = ["before the restart", "while you were away 1", "while you were away 2", "while you were away 3", "typed while offline"];
     const texts = await textsNow(page, (all) => wanted.every((text) => all.includes(text)), "every message after the reconnect");
@@ -231,6 +231,54 @@ describe("web client in Chromium", () => {
       { timeoutMs: STEP_TIMEOUT_MS, what: "the offline message stored" },
     );
     assert.equal(stored.filter((m) => m.text === "typed while offline").length, 1);
+    await page.context().close();
+  });
+
+  test("after a network loss the gap is filled even when the last message held was deleted meanwhile", async () => {
+    const page = await open("mona");
+    const otto = await ircUser("otto", ["batch", "message-tags", "draft/message-redaction"]);
+    otto.client.join("#gap");
+    await otto.waitRaw(/ 366 otto #gap /);
+    await page.getByRole("button", { name: "Join a channel" }).click();
+    await page.getByRole("dialog").getByLabel("Channel").fill("#gap");
+    await page.getByRole("dialog").getByRole("button", { name: "Join" }).click();
+    await page.getByRole("heading", { name: "#gap", level: 2 }).waitFor();
+    otto.client.say("#gap", "still here later");
+    otto.client.say("#gap", "about to be deleted");
+    const doomed = messageItem(page, "about to be deleted");
+    await doomed.waitFor();
+    const doomedId = (await doomed.getAttribute("data-msgid"))!;
+
+    // The server restarts while the page's network is away (so it cannot come back early);
+    // meanwhile the newest message the page holds is deleted and others are said: the
+    // page's reference for the gap no longer exists on the server.
+    await otto.close();
+    await web.stop();
+    await page.getByRole("status").filter({ hasText: "Disconnected" }).waitFor();
+    await page.context().setOffline(true);
+    await web.start();
+    const otto2 = await ircUser("otto", ["batch", "message-tags", "draft/message-redaction"]);
+    otto2.client.join("#gap");
+    await otto2.waitRaw(/ 366 otto #gap /);
+    otto2.client.raw("REDACT", "#gap", doomedId);
+    const gap = ["said in the gap 1", "said in the gap 2", "said in the gap 3"];
+    for (const text of gap) otto2.client.say("#gap", text);
+    const token = (await web.api.login("mona")).body.tokens.accessToken;
+    await waitFor(
+      async () => {
+        const stored = (await web.api.channelMessages("#gap", token, "?limit=50")).body.messages ?? [];
+        return stored.some((m) => m.text === gap[2]) && !stored.some((m) => m.text === "about to be deleted");
+      },
+      { timeoutMs: STEP_TIMEOUT_MS, what: "the gap stored, the deleted message gone" },
+    );
+    // Still offline: what was said can only reach the page by filling the gap.
+    assert.equal(await page.getByRole("status").filter({ hasText: /^\s*Connected\s*$/ }).count(), 0);
+    await page.context().setOffline(false);
+    await page.getByRole("status").filter({ hasText: /^\s*Connected\s*$/ }).waitFor({ timeout: 60_000 });
+
+    const wanted = ["still here later", ...gap];
+    const texts = await textsNow(page, (all) => wanted.every((text) => all.includes(text)), "the messages said while the page was offline");
+    for (const text of wanted) assert.equal(texts.filter((t) => t === text).length, 1, `"${text}" shown once`);
     await page.context().close();
   });
 

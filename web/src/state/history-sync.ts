@@ -1,4 +1,4 @@
-import { HistoryError, type HistoryTarget } from "../irc/history.js";
+import { HistoryError, type HistoryRef, type HistoryTarget } from "../irc/history.js";
 import { latestMsgid, oldestMsgid, withConversation } from "./conversations.js";
 import { mergeMessages, messagesFromHistory } from "./messages.js";
 import { pushNotice } from "./reducers.js";
@@ -15,6 +15,18 @@ export const FIRST_PAGE = 50;
  * after the last msgid we hold. Messages are merged by msgid, so asking twice never
  * shows a message twice.
  */
+/**
+ * Where filling a gap starts: just before the time of the newest message held. Not its
+ * msgid: that message may have been deleted (REDACT) or expired from the server's history
+ * meanwhile, and an unknown msgid would find nothing after it, losing the whole gap. The
+ * millisecond before it catches messages of the same millisecond; those held are merged away.
+ */
+function gapStart(conversation: Conversation): HistoryRef | null {
+  const newest = conversation.messages.findLast((message) => message.msgid !== null);
+  if (!newest) return null;
+  return { time: new Date(Date.parse(newest.time) - 1).toISOString() };
+}
+
 export class HistorySync {
   /** Conversations with a gap-fill running: a second request would only repeat it. */
   readonly #filling = new Set<string>();
@@ -103,14 +115,19 @@ export class HistorySync {
     this.#filling.add(key);
     const limit = this.parts.history.pageSize;
     try {
-      for (;;) {
-        const conversation = this.#conversation(key);
-        const after = conversation && latestMsgid(conversation);
-        if (!conversation || !after) return;
-        const page = await this.#page(() => this.parts.history.after(conversation.name, { msgid: after }, limit));
+      const start = this.#conversation(key);
+      let after = start && gapStart(start);
+      while (start && after) {
+        const ref = after;
+        const name = this.#conversation(key)?.name ?? start.name;
+        const page = await this.#page(() => this.parts.history.after(name, ref, limit));
         const complete = page.length < limit;
         this.#update(key, (c) => ({ ...c, messages: mergeMessages(c.messages, page), atLatest: c.atLatest || complete }));
         if (complete) return;
+        // The next page follows this one, not the newest message held: live messages that
+        // arrived meanwhile are newer than the rest of the gap.
+        const last = page.findLast((message) => message.msgid !== null)?.msgid;
+        after = last ? { msgid: last } : null;
       }
     } catch (error) {
       this.#report(error, "new messages");
