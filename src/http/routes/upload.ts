@@ -20,7 +20,12 @@ import { createShare } from "./shares.js";
 const UPLOADS = "/uploads";
 /** Longest stored name, in UTF-8 bytes (file systems allow 255; room is left for a suffix). */
 const MAX_NAME_BYTES = 200;
-const CHALLENGE = 'Bearer realm="cmymessage", Basic realm="cmymessage", charset="UTF-8"';
+/**
+ * Bearer only, though Basic is accepted: IRC clients send Basic unasked, while a Basic
+ * challenge would make a browser prompt and then replay the typed password on any
+ * cross-site form POST here (an upload into that account).
+ */
+const CHALLENGE = 'Bearer realm="cmymessage"';
 
 /** The file name a `Content-Disposition` header gives (`filename*` first, RFC 6266), or null. */
 export function dispositionFilename(header: string | undefined): string | null {
