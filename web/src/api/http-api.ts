@@ -3,6 +3,8 @@
  * src/http/schemas.ts, which the browser cannot import (it pulls in Node modules).
  */
 
+import { readProblem } from "./problem-detail.js";
+
 export interface AccountView {
   readonly id: number;
   readonly name: string;
@@ -36,15 +38,9 @@ export class ApiError extends Error {
 }
 
 async function problemOf(response: Response): Promise<ApiError> {
-  let body: { type?: unknown; detail?: unknown; title?: unknown } = {};
-  try {
-    body = (await response.json()) as typeof body;
-  } catch {
-    // not JSON: the status says enough
-  }
-  const reason = typeof body.type === "string" ? body.type.replace(/^urn:cmymessage:problem:/, "") : `http-${response.status}`;
-  const message = typeof body.detail === "string" ? body.detail : typeof body.title === "string" ? body.title : `The server answered ${response.status}`;
-  return new ApiError(response.status, reason, message);
+  const problem = readProblem(await response.text().catch(() => ""));
+  const reason = problem.type?.replace(/^urn:cmymessage:problem:/, "") ?? `http-${response.status}`;
+  return new ApiError(response.status, reason, problem.sentence ?? `The server answered ${response.status}`);
 }
 
 async function call(path: string, init: RequestInit): Promise<Response> {

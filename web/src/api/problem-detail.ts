@@ -17,20 +17,35 @@ export class RequestFailed extends Error {
 }
 
 interface ProblemShape {
+  readonly type?: unknown;
   readonly detail?: unknown;
   readonly title?: unknown;
 }
 
-/** The sentence of a problem+json body given as text; `fallback` when the body is not one. */
-export function problemSentence(body: string, fallback: string): string {
+/** What a view uses of a problem+json body: its sentence and its type URI, each when present. */
+export interface ProblemFields {
+  readonly sentence?: string;
+  readonly type?: string;
+}
+
+/** Reads a problem+json body given as text; empty fields when the body is not one. */
+export function readProblem(body: string): ProblemFields {
   try {
     const problem = JSON.parse(body) as ProblemShape | null;
-    if (problem && typeof problem.detail === "string" && problem.detail !== "") return problem.detail;
-    if (problem && typeof problem.title === "string" && problem.title !== "") return problem.title;
+    if (!problem) return {};
+    const type = typeof problem.type === "string" ? problem.type : undefined;
+    if (typeof problem.detail === "string" && problem.detail !== "") return { sentence: problem.detail, type };
+    if (typeof problem.title === "string" && problem.title !== "") return { sentence: problem.title, type };
+    return { type };
   } catch {
     // Not JSON (a proxy's HTML error page, say): the status line is all we can say.
+    return {};
   }
-  return fallback;
+}
+
+/** The sentence of a problem+json body given as text; `fallback` when the body is not one. */
+export function problemSentence(body: string, fallback: string): string {
+  return readProblem(body).sentence ?? fallback;
 }
 
 /** Resolves with the response when it is 2xx; otherwise throws RequestFailed with the server's sentence. */

@@ -34,6 +34,20 @@ async function exclusively<T>(task: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * Exchanges the stored refresh token for a new session under the cross-tab lock, storing the
+ * rotated token before the lock is released; null when this device holds no token (signed out).
+ */
+function refreshStoredToken(): Promise<SessionView | null> {
+  return exclusively(async () => {
+    const token = storedRefreshToken();
+    if (token === null) return null;
+    const next = await api.refresh(token);
+    storeRefreshToken(next.tokens.refreshToken);
+    return next;
+  });
+}
+
+/**
  * The signed-in account on this device. The short-lived access token lives in memory
  * and is refreshed a minute before it expires; the rotating refresh token lives in
  * localStorage so the session survives a reload. Every tab reads the refresh token
@@ -67,13 +81,7 @@ export class AuthSession {
   static async restore(): Promise<AuthSession | null> {
     if (storedRefreshToken() === null) return null;
     try {
-      const view = await exclusively(async () => {
-        const token = storedRefreshToken();
-        if (token === null) return null;
-        const next = await api.refresh(token);
-        storeRefreshToken(next.tokens.refreshToken);
-        return next;
-      });
+      const view = await refreshStoredToken();
       return view ? new AuthSession(view) : null;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) storeRefreshToken(null);
@@ -136,13 +144,7 @@ export class AuthSession {
 
   async #refresh(): Promise<boolean> {
     try {
-      const view = await exclusively(async () => {
-        const token = storedRefreshToken();
-        if (token === null) return null;
-        const next = await api.refresh(token);
-        storeRefreshToken(next.tokens.refreshToken);
-        return next;
-      });
+      const view = await refreshStoredToken();
       if (view === null) {
         this.#end("Signed out");
         return false;

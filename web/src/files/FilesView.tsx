@@ -18,6 +18,7 @@ import { saveBlob } from "./save-blob.js";
 import { UploadList } from "./UploadList.js";
 import { useFileDrop } from "./use-file-drop.js";
 import { useUploads } from "./use-uploads.js";
+import "../ui/pane.css";
 import "./files.css";
 
 export interface FilesViewProps {
@@ -139,7 +140,7 @@ export function FilesView(props: FilesViewProps) {
   return (
     <section
       ref={root}
-      class={`files${drop.dragging ? " files-dragging" : ""}`}
+      class={`pane files${drop.dragging ? " files-dragging" : ""}`}
       aria-labelledby={headingId}
       {...drop.handlers}
     >
@@ -217,13 +218,13 @@ export function FilesView(props: FilesViewProps) {
         )}
       </div>
       {notice?.kind === "error" && (
-        <p role="alert" class="files-error">
+        <p role="alert" class="pane-error files-error">
           {notice.text}
         </p>
       )}
 
       {loadError ? (
-        <div class="files-error" role="alert">
+        <div class="pane-error files-error" role="alert">
           <p>{loadError}</p>
           {path !== "/" && (
             <button type="button" onClick={() => navigate("/")}>
@@ -235,7 +236,7 @@ export function FilesView(props: FilesViewProps) {
         <p class="files-empty">Loading…</p>
       ) : (
         <>
-          <ul class="files-list" aria-label="Files">
+          <ul class="pane-list" aria-label="Files">
             {entries.map((entry) => (
               <FileRow
                 key={`${entry.type}:${entry.name}`}

@@ -49,6 +49,7 @@ export function NameForm(props: NameFormProps) {
       <input
         ref={input}
         type="text"
+        class="pane-input"
         aria-label={props.label}
         value={name}
         autocomplete="off"
@@ -66,7 +67,7 @@ export function NameForm(props: NameFormProps) {
         Cancel
       </button>
       {problem && (
-        <p class="files-error" role="alert">
+        <p class="pane-error files-error" role="alert">
           {problem}
         </p>
       )}

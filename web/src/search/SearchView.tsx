@@ -7,6 +7,7 @@ import type { AuthedFetch } from "../api/authed-fetch.js";
 import { failureMessage } from "../api/problem-detail.js";
 import { highlight } from "./highlight.js";
 import { searchMessages, type Conversation, type SearchHit } from "./search-api.js";
+import "../ui/pane.css";
 import "./search.css";
 
 export interface SearchViewProps {
@@ -95,11 +96,12 @@ export function SearchView(props: SearchViewProps) {
         : `${results.hits.length}${results.next ? "+" : ""} ${results.hits.length === 1 ? "message" : "messages"} match “${results.query}”.`;
 
   return (
-    <section class="search" aria-labelledby={headingId}>
+    <section class="pane search" aria-labelledby={headingId}>
       <h2 id={headingId}>Search</h2>
       <form role="search" class="search-form" onSubmit={submit}>
         <input
           type="search"
+          class="pane-input"
           aria-label="Search messages"
           placeholder="Search messages"
           value={words}
@@ -114,12 +116,12 @@ export function SearchView(props: SearchViewProps) {
         {summary}
       </p>
       {error && (
-        <p role="alert" class="search-error">
+        <p role="alert" class="pane-error">
           {error}
         </p>
       )}
       {results && results.hits.length > 0 && (
-        <ol class="search-results" aria-label="Search results">
+        <ol class="pane-list search-results" aria-label="Search results">
           {results.hits.map((hit) => (
             <li key={hit.msgid}>
               <button type="button" class="search-hit" onClick={() => props.onOpen({ conversation: hit.conversation, msgid: hit.msgid, time: hit.time })}>

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import type { AuthSession } from "../api/session.js";
 import type { Chat } from "../state/chat.js";
-import { errorText } from "./auth/SignInForm.js";
+import { errorText } from "./auth/auth-form.js";
 import { NotificationSettings } from "./extras.js";
 
 /** The account: password, notifications, signing out here or everywhere. */

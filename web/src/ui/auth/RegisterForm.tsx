@@ -1,25 +1,12 @@
 import { useState } from "preact/hooks";
 import { AuthSession } from "../../api/session.js";
-import { errorText } from "./SignInForm.js";
+import { AuthFormEnd, useAuthSubmit } from "./auth-form.js";
 
 export function RegisterForm({ onSignedIn }: { onSignedIn: (session: AuthSession) => void }) {
   const [account, setAccount] = useState("");
   const [password, setPassword] = useState("");
   const [email, setEmail] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onSignedIn(await AuthSession.register(account.trim(), password, email.trim() || undefined));
-    } catch (failure) {
-      setError(errorText(failure));
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useAuthSubmit(() => AuthSession.register(account.trim(), password, email.trim() || undefined), onSignedIn);
 
   return (
     <form class="auth-form" onSubmit={submit}>
@@ -36,14 +23,7 @@ export function RegisterForm({ onSignedIn }: { onSignedIn: (session: AuthSession
       </p>
       <label for="register-email">Email (optional)</label>
       <input id="register-email" name="email" type="email" autocomplete="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      <button type="submit" class="primary" disabled={busy}>
-        Create account
-      </button>
+      <AuthFormEnd error={error} busy={busy} label="Create account" />
     </form>
   );
 }

@@ -1,29 +1,11 @@
 import { useState } from "preact/hooks";
 import { AuthSession } from "../../api/session.js";
-import { ApiError } from "../../api/http-api.js";
-
-export function errorText(error: unknown): string {
-  if (error instanceof ApiError) return error.status === 429 ? "Too many attempts; wait a little and try again." : error.message;
-  return error instanceof Error ? error.message : "Something went wrong";
-}
+import { AuthFormEnd, useAuthSubmit } from "./auth-form.js";
 
 export function SignInForm({ onSignedIn }: { onSignedIn: (session: AuthSession) => void }) {
   const [account, setAccount] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onSignedIn(await AuthSession.signIn(account.trim(), password));
-    } catch (failure) {
-      setError(errorText(failure));
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useAuthSubmit(() => AuthSession.signIn(account.trim(), password), onSignedIn);
 
   return (
     <form class="auth-form" onSubmit={submit}>
@@ -32,14 +14,7 @@ export function SignInForm({ onSignedIn }: { onSignedIn: (session: AuthSession) 
       <input id="sign-in-account" name="account" autocomplete="username" autocapitalize="none" spellcheck={false} required value={account} onInput={(e) => setAccount(e.currentTarget.value)} />
       <label for="sign-in-password">Password</label>
       <input id="sign-in-password" name="password" type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      <button type="submit" class="primary" disabled={busy}>
-        Sign in
-      </button>
+      <AuthFormEnd error={error} busy={busy} label="Sign in" />
     </form>
   );
 }
