@@ -1,4 +1,5 @@
 import { formatLine, type OutgoingTags } from "./format.js";
+import { splitUtf8, utf8Length } from "./utf8.js";
 
 /** An IRC line without its tags is at most 512 bytes, CRLF included (RFC 1459, Modern IRC). */
 export const MAX_LINE_BYTES = 512;
@@ -9,34 +10,12 @@ const MIN_ROOM = 4;
 /** Bytes of text one `:source COMMAND target :text` line can carry within 512 bytes. */
 export function textRoom(source: string, command: string, target: string): number {
   // ":" source " " COMMAND " " target " :" text CRLF
-  const room = MAX_LINE_BYTES - (Buffer.byteLength(source) + command.length + Buffer.byteLength(target) + 7);
+  const room = MAX_LINE_BYTES - (utf8Length(source) + command.length + utf8Length(target) + 7);
   return Math.max(room, MIN_ROOM);
 }
 
-/**
- * Cuts `text` into pieces of at most `room` bytes of UTF-8 whose concatenation is
- * `text` exactly: never inside a character, and after a space when there is one in
- * the second half of the piece (the space stays at the end of the piece, so words
- * are not broken and nothing is lost or added).
- */
-export function splitText(text: string, room: number): string[] {
-  const bytes = Buffer.from(text);
-  if (bytes.length <= room) return [text];
-  const limit = Math.max(room, MIN_ROOM);
-  const pieces: string[] = [];
-  let start = 0;
-  while (bytes.length - start > limit) {
-    let end = start + limit;
-    // bytes[end] starts the next piece: step back off UTF-8 continuation bytes (10xxxxxx).
-    while (end > start && (bytes[end]! & 0xc0) === 0x80) end--;
-    const space = bytes.lastIndexOf(0x20, end - 1);
-    if (space >= start + (limit >> 1)) end = space + 1;
-    pieces.push(bytes.toString("utf8", start, end));
-    start = end;
-  }
-  pieces.push(bytes.toString("utf8", start));
-  return pieces;
-}
+/** Cuts `text` into pieces of at most `room` bytes of UTF-8 (see `splitUtf8`). */
+export const splitText = splitUtf8;
 
 /**
  * A PRIVMSG or NOTICE as IRC lines: one when the text fits the 512-byte line for

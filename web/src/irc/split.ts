@@ -4,40 +4,19 @@
  * `draft/multiline-concat` inside a multiline batch, or as separate messages without it.
  */
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+import { splitUtf8, utf8Length } from "../../../src/irc/utf8.js";
+
+export { utf8Length };
 
 export const MAX_LINE_BYTES = 512;
-
-export function utf8Length(text: string): number {
-  return encoder.encode(text).length;
-}
 
 /** Text bytes that fit `COMMAND target :text\r\n` (client lines carry no source). */
 export function textRoom(command: string, target: string): number {
   return Math.max(16, MAX_LINE_BYTES - (command.length + utf8Length(target) + 5));
 }
 
-/**
- * Pieces of at most `room` bytes whose concatenation is `text`: never inside a
- * character, after a space when there is one in the second half of the piece.
- */
-export function splitByBytes(text: string, room: number): string[] {
-  const bytes = encoder.encode(text);
-  if (bytes.length <= room) return [text];
-  const pieces: string[] = [];
-  let start = 0;
-  while (bytes.length - start > room) {
-    let end = start + room;
-    while (end > start && (bytes[end]! & 0xc0) === 0x80) end--;
-    const space = bytes.lastIndexOf(0x20, end - 1);
-    if (space >= start + (room >> 1)) end = space + 1;
-    pieces.push(decoder.decode(bytes.subarray(start, end)));
-    start = end;
-  }
-  pieces.push(decoder.decode(bytes.subarray(start)));
-  return pieces;
-}
+/** Pieces of at most `room` bytes whose concatenation is `text`: the server's own cut. */
+export const splitByBytes = splitUtf8;
 
 export interface MultilineLimits {
   readonly maxBytes: number;
