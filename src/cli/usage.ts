@@ -22,6 +22,12 @@ Options for serve, user and migrate:
                             default [::]:8080; empty = off)
   --log-level <level>       fatal|error|warn|info|debug|trace|silent (also CMY_LOG_LEVEL)
 
+Other settings are in the config file (every key in config.example.yaml: http.publicUrl,
+http.allowedOrigins, http.webRoot, push.*, search.*, irc.multiline.*, …); some also have
+an environment variable: CMY_SERVER_NAME, CMY_DATABASE_URL, CMY_TLS_CERT, CMY_TLS_KEY,
+CMY_HTTP_JWT_KEY, CMY_HTTP_PUBLIC_URL (the address people reach the web door at),
+CMY_LOG_FORMAT.
+
 General:
   -h, --help                Show this help
   -v, --version             Show the version

@@ -50,6 +50,9 @@ const environmentKeys: ReadonlyArray<[string, readonly string[], ValueKind]> = [
   ["CMY_HTTP_PUBLIC_URL", ["http", "publicUrl"], "string"],
 ];
 
+/** The names above, for the help text and its test. */
+export const environmentVariableNames: readonly string[] = environmentKeys.map(([name]) => name);
+
 export function formatZodError(error: ZodError, source: string): string {
   const lines = error.issues.map((issue) => {
     const key = issue.path.length > 0 ? issue.path.join(".") : "(top level)";

@@ -59,7 +59,9 @@ function serve(file: StaticFile, request: FastifyRequest, reply: FastifyReply): 
  */
 export async function staticClientRoutes(app: FastifyInstance, root: string, log: Logger): Promise<void> {
   const files = await loadStaticFiles(root, log);
-  if (!files) {
+  // A folder without index.html (an empty dist/web, a webRoot naming the wrong
+  // folder) is no client either: `/` must say so rather than answer "No route".
+  if (!files || !files.has("/index.html")) {
     log.warn({ root }, "the web client is not built; GET / says so (run `npm run build`)");
     app.get("/", { schema: { hide: true } }, async (_request, reply) => {
       const problem = new ProblemError("not-found", `The web client is not built: run \`npm run build\` (it makes ${root}), then restart the server`).toProblem();

@@ -185,9 +185,8 @@ describe("a built client", () => {
   });
 });
 
-test("without a build, GET / says the web client is not built (problem+json 404)", async () => {
-  const missing = join(tmpdir(), `cmy-no-web-${process.pid}-${Date.now()}`);
-  const server = await startTestServer({ http: { listen: ["127.0.0.1:0"], webRoot: missing } });
+async function assertNotBuilt(webRoot: string): Promise<void> {
+  const server = await startTestServer({ http: { listen: ["127.0.0.1:0"], webRoot } });
   try {
     const reply = await request(server.httpPort, "/");
     assert.equal(reply.status, 404);
@@ -199,5 +198,19 @@ test("without a build, GET / says the web client is not built (problem+json 404)
     assert.equal((await request(server.httpPort, "/healthz")).status, 200, "the API works without the client");
   } finally {
     await server.stop();
+  }
+}
+
+test("without a build, GET / says the web client is not built (problem+json 404)", async () => {
+  await assertNotBuilt(join(tmpdir(), `cmy-no-web-${process.pid}-${Date.now()}`));
+});
+
+test("a web root without index.html (empty, or the wrong folder) is not a build either", async () => {
+  const empty = await mkdtemp(join(tmpdir(), "cmy-empty-web-"));
+  try {
+    await writeFile(join(empty, "stray.txt"), "not a client\n");
+    await assertNotBuilt(empty);
+  } finally {
+    await rm(empty, { recursive: true, force: true });
   }
 });
