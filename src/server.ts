@@ -141,7 +141,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     log.error({ err, share }, "share grant could not be stored"),
   );
   messaging.observe(shares.observer);
-  core.observeRedactions(shares.redactionObserver);
+  core.removedMessages.add(shares.redactionObserver);
   const ftpContext = new FtpServerContext(config, domain.accounts, files, log, ftpTls && tls ? createSecureContext({ ...tls, minVersion: "TLSv1.2" }) : null);
   let context: IrcServerContext;
   let http: RunningHttp | null = null;

@@ -14,9 +14,7 @@ import { LocalIndex } from "./local-index.js";
 import { NickWatchers } from "./nick-watchers.js";
 import type { AlwaysOnKeeper, StoredAlwaysOn } from "./always-on.js";
 import type { StoredMessage } from "./history.js";
-
-/** Told of every message removed from history by a redaction (file shares take back what it granted). */
-export type RedactionObserver = (removed: StoredMessage) => void;
+import { Observers } from "./observers.js";
 
 /** The away message of an always-on user with no connection. */
 export const DISCONNECTED_AWAY = "Not connected (always-on)";
@@ -89,7 +87,8 @@ export class ChatCore {
   #maxUsers = 0;
   /** Keeps always-on users' state in the store; null when nothing persists (unit tests). */
   alwaysOnKeeper: AlwaysOnKeeper | null = null;
-  readonly #redactionObservers: RedactionObserver[] = [];
+  /** Every message a redaction removed from history (file shares take back what it granted). */
+  readonly removedMessages = new Observers<StoredMessage>();
 
   constructor(
     public limits: ChatLimits,
@@ -548,22 +547,6 @@ export class ChatCore {
     }
     const users = recipient && this.isOnline(recipient) ? [recipient.id, sender.id] : [sender.id];
     this.#publish({ kind: "users", users }, event, fromSession, true);
-  }
-
-  /** Adds an observer of every message a redaction removed from history. */
-  observeRedactions(observer: RedactionObserver): void {
-    this.#redactionObservers.push(observer);
-  }
-
-  /** Called by redaction.ts once `removed` is gone from history. */
-  messageRemoved(removed: StoredMessage): void {
-    for (const observer of this.#redactionObservers) {
-      try {
-        observer(removed);
-      } catch {
-        // An observer's fault must not turn a done redaction into a failure.
-      }
-    }
   }
 
   /**

@@ -7,6 +7,7 @@ import { directKey, toStored } from "./history.js";
 import { foldCase } from "./names.js";
 import { fail, type Failure } from "./results.js";
 import { exceedsMessageSize } from "./message-size.js";
+import { Observers } from "./observers.js";
 
 /** Whether an account name exists; the accounts domain answers it. */
 export interface AccountDirectory {
@@ -50,7 +51,7 @@ export function partyKey(account: string | null, nick: string): string {
  * offline is kept for it and shown when it next logs in.
  */
 export class Messaging {
-  readonly #observers: MessageObserver[] = [];
+  readonly #observers = new Observers<SentMessage>();
 
   constructor(
     private readonly core: ChatCore,
@@ -64,18 +65,11 @@ export class Messaging {
 
   /** Adds an observer of every PRIVMSG/NOTICE that went out (not TAGMSG, not STATUSMSG). */
   observe(observer: MessageObserver): void {
-    this.#observers.push(observer);
+    this.#observers.add(observer);
   }
 
   #notify(sent: SentMessage): void {
-    if (sent.event.kind === "tagmsg") return;
-    for (const observer of this.#observers) {
-      try {
-        observer(sent);
-      } catch {
-        // An observer's fault must not turn a delivered message into a failure.
-      }
-    }
+    if (sent.event.kind !== "tagmsg") this.#observers.notify(sent);
   }
 
   /** `fromSession`: the sending session, which gets no copy (it echoes itself); the sender's other sessions do. */
@@ -112,7 +106,7 @@ export class Messaging {
     // a message after its sender's QUIT.
     if (!this.core.isOnline(user)) return fail("unavailable");
     this.core.deliverMessage(event, destination, user, fromSession);
-    if (this.#observers.length > 0) {
+    if (this.#observers.size > 0) {
       const recipient = destination.recipient;
       this.#notify({
         event,

@@ -22,17 +22,6 @@ export type RedactResult = { readonly ok: true; readonly event: RedactEvent } | 
 const refuse = (reason: RedactFailureReason): RedactResult => ({ ok: false, reason });
 
 /**
- * Removes a stored message (IRCv3 message-redaction) and tells its conversation.
- *
- * Who may: the account that sent it (from any of its sessions), a channel operator
- * for a message in that channel, an IRC operator. The message is looked for only in
- * the conversation `target` names, under the one read rule (history-access.ts): a
- * message of a conversation the user cannot read is unknown, exactly like one that
- * never existed (an IRC operator reaches every channel). The row is deleted, so CHATHISTORY and the HTTP API never show it
- * again. Whose message it is can only be told from history: with history off,
- * nothing can be removed.
- */
-/**
  * The conversation `target` names for `user`, under the read rule; an IRC operator
  * moderates every channel, read or not (the server is theirs). Null when it cannot.
  */
@@ -43,6 +32,17 @@ async function readableConversation(core: ChatCore, accounts: AccountDirectory, 
   return core.findChannel(target) || core.registry?.get(target) ? { kind: "channel", key: foldCase(target) } : null;
 }
 
+/**
+ * Removes a stored message (IRCv3 message-redaction) and tells its conversation.
+ *
+ * Who may: the account that sent it (from any of its sessions), a channel operator
+ * for a message in that channel, an IRC operator. The message is looked for only in
+ * the conversation `target` names, under the one read rule (history-access.ts): a
+ * message of a conversation the user cannot read is unknown, exactly like one that
+ * never existed (an IRC operator reaches every channel). The row is deleted, so
+ * CHATHISTORY and the HTTP API never show it again. Whose message it is can only be
+ * told from history: with history off, nothing can be removed.
+ */
 export async function redactMessage(
   core: ChatCore,
   history: HistoryStore | null,
@@ -65,7 +65,7 @@ export async function redactMessage(
     if (!own && !chanop && !user.isOperator) return refuse("forbidden");
     // Whoever deleted it first (two sessions at once) is the one that tells the others.
     if (!(await history.deleteMessage(access.key, msgid))) return refuse("unknown-msgid");
-    core.messageRemoved(message);
+    core.removedMessages.notify(message);
     if (access.kind === "channel") return { ok: true, event: core.announceRedaction(user, { channel: access.key }, channel?.name ?? target, msgid, reason, fromSession) };
     // A direct conversation's key names both parties: accounts, or "~nick" for a guest (see partyKey).
     const parties = access.key.slice(1).split(" ");

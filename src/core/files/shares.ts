@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { ChatCore, RedactionObserver } from "../chat/chat-core.js";
+import type { ChatCore } from "../chat/chat-core.js";
+import type { StoredMessage } from "../chat/history.js";
 import { historyAccess } from "../chat/history-access.js";
 import { directKey } from "../chat/history.js";
 import { partyKey, type AccountDirectory, type MessageObserver, type SentMessage } from "../chat/messaging.js";
@@ -99,12 +100,12 @@ export class Shares {
   };
 
   /**
-   * Sees every message a redaction removed (ChatCore.observeRedactions): a link its
+   * Sees every message a redaction removed (ChatCore.removedMessages): a link its
    * owner posted and then took back no longer opens for that conversation (posting it
    * again grants it again). Only the owner's own messages granted anything, so only
    * their removal takes anything back.
    */
-  readonly redactionObserver: RedactionObserver = (removed) => {
+  readonly redactionObserver = (removed: StoredMessage): void => {
     if (!removed.text.includes("/f/") || removed.senderAccount === null) return;
     const owner = foldCase(removed.senderAccount);
     for (const id of shareIdsIn(removed.text)) this.#track(this.store.revoke(id, owner, removed.target).catch((error: unknown) => this.onError(error, id)));
