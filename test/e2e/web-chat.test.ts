@@ -21,7 +21,7 @@ describe("web client in Chromium", () => {
   before(async () => {
     web = await startWebServer(scope);
     browser = await launchBrowser();
-    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy", "judy", "kate", "leo", "mona", "otto"]) await web.api.register(name);
+    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy", "judy", "kate", "leo", "mona", "otto", "nina", "paul"]) await web.api.register(name);
   });
 
   after(async () => {
@@ -279,6 +279,34 @@ describe("web client in Chromium", () => {
     const wanted = ["still here later", ...gap];
     const texts = await textsNow(page, (all) => wanted.every((text) => all.includes(text)), "the messages said while the page was offline");
     for (const text of wanted) assert.equal(texts.filter((t) => t === text).length, 1, `"${text}" shown once`);
+    await page.context().close();
+  });
+
+  test("the network going away is noticed at once; what was read meanwhile reaches the other devices after the reconnect", async () => {
+    const page = await open("nina");
+    await conversationLink(page, "#general").click();
+    await page.getByRole("heading", { name: "#general", level: 2 }).waitFor();
+    const paul = await ircUser("paul");
+    paul.client.say("nina", "read while offline");
+    await waitFor(async () => (await unreadCount(page, "paul")) === 1, { timeoutMs: STEP_TIMEOUT_MS, what: "1 unread from paul" });
+    const token = (await web.api.login("nina")).body.tokens.accessToken;
+    const said = await waitFor(async () => (await web.api.dmMessages("paul", token, "?limit=1")).body.messages?.[0], { timeoutMs: STEP_TIMEOUT_MS, what: "the message stored" });
+    // Nina's IRC client: another device of the account, told when her read marker moves.
+    const phone = await ircUser("nina", ["draft/read-marker"]);
+
+    // A silent loss: the socket is not closed, only the browser knows (its offline event);
+    // the page must not wait for its keep-alive PING to time out (over a minute).
+    await page.context().setOffline(true);
+    await page.getByRole("status").filter({ hasText: "Disconnected" }).waitFor({ timeout: STEP_TIMEOUT_MS });
+    // Read here while offline: the count goes in this tab only.
+    await conversationLink(page, "paul").click();
+    await page.getByRole("list", { name: "Messages" }).getByText("read while offline").waitFor();
+    await waitFor(async () => (await unreadCount(page, "paul")) === 0, { timeoutMs: STEP_TIMEOUT_MS, what: "paul's conversation read in the tab" });
+
+    // Back online: the page reconnects at once and tells the server what it read.
+    await page.context().setOffline(false);
+    await page.getByRole("status").filter({ hasText: /^\s*Connected\s*$/ }).waitFor({ timeout: STEP_TIMEOUT_MS });
+    await phone.waitRaw(new RegExp(` MARKREAD paul timestamp=${said.time.replace(/\./g, "\\.")}`), STEP_TIMEOUT_MS);
     await page.context().close();
   });
 

@@ -94,6 +94,14 @@ export class IrcClient extends Emitter<IrcClientEvents> {
   #closeReason = "";
   #authenticating = false;
   readonly #onOnline = (): void => this.#retryNow();
+  /**
+   * The browser says the network is gone: the socket may still look open (a silent loss
+   * is otherwise noticed only when a keep-alive PING goes unanswered, a minute later),
+   * so it is given up at once; `online` reconnects without waiting for the back-off.
+   */
+  readonly #onOffline = (): void => {
+    if (this.#socket) this.#drop("the network is offline");
+  };
 
   constructor(private readonly options: IrcClientOptions) {
     super();
@@ -128,12 +136,14 @@ export class IrcClient extends Emitter<IrcClientEvents> {
   start(): void {
     if (this.#status.state !== "stopped") return;
     window.addEventListener("online", this.#onOnline);
+    window.addEventListener("offline", this.#onOffline);
     this.#connect();
   }
 
   /** Ends the connection for good (sign-out): QUIT, close, no reconnect. */
   stop(reason = "Signed out"): void {
     window.removeEventListener("online", this.#onOnline);
+    window.removeEventListener("offline", this.#onOffline);
     this.#clearTimers();
     const socket = this.#socket;
     this.#socket = null;

@@ -9,6 +9,7 @@ import { Outbox } from "./outbox.js";
 import { loadSaved, saveSaved, type SavedConversations } from "./persist.js";
 import { Store } from "./store.js";
 import { addReaction, expireTyping, pushNotice, setReadMarker } from "./reducers.js";
+import { ReadMarkerSync } from "./read-sync.js";
 import { ServerLines } from "./server-lines.js";
 import type { Attention, Capabilities, ChatState } from "./types.js";
 
@@ -45,6 +46,7 @@ export class Chat {
   readonly #outbox: Outbox;
   #saved: SavedConversations;
   readonly #lines: ServerLines;
+  readonly #readMarkers: ReadMarkerSync;
   /** Channels to open as soon as our JOIN comes back. */
   readonly #openOnJoin = new Set<string>();
   /** Per conversation, when we last said we are typing. */
@@ -74,6 +76,7 @@ export class Chat {
     const parts = { store: this.store, client: this.client, history: this.#history, context: () => this.context() };
     this.#sync = new HistorySync(parts);
     this.#outbox = new Outbox(parts);
+    this.#readMarkers = new ReadMarkerSync(this.store, this.client);
     this.client.on("status", (status) => this.#onStatus(status));
     this.client.on("ready", ({ nick, reconnect }) => void this.#onReady(nick, reconnect));
     this.#lines = new ServerLines(parts, {
@@ -245,7 +248,8 @@ export class Chat {
     const newest = latestTime(conversation);
     if (newest === null || (conversation.readMarker !== null && conversation.readMarker >= newest)) return;
     this.store.update((state) => setReadMarker(state, key, newest));
-    if (this.client.caps.has("draft/read-marker")) this.client.send("MARKREAD", [conversation.name, `timestamp=${newest}`]);
+    // Offline, the server hears of it after the reconnect (ReadMarkerSync.resendUnconfirmed).
+    this.#readMarkers.send(conversation.name, newest);
   }
 
   join(name: string): void {
@@ -398,6 +402,7 @@ export class Chat {
     // The server answers in order: the JOINs came back before TARGETS did, so their syncs are all in the list now.
     await Promise.allSettled([...fills, ...this.#channelSyncs]);
     if (!this.client.isReady) return;
+    this.#readMarkers.resendUnconfirmed();
     this.#outbox.settleUnconfirmed();
     this.#outbox.flushQueued();
   }
