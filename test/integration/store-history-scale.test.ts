@@ -11,11 +11,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
-import { CompiledQuery, sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow, type QueryId } from "kysely";
+import { type CompiledQuery, sql } from "kysely";
 import { MessagesRepository } from "../../src/store/messages-repository.js";
 import type { HistoryQuery, StoredMessage } from "../../src/core/chat/history.js";
 import type { Store } from "../../src/store/database.js";
 import { forEachDialect, type DialectTarget } from "../support/databases.js";
+import { CaptureQueries, explain } from "../support/query-plans.js";
 
 const TOTAL = 10_000;
 const BIG = "#big";
@@ -23,18 +24,6 @@ const OTHER_TARGETS = 40;
 const PAGE = 50;
 /** One of the four small channels: 2.5% of the rows. */
 const SMALL = "#small0";
-
-/** Records every query the repository sends, so the test can EXPLAIN exactly that. */
-class CaptureQueries implements KyselyPlugin {
-  readonly queries: Array<{ node: RootOperationNode; queryId: QueryId }> = [];
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    this.queries.push({ node: args.node, queryId: args.queryId });
-    return args.node;
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return args.result;
-  }
-}
 
 interface Seeded {
   readonly store: Store;
@@ -81,12 +70,6 @@ async function captured(store: Store, query: HistoryQuery): Promise<{ page: Stor
   const executor = store.db.getExecutor();
   const selects = capture.queries.filter((q) => q.node.kind === "SelectQueryNode").map((q) => executor.compileQuery(q.node, q.queryId));
   return { page, selects };
-}
-
-async function explain(store: Store, query: CompiledQuery): Promise<string> {
-  const prefix = store.dialect === "sqlite" ? "EXPLAIN QUERY PLAN " : "EXPLAIN ";
-  const result = await store.db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(prefix + query.sql, [...query.parameters]));
-  return result.rows.map((row) => String(store.dialect === "sqlite" ? row["detail"] : row["QUERY PLAN"])).join("\n");
 }
 
 /**

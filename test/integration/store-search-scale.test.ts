@@ -11,7 +11,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
-import { CompiledQuery, sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryId, type QueryResult, type RootOperationNode, type UnknownRow } from "kysely";
+import { sql } from "kysely";
 import { MessagesRepository } from "../../src/store/messages-repository.js";
 import { MessageSearchRepository } from "../../src/store/message-search-repository.js";
 import type { StoredMessage } from "../../src/core/chat/history.js";
@@ -19,6 +19,7 @@ import type { SearchIndexQuery } from "../../src/core/chat/search.js";
 import { searchTerms } from "../../src/core/chat/search-terms.js";
 import type { Store } from "../../src/store/database.js";
 import { forEachDialect, type DialectTarget } from "../support/databases.js";
+import { CaptureQueries, explain } from "../support/query-plans.js";
 
 const TOTAL = 100_000;
 const CHANNELS = 50;
@@ -26,17 +27,6 @@ const WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", 
 /** A word in three messages out of 1,000 (a readable channel, an unreadable one, a DM): what a search usually looks for. */
 const RARE = "quasar";
 const START = Date.UTC(2030, 0, 1);
-
-class CaptureQueries implements KyselyPlugin {
-  readonly queries: Array<{ node: RootOperationNode; queryId: QueryId }> = [];
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    this.queries.push({ node: args.node, queryId: args.queryId });
-    return args.node;
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return args.result;
-  }
-}
 
 function message(i: number): StoredMessage {
   // Channel traffic with a few DMs; two messages per millisecond.
@@ -68,12 +58,6 @@ async function seed(t: TestContext, target: DialectTarget): Promise<{ store: Sto
   t.diagnostic(`${target.label}: ${TOTAL} messages stored (index kept up by the triggers / GIN) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   await sql`ANALYZE`.execute(store.db);
   return { store, all };
-}
-
-async function explain(store: Store, query: CompiledQuery): Promise<string> {
-  const prefix = store.dialect === "sqlite" ? "EXPLAIN QUERY PLAN " : "EXPLAIN ";
-  const result = await store.db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(prefix + query.sql, [...query.parameters]));
-  return result.rows.map((row) => String(store.dialect === "sqlite" ? row["detail"] : row["QUERY PLAN"])).join("\n");
 }
 
 function assertIndexUsed(store: Store, plan: string, what: string): void {
