@@ -48,6 +48,8 @@ const environmentKeys: ReadonlyArray<[string, readonly string[], ValueKind]> = [
   ["CMY_HTTP_LISTEN", ["http", "listen"], "list"],
   ["CMY_HTTP_JWT_KEY", ["http", "jwtKeyFile"], "string"],
   ["CMY_HTTP_PUBLIC_URL", ["http", "publicUrl"], "string"],
+  ["CMY_REDIS_URL", ["cluster", "redisUrl"], "string"],
+  ["CMY_NODE_NAME", ["cluster", "nodeName"], "string"],
 ];
 
 /** The names above, for the help text and its test. */

@@ -235,6 +235,19 @@ export const configSchema = z.object({
         .default(""),
     })
     .prefault({}),
+  cluster: z
+    .object({
+      /**
+       * redis://[user:password@]host:port[/db] (or rediss:// for TLS): several nodes share this Redis
+       * as their bus, and PostgreSQL as their database. Empty: one node on the in-process bus.
+       */
+      redisUrl: z.string().regex(/^$|^rediss?:\/\//, "empty (one node) or a redis:// or rediss:// URL").default(""),
+      /** This node's name in logs, metrics and `/readyz`; unique in the cluster. Empty: the host name. */
+      nodeName: z.string().regex(/^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "letters, digits, '.', '_' and '-', at most 63").default(""),
+      /** A node that has not renewed its heartbeat for this long is dead: its users QUIT everywhere and their nicks are free. */
+      nodeTimeoutSeconds: z.number().int().min(2).max(300).default(15),
+    })
+    .prefault({}),
   push: z
     .object({
       /** Web Push (IRCv3 draft/webpush): the server sends encrypted notifications to push services. */
@@ -316,3 +329,4 @@ export type HttpConfig = Config["http"];
 export type FloodConfig = IrcConfig["flood"];
 export type OperatorConfig = IrcConfig["operators"][number];
 export type PushConfig = Config["push"];
+export type ClusterConfig = Config["cluster"];
