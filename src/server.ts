@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Config } from "./config/schema.js";
 import { InProcessBus } from "./bus/in-process-bus.js";
+import { ClusterNode } from "./cluster/cluster-node.js";
+import { nodeName } from "./cluster/node-name.js";
 import { AlwaysOnKeeper } from "./core/chat/always-on.js";
 import { MissedMessages } from "./core/chat/missed.js";
 import { AlwaysOnRepository } from "./store/always-on-repository.js";
@@ -100,6 +102,11 @@ function advertiseFilehost(context: IrcServerContext, http: RunningHttp): void {
 /** The name of the secret unknown accounts' SCRAM salts are derived from (see irc/sasl/scram.ts). */
 export const SCRAM_SECRET = "scram-unknown-salt";
 
+/** Joins the cluster this node's config names (Redis may still be away: the node retries). */
+async function startCluster(config: Config, log: Logger): Promise<ClusterNode> {
+  return new ClusterNode({ redisUrl: config.cluster.redisUrl, name: nodeName(config), nodeTimeoutSeconds: config.cluster.nodeTimeoutSeconds, log });
+}
+
 /** The composition root: config → core → services. */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { log } = options;
@@ -108,10 +115,13 @@ export async function startServer(config: Config, options: StartOptions): Promis
   log.info({ database: domain.store.location, dialect: domain.store.dialect }, "database ready");
   const registry = new ChannelRegistry(new ChannelsRepository(domain.store.db), log);
   await registry.load();
-  const core = new ChatCore(chatLimits(config), new InProcessBus(), Date.now, registry);
+  // A cluster's bus is Redis; a node on its own keeps every event in the process.
+  const cluster = config.cluster.redisUrl ? await startCluster(config, log) : null;
+  const core = new ChatCore(chatLimits(config), cluster?.bus ?? new InProcessBus(), Date.now, registry);
   for (const service of SERVICE_NICKS) core.reserveNick(service);
   const alwaysOn = new AlwaysOnKeeper(new AlwaysOnRepository(domain.store.db), (err, account) => log.error({ err, account }, "always-on user could not be saved"));
   core.alwaysOnKeeper = alwaysOn;
+  await cluster?.start(core);
   for (const record of await new AlwaysOnRepository(domain.store.db).list()) {
     if (!core.restoreAlwaysOn(record, config.accounts.multiclient)) log.warn({ account: record.account, nick: record.nick }, "always-on user not restored: its nick is taken or invalid");
   }
@@ -167,7 +177,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   messaging.observe(push.observe);
   context = new IrcServerContext(
     config,
-    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null, readMarkers, tokens, push: push.irc },
+    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null, readMarkers, tokens, push: push.irc, nickClaims: cluster ?? undefined },
     log,
     VERSION,
     reload,
@@ -206,6 +216,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0)]);
     await push.stop();
     stopRetention();
+    await cluster?.stop();
     await domain.close();
     throw error;
   }
@@ -228,6 +239,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         const timeoutMs = context.config.server.shutdownTimeoutSeconds * 1000;
         await Promise.all([irc.shutdown(reason, timeoutMs), ftp.shutdown(reason, timeoutMs), http?.stop(timeoutMs)]);
         stopRetention();
+        await cluster?.stop();
         await push.stop();
         await writer?.drain();
         await shares.drain();

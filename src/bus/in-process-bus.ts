@@ -2,6 +2,7 @@ import type { Bus, LocalDelivery, Publication } from "../core/chat/bus.js";
 
 /** The bus of a single node: every publication goes straight to the local index. */
 export class InProcessBus implements Bus {
+  readonly node = null;
   #local: LocalDelivery | null = null;
 
   attach(local: LocalDelivery): void {
@@ -11,5 +12,9 @@ export class InProcessBus implements Bus {
 
   publish(publication: Publication): void {
     this.#local?.deliverLocal(publication);
+  }
+
+  replicate(): void {
+    // One node: no replica anywhere else.
   }
 }

@@ -1,4 +1,5 @@
-import type { IrcConnection } from "./connection.js";
+import type { IrcConnection, PendingRegistration } from "./connection.js";
+import type { NickClaim } from "../core/chat/nick-claims.js";
 import { replyFailure } from "./failure-replies.js";
 import { sendWelcome } from "./replies.js";
 import { joinChannels } from "./commands/join.js";
@@ -13,7 +14,7 @@ import { refuseServerPassword, serverPasswordAccepted } from "./commands/pass.js
  * has ended: the user enters the chat core, gets the welcome burst and joins the
  * default channels.
  */
-export function tryCompleteRegistration(connection: IrcConnection): void {
+export function tryCompleteRegistration(connection: IrcConnection): void | Promise<void> {
   const pending = connection.pending;
   if (!pending || pending.capNegotiating || pending.nick === null || pending.username === null) return;
   if (!serverPasswordAccepted(connection)) {
@@ -21,9 +22,28 @@ export function tryCompleteRegistration(connection: IrcConnection): void {
     return;
   }
   if (connection.account && attachToOnlineUser(connection, connection.account)) return;
+  // In a cluster the nick is claimed across nodes first (the connection reads nothing
+  // more until this is answered); a node on its own answers at once.
+  const nick = pending.nick;
+  const claim = connection.context.nickClaims.claim(nick);
+  if (typeof claim === "string") return afterClaim(connection, pending, nick, claim);
+  return claim.then((result) => afterClaim(connection, pending, nick, result));
+}
+
+function afterClaim(connection: IrcConnection, pending: PendingRegistration, nick: string, claim: NickClaim): void {
+  const claims = connection.context.nickClaims;
+  if (connection.closed || connection.pending !== pending || pending.nick !== nick) {
+    if (claim === "ok") claims.release(nick);
+    return;
+  }
+  if (claim !== "ok") {
+    refuseClaim(connection, claim, nick);
+    pending.nick = null;
+    return;
+  }
   const result = connection.context.core.connect(connection, {
-    nick: pending.nick,
-    username: pending.username,
+    nick,
+    username: pending.username ?? "",
     realname: pending.realname ?? "",
     hostname: connection.hostname,
     address: connection.address,
@@ -31,7 +51,8 @@ export function tryCompleteRegistration(connection: IrcConnection): void {
   });
   if (!result.ok) {
     // Someone took the nick between NICK and USER; the client must pick another.
-    replyFailure(connection, result.reason, pending.nick);
+    claims.release(nick);
+    replyFailure(connection, result.reason, nick);
     pending.nick = null;
     return;
   }
@@ -48,6 +69,12 @@ export function tryCompleteRegistration(connection: IrcConnection): void {
   if (channels.length > 0) joinChannels(connection, result.user, [...channels], []);
   if (connection.account) void replayOfflineMessages(connection, connection.account);
   void checkNickOwnership(connection);
+}
+
+/** A nick the cluster did not give: 433 when another node's user holds it, FAIL when the cluster cannot answer. */
+export function refuseClaim(connection: IrcConnection, claim: Exclude<NickClaim, "ok">, nick: string): void {
+  if (claim === "taken") replyFailure(connection, "nick-in-use", nick);
+  else connection.serverLine("FAIL", "NICK", "TEMPORARILY_UNAVAILABLE", nick, "The cluster cannot be reached to claim this nick; try again in a moment");
 }
 
 /**

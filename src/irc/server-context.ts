@@ -1,3 +1,4 @@
+import { SINGLE_NODE_NICKS, type NickClaims } from "../core/chat/nick-claims.js";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import type { ChatCore } from "../core/chat/chat-core.js";
@@ -24,6 +25,8 @@ export interface IrcServices {
   readonly push?: IrcPush | null;
   /** The HTTP API's access tokens, for SASL OAUTHBEARER; null (or absent) when the web door is off. */
   readonly tokens?: BearerTokens | null;
+  /** Who may take which nick across a cluster; absent: a node on its own. */
+  readonly nickClaims?: NickClaims;
 }
 
 export interface IrcPush {
@@ -54,6 +57,7 @@ export class IrcServerContext {
   readonly readMarkers: ReadMarkers;
   readonly push: IrcPush | null;
   readonly tokens: BearerTokens | null;
+  readonly nickClaims: NickClaims;
 
   constructor(
     public config: Config,
@@ -69,6 +73,7 @@ export class IrcServerContext {
     readonly scramSecret: Buffer,
   ) {
     this.core = services.core;
+    this.nickClaims = services.nickClaims ?? SINGLE_NODE_NICKS;
     this.messaging = services.messaging;
     this.accounts = services.accounts;
     this.history = services.history;

@@ -91,7 +91,7 @@ test("a publication (scope, event, origin session) survives a JSON round trip an
       const publication: Publication = { scope: s, event, fromSession, skipOrigin };
       const received: Publication[] = [];
       const bus = new InProcessBus();
-      bus.attach({ deliverLocal: (p) => received.push(p) });
+      bus.attach({ deliverLocal: (p) => received.push(p), remoteNodes: () => "all" });
       bus.publish(JSON.parse(JSON.stringify(publication)) as Publication);
       assert.deepEqual(received, [publication]);
     }),

@@ -1,4 +1,5 @@
 import type { ChatEvent } from "./events.js";
+import type { StateOp } from "./replication.js";
 
 /**
  * Who an event is for. Plain data, so that a bus between nodes can carry it as JSON
@@ -37,6 +38,11 @@ export interface Publication {
 /** Hands publications to this node's sessions. The chat core's local index implements it. */
 export interface LocalDelivery {
   deliverLocal(publication: Publication): void;
+  /**
+   * The other nodes that hold someone this scope reaches, by the replica of who is where;
+   * "all" when the replica cannot tell (MONITOR lists are kept per node).
+   */
+  remoteNodes(scope: Scope): ReadonlySet<string> | "all";
 }
 
 /**
@@ -46,7 +52,11 @@ export interface LocalDelivery {
  * `publish`, synchronously, so events reach sessions in the order they were published.
  */
 export interface Bus {
+  /** This node's id in the cluster; null for a node on its own. */
+  readonly node: string | null;
   /** Called once by the chat core with its local index. */
   attach(local: LocalDelivery): void;
   publish(publication: Publication): void;
+  /** A state change the other nodes' replicas must make; nothing to do on a node on its own. */
+  replicate(op: StateOp): void;
 }

@@ -1,6 +1,7 @@
 import type { ChatUser } from "./user.js";
 import { foldCase } from "./names.js";
 import { entryMatches } from "./mask.js";
+import type { Stamp } from "./replication.js";
 
 export type FlagMode = "no-external" | "topic-lock" | "moderated" | "invite-only" | "secret";
 export type MemberMode = "op" | "voice";
@@ -33,6 +34,8 @@ export class Channel {
   readonly lists: Record<ListMode, ListEntry[]> = { ban: [], exception: [], "invite-exception": [] };
   /** Folded nicks invited while the channel is +i; consumed on join. */
   readonly invited = new Set<string>();
+  /** When the topic or modes last changed (in a cluster, the newest change wins on every node). */
+  stateStamp: Stamp | null = null;
 
   constructor(
     readonly name: string,

@@ -15,6 +15,8 @@ import { NickWatchers } from "./nick-watchers.js";
 import type { AlwaysOnKeeper, StoredAlwaysOn } from "./always-on.js";
 import type { StoredMessage } from "./history.js";
 import { Observers } from "./observers.js";
+import { channelState, userSnapshot, type StateOp } from "./replication.js";
+import { Replica } from "./replica.js";
 
 /** The away message of an always-on user with no connection. */
 export const DISCONNECTED_AWAY = "Not connected (always-on)";
@@ -89,6 +91,9 @@ export class ChatCore {
   alwaysOnKeeper: AlwaysOnKeeper | null = null;
   /** Every message a redaction removed from history (file shares take back what it granted). */
   readonly removedMessages = new Observers<StoredMessage>();
+  /** In a cluster: applies the other nodes' state changes to this node's replica of them. */
+  readonly replica: Replica;
+  readonly #local: LocalIndex;
 
   constructor(
     public limits: ChatLimits,
@@ -98,15 +103,40 @@ export class ChatCore {
     readonly registry: ChannelRegistry | null = null,
   ) {
     this.#whowas = new WhowasHistory(limits.whowasLength);
-    bus.attach(
-      new LocalIndex({
-        channel: (folded) => this.#channels.get(folded),
-        userById: (id) => this.#usersById.get(id),
-        usersOfAccount: (folded) => this.#usersByAccount.get(folded) ?? [],
-        allUsers: () => this.#users.values(),
-        watchersOf: (folded) => this.watchers.of(folded),
-      }),
-    );
+    this.#local = new LocalIndex({
+      channel: (folded) => this.#channels.get(folded),
+      userById: (id) => this.#usersById.get(id),
+      usersOfAccount: (folded) => this.#usersByAccount.get(folded) ?? [],
+      allUsers: () => this.#users.values(),
+      watchersOf: (folded) => this.watchers.of(folded),
+    });
+    bus.attach(this.#local);
+    this.replica = new Replica({
+      users: this.#users,
+      usersById: this.#usersById,
+      channels: this.#channels,
+      indexAccount: (user, account) => this.#indexAccount(user, account),
+      rememberNick: (user) => this.#rememberNick(user),
+      deliverLocal: (scope, event) => this.#local.deliverLocal({ scope, event, fromSession: null, skipOrigin: false }),
+      stamp: () => this.#stamp(),
+      presence: (nick, user) => this.#local.deliverLocal({ scope: { kind: "watchers", nick: foldCase(nick) }, event: { type: "presence", nick, online: user !== null, origin: user?.originOnce() ?? null, ...this.#stamp() }, fromSession: null, skipOrigin: false }),
+      countUser: () => (this.#maxUsers = Math.max(this.#maxUsers, this.#users.size)),
+    });
+  }
+
+  /** A state change the other nodes of a cluster must see (nothing on a node on its own). */
+  #replicate(op: StateOp): void {
+    this.bus.replicate(op);
+  }
+
+  /** A user's modes (+i, +w, +B, operator) changed: the other nodes' replicas follow. */
+  userModesChanged(user: ChatUser): void {
+    this.#replicate({ op: "fields", user: user.id, fields: { isOperator: user.isOperator, invisible: user.invisible, wallops: user.wallops, bot: user.bot } });
+  }
+
+  #newUserId(): string {
+    const n = (this.#nextUserId++).toString(36);
+    return this.bus.node === null ? n : `${this.bus.node}.${n}`;
   }
 
   /** The one way out of the core for every event. */
@@ -143,6 +173,10 @@ export class ChatCore {
 
   findUser(nick: string): ChatUser | undefined {
     return this.#users.get(foldCase(nick));
+  }
+
+  userById(id: string): ChatUser | undefined {
+    return this.#usersById.get(id);
   }
 
   findChannel(name: string): Channel | undefined {
@@ -197,7 +231,7 @@ export class ChatCore {
     if (!isValidNick(details.nick, this.limits.nickLength)) return fail("erroneous-nick");
     if (!this.isNickAvailable(details.nick)) return fail("nick-in-use");
     const user = new ChatUser(
-      (this.#nextUserId++).toString(36),
+      this.#newUserId(),
       details.nick,
       details.username,
       clip(details.realname, this.limits.realnameLength),
@@ -210,6 +244,7 @@ export class ChatCore {
     this.#users.set(user.folded, user);
     this.#usersById.set(user.id, user);
     this.#maxUsers = Math.max(this.#maxUsers, this.#users.size);
+    this.#replicate({ op: "user", user: userSnapshot(user) });
     this.#presence(user.nick, user);
     return { ok: true, user };
   }
@@ -257,7 +292,7 @@ export class ChatCore {
   /** An always-on user comes back from the store at start, with no session, in its channels. */
   restoreAlwaysOn(record: StoredAlwaysOn, multiclientDefault: boolean): ChatUser | null {
     if (!isValidNick(record.nick, this.limits.nickLength) || !this.isNickAvailable(record.nick)) return null;
-    const user = new ChatUser((this.#nextUserId++).toString(36), record.nick, record.username, clip(record.realname, this.limits.realnameLength), record.hostname, record.hostname, false, this.now());
+    const user = new ChatUser(this.#newUserId(), record.nick, record.username, clip(record.realname, this.limits.realnameLength), record.hostname, record.hostname, false, this.now());
     this.#users.set(user.folded, user);
     this.#usersById.set(user.id, user);
     this.setAccount(user, record.account);
@@ -266,6 +301,7 @@ export class ChatCore {
     user.detachedAt = record.detachedAt ?? this.now();
     user.away = DISCONNECTED_AWAY;
     user.autoAway = true;
+    this.#replicate({ op: "user", user: userSnapshot(user) });
     for (const name of record.channels) this.join(user, name, undefined);
     return user;
   }
@@ -299,7 +335,7 @@ export class ChatCore {
   quit(user: ChatUser, reason: string): void {
     if (!this.isOnline(user)) return;
     const peers = this.#peers(user, false);
-    const event: ChatEvent = { type: "quit", from: user.origin, reason: clip(reason, this.limits.kickLength), ...this.#stamp() };
+    const event = { type: "quit", from: user.origin, reason: clip(reason, this.limits.kickLength), ...this.#stamp() } as const;
     // Published before the user leaves its channels, so the scope still finds the peers.
     for (const channel of user.channels.values()) channel.members.delete(user);
     this.#publish(peers, event);
@@ -309,6 +345,7 @@ export class ChatCore {
     this.#usersById.delete(user.id);
     this.#indexAccount(user, null);
     this.#rememberNick(user);
+    this.#replicate({ op: "quit", user: user.id, nick: user.nick, reason: event.reason });
     this.#presence(user.nick, null);
   }
 
@@ -323,6 +360,7 @@ export class ChatCore {
     this.#users.delete(user.folded);
     user.rename(nick);
     this.#users.set(user.folded, user);
+    this.#replicate({ op: "nick", user: user.id, nick, oldNick });
     this.#publish(this.#peers(user, true), event);
     if (renamed) {
       this.#presence(oldNick, null);
@@ -336,6 +374,7 @@ export class ChatCore {
   setAway(user: ChatUser, message: string | null, fromSession: string | null = null): void {
     user.away = message === null || message === "" ? null : clip(message, this.limits.awayLength);
     user.autoAway = false;
+    this.#replicate({ op: "fields", user: user.id, fields: { away: user.away } });
     const event: ChatEvent = { type: "away", from: user.origin, message: user.away, ...this.#stamp() };
     this.#publish(this.#peersAndWatchers(user, true), event, fromSession, true);
   }
@@ -345,6 +384,7 @@ export class ChatCore {
     if (user.account === account) return;
     this.#indexAccount(user, account);
     user.setAccount(account);
+    this.#replicate({ op: "fields", user: user.id, fields: { account } });
     const event: ChatEvent = { type: "account", from: user.origin, account, ...this.#stamp() };
     this.#publish(this.#peersAndWatchers(user, false), event);
   }
@@ -366,6 +406,7 @@ export class ChatCore {
 
   setRealname(user: ChatUser, realname: string): void {
     user.realname = clip(realname, this.limits.realnameLength);
+    this.#replicate({ op: "fields", user: user.id, fields: { realname: user.realname } });
     const event: ChatEvent = { type: "realname", from: user.origin, realname: user.realname, ...this.#stamp() };
     this.#publish(this.#peersAndWatchers(user, true), event);
     this.#touched(user);
@@ -409,6 +450,8 @@ export class ChatCore {
     const op = registered ? founder : created;
     channel.members.set(user, { op, voice: false });
     user.channels.set(channel.folded, channel);
+    const state = created ? channelState(channel, channel.stateStamp ?? { time: channel.createdAt, msgid: "" }) : null;
+    this.#replicate({ op: "join", user: user.id, channel: channel.name, createdAt: channel.createdAt, chanop: op, voice: false, state });
     const event: ChatEvent = { type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...this.#stamp() };
     this.#publish(this.#channelScope(channel), event, fromSession);
     this.#announceAwayOnJoin(user, channel);
@@ -424,6 +467,7 @@ export class ChatCore {
     this.#publish(this.#channelScope(channel), event);
     this.#removeMember(channel, user);
     user.channels.delete(channel.folded);
+    this.#replicate({ op: "part", user: user.id, channel: channel.folded });
     this.#touched(user);
     return { ok: true };
   }
@@ -444,6 +488,7 @@ export class ChatCore {
     this.#publish(this.#channelScope(channel), event);
     this.#removeMember(channel, target);
     target.channels.delete(channel.folded);
+    this.#replicate({ op: "part", user: target.id, channel: channel.folded });
     this.#touched(target);
     return { ok: true };
   }
@@ -454,9 +499,12 @@ export class ChatCore {
     if (!channel.members.has(user)) return fail("not-on-channel");
     if (channel.flags.has("topic-lock") && !channel.isOp(user)) return fail("chanop-needed");
     const topic = clip(text, this.limits.topicLength);
-    channel.topic = topic === "" ? null : { text: topic, setBy: user.hostmask, setAt: this.now() };
+    const stamp = this.#stamp();
+    channel.topic = topic === "" ? null : { text: topic, setBy: user.hostmask, setAt: stamp.time };
+    channel.stateStamp = stamp;
     this.registry?.changed(channel);
-    const event: ChatEvent = { type: "topic", from: user.origin, channel: channel.name, topic, ...this.#stamp() };
+    this.#replicate({ op: "channel", state: channelState(channel, stamp) });
+    const event: ChatEvent = { type: "topic", from: user.origin, channel: channel.name, topic, ...stamp };
     this.#publish(this.#channelScope(channel), event);
     return { ok: true };
   }
@@ -476,6 +524,7 @@ export class ChatCore {
       if (channel.flags.has("invite-only") && !channel.isOp(user)) return fail("chanop-needed");
       if (channel.members.has(target)) return fail("user-on-channel");
       channel.invited.add(target.folded);
+      this.#replicate({ op: "invite", channel: channel.folded, nick: target.folded });
     }
     const event: ChatEvent = { type: "invite", from: user.origin, channel: channelName, target: target.nick, ...this.#stamp() };
     this.#publish({ kind: "users", users: [target.id] }, event);
@@ -497,6 +546,8 @@ export class ChatCore {
     const result = applyModeRequests(channel, user, requests, { maxListEntries: this.limits.maxListEntries, now: stamp.time, findUser: (nick) => this.findUser(nick) });
     if (result.applied.some((change) => change.kind !== "member" && change.kind !== "list")) this.registry?.changed(channel);
     if (result.applied.length > 0) {
+      channel.stateStamp = stamp;
+      this.#replicate({ op: "channel", state: channelState(channel, stamp) });
       this.#publish(this.#channelScope(channel), { type: "mode", from: user.origin, channel: channel.name, changes: result.applied, ...stamp });
     }
     return { ok: true, ...result };
@@ -620,6 +671,8 @@ export class ChatCore {
    */
   multiclientUser(account: string, shared: boolean): ChatUser | undefined {
     for (const user of this.#usersByAccount.get(account) ?? []) {
+      // A user connected to another node of a cluster stays there (see docs/operations.md).
+      if (user.node !== null) continue;
       if (user.sessionCount === 0 || (shared && user.multiclient)) return user;
     }
     return undefined;

@@ -1,4 +1,4 @@
-import type { LocalDelivery, Publication } from "./bus.js";
+import type { LocalDelivery, Publication, Scope } from "./bus.js";
 import type { Channel } from "./channel.js";
 import type { ChatUser } from "./user.js";
 import type { Session } from "./session.js";
@@ -84,6 +84,32 @@ export class LocalIndex implements LocalDelivery {
       case "everyone":
         for (const user of this.state.allUsers()) this.#toUser(user, publication);
         return;
+    }
+  }
+
+  remoteNodes(scope: Scope): ReadonlySet<string> | "all" {
+    const nodes = new Set<string>();
+    const addUser = (user: ChatUser | undefined): void => {
+      if (user?.node) nodes.add(user.node);
+    };
+    switch (scope.kind) {
+      case "channel":
+        for (const member of this.state.channel(scope.channel)?.members.keys() ?? []) addUser(member);
+        return nodes;
+      case "channels":
+        // Watchers of a nick may be on any node.
+        if (scope.watchedNick !== undefined) return "all";
+        for (const folded of scope.channels) for (const member of this.state.channel(folded)?.members.keys() ?? []) addUser(member);
+        if (scope.user !== undefined) addUser(this.state.userById(scope.user));
+        return nodes;
+      case "users":
+        for (const id of scope.users) addUser(this.state.userById(id));
+        return nodes;
+      case "watchers":
+      case "account":
+      case "everyone":
+        // An account's users may be offline here yet online elsewhere; rare events, sent to all.
+        return "all";
     }
   }
 

@@ -46,6 +46,8 @@ export class ChatUser {
   /** The away state was set by the server when the last session ended, not by the user. */
   autoAway = false;
   #origin: Origin | null = null;
+  /** In a cluster: the node this user is connected to, when it is not this one (a replica). */
+  node: string | null = null;
 
   constructor(
     readonly id: string,

@@ -74,7 +74,7 @@ export const cap: AnytimeCommand = {
       case "END":
         if (pending) {
           pending.capNegotiating = false;
-          tryCompleteRegistration(connection);
+          return tryCompleteRegistration(connection);
         }
         return;
       default:

@@ -83,7 +83,10 @@ function userMode(connection: IrcConnection, user: ChatUser, params: readonly st
     }
   }
   if (unknown) connection.numeric(ERR.UMODEUNKNOWNFLAG, "Unknown MODE flag");
-  if (changed) sendFromSelf(connection, user, "MODE", [user.nick, changed]);
+  if (changed) {
+    connection.context.core.userModesChanged(user);
+    sendFromSelf(connection, user, "MODE", [user.nick, changed]);
+  }
 }
 
 function channelMode(connection: IrcConnection, user: ChatUser, params: readonly string[]): void {

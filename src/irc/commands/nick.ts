@@ -1,7 +1,10 @@
 import type { AnytimeCommand } from "../command.js";
 import { ERR } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
-import { tryCompleteRegistration } from "../registration.js";
+import { refuseClaim, tryCompleteRegistration } from "../registration.js";
+import { foldCase } from "../../core/chat/names.js";
+import type { NickClaim } from "../../core/chat/nick-claims.js";
+import type { IrcConnection } from "../connection.js";
 import { isValidNick } from "../../core/chat/names.js";
 import { checkNickOwnership } from "../accounts/nick-ownership.js";
 
@@ -18,10 +21,12 @@ export const nick: AnytimeCommand = {
     }
     const core = connection.context.core;
     if (connection.user) {
-      const result = core.changeNick(connection.user, wanted);
-      if (!result.ok) replyFailure(connection, result.reason, wanted);
-      else if (result.changed) void checkNickOwnership(connection);
-      return;
+      const user = connection.user;
+      // Only a new name is claimed across a cluster; a change of case keeps the claim.
+      if (foldCase(wanted) === user.folded || !isValidNick(wanted, core.limits.nickLength) || !core.isNickAvailable(wanted, user)) return changeNick(connection, wanted, "ok");
+      const claim = connection.context.nickClaims.claim(wanted);
+      if (typeof claim === "string") return changeNick(connection, wanted, claim);
+      return claim.then((result) => changeNick(connection, wanted, result));
     }
     if (!isValidNick(wanted, core.limits.nickLength)) {
       replyFailure(connection, "erroneous-nick", wanted);
@@ -35,6 +40,25 @@ export const nick: AnytimeCommand = {
       return;
     }
     connection.pending!.nick = wanted;
-    tryCompleteRegistration(connection);
+    return tryCompleteRegistration(connection);
   },
 };
+
+function changeNick(connection: IrcConnection, wanted: string, claim: NickClaim): void {
+  const user = connection.user;
+  const claims = connection.context.nickClaims;
+  const claimed = claim === "ok" && foldCase(wanted) !== user?.folded;
+  if (!user || connection.closed) {
+    if (claimed) claims.release(wanted);
+    return;
+  }
+  if (claim !== "ok") {
+    refuseClaim(connection, claim, wanted);
+    return;
+  }
+  const result = connection.context.core.changeNick(user, wanted);
+  if (!result.ok) {
+    if (claimed) claims.release(wanted);
+    replyFailure(connection, result.reason, wanted);
+  } else if (result.changed) void checkNickOwnership(connection);
+}

@@ -33,6 +33,7 @@ export const oper: RegisteredCommand = {
       return;
     }
     user.isOperator = true;
+    connection.context.core.userModesChanged(user);
     connection.context.log.info({ address: connection.address, nick: user.nick, operator: name }, "operator logged in");
     connection.numeric(RPL.YOUREOPER, "You are now an IRC operator");
     sendFromSelf(connection, user, "MODE", [user.nick, "+o"]);

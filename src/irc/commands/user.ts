@@ -21,6 +21,6 @@ export const user: AnytimeCommand = {
     }
     pending.username = sanitizeUsername(params[0]!, connection.context.config.irc.userLength);
     pending.realname = params[3]!;
-    tryCompleteRegistration(connection);
+    return tryCompleteRegistration(connection);
   },
 };

@@ -1,0 +1,307 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { ChatCore } from "../core/chat/chat-core.js";
+import type { NickClaim, NickClaims } from "../core/chat/nick-claims.js";
+import { foldCase } from "../core/chat/names.js";
+import type { StateOp } from "../core/chat/replication.js";
+import { RedisBus, type BusLink } from "./redis-bus.js";
+import { CLAIM_NICK, RELEASE_NICK, RELEASE_NODE } from "./nick-scripts.js";
+import { HEARTBEAT_PREFIX, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
+
+export interface ClusterOptions {
+  readonly redisUrl: string;
+  /** This node's name (unique in the cluster). */
+  readonly name: string;
+  readonly nodeTimeoutSeconds: number;
+  readonly log: Logger;
+}
+
+/** How often dead nodes are looked for. */
+const DEATH_CHECK_MS = 1000;
+/** Longest a readiness probe or a nick claim waits for Redis. */
+const REDIS_ANSWER_MS = 2000;
+
+/**
+ * One node's membership of a cluster: its Redis connections, the bus over them, its
+ * heartbeat, the replica of the other nodes (kept by their ops, rebuilt from their
+ * snapshots whenever this node (re)connects), nick ownership, and the detection of
+ * nodes that died.
+ */
+export class ClusterNode implements NickClaims {
+  /** This start of this node: its name and a random suffix, so a restarted node is a new instance. */
+  readonly instance: string;
+  readonly bus: RedisBus;
+  readonly #commands: Redis;
+  readonly #subscriber: Redis;
+  readonly #log: Logger;
+  #core: ChatCore | null = null;
+  #synced = false;
+  #subscribed = false;
+  #resyncing = false;
+  /** When this node last (re)joined: nobody is declared dead before a whole timeout after it. */
+  #joinedAt = 0;
+  /** Other instances this node has heard of, with their names. */
+  readonly #peers = new Map<string, string>();
+  #heartbeat: NodeJS.Timeout | null = null;
+  #deathCheck: NodeJS.Timeout | null = null;
+  #splitTimer: NodeJS.Timeout | null = null;
+  #stopped = false;
+
+  constructor(private readonly options: ClusterOptions) {
+    this.instance = `${options.name}~${randomBytes(3).toString("hex")}`;
+    this.#log = options.log.child({ node: options.name });
+    const common = {
+      // Fail fast while Redis is away: nothing queues up to be replayed out of order later.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: REDIS_ANSWER_MS,
+      retryStrategy: (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+      lazyConnect: true,
+    };
+    this.#commands = new Redis(options.redisUrl, { ...common, connectionName: `cmymessage:${this.instance}` });
+    // Subscribed afresh on every "ready" below, so a resync never runs before the subscription is in place.
+    this.#subscriber = new Redis(options.redisUrl, { ...common, connectionName: `cmymessage:${this.instance}:sub`, autoResubscribe: false });
+    const isUp = (): boolean => this.#synced;
+    const link: BusLink = {
+      get up() {
+        return isUp();
+      },
+      send: (channel, text) => {
+        this.#commands.publish(channel, text).catch((error: Error) => this.#log.debug({ err: error.message }, "cluster: publish failed"));
+      },
+    };
+    this.bus = new RedisBus(this.instance, link);
+    this.bus.onLocalOp = (op) => this.#localOp(op);
+    for (const client of [this.#commands, this.#subscriber]) {
+      client.on("error", (error: Error) => this.#log.debug({ err: error.message }, "cluster: redis error"));
+      client.on("close", () => this.#lostRedis());
+    }
+    this.#commands.on("ready", () => void this.#maybeResync());
+    this.#subscriber.on("ready", () => void this.#subscribe());
+    this.#subscriber.on("close", () => (this.#subscribed = false));
+    this.#subscriber.on("messageBuffer", (_channel: Buffer, message: Buffer) => this.#receive(message.toString("utf8")));
+  }
+
+  /** True while Redis answers and this node has told the others what it holds. */
+  get connected(): boolean {
+    return this.#synced;
+  }
+
+  /** Starts with the chat core that uses `bus`; Redis may still be away (it is retried). */
+  async start(core: ChatCore): Promise<void> {
+    this.#core = core;
+    this.#heartbeat = setInterval(() => this.#beat(), Math.max(500, (this.options.nodeTimeoutSeconds * 1000) / 3));
+    this.#deathCheck = setInterval(() => void this.#checkPeers(), DEATH_CHECK_MS);
+    this.#heartbeat.unref();
+    this.#deathCheck.unref();
+    await Promise.all([
+      this.#commands.connect().catch((error: Error) => this.#log.warn({ err: error.message }, "cluster: Redis not reachable at start; retrying")),
+      this.#subscriber.connect().catch(() => {}),
+    ]);
+    await this.#subscribe();
+  }
+
+  async #subscribe(): Promise<void> {
+    if (this.#subscribed || this.#subscriber.status !== "ready") return;
+    try {
+      await this.#subscriber.subscribe(STATE_CHANNEL, nodeChannel(this.instance));
+      this.#subscribed = true;
+    } catch (error) {
+      this.#log.warn({ err: (error as Error).message }, "cluster: could not subscribe; retrying when Redis is back");
+      return;
+    }
+    await this.#maybeResync();
+  }
+
+  /** The readiness probe: Redis answers a PING in time. */
+  async probe(): Promise<void> {
+    if (!this.#synced) throw new Error("Redis is unreachable; this node serves only its own users");
+    await withTimeout(this.#commands.ping(), REDIS_ANSWER_MS, "Redis did not answer PING in time");
+  }
+
+  // ── nicks ─────────────────────────────────────────────────────────────
+
+  async claim(nick: string): Promise<NickClaim> {
+    if (!this.#synced) return "unavailable";
+    try {
+      const won = await withTimeout(this.#commands.eval(CLAIM_NICK, 1, NICKS_KEY, foldCase(nick), this.instance, HEARTBEAT_PREFIX), REDIS_ANSWER_MS, "timeout");
+      return won === 1 ? "ok" : "taken";
+    } catch {
+      return "unavailable";
+    }
+  }
+
+  release(nick: string): void {
+    if (!this.#synced) return;
+    this.#commands.eval(RELEASE_NICK, 1, NICKS_KEY, foldCase(nick), this.instance).catch(() => {});
+  }
+
+  /** Keeps Redis's idea of who holds which nick in step with this node's users. */
+  #localOp(op: StateOp): void {
+    if (op.op === "quit") this.release(op.nick);
+    else if (op.op === "nick") {
+      if (foldCase(op.oldNick) !== foldCase(op.nick)) this.release(op.oldNick);
+      void this.#confirm(op.user, op.nick);
+    } else if (op.op === "user") void this.#confirm(op.user.id, op.user.nick);
+  }
+
+  /**
+   * A nick a local user took without asking first (a service rename, an always-on user
+   * restored, a claim while Redis was away) is claimed now; if another node holds it,
+   * this node's user loses it (the later claim always loses).
+   */
+  async #confirm(userId: string, nick: string): Promise<void> {
+    const result = await this.claim(nick);
+    if (result !== "taken") return;
+    const user = this.#core?.userById(userId);
+    if (!user || user.node !== null || user.nick !== nick) return;
+    this.#log.warn({ nick }, "cluster: nick held on another node; disconnecting this node's user");
+    this.#core?.kill(user, "Nick collision: another node's user holds this nick");
+  }
+
+  // ── membership ────────────────────────────────────────────────────────
+
+  #beat(): void {
+    if (this.#commands.status !== "ready") return;
+    const ttl = this.options.nodeTimeoutSeconds * 1000;
+    this.#commands.set(heartbeatKey(this.instance), this.options.name, "PX", ttl).catch(() => {});
+  }
+
+  /** Both connections up again (or for the first time): tell everyone what this node holds, and learn what they hold. */
+  async #maybeResync(): Promise<void> {
+    if (this.#synced || this.#resyncing || this.#stopped || !this.#core) return;
+    if (this.#commands.status !== "ready" || !this.#subscribed) return;
+    this.#resyncing = true;
+    try {
+      await this.#commands.set(heartbeatKey(this.instance), this.options.name, "PX", this.options.nodeTimeoutSeconds * 1000);
+      for (const user of this.#core.users()) {
+        if (user.node !== null) continue;
+        const won = await this.#commands.eval(CLAIM_NICK, 1, NICKS_KEY, user.folded, this.instance, HEARTBEAT_PREFIX);
+        if (won !== 1) {
+          this.#log.warn({ nick: user.nick }, "cluster: nick taken on another node while this one was cut off");
+          this.#core.kill(user, "Nick collision: the nick was taken while this node was cut off");
+        }
+      }
+      if (this.#splitTimer) clearTimeout(this.#splitTimer);
+      this.#splitTimer = null;
+      this.#joinedAt = Date.now();
+      this.#synced = true;
+      this.#send(STATE_CHANNEL, { o: this.instance, k: "hello", name: this.options.name, snapshot: this.#core.replica.snapshot() });
+      this.#log.info({ instance: this.instance }, "cluster: joined");
+    } catch (error) {
+      this.#log.warn({ err: (error as Error).message }, "cluster: could not join yet; retrying");
+      setTimeout(() => void this.#maybeResync(), 1000).unref();
+    } finally {
+      this.#resyncing = false;
+    }
+  }
+
+  #lostRedis(): void {
+    if (!this.#synced || this.#stopped) return;
+    this.#synced = false;
+    this.#log.warn("cluster: Redis connection lost; serving this node's users only until it returns");
+    // Cut off longer than a node may be silent: the others have dropped this node's users, so
+    // this node drops theirs (its users see the split), and both sides rejoin when Redis returns.
+    this.#splitTimer = setTimeout(() => {
+      this.#splitTimer = null;
+      if (this.#synced || !this.#core) return;
+      for (const instance of this.#core.replica.nodes()) this.#forget(instance, "Cluster unreachable");
+    }, this.options.nodeTimeoutSeconds * 1000);
+    this.#splitTimer.unref();
+  }
+
+  async #checkPeers(): Promise<void> {
+    const core = this.#core;
+    if (!this.#synced || !core || Date.now() - this.#joinedAt < this.options.nodeTimeoutSeconds * 1000) return;
+    const instances = new Set([...this.#peers.keys(), ...core.replica.nodes()]);
+    instances.delete(this.instance);
+    if (instances.size === 0) return;
+    const list = [...instances];
+    try {
+      const alive = await this.#commands.mget(...list.map(heartbeatKey));
+      list.forEach((instance, index) => {
+        if (alive[index] !== null) return;
+        this.#forget(instance, `Node ${this.#nameOf(instance)} is unreachable`);
+        this.#commands.eval(RELEASE_NODE, 1, NICKS_KEY, instance).catch(() => {});
+      });
+    } catch {
+      // Redis went away during the check: the next one after it returns decides.
+    }
+  }
+
+  #forget(instance: string, reason: string): void {
+    const dropped = this.#core?.replica.dropNode(instance, reason) ?? 0;
+    this.#peers.delete(instance);
+    this.#log.info({ peer: instance, users: dropped, reason }, "cluster: node left");
+  }
+
+  #nameOf(instance: string): string {
+    return this.#peers.get(instance) ?? instance.slice(0, instance.lastIndexOf("~"));
+  }
+
+  // ── receiving ─────────────────────────────────────────────────────────
+
+  #receive(text: string): void {
+    const message = decodeWire(text);
+    const core = this.#core;
+    if (!message || !core || message.o === this.instance || this.#stopped) return;
+    if (!this.#peers.has(message.o) && message.k !== "bye") this.#peers.set(message.o, this.#nameOf(message.o));
+    switch (message.k) {
+      case "p":
+        this.bus.receive(message.p);
+        return;
+      case "s": {
+        // This node's user removed elsewhere (KILL): the nick it held is given back here.
+        const own = message.s.op === "quit" && core.userById(message.s.user)?.node === null ? message.s.nick : null;
+        core.replica.apply(message.s, message.o);
+        if (own !== null) this.release(own);
+        return;
+      }
+      case "hello":
+        this.#peers.set(message.o, message.name);
+        // The same name under another instance is that node restarted: its old users are gone.
+        for (const [instance, name] of [...this.#peers]) if (name === message.name && instance !== message.o) this.#forget(instance, `Node ${name} restarted`);
+        core.replica.applySnapshot(message.o, message.snapshot, `Node ${message.name} re-synchronised`);
+        this.#send(nodeChannel(message.o), { o: this.instance, k: "snap", name: this.options.name, snapshot: core.replica.snapshot() });
+        this.#log.info({ peer: message.o, users: message.snapshot.users.length }, "cluster: node joined");
+        return;
+      case "snap":
+        this.#peers.set(message.o, message.name);
+        core.replica.applySnapshot(message.o, message.snapshot, `Node ${message.name} re-synchronised`);
+        return;
+      case "bye":
+        this.#forget(message.o, `Node ${this.#nameOf(message.o)} stopped`);
+        return;
+    }
+  }
+
+  #send(channel: string, message: WireMessage): void {
+    this.#commands.publish(channel, JSON.stringify(message)).catch((error: Error) => this.#log.debug({ err: error.message }, "cluster: publish failed"));
+  }
+
+  /** After the chat's users have quit: tell the others, give back the heartbeat, close. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#deathCheck) clearInterval(this.#deathCheck);
+    if (this.#splitTimer) clearTimeout(this.#splitTimer);
+    if (this.#synced) {
+      await this.#commands.publish(STATE_CHANNEL, JSON.stringify({ o: this.instance, k: "bye" })).catch(() => {});
+      await this.#commands.del(heartbeatKey(this.instance)).catch(() => {});
+      await this.#commands.eval(RELEASE_NODE, 1, NICKS_KEY, this.instance).catch(() => {});
+    }
+    this.#stopped = true;
+    this.#synced = false;
+    this.#commands.disconnect();
+    this.#subscriber.disconnect();
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,39 @@
+/**
+ * Nick ownership in Redis, one hash `cmy:nicks` (folded nick → owning node instance),
+ * changed only by these scripts so each check-and-set is one atomic step in Redis.
+ */
+
+/**
+ * KEYS[1] the nicks hash; ARGV: folded nick, claiming instance, heartbeat key prefix.
+ * Free, already ours, or held by a node whose heartbeat has expired (dead): ours now (1).
+ * Held by a live node: 0.
+ */
+export const CLAIM_NICK = `
+local holder = redis.call('HGET', KEYS[1], ARGV[1])
+if holder and holder ~= ARGV[2] and redis.call('EXISTS', ARGV[3] .. holder) == 1 then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
+/** KEYS[1] the nicks hash; ARGV: folded nick, releasing instance. Only the holder releases. */
+export const RELEASE_NICK = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+`;
+
+/** KEYS[1] the nicks hash; ARGV: a dead instance. Frees all its nicks; returns how many. */
+export const RELEASE_NODE = `
+local all = redis.call('HGETALL', KEYS[1])
+local freed = 0
+for i = 1, #all, 2 do
+  if all[i + 1] == ARGV[1] then
+    redis.call('HDEL', KEYS[1], all[i])
+    freed = freed + 1
+  end
+end
+return freed
+`;

@@ -1,0 +1,47 @@
+import type { Publication } from "../core/chat/bus.js";
+import type { NodeSnapshot, StateOp } from "../core/chat/replication.js";
+
+/** Every node reads this Redis channel: state changes, events for everyone, hellos. */
+export const STATE_CHANNEL = "cmy:state";
+/** Events for the users of one node (by its instance id), and answers meant for it. */
+export const nodeChannel = (instance: string): string => `cmy:node:${instance}`;
+export const heartbeatKey = (instance: string): string => `cmy:hb:${instance}`;
+export const HEARTBEAT_PREFIX = "cmy:hb:";
+export const NICKS_KEY = "cmy:nicks";
+
+/**
+ * What nodes say to each other, as JSON on Redis pub/sub. `o` is the sending node's
+ * instance id (its name and a per-start suffix, so a restarted node is a new instance).
+ */
+export type WireMessage =
+  | { readonly o: string; readonly k: "p"; readonly p: Publication }
+  | { readonly o: string; readonly k: "s"; readonly s: StateOp }
+  /** A node (re)joins: here is all it holds; answer with yours. */
+  | { readonly o: string; readonly k: "hello"; readonly name: string; readonly snapshot: NodeSnapshot }
+  /** The answer to a hello, sent to the node that said it. */
+  | { readonly o: string; readonly k: "snap"; readonly name: string; readonly snapshot: NodeSnapshot }
+  /** A node stops: its users have quit already; forget it now rather than after the timeout. */
+  | { readonly o: string; readonly k: "bye" };
+
+/** Parses a message from another node; null for anything that is not one (another version, noise). */
+export function decodeWire(text: string): WireMessage | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null) return null;
+  const message = value as { o?: unknown; k?: unknown };
+  if (typeof message.o !== "string") return null;
+  switch (message.k) {
+    case "p":
+    case "s":
+    case "hello":
+    case "snap":
+    case "bye":
+      return value as WireMessage;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,230 @@
+import type { Scope } from "./bus.js";
+import { Channel } from "./channel.js";
+import type { ChatEvent } from "./events.js";
+import { foldCase } from "./names.js";
+import { applyChannelState, channelState, isNewer, userSnapshot, type ChannelState, type NodeSnapshot, type StateOp, type UserFields, type UserSnapshot } from "./replication.js";
+import { ChatUser } from "./user.js";
+
+/** What the replica reaches of the chat core's state. */
+export interface ReplicaHost {
+  readonly users: Map<string, ChatUser>;
+  readonly usersById: Map<string, ChatUser>;
+  readonly channels: Map<string, Channel>;
+  indexAccount(user: ChatUser, account: string | null): void;
+  rememberNick(user: ChatUser): void;
+  /** Hands an event to this node's sessions only: each node tells its own sessions of what it learns itself. */
+  deliverLocal(scope: Scope, event: ChatEvent): void;
+  stamp(): { msgid: string; time: number };
+  presence(nick: string, user: ChatUser | null): void;
+  countUser(): void;
+}
+
+/**
+ * This node's copy of the users on the other nodes of a cluster, and of their place in
+ * channels. Ops arrive in each sending node's order; events for this node's sessions
+ * come as publications beside them, so applying an op shows nobody anything — except
+ * where this node finds something out by itself: a node that died, or a snapshot that
+ * differs from what it knew (a re-sync after Redis was away), shown as QUIT/JOIN/PART
+ * as IRC networks show a net-split and a net-join.
+ */
+export class Replica {
+  constructor(private readonly host: ReplicaHost) {}
+
+  apply(op: StateOp, node: string): void {
+    const host = this.host;
+    switch (op.op) {
+      case "user": {
+        const known = host.usersById.get(op.user.id);
+        if (known) this.#setFields(known, op.user);
+        else this.#addUser(op.user, node);
+        return;
+      }
+      case "quit": {
+        const user = host.usersById.get(op.user);
+        if (user) this.#removeUser(user, op.reason, false);
+        return;
+      }
+      case "nick": {
+        const user = host.usersById.get(op.user);
+        if (!user) return;
+        if (host.users.get(user.folded) === user) host.users.delete(user.folded);
+        host.rememberNick(user);
+        user.rename(op.nick);
+        host.users.set(user.folded, user);
+        return;
+      }
+      case "fields": {
+        const user = host.usersById.get(op.user);
+        if (user) this.#setFields(user, op.fields);
+        return;
+      }
+      case "join": {
+        const user = host.usersById.get(op.user);
+        if (!user) return;
+        const channel = this.#channel(op.channel, op.createdAt, op.state);
+        if (!channel.members.has(user)) channel.members.set(user, { op: op.chanop, voice: op.voice });
+        user.channels.set(channel.folded, channel);
+        channel.invited.delete(user.folded);
+        return;
+      }
+      case "part": {
+        const user = host.usersById.get(op.user);
+        const channel = host.channels.get(op.channel);
+        if (!user || !channel) return;
+        this.#leave(channel, user);
+        // This node's own user was kicked on another node: its sessions already saw the KICK there.
+        return;
+      }
+      case "channel": {
+        const channel = host.channels.get(foldCase(op.state.name));
+        if (channel && isNewer(op.state.stamp, channel.stateStamp)) applyChannelState(channel, op.state);
+        return;
+      }
+      case "invite":
+        host.channels.get(op.channel)?.invited.add(op.nick);
+        return;
+    }
+  }
+
+  /** Everything this node holds itself: what a node that (re)joins the cluster is sent. */
+  snapshot(): NodeSnapshot {
+    const users: Array<NodeSnapshot["users"][number]> = [];
+    const channels = new Map<string, ChannelState>();
+    for (const user of this.host.usersById.values()) {
+      if (user.node !== null) continue;
+      const joined: Array<readonly [string, number, boolean, boolean]> = [];
+      for (const channel of user.channels.values()) {
+        const membership = channel.members.get(user);
+        joined.push([channel.name, channel.createdAt, membership?.op ?? false, membership?.voice ?? false]);
+        if (!channels.has(channel.folded)) channels.set(channel.folded, channelState(channel, channel.stateStamp ?? { time: channel.createdAt, msgid: "" }));
+      }
+      users.push({ user: userSnapshot(user), channels: joined });
+    }
+    return { users, channels: [...channels.values()] };
+  }
+
+  /**
+   * Makes the replica of `node` what its snapshot says: users it no longer has quit,
+   * new ones arrive, memberships are joined and parted, each shown to this node's
+   * sessions as it would be live.
+   */
+  applySnapshot(node: string, snapshot: NodeSnapshot, reason: string): void {
+    const host = this.host;
+    const present = new Set(snapshot.users.map(({ user }) => user.id));
+    for (const user of [...host.usersById.values()]) {
+      if (user.node === node && !present.has(user.id)) this.#removeUser(user, reason, true);
+    }
+    for (const { user: snap, channels } of snapshot.users) {
+      let user = host.usersById.get(snap.id);
+      if (!user) {
+        user = this.#addUser(snap, node);
+        if (!user) continue;
+        host.presence(user.nick, user);
+      } else {
+        if (user.nick !== snap.nick) {
+          const from = user.origin;
+          if (host.users.get(user.folded) === user) host.users.delete(user.folded);
+          user.rename(snap.nick);
+          host.users.set(user.folded, user);
+          host.deliverLocal(this.#peers(user), { type: "nick", from, nick: user.nick, ...host.stamp() });
+        }
+        this.#setFields(user, snap);
+      }
+      const wanted = new Set(channels.map(([name]) => foldCase(name)));
+      for (const channel of [...user.channels.values()]) {
+        if (wanted.has(channel.folded)) continue;
+        host.deliverLocal({ kind: "channel", channel: channel.folded }, { type: "part", from: user.origin, channel: channel.name, reason, ...host.stamp() });
+        this.#leave(channel, user);
+      }
+      for (const [name, createdAt, op, voice] of channels) {
+        const channel = this.#channel(name, createdAt, null);
+        if (channel.members.has(user)) continue;
+        channel.members.set(user, { op, voice });
+        user.channels.set(channel.folded, channel);
+        host.deliverLocal({ kind: "channel", channel: channel.folded }, { type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...host.stamp() });
+      }
+    }
+    for (const state of snapshot.channels) {
+      const channel = host.channels.get(foldCase(state.name));
+      if (channel && isNewer(state.stamp, channel.stateStamp)) applyChannelState(channel, state);
+    }
+  }
+
+  /** A node is gone (dead, cut off, or stopped): its users quit for this node's sessions. */
+  dropNode(node: string, reason: string): number {
+    let dropped = 0;
+    for (const user of [...this.host.usersById.values()]) {
+      if (user.node !== node) continue;
+      this.#removeUser(user, reason, true);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  /** The nodes this replica holds users of. */
+  nodes(): Set<string> {
+    const nodes = new Set<string>();
+    for (const user of this.host.usersById.values()) if (user.node !== null) nodes.add(user.node);
+    return nodes;
+  }
+
+  #addUser(snap: UserSnapshot, node: string): ChatUser | undefined {
+    const host = this.host;
+    const user = new ChatUser(snap.id, snap.nick, snap.username, snap.realname, snap.hostname, snap.address, snap.secure, snap.signedOnAt);
+    user.node = node;
+    this.#setFields(user, snap);
+    host.usersById.set(user.id, user);
+    // Two holders of one nick can only meet after a split; the one here keeps the name lookup.
+    if (!host.users.has(user.folded)) host.users.set(user.folded, user);
+    host.countUser();
+    return user;
+  }
+
+  #setFields(user: ChatUser, fields: UserFields): void {
+    if (fields.account !== undefined && fields.account !== user.account) {
+      this.host.indexAccount(user, fields.account);
+      user.setAccount(fields.account);
+    }
+    if (fields.away !== undefined) user.away = fields.away;
+    if (fields.realname !== undefined) user.realname = fields.realname;
+    if (fields.isOperator !== undefined) user.isOperator = fields.isOperator;
+    if (fields.invisible !== undefined) user.invisible = fields.invisible;
+    if (fields.wallops !== undefined) user.wallops = fields.wallops;
+    if (fields.bot !== undefined && fields.bot !== user.bot) user.setBot(fields.bot);
+  }
+
+  /** Removes a user; `announce`: this node found out itself, so its sessions are told here. */
+  #removeUser(user: ChatUser, reason: string, announce: boolean): void {
+    const host = this.host;
+    if (announce) host.deliverLocal(this.#peers(user), { type: "quit", from: user.origin, reason, ...host.stamp() });
+    for (const channel of [...user.channels.values()]) this.#leave(channel, user);
+    if (host.users.get(user.folded) === user) host.users.delete(user.folded);
+    host.usersById.delete(user.id);
+    host.indexAccount(user, null);
+    host.rememberNick(user);
+    if (announce) host.presence(user.nick, null);
+    // A user of this node removed elsewhere (KILL on another node): its connections end.
+    for (const session of [...user.sessions()]) session.close(reason);
+  }
+
+  #peers(user: ChatUser): Scope {
+    return { kind: "channels", channels: [...user.channels.keys()] };
+  }
+
+  #leave(channel: Channel, user: ChatUser): void {
+    channel.members.delete(user);
+    user.channels.delete(channel.folded);
+    if (channel.members.size === 0) this.host.channels.delete(channel.folded);
+  }
+
+  #channel(name: string, createdAt: number, state: ChannelState | null): Channel {
+    const folded = foldCase(name);
+    let channel = this.host.channels.get(folded);
+    if (!channel) {
+      channel = new Channel(name, createdAt);
+      this.host.channels.set(folded, channel);
+    }
+    if (state && isNewer(state.stamp, channel.stateStamp)) applyChannelState(channel, state);
+    return channel;
+  }
+}

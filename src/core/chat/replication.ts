@@ -1,0 +1,131 @@
+import type { Channel, FlagMode, ListEntry, ListMode, Topic } from "./channel.js";
+import type { ChatUser } from "./user.js";
+
+/**
+ * The state changes a node tells the other nodes of a cluster, so that each keeps a
+ * replica of who is online and who is in which channel (as linked IRC servers do).
+ * Plain JSON. Events (what sessions are shown) travel separately as publications; an
+ * op is sent just before or after its event, in the order the core made them, and a
+ * bus between nodes keeps that order per node.
+ */
+export type StateOp =
+  /** A user came online on the sending node (or changed something a snapshot carries). */
+  | { readonly op: "user"; readonly user: UserSnapshot }
+  | { readonly op: "quit"; readonly user: string; readonly nick: string; readonly reason: string }
+  | { readonly op: "nick"; readonly user: string; readonly nick: string; readonly oldNick: string }
+  | { readonly op: "fields"; readonly user: string; readonly fields: UserFields }
+  | { readonly op: "join"; readonly user: string; readonly channel: string; readonly createdAt: number; readonly chanop: boolean; readonly voice: boolean; readonly state: ChannelState | null }
+  | { readonly op: "part"; readonly user: string; readonly channel: string }
+  /** A channel's topic or modes changed: its whole state, newest stamp wins everywhere. */
+  | { readonly op: "channel"; readonly state: ChannelState }
+  | { readonly op: "invite"; readonly channel: string; readonly nick: string };
+
+/** What can change about an online user besides its nick and channels. */
+export interface UserFields {
+  readonly away?: string | null;
+  readonly account?: string | null;
+  readonly realname?: string;
+  readonly isOperator?: boolean;
+  readonly invisible?: boolean;
+  readonly wallops?: boolean;
+  readonly bot?: boolean;
+}
+
+export interface UserSnapshot {
+  readonly id: string;
+  readonly nick: string;
+  readonly username: string;
+  readonly realname: string;
+  readonly hostname: string;
+  readonly address: string;
+  readonly secure: boolean;
+  readonly signedOnAt: number;
+  readonly account: string | null;
+  readonly away: string | null;
+  readonly isOperator: boolean;
+  readonly invisible: boolean;
+  readonly wallops: boolean;
+  readonly bot: boolean;
+}
+
+/** Orders concurrent changes of one channel's state the same way on every node. */
+export interface Stamp {
+  readonly time: number;
+  readonly msgid: string;
+}
+
+export interface ChannelState {
+  readonly name: string;
+  readonly createdAt: number;
+  readonly stamp: Stamp;
+  readonly topic: Topic | null;
+  readonly flags: readonly FlagMode[];
+  readonly key: string | null;
+  readonly limit: number | null;
+  readonly lists: Readonly<Record<ListMode, readonly ListEntry[]>>;
+  /** Member modes by user id: only those with +o or +v. */
+  readonly ranks: ReadonlyArray<readonly [id: string, op: boolean, voice: boolean]>;
+}
+
+/** Everything one node holds: its own users with their channels, and those channels' state. */
+export interface NodeSnapshot {
+  readonly users: ReadonlyArray<{ readonly user: UserSnapshot; readonly channels: ReadonlyArray<readonly [name: string, createdAt: number, op: boolean, voice: boolean]> }>;
+  readonly channels: readonly ChannelState[];
+}
+
+export function isNewer(a: Stamp, b: Stamp | null): boolean {
+  if (b === null) return true;
+  return a.time !== b.time ? a.time > b.time : a.msgid > b.msgid;
+}
+
+export function userSnapshot(user: ChatUser): UserSnapshot {
+  return {
+    id: user.id,
+    nick: user.nick,
+    username: user.username,
+    realname: user.realname,
+    hostname: user.hostname,
+    address: user.address,
+    secure: user.secure,
+    signedOnAt: user.signedOnAt,
+    account: user.account,
+    away: user.away,
+    isOperator: user.isOperator,
+    invisible: user.invisible,
+    wallops: user.wallops,
+    bot: user.bot,
+  };
+}
+
+export function channelState(channel: Channel, stamp: Stamp): ChannelState {
+  const ranks: Array<readonly [string, boolean, boolean]> = [];
+  for (const [member, membership] of channel.members) if (membership.op || membership.voice) ranks.push([member.id, membership.op, membership.voice]);
+  return {
+    name: channel.name,
+    createdAt: channel.createdAt,
+    stamp,
+    topic: channel.topic,
+    flags: [...channel.flags],
+    key: channel.key,
+    limit: channel.limit,
+    lists: { ban: [...channel.lists.ban], exception: [...channel.lists.exception], "invite-exception": [...channel.lists["invite-exception"]] },
+    ranks,
+  };
+}
+
+/** Sets a replica channel to `state` (its members' ranks for the members this node knows). */
+export function applyChannelState(channel: Channel, state: ChannelState): void {
+  channel.topic = state.topic;
+  channel.flags.clear();
+  for (const flag of state.flags) channel.flags.add(flag);
+  channel.key = state.key;
+  channel.limit = state.limit;
+  for (const list of ["ban", "exception", "invite-exception"] as const) channel.lists[list] = [...state.lists[list]];
+  const ranked = new Map(state.ranks.map(([id, op, voice]) => [id, { op, voice }]));
+  for (const [member, membership] of channel.members) {
+    const rank = ranked.get(member.id);
+    membership.op = rank?.op ?? false;
+    membership.voice = rank?.voice ?? false;
+  }
+  channel.stateStamp = state.stamp;
+}
