@@ -38,6 +38,7 @@ import { Shares } from "./core/files/shares.js";
 import { SharesRepository } from "./store/shares-repository.js";
 import { startPush } from "./push/start.js";
 import { openAccessTokens } from "./access-tokens.js";
+import type { ReadinessProbe } from "./http/readiness.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -179,6 +180,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
   for (const a of addresses.plain) log.info({ address: a.address, port: a.port }, "IRC listening");
   for (const a of addresses.tls) log.info({ address: a.address, port: a.port }, "IRC (TLS) listening");
   const ftp = new FtpService(ftpContext, limits);
+  // What GET /readyz asks before a load balancer sends clients here.
+  const readiness: ReadinessProbe[] = [{ name: "database", probe: () => domain.store.ping() }];
   try {
     await ftp.start();
     for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
@@ -198,6 +201,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         shares,
         tokens,
         acceptWebSocket,
+        readiness,
       });
       if (http) advertiseFilehost(context, http);
     }
@@ -225,6 +229,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     reload,
     stop(reason = "Server shutting down") {
       stopping ??= (async () => {
+        // First of all: /readyz says "stopping", so a load balancer sends no one new here.
+        http?.markStopping();
         const timeoutMs = context.config.server.shutdownTimeoutSeconds * 1000;
         await Promise.all([irc.shutdown(reason, timeoutMs), ftp.shutdown(reason, timeoutMs), http?.stop(timeoutMs)]);
         stopRetention();
