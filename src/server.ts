@@ -39,6 +39,7 @@ import { SharesRepository } from "./store/shares-repository.js";
 import { startPush } from "./push/start.js";
 import { openAccessTokens } from "./access-tokens.js";
 import type { ReadinessProbe } from "./http/readiness.js";
+import { checkServingConfig } from "./cluster/serving-checks.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -104,6 +105,8 @@ export const SCRAM_SECRET = "scram-unknown-salt";
 /** The composition root: config → core → services. */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { log } = options;
+  // Before anything is made or opened: a refused configuration leaves no trace.
+  checkServingConfig(config);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const domain = await openDomain(config, log);
   log.info({ database: domain.store.location, dialect: domain.store.dialect }, "database ready");

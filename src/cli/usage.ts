@@ -26,7 +26,8 @@ Other settings are in the config file (every key in config.example.yaml: http.pu
 http.allowedOrigins, http.webRoot, push.*, search.*, irc.multiline.*, …); some also have
 an environment variable: CMY_SERVER_NAME, CMY_DATABASE_URL, CMY_TLS_CERT, CMY_TLS_KEY,
 CMY_HTTP_JWT_KEY, CMY_HTTP_PUBLIC_URL (the address people reach the web door at),
-CMY_LOG_FORMAT.
+CMY_LOG_FORMAT, CMY_REDIS_URL (a cluster: needs CMY_DATABASE_URL on PostgreSQL),
+CMY_NODE_NAME (this node's name in logs and /readyz).
 
 General:
   -h, --help                Show this help
