@@ -38,8 +38,9 @@ import { Shares } from "./core/files/shares.js";
 import { SharesRepository } from "./store/shares-repository.js";
 import { startPush } from "./push/start.js";
 import { openAccessTokens } from "./access-tokens.js";
-import type { ReadinessProbe } from "./http/readiness.js";
 import { checkServingConfig } from "./cluster/serving-checks.js";
+import { secretsInDatabase } from "./cluster/shared-secrets.js";
+import type { ReadinessProbe } from "./http/readiness.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -110,6 +111,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const domain = await openDomain(config, log);
   log.info({ database: domain.store.location, dialect: domain.store.dialect }, "database ready");
+  const secrets = new ServerSecretsRepository(domain.store.db);
+  // In a cluster the key and certificate a node would make for itself are the cluster's, in the database.
+  const sharedSecrets = secretsInDatabase(config) ? secrets : null;
   const registry = new ChannelRegistry(new ChannelsRepository(domain.store.db), log);
   await registry.load();
   const core = new ChatCore(chatLimits(config), new InProcessBus(), Date.now, registry);
@@ -133,10 +137,13 @@ export async function startServer(config: Config, options: StartOptions): Promis
   let tls = null;
   const ftpTls = config.ftp.listen.length > 0 && config.ftp.tls !== "off";
   if (config.irc.tlsListen.length > 0 || ftpTls) {
-    const material = await loadTlsMaterial({ ...config.tls, dataDir: config.dataDir, serverName: config.server.name });
+    const material = await loadTlsMaterial({ ...config.tls, dataDir: config.dataDir, serverName: config.server.name, shared: sharedSecrets });
     tlsFingerprint = material.fingerprint;
     tls = { cert: material.cert, key: material.key };
-    log.info({ fingerprint: material.fingerprint, generated: material.generated }, material.generated ? "made a self-signed TLS certificate" : "TLS certificate loaded");
+    log.info(
+      { fingerprint: material.fingerprint, generated: material.generated, source: material.source },
+      material.generated ? "made a self-signed TLS certificate" : "TLS certificate loaded",
+    );
   }
 
   const files = new FileService(config.dataDir, spaceLimits(config));
@@ -163,11 +170,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
     log.level = next.log.level;
     return next;
   };
-  const scramSecret = await new ServerSecretsRepository(domain.store.db).getOrCreate(SCRAM_SECRET, () => randomBytes(32));
+  const scramSecret = await secrets.getOrCreate(SCRAM_SECRET, () => randomBytes(32));
   // Before IRC starts: SASL OAUTHBEARER accepts the HTTP API's access tokens.
-  const tokens = await openAccessTokens(config, log.child({ service: "http" }));
+  const tokens = await openAccessTokens(config, log.child({ service: "http" }), sharedSecrets);
   // Web Push (draft/webpush): VAPID keys live in the database, so every node signs alike.
-  const push = await startPush({ config: () => currentConfig, core, store: domain.store, secrets: new ServerSecretsRepository(domain.store.db), log });
+  const push = await startPush({ config: () => currentConfig, core, store: domain.store, secrets, log });
   messaging.observe(push.observe);
   context = new IrcServerContext(
     config,

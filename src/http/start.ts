@@ -28,7 +28,7 @@ export interface HttpDependencies {
   readonly log: Logger;
   readonly files: FileService;
   readonly shares: Shares;
-  /** The access tokens, when the composition root made them (IRC checks them too); made here otherwise. */
+  /** The access tokens, when the composition root made them (IRC checks them too); made here otherwise (key in <dataDir>, one node). */
   readonly tokens?: AccessTokens | null;
   /** Serves IRC over WebSocket at /ws (the IRC adapter's, passed in by the composition root). */
   readonly acceptWebSocket?: WebSocketAcceptor;
@@ -57,7 +57,7 @@ const PRUNE_INTERVAL_MS = 3_600_000;
 export async function startHttp(config: Config, deps: HttpDependencies): Promise<RunningHttp | null> {
   if (config.http.listen.length === 0) return null;
   const log = deps.log.child({ service: "http" });
-  const tokens = deps.tokens ?? (await openAccessTokens(config, log));
+  const tokens = deps.tokens ?? (await openAccessTokens(config, log, null));
   if (!tokens) return null;
   let current = config;
   // Known once the first listener is bound (port 0 in tests); until then, the configured one.
