@@ -40,6 +40,9 @@ import { Shares } from "./core/files/shares.js";
 import { SharesRepository } from "./store/shares-repository.js";
 import { startPush } from "./push/start.js";
 import { openAccessTokens } from "./access-tokens.js";
+import { checkServingConfig } from "./cluster/serving-checks.js";
+import { secretsInDatabase } from "./cluster/shared-secrets.js";
+import type { ReadinessProbe } from "./http/readiness.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -110,9 +113,14 @@ async function startCluster(config: Config, log: Logger): Promise<ClusterNode> {
 /** The composition root: config → core → services. */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { log } = options;
+  // Before anything is made or opened: a refused configuration leaves no trace.
+  checkServingConfig(config);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const domain = await openDomain(config, log);
   log.info({ database: domain.store.location, dialect: domain.store.dialect }, "database ready");
+  const secrets = new ServerSecretsRepository(domain.store.db);
+  // In a cluster the key and certificate a node would make for itself are the cluster's, in the database.
+  const sharedSecrets = secretsInDatabase(config) ? secrets : null;
   const registry = new ChannelRegistry(new ChannelsRepository(domain.store.db), log);
   await registry.load();
   // A cluster's bus is Redis; a node on its own keeps every event in the process.
@@ -139,10 +147,13 @@ export async function startServer(config: Config, options: StartOptions): Promis
   let tls = null;
   const ftpTls = config.ftp.listen.length > 0 && config.ftp.tls !== "off";
   if (config.irc.tlsListen.length > 0 || ftpTls) {
-    const material = await loadTlsMaterial({ ...config.tls, dataDir: config.dataDir, serverName: config.server.name });
+    const material = await loadTlsMaterial({ ...config.tls, dataDir: config.dataDir, serverName: config.server.name, shared: sharedSecrets });
     tlsFingerprint = material.fingerprint;
     tls = { cert: material.cert, key: material.key };
-    log.info({ fingerprint: material.fingerprint, generated: material.generated }, material.generated ? "made a self-signed TLS certificate" : "TLS certificate loaded");
+    log.info(
+      { fingerprint: material.fingerprint, generated: material.generated, source: material.source },
+      material.generated ? "made a self-signed TLS certificate" : "TLS certificate loaded",
+    );
   }
 
   const files = new FileService(config.dataDir, spaceLimits(config));
@@ -169,11 +180,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
     log.level = next.log.level;
     return next;
   };
-  const scramSecret = await new ServerSecretsRepository(domain.store.db).getOrCreate(SCRAM_SECRET, () => randomBytes(32));
+  const scramSecret = await secrets.getOrCreate(SCRAM_SECRET, () => randomBytes(32));
   // Before IRC starts: SASL OAUTHBEARER accepts the HTTP API's access tokens.
-  const tokens = await openAccessTokens(config, log.child({ service: "http" }));
+  const tokens = await openAccessTokens(config, log.child({ service: "http" }), sharedSecrets);
   // Web Push (draft/webpush): VAPID keys live in the database, so every node signs alike.
-  const push = await startPush({ config: () => currentConfig, core, store: domain.store, secrets: new ServerSecretsRepository(domain.store.db), log });
+  const push = await startPush({ config: () => currentConfig, core, store: domain.store, secrets, log });
   messaging.observe(push.observe);
   context = new IrcServerContext(
     config,
@@ -189,6 +200,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
   for (const a of addresses.plain) log.info({ address: a.address, port: a.port }, "IRC listening");
   for (const a of addresses.tls) log.info({ address: a.address, port: a.port }, "IRC (TLS) listening");
   const ftp = new FtpService(ftpContext, limits);
+  // What GET /readyz asks before a load balancer sends clients here.
+  const readiness: ReadinessProbe[] = [{ name: "database", probe: () => domain.store.ping() }];
+  if (cluster) readiness.push({ name: "redis", probe: () => cluster.probe() });
   try {
     await ftp.start();
     for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
@@ -208,6 +222,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         shares,
         tokens,
         acceptWebSocket,
+        readiness,
       });
       if (http) advertiseFilehost(context, http);
     }
@@ -236,6 +251,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     reload,
     stop(reason = "Server shutting down") {
       stopping ??= (async () => {
+        // First of all: /readyz says "stopping", so a load balancer sends no one new here.
+        http?.markStopping();
         const timeoutMs = context.config.server.shutdownTimeoutSeconds * 1000;
         await Promise.all([irc.shutdown(reason, timeoutMs), ftp.shutdown(reason, timeoutMs), http?.stop(timeoutMs)]);
         stopRetention();

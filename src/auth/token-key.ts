@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { importPKCS8, importSPKI, type CryptoKey } from "jose";
+import type { SharedSecrets } from "../cluster/shared-secrets.js";
 
 const generateKeyPair = promisify(generateKeyPairCallback);
 
@@ -12,7 +13,7 @@ export interface TokenKey {
   readonly publicKey: CryptoKey;
   /** SPKI PEM of the public key, for logs and for whoever verifies tokens elsewhere. */
   readonly publicKeyPem: string;
-  /** Where the private key came from. */
+  /** Where the private key came from: a file, or the database (see TOKEN_KEY_SOURCE_IN_DATABASE). */
   readonly path: string;
   /** True when this start made the key. */
   readonly generated: boolean;
@@ -22,25 +23,36 @@ export interface TokenKeySource {
   /** A configured PEM (PKCS#8) Ed25519 private key; empty = the generated one in the data directory. */
   readonly keyFile: string;
   readonly dataDir: string;
+  /**
+   * In a cluster: the server secrets, where the generated key is kept instead of
+   * <dataDir>/keys so every node signs and verifies with the same key. Null: the file.
+   */
+  readonly shared?: SharedSecrets | null;
 }
 
 export const GENERATED_KEY_FILE = join("keys", "jwt-ed25519.pem");
 
+/** The server_secrets name of the generated key in a cluster (its PKCS#8 PEM). */
+export const TOKEN_KEY_SECRET = "jwt-ed25519-private-key";
+
+/** `TokenKey.path` of a key kept in the database. */
+export const TOKEN_KEY_SOURCE_IN_DATABASE = `database (server_secrets ${TOKEN_KEY_SECRET})`;
+
 /**
- * Loads the configured signing key, or the one kept in <dataDir>/keys, making it on
- * first start. Only Ed25519 is accepted: the verifier pins EdDSA, so any other key
+ * Loads the configured signing key, or the one kept in <dataDir>/keys (in a cluster:
+ * in the database), making it on first start. Only Ed25519 is accepted: the verifier pins EdDSA, so any other key
  * type would make every token unverifiable, and that is better found at start.
  */
 export async function loadTokenKey(source: TokenKeySource): Promise<TokenKey> {
   if (source.keyFile) return fromPem(await readFile(source.keyFile, "utf8"), source.keyFile, false);
+  if (source.shared) return loadSharedKey(source.shared, join(source.dataDir, GENERATED_KEY_FILE));
   const path = join(source.dataDir, GENERATED_KEY_FILE);
   try {
     return await fromPem(await readFile(path, "utf8"), path, false);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  const { privateKey } = await generateKeyPair("ed25519");
-  const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const pem = await newKeyPem();
   await mkdir(join(source.dataDir, "keys"), { recursive: true, mode: 0o700 });
   // Write then rename, so a crash never leaves a half-written key that blocks the next start;
   // the random suffix keeps two nodes starting on one shared volume from mixing their halves.
@@ -53,6 +65,32 @@ export async function loadTokenKey(source: TokenKeySource): Promise<TokenKey> {
     throw error;
   }
   return fromPem(pem, path, true);
+}
+
+async function newKeyPem(): Promise<string> {
+  const { privateKey } = await generateKeyPair("ed25519");
+  return privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+}
+
+/**
+ * The cluster's key from the server secrets, stored on the first start of the first
+ * node. A node that already had a key of its own in `filePath` (a single server turned
+ * into the cluster's first node) offers that one, so the tokens it signed stay valid.
+ */
+async function loadSharedKey(shared: SharedSecrets, filePath: string): Promise<TokenKey> {
+  // Set by make() when this start generated the key (for the log), read after getOrCreate.
+  const made: { pem?: string } = {};
+  const stored = await shared.getOrCreate(TOKEN_KEY_SECRET, async () => {
+    const own = await readFile(filePath, "utf8").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return null;
+      throw error;
+    });
+    if (own !== null) return Buffer.from(own, "utf8");
+    made.pem = await newKeyPem();
+    return Buffer.from(made.pem, "utf8");
+  });
+  const pem = stored.toString("utf8");
+  return fromPem(pem, TOKEN_KEY_SOURCE_IN_DATABASE, made.pem === pem);
 }
 
 async function fromPem(pem: string, path: string, generated: boolean): Promise<TokenKey> {

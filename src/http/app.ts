@@ -12,6 +12,7 @@ import { channelRoutes } from "./routes/channels.js";
 import { dmRoutes } from "./routes/dms.js";
 import { searchRoutes } from "./routes/search.js";
 import { healthRoutes } from "./routes/health.js";
+import { readinessRoutes } from "./routes/readiness.js";
 import { openapiRoutes } from "./routes/openapi.js";
 import { fileRoutes } from "./routes/files.js";
 import { shareRoutes } from "./routes/shares.js";
@@ -86,6 +87,7 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
   });
 
   healthRoutes(app);
+  readinessRoutes(app, context.readiness);
   openapiRoutes(app);
   accountRoutes(app, context);
   authRoutes(app, context);

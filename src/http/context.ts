@@ -7,6 +7,7 @@ import type { MessageSearchService } from "../core/chat/search.js";
 import type { AccessTokens } from "../auth/tokens.js";
 import type { FileService } from "../core/files/file-service.js";
 import type { Shares } from "../core/files/shares.js";
+import type { Readiness } from "./readiness.js";
 
 /** What the HTTP adapter is built from: core services, never the store. */
 export interface HttpContext {
@@ -23,6 +24,8 @@ export interface HttpContext {
   /** Each account's file space, the same FTP serves. */
   readonly files: FileService;
   readonly shares: Shares;
+  /** What `GET /readyz` asks: the probes, and whether the server is stopping. */
+  readonly readiness: Readiness;
   /** The web door's address as clients reach it (`http.publicUrl`, or derived): the base of absolute links. */
   publicUrl(): string;
 }

@@ -51,6 +51,7 @@ const REASONS = {
   "range-not-satisfiable": [416, "The range is outside the file"],
   "internal": [500, "Internal server error"],
   "unavailable": [503, "The service is unavailable; try again shortly"],
+  "not-ready": [503, "This node is not ready to serve"],
   "insufficient-storage": [507, "The server has no room left for the file"],
 } as const satisfies Record<string, readonly [number, string]>;
 

@@ -15,6 +15,8 @@ import { buildHttpApp } from "./app.js";
 import { HttpService } from "./http-service.js";
 import { publicBaseUrl } from "./public-url.js";
 import type { WebSocketAcceptor } from "./websocket-upgrade.js";
+import { Readiness, type ReadinessProbe } from "./readiness.js";
+import { nodeName } from "../cluster/node-name.js";
 
 export interface HttpDependencies {
   readonly accounts: AccountService;
@@ -26,10 +28,12 @@ export interface HttpDependencies {
   readonly log: Logger;
   readonly files: FileService;
   readonly shares: Shares;
-  /** The access tokens, when the composition root made them (IRC checks them too); made here otherwise. */
+  /** The access tokens, when the composition root made them (IRC checks them too); made here otherwise (key in <dataDir>, one node). */
   readonly tokens?: AccessTokens | null;
   /** Serves IRC over WebSocket at /ws (the IRC adapter's, passed in by the composition root). */
   readonly acceptWebSocket?: WebSocketAcceptor;
+  /** What `GET /readyz` checks (the database; the cluster bus in a cluster). */
+  readonly readiness: readonly ReadinessProbe[];
 }
 
 export interface RunningHttp {
@@ -38,6 +42,8 @@ export interface RunningHttp {
   publicUrl(): string;
   /** Applies a reloaded config to what can change at run time (token lifetime and issuer). */
   update(config: Config): void;
+  /** `/readyz` answers 503 "stopping" from now on (the server has begun to stop; the listeners close next). */
+  markStopping(): void;
   stop(timeoutMs: number): Promise<void>;
 }
 
@@ -51,13 +57,14 @@ const PRUNE_INTERVAL_MS = 3_600_000;
 export async function startHttp(config: Config, deps: HttpDependencies): Promise<RunningHttp | null> {
   if (config.http.listen.length === 0) return null;
   const log = deps.log.child({ service: "http" });
-  const tokens = deps.tokens ?? (await openAccessTokens(config, log));
+  const tokens = deps.tokens ?? (await openAccessTokens(config, log, null));
   if (!tokens) return null;
   let current = config;
   // Known once the first listener is bound (port 0 in tests); until then, the configured one.
   let boundPort: number | undefined;
   const publicUrl = (): string => publicBaseUrl(current, boundPort);
-  const app = await buildHttpApp({ ...deps, tokens, log, publicUrl }, config.http);
+  const readiness = new Readiness(nodeName(config), deps.readiness, log);
+  const app = await buildHttpApp({ ...deps, tokens, log, publicUrl, readiness }, config.http);
   const webSocket = deps.acceptWebSocket
     ? { accept: deps.acceptWebSocket, settings: { allowedOrigins: config.http.allowedOrigins, trustProxy: config.http.trustProxy, listenerIsTls: false } }
     : null;
@@ -86,7 +93,9 @@ export async function startHttp(config: Config, deps: HttpDependencies): Promise
       tokens.update(accessTokenSettings(next));
       current = next;
     },
+    markStopping: () => readiness.markStopping(),
     async stop(timeoutMs) {
+      readiness.markStopping();
       clearInterval(pruner);
       await service.shutdown(timeoutMs);
     },

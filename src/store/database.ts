@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from "kysely";
 import BetterSqlite3 from "better-sqlite3";
 import type { Database } from "./schema.js";
 import type { Dialect } from "./dialect.js";
@@ -11,6 +11,8 @@ export interface Store {
   readonly dialect: Dialect;
   /** Where the data is, for logs: the SQLite file or the PostgreSQL URL without its password. */
   readonly location: string;
+  /** The cheapest round trip (`select 1`): resolves when the database answers, rejects with why it did not. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -104,5 +106,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await db.destroy();
     throw error;
   }
-  return { db, dialect, location: postgres ? redactUrl(options.url) : file, close: () => db.destroy() };
+  return {
+    db,
+    dialect,
+    location: postgres ? redactUrl(options.url) : file,
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
 }

@@ -23,6 +23,7 @@ const ROUTES: ReadonlyArray<[string, string]> = [
   ["get", "/api/v1/dms/{account}/messages"],
   ["get", "/api/v1/openapi.json"],
   ["get", "/healthz"],
+  ["get", "/readyz"],
 ];
 
 test("/healthz answers", async () => {

@@ -23,10 +23,25 @@ forEachDialect("server secrets (server_secrets table)", (target) => {
     assert.deepEqual(await first.getOrCreate("other", () => bytes(5)), bytes(4));
   });
 
+  test("a stored secret is returned without making one (making may be slow: a certificate); make() may be async", async (t) => {
+    const database = await target.create(t);
+    const secrets = new ServerSecretsRepository((await database.open()).db);
+    let made = 0;
+    const slowMake = async (): Promise<Buffer> => {
+      made++;
+      await new Promise((done) => setTimeout(done, 5));
+      return bytes(7);
+    };
+    assert.deepEqual(await secrets.getOrCreate("certificate", slowMake), bytes(7));
+    assert.deepEqual(await secrets.getOrCreate("certificate", slowMake), bytes(7));
+    assert.equal(made, 1, "made once, then read");
+  });
+
   test("openers racing to make the same secret all get one and the same", async (t) => {
     const database = await target.create(t);
     const nodes = await Promise.all([1, 2, 3, 4].map(async () => new ServerSecretsRepository((await database.open()).db)));
-    const secrets = await Promise.all(nodes.map((node, i) => node.getOrCreate("scram", () => bytes(10 + i))));
+    // Makers slow enough that every opener has read "absent" before the first one stores: all race to insert.
+    const secrets = await Promise.all(nodes.map((node, i) => node.getOrCreate("scram", async () => (await new Promise((done) => setTimeout(done, 20)), bytes(10 + i)))));
     assert.equal(new Set(secrets.map((s) => s.toString("hex"))).size, 1, `all agree: ${secrets.map((s) => s[0]).join(", ")}`);
     assert.ok([10, 11, 12, 13].includes(secrets[0]![0]!), "one of the made ones won");
   });

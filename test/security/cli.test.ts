@@ -3,7 +3,7 @@
  * exit code. Run as a child process with an argument array (no shell involved).
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -92,6 +92,29 @@ test("config check on hostile files: not YAML, not a mapping, missing — clear 
       assert.ok(run.stderr.includes(file), `${name}: names the file: ${run.stderr}`);
       assert.doesNotMatch(run.stderr, /^\s+at /m, `${name}: no stack trace`);
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("serve refuses a cluster on SQLite (CMY_REDIS_URL without CMY_DATABASE_URL): exit code 2, the reason, nothing started or made", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "cmy-cli-"));
+  try {
+    const expected =
+      "cluster.redisUrl (CMY_REDIS_URL) needs database.url (CMY_DATABASE_URL) on PostgreSQL: nodes share their accounts and history there; SQLite is one node's file";
+    const listeners = ["--irc-listen", "127.0.0.1:0", "--irc-tls-listen", "", "--ftp-listen", "", "--http-listen", "127.0.0.1:0"];
+    const fromEnv = await cli(["serve", ...listeners], { CMY_REDIS_URL: "redis://127.0.0.1:1", CMY_DATABASE_URL: "", CMY_DATA_DIR: join(dir, "env-data") });
+    assert.equal(fromEnv.signal, null, `killed instead of refusing: ${fromEnv.stderr}`);
+    assert.equal(fromEnv.code, 2, fromEnv.stderr);
+    assert.equal(fromEnv.stderr, `cmymessage: ${expected}\n`);
+
+    // The same from the config file; the data directory is not even made.
+    const file = join(dir, "cluster.yaml");
+    await writeFile(file, `cluster: { redisUrl: "redis://127.0.0.1:1", nodeName: "n1" }\ndataDir: ${JSON.stringify(join(dir, "file-data"))}\n`);
+    const fromFile = await cli(["serve", "--config", file, ...listeners], { CMY_REDIS_URL: undefined, CMY_DATABASE_URL: undefined, CMY_DATA_DIR: undefined });
+    assert.equal(fromFile.code, 2, fromFile.stderr);
+    assert.ok(fromFile.stderr.includes(expected), fromFile.stderr);
+    await assert.rejects(stat(join(dir, "file-data")), { code: "ENOENT" });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
