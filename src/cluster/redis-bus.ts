@@ -48,7 +48,7 @@ export class RedisBus implements Bus {
     if (nodes !== "all" && nodes.size === 0) return;
     const text = JSON.stringify({ o: this.node, k: "p", p: publication });
     if (nodes === "all") this.link.send(STATE_CHANNEL, text);
-    else for (const node of nodes) this.link.send(nodeChannel(node), text);
+    else for (const node of nodes) if (node !== this.node) this.link.send(nodeChannel(node), text);
   }
 
   replicate(op: StateOp): void {

@@ -121,6 +121,7 @@ export class ChatCore {
       stamp: () => this.#stamp(),
       presence: (nick, user) => this.#local.deliverLocal({ scope: { kind: "watchers", nick: foldCase(nick) }, event: { type: "presence", nick, online: user !== null, origin: user?.originOnce() ?? null, ...this.#stamp() }, fromSession: null, skipOrigin: false }),
       countUser: () => (this.#maxUsers = Math.max(this.#maxUsers, this.#users.size)),
+      quit: (user, reason) => this.quit(user, reason),
     });
   }
 
@@ -254,6 +255,8 @@ export class ChatCore {
    * shown the user's channels, as a JOIN of each, nobody else seeing anything.
    */
   attach(user: ChatUser, session: Session): { missedSince: number | null } {
+    // A user of another node gets a session here: that node, and every other, route its events here too.
+    if (user.node !== null && user.sessionCount === 0) this.#replicate({ op: "attach", user: user.id });
     user.addSession(session);
     for (const channel of user.channels.values()) {
       session.deliver({ type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...this.#stamp() }, null);
@@ -276,6 +279,13 @@ export class ChatCore {
   detach(user: ChatUser, session: Session, reason: string): boolean {
     if (!user.removeSession(session) || !this.isOnline(user)) return false;
     if (user.sessionCount > 0) return false;
+    // The user lives on another node: this node only stops holding a session of it.
+    if (user.node !== null) {
+      this.#replicate({ op: "detach", user: user.id });
+      return false;
+    }
+    // Its sessions on other nodes keep it present; the last of them to end makes it quit.
+    if (user.otherNodes.size > 0) return false;
     if (!user.alwaysOn) {
       this.quit(user, reason);
       return true;
@@ -309,6 +319,13 @@ export class ChatCore {
   /** An always-on user's nick, channels or connection state changed: keep it. */
   #touched(user: ChatUser): void {
     if (user.alwaysOn) this.alwaysOnKeeper?.changed(user);
+  }
+
+  /** Whether further sessions of the account may attach to this user (on any node of a cluster). */
+  setMulticlient(user: ChatUser, on: boolean): void {
+    if (user.multiclient === on) return;
+    user.multiclient = on;
+    this.#replicate({ op: "fields", user: user.id, fields: { multiclient: on } });
   }
 
   /** The user's always-on choice changed: keep it or forget it. */
@@ -671,8 +688,11 @@ export class ChatCore {
    */
   multiclientUser(account: string, shared: boolean): ChatUser | undefined {
     for (const user of this.#usersByAccount.get(account) ?? []) {
-      // A user connected to another node of a cluster stays there (see docs/operations.md).
-      if (user.node !== null) continue;
+      // A user of another node is joined only by multiclient, never as a detached always-on user.
+      if (user.node !== null) {
+        if (shared && user.multiclient) return user;
+        continue;
+      }
       if (user.sessionCount === 0 || (shared && user.multiclient)) return user;
     }
     return undefined;

@@ -90,7 +90,9 @@ export class LocalIndex implements LocalDelivery {
   remoteNodes(scope: Scope): ReadonlySet<string> | "all" {
     const nodes = new Set<string>();
     const addUser = (user: ChatUser | undefined): void => {
-      if (user?.node) nodes.add(user.node);
+      if (!user) return;
+      if (user.node) nodes.add(user.node);
+      if (user.otherNodes.size > 0) for (const node of user.otherNodes) nodes.add(node);
     };
     switch (scope.kind) {
       case "channel":

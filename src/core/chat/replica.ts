@@ -17,6 +17,8 @@ export interface ReplicaHost {
   stamp(): { msgid: string; time: number };
   presence(nick: string, user: ChatUser | null): void;
   countUser(): void;
+  /** A user of this node with no session left anywhere quits (as its last session's end would make it). */
+  quit(user: ChatUser, reason: string): void;
 }
 
 /**
@@ -83,7 +85,21 @@ export class Replica {
       case "invite":
         host.channels.get(op.channel)?.invited.add(op.nick);
         return;
+      case "attach":
+        host.usersById.get(op.user)?.otherNodes.add(node);
+        return;
+      case "detach": {
+        const user = host.usersById.get(op.user);
+        if (user) this.#leaveNode(user, node, "Connection closed");
+        return;
+      }
     }
+  }
+
+  /** `node` holds no session of `user` any more; a user of this node left with none anywhere quits. */
+  #leaveNode(user: ChatUser, node: string, reason: string): void {
+    if (!user.otherNodes.delete(node)) return;
+    if (user.node === null && user.sessionCount === 0 && user.otherNodes.size === 0 && !user.alwaysOn) this.host.quit(user, reason);
   }
 
   /** Everything this node holds itself: what a node that (re)joins the cluster is sent. */
@@ -100,7 +116,9 @@ export class Replica {
       }
       users.push({ user: userSnapshot(user), channels: joined });
     }
-    return { users, channels: [...channels.values()] };
+    const attached: string[] = [];
+    for (const user of this.host.usersById.values()) if (user.node !== null && user.sessionCount > 0) attached.push(user.id);
+    return { users, channels: [...channels.values()], attached };
   }
 
   /**
@@ -148,13 +166,21 @@ export class Replica {
       const channel = host.channels.get(foldCase(state.name));
       if (channel && isNewer(state.stamp, channel.stateStamp)) applyChannelState(channel, state);
     }
+    const attached = new Set(snapshot.attached ?? []);
+    for (const user of [...host.usersById.values()]) {
+      if (attached.has(user.id)) user.otherNodes.add(node);
+      else this.#leaveNode(user, node, reason);
+    }
   }
 
   /** A node is gone (dead, cut off, or stopped): its users quit for this node's sessions. */
   dropNode(node: string, reason: string): number {
     let dropped = 0;
     for (const user of [...this.host.usersById.values()]) {
-      if (user.node !== node) continue;
+      if (user.node !== node) {
+        this.#leaveNode(user, node, reason);
+        continue;
+      }
       this.#removeUser(user, reason, true);
       dropped++;
     }
@@ -164,7 +190,10 @@ export class Replica {
   /** The nodes this replica holds users of. */
   nodes(): Set<string> {
     const nodes = new Set<string>();
-    for (const user of this.host.usersById.values()) if (user.node !== null) nodes.add(user.node);
+    for (const user of this.host.usersById.values()) {
+      if (user.node !== null) nodes.add(user.node);
+      for (const node of user.otherNodes) nodes.add(node);
+    }
     return nodes;
   }
 
@@ -191,6 +220,7 @@ export class Replica {
     if (fields.invisible !== undefined) user.invisible = fields.invisible;
     if (fields.wallops !== undefined) user.wallops = fields.wallops;
     if (fields.bot !== undefined && fields.bot !== user.bot) user.setBot(fields.bot);
+    if (fields.multiclient !== undefined) user.multiclient = fields.multiclient;
   }
 
   /** Removes a user; `announce`: this node found out itself, so its sessions are told here. */

@@ -18,7 +18,10 @@ export type StateOp =
   | { readonly op: "part"; readonly user: string; readonly channel: string }
   /** A channel's topic or modes changed: its whole state, newest stamp wins everywhere. */
   | { readonly op: "channel"; readonly state: ChannelState }
-  | { readonly op: "invite"; readonly channel: string; readonly nick: string };
+  | { readonly op: "invite"; readonly channel: string; readonly nick: string }
+  /** The sending node holds a session of a user of another node now (multiclient across nodes), or no longer. */
+  | { readonly op: "attach"; readonly user: string }
+  | { readonly op: "detach"; readonly user: string };
 
 /** What can change about an online user besides its nick and channels. */
 export interface UserFields {
@@ -29,6 +32,7 @@ export interface UserFields {
   readonly invisible?: boolean;
   readonly wallops?: boolean;
   readonly bot?: boolean;
+  readonly multiclient?: boolean;
 }
 
 export interface UserSnapshot {
@@ -46,6 +50,7 @@ export interface UserSnapshot {
   readonly invisible: boolean;
   readonly wallops: boolean;
   readonly bot: boolean;
+  readonly multiclient: boolean;
 }
 
 /** Orders concurrent changes of one channel's state the same way on every node. */
@@ -71,6 +76,8 @@ export interface ChannelState {
 export interface NodeSnapshot {
   readonly users: ReadonlyArray<{ readonly user: UserSnapshot; readonly channels: ReadonlyArray<readonly [name: string, createdAt: number, op: boolean, voice: boolean]> }>;
   readonly channels: readonly ChannelState[];
+  /** Users of other nodes this node holds sessions of (multiclient across nodes). */
+  readonly attached?: readonly string[];
 }
 
 export function isNewer(a: Stamp, b: Stamp | null): boolean {
@@ -94,6 +101,7 @@ export function userSnapshot(user: ChatUser): UserSnapshot {
     invisible: user.invisible,
     wallops: user.wallops,
     bot: user.bot,
+    multiclient: user.multiclient,
   };
 }
 

@@ -48,6 +48,8 @@ export class ChatUser {
   #origin: Origin | null = null;
   /** In a cluster: the node this user is connected to, when it is not this one (a replica). */
   node: string | null = null;
+  /** In a cluster: other nodes holding sessions of this user (multiclient across nodes). */
+  readonly otherNodes = new Set<string>();
 
   constructor(
     readonly id: string,

@@ -67,7 +67,7 @@ export function usesMulticlient(connection: IrcConnection, account: Account): bo
 
 /** The account's multiclient and always-on choices, applied to its user. */
 export function applyAccountChoices(connection: IrcConnection, user: ChatUser, account: Account): void {
-  user.multiclient = usesMulticlient(connection, account);
+  connection.context.core.setMulticlient(user, usesMulticlient(connection, account));
   connection.context.core.setAlwaysOn(user, account.alwaysOn ?? connection.context.config.accounts.alwaysOn);
 }
 
