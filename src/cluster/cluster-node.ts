@@ -122,10 +122,11 @@ export class ClusterNode implements NickClaims {
 
   // ── nicks ─────────────────────────────────────────────────────────────
 
-  async claim(nick: string): Promise<NickClaim> {
+  async claim(nick: string, node?: string | null): Promise<NickClaim> {
     if (!this.#synced) return "unavailable";
     try {
-      const won = await withTimeout(this.#commands.eval(CLAIM_NICK, 1, NICKS_KEY, foldCase(nick), this.instance, HEARTBEAT_PREFIX), REDIS_ANSWER_MS, "timeout");
+      const owner = node ?? this.instance;
+      const won = await withTimeout(this.#commands.eval(CLAIM_NICK, 1, NICKS_KEY, foldCase(nick), owner, HEARTBEAT_PREFIX), REDIS_ANSWER_MS, "timeout");
       return won === 1 ? "ok" : "taken";
     } catch {
       return "unavailable";
@@ -141,6 +142,8 @@ export class ClusterNode implements NickClaims {
   #localOp(op: StateOp): void {
     if (op.op === "quit") this.release(op.nick);
     else if (op.op === "nick") {
+      // A rename made here of a user of another node: that node holds its nicks and releases the old one.
+      if (this.#core?.userById(op.user)?.node) return;
       if (foldCase(op.oldNick) !== foldCase(op.nick)) this.release(op.oldNick);
       void this.#confirm(op.user, op.nick);
     } else if (op.op === "user") void this.#confirm(op.user.id, op.user.nick);
@@ -252,10 +255,13 @@ export class ClusterNode implements NickClaims {
         this.bus.receive(message.p);
         return;
       case "s": {
-        // This node's user removed elsewhere (KILL): the nick it held is given back here.
-        const own = message.s.op === "quit" && core.userById(message.s.user)?.node === null ? message.s.nick : null;
-        core.replica.apply(message.s, message.o);
-        if (own !== null) this.release(own);
+        // This node's user removed or renamed elsewhere (KILL; NICK from its session on another
+        // node): the nick it held is given back here, where it was claimed.
+        const op = message.s;
+        const ours = (op.op === "quit" || op.op === "nick") && core.userById(op.user)?.node === null;
+        core.replica.apply(op, message.o);
+        if (ours && op.op === "quit") this.release(op.nick);
+        if (ours && op.op === "nick" && foldCase(op.oldNick) !== foldCase(op.nick)) this.release(op.oldNick);
         return;
       }
       case "hello":

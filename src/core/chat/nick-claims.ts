@@ -6,8 +6,11 @@
 export type NickClaim = "ok" | "taken" | "unavailable";
 
 export interface NickClaims {
-  /** Claims `nick` for a user of this node; synchronous "ok" on a node on its own. */
-  claim(nick: string): NickClaim | Promise<NickClaim>;
+  /**
+   * Claims `nick` for a user of this node, or with `node` for a user of that node (a
+   * session here of a user there: multiclient across nodes); synchronous "ok" on a node on its own.
+   */
+  claim(nick: string, node?: string | null): NickClaim | Promise<NickClaim>;
   /** Gives back a claim that was not used (the registration did not complete). */
   release(nick: string): void;
 }

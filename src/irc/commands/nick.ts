@@ -24,7 +24,7 @@ export const nick: AnytimeCommand = {
       const user = connection.user;
       // Only a new name is claimed across a cluster; a change of case keeps the claim.
       if (foldCase(wanted) === user.folded || !isValidNick(wanted, core.limits.nickLength) || !core.isNickAvailable(wanted, user)) return changeNick(connection, wanted, "ok");
-      const claim = connection.context.nickClaims.claim(wanted);
+      const claim = connection.context.nickClaims.claim(wanted, user.node);
       if (typeof claim === "string") return changeNick(connection, wanted, claim);
       return claim.then((result) => changeNick(connection, wanted, result));
     }
