@@ -246,9 +246,12 @@ export class ClusterNode implements NickClaims {
   // ── receiving ─────────────────────────────────────────────────────────
 
   #receive(text: string): void {
-    const message = decodeWire(text);
+    for (const message of decodeWire(text)) this.#handle(message);
+  }
+
+  #handle(message: WireMessage): void {
     const core = this.#core;
-    if (!message || !core || message.o === this.instance || this.#stopped) return;
+    if (!core || message.o === this.instance || this.#stopped) return;
     if (!this.#peers.has(message.o) && message.k !== "bye") this.#peers.set(message.o, this.#nameOf(message.o));
     switch (message.k) {
       case "p":
@@ -283,6 +286,7 @@ export class ClusterNode implements NickClaims {
   }
 
   #send(channel: string, message: WireMessage): void {
+    this.bus.flush();
     this.#commands.publish(channel, JSON.stringify(message)).catch((error: Error) => this.#log.debug({ err: error.message }, "cluster: publish failed"));
   }
 

@@ -18,6 +18,14 @@ export interface BusLink {
  */
 export class RedisBus implements Bus {
   #local: LocalDelivery | null = null;
+  /**
+   * What goes to every node, gathered until the current job (one command, one timer) ends and
+   * sent as one Redis message: a receiving node applies a state change and shows its event in
+   * one go, so none of its own users' commands runs between them (a JOIN there in between would
+   * list a member that the next line removes, without ever showing the removal).
+   */
+  #toAll: string[] = [];
+  #flushQueued = false;
   /** Each local state change, after it is sent (nick ownership follows renames and quits). */
   onLocalOp: ((op: StateOp) => void) | null = null;
 
@@ -47,13 +55,34 @@ export class RedisBus implements Bus {
     const nodes = publication.event.type === "message" ? local.remoteNodes(publication.scope) : "all";
     if (nodes !== "all" && nodes.size === 0) return;
     const text = JSON.stringify({ o: this.node, k: "p", p: publication });
-    if (nodes === "all") this.link.send(STATE_CHANNEL, text);
-    else for (const node of nodes) if (node !== this.node) this.link.send(nodeChannel(node), text);
+    if (nodes === "all") {
+      this.#sendToAll(text);
+      return;
+    }
+    // What was gathered for every node goes first: one connection keeps this node's order.
+    this.flush();
+    for (const node of nodes) if (node !== this.node) this.link.send(nodeChannel(node), text);
   }
 
   replicate(op: StateOp): void {
-    if (this.link.up) this.link.send(STATE_CHANNEL, JSON.stringify({ o: this.node, k: "s", s: op }));
+    if (this.link.up) this.#sendToAll(JSON.stringify({ o: this.node, k: "s", s: op }));
     this.onLocalOp?.(op);
+  }
+
+  #sendToAll(text: string): void {
+    this.#toAll.push(text);
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Sends what was gathered for every node; called before anything else is sent. */
+  flush(): void {
+    this.#flushQueued = false;
+    const texts = this.#toAll;
+    if (texts.length === 0) return;
+    this.#toAll = [];
+    this.link.send(STATE_CHANNEL, texts.length === 1 ? texts[0]! : `[${texts.join(",")}]`);
   }
 
   /** A publication from another node: for this node's sessions only (its origin session is not here). */

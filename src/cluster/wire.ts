@@ -23,25 +23,24 @@ export type WireMessage =
   /** A node stops: its users have quit already; forget it now rather than after the timeout. */
   | { readonly o: string; readonly k: "bye" };
 
-/** Parses a message from another node; null for anything that is not one (another version, noise). */
-export function decodeWire(text: string): WireMessage | null {
+/**
+ * Parses what another node sent: one message, or an array of them that the receiver must
+ * handle in one go (a state change and its event, so nothing on the receiving node runs
+ * between them). Anything that is not a message (another version, noise) is left out.
+ */
+export function decodeWire(text: string): WireMessage[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return null;
+    return [];
   }
-  if (typeof value !== "object" || value === null) return null;
+  return (Array.isArray(value) ? value : [value]).filter(isWireMessage);
+}
+
+function isWireMessage(value: unknown): value is WireMessage {
+  if (typeof value !== "object" || value === null) return false;
   const message = value as { o?: unknown; k?: unknown };
-  if (typeof message.o !== "string") return null;
-  switch (message.k) {
-    case "p":
-    case "s":
-    case "hello":
-    case "snap":
-    case "bye":
-      return value as WireMessage;
-    default:
-      return null;
-  }
+  if (typeof message.o !== "string") return false;
+  return message.k === "p" || message.k === "s" || message.k === "hello" || message.k === "snap" || message.k === "bye";
 }

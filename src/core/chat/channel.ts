@@ -1,7 +1,7 @@
 import type { ChatUser } from "./user.js";
 import { foldCase } from "./names.js";
 import { entryMatches } from "./mask.js";
-import type { Stamp } from "./replication.js";
+import { CREATION_STAMP, type Stamp } from "./replication.js";
 
 export type FlagMode = "no-external" | "topic-lock" | "moderated" | "invite-only" | "secret";
 export type MemberMode = "op" | "voice";
@@ -10,6 +10,8 @@ export type ListMode = "ban" | "exception" | "invite-exception";
 export interface Membership {
   op: boolean;
   voice: boolean;
+  /** In a cluster: when op/voice last changed (the newest change wins on every node). */
+  rankStamp?: Stamp;
 }
 
 export interface ListEntry {
@@ -34,8 +36,9 @@ export class Channel {
   readonly lists: Record<ListMode, ListEntry[]> = { ban: [], exception: [], "invite-exception": [] };
   /** Folded nicks invited while the channel is +i; consumed on join. */
   readonly invited = new Set<string>();
-  /** When the topic or modes last changed (in a cluster, the newest change wins on every node). */
-  stateStamp: Stamp | null = null;
+  /** When the topic, and the modes, last changed (in a cluster the newest change wins on every node). */
+  topicStamp: Stamp = CREATION_STAMP;
+  modesStamp: Stamp = CREATION_STAMP;
 
   constructor(
     readonly name: string,

@@ -122,6 +122,9 @@ export class ChatCore {
       presence: (nick, user) => this.#local.deliverLocal({ scope: { kind: "watchers", nick: foldCase(nick) }, event: { type: "presence", nick, online: user !== null, origin: user?.originOnce() ?? null, ...this.#stamp() }, fromSession: null, skipOrigin: false }),
       countUser: () => (this.#maxUsers = Math.max(this.#maxUsers, this.#users.size)),
       quit: (user, reason) => this.quit(user, reason),
+      kick: (by, channel, target, reason) => this.kickMember(by, channel, target, reason),
+      reassert: (channel) => this.#replicate({ op: "channel", state: channelState(channel) }),
+      now: () => this.now(),
     });
   }
 
@@ -356,7 +359,7 @@ export class ChatCore {
     // Published before the user leaves its channels, so the scope still finds the peers.
     for (const channel of user.channels.values()) channel.members.delete(user);
     this.#publish(peers, event);
-    for (const channel of user.channels.values()) if (channel.members.size === 0) this.#channels.delete(channel.folded);
+    for (const channel of user.channels.values()) if (channel.members.size === 0) this.#dropChannel(channel);
     user.channels.clear();
     this.#users.delete(user.folded);
     this.#usersById.delete(user.id);
@@ -465,11 +468,14 @@ export class ChatCore {
     if (created) this.#channels.set(channel.folded, channel);
     // The first user in a new channel runs it; in a registered one, its founder does.
     const op = registered ? founder : created;
-    channel.members.set(user, { op, voice: false });
+    const stamp = this.#stamp();
+    channel.members.set(user, { op, voice: false, rankStamp: stamp });
     user.channels.set(channel.folded, channel);
-    const state = created ? channelState(channel, channel.stateStamp ?? { time: channel.createdAt, msgid: "" }) : null;
-    this.#replicate({ op: "join", user: user.id, channel: channel.name, createdAt: channel.createdAt, chanop: op, voice: false, state });
-    const event: ChatEvent = { type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...this.#stamp() };
+    // A new channel's state is its defaults (or its registration's, the same on every node),
+    // stamped as older than any change, so a change made anywhere a moment before wins over it.
+    const state = created ? channelState(channel) : null;
+    this.#replicate({ op: "join", user: user.id, channel: channel.name, createdAt: channel.createdAt, chanop: op, voice: false, stamp, state });
+    const event: ChatEvent = { type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...stamp };
     this.#publish(this.#channelScope(channel), event, fromSession);
     this.#announceAwayOnJoin(user, channel);
     this.#touched(user);
@@ -501,13 +507,24 @@ export class ChatCore {
     if (!channel.isOp(user)) return fail("chanop-needed");
     const target = this.findUser(targetNick);
     if (!target || !channel.members.has(target)) return fail("user-not-on-channel");
-    const event: ChatEvent = { type: "kick", from: user.origin, channel: channel.name, target: target.nick, reason: clip(reason, this.limits.kickLength), ...this.#stamp() };
+    if (target.node !== null) {
+      // A user's memberships change only on its own node, in that node's order: the kick is
+      // carried out there, and every node (this one too) hears it from there.
+      this.#replicate({ op: "kick", by: user.id, user: target.id, channel: channel.folded, reason });
+      return { ok: true };
+    }
+    this.kickMember(user, channel, target, reason);
+    return { ok: true };
+  }
+
+  /** Removes `target`, a user of this node, from `channel` on `by`'s order (checked already, here or on `by`'s node). */
+  kickMember(by: ChatUser, channel: Channel, target: ChatUser, reason: string): void {
+    const event: ChatEvent = { type: "kick", from: by.origin, channel: channel.name, target: target.nick, reason: clip(reason, this.limits.kickLength), ...this.#stamp() };
     this.#publish(this.#channelScope(channel), event);
     this.#removeMember(channel, target);
     target.channels.delete(channel.folded);
     this.#replicate({ op: "part", user: target.id, channel: channel.folded });
     this.#touched(target);
-    return { ok: true };
   }
 
   setTopic(user: ChatUser, name: string, text: string): { ok: true } | Failure<"no-such-channel" | "not-on-channel" | "chanop-needed"> {
@@ -518,9 +535,9 @@ export class ChatCore {
     const topic = clip(text, this.limits.topicLength);
     const stamp = this.#stamp();
     channel.topic = topic === "" ? null : { text: topic, setBy: user.hostmask, setAt: stamp.time };
-    channel.stateStamp = stamp;
+    channel.topicStamp = stamp;
     this.registry?.changed(channel);
-    this.#replicate({ op: "channel", state: channelState(channel, stamp) });
+    this.#replicate({ op: "channel", state: channelState(channel) });
     const event: ChatEvent = { type: "topic", from: user.origin, channel: channel.name, topic, ...stamp };
     this.#publish(this.#channelScope(channel), event);
     return { ok: true };
@@ -563,8 +580,15 @@ export class ChatCore {
     const result = applyModeRequests(channel, user, requests, { maxListEntries: this.limits.maxListEntries, now: stamp.time, findUser: (nick) => this.findUser(nick) });
     if (result.applied.some((change) => change.kind !== "member" && change.kind !== "list")) this.registry?.changed(channel);
     if (result.applied.length > 0) {
-      channel.stateStamp = stamp;
-      this.#replicate({ op: "channel", state: channelState(channel, stamp) });
+      for (const change of result.applied) {
+        if (change.kind !== "member") channel.modesStamp = stamp;
+        else {
+          const member = this.findUser(change.nick);
+          const membership = member && channel.members.get(member);
+          if (membership) membership.rankStamp = stamp;
+        }
+      }
+      this.#replicate({ op: "channel", state: channelState(channel) });
       this.#publish(this.#channelScope(channel), { type: "mode", from: user.origin, channel: channel.name, changes: result.applied, ...stamp });
     }
     return { ok: true, ...result };
@@ -704,6 +728,12 @@ export class ChatCore {
 
   #removeMember(channel: Channel, user: ChatUser): void {
     channel.members.delete(user);
-    if (channel.members.size === 0) this.#channels.delete(channel.folded);
+    if (channel.members.size === 0) this.#dropChannel(channel);
+  }
+
+  /** An emptied channel goes (in a cluster its last state is kept a moment: channel-graveyard.ts). */
+  #dropChannel(channel: Channel): void {
+    this.#channels.delete(channel.folded);
+    if (this.bus.node !== null) this.replica.graveyard.bury(channel);
   }
 }

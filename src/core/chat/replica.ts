@@ -2,8 +2,9 @@ import type { Scope } from "./bus.js";
 import { Channel } from "./channel.js";
 import type { ChatEvent } from "./events.js";
 import { foldCase } from "./names.js";
-import { applyChannelState, channelState, isNewer, userSnapshot, type ChannelState, type NodeSnapshot, type StateOp, type UserFields, type UserSnapshot } from "./replication.js";
+import { channelState, mergeChannelState, userSnapshot, type ChannelState, type NodeSnapshot, type StateOp, type UserFields, type UserSnapshot } from "./replication.js";
 import { ChatUser } from "./user.js";
+import { ChannelGraveyard } from "./channel-graveyard.js";
 
 /** What the replica reaches of the chat core's state. */
 export interface ReplicaHost {
@@ -17,8 +18,13 @@ export interface ReplicaHost {
   stamp(): { msgid: string; time: number };
   presence(nick: string, user: ChatUser | null): void;
   countUser(): void;
+  /** Carries out a kick another node's channel operator asked for, of a user of this node. */
+  kick(by: ChatUser, channel: Channel, target: ChatUser, reason: string): void;
   /** A user of this node with no session left anywhere quits (as its last session's end would make it). */
   quit(user: ChatUser, reason: string): void;
+  /** Tells every node this node's state of `channel`: theirs is older (see `apply`). */
+  reassert(channel: Channel): void;
+  now(): number;
 }
 
 /**
@@ -30,7 +36,11 @@ export interface ReplicaHost {
  * as IRC networks show a net-split and a net-join.
  */
 export class Replica {
-  constructor(private readonly host: ReplicaHost) {}
+  readonly graveyard: ChannelGraveyard;
+
+  constructor(private readonly host: ReplicaHost) {
+    this.graveyard = new ChannelGraveyard(() => host.now());
+  }
 
   apply(op: StateOp, node: string): void {
     const host = this.host;
@@ -64,7 +74,7 @@ export class Replica {
         const user = host.usersById.get(op.user);
         if (!user) return;
         const channel = this.#channel(op.channel, op.createdAt, op.state);
-        if (!channel.members.has(user)) channel.members.set(user, { op: op.chanop, voice: op.voice });
+        if (!channel.members.has(user)) channel.members.set(user, { op: op.chanop, voice: op.voice, rankStamp: op.stamp });
         user.channels.set(channel.folded, channel);
         channel.invited.delete(user.folded);
         return;
@@ -77,9 +87,16 @@ export class Replica {
         // This node's own user was kicked on another node: its sessions already saw the KICK there.
         return;
       }
+      case "kick": {
+        const by = host.usersById.get(op.by);
+        const target = host.usersById.get(op.user);
+        const channel = host.channels.get(op.channel);
+        if (by && target && target.node === null && channel?.members.has(target)) host.kick(by, channel, target, op.reason);
+        return;
+      }
       case "channel": {
         const channel = host.channels.get(foldCase(op.state.name));
-        if (channel && isNewer(op.state.stamp, channel.stateStamp)) applyChannelState(channel, op.state);
+        if (channel) this.#merge(channel, op.state);
         return;
       }
       case "invite":
@@ -112,7 +129,7 @@ export class Replica {
       for (const channel of user.channels.values()) {
         const membership = channel.members.get(user);
         joined.push([channel.name, channel.createdAt, membership?.op ?? false, membership?.voice ?? false]);
-        if (!channels.has(channel.folded)) channels.set(channel.folded, channelState(channel, channel.stateStamp ?? { time: channel.createdAt, msgid: "" }));
+        if (!channels.has(channel.folded)) channels.set(channel.folded, channelState(channel));
       }
       users.push({ user: userSnapshot(user), channels: joined });
     }
@@ -164,7 +181,7 @@ export class Replica {
     }
     for (const state of snapshot.channels) {
       const channel = host.channels.get(foldCase(state.name));
-      if (channel && isNewer(state.stamp, channel.stateStamp)) applyChannelState(channel, state);
+      if (channel) this.#merge(channel, state);
     }
     const attached = new Set(snapshot.attached ?? []);
     for (const user of [...host.usersById.values()]) {
@@ -244,7 +261,10 @@ export class Replica {
   #leave(channel: Channel, user: ChatUser): void {
     channel.members.delete(user);
     user.channels.delete(channel.folded);
-    if (channel.members.size === 0) this.host.channels.delete(channel.folded);
+    if (channel.members.size === 0) {
+      this.host.channels.delete(channel.folded);
+      this.graveyard.bury(channel);
+    }
   }
 
   #channel(name: string, createdAt: number, state: ChannelState | null): Channel {
@@ -253,8 +273,19 @@ export class Replica {
     if (!channel) {
       channel = new Channel(name, createdAt);
       this.host.channels.set(folded, channel);
+      const buried = this.graveyard.exhume(folded, createdAt);
+      if (buried) mergeChannelState(channel, buried);
     }
-    if (state && isNewer(state.stamp, channel.stateStamp)) applyChannelState(channel, state);
+    if (state) this.#merge(channel, state);
     return channel;
+  }
+
+  /**
+   * The newest state wins. When what arrives is older than what this node holds, the sender
+   * (and any node like it) missed a change: this node says its state again, and since every
+   * node keeps the newest, all end on the same one.
+   */
+  #merge(channel: Channel, state: ChannelState): void {
+    if (mergeChannelState(channel, state)) this.host.reassert(channel);
   }
 }

@@ -14,8 +14,10 @@ export type StateOp =
   | { readonly op: "quit"; readonly user: string; readonly nick: string; readonly reason: string }
   | { readonly op: "nick"; readonly user: string; readonly nick: string; readonly oldNick: string }
   | { readonly op: "fields"; readonly user: string; readonly fields: UserFields }
-  | { readonly op: "join"; readonly user: string; readonly channel: string; readonly createdAt: number; readonly chanop: boolean; readonly voice: boolean; readonly state: ChannelState | null }
+  | { readonly op: "join"; readonly user: string; readonly channel: string; readonly createdAt: number; readonly chanop: boolean; readonly voice: boolean; readonly stamp: Stamp; readonly state: ChannelState | null }
   | { readonly op: "part"; readonly user: string; readonly channel: string }
+  /** A kick of a user of the receiving node, asked for by a channel operator on the sending node. */
+  | { readonly op: "kick"; readonly by: string; readonly user: string; readonly channel: string; readonly reason: string }
   /** A channel's topic or modes changed: its whole state, newest stamp wins everywhere. */
   | { readonly op: "channel"; readonly state: ChannelState }
   | { readonly op: "invite"; readonly channel: string; readonly nick: string }
@@ -59,17 +61,23 @@ export interface Stamp {
   readonly msgid: string;
 }
 
+/**
+ * A channel's topic, its modes and each member's rank, each with the stamp of its last
+ * change: where nodes changed one channel at the same moment, every node keeps the newest
+ * of each part, so all end alike.
+ */
 export interface ChannelState {
   readonly name: string;
   readonly createdAt: number;
-  readonly stamp: Stamp;
   readonly topic: Topic | null;
+  readonly topicStamp: Stamp;
   readonly flags: readonly FlagMode[];
   readonly key: string | null;
   readonly limit: number | null;
   readonly lists: Readonly<Record<ListMode, readonly ListEntry[]>>;
-  /** Member modes by user id: only those with +o or +v. */
-  readonly ranks: ReadonlyArray<readonly [id: string, op: boolean, voice: boolean]>;
+  readonly modesStamp: Stamp;
+  /** Every member's rank as the sending node knew it; a member it did not know keeps its own. */
+  readonly ranks: ReadonlyArray<readonly [id: string, op: boolean, voice: boolean, stamp: Stamp]>;
 }
 
 /** Everything one node holds: its own users with their channels, and those channels' state. */
@@ -79,6 +87,9 @@ export interface NodeSnapshot {
   /** Users of other nodes this node holds sessions of (multiclient across nodes). */
   readonly attached?: readonly string[];
 }
+
+/** The state a channel is created with: older than any change. */
+export const CREATION_STAMP: Stamp = Object.freeze({ time: 0, msgid: "" });
 
 export function isNewer(a: Stamp, b: Stamp | null): boolean {
   if (b === null) return true;
@@ -105,35 +116,58 @@ export function userSnapshot(user: ChatUser): UserSnapshot {
   };
 }
 
-export function channelState(channel: Channel, stamp: Stamp): ChannelState {
-  const ranks: Array<readonly [string, boolean, boolean]> = [];
-  for (const [member, membership] of channel.members) if (membership.op || membership.voice) ranks.push([member.id, membership.op, membership.voice]);
+export function channelState(channel: Channel): ChannelState {
+  const ranks: Array<readonly [string, boolean, boolean, Stamp]> = [];
+  for (const [member, membership] of channel.members) ranks.push([member.id, membership.op, membership.voice, membership.rankStamp ?? CREATION_STAMP]);
   return {
     name: channel.name,
     createdAt: channel.createdAt,
-    stamp,
     topic: channel.topic,
+    topicStamp: channel.topicStamp,
     flags: [...channel.flags],
     key: channel.key,
     limit: channel.limit,
     lists: { ban: [...channel.lists.ban], exception: [...channel.lists.exception], "invite-exception": [...channel.lists["invite-exception"]] },
+    modesStamp: channel.modesStamp,
     ranks,
   };
 }
 
-/** Sets a replica channel to `state` (its members' ranks for the members this node knows). */
-export function applyChannelState(channel: Channel, state: ChannelState): void {
-  channel.topic = state.topic;
-  channel.flags.clear();
-  for (const flag of state.flags) channel.flags.add(flag);
-  channel.key = state.key;
-  channel.limit = state.limit;
-  for (const list of ["ban", "exception", "invite-exception"] as const) channel.lists[list] = [...state.lists[list]];
-  const ranked = new Map(state.ranks.map(([id, op, voice]) => [id, { op, voice }]));
+/** Whether the channel holds any change at all (else its state is what every node starts with). */
+export function hasChanges(channel: Channel): boolean {
+  if (isNewer(channel.topicStamp, CREATION_STAMP) || isNewer(channel.modesStamp, CREATION_STAMP)) return true;
+  for (const membership of channel.members.values()) if (membership.rankStamp !== undefined && isNewer(membership.rankStamp, CREATION_STAMP)) return true;
+  return false;
+}
+
+/**
+ * Takes from `state` each part that is newer than the channel's. Returns true when the
+ * channel holds a part newer than `state`'s: its sender missed a change.
+ */
+export function mergeChannelState(channel: Channel, state: ChannelState): boolean {
+  let oursNewer = false;
+  if (isNewer(state.topicStamp, channel.topicStamp)) {
+    channel.topic = state.topic;
+    channel.topicStamp = state.topicStamp;
+  } else if (isNewer(channel.topicStamp, state.topicStamp)) oursNewer = true;
+  if (isNewer(state.modesStamp, channel.modesStamp)) {
+    channel.flags.clear();
+    for (const flag of state.flags) channel.flags.add(flag);
+    channel.key = state.key;
+    channel.limit = state.limit;
+    for (const list of ["ban", "exception", "invite-exception"] as const) channel.lists[list] = [...state.lists[list]];
+    channel.modesStamp = state.modesStamp;
+  } else if (isNewer(channel.modesStamp, state.modesStamp)) oursNewer = true;
+  const ranked = new Map(state.ranks.map(([id, op, voice, stamp]) => [id, { op, voice, stamp }]));
   for (const [member, membership] of channel.members) {
     const rank = ranked.get(member.id);
-    membership.op = rank?.op ?? false;
-    membership.voice = rank?.voice ?? false;
+    if (!rank) continue;
+    const mine = membership.rankStamp ?? CREATION_STAMP;
+    if (isNewer(rank.stamp, mine)) {
+      membership.op = rank.op;
+      membership.voice = rank.voice;
+      membership.rankStamp = rank.stamp;
+    } else if (isNewer(mine, rank.stamp)) oursNewer = true;
   }
-  channel.stateStamp = state.stamp;
+  return oursNewer;
 }
