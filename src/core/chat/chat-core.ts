@@ -469,7 +469,8 @@ export class ChatCore {
     // The first user in a new channel runs it; in a registered one, its founder does.
     const op = registered ? founder : created;
     const stamp = this.#stamp();
-    channel.members.set(user, { op, voice: false, rankStamp: stamp });
+    // Ranks carry their stamp only in a cluster, where concurrent changes are ordered by it.
+    channel.members.set(user, this.bus.node === null ? { op, voice: false } : { op, voice: false, rankStamp: stamp });
     user.channels.set(channel.folded, channel);
     // A new channel's state is its defaults (or its registration's, the same on every node),
     // stamped as older than any change, so a change made anywhere a moment before wins over it.
