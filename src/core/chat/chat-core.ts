@@ -586,7 +586,7 @@ export class ChatCore {
         else {
           const member = this.findUser(change.nick);
           const membership = member && channel.members.get(member);
-          if (membership) membership.rankStamp = stamp;
+          if (membership && this.bus.node !== null) membership.rankStamp = stamp;
         }
       }
       this.#replicate({ op: "channel", state: channelState(channel) });
