@@ -37,6 +37,8 @@ export class ClusterNode implements NickClaims {
   readonly #log: Logger;
   #core: ChatCore | null = null;
   #synced = false;
+  /** When both connections last answered a heartbeat. */
+  #lastBeat = 0;
   #subscribed = false;
   #resyncing = false;
   /** When this node last (re)joined: nobody is declared dead before a whole timeout after it. */
@@ -165,10 +167,30 @@ export class ClusterNode implements NickClaims {
 
   // ── membership ────────────────────────────────────────────────────────
 
+  /**
+   * Renews the heartbeat and checks that both connections still answer. A network cut may
+   * leave the TCP connections open and silent; once the heartbeat has failed for two thirds
+   * of the timeout (the others drop this node at the whole of it), this node takes Redis as
+   * lost, reconnects, and re-syncs when the link is back.
+   */
   #beat(): void {
-    if (this.#commands.status !== "ready") return;
-    const ttl = this.options.nodeTimeoutSeconds * 1000;
-    this.#commands.set(heartbeatKey(this.instance), this.options.name, "PX", ttl).catch(() => {});
+    const timeoutMs = this.options.nodeTimeoutSeconds * 1000;
+    if (this.#synced && Date.now() - this.#lastBeat > (timeoutMs * 2) / 3) {
+      this.#log.warn({ silentMs: Date.now() - this.#lastBeat }, "cluster: Redis does not answer; reconnecting");
+      this.#lostRedis();
+      this.#commands.disconnect(true);
+      this.#subscriber.disconnect(true);
+      return;
+    }
+    if (this.#commands.status !== "ready" || this.#subscriber.status !== "ready") return;
+    const answer = timeoutMs / 3;
+    Promise.all([
+      withTimeout(this.#commands.set(heartbeatKey(this.instance), this.options.name, "PX", timeoutMs), answer, "heartbeat timed out"),
+      withTimeout(this.#subscriber.ping(), answer, "subscriber ping timed out"),
+    ]).then(
+      () => (this.#lastBeat = Date.now()),
+      () => {},
+    );
   }
 
   /** Both connections up again (or for the first time): tell everyone what this node holds, and learn what they hold. */
@@ -189,6 +211,7 @@ export class ClusterNode implements NickClaims {
       if (this.#splitTimer) clearTimeout(this.#splitTimer);
       this.#splitTimer = null;
       this.#joinedAt = Date.now();
+      this.#lastBeat = Date.now();
       this.#synced = true;
       this.#send(STATE_CHANNEL, { o: this.instance, k: "hello", name: this.options.name, snapshot: this.#core.replica.snapshot() });
       this.#log.info({ instance: this.instance }, "cluster: joined");
