@@ -13,9 +13,8 @@ import pg from "pg";
 import { postgresBaseUrl } from "../support/databases.js";
 import {
   clusterSuite,
-  clusterUnavailable,
   freshPostgresDatabase,
-  netnsSuite,
+  netnsClusterSuite,
   NodeStartError,
   redisPing,
   startNetnsHosts,
@@ -129,7 +128,7 @@ clusterSuite("cluster harness", () => {
   });
 });
 
-netnsSuite(
+netnsClusterSuite(
   "cluster harness: network namespaces",
   () => {
     test("hosts on a bridge: a node inside one is reached through the bridge and reaches PostgreSQL and Redis; cut drops it off the network, heal brings it back; all removed at the end", async (t) => {
@@ -161,5 +160,4 @@ netnsSuite(
       await assert.rejects(execFileAsync("ip", ["link", "show", network.bridge]), "the bridge is removed");
     });
   },
-  clusterUnavailable,
 );

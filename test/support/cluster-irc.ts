@@ -5,8 +5,9 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { FrameworkClient, type FrameworkOptions } from "./framework-client.js";
-import { exchange, type Line } from "./irc-lines.js";
+import { chathistory, exchange, parseLine, textOf, type Line } from "./irc-lines.js";
 import { RawClient } from "./raw-client.js";
+import { saslPlain } from "./sasl.js";
 import { teardownOf, type AfterHook, type Teardown } from "./teardown.js";
 import { waitFor } from "./wait.js";
 
@@ -110,4 +111,45 @@ export async function converged<T>(
   } catch (error) {
     throw new Error(`${(error as Error).message}; last answers: ${last.map(([node, value]) => `${node}=${JSON.stringify(value)}`).join(", ")}`, { cause: error });
   }
+}
+
+/**
+ * Connects to `node`, logs in with SASL PLAIN before registering (asking for `nick`),
+ * and registers; resolves with the client (welcome burst over) and the numeric that
+ * ended SASL (903 on success).
+ */
+export async function saslClient(
+  owner: AfterHook | Teardown,
+  node: IrcAddress,
+  nick: string,
+  account: string,
+  password: string,
+  caps: readonly string[] = [],
+): Promise<{ client: RawClient; result: Line; welcomedAs: string }> {
+  const client = await rawConnect(owner, node);
+  client.send("CAP LS 302");
+  client.send(`CAP REQ :${["sasl", ...caps].join(" ")}`);
+  client.send(`NICK ${nick}`);
+  client.send(`USER ${nick} 0 * :${nick} on ${node.name}`);
+  await client.waitFor(/ CAP \S+ ACK /);
+  const result = await saslPlain(client, account, password);
+  client.send("CAP END");
+  const welcome = parseLine(await client.waitFor(/ 001 /, 10_000));
+  await client.waitFor(/ (376|422) /);
+  return { client, result, welcomedAs: welcome.params[0] ?? "" };
+}
+
+/** Every message text CHATHISTORY returns for `target`, oldest first, paging back 100 at a time (needs HISTORY_CAPS). */
+export async function wholeHistory(client: RawClient, target: string, maxPages = 50): Promise<string[]> {
+  const pages: Line[][] = [];
+  let reply = await chathistory(client, `LATEST ${target} * 100`);
+  for (let page = 0; page < maxPages; page++) {
+    if (!reply.ok) throw new Error(`CHATHISTORY failed: ${reply.fail.raw}`);
+    if (reply.messages.length === 0) break;
+    pages.unshift([...reply.messages]);
+    const oldest = reply.messages[0]!.tags.get("msgid");
+    if (reply.messages.length < 100 || !oldest) break;
+    reply = await chathistory(client, `BEFORE ${target} msgid=${oldest} 100`);
+  }
+  return pages.flat().filter((line) => line.command === "PRIVMSG").map(textOf);
 }

@@ -12,14 +12,16 @@
  * fail when CI says they are mandatory (see `clusterSuite`).
  */
 import { randomBytes } from "node:crypto";
-import { describe, test } from "node:test";
 import { adminQuery, POSTGRES_ENV, postgresBaseUrl } from "./databases.js";
-import { findOnPath } from "./redis-server.js";
+import { gatedSuite } from "./gated-suite.js";
+import { netnsUnavailable, REQUIRE_NETNS_ENV } from "./netns.js";
+import { startNode, type ClusterNode, type ConfigTree } from "./cluster-node.js";
+import { findOnPath, startRedis, type RedisServer } from "./redis-server.js";
 import { teardownOf, type AfterHook, type Teardown } from "./teardown.js";
 
 export { startRedis, redisPing, freePort, findOnPath, type RedisServer, type RedisOptions } from "./redis-server.js";
 export { startNode, cliCommand, mergeConfig, NODE_TEST_CONFIG, NodeStartError, type ClusterNode, type NodeOptions, type LogLine, type ConfigTree, type ExitStatus } from "./cluster-node.js";
-export { startNetnsHosts, netnsUnavailable, netnsSuite, type NetnsNetwork, type NetnsHost } from "./netns.js";
+export { startNetnsHosts, netnsUnavailable, REQUIRE_NETNS_ENV, type NetnsNetwork, type NetnsHost } from "./netns.js";
 export { Teardown, teardownOf, type AfterHook } from "./teardown.js";
 
 /** CI sets this to 1: a missing redis-server or PostgreSQL then fails the cluster suites instead of skipping them. */
@@ -34,24 +36,24 @@ export function clusterUnavailable(): string | null {
 }
 
 /**
- * Registers `body` as `describe(title)` when Redis and PostgreSQL are there. Otherwise
- * one test of that name is skipped with the reason, so the run counts it as skipped
- * (a passing stand-in would read as tested), or fails with it when
- * CMY_TEST_REQUIRE_CLUSTER=1.
+ * Registers `body` as `describe(title)` when Redis and PostgreSQL are there; otherwise
+ * one test of that name skipped with the reason, or failed with it when
+ * CMY_TEST_REQUIRE_CLUSTER=1 (gated-suite.ts).
  */
 export function clusterSuite(title: string, body: () => void): void {
-  const reason = clusterUnavailable();
-  if (reason === null) {
-    describe(title, body);
-    return;
-  }
-  if (process.env[REQUIRE_CLUSTER_ENV] === "1") {
-    test(title, () => {
-      throw new Error(`${reason} (${REQUIRE_CLUSTER_ENV}=1 makes it mandatory)`);
-    });
-    return;
-  }
-  test(title, { skip: reason }, () => {});
+  gatedSuite(title, [{ reason: clusterUnavailable(), requireEnv: REQUIRE_CLUSTER_ENV }], body);
+}
+
+/** A cluster suite that also needs network namespaces (root, `ip`); CMY_TEST_REQUIRE_NETNS=1 makes those mandatory. */
+export function netnsClusterSuite(title: string, body: () => void): void {
+  gatedSuite(
+    title,
+    [
+      { reason: clusterUnavailable(), requireEnv: REQUIRE_CLUSTER_ENV },
+      { reason: netnsUnavailable(), requireEnv: REQUIRE_NETNS_ENV },
+    ],
+    body,
+  );
 }
 
 export interface PostgresDatabase {
@@ -86,4 +88,25 @@ export async function freshPostgresDatabase(owner: AfterHook | Teardown): Promis
       return through.toString();
     },
   };
+}
+
+export interface Cluster {
+  readonly redis: RedisServer;
+  readonly db: PostgresDatabase;
+  /** In the order of the names given. */
+  readonly nodes: readonly ClusterNode[];
+}
+
+/**
+ * A Redis, a fresh database and one node per name, all started for `owner`; the
+ * nodes start together (they share the database from the first migration on).
+ */
+export async function startCluster(owner: AfterHook | Teardown, names: readonly string[], options: { readonly config?: ConfigTree } = {}): Promise<Cluster> {
+  const teardown = teardownOf(owner);
+  const db = await freshPostgresDatabase(teardown);
+  const redis = await startRedis(teardown);
+  const nodes = await Promise.all(
+    names.map((name) => startNode(teardown, { name, redisUrl: redis.url, databaseUrl: db.url, ...(options.config && { config: options.config }) })),
+  );
+  return { redis, db, nodes };
 }

@@ -13,7 +13,6 @@
  */
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
-import { describe, test } from "node:test";
 import { promisify } from "node:util";
 import { findOnPath } from "./redis-server.js";
 import { TcpProxy } from "./tcp-proxy.js";
@@ -21,6 +20,7 @@ import { onProcessExit, teardownOf, type AfterHook, type Teardown } from "./tear
 
 const execFileAsync = promisify(execFile);
 
+/** CI sets this to 1: the network-namespace suites then fail where namespaces cannot be made, instead of skipping. */
 export const REQUIRE_NETNS_ENV = "CMY_TEST_REQUIRE_NETNS";
 
 async function ip(...args: string[]): Promise<string> {
@@ -50,22 +50,6 @@ export function netnsUnavailable(): string | null {
     unavailable = `the network-namespace suite did not run: cannot create a network namespace (${stderr})`;
   }
   return unavailable;
-}
-
-/** `describe(title, body)` when namespaces can be made; else skipped with the reason, or failed when CMY_TEST_REQUIRE_NETNS=1. */
-export function netnsSuite(title: string, body: () => void, extraUnavailable: () => string | null = () => null): void {
-  const reason = netnsUnavailable() ?? extraUnavailable();
-  if (reason === null) {
-    describe(title, body);
-    return;
-  }
-  if (process.env[REQUIRE_NETNS_ENV] === "1") {
-    test(title, () => {
-      throw new Error(`${reason} (${REQUIRE_NETNS_ENV}=1 makes it mandatory)`);
-    });
-    return;
-  }
-  test(title, { skip: reason }, () => {});
 }
 
 export interface NetnsHost {
