@@ -2,8 +2,8 @@
  * Three nodes on one Redis and one PostgreSQL, users spread across them: to every
  * user it is one server. Channel messages reach every member once and in each
  * sender's order; NAMES, WHOIS and DMs see everyone; a nick taken on two nodes at
- * the same moment goes to exactly one; racing TOPIC/MODE/KICK on different nodes
- * end in one state every node reports; one account's connections on two nodes are
+ * the same moment goes to exactly one; racing TOPIC/MODE/KICK on different nodes,
+ * and one channel created on two nodes at once, end in one state every node reports; one account's connections on two nodes are
  * one user. The nodes are real `cmymessage serve` processes (test/support/cluster.ts).
  */
 import { after, before, test } from "node:test";
@@ -24,7 +24,7 @@ clusterSuite("cluster: three nodes, one chat", () => {
   let cluster: Cluster;
   let a: ClusterNode, b: ClusterNode, c: ClusterNode;
   before(async () => {
-    cluster = await startCluster(teardown, ["node-a", "node-b", "node-c"]);
+    cluster = await startCluster(teardown, ["node-a", "node-b", "node-c"], { http: false });
     [a, b, c] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
   });
   after(() => teardown.run());
@@ -151,6 +151,11 @@ clusterSuite("cluster: three nodes, one chat", () => {
       const channel = `#race${round}`;
       op1.send(`JOIN ${channel}`);
       await op1.waitFor(new RegExp(` 366 rop1 ${channel} `));
+      // The channel exists everywhere before anyone else joins: creating one channel on two
+      // nodes at once is the next test's race, not this one's.
+      for (const { node, client } of observers) {
+        await waitFor(async () => (await names(client, channel)).includes("@rop1"), { timeoutMs: 5000, intervalMs: 50, what: `${channel} made by rop1 seen on ${node}` });
+      }
       for (const [client, nick] of [
         [op2, "rop2"],
         [third, "rthird"],
@@ -159,12 +164,16 @@ clusterSuite("cluster: three nodes, one chat", () => {
         client.send(`JOIN ${channel}`);
         await client.waitFor(new RegExp(` 366 ${nick} ${channel} `), 5000);
       }
-      op1.send(`MODE ${channel} +o rop2`);
-      const start = await converged(observers, (client) => names(client, channel), {
-        what: `${channel}: both ops and all members seen on every node`,
-        accept: (list) => list.includes("@rop1") && list.includes("@rop2") && list.length === 6,
+      const joined = await converged(observers, (client) => names(client, channel), {
+        what: `${channel}: all six members seen alike on every node`,
+        accept: (list) => list.length === 6,
       });
-      assert.deepEqual(start, ["@rop1", "@rop2", "robsa", "robsb", "robsc", "rthird"]);
+      assert.deepEqual(joined, ["@rop1", "robsa", "robsb", "robsc", "rop2", "rthird"], "the creator (on node-a) is the only operator");
+      op1.send(`MODE ${channel} +o rop2`);
+      await converged(observers, (client) => names(client, channel), {
+        what: `${channel}: rop2 made operator, seen on every node`,
+        accept: (list) => list.includes("@rop1") && list.includes("@rop2"),
+      });
 
       // Two ops on two nodes set different topics at once.
       op1.send(`TOPIC ${channel} :topic from a ${round}`);
@@ -184,6 +193,33 @@ clusterSuite("cluster: three nodes, one chat", () => {
         what: `${channel}: the same NAMES on every node after the races`,
         timeoutMs: 5000,
       });
+    }
+  });
+
+  test("one channel created on two nodes at the same moment: afterwards every node reports the same NAMES", async (t) => {
+    const rounds = 5;
+    const creatorA = await rawClient(t, a, "makera");
+    const creatorB = await rawClient(t, b, "makerb");
+    const observers = [
+      { node: a.name, client: await rawClient(t, a, "mobsa") },
+      { node: b.name, client: await rawClient(t, b, "mobsb") },
+      { node: c.name, client: await rawClient(t, c, "mobsc") },
+    ];
+    for (let round = 0; round < rounds; round++) {
+      const channel = `#twice${round}`;
+      creatorA.send(`JOIN ${channel}`);
+      creatorB.send(`JOIN ${channel}`);
+      await creatorA.waitFor(new RegExp(` 366 makera ${channel} `), 5000);
+      await creatorB.waitFor(new RegExp(` 366 makerb ${channel} `), 5000);
+      for (const [i, { client }] of observers.entries()) {
+        client.send(`JOIN ${channel}`);
+        await client.waitFor(new RegExp(` 366 mobs${"abc"[i]} ${channel} `), 5000);
+      }
+      const agreed = await converged(observers, (client) => names(client, channel), {
+        what: `${channel}: the same members and ranks on every node`,
+        accept: (list) => list.length === 5,
+      });
+      assert.deepEqual(agreed.map(bareNick).sort(), ["makera", "makerb", "mobsa", "mobsb", "mobsc"]);
     }
   });
 

@@ -1,8 +1,8 @@
 /**
  * A node that drops off the network (its network namespace's link goes down, no
  * reset, no error: packets just stop): for the others its users QUIT within the node
- * timeout; when the link comes back it re-syncs by itself and its users are seen and
- * heard again. Runs as root with `ip` (test/support/netns.ts); Redis and the
+ * timeout, and its own users see the others QUIT; when the link comes back it
+ * re-syncs by itself (a net-join) and its users are seen and heard again. Runs as root with `ip` (test/support/netns.ts); Redis and the
  * PostgreSQL forwarder listen on the bridge in the root namespace.
  */
 import { test } from "node:test";
@@ -26,14 +26,14 @@ function heard(client: RawClient, nick: string, prefix: string): boolean {
 netnsClusterSuite(
   "cluster: a node cut off the network",
   () => {
-    test("cut: its users QUIT on the other node within the node timeout; healed: it re-syncs and its users are seen and heard again", async (t) => {
+    test("cut: its users QUIT on the other node within the node timeout; healed: it re-syncs, its users are seen and heard again, and they saw the others leave and come back", async (t) => {
       const network = await startNetnsHosts(t, 2);
       const [hostA, hostB] = network.hosts;
       const redis = await startRedis(t, { bind: network.bridgeAddress });
       const db = await freshPostgresDatabase(t);
       const databaseUrl = await network.reachable(db.url);
       const [a, b] = await Promise.all(
-        [hostA!, hostB!].map((host, i) => startNode(t, { name: `node-${"ab"[i]}`, redisUrl: redis.url, databaseUrl, bind: host.address, netns: host.namespace })),
+        [hostA!, hostB!].map((host, i) => startNode(t, { name: `node-${"ab"[i]}`, redisUrl: redis.url, databaseUrl, bind: host.address, netns: host.namespace, http: false })),
       );
       const onA = await rawClient(t, a!, "cutuser");
       const onB = await rawClient(t, b!, "staysuser");
@@ -64,6 +64,9 @@ netnsClusterSuite(
         },
         { timeoutMs: 20_000, intervalMs: 250, what: "messages both ways between the healed node and the other" },
       );
+      // The cut-off node showed its users the others leaving (a net-split), then coming back.
+      await onA.waitFor(/^:staysuser!\S+ QUIT /, 1000);
+      await onA.waitFor(/^:staysuser!\S+ JOIN #general/, 1000);
     });
   },
 );

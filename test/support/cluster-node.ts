@@ -8,6 +8,8 @@
  * in about half the time of the TypeScript sources), otherwise src/cli/main.ts
  * through tsx. A developer who edits src/ and runs one test file without building
  * thereby tests the code in front of them, never a stale build.
+ *
+ * CMY_TEST_NODE_LOGS=1 writes each node's whole log to stderr when its test ends.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -92,6 +94,8 @@ export interface NodeOptions {
   readonly databaseUrl: string;
   /** Address the IRC and HTTP listeners bind, port 0 (default 127.0.0.1). */
   readonly bind?: string;
+  /** Listen for HTTP (default on; tests that never use it turn it off to start faster). */
+  readonly http?: boolean;
   /** Also listen for FTP (off by default). */
   readonly ftp?: boolean;
   /** Extra environment (wins over everything the harness sets). */
@@ -153,6 +157,9 @@ export interface ClusterNode {
   tail(lines?: number): string;
 }
 
+/** Set to 1 to have every node's whole log written to stderr when its test ends (for finding out why a test failed). */
+export const NODE_LOGS_ENV = "CMY_TEST_NODE_LOGS";
+
 /** Longer than the node's own shutdown bound (server.shutdownTimeoutSeconds: 1) plus closing the database. */
 const STOP_GRACE_MS = 10_000;
 const RUNNING = "CmyMessage is running";
@@ -181,7 +188,7 @@ export async function startNode(owner: AfterHook | Teardown, options: NodeOption
     CMY_DATABASE_URL: options.databaseUrl,
     CMY_IRC_LISTEN: `${host}:0`,
     CMY_IRC_TLS_LISTEN: "",
-    CMY_HTTP_LISTEN: `${host}:0`,
+    CMY_HTTP_LISTEN: options.http === false ? "" : `${host}:0`,
     CMY_FTP_LISTEN: options.ftp ? `${host}:0` : "",
     CMY_LOG_FORMAT: "json",
     CMY_LOG_LEVEL: "info",
@@ -286,6 +293,7 @@ export async function startNode(owner: AfterHook | Teardown, options: NodeOption
   };
 
   teardown.add(`stopping node ${options.name}`, async () => {
+    if (process.env[NODE_LOGS_ENV] === "1") process.stderr.write(`${tail(Number.MAX_SAFE_INTEGER)}\n`);
     // A node that ended on its own during the test crashed: that fails the test.
     const crashed = exitStatus !== null && !expectedExit ? exitStatus : null;
     await stop();
@@ -326,7 +334,10 @@ export async function startNode(owner: AfterHook | Teardown, options: NodeOption
       return stderr;
     },
     exited,
-    httpBase: `http://${host}:${httpPort}`,
+    get httpBase() {
+      if (httpPort === 0) throw new Error(`${options.name} was started without HTTP`);
+      return `http://${host}:${httpPort}`;
+    },
     kill,
     stop,
     waitForLog,

@@ -101,12 +101,24 @@ export interface Cluster {
  * A Redis, a fresh database and one node per name, all started for `owner`; the
  * nodes start together (they share the database from the first migration on).
  */
-export async function startCluster(owner: AfterHook | Teardown, names: readonly string[], options: { readonly config?: ConfigTree } = {}): Promise<Cluster> {
+export async function startCluster(
+  owner: AfterHook | Teardown,
+  names: readonly string[],
+  options: { readonly config?: ConfigTree; readonly http?: boolean } = {},
+): Promise<Cluster> {
   const teardown = teardownOf(owner);
   const db = await freshPostgresDatabase(teardown);
   const redis = await startRedis(teardown);
   const nodes = await Promise.all(
-    names.map((name) => startNode(teardown, { name, redisUrl: redis.url, databaseUrl: db.url, ...(options.config && { config: options.config }) })),
+    names.map((name) =>
+      startNode(teardown, {
+        name,
+        redisUrl: redis.url,
+        databaseUrl: db.url,
+        ...(options.config && { config: options.config }),
+        ...(options.http !== undefined && { http: options.http }),
+      }),
+    ),
   );
   return { redis, db, nodes };
 }
