@@ -7,7 +7,7 @@ import { foldCase } from "../core/chat/names.js";
 import type { StateOp } from "../core/chat/replication.js";
 import { RedisBus, type BusLink } from "./redis-bus.js";
 import { CLAIM_NICK, RELEASE_NICK, RELEASE_NODE } from "./nick-scripts.js";
-import { HEARTBEAT_PREFIX, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
+import { EPOCH_KEY, HEARTBEAT_PREFIX, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
 
 export interface ClusterOptions {
   readonly redisUrl: string;
@@ -37,6 +37,8 @@ export class ClusterNode implements NickClaims {
   readonly #log: Logger;
   #core: ChatCore | null = null;
   #synced = false;
+  /** The id of the Redis run this node last joined through (see EPOCH_KEY). */
+  #epoch: string | null = null;
   /** When both connections last answered a heartbeat. */
   #lastBeat = 0;
   #subscribed = false;
@@ -199,6 +201,15 @@ export class ClusterNode implements NickClaims {
     if (this.#commands.status !== "ready" || !this.#subscribed) return;
     this.#resyncing = true;
     try {
+      // Back after the others gave this node up (its heartbeat expired): its users see the split
+      // now, as the others' users did, and the hello below brings everyone back as a net-join.
+      // A Redis that restarted has forgotten every heartbeat (its epoch is new): nobody gave anyone up.
+      await this.#commands.setnx(EPOCH_KEY, randomBytes(8).toString("hex"));
+      const epoch = await this.#commands.get(EPOCH_KEY);
+      const sameRedis = epoch === this.#epoch;
+      this.#epoch = epoch;
+      const givenUp = this.#joinedAt > 0 && sameRedis && (await this.#commands.exists(heartbeatKey(this.instance))) === 0;
+      if (givenUp) for (const instance of this.#core.replica.nodes()) this.#forget(instance, "Cluster unreachable");
       await this.#commands.set(heartbeatKey(this.instance), this.options.name, "PX", this.options.nodeTimeoutSeconds * 1000);
       for (const user of this.#core.users()) {
         if (user.node !== null) continue;
@@ -229,11 +240,13 @@ export class ClusterNode implements NickClaims {
     this.#log.warn("cluster: Redis connection lost; serving this node's users only until it returns");
     // Cut off longer than a node may be silent: the others have dropped this node's users, so
     // this node drops theirs (its users see the split), and both sides rejoin when Redis returns.
+    // When the others drop this node: a whole timeout after its last heartbeat went through.
+    const untilDropped = Math.max(0, this.#lastBeat + this.options.nodeTimeoutSeconds * 1000 - Date.now());
     this.#splitTimer = setTimeout(() => {
       this.#splitTimer = null;
       if (this.#synced || !this.#core) return;
       for (const instance of this.#core.replica.nodes()) this.#forget(instance, "Cluster unreachable");
-    }, this.options.nodeTimeoutSeconds * 1000);
+    }, untilDropped);
     this.#splitTimer.unref();
   }
 

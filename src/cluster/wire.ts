@@ -8,6 +8,8 @@ export const nodeChannel = (instance: string): string => `cmy:node:${instance}`;
 export const heartbeatKey = (instance: string): string => `cmy:hb:${instance}`;
 export const HEARTBEAT_PREFIX = "cmy:hb:";
 export const NICKS_KEY = "cmy:nicks";
+/** Set once per Redis run (Redis keeps nothing on disk): a node tells a restarted Redis from a cut. */
+export const EPOCH_KEY = "cmy:epoch";
 
 /**
  * What nodes say to each other, as JSON on Redis pub/sub. `o` is the sending node's
