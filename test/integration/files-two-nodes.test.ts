@@ -5,7 +5,7 @@
  * once, with real clients (FTP on the wire, curl for HTTP), that together would cross
  * the quota: exactly what fits lands, the other is refused with its door's error (FTP
  * 552, HTTP 413 quota-exceeded), and the usage recorded in the database is what is on
- * disk. A node killed (-9) mid-upload: its reservation holds the room until it expires
+ * disk; FILEHOST uploads of one name through two nodes give two files. A node killed (-9) mid-upload: its reservation holds the room until it expires
  * (cluster.nodeTimeoutSeconds), then its temporary file is deleted and the room is free.
  */
 import assert from "node:assert/strict";
@@ -14,6 +14,7 @@ import { readdir, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
+import { request, type IncomingMessage } from "node:http";
 import { test, type TestContext } from "node:test";
 import { isTemporaryUpload } from "../../src/core/files/temporary-upload.js";
 import { measureUsage, type Usage } from "../../src/core/files/usage.js";
@@ -158,6 +159,41 @@ forEachDatabase("files on two nodes sharing <dataDir>/files and the database", (
     assert.equal(await listedUsage(a, token), 1000 * KiB);
   });
 
+  test("FILEHOST: one name uploaded through two nodes at once gives two files, neither replaces the other", async (t) => {
+    const home = await createHome(t, kind);
+    // Node A in a process of its own: nothing held in one process's memory can help here.
+    const a = await spawnNode(home, "node-a", 15, t);
+    const b = await startNode(home, "node-b");
+    const store = await openHomeStore(home);
+    const token = (await b.api.register(ACCOUNT)).tokens.accessToken;
+    const headers = { authorization: `Bearer ${token}`, "content-disposition": 'attachment; filename="photo.jpg"' };
+    const day = join(folder(home), "uploads", new Date().toISOString().slice(0, 10));
+
+    // Through node A: half the body, then a pause with the upload still running.
+    const first = Buffer.alloc(300 * KiB, 0x61);
+    const slow = request(`${a.api.base}/api/v1/upload`, { method: "POST", headers: { ...headers, "content-length": String(first.length) } });
+    slow.on("error", () => {});
+    const slowReply = new Promise<IncomingMessage>((done) => slow.once("response", done));
+    slow.write(first.subarray(0, 100 * KiB));
+    await waitFor(async () => (await readdir(day).catch(() => [])).some(isTemporaryUpload), { what: "node A's upload to be under way" });
+
+    // Through node B, meanwhile: the name is taken (by node A's upload), so a suffix.
+    const second = await fetch(`${b.api.base}/api/v1/upload`, { method: "POST", headers, body: Buffer.alloc(10 * KiB, 0x62) });
+    assert.equal(second.status, 201);
+    assert.match(second.headers.get("location") ?? "", /\/photo-[0-9a-f]{6}\.jpg$/);
+
+    slow.end(first.subarray(100 * KiB));
+    const reply = await slowReply;
+    reply.resume();
+    assert.equal(reply.statusCode, 201);
+    assert.match(String(reply.headers.location), /\/photo\.jpg$/);
+    const names = (await readdir(day)).sort();
+    assert.equal(names.length, 2, names.join(", "));
+    assert.equal((await stat(join(day, "photo.jpg"))).size, 300 * KiB);
+    assert.equal((await stat(join(day, names.find((name) => name !== "photo.jpg")!))).size, 10 * KiB);
+    await assertUsageMatchesDisk(home, store, { bytes: 310 * KiB, files: 2 });
+  });
+
   test("a node killed (-9) mid-upload: its reservation holds the room until cluster.nodeTimeoutSeconds, then its temporary file goes and the room is free", async (t) => {
     const timeoutSeconds = 4;
     const home = await createHome(t, kind);
@@ -199,10 +235,11 @@ forEachDatabase("files on two nodes sharing <dataDir>/files and the database", (
 
 /**
  * A node in a process of its own (`cmymessage serve`) on the same data directory and
- * database, so that it can be killed with SIGKILL like a machine that dies. Its FTP
- * port is read from its JSON log.
+ * database: it shares nothing with the others but the volume and the database, and it
+ * can be killed with SIGKILL like a machine that dies. Its FTP and HTTP ports are read
+ * from its JSON log.
  */
-async function spawnNode(home: ServerHome, name: string, nodeTimeoutSeconds: number, t: TestContext): Promise<{ child: ChildProcess; ftpPort: number; exited: Promise<void> }> {
+async function spawnNode(home: ServerHome, name: string, nodeTimeoutSeconds: number, t: TestContext): Promise<{ child: ChildProcess; ftpPort: number; api: ApiClient; exited: Promise<void> }> {
   const configFile = join(home.dataDir, `${name}.yaml`);
   // JSON is YAML.
   const config = {
@@ -211,7 +248,6 @@ async function spawnNode(home: ServerHome, name: string, nodeTimeoutSeconds: num
     database: { url: home.databaseUrl },
     log: { level: "info", format: "json" },
     irc: { listen: ["127.0.0.1:0"], tlsListen: [] },
-    http: { listen: [] },
   };
   await writeFile(configFile, JSON.stringify(config));
   // Nothing from the developer's environment (CMY_*) overrides the file.
@@ -225,7 +261,8 @@ async function spawnNode(home: ServerHome, name: string, nodeTimeoutSeconds: num
   let output = "";
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const ftpPort = await new Promise<number>((done, fail) => {
+  const ports = new Map<string, number>();
+  await new Promise<void>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`node ${name} did not start within 30 s: ${stderr}`)), 30_000);
     child.once("exit", (code) => {
       clearTimeout(timer);
@@ -237,9 +274,10 @@ async function spawnNode(home: ServerHome, name: string, nodeTimeoutSeconds: num
         if (!line.startsWith("{")) continue;
         try {
           const record = JSON.parse(line) as { msg?: string; port?: number };
-          if (record.msg === "FTP listening" && typeof record.port === "number") {
+          if ((record.msg === "FTP listening" || record.msg === "HTTP listening") && typeof record.port === "number") ports.set(record.msg, record.port);
+          if (ports.size === 2) {
             clearTimeout(timer);
-            done(record.port);
+            done();
           }
         } catch {
           // A line cut in two by the pipe: complete on the next chunk.
@@ -248,5 +286,5 @@ async function spawnNode(home: ServerHome, name: string, nodeTimeoutSeconds: num
       output = output.slice(output.lastIndexOf("\n") + 1);
     });
   });
-  return { child, ftpPort, exited };
+  return { child, ftpPort: ports.get("FTP listening")!, api: ApiClient.forPort(ports.get("HTTP listening")!), exited };
 }

@@ -205,6 +205,24 @@ describe("quotas while the bytes arrive", () => {
   });
 });
 
+describe("createEmpty (claiming a name)", () => {
+  test("makes an empty file, counted; refuses a name taken by anything, and a new file over quotaFiles", async () => {
+    const s = await space({ quotaFiles: 2 });
+    assert.deepEqual(await s.createEmpty(await at(s, "a")), { ok: true });
+    assert.equal((await stat(join(s.root, "a"))).size, 0);
+    assert.deepEqual(await s.createEmpty(await at(s, "a")), { ok: false, reason: "exists" });
+    await mkdir(join(s.root, "dir"));
+    assert.deepEqual(await s.createEmpty(await at(s, "dir")), { ok: false, reason: "exists" });
+    assert.deepEqual(await s.createEmpty(await at(s, "b")), { ok: true });
+    assert.deepEqual(await s.createEmpty(await at(s, "c")), { ok: false, reason: "quota" });
+    assert.deepEqual(await s.usage(), { bytes: 0, files: 2 });
+    assert.deepEqual(await s.usage(), await measureUsage(s.root));
+    // An upload over the claimed name replaces it: no second file counted.
+    assert.deepEqual(await s.upload(await at(s, "a"), source([bytes(10)])), { ok: true, bytes: 10 });
+    assert.deepEqual(await s.usage(), { bytes: 10, files: 2 });
+  });
+});
+
 describe("interrupted uploads", () => {
   test("delete: the old file stays intact and no temporary file is left", async () => {
     const s = await space({ interruptedUploads: "delete" });

@@ -209,6 +209,33 @@ export class FileSpace {
     }
   }
 
+  /**
+   * Makes an empty file at `path`, refused with "exists" when anything is there: an
+   * exclusive create, so of two sessions (on any nodes sharing the volume) claiming one
+   * name at once exactly one gets it. Counts against the file quota.
+   */
+  async createEmpty(path: JailedPath): Promise<Result<object>> {
+    const ledger = this.ledger;
+    if (!ledger) return { ok: false, reason: "read-only" };
+    let hold: Hold | null;
+    try {
+      hold = await ledger.hold({ bytes: 0, files: 1 }, this.#quota());
+    } catch {
+      return { ok: false, reason: "io" };
+    }
+    if (!hold) return { ok: false, reason: "quota" };
+    try {
+      const handle = await open(path.real, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o644);
+      await handle.close();
+      await hold.settle({ bytes: 0, files: 1 });
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: failureOf(error) };
+    } finally {
+      await hold.release();
+    }
+  }
+
   async removeDirectory(path: JailedPath): Promise<Result<object>> {
     if (this.readOnly) return { ok: false, reason: "read-only" };
     if (path.virtual === "/") return { ok: false, reason: "read-only" };
