@@ -36,8 +36,8 @@ const NOTHING: Usage = { bytes: 0, files: 0 };
  * run; those of a node that died expire after `reservationTimeoutMs`.
  */
 export class UsageLedger {
-  /** Reservations this node holds now (id → account), renewed by #timer. */
-  readonly #live = new Map<string, string>();
+  /** Ids of the reservations this node holds now, renewed by #timer. */
+  readonly #live = new Set<string>();
   /** Settlements and releases on their way to the database. */
   readonly #ending = new Set<Promise<void>>();
   /** Called when nothing is live or ending (see drain). */
@@ -113,8 +113,8 @@ export class UsageLedger {
     this.options.onError(error, what);
   }
 
-  held(id: string, account: string): void {
-    this.#live.set(id, account);
+  held(id: string): void {
+    this.#live.add(id);
     if (this.#timer) return;
     // A third of the timeout: two renewals may fail (a slow database) before one lapses.
     this.#timer = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.options.reservationTimeoutMs / 3)));
@@ -128,7 +128,7 @@ export class UsageLedger {
 
   async #renew(): Promise<void> {
     try {
-      await this.store.renew([...this.#live.keys()], this.expiry());
+      await this.store.renew([...this.#live], this.expiry());
     } catch (error) {
       this.reportError(error, "file upload reservations could not be renewed");
     }
@@ -193,12 +193,6 @@ export class AccountUsage {
   }
 
   /**
-   * Runs a change that is not an upload (a delete, a rename over a file) under a
-   * reservation of nothing, so a measurement running meanwhile is not recorded, then adds
-   * what `work` returns to the usage. A database that cannot be reached does not stop the
-   * change: the figures are corrected at the next measurement.
-   */
-  /**
    * Deletes the account's expired reservations and the temporary files they name (only
    * hidden upload files inside the account's folder). Returns how many there were.
    */
@@ -214,6 +208,12 @@ export class AccountUsage {
     return expired.length;
   }
 
+  /**
+   * Runs a change that is not an upload (a delete, a rename over a file) under a
+   * reservation of nothing, so a measurement running meanwhile is not recorded, then adds
+   * what `work` returns to the usage. A database that cannot be reached does not stop the
+   * change: the figures are corrected at the next measurement.
+   */
   async change<T>(work: () => Promise<{ result: T; change: Usage }>): Promise<T> {
     let hold: Hold | null = null;
     try {
@@ -284,7 +284,7 @@ export class Hold {
     }
     this.bytes = bytes;
     this.files = files;
-    this.ledger.held(this.id, account);
+    this.ledger.held(this.id);
     return true;
   }
 
