@@ -31,7 +31,6 @@ import { UPLOAD_PATH } from "./http/public-url.js";
 import { FileService } from "./core/files/file-service.js";
 import { UsageLedger } from "./core/files/usage-ledger.js";
 import { FileUsageRepository } from "./store/file-usage-repository.js";
-import { hostname } from "node:os";
 import type { SpaceLimits } from "./core/files/file-space.js";
 import { FtpServerContext } from "./ftp/ftp-context.js";
 import { FtpService } from "./ftp/ftp-service.js";
@@ -161,7 +160,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   // Quota figures and upload reservations are in the database: every node sharing <dataDir>/files counts against one quota.
   const ledger = new UsageLedger(new FileUsageRepository(domain.store.db, domain.store.dialect), {
-    node: config.cluster.nodeName || hostname(),
+    node: nodeName(config),
     reservationTimeoutMs: config.cluster.nodeTimeoutSeconds * 1000,
     onError: (err, what) => log.error({ err }, what),
   });
