@@ -29,6 +29,8 @@ import { SERVICE_NICKS } from "./irc/services/service-bot.js";
 import type { RunningHttp } from "./http/start.js";
 import { UPLOAD_PATH } from "./http/public-url.js";
 import { FileService } from "./core/files/file-service.js";
+import { UsageLedger } from "./core/files/usage-ledger.js";
+import { FileUsageRepository } from "./store/file-usage-repository.js";
 import type { SpaceLimits } from "./core/files/file-space.js";
 import { FtpServerContext } from "./ftp/ftp-context.js";
 import { FtpService } from "./ftp/ftp-service.js";
@@ -156,7 +158,13 @@ export async function startServer(config: Config, options: StartOptions): Promis
     );
   }
 
-  const files = new FileService(config.dataDir, spaceLimits(config));
+  // Quota figures and upload reservations are in the database: every node sharing <dataDir>/files counts against one quota.
+  const ledger = new UsageLedger(new FileUsageRepository(domain.store.db, domain.store.dialect), {
+    node: nodeName(config),
+    reservationTimeoutMs: config.cluster.nodeTimeoutSeconds * 1000,
+    onError: (err, what) => log.error({ err }, what),
+  });
+  const files = new FileService(config.dataDir, spaceLimits(config), ledger);
   // File shares: a link posted by its owner opens for the conversation it was posted to.
   const shares = new Shares(new SharesRepository(domain.store.db), core, { exists: async (name) => (await domain.accounts.find(name)) !== undefined }, (err, share) =>
     log.error({ err, share }, "share grant could not be stored"),
@@ -229,6 +237,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   } catch (error) {
     // Half a server is worse than none: what started is stopped before the error goes up.
     await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0)]);
+    await files.drain(0);
     await push.stop();
     stopRetention();
     await cluster?.stop();
@@ -255,6 +264,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
         http?.markStopping();
         const timeoutMs = context.config.server.shutdownTimeoutSeconds * 1000;
         await Promise.all([irc.shutdown(reason, timeoutMs), ftp.shutdown(reason, timeoutMs), http?.stop(timeoutMs)]);
+        // Uploads cut off by the doors closing release their reservations before the database closes.
+        await files.drain(timeoutMs);
         stopRetention();
         await cluster?.stop();
         await push.stop();

@@ -7,7 +7,8 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-type ValueKind = "string" | "list";
+/** How a text value (an environment variable, a flag) becomes a config value: as is, a listen list, or a whole number. */
+type ValueKind = "string" | "list" | "integer";
 
 /** The keys an operator can set on the command line (`serve --irc-listen ...`), and where each goes. */
 export const overrideKeys = {
@@ -50,6 +51,9 @@ const environmentKeys: ReadonlyArray<[string, readonly string[], ValueKind]> = [
   ["CMY_HTTP_PUBLIC_URL", ["http", "publicUrl"], "string"],
   ["CMY_REDIS_URL", ["cluster", "redisUrl"], "string"],
   ["CMY_NODE_NAME", ["cluster", "nodeName"], "string"],
+  ["CMY_FTP_PUBLIC_ADDRESS", ["ftp", "publicAddress"], "string"],
+  ["CMY_FTP_PASSIVE_PORT_MIN", ["ftp", "passivePortMin"], "integer"],
+  ["CMY_FTP_PASSIVE_PORT_MAX", ["ftp", "passivePortMax"], "integer"],
 ];
 
 /** The names above, for the help text and its test. */
@@ -101,13 +105,25 @@ export async function loadConfig(
   overrides: ConfigOverrides = {},
 ): Promise<Config> {
   const tree: Tree = file ? await readConfigFile(file) : {};
-  const apply = (path: readonly string[], kind: ValueKind, value: string | undefined): void => {
-    if (value !== undefined) setPath(tree, path, kind === "list" ? parseListenList(value) : value);
+  const apply = (source: string, path: readonly string[], kind: ValueKind, value: string | undefined): void => {
+    if (value !== undefined) setPath(tree, path, parseValue(source, path, kind, value));
   };
-  for (const [name, path, kind] of environmentKeys) apply(path, kind, env[name]);
-  for (const [key, [path, kind]] of Object.entries(overrideKeys)) apply(path, kind, overrides[key as keyof ConfigOverrides]);
+  for (const [name, path, kind] of environmentKeys) apply(name, path, kind, env[name]);
+  for (const [key, [path, kind]] of Object.entries(overrideKeys)) apply(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, path, kind, overrides[key as keyof ConfigOverrides]);
   const sources = [file ? `file ${file}` : "defaults", "environment", "flags"].join(" + ");
   return validateConfig(tree, sources);
+}
+
+/** `value` as the config wants it; `source` (the variable or flag) is named when it cannot be. */
+function parseValue(source: string, path: readonly string[], kind: ValueKind, value: string): unknown {
+  if (kind === "list") return parseListenList(value);
+  if (kind === "integer") {
+    const trimmed = value.trim();
+    // Digits only: Number() would also take "", "0x10", "1e3" or "12.0".
+    if (!/^-?\d{1,15}$/.test(trimmed)) throw new ConfigError(`${source} must be a whole number (it sets ${path.join(".")}), not ${JSON.stringify(value)}`);
+    return Number(trimmed);
+  }
+  return value;
 }
 
 function deepFreeze<T>(value: T): T {

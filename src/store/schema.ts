@@ -136,6 +136,31 @@ export interface PushSubscriptionsTable {
   last_used_at: Millis | null;
 }
 
+export interface FileUsageTable {
+  /** The account's folded name (its folder under <dataDir>/files). */
+  account: string;
+  bytes: number;
+  files: number;
+  /** Bumped by every reservation and change; a measurement replaces the figures only at the version it started from. */
+  version: Generated<number>;
+}
+
+export interface FileReservationsTable {
+  id: string;
+  /** The account's folded name. */
+  account: string;
+  /** Bytes the upload may add beyond what it replaces. */
+  bytes: number;
+  /** 1 when the upload makes a new file, else 0. */
+  files: number;
+  /** The node holding it. */
+  node: string;
+  /** Stops counting at this time unless renewed (a node that died mid-upload). */
+  expires_at: Millis;
+  /** The upload's temporary file, relative to the account's folder; null when it writes in place. */
+  temporary: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   credentials: CredentialsTable;
@@ -149,4 +174,6 @@ export interface Database {
   shares: SharesTable;
   share_audience: ShareAudienceTable;
   push_subscriptions: PushSubscriptionsTable;
+  file_usage: FileUsageTable;
+  file_reservations: FileReservationsTable;
 }

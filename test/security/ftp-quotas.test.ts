@@ -9,13 +9,12 @@ import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import type net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { measureUsage } from "../../src/core/files/usage.js";
-import { FtpControl, connectData, sleep } from "../support/ftp-client.js";
+import { FtpControl, connectData, sleep, startUpload } from "../support/ftp-client.js";
 import { PASSWORD, USER, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
 
 const exec = promisify(execFile);
@@ -30,35 +29,6 @@ async function loggedIn(server: FtpTestServer): Promise<FtpControl> {
   await control.login(USER, PASSWORD);
   await control.command("TYPE I");
   return control;
-}
-
-/**
- * Starts an upload and sends it in 64 KiB pieces, a little at a time, so the test can
- * act in the middle. `sent()` counts what the client managed to write before the server
- * cut the connection.
- */
-async function startUpload(control: FtpControl, command: string): Promise<{ data: net.Socket; send: (bytes: number) => Promise<number>; closed: Promise<void> }> {
-  const port = await control.passive();
-  const data = await connectData(port, "127.0.0.1");
-  const closed = new Promise<void>((resolve) => data.once("close", () => resolve()));
-  const preliminary = await control.command(command);
-  assert.equal(preliminary.code, 150, preliminary.lines.join(" | "));
-  let destroyed = false;
-  data.once("close", () => (destroyed = true));
-  return {
-    data,
-    closed,
-    async send(bytes: number): Promise<number> {
-      let sent = 0;
-      while (sent < bytes && !destroyed) {
-        const piece = randomBytes(Math.min(64 * 1024, bytes - sent));
-        if (!data.write(piece)) await Promise.race([new Promise((resolve) => data.once("drain", resolve)), closed]);
-        sent += piece.length;
-        await sleep(2);
-      }
-      return sent;
-    },
-  };
 }
 
 function uploadNames(names: readonly string[]): string[] {

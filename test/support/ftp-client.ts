@@ -5,6 +5,7 @@
  * (curl, lftp) without a shell, and comparing directory trees.
  */
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readdir, readFile, stat } from "node:fs/promises";
 import net from "node:net";
@@ -219,6 +220,43 @@ export class FtpControl {
   close(): void {
     this.#socket.destroy();
   }
+}
+
+/** An upload under way (see startUpload). */
+export interface StreamingUpload {
+  readonly data: net.Socket;
+  /** Resolves when the data connection closes (the server may cut it: a quota, a limit). */
+  readonly closed: Promise<void>;
+  /** Sends `bytes` random bytes in 64 KiB pieces; resolves with how many were written before the server cut the connection. */
+  send(bytes: number): Promise<number>;
+}
+
+/**
+ * Starts an upload (EPSV, connect, `command`, 150) and lets the test send it in 64 KiB
+ * pieces, a little at a time, so it can act in the middle (or run several at once).
+ */
+export async function startUpload(control: FtpControl, command: string): Promise<StreamingUpload> {
+  const port = await control.passive();
+  const data = await connectData(port, "127.0.0.1");
+  const closed = new Promise<void>((resolve) => data.once("close", () => resolve()));
+  const preliminary = await control.command(command);
+  if (preliminary.code !== 150) throw new Error(`${command}: expected 150, got ${preliminary.lines.join(" | ")}`);
+  let destroyed = false;
+  data.once("close", () => (destroyed = true));
+  return {
+    data,
+    closed,
+    async send(bytes: number): Promise<number> {
+      let sent = 0;
+      while (sent < bytes && !destroyed) {
+        const piece = randomBytes(Math.min(64 * 1024, bytes - sent));
+        if (!data.write(piece)) await Promise.race([new Promise((resolve) => data.once("drain", resolve)), closed]);
+        sent += piece.length;
+        await sleep(2);
+      }
+      return sent;
+    },
+  };
 }
 
 export async function connectData(port: number, host: string, localAddress?: string): Promise<net.Socket> {

@@ -223,6 +223,25 @@ test("a bad listen address from a flag is a ConfigError too", async () => {
   assert.match(error.message, /65535/);
 });
 
+test("CMY_FTP_PUBLIC_ADDRESS and CMY_FTP_PASSIVE_PORT_MIN/MAX set one node's FTP data connections, over the file", async () => {
+  const file = yamlFile("ftp:\n  publicAddress: 198.51.100.1\n  passivePortMin: 1000\n  passivePortMax: 2000\n  anonymous: true\n");
+  const config = await loadConfig(file, { CMY_FTP_PUBLIC_ADDRESS: "203.0.113.7", CMY_FTP_PASSIVE_PORT_MIN: "50000", CMY_FTP_PASSIVE_PORT_MAX: " 50099 " });
+  assert.equal(config.ftp.publicAddress, "203.0.113.7");
+  assert.equal(config.ftp.passivePortMin, 50000);
+  assert.equal(config.ftp.passivePortMax, 50099);
+  assert.equal(config.ftp.anonymous, true, "the file's other ftp keys stay");
+});
+
+test("a passive port that is not a whole number is a ConfigError naming the variable", async () => {
+  for (const value of ["", "fifty", "5e4", "0x10", "50000.5", "50000 50001"]) {
+    const error = await configError(loadConfig(undefined, { CMY_FTP_PASSIVE_PORT_MIN: value }));
+    assert.match(error.message, /CMY_FTP_PASSIVE_PORT_MIN/, value);
+    assert.match(error.message, /ftp\.passivePortMin/, value);
+  }
+  const error = await configError(loadConfig(undefined, { CMY_FTP_PASSIVE_PORT_MAX: "70000" }));
+  assert.match(error.message, /ftp\.passivePortMax/, "out of range: the schema's message names the key");
+});
+
 test("a bad server name from the environment names server.name", async () => {
   const error = await configError(loadConfig(undefined, { CMY_SERVER_NAME: "nodot" }));
   assert.match(error.message, /server\.name/);

@@ -3,6 +3,7 @@
  * concurrent uploads), REST and APPE, what an interrupted upload leaves in each
  * mode, usage accounting, and a full disk — a real one (a 1 MiB tmpfs) where this
  * machine lets us mount, and otherwise a source that fails the way a full disk does.
+ * The usage figures and reservations live in a real (SQLite) store, as in the server.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -15,19 +16,38 @@ import { promisify } from "node:util";
 import { FileSpace, type SpaceLimits } from "../../src/core/files/file-space.js";
 import type { JailedPath } from "../../src/core/files/jail.js";
 import { measureUsage } from "../../src/core/files/usage.js";
+import { UsageLedger } from "../../src/core/files/usage-ledger.js";
+import { openStore, type Store } from "../../src/store/database.js";
+import { FileUsageRepository } from "../../src/store/file-usage-repository.js";
 
 const run = promisify(execFile);
 const NO_LIMITS: SpaceLimits = { quotaBytes: 0, quotaFiles: 0, maxFileBytes: 0, interruptedUploads: "delete" };
 
 const dirs: string[] = [];
+const stores: Store[] = [];
+/** Database failures the ledger could only log: none is expected here. */
+const ledgerErrors: unknown[] = [];
 after(async () => {
+  for (const store of stores) await store.close();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  assert.deepEqual(ledgerErrors, []);
 });
+
+/** The usage ledger of `root`'s account, in a fresh SQLite store of its own. */
+async function ledgerOf(root: string): Promise<ReturnType<UsageLedger["forAccount"]>> {
+  const dir = await mkdtemp(join(tmpdir(), "cmy-ledger-"));
+  dirs.push(dir);
+  const store = await openStore({ url: "", dataDir: dir, migrate: true });
+  stores.push(store);
+  const ledger = new UsageLedger(new FileUsageRepository(store.db, store.dialect), { node: "test", reservationTimeoutMs: 15_000, onError: (error) => ledgerErrors.push(error) });
+  return ledger.forAccount("alice", root);
+}
 
 async function space(limits: Partial<SpaceLimits> = {}): Promise<FileSpace> {
   const dir = await mkdtemp(join(tmpdir(), "cmy-space-"));
   dirs.push(dir);
-  return FileSpace.open(join(dir, "alice"), { ...NO_LIMITS, ...limits });
+  const root = join(dir, "alice");
+  return FileSpace.open(root, { ...NO_LIMITS, ...limits }, await ledgerOf(root));
 }
 
 async function at(s: FileSpace, path: string): Promise<JailedPath> {
@@ -69,7 +89,7 @@ describe("FileSpace.upload", () => {
     const result = await s.upload(await at(s, "a.bin"), source([bytes(1000), bytes(24, 0x62)]));
     assert.deepEqual(result, { ok: true, bytes: 1024 });
     assert.equal((await readFile(join(s.root, "a.bin"))).length, 1024);
-    assert.deepEqual(s.usage, { bytes: 1024, files: 1 });
+    assert.deepEqual(await s.usage(), { bytes: 1024, files: 1 });
     assert.deepEqual(await names(s), ["a.bin"]);
   });
 
@@ -77,7 +97,7 @@ describe("FileSpace.upload", () => {
     const s = await space();
     assert.deepEqual(await s.upload(await at(s, "empty"), source([])), { ok: true, bytes: 0 });
     assert.equal((await stat(join(s.root, "empty"))).size, 0);
-    assert.deepEqual(s.usage, { bytes: 0, files: 1 });
+    assert.deepEqual(await s.usage(), { bytes: 0, files: 1 });
   });
 
   for (const mode of ["delete", "keep"] as const) {
@@ -86,11 +106,11 @@ describe("FileSpace.upload", () => {
       assert.deepEqual(await s.upload(await at(s, "log"), source([Buffer.from("one\n")]), { append: true }), { ok: true, bytes: 4 });
       assert.deepEqual(await s.upload(await at(s, "log"), source([Buffer.from("two\n")]), { append: true }), { ok: true, bytes: 4 });
       await writeFile(join(s.root, "empty"), "");
-      const reopened = await FileSpace.open(s.root, { ...NO_LIMITS, interruptedUploads: mode });
+      const reopened = await FileSpace.open(s.root, { ...NO_LIMITS, interruptedUploads: mode }, s.ledger);
       assert.deepEqual(await reopened.upload(await at(reopened, "empty"), source([Buffer.from("x")]), { append: true }), { ok: true, bytes: 1 });
       assert.equal(await readFile(join(s.root, "log"), "utf8"), "one\ntwo\n");
       assert.equal(await readFile(join(s.root, "empty"), "utf8"), "x");
-      assert.deepEqual(reopened.usage, { bytes: 9, files: 2 });
+      assert.deepEqual(await reopened.usage(), { bytes: 9, files: 2 });
     });
 
     test(`REST n keeps the first n bytes and writes the rest after them (${mode})`, async () => {
@@ -98,7 +118,7 @@ describe("FileSpace.upload", () => {
       await s.upload(await at(s, "f"), source([Buffer.from("0123456789")]));
       assert.deepEqual(await s.upload(await at(s, "f"), source([Buffer.from("abc")]), { offset: 4 }), { ok: true, bytes: 3 });
       assert.equal(await readFile(join(s.root, "f"), "utf8"), "0123abc");
-      assert.deepEqual(s.usage, { bytes: 7, files: 1 });
+      assert.deepEqual(await s.usage(), { bytes: 7, files: 1 });
       // An offset past the end starts at the end: no hole of zeros.
       await s.upload(await at(s, "f"), source([Buffer.from("Z")]), { offset: 1000 });
       assert.equal(await readFile(join(s.root, "f"), "utf8"), "0123abcZ");
@@ -109,7 +129,7 @@ describe("FileSpace.upload", () => {
     const s = await space();
     await mkdir(join(s.root, "dir"));
     assert.deepEqual(await s.upload(await at(s, "dir"), source([bytes(1)])), { ok: false, reason: "is-a-directory" });
-    const ro = await FileSpace.open(s.root, NO_LIMITS, true);
+    const ro = await FileSpace.open(s.root, NO_LIMITS, null);
     assert.deepEqual(await ro.upload(await at(ro, "x"), source([bytes(1)])), { ok: false, reason: "read-only" });
   });
 });
@@ -121,7 +141,7 @@ describe("quotas while the bytes arrive", () => {
     const result = await s.upload(await at(s, "big"), source(Array.from({ length: 10 }, () => bytes(1000))));
     assert.deepEqual(result, { ok: false, reason: "quota" });
     assert.deepEqual(await names(s), ["old"]);
-    assert.deepEqual(s.usage, { bytes: 4000, files: 1 });
+    assert.deepEqual(await s.usage(), { bytes: 4000, files: 1 });
   });
 
   test("quotaBytes: the source is not read to its end once the quota is crossed", async () => {
@@ -141,7 +161,7 @@ describe("quotas while the bytes arrive", () => {
     const s = await space({ quotaBytes: 10_000 });
     await s.upload(await at(s, "f"), source([bytes(9000)]));
     assert.equal((await s.upload(await at(s, "f"), source([bytes(9500)]))).ok, true);
-    assert.deepEqual(s.usage, { bytes: 9500, files: 1 });
+    assert.deepEqual(await s.usage(), { bytes: 9500, files: 1 });
   });
 
   test("quotaBytes (keep): what arrived before the limit is not kept beyond it", async () => {
@@ -149,8 +169,8 @@ describe("quotas while the bytes arrive", () => {
     assert.deepEqual(await s.upload(await at(s, "big"), source([bytes(2000), bytes(2000)])), { ok: false, reason: "quota" });
     const size = (await stat(join(s.root, "big"))).size;
     assert.ok(size <= 3000);
-    assert.equal(s.usage.bytes, size);
-    assert.deepEqual(await measureUsage(s.root), s.usage);
+    assert.equal((await s.usage()).bytes, size);
+    assert.deepEqual(await measureUsage(s.root), await s.usage());
   });
 
   test("two uploads at once cannot add up past the quota", async () => {
@@ -162,8 +182,8 @@ describe("quotas while the bytes arrive", () => {
       [false, true],
       `one fits, the other must not: ${JSON.stringify([a, b])}`,
     );
-    assert.ok(s.usage.bytes <= 10_000);
-    assert.deepEqual(await measureUsage(s.root), s.usage);
+    assert.ok((await s.usage()).bytes <= 10_000);
+    assert.deepEqual(await measureUsage(s.root), await s.usage());
   });
 
   test("maxFileBytes: too-large, whatever the quota", async () => {
@@ -181,7 +201,25 @@ describe("quotas while the bytes arrive", () => {
     assert.deepEqual([x.ok, y.ok].sort(), [false, true]);
     assert.deepEqual(await s.upload(await at(s, "4"), source([bytes(1)])), { ok: false, reason: "quota" });
     assert.equal((await s.upload(await at(s, "1"), source([bytes(5)]))).ok, true);
-    assert.equal(s.usage.files, 3);
+    assert.equal((await s.usage()).files, 3);
+  });
+});
+
+describe("createEmpty (claiming a name)", () => {
+  test("makes an empty file, counted; refuses a name taken by anything, and a new file over quotaFiles", async () => {
+    const s = await space({ quotaFiles: 2 });
+    assert.deepEqual(await s.createEmpty(await at(s, "a")), { ok: true });
+    assert.equal((await stat(join(s.root, "a"))).size, 0);
+    assert.deepEqual(await s.createEmpty(await at(s, "a")), { ok: false, reason: "exists" });
+    await mkdir(join(s.root, "dir"));
+    assert.deepEqual(await s.createEmpty(await at(s, "dir")), { ok: false, reason: "exists" });
+    assert.deepEqual(await s.createEmpty(await at(s, "b")), { ok: true });
+    assert.deepEqual(await s.createEmpty(await at(s, "c")), { ok: false, reason: "quota" });
+    assert.deepEqual(await s.usage(), { bytes: 0, files: 2 });
+    assert.deepEqual(await s.usage(), await measureUsage(s.root));
+    // An upload over the claimed name replaces it: no second file counted.
+    assert.deepEqual(await s.upload(await at(s, "a"), source([bytes(10)])), { ok: true, bytes: 10 });
+    assert.deepEqual(await s.usage(), { bytes: 10, files: 2 });
   });
 });
 
@@ -193,14 +231,14 @@ describe("interrupted uploads", () => {
     assert.deepEqual(result, { ok: false, reason: "interrupted" });
     assert.equal(await readFile(join(s.root, "f"), "utf8"), "original");
     assert.deepEqual(await names(s), ["f"]);
-    assert.deepEqual(s.usage, { bytes: 8, files: 1 });
+    assert.deepEqual(await s.usage(), { bytes: 8, files: 1 });
   });
 
   test("delete: a new file cut off leaves no file at all", async () => {
     const s = await space({ interruptedUploads: "delete" });
     assert.deepEqual(await s.upload(await at(s, "n"), source([bytes(100)], errno("ECONNRESET"))), { ok: false, reason: "interrupted" });
     assert.deepEqual(await names(s), []);
-    assert.deepEqual(s.usage, { bytes: 0, files: 0 });
+    assert.deepEqual(await s.usage(), { bytes: 0, files: 0 });
   });
 
   test("keep: the bytes that arrived stay, are counted, and the upload resumes with REST", async () => {
@@ -208,17 +246,17 @@ describe("interrupted uploads", () => {
     const whole = Buffer.from("0123456789".repeat(100));
     assert.equal((await s.upload(await at(s, "r"), source([whole.subarray(0, 600)], errno("ECONNRESET")))).ok, false);
     assert.equal((await stat(join(s.root, "r"))).size, 600);
-    assert.deepEqual(s.usage, { bytes: 600, files: 1 });
+    assert.deepEqual(await s.usage(), { bytes: 600, files: 1 });
     assert.deepEqual(await s.upload(await at(s, "r"), source([whole.subarray(600)]), { offset: 600 }), { ok: true, bytes: 400 });
     assert.ok((await readFile(join(s.root, "r"))).equals(whole));
-    assert.deepEqual(s.usage, { bytes: 1000, files: 1 });
+    assert.deepEqual(await s.usage(), { bytes: 1000, files: 1 });
   });
 
   test("keep: a file that could not even be created is not counted", async () => {
     const s = await space({ interruptedUploads: "keep" });
     const path = await at(s, "no-such-dir/f");
     assert.equal((await s.upload(path, source([bytes(1)]))).ok, false);
-    assert.deepEqual(s.usage, { bytes: 0, files: 0 });
+    assert.deepEqual(await s.usage(), { bytes: 0, files: 0 });
   });
 });
 
@@ -248,7 +286,7 @@ describe("a full disk", () => {
     }
     try {
       for (const mode of ["delete", "keep"] as const) {
-        const s = await FileSpace.open(mountPoint, { ...NO_LIMITS, interruptedUploads: mode });
+        const s = await FileSpace.open(mountPoint, { ...NO_LIMITS, interruptedUploads: mode }, await ledgerOf(mountPoint));
         await writeFile(join(mountPoint, "keepsake"), "precious");
         const result = await s.upload(await at(s, "huge"), source(Array.from({ length: 40 }, () => bytes(64 * 1024))));
         assert.deepEqual(result, { ok: false, reason: "no-space" }, mode);
@@ -256,7 +294,8 @@ describe("a full disk", () => {
         if (mode === "delete") assert.deepEqual((await readdir(mountPoint)).sort(), ["keepsake"]);
         // Written before the keepsake: the space's figures count it only after a fresh measure.
         const measured = await measureUsage(mountPoint);
-        assert.deepEqual({ bytes: s.usage.bytes + 8, files: s.usage.files + 1 }, measured, mode);
+        const recorded = await s.usage();
+        assert.deepEqual({ bytes: recorded.bytes + 8, files: recorded.files + 1 }, measured, mode);
         await rm(join(mountPoint, "huge"), { force: true });
         await rm(join(mountPoint, "keepsake"), { force: true });
       }
@@ -274,8 +313,8 @@ describe("other operations keep the usage right", () => {
     await s.upload(await at(s, "c"), source([bytes(7)]));
     assert.equal((await s.rename(await at(s, "a"), await at(s, "b"))).ok, true);
     assert.equal((await s.delete(await at(s, "c"))).ok, true);
-    assert.deepEqual(s.usage, { bytes: 100, files: 1 });
-    assert.deepEqual(await measureUsage(s.root), s.usage);
+    assert.deepEqual(await s.usage(), { bytes: 100, files: 1 });
+    assert.deepEqual(await measureUsage(s.root), await s.usage());
   });
 
   test("setModified and setMode stay in the space and respect read-only", async () => {
@@ -288,7 +327,7 @@ describe("other operations keep the usage right", () => {
     assert.equal((await stat(join(s.root, "f"))).mode & 0o7777, 0o777);
     assert.deepEqual(await s.setMode(await at(s, "/"), 0o777), { ok: false, reason: "read-only" });
     assert.deepEqual(await s.setModified(await at(s, "missing"), when), { ok: false, reason: "not-found" });
-    const ro = await FileSpace.open(s.root, NO_LIMITS, true);
+    const ro = await FileSpace.open(s.root, NO_LIMITS, null);
     assert.deepEqual(await ro.setModified(await at(ro, "f"), when), { ok: false, reason: "read-only" });
   });
 });
@@ -301,7 +340,7 @@ describe("what the HTTP door adds", () => {
     assert.deepEqual(cut, { ok: false, reason: "interrupted" });
     assert.equal(await readFile(join(s.root, "f"), "utf8"), "old content");
     assert.deepEqual(await names(s), ["f"]);
-    assert.deepEqual(s.usage, { bytes: 11, files: 1 });
+    assert.deepEqual(await s.usage(), { bytes: 11, files: 1 });
   });
 
   test("checkUpload with a declared length: too large, over the quota (room for the difference when replacing), or fine", async () => {
@@ -337,7 +376,7 @@ describe("what the HTTP door adds", () => {
     assert.deepEqual(await s.rename(await at(s, "a"), await at(s, "b"), { noReplace: true }), { ok: false, reason: "exists" });
     assert.deepEqual(await names(s), ["a", "b"]);
     assert.deepEqual(await s.rename(await at(s, "a"), await at(s, "b")), { ok: true });
-    assert.deepEqual(s.usage, { bytes: 1, files: 1 });
+    assert.deepEqual(await s.usage(), { bytes: 1, files: 1 });
   });
 
   test("removeTree deletes a folder with its content, links not followed, and takes it off the usage; never the root", async () => {
@@ -353,8 +392,8 @@ describe("what the HTTP door adds", () => {
     assert.deepEqual(await s.removeTree(await at(s, "tree")), { ok: true });
     assert.deepEqual(await names(s), ["kept"]);
     assert.equal(await readFile(join(outside, "precious"), "utf8"), "do not delete");
-    assert.deepEqual(s.usage, { bytes: 7, files: 1 });
-    assert.deepEqual(s.usage, await measureUsage(s.root));
+    assert.deepEqual(await s.usage(), { bytes: 7, files: 1 });
+    assert.deepEqual(await s.usage(), await measureUsage(s.root));
     assert.deepEqual(await s.removeTree(await at(s, "/")), { ok: false, reason: "read-only" });
     assert.deepEqual(await s.removeTree(await at(s, "kept")), { ok: false, reason: "not-a-directory" });
   });

@@ -1,11 +1,13 @@
 import { join } from "node:path";
 import { foldCase } from "../chat/names.js";
 import { FileSpace, type SpaceLimits } from "./file-space.js";
+import type { UsageLedger } from "./usage-ledger.js";
 
 /**
  * How long a space nobody uses stays open. Opening one measures its usage by walking
- * the whole tree; an FTP session pays that once, but the web client makes one HTTP
- * request per action, and each would pay it again without this grace period.
+ * the whole tree (to correct the recorded figures: see AccountUsage.synchronise); an FTP
+ * session pays that once, but the web client makes one HTTP request per action, and each
+ * would pay it again without this grace period.
  */
 const IDLE_KEEP_MS = 60_000;
 
@@ -16,8 +18,9 @@ interface SpaceEntry {
 }
 
 /**
- * Hands out each account's FileSpace, one instance per account however many
- * sessions use it, so usage figures and quota checks see every session's writes.
+ * Hands out each account's FileSpace, one instance per account however many sessions
+ * use it on this node. Usage figures and reservations live in the database (`ledger`),
+ * so quota checks see every session's writes on every node sharing `<dataDir>/files`.
  */
 export class FileService {
   readonly #spaces = new Map<string, SpaceEntry>();
@@ -25,6 +28,7 @@ export class FileService {
   constructor(
     private readonly dataDir: string,
     private limits: SpaceLimits,
+    private readonly ledger: UsageLedger,
     private readonly idleKeepMs = IDLE_KEEP_MS,
   ) {}
 
@@ -42,7 +46,8 @@ export class FileService {
     const key = foldCase(account);
     let entry = this.#spaces.get(key);
     if (!entry) {
-      const created: SpaceEntry = { space: FileSpace.open(this.rootOf(account), this.limits), users: 0, idle: null };
+      const root = this.rootOf(account);
+      const created: SpaceEntry = { space: FileSpace.open(root, this.limits, this.ledger.forAccount(key, root)), users: 0, idle: null };
       this.#spaces.set(key, created);
       created.space.catch(() => this.#spaces.get(key) === created && this.#spaces.delete(key));
       entry = created;
@@ -82,6 +87,14 @@ export class FileService {
 
   /** The read-only public folder anonymous users see, when enabled. */
   openPublic(): Promise<FileSpace> {
-    return FileSpace.open(join(this.dataDir, "public"), this.limits, true);
+    return FileSpace.open(join(this.dataDir, "public"), this.limits, null);
+  }
+
+  /**
+   * At shutdown, once the doors are closed: waits (at most `timeoutMs`) for the uploads
+   * still ending to settle their reservations, then stops renewing them.
+   */
+  drain(timeoutMs: number): Promise<void> {
+    return this.ledger.drain(timeoutMs);
   }
 }

@@ -1,11 +1,13 @@
 import { createReadStream, createWriteStream, constants as fsConstants, type Stats } from "node:fs";
 import { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, truncate, unlink, utimes } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { confineRealPath, resolveVirtual, type JailedPath } from "./jail.js";
 import { measureUsage, type Usage } from "./usage.js";
+import { LedgerUnavailable, type AccountUsage, type Hold } from "./usage-ledger.js";
+import { temporaryUploadPath } from "./temporary-upload.js";
+import type { QuotaLimits } from "./ports.js";
 
 export type FileFailure =
   | "invalid-name"
@@ -75,12 +77,11 @@ export interface UploadOptions {
    * upload must leave nothing, and a file it replaces must stay whole until then.
    */
   readonly atomic?: boolean;
+  /** The bytes the sender declared (an HTTP Content-Length): reserved against the quota before the first one arrives. */
+  readonly expectedBytes?: number;
 }
 
-/** The hidden temporary file an upload in progress writes to (see `upload`); never shown to users. */
-export function isTemporaryUpload(name: string): boolean {
-  return /^\..+\.upload-[0-9a-f]{12}$/.test(name);
-}
+export { isTemporaryUpload } from "./temporary-upload.js";
 
 const STREAM_CHUNK = 1024 * 1024;
 
@@ -115,26 +116,43 @@ class LimitExceeded extends Error {
 /**
  * One account's files: every path goes through the jail, every change keeps the
  * usage figures right, and quotas are enforced while bytes arrive, not after.
- * One instance per account is shared by all its sessions (see FileService).
+ * The figures and the uploads in progress are in the database (AccountUsage), so
+ * sessions on every node sharing the volume count against one quota. One instance
+ * per account and node is shared by all its sessions there (see FileService).
  */
 export class FileSpace {
-  /** Growth of the uploads running now, across all sessions: counted against the quota as it arrives. */
-  #reservedBytes = 0;
-  /** New files being uploaded now, counted against the file quota. */
-  #reservedFiles = 0;
-
   private constructor(
     readonly root: string,
     private limits: SpaceLimits,
-    readonly readOnly: boolean,
-    readonly usage: Usage,
+    /** Null for a read-only space. */
+    readonly ledger: AccountUsage | null,
   ) {}
 
-  static async open(root: string, limits: SpaceLimits, readOnly = false): Promise<FileSpace> {
+  /**
+   * Opens the space at `root`, writable with the account's `ledger` (its usage brought in
+   * line with the folder first: see AccountUsage.synchronise), read-only with null.
+   */
+  static async open(root: string, limits: SpaceLimits, ledger: AccountUsage | null): Promise<FileSpace> {
     await mkdir(root, { recursive: true, mode: 0o700 });
     // A read-only space never writes, so its usage is never checked: no need to walk what may
     // be a large public tree on every anonymous login.
-    return new FileSpace(root, limits, readOnly, readOnly ? { bytes: 0, files: 0 } : await measureUsage(root));
+    if (ledger) await ledger.synchronise();
+    return new FileSpace(root, limits, ledger);
+  }
+
+  get readOnly(): boolean {
+    return this.ledger === null;
+  }
+
+  /** What the account's files hold, as recorded (nothing for a read-only space). */
+  async usage(): Promise<Usage> {
+    if (!this.ledger) return { bytes: 0, files: 0 };
+    const { bytes, files } = await this.ledger.read();
+    return { bytes: Math.max(0, bytes), files: Math.max(0, files) };
+  }
+
+  #quota(): QuotaLimits {
+    return { quotaBytes: this.limits.quotaBytes, quotaFiles: this.limits.quotaFiles };
   }
 
   updateLimits(limits: SpaceLimits): void {
@@ -191,6 +209,33 @@ export class FileSpace {
     }
   }
 
+  /**
+   * Makes an empty file at `path`, refused with "exists" when anything is there: an
+   * exclusive create, so of two sessions (on any nodes sharing the volume) claiming one
+   * name at once exactly one gets it. Counts against the file quota.
+   */
+  async createEmpty(path: JailedPath): Promise<Result<object>> {
+    const ledger = this.ledger;
+    if (!ledger) return { ok: false, reason: "read-only" };
+    let hold: Hold | null;
+    try {
+      hold = await ledger.hold({ bytes: 0, files: 1 }, this.#quota());
+    } catch {
+      return { ok: false, reason: "io" };
+    }
+    if (!hold) return { ok: false, reason: "quota" };
+    try {
+      const handle = await open(path.real, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o644);
+      await handle.close();
+      await hold.settle({ bytes: 0, files: 1 });
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: failureOf(error) };
+    } finally {
+      await hold.release();
+    }
+  }
+
   async removeDirectory(path: JailedPath): Promise<Result<object>> {
     if (this.readOnly) return { ok: false, reason: "read-only" };
     if (path.virtual === "/") return { ok: false, reason: "read-only" };
@@ -207,31 +252,31 @@ export class FileSpace {
    * takes what it held off the usage figures. Never the space's root.
    */
   async removeTree(path: JailedPath): Promise<Result<object>> {
-    if (this.readOnly || path.virtual === "/") return { ok: false, reason: "read-only" };
+    const ledger = this.ledger;
+    if (!ledger || path.virtual === "/") return { ok: false, reason: "read-only" };
     try {
       const s = await lstat(path.real);
       if (!s.isDirectory()) return { ok: false, reason: "not-a-directory" };
-      const held = await measureUsage(path.real);
-      await rm(path.real, { recursive: true });
-      this.usage.bytes -= held.bytes;
-      this.usage.files -= held.files;
-      return { ok: true };
+      return await ledger.change(async () => {
+        const held = await measureUsage(path.real);
+        await rm(path.real, { recursive: true });
+        return { result: { ok: true } as const, change: { bytes: -held.bytes, files: -held.files } };
+      });
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
     }
   }
 
   async delete(path: JailedPath): Promise<Result<object>> {
-    if (this.readOnly) return { ok: false, reason: "read-only" };
+    const ledger = this.ledger;
+    if (!ledger) return { ok: false, reason: "read-only" };
     try {
       const s = await lstat(path.real);
       if (s.isDirectory()) return { ok: false, reason: "is-a-directory" };
-      await unlink(path.real);
-      if (s.isFile()) {
-        this.usage.bytes -= s.size;
-        this.usage.files--;
-      }
-      return { ok: true };
+      return await ledger.change(async () => {
+        await unlink(path.real);
+        return { result: { ok: true } as const, change: s.isFile() ? { bytes: -s.size, files: -1 } : { bytes: 0, files: 0 } };
+      });
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
     }
@@ -239,18 +284,21 @@ export class FileSpace {
 
   /** RNFR/RNTO replace a file in the way (FTP's rule); `noReplace` refuses it with "exists" instead. */
   async rename(from: JailedPath, to: JailedPath, options: { noReplace?: boolean } = {}): Promise<Result<object>> {
-    if (this.readOnly) return { ok: false, reason: "read-only" };
+    const ledger = this.ledger;
+    if (!ledger) return { ok: false, reason: "read-only" };
     if (from.virtual === "/" || (to.virtual + "/").startsWith(from.virtual + "/")) return { ok: false, reason: "invalid-name" };
     try {
       await lstat(from.real);
       const replaced = await lstat(to.real).catch(() => null);
       if (replaced?.isDirectory() || (replaced && options.noReplace)) return { ok: false, reason: "exists" };
-      await rename(from.real, to.real);
-      if (replaced?.isFile()) {
-        this.usage.bytes -= replaced.size;
-        this.usage.files--;
+      if (!replaced?.isFile()) {
+        await rename(from.real, to.real);
+        return { ok: true };
       }
-      return { ok: true };
+      return await ledger.change(async () => {
+        await rename(from.real, to.real);
+        return { result: { ok: true } as const, change: { bytes: -replaced.size, files: -1 } };
+      });
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
     }
@@ -313,23 +361,31 @@ export class FileSpace {
   /**
    * The checks an upload to `path` would fail on before any byte arrives: read-only,
    * a directory or link in the way, a missing parent folder, the file quota. Lets an
-   * adapter refuse before it opens a data connection; `upload` checks them again.
+   * adapter refuse before it opens a data connection; `upload` checks them again, and
+   * only its reservation is binding (another node may take the room meanwhile).
    * With `expectedBytes` (a declared length), also whether that many would fit.
    */
   async checkUpload(path: JailedPath, expectedBytes?: number): Promise<Result<object>> {
-    if (this.readOnly) return { ok: false, reason: "read-only" };
+    const ledger = this.ledger;
+    if (!ledger) return { ok: false, reason: "read-only" };
     const existing = await lstat(path.real).catch(() => null);
     if (existing && !existing.isFile()) return { ok: false, reason: existing.isDirectory() ? "is-a-directory" : "exists" };
     const parent = await stat(dirname(path.real)).catch(() => null);
     if (!parent) return { ok: false, reason: "not-found" };
     if (!parent.isDirectory()) return { ok: false, reason: "not-a-directory" };
-    const { quotaFiles } = this.limits;
-    if (!existing && quotaFiles > 0 && this.usage.files + this.#reservedFiles >= quotaFiles) return { ok: false, reason: "quota" };
+    const { quotaBytes, quotaFiles, maxFileBytes } = this.limits;
+    if (expectedBytes !== undefined && maxFileBytes > 0 && expectedBytes > maxFileBytes) return { ok: false, reason: "too-large" };
+    if (quotaBytes === 0 && quotaFiles === 0) return { ok: true };
+    let standing;
+    try {
+      standing = await ledger.read();
+    } catch {
+      return { ok: false, reason: "io" };
+    }
+    if (!existing && quotaFiles > 0 && standing.files + standing.reservedFiles >= quotaFiles) return { ok: false, reason: "quota" };
     if (expectedBytes !== undefined) {
-      const { quotaBytes, maxFileBytes } = this.limits;
-      if (maxFileBytes > 0 && expectedBytes > maxFileBytes) return { ok: false, reason: "too-large" };
       const growth = expectedBytes - (existing?.size ?? 0);
-      if (quotaBytes > 0 && this.usage.bytes + this.#reservedBytes + growth > quotaBytes) return { ok: false, reason: "quota" };
+      if (quotaBytes > 0 && growth > 0 && standing.bytes + standing.reservedBytes + growth > quotaBytes) return { ok: false, reason: "quota" };
     }
     return { ok: true };
   }
@@ -338,40 +394,46 @@ export class FileSpace {
    * Writes `source` to `path` (STOR, with REST or APPE). With interruptedUploads
    * "delete" the bytes go to a hidden temporary file that replaces the target only
    * when complete, so a cut-off upload never leaves a truncated file behind.
+   *
+   * Quotas: a reservation in the database (see UsageLedger) holds the new file and the
+   * bytes this upload adds beyond the file it replaces, grown as they arrive (or taken
+   * whole up front for a declared length), so uploads on every node together stay within
+   * the account's quota; it becomes usage when the file is final, and is dropped otherwise.
    */
   async upload(path: JailedPath, source: Readable, options: UploadOptions = {}): Promise<Result<{ bytes: number }>> {
-    if (this.readOnly) return { ok: false, reason: "read-only" };
+    const ledger = this.ledger;
+    if (!ledger) return { ok: false, reason: "read-only" };
     const existing = await lstat(path.real).catch(() => null);
     if (existing && !existing.isFile()) return { ok: false, reason: existing.isDirectory() ? "is-a-directory" : "exists" };
     const oldSize = existing?.size ?? 0;
-    const { quotaBytes, quotaFiles, maxFileBytes, interruptedUploads } = this.limits;
-    // Uploads still running count too: two sessions each under the quota must not add up past it.
-    if (!existing && quotaFiles > 0 && this.usage.files + this.#reservedFiles >= quotaFiles) return { ok: false, reason: "quota" };
+    const { maxFileBytes, interruptedUploads } = this.limits;
     const start = options.append ? oldSize : Math.min(options.offset ?? 0, oldSize);
+    const expectedGrowth = options.expectedBytes === undefined ? 0 : Math.max(0, start + options.expectedBytes - oldSize);
     const atomic = options.atomic === true || interruptedUploads === "delete";
-    const target = atomic ? join(dirname(path.real), `.${basename(path.real)}.upload-${randomBytes(6).toString("hex")}`) : path.real;
+    const target = atomic ? temporaryUploadPath(path.real) : path.real;
+    let hold: Hold | null;
+    try {
+      // Uploads running anywhere count too: two sessions each under the quota must not add up past it.
+      hold = await ledger.hold({ bytes: expectedGrowth, files: existing ? 0 : 1 }, this.#quota(), atomic ? target : null);
+    } catch {
+      return { ok: false, reason: "io" };
+    }
+    if (!hold) return { ok: false, reason: "quota" };
+    const held = hold;
     const maxFile = maxFileBytes > 0 ? maxFileBytes : Infinity;
     let size = start;
-    // Bytes this upload adds beyond the file it replaces, reserved in #reservedBytes while it runs.
-    let reserved = 0;
-    // At once when this upload's bytes will not stay, so a concurrent upload is not refused for them.
-    const release = (): void => {
-      this.#reservedBytes -= reserved;
-      reserved = 0;
-    };
-    const reservedFile = existing ? 0 : 1;
-    this.#reservedFiles += reservedFile;
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, callback: TransformCallback) => {
         size += chunk.length;
-        const growth = Math.max(0, size - oldSize);
-        this.#reservedBytes += growth - reserved;
-        reserved = growth;
-        const exceeded = size > maxFile ? "too-large" : quotaBytes > 0 && this.usage.bytes + this.#reservedBytes > quotaBytes ? "quota" : null;
-        if (exceeded) {
-          release();
-          callback(new LimitExceeded(exceeded));
-        } else callback(null, chunk);
+        if (size > maxFile) return callback(new LimitExceeded("too-large"));
+        const growth = size - oldSize;
+        const quota = this.#quota();
+        // Within what is reserved, or no byte quota to check: no round trip.
+        if (growth <= held.bytes || quota.quotaBytes === 0) return callback(null, chunk);
+        held.grow(growth, quota).then(
+          (fits) => (fits ? callback(null, chunk) : callback(new LimitExceeded("quota"))),
+          (error: unknown) => callback(error as Error),
+        );
       },
     });
     // Where the bytes go exists already (the file itself, or a copy of the part kept by REST): write into it; else create it.
@@ -394,32 +456,33 @@ export class FileSpace {
       receiving = true;
       await pipeline([source, ...(options.transforms ?? []), counter, sink]);
       if (options.complete && !(await options.complete())) throw new Error("the sender went away before confirming the end of the file");
-      if (atomic) await rename(target, path.real);
-      this.#account(existing !== null, oldSize, size);
+      let change: Usage = { bytes: size - oldSize, files: existing ? 0 : 1 };
+      if (atomic) {
+        // What the rename replaces now: another node may have stored a file here since the upload began.
+        const replaced = await lstat(path.real).catch(() => null);
+        if (replaced?.isFile()) change = { bytes: size - replaced.size, files: 0 };
+        else if (existing) change = { bytes: size, files: 1 };
+        await rename(target, path.real);
+      }
+      await held.settle(change);
       return { ok: true, bytes: size - start };
     } catch (error) {
-      // Bytes that will not stay (deleted, or cut back to `start`) stop counting now; kept ones once counted below.
-      if (atomic || error instanceof LimitExceeded) release();
       // Before the bytes flowed, the file system's own reason (a folder gone since the check);
-      // after, a limit, a full disk, or the sender going away.
-      const reason: FileFailure = error instanceof LimitExceeded ? error.reason : !receiving || failureOf(error) === "no-space" ? failureOf(error) : "interrupted";
+      // after, a limit, a full disk, the database, or the sender going away.
+      const reason: FileFailure =
+        error instanceof LimitExceeded ? error.reason : error instanceof LedgerUnavailable ? "io" : !receiving || failureOf(error) === "no-space" ? failureOf(error) : "interrupted";
       if (atomic) await rm(target, { force: true });
       else {
         // Keep what arrived (resumable with REST), but never beyond the limit.
         if (error instanceof LimitExceeded) await truncate(target, start).catch(() => {});
         const kept = await lstat(target).catch(() => null);
         // A file that was never created (its folder is gone, the disk refused it) is not counted.
-        if (kept?.isFile()) this.#account(existing !== null, oldSize, kept.size);
+        if (kept?.isFile()) await held.settle({ bytes: kept.size - oldSize, files: existing ? 0 : 1 });
       }
       return { ok: false, reason };
     } finally {
-      release();
-      this.#reservedFiles -= reservedFile;
+      // After the temporary file is gone: a measurement never sees it without a reservation.
+      await held.release();
     }
-  }
-
-  #account(existed: boolean, oldSize: number, newSize: number): void {
-    this.usage.bytes += newSize - oldSize;
-    if (!existed) this.usage.files++;
   }
 }

@@ -52,10 +52,11 @@ async function storedFile(space: FileSpace, path: JailedPath): Promise<StoredFil
  * replaces the target only when complete). Returns whether a file was replaced.
  */
 export async function receiveFile(space: FileSpace, path: JailedPath, request: Parameters<typeof declaredLength>[0]): Promise<{ replaced: boolean }> {
-  const check = await space.checkUpload(path, declaredLength(request));
+  const expectedBytes = declaredLength(request);
+  const check = await space.checkUpload(path, expectedBytes);
   if (!check.ok) throw fileProblem(check.reason);
   const replaced = (await space.stat(path)).ok;
-  const result = await space.upload(path, detachedBody(request.raw), { atomic: true });
+  const result = await space.upload(path, detachedBody(request.raw), { atomic: true, ...(expectedBytes !== undefined && { expectedBytes }) });
   if (!result.ok) throw fileProblem(result.reason);
   return { replaced };
 }
@@ -86,7 +87,7 @@ export function fileRoutes(app: FastifyInstance, context: HttpContext): void {
         return {
           path: path.virtual,
           entries: listed.entries.filter(listable).map(entryView),
-          usage: { usedBytes: space.usage.bytes, quotaBytes: space.quotaBytes > 0 ? space.quotaBytes : null },
+          usage: { usedBytes: (await space.usage()).bytes, quotaBytes: space.quotaBytes > 0 ? space.quotaBytes : null },
         };
       });
     },

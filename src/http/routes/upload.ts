@@ -98,21 +98,21 @@ async function uploader(context: HttpContext, request: FastifyRequest): Promise<
   return account;
 }
 
-/** Names being uploaded now on this node, per folder: two uploads of one name at once get two files. */
-const reserved = new Set<string>();
-
-/** A free path for `name` in `folder`: the name itself, or with a random suffix when it is taken. */
-async function freePath(space: FileSpace, folder: string, name: string): Promise<JailedPath> {
+/**
+ * Claims a free path for `name` in `folder` — the name itself, or with a random suffix
+ * when it is taken — by creating it empty (exclusively: two uploads of one name at once,
+ * on any nodes, get two files). The upload then replaces the empty file.
+ */
+async function claimPath(space: FileSpace, folder: string, name: string): Promise<JailedPath> {
   const extension = extname(name);
   const stem = name.slice(0, name.length - extension.length);
   for (let attempt = 0; attempt < 8; attempt++) {
     const candidate = attempt === 0 ? name : `${stem}-${randomBytes(3).toString("hex")}${extension}`;
     const resolved = await space.resolve(folder, candidate);
     if (!resolved.ok) throw fileProblem(resolved.reason);
-    const key = `${space.root}\u0000${resolved.path.virtual}`;
-    if (reserved.has(key) || (await space.stat(resolved.path)).ok || reserved.has(key)) continue;
-    reserved.add(key);
-    return resolved.path;
+    const claimed = await space.createEmpty(resolved.path);
+    if (claimed.ok) return resolved.path;
+    if (claimed.reason !== "exists") throw fileProblem(claimed.reason);
   }
   throw fileProblem("exists");
 }
@@ -163,11 +163,13 @@ export function uploadRoutes(app: FastifyInstance, context: HttpContext): void {
         const share = await context.files.with(account.name, async (space) => {
           await ensureFolder(space, UPLOADS);
           await ensureFolder(space, `${UPLOADS}/${day}`);
-          const path = await freePath(space, `${UPLOADS}/${day}`, name);
+          const path = await claimPath(space, `${UPLOADS}/${day}`, name);
           try {
             await receiveFile(space, path, request);
-          } finally {
-            reserved.delete(`${space.root}\u0000${path.virtual}`);
+          } catch (error) {
+            // Refused or cut off: the claimed empty file goes too, nothing is left.
+            await space.delete(path);
+            throw error;
           }
           return createShare(context, account, space, path);
         });

@@ -6,6 +6,7 @@ import * as presence from "./0003-presence.js";
 import * as search from "./0004-search.js";
 import * as shares from "./0005-shares.js";
 import * as push from "./0006-push.js";
+import * as fileUsage from "./0007-file-usage.js";
 
 export interface Migration {
   readonly name: string;
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   { name: "0004-search", up: search.up },
   { name: "0005-shares", up: shares.up },
   { name: "0006-push", up: push.up },
+  { name: "0007-file-usage", up: fileUsage.up },
 ];
