@@ -1,5 +1,6 @@
 import type { Channel, FlagMode, ListEntry, ListMode, Topic } from "./channel.js";
 import type { ChatUser } from "./user.js";
+import type { NewUser } from "./chat-core.js";
 
 /**
  * The state changes a node tells the other nodes of a cluster, so that each keeps a
@@ -37,14 +38,9 @@ export interface UserFields {
   readonly multiclient?: boolean;
 }
 
-export interface UserSnapshot {
+/** A user as another node needs it: what it connected with, and what it has changed since. */
+export interface UserSnapshot extends NewUser {
   readonly id: string;
-  readonly nick: string;
-  readonly username: string;
-  readonly realname: string;
-  readonly hostname: string;
-  readonly address: string;
-  readonly secure: boolean;
   readonly signedOnAt: number;
   readonly account: string | null;
   readonly away: string | null;
