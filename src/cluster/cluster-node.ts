@@ -282,7 +282,15 @@ export class ClusterNode implements NickClaims {
   // ── receiving ─────────────────────────────────────────────────────────
 
   #receive(text: string): void {
-    for (const message of decodeWire(text)) this.#handle(message);
+    for (const message of decodeWire(text)) {
+      // A throw here would leave the Redis client's event handler; one bad message must not stop the node.
+      // Its contents are users' words and addresses: only the failure is logged.
+      try {
+        this.#handle(message);
+      } catch (error) {
+        this.#log.error({ err: (error as Error).message, peer: message.o, kind: message.k }, "cluster: a message from another node could not be applied");
+      }
+    }
   }
 
   #handle(message: WireMessage): void {
