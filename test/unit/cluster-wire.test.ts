@@ -109,3 +109,31 @@ test("a node reading hostile messages neither throws nor changes what it holds, 
   assert.deepEqual([...b.users()].map((u) => u.nick).sort(), ["alice", "bob"]);
   assert.equal(b.findChannel("#a")?.members.size, 1);
 });
+
+test("a node's snapshot or user op cannot rename, re-field or re-place a user that lives on another node", () => {
+  const { a, b, busA, sent, readInto } = twoNodes();
+  const alice = new RecordingSession();
+  const result = a.connect(alice, { nick: "alice", username: "a", realname: "A", hostname: "h", address: "127.0.0.1", secure: false });
+  assert.ok(result.ok);
+  busA.flush();
+  readInto(b, sent);
+  const bob = new RecordingSession();
+  const bobResult = b.connect(bob, { nick: "bob", username: "b", realname: "B", hostname: "h", address: "127.0.0.1", secure: false });
+  assert.ok(bobResult.ok);
+  const claim = (id: string, nick: string) => ({ ...user, id, nick, account: "stolen", isOperator: true });
+  // Node x names b's own user and a's user as its own.
+  readInto(b, [
+    JSON.stringify({ o: "x~1", k: "hello", name: "x", snapshot: { users: [{ user: claim(bobResult.user.id, "evil"), channels: [["#x", 1, true, false]] }, { user: claim(result.user.id, "evil2"), channels: [] }], channels: [] } }),
+    JSON.stringify({ o: "x~1", k: "s", s: { op: "user", user: claim(bobResult.user.id, "evil3") } }),
+  ]);
+  const bobNow = b.userById(bobResult.user.id)!;
+  assert.equal(bobNow.nick, "bob");
+  assert.equal(bobNow.account, null);
+  assert.equal(bobNow.isOperator, false);
+  assert.equal(bobNow.channels.size, 0);
+  const aliceThere = b.userById(result.user.id)!;
+  assert.equal(aliceThere.nick, "alice");
+  assert.equal(aliceThere.node, "a~1");
+  assert.equal(aliceThere.account, null);
+  assert.equal(b.findChannel("#x"), undefined);
+});
