@@ -6,7 +6,7 @@ import type { NickClaim, NickClaims } from "../core/chat/nick-claims.js";
 import { foldCase } from "../core/chat/names.js";
 import type { StateOp } from "../core/chat/replication.js";
 import { RedisBus, type BusLink } from "./redis-bus.js";
-import { CLAIM_NICK, RELEASE_NICK, RELEASE_NODE } from "./nick-scripts.js";
+import { CLAIM_NICK, KEEP_ONLY_NICKS, RELEASE_NICK, RELEASE_NODE } from "./nick-scripts.js";
 import { EPOCH_KEY, HEARTBEAT_PREFIX, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
 
 export interface ClusterOptions {
@@ -211,7 +211,7 @@ export class ClusterNode implements NickClaims {
       const givenUp = this.#joinedAt > 0 && sameRedis && (await this.#commands.exists(heartbeatKey(this.instance))) === 0;
       if (givenUp) for (const instance of this.#core.replica.nodes()) this.#forget(instance, "Cluster unreachable");
       await this.#commands.set(heartbeatKey(this.instance), this.options.name, "PX", this.options.nodeTimeoutSeconds * 1000);
-      for (const user of this.#core.users()) {
+      for (const user of [...this.#core.users()]) {
         if (user.node !== null) continue;
         const won = await this.#commands.eval(CLAIM_NICK, 1, NICKS_KEY, user.folded, this.instance, HEARTBEAT_PREFIX);
         if (won !== 1) {
@@ -219,6 +219,9 @@ export class ClusterNode implements NickClaims {
           this.#core.kill(user, "Nick collision: the nick was taken while this node was cut off");
         }
       }
+      // Nicks given up while Redis was away (a QUIT, a NICK) could not be released then: free them now.
+      const held = [...this.#core.users()].filter((user) => user.node === null).map((user) => user.folded);
+      await this.#commands.eval(KEEP_ONLY_NICKS, 1, NICKS_KEY, this.instance, ...held);
       if (this.#splitTimer) clearTimeout(this.#splitTimer);
       this.#splitTimer = null;
       this.#joinedAt = Date.now();
@@ -282,7 +285,15 @@ export class ClusterNode implements NickClaims {
   // ── receiving ─────────────────────────────────────────────────────────
 
   #receive(text: string): void {
-    for (const message of decodeWire(text)) this.#handle(message);
+    for (const message of decodeWire(text)) {
+      // A throw here would leave the Redis client's event handler; one bad message must not stop the node.
+      // Its contents are users' words and addresses: only the failure is logged.
+      try {
+        this.#handle(message);
+      } catch (error) {
+        this.#log.error({ err: (error as Error).message, peer: message.o, kind: message.k }, "cluster: a message from another node could not be applied");
+      }
+    }
   }
 
   #handle(message: WireMessage): void {

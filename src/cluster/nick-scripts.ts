@@ -37,3 +37,22 @@ for i = 1, #all, 2 do
 end
 return freed
 `;
+
+/**
+ * KEYS[1] the nicks hash; ARGV: an instance, then the folded nicks its users hold now.
+ * Frees every other nick held by that instance (given up while its releases could not
+ * reach Redis); returns how many.
+ */
+export const KEEP_ONLY_NICKS = `
+local keep = {}
+for i = 2, #ARGV do keep[ARGV[i]] = true end
+local all = redis.call('HGETALL', KEYS[1])
+local freed = 0
+for i = 1, #all, 2 do
+  if all[i + 1] == ARGV[1] and not keep[all[i]] then
+    redis.call('HDEL', KEYS[1], all[i])
+    freed = freed + 1
+  end
+end
+return freed
+`;

@@ -1,5 +1,6 @@
 import type { Publication } from "../core/chat/bus.js";
 import type { NodeSnapshot, StateOp } from "../core/chat/replication.js";
+import { wireMessage } from "./wire-schema.js";
 
 /** Every node reads this Redis channel: state changes, events for everyone, hellos. */
 export const STATE_CHANNEL = "cmy:state";
@@ -28,7 +29,8 @@ export type WireMessage =
 /**
  * Parses what another node sent: one message, or an array of them that the receiver must
  * handle in one go (a state change and its event, so nothing on the receiving node runs
- * between them). Anything that is not a message (another version, noise) is left out.
+ * between them). Anything that is not a message of this version's exact shape (another
+ * version, noise, a hostile node) is left out: see wire-schema.ts.
  */
 export function decodeWire(text: string): WireMessage[] {
   let value: unknown;
@@ -37,12 +39,10 @@ export function decodeWire(text: string): WireMessage[] {
   } catch {
     return [];
   }
-  return (Array.isArray(value) ? value : [value]).filter(isWireMessage);
-}
-
-function isWireMessage(value: unknown): value is WireMessage {
-  if (typeof value !== "object" || value === null) return false;
-  const message = value as { o?: unknown; k?: unknown };
-  if (typeof message.o !== "string") return false;
-  return message.k === "p" || message.k === "s" || message.k === "hello" || message.k === "snap" || message.k === "bye";
+  const messages: WireMessage[] = [];
+  for (const item of Array.isArray(value) ? value : [value]) {
+    const parsed = wireMessage.safeParse(item);
+    if (parsed.success) messages.push(parsed.data);
+  }
+  return messages;
 }

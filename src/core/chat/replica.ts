@@ -47,8 +47,10 @@ export class Replica {
     switch (op.op) {
       case "user": {
         const known = host.usersById.get(op.user.id);
-        if (known) this.#setFields(known, op.user);
-        else this.#addUser(op.user, node);
+        // Only a user's own node announces it (ids carry the node's instance, so a sound node never names another's).
+        if (known) {
+          if (known.node === node) this.#setFields(known, op.user);
+        } else this.#addUser(op.user, node);
         return;
       }
       case "quit": {
@@ -151,6 +153,8 @@ export class Replica {
     }
     for (const { user: snap, channels } of snapshot.users) {
       let user = host.usersById.get(snap.id);
+      // A snapshot speaks for its node's users only: another node's (or this node's own) stay as they are.
+      if (user && user.node !== node) continue;
       if (!user) {
         user = this.#addUser(snap, node);
         if (!user) continue;

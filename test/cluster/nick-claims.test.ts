@@ -1,0 +1,85 @@
+/**
+ * Nick ownership in Redis against a real Redis, with the real ClusterNode and ChatCore in
+ * this process (no IRC or database needed): what a node holds in `cmy:nicks` follows its
+ * users even when Redis was away while they changed.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { ChatCore, type ChatLimits } from "../../src/core/chat/chat-core.js";
+import type { ChatEvent } from "../../src/core/chat/events.js";
+import type { Session } from "../../src/core/chat/session.js";
+import { ClusterNode } from "../../src/cluster/cluster-node.js";
+import { NICKS_KEY } from "../../src/cluster/wire.js";
+import { gatedSuite } from "../support/gated-suite.js";
+import { findOnPath, startRedis, REQUIRE_CLUSTER_ENV, teardownOf } from "../support/cluster.js";
+import { TcpProxy } from "../support/tcp-proxy.js";
+import { waitFor } from "../support/wait.js";
+
+const limits: ChatLimits = {
+  nickLength: 30,
+  channelLength: 50,
+  topicLength: 300,
+  kickLength: 300,
+  awayLength: 300,
+  realnameLength: 100,
+  maxChannelsPerUser: 20,
+  maxListEntries: 50,
+  whowasLength: 10,
+  maxMessageBytes: 4000,
+};
+
+class QuietSession implements Session {
+  static next = 0;
+  readonly id = `s${QuietSession.next++}`;
+  deliver(_event: ChatEvent): void {}
+  close(): void {}
+}
+
+/** Long enough that nobody gives the node up during the short cut the test makes. */
+const NODE_TIMEOUT_SECONDS = 30;
+
+gatedSuite(
+  "cluster nick claims in Redis",
+  [{ reason: findOnPath("redis-server") ? null : "the Redis suite did not run: redis-server is not on PATH (Debian package redis-server)", requireEnv: REQUIRE_CLUSTER_ENV }],
+  () => {
+    test("a nick given up while Redis was away is free in Redis once the node is back", async (t) => {
+      const teardown = teardownOf(t);
+      t.after(() => teardown.run());
+      const redis = await startRedis(teardown);
+      const proxy = await TcpProxy.start(redis.host, redis.port);
+      teardown.add("closing the proxy", () => proxy.close());
+      const direct = new Redis(redis.url, { lazyConnect: true });
+      await direct.connect();
+      teardown.add("closing the test's Redis client", () => void direct.disconnect());
+
+      const log = pino({ level: "silent" });
+      const start = async (name: string, url: string): Promise<{ node: ClusterNode; core: ChatCore }> => {
+        const node = new ClusterNode({ redisUrl: url, name, nodeTimeoutSeconds: NODE_TIMEOUT_SECONDS, log });
+        const core = new ChatCore(limits, node.bus);
+        teardown.add(`stopping node ${name}`, () => node.stop());
+        await node.start(core);
+        await waitFor(() => node.connected, { what: `node ${name} joined` });
+        return { node, core };
+      };
+      const a = await start("a", `redis://${redis.host}:${proxy.port}`);
+      const b = await start("b", redis.url);
+
+      // As registration does: claim, then enter the chat.
+      assert.equal(await a.node.claim("alice"), "ok");
+      const joined = a.core.connect(new QuietSession(), { nick: "alice", username: "a", realname: "A", hostname: "h", address: "127.0.0.1", secure: false });
+      assert.ok(joined.ok);
+      assert.equal(await direct.hget(NICKS_KEY, "alice"), a.node.instance);
+
+      proxy.cut();
+      await waitFor(() => !a.node.connected, { what: "node a noticed Redis is gone" });
+      a.core.quit(joined.user, "bye");
+      proxy.restore();
+      await waitFor(() => a.node.connected, { what: "node a back", timeoutMs: 10_000 });
+
+      assert.equal(await direct.hget(NICKS_KEY, "alice"), null, "node a still holds the nick of a user that left");
+      assert.equal(await b.node.claim("alice"), "ok", "a user of node b can take the nick");
+    });
+  },
+);
