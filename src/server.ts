@@ -133,6 +133,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
   core.alwaysOnKeeper = alwaysOn;
   await cluster?.start(core);
   for (const record of await new AlwaysOnRepository(domain.store.db).list()) {
+    // In a cluster, each always-on user lives on one node: the first to claim its nick.
+    if (cluster && (await cluster.claim(record.nick)) !== "ok") continue;
     if (!core.restoreAlwaysOn(record, config.accounts.multiclient)) log.warn({ account: record.account, nick: record.nick }, "always-on user not restored: its nick is taken or invalid");
   }
   const history = new MessagesRepository(domain.store.db);

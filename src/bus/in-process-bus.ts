@@ -3,6 +3,7 @@ import type { Bus, LocalDelivery, Publication } from "../core/chat/bus.js";
 /** The bus of a single node: every publication goes straight to the local index. */
 export class InProcessBus implements Bus {
   readonly node = null;
+  readonly connected = true;
   #local: LocalDelivery | null = null;
 
   attach(local: LocalDelivery): void {

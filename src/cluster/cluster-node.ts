@@ -43,6 +43,8 @@ export class ClusterNode implements NickClaims {
   #lastBeat = 0;
   #subscribed = false;
   #resyncing = false;
+  /** Connections closed so far: a re-sync during which one closed starts over. */
+  #losses = 0;
   /** When this node last (re)joined: nobody is declared dead before a whole timeout after it. */
   #joinedAt = 0;
   /** Other instances this node has heard of, with their names. */
@@ -79,7 +81,10 @@ export class ClusterNode implements NickClaims {
     this.bus.onLocalOp = (op) => this.#localOp(op);
     for (const client of [this.#commands, this.#subscriber]) {
       client.on("error", (error: Error) => this.#log.debug({ err: error.message }, "cluster: redis error"));
-      client.on("close", () => this.#lostRedis());
+      client.on("close", () => {
+        this.#losses++;
+        this.#lostRedis();
+      });
     }
     this.#commands.on("ready", () => void this.#maybeResync());
     this.#subscriber.on("ready", () => void this.#subscribe());
@@ -137,9 +142,13 @@ export class ClusterNode implements NickClaims {
     }
   }
 
-  release(nick: string): void {
+  release(nick: string, node?: string | null): void {
     if (!this.#synced) return;
-    this.#commands.eval(RELEASE_NICK, 1, NICKS_KEY, foldCase(nick), this.instance).catch(() => {});
+    // Two claims of one nick by one node both succeed ("already ours"); the one that lost the
+    // race to the chat core gives back nothing while a user of that node holds the nick.
+    const holder = this.#core?.findUser(nick);
+    if (holder && holder.node === (node ?? null)) return;
+    this.#commands.eval(RELEASE_NICK, 1, NICKS_KEY, foldCase(nick), node ?? this.instance).catch(() => {});
   }
 
   /** Keeps Redis's idea of who holds which nick in step with this node's users. */
@@ -200,6 +209,10 @@ export class ClusterNode implements NickClaims {
     if (this.#synced || this.#resyncing || this.#stopped || !this.#core) return;
     if (this.#commands.status !== "ready" || !this.#subscribed) return;
     this.#resyncing = true;
+    const losses = this.#losses;
+    // Rejoining now: the split this node would show its users if Redis stayed away is off.
+    if (this.#splitTimer) clearTimeout(this.#splitTimer);
+    this.#splitTimer = null;
     try {
       // Back after the others gave this node up (its heartbeat expired): its users see the split
       // now, as the others' users did, and the hello below brings everyone back as a net-join.
@@ -211,19 +224,24 @@ export class ClusterNode implements NickClaims {
       const givenUp = this.#joinedAt > 0 && sameRedis && (await this.#commands.exists(heartbeatKey(this.instance))) === 0;
       if (givenUp) for (const instance of this.#core.replica.nodes()) this.#forget(instance, "Cluster unreachable");
       await this.#commands.set(heartbeatKey(this.instance), this.options.name, "PX", this.options.nodeTimeoutSeconds * 1000);
-      for (const user of [...this.#core.users()]) {
-        if (user.node !== null) continue;
-        const won = await this.#commands.eval(CLAIM_NICK, 1, NICKS_KEY, user.folded, this.instance, HEARTBEAT_PREFIX);
-        if (won !== 1) {
-          this.#log.warn({ nick: user.nick }, "cluster: nick taken on another node while this one was cut off");
-          this.#core.kill(user, "Nick collision: the nick was taken while this node was cut off");
-        }
-      }
+      const own = [...this.#core.users()].filter((user) => user.node === null);
+      // One round trip for all of this node's users, however many.
+      const claims = this.#commands.pipeline();
+      for (const user of own) claims.eval(CLAIM_NICK, 1, NICKS_KEY, user.folded, this.instance, HEARTBEAT_PREFIX);
+      const answers = (await claims.exec()) ?? [];
+      own.forEach((user, index) => {
+        const [error, won] = answers[index] ?? [new Error("no answer"), 0];
+        if (error) throw error;
+        if (won === 1) return;
+        this.#log.warn({ nick: user.nick }, "cluster: nick taken on another node while this one was cut off");
+        this.#core?.kill(user, "Nick collision: the nick was taken while this node was cut off");
+      });
       // Nicks given up while Redis was away (a QUIT, a NICK) could not be released then: free them now.
       const held = [...this.#core.users()].filter((user) => user.node === null).map((user) => user.folded);
       await this.#commands.eval(KEEP_ONLY_NICKS, 1, NICKS_KEY, this.instance, ...held);
-      if (this.#splitTimer) clearTimeout(this.#splitTimer);
-      this.#splitTimer = null;
+      // A connection closed meanwhile (its "close" could not mark this node unsynced, it was not yet
+      // synced): the others' answers to the hello may be lost, so start again once it is back.
+      if (this.#losses !== losses) throw new Error("a Redis connection closed during the re-sync");
       this.#joinedAt = Date.now();
       this.#lastBeat = Date.now();
       this.#synced = true;

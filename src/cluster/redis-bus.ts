@@ -34,6 +34,10 @@ export class RedisBus implements Bus {
     private readonly link: BusLink,
   ) {}
 
+  get connected(): boolean {
+    return this.link.up;
+  }
+
   attach(local: LocalDelivery): void {
     if (this.#local) throw new Error("RedisBus: already attached to a chat core");
     this.#local = local;

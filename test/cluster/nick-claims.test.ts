@@ -81,5 +81,36 @@ gatedSuite(
       assert.equal(await direct.hget(NICKS_KEY, "alice"), null, "node a still holds the nick of a user that left");
       assert.equal(await b.node.claim("alice"), "ok", "a user of node b can take the nick");
     });
+
+    test("a claim that loses to a user of the same node gives nothing back: that user keeps the nick in Redis", async (t) => {
+      const teardown = teardownOf(t);
+      t.after(() => teardown.run());
+      const redis = await startRedis(teardown);
+      const direct = new Redis(redis.url, { lazyConnect: true });
+      await direct.connect();
+      teardown.add("closing the test's Redis client", () => void direct.disconnect());
+      const log = pino({ level: "silent" });
+      const nodes = await Promise.all(
+        ["a", "b"].map(async (name) => {
+          const node = new ClusterNode({ redisUrl: redis.url, name, nodeTimeoutSeconds: NODE_TIMEOUT_SECONDS, log });
+          const core = new ChatCore(limits, node.bus);
+          teardown.add(`stopping node ${name}`, () => node.stop());
+          await node.start(core);
+          await waitFor(() => node.connected, { what: `node ${name} joined` });
+          return { node, core };
+        }),
+      );
+      const [a, b] = nodes as [(typeof nodes)[number], (typeof nodes)[number]];
+      assert.equal(await a.node.claim("bob"), "ok");
+      assert.ok(a.core.connect(new QuietSession(), { nick: "bob", username: "b", realname: "B", hostname: "h", address: "127.0.0.1", secure: false }).ok);
+      // A second registration of "bob" on node a, its claim in flight while the first completed:
+      // "already ours" in Redis, refused by the chat core, and given back as registration does.
+      assert.equal(await a.node.claim("bob"), "ok");
+      assert.equal(a.core.connect(new QuietSession(), { nick: "bob", username: "c", realname: "C", hostname: "h", address: "127.0.0.1", secure: false }).ok, false);
+      a.node.release("bob");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(await direct.hget(NICKS_KEY, "bob"), a.node.instance, "the nick of node a's user was freed in Redis");
+      assert.equal(await b.node.claim("bob"), "taken", "node b could give the nick of node a's user to another user");
+    });
   },
 );

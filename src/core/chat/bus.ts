@@ -54,6 +54,8 @@ export interface LocalDelivery {
 export interface Bus {
   /** This node's id in the cluster; null for a node on its own. */
   readonly node: string | null;
+  /** Whether the other nodes can be reached now (always, for a node on its own). */
+  readonly connected: boolean;
   /** Called once by the chat core with its local index. */
   attach(local: LocalDelivery): void;
   publish(publication: Publication): void;

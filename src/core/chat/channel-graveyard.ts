@@ -1,7 +1,10 @@
 import type { Channel } from "./channel.js";
 import { channelState, hasChanges, type ChannelState } from "./replication.js";
 
-/** How long, and how many, emptied channels' states are kept. */
+/**
+ * How long, and how many, emptied channels' states are kept: internal to replication (a
+ * minute covers any lag between nodes that still has them in step), not an operator setting.
+ */
 const KEEP_MS = 60_000;
 const KEEP_MAX = 1000;
 
@@ -18,9 +21,14 @@ export class ChannelGraveyard {
 
   bury(channel: Channel): void {
     if (!hasChanges(channel)) return;
+    const now = this.now();
+    // Oldest first (re-buried channels move to the end): drop what has expired, and past the cap the oldest.
+    for (const [folded, grave] of this.#graves) {
+      if (now - grave.emptiedAt <= KEEP_MS && this.#graves.size < KEEP_MAX) break;
+      this.#graves.delete(folded);
+    }
     this.#graves.delete(channel.folded);
-    this.#graves.set(channel.folded, { state: channelState(channel), emptiedAt: this.now() });
-    if (this.#graves.size > KEEP_MAX) this.#graves.delete(this.#graves.keys().next().value!);
+    this.#graves.set(channel.folded, { state: channelState(channel), emptiedAt: now });
   }
 
   /** The state `folded` had when it emptied here, if a channel created at `createdAt` elsewhere overlapped its life. */

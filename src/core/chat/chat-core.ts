@@ -501,7 +501,7 @@ export class ChatCore {
     name: string,
     targetNick: string,
     reason: string,
-  ): { ok: true } | Failure<"no-such-channel" | "not-on-channel" | "chanop-needed" | "user-not-on-channel"> {
+  ): { ok: true } | Failure<"no-such-channel" | "not-on-channel" | "chanop-needed" | "user-not-on-channel" | "unavailable"> {
     const channel = this.#channels.get(foldCase(name));
     if (!channel) return fail("no-such-channel");
     if (!channel.members.has(user)) return fail("not-on-channel");
@@ -511,6 +511,7 @@ export class ChatCore {
     if (target.node !== null) {
       // A user's memberships change only on its own node, in that node's order: the kick is
       // carried out there, and every node (this one too) hears it from there.
+      if (!this.bus.connected) return fail("unavailable");
       this.#replicate({ op: "kick", by: user.id, user: target.id, channel: channel.folded, reason });
       return { ok: true };
     }

@@ -11,8 +11,8 @@ export interface NickClaims {
    * session here of a user there: multiclient across nodes); synchronous "ok" on a node on its own.
    */
   claim(nick: string, node?: string | null): NickClaim | Promise<NickClaim>;
-  /** Gives back a claim that was not used (the registration did not complete). */
-  release(nick: string): void;
+  /** Gives back a claim that was not used (the registration did not complete); `node` as in `claim`. */
+  release(nick: string, node?: string | null): void;
 }
 
 export const SINGLE_NODE_NICKS: NickClaims = {

@@ -38,6 +38,10 @@ export const kick: RegisteredCommand = {
       }
       const result = core.kick(user, channel, target, reason);
       if (result.ok) return;
+      if (result.reason === "unavailable") {
+        connection.serverLine("FAIL", "KICK", "TEMPORARILY_UNAVAILABLE", channel, target, "The kicked user is on another node, which cannot be reached now; try again in a moment");
+        return;
+      }
       if (result.reason === "user-not-on-channel") {
         replyFailure(connection, result.reason, target, channel);
         return;

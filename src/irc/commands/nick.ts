@@ -23,10 +23,12 @@ export const nick: AnytimeCommand = {
     if (connection.user) {
       const user = connection.user;
       // Only a new name is claimed across a cluster; a change of case keeps the claim.
-      if (foldCase(wanted) === user.folded || !isValidNick(wanted, core.limits.nickLength) || !core.isNickAvailable(wanted, user)) return changeNick(connection, wanted, "ok");
-      const claim = connection.context.nickClaims.claim(wanted, user.node);
-      if (typeof claim === "string") return changeNick(connection, wanted, claim);
-      return claim.then((result) => changeNick(connection, wanted, result));
+      if (foldCase(wanted) === user.folded || !isValidNick(wanted, core.limits.nickLength) || !core.isNickAvailable(wanted, user)) return changeNick(connection, wanted, "ok", NOT_CLAIMED);
+      // A session here of a user of another node claims for that node, which holds the user's nicks.
+      const owner = user.node;
+      const claim = connection.context.nickClaims.claim(wanted, owner);
+      if (typeof claim === "string") return changeNick(connection, wanted, claim, owner);
+      return claim.then((result) => changeNick(connection, wanted, result, owner));
     }
     if (!isValidNick(wanted, core.limits.nickLength)) {
       replyFailure(connection, "erroneous-nick", wanted);
@@ -44,12 +46,17 @@ export const nick: AnytimeCommand = {
   },
 };
 
-function changeNick(connection: IrcConnection, wanted: string, claim: NickClaim): void {
+/** No claim was asked for (same nick, invalid, or in use here): nothing to give back. */
+const NOT_CLAIMED = Symbol("not claimed");
+
+/** `owner`: the node the nick was claimed for (null: this one), or NOT_CLAIMED. */
+function changeNick(connection: IrcConnection, wanted: string, claim: NickClaim, owner: string | null | typeof NOT_CLAIMED): void {
   const user = connection.user;
-  const claims = connection.context.nickClaims;
-  const claimed = claim === "ok" && foldCase(wanted) !== user?.folded;
+  const giveBack = (): void => {
+    if (claim === "ok" && owner !== NOT_CLAIMED) connection.context.nickClaims.release(wanted, owner);
+  };
   if (!user || connection.closed) {
-    if (claimed) claims.release(wanted);
+    giveBack();
     return;
   }
   if (claim !== "ok") {
@@ -58,7 +65,7 @@ function changeNick(connection: IrcConnection, wanted: string, claim: NickClaim)
   }
   const result = connection.context.core.changeNick(user, wanted);
   if (!result.ok) {
-    if (claimed) claims.release(wanted);
+    giveBack();
     replyFailure(connection, result.reason, wanted);
   } else if (result.changed) void checkNickOwnership(connection);
 }
