@@ -9,7 +9,8 @@
  * at the end, a table of medians with the ratio ours/ngircd. See bench/README.md.
  *
  * logins, login-storm and history-overhead run against our server only: ngircd
- * has no accounts and keeps no message history.
+ * has no accounts and keeps no message history. So does cluster-fanout (one node
+ * against a cluster of several on Redis; see bench/lib/cluster-*.ts).
  *
  * The ftp group (ftp-stor, ftp-retr, ftp-many; --tls for FTPS) compares our FTP
  * service with vsftpd instead: both servers run at once, pinned to CPU 1, and take
@@ -27,6 +28,8 @@ import { createSchema, DEFAULT_POSTGRES_URL, postgresBackendPids, postgresPort, 
 import { freePort, makeBaseDir, REPO_ROOT, startNgircd, startOurs, type ServerHandle } from "./lib/servers.js";
 import { formatSummary, readProfile, summariseProfile } from "./profile-summary.js";
 import { wsFanout, wsFanoutTable, type WsFanoutPhase, type WsFanoutResult } from "./lib/ws-scenario.js";
+import { clusterFanout, clusterFanoutTable, type ClusterCase, type ClusterCaseResult } from "./lib/cluster-scenario.js";
+import { withCluster } from "./lib/cluster-servers.js";
 import { FTP_METRICS, FTP_SCENARIOS, ftpMany, ftpTransfer, negotiatedTls, type FtpResult, type FtpRunContext, type FtpScenarioName } from "./lib/ftp-scenarios.js";
 import {
   lockFtpUser,
@@ -43,11 +46,12 @@ import {
 type TargetName = "ours" | "ngircd";
 /**
  * What --scenario may name: the scenarios of lib/scenarios.ts, history-overhead (fanout, ours, history on vs off),
- * ws-fanout (ours, WebSocket vs TCP clients in one server) and the FTP scenarios.
+ * ws-fanout (ours, WebSocket vs TCP clients in one server), cluster-fanout (ours, one node
+ * vs a cluster) and the FTP scenarios.
  */
-type RunName = ScenarioName | "history-overhead" | "ws-fanout" | FtpScenarioName;
-/** Run against our server only: ngircd has no accounts, no history and no WebSocket. */
-const OURS_ONLY: readonly RunName[] = ["logins", "login-storm", "history-overhead", "ws-fanout"];
+type RunName = ScenarioName | "history-overhead" | "ws-fanout" | "cluster-fanout" | FtpScenarioName;
+/** Run against our server only: ngircd has no accounts, no history, no WebSocket and no cluster. */
+const OURS_ONLY: readonly RunName[] = ["logins", "login-storm", "history-overhead", "ws-fanout", "cluster-fanout"];
 const RUN_NAMES: readonly RunName[] = [...SCENARIOS, ...OURS_ONLY, ...FTP_SCENARIOS];
 
 function isFtp(name: RunName): name is FtpScenarioName {
@@ -57,8 +61,8 @@ function isFtp(name: RunName): name is FtpScenarioName {
 const USAGE = `usage: npm run bench -- [options]
   --scenario LIST  all (= fanout,connect,direct), ftp (= ftp-stor,ftp-retr,ftp-many), or a
                    comma-separated list of fanout, connect, direct, logins, login-storm,
-                   history-overhead, ws-fanout, ftp-stor, ftp-retr, ftp-many (all)
-                   (logins, login-storm, history-overhead, ws-fanout: our server only, ngircd has no accounts;
+                   history-overhead, ws-fanout, cluster-fanout, ftp-stor, ftp-retr, ftp-many (all)
+                   (logins, login-storm, history-overhead, ws-fanout, cluster-fanout: our server only;
                    ftp-*: ours against vsftpd, which needs root)
   --target ours|ngircd|vsftpd|both       (both = ours and ngircd for IRC, ours and vsftpd for FTP)
   --clients N      fanout: clients in the channel         (500; quick 50)
@@ -71,6 +75,14 @@ const USAGE = `usage: npm run bench -- [options]
   --ws-clients N   ws-fanout: WebSocket clients in #ws and as many TCP clients in #tcp (2000; quick 100);
                    --senders, --messages, --window, --size as for fanout; --repeat = rounds of a
                    TCP and a WebSocket phase in one server run; --profile: that server under --cpu-prof
+  --cluster-clients N   cluster-fanout: clients in #cluster, spread over the nodes (60; quick 30)
+  --cluster-nodes N     cluster-fanout: nodes of case B (3); case A is one node, both on Redis
+                   and PostgreSQL (--postgres-url, a fresh database each); --senders (default: one
+                   per node of B), --window, --size as for fanout; --repeat = A/B pairs;
+                   --profile: one more case A and B each, their first node under --cpu-prof
+  --cluster-messages N  cluster-fanout: messages per sender (2000; quick 300)
+  --cluster-warmup N    cluster-fanout: messages per sender of an unmeasured round first, so that
+                   V8 has optimised every node's code (1000; quick 100; 0 = none)
   --concurrency N  connect: registrations in flight       (50)
   --history on|off our server's history.enabled (store each message before delivery) (on, its default)
   --accounts N     logins: accounts made first with REGISTER (50; quick 10)
@@ -102,7 +114,7 @@ const USAGE = `usage: npm run bench -- [options]
                    clients in this process, or one curl process per client (node)
   --warmup N       ftp-*: unmeasured transfers (ftp-many: rounds of a fifth of the files)
                    per server after each start                       (2; quick 0)
-  --ours-dist DIR  ftp-*: run our server from this build directory instead of dist/
+  --ours-dist DIR  ftp-* and cluster-fanout: run our server from this build directory instead of dist/
                    (e.g. a patched copy, to measure a change)
   --no-build       use dist/ as it is (default: npm run build first)
   --no-pin         do not pin generator and servers to CPUs 0 and 1
@@ -122,6 +134,10 @@ const { values } = parseArgs({
     connections: { type: "string" },
     pairs: { type: "string" },
     "ws-clients": { type: "string" },
+    "cluster-clients": { type: "string" },
+    "cluster-nodes": { type: "string" },
+    "cluster-messages": { type: "string" },
+    "cluster-warmup": { type: "string" },
     concurrency: { type: "string" },
     history: { type: "string", default: "on" },
     accounts: { type: "string" },
@@ -189,6 +205,12 @@ const settings = {
   connections: int(values.connections, quick ? 500 : 10_000, "connections"),
   pairs: int(values.pairs, quick ? 20 : 250, "pairs"),
   wsClients: int(values["ws-clients"], quick ? 100 : 2000, "ws-clients", 2),
+  clusterClients: int(values["cluster-clients"], quick ? 30 : 60, "cluster-clients", 2),
+  clusterNodes: int(values["cluster-nodes"], 3, "cluster-nodes", 2),
+  clusterMessages: int(values["cluster-messages"], quick ? 300 : 2000, "cluster-messages"),
+  clusterWarmup: int(values["cluster-warmup"], quick ? 100 : 1000, "cluster-warmup", 0),
+  /** cluster-fanout: one sender on each node of case B unless --senders says otherwise. */
+  clusterSenders: int(values.senders, int(values["cluster-nodes"], 3, "cluster-nodes", 2), "senders"),
   concurrency: int(values.concurrency, 50, "concurrency"),
   accounts: int(values.accounts, quick ? 10 : 50, "accounts"),
   logins: int(values.logins, quick ? 40 : 200, "logins"),
@@ -212,6 +234,7 @@ const settings = {
   timeoutSeconds: int(values.timeout, 120, "timeout"),
 };
 if (settings.senders > settings.clients) fail("--senders cannot exceed --clients");
+if (settings.clusterSenders > settings.clusterClients) fail("--senders cannot exceed --cluster-clients");
 if (values.history !== "on" && values.history !== "off") fail("--history must be on or off");
 if (values["many-client"] !== "node" && values["many-client"] !== "curl") fail("--many-client must be node or curl");
 const manyClient: "node" | "curl" = values["many-client"] === "curl" ? "curl" : "node";
@@ -248,7 +271,7 @@ function say(line: string): void {
 
 const wantedFiles = Math.max(
   4096,
-  (scenarios.includes("connect") ? settings.connections : 0) + 2 * settings.clients + 4 * settings.pairs + 2 * settings.logins + (scenarios.includes("ws-fanout") ? 2 * settings.wsClients : 0) + 512,
+  (scenarios.includes("connect") ? settings.connections : 0) + 2 * settings.clients + 4 * settings.pairs + 2 * settings.logins + (scenarios.includes("ws-fanout") ? 2 * settings.wsClients : 0) + 2 * settings.clusterClients + 512,
 );
 const limit = raiseOpenFileLimit(wantedFiles);
 if (limit.soft < wantedFiles) say(`warning: open-file limit is ${limit.soft} (hard ${limit.hard}); ${wantedFiles} wanted. Raise it (ulimit -n) or lower --connections.`);
@@ -419,7 +442,8 @@ function table(results: readonly ScenarioResult[]): string {
 
 // ── main ──────────────────────────────────────────────────────────────────────
 
-const OURS_ONLY_NOTE = "logins, login-storm, history-overhead and ws-fanout run against our server only: ngircd has no accounts (SASL, REGISTER), keeps no message history and speaks no WebSocket.";
+const OURS_ONLY_NOTE =
+  "logins, login-storm, history-overhead, ws-fanout and cluster-fanout run against our server only: ngircd has no accounts (SASL, REGISTER), keeps no message history, speaks no WebSocket and has no cluster of ours.";
 
 /** One server run of a scenario: fresh server, measure, stop. Failures are recorded, not thrown. */
 async function runOnce(
@@ -633,6 +657,100 @@ async function wsFanoutRun(out: { result: WsFanoutResult | null }, failures: Fai
   return file
     ? `## CPU profile of ours during ws-fanout (set-up, TCP and WebSocket phases together; top 15 by self time)\n\n${file}\n\n${formatSummary(summariseProfile(readProfile(file)), 15)}`
     : `profile: no new .cpuprofile appeared in ${profileDir}`;
+}
+
+// ── cluster-fanout: one node against a cluster of several ────────────────────
+
+function clusterCaseLine(result: ClusterCaseResult): string {
+  const m = result.metrics;
+  const g = (key: string, digits: number): string => fmt(m[key], digits);
+  const split = result.processes.map((p) => `${p.name} ${fmt(p.usPerDelivery, 3)} (${fmt(p.cpuPct, 0)}%)`).join(", ");
+  return (
+    `${g("rate", 0)} deliveries/s; nodes + Redis ${g("us_per", 3)} µs/delivery at ${g("cpu_pct", 0)}% CPU [${split}]; ${g("publishes_per_message", 2)} PUBLISH/message; ${g("wakeups_per_message", 2)} wake-ups/message; ` +
+    `latency p50 ${g("p50_ms", 2)} p99 ${g("p99_ms", 2)} ms; lost ${g("lost", 0)} dup ${g("duplicated", 0)} out-of-order ${g("reordered", 0)} misdelivered ${g("unexpected", 0)}; ` +
+    `${g("per_write", 1)}/node write; generator CPU ${g("gen_cpu_pct", 0)}%; others ${g("others_cpu_pct", 0)}%; ${g("seconds", 2)} s`
+  );
+}
+
+/** One case: a fresh Redis, database and 1 or N nodes; the fanout; everything stopped and dropped. */
+async function clusterCase(kase: ClusterCase, run: number, cpuProfileDir?: string): Promise<ClusterCaseResult> {
+  const pgUrl = values["postgres-url"] ?? DEFAULT_POSTGRES_URL;
+  return withCluster(
+    {
+      nodes: kase === "A" ? 1 : settings.clusterNodes,
+      cpu: serverCpu,
+      baseDir,
+      history,
+      postgresUrl: pgUrl,
+      ...(settings.threadpool !== null && { threadpool: settings.threadpool }),
+      ...(cpuProfileDir !== undefined && { cpuProfileDir }),
+      ...(oursEntry !== undefined && { entry: oursEntry }),
+      track: (server) => live.add(server),
+      untrack: (server) => live.delete(server),
+    },
+    (cluster) =>
+      clusterFanout(cluster, kase, run, {
+        clients: settings.clusterClients,
+        senders: settings.clusterSenders,
+        messages: settings.clusterMessages,
+        warmupMessages: settings.clusterWarmup,
+        window: settings.window,
+        textBytes: settings.textBytes,
+        timeoutSeconds: settings.timeoutSeconds,
+        postgresPort: postgresPort(pgUrl),
+      }),
+  );
+}
+
+/** --repeat pairs of case A and case B (order alternating); with --profile one more of each, profiled. Returns the profile summaries. */
+async function clusterFanoutRun(results: ClusterCaseResult[], failures: Failure[]): Promise<string | null> {
+  for (let run = 1; run <= settings.repeat; run++) {
+    const order: ClusterCase[] = run % 2 === 1 ? ["A", "B"] : ["B", "A"];
+    for (const kase of order) {
+      if (interrupted) return null;
+      try {
+        const result = await clusterCase(kase, run);
+        results.push(result);
+        say(`[cluster-fanout ${run}/${settings.repeat}] case ${kase} (${result.nodes} node${result.nodes === 1 ? "" : "s"}): ${clusterCaseLine(result)}`);
+        for (const note of result.notes) say(`    note: ${note}`);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        failures.push({ scenario: "cluster-fanout", target: `case ${kase}`, run, error: message });
+        say(`[cluster-fanout ${run}/${settings.repeat}] case ${kase}: FAILED: ${message}`);
+      }
+    }
+  }
+  if (!values.profile || interrupted) return null;
+  const dir = values["profile-dir"] ?? "/tmp/prof";
+  mkdirSync(dir, { recursive: true });
+  // Case A profiled as well: the same functions per delivery there show what the spread adds.
+  const parts: string[] = [];
+  for (const kase of ["A", "B"] as const) {
+    if (interrupted) break;
+    const before = new Set(readdirSync(dir));
+    say(`profiling: cluster-fanout case ${kase}, node bench1 under node --cpu-prof (${dir})`);
+    let delivered = Number.NaN;
+    try {
+      const result = await clusterCase(kase, 0, dir);
+      delivered = result.metrics["delivered"] ?? Number.NaN;
+      say(`[cluster-fanout profile] case ${kase} (not counted): ${clusterCaseLine(result)}`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push({ scenario: "cluster-fanout", target: `case ${kase} (profiled)`, run: 0, error: message });
+      parts.push(`profile: the profiled case ${kase} failed: ${message}`);
+      continue;
+    }
+    const file = readdirSync(dir)
+      .filter((f) => f.endsWith(".cpuprofile") && !before.has(f))
+      .map((f) => join(dir, f))
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+    parts.push(
+      file
+        ? `## CPU profile of node bench1 during cluster-fanout case ${kase} (${fmt(delivered, 0)} deliveries in all; set-up and traffic; top 20 by self time)\n\n${file}\n\n${formatSummary(summariseProfile(readProfile(file)), 20)}`
+        : `profile: no new .cpuprofile appeared in ${dir}`,
+    );
+  }
+  return parts.join("\n\n");
 }
 
 // ── tables of the ours-only scenarios ───────────────────────────────────────
@@ -902,6 +1020,8 @@ async function main(): Promise<void> {
   const failures: Failure[] = [];
   const ws: { result: WsFanoutResult | null } = { result: null };
   let wsProfile: string | null = null;
+  const clusterRuns: ClusterCaseResult[] = [];
+  let clusterProfile: string | null = null;
   say(`settings: ${JSON.stringify(settings)}; ours with history ${history ? "on" : "off"}; generator CPU ${generatorCpu ?? "any"}, servers CPU ${serverCpu ?? "any"}; open files ${openFileLimit().soft}`);
   if (oursOnly.length > 0) say(`note: ${OURS_ONLY_NOTE}`);
 
@@ -913,6 +1033,11 @@ async function main(): Promise<void> {
     if (scenario === "ws-fanout") {
       if (targets.includes("ours")) wsProfile = await wsFanoutRun(ws, failures);
       else say("skipping ws-fanout: it runs against our server only; --target excludes ours");
+      continue;
+    }
+    if (scenario === "cluster-fanout") {
+      if (targets.includes("ours")) clusterProfile = await clusterFanoutRun(clusterRuns, failures);
+      else say("skipping cluster-fanout: it runs against our server only; --target excludes ours");
       continue;
     }
     if (isFtp(scenario)) {
@@ -934,8 +1059,9 @@ async function main(): Promise<void> {
     }
   }
 
-  let profile: string | null = wsProfile;
-  if (values.profile && !interrupted && (compared.includes("fanout") || (ftpScenarios.length === 0 && wsProfile === null))) profile = await profileOurs();
+  let profile: string | null = wsProfile ?? clusterProfile;
+  if (wsProfile !== null && clusterProfile !== null) profile = `${wsProfile}\n\n${clusterProfile}`;
+  if (values.profile && !interrupted && (compared.includes("fanout") || (ftpScenarios.length === 0 && profile === null))) profile = await profileOurs();
   if (values.profile && !interrupted && ftpScenarios.length > 0 && ftpTargets.includes("ours")) {
     const ftpProfile = await profileOursFtp();
     profile = profile === null ? ftpProfile : `${profile}\n\n${ftpProfile}`;
@@ -992,6 +1118,16 @@ async function main(): Promise<void> {
     out.push("");
     out.push(wsFanoutTable(ws.result, fmt));
   }
+  if (clusterRuns.length > 0) {
+    out.push("");
+    out.push(
+      `### cluster-fanout: ${settings.clusterClients} clients in #cluster, ${settings.clusterSenders} senders × ${settings.clusterMessages} messages (after ${settings.clusterWarmup} unmeasured), window ${settings.window}; ` +
+        `case A one node, case B ${settings.clusterNodes} nodes (client i on node i mod ${settings.clusterNodes}); both on Redis and PostgreSQL, history ${history ? "on" : "off"}; ` +
+        `${settings.repeat} A/B pair(s); nodes and Redis on CPU ${serverCpu ?? "any"}, generator on CPU ${generatorCpu ?? "any"}`,
+    );
+    out.push("");
+    out.push(clusterFanoutTable(clusterRuns, fmt));
+  }
   if (scenarios.includes("history-overhead")) {
     out.push("");
     out.push(`### history-overhead: fanout against ours, history on vs off (ours only; ${settings.clients} clients, ${settings.senders} senders × ${settings.messages} messages)`);
@@ -1016,7 +1152,7 @@ async function main(): Promise<void> {
   const jsonFile = values.json ?? join(REPO_ROOT, "bench", "results", `run-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   try {
     mkdirSync(join(jsonFile, ".."), { recursive: true });
-    writeFileSync(jsonFile, `${JSON.stringify({ settings, history, tls: values.tls, scenarios, targets, ftpTargets, ftpInfo, results, historyRuns, ftpRuns, wsFanout: ws.result, failures }, null, 2)}\n`);
+    writeFileSync(jsonFile, `${JSON.stringify({ settings, history, tls: values.tls, scenarios, targets, ftpTargets, ftpInfo, results, historyRuns, ftpRuns, wsFanout: ws.result, clusterRuns, failures }, null, 2)}\n`);
     say(`results written to ${jsonFile}`);
   } catch (error) {
     say(`could not write ${jsonFile}: ${(error as Error).message}`);

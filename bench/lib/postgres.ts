@@ -1,7 +1,7 @@
 /**
  * PostgreSQL for the benchmarks: a fresh schema per server (the server's pool
- * works in it alone through `options=-c search_path=<schema>`), dropped
- * afterwards; and the backend processes serving one server's connections, found
+ * works in it alone through `options=-c search_path=<schema>`), or a fresh
+ * database per cluster (all its nodes share it), dropped afterwards; and the backend processes serving one server's connections, found
  * through /proc, so their CPU can be reported beside the server's.
  */
 import { randomBytes } from "node:crypto";
@@ -42,6 +42,30 @@ export async function createSchema(baseUrl: string): Promise<BenchSchema> {
     schema,
     url: withSearchPath(baseUrl, schema),
     drop: () => adminQuery(baseUrl, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`),
+  };
+}
+
+export interface BenchDatabase {
+  readonly name: string;
+  /** The base URL with its database replaced: what every node's `database.url` must be. */
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates an empty database `cmy_bench_<pid>_<random>` on the server at `baseUrl`
+ * (a cluster: nodes share accounts and history, and each migrates at start).
+ */
+export async function createDatabase(baseUrl: string): Promise<BenchDatabase> {
+  const name = `cmy_bench_${process.pid}_${randomBytes(4).toString("hex")}`;
+  await adminQuery(baseUrl, `CREATE DATABASE "${name}"`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    // FORCE (PostgreSQL 13+): a node killed at the end may leave a connection behind for a moment.
+    drop: () => adminQuery(baseUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
 }
 

@@ -34,6 +34,19 @@ export function processCpuMicros(pid: number, file = `/proc/${pid}/stat`): numbe
   return ((utime + stime) * 1_000_000) / clockTicksPerSecond();
 }
 
+/** utime and stime of a whole process (all threads), apart, in microseconds: JavaScript and other user code, and the kernel working for it (system calls: socket I/O). Null when it is gone. */
+export function processCpuSplitMicros(pid: number): { user: number; system: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return null;
+  }
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const tick = 1_000_000 / clockTicksPerSecond();
+  return { user: Number(fields[11]) * tick, system: Number(fields[12]) * tick };
+}
+
 /** utime + stime of one thread of a process, in microseconds; null when it is gone. The main thread's id is the PID. */
 export function threadCpuMicros(pid: number, tid: number = pid): number | null {
   return processCpuMicros(pid, `/proc/${pid}/task/${tid}/stat`);
@@ -65,6 +78,23 @@ export function statusKiB(pid: number, field: "VmRSS" | "VmHWM" | "VmSize" | "Rs
 
 export function rssKiB(pid: number): number | null {
   return statusKiB(pid, "VmRSS");
+}
+
+/**
+ * Context switches of a process's main thread (/proc/PID/status): voluntary ones are
+ * the times it went to sleep waiting for work, i.e. its wake-ups; involuntary ones the
+ * times the scheduler took the CPU away. Null when unreadable.
+ */
+export function contextSwitches(pid: number): { voluntary: number; involuntary: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, "latin1");
+  } catch {
+    return null;
+  }
+  const voluntary = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(text);
+  const involuntary = /^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(text);
+  return voluntary && involuntary ? { voluntary: Number(voluntary[1]), involuntary: Number(involuntary[1]) } : null;
 }
 
 /** This process's soft and hard limit on open files. */

@@ -131,11 +131,18 @@ export interface OursOptions extends StartOptions {
   readonly threadpool?: number;
   /** Also listen for HTTP (IRC over WebSocket at /ws) on 127.0.0.1 at this port. */
   readonly httpPort?: number;
+  /** The server's entry point (`--ours-dist`: another build); dist/cli/main.js when undefined. */
+  readonly entry?: string;
+  /** What the handle and its log are called ("ours" when undefined): a cluster runs several. */
+  readonly name?: string;
+  /** CMY_* variables on top of this process's environment (cluster: CMY_REDIS_URL, CMY_NODE_NAME …). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Our server from the built dist/, with flood control off and limits raised. */
 export async function startOurs(options: OursOptions): Promise<ServerHandle> {
-  if (!existsSync(OUR_ENTRY)) throw new Error(`${OUR_ENTRY} is missing: run npm run build`);
+  const entry = options.entry ?? OUR_ENTRY;
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
   const dir = mkdtempSync(join(options.baseDir, "ours-"));
   const port = await freePort();
   const config = {
@@ -146,6 +153,8 @@ export async function startOurs(options: OursOptions): Promise<ServerHandle> {
     database: { url: options.databaseUrl ?? "" },
     // No HTTP API unless asked for (ws-fanout): the default would take port 8080 on every address.
     http: { listen: options.httpPort === undefined ? [] : [`127.0.0.1:${options.httpPort}`] },
+    // No FTP either: its default port 2121 would clash between the nodes of a cluster (and with other servers).
+    ftp: { listen: [] },
     irc: {
       listen: [`127.0.0.1:${port}`],
       tlsListen: [],
@@ -159,8 +168,21 @@ export async function startOurs(options: OursOptions): Promise<ServerHandle> {
   // JSON is YAML.
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   const nodeArgs = options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
-  const env = options.threadpool === undefined ? undefined : { ...process.env, UV_THREADPOOL_SIZE: String(options.threadpool) };
-  return launch("ours", process.execPath, [...nodeArgs, OUR_ENTRY, "serve", "--config", configFile], port, dir, options.cpu, env);
+  const env =
+    options.threadpool === undefined && options.env === undefined
+      ? undefined
+      : { ...process.env, ...options.env, ...(options.threadpool !== undefined && { UV_THREADPOOL_SIZE: String(options.threadpool) }) };
+  return launch(options.name ?? "ours", process.execPath, [...nodeArgs, entry, "serve", "--config", configFile], port, dir, options.cpu, env);
+}
+
+export const REDIS_SERVER = "/usr/bin/redis-server";
+
+/** A Redis of its own for a cluster: 127.0.0.1 on a free port, nothing written to disk. */
+export async function startRedis(options: StartOptions): Promise<ServerHandle> {
+  if (!existsSync(REDIS_SERVER)) throw new Error(`${REDIS_SERVER} is missing (apt-get install redis-server)`);
+  const dir = mkdtempSync(join(options.baseDir, "redis-"));
+  const port = await freePort();
+  return launch("redis", REDIS_SERVER, ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning"], port, dir, options.cpu);
 }
 
 /** ngircd in the foreground with no penalties, no per-IP or join limits, no DNS/ident lookups. */

@@ -53,6 +53,8 @@ export class ClusterNode implements NickClaims {
   #deathCheck: NodeJS.Timeout | null = null;
   #splitTimer: NodeJS.Timeout | null = null;
   #stopped = false;
+  /** PUBLISHes of this turn of the event loop, in call order, not sent yet (see #queue). */
+  #outbox: Array<readonly [channel: string, text: string]> = [];
 
   constructor(private readonly options: ClusterOptions) {
     this.instance = `${options.name}~${randomBytes(3).toString("hex")}`;
@@ -73,9 +75,7 @@ export class ClusterNode implements NickClaims {
       get up() {
         return isUp();
       },
-      send: (channel, text) => {
-        this.#commands.publish(channel, text).catch((error: Error) => this.#log.debug({ err: error.message }, "cluster: publish failed"));
-      },
+      send: (channel, text) => this.#queue(channel, text),
     };
     this.bus = new RedisBus(this.instance, link);
     this.bus.onLocalOp = (op) => this.#localOp(op);
@@ -352,7 +352,39 @@ export class ClusterNode implements NickClaims {
 
   #send(channel: string, message: WireMessage): void {
     this.bus.flush();
-    this.#commands.publish(channel, JSON.stringify(message)).catch((error: Error) => this.#log.debug({ err: error.message }, "cluster: publish failed"));
+    this.#queue(channel, JSON.stringify(message));
+  }
+
+  /**
+   * Every PUBLISH goes out at the end of the event-loop turn that made it, all of the turn's
+   * in one write (a pipeline): under fan-out a node publishes each message once per node
+   * that holds members, and one turn delivers many messages (a history commit, a batch
+   * read from Redis). One write per PUBLISH cost the sending node a system call each, and
+   * the receiving nodes a wake-up (and a socket write per member) each. Order is kept:
+   * everything this node publishes goes through here, on one connection.
+   */
+  #queue(channel: string, text: string): void {
+    this.#outbox.push([channel, text]);
+    if (this.#outbox.length === 1) setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    const batch = this.#outbox;
+    if (batch.length === 0) return;
+    this.#outbox = [];
+    const failed = (error: Error): void => this.#log.debug({ err: error.message, messages: batch.length }, "cluster: publish failed");
+    if (batch.length === 1) {
+      const [channel, text] = batch[0]!;
+      this.#commands.publish(channel, text).catch(failed);
+      return;
+    }
+    const pipeline = this.#commands.pipeline();
+    for (const [channel, text] of batch) pipeline.publish(channel, text);
+    // A pipeline reports each command's failure in its results rather than rejecting.
+    pipeline.exec().then((results) => {
+      const error = results?.find(([err]) => err !== null)?.[0];
+      if (error) failed(error);
+    }, failed);
   }
 
   /** After the chat's users have quit: tell the others, give back the heartbeat, close. */
@@ -362,6 +394,9 @@ export class ClusterNode implements NickClaims {
     if (this.#deathCheck) clearInterval(this.#deathCheck);
     if (this.#splitTimer) clearTimeout(this.#splitTimer);
     if (this.#synced) {
+      // What this node published last goes before the bye.
+      this.bus.flush();
+      this.#flush();
       await this.#commands.publish(STATE_CHANNEL, JSON.stringify({ o: this.instance, k: "bye" })).catch(() => {});
       await this.#commands.del(heartbeatKey(this.instance)).catch(() => {});
       await this.#commands.eval(RELEASE_NODE, 1, NICKS_KEY, this.instance).catch(() => {});
