@@ -1,0 +1,81 @@
+/**
+ * The shapes the chat core (chat-core.ts) and its parts (channel-ops.ts,
+ * user-lifecycle.ts, user-fields.ts) share: the limits they enforce, what a new
+ * user brings, and `CoreServices`, what each part reaches of the core.
+ */
+import type { Bus, Scope } from "./bus.js";
+import type { Channel } from "./channel.js";
+import type { ChatEvent } from "./events.js";
+import type { StateOp } from "./replication.js";
+import type { ChatUser } from "./user.js";
+
+/** The away message of an always-on user with no connection. */
+export const DISCONNECTED_AWAY = "Not connected (always-on)";
+
+export interface ChatLimits {
+  readonly nickLength: number;
+  readonly channelLength: number;
+  readonly topicLength: number;
+  readonly kickLength: number;
+  readonly awayLength: number;
+  readonly realnameLength: number;
+  readonly maxChannelsPerUser: number;
+  readonly maxListEntries: number;
+  readonly whowasLength: number;
+  /** Largest message text in UTF-8 bytes (config chat.maxMessageBytes); see message-size.ts. */
+  readonly maxMessageBytes: number;
+}
+
+export interface NewUser {
+  readonly nick: string;
+  readonly username: string;
+  readonly realname: string;
+  readonly hostname: string;
+  readonly address: string;
+  readonly secure: boolean;
+}
+
+/** A checked message destination: exactly one of channel and recipient is set. */
+export interface MessageDestination {
+  readonly ok: true;
+  readonly channel: Channel | null;
+  readonly recipient: ChatUser | null;
+}
+
+export interface ChatStats {
+  readonly users: number;
+  readonly invisible: number;
+  readonly operators: number;
+  readonly channels: number;
+  readonly maxUsers: number;
+}
+
+/** A fresh message id and the time, which every event carries. */
+export interface Stamp {
+  msgid: string;
+  time: number;
+}
+
+/** Truncates to at most `max` UTF-16 units without splitting a surrogate pair. */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
+/** What every part of the chat core reaches of it; the core gives it. */
+export interface CoreServices {
+  /** The core's limits now (a rehash replaces them). */
+  limits(): ChatLimits;
+  /** This node's id (null on its own) and whether the other nodes can be reached now. */
+  readonly bus: Pick<Bus, "node" | "connected">;
+  /** The one way out of the core for every event. */
+  publish(scope: Scope, event: ChatEvent, fromSession?: string | null, skipOrigin?: boolean): void;
+  /** A state change the other nodes of a cluster must see (nothing on a node on its own). */
+  replicate(op: StateOp): void;
+  stamp(): Stamp;
+  now(): number;
+  findUser(nick: string): ChatUser | undefined;
+  /** An always-on user's nick, channels or connection state changed: keep it. */
+  touched(user: ChatUser): void;
+}
