@@ -1,6 +1,7 @@
 import type { Publication } from "../core/chat/bus.js";
 import type { NodeSnapshot, StateOp } from "../core/chat/replication.js";
 import { wireMessage } from "./wire-schema.js";
+import { isMessagePublication } from "./wire-fast-path.js";
 
 /** Every node reads this Redis channel: state changes, events for everyone, hellos. */
 export const STATE_CHANNEL = "cmy:state";
@@ -41,6 +42,10 @@ export function decodeWire(text: string): WireMessage[] {
   }
   const messages: WireMessage[] = [];
   for (const item of Array.isArray(value) ? value : [value]) {
+    if (isMessagePublication(item)) {
+      messages.push(item);
+      continue;
+    }
     const parsed = wireMessage.safeParse(item);
     if (parsed.success) messages.push(parsed.data);
   }
