@@ -26,7 +26,13 @@ async function serve(args: string[]): Promise<void> {
       process.exit(1);
     }
     log.info({ signal }, "shutting down");
-    void server.stop().then(() => process.exit(0));
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, "graceful stop failed");
+        process.exit(1);
+      },
+    );
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));

@@ -8,6 +8,7 @@ import type { StateOp } from "../core/chat/replication.js";
 import { RedisBus, type BusLink } from "./redis-bus.js";
 import { CLAIM_NICK, KEEP_ONLY_NICKS, RELEASE_NICK, RELEASE_NODE } from "./nick-scripts.js";
 import { EPOCH_KEY, HEARTBEAT_PREFIX, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
+import { detached } from "../detached.js";
 
 export interface ClusterOptions {
   readonly redisUrl: string;
@@ -86,8 +87,8 @@ export class ClusterNode implements NickClaims {
         this.#lostRedis();
       });
     }
-    this.#commands.on("ready", () => void this.#maybeResync());
-    this.#subscriber.on("ready", () => void this.#subscribe());
+    this.#commands.on("ready", () => this.#resyncSoon());
+    this.#subscriber.on("ready", () => detached(this.#subscribe(), (error) => this.#log.warn({ err: error }, "cluster: subscribe failed")));
     this.#subscriber.on("close", () => (this.#subscribed = false));
     this.#subscriber.on("messageBuffer", (_channel: Buffer, message: Buffer) => this.#receive(message.toString("utf8")));
   }
@@ -101,7 +102,7 @@ export class ClusterNode implements NickClaims {
   async start(core: ChatCore): Promise<void> {
     this.#core = core;
     this.#heartbeat = setInterval(() => this.#beat(), Math.max(500, (this.options.nodeTimeoutSeconds * 1000) / 3));
-    this.#deathCheck = setInterval(() => void this.#checkPeers(), DEATH_CHECK_MS);
+    this.#deathCheck = setInterval(() => detached(this.#checkPeers(), (error) => this.#log.warn({ err: error }, "cluster: checking the other nodes failed")), DEATH_CHECK_MS);
     this.#heartbeat.unref();
     this.#deathCheck.unref();
     await Promise.all([
@@ -158,8 +159,17 @@ export class ClusterNode implements NickClaims {
       // A rename made here of a user of another node: that node holds its nicks and releases the old one.
       if (this.#core?.userById(op.user)?.node) return;
       if (foldCase(op.oldNick) !== foldCase(op.nick)) this.release(op.oldNick);
-      void this.#confirm(op.user, op.nick);
-    } else if (op.op === "user") void this.#confirm(op.user.id, op.user.nick);
+      this.#confirmSoon(op.user, op.nick);
+    } else if (op.op === "user") this.#confirmSoon(op.user.id, op.user.nick);
+  }
+
+  #confirmSoon(userId: string, nick: string): void {
+    detached(this.#confirm(userId, nick), (error) => this.#log.warn({ err: error, nick }, "cluster: confirming a nick failed"));
+  }
+
+  /** `#maybeResync` catches its own failures and retries; this only keeps a bug in it from going unheard. */
+  #resyncSoon(): void {
+    detached(this.#maybeResync(), (error) => this.#log.error({ err: error }, "cluster: re-sync failed"));
   }
 
   /**
@@ -249,7 +259,7 @@ export class ClusterNode implements NickClaims {
       this.#log.info({ instance: this.instance }, "cluster: joined");
     } catch (error) {
       this.#log.warn({ err: (error as Error).message }, "cluster: could not join yet; retrying");
-      setTimeout(() => void this.#maybeResync(), 1000).unref();
+      setTimeout(() => this.#resyncSoon(), 1000).unref();
     } finally {
       this.#resyncing = false;
     }

@@ -8,6 +8,8 @@ import { CONCAT_TAG, MULTILINE_BATCH } from "./message-lines.js";
 import { clientTags, sendMessage } from "./commands/message.js";
 import { serviceByName } from "./services/service-bot.js";
 import { ERR } from "./numerics.js";
+import { detached } from "../detached.js";
+import { followUpFailed } from "./registration.js";
 
 /**
  * A draft/multiline batch a client opened (`BATCH +ref draft/multiline <target>`):
@@ -51,10 +53,13 @@ function refuse(connection: IrcConnection, batch: ClientBatch, code: string, con
   const label = batch.label;
   batch.label = null;
   batch.collecting = false;
-  void connection.answerLabelled(label, () => {
-    fail(connection, code, context, text);
-    return undefined;
-  });
+  detached(
+    connection.answerLabelled(label, () => {
+      fail(connection, code, context, text);
+      return undefined;
+    }),
+    followUpFailed(connection),
+  );
 }
 
 /** `BATCH +ref draft/multiline <target>` */

@@ -8,6 +8,7 @@ import { replayOfflineMessages } from "./accounts/replay.js";
 import type { Account } from "../core/accounts/ports.js";
 import { checkNickOwnership } from "./accounts/nick-ownership.js";
 import { refuseServerPassword, serverPasswordAccepted } from "./commands/pass.js";
+import { detached } from "../detached.js";
 
 /**
  * Completes registration once NICK and USER are in and CAP negotiation (if any)
@@ -67,8 +68,14 @@ function afterClaim(connection: IrcConnection, pending: PendingRegistration, nic
   sendWelcome(connection, result.user);
   const channels = connection.context.config.irc.defaultChannels;
   if (channels.length > 0) joinChannels(connection, result.user, [...channels], []);
-  if (connection.account) void replayOfflineMessages(connection, connection.account);
-  void checkNickOwnership(connection);
+  const failed = followUpFailed(connection);
+  if (connection.account) detached(replayOfflineMessages(connection, connection.account), failed);
+  detached(checkNickOwnership(connection), failed);
+}
+
+/** What a failed follow-up of a command (a replay, a nick check) does: logged, the connection goes on. */
+export function followUpFailed(connection: IrcConnection): (error: unknown) => void {
+  return (error) => connection.context.log.error({ err: error, address: connection.address }, "irc follow-up failed");
 }
 
 /** A nick the cluster did not give: 433 when another node's user holds it, FAIL when the cluster cannot answer. */
@@ -89,6 +96,6 @@ function attachToOnlineUser(connection: IrcConnection, account: Account): boolea
   connection.context.log.info({ address: connection.address, nick: user.nick, secure: connection.secure, sessions: user.sessionCount + 1 }, "irc client attached to its account's user");
   sendWelcome(connection, user);
   const { missedSince } = connection.context.core.attach(user, connection);
-  void afterAttach(connection, user, missedSince);
+  detached(afterAttach(connection, user, missedSince), followUpFailed(connection));
   return true;
 }

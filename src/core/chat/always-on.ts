@@ -1,4 +1,5 @@
 import type { ChatUser } from "./user.js";
+import { detached, ignoreFailure } from "../../detached.js";
 
 /** What is kept of an always-on user so that it comes back after a restart. */
 export interface AlwaysOnRecord {
@@ -68,7 +69,8 @@ export class AlwaysOnKeeper {
       if (!record) continue;
       const write = (keep ? this.store.save(record) : this.store.remove(record.account)).catch((error: unknown) => this.onError(error, record.account));
       this.#pending.add(write);
-      void write.finally(() => this.#pending.delete(write));
+      // `write` reports its own failure (above), so this never rejects.
+      detached(write.finally(() => this.#pending.delete(write)), ignoreFailure);
     }
     this.#dirty.clear();
   }

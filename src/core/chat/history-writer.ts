@@ -1,4 +1,5 @@
 import type { HistoryStore, StoredMessage } from "./history.js";
+import { detached, ignoreFailure } from "../../detached.js";
 
 interface Pending {
   readonly message: StoredMessage;
@@ -45,7 +46,8 @@ export class HistoryWriter {
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      void this.#flush();
+      // #flush settles every batch it takes (stored or refused), so this never rejects.
+      detached(this.#flush(), ignoreFailure);
     });
   }
 

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { foldCase } from "../chat/names.js";
 import { FileSpace, type SpaceLimits } from "./file-space.js";
 import type { UsageLedger } from "./usage-ledger.js";
+import { detached, ignoreFailure } from "../../detached.js";
 
 /**
  * How long a space nobody uses stays open. Opening one measures its usage by walking
@@ -39,7 +40,8 @@ export class FileService {
 
   updateLimits(limits: SpaceLimits): void {
     this.limits = limits;
-    for (const entry of this.#spaces.values()) void entry.space.then((space) => space.updateLimits(limits));
+    // A space that failed to open is not there to update; its opener heard the failure.
+    for (const entry of this.#spaces.values()) detached(entry.space.then((space) => space.updateLimits(limits)), ignoreFailure);
   }
 
   async acquire(account: string): Promise<{ space: FileSpace; release: () => void }> {

@@ -5,6 +5,7 @@ import { historyAccess } from "../chat/history-access.js";
 import { directKey } from "../chat/history.js";
 import { partyKey, type AccountDirectory, type MessageObserver, type SentMessage } from "../chat/messaging.js";
 import { foldCase } from "../chat/names.js";
+import { detached, ignoreFailure } from "../../detached.js";
 
 /** One share as stored: a link to one file of its owner's space. */
 export interface ShareRecord {
@@ -113,7 +114,8 @@ export class Shares {
 
   #track(work: Promise<unknown>): void {
     this.#pending.add(work);
-    void work.finally(() => this.#pending.delete(work));
+    // Every tracked job reports its own failure, so this never rejects.
+    detached(work.finally(() => this.#pending.delete(work)), ignoreFailure);
   }
 
   /** Resolves when every grant written so far is stored (before the store closes). */

@@ -4,6 +4,7 @@ import { basename, relative, resolve, sep } from "node:path";
 import { isTemporaryUpload } from "./temporary-upload.js";
 import type { FileUsageStore, QuotaLimits, RecordedUsage, RefusalEffect } from "./ports.js";
 import { measureUsage, type Usage } from "./usage.js";
+import { detached, ignoreFailure } from "../../detached.js";
 
 /**
  * Bytes an upload reserves beyond what has arrived, so that a large upload asks the
@@ -117,7 +118,8 @@ export class UsageLedger {
     this.#live.add(id);
     if (this.#timer) return;
     // A third of the timeout: two renewals may fail (a slow database) before one lapses.
-    this.#timer = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.options.reservationTimeoutMs / 3)));
+    // #renew reports its own failure, so this never rejects.
+    this.#timer = setInterval(() => detached(this.#renew(), ignoreFailure), Math.max(100, Math.floor(this.options.reservationTimeoutMs / 3)));
     this.#timer.unref();
   }
 

@@ -6,6 +6,7 @@ import { foldCase } from "../chat/names.js";
 import type { LiveRegistrations } from "./live-registrations.js";
 import { mentions } from "./mentions.js";
 import type { PushOutcome, PushPayloadFormatter, PushSender, PushSubscription, PushSubscriptionStore } from "./ports.js";
+import { detached, ignoreFailure } from "../../detached.js";
 
 export interface NotifierSettings {
   readonly enabled: boolean;
@@ -85,7 +86,7 @@ export class PushNotifier {
       return;
     }
     this.#queue.push({ event: sent.event, accounts: accounts.map((account) => ({ account, online: this.live.onlineSessions(account) })) });
-    if (!this.#draining) void this.#drain();
+    if (!this.#draining) detached(this.#drain(), (error) => this.log.error({ err: error }, "push queue failed"));
   };
 
   /** Waits until nothing is queued or being sent. */
@@ -131,7 +132,7 @@ export class PushNotifier {
           .then((outcome) => this.#settle(subscription, outcome))
           .catch((error: unknown) => this.log.warn({ err: error, account }, "push notification failed"));
         this.#inFlight.add(sending);
-        void sending.finally(() => this.#inFlight.delete(sending));
+        detached(sending.finally(() => this.#inFlight.delete(sending)), ignoreFailure);
       }
     }
   }

@@ -1,12 +1,13 @@
 import type { AnytimeCommand } from "../command.js";
 import { ERR } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
-import { refuseClaim, tryCompleteRegistration } from "../registration.js";
+import { followUpFailed, refuseClaim, tryCompleteRegistration } from "../registration.js";
 import { foldCase } from "../../core/chat/names.js";
 import type { NickClaim } from "../../core/chat/nick-claims.js";
 import type { IrcConnection } from "../connection.js";
 import { isValidNick } from "../../core/chat/names.js";
 import { checkNickOwnership } from "../accounts/nick-ownership.js";
+import { detached } from "../../detached.js";
 
 export const nick: AnytimeCommand = {
   name: "NICK",
@@ -67,5 +68,5 @@ function changeNick(connection: IrcConnection, wanted: string, claim: NickClaim,
   if (!result.ok) {
     giveBack();
     replyFailure(connection, result.reason, wanted);
-  } else if (result.changed) void checkNickOwnership(connection);
+  } else if (result.changed) detached(checkNickOwnership(connection), followUpFailed(connection));
 }
