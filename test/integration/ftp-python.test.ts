@@ -1,8 +1,9 @@
 /**
  * Python's ftplib, the FTP client of a stock Python, against the real server:
  * ABOR during a RETR as ftplib, RFC 959 §4.1.3 and lftp send it (Telnet IP and
- * Synch with TCP urgent data, which Node cannot send, hence Python) and ALLO.
- * Needs python3 (.ci/run installs it).
+ * Synch with TCP urgent data, which Node cannot send, hence Python), ALLO, and
+ * FTPS with PROT P, where ftplib.FTP_TLS fails any data connection the server
+ * closes without a TLS close_notify. Needs python3 (.ci/run installs it).
  */
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
@@ -24,6 +25,7 @@ before(async () => {
   server = await startFtpServer();
   const home = await server.home();
   await writeFile(join(home, "big.bin"), Buffer.alloc(BIG_FILE_BYTES, 0x5a));
+  await writeFile(join(home, "small.txt"), "hello from ftplib\n");
 });
 after(() => server.stop());
 
@@ -40,4 +42,12 @@ test("ABOR during a RETR, sent by ftplib, the RFC 959 way and lftp's way: 426 th
     assert.deepEqual(codes, ["426", "226", "200"], `${way}: ${JSON.stringify(replies[way])}`);
   }
   assert.match(replies.allo, /^202 /);
+});
+
+test("FTPS with PROT P: ftplib.FTP_TLS lists with NLST, MLSD and LIST and retrieves (every data connection ends with close_notify)", async () => {
+  const out = await python<Record<string, { ok?: unknown; error?: string }>>("tls-listings.py", "small.txt");
+  assert.deepEqual(out.nlst, { ok: ["big.bin", "small.txt"] });
+  assert.deepEqual(out.mlsd, { ok: ["big.bin", "small.txt"] });
+  assert.deepEqual(out.list, { ok: 2 });
+  assert.deepEqual(out.retr, { ok: "hello from ftplib\n" });
 });
