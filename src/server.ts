@@ -155,7 +155,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     tlsFingerprint = material.fingerprint;
     tls = { cert: material.cert, key: material.key };
     log.info(
-      { fingerprint: material.fingerprint, generated: material.generated, source: material.source },
+      // Both digests: clients pin SHA-256, but some show only SHA-1 to compare (lftp).
+      { fingerprint: material.fingerprint, fingerprintSha1: material.fingerprintSha1, generated: material.generated, source: material.source },
       material.generated ? "made a self-signed TLS certificate" : "TLS certificate loaded",
     );
   }

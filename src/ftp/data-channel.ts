@@ -30,7 +30,12 @@ export function secureDataSocket(socket: Socket, context: SecureContext, timeout
     }, timeoutMs);
     secured.once("secure", () => {
       clearTimeout(timer);
-      resolve(secured);
+      // Not yet: under TLS 1.3, Node emits "secure" from inside OpenSSL's handshake, before
+      // the server has written its session tickets. A listing written and ended at once
+      // then had its close_notify refused (shutdown while in init): the connection ended
+      // with a bare FIN, and clients that check (Python's ftplib.FTP_TLS) failed every
+      // listing. The tickets go out before that call returns, so the next turn is enough.
+      setImmediate(() => resolve(secured));
     });
     secured.once("error", (error) => {
       clearTimeout(timer);

@@ -6,34 +6,12 @@ import { LineSplitter } from "../net/line-splitter.js";
 import type { DataChannel } from "./data-channel.js";
 import type { FtpServerContext } from "./ftp-context.js";
 import { formatReply } from "./replies.js";
+import { withoutTelnetCommands } from "./telnet.js";
 
 /** Commands queued before we stop reading from the client. */
 const MAX_QUEUED_COMMANDS = 64;
 /** Reply bytes the client has not read before we stop reading its commands. */
 const MAX_UNREAD_REPLY_BYTES = 256 * 1024;
-
-/**
- * Drops Telnet commands (RFC 854) from a command line. Clients send ABOR as
- * IAC IP, IAC DM (the "synch") before the verb (RFC 959 §4.1.3), and lftp does so
- * by default; kept, those bytes made "ABOR" an unknown command. IAC is 0xFF, which
- * never occurs in UTF-8, so nothing of a name can be lost.
- */
-export function withoutTelnetCommands(bytes: Buffer): Buffer {
-  if (!bytes.includes(0xff)) return bytes;
-  const out: number[] = [];
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if (byte !== 0xff) {
-      out.push(byte);
-      continue;
-    }
-    const command = bytes[i + 1];
-    // WILL, WONT, DO, DONT carry an option byte; the other commands stand alone.
-    if (command !== undefined && command >= 0xfb && command <= 0xfe) i += 2;
-    else i += 1;
-  }
-  return Buffer.from(out);
-}
 
 export type FtpCommandRunner = (session: FtpSession, verb: string, argument: string) => void | Promise<void>;
 

@@ -8,6 +8,8 @@ export interface TlsMaterial {
   readonly key: string;
   /** SHA-256 fingerprint as colon-separated hex, what clients pin. */
   readonly fingerprint: string;
+  /** SHA-1 fingerprint, the one some clients still show to compare (lftp). */
+  readonly fingerprintSha1: string;
   /** True when this start made the certificate. */
   readonly generated: boolean;
   /** Where it came from: the configured files, <dataDir>/tls, or the database (TLS_SOURCE_IN_DATABASE). */
@@ -45,12 +47,12 @@ export async function loadTlsMaterial(source: TlsSource): Promise<TlsMaterial> {
   if (source.certFile || source.keyFile) {
     if (!source.certFile || !source.keyFile) throw new Error("tls.certFile and tls.keyFile must be set together");
     const [cert, key] = await Promise.all([readFile(source.certFile, "utf8"), readFile(source.keyFile, "utf8")]);
-    return { cert, key, fingerprint: fingerprintOf(cert), generated: false, source: source.certFile };
+    return { cert, key, ...fingerprintsOf(cert), generated: false, source: source.certFile };
   }
   const dir = join(source.dataDir, "tls");
   if (source.shared) return loadShared(source.shared, dir, source.serverName);
   const own = await readOwn(dir);
-  if (own) return { ...own, fingerprint: fingerprintOf(own.cert), generated: false, source: dir };
+  if (own) return { ...own, ...fingerprintsOf(own.cert), generated: false, source: dir };
   const made = await generateSelfSigned(source.serverName);
   const certPath = join(dir, CERT_FILE);
   const keyPath = join(dir, KEY_FILE);
@@ -60,7 +62,7 @@ export async function loadTlsMaterial(source: TlsSource): Promise<TlsMaterial> {
   await writeFile(`${certPath}.tmp`, made.cert, { mode: 0o644 });
   await rename(`${keyPath}.tmp`, keyPath);
   await rename(`${certPath}.tmp`, certPath);
-  return { ...made, fingerprint: fingerprintOf(made.cert), generated: true, source: dir };
+  return { ...made, ...fingerprintsOf(made.cert), generated: true, source: dir };
 }
 
 /** The certificate and key made earlier in `dir`, or null when there are none. */
@@ -92,7 +94,7 @@ async function loadShared(shared: SharedSecrets, dir: string, serverName: string
     return Buffer.from(JSON.stringify(pair), "utf8");
   });
   const { cert, key } = parseStoredPair(stored);
-  return { cert, key, fingerprint: fingerprintOf(cert), generated: made.cert === cert, source: TLS_SOURCE_IN_DATABASE };
+  return { cert, key, ...fingerprintsOf(cert), generated: made.cert === cert, source: TLS_SOURCE_IN_DATABASE };
 }
 
 function parseStoredPair(stored: Buffer): { cert: string; key: string } {
@@ -104,8 +106,9 @@ function parseStoredPair(stored: Buffer): { cert: string; key: string } {
   return { cert: pair.cert, key: pair.key };
 }
 
-export function fingerprintOf(certPem: string): string {
-  return new X509Certificate(certPem).fingerprint256;
+export function fingerprintsOf(certPem: string): Pick<TlsMaterial, "fingerprint" | "fingerprintSha1"> {
+  const certificate = new X509Certificate(certPem);
+  return { fingerprint: certificate.fingerprint256, fingerprintSha1: certificate.fingerprint };
 }
 
 async function generateSelfSigned(serverName: string): Promise<{ cert: string; key: string }> {

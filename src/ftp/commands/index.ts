@@ -7,13 +7,13 @@ import { mkd, rmd, dele, rnfr, rnto, size, mdtm, mfmt, site } from "./file-comma
 import { pasv, epsv, port, eprt } from "./data-setup.js";
 import { retr, stor, appe, stou, rest, abor } from "./transfers.js";
 import { list, nlst, mlsd, mlst, stat } from "./listings.js";
-import { feat, opts, type, mode, stru, syst, noop, help } from "./information.js";
+import { feat, opts, type, mode, stru, syst, noop, help, allo } from "./information.js";
 
 const all: readonly FtpCommand[] = [
   user, pass, acct, rein, quit, auth, pbsz, prot,
   cwd, cdup, pwd, mkd, rmd, dele, rnfr, rnto, size, mdtm, mfmt, site,
   pasv, epsv, port, eprt, retr, stor, appe, stou, rest, abor,
-  list, nlst, mlsd, mlst, stat, feat, opts, type, mode, stru, syst, noop, help,
+  list, nlst, mlsd, mlst, stat, feat, opts, type, mode, stru, syst, noop, help, allo,
 ];
 
 const table = new Map<string, FtpCommand>(all.flatMap((command) => command.names.map((name) => [name, command] as const)));

@@ -100,3 +100,16 @@ export const help: FtpCommand = {
     session.reply(214, ["The following commands are recognized:", ...rows, "Help OK"]);
   },
 };
+
+/**
+ * ALLO reserves room before a STOR on systems that need it (RFC 959 §4.1.3); files
+ * here grow as they are written and quotas are checked then, so nothing is needed:
+ * 202, "command not implemented, superfluous at this site", as vsftpd answers.
+ */
+export const allo: FtpCommand = {
+  names: ["ALLO"],
+  needsLogin: true,
+  argument: "optional",
+  help: "ALLO <bytes> [R <record size>] (not needed here)",
+  run: (session) => session.reply(202, "ALLO not needed: files take space as they are written"),
+};
