@@ -291,7 +291,7 @@ export const configSchema = z.object({
       maxChannelsPerUser: z.number().int().min(1).default(50),
       /** Targets in one PRIVMSG/NOTICE/JOIN... (TARGMAX). */
       maxTargets: z.number().int().min(1).max(20).default(4),
-      /** Mode changes with a parameter in one MODE command. */
+      /** Mode changes with a parameter in one MODE command; also the most error replies one MODE command gets. */
       maxModesPerCommand: z.number().int().min(1).max(20).default(6),
       /** Entries in each ban/exception/invite-exception list of a channel. */
       maxListEntries: z.number().int().min(1).default(100),
