@@ -83,6 +83,8 @@ export class IrcConnection implements Session, Flushable {
   #queue: QueuedLine[] = [];
   /** A line fakelag held back; it runs first when the wait is over. */
   #held: QueuedLine | null = null;
+  /** Lines run (or refused as too long) before registration: see irc.flood.registrationLines. */
+  #unregisteredLines = 0;
   #busy = false;
   #inFlight = 0;
   #slotWaiters: Array<() => void> = [];
@@ -111,7 +113,9 @@ export class IrcConnection implements Session, Flushable {
     this.#fakelag = new Fakelag(irc.flood);
     transport.start({
       line: (bytes) => this.#receive(bytes),
-      overflow: () => this.numeric(ERR.INPUTTOOLONG, "Input line was too long"),
+      overflow: () => {
+        if (this.#admit() && this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
+      },
       malformed: () => this.#receiveMalformed(),
       closed: (reason) => this.close(reason, false),
     });
@@ -164,7 +168,7 @@ export class IrcConnection implements Session, Flushable {
     // The tag section counts its leading '@' and trailing space (IRCv3).
     const tagEnd = bytes[0] === 0x40 ? bytes.indexOf(0x20) : -1;
     if (tagEnd + 1 > this.context.config.irc.maxTagBytes || bytes.length - (tagEnd + 1) > MAX_BODY_BYTES) {
-      this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
+      if (this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
       return;
     }
     this.#enqueue(isUtf8(bytes) ? bytes.toString("utf8") : new InvalidUtf8Line(bytes.toString("utf8")));
@@ -185,6 +189,19 @@ export class IrcConnection implements Session, Flushable {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Fakelag starts at registration; before it, a client has a fixed budget of lines
+   * (irc.flood.registrationLines), so one that never registers cannot keep the server
+   * answering PINGs. Counted as lines run, not as lines read: a client that sends its
+   * JOINs right behind USER is registered by the time they run. False when closed.
+   */
+  #withinRegistrationBudget(): boolean {
+    const flood = this.context.config.irc.flood;
+    if (this.user || !flood.enabled || ++this.#unregisteredLines <= flood.registrationLines) return true;
+    this.close("Excess Flood");
+    return false;
   }
 
   #enqueue(line: QueuedLine): void {
@@ -229,6 +246,7 @@ export class IrcConnection implements Session, Flushable {
           return;
         }
       }
+      if (!this.#withinRegistrationBudget()) return;
       const pending = this.#dispatch(raw);
       if (pending) {
         this.#resumeAfter(pending);
