@@ -32,6 +32,14 @@ export function maxLineBytes(maxTagBytes: number): number {
 /** Lines waiting to run at which reading from the socket pauses (flood control off). */
 const READ_PAUSE_LINES = 32;
 
+/**
+ * How long a closing connection waits for its commands still running (messages being
+ * stored) before its user quits. Longer than the history writer's own 4 s bound, so
+ * in practice every stored message is delivered first; this only guards against a
+ * command that never ends.
+ */
+const QUIT_AFTER_RUNNING_MS = 5000;
+
 export type CommandRunner = (connection: IrcConnection, message: IrcMessage) => void | Promise<void>;
 
 /** A received line that was not valid UTF-8: answered with FAIL, never run. */
@@ -87,6 +95,8 @@ export class IrcConnection implements Session, Flushable {
   #unregisteredLines = 0;
   #busy = false;
   #inFlight = 0;
+  /** Commands started and not yet finished: pipelined messages and the command that holds the queue. */
+  readonly #running = new Set<Promise<unknown>>();
   #slotWaiters: Array<() => void> = [];
   #out: Buffer[] = [];
   #outBytes = 0;
@@ -137,6 +147,7 @@ export class IrcConnection implements Session, Flushable {
    */
   async pipeline(work: Promise<void>, max: number): Promise<void> {
     this.#inFlight++;
+    this.#track(work);
     void work
       .catch((error: unknown) => this.context.log.error({ err: error, address: this.address }, "irc background command failed"))
       .finally(() => {
@@ -249,10 +260,18 @@ export class IrcConnection implements Session, Flushable {
       if (!this.#withinRegistrationBudget()) return;
       const pending = this.#dispatch(raw);
       if (pending) {
+        this.#track(pending);
         this.#resumeAfter(pending);
         return;
       }
     }
+  }
+
+  /** Remembers `work` until it settles, so that closing can let it finish (see close). */
+  #track(work: Promise<unknown>): void {
+    this.#running.add(work);
+    const forget = (): void => void this.#running.delete(work);
+    work.then(forget, forget);
   }
 
   #resumeAfter(pending: Promise<unknown>): void {
@@ -527,9 +546,30 @@ export class IrcConnection implements Session, Flushable {
     this.releaseSlot();
     this.context.connections.delete(this);
     this.context.core.watchers.unwatchAll(this);
-    if (this.user) this.context.core.detach(this.user, this, reason);
+    if (this.user) this.#leave(this.user, reason, goingAway);
     // Offline messages for this account count from now.
     if (this.account) void this.context.accounts.markSeen(this.account).catch(() => {});
     this.context.log.debug({ address: this.address, transport: this.transport.kind, nick: this.nick, reason }, "irc connection closed");
+  }
+
+  /**
+   * Ends this session of `user`. Messages the client sent before it closed (a line
+   * before QUIT, the burst before Excess Flood) may still be being stored: they are
+   * delivered once stored, and only then does the user quit, so history never holds
+   * a message nobody was shown, and nothing of the user comes after its QUIT. When
+   * the whole server stops, everyone is leaving anyway: the session ends at once.
+   */
+  #leave(user: ChatUser, reason: string, goingAway: boolean): void {
+    const detach = (): void => void this.context.core.detach(user, this, reason);
+    if (this.#running.size === 0 || goingAway) {
+      detach();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_AFTER_RUNNING_MS)));
+    void Promise.race([Promise.allSettled([...this.#running]), bound]).then(() => {
+      clearTimeout(timer);
+      detach();
+    });
   }
 }

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawClient } from "../support/raw-client.js";
 import { FrameworkClient } from "../support/framework-client.js";
+import { chathistory, HISTORY_CAPS, texts } from "../support/irc-lines.js";
 import { SERVER, closeAll, closesWithin, linesMatching, linesSince, registerTapped, stopBounded, sync } from "./helpers.js";
 
 let server: TestServer;
@@ -169,5 +170,54 @@ test("a normal registration within the budget works: raw with caps, and irc-fram
   } finally {
     closeAll(raw);
     await framework.close();
+  }
+});
+
+/** The line without its tag section (the history readers have server-time). */
+function untagged(line: string): string {
+  return line.startsWith("@") ? line.slice(line.indexOf(" ") + 1) : line;
+}
+
+/** The PRIVMSG texts to `channel` in `lines`, in order. */
+function privmsgTexts(lines: readonly string[], channel: string): string[] {
+  const marker = ` PRIVMSG ${channel} :`;
+  return lines.filter((line) => line.includes(marker)).map((line) => line.slice(line.indexOf(marker) + marker.length));
+}
+
+test("messages of a flooder cut by Excess Flood: history holds exactly what the members saw", async () => {
+  const { client: member, tap: memberTap } = await registerTapped(server.port, "witness", [...HISTORY_CAPS]);
+  const { client: flooder } = await registerTapped(server.port, "spammer", [], { noSync: true });
+  try {
+    for (const client of [member, flooder]) client.send("JOIN #stored");
+    await member.waitFor((line) => untagged(line).startsWith(":spammer!") && line.includes(" JOIN #stored"));
+    const from = memberTap.text().length;
+    flooder.sendBytes(Array.from({ length: 200 }, (_, i) => `PRIVMSG #stored :stored line ${i}\r\n`).join(""));
+    await flooder.waitFor(/^ERROR .*Excess Flood/, 5000);
+    await member.waitFor((line) => untagged(line).startsWith(":spammer!") && / QUIT /.test(line), 5000);
+    await sync(member);
+    const seen = privmsgTexts(linesSince(memberTap, from), "#stored");
+    const stored = texts(await chathistory(member, "LATEST #stored * 100"));
+    assert.deepEqual(stored, seen, "history holds what the member received, no more, no less");
+    assert.ok(seen.length >= 1, "the burst was delivered before the drop");
+  } finally {
+    closeAll(member, flooder);
+  }
+});
+
+test("PRIVMSG then QUIT in one write: the message reaches the channel before the QUIT, and is in history", async () => {
+  const { client: member, tap: memberTap } = await registerTapped(server.port, "listener2", [...HISTORY_CAPS]);
+  const { client: leaver } = await registerTapped(server.port, "leaver", [], { noSync: true });
+  try {
+    for (const client of [member, leaver]) client.send("JOIN #bye");
+    await member.waitFor((line) => untagged(line).startsWith(":leaver!") && line.includes(" JOIN #bye"));
+    const from = memberTap.text().length;
+    leaver.sendBytes("PRIVMSG #bye :goodbye all\r\nQUIT :done\r\n");
+    await member.waitFor((line) => untagged(line).startsWith(":leaver!") && / QUIT /.test(line), 5000);
+    await sync(member);
+    const fromLeaver = linesSince(memberTap, from).map(untagged).filter((line) => line.startsWith(":leaver!"));
+    assert.deepEqual(fromLeaver, [":leaver!~leaver@127.0.0.1 PRIVMSG #bye :goodbye all", ":leaver!~leaver@127.0.0.1 QUIT :Quit: done"]);
+    assert.deepEqual(texts(await chathistory(member, "LATEST #bye * 10")), ["goodbye all"]);
+  } finally {
+    closeAll(member, leaver);
   }
 });
