@@ -48,6 +48,13 @@ const flood = z.object({
   cooldownSeconds: seconds.default(2),
   /** Lines waiting to be processed before the client is dropped with "Excess Flood". */
   maxQueuedLines: z.number().int().min(1).default(40),
+  /**
+   * Lines a client may send before it is registered (CAP, PASS, AUTHENTICATE, NICK,
+   * USER, PING…; too-long lines count too); one more closes it with "Excess Flood".
+   * Fakelag starts at registration, so this bounds what a client that never registers
+   * can make the server do.
+   */
+  registrationLines: z.number().int().min(8).default(50),
 });
 
 /** IRCv3 draft/multiline: what one client batch (lines joined into one message) may hold. */
@@ -291,7 +298,7 @@ export const configSchema = z.object({
       maxChannelsPerUser: z.number().int().min(1).default(50),
       /** Targets in one PRIVMSG/NOTICE/JOIN... (TARGMAX). */
       maxTargets: z.number().int().min(1).max(20).default(4),
-      /** Mode changes with a parameter in one MODE command. */
+      /** Mode changes with a parameter in one MODE command; also the most error replies one MODE command gets. */
       maxModesPerCommand: z.number().int().min(1).max(20).default(6),
       /** Entries in each ban/exception/invite-exception list of a channel. */
       maxListEntries: z.number().int().min(1).default(100),

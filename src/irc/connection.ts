@@ -32,6 +32,14 @@ export function maxLineBytes(maxTagBytes: number): number {
 /** Lines waiting to run at which reading from the socket pauses (flood control off). */
 const READ_PAUSE_LINES = 32;
 
+/**
+ * How long a closing connection waits for its commands still running (messages being
+ * stored) before its user quits. Longer than the history writer's own 4 s bound, so
+ * in practice every stored message is delivered first; this only guards against a
+ * command that never ends.
+ */
+const QUIT_AFTER_RUNNING_MS = 5000;
+
 export type CommandRunner = (connection: IrcConnection, message: IrcMessage) => void | Promise<void>;
 
 /** A received line that was not valid UTF-8: answered with FAIL, never run. */
@@ -83,8 +91,12 @@ export class IrcConnection implements Session, Flushable {
   #queue: QueuedLine[] = [];
   /** A line fakelag held back; it runs first when the wait is over. */
   #held: QueuedLine | null = null;
+  /** Lines run (or refused as too long) before registration: see irc.flood.registrationLines. */
+  #unregisteredLines = 0;
   #busy = false;
   #inFlight = 0;
+  /** Commands started and not yet finished: pipelined messages and the command that holds the queue. */
+  readonly #running = new Set<Promise<unknown>>();
   #slotWaiters: Array<() => void> = [];
   #out: Buffer[] = [];
   #outBytes = 0;
@@ -111,7 +123,9 @@ export class IrcConnection implements Session, Flushable {
     this.#fakelag = new Fakelag(irc.flood);
     transport.start({
       line: (bytes) => this.#receive(bytes),
-      overflow: () => this.numeric(ERR.INPUTTOOLONG, "Input line was too long"),
+      overflow: () => {
+        if (this.#admit() && this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
+      },
       malformed: () => this.#receiveMalformed(),
       closed: (reason) => this.close(reason, false),
     });
@@ -133,6 +147,7 @@ export class IrcConnection implements Session, Flushable {
    */
   async pipeline(work: Promise<void>, max: number): Promise<void> {
     this.#inFlight++;
+    this.#track(work);
     void work
       .catch((error: unknown) => this.context.log.error({ err: error, address: this.address }, "irc background command failed"))
       .finally(() => {
@@ -164,7 +179,7 @@ export class IrcConnection implements Session, Flushable {
     // The tag section counts its leading '@' and trailing space (IRCv3).
     const tagEnd = bytes[0] === 0x40 ? bytes.indexOf(0x20) : -1;
     if (tagEnd + 1 > this.context.config.irc.maxTagBytes || bytes.length - (tagEnd + 1) > MAX_BODY_BYTES) {
-      this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
+      if (this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
       return;
     }
     this.#enqueue(isUtf8(bytes) ? bytes.toString("utf8") : new InvalidUtf8Line(bytes.toString("utf8")));
@@ -185,6 +200,19 @@ export class IrcConnection implements Session, Flushable {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Fakelag starts at registration; before it, a client has a fixed budget of lines
+   * (irc.flood.registrationLines), so one that never registers cannot keep the server
+   * answering PINGs. Counted as lines run, not as lines read: a client that sends its
+   * JOINs right behind USER is registered by the time they run. False when closed.
+   */
+  #withinRegistrationBudget(): boolean {
+    const flood = this.context.config.irc.flood;
+    if (this.user || !flood.enabled || ++this.#unregisteredLines <= flood.registrationLines) return true;
+    this.close("Excess Flood");
+    return false;
   }
 
   #enqueue(line: QueuedLine): void {
@@ -229,12 +257,21 @@ export class IrcConnection implements Session, Flushable {
           return;
         }
       }
+      if (!this.#withinRegistrationBudget()) return;
       const pending = this.#dispatch(raw);
       if (pending) {
+        this.#track(pending);
         this.#resumeAfter(pending);
         return;
       }
     }
+  }
+
+  /** Remembers `work` until it settles, so that closing can let it finish (see close). */
+  #track(work: Promise<unknown>): void {
+    this.#running.add(work);
+    const forget = (): void => void this.#running.delete(work);
+    work.then(forget, forget);
   }
 
   #resumeAfter(pending: Promise<unknown>): void {
@@ -509,9 +546,30 @@ export class IrcConnection implements Session, Flushable {
     this.releaseSlot();
     this.context.connections.delete(this);
     this.context.core.watchers.unwatchAll(this);
-    if (this.user) this.context.core.detach(this.user, this, reason);
+    if (this.user) this.#leave(this.user, reason, goingAway);
     // Offline messages for this account count from now.
     if (this.account) void this.context.accounts.markSeen(this.account).catch(() => {});
     this.context.log.debug({ address: this.address, transport: this.transport.kind, nick: this.nick, reason }, "irc connection closed");
+  }
+
+  /**
+   * Ends this session of `user`. Messages the client sent before it closed (a line
+   * before QUIT, the burst before Excess Flood) may still be being stored: they are
+   * delivered once stored, and only then does the user quit, so history never holds
+   * a message nobody was shown, and nothing of the user comes after its QUIT. When
+   * the whole server stops, everyone is leaving anyway: the session ends at once.
+   */
+  #leave(user: ChatUser, reason: string, goingAway: boolean): void {
+    const detach = (): void => void this.context.core.detach(user, this, reason);
+    if (this.#running.size === 0 || goingAway) {
+      detach();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_AFTER_RUNNING_MS)));
+    void Promise.race([Promise.allSettled([...this.#running]), bound]).then(() => {
+      clearTimeout(timer);
+      detach();
+    });
   }
 }

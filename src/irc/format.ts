@@ -23,10 +23,12 @@ export function formatTags(tags: OutgoingTags | null): string {
 }
 
 /**
- * Commands whose last parameter is free text: like most servers, we always write it
- * as a trailing parameter (`:text`), so naive parsers that expect the colon work.
+ * Commands whose last parameter is free text (or, for NICK, is read as if it were):
+ * like most servers, we always write it as a trailing parameter (`:text`), so naive
+ * parsers that expect the colon work (ii 1.8 shows a nick change only as `NICK :new`).
  */
 const TEXT_PARAM_INDEX = new Map<string, number>([
+  ["NICK", 0],
   ["PRIVMSG", 1],
   ["NOTICE", 1],
   ["PART", 1],

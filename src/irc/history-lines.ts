@@ -7,12 +7,16 @@ import { textMessageLines } from "./message-lines.js";
  * A stored message written for one client, like the live line(s) it got (or would
  * have got), inside `batch`: several lines, or a draft/multiline batch nested in
  * `batch`, when the text has line breaks or does not fit one line.
+ *
+ * `requested`: the client asked for history (CHATHISTORY). History without its time
+ * is useless, so such a client gets `time` even without server-time. A replay the
+ * client did not ask for (offline messages at login) carries only the tags it
+ * negotiated: a client with no tag capability (ii, python3-irc) gets none at all.
  */
-export function storedMessageLine(message: StoredMessage, variant: number, batch: string | null): string {
+export function storedMessageLine(message: StoredMessage, variant: number, batch: string | null, requested: boolean): string {
   const tags: Array<[string, string]> = [];
   if (batch) tags.push(["batch", batch]);
-  // History without its time is useless; clients that asked for history get server-time even without the cap.
-  tags.push(["time", serverTime(message.time)]);
+  if (requested || variant & (VARIANT_BITS["server-time"] | VARIANT_BITS["message-tags"])) tags.push(["time", serverTime(message.time)]);
   if (variant & VARIANT_BITS["message-tags"]) {
     tags.push(["msgid", message.msgid]);
     if (message.tags) for (const entry of Object.entries(message.tags)) tags.push(entry);

@@ -33,14 +33,16 @@ export type ParsedModes = {
   requests: ModeRequest[];
   /** List modes given without a parameter: the client asks to see the list. */
   listQueries: ListMode[];
+  /** Letters that are no mode, each once. */
   unknown: string[];
-  /** Mode letters that needed a parameter that was not there. */
+  /** Mode letters that needed a parameter that was not there (or an invalid one), each once. */
   missingParam: string[];
 };
 
 /**
  * Parses `+o-v nick nick` style mode strings into core requests. At most
- * `maxWithParam` parameter-taking changes are honoured, like MODES= says.
+ * `maxWithParam` parameter-taking changes are honoured, like MODES= says. Unknown
+ * letters and letters missing a parameter are listed once each.
  */
 export function parseChannelModes(modeText: string, params: readonly string[], maxWithParam: number): ParsedModes {
   const result: ParsedModes = { requests: [], listQueries: [], unknown: [], missingParam: [] };
@@ -48,6 +50,10 @@ export function parseChannelModes(modeText: string, params: readonly string[], m
   let next = 0;
   let withParam = 0;
   const take = (): string | undefined => params[next++];
+  // Each failing letter is reported once: `+vvvv…` must not buy one error line per letter.
+  const missing = (letter: string): void => {
+    if (!result.missingParam.includes(letter)) result.missingParam.push(letter);
+  };
   for (const letter of modeText) {
     if (letter === "+" || letter === "-") {
       on = letter === "+";
@@ -63,20 +69,20 @@ export function parseChannelModes(modeText: string, params: readonly string[], m
       const mask = take();
       if (mask === undefined) {
         if (!result.listQueries.includes(list)) result.listQueries.push(list);
-      } else if (!MASK.test(mask) || mask === ACCOUNT_EXTBAN_PREFIX) result.missingParam.push(letter);
+      } else if (!MASK.test(mask) || mask === ACCOUNT_EXTBAN_PREFIX) missing(letter);
       else if (withParam++ < maxWithParam) result.requests.push({ kind: "list", mode: list, on, mask });
       continue;
     }
     const member = memberByLetter.get(letter);
     if (member) {
       const nick = take();
-      if (nick === undefined) result.missingParam.push(letter);
+      if (nick === undefined) missing(letter);
       else if (withParam++ < maxWithParam) result.requests.push({ kind: "member", mode: member, on, nick });
       continue;
     }
     if (letter === "k") {
       const key = on ? take() : (take(), "");
-      if (on && (key === undefined || !KEY.test(key))) result.missingParam.push(letter);
+      if (on && (key === undefined || !KEY.test(key))) missing(letter);
       else if (withParam++ < maxWithParam) result.requests.push({ kind: "key", on, key: key ?? "" });
       continue;
     }
@@ -87,7 +93,7 @@ export function parseChannelModes(modeText: string, params: readonly string[], m
       }
       const text = take() ?? "";
       const limit = /^\d{1,9}$/.test(text) ? Number(text) : 0;
-      if (limit <= 0) result.missingParam.push(letter);
+      if (limit <= 0) missing(letter);
       else if (withParam++ < maxWithParam) result.requests.push({ kind: "limit", on: true, limit });
       continue;
     }

@@ -10,7 +10,7 @@ import { rawSync } from "../support/fixture.js";
 import { chathistory, exchange, HISTORY_CAPS, parseLine, say, SERVER_TIME, texts, textOf, type Line } from "../support/irc-lines.js";
 import { connectWithPlain, registerAccount } from "../support/sasl.js";
 
-const AWAY_NOTICE = /^:NickServ!NickServ@services\.cmymessage\.local NOTICE (\S+) :You have (\d+) direct message\(s\) from while you were away\.$/;
+const AWAY_NOTICE = /^:NickServ!NickServ@services\.cmymessage\.local NOTICE (\S+) :(\d+) direct messages? arrived while you were away\.$/;
 
 forEachDatabase("direct messages in history", (kind) => {
   test("two account holders exchange DMs and both read them with CHATHISTORY <othernick>; others cannot", async (t) => {
@@ -128,6 +128,22 @@ forEachDatabase("direct messages in history", (kind) => {
     const { client: again } = await connectWithPlain(fx, "alice", "alice", "alices-password", { caps: ["batch", "server-time"] });
     await rawSync(again);
     assert.equal(again.lines.filter((l) => AWAY_NOTICE.test(l) || / PRIVMSG alice /.test(l)).length, 0);
+  });
+
+  test("offline DMs to a client that negotiated no capability (ii, python3-irc): replayed without any tags; one message is 'message', not 'message(s)'", async (t) => {
+    const fx = await openFixture(t, {}, { kind });
+    await registerAccount(fx, "alice", "alices-password", { quit: true });
+    const bob = await registerAccount(fx, "bob", "bobs-password", { caps: HISTORY_CAPS });
+    await say(bob, "alice", "one for later");
+    // No CAP at all: NICK, USER, then NickServ IDENTIFY, as ii or sic would.
+    const alice = await fx.raw("alice", { caps: [] });
+    alice.send("PRIVMSG NickServ :IDENTIFY alice alices-password");
+    const notice = await alice.waitFor(AWAY_NOTICE);
+    assert.equal(notice, ":NickServ!NickServ@services.cmymessage.local NOTICE alice :1 direct message arrived while you were away.");
+    const replayed = await alice.waitFor(/ PRIVMSG alice :one for later$/);
+    assert.equal(replayed, ":bob!~bob@127.0.0.1 PRIVMSG alice :one for later", "no tag section for a client that asked for none");
+    await rawSync(alice);
+    assert.deepEqual(alice.lines.filter((l) => l.startsWith("@")), [], "no line with tags");
   });
 
   test("a DM to an account whose holder is online under another nick is not lost: delivered, or announced at the next login", async (t) => {

@@ -1,17 +1,23 @@
 /**
  * Receive flood control (fakelag) as a client sees it: a short burst at full speed,
  * then lines paced at linesPerSecond, and "Excess Flood" for a client that queues
- * more than maxQueuedLines.
+ * more than maxQueuedLines. Before registering, a client has a budget of
+ * registrationLines lines instead.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../support/test-server.js";
-import { SERVER, closeAll, closesWithin, linesSince, registerTapped, stopBounded, sync } from "./helpers.js";
+import { RawClient } from "../support/raw-client.js";
+import { FrameworkClient } from "../support/framework-client.js";
+import { chathistory, HISTORY_CAPS, texts } from "../support/irc-lines.js";
+import { SERVER, closeAll, closesWithin, linesMatching, linesSince, registerTapped, stopBounded, sync } from "./helpers.js";
 
 let server: TestServer;
+/** The pre-registration budget of the test server. */
+const REGISTRATION_LINES = 12;
 
 before(async () => {
-  server = await startTestServer({ irc: { flood: { enabled: true, burst: 5, linesPerSecond: 5, maxQueuedLines: 20 } } });
+  server = await startTestServer({ irc: { flood: { enabled: true, burst: 5, linesPerSecond: 5, maxQueuedLines: 20, registrationLines: REGISTRATION_LINES } } });
 });
 after(() => server.stop());
 
@@ -110,5 +116,108 @@ test("with flood control off, a client pipelining 200 PRIVMSGs is not dropped an
   } finally {
     closeAll(observer, bulk);
     await stopBounded(open, 3000);
+  }
+});
+
+test("a client that never registers and floods PINGs is cut with Excess Flood after its registration budget", async () => {
+  const flooder = await RawClient.connect(server.port);
+  const { client: observer } = await registerTapped(server.port, "bystander");
+  try {
+    flooder.sendBytes(Array.from({ length: 5000 }, (_, i) => `PING unreg${i}\r\n`).join(""));
+    const error = await flooder.waitFor(/^ERROR /, 5000);
+    assert.equal(error, "ERROR :Closing link: 127.0.0.1 (Excess Flood)");
+    assert.equal(await closesWithin(flooder, 3000), true, "the flooder's connection is closed");
+    const pongs = linesMatching(flooder, / PONG /);
+    assert.ok(pongs.length <= REGISTRATION_LINES, `${pongs.length} PINGs of an unregistered client were answered`);
+    // Others are unaffected.
+    await sync(observer);
+  } finally {
+    closeAll(flooder, observer);
+  }
+});
+
+test("lines that are not even lines (too long) count against the registration budget too", async () => {
+  const flooder = await RawClient.connect(server.port);
+  try {
+    flooder.sendBytes(Array.from({ length: 100 }, () => `PING ${"x".repeat(9000)}\r\n`).join(""));
+    assert.equal(await flooder.waitFor(/^ERROR /, 5000), "ERROR :Closing link: 127.0.0.1 (Excess Flood)");
+    assert.ok(linesMatching(flooder, / 417 /).length <= REGISTRATION_LINES);
+  } finally {
+    closeAll(flooder);
+  }
+});
+
+test("a normal registration within the budget works: raw with caps, and irc-framework", async () => {
+  const raw = await RawClient.connect(server.port);
+  const framework = await FrameworkClient.connect(server.port, "fwnormal", { caps: ["echo-message"] });
+  try {
+    // What a careful client sends: CAP LS, a few REQs, a change of nick, then the rest.
+    raw.send("CAP LS 302");
+    raw.send("CAP REQ :message-tags");
+    raw.send("CAP REQ :server-time");
+    raw.send("CAP REQ :echo-message");
+    raw.send("NICK firstchoice");
+    raw.send("NICK rawnormal");
+    raw.send("USER rawnormal 0 * :raw normal");
+    raw.send("PING beforeend");
+    raw.send("CAP END");
+    await raw.waitFor(/ 001 rawnormal /);
+    await raw.waitFor(/ 366 rawnormal #general /);
+    // Registered: the budget no longer applies, fakelag does.
+    raw.sendBytes(Array.from({ length: REGISTRATION_LINES }, (_, i) => `PING after${i}\r\n`).join(""));
+    await raw.waitFor((line) => line.endsWith(`after${REGISTRATION_LINES - 1}`), 8000);
+    assert.equal(raw.isClosed, false);
+  } finally {
+    closeAll(raw);
+    await framework.close();
+  }
+});
+
+/** The line without its tag section (the history readers have server-time). */
+function untagged(line: string): string {
+  return line.startsWith("@") ? line.slice(line.indexOf(" ") + 1) : line;
+}
+
+/** The PRIVMSG texts to `channel` in `lines`, in order. */
+function privmsgTexts(lines: readonly string[], channel: string): string[] {
+  const marker = ` PRIVMSG ${channel} :`;
+  return lines.filter((line) => line.includes(marker)).map((line) => line.slice(line.indexOf(marker) + marker.length));
+}
+
+test("messages of a flooder cut by Excess Flood: history holds exactly what the members saw", async () => {
+  const { client: member, tap: memberTap } = await registerTapped(server.port, "witness", [...HISTORY_CAPS]);
+  const { client: flooder } = await registerTapped(server.port, "spammer", [], { noSync: true });
+  try {
+    for (const client of [member, flooder]) client.send("JOIN #stored");
+    await member.waitFor((line) => untagged(line).startsWith(":spammer!") && line.includes(" JOIN #stored"));
+    const from = memberTap.text().length;
+    flooder.sendBytes(Array.from({ length: 200 }, (_, i) => `PRIVMSG #stored :stored line ${i}\r\n`).join(""));
+    await flooder.waitFor(/^ERROR .*Excess Flood/, 5000);
+    await member.waitFor((line) => untagged(line).startsWith(":spammer!") && / QUIT /.test(line), 5000);
+    await sync(member);
+    const seen = privmsgTexts(linesSince(memberTap, from), "#stored");
+    const stored = texts(await chathistory(member, "LATEST #stored * 100"));
+    assert.deepEqual(stored, seen, "history holds what the member received, no more, no less");
+    assert.ok(seen.length >= 1, "the burst was delivered before the drop");
+  } finally {
+    closeAll(member, flooder);
+  }
+});
+
+test("PRIVMSG then QUIT in one write: the message reaches the channel before the QUIT, and is in history", async () => {
+  const { client: member, tap: memberTap } = await registerTapped(server.port, "listener2", [...HISTORY_CAPS]);
+  const { client: leaver } = await registerTapped(server.port, "leaver", [], { noSync: true });
+  try {
+    for (const client of [member, leaver]) client.send("JOIN #bye");
+    await member.waitFor((line) => untagged(line).startsWith(":leaver!") && line.includes(" JOIN #bye"));
+    const from = memberTap.text().length;
+    leaver.sendBytes("PRIVMSG #bye :goodbye all\r\nQUIT :done\r\n");
+    await member.waitFor((line) => untagged(line).startsWith(":leaver!") && / QUIT /.test(line), 5000);
+    await sync(member);
+    const fromLeaver = linesSince(memberTap, from).map(untagged).filter((line) => line.startsWith(":leaver!"));
+    assert.deepEqual(fromLeaver, [":leaver!~leaver@127.0.0.1 PRIVMSG #bye :goodbye all", ":leaver!~leaver@127.0.0.1 QUIT :Quit: done"]);
+    assert.deepEqual(texts(await chathistory(member, "LATEST #bye * 10")), ["goodbye all"]);
+  } finally {
+    closeAll(member, leaver);
   }
 });

@@ -55,7 +55,7 @@ test("no file and no environment gives the defaults", async () => {
   assert.deepEqual(config.irc.tlsListen, [{ host: "::", port: 6697 }]);
   assert.deepEqual(config.irc.defaultChannels, ["#general"]);
   assert.equal(config.irc.nickLength, 30);
-  assert.deepEqual(config.irc.flood, { enabled: true, burst: 8, linesPerSecond: 2, cooldownSeconds: 2, maxQueuedLines: 40 });
+  assert.deepEqual(config.irc.flood, { enabled: true, burst: 8, linesPerSecond: 2, cooldownSeconds: 2, maxQueuedLines: 40, registrationLines: 50 });
   assert.deepEqual(config.irc.operators, []);
   assert.equal(config.limits.connectionsPerIp, 16);
 });

@@ -5,7 +5,7 @@ import { Fakelag } from "../../src/irc/fakelag.js";
 import type { FloodConfig } from "../../src/config/schema.js";
 
 function flood(overrides: Partial<FloodConfig> = {}): FloodConfig {
-  return { enabled: true, burst: 3, linesPerSecond: 2, cooldownSeconds: 2, maxQueuedLines: 40, ...overrides };
+  return { enabled: true, burst: 3, linesPerSecond: 2, cooldownSeconds: 2, maxQueuedLines: 40, registrationLines: 50, ...overrides };
 }
 
 /** A manual clock, starting well after 0 so "never touched" is not special. */

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { formatLine, formatTags, type OutgoingTags } from "../../src/irc/format.js";
 import { parseMessage } from "../../src/irc/message.js";
 
-const TEXT_COMMANDS = ["PRIVMSG", "NOTICE", "QUIT", "PART", "KICK", "TOPIC", "AWAY", "SETNAME", "ERROR", "FAIL", "WARN", "NOTE"];
+const TEXT_COMMANDS = ["NICK", "PRIVMSG", "NOTICE", "QUIT", "PART", "KICK", "TOPIC", "AWAY", "SETNAME", "ERROR", "FAIL", "WARN", "NOTE"];
 
 // ── arbitraries ──────────────────────────────────────────────────────────
 
@@ -22,7 +22,7 @@ const middleParam = fc
 const lastParam = fc.string({ unit: textChar, maxLength: 30 });
 
 const command = fc.oneof(
-  fc.constantFrom(...TEXT_COMMANDS, "MODE", "JOIN", "NICK", "PING", "BATCH", "CAP", "001", "005", "353", "433"),
+  fc.constantFrom(...TEXT_COMMANDS, "MODE", "JOIN", "PING", "BATCH", "CAP", "001", "005", "353", "433"),
   fc.stringMatching(/^[A-Z]{1,12}$/),
 );
 
@@ -140,7 +140,7 @@ test("PRIVMSG and other text commands always write the last param as trailing", 
 });
 
 /** Where the free-text parameter of each text command stands. */
-const TEXT_PARAM_INDEX: Record<string, number> = { PRIVMSG: 1, NOTICE: 1, PART: 1, TOPIC: 1, KICK: 2, QUIT: 0, AWAY: 0, SETNAME: 0, ERROR: 0 };
+const TEXT_PARAM_INDEX: Record<string, number> = { NICK: 0, PRIVMSG: 1, NOTICE: 1, PART: 1, TOPIC: 1, KICK: 2, QUIT: 0, AWAY: 0, SETNAME: 0, ERROR: 0 };
 
 test("property: numerics, and text commands whose last param is the text, end with ' :<last>'", () => {
   const numeric = fc.stringMatching(/^[0-9]{3}$/);
@@ -155,6 +155,11 @@ test("property: numerics, and text commands whose last param is the text, end wi
   );
 });
 
+test("NICK and TOPIC always write their last param as trailing, as most servers do (ii needs it)", () => {
+  assert.equal(formatLine("a!b@c", "NICK", ["new"]), ":a!b@c NICK :new\r\n");
+  assert.equal(formatLine("a!b@c", "TOPIC", ["#chan", "word"]), ":a!b@c TOPIC #chan :word\r\n");
+});
+
 test("a text command without its text writes its last param plainly (PART #chan)", () => {
   assert.equal(formatLine("a!b@c", "PART", ["#chan"]), ":a!b@c PART #chan\r\n");
   assert.equal(formatLine("a!b@c", "KICK", ["#chan", "bob", "why"]), ":a!b@c KICK #chan bob :why\r\n");
@@ -163,7 +168,6 @@ test("a text command without its text writes its last param plainly (PART #chan)
 test("other commands only use a trailing param when needed", () => {
   assert.equal(formatLine("a!b@c", "JOIN", ["#chan"]), ":a!b@c JOIN #chan\r\n");
   assert.equal(formatLine("a!b@c", "MODE", ["#chan", "+o", "bob"]), ":a!b@c MODE #chan +o bob\r\n");
-  assert.equal(formatLine("a!b@c", "NICK", ["new"]), ":a!b@c NICK new\r\n");
   // Empty, containing a space, or starting with ':' forces the trailing form.
   assert.equal(formatLine(null, "CAP", ["*", "LS", ""]), "CAP * LS :\r\n");
   assert.equal(formatLine(null, "CAP", ["*", "LS", "a b"]), "CAP * LS :a b\r\n");

@@ -11,8 +11,14 @@ const MAX_REPLAYED = 100;
 
 function sendStored(connection: IrcConnection, target: string, messages: readonly StoredMessage[]): void {
   withBatch(connection, "chathistory", [target], (batch) => {
-    for (const message of messages) connection.sendLine(storedMessageLine(message, connection.variant, batch));
+    for (const message of messages) connection.sendLine(storedMessageLine(message, connection.variant, batch, false));
   });
+}
+
+/** "1 direct message", "3 direct messages", "More than 100 direct messages". */
+function awayCount(found: number): string {
+  if (found > MAX_REPLAYED) return `More than ${MAX_REPLAYED} direct messages`;
+  return found === 1 ? "1 direct message" : `${found} direct messages`;
 }
 
 /**
@@ -30,8 +36,7 @@ export async function replayOfflineMessages(connection: IrcConnection, account: 
     return;
   }
   if (messages.length === 0 || connection.closed) return;
-  const count = messages.length > MAX_REPLAYED ? `more than ${MAX_REPLAYED}` : String(messages.length);
-  serviceNotice(connection, "NickServ", `You have ${count} direct message(s) from while you were away.`);
+  serviceNotice(connection, "NickServ", `${awayCount(messages.length)} arrived while you were away.`);
   if (connection.caps.has("draft/chathistory")) return;
   sendStored(connection, connection.nick, messages.slice(0, MAX_REPLAYED));
 }

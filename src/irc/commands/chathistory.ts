@@ -106,7 +106,7 @@ export const chathistory: RegisteredCommand = {
       const found = await messages(connection, subcommand, key, params, fail);
       if (!found || connection.closed) return;
       withBatch(connection, "chathistory", [target], (batch) => {
-        for (const message of found) connection.sendLine(storedMessageLine(message, connection.variant, batch));
+        for (const message of found) connection.sendLine(storedMessageLine(message, connection.variant, batch, true));
       });
     } catch (error) {
       connection.context.log.error({ err: error }, "CHATHISTORY failed");

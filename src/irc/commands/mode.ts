@@ -101,9 +101,13 @@ function channelMode(connection: IrcConnection, user: ChatUser, params: readonly
     channelModeReply(connection, user, channel);
     return;
   }
-  const parsed = parseChannelModes(params[1]!, params.slice(2), connection.context.config.irc.maxModesPerCommand);
-  for (const letter of parsed.unknown) connection.numeric(ERR.UNKNOWNMODE, letter, "is unknown mode char to me");
-  for (const letter of parsed.missingParam) connection.numeric(ERR.INVALIDMODEPARAM, channel.name, letter, "*", "Missing or invalid parameter");
+  const maxModes = connection.context.config.irc.maxModesPerCommand;
+  const parsed = parseChannelModes(params[1]!, params.slice(2), maxModes);
+  // One line must not buy hundreds of replies (distinct unknown letters, a refusal per
+  // change): like InspIRCd and Ergo, at most MODES error lines answer one MODE command.
+  const errors = new ErrorBudget(maxModes);
+  for (const letter of parsed.unknown) errors.reply(() => connection.numeric(ERR.UNKNOWNMODE, letter, "is unknown mode char to me"));
+  for (const letter of parsed.missingParam) errors.reply(() => connection.numeric(ERR.INVALIDMODEPARAM, channel.name, letter, "*", "Missing or invalid parameter"));
   for (const mode of parsed.listQueries) {
     const [entry, end, text] = listReplies[mode];
     for (const item of channel.lists[mode]) connection.numeric(entry, channel.name, item.mask, item.setBy, String(Math.floor(item.setAt / 1000)));
@@ -116,9 +120,24 @@ function channelMode(connection: IrcConnection, user: ChatUser, params: readonly
     return;
   }
   for (const error of result.errors) {
-    if (error.reason === "no-such-nick") replyFailure(connection, error.reason, error.nick);
-    else if (error.reason === "user-not-on-channel") replyFailure(connection, error.reason, error.nick, channel.name);
-    else replyFailure(connection, error.reason, channel.name, error.mask);
+    errors.reply(() => {
+      if (error.reason === "no-such-nick") replyFailure(connection, error.reason, error.nick);
+      else if (error.reason === "user-not-on-channel") replyFailure(connection, error.reason, error.nick, channel.name);
+      else replyFailure(connection, error.reason, channel.name, error.mask);
+    });
+  }
+}
+
+/** Counts the error replies of one command and drops those past its limit. */
+class ErrorBudget {
+  #left: number;
+  constructor(limit: number) {
+    this.#left = limit;
+  }
+  reply(send: () => void): void {
+    if (this.#left <= 0) return;
+    this.#left--;
+    send();
   }
 }
 
