@@ -68,7 +68,7 @@ export class FtpService {
       session.reply(421, reason);
       session.close();
     }
-    const gone = Promise.all(sockets.map((socket) => (socket.destroyed ? null : new Promise((resolve) => socket.once("close", resolve)))));
+    const gone = Promise.all(sockets.map((socket) => (socket.destroyed ? Promise.resolve() : new Promise((resolve) => socket.once("close", resolve)))));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);

@@ -7,6 +7,7 @@ import type { DataChannel } from "./data-channel.js";
 import type { FtpServerContext } from "./ftp-context.js";
 import { formatReply } from "./replies.js";
 import { withoutTelnetCommands } from "./telnet.js";
+import { detached } from "../detached.js";
 
 /** Commands queued before we stop reading from the client. */
 const MAX_QUEUED_COMMANDS = 64;
@@ -115,7 +116,7 @@ export class FtpSession {
     // a disconnection): the queue then holds at most what one read brought.
     this.#queue.push(line);
     this.#throttle();
-    void this.#pump();
+    detached(this.#pump(), (error) => this.context.log.error({ err: error, address: this.address }, "ftp command loop failed"));
   }
 
   /** Reads from the client only while its commands and unread replies stay within bounds. */
@@ -201,7 +202,7 @@ export class FtpSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    void this.transfer?.abort();
+    detached(this.transfer?.abort(), (error) => this.context.log.warn({ err: error, address: this.address }, "ftp transfer abort failed"));
     this.closeData();
     this.logOut();
     this.socket.end();

@@ -18,6 +18,7 @@ import type { IrcServerContext } from "./server-context.js";
 import { sendNames, sendTopic } from "./replies.js";
 import { shareChannel } from "../core/chat/visibility.js";
 import { joinMarker, markerParam } from "./read-marker-lines.js";
+import { detached } from "../detached.js";
 
 let sessionCounter = 0;
 
@@ -567,9 +568,12 @@ export class IrcConnection implements Session, Flushable {
     }
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_AFTER_RUNNING_MS)));
-    void Promise.race([Promise.allSettled([...this.#running]), bound]).then(() => {
-      clearTimeout(timer);
-      detach();
-    });
+    detached(
+      Promise.race([Promise.allSettled([...this.#running]), bound]).then(() => {
+        clearTimeout(timer);
+        detach();
+      }),
+      (error) => this.context.log.error({ err: error, address: this.address }, "irc session end failed"),
+    );
   }
 }
