@@ -69,3 +69,26 @@ forEachDatabase("DMs to a registered nick held by someone else", (kind) => {
     assert.match(await frank.waitFor(/ PRIVMSG frank :hello frank$/), /^:dave!/);
   });
 });
+
+test("a PRIVMSG kept for an offline account is answered with 301 RPL_AWAY (a NOTICE with nothing); irc-framework shows it as away", async (t) => {
+  const fx = await openFixture(t, CONFIG);
+  await registerAccount(fx, "gina", "ginas-password", { quit: true });
+  const hal = await fx.raw("hal");
+  const ivy = await fx.raw("ivy");
+
+  hal.send("PRIVMSG Gina :are you there?");
+  assert.match(await hal.waitFor(/ 301 /), /^:cmymessage\.local 301 hal Gina :Not connected; your message is kept and will be shown when they next log in$/);
+  hal.send("NOTICE gina :just so you know");
+  hal.send("PRIVMSG ivy :online, so no 301");
+  await ivy.waitFor(/ PRIVMSG ivy :online, so no 301$/);
+  await rawSync(hal);
+  assert.deepEqual(hal.lines.filter((l) => / 301 /.test(l)), [], "no reply to a NOTICE, none for someone online");
+
+  // A real client library reads it as the recipient being away, as it shows it in the query.
+  const lib = await fx.framework("jude");
+  lib.client.say("gina", "from a library");
+  const away = await lib.waitFor("away", (e) => e.nick === "gina");
+  assert.match(away.message, /kept/);
+  const { client: gina } = await connectWithPlain(fx, "gina", "gina", "ginas-password");
+  for (const text of ["are you there?", "just so you know", "from a library"]) await gina.waitFor((l) => l.endsWith(`:${text}`));
+});
