@@ -84,6 +84,7 @@ export function chatLimits(config: Config): ChatLimits {
     maxListEntries: irc.maxListEntries,
     whowasLength: irc.whowasLength,
     maxMessageBytes: config.chat.maxMessageBytes,
+    serverChannels: irc.defaultChannels,
   };
 }
 
