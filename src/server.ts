@@ -25,7 +25,6 @@ import { ReadMarkersRepository } from "./store/read-markers-repository.js";
 import { ReadMarkers } from "./core/chat/read-markers.js";
 import { ChannelRegistry } from "./core/chat/channel-registry.js";
 import { startRetention } from "./core/chat/retention.js";
-import { SERVICE_NICKS } from "./irc/services/service-bot.js";
 import type { RunningHttp } from "./http/start.js";
 import { UPLOAD_PATH } from "./http/public-url.js";
 import { FileService } from "./core/files/file-service.js";
@@ -85,6 +84,7 @@ export function chatLimits(config: Config): ChatLimits {
     maxListEntries: irc.maxListEntries,
     whowasLength: irc.whowasLength,
     maxMessageBytes: config.chat.maxMessageBytes,
+    serverChannels: irc.defaultChannels,
   };
 }
 
@@ -128,7 +128,6 @@ export async function startServer(config: Config, options: StartOptions): Promis
   // A cluster's bus is Redis; a node on its own keeps every event in the process.
   const cluster = config.cluster.redisUrl ? await startCluster(config, log) : null;
   const core = new ChatCore(chatLimits(config), cluster?.bus ?? new InProcessBus(), Date.now, registry);
-  for (const service of SERVICE_NICKS) core.reserveNick(service);
   const alwaysOn = new AlwaysOnKeeper(new AlwaysOnRepository(domain.store.db), (err, account) => log.error({ err, account }, "always-on user could not be saved"));
   core.alwaysOnKeeper = alwaysOn;
   await cluster?.start(core);

@@ -285,7 +285,7 @@ export const configSchema = z.object({
     .object({
       listen: z.array(listenAddress).default(["[::]:6667"].map((a) => parseListenAddress(a) as ListenAddress)),
       tlsListen: z.array(listenAddress).default(["[::]:6697"].map((a) => parseListenAddress(a) as ListenAddress)),
-      /** Channels every user joins on connect: the broadcast chat. */
+      /** Channels every user joins on connect: the broadcast chat. The server's: joining one first gives no operator status. */
       defaultChannels: z.array(channelName).default(["#general"]),
       nickLength: z.number().int().min(9).max(64).default(30),
       userLength: z.number().int().min(2).max(64).default(16),

@@ -14,6 +14,7 @@ import { PASSWORD } from "../support/http-client.js";
 import { launchBrowser, signIn, startWebServer, STEP_TIMEOUT_MS, type WebServer } from "../support/browser.js";
 import { gradientPng } from "../support/png.js";
 import { waitFor } from "../support/wait.js";
+import { hashPassword } from "../../src/auth/passwords.js";
 
 const OUT = resolve(fileURLToPath(new URL("../../docs/images", import.meta.url)));
 
@@ -76,6 +77,10 @@ async function populate(web: WebServer): Promise<IrcLibClient[]> {
   const dave = await connect("dave");
   // The viewer on IRC too (one more connection of the same person): her channels show in the browser.
   const alice = await connect(VIEWER);
+  bob.client.raw("OPER", "admin", PASSWORD);
+  await bob.waitRaw(/ 381 /);
+  bob.client.raw("MODE #general +o bob");
+  await bob.waitRaw(/ MODE #general \+o bob/);
   bob.client.raw("TOPIC #general :Everything about the spring release");
   for (const channel of ["#design", "#random"]) {
     alice.client.join(channel);
@@ -161,7 +166,8 @@ async function main(): Promise<void> {
   let browser: Browser | undefined;
   let irc: IrcLibClient[] = [];
   try {
-    const web = await startWebServer(scope);
+    // #general is a default channel, nobody's by joining first: a server operator sets its topic.
+    const web = await startWebServer(scope, { irc: { operators: [{ name: "admin", passwordHash: await hashPassword(PASSWORD) }] } });
     irc = await populate(web);
     browser = await launchBrowser();
     for (const size of Object.keys(SIZES) as Size[]) {

@@ -10,6 +10,7 @@ import { PASSWORD } from "../support/http-client.js";
 import { conversationLink, launchBrowser, messageItem, seriousAccessibilityFindings, signedInPage, startWebServer, STEP_TIMEOUT_MS, type WebServer } from "../support/browser.js";
 import { gradientPng } from "../support/png.js";
 import { waitFor } from "../support/wait.js";
+import { hashPassword } from "../../src/auth/passwords.js";
 
 /**
  * The files, shares and search views of the browser client end to end: real Chromium against the real
@@ -29,14 +30,18 @@ describe("web client: files, shares and search in Chromium", () => {
   let ines: IrcLibClient;
 
   before(async () => {
-    web = await startWebServer(scope, { ftp: { listen: ["127.0.0.1:0"] } });
+    // #general is a default channel, so nobody's by joining first: a server operator sets its modes.
+    const operator = { name: "admin", passwordHash: await hashPassword(PASSWORD) };
+    web = await startWebServer(scope, { ftp: { listen: ["127.0.0.1:0"] }, irc: { operators: [operator] } });
     ftpPort = web.server.ftp[0]!.port;
     browser = await launchBrowser();
     for (const name of ["fiona", "gus", "hana", "ines", "jon", "kim", "lee", "max"]) tokens[name] = (await web.api.register(name)).tokens.accessToken;
-    // ines is first in #general, so its operator, and makes it secret: only its members may read it,
+    // ines, a server operator, makes #general secret: only its members may read it,
     // which is what the share test needs (everyone may read a channel anyone may join).
     ines = await IrcLibClient.connect(web.ircPort, "ines", { account: { account: "ines", password: PASSWORD } });
     irc.push(ines);
+    ines.client.raw("OPER", "admin", PASSWORD);
+    await ines.waitRaw(/ 381 /);
     ines.client.raw("MODE #general +s");
     await ines.waitRaw(/ MODE #general \+s/);
   });

@@ -5,6 +5,7 @@ import { checkNewPassword, type PasswordProblem } from "../../auth/password-poli
 import { encodeScramVerifier, makeScramVerifier } from "../../auth/scram.js";
 import type { Account, AccountSetting, AccountStore, Credential } from "./ports.js";
 import { LoginGuard } from "./login-guard.js";
+import { isReservedName } from "../reserved-names.js";
 
 export interface AccountSettings {
   /** Account names follow the nick rules (an account owns the nick of the same name). */
@@ -30,9 +31,6 @@ export type PasswordChangedListener = (account: Account) => Promise<void> | void
 function lookup(store: AccountStore, name: string): Promise<Account | undefined> {
   return name.includes("\u0000") ? Promise.resolve(undefined) : store.findByName(foldCase(name));
 }
-
-/** Names of services (IRC NickServ and the like) that no account may take, so none can pose as one. */
-const RESERVED_NAMES: ReadonlySet<string> = new Set(["nickserv", "chanserv", "memoserv", "operserv", "botserv", "hostserv", "saslserv", "global"]);
 
 export const ARGON2ID = "argon2id";
 export const SCRAM_SHA_256 = "scram-sha-256";
@@ -66,7 +64,8 @@ export class AccountService {
   }
 
   isValidName(name: string): boolean {
-    if (RESERVED_NAMES.has(foldCase(name))) return false;
+    // Service names (src/core/reserved-names.ts): no account may pose as a service.
+    if (isReservedName(name)) return false;
     return isValidNick(name, this.settings.nameLength);
   }
 

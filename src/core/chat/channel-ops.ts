@@ -57,8 +57,9 @@ export class ChannelOps {
     }
     channel.invited.delete(user.folded);
     if (created) host.channels.set(channel.folded, channel);
-    // The first user in a new channel runs it; in a registered one, its founder does.
-    const op = registered ? founder : created;
+    // The first user in a new channel runs it; in a registered one, its founder does;
+    // a channel of the server's (a default channel every user joins) nobody runs by being first.
+    const op = registered ? founder : created && !this.#serverOwned(channel);
     const stamp = host.stamp();
     // Ranks carry their stamp only in a cluster, where concurrent changes are ordered by it.
     channel.members.set(user, host.bus.node === null ? { op, voice: false } : { op, voice: false, rankStamp: stamp });
@@ -72,6 +73,10 @@ export class ChannelOps {
     this.#announceAwayOnJoin(user, channel);
     host.touched(user);
     return { ok: true, channel, created, alreadyMember: false };
+  }
+
+  #serverOwned(channel: Channel): boolean {
+    return this.host.limits().serverChannels?.some((name) => foldCase(name) === channel.folded) ?? false;
   }
 
   part(user: ChatUser, name: string, reason: string): { ok: true } | Failure<"no-such-channel" | "not-on-channel"> {

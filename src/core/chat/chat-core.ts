@@ -21,6 +21,7 @@ import { ChannelOps, type InviteResult, type JoinResult, type KickResult, type M
 import { UserLifecycle } from "./user-lifecycle.js";
 import { UserFields } from "./user-fields.js";
 import { channelScope, watchersScope } from "./scopes.js";
+import { RESERVED_NAMES } from "../reserved-names.js";
 
 export { clip, DISCONNECTED_AWAY, type ChatLimits, type ChatStats, type MessageDestination, type NewUser } from "./chat-types.js";
 
@@ -43,8 +44,8 @@ export class ChatCore {
   readonly #usersByAccount = new Map<string, Set<ChatUser>>();
   readonly #channels = new Map<string, Channel>();
   readonly #ids = new MessageIds();
-  /** Nicks no user may take (service names such as NickServ). */
-  readonly #reserved = new Set<string>();
+  /** Nicks no user may take: the service names (reserved-names.ts). */
+  readonly #reserved = new Set<string>(RESERVED_NAMES.map(foldCase));
   readonly #whowas: WhowasHistory;
   /** MONITOR: who watches which nick. */
   readonly watchers = new NickWatchers((nick) => isValidNick(nick, this.limits.nickLength));
@@ -191,10 +192,6 @@ export class ChatCore {
     if (this.#reserved.has(folded)) return false;
     const holder = this.#users.get(folded);
     return holder === undefined || holder === forUser;
-  }
-
-  reserveNick(nick: string): void {
-    this.#reserved.add(foldCase(nick));
   }
 
   /** Users who share at least one channel with `user`, each once, without `user`. */

@@ -24,6 +24,11 @@ export interface ChatLimits {
   readonly whowasLength: number;
   /** Largest message text in UTF-8 bytes (config chat.maxMessageBytes); see message-size.ts. */
   readonly maxMessageBytes: number;
+  /**
+   * Channels the server owns (config irc.defaultChannels, every user's auto-join):
+   * their first joiner gets no operator status, as no user runs them. None when absent.
+   */
+  readonly serverChannels?: readonly string[];
 }
 
 export interface NewUser {

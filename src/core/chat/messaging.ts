@@ -41,6 +41,11 @@ export function partyKey(account: string | null, nick: string): string {
   return account !== null ? foldCase(account) : `~${foldCase(nick)}`;
 }
 
+/** Whether `user` is logged in to the account its nick names (so owns the nick, if it is registered). */
+function ownsItsNick(user: ChatUser): boolean {
+  return user.account !== null && foldCase(user.account) === user.folded;
+}
+
 /**
  * Sending a message: check, store, then deliver. A message is in history before
  * anyone sees it, so what a recipient saw is never missing from history; if it
@@ -48,10 +53,14 @@ export function partyKey(account: string | null, nick: string): string {
  *
  * Direct messages are stored when at least one side has an account (only account
  * holders can read them back), and a message to a registered account that is
- * offline is kept for it and shown when it next logs in.
+ * offline is kept for it and shown when it next logs in. A registered nick held by
+ * someone not logged in to its account (nick enforcement gives a guest a grace period)
+ * does not make its holder the recipient: the message goes to the account.
  */
 export class Messaging {
   readonly #observers = new Observers<SentMessage>();
+  /** Each sender's last pending account look-up (see #inSenderOrder). */
+  readonly #lookups = new WeakMap<ChatUser, Promise<void>>();
 
   constructor(
     private readonly core: ChatCore,
@@ -79,11 +88,24 @@ export class Messaging {
 
     let destination = this.core.resolveTarget(user, target);
     const stored = kind !== "tagmsg" && this.writer !== null;
+    let registered: boolean | null = null;
+    const holder = destination.ok ? destination.recipient : null;
+    if (holder !== null && holder !== user && !ownsItsNick(holder)) {
+      // Someone on a nick that may be a registered account's (a guest in its nick
+      // enforcement grace, or a user logged in to another account): the message is
+      // the account's, never the holder's.
+      try {
+        registered = await this.#inSenderOrder(user, () => this.accounts.exists(holder.nick));
+      } catch {
+        return fail("unavailable");
+      }
+      if (registered) destination = fail("no-such-nick");
+    }
     if (!destination.ok && destination.reason === "no-such-nick" && !target.startsWith("#")) {
       // A message to an account whose owner is online under another nick reaches them there.
       const owner = this.core.usersOfAccount(foldCase(target))[0];
       if (owner) destination = { ok: true, channel: null, recipient: owner };
-      else if (stored) return this.#sendOffline(user, target, kind, text, tags, fromSession);
+      else if (stored) return this.#sendOffline(user, target, kind, text, tags, fromSession, registered);
     }
     if (!destination.ok) return destination;
     const event = this.core.newMessage(user, destination.channel?.name ?? destination.recipient!.nick, kind, text, tags);
@@ -145,10 +167,29 @@ export class Messaging {
     return { ok: true, event, recipient: null, offline: false };
   }
 
-  async #sendOffline(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null, fromSession: string | null): Promise<SendResult> {
+  /**
+   * Runs an account look-up for `user` after its earlier ones: look-ups may finish out
+   * of order (a PostgreSQL pool), and a sender's messages to one nick must keep their order.
+   */
+  #inSenderOrder<T>(user: ChatUser, lookup: () => Promise<T>): Promise<T> {
+    const previous = this.#lookups.get(user) ?? Promise.resolve();
+    const result = previous.then(lookup);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#lookups.set(user, settled);
+    void settled.then(() => {
+      if (this.#lookups.get(user) === settled) this.#lookups.delete(user);
+    });
+    return result;
+  }
+
+  /** `known`: whether the account exists, when the caller already asked. */
+  async #sendOffline(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null, fromSession: string | null, known: boolean | null): Promise<SendResult> {
     let exists: boolean;
     try {
-      exists = await this.accounts.exists(target);
+      exists = known ?? (await this.#inSenderOrder(user, () => this.accounts.exists(target)));
     } catch {
       return fail("unavailable");
     }

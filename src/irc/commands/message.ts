@@ -80,6 +80,9 @@ export async function sendMessage(kind: MessageKind, command: string, connection
   else await connection.pipeline(sending, MAX_MESSAGES_IN_FLIGHT);
 }
 
+/** The RPL_AWAY text for a message kept for an account that is offline. */
+const OFFLINE_AWAY_TEXT = "Not connected; your message is kept and will be shown when they next log in";
+
 /** Messages of one client being stored at once; more, and the client's next lines wait. */
 const MAX_MESSAGES_IN_FLIGHT = 64;
 
@@ -107,6 +110,12 @@ async function send(kind: MessageKind, command: string, connection: IrcConnectio
     return;
   }
   if (kind === "privmsg" && result.recipient?.away && result.recipient !== user) connection.numeric(RPL.AWAY, result.recipient.nick, result.recipient.away);
+  // Kept for an account that is offline: say so, or the sender cannot tell it from a
+  // message read at once. RPL_AWAY because every client shows it in the query window
+  // beside the message (irssi, WeeChat, HexChat: "<nick> is away: …"), where a server
+  // NOTICE lands in the status window; Ergo answers the same for an account with no
+  // client connected. Never for NOTICE (RFC 2812: no automatic reply).
+  if (kind === "privmsg" && result.offline) connection.numeric(RPL.AWAY, target, OFFLINE_AWAY_TEXT);
   // A message to oneself reaches this connection only as this echo (see IrcConnection.deliver).
   if (connection.caps.has("echo-message")) connection.echo(result.event);
 }

@@ -1,8 +1,12 @@
 import type { IrcConnection } from "../connection.js";
 import { formatLine } from "../format.js";
+import type { ReservedName } from "../../core/reserved-names.js";
 
-/** The pseudo-users that answer commands sent to them with PRIVMSG. */
-export const SERVICE_NICKS = ["NickServ", "ChanServ"] as const;
+/**
+ * The pseudo-users that answer commands sent to them with PRIVMSG: some of the
+ * reserved names (src/core/reserved-names.ts), which nobody may take as a nick.
+ */
+export const SERVICE_NICKS = ["NickServ", "ChanServ"] as const satisfies readonly ReservedName[];
 export type ServiceNick = (typeof SERVICE_NICKS)[number];
 
 export function serviceByName(target: string): ServiceNick | undefined {
