@@ -70,13 +70,26 @@ const multiline = z.object({
   timeoutSeconds: seconds.default(30),
 });
 
+/** The shared login guard (src/core/accounts/login-guard.ts); docs/security.md states each limit. */
 const bruteForce = z.object({
+  /** Wait after the 2nd failure on one account from one address, doubling with each further one (the 1st costs nothing). */
   backoffBaseSeconds: seconds.default(1),
   backoffMaxSeconds: seconds.default(30),
-  accountLockoutAfter: z.number().int().min(1).default(10),
+  /** Failures on one account from one address (IPv4, or IPv6 /64) before that address is locked out of that account. */
+  accountAddressLockoutAfter: z.number().int().min(1).default(10),
+  /** Failures from one address on any accounts before it is locked out of every login. */
   addressLockoutAfter: z.number().int().min(1).default(30),
   lockoutSeconds: seconds.default(900),
+  /** A counter with no failure for this long starts again from zero. */
   forgetAfterSeconds: seconds.default(3600),
+  /** Failed guesses on one account, from all addresses together, answered per second; never refuses a password from an address that has not failed. */
+  accountFailuresPerSecond: z.number().positive().max(1000).default(4),
+  /** Longest delay before a failure reply while an account's failures are paced. */
+  failureDelayMaxSeconds: seconds.default(5),
+  /** Removed: said loudly, since silently ignoring it would leave an operator believing in a lockout that no longer exists. */
+  accountLockoutAfter: z
+    .undefined({ error: "removed: an account is no longer locked as a whole (anyone could lock its owner out); see accountAddressLockoutAfter and accountFailuresPerSecond in docs/security.md" })
+    .optional(),
 });
 
 export const configSchema = z.object({

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from "node:http";
+import { secondsText } from "../core/accounts/login-guard.js";
 
 /** RFC 9457 problem details: the body of every error this API sends. */
 export interface Problem {
@@ -113,5 +114,5 @@ export function reasonForStatus(status: number): ProblemReason | null {
 
 /** The brute-force guard said wait: 429 with Retry-After, the same for every door and reason. */
 export function throttled(retryAfterSeconds: number): ProblemError {
-  return new ProblemError("throttled", `Try again in ${retryAfterSeconds} seconds`, { "retry-after": String(retryAfterSeconds) });
+  return new ProblemError("throttled", `Try again in ${secondsText(retryAfterSeconds)}`, { "retry-after": String(retryAfterSeconds) });
 }

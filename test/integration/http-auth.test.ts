@@ -7,7 +7,7 @@ import { openDomain } from "../../src/domain.js";
 import type { AccountView, SessionView } from "../../src/http/schemas.js";
 
 // Failures here are part of the flows, not attacks: a back-off of a millisecond keeps them from colliding.
-const quickGuard = { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 1000, addressLockoutAfter: 1000 };
+const quickGuard = { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountAddressLockoutAfter: 1000, addressLockoutAfter: 1000, accountFailuresPerSecond: 1000 };
 
 let server: TestServer;
 let api: ApiClient;

@@ -69,7 +69,7 @@ describe("FILEHOST", () => {
     server = await startTestServer({
       http: { listen: ["127.0.0.1:0"] },
       files: { quotaBytes: 64 * 1024 },
-      auth: { bruteForce: { backoffBaseSeconds: 0.01, backoffMaxSeconds: 0.02, accountLockoutAfter: 3 } },
+      auth: { bruteForce: { backoffBaseSeconds: 0.01, backoffMaxSeconds: 0.02, accountAddressLockoutAfter: 3 } },
     });
     api = ApiClient.forPort(server.httpPort);
     for (const name of ["alice", "bob", "guarded"]) tokens[name] = (await api.register(name)).tokens.accessToken;

@@ -1,6 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { setup, rawSync, type Fixture } from "../support/fixture.js";
+import { RawClient } from "../support/raw-client.js";
 import type { TestContext } from "node:test";
 import { hashPassword } from "../../src/auth/passwords.js";
 
@@ -56,16 +57,60 @@ test("OPER: a wrong password or unknown name gets 464; the right one 381 and MOD
   assert.match(await viewer.waitFor(/ 252 /), / 252 viewer 0 /);
 });
 
-test("OPER from a host outside the operator's hostMask gets 491; three failures close the connection", async (t) => {
+test("OPER from a host outside the operator's hostMask: the right password gets the same 464 as a wrong one (no password oracle); three failures close the connection", async (t) => {
   const fx = await operServer(t);
   const c = await fx.raw("tryer");
   c.send("OPER remote :correct horse");
-  assert.match(await c.waitFor(/ 491 /), /^:cmymessage\.local 491 tryer :No O-lines for your host$/);
+  const right = await c.waitFor(/ (464|491) /);
+  c.send("OPER remote :wrong horse");
+  const wrong = await c.waitFor(/ (464|491) /);
+  assert.equal(right, ":cmymessage.local 464 tryer :Password incorrect");
+  assert.equal(wrong, right, "the right and a wrong password get the same answer");
 
-  for (let i = 0; i < 3; i++) c.send("OPER admin nope");
+  c.send("OPER admin nope");
+  assert.equal(await c.waitFor(/ (464|491) /), ":cmymessage.local 464 tryer :Password incorrect", "each failure gets 464, the third also closes");
   assert.match(await c.waitFor(/^ERROR /), /^ERROR :Closing link: 127\.0\.0\.1 \(Too many failed OPER attempts\)$/);
   await c.closed;
-  assert.equal(c.lines.filter((l) => / 464 /.test(l)).length, 3, "each failure gets 464, the third also closes");
+});
+
+/** A registered raw client whose connection comes from `localAddress`. */
+async function rawFrom(fx: Fixture, nick: string, localAddress: string): Promise<RawClient> {
+  const c = fx.track(await RawClient.connect(fx.server.port, "127.0.0.1", { localAddress }));
+  c.send(`NICK ${nick}`);
+  c.send(`USER ${nick} 0 * :${nick}`);
+  await c.waitFor(/ 001 /);
+  return c;
+}
+
+test("OPER guesses count in the shared login guard: per address and operator name, never against the operator elsewhere", async (t) => {
+  const fx = await setup(t, {
+    auth: { bruteForce: { backoffBaseSeconds: 30, backoffMaxSeconds: 60, accountAddressLockoutAfter: 3, addressLockoutAfter: 1000, lockoutSeconds: 120 } },
+    irc: { operators: [{ name: "admin", passwordHash: operatorHash }] },
+  });
+  const guesser = await rawFrom(fx, "guesser", "127.0.0.2");
+  guesser.send("OPER admin :guess one");
+  guesser.send("OPER admin :guess two");
+  // Two failures from 127.0.0.2: the back-off (30 s) refuses even the right password from there.
+  guesser.send("OPER admin :correct horse");
+  const answers = [await guesser.waitFor(/ 464 /), await guesser.waitFor(/ 464 /), await guesser.waitFor(/ 464 /)];
+  await guesser.waitFor(/^ERROR /);
+  assert.deepEqual(
+    answers,
+    [
+      ":cmymessage.local 464 guesser :Password incorrect",
+      ":cmymessage.local 464 guesser :Password incorrect",
+      ":cmymessage.local 464 guesser :Too many failed attempts; try again in 30 seconds",
+    ],
+  );
+  assert.equal(guesser.lines.filter((l) => / 381 /.test(l)).length, 0);
+  // A new connection from the same address is still refused: the count is not per connection.
+  const again = await rawFrom(fx, "again", "127.0.0.2");
+  again.send("OPER admin :correct horse");
+  assert.match(await again.waitFor(/ 464 /), /try again in \d+ seconds$/);
+  // The operator from another address is not refused.
+  const real = await rawFrom(fx, "realoper", "127.0.0.3");
+  real.send("OPER admin :correct horse");
+  assert.match(await real.waitFor(/ 381 /), / 381 realoper :You are now an IRC operator$/);
 });
 
 test("KILL by an operator: the target gets ERROR and is disconnected; everyone sharing a channel sees QUIT 'Killed'", async (t) => {

@@ -25,10 +25,12 @@ const CURRENT_PREFIX = `$argon2id$v=19$m=${ARGON2_PARAMETERS.memoryCost},t=${ARG
 const BRUTE_FORCE: BruteForceSettings = {
   backoffBaseSeconds: 1,
   backoffMaxSeconds: 30,
-  accountLockoutAfter: 10,
+  accountAddressLockoutAfter: 10,
   addressLockoutAfter: 30,
   lockoutSeconds: 900,
   forgetAfterSeconds: 3600,
+  accountFailuresPerSecond: 4,
+  failureDelayMaxSeconds: 5,
 };
 
 interface Harness {
@@ -204,13 +206,15 @@ forEachDialect("accounts (AccountService + AccountsRepository)", (target) => {
     // An empty password is just a wrong one.
     h.advance(60);
     assert.deepEqual(await h.service.login("alice", "", "192.0.2.3", "test"), { ok: false, reason: "invalid-credentials" });
-    // A failure is followed by back-off (the guard is shared by every service); the clock decides.
-    // Two failures on "alice" within the hour: 2 s.
-    assert.deepEqual(await h.service.login("alice", PASSWORD, "192.0.2.3", "test"), { ok: false, reason: "throttled", retryAfterSeconds: 2 });
-    h.advance(1);
-    assert.equal((await h.service.login("alice", PASSWORD, "192.0.2.3", "test")).ok, false);
-    h.advance(1);
+    // One failure from an address costs nothing (a typo): the right password gets in at once.
     assert.equal((await h.service.login("alice", PASSWORD, "192.0.2.3", "test")).ok, true);
+    // Two from one address: back-off for alice from there (the guard is shared by every service); the clock decides.
+    h.advance(1000);
+    for (const guess of ["guess one", "guess two"]) assert.equal((await h.service.login("alice", guess, "192.0.2.4", "test")).ok, false);
+    assert.deepEqual(await h.service.login("alice", PASSWORD, "192.0.2.4", "test"), { ok: false, reason: "throttled", retryAfterSeconds: 1 });
+    assert.equal((await h.service.login("alice", PASSWORD, "192.0.2.5", "test")).ok, true, "not from elsewhere");
+    h.advance(1000);
+    assert.equal((await h.service.login("alice", PASSWORD, "192.0.2.4", "test")).ok, true);
   });
 
   test("an argon2id hash made with other parameters (m=4096) is replaced on the next successful login", async (t) => {

@@ -1,10 +1,23 @@
+/**
+ * The shared brute-force guard at the HTTP door: lockouts per address and per (account,
+ * address), never per account alone, so an attacker on 127.0.0.2 cannot lock out the
+ * owner on 127.0.0.1; one typo costs nothing; a back-off answers 429 with Retry-After.
+ */
+import { request } from "node:http";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
 import { startTestServer } from "../support/test-server.js";
 import { ApiClient, PASSWORD, isProblem } from "../support/http-client.js";
 
-type Guard = { backoffBaseSeconds?: number; backoffMaxSeconds?: number; accountLockoutAfter?: number; addressLockoutAfter?: number; lockoutSeconds?: number };
+type Guard = {
+  backoffBaseSeconds?: number;
+  backoffMaxSeconds?: number;
+  accountAddressLockoutAfter?: number;
+  addressLockoutAfter?: number;
+  lockoutSeconds?: number;
+  accountFailuresPerSecond?: number;
+};
 
 async function serve(t: TestContext, bruteForce: Guard): Promise<ApiClient> {
   const server = await startTestServer({ http: { listen: ["127.0.0.1:0"] }, auth: { bruteForce } });
@@ -12,7 +25,21 @@ async function serve(t: TestContext, bruteForce: Guard): Promise<ApiClient> {
   return ApiClient.forPort(server.httpPort);
 }
 
-const noThrottle = { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 1000, addressLockoutAfter: 1000 };
+/** POST /api/v1/auth/login from a chosen loopback address (fetch cannot bind one). */
+function loginFrom(api: ApiClient, localAddress: string, name: string, password = PASSWORD): Promise<{ status: number; retryAfter: string | undefined }> {
+  const url = new URL("/api/v1/auth/login", api.base);
+  const body = JSON.stringify({ name, password });
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "POST", localAddress, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+const noThrottle = { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountAddressLockoutAfter: 1000, addressLockoutAfter: 1000, accountFailuresPerSecond: 1000 };
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -43,34 +70,40 @@ test("no enumeration: an unknown name and a wrong password get the same status a
   assert.ok(Math.max(a, b) / Math.min(a, b) < 2, `medians: unknown ${a.toFixed(1)} ms, wrong password ${b.toFixed(1)} ms`);
 });
 
-test("back-off: a second attempt right after a failure gets 429 with Retry-After, even with the right password", async (t) => {
-  const api = await serve(t, { backoffBaseSeconds: 30, backoffMaxSeconds: 60, accountLockoutAfter: 100, addressLockoutAfter: 100 });
+test("back-off: one typo costs nothing; right after a second failure the next attempt gets 429 with Retry-After, even with the right password", async (t) => {
+  const api = await serve(t, { backoffBaseSeconds: 30, backoffMaxSeconds: 60, accountAddressLockoutAfter: 100, addressLockoutAfter: 100 });
   await api.register("bob");
   assert.equal((await api.login("bob", "wrong password here")).status, 401);
+  assert.equal((await api.login("bob")).status, 200, "a user who mistypes once gets in at once");
+  assert.equal((await api.login("bob", "wrong password here")).status, 401);
+  assert.equal((await api.login("bob", "wrong password again")).status, 401);
   const next = await api.login("bob");
   assert.ok(isProblem(next, 429), next.text);
   const retryAfter = Number(next.headers.get("retry-after"));
   assert.ok(retryAfter >= 1 && retryAfter <= 30, `Retry-After: ${retryAfter}`);
   assert.equal((next.body as { type: string }).type, "urn:cmymessage:problem:throttled");
+  assert.match((next.body as { detail: string }).detail, /^Try again in \d+ seconds$/);
 });
 
-test("lockout: after N failures the account is locked (429, Retry-After ≈ lockout), for a real and an unknown name alike", async (t) => {
-  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 3, addressLockoutAfter: 1000, lockoutSeconds: 120 });
+test("lockout: after N failures from 127.0.0.2 the account is locked from there (429, Retry-After ≈ lockout), real and unknown names alike; the owner on 127.0.0.1 logs in", async (t) => {
+  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountAddressLockoutAfter: 3, addressLockoutAfter: 1000, lockoutSeconds: 120 });
   await api.register("carol");
   for (const name of ["carol", "nosuchuser"]) {
-    for (let i = 0; i < 3; i++) assert.equal((await api.login(name, `wrong password ${i}`)).status, 401);
-    const locked = await api.login(name, PASSWORD);
-    assert.ok(isProblem(locked, 429), `${name}: ${locked.status} ${locked.text}`);
-    const retryAfter = Number(locked.headers.get("retry-after"));
+    for (let i = 0; i < 3; i++) assert.equal((await loginFrom(api, "127.0.0.2", name, `wrong password ${i}`)).status, 401);
+    const locked = await loginFrom(api, "127.0.0.2", name, PASSWORD);
+    assert.equal(locked.status, 429, name);
+    const retryAfter = Number(locked.retryAfter);
     assert.ok(retryAfter > 100 && retryAfter <= 120, `Retry-After: ${retryAfter}`);
   }
-  // Another account from the same address is not locked (the address threshold is higher).
+  // The owner, on another address, is not locked out and not slowed.
+  assert.equal((await loginFrom(api, "127.0.0.1", "carol")).status, 200);
+  // Another account from the attacker's address is not locked (the address threshold is higher).
   await api.register("dave");
-  assert.equal((await api.login("dave")).status, 200);
+  assert.equal((await loginFrom(api, "127.0.0.2", "dave")).status, 200);
 });
 
 test("the address lockout covers every account name from that address", async (t) => {
-  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 1000, addressLockoutAfter: 4, lockoutSeconds: 60 });
+  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountAddressLockoutAfter: 1000, addressLockoutAfter: 4, lockoutSeconds: 60 });
   await api.register("erin");
   for (let i = 0; i < 4; i++) assert.equal((await api.login(`spray${i}`, "guess guess")).status, 401);
   const reply = await api.login("erin");
@@ -79,7 +112,7 @@ test("the address lockout covers every account name from that address", async (t
 });
 
 test("registration shares the guard: taken names count against the address, then 429", async (t) => {
-  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 1000, addressLockoutAfter: 3, lockoutSeconds: 60 });
+  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountAddressLockoutAfter: 1000, addressLockoutAfter: 3, lockoutSeconds: 60 });
   await api.register("frank");
   for (let i = 0; i < 3; i++) assert.ok(isProblem(await api.post("/api/v1/accounts", { name: "frank", password: PASSWORD }), 409));
   const probe = await api.post("/api/v1/accounts", { name: "someoneelse", password: PASSWORD });
@@ -88,7 +121,7 @@ test("registration shares the guard: taken names count against the address, then
 });
 
 test("a password change checks the current password through the guard: repeated wrong guesses get 429", async (t) => {
-  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 2, addressLockoutAfter: 1000, lockoutSeconds: 60 });
+  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountAddressLockoutAfter: 2, addressLockoutAfter: 1000, lockoutSeconds: 60 });
   const session = await api.register("grace");
   const attempt = (current: string) =>
     api.request("PUT", "/api/v1/me/password", { token: session.tokens.accessToken, json: { currentPassword: current, newPassword: "a brand new passphrase" } });

@@ -38,7 +38,7 @@ async function snapshot(): Promise<{ accounts: unknown[]; messages: number; toke
 before(async () => {
   server = await startTestServer({
     http: { listen: ["127.0.0.1:0"] },
-    auth: { bruteForce: { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountLockoutAfter: 100000, addressLockoutAfter: 100000 } },
+    auth: { bruteForce: { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountAddressLockoutAfter: 100000, addressLockoutAfter: 100000, accountFailuresPerSecond: 1000 } },
   });
   api = ApiClient.forPort(server.httpPort);
   token = (await api.register("alice")).tokens.accessToken;

@@ -154,7 +154,7 @@ export async function bootServer(home: ServerHome, input: ServerConfig = {}): Pr
     auth: {
       ...input.auth,
       // One failed login from 127.0.0.1 must not throttle every later test step for a second.
-      bruteForce: { backoffBaseSeconds: 0.01, backoffMaxSeconds: 0.02, ...input.auth?.bruteForce },
+      bruteForce: { backoffBaseSeconds: 0.01, backoffMaxSeconds: 0.02, accountFailuresPerSecond: 100, ...input.auth?.bruteForce },
     },
     irc: {
       listen: ["127.0.0.1:0"],

@@ -59,7 +59,7 @@ export const NODE_TEST_CONFIG: ConfigTree = {
   auth: {
     // Clients in a network-namespace test come from the bridge address, not loopback.
     allowPlaintextSasl: true,
-    bruteForce: { backoffBaseSeconds: 0.01, backoffMaxSeconds: 0.02 },
+    bruteForce: { backoffBaseSeconds: 0.01, backoffMaxSeconds: 0.02, accountFailuresPerSecond: 100 },
   },
   irc: { flood: { enabled: false } },
 };

@@ -89,7 +89,7 @@ export async function startFtpServer(input: FtpServerConfig = {}, users: Readonl
     ftp: { ...input.ftp, listen: input.ftp?.listen ?? ["127.0.0.1:0"] },
     auth: {
       ...input.auth,
-      bruteForce: { backoffBaseSeconds: 0.01, backoffMaxSeconds: 0.02, ...input.auth?.bruteForce },
+      bruteForce: { backoffBaseSeconds: 0.01, backoffMaxSeconds: 0.02, accountFailuresPerSecond: 100, ...input.auth?.bruteForce },
     },
     irc: { listen: ["127.0.0.1:0"], tlsListen: [], ...input.irc, flood: { enabled: false, ...input.irc?.flood } },
   };

@@ -143,8 +143,7 @@ export class AccountService {
     const hash = account ? await this.store.credential(account.id, ARGON2ID) : undefined;
     const valid = await verifyPassword(hash, password);
     if (!account || !valid || !hash) {
-      const locked = await this.guard.recordFailure(folded, address);
-      this.log.warn({ account: name, address, service, locked }, "login failed");
+      await this.recordFailure(name, address, service);
       return { ok: false, reason: "invalid-credentials" };
     }
     await this.recordLogin(account, address, service);
@@ -155,7 +154,7 @@ export class AccountService {
 
   /** Bookkeeping for any successful authentication (password, SCRAM, certificate). */
   async recordLogin(account: Account, address: string, service: string): Promise<void> {
-    await this.guard.recordSuccess(foldCase(account.name));
+    await this.guard.recordSuccess(foldCase(account.name), address);
     await this.store.touch(account.id, this.now());
     this.log.info({ account: account.name, address, service }, "login");
   }
@@ -165,9 +164,11 @@ export class AccountService {
     await this.store.touch(account.id, this.now());
   }
 
+  /** Counts a failed login and returns once its reply may go (the guard paces failures on an account). */
   async recordFailure(name: string, address: string, service: string): Promise<void> {
-    const locked = await this.guard.recordFailure(foldCase(name), address);
-    this.log.warn({ account: name, address, service, locked }, "login failed");
+    const { locked, replyDelayMs } = await this.guard.recordFailure(foldCase(name), address);
+    this.log.warn({ account: name, address, service, locked, replyDelayMs }, "login failed");
+    if (replyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, replyDelayMs));
   }
 
   async changePassword(name: string, password: string): Promise<{ ok: true } | { ok: false; reason: "no-such-account" | PasswordProblem }> {

@@ -2,28 +2,52 @@ import { limitKey } from "../../net/address.js";
 import type { LoginFailure, LoginFailureStore } from "./ports.js";
 
 export interface BruteForceSettings {
-  /** Wait after the first failure; doubles with each further one. */
+  /**
+   * Wait imposed on one address for one account after its second failure there;
+   * doubles with each further failure (the first failure costs nothing: a typo).
+   */
   readonly backoffBaseSeconds: number;
   readonly backoffMaxSeconds: number;
-  /** Failures on one account name before it is locked. */
-  readonly accountLockoutAfter: number;
-  /** Failures from one address (IPv4, or IPv6 /64) before it is locked; higher, since many people can share one. */
+  /** Failures on one account from one address (IPv4, or IPv6 /64) before that address is locked out of that account. */
+  readonly accountAddressLockoutAfter: number;
+  /** Failures from one address on any accounts before it is locked out of all; higher, since many people can share one. */
   readonly addressLockoutAfter: number;
   readonly lockoutSeconds: number;
   /** A counter with no failure for this long starts again from zero. */
   readonly forgetAfterSeconds: number;
+  /** Failed guesses on one account, from all addresses together, that are answered per second. */
+  readonly accountFailuresPerSecond: number;
+  /** Longest delay before a failure reply while an account's failures are paced (vsftpd's delay_failed_login, bounded). */
+  readonly failureDelayMaxSeconds: number;
 }
 
 const withoutNul = (text: string): string => text.replaceAll("\u0000", "\uFFFD");
 
 export type GuardVerdict = { ok: true } | { ok: false; retryAfterSeconds: number };
 
+/** What a recorded failure did: whether it locked something, and how long to wait before replying. */
+export interface FailureOutcome {
+  readonly locked: boolean;
+  readonly replyDelayMs: number;
+}
+
 /**
- * Brute-force defence shared by every door (IRC SASL and NickServ, HTTP login, FTP):
- * exponential back-off and a temporary lockout, per account name and per source
- * address. Unknown names are counted like real ones, so the replies reveal nothing.
+ * Brute-force defence shared by every door (IRC SASL, NickServ and OPER, HTTP login,
+ * FTP), after OWASP's advice: lockouts are per address and per (account, address), so
+ * nobody can lock an owner out from elsewhere. The account-wide counter only paces, at
+ * accountFailuresPerSecond: an address's first failure on an account takes the account's
+ * next slot and its reply waits for it (at most failureDelayMaxSeconds, as vsftpd's
+ * delay_failed_login); every later attempt from an address that has failed there takes a
+ * slot before its password is checked, and is refused while the slots are taken more than
+ * failureDelayMaxSeconds ahead.
+ * A correct password from an address that has not failed on the account is never refused
+ * by the account's counter. Unknown names are counted like real ones, so the replies
+ * reveal nothing.
  */
 export class LoginGuard {
+  /** The account rows being paced, so concurrent failures on one account take successive slots (per process). */
+  readonly #pacing = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly store: LoginFailureStore,
     private settings: BruteForceSettings,
@@ -34,9 +58,14 @@ export class LoginGuard {
     this.settings = settings;
   }
 
-  /** NUL cannot be stored by PostgreSQL (and is in no account name): it counts under U+FFFD instead. */
-  static keys(accountFolded: string, address: string): { account: string; address: string } {
-    return { account: `account:${withoutNul(accountFolded)}`, address: `address:${withoutNul(limitKey(address))}` };
+  /**
+   * The counters' keys. NUL cannot be stored by PostgreSQL (and is in no account name):
+   * it counts under U+FFFD instead. A space is in no account name, so it separates the pair.
+   */
+  static keys(accountFolded: string, address: string): { account: string; address: string; pair: string } {
+    const name = withoutNul(accountFolded);
+    const where = withoutNul(limitKey(address));
+    return { account: `account:${name}`, address: `address:${where}`, pair: `pair:${where} ${name}` };
   }
 
   #fresh(failure: LoginFailure | undefined, now: number): LoginFailure | undefined {
@@ -46,10 +75,9 @@ export class LoginGuard {
     return now - failure.lastFailureAt > this.settings.forgetAfterSeconds * 1000 ? undefined : failure;
   }
 
-  /** The counters an attempt is judged by: the address's, and the account's when there is one. */
-  static #keysOf(accountFolded: string | null, address: string): string[] {
-    const keys = LoginGuard.keys(accountFolded ?? "", address);
-    return accountFolded === null ? [keys.address] : [keys.account, keys.address];
+  /** When the account's next slot is free (kept in lockedUntil of the account's row; never a lockout). */
+  static #nextSlot(failure: LoginFailure | undefined, now: number): number {
+    return Math.max(now, failure?.lockedUntil ?? 0);
   }
 
   /**
@@ -58,38 +86,86 @@ export class LoginGuard {
    */
   async check(accountFolded: string | null, address: string): Promise<GuardVerdict> {
     const now = this.now();
-    const keys = LoginGuard.#keysOf(accountFolded, address);
-    const failures = await this.store.get(keys);
+    const keys = LoginGuard.keys(accountFolded ?? "", address);
+    const failures = await this.store.get(accountFolded === null ? [keys.address] : [keys.address, keys.pair, keys.account]);
     let until = 0;
-    for (const key of keys) {
-      const failure = this.#fresh(failures.get(key), now);
-      if (!failure) continue;
-      if (failure.lockedUntil !== null && failure.lockedUntil > now) until = Math.max(until, failure.lockedUntil);
-      const backoff = Math.min(this.settings.backoffBaseSeconds * 2 ** (failure.failures - 1), this.settings.backoffMaxSeconds) * 1000;
-      until = Math.max(until, failure.lastFailureAt + backoff);
+    const byAddress = this.#fresh(failures.get(keys.address), now);
+    if (byAddress?.lockedUntil != null && byAddress.lockedUntil > now) until = byAddress.lockedUntil;
+    const pair = accountFolded === null ? undefined : this.#fresh(failures.get(keys.pair), now);
+    if (pair) {
+      if (pair.lockedUntil !== null && pair.lockedUntil > now) until = Math.max(until, pair.lockedUntil);
+      if (pair.failures >= 2) {
+        const backoff = Math.min(this.settings.backoffBaseSeconds * 2 ** (pair.failures - 2), this.settings.backoffMaxSeconds) * 1000;
+        until = Math.max(until, pair.lastFailureAt + backoff);
+      }
     }
-    return until > now ? { ok: false, retryAfterSeconds: Math.ceil((until - now) / 1000) } : { ok: true };
+    if (until > now) return { ok: false, retryAfterSeconds: Math.ceil((until - now) / 1000) };
+    if (pair) {
+      // This address has failed on the account: its attempt takes the account's next slot,
+      // or is refused while the slots are taken more than failureDelayMaxSeconds ahead.
+      const slot = await this.#takeSlot(keys.account, this.settings.failureDelayMaxSeconds * 1000);
+      if (typeof slot !== "number") return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(slot.waitMs / 1000)) };
+    }
+    return { ok: true };
   }
 
-  /** Counts one failure against the name (unless null) and the address; returns true when this failure locked either. */
-  async recordFailure(accountFolded: string | null, address: string): Promise<boolean> {
+  /** Counts one failure against the address and, unless null, the (account, address) pair and the account's pace. */
+  async recordFailure(accountFolded: string | null, address: string): Promise<FailureOutcome> {
     const now = this.now();
     const keys = LoginGuard.keys(accountFolded ?? "", address);
-    const failures = await this.store.get(LoginGuard.#keysOf(accountFolded, address));
+    const failures = await this.store.get(accountFolded === null ? [keys.address] : [keys.address, keys.pair]);
+    const firstHere = this.#fresh(failures.get(keys.pair), now) === undefined;
     let locked = false;
     const counters: Array<readonly [string, number]> = [[keys.address, this.settings.addressLockoutAfter]];
-    if (accountFolded !== null) counters.unshift([keys.account, this.settings.accountLockoutAfter]);
+    if (accountFolded !== null) counters.push([keys.pair, this.settings.accountAddressLockoutAfter]);
     for (const [key, threshold] of counters) {
       const count = (this.#fresh(failures.get(key), now)?.failures ?? 0) + 1;
       const lockedUntil = count >= threshold ? now + this.settings.lockoutSeconds * 1000 : null;
       if (lockedUntil !== null && count === threshold) locked = true;
       await this.store.put(key, { failures: count, lastFailureAt: now, lockedUntil });
     }
-    return locked;
+    // An address that had failed on the account took its slot when check() let it try.
+    if (accountFolded === null || !firstHere) return { locked, replyDelayMs: 0 };
+    // Its first failure here: the reply waits for the account's next slot (bounded).
+    const slot = await this.#takeSlot(keys.account, null);
+    return { locked, replyDelayMs: Math.min(typeof slot === "number" ? slot - now : 0, this.settings.failureDelayMaxSeconds * 1000) };
   }
 
-  /** A successful login resets the account's counter (not the address's: one good login must not unlock an attacker's address). */
-  async recordSuccess(accountFolded: string): Promise<void> {
-    await this.store.clear(LoginGuard.keys(accountFolded, "").account);
+  /**
+   * Reserves the account's next slot and returns when it starts, or (when the slot is
+   * more than aheadLimitMs away) reserves nothing and says how long until it would not be.
+   * One reservation at a time per account in this process; nodes of a cluster may race.
+   */
+  async #takeSlot(key: string, aheadLimitMs: number | null): Promise<number | { waitMs: number }> {
+    const previous = this.#pacing.get(key) ?? Promise.resolve();
+    const taken = previous.then(async () => {
+      const now = this.now();
+      const account = (await this.store.get([key])).get(key);
+      const slot = LoginGuard.#nextSlot(account, now);
+      if (aheadLimitMs !== null && slot - now > aheadLimitMs) return { waitMs: slot - now - aheadLimitMs };
+      const count = (this.#fresh(account, now)?.failures ?? 0) + 1;
+      await this.store.put(key, { failures: count, lastFailureAt: now, lockedUntil: slot + 1000 / this.settings.accountFailuresPerSecond });
+      return slot;
+    });
+    const settled = taken.catch(() => undefined);
+    this.#pacing.set(key, settled);
+    void settled.then(() => {
+      if (this.#pacing.get(key) === settled) this.#pacing.delete(key);
+    });
+    return taken;
   }
+
+  /**
+   * A successful login resets the (account, address) counter. Not the address's (one good
+   * login must not unlock an attacker's address) nor the account's pace (an attacker who
+   * knows one password must not speed up guessing others).
+   */
+  async recordSuccess(accountFolded: string, address: string): Promise<void> {
+    await this.store.clear(LoginGuard.keys(accountFolded, address).pair);
+  }
+}
+
+/** "1 second", "2 seconds": for the "try again" replies of every door. */
+export function secondsText(seconds: number): string {
+  return seconds === 1 ? "1 second" : `${seconds} seconds`;
 }

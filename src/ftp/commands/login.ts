@@ -1,6 +1,7 @@
 import type { FtpCommand } from "./command.js";
 import type { FtpSession } from "../ftp-session.js";
 import { isLoopback } from "../../net/address.js";
+import { secondsText } from "../../core/accounts/login-guard.js";
 
 const ANONYMOUS = new Set(["anonymous", "ftp"]);
 
@@ -46,7 +47,7 @@ export const pass: FtpCommand = {
     if (session.closed) return;
     if (!result.ok) {
       session.failedLogins++;
-      if (result.reason === "throttled") session.reply(421, `Too many failed logins; try again in ${result.retryAfterSeconds ?? 60} seconds`);
+      if (result.reason === "throttled") session.reply(421, `Too many failed logins; try again in ${secondsText(result.retryAfterSeconds ?? 60)}`);
       else session.reply(530, "Login incorrect");
       if (result.reason === "throttled" || session.failedLogins >= config.ftp.maxLoginAttempts) session.close();
       return;

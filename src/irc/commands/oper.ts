@@ -3,10 +3,17 @@ import { ERR, RPL } from "../numerics.js";
 import { sendFromSelf } from "../replies.js";
 import { maskMatches } from "../../core/chat/mask.js";
 import { verifyPassword } from "../../auth/passwords.js";
+import { secondsText } from "../../core/accounts/login-guard.js";
 
 /** Failed OPER attempts a connection may make before it is closed. */
 const MAX_FAILED_ATTEMPTS = 3;
 const failures = new WeakMap<object, number>();
+
+/**
+ * The operator's counters in the shared login guard: a ':' is in no account name,
+ * so they never mix with an account's.
+ */
+const guardName = (name: string): string => `oper:${name}`;
 
 export const oper: RegisteredCommand = {
   name: "OPER",
@@ -15,23 +22,40 @@ export const oper: RegisteredCommand = {
   help: "OPER <name> <password> — become an IRC operator",
   async run(connection, user, params) {
     const [name, password] = [params[0]!, params[1]!];
-    const operator = connection.context.config.irc.operators.find((o) => o.name === name);
-    // Verify even for unknown names so the reply time does not tell which names exist.
-    const valid = await verifyPassword(operator?.passwordHash, password);
-    if (connection.closed) return;
-    if (!operator || !valid) {
+    const { guard } = connection.context.accounts;
+    const fail = (text: string): void => {
       const count = (failures.get(connection) ?? 0) + 1;
       failures.set(connection, count);
-      connection.context.log.warn({ address: connection.address, nick: user.nick, operator: name }, "failed OPER attempt");
-      connection.numeric(ERR.PASSWDMISMATCH, "Password incorrect");
+      // One answer for every failure (unknown name, wrong host, wrong password, throttled), as
+      // Ergo answers 464 for all of them: a different one for the host would tell the password was right.
+      connection.numeric(ERR.PASSWDMISMATCH, text);
       if (count >= MAX_FAILED_ATTEMPTS) connection.close("Too many failed OPER attempts");
+    };
+    // OPER guesses count in the login guard like any password: per address and per (operator, address).
+    const verdict = await guard.check(guardName(name), connection.address);
+    if (connection.closed) return;
+    if (!verdict.ok) {
+      connection.context.log.warn({ address: connection.address, nick: user.nick, operator: name }, "OPER refused: too many failures");
+      fail(`Too many failed attempts; try again in ${secondsText(verdict.retryAfterSeconds)}`);
       return;
     }
-    const [, hostPart = "*"] = operator.hostMask.split("@");
-    if (!maskMatches(operator.hostMask, `${user.username}@${user.hostname}`) && !maskMatches(hostPart, user.address)) {
-      connection.numeric(ERR.NOOPERHOST, "No O-lines for your host");
+    const operator = connection.context.config.irc.operators.find((o) => o.name === name);
+    // The host first: outside the hostMask the password is checked against no hash (the same
+    // work as for an unknown name), so the reply and its timing never depend on the password.
+    const [, hostPart = "*"] = operator?.hostMask.split("@") ?? [];
+    const hostAllowed =
+      operator !== undefined && (maskMatches(operator.hostMask, `${user.username}@${user.hostname}`) || maskMatches(hostPart, user.address));
+    const valid = await verifyPassword(hostAllowed ? operator.passwordHash : undefined, password);
+    if (connection.closed) return;
+    if (!operator || !hostAllowed || !valid) {
+      const { replyDelayMs } = await guard.recordFailure(guardName(name), connection.address);
+      connection.context.log.warn({ address: connection.address, nick: user.nick, operator: name, hostAllowed }, "failed OPER attempt");
+      if (replyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, replyDelayMs));
+      if (!connection.closed) fail("Password incorrect");
       return;
     }
+    await guard.recordSuccess(guardName(name), connection.address);
+    if (connection.closed) return;
     user.isOperator = true;
     connection.context.core.userModesChanged(user);
     connection.context.log.info({ address: connection.address, nick: user.nick, operator: name }, "operator logged in");

@@ -1,6 +1,7 @@
 import type { AnytimeCommand } from "../command.js";
 import { passwordProblemText } from "../../auth/password-policy.js";
 import { logIn } from "../accounts/login.js";
+import { secondsText } from "../../core/accounts/login-guard.js";
 
 /**
  * IRCv3 draft/account-registration: `REGISTER <account|*> <email|*> <password>`,
@@ -26,7 +27,7 @@ export const register: AnytimeCommand = {
     }
     if (connection.closed) return;
     if (!result.ok) {
-      if (result.reason === "throttled") return fail("TEMPORARILY_UNAVAILABLE", name, `Too many attempts; try again in ${result.retryAfterSeconds} seconds`);
+      if (result.reason === "throttled") return fail("TEMPORARILY_UNAVAILABLE", name, `Too many attempts; try again in ${secondsText(result.retryAfterSeconds)}`);
       if (result.reason === "name-taken") return fail("ACCOUNT_EXISTS", name, "That account already exists");
       if (result.reason === "invalid-name") return fail("BAD_ACCOUNT_NAME", name, "Account names follow the nick rules");
       return fail("WEAK_PASSWORD", name, passwordProblemText[result.reason]);

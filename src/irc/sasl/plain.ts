@@ -1,5 +1,6 @@
 import type { AccountService } from "../../core/accounts/account-service.js";
 import type { SaslExchange, SaslStep } from "./exchange.js";
+import { secondsText } from "../../core/accounts/login-guard.js";
 
 /** SASL PLAIN (RFC 4616): `authzid NUL authcid NUL password`, one step. */
 export function plainExchange(accounts: AccountService, address: string): SaslExchange {
@@ -17,7 +18,7 @@ export function plainExchange(accounts: AccountService, address: string): SaslEx
       if (result.ok) return { kind: "success", account: result.account };
       return {
         kind: "failure",
-        reason: result.reason === "throttled" ? `Too many failed attempts; try again in ${result.retryAfterSeconds ?? 60} seconds` : "Invalid account or password",
+        reason: result.reason === "throttled" ? `Too many failed attempts; try again in ${secondsText(result.retryAfterSeconds ?? 60)}` : "Invalid account or password",
       };
     },
   };

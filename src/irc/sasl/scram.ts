@@ -5,6 +5,7 @@ import type { Account } from "../../core/accounts/ports.js";
 import { checkScramProof, decodeScramVerifier, type ScramVerifier } from "../../auth/scram.js";
 import { foldCase } from "../../core/chat/names.js";
 import type { SaslExchange, SaslStep } from "./exchange.js";
+import { secondsText } from "../../core/accounts/login-guard.js";
 
 /** RFC 5802 attribute list: `a=1,b=2` → map; values may contain '='. */
 function attributes(text: string): Map<string, string> {
@@ -61,7 +62,7 @@ export function scramExchange(accounts: AccountService, address: string, secret:
         const clientNonce = attrs.get("r");
         if (!name || !clientNonce) return { kind: "failure", reason: "Malformed SCRAM client-first message" };
         const verdict = await accounts.guard.check(foldCase(name), address);
-        if (!verdict.ok) return { kind: "failure", reason: `Too many failed attempts; try again in ${verdict.retryAfterSeconds} seconds` };
+        if (!verdict.ok) return { kind: "failure", reason: `Too many failed attempts; try again in ${secondsText(verdict.retryAfterSeconds)}` };
         account = await accounts.find(name);
         const stored = account && (await accounts.credential(account, SCRAM_SHA_256));
         verifier = stored ? decodeScramVerifier(stored) : null;

@@ -4,6 +4,7 @@ import { passwordProblemText } from "../../auth/password-policy.js";
 import { foldCase } from "../../core/chat/names.js";
 import { applyAccountChoices, logIn, logOut } from "../accounts/login.js";
 import { serviceNotice } from "./service-bot.js";
+import { secondsText } from "../../core/accounts/login-guard.js";
 
 const HELP = [
   "NickServ lets you register your nick as an account and log in to it.",
@@ -33,7 +34,7 @@ async function identify(connection: IrcConnection, user: ChatUser, args: string[
   const result = await connection.context.accounts.login(name, password, connection.address, "irc-nickserv");
   if (connection.closed) return;
   if (!result.ok) {
-    return reply(result.reason === "throttled" ? `Too many failed attempts; try again in ${result.retryAfterSeconds ?? 60} seconds.` : "Invalid account or password.");
+    return reply(result.reason === "throttled" ? `Too many failed attempts; try again in ${secondsText(result.retryAfterSeconds ?? 60)}.` : "Invalid account or password.");
   }
   reply(`You are now logged in as ${result.account.name}.`);
   await logIn(connection, result.account);
@@ -49,7 +50,7 @@ async function register(connection: IrcConnection, user: ChatUser, args: string[
   const result = await connection.context.accounts.registerFrom(user.nick, password, email ?? null, connection.address, "irc-nickserv");
   if (connection.closed) return;
   if (!result.ok) {
-    if (result.reason === "throttled") return reply(`Too many attempts; try again in ${result.retryAfterSeconds} seconds.`);
+    if (result.reason === "throttled") return reply(`Too many attempts; try again in ${secondsText(result.retryAfterSeconds)}.`);
     return reply(`Registration failed: ${registerProblems[result.reason] ?? result.reason}.`);
   }
   reply(`Your nick ${result.account.name} is registered; you are now logged in.`);
