@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { warnIfDataDirectoryIsOpen } from "./data-directory.js";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Config } from "./config/schema.js";
@@ -118,6 +119,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   // Before anything is made or opened: a refused configuration leaves no trace.
   checkServingConfig(config);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await warnIfDataDirectoryIsOpen(config.dataDir, log);
   const domain = await openDomain(config, log);
   log.info({ database: domain.store.location, dialect: domain.store.dialect }, "database ready");
   const secrets = new ServerSecretsRepository(domain.store.db);

@@ -14,6 +14,9 @@ export interface AccessTokenSettings {
   readonly clockToleranceSeconds?: number;
 }
 
+/** The clock skew tolerated when `clockToleranceSeconds` is not given. */
+const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
+
 export interface AccessTokenClaims {
   readonly accountId: number;
   readonly accountName: string;
@@ -61,19 +64,29 @@ export class AccessTokens {
   /**
    * The claims of a valid token, or null for anything else: a bad signature, another
    * algorithm (`none`, HS256 keyed with our public key, ...), another issuer or
-   * audience, an expired or not-yet-valid token, or a malformed one. Callers need
+   * audience, an expired or not-yet-valid token, a token that claims to live longer
+   * than this server issues them for (the lifetime plus the clock skew: a token with a
+   * far `exp` is refused at once, whoever signed it), or a malformed one. Callers need
    * no reason: every refusal looks the same from outside.
    */
   async verify(token: string): Promise<AccessTokenClaims | null> {
+    const tolerance = this.settings.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+    // Nothing this server signs lives longer than the configured lifetime; allow the skew once.
+    const maxLifetimeSeconds = this.settings.lifetimeMinutes * 60 + tolerance;
     try {
       const { payload } = await jwtVerify(token, this.key.publicKey, {
         algorithms: [TOKEN_ALGORITHM],
         issuer: this.settings.issuer,
         audience: TOKEN_AUDIENCE,
         requiredClaims: ["sub", "exp", "nbf", "iat"],
-        clockTolerance: this.settings.clockToleranceSeconds ?? 5,
+        clockTolerance: tolerance,
+        // iat no older than the lifetime (jose refuses an iat in the future beyond the tolerance too).
+        maxTokenAge: maxLifetimeSeconds,
         currentDate: new Date(this.now()),
       });
+      // exp no further away than the lifetime, and no further from iat: a far exp is refused at once.
+      const nowSeconds = this.now() / 1000;
+      if (payload.exp! - nowSeconds > maxLifetimeSeconds || payload.exp! - payload.iat! > maxLifetimeSeconds) return null;
       const accountId = Number(payload.sub);
       if (!Number.isSafeInteger(accountId) || accountId <= 0 || typeof payload["name"] !== "string") return null;
       return { accountId, accountName: payload["name"], expiresAt: payload.exp! * 1000 };

@@ -232,6 +232,13 @@ export const configSchema = z.object({
       accessTokenMinutes: z.number().int().min(1).max(24 * 60).default(15),
       /** Lifetime of a refresh token; each use replaces it with a new one that lives this long again. */
       refreshTokenDays: z.number().positive().max(365).default(30),
+      /** Seconds a client has to send a request's headers (from its first byte); later: 408 and closed. */
+      headersTimeoutSeconds: seconds.max(300).default(10),
+      /**
+       * Seconds a client has to send a whole request, headers and body; later: 408 and closed.
+       * At least headersTimeoutSeconds. Streamed file uploads have their own idle timeout instead.
+       */
+      requestTimeoutSeconds: seconds.max(3600).default(30),
       /** Largest request body accepted; bigger ones get 413. */
       bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(16 * 1024),
       /** Take the client address from X-Forwarded-For (only behind a reverse proxy you run). */
@@ -253,6 +260,11 @@ export const configSchema = z.object({
         .regex(/^$|^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/, "empty, or an http(s) URL such as https://chat.example.org")
         .transform((url) => url.replace(/\/+$/, ""))
         .default(""),
+    })
+    // Node refuses a header deadline later than the whole request's.
+    .refine((h) => h.requestTimeoutSeconds >= h.headersTimeoutSeconds, {
+      message: "requestTimeoutSeconds must be at least headersTimeoutSeconds",
+      path: ["requestTimeoutSeconds"],
     })
     .prefault({}),
   cluster: z

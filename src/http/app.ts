@@ -5,6 +5,7 @@ import { VERSION } from "../version.js";
 import type { HttpContext } from "./context.js";
 import { PROBLEM_CONTENT_TYPE, ProblemError, genericProblem, reasonForStatus, type Problem } from "./problems.js";
 import { sharedSchemas } from "./schemas.js";
+import { addSecurityHeaders } from "./security-headers.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { authRoutes } from "./routes/auth.js";
 import { meRoutes } from "./routes/me.js";
@@ -81,6 +82,8 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
     const problem = new ProblemError("not-found", `No route ${request.method} ${request.url.split("?")[0]}`).toProblem();
     return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
+
+  addSecurityHeaders(app);
 
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "http request");

@@ -68,7 +68,13 @@ export async function startHttp(config: Config, deps: HttpDependencies): Promise
   const webSocket = deps.acceptWebSocket
     ? { accept: deps.acceptWebSocket, settings: { allowedOrigins: config.http.allowedOrigins, trustProxy: config.http.trustProxy, listenerIsTls: false } }
     : null;
-  const service = new HttpService(app, deps.limits, log, webSocket);
+  const service = new HttpService(
+    app,
+    deps.limits,
+    log,
+    { headersMs: config.http.headersTimeoutSeconds * 1000, requestMs: config.http.requestTimeoutSeconds * 1000 },
+    webSocket,
+  );
   try {
     await service.start(config.http.listen);
   } catch (error) {

@@ -5,6 +5,7 @@ import BetterSqlite3 from "better-sqlite3";
 import type { Database } from "./schema.js";
 import type { Dialect } from "./dialect.js";
 import { migrateToLatest } from "./migrator.js";
+import { makeDatabaseFilePrivate } from "./private-file.js";
 
 export interface Store {
   readonly db: Kysely<Database>;
@@ -59,6 +60,7 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
 }
 
 function openSqlite(file: string): Kysely<Database> {
+  makeDatabaseFilePrivate(file);
   const database = new BetterSqlite3(file);
   // WAL lets readers run beside the writer; NORMAL sync is durable across crashes in WAL mode
   // except for the last transactions before a power loss.

@@ -114,3 +114,14 @@ test("junk in the Authorization header is refused the same way", async () => {
     assert.ok(isProblem(reply, 401), `${junk.slice(0, 20)}: ${reply.status}`);
   }
 });
+
+test("a token claiming a longer life than the server issues is refused (100-year exp, old iat)", async () => {
+  const t = now();
+  // Signed with the server's own key: only the lifetime is wrong.
+  await refused(await signed(claims({ exp: t + 100 * 365 * 24 * 3600 })));
+  // The configured lifetime (http.accessTokenMinutes, 15) plus more than the 5 s skew.
+  await refused(await signed(claims({ exp: t + 15 * 60 + 60 })));
+  await refused(await signed(claims({ iat: t - 3600, nbf: t - 3600, exp: t + 60 })));
+  // Control: the full lifetime is accepted.
+  assert.equal((await api.get("/api/v1/me", await signed(claims({ exp: t + 15 * 60 })))).status, 200);
+});

@@ -1,0 +1,38 @@
+import type { FastifyInstance } from "fastify";
+
+/**
+ * For an answer that is not a page of the web client (JSON, problems, files): it loads
+ * nothing, may not be framed, and a browser led to render one as HTML runs nothing.
+ */
+export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * Headers every answer carries unless its route set its own (the web client's pages have
+ * their own policy, shared files theirs): the type is never sniffed, no Referer leaks
+ * the URL, and nothing renders as a page with script.
+ */
+export const DEFAULT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "content-security-policy": API_CONTENT_SECURITY_POLICY,
+};
+
+/**
+ * API answers are per caller and often secret (tokens, RFC 6749 §5.1; messages): no cache
+ * may keep them. A route with its own Cache-Control (downloads, readiness) keeps it.
+ */
+const API_CACHE_CONTROL = "no-store";
+
+export function addSecurityHeaders(app: FastifyInstance): void {
+  app.addHook("onSend", async (request, reply, payload) => {
+    for (const [name, value] of Object.entries(DEFAULT_SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
+    if (request.url.startsWith("/api/") && !reply.hasHeader("cache-control")) reply.header("cache-control", API_CACHE_CONTROL);
+    return payload;
+  });
+}
+
+/** The same headers as raw lines, for answers written straight to a socket (raw-problem.ts). */
+export const RAW_SECURITY_HEADER_LINES: readonly string[] = [
+  ...Object.entries(DEFAULT_SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}`),
+  "cache-control: no-store",
+];

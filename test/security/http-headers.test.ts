@@ -1,0 +1,72 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+import { ApiClient, PASSWORD, type HttpReply } from "../support/http-client.js";
+
+let server: TestServer;
+let api: ApiClient;
+before(async () => {
+  server = await startTestServer({ http: { listen: ["127.0.0.1:0"] } });
+  api = ApiClient.forPort(server.httpPort);
+});
+after(() => server.stop());
+
+/** What every answer carries: no type sniffing, no Referer, and a policy under which nothing runs unless the page is the web client's. */
+function assertSecurityHeaders(what: string, headers: Headers): void {
+  assert.equal(headers.get("x-content-type-options"), "nosniff", `${what}: X-Content-Type-Options`);
+  assert.equal(headers.get("referrer-policy"), "no-referrer", `${what}: Referrer-Policy`);
+  const csp = headers.get("content-security-policy") ?? "";
+  assert.match(csp, /default-src '(none|self)'/, `${what}: Content-Security-Policy ${csp}`);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/, `${what}: Content-Security-Policy ${csp}`);
+  // Framing is refused, or (shared files) the content is sandboxed: no script, no forms, no same origin.
+  assert.match(csp, /frame-ancestors 'none'|^sandbox;/, `${what}: Content-Security-Policy ${csp}`);
+}
+
+/** RFC 6749 §5.1: a response carrying a token is never cached. */
+function assertTokenResponse(what: string, reply: HttpReply<unknown>, status: number): void {
+  assert.equal(reply.status, status, `${what}: ${reply.text}`);
+  assert.match(reply.text, /accessToken/, what);
+  assert.equal(reply.headers.get("cache-control"), "no-store", `${what}: Cache-Control`);
+  assertSecurityHeaders(what, reply.headers);
+}
+
+test("every answer carrying a token (register, login, refresh, password change) is Cache-Control: no-store", async () => {
+  const created = await api.post("/api/v1/accounts", { name: "hdr", password: PASSWORD });
+  assertTokenResponse("register", created, 201);
+  const login = await api.login("hdr");
+  assertTokenResponse("login", login, 200);
+  const refreshed = await api.refresh(login.body.tokens.refreshToken);
+  assertTokenResponse("refresh", refreshed, 200);
+  const changed = await api.request("PUT", "/api/v1/me/password", {
+    token: refreshed.body.tokens.accessToken,
+    json: { currentPassword: PASSWORD, newPassword: `${PASSWORD} 2` },
+  });
+  assertTokenResponse("password change", changed, 200);
+});
+
+test("errors, unknown paths and answers written outside the app carry the security headers too", async () => {
+  const failedLogin = await api.post("/api/v1/auth/login", { name: "nobody", password: "wrong password" });
+  assert.equal(failedLogin.status, 401);
+  assert.equal(failedLogin.headers.get("cache-control"), "no-store");
+  assertSecurityHeaders("failed login", failedLogin.headers);
+  assertSecurityHeaders("unknown API path", (await api.get("/api/v1/nothing")).headers);
+  assertSecurityHeaders("unknown page", (await api.get("/no/such/page")).headers);
+  assertSecurityHeaders("health", (await api.get("/healthz")).headers);
+  assertSecurityHeaders("share link not found", (await api.get("/f/AAAAAAAAAAAAAAAAAAAAAA/x.html")).headers);
+
+  // Not HTTP at all: the server's own answer, written to the socket before any request exists.
+  const raw = await new Promise<string>((resolve) => {
+    const socket = net.connect({ port: server.httpPort, host: "127.0.0.1" });
+    let data = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (data += chunk));
+    socket.on("error", () => {});
+    socket.on("close", () => resolve(data));
+    socket.write("NOT HTTP\r\n\r\n");
+  });
+  assert.match(raw, /^HTTP\/1\.1 400 /);
+  const head = raw.split("\r\n\r\n")[0]!;
+  const headers = new Headers(head.split("\r\n").slice(1).map((line) => line.split(/:\s*/, 2) as [string, string]));
+  assertSecurityHeaders("raw 400", headers);
+});
