@@ -60,7 +60,10 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
     // scalar or the reverse (Fastify's default would read {"name":["x"]} as "x").
     ajv: { customOptions: { coerceTypes: true } },
     // What the router refuses before any route runs (a malformed or over-long path) is a problem too.
-    frameworkErrors: (error, request, reply) => sendProblem(error, request, reply),
+    frameworkErrors: (error, request, reply) => {
+      // The reply is sent here; nothing waits for what sendProblem returns.
+      sendProblem(error, request, reply);
+    },
   });
 
   app.decorateRequest("account", null);

@@ -1,5 +1,6 @@
 import { limitKey } from "../../net/address.js";
 import type { LoginFailure, LoginFailureStore } from "./ports.js";
+import { detached, ignoreFailure } from "../../detached.js";
 
 export interface BruteForceSettings {
   /**
@@ -149,9 +150,13 @@ export class LoginGuard {
     });
     const settled = taken.catch(() => undefined);
     this.#pacing.set(key, settled);
-    void settled.then(() => {
-      if (this.#pacing.get(key) === settled) this.#pacing.delete(key);
-    });
+    // `settled` never rejects (above).
+    detached(
+      settled.then(() => {
+        if (this.#pacing.get(key) === settled) this.#pacing.delete(key);
+      }),
+      ignoreFailure,
+    );
     return taken;
   }
 

@@ -8,6 +8,7 @@ import { foldCase } from "./names.js";
 import { fail, type Failure } from "./results.js";
 import { exceedsMessageSize } from "./message-size.js";
 import { Observers } from "./observers.js";
+import { detached, ignoreFailure } from "../../detached.js";
 
 /** Whether an account name exists; the accounts domain answers it. */
 export interface AccountDirectory {
@@ -179,9 +180,13 @@ export class Messaging {
       () => undefined,
     );
     this.#lookups.set(user, settled);
-    void settled.then(() => {
-      if (this.#lookups.get(user) === settled) this.#lookups.delete(user);
-    });
+    // `settled` never rejects (above).
+    detached(
+      settled.then(() => {
+        if (this.#lookups.get(user) === settled) this.#lookups.delete(user);
+      }),
+      ignoreFailure,
+    );
     return result;
   }
 
