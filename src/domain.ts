@@ -19,7 +19,7 @@ export interface Domain {
 }
 
 export function accountSettings(config: Config): AccountSettings {
-  return { nameLength: config.irc.nickLength, scramIterations: config.auth.scramIterations };
+  return { nameLength: config.irc.nickLength, scramIterations: config.auth.scramIterations, password: config.auth.password };
 }
 
 export function refreshSettings(config: Config): RefreshSettings {

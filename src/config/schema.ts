@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseListenAddress, type ListenAddress } from "./listen-address.js";
+import { MAX_PASSWORD_BYTES } from "../auth/password-policy.js";
 
 const listenAddress = z.string().transform((text, ctx): ListenAddress => {
   const parsed = parseListenAddress(text);
@@ -72,6 +73,14 @@ const bruteForce = z.object({
   forgetAfterSeconds: seconds.default(3600),
 });
 
+/** What every new password must be, whichever door sets it (IRC REGISTER and NickServ, HTTP, the CLI). */
+const passwordPolicy = z.object({
+  /** Fewest UTF-8 bytes (after NFKC normalisation) a new password may have; existing passwords keep working. */
+  minBytes: z.number().int().min(1).max(MAX_PASSWORD_BYTES).default(8),
+  /** Refuse new passwords found on the common-password list (Firefox Accounts' list, shipped with the server). */
+  rejectCommon: z.boolean().default(true),
+});
+
 export const configSchema = z.object({
   /** Every piece of state (database, certificates, files) lives below this directory. */
   dataDir: z.string().min(1).default("./data"),
@@ -118,6 +127,7 @@ export const configSchema = z.object({
       /** Seconds a client using a registered nick has to log in before it is renamed to a guest nick. */
       nickEnforcementSeconds: seconds.default(30),
       bruteForce: bruteForce.prefault({}),
+      password: passwordPolicy.prefault({}),
     })
     .prefault({}),
   accounts: z

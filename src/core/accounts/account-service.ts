@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { foldCase, isValidNick } from "../chat/names.js";
 import { hashPassword, needsRehash, verifyPassword } from "../../auth/passwords.js";
-import { checkNewPassword, type PasswordProblem } from "../../auth/password-policy.js";
+import { checkNewPassword, passwordProblemText, type PasswordPolicy, type PasswordProblem } from "../../auth/password-policy.js";
 import { encodeScramVerifier, makeScramVerifier } from "../../auth/scram.js";
 import type { Account, AccountSetting, AccountStore, Credential } from "./ports.js";
 import { LoginGuard } from "./login-guard.js";
@@ -11,6 +11,8 @@ export interface AccountSettings {
   readonly nameLength: number;
   /** PBKDF2 iterations of the SCRAM-SHA-256 verifier; 0 = make none (SCRAM then unavailable). */
   readonly scramIterations: number;
+  /** What every new password must be, whichever door sets it (config `auth.password`). */
+  readonly password: PasswordPolicy;
 }
 
 export type RegisterFailure = "invalid-name" | "name-taken" | PasswordProblem;
@@ -65,6 +67,16 @@ export class AccountService {
     this.#passwordChanged.push(listener);
   }
 
+  /** Checks a new password against the configured policy; null = acceptable. */
+  checkNewPassword(password: string): PasswordProblem | null {
+    return checkNewPassword(password, this.settings.password);
+  }
+
+  /** The problem in words, with the configured limits. */
+  passwordProblemText(problem: PasswordProblem): string {
+    return passwordProblemText(problem, this.settings.password);
+  }
+
   isValidName(name: string): boolean {
     if (RESERVED_NAMES.has(foldCase(name))) return false;
     return isValidNick(name, this.settings.nameLength);
@@ -102,7 +114,7 @@ export class AccountService {
 
   async register(name: string, password: string, email: string | null): Promise<RegisterResult> {
     if (!this.isValidName(name)) return { ok: false, reason: "invalid-name" };
-    const problem = checkNewPassword(password);
+    const problem = this.checkNewPassword(password);
     if (problem) return { ok: false, reason: problem };
     const folded = foldCase(name);
     if (await this.store.findByName(folded)) return { ok: false, reason: "name-taken" };
@@ -172,7 +184,7 @@ export class AccountService {
   }
 
   async changePassword(name: string, password: string): Promise<{ ok: true } | { ok: false; reason: "no-such-account" | PasswordProblem }> {
-    const problem = checkNewPassword(password);
+    const problem = this.checkNewPassword(password);
     if (problem) return { ok: false, reason: problem };
     const account = await lookup(this.store, name);
     if (!account) return { ok: false, reason: "no-such-account" };

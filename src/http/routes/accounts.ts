@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { passwordProblemText } from "../../auth/password-policy.js";
-import type { RegisterFailure } from "../../core/accounts/account-service.js";
+import type { AccountService, RegisterFailure } from "../../core/accounts/account-service.js";
 import { SERVICE, type HttpContext } from "../context.js";
 import { clientAddress } from "../client-address.js";
 import { ProblemError, throttled } from "../problems.js";
@@ -8,14 +7,14 @@ import { commonErrors, registerBody, type RegisterBody, type SessionView } from 
 import { newSession } from "../session-reply.js";
 import { setAccessCookie } from "../access-cookie.js";
 
-function detail(reason: RegisterFailure): string {
+function detail(reason: RegisterFailure, accounts: AccountService): string {
   switch (reason) {
     case "invalid-name":
       return "Account names follow the nick rules: a letter or one of [ ] \\ ` _ ^ { | } first, then those, digits and '-'";
     case "name-taken":
       return "Choose another name";
     default:
-      return passwordProblemText[reason];
+      return accounts.passwordProblemText(reason);
   }
 }
 
@@ -34,7 +33,7 @@ export function accountRoutes(app: FastifyInstance, context: HttpContext): void 
     async (request, reply) => {
       const { name, password, email } = request.body;
       const result = await context.accounts.registerFrom(name, password, email ?? null, clientAddress(request), SERVICE);
-      if (!result.ok) throw result.reason === "throttled" ? throttled(result.retryAfterSeconds) : new ProblemError(result.reason, detail(result.reason));
+      if (!result.ok) throw result.reason === "throttled" ? throttled(result.retryAfterSeconds) : new ProblemError(result.reason, detail(result.reason, context.accounts));
       const session = await newSession(context, result.account);
       if (request.body.cookie) setAccessCookie(request, reply, session.tokens.accessToken, Date.parse(session.tokens.accessTokenExpiresAt));
       return reply.code(201).send(session);

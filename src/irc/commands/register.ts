@@ -1,5 +1,4 @@
 import type { AnytimeCommand } from "../command.js";
-import { passwordProblemText } from "../../auth/password-policy.js";
 import { logIn } from "../accounts/login.js";
 
 /**
@@ -29,7 +28,7 @@ export const register: AnytimeCommand = {
       if (result.reason === "throttled") return fail("TEMPORARILY_UNAVAILABLE", name, `Too many attempts; try again in ${result.retryAfterSeconds} seconds`);
       if (result.reason === "name-taken") return fail("ACCOUNT_EXISTS", name, "That account already exists");
       if (result.reason === "invalid-name") return fail("BAD_ACCOUNT_NAME", name, "Account names follow the nick rules");
-      return fail("WEAK_PASSWORD", name, passwordProblemText[result.reason]);
+      return fail("WEAK_PASSWORD", name, connection.context.accounts.passwordProblemText(result.reason));
     }
     connection.serverLine("REGISTER", "SUCCESS", result.account.name, "Account created");
     await logIn(connection, result.account);

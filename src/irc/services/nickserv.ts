@@ -1,6 +1,7 @@
 import type { ChatUser } from "../../core/chat/user.js";
 import type { IrcConnection } from "../connection.js";
-import { passwordProblemText } from "../../auth/password-policy.js";
+import { isPasswordProblem } from "../../auth/password-policy.js";
+import type { AccountService } from "../../core/accounts/account-service.js";
 import { foldCase } from "../../core/chat/names.js";
 import { applyAccountChoices, logIn, logOut } from "../accounts/login.js";
 import { serviceNotice } from "./service-bot.js";
@@ -19,10 +20,14 @@ const HELP = [
 ];
 
 const registerProblems: Record<string, string> = {
-  ...passwordProblemText,
   "invalid-name": "Your nick cannot be an account name",
   "name-taken": "That nick is already registered",
 };
+
+/** Why a registration or password change failed, in words (password limits as configured). */
+function problemText(reason: string, accounts: AccountService): string {
+  return isPasswordProblem(reason) ? accounts.passwordProblemText(reason) : (registerProblems[reason] ?? reason);
+}
 
 type Reply = (text: string) => void;
 
@@ -50,7 +55,7 @@ async function register(connection: IrcConnection, user: ChatUser, args: string[
   if (connection.closed) return;
   if (!result.ok) {
     if (result.reason === "throttled") return reply(`Too many attempts; try again in ${result.retryAfterSeconds} seconds.`);
-    return reply(`Registration failed: ${registerProblems[result.reason] ?? result.reason}.`);
+    return reply(`Registration failed: ${problemText(result.reason, connection.context.accounts)}.`);
   }
   reply(`Your nick ${result.account.name} is registered; you are now logged in.`);
   await logIn(connection, result.account);
@@ -96,7 +101,7 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
       if (!connection.account) return reply("Log in first.");
       {
         const result = await accounts.changePassword(connection.account.name, args.slice(1).join(" "));
-        return reply(result.ok ? "Your password has been changed." : `Password not changed: ${registerProblems[result.reason] ?? result.reason}.`);
+        return reply(result.ok ? "Your password has been changed." : `Password not changed: ${problemText(result.reason, connection.context.accounts)}.`);
       }
     }
     case "GHOST": {
