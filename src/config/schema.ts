@@ -138,6 +138,13 @@ export const configSchema = z.object({
       alwaysOn: z.boolean().default(false),
       /** Most missed messages replayed to a connection without draft/chathistory when it attaches to an always-on user. */
       alwaysOnReplayMax: z.number().int().min(0).max(10_000).default(100),
+      /**
+       * Anyone may create an account (IRC REGISTER, NickServ REGISTER, HTTP POST /api/v1/accounts).
+       * Off: only an operator can, with `cmymessage user add`.
+       */
+      selfRegistration: z.boolean().default(true),
+      /** Accounts one IPv4 address or IPv6 /64 may create per hour through those doors, counted across nodes; 0 = no limit. */
+      registrationsPerAddressPerHour: z.number().int().min(0).max(100_000).default(5),
     })
     .prefault({}),
   chat: z

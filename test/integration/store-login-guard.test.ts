@@ -194,7 +194,7 @@ forEachDialect("LoginGuard (login_failures table, injected clock)", (target) => 
 
   test("AccountService.login answers 'throttled' with retryAfterSeconds while the guard refuses, without checking the password", async (t) => {
     const h = await harness(t, target);
-    const service = new AccountService(new AccountsRepository(h.store.db), h.guard, { nameLength: 30, scramIterations: 0, password: { minBytes: 8, rejectCommon: true } }, pino({ level: "silent" }), h.now);
+    const service = new AccountService(new AccountsRepository(h.store.db), h.guard, { nameLength: 30, scramIterations: 0, password: { minBytes: 8, rejectCommon: true }, selfRegistration: true, registrationsPerAddressPerHour: 0 }, pino({ level: "silent" }), h.now);
     assert.ok((await service.register("dora", "dora's long password", null)).ok);
     for (let i = 0; i < SETTINGS.accountLockoutAfter; i++) {
       assert.deepEqual(await service.login("dora", "wrong password", freshAddress(), "test"), { ok: false, reason: "invalid-credentials" });

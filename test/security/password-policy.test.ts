@@ -3,16 +3,13 @@
  * and every door that sets a password applies it: IRC REGISTER, NickServ REGISTER and
  * SET PASSWORD, HTTP account creation and password change, and the CLI's user add/passwd.
  */
-import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openFixture, type AccountsFixture } from "../support/account-server.js";
 import { ApiClient, isProblem } from "../support/http-client.js";
-
-const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+import { runCli } from "../support/cli-run.js";
 
 /** Eleven bytes: under a 12-byte minimum, over the default 8. Not on the common list. */
 const ELEVEN = "zq8-vx4-kp2";
@@ -85,47 +82,15 @@ test("HTTP: POST /api/v1/accounts and PUT /api/v1/me/password apply the configur
   assert.equal(change.body.detail, "Passwords must be at least 12 bytes long");
 });
 
-interface Run {
-  code: number | null;
-  stderr: string;
-}
-
-/** The environment without CMY_* settings: only the config file decides. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env, CMY_LOG_LEVEL: "warn" };
-  for (const name of ["CMY_CONFIG", "CMY_DATABASE_URL", "CMY_DATA_DIR"]) delete env[name];
-  return env;
-}
-
-/** The CLI as an operator runs it (argument array, no shell), with a config file. */
-function cli(args: readonly string[], configFile: string): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args, "--config", configFile], {
-      cwd: root,
-      env: cleanEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.stdout.resume();
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.on("error", fail);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      done({ code, stderr });
-    });
-  });
-}
-
 test("CLI: user add and user passwd apply the configured minimum", async (t) => {
   const fx = await openStrict(t, STRICT);
   const configFile = join(fx.home.dataDir, "cli.yaml");
   await writeFile(configFile, `dataDir: ${JSON.stringify(fx.home.dataDir)}\nauth:\n  password:\n    minBytes: 12\n    rejectCommon: false\n`);
-  const add = await cli(["user", "add", "cliuser", "--password", ELEVEN], configFile);
+  const add = await runCli(["user", "add", "cliuser", "--password", ELEVEN], configFile);
   assert.notEqual(add.code, 0);
   assert.match(add.stderr, /cannot add cliuser: Passwords must be at least 12 bytes long/);
-  assert.equal((await cli(["user", "add", "cliuser", "--password", TWELVE], configFile)).code, 0);
-  const passwd = await cli(["user", "passwd", "cliuser", "--password", ELEVEN], configFile);
+  assert.equal((await runCli(["user", "add", "cliuser", "--password", TWELVE], configFile)).code, 0);
+  const passwd = await runCli(["user", "passwd", "cliuser", "--password", ELEVEN], configFile);
   assert.notEqual(passwd.code, 0);
   assert.match(passwd.stderr, /cannot change the password of cliuser: Passwords must be at least 12 bytes long/);
 });

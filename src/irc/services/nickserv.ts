@@ -2,6 +2,7 @@ import type { ChatUser } from "../../core/chat/user.js";
 import type { IrcConnection } from "../connection.js";
 import { isPasswordProblem } from "../../auth/password-policy.js";
 import type { AccountService } from "../../core/accounts/account-service.js";
+import { addressLimitText, SELF_REGISTRATION_OFF_TEXT } from "../../core/accounts/registration-limit.js";
 import { foldCase } from "../../core/chat/names.js";
 import { applyAccountChoices, logIn, logOut } from "../accounts/login.js";
 import { serviceNotice } from "./service-bot.js";
@@ -55,6 +56,8 @@ async function register(connection: IrcConnection, user: ChatUser, args: string[
   if (connection.closed) return;
   if (!result.ok) {
     if (result.reason === "throttled") return reply(`Too many attempts; try again in ${result.retryAfterSeconds} seconds.`);
+    if (result.reason === "address-limit") return reply(`Registration failed: ${addressLimitText(result.retryAfterSeconds)}.`);
+    if (result.reason === "disabled") return reply(`Registration failed: ${SELF_REGISTRATION_OFF_TEXT}.`);
     return reply(`Registration failed: ${problemText(result.reason, connection.context.accounts)}.`);
   }
   reply(`Your nick ${result.account.name} is registered; you are now logged in.`);
