@@ -120,7 +120,7 @@ export const configSchema = z.object({
     .object({
       /** PBKDF2 iterations of the SCRAM-SHA-256 verifier kept beside the argon2id hash; 0 = no SCRAM. */
       scramIterations: z.number().int().min(0).default(4096),
-      /** Allow SASL PLAIN (a password in clear) on a non-TLS connection from a non-loopback address. */
+      /** Allow SASL PLAIN and `PASS account:password` (a password in clear) on a non-TLS connection from a non-loopback address. */
       allowPlaintextSasl: z.boolean().default(false),
       /** Treat loopback clients (127.0.0.0/8, ::1) as safe for SASL PLAIN without TLS; turn off behind a local proxy. */
       plaintextSaslFromLoopback: z.boolean().default(true),
@@ -330,7 +330,7 @@ export const configSchema = z.object({
       multiline: multiline.prefault({}),
       /**
        * Server password every client must send with PASS before registering: an argon2id
-       * PHC string made by `cmymessage hash-password`; empty = no password.
+       * PHC string made by `cmymessage hash-password`; empty = no password (then `PASS account:password` logs in to an account).
        */
       password: z
         .string()
