@@ -7,7 +7,8 @@
  * and RSS from /proc. The server must let one address open many connections and
  * should not throttle clients (flood control off), or the figures measure that.
  * logins and login-storm first create accounts acct0.. with REGISTER, so they need
- * a fresh CmyMessage (or any server with draft/account-registration and SASL PLAIN).
+ * a fresh CmyMessage (or any server with draft/account-registration and SASL PLAIN)
+ * with accounts.registrationsPerAddressPerHour: 0 (its default 5 stops the sixth).
  */
 import { parseArgs } from "node:util";
 import { connect, direct, fanout, METRICS, type ScenarioName, type ScenarioResult, type Target } from "./lib/scenarios.js";

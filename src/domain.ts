@@ -3,6 +3,7 @@ import type { Config } from "./config/schema.js";
 import { openStore, type Store } from "./store/database.js";
 import { AccountsRepository } from "./store/accounts-repository.js";
 import { LoginFailuresRepository } from "./store/login-failures-repository.js";
+import { RegistrationAttemptsRepository } from "./store/registration-attempts-repository.js";
 import { AccountService, type AccountSettings } from "./core/accounts/account-service.js";
 import { LoginGuard } from "./core/accounts/login-guard.js";
 import { RefreshSessions, type RefreshSettings } from "./core/accounts/refresh-sessions.js";
@@ -19,7 +20,10 @@ export interface Domain {
 }
 
 export function accountSettings(config: Config): AccountSettings {
-  return { nameLength: config.irc.nickLength, scramIterations: config.auth.scramIterations };
+  return { nameLength: config.irc.nickLength, scramIterations: config.auth.scramIterations, password: config.auth.password,
+    selfRegistration: config.accounts.selfRegistration,
+    registrationsPerAddressPerHour: config.accounts.registrationsPerAddressPerHour,
+  };
 }
 
 export function refreshSettings(config: Config): RefreshSettings {
@@ -30,7 +34,14 @@ export function refreshSettings(config: Config): RefreshSettings {
 export async function openDomain(config: Config, log: Logger, options: { migrate: boolean } = { migrate: true }): Promise<Domain> {
   const store = await openStore({ url: config.database.url, dataDir: config.dataDir, migrate: options.migrate });
   const guard = new LoginGuard(new LoginFailuresRepository(store.db), config.auth.bruteForce);
-  const accounts = new AccountService(new AccountsRepository(store.db), guard, accountSettings(config), log);
+  const accounts = new AccountService(
+    new AccountsRepository(store.db),
+    guard,
+    accountSettings(config),
+    log,
+    Date.now,
+    new RegistrationAttemptsRepository(store.db),
+  );
   const sessions = new RefreshSessions(new RefreshTokensRepository(store.db), accounts, refreshSettings(config), log);
   // Here, not in the HTTP adapter: a password changed over IRC or by the CLI must end web sessions too.
   accounts.onPasswordChanged((account) => sessions.revokeAll(account, "password changed"));

@@ -149,6 +149,8 @@ export async function startOurs(options: OursOptions): Promise<ServerHandle> {
     dataDir: join(dir, "data"),
     log: { level: "warn", format: "json" },
     limits: { connectionsPerIp: 20000, maxConnections: 20000 },
+    // Every bench client registers its account from 127.0.0.1.
+    accounts: { registrationsPerAddressPerHour: 0 },
     history: { enabled: options.history },
     database: { url: options.databaseUrl ?? "" },
     // No HTTP API unless asked for (ws-fanout): the default would take port 8080 on every address.

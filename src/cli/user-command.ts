@@ -1,7 +1,8 @@
 import { text } from "node:stream/consumers";
 import { pino } from "pino";
 import { openDomain } from "../domain.js";
-import { passwordProblemText } from "../auth/password-policy.js";
+import { isPasswordProblem } from "../auth/password-policy.js";
+import type { AccountService } from "../core/accounts/account-service.js";
 import { configLoader, parseWithConfig } from "./config-options.js";
 import { CommandFailed, UsageError } from "./errors.js";
 
@@ -16,8 +17,8 @@ async function readPassword(flag: string | undefined): Promise<string> {
   return password;
 }
 
-function reasonText(reason: string): string {
-  if (reason in passwordProblemText) return passwordProblemText[reason as keyof typeof passwordProblemText];
+function reasonText(reason: string, accounts: AccountService): string {
+  if (isPasswordProblem(reason)) return accounts.passwordProblemText(reason);
   return (
     { "invalid-name": "account names follow the nick rules: a letter or one of []\\`_^{|} first, then letters, digits, those or -", "name-taken": "that account name is taken", "no-such-account": "no such account" }[reason] ?? reason
   );
@@ -34,20 +35,20 @@ export async function userCommand(args: string[]): Promise<void> {
       case "add": {
         if (!name) throw new UsageError(USAGE);
         const result = await domain.accounts.register(name, await readPassword(values.password), null);
-        if (!result.ok) throw new CommandFailed(`cannot add ${name}: ${reasonText(result.reason)}`);
+        if (!result.ok) throw new CommandFailed(`cannot add ${name}: ${reasonText(result.reason, domain.accounts)}`);
         process.stdout.write(`added account ${result.account.name}\n`);
         return;
       }
       case "passwd": {
         if (!name) throw new UsageError(USAGE);
         const result = await domain.accounts.changePassword(name, await readPassword(values.password));
-        if (!result.ok) throw new CommandFailed(`cannot change the password of ${name}: ${reasonText(result.reason)}`);
+        if (!result.ok) throw new CommandFailed(`cannot change the password of ${name}: ${reasonText(result.reason, domain.accounts)}`);
         process.stdout.write(`changed the password of ${name}\n`);
         return;
       }
       case "del": {
         if (!name) throw new UsageError(USAGE);
-        if (!(await domain.accounts.delete(name))) throw new CommandFailed(`cannot delete ${name}: ${reasonText("no-such-account")}`);
+        if (!(await domain.accounts.delete(name))) throw new CommandFailed(`cannot delete ${name}: ${reasonText("no-such-account", domain.accounts)}`);
         process.stdout.write(`deleted account ${name}\n`);
         return;
       }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseListenAddress, type ListenAddress } from "./listen-address.js";
+import { MAX_PASSWORD_BYTES } from "../auth/password-policy.js";
 
 const listenAddress = z.string().transform((text, ctx): ListenAddress => {
   const parsed = parseListenAddress(text);
@@ -92,6 +93,14 @@ const bruteForce = z.object({
     .optional(),
 });
 
+/** What every new password must be, whichever door sets it (IRC REGISTER and NickServ, HTTP, the CLI). */
+const passwordPolicy = z.object({
+  /** Fewest UTF-8 bytes (after NFKC normalisation) a new password may have; existing passwords keep working. */
+  minBytes: z.number().int().min(1).max(MAX_PASSWORD_BYTES).default(8),
+  /** Refuse new passwords found on the common-password list (Firefox Accounts' list, shipped with the server). */
+  rejectCommon: z.boolean().default(true),
+});
+
 export const configSchema = z.object({
   /** Every piece of state (database, certificates, files) lives below this directory. */
   dataDir: z.string().min(1).default("./data"),
@@ -131,13 +140,14 @@ export const configSchema = z.object({
     .object({
       /** PBKDF2 iterations of the SCRAM-SHA-256 verifier kept beside the argon2id hash; 0 = no SCRAM. */
       scramIterations: z.number().int().min(0).default(4096),
-      /** Allow SASL PLAIN (a password in clear) on a non-TLS connection from a non-loopback address. */
+      /** Allow SASL PLAIN and `PASS account:password` (a password in clear) on a non-TLS connection from a non-loopback address. */
       allowPlaintextSasl: z.boolean().default(false),
       /** Treat loopback clients (127.0.0.0/8, ::1) as safe for SASL PLAIN without TLS; turn off behind a local proxy. */
       plaintextSaslFromLoopback: z.boolean().default(true),
       /** Seconds a client using a registered nick has to log in before it is renamed to a guest nick. */
       nickEnforcementSeconds: seconds.default(30),
       bruteForce: bruteForce.prefault({}),
+      password: passwordPolicy.prefault({}),
     })
     .prefault({}),
   accounts: z
@@ -148,6 +158,13 @@ export const configSchema = z.object({
       alwaysOn: z.boolean().default(false),
       /** Most missed messages replayed to a connection without draft/chathistory when it attaches to an always-on user. */
       alwaysOnReplayMax: z.number().int().min(0).max(10_000).default(100),
+      /**
+       * Anyone may create an account (IRC REGISTER, NickServ REGISTER, HTTP POST /api/v1/accounts).
+       * Off: only an operator can, with `cmymessage user add`.
+       */
+      selfRegistration: z.boolean().default(true),
+      /** Accounts one IPv4 address or IPv6 /64 may create per hour through those doors, counted across nodes; 0 = no limit. */
+      registrationsPerAddressPerHour: z.number().int().min(0).max(100_000).default(5),
     })
     .prefault({}),
   chat: z
@@ -345,7 +362,7 @@ export const configSchema = z.object({
       multiline: multiline.prefault({}),
       /**
        * Server password every client must send with PASS before registering: an argon2id
-       * PHC string made by `cmymessage hash-password`; empty = no password.
+       * PHC string made by `cmymessage hash-password`; empty = no password (then `PASS account:password` logs in to an account).
        */
       password: z
         .string()

@@ -40,6 +40,8 @@ const REASONS = {
   "uri-too-long": [414, "A part of the path is too long"],
   "unsupported-media-type": [415, "Send the body as application/json"],
   "throttled": [429, "Too many failed attempts; wait before trying again"],
+  "registration-limit": [429, "Too many accounts created from this address; wait before trying again"],
+  "registration-closed": [403, "Creating accounts is turned off on this server"],
   "invalid-path": [400, "Not a valid path"],
   "upload-interrupted": [400, "The upload did not arrive whole"],
   "forbidden": [403, "Not allowed"],

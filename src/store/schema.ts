@@ -102,6 +102,14 @@ export interface LoginFailuresTable {
   locked_until: Millis | null;
 }
 
+/** One account created (or being created) from an address; see migration 0008. */
+export interface RegistrationAttemptsTable {
+  id: string;
+  /** An IPv4 address, or an IPv6 /64. */
+  address: string;
+  created_at: Millis;
+}
+
 export interface ServerSecretsTable {
   /** What the secret is for, e.g. "scram-unknown-salt" (SCRAM_SECRET in server.ts). */
   name: string;
@@ -176,4 +184,5 @@ export interface Database {
   push_subscriptions: PushSubscriptionsTable;
   file_usage: FileUsageTable;
   file_reservations: FileReservationsTable;
+  registration_attempts: RegistrationAttemptsTable;
 }

@@ -50,7 +50,7 @@ async function harness(t: TestContext, target: DialectTarget, settings: Partial<
   const clock = () => now;
   const repository = new AccountsRepository(store.db);
   const guard = new LoginGuard(new LoginFailuresRepository(store.db), BRUTE_FORCE, clock);
-  const service = new AccountService(repository, guard, { nameLength: 30, scramIterations: 4096, ...settings }, silent, clock);
+  const service = new AccountService(repository, guard, { nameLength: 30, scramIterations: 4096, password: { minBytes: 8, rejectCommon: true }, selfRegistration: true, registrationsPerAddressPerHour: 0, ...settings }, silent, clock);
   return {
     store,
     repository,

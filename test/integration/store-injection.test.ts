@@ -106,7 +106,7 @@ forEachDialect("SQL injection and hostile input", (target) => {
     const database = await target.create(t);
     const store = await database.open();
     const guard = new LoginGuard(new LoginFailuresRepository(store.db), { backoffBaseSeconds: 0, backoffMaxSeconds: 0, accountAddressLockoutAfter: 1000, addressLockoutAfter: 1000, lockoutSeconds: 1, forgetAfterSeconds: 1, accountFailuresPerSecond: 1000, failureDelayMaxSeconds: 0 });
-    const service = new AccountService(new AccountsRepository(store.db), guard, { nameLength: 30, scramIterations: 0 }, pino({ level: "silent" }));
+    const service = new AccountService(new AccountsRepository(store.db), guard, { nameLength: 30, scramIterations: 0, password: { minBytes: 8, rejectCommon: true }, selfRegistration: true, registrationsPerAddressPerHour: 0 }, pino({ level: "silent" }));
     assert.ok((await service.register("Sentinel", "sentinel password", null)).ok);
     let accounts = 1;
     for (const [what, value] of HOSTILE) {

@@ -218,7 +218,7 @@ forEachDialect("LoginGuard (login_failures table, injected clock)", (target) => 
 
   test("AccountService.login: 'throttled' without checking the password while the pair is locked; the right password from elsewhere works", async (t) => {
     const h = await harness(t, target, { accountFailuresPerSecond: 1000 });
-    const service = new AccountService(new AccountsRepository(h.store.db), h.guard, { nameLength: 30, scramIterations: 0 }, pino({ level: "silent" }), h.now);
+    const service = new AccountService(new AccountsRepository(h.store.db), h.guard, { nameLength: 30, scramIterations: 0, password: { minBytes: 8, rejectCommon: true }, selfRegistration: true, registrationsPerAddressPerHour: 0 }, pino({ level: "silent" }), h.now);
     assert.ok((await service.register("dora", "dora's long password", null)).ok);
     const attacker = "192.0.2.50";
     for (let i = 0; i < SETTINGS.accountAddressLockoutAfter; i++) {

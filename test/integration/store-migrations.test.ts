@@ -11,7 +11,7 @@ import { migrations } from "../../src/store/migrations/index.js";
 import type { Store } from "../../src/store/database.js";
 import { adminQuery, describeTables, forEachDialect, postgresBaseUrl } from "../support/databases.js";
 
-const TABLES = ["accounts", "always_on_users", "channels", "credentials", "file_reservations", "file_usage", "login_failures", "messages", "push_subscriptions", "read_markers", "refresh_tokens", "server_secrets", "share_audience", "shares"];
+const TABLES = ["accounts", "always_on_users", "channels", "credentials", "file_reservations", "file_usage", "login_failures", "messages", "push_subscriptions", "read_markers", "refresh_tokens", "registration_attempts", "server_secrets", "share_audience", "shares"];
 
 /** Tables and their columns as the database reports them: what two schemas must agree on. */
 function shape(store: Store): Promise<string[]> {

@@ -151,6 +151,8 @@ export async function bootServer(home: ServerHome, input: ServerConfig = {}): Pr
     database: { url: home.databaseUrl, ...input.database },
     http: { ...input.http, listen: input.http?.listen ?? [] },
     ftp: { ...input.ftp, listen: input.ftp?.listen ?? [] },
+    // Tests create many accounts from 127.0.0.1; the tests of this limit set it themselves.
+    accounts: { registrationsPerAddressPerHour: 0, ...input.accounts },
     auth: {
       ...input.auth,
       // One failed login from 127.0.0.1 must not throttle every later test step for a second.

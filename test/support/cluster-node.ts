@@ -50,12 +50,14 @@ export type ConfigTree = { readonly [key: string]: unknown };
 /**
  * What the tests relax, as test/support/test-server.ts does for in-process servers:
  * no flood control, many connections from the test's one address, a quick brute-force
- * back-off, a short shutdown, and a 3 s node timeout so failures show up fast.
+ * back-off, no limit on accounts created per address, a short shutdown, and a 3 s
+ * node timeout so failures show up fast.
  */
 export const NODE_TEST_CONFIG: ConfigTree = {
   server: { shutdownTimeoutSeconds: 1 },
   cluster: { nodeTimeoutSeconds: 3 },
   limits: { connectionsPerIp: 1000 },
+  accounts: { registrationsPerAddressPerHour: 0 },
   auth: {
     // Clients in a network-namespace test come from the bridge address, not loopback.
     allowPlaintextSasl: true,

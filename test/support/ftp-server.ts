@@ -87,6 +87,8 @@ export async function startFtpServer(input: FtpServerConfig = {}, users: Readonl
     server: { shutdownTimeoutSeconds: 1, ...input.server },
     http: { ...input.http, listen: input.http?.listen ?? [] },
     ftp: { ...input.ftp, listen: input.ftp?.listen ?? ["127.0.0.1:0"] },
+    // Tests create many accounts from 127.0.0.1; the tests of this limit set it themselves.
+    accounts: { registrationsPerAddressPerHour: 0, ...input.accounts },
     auth: {
       ...input.auth,
       bruteForce: { backoffBaseSeconds: 0.01, backoffMaxSeconds: 0.02, accountFailuresPerSecond: 100, ...input.auth?.bruteForce },

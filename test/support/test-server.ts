@@ -35,6 +35,8 @@ export async function startTestServer(input: DeepPartial<ConfigInput> = {}): Pro
     log: { level: "silent", ...input.log },
     http: { listen: [], ...input.http },
     ftp: { listen: [], ...input.ftp },
+    // Tests create many accounts from 127.0.0.1; the tests of this limit set it themselves.
+    accounts: { registrationsPerAddressPerHour: 0, ...input.accounts },
     irc: {
       listen: ["127.0.0.1:0"],
       tlsListen: [],

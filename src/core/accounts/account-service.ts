@@ -1,17 +1,24 @@
 import type { Logger } from "pino";
 import { foldCase, isValidNick } from "../chat/names.js";
 import { hashPassword, needsRehash, verifyPassword } from "../../auth/passwords.js";
-import { checkNewPassword, type PasswordProblem } from "../../auth/password-policy.js";
+import { checkNewPassword, passwordProblemText, type PasswordPolicy, type PasswordProblem } from "../../auth/password-policy.js";
 import { encodeScramVerifier, makeScramVerifier } from "../../auth/scram.js";
-import type { Account, AccountSetting, AccountStore, Credential } from "./ports.js";
+import type { Account, AccountSetting, AccountStore, Credential, RegistrationRecordStore } from "./ports.js";
 import { LoginGuard } from "./login-guard.js";
 import { isReservedName } from "../reserved-names.js";
+import { RegistrationLimit } from "./registration-limit.js";
 
 export interface AccountSettings {
   /** Account names follow the nick rules (an account owns the nick of the same name). */
   readonly nameLength: number;
   /** PBKDF2 iterations of the SCRAM-SHA-256 verifier; 0 = make none (SCRAM then unavailable). */
   readonly scramIterations: number;
+  /** What every new password must be, whichever door sets it (config `auth.password`). */
+  readonly password: PasswordPolicy;
+  /** Whether network doors (IRC REGISTER, NickServ, HTTP) may create accounts; the CLI always may. */
+  readonly selfRegistration: boolean;
+  /** Accounts one address (IPv4, IPv6 /64) may create per hour through those doors; 0 = no limit. */
+  readonly registrationsPerAddressPerHour: number;
 }
 
 export type RegisterFailure = "invalid-name" | "name-taken" | PasswordProblem;
@@ -19,6 +26,8 @@ export type LoginFailureReason = "invalid-credentials" | "throttled";
 
 export type LoginResult = { ok: true; account: Account } | { ok: false; reason: LoginFailureReason; retryAfterSeconds?: number };
 export type RegisterResult = { ok: true; account: Account } | { ok: false; reason: RegisterFailure };
+/** Why a network door may not register at all: self-registration is off, or too many attempts or accounts from the address. */
+export type SelfRegisterRefusal = { ok: false; reason: "disabled" } | { ok: false; reason: "throttled" | "address-limit"; retryAfterSeconds: number };
 
 /** Told after an account's password changed, whichever door changed it (IRC, HTTP, the CLI). */
 export type PasswordChangedListener = (account: Account) => Promise<void> | void;
@@ -42,14 +51,22 @@ export const SCRAM_SHA_256 = "scram-sha-256";
  */
 export class AccountService {
   readonly #passwordChanged: PasswordChangedListener[] = [];
+  readonly #registrations: RegistrationLimit | null;
 
+  /**
+   * `registrations` keeps the per-address count of `registrationsPerAddressPerHour`;
+   * without one (harnesses testing other things) that limit is not applied.
+   */
   constructor(
     private readonly store: AccountStore,
     readonly guard: LoginGuard,
     private settings: AccountSettings,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
+    registrations: RegistrationRecordStore | null = null,
+  ) {
+    this.#registrations = registrations ? new RegistrationLimit(registrations, now) : null;
+  }
 
   update(settings: AccountSettings): void {
     this.settings = settings;
@@ -61,6 +78,16 @@ export class AccountService {
    */
   onPasswordChanged(listener: PasswordChangedListener): void {
     this.#passwordChanged.push(listener);
+  }
+
+  /** Checks a new password against the configured policy; null = acceptable. */
+  checkNewPassword(password: string): PasswordProblem | null {
+    return checkNewPassword(password, this.settings.password);
+  }
+
+  /** The problem in words, with the configured limits. */
+  passwordProblemText(problem: PasswordProblem): string {
+    return passwordProblemText(problem, this.settings.password);
   }
 
   isValidName(name: string): boolean {
@@ -78,30 +105,44 @@ export class AccountService {
   }
 
   /**
-   * Registration from a network door. A taken name is a failure against the address
-   * in the shared brute-force guard, and a throttled address may not register: the
-   * "name taken" answer cannot be turned into a fast way of listing accounts.
+   * Registration from a network door (self-registration): refused when the operator
+   * turned it off, and limited per address (accounts.registrationsPerAddressPerHour).
+   * A taken name is a failure against the address in the shared brute-force guard,
+   * and a throttled address may not register: the "name taken" answer cannot be
+   * turned into a fast way of listing accounts.
    */
-  async registerFrom(
-    name: string,
-    password: string,
-    email: string | null,
-    address: string,
-    service: string,
-  ): Promise<RegisterResult | { ok: false; reason: "throttled"; retryAfterSeconds: number }> {
+  async registerFrom(name: string, password: string, email: string | null, address: string, service: string): Promise<RegisterResult | SelfRegisterRefusal> {
+    if (!this.settings.selfRegistration) {
+      this.log.info({ address, service }, "registration refused: self-registration is off");
+      return { ok: false, reason: "disabled" };
+    }
     const verdict = await this.guard.check(null, address);
     if (!verdict.ok) {
       this.log.warn({ address, service, retryAfterSeconds: verdict.retryAfterSeconds }, "registration refused: too many failures");
       return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
     }
-    const result = await this.register(name, password, email);
-    if (!result.ok && result.reason === "name-taken") await this.guard.recordFailure(null, address);
+    const place = this.#registrations ? await this.#registrations.reserve(address, this.settings.registrationsPerAddressPerHour) : null;
+    if (place && !place.ok) {
+      this.log.warn({ address, service, retryAfterSeconds: place.retryAfterSeconds }, "registration refused: too many accounts from this address");
+      return { ok: false, reason: "address-limit", retryAfterSeconds: place.retryAfterSeconds };
+    }
+    let result: RegisterResult;
+    try {
+      result = await this.register(name, password, email);
+    } catch (error) {
+      await place?.release();
+      throw error;
+    }
+    if (!result.ok) {
+      await place?.release();
+      if (result.reason === "name-taken") await this.guard.recordFailure(null, address);
+    }
     return result;
   }
 
   async register(name: string, password: string, email: string | null): Promise<RegisterResult> {
     if (!this.isValidName(name)) return { ok: false, reason: "invalid-name" };
-    const problem = checkNewPassword(password);
+    const problem = this.checkNewPassword(password);
     if (problem) return { ok: false, reason: problem };
     const folded = foldCase(name);
     if (await this.store.findByName(folded)) return { ok: false, reason: "name-taken" };
@@ -172,7 +213,7 @@ export class AccountService {
   }
 
   async changePassword(name: string, password: string): Promise<{ ok: true } | { ok: false; reason: "no-such-account" | PasswordProblem }> {
-    const problem = checkNewPassword(password);
+    const problem = this.checkNewPassword(password);
     if (problem) return { ok: false, reason: problem };
     const account = await lookup(this.store, name);
     if (!account) return { ok: false, reason: "no-such-account" };

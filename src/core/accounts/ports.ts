@@ -77,3 +77,18 @@ export interface RefreshTokenStore {
   /** Deletes tokens past their expiry (a replayed expired token is refused as unknown then). */
   deleteExpired(now: number): Promise<number>;
 }
+
+/**
+ * Accounts created per address key in a recent window, shared by every node: what
+ * `accounts.registrationsPerAddressPerHour` counts.
+ */
+export interface RegistrationRecordStore {
+  /** Records one registration (being made) from `address` at `at`. */
+  add(id: string, address: string, at: number): Promise<void>;
+  /** When each registration from `address` at or after `from` was recorded, oldest first, with its id. */
+  since(address: string, from: number): Promise<Array<{ id: string; at: number }>>;
+  /** Takes one record back (the registration it stood for failed or was refused). */
+  remove(id: string): Promise<void>;
+  /** Deletes every record older than `before`, from every address. */
+  forgetBefore(before: number): Promise<void>;
+}

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { checkNewPassword, passwordProblemText } from "../../auth/password-policy.js";
 import { SERVICE, type HttpContext } from "../context.js";
 import { accountOf, authenticator } from "../authenticate.js";
 import { clientAddress } from "../client-address.js";
@@ -49,15 +48,15 @@ export function meRoutes(app: FastifyInstance, context: HttpContext): void {
       const account = accountOf(request);
       const { currentPassword, newPassword } = request.body;
       // Checked first: an unusable new password should cost no password verification.
-      const problem = checkNewPassword(newPassword);
-      if (problem) throw new ProblemError(problem, passwordProblemText[problem]);
+      const problem = context.accounts.checkNewPassword(newPassword);
+      if (problem) throw new ProblemError(problem, context.accounts.passwordProblemText(problem));
       const login = await context.accounts.login(account.name, currentPassword, clientAddress(request), SERVICE);
       if (!login.ok) throw login.reason === "throttled" ? throttled(login.retryAfterSeconds ?? 1) : new ProblemError("wrong-password", "The current password is wrong");
       const changed = await context.accounts.changePassword(account.name, newPassword);
       if (!changed.ok) {
         // Deleted between the check and the change: the token's account is gone.
         if (changed.reason === "no-such-account") throw new ProblemError("invalid-token", "The account no longer exists");
-        throw new ProblemError(changed.reason, passwordProblemText[changed.reason]);
+        throw new ProblemError(changed.reason, context.accounts.passwordProblemText(changed.reason));
       }
       return newSession(context, login.account);
     },

@@ -1,7 +1,7 @@
 import type { AnytimeCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
 import { ERR, RPL } from "../numerics.js";
-import { isLoopback } from "../../net/address.js";
+import { plaintextPasswordAllowed } from "../accounts/plaintext.js";
 import { plainExchange } from "../sasl/plain.js";
 import { scramExchange } from "../sasl/scram.js";
 import { oauthbearerExchange } from "../sasl/oauthbearer.js";
@@ -18,8 +18,7 @@ function start(connection: IrcConnection, mechanism: string): SaslExchange | str
   const { accounts, config } = connection.context;
   if (mechanism === "PLAIN") {
     // A password in clear text must not cross a network unencrypted.
-    const trusted = connection.secure || config.auth.allowPlaintextSasl || (config.auth.plaintextSaslFromLoopback && isLoopback(connection.address));
-    if (!trusted) return "SASL PLAIN needs a TLS connection";
+    if (!plaintextPasswordAllowed(connection)) return "SASL PLAIN needs a TLS connection";
     return plainExchange(accounts, connection.address);
   }
   if (mechanism === "SCRAM-SHA-256" && config.auth.scramIterations > 0) return scramExchange(accounts, connection.address, connection.context.scramSecret, config.auth.scramIterations);

@@ -2,9 +2,13 @@ import type { AnytimeCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
 import { ERR } from "../numerics.js";
 import { verifyPassword } from "../../auth/passwords.js";
+import { logIn } from "../accounts/login.js";
+import { plaintextPasswordAllowed } from "../accounts/plaintext.js";
 
 /** Connections that gave the right server password (irc.password) with PASS. */
 const accepted = new WeakSet<IrcConnection>();
+/** Connections that already tried `PASS account:password`: one try each, as Ergo allows. */
+const triedLogin = new WeakSet<IrcConnection>();
 
 /** Whether `connection` may register as far as the server password goes. */
 export function serverPasswordAccepted(connection: IrcConnection): boolean {
@@ -18,18 +22,42 @@ export function refuseServerPassword(connection: IrcConnection, reason: "missing
   connection.close("Bad password");
 }
 
+/** Tells a client without SASL why `PASS account:password` did not log it in; it registers as a guest. */
+function loginRefused(connection: IrcConnection, text: string): void {
+  connection.serverLine("NOTICE", connection.nick, `PASS login failed: ${text}`);
+}
+
+/**
+ * `PASS account:password` (Ergo's form) on a server without a server password: logs in
+ * clients that speak no SASL (ii, sic, old bots). It is a password login like SASL
+ * PLAIN: the same clear-text rule, and the same login (and shared brute-force guard).
+ */
+async function passLogin(connection: IrcConnection, argument: string): Promise<void> {
+  const colon = argument.indexOf(":");
+  if (colon <= 0 || connection.account || triedLogin.has(connection)) return;
+  triedLogin.add(connection);
+  if (!plaintextPasswordAllowed(connection)) return loginRefused(connection, "a password in clear needs a TLS connection");
+  const result = await connection.context.accounts.login(argument.slice(0, colon), argument.slice(colon + 1), connection.address, "irc-pass");
+  if (connection.closed) return;
+  if (!result.ok) {
+    return loginRefused(connection, result.reason === "throttled" ? `too many failed attempts; try again in ${result.retryAfterSeconds ?? 60} seconds` : "invalid account or password");
+  }
+  await logIn(connection, result.account);
+}
+
 export const pass: AnytimeCommand = {
   name: "PASS",
   minParams: 1,
   when: "any",
-  help: "PASS <password> — the server password, before NICK and USER (when the server has one)",
+  help: "PASS <password> — the server password, before NICK and USER (when the server has one); without one, PASS <account>:<password> logs in",
   async run(connection, params) {
     if (!connection.pending) {
       connection.numeric(ERR.ALREADYREGISTERED, "You may not reregister");
       return;
     }
     const hash = connection.context.config.irc.password;
-    if (hash === "") return; // no server password: accepted and ignored
+    // No server password: PASS account:password logs in; anything else is accepted and ignored.
+    if (hash === "") return passLogin(connection, params[0]!);
     // Verified off the event loop; the connection's next lines wait for the answer.
     const valid = await verifyPassword(hash, params[0]!);
     if (connection.closed) return;

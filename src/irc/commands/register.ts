@@ -1,7 +1,7 @@
 import type { AnytimeCommand } from "../command.js";
-import { passwordProblemText } from "../../auth/password-policy.js";
 import { logIn } from "../accounts/login.js";
 import { secondsText } from "../../core/accounts/login-guard.js";
+import { addressLimitText, SELF_REGISTRATION_OFF_TEXT } from "../../core/accounts/registration-limit.js";
 
 /**
  * IRCv3 draft/account-registration: `REGISTER <account|*> <email|*> <password>`,
@@ -28,9 +28,11 @@ export const register: AnytimeCommand = {
     if (connection.closed) return;
     if (!result.ok) {
       if (result.reason === "throttled") return fail("TEMPORARILY_UNAVAILABLE", name, `Too many attempts; try again in ${secondsText(result.retryAfterSeconds)}`);
+      if (result.reason === "address-limit") return fail("TEMPORARILY_UNAVAILABLE", name, addressLimitText(result.retryAfterSeconds));
+      if (result.reason === "disabled") return fail("DISALLOWED", name, SELF_REGISTRATION_OFF_TEXT);
       if (result.reason === "name-taken") return fail("ACCOUNT_EXISTS", name, "That account already exists");
       if (result.reason === "invalid-name") return fail("BAD_ACCOUNT_NAME", name, "Account names follow the nick rules");
-      return fail("WEAK_PASSWORD", name, passwordProblemText[result.reason]);
+      return fail("WEAK_PASSWORD", name, connection.context.accounts.passwordProblemText(result.reason));
     }
     connection.serverLine("REGISTER", "SUCCESS", result.account.name, "Account created");
     await logIn(connection, result.account);

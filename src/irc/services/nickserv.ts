@@ -1,6 +1,8 @@
 import type { ChatUser } from "../../core/chat/user.js";
 import type { IrcConnection } from "../connection.js";
-import { passwordProblemText } from "../../auth/password-policy.js";
+import { isPasswordProblem } from "../../auth/password-policy.js";
+import type { AccountService } from "../../core/accounts/account-service.js";
+import { addressLimitText, SELF_REGISTRATION_OFF_TEXT } from "../../core/accounts/registration-limit.js";
 import { foldCase } from "../../core/chat/names.js";
 import { applyAccountChoices, logIn, logOut } from "../accounts/login.js";
 import { serviceNotice } from "./service-bot.js";
@@ -20,10 +22,14 @@ const HELP = [
 ];
 
 const registerProblems: Record<string, string> = {
-  ...passwordProblemText,
   "invalid-name": "Your nick cannot be an account name",
   "name-taken": "That nick is already registered",
 };
+
+/** Why a registration or password change failed, in words (password limits as configured). */
+function problemText(reason: string, accounts: AccountService): string {
+  return isPasswordProblem(reason) ? accounts.passwordProblemText(reason) : (registerProblems[reason] ?? reason);
+}
 
 type Reply = (text: string) => void;
 
@@ -51,7 +57,9 @@ async function register(connection: IrcConnection, user: ChatUser, args: string[
   if (connection.closed) return;
   if (!result.ok) {
     if (result.reason === "throttled") return reply(`Too many attempts; try again in ${secondsText(result.retryAfterSeconds)}.`);
-    return reply(`Registration failed: ${registerProblems[result.reason] ?? result.reason}.`);
+    if (result.reason === "address-limit") return reply(`Registration failed: ${addressLimitText(result.retryAfterSeconds)}.`);
+    if (result.reason === "disabled") return reply(`Registration failed: ${SELF_REGISTRATION_OFF_TEXT}.`);
+    return reply(`Registration failed: ${problemText(result.reason, connection.context.accounts)}.`);
   }
   reply(`Your nick ${result.account.name} is registered; you are now logged in.`);
   await logIn(connection, result.account);
@@ -97,7 +105,7 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
       if (!connection.account) return reply("Log in first.");
       {
         const result = await accounts.changePassword(connection.account.name, args.slice(1).join(" "));
-        return reply(result.ok ? "Your password has been changed." : `Password not changed: ${registerProblems[result.reason] ?? result.reason}.`);
+        return reply(result.ok ? "Your password has been changed." : `Password not changed: ${problemText(result.reason, connection.context.accounts)}.`);
       }
     }
     case "GHOST": {

@@ -7,6 +7,7 @@ import * as search from "./0004-search.js";
 import * as shares from "./0005-shares.js";
 import * as push from "./0006-push.js";
 import * as fileUsage from "./0007-file-usage.js";
+import * as registrationAttempts from "./0008-registration-attempts.js";
 
 export interface Migration {
   readonly name: string;
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   { name: "0005-shares", up: shares.up },
   { name: "0006-push", up: push.up },
   { name: "0007-file-usage", up: fileUsage.up },
+  { name: "0008-registration-attempts", up: registrationAttempts.up },
 ];
