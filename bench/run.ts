@@ -314,7 +314,13 @@ process.on("SIGINT", () => {
   if (interrupted) process.exit(130);
   interrupted = true;
   say("interrupted: stopping servers");
-  void cleanup().then(() => process.exit(130));
+  cleanup().then(
+    () => process.exit(130),
+    (error: unknown) => {
+      say(`cleanup failed: ${String(error)}`);
+      process.exit(130);
+    },
+  );
 });
 
 async function startTarget(name: TargetName, cpuProfileDir?: string): Promise<ServerHandle> {

@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Target } from "./scenarios.js";
+import { detached, ignoreFailure } from "../../src/detached.js";
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const OUR_ENTRY = join(REPO_ROOT, "dist", "cli", "main.js");
@@ -91,7 +92,11 @@ export async function launch(
   closeSync(log);
   let exited = false;
   const exit = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
-  void exit.then(() => (exited = true));
+  // `exit` never rejects.
+  detached(
+    exit.then(() => (exited = true)),
+    ignoreFailure,
+  );
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${name}: could not start ${command}`);
   const deadline = Date.now() + 20_000;

@@ -121,7 +121,7 @@ async function shoot(page: Page, view: string, size: Size, scheme: Scheme): Prom
   await page.evaluate(async () => {
     const doc = (globalThis as unknown as { document: { fonts: { ready: Promise<unknown> }; images: Iterable<{ complete: boolean; decode(): Promise<void> }> } }).document;
     await doc.fonts.ready;
-    await Promise.all([...doc.images].map((image) => (image.complete ? undefined : image.decode().catch(() => undefined))));
+    await Promise.all([...doc.images].map((image) => (image.complete ? Promise.resolve() : image.decode().catch(() => undefined))));
   });
   const path = resolve(OUT, `web-${view}-${size}-${scheme}.png`);
   await page.screenshot({ path, animations: "disabled", caret: "hide" });

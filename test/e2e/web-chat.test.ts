@@ -170,7 +170,7 @@ describe("web client in Chromium", () => {
 
     // Erin's IRC client (another device of the account) reads them.
     const phone = await ircUser("erin", ["draft/read-marker"]);
-    await phone.client.say("frank", "reading on my phone");
+    phone.client.say("frank", "reading on my phone");
     const last = await waitFor(async () => (await web.api.dmMessages("frank", (await web.api.login("erin")).body.tokens.accessToken, "?limit=1")).body.messages?.[0], {
       timeoutMs: STEP_TIMEOUT_MS,
       what: "the conversation stored",

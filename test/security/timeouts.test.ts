@@ -22,7 +22,7 @@ test("registration timeout: silent, half-registered and PING-only connections ar
     capStuck.send("NICK capstuck");
     capStuck.send("USER capstuck 0 * :never sends CAP END");
     // Being alive is not being registered: lines keep coming but registration never completes.
-    void (async () => {
+    const pinging = (async () => {
       for (let i = 0; i < 20 && stillPinging && !pinger.isClosed; i++) {
         pinger.send(`PING keepalive${i}`);
         await delay(200);
@@ -34,6 +34,7 @@ test("registration timeout: silent, half-registered and PING-only connections ar
       assert.equal(await closesWithin(client, 3000), true, `${name}: the connection is closed`);
     }
     const elapsed = Date.now() - started;
+    await pinging;
     assert.ok(elapsed >= 900, `not before the timeout (${elapsed} ms)`);
     assert.ok(elapsed < 4000, `closed soon after the timeout (${elapsed} ms)`);
   } finally {

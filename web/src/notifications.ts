@@ -1,3 +1,4 @@
+import { background } from "./background.js";
 /**
  * Telling the user about mentions and direct messages when they are not looking.
  * - While a tab is open but hidden: the Notification API (notifyIfHidden).
@@ -51,7 +52,7 @@ export function notifyIfHidden(n: { title: string; body: string; conversation: s
   } catch {
     // Android's Chrome refuses `new Notification` in a page; its service worker may still show one
     // (and sw.js handles the click).
-    void navigator.serviceWorker?.getRegistration().then((registration) => registration?.showNotification(n.title, options)).catch(() => undefined);
+    background(navigator.serviceWorker?.getRegistration().then((registration) => registration?.showNotification(n.title, options)).catch(() => undefined));
   }
 }
 

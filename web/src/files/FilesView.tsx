@@ -20,6 +20,7 @@ import { useFileDrop } from "./use-file-drop.js";
 import { useUploads } from "./use-uploads.js";
 import "../ui/pane.css";
 import "./files.css";
+import { background } from "../background.js";
 
 export interface FilesViewProps {
   readonly fetch: AuthedFetch;
@@ -69,10 +70,10 @@ export function FilesView(props: FilesViewProps) {
   );
 
   useEffect(() => {
-    void load(path);
+    background(load(path));
   }, [load, path]);
 
-  const refresh = useCallback(() => void load(path), [load, path]);
+  const refresh = useCallback(() => background(load(path)), [load, path]);
   // An upload that finished while the view shows another folder changes nothing on screen.
   const uploads = useUploads(props.getToken, (folder) => folder === path && refresh());
 
@@ -243,8 +244,8 @@ export function FilesView(props: FilesViewProps) {
                 entry={entry}
                 renaming={renaming === entry.name}
                 onOpenFolder={(folder) => navigate(joinPath(path, folder.name))}
-                onDownload={download}
-                onShare={share}
+                onDownload={(entry) => background(download(entry))}
+                onShare={(entry) => background(share(entry))}
                 onStartRename={(target) => setRenaming(target.name)}
                 onCancelRename={() => setRenaming(null)}
                 onRename={async (target, name) => {
@@ -280,7 +281,7 @@ export function FilesView(props: FilesViewProps) {
           onConfirm={() => {
             const target = deleting;
             setDeleting(null);
-            void act(() => api.remove(joinPath(path, target.name), target.type === "dir"), `Deleted ${target.name}.`);
+            background(act(() => api.remove(joinPath(path, target.name), target.type === "dir"), `Deleted ${target.name}.`));
           }}
         />
       )}

@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { failureMessage } from "../api/problem-detail.js";
 import { nameProblem } from "./file-paths.js";
+import { background } from "../background.js";
 
 export interface NameFormProps {
   /** The text field's accessible name, e.g. "Folder name" or "New name for notes.txt". */
@@ -45,7 +46,7 @@ export function NameForm(props: NameFormProps) {
   };
 
   return (
-    <form class="files-name-form" onSubmit={submit} onKeyDown={(event) => event.key === "Escape" && props.onCancel()}>
+    <form class="files-name-form" onSubmit={(event) => background(submit(event))} onKeyDown={(event) => event.key === "Escape" && props.onCancel()}>
       <input
         ref={input}
         type="text"

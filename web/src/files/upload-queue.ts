@@ -8,6 +8,7 @@
 import { RequestFailed, failureMessage } from "../api/problem-detail.js";
 import { joinPath } from "./file-paths.js";
 import { startUpload, type RunningUpload } from "./upload.js";
+import { background } from "../background.js";
 
 export type UploadState = "waiting" | "uploading" | "done" | "failed" | "cancelled";
 
@@ -73,7 +74,7 @@ export class UploadQueue {
     // A new batch after the last one finished starts a fresh list.
     const kept = this.#items.every((item) => FINISHED.has(item.state)) ? [] : this.#items;
     this.#set([...kept, ...added.map(({ id, name, folder, file }) => ({ id, name, folder, sent: 0, total: file.size, state: "waiting" as const }))]);
-    void this.#drain();
+    background(this.#drain());
   }
 
   cancel(id: number): void {

@@ -5,6 +5,7 @@ import { formatClientLine, parseMessage, type IrcMessage, type OutgoingTags } fr
 import { Isupport } from "./isupport.js";
 import { authenticateChunks, oauthBearerResponse } from "./sasl.js";
 import { foldName, type CaseMapping } from "./casemap.js";
+import { background } from "../background.js";
 
 /** Where the connection is; the UI shows it, the state layer reacts to `ready`. */
 export type ConnectionStatus =
@@ -295,7 +296,7 @@ export class IrcClient extends Emitter<IrcClientEvents> {
         this.#onCap(message);
         return true;
       case "AUTHENTICATE":
-        if (p[0] === "+") void this.#sendToken();
+        if (p[0] === "+") background(this.#sendToken());
         return true;
       case "001":
         if (p[0]) this.#nick = p[0];
@@ -322,7 +323,7 @@ export class IrcClient extends Emitter<IrcClientEvents> {
       case "905":
       case "906":
       case "908":
-        if (this.#authenticating) void this.#authFailed(p[p.length - 1] ?? "SASL failed");
+        if (this.#authenticating) background(this.#authFailed(p[p.length - 1] ?? "SASL failed"));
         return true;
       case "376":
       case "422":

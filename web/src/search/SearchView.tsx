@@ -9,6 +9,7 @@ import { highlight } from "./highlight.js";
 import { searchMessages, type Conversation, type SearchHit } from "./search-api.js";
 import "../ui/pane.css";
 import "./search.css";
+import { background } from "../background.js";
 
 export interface SearchViewProps {
   readonly fetch: AuthedFetch;
@@ -84,7 +85,7 @@ export function SearchView(props: SearchViewProps) {
     const query = words.trim();
     if (query === "") return;
     setResults(null);
-    void run(query, null);
+    background(run(query, null));
   };
 
   const summary = busy
@@ -137,7 +138,7 @@ export function SearchView(props: SearchViewProps) {
         </ol>
       )}
       {results?.next && (
-        <button type="button" class="search-more" disabled={busy} onClick={() => void run(results.query, results.next)}>
+        <button type="button" class="search-more" disabled={busy} onClick={() => background(run(results.query, results.next))}>
           More
         </button>
       )}

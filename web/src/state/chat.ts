@@ -12,6 +12,7 @@ import { addReaction, expireTyping, pushNotice, setReadMarker } from "./reducers
 import { ReadMarkerSync } from "./read-sync.js";
 import { ServerLines } from "./server-lines.js";
 import type { Attention, Capabilities, ChatState } from "./types.js";
+import { background } from "../background.js";
 
 export interface ChatOptions {
   readonly account: string;
@@ -78,7 +79,7 @@ export class Chat {
     this.#outbox = new Outbox(parts);
     this.#readMarkers = new ReadMarkerSync(this.store, this.client);
     this.client.on("status", (status) => this.#onStatus(status));
-    this.client.on("ready", ({ nick, reconnect }) => void this.#onReady(nick, reconnect));
+    this.client.on("ready", ({ nick, reconnect }) => background(this.#onReady(nick, reconnect)));
     this.#lines = new ServerLines(parts, {
       outbox: this.#outbox,
       directAppeared: (name) => {
@@ -164,7 +165,7 @@ export class Chat {
       return next;
     });
     const conversation = key ? this.store.state.conversations.get(key) : undefined;
-    if (conversation && !conversation.loaded && this.client.isReady) void this.#sync.loadLatest(conversation.key);
+    if (conversation && !conversation.loaded && this.client.isReady) background(this.#sync.loadLatest(conversation.key));
   }
 
   /** Sends what the user typed; `/me`, `/join`, `/part`, `/topic`, `/msg` work as in IRC clients. */
@@ -201,7 +202,7 @@ export class Chat {
     }
     // The message itself ends "typing" for those who see it (no +typing=done needed).
     this.#typingSent.delete(key);
-    if (!conversation.atLatest) void this.#sync.loadLatest(key);
+    if (!conversation.atLatest) background(this.#sync.loadLatest(key));
     this.#outbox.submit(key, text.startsWith("//") ? text.slice(1) : text, { replyTo });
   }
 

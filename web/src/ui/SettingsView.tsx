@@ -3,6 +3,7 @@ import type { AuthSession } from "../api/session.js";
 import type { Chat } from "../state/chat.js";
 import { errorText } from "./auth/auth-form.js";
 import { NotificationSettings } from "./extras.js";
+import { background } from "../background.js";
 
 /** The account: password, notifications, signing out here or everywhere. */
 export function SettingsView({ session, chat }: { session: AuthSession; chat: Chat }) {
@@ -40,7 +41,7 @@ function PasswordForm({ session }: { session: AuthSession }) {
     }
   };
   return (
-    <form class="settings-block" onSubmit={submit} aria-labelledby="password-title">
+    <form class="settings-block" onSubmit={(event) => background(submit(event))} aria-labelledby="password-title">
       <h3 id="password-title">Change password</h3>
       <label for="current-password">Current password</label>
       <input id="current-password" type="password" autocomplete="current-password" required value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
@@ -74,7 +75,7 @@ function SignOut({ session, chat }: { session: AuthSession; chat: Chat }) {
           type="button"
           onClick={() => {
             chat.stop("Signed out");
-            void session.signOut();
+            background(session.signOut());
           }}
         >
           Sign out

@@ -7,6 +7,7 @@ import { notifyIfHidden, registerServiceWorker, requestNotificationPermission, s
 import { SearchView } from "../search/SearchView.js";
 import { conversationHref, navigate } from "./route.js";
 import { useStore } from "./use-store.js";
+import { background } from "../background.js";
 
 /**
  * Where the files, search and notification pieces (web/src/files, web/src/search,
@@ -43,7 +44,7 @@ export function useExtras(chat: Chat, session: AuthSession): Extras {
 
   // The worker shows pushes when no tab is open, and turns a notification click into a route here.
   useEffect(() => {
-    void registerServiceWorker();
+    background(registerServiceWorker());
     return chat.onAttention((attention) =>
       notifyIfHidden({
         title: attention.kind === "direct" ? attention.message.nick : `${attention.message.nick} in ${attention.conversation}`,
@@ -57,7 +58,7 @@ export function useExtras(chat: Chat, session: AuthSession): Extras {
   // so a subscription the browser renewed reaches the server without the user doing anything.
   const ready = state.connection.state === "ready";
   useEffect(() => {
-    if (ready && notificationPermission() === "granted") void enablePush(chat);
+    if (ready && notificationPermission() === "granted") background(enablePush(chat));
   }, [ready, chat]);
 
   return { hasSearch: true, hasFiles: true, chat, session, lastConversation };
@@ -72,7 +73,7 @@ export function ExtraView({ view, extras }: { view: "files" | "search"; extras: 
         onOpen={(hit) => {
           const name = hit.conversation.kind === "channel" ? hit.conversation.name : hit.conversation.with;
           navigate(conversationHref(name));
-          void chat.jumpTo(hit.conversation, hit.msgid);
+          background(chat.jumpTo(hit.conversation, hit.msgid));
         }}
       />
     );
@@ -138,7 +139,7 @@ export function NotificationSettings({ chat }: { chat: Chat }) {
       ) : (
         <>
           <p>Be told about mentions and direct messages while this tab is in the background, or closed.</p>
-          <button type="button" class="primary" disabled={busy} onClick={() => void turnOn()}>
+          <button type="button" class="primary" disabled={busy} onClick={() => background(turnOn())}>
             Turn on notifications
           </button>
         </>

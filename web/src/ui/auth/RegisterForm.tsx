@@ -1,3 +1,4 @@
+import { background } from "../../background.js";
 import { useState } from "preact/hooks";
 import { AuthSession } from "../../api/session.js";
 import { AuthFormEnd, useAuthSubmit } from "./auth-form.js";
@@ -9,7 +10,7 @@ export function RegisterForm({ onSignedIn }: { onSignedIn: (session: AuthSession
   const { busy, error, submit } = useAuthSubmit(() => AuthSession.register(account.trim(), password, email.trim() || undefined), onSignedIn);
 
   return (
-    <form class="auth-form" onSubmit={submit}>
+    <form class="auth-form" onSubmit={(event) => background(submit(event))}>
       <h2 id="register-title">Create an account</h2>
       <label for="register-account">Account</label>
       <input id="register-account" name="account" autocomplete="username" autocapitalize="none" spellcheck={false} required aria-describedby="register-account-hint" value={account} onInput={(e) => setAccount(e.currentTarget.value)} />

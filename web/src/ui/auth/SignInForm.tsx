@@ -1,3 +1,4 @@
+import { background } from "../../background.js";
 import { useState } from "preact/hooks";
 import { AuthSession } from "../../api/session.js";
 import { AuthFormEnd, useAuthSubmit } from "./auth-form.js";
@@ -8,7 +9,7 @@ export function SignInForm({ onSignedIn }: { onSignedIn: (session: AuthSession) 
   const { busy, error, submit } = useAuthSubmit(() => AuthSession.signIn(account.trim(), password), onSignedIn);
 
   return (
-    <form class="auth-form" onSubmit={submit}>
+    <form class="auth-form" onSubmit={(event) => background(submit(event))}>
       <h2 id="sign-in-title">Sign in</h2>
       <label for="sign-in-account">Account</label>
       <input id="sign-in-account" name="account" autocomplete="username" autocapitalize="none" spellcheck={false} required value={account} onInput={(e) => setAccount(e.currentTarget.value)} />

@@ -3,6 +3,7 @@ import type { Chat } from "../../state/chat.js";
 import type { ChatMessage, ChatState, Conversation } from "../../state/types.js";
 import { dayKey, dayLabel } from "../time-format.js";
 import { MessageItem } from "./MessageItem.js";
+import { background } from "../../background.js";
 
 /** Closer than this to the top, the page before is fetched. */
 const LOAD_OLDER_WITHIN_PX = 400;
@@ -40,9 +41,9 @@ export function MessageList({ chat, state, conversation, onReply }: { chat: Chat
     const c = latest.current;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK_PX;
     measure();
-    if (el.scrollTop < LOAD_OLDER_WITHIN_PX && c.hasOlder && !c.loadingOlder && c.loaded) void chat.loadOlder(c.key);
+    if (el.scrollTop < LOAD_OLDER_WITHIN_PX && c.hasOlder && !c.loadingOlder && c.loaded) background(chat.loadOlder(c.key));
     if (atBottom.current) {
-      if (!c.atLatest) void chat.loadNewer(c.key);
+      if (!c.atLatest) background(chat.loadNewer(c.key));
       else markReadIfSeen();
     }
   };
@@ -72,7 +73,7 @@ export function MessageList({ chat, state, conversation, onReply }: { chat: Chat
   // A window that does not fill the screen cannot be scrolled up: fetch more at once.
   useEffect(() => {
     const el = scroller.current;
-    if (el && el.scrollHeight <= el.clientHeight + 1 && conversation.hasOlder && conversation.loaded && !conversation.loadingOlder && messages.length > 0) void chat.loadOlder(conversation.key);
+    if (el && el.scrollHeight <= el.clientHeight + 1 && conversation.hasOlder && conversation.loaded && !conversation.loadingOlder && messages.length > 0) background(chat.loadOlder(conversation.key));
     markReadIfSeen();
   });
 
@@ -119,7 +120,7 @@ export function MessageList({ chat, state, conversation, onReply }: { chat: Chat
       </ul>
       {!conversation.atLatest && (
         <div class="jump-latest">
-          <button type="button" onClick={() => void chat.jumpToLatest(conversation.key)}>
+          <button type="button" onClick={() => background(chat.jumpToLatest(conversation.key))}>
             Jump to the latest messages
           </button>
         </div>
