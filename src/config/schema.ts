@@ -336,9 +336,9 @@ export const configSchema = z.object({
       awayLength: z.number().int().min(1).max(390).default(390),
       kickLength: z.number().int().min(1).max(390).default(390),
       realnameLength: z.number().int().min(1).max(390).default(128),
-      /** Channels one user may be in at once. */
+      /** Channels one user may be in at once (CHANLIMIT); also the most channels one JOIN or PART may name (TARGMAX JOIN:/PART:, 407 past it). */
       maxChannelsPerUser: z.number().int().min(1).default(50),
-      /** Targets in one PRIVMSG/NOTICE/JOIN... (TARGMAX). */
+      /** Targets in one PRIVMSG/NOTICE/TAGMSG/KICK (TARGMAX; JOIN/PART use maxChannelsPerUser). */
       maxTargets: z.number().int().min(1).max(20).default(4),
       /** Mode changes with a parameter in one MODE command; also the most error replies one MODE command gets. */
       maxModesPerCommand: z.number().int().min(1).max(20).default(6),

@@ -33,7 +33,7 @@ export function isupportTokens(config: Config, vapidPublicKey: string | null = n
     `PREFIX=${PREFIX}`,
     "SAFELIST",
     `STATUSMSG=${STATUSMSG}`,
-    `TARGMAX=JOIN:,KICK:${t},LIST:,NAMES:1,NOTICE:${t},PART:,PRIVMSG:${t},TAGMSG:${t},WHOIS:1,USERHOST:5,ISON:`,
+    `TARGMAX=JOIN:${irc.maxChannelsPerUser},KICK:${t},LIST:,NAMES:1,NOTICE:${t},PART:${irc.maxChannelsPerUser},PRIVMSG:${t},TAGMSG:${t},WHOIS:1,USERHOST:5,ISON:`,
     `TOPICLEN=${irc.topicLength}`,
     `USERLEN=${irc.userLength}`,
     "UTF8ONLY",

@@ -3,10 +3,11 @@ import type { RegisteredCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
 import { replyFailure } from "../failure-replies.js";
 import { sendNames, sendTopic, splitList } from "../replies.js";
+import { channelTargets } from "../channel-targets.js";
 import { joinMarker } from "../read-marker-lines.js";
 
 /** Joins each channel (with its key, by position) and sends topic and names for each new one. */
-export function joinChannels(connection: IrcConnection, user: ChatUser, names: readonly string[], keys: readonly string[]): void {
+export function joinChannels(connection: IrcConnection, user: ChatUser, names: readonly string[], keys: readonly (string | undefined)[]): void {
   const core = connection.context.core;
   names.forEach((name, index) => {
     const result = core.join(user, name, keys[index], connection.id);
@@ -30,6 +31,8 @@ export const join: RegisteredCommand = {
       for (const channel of [...user.channels.values()]) connection.context.core.part(user, channel.name, "Left all channels");
       return;
     }
-    joinChannels(connection, user, splitList(params[0]), splitList(params[1]));
+    const targets = channelTargets(connection, params[0]!, splitList(params[1]));
+    if (!targets) return;
+    joinChannels(connection, user, targets.map((t) => t.name), targets.map((t) => t.key));
   },
 };

@@ -1,6 +1,6 @@
 import type { RegisteredCommand } from "../command.js";
 import { replyFailure } from "../failure-replies.js";
-import { splitList } from "../replies.js";
+import { channelTargets } from "../channel-targets.js";
 
 export const part: RegisteredCommand = {
   name: "PART",
@@ -8,7 +8,8 @@ export const part: RegisteredCommand = {
   when: "registered",
   help: "PART <#channel>[,<#channel>…] [:<reason>] — leave channels",
   run(connection, user, params) {
-    for (const name of splitList(params[0])) {
+    // At most TARGMAX PART: channels, each once (see channelTargets).
+    for (const { name } of channelTargets(connection, params[0]!) ?? []) {
       const result = connection.context.core.part(user, name, params[1] ?? "");
       if (!result.ok) replyFailure(connection, result.reason, name);
     }
