@@ -45,6 +45,8 @@ import { openAccessTokens } from "./access-tokens.js";
 import { checkServingConfig } from "./cluster/serving-checks.js";
 import { secretsInDatabase } from "./cluster/shared-secrets.js";
 import type { ReadinessProbe } from "./http/readiness.js";
+import { ServerMetrics } from "./metrics/server-metrics.js";
+import { startMetricsListener, type MetricsListener } from "./metrics/metrics-listener.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -53,6 +55,8 @@ export interface RunningServer {
   readonly ftp: AddressInfo[];
   /** The HTTP API's bound addresses; empty when `http.listen` is empty. */
   readonly http: AddressInfo[];
+  /** The metrics listeners' bound addresses; empty when `metrics.listen` is empty (then /metrics is on the HTTP ones) or metrics are off. */
+  readonly metrics: AddressInfo[];
   readonly tlsFingerprint: string | null;
   /** The chat core and its send path, as every door uses them (for tools and tests that speak to core directly). */
   readonly chat: { readonly core: ChatCore; readonly messaging: Messaging };
@@ -138,8 +142,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
     if (cluster && (await cluster.claim(record.nick)) !== "ok") continue;
     if (!core.restoreAlwaysOn(record, config.accounts.multiclient)) log.warn({ account: record.account, nick: record.nick }, "always-on user not restored: its nick is taken or invalid");
   }
+  // One registry for the whole process, made here and handed to what it measures.
+  const metrics = config.metrics.enabled ? new ServerMetrics() : null;
+  if (metrics) domain.accounts.onLogin((service, outcome) => metrics.login(service, outcome));
   const history = new MessagesRepository(domain.store.db);
-  const writer = config.history.enabled ? new HistoryWriter(history) : null;
+  const writer = config.history.enabled ? new HistoryWriter(history, undefined, metrics ? (seconds) => metrics.historyBatchWritten(seconds) : undefined) : null;
   let currentConfig = config;
   const stopRetention = startRetention(history, () => currentConfig.history, log);
   // Search reads what history keeps: with history off there is nothing to search.
@@ -174,6 +181,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     log.error({ err, share }, "share grant could not be stored"),
   );
   messaging.observe(shares.observer);
+  if (metrics) messaging.observe(metrics.messageSent);
   core.removedMessages.add(shares.redactionObserver);
   const ftpContext = new FtpServerContext(config, domain.accounts, files, log, ftpTls && tls ? createSecureContext({ ...tls, minVersion: "TLSv1.2" }) : null);
   let context: IrcServerContext;
@@ -206,6 +214,16 @@ export async function startServer(config: Config, options: StartOptions): Promis
     reload,
     scramSecret,
   );
+  if (metrics) {
+    context.onSendQueueExceeded = () => metrics.sendQueueExceeded();
+    const ircContext = context;
+    metrics.watch({
+      chat: () => core.stats(),
+      // IRC over WebSocket connections are IRC connections too; plain HTTP requests are only in the admitted total.
+      connections: () => ({ irc: ircContext.connections.size, ftp: ftpContext.sessions.size }),
+      totalConnections: () => limits.total,
+    });
+  }
   const irc = new IrcService(context, limits);
   await irc.start(tls);
   const addresses = irc.addresses();
@@ -215,6 +233,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   // What GET /readyz asks before a load balancer sends clients here.
   const readiness: ReadinessProbe[] = [{ name: "database", probe: () => domain.store.ping() }];
   if (cluster) readiness.push({ name: "redis", probe: () => cluster.probe() });
+  let metricsListener: MetricsListener | null = null;
   try {
     await ftp.start();
     for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
@@ -235,12 +254,17 @@ export async function startServer(config: Config, options: StartOptions): Promis
         tokens,
         acceptWebSocket,
         readiness,
+        metrics: metrics && config.metrics.listen.length === 0 ? metrics : null,
       });
       if (http) advertiseFilehost(context, http);
     }
+    if (metrics && config.metrics.listen.length > 0) {
+      metricsListener = await startMetricsListener(config.metrics.listen, metrics, limits, log.child({ service: "metrics" }));
+      for (const a of metricsListener.addresses()) log.info({ address: a.address, port: a.port }, "metrics listening");
+    }
   } catch (error) {
     // Half a server is worse than none: what started is stopped before the error goes up.
-    await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0)]);
+    await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0), http?.stop(0)]);
     await files.drain(0);
     await push.stop();
     stopRetention();
@@ -259,6 +283,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     irc: addresses,
     ftp: ftp.addresses(),
     http: http?.addresses() ?? [],
+    metrics: metricsListener?.addresses() ?? [],
     tlsFingerprint,
     chat: { core, messaging },
     reload,
@@ -267,7 +292,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         // First of all: /readyz says "stopping", so a load balancer sends no one new here.
         http?.markStopping();
         const timeoutMs = context.config.server.shutdownTimeoutSeconds * 1000;
-        await Promise.all([irc.shutdown(reason, timeoutMs), ftp.shutdown(reason, timeoutMs), http?.stop(timeoutMs)]);
+        await Promise.all([irc.shutdown(reason, timeoutMs), ftp.shutdown(reason, timeoutMs), http?.stop(timeoutMs), metricsListener?.stop()]);
         // Uploads cut off by the doors closing release their reservations before the database closes.
         await files.drain(timeoutMs);
         stopRetention();

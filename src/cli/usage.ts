@@ -26,7 +26,7 @@ Other settings are in the config file (every key in config.example.yaml: http.pu
 http.allowedOrigins, http.webRoot, push.*, search.*, irc.multiline.*, …); some also have
 an environment variable: CMY_SERVER_NAME, CMY_DATABASE_URL, CMY_TLS_CERT, CMY_TLS_KEY,
 CMY_HTTP_JWT_KEY, CMY_HTTP_PUBLIC_URL (the address people reach the web door at),
-CMY_LOG_FORMAT; for a cluster, CMY_REDIS_URL (redis://host:6379; needs CMY_DATABASE_URL
+CMY_METRICS_LISTEN (own listeners for /metrics; empty = on the HTTP ones), CMY_LOG_FORMAT; for a cluster, CMY_REDIS_URL (redis://host:6379; needs CMY_DATABASE_URL
 on PostgreSQL) and CMY_NODE_NAME (default: the host name). Per node, for FTP data
 connections (each node its own passive range): CMY_FTP_PUBLIC_ADDRESS,
 CMY_FTP_PASSIVE_PORT_MIN, CMY_FTP_PASSIVE_PORT_MAX (ftp.publicAddress,

@@ -47,6 +47,7 @@ const environmentKeys: ReadonlyArray<[string, readonly string[], ValueKind]> = [
   ["CMY_IRC_TLS_LISTEN", ["irc", "tlsListen"], "list"],
   ["CMY_FTP_LISTEN", ["ftp", "listen"], "list"],
   ["CMY_HTTP_LISTEN", ["http", "listen"], "list"],
+  ["CMY_METRICS_LISTEN", ["metrics", "listen"], "list"],
   ["CMY_HTTP_JWT_KEY", ["http", "jwtKeyFile"], "string"],
   ["CMY_HTTP_PUBLIC_URL", ["http", "publicUrl"], "string"],
   ["CMY_REDIS_URL", ["cluster", "redisUrl"], "string"],

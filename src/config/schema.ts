@@ -284,6 +284,17 @@ export const configSchema = z.object({
       path: ["requestTimeoutSeconds"],
     })
     .prefault({}),
+  metrics: z
+    .object({
+      /** Prometheus metrics at GET /metrics (docs/operations.md#metrics); off = no route, no listener, nothing collected. */
+      enabled: z.boolean().default(true),
+      /**
+       * Where /metrics is served: its own listeners (e.g. ["127.0.0.1:9464"], kept off the public web door);
+       * empty = on the HTTP listeners (`http.listen`).
+       */
+      listen: z.array(listenAddress).default([]),
+    })
+    .prefault({}),
   cluster: z
     .object({
       /**
@@ -382,3 +393,4 @@ export type FloodConfig = IrcConfig["flood"];
 export type OperatorConfig = IrcConfig["operators"][number];
 export type PushConfig = Config["push"];
 export type ClusterConfig = Config["cluster"];
+export type MetricsConfig = Config["metrics"];

@@ -14,6 +14,7 @@ import { dmRoutes } from "./routes/dms.js";
 import { searchRoutes } from "./routes/search.js";
 import { healthRoutes } from "./routes/health.js";
 import { readinessRoutes } from "./routes/readiness.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { openapiRoutes } from "./routes/openapi.js";
 import { fileRoutes } from "./routes/files.js";
 import { shareRoutes } from "./routes/shares.js";
@@ -94,6 +95,7 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
 
   healthRoutes(app);
   readinessRoutes(app, context.readiness);
+  if (context.metrics) metricsRoutes(app, context.metrics);
   openapiRoutes(app);
   accountRoutes(app, context);
   authRoutes(app, context);

@@ -8,6 +8,7 @@ import type { AccessTokens } from "../auth/tokens.js";
 import type { FileService } from "../core/files/file-service.js";
 import type { Shares } from "../core/files/shares.js";
 import type { Readiness } from "./readiness.js";
+import type { MetricsExposition } from "./routes/metrics.js";
 
 /** What the HTTP adapter is built from: core services, never the store. */
 export interface HttpContext {
@@ -26,6 +27,8 @@ export interface HttpContext {
   readonly shares: Shares;
   /** What `GET /readyz` asks: the probes, and whether the server is stopping. */
   readonly readiness: Readiness;
+  /** Served at GET /metrics; absent when metrics are off or have listeners of their own. */
+  readonly metrics?: MetricsExposition | null;
   /** The web door's address as clients reach it (`http.publicUrl`, or derived): the base of absolute links. */
   publicUrl(): string;
 }

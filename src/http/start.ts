@@ -16,6 +16,7 @@ import { HttpService } from "./http-service.js";
 import { publicBaseUrl } from "./public-url.js";
 import type { WebSocketAcceptor } from "./websocket-upgrade.js";
 import { Readiness, type ReadinessProbe } from "./readiness.js";
+import type { MetricsExposition } from "./routes/metrics.js";
 import { nodeName } from "../cluster/node-name.js";
 
 export interface HttpDependencies {
@@ -34,6 +35,8 @@ export interface HttpDependencies {
   readonly acceptWebSocket?: WebSocketAcceptor;
   /** What `GET /readyz` checks (the database; the cluster bus in a cluster). */
   readonly readiness: readonly ReadinessProbe[];
+  /** Served at GET /metrics here; null when metrics are off or have listeners of their own. */
+  readonly metrics?: MetricsExposition | null;
 }
 
 export interface RunningHttp {

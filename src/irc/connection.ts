@@ -510,7 +510,11 @@ export class IrcConnection implements Session, Flushable {
       this.#out = [];
       this.#outBytes = 0;
       this.transport.destroy();
-      queueMicrotask(() => this.close("SendQ exceeded", false));
+      queueMicrotask(() => {
+        // Counted once per client: more sends may arrive before this runs.
+        if (!this.#closed) this.context.onSendQueueExceeded();
+        this.close("SendQ exceeded", false);
+      });
       return;
     }
     this.#out.push(bytes);

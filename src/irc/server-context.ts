@@ -45,6 +45,8 @@ export class IrcServerContext {
   readonly connections = new Set<IrcConnection>();
   readonly eventLines = new EventLineCache();
   readonly startedAt = new Date();
+  /** Called when a client is dropped for "SendQ exceeded" (the composition root counts it for metrics). */
+  onSendQueueExceeded: () => void = () => {};
   #isupport: string[][] | null = null;
   /** ISUPPORT tokens other services provide (draft/FILEHOST once the web door listens), by name. */
   readonly #extraIsupport = new Map<string, string>();

@@ -31,6 +31,8 @@ export type SelfRegisterRefusal = { ok: false; reason: "disabled" } | { ok: fals
 
 /** Told after an account's password changed, whichever door changed it (IRC, HTTP, the CLI). */
 export type PasswordChangedListener = (account: Account) => Promise<void> | void;
+/** Told of every login attempt's outcome (for metrics); must be cheap and must not throw. */
+export type LoginListener = (service: string, outcome: "ok" | "failed" | "throttled") => void;
 
 /**
  * Looks an account up by name. No account name holds NUL (names follow the nick
@@ -51,6 +53,7 @@ export const SCRAM_SHA_256 = "scram-sha-256";
  */
 export class AccountService {
   readonly #passwordChanged: PasswordChangedListener[] = [];
+  readonly #logins: LoginListener[] = [];
   readonly #registrations: RegistrationLimit | null;
 
   /**
@@ -76,6 +79,15 @@ export class AccountService {
    * Registers what must follow every password change — ending the account's other
    * sessions, for one — without this service knowing who holds sessions.
    */
+  /** Every outcome passes here: login(), and recordLogin/recordFailure that SASL and certificates use. */
+  onLogin(listener: LoginListener): void {
+    this.#logins.push(listener);
+  }
+
+  #loginOutcome(service: string, outcome: "ok" | "failed" | "throttled"): void {
+    for (const listener of this.#logins) listener(service, outcome);
+  }
+
   onPasswordChanged(listener: PasswordChangedListener): void {
     this.#passwordChanged.push(listener);
   }
@@ -178,6 +190,7 @@ export class AccountService {
     const verdict = await this.guard.check(folded, address);
     if (!verdict.ok) {
       this.log.warn({ account: name, address, service, retryAfterSeconds: verdict.retryAfterSeconds }, "login refused: too many failures");
+      this.#loginOutcome(service, "throttled");
       return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
     }
     const account = await lookup(this.store, name);
@@ -198,6 +211,7 @@ export class AccountService {
     await this.guard.recordSuccess(foldCase(account.name), address);
     await this.store.touch(account.id, this.now());
     this.log.info({ account: account.name, address, service }, "login");
+    this.#loginOutcome(service, "ok");
   }
 
   /** The account was online until now: offline messages count from here. */
@@ -209,6 +223,7 @@ export class AccountService {
   async recordFailure(name: string, address: string, service: string): Promise<void> {
     const { locked, replyDelayMs } = await this.guard.recordFailure(foldCase(name), address);
     this.log.warn({ account: name, address, service, locked, replyDelayMs }, "login failed");
+    this.#loginOutcome(service, "failed");
     if (replyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, replyDelayMs));
   }
 

@@ -25,6 +25,8 @@ export class HistoryWriter {
      * batch may still be written later, but it was never acknowledged or delivered.
      */
     private readonly timeoutMs = 4000,
+    /** Told how long each batch took to store, in seconds (metrics); not told of failed batches. */
+    private readonly onBatchWritten: (seconds: number) => void = () => {},
   ) {}
 
   append(message: StoredMessage): Promise<void> {
@@ -55,6 +57,7 @@ export class HistoryWriter {
     const batch = this.#pending;
     if (batch.length === 0) return;
     this.#pending = [];
+    const started = performance.now();
     const writing = this.store.append(batch.map((p) => p.message));
     this.#writing = writing.then(
       () => undefined,
@@ -62,6 +65,7 @@ export class HistoryWriter {
     );
     try {
       await writing;
+      this.onBatchWritten((performance.now() - started) / 1000);
       for (const p of batch) p.resolve();
     } catch (error) {
       for (const p of batch) p.reject(error);
