@@ -7,7 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { pino } from "pino";
-import { ChatCore, type ChatLimits } from "../../src/core/chat/chat-core.js";
+import { ChatCore } from "../../src/core/chat/chat-core.js";
+import { TEST_CHAT_LIMITS } from "../support/chat-limits.js";
 import type { ChatEvent } from "../../src/core/chat/events.js";
 import type { Session } from "../../src/core/chat/session.js";
 import { ClusterNode } from "../../src/cluster/cluster-node.js";
@@ -17,18 +18,7 @@ import { findOnPath, startRedis, REQUIRE_CLUSTER_ENV, teardownOf } from "../supp
 import { TcpProxy } from "../support/tcp-proxy.js";
 import { waitFor } from "../support/wait.js";
 
-const limits: ChatLimits = {
-  nickLength: 30,
-  channelLength: 50,
-  topicLength: 300,
-  kickLength: 300,
-  awayLength: 300,
-  realnameLength: 100,
-  maxChannelsPerUser: 20,
-  maxListEntries: 50,
-  whowasLength: 10,
-  maxMessageBytes: 4000,
-};
+const limits = TEST_CHAT_LIMITS;
 
 class QuietSession implements Session {
   static next = 0;

@@ -18,25 +18,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { ChatCore, type ChatLimits } from "../../src/core/chat/chat-core.js";
+import { ChatCore } from "../../src/core/chat/chat-core.js";
+import { TEST_CHAT_LIMITS } from "../support/chat-limits.js";
 import type { ChatEvent } from "../../src/core/chat/events.js";
 import type { Session } from "../../src/core/chat/session.js";
 import type { ChatUser } from "../../src/core/chat/user.js";
 import { RedisBus } from "../../src/cluster/redis-bus.js";
 import { STATE_CHANNEL, decodeWire, nodeChannel } from "../../src/cluster/wire.js";
 
-const limits: ChatLimits = {
-  nickLength: 30,
-  channelLength: 50,
-  topicLength: 300,
-  kickLength: 300,
-  awayLength: 300,
-  realnameLength: 100,
-  maxChannelsPerUser: 20,
-  maxListEntries: 50,
-  whowasLength: 10,
-  maxMessageBytes: 4000,
-};
+const limits = TEST_CHAT_LIMITS;
 
 /** What one session was shown of each channel: member ids, from its NAMES at join and the events since. */
 class ViewingSession implements Session {

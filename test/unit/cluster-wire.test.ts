@@ -6,24 +6,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ChatCore, type ChatLimits } from "../../src/core/chat/chat-core.js";
+import { ChatCore } from "../../src/core/chat/chat-core.js";
+import { TEST_CHAT_LIMITS } from "../support/chat-limits.js";
 import type { ChatEvent } from "../../src/core/chat/events.js";
 import type { Session } from "../../src/core/chat/session.js";
 import { RedisBus } from "../../src/cluster/redis-bus.js";
 import { decodeWire } from "../../src/cluster/wire.js";
 
-const limits: ChatLimits = {
-  nickLength: 30,
-  channelLength: 50,
-  topicLength: 300,
-  kickLength: 300,
-  awayLength: 300,
-  realnameLength: 100,
-  maxChannelsPerUser: 20,
-  maxListEntries: 50,
-  whowasLength: 10,
-  maxMessageBytes: 4000,
-};
+const limits = TEST_CHAT_LIMITS;
 
 class RecordingSession implements Session {
   static next = 0;
