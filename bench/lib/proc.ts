@@ -66,14 +66,7 @@ export function threadRunDelayMicros(pid: number, tid: number = pid): number | n
 
 /** A field of /proc/PID/status in KiB (VmRSS, VmHWM, ...); null when unavailable. */
 export function statusKiB(pid: number, field: "VmRSS" | "VmHWM" | "VmSize" | "RssAnon"): number | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/status`, "latin1");
-  } catch {
-    return null;
-  }
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text);
-  return match ? Number(match[1]) : null;
+  return procNumbers(`/proc/${pid}/status`, [field])?.[0] ?? null;
 }
 
 export function rssKiB(pid: number): number | null {
@@ -86,15 +79,28 @@ export function rssKiB(pid: number): number | null {
  * times the scheduler took the CPU away. Null when unreadable.
  */
 export function contextSwitches(pid: number): { voluntary: number; involuntary: number } | null {
+  const [voluntary, involuntary] = procNumbers(`/proc/${pid}/status`, ["voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"]) ?? [];
+  return voluntary !== undefined && involuntary !== undefined ? { voluntary, involuntary } : null;
+}
+
+/**
+ * The numbers after `key:` in a /proc key-value file (status, io), in the order asked;
+ * null when the file cannot be read or a key is missing.
+ */
+function procNumbers(path: string, keys: readonly string[]): number[] | null {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/status`, "latin1");
+    text = readFileSync(path, "latin1");
   } catch {
     return null;
   }
-  const voluntary = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(text);
-  const involuntary = /^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(text);
-  return voluntary && involuntary ? { voluntary: Number(voluntary[1]), involuntary: Number(involuntary[1]) } : null;
+  const values: number[] = [];
+  for (const key of keys) {
+    const match = new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(text);
+    if (!match) return null;
+    values.push(Number(match[1]));
+  }
+  return values;
 }
 
 /** This process's soft and hard limit on open files. */
@@ -167,15 +173,8 @@ export function machineBusyMicros(): number {
 
 /** Read and write system calls a process has made (/proc/PID/io syscr, syscw); null when unreadable. */
 export function ioSyscalls(pid: number): { reads: number; writes: number } | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/io`, "latin1");
-  } catch {
-    return null;
-  }
-  const reads = /^syscr:\s+(\d+)/m.exec(text);
-  const writes = /^syscw:\s+(\d+)/m.exec(text);
-  return reads && writes ? { reads: Number(reads[1]), writes: Number(writes[1]) } : null;
+  const [reads, writes] = procNumbers(`/proc/${pid}/io`, ["syscr", "syscw"]) ?? [];
+  return reads !== undefined && writes !== undefined ? { reads, writes } : null;
 }
 
 interface StatFields {
