@@ -20,6 +20,7 @@ import { Messaging } from "./core/chat/messaging.js";
 import { HistoryWriter } from "./core/chat/history-writer.js";
 import { MessagesRepository } from "./store/messages-repository.js";
 import { MessageSearchRepository } from "./store/message-search-repository.js";
+import { SearchIndexer } from "./store/search-indexer.js";
 import { MessageSearchService } from "./core/chat/search.js";
 import { ChannelsRepository } from "./store/channels-repository.js";
 import { ReadMarkersRepository } from "./store/read-markers-repository.js";
@@ -150,7 +151,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
   let currentConfig = config;
   const stopRetention = startRetention(history, () => currentConfig.history, log);
   // Search reads what history keeps: with history off there is nothing to search.
-  const search = writer ? new MessageSearchService(core, new MessageSearchRepository(domain.store.db, domain.store.dialect), () => currentConfig.search) : null;
+  // SQLite's full-text index is filled behind the writes, in batches (0009-search-index-behind).
+  const searchIndexer = new SearchIndexer(domain.store.db, domain.store.dialect, (err) => log.warn({ err }, "messages could not be added to the search index; retrying"));
+  searchIndexer.start();
+  const search = writer ? new MessageSearchService(core, new MessageSearchRepository(domain.store.db, domain.store.dialect, searchIndexer), () => currentConfig.search) : null;
   const readMarkers = new ReadMarkers(new ReadMarkersRepository(domain.store.db), core);
   const messaging = new Messaging(core, writer, { exists: async (name) => (await domain.accounts.find(name)) !== undefined });
   const limits = new ConnectionLimits(config.limits.connectionsPerIp, config.limits.maxConnections);
@@ -299,6 +303,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         await cluster?.stop();
         await push.stop();
         await writer?.drain();
+        await searchIndexer.stop().catch((err: unknown) => log.warn({ err }, "the search index could not be brought up to date before stopping"));
         await shares.drain();
         await alwaysOn.drain();
         await domain.close();

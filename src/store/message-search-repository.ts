@@ -4,10 +4,11 @@ import type { Dialect } from "./dialect.js";
 import type { MessageSearch, SearchHit, SearchIndexQuery } from "../core/chat/search.js";
 import { toStored } from "./messages-repository.js";
 import { fts5Match, postgresTsquery } from "./search-match.js";
+import type { SearchIndexer } from "./search-indexer.js";
 
 /**
  * Message search on the index made by migration 0004-search: SQLite's FTS5 table
- * `messages_fts`, PostgreSQL's GIN index on `to_tsvector('simple', text)`. Results
+ * `messages_fts` (filled behind the writes by SearchIndexer, 0009), PostgreSQL's GIN index on `to_tsvector('simple', text)`. Results
  * are limited in SQL to the given channels and the account's direct conversations,
  * newest first by (time, id), the same order history pages use.
  */
@@ -15,10 +16,13 @@ export class MessageSearchRepository implements MessageSearch {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
+    /** SQLite indexes behind the writes: what is pending is indexed before each search, so none is missed. */
+    private readonly indexer: SearchIndexer,
   ) {}
 
   async search(query: SearchIndexQuery): Promise<SearchHit[]> {
     if (query.terms.length === 0 || query.limit <= 0) return [];
+    await this.indexer.catchUp();
     const m = (column: keyof MessagesTable) => sql.ref(`m.${column}`);
     // The reader's own direct conversations: keys start with "@" (channels with "#") and hold its account.
     const readable: RawBuilder<unknown>[] = [sql`(${m("target")} like '@%' and (${m("sender_account")} = ${query.account} or ${m("recipient_account")} = ${query.account}))`];

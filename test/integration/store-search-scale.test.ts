@@ -14,6 +14,7 @@ import type { TestContext } from "node:test";
 import { sql } from "kysely";
 import { MessagesRepository } from "../../src/store/messages-repository.js";
 import { MessageSearchRepository } from "../../src/store/message-search-repository.js";
+import { SearchIndexer } from "../../src/store/search-indexer.js";
 import type { StoredMessage } from "../../src/core/chat/history.js";
 import type { SearchIndexQuery } from "../../src/core/chat/search.js";
 import { searchTerms } from "../../src/core/chat/search-terms.js";
@@ -91,7 +92,7 @@ forEachDialect("message search at 100,000 messages", (target) => {
     for (const [what, search, matching] of cases) {
       const capture = new CaptureQueries();
       const started = performance.now();
-      const hits = await new MessageSearchRepository(store.db.withPlugin(capture), store.dialect).search(search);
+      const hits = await new MessageSearchRepository(store.db.withPlugin(capture), store.dialect, new SearchIndexer(store.db, store.dialect)).search(search);
       const elapsed = performance.now() - started;
       const expected = [...matching].sort(newestFirst).slice(0, search.limit);
       assert.ok(expected.length > 0, `${what}: the seed has matches`);
@@ -108,7 +109,7 @@ forEachDialect("message search at 100,000 messages", (target) => {
     let before: SearchIndexQuery["before"] = null;
     const seen: string[] = [];
     for (let page = 0; page < 3; page++) {
-      const hits = await new MessageSearchRepository(store.db, store.dialect).search(query("alpha", channelKeys, "user3", before));
+      const hits = await new MessageSearchRepository(store.db, store.dialect, new SearchIndexer(store.db, store.dialect)).search(query("alpha", channelKeys, "user3", before));
       assert.equal(hits.length, 51);
       seen.push(...hits.map((h) => h.message.msgid));
       before = hits[hits.length - 1]!.position;

@@ -9,6 +9,7 @@ import { sql, type Kysely } from "kysely";
 import { createMigrator, migrateToLatest } from "../../src/store/migrator.js";
 import { MessagesRepository } from "../../src/store/messages-repository.js";
 import { MessageSearchRepository } from "../../src/store/message-search-repository.js";
+import { SearchIndexer } from "../../src/store/search-indexer.js";
 import { searchTerms } from "../../src/core/chat/search-terms.js";
 import type { StoredMessage } from "../../src/core/chat/history.js";
 import type { Store } from "../../src/store/database.js";
@@ -21,7 +22,7 @@ function message(msgid: string, target: string, text: string, time: number): Sto
 async function find(store: Store, words: string, channelKeys: readonly string[] = ["#general"]): Promise<string[]> {
   const parsed = searchTerms(words, { maxQueryChars: 200, maxWords: 16 });
   assert.ok(parsed.ok);
-  const hits = await new MessageSearchRepository(store.db, store.dialect).search({ terms: parsed.terms, channelKeys, account: "nobody", before: null, limit: 50 });
+  const hits = await new MessageSearchRepository(store.db, store.dialect, new SearchIndexer(store.db, store.dialect)).search({ terms: parsed.terms, channelKeys, account: "nobody", before: null, limit: 50 });
   return hits.map((hit) => hit.message.msgid);
 }
 
@@ -59,5 +60,27 @@ forEachDialect("the message search index", (target) => {
     assert.equal(await repository.prune(2500, null), 1);
     assert.deepEqual(await find(store, "final"), []);
     assert.deepEqual(await find(store, "draft", ["#other"]), ["m3"]);
+  });
+
+  test("a message changed or deleted before it reaches the index is found as it is, and the index stays sound", async (t) => {
+    const database = await target.create(t);
+    const store = await database.open();
+    const repository = new MessagesRepository(store.db);
+    await repository.append([message("p1", "#general", "pending apple", 1000), message("p2", "#general", "pending banana", 2000), message("p3", "#general", "pending cherry", 3000)]);
+    // On SQLite none of these is indexed yet (the index follows the writes in batches): a
+    // delete or update of an unindexed row must not reach the index, or it would corrupt it.
+    assert.equal(await repository.deleteMessage("#general", "p2"), true);
+    await sql`update messages set text = ${"pending damson"} where msgid = ${"p3"}`.execute(store.db);
+    assert.deepEqual(await find(store, "pending"), ["p3", "p1"]);
+    assert.deepEqual(await find(store, "banana"), []);
+    assert.deepEqual(await find(store, "cherry"), []);
+    assert.deepEqual(await find(store, "damson"), ["p3"]);
+    if (store.dialect === "sqlite") {
+      // FTS5 checks its index against the messages table; a corrupt index throws here.
+      await sql`insert into messages_fts (messages_fts, rank) values ('integrity-check', 1)`.execute(store.db);
+      const { rows } = await sql<{ indexed_upto: number }>`select indexed_upto from search_index_state`.execute(store.db);
+      const { rows: max } = await sql<{ id: number }>`select max(id) as id from messages`.execute(store.db);
+      assert.equal(rows[0]?.indexed_upto, max[0]?.id, "a search leaves nothing pending");
+    }
   });
 });

@@ -8,6 +8,7 @@ import * as shares from "./0005-shares.js";
 import * as push from "./0006-push.js";
 import * as fileUsage from "./0007-file-usage.js";
 import * as registrationAttempts from "./0008-registration-attempts.js";
+import * as searchIndexBehind from "./0009-search-index-behind.js";
 
 export interface Migration {
   readonly name: string;
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   { name: "0006-push", up: push.up },
   { name: "0007-file-usage", up: fileUsage.up },
   { name: "0008-registration-attempts", up: registrationAttempts.up },
+  { name: "0009-search-index-behind", up: searchIndexBehind.up },
 ];
