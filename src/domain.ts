@@ -32,7 +32,12 @@ export function refreshSettings(config: Config): RefreshSettings {
 
 /** The database and the domain services over it, shared by the server and the CLI. */
 export async function openDomain(config: Config, log: Logger, options: { migrate: boolean } = { migrate: true }): Promise<Domain> {
-  const store = await openStore({ url: config.database.url, dataDir: config.dataDir, migrate: options.migrate });
+  const store = await openStore({
+    url: config.database.url,
+    dataDir: config.dataDir,
+    migrate: options.migrate,
+    checkpointInBackground: (err) => log.warn({ err }, "SQLite WAL checkpoints in the background (on failure the commits checkpoint again, as by default)"),
+  });
   const guard = new LoginGuard(new LoginFailuresRepository(store.db), config.auth.bruteForce);
   const accounts = new AccountService(
     new AccountsRepository(store.db),

@@ -6,12 +6,20 @@ import type { Database } from "./schema.js";
 import type { Dialect } from "./dialect.js";
 import { migrateToLatest } from "./migrator.js";
 import { makeDatabaseFilePrivate } from "./private-file.js";
+import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
   /** Where the data is, for logs: the SQLite file or the PostgreSQL URL without its password. */
   readonly location: string;
+  /**
+   * SQLite only: the connection Kysely drives, for the one statement hot enough to
+   * skip the query builder (MessagesRepository.append). Use it only inside
+   * `db.connection().execute(…)`, which holds Kysely's lock on the connection, or
+   * its statements would land inside whatever transaction Kysely has open.
+   */
+  readonly sqlite: BetterSqlite3.Database | null;
   /** The cheapest round trip (`select 1`): resolves when the database answers, rejects with why it did not. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -23,6 +31,12 @@ export interface StoreOptions {
   readonly dataDir: string;
   /** Run pending migrations on open (the server does; `cmymessage migrate` does explicitly). */
   readonly migrate: boolean;
+  /**
+   * SQLite: checkpoint the WAL on a thread of its own instead of inside commits on the
+   * event loop (SqliteCheckpointer), telling this of its failures. The server sets it;
+   * short-lived commands (the CLI) leave SQLite's default.
+   */
+  readonly checkpointInBackground?: (error: Error) => void;
 }
 
 const INT8_OID = 20;
@@ -59,7 +73,7 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
-function openSqlite(file: string): Kysely<Database> {
+function openSqlite(file: string): { db: Kysely<Database>; sqlite: BetterSqlite3.Database } {
   makeDatabaseFilePrivate(file);
   const database = new BetterSqlite3(file);
   // WAL lets readers run beside the writer; NORMAL sync is durable across crashes in WAL mode
@@ -68,7 +82,7 @@ function openSqlite(file: string): Kysely<Database> {
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), sqlite: database };
 }
 
 async function openPostgres(url: string): Promise<Kysely<Database>> {
@@ -101,20 +115,25 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const dialect: Dialect = postgres ? "postgres" : "sqlite";
   const file = join(options.dataDir, "cmymessage.db");
   if (!postgres) await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-  const db = postgres ? await openPostgres(options.url) : openSqlite(file);
+  const { db, sqlite } = postgres ? { db: await openPostgres(options.url), sqlite: null } : openSqlite(file);
   try {
     if (options.migrate) await migrateToLatest(db as Kysely<unknown>, dialect);
   } catch (error) {
     await db.destroy();
     throw error;
   }
+  const checkpointer = sqlite && options.checkpointInBackground ? new SqliteCheckpointer(sqlite, file, options.checkpointInBackground) : null;
   return {
     db,
     dialect,
     location: postgres ? redactUrl(options.url) : file,
+    sqlite,
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }

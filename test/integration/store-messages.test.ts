@@ -36,7 +36,8 @@ function message(target: string, time: number, extra: Partial<StoredMessage> = {
 async function harness(t: TestContext, target: DialectTarget): Promise<{ store: Store; repository: MessagesRepository }> {
   const database = await target.create(t);
   const store = await database.open();
-  return { store, repository: new MessagesRepository(store.db) };
+  // As the server makes it: on SQLite the prepared-statement path, on PostgreSQL the query builder.
+  return { store, repository: new MessagesRepository(store.db, store.sqlite) };
 }
 
 const byTime = (time: number): HistoryRef => ({ kind: "time", time });

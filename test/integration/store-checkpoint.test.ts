@@ -1,0 +1,55 @@
+/**
+ * SQLite's WAL is checkpointed by a thread of its own (SqliteCheckpointer), not in
+ * commits on the event loop: the server's connection never checkpoints, yet the WAL
+ * stays bounded under a steady stream of history writes, and when the store closes
+ * SQLite's default comes back.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { openStore } from "../../src/store/database.js";
+import { MessagesRepository } from "../../src/store/messages-repository.js";
+import type { StoredMessage } from "../../src/core/chat/history.js";
+
+function message(n: number): StoredMessage {
+  const text = `message ${n} `.padEnd(300, "x");
+  return { msgid: `m${n}`, kind: "privmsg", target: "#busy", targetDisplay: "#busy", senderNick: "alice", senderMask: "alice!a@h", senderAccount: null, recipientAccount: null, time: 1_000 + n, text, tags: null };
+}
+
+test("the WAL is checkpointed off the event loop and stays bounded under steady writes", async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), "cmy-checkpoint-"));
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const errors: Error[] = [];
+  const store = await openStore({ url: "", dataDir, migrate: true, checkpointInBackground: (error) => errors.push(error) });
+  let closed = false;
+  t.after(() => (closed ? undefined : store.close()));
+  const sqlite = store.sqlite!;
+  assert.equal(sqlite.pragma("wal_autocheckpoint", { simple: true }), 0, "the event loop's connection leaves checkpoints to the thread");
+  const repository = new MessagesRepository(store.db, sqlite);
+  const wal = join(dataDir, "cmymessage.db-wal");
+  let largest = 0;
+  // ~18 MiB of rows and index pages in small batches, as a busy server writes them:
+  // without checkpoints the WAL would hold all of it.
+  for (let batch = 0; batch < 400; batch++) {
+    await repository.append(Array.from({ length: 100 }, (_, i) => message(batch * 100 + i)));
+    if (batch % 20 === 19) {
+      await sleep(300);
+      largest = Math.max(largest, (await stat(wal)).size);
+    }
+  }
+  const total = (await stat(join(dataDir, "cmymessage.db"))).size;
+  assert.ok(total > 10 * 1024 * 1024, `the database holds what was written (${total} bytes)`);
+  assert.ok(largest < total / 2, `the WAL stayed bounded: at most ${largest} bytes beside a ${total}-byte database`);
+  assert.deepEqual(errors, []);
+  await store.close();
+  closed = true;
+  // Reopened without the thread: every row is there, and SQLite's default is back.
+  const again = await openStore({ url: "", dataDir, migrate: false });
+  t.after(() => again.close());
+  assert.equal(again.sqlite!.pragma("wal_autocheckpoint", { simple: true }), 1000);
+  const { n } = again.sqlite!.prepare("select count(*) as n from messages").get() as { n: number };
+  assert.equal(n, 40_000);
+});
