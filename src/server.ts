@@ -147,7 +147,16 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const metrics = config.metrics.enabled ? new ServerMetrics() : null;
   if (metrics) domain.accounts.onLogin((service, outcome) => metrics.login(service, outcome));
   const history = new MessagesRepository(domain.store.db, domain.store.sqlite);
-  const writer = config.history.enabled ? new HistoryWriter(history, undefined, metrics ? (seconds) => metrics.historyBatchWritten(seconds) : undefined) : null;
+  const writer = config.history.enabled
+    ? new HistoryWriter(history, {
+        events: {
+          ...(metrics && { batchWritten: (seconds: number) => metrics.historyBatchWritten(seconds) }),
+          // Senders get FAIL … TEMPORARILY_UNAVAILABLE for each message; the operator gets one line per outage.
+          failing: (err) => log.error({ err }, "messages cannot be stored (disk full? database down?): senders are told, nothing is delivered until it works again"),
+          recovered: (refused) => log.warn(refused, "messages are stored again"),
+        },
+      })
+    : null;
   let currentConfig = config;
   const stopRetention = startRetention(history, () => currentConfig.history, log);
   // Search reads what history keeps: with history off there is nothing to search.

@@ -524,10 +524,11 @@ export class IrcConnection implements Session, Flushable {
 
   flush(): void {
     if (this.#out.length === 0 || !this.transport.writable) return;
-    const data = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out, this.#outBytes);
+    // The buffers as queued, not concatenated: most are shared by every recipient of a message.
+    const chunks = this.#out;
     this.#out = [];
     this.#outBytes = 0;
-    this.transport.write(data);
+    this.transport.write(chunks);
   }
 
   // ── lifecycle ───────────────────────────────────────────────────────────

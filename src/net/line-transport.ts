@@ -3,6 +3,7 @@
  * framed by CR/LF, or a WebSocket carrying one line per message. The protocol's
  * connection object sees lines in and bytes out and never which of them it has.
  */
+import type { Writable } from "node:stream";
 
 /** What a transport reports to the connection it serves. */
 export interface TransportSink {
@@ -40,8 +41,12 @@ export interface LineTransport extends LineEncoder {
   readonly pendingBytes: number;
   /** False once writes can no longer reach the peer. */
   readonly writable: boolean;
-  /** Writes bytes made by `encode` (or several such, concatenated). */
-  write(data: Buffer): void;
+  /**
+   * Writes buffers made by `encode`, in order, in one system call where it can. They are
+   * handed over as they are, never copied: the same bytes go to every recipient of a
+   * fan-out, and a copy per connection would multiply the memory by the recipients.
+   */
+  write(chunks: readonly Buffer[]): void;
   /** Stops reading (back-pressure on a client that sends faster than its commands run). */
   pause(): void;
   resume(): void;
@@ -52,4 +57,15 @@ export interface LineTransport extends LineEncoder {
   destroy(): void;
   /** Settles when the connection is fully closed. */
   readonly whenClosed: Promise<void>;
+}
+
+/** Writes `chunks` to `stream` as one writev (cork, write each, uncork): no copy, one system call. */
+export function writeChunks(stream: Writable, chunks: readonly Buffer[]): void {
+  if (chunks.length === 1) {
+    stream.write(chunks[0]!);
+    return;
+  }
+  stream.cork();
+  for (const chunk of chunks) stream.write(chunk);
+  stream.uncork();
 }

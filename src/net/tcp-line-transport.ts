@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { LineSplitter } from "./line-splitter.js";
-import { WIRE, type LineTransport, type TransportSink } from "./line-transport.js";
+import { WIRE, writeChunks, type LineTransport, type TransportSink } from "./line-transport.js";
 
 /** Lines over a TCP (or TLS) socket, each ended by CR, LF or CRLF; written as they are. */
 export class TcpLineTransport implements LineTransport {
@@ -41,8 +41,8 @@ export class TcpLineTransport implements LineTransport {
     return !this.socket.destroyed;
   }
 
-  write(data: Buffer): void {
-    this.socket.write(data);
+  write(chunks: readonly Buffer[]): void {
+    writeChunks(this.socket, chunks);
   }
 
   pause(): void {

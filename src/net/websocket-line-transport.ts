@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import { WebSocket } from "ws";
-import { WIRE, type LineTransport, type TransportSink } from "./line-transport.js";
+import { WIRE, writeChunks, type LineTransport, type TransportSink } from "./line-transport.js";
 import { frameLines, OPCODE_BINARY, OPCODE_TEXT } from "./websocket-frames.js";
 
 const LF = 0x0a;
@@ -83,8 +83,8 @@ export class WebSocketLineTransport implements LineTransport {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
-  write(data: Buffer): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.socket.write(data);
+  write(chunks: readonly Buffer[]): void {
+    if (this.ws.readyState === WebSocket.OPEN) writeChunks(this.socket, chunks);
   }
 
   pause(): void {

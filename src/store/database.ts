@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from "kysely";
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from "kysely";
 import BetterSqlite3 from "better-sqlite3";
 import type { Database } from "./schema.js";
 import type { Dialect } from "./dialect.js";
@@ -54,11 +54,24 @@ function redactUrl(url: string): string {
 /** Prepared statements kept per SQL text: Kysely prepares on every query, which costs on the message path. */
 const STATEMENT_CACHE_SIZE = 256;
 
+/** Kysely's ROLLBACK of a transaction SQLite has already rolled back: nothing to do. */
+const ALREADY_ROLLED_BACK: SqliteStatement = {
+  reader: false,
+  all: () => [],
+  run: () => ({ changes: 0, lastInsertRowid: 0 }),
+  iterate: () => [][Symbol.iterator](),
+};
+
 function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => database.close(),
     prepare(sql: string) {
+      // On some errors (SQLITE_FULL: a full disk; SQLITE_IOERR, SQLITE_NOMEM) SQLite rolls the
+      // transaction back itself. Kysely then sends ROLLBACK, which would fail with "no
+      // transaction is active" and replace the real error (the operator would read that
+      // instead of "database or disk is full").
+      if (sql === "rollback" && !database.inTransaction) return ALREADY_ROLLED_BACK;
       let statement = cache.get(sql);
       if (statement) {
         // Re-insert to keep the map in least-recently-used order.

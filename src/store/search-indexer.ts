@@ -18,6 +18,7 @@ const INTERVAL_MS = 500;
 export class SearchIndexer {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<number> | null = null;
+  #failing = false;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -43,7 +44,16 @@ export class SearchIndexer {
 
   start(): void {
     if (this.dialect !== "sqlite" || this.#timer) return;
-    this.#timer = setInterval(() => detached(this.indexPending(), this.onError), INTERVAL_MS);
+    this.#timer = setInterval(() => {
+      detached(
+        this.indexPending().then(() => (this.#failing = false)),
+        (error) => {
+          // Once per outage (a full disk fails every pass until there is room), not every interval.
+          if (!this.#failing) this.onError(error);
+          this.#failing = true;
+        },
+      );
+    }, INTERVAL_MS);
     this.#timer.unref();
   }
 

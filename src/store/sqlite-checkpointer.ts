@@ -14,11 +14,15 @@ const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma("busy_timeout = 5000");
+// Told once per outage (a full disk fails every checkpoint until there is room), not every interval.
+let failing = false;
 const checkpoint = () => {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");
+    failing = false;
   } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message) });
+    if (!failing) parentPort.postMessage({ error: String(error && error.message) });
+    failing = true;
   }
 };
 const timer = setInterval(checkpoint, workerData.intervalMs);

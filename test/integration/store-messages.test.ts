@@ -299,10 +299,13 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
     assert.deepEqual(ids(await h.repository.query(query("#busy", "after", null, null, 1000))), ids([...first, ...second]));
   });
 
-  test("HistoryWriter: a failing store rejects every waiter of that batch; the next batches are written", async (t) => {
+  test("HistoryWriter: a failing store rejects every waiter of that batch; the next batches are written; the outage is told once, and its end", async (t) => {
     const h = await harness(t, target);
     const spy = instrumented(h.repository);
-    const writer = new HistoryWriter(spy.store);
+    const told: string[] = [];
+    const writer = new HistoryWriter(spy.store, {
+      events: { failing: (error) => told.push(`failing: ${(error as Error).message}`), recovered: (refused) => told.push(`recovered: ${JSON.stringify(refused)}`) },
+    });
     const ok1 = Array.from({ length: 5 }, () => message("#flaky", 1000));
     await Promise.all(ok1.map((m) => writer.append(m)));
 
@@ -314,11 +317,15 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
       doomed.map(() => "disk full"),
       "every waiter of the batch is told",
     );
+    spy.failNextBatch(new Error("still full"));
+    await assert.rejects(writer.append(message("#flaky", 2500)), /still full/);
+    assert.deepEqual(told, ["failing: disk full"], "one report for the outage, not one per batch");
 
     const ok2 = Array.from({ length: 6 }, () => message("#flaky", 3000));
     await Promise.all(ok2.map((m) => writer.append(m)));
     await writer.drain();
     assert.deepEqual(ids(await h.repository.query(query("#flaky", "after", null, null, 100))), ids([...ok1, ...ok2]), "nothing of the failed batch, everything else");
+    assert.deepEqual(told, ["failing: disk full", `recovered: ${JSON.stringify({ batches: 2, messages: 9 })}`]);
   });
 
   test("HistoryWriter over the real store: a batch the database refuses (duplicate msgid) is rolled back whole and every waiter rejected", async (t) => {

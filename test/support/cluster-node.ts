@@ -108,6 +108,8 @@ export interface NodeOptions {
   readonly dataDir?: string;
   /** Runs the node inside this network namespace (`ip netns exec`); see netns.ts. */
   readonly netns?: string;
+  /** Node's own flags, before the CLI (e.g. --trace-gc, --heap-snapshot-signal=SIGUSR2 to find out where memory goes). */
+  readonly nodeFlags?: readonly string[];
   /** How long the start may take (default 30 s: two busy cores, sources through tsx). */
   readonly startTimeoutMs?: number;
 }
@@ -197,7 +199,7 @@ export async function startNode(owner: AfterHook | Teardown, options: NodeOption
     ...options.env,
   });
 
-  const nodeArgs = [...cliCommand().args, "serve"];
+  const nodeArgs = [...(options.nodeFlags ?? []), ...cliCommand().args, "serve"];
   const [command, args] = options.netns ? ["ip", ["netns", "exec", options.netns, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child: ChildProcess = spawn(command, args, { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
   const forget = onProcessExit(() => child.kill("SIGKILL"));

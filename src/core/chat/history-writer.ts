@@ -7,6 +7,28 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
+export interface HistoryWriterEvents {
+  /** How long a batch took to store, in seconds (metrics); not told of failed batches. */
+  batchWritten?(seconds: number): void;
+  /**
+   * The store refused a batch after the last one was stored (a full disk, a database
+   * that went away): told once per outage, so a log says it once, not per message.
+   */
+  failing?(error: unknown): void;
+  /** A batch was stored again after an outage; how much was refused during it. */
+  recovered?(refused: { batches: number; messages: number }): void;
+}
+
+export interface HistoryWriterOptions {
+  /**
+   * How long a sender waits for its message to be stored before being told it
+   * failed. A database that stops answering must not leave senders hanging; the
+   * batch may still be written later, but it was never acknowledged or delivered.
+   */
+  readonly timeoutMs?: number;
+  readonly events?: HistoryWriterEvents;
+}
+
 /**
  * Group commit: messages appended during one turn of the event loop are written
  * in one transaction, and each caller learns when its message is durable. Order
@@ -17,21 +39,22 @@ export class HistoryWriter {
   #writing: Promise<void> | null = null;
   #scheduled = false;
 
+  readonly #timeoutMs: number;
+  readonly #events: HistoryWriterEvents;
+  /** Batches and messages refused since the last batch that was stored; null while the store works. */
+  #outage: { batches: number; messages: number } | null = null;
+
   constructor(
     private readonly store: HistoryStore,
-    /**
-     * How long a sender waits for its message to be stored before being told it
-     * failed. A database that stops answering must not leave senders hanging; the
-     * batch may still be written later, but it was never acknowledged or delivered.
-     */
-    private readonly timeoutMs = 4000,
-    /** Told how long each batch took to store, in seconds (metrics); not told of failed batches. */
-    private readonly onBatchWritten: (seconds: number) => void = () => {},
-  ) {}
+    options: HistoryWriterOptions = {},
+  ) {
+    this.#timeoutMs = options.timeoutMs ?? 4000;
+    this.#events = options.events ?? {};
+  }
 
   append(message: StoredMessage): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("history store did not answer in time")), this.timeoutMs);
+      const timer = setTimeout(() => reject(new Error("history store did not answer in time")), this.#timeoutMs);
       const settle =
         <T,>(done: (value: T) => void) =>
         (value: T): void => {
@@ -65,9 +88,20 @@ export class HistoryWriter {
     );
     try {
       await writing;
-      this.onBatchWritten((performance.now() - started) / 1000);
+      this.#events.batchWritten?.((performance.now() - started) / 1000);
+      if (this.#outage) {
+        const refused = this.#outage;
+        this.#outage = null;
+        this.#events.recovered?.(refused);
+      }
       for (const p of batch) p.resolve();
     } catch (error) {
+      if (!this.#outage) {
+        this.#outage = { batches: 0, messages: 0 };
+        this.#events.failing?.(error);
+      }
+      this.#outage.batches++;
+      this.#outage.messages += batch.length;
       for (const p of batch) p.reject(error);
     } finally {
       this.#writing = null;

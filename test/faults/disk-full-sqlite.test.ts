@@ -1,0 +1,127 @@
+/**
+ * The disk under SQLite fills up while the server runs. A real `cmymessage serve`
+ * whose data directory (cmymessage.db and its WAL) is a small tmpfs; a ballast file
+ * leaves only a little room. Messages then fill it: each one that cannot be stored
+ * is answered FAIL PRIVMSG TEMPORARILY_UNAVAILABLE, is not echoed and reaches nobody;
+ * the server keeps running, answers PING and lets account holders log in. When room
+ * is made again (the ballast removed) messages are stored and delivered at once,
+ * without a restart, and history holds every message a sender saw acknowledged.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { startNode, type ClusterNode } from "../support/cluster.js";
+import { rawClient, saslClient } from "../support/cluster-irc.js";
+import { rawSync } from "../support/fixture.js";
+import { HISTORY_CAPS, parseLine, textOf } from "../support/irc-lines.js";
+import type { RawClient } from "../support/raw-client.js";
+import { fillWithBallast, freeBytes, mountTmpfs } from "../support/tmpfs.js";
+import { assertHistoryHolds, readHistory, type Acked } from "./traffic.js";
+
+const PASSWORD = "disk-full-Password-42";
+/** The data directory's file system: room for the database of a fresh server and its WAL, and little more. */
+const TMPFS_BYTES = 16 * 1024 * 1024;
+/** What the ballast leaves free: a few WAL pages' worth. */
+const LEAVE_BYTES = 256 * 1024;
+/** The most messages sent to fill the disk (each ~400 bytes, plus its search-index rows). */
+const MAX_FILL_MESSAGES = 3000;
+const TEXT = "y".repeat(400);
+
+/** Sends PRIVMSG and waits for its echo (acknowledged) or its FAIL. */
+async function send(client: RawClient, nick: string, target: string, text: string): Promise<{ ok: true; msgid: string } | { ok: false; fail: string }> {
+  client.send(`PRIVMSG ${target} :${text}`);
+  const reply = parseLine(
+    await client.waitFor((raw) => {
+      const line = parseLine(raw);
+      return (line.command === "PRIVMSG" && line.source.startsWith(`${nick}!`) && textOf(line) === text) || (line.command === "FAIL" && line.params[0] === "PRIVMSG");
+    }, 10_000),
+  );
+  return reply.command === "FAIL" ? { ok: false, fail: reply.raw } : { ok: true, msgid: reply.tags.get("msgid") ?? "" };
+}
+
+async function login(t: Parameters<typeof rawClient>[0], node: ClusterNode, nick: string): Promise<RawClient> {
+  const { client, result } = await saslClient(t, node, nick, nick, PASSWORD, HISTORY_CAPS);
+  assert.equal(result.command, "903", `${nick} could not log in: ${result.raw}`);
+  await client.waitFor(new RegExp(` 366 ${nick} #general `), 10_000);
+  return client;
+}
+
+test("SQLite on a full disk: FAIL for what cannot be stored (not echoed, not delivered), logins and PING go on; room made: stored and delivered again, nothing acknowledged lost", async (t) => {
+  const dataDir = await mountTmpfs(t, TMPFS_BYTES);
+  if (dataDir === null) return;
+  const options = { redisUrl: "", databaseUrl: "", dataDir, http: false } as const;
+
+  // First start: the database is made and the accounts registered; a clean stop folds the WAL back in.
+  const first = await startNode(t, { name: "disk-full-setup", ...options });
+  for (const nick of ["alice", "bob"]) {
+    const client = await rawClient(t, first, nick);
+    client.send(`REGISTER * * :${PASSWORD}`);
+    assert.match(await client.waitFor(/ (REGISTER SUCCESS|FAIL REGISTER) /, 10_000), / REGISTER SUCCESS /);
+    client.close();
+  }
+  await first.stop();
+
+  const ballast = join(dataDir, "ballast");
+  const ballastBytes = await fillWithBallast(ballast, LEAVE_BYTES);
+  const node = await startNode(t, { name: "disk-full", ...options });
+  t.diagnostic(`tmpfs ${TMPFS_BYTES} bytes, ballast ${ballastBytes} bytes, ${await freeBytes(dataDir)} bytes free at start`);
+  const alice = await login(t, node, "alice");
+  const bob = await login(t, node, "bob");
+
+  const acked: Acked[] = [];
+  let refused: { text: string; fail: string } | null = null;
+  for (let i = 0; i < MAX_FILL_MESSAGES && refused === null; i++) {
+    const text = `fill ${i} ${TEXT}`;
+    const result = await send(alice, "alice", "#general", text);
+    if (result.ok) acked.push({ sender: "alice", target: "#general", text, msgid: result.msgid, seq: i });
+    else refused = { text, fail: result.fail };
+  }
+  assert.ok(refused !== null, `${MAX_FILL_MESSAGES} messages were all stored: the disk never filled (${await freeBytes(dataDir)} bytes free)`);
+  t.diagnostic(`the disk was full after ${acked.length} messages: ${refused.fail}`);
+  assert.deepEqual(parseLine(refused.fail).params.slice(0, 3), ["PRIVMSG", "TEMPORARILY_UNAVAILABLE", "#general"]);
+  // The operator is told once, with SQLite's reason.
+  const logged = await node.waitForLog((line) => line.msg.startsWith("messages cannot be stored"));
+  assert.equal(logged.level, 50, "logged as an error");
+  assert.match(JSON.stringify(logged["err"]), /disk is full|SQLITE_FULL/);
+
+  // A direct message cannot be stored either, and is refused the same way.
+  const dm = await send(alice, "alice", "bob", "a private word on a full disk");
+  assert.equal(dm.ok, false, "a DM was acknowledged though the disk is full");
+
+  // Not a byte left (the failed transaction's WAL frames aside): the server lives, answers
+  // PING, and a fresh login (whose bookkeeping write fails) still gets in.
+  await fillWithBallast(join(dataDir, "ballast-2"), 0);
+  await rawSync(alice);
+  await rawSync(bob);
+  const carol = await login(t, node, "bob");
+  await rawSync(carol);
+  assert.equal(node.pid > 0 && !alice.isClosed && !bob.isClosed, true);
+  // Nothing refused reached anyone, nor came back as an echo.
+  const refusedText = refused.text;
+  for (const client of [alice, bob, carol]) {
+    assert.equal(client.lines.filter((l) => l.endsWith(refusedText) || l.includes("a private word on a full disk")).length, 0, "a refused message was delivered");
+  }
+
+  // Room again: the very next messages are stored and delivered, without a restart.
+  await rm(ballast);
+  await rm(join(dataDir, "ballast-2"));
+  const after = `after the room came back ${TEXT}`;
+  const result = await send(alice, "alice", "#general", after);
+  assert.ok(result.ok, `refused after the room came back: ${result.ok ? "" : result.fail}`);
+  acked.push({ sender: "alice", target: "#general", text: after, msgid: result.msgid, seq: MAX_FILL_MESSAGES });
+  await bob.waitFor((raw) => raw.endsWith(` PRIVMSG #general :${after}`));
+  await node.waitForLog((line) => line.msg === "messages are stored again");
+  assert.equal(node.logs.filter((line) => line.msg.startsWith("messages cannot be stored")).length, 1, "one error line for the whole outage");
+  const dmAfter = await send(alice, "alice", "bob", "a private word with room");
+  assert.ok(dmAfter.ok, "a DM was refused after the room came back");
+  await bob.waitFor(/ PRIVMSG bob :a private word with room$/);
+
+  const history = await readHistory(bob, "#general");
+  assertHistoryHolds("#general", history, acked);
+  assert.ok(!history.some((entry) => entry.text === refusedText), "the refused message is in history");
+  assert.deepEqual(
+    (await readHistory(bob, "alice")).map((entry) => entry.text),
+    ["a private word with room"],
+  );
+});
