@@ -48,6 +48,7 @@ import { secretsInDatabase } from "./cluster/shared-secrets.js";
 import type { ReadinessProbe } from "./http/readiness.js";
 import { ServerMetrics } from "./metrics/server-metrics.js";
 import { startMetricsListener, type MetricsListener } from "./metrics/metrics-listener.js";
+import { connectionCounts } from "./metrics/connection-counts.js";
 
 export interface RunningServer {
   readonly config: Config;
@@ -232,9 +233,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const ircContext = context;
     metrics.watch({
       chat: () => core.stats(),
-      // IRC over WebSocket connections are IRC connections too; plain HTTP requests are only in the admitted total.
-      connections: () => ({ irc: ircContext.connections.size, ftp: ftpContext.sessions.size }),
+      // Plain HTTP requests are only in the admitted total.
+      connections: () => connectionCounts(ircContext, ftpContext),
       totalConnections: () => limits.total,
+      ftpTransfers: () => ftpContext.traffic.all(),
     });
   }
   const irc = new IrcService(context, limits);

@@ -4,10 +4,13 @@ import type { Config } from "../config/schema.js";
 import type { AccountService } from "../core/accounts/account-service.js";
 import type { FileService } from "../core/files/file-service.js";
 import type { FtpSession } from "./ftp-session.js";
+import { FtpTraffic } from "./ftp-traffic.js";
 
 /** What every FTP session on this node shares. `config` is replaced whole on reload. */
 export class FtpServerContext {
   readonly sessions = new Set<FtpSession>();
+  /** Bytes and transfers on the data connections, for metrics. */
+  readonly traffic = new FtpTraffic();
 
   constructor(
     public config: Config,

@@ -1,4 +1,3 @@
-import { isUtf8 } from "node:buffer";
 import type { ChatEvent, PresenceEvent, RelayedEvent } from "../core/chat/events.js";
 import type { Session } from "../core/chat/session.js";
 import type { ChatUser } from "../core/chat/user.js";
@@ -7,31 +6,22 @@ import type { SaslExchange } from "./sasl/exchange.js";
 import type { ClientBatch } from "./multiline-input.js";
 import type { LineTransport } from "../net/line-transport.js";
 import { ircSafeHost } from "../net/address.js";
-import { Fakelag } from "./fakelag.js";
+import { FloodControl } from "./flood-control.js";
+import { SendQueue } from "./send-queue.js";
+import { PendingCommands } from "./pending-commands.js";
 import { formatLine } from "./format.js";
-import { parseMessage, type IrcMessage } from "./message.js";
+import type { IrcMessage } from "./message.js";
 import { ERR, RPL } from "./numerics.js";
 import { variantOf, type Capability } from "./capabilities.js";
 import { labelReplies } from "./labeled-response.js";
-import { scheduleFlush, type Flushable } from "./output-scheduler.js";
 import type { IrcServerContext } from "./server-context.js";
 import { sendNames, sendTopic } from "./replies.js";
-import { shareChannel } from "../core/chat/visibility.js";
+import { wantsEvent } from "./event-filter.js";
+import { isTooLong, MALFORMED, queuedLine, runnableMessage, type QueuedLine } from "./input-lines.js";
 import { joinMarker, markerParam } from "./read-marker-lines.js";
 import { detached } from "../detached.js";
 
 let sessionCounter = 0;
-
-/** 512 bytes per RFC 1459, CRLF included; the transport hands over lines without it. */
-const MAX_BODY_BYTES = 510;
-
-/** The longest line a transport may hand over (tags and body, no CRLF): longer ones get 417. */
-export function maxLineBytes(maxTagBytes: number): number {
-  return MAX_BODY_BYTES + maxTagBytes + 1;
-}
-
-/** Lines waiting to run at which reading from the socket pauses (flood control off). */
-const READ_PAUSE_LINES = 32;
 
 /**
  * How long a closing connection waits for its commands still running (messages being
@@ -43,17 +33,6 @@ const QUIT_AFTER_RUNNING_MS = 5000;
 
 export type CommandRunner = (connection: IrcConnection, message: IrcMessage) => void | Promise<void>;
 
-/** A received line that was not valid UTF-8: answered with FAIL, never run. */
-class InvalidUtf8Line {
-  constructor(readonly text: string) {}
-}
-
-/** A WebSocket message with a line break inside: answered with an error, never run. */
-const MALFORMED = Symbol("malformed message");
-
-/** Unusable input still waits its turn, so flood control counts it like any line. */
-type QueuedLine = string | InvalidUtf8Line | typeof MALFORMED;
-
 /** Details a client gives before it is registered. */
 export interface PendingRegistration {
   nick: string | null;
@@ -64,10 +43,11 @@ export interface PendingRegistration {
 }
 
 /**
- * One client connection speaking IRC: framing, flood control, the bounded send
- * queue, capability state and the link to the user in the chat core.
+ * One client connection speaking IRC: lines in, run in order (flood control in
+ * flood-control.ts), replies and events out through the bounded send queue
+ * (send-queue.ts), capability state and the link to the user in the chat core.
  */
-export class IrcConnection implements Session, Flushable {
+export class IrcConnection implements Session {
   readonly id = (sessionCounter++).toString(36);
   readonly hostname: string;
   readonly caps = new Set<Capability>();
@@ -88,19 +68,14 @@ export class IrcConnection implements Session, Flushable {
   lastSeen: number;
   pingSentAt = 0;
 
-  readonly #fakelag: Fakelag;
+  readonly #flood: FloodControl;
+  readonly #output: SendQueue;
+  /** Commands started and not yet finished: pipelined messages and the command that holds the queue. */
+  readonly #pending: PendingCommands;
   #queue: QueuedLine[] = [];
   /** A line fakelag held back; it runs first when the wait is over. */
   #held: QueuedLine | null = null;
-  /** Lines run (or refused as too long) before registration: see irc.flood.registrationLines. */
-  #unregisteredLines = 0;
   #busy = false;
-  #inFlight = 0;
-  /** Commands started and not yet finished: pipelined messages and the command that holds the queue. */
-  readonly #running = new Set<Promise<unknown>>();
-  #slotWaiters: Array<() => void> = [];
-  #out: Buffer[] = [];
-  #outBytes = 0;
   #closed = false;
   /** Lines written while a labelled command runs; null when no label is active. */
   #labelCapture: string[] | null = null;
@@ -120,8 +95,9 @@ export class IrcConnection implements Session, Flushable {
   ) {
     this.hostname = ircSafeHost(address);
     this.connectedAt = this.lastSeen = Date.now();
-    const irc = context.config.irc;
-    this.#fakelag = new Fakelag(irc.flood);
+    this.#flood = new FloodControl(context);
+    this.#output = new SendQueue(transport, () => this.#sendQueueExceeded());
+    this.#pending = new PendingCommands((error) => this.context.log.error({ err: error, address: this.address }, "irc background command failed"));
     transport.start({
       line: (bytes) => this.#receive(bytes),
       overflow: () => {
@@ -146,16 +122,8 @@ export class IrcConnection implements Session, Flushable {
    * fewer than `max` such jobs are pending; past that, the caller waits for one to end.
    * Used for messages, whose storage must not serialise a client's pipelined lines.
    */
-  async pipeline(work: Promise<void>, max: number): Promise<void> {
-    this.#inFlight++;
-    this.#track(work);
-    void work
-      .catch((error: unknown) => this.context.log.error({ err: error, address: this.address }, "irc background command failed"))
-      .finally(() => {
-        this.#inFlight--;
-        this.#slotWaiters.shift()?.();
-      });
-    if (this.#inFlight >= max) await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+  pipeline(work: Promise<void>, max: number): Promise<void> {
+    return this.#pending.pipeline(work, max);
   }
 
   get registered(): boolean {
@@ -177,13 +145,11 @@ export class IrcConnection implements Session, Flushable {
 
   #receive(bytes: Buffer): void {
     if (!this.#admit()) return;
-    // The tag section counts its leading '@' and trailing space (IRCv3).
-    const tagEnd = bytes[0] === 0x40 ? bytes.indexOf(0x20) : -1;
-    if (tagEnd + 1 > this.context.config.irc.maxTagBytes || bytes.length - (tagEnd + 1) > MAX_BODY_BYTES) {
+    if (isTooLong(bytes, this.context.config.irc.maxTagBytes)) {
       if (this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
       return;
     }
-    this.#enqueue(isUtf8(bytes) ? bytes.toString("utf8") : new InvalidUtf8Line(bytes.toString("utf8")));
+    this.#enqueue(queuedLine(bytes));
   }
 
   #receiveMalformed(): void {
@@ -195,43 +161,25 @@ export class IrcConnection implements Session, Flushable {
     if (this.#closed) return false;
     this.lastSeen = Date.now();
     this.pingSentAt = 0;
-    const flood = this.context.config.irc.flood;
-    if (flood.enabled && this.#queue.length >= this.#maxQueuedLines(flood.maxQueuedLines)) {
+    if (this.#flood.isExcess(this.#queue.length, this.caps)) {
       this.close("Excess Flood");
       return false;
     }
     return true;
   }
 
-  /**
-   * Fakelag starts at registration; before it, a client has a fixed budget of lines
-   * (irc.flood.registrationLines), so one that never registers cannot keep the server
-   * answering PINGs. Counted as lines run, not as lines read: a client that sends its
-   * JOINs right behind USER is registered by the time they run. False when closed.
-   */
+  /** Fakelag starts at registration; before it, a client has a fixed budget of lines. False when that closed the connection. */
   #withinRegistrationBudget(): boolean {
-    const flood = this.context.config.irc.flood;
-    if (this.user || !flood.enabled || ++this.#unregisteredLines <= flood.registrationLines) return true;
+    if (this.#flood.withinRegistrationBudget(this.user !== null)) return true;
     this.close("Excess Flood");
     return false;
   }
 
   #enqueue(line: QueuedLine): void {
     this.#queue.push(line);
-    // Without flood control, a client that sends faster than its commands finish is held
-    // back by TCP instead of being dropped: stop reading until the queue drains. With it,
-    // the queue is the measure of excess and is bounded by maxQueuedLines above.
-    if (!this.context.config.irc.flood.enabled && this.#queue.length >= READ_PAUSE_LINES) this.transport.pause();
+    // Stop reading until the queue drains (flood control off; on, the queue is bounded by #admit).
+    if (this.#flood.shouldPauseReading(this.#queue.length)) this.transport.pause();
     this.#pump();
-  }
-
-  /**
-   * A client with draft/multiline may send a whole batch at once (a pasted text); its
-   * lines run without fakelag, but they wait behind a held or asynchronous line like
-   * any other. One batch may wait beyond the usual bound.
-   */
-  #maxQueuedLines(base: number): number {
-    return this.caps.has("draft/multiline") ? base + this.context.config.irc.multiline.maxLines + 2 : base;
   }
 
   /**
@@ -251,7 +199,7 @@ export class IrcConnection implements Session, Flushable {
       // Like Ergo, registration is not throttled: it is short and bounded by its own timeout.
       // Nor are the lines of an open multiline batch: the batch is billed when it ends.
       if (!wasHeld && this.user && this.clientBatch?.collecting !== true) {
-        const wait = this.#fakelag.touch();
+        const wait = this.#flood.delay();
         if (wait > 0) {
           this.#held = raw;
           this.#resumeAfter(new Promise((resolve) => setTimeout(resolve, wait)));
@@ -261,18 +209,12 @@ export class IrcConnection implements Session, Flushable {
       if (!this.#withinRegistrationBudget()) return;
       const pending = this.#dispatch(raw);
       if (pending) {
-        this.#track(pending);
+        // Remembered until it settles, so that closing can let it finish (see #leave).
+        this.#pending.track(pending);
         this.#resumeAfter(pending);
         return;
       }
     }
-  }
-
-  /** Remembers `work` until it settles, so that closing can let it finish (see close). */
-  #track(work: Promise<unknown>): void {
-    this.#running.add(work);
-    const forget = (): void => void this.#running.delete(work);
-    work.then(forget, forget);
   }
 
   #resumeAfter(pending: Promise<unknown>): void {
@@ -286,22 +228,8 @@ export class IrcConnection implements Session, Flushable {
   }
 
   #dispatch(raw: QueuedLine): Promise<void> | undefined {
-    if (raw === MALFORMED) {
-      this.numeric(ERR.UNKNOWNERROR, "*", "WebSocket message holds a line break (one IRC line per message, without CR or LF) and was ignored");
-      return undefined;
-    }
-    const invalidUtf8 = raw instanceof InvalidUtf8Line;
-    const message = parseMessage(invalidUtf8 ? raw.text : raw);
+    const message = runnableMessage(this, raw);
     if (!message) return undefined;
-    if (invalidUtf8) {
-      this.sendLine(formatLine(this.context.serverName, "FAIL", [message.command, "INVALID_UTF8", "Message rejected, your IRC software MUST use UTF-8"]));
-      return undefined;
-    }
-    if (message.command.includes("\0") || message.params.some((p) => p.includes("\0"))) {
-      // NUL may not appear in IRC messages; dropping the line beats guessing what was meant.
-      this.numeric(ERR.UNKNOWNERROR, message.command.includes("\0") ? "*" : message.command, "Message contains a NUL byte and was ignored");
-      return undefined;
-    }
     const label = this.caps.has("labeled-response") ? message.tags?.get("label") : undefined;
     if (label === undefined) return this.#run(message);
     return this.#withLabel(label, () => this.#run(message));
@@ -352,7 +280,7 @@ export class IrcConnection implements Session, Flushable {
 
   /** Counts `lines` lines against flood control at once: what a multiline batch sent without fakelag costs. */
   chargeFakelag(lines: number): void {
-    for (let i = 0; i < lines; i++) this.#fakelag.touch();
+    this.#flood.charge(lines);
   }
 
   #run(message: IrcMessage): Promise<void> | undefined {
@@ -396,7 +324,7 @@ export class IrcConnection implements Session, Flushable {
         return;
     }
     if (event.from.id === this.user?.id && this.#deliverOwn(event, fromSession)) return;
-    if (this.#wants(event)) this.#othersEvent(event);
+    if (wantsEvent(this, event)) this.#othersEvent(event);
   }
 
   /** An event caused by someone else: part of a labelled reply only while the command runs synchronously. */
@@ -422,18 +350,6 @@ export class IrcConnection implements Session, Flushable {
       ? formatLine(this.context.serverName, RPL.MONONLINE, [this.nick, `${event.origin.nick}!${event.origin.username}@${event.origin.hostname}`])
       : formatLine(this.context.serverName, RPL.MONOFFLINE, [this.nick, event.nick]);
     this.#eventLine(line);
-  }
-
-  /**
-   * Whether an AWAY, ACCOUNT or SETNAME of someone this connection watches (MONITOR) is shown:
-   * with extended-monitor always (as if they shared a channel), else only when they do share one.
-   */
-  #showsWatched(event: RelayedEvent): boolean {
-    if (this.caps.has("extended-monitor") || !this.user) return true;
-    const core = this.context.core;
-    if (!core.watchers.isWatching(this, event.from.nick)) return true;
-    const other = core.findUser(event.from.nick);
-    return other !== undefined && shareChannel(this.user, other);
   }
 
   /**
@@ -467,31 +383,10 @@ export class IrcConnection implements Session, Flushable {
         // the echo (a reply, labelled) is its one copy here; without, this delivered copy is a
         // side effect, written at once and never part of a labelled reply.
         if (fromSession !== this.id) return false;
-        if (!this.caps.has("echo-message") && this.#wants(event)) this.#send(this.#shared(event));
+        if (!this.caps.has("echo-message") && wantsEvent(this, event)) this.#send(this.#shared(event));
         return true;
       default:
         return false;
-    }
-  }
-
-  #wants(event: RelayedEvent): boolean {
-    switch (event.type) {
-      case "message":
-        return event.kind !== "tagmsg" || this.caps.has("message-tags");
-      case "away":
-        return this.caps.has("away-notify") && this.#showsWatched(event);
-      case "realname":
-        return this.caps.has("setname") && this.#showsWatched(event);
-      case "account":
-        return this.caps.has("account-notify") && this.#showsWatched(event);
-      case "wallops":
-        return this.user?.wallops === true;
-      case "redact":
-        return this.caps.has("draft/message-redaction");
-      case "invite":
-        return event.target === this.user?.nick || this.caps.has("invite-notify");
-      default:
-        return true;
     }
   }
 
@@ -500,35 +395,21 @@ export class IrcConnection implements Session, Flushable {
     if (!this.#closed) this.#send(this.transport.encode(lines));
   }
 
-  /** Queues bytes in the transport's wire format until the end of this loop turn. */
+  /** Queues bytes in the transport's wire format until the end of this loop turn (send-queue.ts). */
   #send(bytes: Buffer): void {
-    if (this.#closed) return;
-    const queued = this.transport.pendingBytes + this.#outBytes + bytes.length;
-    if (queued > this.context.config.irc.sendQueueBytes) {
-      // Never let a client that stops reading grow our memory: drop it now, quit it soon
-      // (we may be inside a fan-out loop of the chat core, which must not be re-entered).
-      this.#out = [];
-      this.#outBytes = 0;
-      this.transport.destroy();
-      queueMicrotask(() => {
-        // Counted once per client: more sends may arrive before this runs.
-        if (!this.#closed) this.context.onSendQueueExceeded();
-        this.close("SendQ exceeded", false);
-      });
-      return;
-    }
-    this.#out.push(bytes);
-    this.#outBytes += bytes.length;
-    if (this.#out.length === 1) scheduleFlush(this);
+    if (!this.#closed) this.#output.push(bytes, this.context.config.irc.sendQueueBytes);
   }
 
-  flush(): void {
-    if (this.#out.length === 0 || !this.transport.writable) return;
-    // The buffers as queued, not concatenated: most are shared by every recipient of a message.
-    const chunks = this.#out;
-    this.#out = [];
-    this.#outBytes = 0;
-    this.transport.write(chunks);
+  /**
+   * The send queue dropped its bytes and the transport: quit soon, not now (we may be
+   * inside a fan-out loop of the chat core, which must not be re-entered).
+   */
+  #sendQueueExceeded(): void {
+    queueMicrotask(() => {
+      // Counted once per client: more sends may arrive before this runs.
+      if (!this.#closed) this.context.onSendQueueExceeded();
+      this.close("SendQ exceeded", false);
+    });
   }
 
   // ── lifecycle ───────────────────────────────────────────────────────────
@@ -542,7 +423,7 @@ export class IrcConnection implements Session, Flushable {
     if (tellClient && this.transport.writable) {
       this.#labelCapture = null;
       this.#write(Buffer.from(`ERROR :Closing link: ${this.hostname} (${reason})\r\n`));
-      this.flush();
+      this.#output.flush();
     }
     this.#closed = true;
     this.#queue = [];
@@ -567,18 +448,10 @@ export class IrcConnection implements Session, Flushable {
    */
   #leave(user: ChatUser, reason: string, goingAway: boolean): void {
     const detach = (): void => void this.context.core.detach(user, this, reason);
-    if (this.#running.size === 0 || goingAway) {
+    if (this.#pending.idle || goingAway) {
       detach();
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_AFTER_RUNNING_MS)));
-    detached(
-      Promise.race([Promise.allSettled([...this.#running]), bound]).then(() => {
-        clearTimeout(timer);
-        detach();
-      }),
-      (error) => this.context.log.error({ err: error, address: this.address }, "irc session end failed"),
-    );
+    detached(this.#pending.settled(QUIT_AFTER_RUNNING_MS).then(detach), (error) => this.context.log.error({ err: error, address: this.address }, "irc session end failed"));
   }
 }

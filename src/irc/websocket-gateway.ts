@@ -2,7 +2,8 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { SUBPROTOCOL_BINARY, SUBPROTOCOL_TEXT, WebSocketLineTransport } from "../net/websocket-line-transport.js";
-import { IrcConnection, maxLineBytes } from "./connection.js";
+import { IrcConnection } from "./connection.js";
+import { maxLineBytes } from "./input-lines.js";
 import { runCommand } from "./dispatcher.js";
 import type { IrcServerContext } from "./server-context.js";
 

@@ -1,19 +1,45 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { SentMessage } from "../core/chat/messaging.js";
+import type { LoginOutcome } from "../core/accounts/account-service.js";
 
 /** Every metric name starts with this, so dashboards can tell ours from other exporters'. */
 export const METRIC_PREFIX = "cmymessage_";
 
-export type LoginOutcome = "ok" | "failed" | "throttled";
+/** Open connections of one service over one transport. */
+export interface ConnectionCount {
+  /** irc, ftp. */
+  readonly service: string;
+  /** tcp, tls, websocket. */
+  readonly transport: string;
+  readonly count: number;
+}
 
-/** What the scrape-time gauges read; each is asked only when /metrics is scraped, never on a hot path. */
+/** A running total of FTP data transfers of one kind (src/ftp/ftp-traffic.ts TransferTally fits). */
+export interface TransferFigures {
+  readonly direction: string;
+  readonly content: string;
+  readonly bytes: number;
+  readonly complete: number;
+  readonly aborted: number;
+  readonly failed: number;
+}
+
+/** What the scrape-time metrics read; each is asked only when /metrics is scraped, never on a hot path. */
 export interface MetricSources {
   /** Users online on this node and live channels (`ChatCore.stats()`). */
   chat(): { readonly users: number; readonly channels: number };
-  /** Open connections by service (irc, ftp, …), and all of them as the shared limits count them. */
-  connections(): Readonly<Record<string, number>>;
+  /** Open connections by service and transport, every pair the node can have (zeros included, so no series goes missing). */
+  connections(): readonly ConnectionCount[];
   /** Every accepted connection, all services (ConnectionLimits.total). */
   totalConnections(): number;
+  /** FTP data transfers since start, by kind: counted on the data path, read here. */
+  ftpTransfers(): readonly TransferFigures[];
+}
+
+/** "irc-sasl-scram" → irc and sasl-scram; a service with one way in ("ftp", "http") → password. */
+function loginLabels(door: string): { service: string; method: string } {
+  const dash = door.indexOf("-");
+  return dash === -1 ? { service: door, method: "password" } : { service: door.slice(0, dash), method: door.slice(dash + 1) };
 }
 
 /**
@@ -23,7 +49,7 @@ export interface MetricSources {
 export class ServerMetrics {
   readonly registry = new Registry();
   readonly #messages: Counter<"kind" | "conversation">;
-  readonly #logins: Counter<"service" | "outcome">;
+  readonly #logins: Counter<"service" | "method" | "outcome">;
   readonly #historyWrites: Histogram;
   readonly #sendQueueDrops: Counter;
 
@@ -38,8 +64,8 @@ export class ServerMetrics {
     });
     this.#logins = new Counter({
       name: `${METRIC_PREFIX}logins_total`,
-      help: "Password and SASL logins by service and outcome (ok, failed, throttled)",
-      labelNames: ["service", "outcome"],
+      help: "Login attempts by service (irc, ftp, http), method (sasl-plain, sasl-scram, sasl-oauthbearer, pass, nickserv, password) and outcome (ok, failed, throttled)",
+      labelNames: ["service", "method", "outcome"],
       registers,
     });
     this.#historyWrites = new Histogram({
@@ -77,11 +103,35 @@ export class ServerMetrics {
     });
     new Gauge({
       name: `${METRIC_PREFIX}connections`,
-      help: "Open client connections by service (irc includes IRC over WebSocket)",
-      labelNames: ["service"],
+      help: "Open client connections by service (irc, ftp) and transport (tcp, tls, websocket)",
+      labelNames: ["service", "transport"],
       registers,
       collect() {
-        for (const [service, count] of Object.entries(sources.connections())) this.set({ service }, count);
+        for (const { service, transport, count } of sources.connections()) this.set({ service, transport }, count);
+      },
+    });
+    // Counted on the data path as plain numbers (a field increment per chunk); the counters copy them here.
+    new Counter({
+      name: `${METRIC_PREFIX}ftp_bytes_total`,
+      help: "FTP payload bytes on data connections by direction (received, sent) and content (file, listing), TLS not included",
+      labelNames: ["direction", "content"],
+      registers,
+      collect() {
+        this.reset();
+        for (const { direction, content, bytes } of sources.ftpTransfers()) this.inc({ direction, content }, bytes);
+      },
+    });
+    new Counter({
+      name: `${METRIC_PREFIX}ftp_transfers_total`,
+      help: "FTP data transfers ended, by direction, content and outcome (complete, aborted by the client, failed)",
+      labelNames: ["direction", "content", "outcome"],
+      registers,
+      collect() {
+        this.reset();
+        for (const figures of sources.ftpTransfers()) {
+          const { direction, content } = figures;
+          for (const outcome of ["complete", "aborted", "failed"] as const) this.inc({ direction, content, outcome }, figures[outcome]);
+        }
       },
     });
     new Gauge({
@@ -99,8 +149,9 @@ export class ServerMetrics {
     this.#messages.inc({ kind: sent.event.kind, conversation: sent.conversation.kind });
   };
 
-  login(service: string, outcome: LoginOutcome): void {
-    this.#logins.inc({ service, outcome });
+  /** One login attempt through `door` ("irc-sasl-scram", "ftp": see LoginListener). */
+  login(door: string, outcome: LoginOutcome): void {
+    this.#logins.inc({ ...loginLabels(door), outcome });
   }
 
   historyBatchWritten(seconds: number): void {

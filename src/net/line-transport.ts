@@ -59,10 +59,22 @@ export interface LineTransport extends LineEncoder {
   readonly whenClosed: Promise<void>;
 }
 
-/** Writes `chunks` to `stream` as one writev (cork, write each, uncork): no copy, one system call. */
+/**
+ * Writes `chunks` to `stream` in one system call. While the peer keeps up (nothing
+ * waiting in the stream), they are joined into one buffer: one write through the
+ * stream machinery is cheaper than one per chunk, and the joined copy lives only
+ * until the kernel takes it. Once the peer falls behind, what is written waits in
+ * the stream, so the chunks go as they are (cork, write each, uncork: one writev):
+ * the same fan-out buffers are then shared by every slow recipient, not copied per
+ * connection, which kept memory within the send queue's bound (test/faults/rss-bounds).
+ */
 export function writeChunks(stream: Writable, chunks: readonly Buffer[]): void {
   if (chunks.length === 1) {
     stream.write(chunks[0]!);
+    return;
+  }
+  if (stream.writableLength === 0) {
+    stream.write(Buffer.concat(chunks));
     return;
   }
   stream.cork();

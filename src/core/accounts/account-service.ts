@@ -4,7 +4,7 @@ import { hashPassword, needsRehash, verifyPassword } from "../../auth/passwords.
 import { checkNewPassword, passwordProblemText, type PasswordPolicy, type PasswordProblem } from "../../auth/password-policy.js";
 import { encodeScramVerifier, makeScramVerifier } from "../../auth/scram.js";
 import type { Account, AccountSetting, AccountStore, Credential, RegistrationRecordStore } from "./ports.js";
-import { LoginGuard } from "./login-guard.js";
+import { LoginGuard, type GuardVerdict } from "./login-guard.js";
 import { isReservedName } from "../reserved-names.js";
 import { RegistrationLimit } from "./registration-limit.js";
 
@@ -31,8 +31,13 @@ export type SelfRegisterRefusal = { ok: false; reason: "disabled" } | { ok: fals
 
 /** Told after an account's password changed, whichever door changed it (IRC, HTTP, the CLI). */
 export type PasswordChangedListener = (account: Account) => Promise<void> | void;
-/** Told of every login attempt's outcome (for metrics); must be cheap and must not throw. */
-export type LoginListener = (service: string, outcome: "ok" | "failed" | "throttled") => void;
+export type LoginOutcome = "ok" | "failed" | "throttled";
+/**
+ * Told of every login attempt's outcome (for metrics); must be cheap and must not throw.
+ * `door` is the service, then the way in when there are several: "irc-sasl-scram",
+ * "irc-pass", "ftp", "http" (the same name the logs carry).
+ */
+export type LoginListener = (door: string, outcome: LoginOutcome) => void;
 
 /**
  * Looks an account up by name. No account name holds NUL (names follow the nick
@@ -84,7 +89,7 @@ export class AccountService {
     this.#logins.push(listener);
   }
 
-  #loginOutcome(service: string, outcome: "ok" | "failed" | "throttled"): void {
+  #loginOutcome(service: string, outcome: LoginOutcome): void {
     for (const listener of this.#logins) listener(service, outcome);
   }
 
@@ -186,13 +191,8 @@ export class AccountService {
    * same work: the password is verified against a dummy hash when there is no account.
    */
   async login(name: string, password: string, address: string, service: string): Promise<LoginResult> {
-    const folded = foldCase(name);
-    const verdict = await this.guard.check(folded, address);
-    if (!verdict.ok) {
-      this.log.warn({ account: name, address, service, retryAfterSeconds: verdict.retryAfterSeconds }, "login refused: too many failures");
-      this.#loginOutcome(service, "throttled");
-      return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
-    }
+    const verdict = await this.admitLogin(name, address, service);
+    if (!verdict.ok) return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
     const account = await lookup(this.store, name);
     const hash = account ? await this.store.credential(account.id, ARGON2ID) : undefined;
     const valid = await verifyPassword(hash, password);
@@ -204,6 +204,30 @@ export class AccountService {
     // Parameters changed since this hash was made: upgrade it now that we know the password.
     if (needsRehash(hash)) await this.store.replaceCredentials(account.id, await this.#credentials(password), this.now());
     return { ok: true, account };
+  }
+
+  /**
+   * Asks the brute-force guard whether `name` may try to log in from `address`; a
+   * refusal is counted as a throttled attempt. `login` asks it first; a mechanism that
+   * checks the secret itself (SASL SCRAM) asks it before its exchange goes on.
+   */
+  async admitLogin(name: string, address: string, service: string): Promise<GuardVerdict> {
+    const verdict = await this.guard.check(foldCase(name), address);
+    if (!verdict.ok) {
+      this.log.warn({ account: name, address, service, retryAfterSeconds: verdict.retryAfterSeconds }, "login refused: too many failures");
+      this.#loginOutcome(service, "throttled");
+    }
+    return verdict;
+  }
+
+  /**
+   * A login attempt refused before any secret was checked — a malformed SASL message,
+   * a name no account can have, an invalid or expired access token — counted as a
+   * failure for metrics and the log. The guard does not count it: no password was guessed.
+   */
+  recordRefusal(address: string, service: string, why: string): void {
+    this.log.info({ address, service, why }, "login refused");
+    this.#loginOutcome(service, "failed");
   }
 
   /** Bookkeeping for any successful authentication (password, SCRAM, certificate). */

@@ -44,11 +44,12 @@ async function entriesFor(session: FtpSession, argument: string): Promise<{ entr
   return { entries: listed.entries.filter((e) => !isInternal(e.name) && !hasControlCharacters(e.name)), isDirectory: true };
 }
 
-async function sendLines(socket: Socket, lines: readonly string[]): Promise<{ code: number; text: string }> {
-  const text = lines.map((line) => `${line}\r\n`).join("");
+async function sendLines(session: FtpSession, socket: Socket, lines: readonly string[]): Promise<{ code: number; text: string }> {
+  const bytes = Buffer.from(lines.map((line) => `${line}\r\n`).join(""));
+  session.context.traffic.listings.bytes += bytes.length;
   // pipeline, not write + once("drain"): a socket destroyed by ABOR never emits "drain",
   // and the listing (and with it the session, answering 450 to everything) would wait forever.
-  await pipeline(Readable.from([Buffer.from(text)]), socket, { end: false });
+  await pipeline(Readable.from([bytes]), socket, { end: false });
   await endDataConnection(socket);
   return { code: 226, text: "Transfer complete" };
 }
@@ -63,7 +64,7 @@ function listingCommand(name: "LIST" | "NLST", line: (entry: FileEntry, now: num
       const listed = await entriesFor(session, parseListArgument(argument));
       if (!listed) return session.closeData();
       const now = Date.now();
-      await runTransfer(session, "file list", (socket) => sendLines(socket, listed.entries.map((entry) => line(entry, now))));
+      await runTransfer(session, session.context.traffic.listings, "file list", (socket) => sendLines(session, socket, listed.entries.map((entry) => line(entry, now))));
     },
   };
 }
@@ -84,7 +85,13 @@ export const mlsd: FtpCommand = {
       return session.reply(501, "MLSD needs a directory");
     }
     const readOnly = session.space!.readOnly;
-    await runTransfer(session, "MLSD", (socket) => sendLines(socket, listed.entries.map((entry) => factsLine(entry, entry.type === "dir" ? "dir" : "file", entry.name, readOnly))));
+    await runTransfer(session, session.context.traffic.listings, "MLSD", (socket) =>
+      sendLines(
+        session,
+        socket,
+        listed.entries.map((entry) => factsLine(entry, entry.type === "dir" ? "dir" : "file", entry.name, readOnly)),
+      ),
+    );
   },
 };
 

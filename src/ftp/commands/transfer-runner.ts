@@ -1,18 +1,26 @@
 import type { Socket } from "node:net";
 import type { FtpSession } from "../ftp-session.js";
 import { secureDataSocket } from "../data-channel.js";
+import type { TransferOutcome, TransferTally } from "../ftp-traffic.js";
 
 class DataTlsFailed extends Error {}
+
+function endOf(code: number, aborted: boolean): TransferOutcome {
+  if (aborted) return "aborted";
+  return code === 226 ? "complete" : "failed";
+}
 
 /**
  * Opens the data connection the client set up (PASV/EPSV/PORT/EPRT), answers 150,
  * runs `work` on it beside the command loop, and answers 226 or the failure. The
  * data channel is used once. ABOR (or the session closing) destroys the socket,
  * which ends `work` with an error and a 426. `release` runs once whatever happens
- * (the file opened for RETR is closed even when `work` never ran).
+ * (the file opened for RETR is closed even when `work` never ran). `tally` counts how
+ * it ended (`work` counts the bytes).
  */
 export async function runTransfer(
   session: FtpSession,
+  tally: TransferTally,
   description: string,
   work: (socket: Socket) => Promise<{ code: number; text: string }>,
   release: () => void = () => {},
@@ -32,6 +40,7 @@ export async function runTransfer(
   } catch (error) {
     release();
     channel.close();
+    tally.ended("failed");
     log.info({ address: session.address, err: (error as Error).message }, "ftp data connection failed");
     return session.reply(425, "Cannot open data connection");
   }
@@ -69,6 +78,7 @@ export async function runTransfer(
     release();
     channel.close();
     if (aborted) outcome = { code: 426, text: "Transfer aborted" };
+    tally.ended(endOf(outcome.code, aborted));
     session.reply(outcome.code, outcome.text);
     session.lastActivity = Date.now();
   })();

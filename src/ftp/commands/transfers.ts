@@ -7,6 +7,7 @@ import { fromNetworkAscii, toNetworkAscii } from "../ascii.js";
 import { replyFileFailure, resolvePath } from "./paths.js";
 import { runTransfer } from "./transfer-runner.js";
 import { endDataConnection } from "../data-channel.js";
+import { ByteCounter } from "../ftp-traffic.js";
 import type { JailedPath } from "../../core/files/jail.js";
 import type { FileFailure } from "../../core/files/file-space.js";
 
@@ -36,12 +37,18 @@ export const retr: FtpCommand = {
       return replyFileFailure(session, opened.reason);
     }
     const { stream, size } = opened;
+    const tally = session.context.traffic.downloads;
     await runTransfer(
       session,
+      tally,
       `${argument} (${size} bytes)`,
       async (socket) => {
-        const steps = session.type === "A" ? [stream, toNetworkAscii(), socket] : [stream, socket];
-        await pipeline(steps as [typeof stream, ...NodeJS.WritableStream[]], { end: false });
+        const ascii = session.type === "A" ? toNetworkAscii() : null;
+        const done = pipeline((ascii ? [stream, ascii, socket] : [stream, socket]) as [typeof stream, ...NodeJS.WritableStream[]], { end: false });
+        // Counted as the bytes go to the socket, by a listener beside the pipe (no extra stream
+        // stage); added once the pipe is attached, and before any data: the file is read asynchronously.
+        (ascii ?? stream).on("data", (chunk: Buffer) => (tally.bytes += chunk.length));
+        await done;
         // A reset while closing may have lost bytes still in flight: say so.
         if (!(await endDataConnection(socket))) return { code: 426, text: "Connection closed; transfer aborted" };
         return { code: 226, text: "Transfer complete" };
@@ -64,8 +71,11 @@ async function controlStillOpen(session: FtpSession): Promise<boolean> {
 }
 
 async function store(session: FtpSession, path: JailedPath, mode: { append?: boolean; offset?: number }, name: string): Promise<void> {
-  await runTransfer(session, name, async (socket) => {
-    const transforms = session.type === "A" ? [fromNetworkAscii()] : [];
+  const tally = session.context.traffic.uploads;
+  await runTransfer(session, tally, name, async (socket) => {
+    // Counted first, as the bytes came off the wire (before ASCII conversion).
+    const counter = new ByteCounter(tally);
+    const transforms = session.type === "A" ? [counter, fromNetworkAscii()] : [counter];
     const result = await session.space!.upload(path, socket, { ...mode, transforms, complete: () => controlStillOpen(session) });
     if (result.ok) {
       // The file is complete and stored whatever happens to the connection now.

@@ -27,7 +27,10 @@ export function authRoutes(app: FastifyInstance, context: HttpContext): void {
       const { name, password } = request.body;
       // A name that cannot exist is refused before any work: it reveals nothing about
       // real accounts, and keeps such bytes (NUL, say) away from the database.
-      if (!context.accounts.isValidName(name)) throw new ProblemError("invalid-credentials", INVALID_CREDENTIALS);
+      if (!context.accounts.isValidName(name)) {
+        context.accounts.recordRefusal(clientAddress(request), SERVICE, "not a possible account name");
+        throw new ProblemError("invalid-credentials", INVALID_CREDENTIALS);
+      }
       const result = await context.accounts.login(name, password, clientAddress(request), SERVICE);
       if (!result.ok) throw result.reason === "throttled" ? throttled(result.retryAfterSeconds ?? 1) : new ProblemError("invalid-credentials", INVALID_CREDENTIALS);
       const session = await newSession(context, result.account);

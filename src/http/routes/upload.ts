@@ -87,7 +87,10 @@ async function uploader(context: HttpContext, request: FastifyRequest): Promise<
     const colon = decoded.indexOf(":");
     const name = colon === -1 ? "" : decoded.slice(0, colon);
     // A name that cannot be an account costs no work and reveals nothing (as for the login route).
-    if (colon === -1 || !context.accounts.isValidName(name)) throw new ProblemError("invalid-credentials", "Wrong account name or password", { "www-authenticate": CHALLENGE });
+    if (colon === -1 || !context.accounts.isValidName(name)) {
+      context.accounts.recordRefusal(clientAddress(request), SERVICE, "not a possible account name");
+      throw new ProblemError("invalid-credentials", "Wrong account name or password", { "www-authenticate": CHALLENGE });
+    }
     const result = await context.accounts.login(name, decoded.slice(colon + 1), clientAddress(request), SERVICE);
     if (!result.ok) throw result.reason === "throttled" ? throttled(result.retryAfterSeconds ?? 1) : new ProblemError("invalid-credentials", "Wrong account name or password", { "www-authenticate": CHALLENGE });
     return result.account;

@@ -8,6 +8,9 @@ export interface BearerTokens {
   verify(token: string): Promise<{ readonly accountId: number } | null>;
 }
 
+/** The service name in logs and the login metrics (see LoginListener). */
+const DOOR = "irc-sasl-oauthbearer";
+
 /** RFC 6750 b64token, as the HTTP API's Authorization header takes it (authenticate.ts). */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]{1,4096}=*$/;
 /** RFC 7628 kvpair: key = 1*ALPHA, value = *(VCHAR / SP / HTAB / CR / LF). */
@@ -54,23 +57,28 @@ export function parseOauthBearer(message: string): Parsed {
  * A refused token ends the exchange with 904 at once, without RFC 7628's error
  * challenge and its dummy response: IRC's numerics already say it failed. Refusals
  * are not counted by the brute-force guard: the tokens are signed, not guessable,
- * and a client whose token expired is not an attacker.
+ * and a client whose token expired is not an attacker (the login metrics count them as failed).
  */
 export function oauthbearerExchange(accounts: AccountService, tokens: BearerTokens, address: string): SaslExchange {
+  /** Counted as a failed login for metrics (and logged), never by the guard. */
+  const refused = (reason: string): SaslStep => {
+    accounts.recordRefusal(address, DOOR, reason);
+    return { kind: "failure", reason };
+  };
   return {
     mechanism: "OAUTHBEARER",
     buffer: [],
     bufferedBytes: 0,
     async step(response: Buffer): Promise<SaslStep> {
       const parsed = parseOauthBearer(response.toString("utf8"));
-      if ("malformed" in parsed) return { kind: "failure", reason: parsed.malformed };
+      if ("malformed" in parsed) return refused(parsed.malformed);
       const claims = await tokens.verify(parsed.token);
       // A deleted account's tokens die with it, though they are not stored anywhere.
       const account = claims && (await accounts.findById(claims.accountId));
-      if (!account) return { kind: "failure", reason: "Invalid or expired access token" };
+      if (!account) return refused("Invalid or expired access token");
       // As with PLAIN and SCRAM, nobody may act for another account.
-      if (parsed.authzid !== "" && foldCase(parsed.authzid) !== foldCase(account.name)) return { kind: "failure", reason: "Authorization identity must be empty or the token's account" };
-      await accounts.recordLogin(account, address, "irc-sasl-oauthbearer");
+      if (parsed.authzid !== "" && foldCase(parsed.authzid) !== foldCase(account.name)) return refused("Authorization identity must be empty or the token's account");
+      await accounts.recordLogin(account, address, DOOR);
       return { kind: "success", account };
     },
   };

@@ -17,6 +17,9 @@ function attributes(text: string): Map<string, string> {
   return map;
 }
 
+/** The service name in logs and the login metrics (see LoginListener). */
+const DOOR = "irc-sasl-scram";
+
 function saslName(text: string): string {
   return text.replace(/=2C/g, ",").replace(/=3D/g, "=");
 }
@@ -39,7 +42,12 @@ export function scramExchange(accounts: AccountService, address: string, secret:
   let serverSignature: Buffer | null = null;
 
   const failed = async (reason: string): Promise<SaslStep> => {
-    await accounts.recordFailure(name, address, "irc-sasl-scram");
+    await accounts.recordFailure(name, address, DOOR);
+    return { kind: "failure", reason };
+  };
+  /** Refused before a proof was checked: a failed attempt for metrics, not a guess for the guard. */
+  const refused = (reason: string): SaslStep => {
+    accounts.recordRefusal(address, DOOR, reason);
     return { kind: "failure", reason };
   };
 
@@ -51,17 +59,17 @@ export function scramExchange(accounts: AccountService, address: string, secret:
       const text = response.toString("utf8");
       if (state === "first") {
         const match = /^([ny]),(?:a=([^,]*))?,(.*)$/.exec(text);
-        if (!match) return { kind: "failure", reason: "Malformed SCRAM client-first message (channel binding is not supported)" };
+        if (!match) return refused("Malformed SCRAM client-first message (channel binding is not supported)");
         gs2Header = text.slice(0, text.length - match[3]!.length);
         clientFirstBare = match[3]!;
         const attrs = attributes(clientFirstBare);
         name = saslName(attrs.get("n") ?? "");
         // As with PLAIN, nobody may act for another account.
         const authzid = match[2] === undefined ? "" : saslName(match[2]);
-        if (authzid !== "" && foldCase(authzid) !== foldCase(name)) return { kind: "failure", reason: "Authorization identity must be empty or the same as the account" };
+        if (authzid !== "" && foldCase(authzid) !== foldCase(name)) return refused("Authorization identity must be empty or the same as the account");
         const clientNonce = attrs.get("r");
-        if (!name || !clientNonce) return { kind: "failure", reason: "Malformed SCRAM client-first message" };
-        const verdict = await accounts.guard.check(foldCase(name), address);
+        if (!name || !clientNonce) return refused("Malformed SCRAM client-first message");
+        const verdict = await accounts.admitLogin(name, address, DOOR);
         if (!verdict.ok) return { kind: "failure", reason: `Too many failed attempts; try again in ${secondsText(verdict.retryAfterSeconds)}` };
         account = await accounts.find(name);
         const stored = account && (await accounts.credential(account, SCRAM_SHA_256));
@@ -75,7 +83,7 @@ export function scramExchange(accounts: AccountService, address: string, secret:
       }
       if (state === "final") {
         const proofAt = text.lastIndexOf(",p=");
-        if (proofAt === -1) return { kind: "failure", reason: "Malformed SCRAM client-final message" };
+        if (proofAt === -1) return refused("Malformed SCRAM client-final message");
         const withoutProof = text.slice(0, proofAt);
         const attrs = attributes(withoutProof);
         if (attrs.get("c") !== Buffer.from(gs2Header).toString("base64") || attrs.get("r") !== nonce) return failed("SCRAM channel binding or nonce mismatch");
@@ -88,7 +96,7 @@ export function scramExchange(accounts: AccountService, address: string, secret:
       }
       // The client acknowledged our signature (an empty response): the login is complete.
       if (!account) return { kind: "failure", reason: "SCRAM exchange out of order" };
-      await accounts.recordLogin(account, address, "irc-sasl-scram");
+      await accounts.recordLogin(account, address, DOOR);
       return { kind: "success", account };
     },
   };

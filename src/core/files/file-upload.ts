@@ -1,0 +1,162 @@
+import { createWriteStream, constants as fsConstants } from "node:fs";
+import { copyFile, lstat, open, rename, rm, truncate } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { JailedPath } from "./jail.js";
+import type { QuotaLimits } from "./ports.js";
+import { temporaryUploadPath } from "./temporary-upload.js";
+import type { Usage } from "./usage.js";
+import { LedgerUnavailable, type AccountUsage, type Hold } from "./usage-ledger.js";
+import { failureOf, type FileFailure, type Result } from "./file-failures.js";
+
+export interface UploadOptions {
+  /** REST: start writing at this byte of the existing file. */
+  readonly offset?: number;
+  /** APPE: add to the end of the existing file. */
+  readonly append?: boolean;
+  /** Applied to the incoming bytes before they are written (e.g. ASCII line endings). */
+  readonly transforms?: readonly Transform[];
+  /**
+   * Asked once every byte has arrived, before the file is final: false means the
+   * sender is gone and the end of the bytes was not the end of the file (in FTP's
+   * stream mode a killed client's data connection ends exactly like a complete one).
+   */
+  readonly complete?: () => Promise<boolean>;
+  /**
+   * Write to a hidden temporary file renamed over the target only when complete, whatever
+   * `interruptedUploads` says: for a door that cannot resume (HTTP), a cut-off or refused
+   * upload must leave nothing, and a file it replaces must stay whole until then.
+   */
+  readonly atomic?: boolean;
+  /** The bytes the sender declared (an HTTP Content-Length): reserved against the quota before the first one arrives. */
+  readonly expectedBytes?: number;
+}
+
+/** The limits an upload is held to, as they are when it starts (a FileSpace's SpaceLimits fit). */
+export interface UploadLimits {
+  /** Largest single file; 0 = no limit. */
+  readonly maxFileBytes: number;
+  readonly interruptedUploads: "delete" | "keep";
+}
+
+/** Bytes per write to the file. */
+export const STREAM_CHUNK = 1024 * 1024;
+
+class LimitExceeded extends Error {
+  constructor(readonly reason: "quota" | "too-large") {
+    super(reason);
+  }
+}
+
+/**
+ * Counts the bytes on their way to the file and stops them past `maxFile` or the quota,
+ * growing the upload's reservation as they come (a database round trip only past what
+ * is reserved). `quota()` is read per chunk: a reload applies at once.
+ */
+function limitedCounter(start: number, oldSize: number, maxFile: number, held: Hold, quota: () => QuotaLimits): { stage: Transform; size: () => number } {
+  let size = start;
+  const stage = new Transform({
+    transform: (chunk: Buffer, _encoding, callback: TransformCallback) => {
+      size += chunk.length;
+      if (size > maxFile) return callback(new LimitExceeded("too-large"));
+      const growth = size - oldSize;
+      const limits = quota();
+      // Within what is reserved, or no byte quota to check: no round trip.
+      if (growth <= held.bytes || limits.quotaBytes === 0) return callback(null, chunk);
+      held.grow(growth, limits).then(
+        (fits) => (fits ? callback(null, chunk) : callback(new LimitExceeded("quota"))),
+        (error: unknown) => callback(error as Error),
+      );
+    },
+  });
+  return { stage, size: () => size };
+}
+
+/**
+ * Writes `source` to `path` (STOR, with REST or APPE; an HTTP upload). With
+ * interruptedUploads "delete" (or `atomic`) the bytes go to a hidden temporary file that
+ * replaces the target only when complete, so a cut-off upload never leaves a truncated
+ * file behind.
+ *
+ * Quotas: a reservation in the database (see UsageLedger) holds the new file and the
+ * bytes this upload adds beyond the file it replaces, grown as they arrive (or taken
+ * whole up front for a declared length), so uploads on every node together stay within
+ * the account's quota; it becomes usage when the file is final, and is dropped otherwise.
+ */
+export async function uploadFile(
+  ledger: AccountUsage,
+  limits: UploadLimits,
+  quota: () => QuotaLimits,
+  path: JailedPath,
+  source: Readable,
+  options: UploadOptions,
+): Promise<Result<{ bytes: number }>> {
+  const existing = await lstat(path.real).catch(() => null);
+  if (existing && !existing.isFile()) return { ok: false, reason: existing.isDirectory() ? "is-a-directory" : "exists" };
+  const oldSize = existing?.size ?? 0;
+  const { maxFileBytes, interruptedUploads } = limits;
+  const start = options.append ? oldSize : Math.min(options.offset ?? 0, oldSize);
+  const expectedGrowth = options.expectedBytes === undefined ? 0 : Math.max(0, start + options.expectedBytes - oldSize);
+  const atomic = options.atomic === true || interruptedUploads === "delete";
+  const target = atomic ? temporaryUploadPath(path.real) : path.real;
+  let hold: Hold | null;
+  try {
+    // Uploads running anywhere count too: two sessions each under the quota must not add up past it.
+    hold = await ledger.hold({ bytes: expectedGrowth, files: existing ? 0 : 1 }, quota(), atomic ? target : null);
+  } catch {
+    return { ok: false, reason: "io" };
+  }
+  if (!hold) return { ok: false, reason: "quota" };
+  const held = hold;
+  const counter = limitedCounter(start, oldSize, maxFileBytes > 0 ? maxFileBytes : Infinity, held, quota);
+  // Where the bytes go exists already (the file itself, or a copy of the part kept by REST): write into it; else create it.
+  let targetExists = false;
+  let receiving = false;
+  try {
+    if (atomic && start > 0) {
+      await copyFile(path.real, target);
+      await truncate(target, start);
+      targetExists = true;
+    } else if (!atomic && existing) {
+      if (!options.append) await truncate(target, start);
+      targetExists = true;
+    }
+    // O_NOFOLLOW: a link swapped in for the file after the checks above is not written through.
+    const flags = (targetExists ? fsConstants.O_WRONLY : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC) | fsConstants.O_NOFOLLOW;
+    const handle = await open(target, flags, 0o644);
+    // The stream owns the handle from here and closes it when done or destroyed.
+    const sink = createWriteStream("", { fd: handle, start, highWaterMark: STREAM_CHUNK });
+    receiving = true;
+    await pipeline([source, ...(options.transforms ?? []), counter.stage, sink]);
+    if (options.complete && !(await options.complete())) throw new Error("the sender went away before confirming the end of the file");
+    const size = counter.size();
+    let change: Usage = { bytes: size - oldSize, files: existing ? 0 : 1 };
+    if (atomic) {
+      // What the rename replaces now: another node may have stored a file here since the upload began.
+      const replaced = await lstat(path.real).catch(() => null);
+      if (replaced?.isFile()) change = { bytes: size - replaced.size, files: 0 };
+      else if (existing) change = { bytes: size, files: 1 };
+      await rename(target, path.real);
+    }
+    await held.settle(change);
+    return { ok: true, bytes: size - start };
+  } catch (error) {
+    // Before the bytes flowed, the file system's own reason (a folder gone since the check);
+    // after, a limit, a full disk, the database, or the sender going away.
+    const reason: FileFailure =
+      error instanceof LimitExceeded ? error.reason : error instanceof LedgerUnavailable ? "io" : !receiving || failureOf(error) === "no-space" ? failureOf(error) : "interrupted";
+    if (atomic) await rm(target, { force: true });
+    else {
+      // Keep what arrived (resumable with REST), but never beyond the limit.
+      if (error instanceof LimitExceeded) await truncate(target, start).catch(() => {});
+      const kept = await lstat(target).catch(() => null);
+      // A file that was never created (its folder is gone, the disk refused it) is not counted.
+      if (kept?.isFile()) await held.settle({ bytes: kept.size - oldSize, files: existing ? 0 : 1 });
+    }
+    return { ok: false, reason };
+  } finally {
+    // After the temporary file is gone: a measurement never sees it without a reservation.
+    await held.release();
+  }
+}
