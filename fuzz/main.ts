@@ -28,7 +28,23 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
+/**
+ * Node prints every process warning; the YAML parser raises one for each odd document
+ * the config target tries, which would bury the progress lines. Others are shown once.
+ */
+function quietWarnings(): void {
+  const shown = new Set<string>();
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => {
+    if (warning.name === "YAMLWarning" || warning.message.startsWith("Keys with collection values")) return;
+    if (shown.has(warning.name)) return;
+    shown.add(warning.name);
+    log(`warning: ${warning.name}: ${warning.message}`);
+  });
+}
+
 async function main(): Promise<number> {
+  quietWarnings();
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
