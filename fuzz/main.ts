@@ -10,6 +10,7 @@ const USAGE = `Coverage-guided fuzzing of CmyMessage's input handling (docs/fuzz
   npm run fuzz -- TARGET --replay FILE...      run given inputs once
   npm run fuzz -- TARGET --regress             run the seed corpus and past findings once
   npm run fuzz:regress                         --regress for every target
+  npm run fuzz -- --list                       the target names, one a line
 
 Options:
   --max-total-time S  stop after S seconds (default: run until stopped or a finding)
@@ -55,9 +56,14 @@ async function main(): Promise<number> {
       replay: { type: "boolean", default: false },
       regress: { type: "boolean", default: false },
       all: { type: "boolean", default: false },
+      list: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
+  if (values.list) {
+    process.stdout.write(targets.map((t) => `${t.name}\n`).join(""));
+    return 0;
+  }
   if (values.help || (positionals.length === 0 && !values.all)) {
     process.stdout.write(USAGE);
     return values.help ? 0 : 2;

@@ -15,18 +15,22 @@ class HangError extends Error {
  * a rejected promise nobody awaited): each is a finding for the input that was running.
  */
 const processErrors: unknown[] = [];
-let listening = false;
+const onUncaught = (error: unknown): void => void processErrors.push(error);
 
-function listenForProcessErrors(): void {
-  if (listening) return;
-  listening = true;
-  process.on("uncaughtException", (error) => processErrors.push(error));
-  process.on("unhandledRejection", (reason) => processErrors.push(reason));
+/** Listens for errors nobody caught while `work` runs (a fuzz run, a replay), and only then. */
+export async function capturingProcessErrors<T>(work: () => Promise<T>): Promise<T> {
+  process.on("uncaughtException", onUncaught);
+  process.on("unhandledRejection", onUncaught);
+  try {
+    return await work();
+  } finally {
+    process.off("uncaughtException", onUncaught);
+    process.off("unhandledRejection", onUncaught);
+  }
 }
 
 /** Runs one input through the target: null when all went well. */
 export async function execute(target: FuzzTarget, input: Buffer, timeoutMs: number): Promise<Failure | null> {
-  listenForProcessErrors();
   processErrors.length = 0;
   try {
     const result = target.run(input);

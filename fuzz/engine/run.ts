@@ -1,6 +1,6 @@
 import { CoverageTracker } from "./coverage.js";
 import { REPO_ROOT, readInputs, targetDirectories, writeInput, type InputFile } from "./corpus-files.js";
-import { describeError, execute, type Failure } from "./execute.js";
+import { capturingProcessErrors, describeError, execute, type Failure } from "./execute.js";
 import { mutate } from "./mutate.js";
 import { Prng } from "./prng.js";
 import type { FuzzTarget } from "./target.js";
@@ -40,7 +40,11 @@ const STATUS_EVERY_MS = 5_000;
  * when it reached code no kept input reached, until time or runs are used up or the
  * target fails (the input is saved, the error printed, the run ends).
  */
-export async function fuzz(target: FuzzTarget, options: FuzzOptions): Promise<FuzzResult> {
+export function fuzz(target: FuzzTarget, options: FuzzOptions): Promise<FuzzResult> {
+  return capturingProcessErrors(() => fuzzLoop(target, options));
+}
+
+async function fuzzLoop(target: FuzzTarget, options: FuzzOptions): Promise<FuzzResult> {
   const { log } = options;
   const prng = new Prng(options.seed);
   const directories = targetDirectories(target.name);
@@ -161,7 +165,18 @@ export function reportFinding(target: FuzzTarget, input: Buffer, failure: Failur
  * Runs the seed corpus and every past finding (fuzz/regressions/<target>/) once, or the
  * given files; returns the path of the first input that fails, or null.
  */
-export async function regress(target: FuzzTarget, options: { readonly timeoutMs: number; readonly log: (line: string) => void; readonly files?: readonly InputFile[] }): Promise<string | null> {
+export interface RegressOptions {
+  readonly timeoutMs: number;
+  readonly log: (line: string) => void;
+  /** These inputs instead of the corpus and the regressions. */
+  readonly files?: readonly InputFile[];
+}
+
+export function regress(target: FuzzTarget, options: RegressOptions): Promise<string | null> {
+  return capturingProcessErrors(() => regressInputs(target, options));
+}
+
+async function regressInputs(target: FuzzTarget, options: RegressOptions): Promise<string | null> {
   const directories = targetDirectories(target.name);
   const inputs = options.files ?? [...readInputs(directories.corpus), ...readInputs(directories.regressions)];
   await target.setup?.();
