@@ -36,6 +36,10 @@ export async function execute(target: FuzzTarget, input: Buffer, timeoutMs: numb
     const result = target.run(input);
     if (result instanceof Promise) await withTimeout(result, timeoutMs);
   } catch (error) {
+    // An error nobody caught is usually why the target then failed (a connection that
+    // stopped answering after a command threw): that one is the finding.
+    const stray = processErrors.shift();
+    if (stray !== undefined) return { kind: "crash", error: stray };
     return { kind: error instanceof HangError ? "hang" : "crash", error };
   }
   // Let a rejection from the input's own work be reported before it is judged.
