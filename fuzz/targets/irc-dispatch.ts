@@ -1,3 +1,4 @@
+import { parseMessage } from "../../src/irc/message.js";
 import { invariant, type FuzzTarget } from "../engine/target.js";
 import { startFuzzServer, type FuzzServer } from "./fuzz-server.js";
 import { IRC_TOKENS } from "./irc-tokens.js";
@@ -13,11 +14,31 @@ let port = 0;
 let client: LineClient | null = null;
 let inputs = 0;
 let nicks = 0;
+/** The first line from the server that broke the protocol since the last input. */
+let badLine: string | null = null;
+
+/** RFC 1459 / IRCv3: without its tags, a line is at most 512 bytes, CRLF included. */
+const MAX_BODY_BYTES = 510;
+
+/** Commands servers send without a source, as Ergo and Solanum do. */
+const SOURCELESS = new Set(["ERROR", "PING", "AUTHENTICATE"]);
+
+/** What every line the server sends must be: parseable, within 512 bytes without tags, no NUL. */
+function checkServerLine(line: string): void {
+  if (badLine !== null) return;
+  const tagEnd = line.startsWith("@") ? line.indexOf(" ") + 1 : 0;
+  const bodyBytes = Buffer.byteLength(line) - Buffer.byteLength(line.slice(0, tagEnd));
+  const message = parseMessage(line);
+  if (bodyBytes > MAX_BODY_BYTES) badLine = `a line of ${bodyBytes} bytes without tags (at most ${MAX_BODY_BYTES}): ${line.slice(0, 200)}…`;
+  else if (/[\0\r\n]/.test(line)) badLine = `a line with NUL, CR or LF: ${JSON.stringify(line)}`;
+  else if (message === null || (message.source === null && !SOURCELESS.has(message.command))) badLine = `a line without a source or command: ${JSON.stringify(line)}`;
+}
 
 /** A registered client, made again when the last one was closed (QUIT, ERROR, KILL are fine). */
 async function registeredClient(): Promise<LineClient> {
   if (client && !client.closed) return client;
   const fresh = await LineClient.connect(port);
+  fresh.onLine = checkServerLine;
   const nick = `fz${(nicks++).toString(36)}`;
   fresh.write(`NICK ${nick}\r\nUSER fuzz 0 * :Fuzz client\r\n`);
   const outcome = await fresh.waitFor((line) => / 00[14] /.test(line), PONG_WAIT_MS);
@@ -40,7 +61,8 @@ async function checkAcceptsConnection(): Promise<void> {
 /**
  * IRC command dispatch in a real server: the input goes as it is to one registered
  * client's connection, followed by a PING that must get its PONG (the connection did not
- * hang, and closing it with QUIT or an error is fine). Nothing may throw anywhere in the
+ * hang, and closing it with QUIT or an error is fine). Every line the server sends is
+ * well formed (a source, a command, at most 512 bytes without its tags). Nothing may throw anywhere in the
  * server (the server logs a command that throws; that is a finding too), and the server
  * keeps answering new connections.
  */
@@ -51,6 +73,9 @@ export async function runIrcDispatch(input: Buffer): Promise<void> {
   const outcome = await connection.waitFor((line) => line.includes(" PONG ") && line.endsWith(token), PONG_WAIT_MS);
   invariant(outcome !== "timeout", `no PONG within ${PONG_WAIT_MS} ms after the input: the connection hangs`);
   if (outcome === "closed") client = null;
+  const bad = badLine;
+  badLine = null;
+  invariant(bad === null, `the server sent ${bad}`);
   fuzzServer!.checkLog();
   if (inputs % ACCEPT_CHECK_EVERY === 0) await checkAcceptsConnection();
 }

@@ -6,6 +6,9 @@ import { LineSplitter } from "../../src/net/line-splitter.js";
 import { invariant, type FuzzTarget } from "../engine/target.js";
 import { IRC_TOKENS } from "./irc-tokens.js";
 
+/** RFC 1459: 512 bytes with CRLF, tags not counted. */
+const MAX_BODY_BYTES = 510;
+
 /** The longest line the server reads with the default tag limit (irc.maxTagBytes 8191). */
 const LINE_LIMIT = maxLineBytes(8191);
 
@@ -26,11 +29,20 @@ export function runIrcParser(input: Buffer): void {
     invariant(bytes.length > 0 && bytes.length <= LINE_LIMIT, `line of ${bytes.length} bytes handed over (limit ${LINE_LIMIT})`);
     invariant(!bytes.includes(0x0d) && !bytes.includes(0x0a), "a line handed over still holds CR or LF");
     const message = parseMessage(bytes.toString("utf8"));
-    if (message) checkMessage(message, isUtf8(bytes));
+    if (message) checkMessage(message, isUtf8(bytes) && bodyBytes(bytes) < MAX_BODY_BYTES);
   }
 }
 
-function checkMessage(message: IrcMessage, utf8: boolean): void {
+/** The line without its tag section, in bytes (what the 512-byte limit counts). */
+function bodyBytes(line: Buffer): number {
+  return line[0] === 0x40 ? line.length - (line.indexOf(0x20) + 1) : line.length;
+}
+
+/**
+ * @param roundTrip the line is one the server would run (UTF-8, within the body limit with
+ *   a byte to spare for the colon formatting may add), so format → parse must give it back
+ */
+function checkMessage(message: IrcMessage, roundTrip: boolean): void {
   invariant(message.command.length > 0 && !message.command.includes(" "), `command ${JSON.stringify(message.command)} is empty or has a space`);
   invariant(message.command === message.command.toUpperCase(), `command ${JSON.stringify(message.command)} is not upper case`);
   invariant(message.source === null || !message.source.includes(" "), "source holds a space");
@@ -38,10 +50,14 @@ function checkMessage(message: IrcMessage, utf8: boolean): void {
   message.params.slice(0, -1).forEach((param, i) => {
     invariant(param !== "" && !param.includes(" ") && !param.startsWith(":"), `middle parameter ${i} ${JSON.stringify(param)} is empty, has a space or starts with ':'`);
   });
-  if (!utf8 || !isValidMessage(message)) return;
   const tags = message.tags ? [...message.tags] : null;
   const line = formatLine(message.source, message.command, message.params, tags);
-  invariant(line.endsWith("\r\n") && !/[\r\n\0]/.test(line.slice(0, -2)), `formatted line holds CR, LF or NUL: ${JSON.stringify(line)}`);
+  // formatLine cleans parameters; the command and source are the server's own, never a client's.
+  const ownPartsClean = !message.command.includes("\0") && !(message.source ?? "").includes("\0");
+  invariant(line.endsWith("\r\n") && !(ownPartsClean && /[\r\n\0]/.test(line.slice(0, -2))), `formatted line holds CR, LF or NUL: ${JSON.stringify(line)}`);
+  const formattedBody = bodyBytes(Buffer.from(line.slice(0, -2)));
+  invariant(formattedBody <= MAX_BODY_BYTES, `formatted line of ${formattedBody} bytes without tags (at most ${MAX_BODY_BYTES})`);
+  if (!roundTrip || !isValidMessage(message)) return;
   const again = parseMessage(line.slice(0, -2));
   invariant(again !== null, `formatted line does not parse: ${JSON.stringify(line)}`);
   invariant(sameMessage(message, again), `round trip changed the message: ${JSON.stringify(show(message))} became ${JSON.stringify(show(again))} via ${JSON.stringify(line)}`);

@@ -9,6 +9,8 @@ export class LineClient {
   #waiter: { test: (line: string) => boolean; resolve: () => void } | null = null;
   #closed = false;
   #onClose: (() => void) | null = null;
+  /** Sees every line the server sends (before any waiter). */
+  onLine: ((line: string) => void) | null = null;
 
   private constructor(readonly socket: net.Socket) {
     socket.setEncoding("utf8");
@@ -65,6 +67,7 @@ export class LineClient {
     while ((index = this.#buffer.indexOf("\r\n")) !== -1) {
       const line = this.#buffer.slice(0, index);
       this.#buffer = this.#buffer.slice(index + 2);
+      this.onLine?.(line);
       if (this.#waiter?.test(line)) this.#waiter.resolve();
     }
   }
