@@ -134,3 +134,19 @@ test("replies that echo a long word of the client (421 for an unknown command, 4
   c.send("PING :still-here");
   await c.waitFor(/PONG .*still-here/);
 });
+
+test("WHOIS of a user in many long-named channels lists every channel, in lines within 512 bytes", async (t) => {
+  const fx = await setup(t);
+  const member = await fx.raw("manychans");
+  const channels = Array.from({ length: 12 }, (_, i) => `#${String(i).padStart(2, "0")}${"c".repeat(58)}`);
+  for (const channel of channels) member.send(`JOIN ${channel}`);
+  await member.waitFor((line) => line.includes(` 366 manychans ${channels.at(-1)!} `));
+  const asker = await fx.raw("asker");
+  asker.send("WHOIS manychans");
+  await asker.waitFor(/ 318 /);
+  const lines = asker.lines.filter((line) => / 319 asker manychans :/.test(line));
+  assert.ok(lines.length >= 2, `the channels need several lines:\n${lines.join("\n")}`);
+  for (const line of lines) assert.ok(Buffer.byteLength(line) + 2 <= 512, `${Buffer.byteLength(line) + 2} bytes: ${line}`);
+  const listed = lines.flatMap((line) => line.slice(line.indexOf(" :") + 2).split(" ")).map((name) => name.replace(/^[@+]+/, ""));
+  assert.deepEqual([...listed].sort(), [...channels, "#general"].sort());
+});
