@@ -23,9 +23,13 @@ const MAX_BODY_BYTES = 510;
 /** Commands servers send without a source, as Ergo and Solanum do. */
 const SOURCELESS = new Set(["ERROR", "PING", "AUTHENTICATE"]);
 
-/** What every line the server sends must be: parseable, within 512 bytes without tags, no NUL. */
-function checkServerLine(line: string): void {
+/** What every line the server sends must be: UTF-8, parseable, within 512 bytes without tags, no NUL. */
+function checkServerLine(line: string, utf8: boolean): void {
   if (badLine !== null) return;
+  if (!utf8) {
+    badLine = `a line that is not UTF-8 (the server announces UTF8ONLY): ${JSON.stringify(line)}`;
+    return;
+  }
   const tagEnd = line.startsWith("@") ? line.indexOf(" ") + 1 : 0;
   const bodyBytes = Buffer.byteLength(line) - Buffer.byteLength(line.slice(0, tagEnd));
   const message = parseMessage(line);

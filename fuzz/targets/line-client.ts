@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import net from "node:net";
 
 /**
@@ -5,16 +6,15 @@ import net from "node:net";
  * keeps no history (a long fuzz run would grow it without end), only waits for a line.
  */
 export class LineClient {
-  #buffer = "";
+  #buffer: Buffer = Buffer.alloc(0);
   #waiter: { test: (line: string) => boolean; resolve: () => void } | null = null;
   #closed = false;
   #onClose: (() => void) | null = null;
-  /** Sees every line the server sends (before any waiter). */
-  onLine: ((line: string) => void) | null = null;
+  /** Sees every line the server sends (before any waiter), and whether its bytes were UTF-8. */
+  onLine: ((line: string, utf8: boolean) => void) | null = null;
 
   private constructor(readonly socket: net.Socket) {
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => this.#onData(chunk));
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("error", () => undefined);
     socket.once("close", () => {
       this.#closed = true;
@@ -61,14 +61,17 @@ export class LineClient {
     this.socket.destroy();
   }
 
-  #onData(chunk: string): void {
-    this.#buffer += chunk;
-    let index: number;
-    while ((index = this.#buffer.indexOf("\r\n")) !== -1) {
-      const line = this.#buffer.slice(0, index);
-      this.#buffer = this.#buffer.slice(index + 2);
-      this.onLine?.(line);
+  #onData(chunk: Buffer): void {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    let start = 0;
+    let end: number;
+    while ((end = this.#buffer.indexOf("\r\n", start)) !== -1) {
+      const bytes = this.#buffer.subarray(start, end);
+      start = end + 2;
+      const line = bytes.toString("utf8");
+      this.onLine?.(line, isUtf8(bytes));
       if (this.#waiter?.test(line)) this.#waiter.resolve();
     }
+    this.#buffer = Buffer.from(this.#buffer.subarray(start));
   }
 }
