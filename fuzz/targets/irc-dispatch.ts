@@ -44,6 +44,19 @@ async function registeredClient(): Promise<LineClient> {
   const fresh = await LineClient.connect(port);
   fresh.onLine = checkServerLine;
   const nick = `fz${(nicks++).toString(36)}`;
+  // Every other client takes every capability the server offers (tags, labels, batches,
+  // multiline, chathistory…), so the inputs reach what only such clients see.
+  if (nicks % 2 === 0) {
+    const offered: string[] = [];
+    fresh.write("CAP LS 302\r\n");
+    const listed = await fresh.waitFor((line) => {
+      const ls = / CAP \S+ LS (\* )?:?(.*)$/.exec(line);
+      if (ls) offered.push(...ls[2]!.split(" ").map((cap) => cap.split("=")[0]!));
+      return ls !== null && ls[1] === undefined;
+    }, PONG_WAIT_MS);
+    invariant(listed === "line", `CAP LS went unanswered: ${listed}`);
+    fresh.write(`CAP REQ :${offered.filter((cap) => cap !== "").join(" ")}\r\nCAP END\r\n`);
+  }
   fresh.write(`NICK ${nick}\r\nUSER fuzz 0 * :Fuzz client\r\n`);
   const outcome = await fresh.waitFor((line) => / 00[14] /.test(line), PONG_WAIT_MS);
   invariant(outcome === "line", `a new client (${nick}) could not register: ${outcome}`);
