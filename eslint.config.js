@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "bench/results/**", "web/public/**"] },
   {
-    files: ["src/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "web/src/**/*.ts", "web/src/**/*.tsx"],
+    files: ["src/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "fuzz/**/*.ts", "web/src/**/*.ts", "web/src/**/*.tsx"],
     extends: [tseslint.configs.base],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

@@ -27,7 +27,7 @@ import { ReadMarkersRepository } from "./store/read-markers-repository.js";
 import { ReadMarkers } from "./core/chat/read-markers.js";
 import { ChannelRegistry } from "./core/chat/channel-registry.js";
 import { startRetention } from "./core/chat/retention.js";
-import type { RunningHttp } from "./http/start.js";
+import type { HttpInject, RunningHttp } from "./http/start.js";
 import { UPLOAD_PATH } from "./http/public-url.js";
 import { FileService } from "./core/files/file-service.js";
 import { UsageLedger } from "./core/files/usage-ledger.js";
@@ -57,6 +57,8 @@ export interface RunningServer {
   readonly ftp: AddressInfo[];
   /** The HTTP API's bound addresses; empty when `http.listen` is empty. */
   readonly http: AddressInfo[];
+  /** The HTTP API in process, without a socket (the fuzzer uses it); null when `http.listen` is empty. */
+  readonly httpInject: HttpInject | null;
   /** The metrics listeners' bound addresses; empty when `metrics.listen` is empty (then /metrics is on the HTTP ones) or metrics are off. */
   readonly metrics: AddressInfo[];
   readonly tlsFingerprint: string | null;
@@ -298,6 +300,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     irc: addresses,
     ftp: ftp.addresses(),
     http: http?.addresses() ?? [],
+    httpInject: http?.inject ?? null,
     metrics: metricsListener?.addresses() ?? [],
     tlsFingerprint,
     chat: { core, messaging },

@@ -3,6 +3,7 @@ import tls from "node:tls";
 import type { Account } from "../core/accounts/ports.js";
 import type { FileSpace } from "../core/files/file-space.js";
 import { LineSplitter } from "../net/line-splitter.js";
+import { splitCommandLine } from "./command-line.js";
 import type { DataChannel } from "./data-channel.js";
 import type { FtpServerContext } from "./ftp-context.js";
 import { formatReply } from "./replies.js";
@@ -141,9 +142,7 @@ export class FtpSession {
       while (!this.#closed && this.#queue.length > 0) {
         this.#throttle();
         const line = this.#queue.shift()!;
-        const space = line.indexOf(" ");
-        const verb = (space === -1 ? line : line.slice(0, space)).toUpperCase();
-        const argument = space === -1 ? "" : line.slice(space + 1);
+        const { verb, argument } = splitCommandLine(line);
         try {
           await this.runCommand(this, verb, argument);
         } catch (error) {

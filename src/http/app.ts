@@ -6,6 +6,7 @@ import type { HttpContext } from "./context.js";
 import { PROBLEM_CONTENT_TYPE, ProblemError, genericProblem, reasonForStatus, type Problem } from "./problems.js";
 import { sharedSchemas } from "./schemas.js";
 import { addSecurityHeaders } from "./security-headers.js";
+import { refuseNonFiniteNumbers } from "./finite-numbers.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { authRoutes } from "./routes/auth.js";
 import { meRoutes } from "./routes/me.js";
@@ -88,6 +89,7 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
   });
 
   addSecurityHeaders(app);
+  refuseNonFiniteNumbers(app);
 
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "http request");

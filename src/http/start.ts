@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import type { AccountService } from "../core/accounts/account-service.js";
@@ -39,8 +40,13 @@ export interface HttpDependencies {
   readonly metrics?: MetricsExposition | null;
 }
 
+/** A request handled by the app in process, with no socket (Fastify's inject). */
+export type HttpInject = (request: InjectOptions) => Promise<LightMyRequestResponse>;
+
 export interface RunningHttp {
   addresses(): AddressInfo[];
+  /** The API in process, for the fuzzer (fuzz/targets/http-json.ts): routes, schemas and error handling as a listener has them. */
+  readonly inject: HttpInject;
   /** The web door's address as clients reach it (`http.publicUrl`, or derived from the bound port). */
   publicUrl(): string;
   /** Applies a reloaded config to what can change at run time (token lifetime and issuer). */
@@ -97,6 +103,7 @@ export async function startHttp(config: Config, deps: HttpDependencies): Promise
   const pruner = setInterval(prune, PRUNE_INTERVAL_MS).unref();
   return {
     addresses: () => service.addresses(),
+    inject: (request) => app.inject(request),
     publicUrl,
     update: (next) => {
       tokens.update(accessTokenSettings(next));

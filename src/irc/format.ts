@@ -1,7 +1,11 @@
 import { escapeTagValue } from "./message.js";
+import { truncateUtf8 } from "./utf8.js";
 
 /** Tags to put on an outgoing line, in order; values are escaped here. */
 export type OutgoingTags = ReadonlyArray<readonly [string, string]>;
+
+/** RFC 1459: a line is at most 512 bytes with its CRLF, not counting the IRCv3 tags. */
+const MAX_BODY_BYTES = 510;
 
 // CR, LF and NUL must never reach a client inside a line: they would end it or split it.
 const UNSAFE = /[\r\n\0]/;
@@ -55,11 +59,10 @@ function alwaysTrailing(command: string, count: number): boolean {
 /**
  * Formats one line with CRLF. The last parameter is written as a trailing
  * parameter when it must be (empty, has a space, starts with ':') or when it
- * is free text (numerics, PRIVMSG…).
+ * is free text (numerics, PRIVMSG…). Past 512 bytes without its tags, the line is cut.
  */
 export function formatLine(source: string | null, command: string, params: readonly string[], tags: OutgoingTags | null = null): string {
-  let line = formatTags(tags);
-  if (source !== null) line += `:${source} `;
+  let line = source === null ? "" : `:${source} `;
   line += command;
   const last = params.length - 1;
   const textLast = alwaysTrailing(command, params.length);
@@ -68,5 +71,8 @@ export function formatLine(source: string | null, command: string, params: reado
     if (i === last && (textLast || param === "" || param.includes(" ") || param.startsWith(":"))) line += ` :${param}`;
     else line += ` ${param}`;
   }
-  return `${line}\r\n`;
+  // Text is split to fit before it gets here (split-text.ts); what can still be too long is a
+  // client's own word echoed back (a 500-byte unknown command in 421, a target in 401): it is
+  // cut, as other servers cut, rather than sent in a line clients need not accept.
+  return `${formatTags(tags)}${truncateUtf8(line, MAX_BODY_BYTES)}\r\n`;
 }

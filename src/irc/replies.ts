@@ -7,9 +7,7 @@ import { channelVisibleTo, visibleMembers } from "../core/chat/visibility.js";
 import { isupportTokens } from "./isupport.js";
 import { CHANMODES, USER_MODES } from "./modes.js";
 import { ERR, RPL } from "./numerics.js";
-
-/** Room for one parameter list in a 512-byte line after the fixed parts. */
-const LINE_BUDGET = 400;
+import { sendWordLists } from "./word-lists.js";
 
 export function sendIsupport(connection: IrcConnection): void {
   const push = connection.context.push;
@@ -63,27 +61,14 @@ export function memberPrefix(channel: Channel, member: ChatUser, all: boolean): 
   return membership.op ? "@" : membership.voice ? "+" : "";
 }
 
-
 /** RPL_NAMREPLY lines (split to fit) and RPL_ENDOFNAMES; `beforeEnd` writes what must come before the latter (the read marker after a JOIN). */
 export function sendNames(connection: IrcConnection, viewer: ChatUser, channel: Channel, beforeEnd?: () => void): void {
   if (channelVisibleTo(channel, viewer)) {
     const allPrefixes = connection.caps.has("multi-prefix");
     const hostmasks = connection.caps.has("userhost-in-names");
     const symbol = channel.flags.has("secret") ? "@" : "=";
-    let names: string[] = [];
-    let size = 0;
-    const flush = (): void => {
-      if (names.length > 0) connection.numeric(RPL.NAMREPLY, symbol, channel.name, names.join(" "));
-      names = [];
-      size = 0;
-    };
-    for (const [member] of visibleMembers(channel, viewer)) {
-      const name = memberPrefix(channel, member, allPrefixes) + (hostmasks ? member.hostmask : member.nick);
-      if (size + name.length + 1 > LINE_BUDGET) flush();
-      names.push(name);
-      size += name.length + 1;
-    }
-    flush();
+    const names = [...visibleMembers(channel, viewer)].map(([member]) => memberPrefix(channel, member, allPrefixes) + (hostmasks ? member.hostmask : member.nick));
+    sendWordLists(connection, RPL.NAMREPLY, [symbol, channel.name], names);
   }
   beforeEnd?.();
   connection.numeric(RPL.ENDOFNAMES, channel.name, "End of /NAMES list.");

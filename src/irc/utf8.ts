@@ -49,3 +49,13 @@ export function splitUtf8(text: string, room: number): string[] {
   pieces.push(decoder.decode(bytes.subarray(start)));
   return pieces;
 }
+
+/** The longest start of `text` that fits in `maxBytes` of UTF-8, never cut inside a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (text.length * 3 <= maxBytes || utf8Length(text) <= maxBytes) return text;
+  const bytes = encoder.encode(text);
+  let end = maxBytes;
+  // bytes[end] is the first byte left out: step back while it continues a character (10xxxxxx).
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return decoder.decode(bytes.subarray(0, end));
+}

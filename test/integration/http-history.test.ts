@@ -77,6 +77,11 @@ test("channel history holds what was said over IRC, oldest first, paged with bef
   // An unknown msgid is an empty page, not an error.
   assert.deepEqual((await page("#general", "bob", "?before=nosuchmsgid")).messages, []);
   assert.ok(isProblem(await api.channelMessages("#general", tokens["bob"]!, "?before=yesterday%20noon"), 400));
+  // A limit the validator's coercion turns into ±Infinity is refused like any out-of-range one (found by fuzzing: it was a 500).
+  for (const limit of ["1e999", "-1e999", "201"]) {
+    const r = await api.channelMessages("#general", tokens["bob"]!, `?limit=${limit}`);
+    assert.ok(isProblem(r, 400), `${limit} ${r.status} ${r.text}`);
+  }
 });
 
 test("history needs a token; channels that do not exist now are 404", async () => {
@@ -156,6 +161,7 @@ test("direct messages: both sides read the same conversation; others see none of
   assert.deepEqual(newest.body.messages.map((m) => m.text), ["hi alice"]);
   assert.equal(newest.body.more, true);
   assert.ok(isProblem(await api.dmMessages("1not-a-name", tokens["alice"]!), 400));
+  assert.ok(isProblem(await api.dmMessages("bob", tokens["alice"]!, "?limit=1e999"), 400));
 });
 
 test("with history turned off the message routes say so (404 problem)", async (t) => {

@@ -115,3 +115,38 @@ test("WHOWAS nick -1 (or 0) lists every entry; a positive count limits them", as
   assert.equal(await count("WHOWAS often 3"), 3);
   assert.equal(await count("WHOWAS often 11"), 11);
 });
+
+test("replies that echo a long word of the client (421 for an unknown command, 401 for a target) stay within 512 bytes", async (t) => {
+  // Found by fuzzing: a 500-byte unknown command came back in a 534-byte 421 line.
+  const fx = await setup(t);
+  const c = await fx.raw("longecho");
+  const command = "X".repeat(500);
+  c.send(command);
+  const unknown = await c.waitFor(/ 421 /);
+  assert.ok(Buffer.byteLength(unknown) + 2 <= 512, `${Buffer.byteLength(unknown) + 2} bytes: ${unknown}`);
+  assert.ok(unknown.startsWith(":cmymessage.local 421 longecho XXXX"), unknown);
+  const target = `é${"n".repeat(470)}`;
+  c.send(`PRIVMSG ${target} :hello`);
+  const noSuch = await c.waitFor(/ 401 /);
+  assert.ok(Buffer.byteLength(noSuch) + 2 <= 512, `${Buffer.byteLength(noSuch) + 2} bytes: ${noSuch}`);
+  assert.ok(noSuch.startsWith(`:cmymessage.local 401 longecho é${"n".repeat(100)}`), noSuch);
+  // The connection goes on as before.
+  c.send("PING :still-here");
+  await c.waitFor(/PONG .*still-here/);
+});
+
+test("WHOIS of a user in many long-named channels lists every channel, in lines within 512 bytes", async (t) => {
+  const fx = await setup(t);
+  const member = await fx.raw("manychans");
+  const channels = Array.from({ length: 12 }, (_, i) => `#${String(i).padStart(2, "0")}${"c".repeat(58)}`);
+  for (const channel of channels) member.send(`JOIN ${channel}`);
+  await member.waitFor((line) => line.includes(` 366 manychans ${channels.at(-1)!} `));
+  const asker = await fx.raw("asker");
+  asker.send("WHOIS manychans");
+  await asker.waitFor(/ 318 /);
+  const lines = asker.lines.filter((line) => / 319 asker manychans :/.test(line));
+  assert.ok(lines.length >= 2, `the channels need several lines:\n${lines.join("\n")}`);
+  for (const line of lines) assert.ok(Buffer.byteLength(line) + 2 <= 512, `${Buffer.byteLength(line) + 2} bytes: ${line}`);
+  const listed = lines.flatMap((line) => line.slice(line.indexOf(" :") + 2).split(" ")).map((name) => name.replace(/^[@+]+/, ""));
+  assert.deepEqual([...listed].sort(), [...channels, "#general"].sort());
+});

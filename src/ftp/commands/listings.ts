@@ -14,7 +14,7 @@ function hasControlCharacters(name: string): boolean {
 }
 
 /** `LIST -la dir`: options as ls takes them (accepted and ignored, see entriesFor), then the path. */
-function parseListArgument(argument: string): string {
+export function parseListArgument(argument: string): string {
   const words = argument.split(" ");
   while (words[0]?.startsWith("-") && words[0].length > 1) words.shift();
   return words.join(" ");

@@ -2,24 +2,11 @@ import type { ChatUser } from "../../core/chat/user.js";
 import type { RegisteredCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
 import { ERR, RPL } from "../numerics.js";
-
-/** Bytes of targets in one 730/731/732 line, leaving room for the prefix and the nick. */
-const LIST_BUDGET = 400;
+import { sendWordLists } from "../word-lists.js";
 
 /** Sends `items` as comma-separated lists of numeric `code`, as many lines as they need. */
 function sendLists(connection: IrcConnection, code: string, items: readonly string[]): void {
-  let batch: string[] = [];
-  let size = 0;
-  for (const item of items) {
-    if (batch.length > 0 && size + item.length + 1 > LIST_BUDGET) {
-      connection.numeric(code, batch.join(","));
-      batch = [];
-      size = 0;
-    }
-    batch.push(item);
-    size += item.length + 1;
-  }
-  if (batch.length > 0) connection.numeric(code, batch.join(","));
+  sendWordLists(connection, code, [], items, ",");
 }
 
 /** 730 for the nicks that are online (as nick!user@host), 731 for the others. */

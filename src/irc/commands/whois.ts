@@ -4,6 +4,7 @@ import { replyFailure } from "../failure-replies.js";
 import { memberPrefix } from "../replies.js";
 import { channelVisibleTo } from "../../core/chat/visibility.js";
 import { ircSafeHost } from "../../net/address.js";
+import { sendWordLists } from "../word-lists.js";
 
 export const whois: RegisteredCommand = {
   name: "WHOIS",
@@ -24,7 +25,7 @@ export const whois: RegisteredCommand = {
     const channels = [...target.channels.values()]
       .filter((channel) => channelVisibleTo(channel, user))
       .map((channel) => memberPrefix(channel, target, connection.caps.has("multi-prefix")) + channel.name);
-    if (channels.length > 0) connection.numeric(RPL.WHOISCHANNELS, target.nick, channels.join(" "));
+    sendWordLists(connection, RPL.WHOISCHANNELS, [target.nick], channels);
     connection.numeric(RPL.WHOISSERVER, target.nick, serverName, config.server.network);
     if (target.away) connection.numeric(RPL.AWAY, target.nick, target.away);
     if (target.isOperator) connection.numeric(RPL.WHOISOPERATOR, target.nick, "is an IRC operator");
