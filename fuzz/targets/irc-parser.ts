@@ -1,5 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import { maxLineBytes } from "../../src/irc/connection.js";
+import { maxLineBytes } from "../../src/irc/input-lines.js";
 import { formatLine } from "../../src/irc/format.js";
 import { MAX_PARAMS, parseMessage, type IrcMessage } from "../../src/irc/message.js";
 import { LineSplitter } from "../../src/net/line-splitter.js";
