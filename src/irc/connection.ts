@@ -284,8 +284,15 @@ export class IrcConnection implements Session {
   }
 
   #run(message: IrcMessage): Promise<void> | undefined {
-    const result = this.runCommand(this, message);
-    return result instanceof Promise ? result : undefined;
+    try {
+      const result = this.runCommand(this, message);
+      return result instanceof Promise ? result : undefined;
+    } catch (error) {
+      // A handler that throws at once (a bug) costs this command, not the connection or
+      // the process: the queue goes on, as it does after a command whose promise rejects.
+      this.context.log.error({ err: error, address: this.address, command: message.command }, "irc command failed");
+      return undefined;
+    }
   }
 
   // ── output ──────────────────────────────────────────────────────────────

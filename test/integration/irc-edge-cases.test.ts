@@ -7,6 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setup, rawSync, unconsumed } from "../support/fixture.js";
 import { exchange, parseLine } from "../support/irc-lines.js";
+import { commandTable } from "../../src/irc/commands/index.js";
+import type { Command } from "../../src/irc/command.js";
 
 test("USER with an empty realname gets 461 and does not register; a proper USER then does", async (t) => {
   const fx = await setup(t);
@@ -149,4 +151,30 @@ test("WHOIS of a user in many long-named channels lists every channel, in lines 
   for (const line of lines) assert.ok(Buffer.byteLength(line) + 2 <= 512, `${Buffer.byteLength(line) + 2} bytes: ${line}`);
   const listed = lines.flatMap((line) => line.slice(line.indexOf(" :") + 2).split(" ")).map((name) => name.replace(/^[@+]+/, ""));
   assert.deepEqual([...listed].sort(), [...channels, "#general"].sort());
+});
+
+test("a command handler that throws at once costs that command only: the connection answers the next line, labelled replies are not swallowed", async (t) => {
+  // A deliberately broken handler, planted for this test (no real command throws; the fuzzer's
+  // irc-dispatch target looks for any that does), removed again afterwards.
+  const table = commandTable as Map<string, Command>;
+  table.set("BROKEN", {
+    name: "BROKEN",
+    minParams: 0,
+    help: "fails",
+    when: "any",
+    run: () => {
+      throw new Error("a bug in a handler");
+    },
+  });
+  t.after(() => table.delete("BROKEN"));
+  const fx = await setup(t);
+  const c = await fx.raw("survivor", ["labeled-response", "batch"]);
+  c.send("BROKEN");
+  c.send("@label=after PING :still-here");
+  const pong = parseLine(await c.waitFor(/ PONG /));
+  assert.equal(pong.tags.get("label"), "after", "the reply after the failed command is sent, labelled, not kept by the failed one's capture");
+  assert.equal(pong.params.at(-1), "still-here");
+  c.send("@label=l2 BROKEN");
+  c.send("PING :again");
+  assert.match(await c.waitFor(/ PONG /), / :?again$/);
 });
