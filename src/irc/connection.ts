@@ -4,7 +4,7 @@ import type { ChatUser } from "../core/chat/user.js";
 import type { Account } from "../core/accounts/ports.js";
 import type { SaslExchange } from "./sasl/exchange.js";
 import type { ClientBatch } from "./multiline-input.js";
-import type { LineTransport } from "../net/line-transport.js";
+import type { LineTransport, TransportSink } from "../net/line-transport.js";
 import { ircSafeHost } from "../net/address.js";
 import { FloodControl } from "./flood-control.js";
 import { SendQueue } from "./send-queue.js";
@@ -42,15 +42,22 @@ export interface PendingRegistration {
   capNegotiating: boolean;
 }
 
+/** The caps of a connection that enabled none: most idle ones, so no Set each. */
+const NO_CAPS: ReadonlySet<Capability> = new Set();
+
 /**
  * One client connection speaking IRC: lines in, run in order (flood control in
  * flood-control.ts), replies and events out through the bounded send queue
  * (send-queue.ts), capability state and the link to the user in the chat core.
+ *
+ * Thousands of these sit idle on a busy server, so what only some use (enabled caps,
+ * lines waiting to run, commands still running) is made on first use, and no closure
+ * is made per connection: the connection is its transport's sink (TransportSink).
  */
-export class IrcConnection implements Session {
+export class IrcConnection implements Session, TransportSink {
   readonly id = (sessionCounter++).toString(36);
   readonly hostname: string;
-  readonly caps = new Set<Capability>();
+  #caps: Set<Capability> | null = null;
   capVersion = 0;
   /** Bit set of caps that change how shared events are written (see VARIANT_BITS). */
   variant = 0;
@@ -70,9 +77,10 @@ export class IrcConnection implements Session {
 
   readonly #flood: FloodControl;
   readonly #output: SendQueue;
-  /** Commands started and not yet finished: pipelined messages and the command that holds the queue. */
-  readonly #pending: PendingCommands;
-  #queue: QueuedLine[] = [];
+  /** Commands started and not yet finished: pipelined messages and the command that holds the queue; null until the first. */
+  #pending: PendingCommands | null = null;
+  /** Lines that arrived while a command or fakelag held the input; null when none wait. */
+  #queue: QueuedLine[] | null = null;
   /** A line fakelag held back; it runs first when the wait is over. */
   #held: QueuedLine | null = null;
   #busy = false;
@@ -96,16 +104,13 @@ export class IrcConnection implements Session {
     this.hostname = ircSafeHost(address);
     this.connectedAt = this.lastSeen = Date.now();
     this.#flood = new FloodControl(context);
-    this.#output = new SendQueue(transport, () => this.#sendQueueExceeded());
-    this.#pending = new PendingCommands((error) => this.context.log.error({ err: error, address: this.address }, "irc background command failed"));
-    transport.start({
-      line: (bytes) => this.#receive(bytes),
-      overflow: () => {
-        if (this.#admit() && this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
-      },
-      malformed: () => this.#receiveMalformed(),
-      closed: (reason) => this.close(reason, false),
-    });
+    this.#output = new SendQueue(transport);
+    transport.start(this);
+  }
+
+  /** The capabilities the client enabled (CAP REQ); change them with setCaps. */
+  get caps(): ReadonlySet<Capability> {
+    return this.#caps ?? NO_CAPS;
   }
 
   get closed(): boolean {
@@ -123,7 +128,7 @@ export class IrcConnection implements Session {
    * Used for messages, whose storage must not serialise a client's pipelined lines.
    */
   pipeline(work: Promise<void>, max: number): Promise<void> {
-    return this.#pending.pipeline(work, max);
+    return (this.#pending ??= new PendingCommands(this)).pipeline(work, max);
   }
 
   get registered(): boolean {
@@ -136,14 +141,15 @@ export class IrcConnection implements Session {
   }
 
   setCaps(enable: readonly Capability[], disable: readonly Capability[]): void {
-    for (const cap of enable) this.caps.add(cap);
-    for (const cap of disable) this.caps.delete(cap);
-    this.variant = variantOf(this.caps);
+    const caps = (this.#caps ??= new Set());
+    for (const cap of enable) caps.add(cap);
+    for (const cap of disable) caps.delete(cap);
+    this.variant = variantOf(caps);
   }
 
-  // ── input ───────────────────────────────────────────────────────────────
+  // ── input (TransportSink) ───────────────────────────────────────────────
 
-  #receive(bytes: Buffer): void {
+  receiveLine(bytes: Buffer): void {
     if (!this.#admit()) return;
     if (isTooLong(bytes, this.context.config.irc.maxTagBytes)) {
       if (this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
@@ -152,8 +158,16 @@ export class IrcConnection implements Session {
     this.#enqueue(queuedLine(bytes));
   }
 
-  #receiveMalformed(): void {
+  receiveOverflow(): void {
+    if (this.#admit() && this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
+  }
+
+  receiveMalformed(): void {
     if (this.#admit()) this.#enqueue(MALFORMED);
+  }
+
+  transportClosed(reason: string): void {
+    this.close(reason, false);
   }
 
   /** Counts a received message for liveness and flood control; false when it must be dropped. */
@@ -161,7 +175,7 @@ export class IrcConnection implements Session {
     if (this.#closed) return false;
     this.lastSeen = Date.now();
     this.pingSentAt = 0;
-    if (this.#flood.isExcess(this.#queue.length, this.caps)) {
+    if (this.#flood.isExcess(this.#queue?.length ?? 0, this.caps)) {
       this.close("Excess Flood");
       return false;
     }
@@ -176,23 +190,29 @@ export class IrcConnection implements Session {
   }
 
   #enqueue(line: QueuedLine): void {
-    this.#queue.push(line);
+    // Nothing is waiting unless a command or fakelag holds the input: the line runs at once.
+    if (!this.#busy) return this.#pump(line);
+    const queue = (this.#queue ??= []);
+    queue.push(line);
     // Stop reading until the queue drains (flood control off; on, the queue is bounded by #admit).
-    if (this.#flood.shouldPauseReading(this.#queue.length)) this.transport.pause();
-    this.#pump();
+    if (this.#flood.shouldPauseReading(queue.length)) this.transport.pause();
   }
 
   /**
-   * Runs queued lines in order, one command at a time (an asynchronous command holds
-   * the rest back), and holds back what fakelag says to hold.
+   * Runs `first` (a line that just arrived while nothing waited), then the queued lines,
+   * in order, one command at a time (an asynchronous command holds the rest back), and
+   * holds back what fakelag says to hold.
    */
-  #pump(): void {
+  #pump(first?: QueuedLine): void {
     if (this.#busy) return;
+    let next = first;
     while (!this.#closed) {
       const wasHeld = this.#held !== null;
-      const raw = this.#held ?? this.#queue.shift();
+      const raw = this.#held ?? next ?? this.#queue?.shift();
       this.#held = null;
+      next = undefined;
       if (raw === undefined) {
+        this.#queue = null;
         if (this.transport.paused) this.transport.resume();
         return;
       }
@@ -210,7 +230,7 @@ export class IrcConnection implements Session {
       const pending = this.#dispatch(raw);
       if (pending) {
         // Remembered until it settles, so that closing can let it finish (see #leave).
-        this.#pending.track(pending);
+        (this.#pending ??= new PendingCommands(this)).track(pending);
         this.#resumeAfter(pending);
         return;
       }
@@ -397,7 +417,7 @@ export class IrcConnection implements Session {
 
   /** Queues bytes in the transport's wire format until the end of this loop turn (send-queue.ts). */
   #send(bytes: Buffer): void {
-    if (!this.#closed) this.#output.push(bytes, this.context.config.irc.sendQueueBytes);
+    if (!this.#closed && !this.#output.push(bytes, this.context.config.irc.sendQueueBytes)) this.#sendQueueExceeded();
   }
 
   /**
@@ -426,7 +446,7 @@ export class IrcConnection implements Session {
       this.#output.flush();
     }
     this.#closed = true;
-    this.#queue = [];
+    this.#queue = null;
     this.transport.end(goingAway);
     // A client that does not read may never let end() finish: cut it after a grace period.
     setTimeout(() => this.transport.destroy(), 2000).unref();
@@ -448,10 +468,11 @@ export class IrcConnection implements Session {
    */
   #leave(user: ChatUser, reason: string, goingAway: boolean): void {
     const detach = (): void => void this.context.core.detach(user, this, reason);
-    if (this.#pending.idle || goingAway) {
+    const pending = this.#pending;
+    if (pending === null || pending.idle || goingAway) {
       detach();
       return;
     }
-    detached(this.#pending.settled(QUIT_AFTER_RUNNING_MS).then(detach), (error) => this.context.log.error({ err: error, address: this.address }, "irc session end failed"));
+    detached(pending.settled(QUIT_AFTER_RUNNING_MS).then(detach), (error) => this.context.log.error({ err: error, address: this.address }, "irc session end failed"));
   }
 }
