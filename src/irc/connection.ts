@@ -13,34 +13,18 @@ import { formatLine } from "./format.js";
 import type { IrcMessage } from "./message.js";
 import { ERR, RPL } from "./numerics.js";
 import { variantOf, type Capability } from "./capabilities.js";
-import { labelReplies } from "./labeled-response.js";
+import { LabelCapture } from "./label-capture.js";
 import type { IrcServerContext } from "./server-context.js";
 import { sendNames, sendTopic } from "./replies.js";
 import { wantsEvent } from "./event-filter.js";
 import { isTooLong, MALFORMED, queuedLine, runnableMessage, type QueuedLine } from "./input-lines.js";
 import { joinMarker, markerParam } from "./read-marker-lines.js";
 import { detached } from "../detached.js";
+import type { PendingRegistration } from "./registration.js";
 
 let sessionCounter = 0;
 
-/**
- * How long a closing connection waits for its commands still running (messages being
- * stored) before its user quits. Longer than the history writer's own 4 s bound, so
- * in practice every stored message is delivered first; this only guards against a
- * command that never ends.
- */
-const QUIT_AFTER_RUNNING_MS = 5000;
-
 export type CommandRunner = (connection: IrcConnection, message: IrcMessage) => void | Promise<void>;
-
-/** Details a client gives before it is registered. */
-export interface PendingRegistration {
-  nick: string | null;
-  username: string | null;
-  realname: string | null;
-  /** True between CAP LS/REQ and CAP END: registration waits for the client. */
-  capNegotiating: boolean;
-}
 
 /** The caps of a connection that enabled none: most idle ones, so no Set each. */
 const NO_CAPS: ReadonlySet<Capability> = new Set();
@@ -85,12 +69,8 @@ export class IrcConnection implements Session, TransportSink {
   #held: QueuedLine | null = null;
   #busy = false;
   #closed = false;
-  /** Lines written while a labelled command runs; null when no label is active. */
-  #labelCapture: string[] | null = null;
-  /** During the asynchronous part of a labelled command, events from others are not replies. */
-  #labelCapturesEvents = false;
-  /** The running command's label was taken for a later reply (takeLabel): no ACK for it now. */
-  #labelTaken = false;
+  /** Replies collected while a labelled command runs; null when no label is active. */
+  #label: LabelCapture | null = null;
 
   constructor(
     /** TCP, TLS or WebSocket: lines in, bytes out (see net/line-transport.ts). */
@@ -119,7 +99,7 @@ export class IrcConnection implements Session, TransportSink {
 
   /** True while a command with an IRCv3 label runs: its replies must be collected, so it must not be pipelined. */
   get labelled(): boolean {
-    return this.#labelCapture !== null;
+    return this.#label !== null;
   }
 
   /**
@@ -257,23 +237,18 @@ export class IrcConnection implements Session, TransportSink {
 
   /** Runs `work` with its replies collected, then sends them labelled `label` (IRCv3 labeled-response). */
   #withLabel(label: string, work: () => Promise<void> | undefined): Promise<void> | undefined {
-    this.#labelCapture = [];
-    this.#labelCapturesEvents = true;
-    this.#labelTaken = false;
+    const capture = (this.#label = new LabelCapture());
     const finish = (): void => {
-      const lines = this.#labelCapture ?? [];
-      this.#labelCapture = null;
-      if (this.#labelTaken) {
-        this.#labelTaken = false;
-        for (const line of lines) this.#write(Buffer.from(line));
-      } else this.#write(Buffer.from(labelReplies(label, lines, this.context.serverName)));
+      if (this.#label === capture) this.#label = null;
+      const answer = capture.answer(label, this.context.serverName);
+      if (answer) this.#write(answer);
     };
     const done = work();
     if (!done) {
       finish();
       return undefined;
     }
-    this.#labelCapturesEvents = false;
+    capture.capturesEvents = false;
     return done.finally(finish);
   }
 
@@ -284,8 +259,8 @@ export class IrcConnection implements Session, TransportSink {
    */
   takeLabel(message: IrcMessage): string | null {
     const label = this.caps.has("labeled-response") ? message.tags?.get("label") : undefined;
-    if (label === undefined || this.#labelCapture === null) return null;
-    this.#labelTaken = true;
+    if (label === undefined || this.#label === null) return null;
+    this.#label.taken = true;
     return label;
   }
 
@@ -294,7 +269,7 @@ export class IrcConnection implements Session, TransportSink {
    * no label, or inside a labelled command already, it just runs.
    */
   answerLabelled(label: string | null, work: () => Promise<void> | undefined): Promise<void> | undefined {
-    if (label === null || this.#labelCapture !== null) return work();
+    if (label === null || this.#label !== null) return work();
     return this.#withLabel(label, work);
   }
 
@@ -321,13 +296,13 @@ export class IrcConnection implements Session, TransportSink {
   }
 
   sendLine(line: string): void {
-    if (this.#labelCapture) this.#labelCapture.push(line);
+    if (this.#label) this.#label.lines.push(line);
     else this.#write(Buffer.from(line));
   }
 
   /** The sender's own message back (echo-message): a reply to its command, so labelled with it. */
   echo(event: RelayedEvent): void {
-    if (this.#labelCapture) this.#labelCapture.push(this.context.eventLines.bytesFor(event, this.variant).toString());
+    if (this.#label) this.#label.lines.push(this.context.eventLines.bytesFor(event, this.variant).toString());
     else this.#send(this.#shared(event));
   }
 
@@ -349,12 +324,12 @@ export class IrcConnection implements Session, TransportSink {
 
   /** An event caused by someone else: part of a labelled reply only while the command runs synchronously. */
   #othersEvent(event: RelayedEvent): void {
-    if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(this.context.eventLines.bytesFor(event, this.variant).toString());
+    if (this.#label?.capturesEvents) this.#label.lines.push(this.context.eventLines.bytesFor(event, this.variant).toString());
     else this.#send(this.#shared(event));
   }
 
   #eventLine(line: string): void {
-    if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(line);
+    if (this.#label?.capturesEvents) this.#label.lines.push(line);
     else this.#write(Buffer.from(line));
   }
 
@@ -441,7 +416,7 @@ export class IrcConnection implements Session, TransportSink {
   close(reason: string, tellClient = true, goingAway = false): void {
     if (this.#closed) return;
     if (tellClient && this.transport.writable) {
-      this.#labelCapture = null;
+      this.#label = null;
       this.#write(Buffer.from(`ERROR :Closing link: ${this.hostname} (${reason})\r\n`));
       this.#output.flush();
     }
@@ -473,6 +448,6 @@ export class IrcConnection implements Session, TransportSink {
       detach();
       return;
     }
-    detached(pending.settled(QUIT_AFTER_RUNNING_MS).then(detach), (error) => this.context.log.error({ err: error, address: this.address }, "irc session end failed"));
+    detached(pending.settled().then(detach), (error) => this.context.log.error({ err: error, address: this.address }, "irc session end failed"));
   }
 }

@@ -1,5 +1,13 @@
 import type { Logger } from "pino";
 
+/**
+ * How long a closing connection waits for its commands still running (messages being
+ * stored) before its user quits. Longer than the history writer's own 4 s bound, so
+ * in practice every stored message is delivered first; this only guards against a
+ * command that never ends.
+ */
+const QUIT_AFTER_RUNNING_MS = 5000;
+
 /** Whose commands they are: a failed pipelined one is logged with its address. */
 export interface CommandOwner {
   readonly address: string;
@@ -55,7 +63,7 @@ export class PendingCommands {
   }
 
   /** Resolves once every command running now has settled, or after `boundMs`, whichever comes first. */
-  async settled(boundMs: number): Promise<void> {
+  async settled(boundMs = QUIT_AFTER_RUNNING_MS): Promise<void> {
     if (this.#running === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)));
