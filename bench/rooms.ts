@@ -9,7 +9,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startInspircd } from "./lib/inspircd.js";
 import { cpuCount, pinSelf, raiseOpenFileLimit } from "./lib/proc.js";
@@ -110,7 +110,7 @@ function start(target: TargetName): Promise<ServerHandle> {
         history: target === "ours",
         ...(values["database-url"] !== undefined && { databaseUrl: values["database-url"] }),
         ...(values.profile !== undefined && { cpuProfileDir: values.profile }),
-        ...(values["ours-dist"] !== undefined && { entry: join(values["ours-dist"], "cli", "main.js") }),
+        ...(values["ours-dist"] !== undefined && { entry: join(resolve(values["ours-dist"]), "cli", "main.js") }),
       });
     case "inspircd":
       return startInspircd(common);

@@ -128,6 +128,8 @@ export async function launch(
 export interface OursOptions extends StartOptions {
   /** Directory for `node --cpu-prof`; no profiling when undefined. */
   readonly cpuProfileDir?: string;
+  /** More options for node itself (idle-heap: `--heapsnapshot-signal`). */
+  readonly nodeArgs?: readonly string[];
   /** history.enabled: store every message before delivering it (the server's default). */
   readonly history: boolean;
   /** database.url: "" or undefined = SQLite in the data directory. */
@@ -174,7 +176,7 @@ export async function startOurs(options: OursOptions): Promise<ServerHandle> {
   const configFile = join(dir, "cmymessage.yaml");
   // JSON is YAML.
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
-  const nodeArgs = options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
+  const nodeArgs = [...(options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]), ...(options.nodeArgs ?? [])];
   const env =
     options.threadpool === undefined && options.env === undefined
       ? undefined

@@ -4,7 +4,7 @@ import type { ChatUser } from "../core/chat/user.js";
 import type { Account } from "../core/accounts/ports.js";
 import type { SaslExchange } from "./sasl/exchange.js";
 import type { ClientBatch } from "./multiline-input.js";
-import type { LineTransport } from "../net/line-transport.js";
+import type { LineTransport, TransportSink } from "../net/line-transport.js";
 import { ircSafeHost } from "../net/address.js";
 import { FloodControl } from "./flood-control.js";
 import { SendQueue } from "./send-queue.js";
@@ -13,44 +13,35 @@ import { formatLine } from "./format.js";
 import type { IrcMessage } from "./message.js";
 import { ERR, RPL } from "./numerics.js";
 import { variantOf, type Capability } from "./capabilities.js";
-import { labelReplies } from "./labeled-response.js";
+import { LabelCapture } from "./label-capture.js";
 import type { IrcServerContext } from "./server-context.js";
 import { sendNames, sendTopic } from "./replies.js";
 import { wantsEvent } from "./event-filter.js";
 import { isTooLong, MALFORMED, queuedLine, runnableMessage, type QueuedLine } from "./input-lines.js";
 import { joinMarker, markerParam } from "./read-marker-lines.js";
 import { detached } from "../detached.js";
+import type { PendingRegistration } from "./registration.js";
 
 let sessionCounter = 0;
 
-/**
- * How long a closing connection waits for its commands still running (messages being
- * stored) before its user quits. Longer than the history writer's own 4 s bound, so
- * in practice every stored message is delivered first; this only guards against a
- * command that never ends.
- */
-const QUIT_AFTER_RUNNING_MS = 5000;
-
 export type CommandRunner = (connection: IrcConnection, message: IrcMessage) => void | Promise<void>;
 
-/** Details a client gives before it is registered. */
-export interface PendingRegistration {
-  nick: string | null;
-  username: string | null;
-  realname: string | null;
-  /** True between CAP LS/REQ and CAP END: registration waits for the client. */
-  capNegotiating: boolean;
-}
+/** The caps of a connection that enabled none: most idle ones, so no Set each. */
+const NO_CAPS: ReadonlySet<Capability> = new Set();
 
 /**
  * One client connection speaking IRC: lines in, run in order (flood control in
  * flood-control.ts), replies and events out through the bounded send queue
  * (send-queue.ts), capability state and the link to the user in the chat core.
+ *
+ * Thousands of these sit idle on a busy server, so what only some use (enabled caps,
+ * lines waiting to run, commands still running) is made on first use, and no closure
+ * is made per connection: the connection is its transport's sink (TransportSink).
  */
-export class IrcConnection implements Session {
+export class IrcConnection implements Session, TransportSink {
   readonly id = (sessionCounter++).toString(36);
   readonly hostname: string;
-  readonly caps = new Set<Capability>();
+  #caps: Set<Capability> | null = null;
   capVersion = 0;
   /** Bit set of caps that change how shared events are written (see VARIANT_BITS). */
   variant = 0;
@@ -70,19 +61,16 @@ export class IrcConnection implements Session {
 
   readonly #flood: FloodControl;
   readonly #output: SendQueue;
-  /** Commands started and not yet finished: pipelined messages and the command that holds the queue. */
-  readonly #pending: PendingCommands;
-  #queue: QueuedLine[] = [];
+  /** Commands started and not yet finished: pipelined messages and the command that holds the queue; null until the first. */
+  #pending: PendingCommands | null = null;
+  /** Lines that arrived while a command or fakelag held the input; null when none wait. */
+  #queue: QueuedLine[] | null = null;
   /** A line fakelag held back; it runs first when the wait is over. */
   #held: QueuedLine | null = null;
   #busy = false;
   #closed = false;
-  /** Lines written while a labelled command runs; null when no label is active. */
-  #labelCapture: string[] | null = null;
-  /** During the asynchronous part of a labelled command, events from others are not replies. */
-  #labelCapturesEvents = false;
-  /** The running command's label was taken for a later reply (takeLabel): no ACK for it now. */
-  #labelTaken = false;
+  /** Replies collected while a labelled command runs; null when no label is active. */
+  #label: LabelCapture | null = null;
 
   constructor(
     /** TCP, TLS or WebSocket: lines in, bytes out (see net/line-transport.ts). */
@@ -96,16 +84,13 @@ export class IrcConnection implements Session {
     this.hostname = ircSafeHost(address);
     this.connectedAt = this.lastSeen = Date.now();
     this.#flood = new FloodControl(context);
-    this.#output = new SendQueue(transport, () => this.#sendQueueExceeded());
-    this.#pending = new PendingCommands((error) => this.context.log.error({ err: error, address: this.address }, "irc background command failed"));
-    transport.start({
-      line: (bytes) => this.#receive(bytes),
-      overflow: () => {
-        if (this.#admit() && this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
-      },
-      malformed: () => this.#receiveMalformed(),
-      closed: (reason) => this.close(reason, false),
-    });
+    this.#output = new SendQueue(transport);
+    transport.start(this);
+  }
+
+  /** The capabilities the client enabled (CAP REQ); change them with setCaps. */
+  get caps(): ReadonlySet<Capability> {
+    return this.#caps ?? NO_CAPS;
   }
 
   get closed(): boolean {
@@ -114,7 +99,7 @@ export class IrcConnection implements Session {
 
   /** True while a command with an IRCv3 label runs: its replies must be collected, so it must not be pipelined. */
   get labelled(): boolean {
-    return this.#labelCapture !== null;
+    return this.#label !== null;
   }
 
   /**
@@ -123,7 +108,7 @@ export class IrcConnection implements Session {
    * Used for messages, whose storage must not serialise a client's pipelined lines.
    */
   pipeline(work: Promise<void>, max: number): Promise<void> {
-    return this.#pending.pipeline(work, max);
+    return (this.#pending ??= new PendingCommands(this)).pipeline(work, max);
   }
 
   get registered(): boolean {
@@ -136,14 +121,15 @@ export class IrcConnection implements Session {
   }
 
   setCaps(enable: readonly Capability[], disable: readonly Capability[]): void {
-    for (const cap of enable) this.caps.add(cap);
-    for (const cap of disable) this.caps.delete(cap);
-    this.variant = variantOf(this.caps);
+    const caps = (this.#caps ??= new Set());
+    for (const cap of enable) caps.add(cap);
+    for (const cap of disable) caps.delete(cap);
+    this.variant = variantOf(caps);
   }
 
-  // ── input ───────────────────────────────────────────────────────────────
+  // ── input (TransportSink) ───────────────────────────────────────────────
 
-  #receive(bytes: Buffer): void {
+  receiveLine(bytes: Buffer): void {
     if (!this.#admit()) return;
     if (isTooLong(bytes, this.context.config.irc.maxTagBytes)) {
       if (this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
@@ -152,8 +138,16 @@ export class IrcConnection implements Session {
     this.#enqueue(queuedLine(bytes));
   }
 
-  #receiveMalformed(): void {
+  receiveOverflow(): void {
+    if (this.#admit() && this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
+  }
+
+  receiveMalformed(): void {
     if (this.#admit()) this.#enqueue(MALFORMED);
+  }
+
+  transportClosed(reason: string): void {
+    this.close(reason, false);
   }
 
   /** Counts a received message for liveness and flood control; false when it must be dropped. */
@@ -161,7 +155,7 @@ export class IrcConnection implements Session {
     if (this.#closed) return false;
     this.lastSeen = Date.now();
     this.pingSentAt = 0;
-    if (this.#flood.isExcess(this.#queue.length, this.caps)) {
+    if (this.#flood.isExcess(this.#queue?.length ?? 0, this.caps)) {
       this.close("Excess Flood");
       return false;
     }
@@ -176,23 +170,29 @@ export class IrcConnection implements Session {
   }
 
   #enqueue(line: QueuedLine): void {
-    this.#queue.push(line);
+    // Nothing is waiting unless a command or fakelag holds the input: the line runs at once.
+    if (!this.#busy) return this.#pump(line);
+    const queue = (this.#queue ??= []);
+    queue.push(line);
     // Stop reading until the queue drains (flood control off; on, the queue is bounded by #admit).
-    if (this.#flood.shouldPauseReading(this.#queue.length)) this.transport.pause();
-    this.#pump();
+    if (this.#flood.shouldPauseReading(queue.length)) this.transport.pause();
   }
 
   /**
-   * Runs queued lines in order, one command at a time (an asynchronous command holds
-   * the rest back), and holds back what fakelag says to hold.
+   * Runs `first` (a line that just arrived while nothing waited), then the queued lines,
+   * in order, one command at a time (an asynchronous command holds the rest back), and
+   * holds back what fakelag says to hold.
    */
-  #pump(): void {
+  #pump(first?: QueuedLine): void {
     if (this.#busy) return;
+    let next = first;
     while (!this.#closed) {
       const wasHeld = this.#held !== null;
-      const raw = this.#held ?? this.#queue.shift();
+      const raw = this.#held ?? next ?? this.#queue?.shift();
       this.#held = null;
+      next = undefined;
       if (raw === undefined) {
+        this.#queue = null;
         if (this.transport.paused) this.transport.resume();
         return;
       }
@@ -210,7 +210,7 @@ export class IrcConnection implements Session {
       const pending = this.#dispatch(raw);
       if (pending) {
         // Remembered until it settles, so that closing can let it finish (see #leave).
-        this.#pending.track(pending);
+        (this.#pending ??= new PendingCommands(this)).track(pending);
         this.#resumeAfter(pending);
         return;
       }
@@ -237,23 +237,18 @@ export class IrcConnection implements Session {
 
   /** Runs `work` with its replies collected, then sends them labelled `label` (IRCv3 labeled-response). */
   #withLabel(label: string, work: () => Promise<void> | undefined): Promise<void> | undefined {
-    this.#labelCapture = [];
-    this.#labelCapturesEvents = true;
-    this.#labelTaken = false;
+    const capture = (this.#label = new LabelCapture());
     const finish = (): void => {
-      const lines = this.#labelCapture ?? [];
-      this.#labelCapture = null;
-      if (this.#labelTaken) {
-        this.#labelTaken = false;
-        for (const line of lines) this.#write(Buffer.from(line));
-      } else this.#write(Buffer.from(labelReplies(label, lines, this.context.serverName)));
+      if (this.#label === capture) this.#label = null;
+      const answer = capture.answer(label, this.context.serverName);
+      if (answer) this.#write(answer);
     };
     const done = work();
     if (!done) {
       finish();
       return undefined;
     }
-    this.#labelCapturesEvents = false;
+    capture.capturesEvents = false;
     return done.finally(finish);
   }
 
@@ -264,8 +259,8 @@ export class IrcConnection implements Session {
    */
   takeLabel(message: IrcMessage): string | null {
     const label = this.caps.has("labeled-response") ? message.tags?.get("label") : undefined;
-    if (label === undefined || this.#labelCapture === null) return null;
-    this.#labelTaken = true;
+    if (label === undefined || this.#label === null) return null;
+    this.#label.taken = true;
     return label;
   }
 
@@ -274,7 +269,7 @@ export class IrcConnection implements Session {
    * no label, or inside a labelled command already, it just runs.
    */
   answerLabelled(label: string | null, work: () => Promise<void> | undefined): Promise<void> | undefined {
-    if (label === null || this.#labelCapture !== null) return work();
+    if (label === null || this.#label !== null) return work();
     return this.#withLabel(label, work);
   }
 
@@ -308,13 +303,13 @@ export class IrcConnection implements Session {
   }
 
   sendLine(line: string): void {
-    if (this.#labelCapture) this.#labelCapture.push(line);
+    if (this.#label) this.#label.lines.push(line);
     else this.#write(Buffer.from(line));
   }
 
   /** The sender's own message back (echo-message): a reply to its command, so labelled with it. */
   echo(event: RelayedEvent): void {
-    if (this.#labelCapture) this.#labelCapture.push(this.context.eventLines.bytesFor(event, this.variant).toString());
+    if (this.#label) this.#label.lines.push(this.context.eventLines.bytesFor(event, this.variant).toString());
     else this.#send(this.#shared(event));
   }
 
@@ -336,12 +331,12 @@ export class IrcConnection implements Session {
 
   /** An event caused by someone else: part of a labelled reply only while the command runs synchronously. */
   #othersEvent(event: RelayedEvent): void {
-    if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(this.context.eventLines.bytesFor(event, this.variant).toString());
+    if (this.#label?.capturesEvents) this.#label.lines.push(this.context.eventLines.bytesFor(event, this.variant).toString());
     else this.#send(this.#shared(event));
   }
 
   #eventLine(line: string): void {
-    if (this.#labelCapture && this.#labelCapturesEvents) this.#labelCapture.push(line);
+    if (this.#label?.capturesEvents) this.#label.lines.push(line);
     else this.#write(Buffer.from(line));
   }
 
@@ -404,7 +399,7 @@ export class IrcConnection implements Session {
 
   /** Queues bytes in the transport's wire format until the end of this loop turn (send-queue.ts). */
   #send(bytes: Buffer): void {
-    if (!this.#closed) this.#output.push(bytes, this.context.config.irc.sendQueueBytes);
+    if (!this.#closed && !this.#output.push(bytes, this.context.config.irc.sendQueueBytes)) this.#sendQueueExceeded();
   }
 
   /**
@@ -428,12 +423,12 @@ export class IrcConnection implements Session {
   close(reason: string, tellClient = true, goingAway = false): void {
     if (this.#closed) return;
     if (tellClient && this.transport.writable) {
-      this.#labelCapture = null;
+      this.#label = null;
       this.#write(Buffer.from(`ERROR :Closing link: ${this.hostname} (${reason})\r\n`));
       this.#output.flush();
     }
     this.#closed = true;
-    this.#queue = [];
+    this.#queue = null;
     this.transport.end(goingAway);
     // A client that does not read may never let end() finish: cut it after a grace period.
     setTimeout(() => this.transport.destroy(), 2000).unref();
@@ -455,10 +450,11 @@ export class IrcConnection implements Session {
    */
   #leave(user: ChatUser, reason: string, goingAway: boolean): void {
     const detach = (): void => void this.context.core.detach(user, this, reason);
-    if (this.#pending.idle || goingAway) {
+    const pending = this.#pending;
+    if (pending === null || pending.idle || goingAway) {
       detach();
       return;
     }
-    detached(this.#pending.settled(QUIT_AFTER_RUNNING_MS).then(detach), (error) => this.context.log.error({ err: error, address: this.address }, "irc session end failed"));
+    detached(pending.settled().then(detach), (error) => this.context.log.error({ err: error, address: this.address }, "irc session end failed"));
   }
 }

@@ -9,17 +9,16 @@ const READ_PAUSE_LINES = 32;
  * Receive flood control of one IRC connection (irc.flood): fakelag once registered,
  * a fixed line budget before, and the bound on lines waiting to run past which the
  * client is cut for Excess Flood. Reads the configuration as it is now (reloads apply),
- * except fakelag's rates, fixed when the connection opened.
+ * except fakelag's rates, fixed at the first line that fakelag counts.
  */
 export class FloodControl {
-  readonly #fakelag: Fakelag;
+  /** Made at the first line after registration: a client that never sends one needs none. */
+  #fakelag: Fakelag | null = null;
   /** Lines run (or refused as too long) before registration: see irc.flood.registrationLines. */
   #unregisteredLines = 0;
 
   /** `server.config` is read at each check: a reload replaces it (IrcServerContext fits). */
-  constructor(private readonly server: { readonly config: Config }) {
-    this.#fakelag = new Fakelag(server.config.irc.flood);
-  }
+  constructor(private readonly server: { readonly config: Config }) {}
 
   /**
    * Whether `queuedLines` waiting to run is excess flood (flood control on). A client with
@@ -55,11 +54,12 @@ export class FloodControl {
 
   /** Records one line run by a registered client; milliseconds to hold it back (0: run it now). */
   delay(): number {
-    return this.#fakelag.touch();
+    return (this.#fakelag ??= new Fakelag(this.server.config.irc.flood)).touch();
   }
 
   /** Counts `lines` lines at once: what a multiline batch sent without fakelag costs. */
   charge(lines: number): void {
-    for (let i = 0; i < lines; i++) this.#fakelag.touch();
+    const fakelag = (this.#fakelag ??= new Fakelag(this.server.config.irc.flood));
+    for (let i = 0; i < lines; i++) fakelag.touch();
   }
 }

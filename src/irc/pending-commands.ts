@@ -1,27 +1,48 @@
+import type { Logger } from "pino";
+
+/**
+ * How long a closing connection waits for its commands still running (messages being
+ * stored) before its user quits. Longer than the history writer's own 4 s bound, so
+ * in practice every stored message is delivered first; this only guards against a
+ * command that never ends.
+ */
+const QUIT_AFTER_RUNNING_MS = 5000;
+
+/** Whose commands they are: a failed pipelined one is logged with its address. */
+export interface CommandOwner {
+  readonly address: string;
+  readonly context: { readonly log: Logger };
+}
+
 /**
  * The commands of one IRC connection that have started and not finished: pipelined
  * messages (their storage must not serialise a client's lines) and the command holding
  * the input queue. A closing connection lets them finish before its user quits, so
  * history never holds a message nobody was shown.
+ *
+ * Counts, not a set of promises, and waiter lists made only when someone waits: the
+ * connection keeps this for its lifetime once it ran one asynchronous command.
  */
 export class PendingCommands {
-  readonly #running = new Set<Promise<unknown>>();
+  /** Commands started and not settled (pipelined ones included). */
+  #running = 0;
   /** Pipelined jobs not yet finished, and callers waiting for one of them to end. */
   #inFlight = 0;
-  #slotWaiters: Array<() => void> = [];
+  #slotWaiters: Array<() => void> | null = null;
+  /** Callers of `settled` waiting for #running to reach 0. */
+  #idleWaiters: Array<() => void> | null = null;
 
-  /** `failed` logs a pipelined job that failed (nobody awaits it). */
-  constructor(private readonly failed: (error: unknown) => void) {}
+  constructor(private readonly owner: CommandOwner) {}
 
   get idle(): boolean {
-    return this.#running.size === 0;
+    return this.#running === 0;
   }
 
   /** Remembers `work` until it settles. */
   track(work: Promise<unknown>): void {
-    this.#running.add(work);
-    const forget = (): void => void this.#running.delete(work);
-    work.then(forget, forget);
+    this.#running++;
+    const done = (): void => this.#settledOne();
+    work.then(done, done);
   }
 
   /**
@@ -29,20 +50,40 @@ export class PendingCommands {
    * than `max` such jobs are pending; past that, the caller waits for one to end.
    */
   async pipeline(work: Promise<void>, max: number): Promise<void> {
+    this.#running++;
     this.#inFlight++;
-    this.track(work);
-    void work.catch(this.failed).finally(() => {
-      this.#inFlight--;
-      this.#slotWaiters.shift()?.();
-    });
-    if (this.#inFlight >= max) await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+    work.then(
+      () => this.#pipelinedDone(),
+      (error: unknown) => {
+        this.owner.context.log.error({ err: error, address: this.owner.address }, "irc background command failed");
+        this.#pipelinedDone();
+      },
+    );
+    if (this.#inFlight >= max) await new Promise<void>((resolve) => (this.#slotWaiters ??= []).push(resolve));
   }
 
   /** Resolves once every command running now has settled, or after `boundMs`, whichever comes first. */
-  async settled(boundMs: number): Promise<void> {
+  async settled(boundMs = QUIT_AFTER_RUNNING_MS): Promise<void> {
+    if (this.#running === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)));
-    await Promise.race([Promise.allSettled([...this.#running]), bound]);
+    const idle = new Promise<void>((resolve) => (this.#idleWaiters ??= []).push(resolve));
+    await Promise.race([idle, bound]);
     clearTimeout(timer);
+  }
+
+  #pipelinedDone(): void {
+    this.#inFlight--;
+    const next = this.#slotWaiters?.shift();
+    if (this.#slotWaiters?.length === 0) this.#slotWaiters = null;
+    next?.();
+    this.#settledOne();
+  }
+
+  #settledOne(): void {
+    if (--this.#running > 0 || this.#idleWaiters === null) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = null;
+    for (const resolve of waiters) resolve();
   }
 }

@@ -1,4 +1,4 @@
-import type { IrcConnection, PendingRegistration } from "./connection.js";
+import type { IrcConnection } from "./connection.js";
 import type { NickClaim } from "../core/chat/nick-claims.js";
 import { replyFailure } from "./failure-replies.js";
 import { sendWelcome } from "./replies.js";
@@ -9,6 +9,15 @@ import type { Account } from "../core/accounts/ports.js";
 import { checkNickOwnership } from "./accounts/nick-ownership.js";
 import { refuseServerPassword, serverPasswordAccepted } from "./commands/pass.js";
 import { detached } from "../detached.js";
+
+/** Details a client gives before it is registered (IrcConnection.pending). */
+export interface PendingRegistration {
+  nick: string | null;
+  username: string | null;
+  realname: string | null;
+  /** True between CAP LS/REQ and CAP END: registration waits for the client. */
+  capNegotiating: boolean;
+}
 
 /**
  * Completes registration once NICK and USER are in and CAP negotiation (if any)

@@ -7,39 +7,38 @@ import { scheduleFlush, type Flushable } from "./output-scheduler.js";
  * (irc.sendQueueBytes) together with what the transport has not yet handed to the kernel.
  */
 export class SendQueue implements Flushable {
-  #chunks: Buffer[] = [];
+  /** Null between turns: an idle connection holds no array. */
+  #chunks: Buffer[] | null = null;
   #bytes = 0;
 
-  constructor(
-    private readonly transport: LineTransport,
-    /** Told each time the bound is passed (the queue is gone by then); the connection quits. */
-    private readonly exceeded: () => void,
-  ) {}
+  constructor(private readonly transport: LineTransport) {}
 
   /**
    * Queues bytes in the transport's wire format until the end of this loop turn. Past
    * `limitBytes`, a client that stops reading must not grow our memory: what is queued
-   * is dropped, the transport destroyed, and `exceeded` told.
+   * is dropped, the transport destroyed, and false returned (the connection quits).
    */
-  push(bytes: Buffer, limitBytes: number): void {
+  push(bytes: Buffer, limitBytes: number): boolean {
     if (this.transport.pendingBytes + this.#bytes + bytes.length > limitBytes) {
-      this.#chunks = [];
+      this.#chunks = null;
       this.#bytes = 0;
       this.transport.destroy();
-      this.exceeded();
-      return;
+      return false;
     }
-    this.#chunks.push(bytes);
     this.#bytes += bytes.length;
-    if (this.#chunks.length === 1) scheduleFlush(this);
+    if (this.#chunks === null) {
+      this.#chunks = [bytes];
+      scheduleFlush(this);
+    } else this.#chunks.push(bytes);
+    return true;
   }
 
   /** Writes everything queued in one go (called at the end of the turn, and before a close). */
   flush(): void {
-    if (this.#chunks.length === 0 || !this.transport.writable) return;
-    // The buffers as queued, not concatenated here: most are shared by every recipient of a message.
     const chunks = this.#chunks;
-    this.#chunks = [];
+    if (chunks === null || !this.transport.writable) return;
+    // The buffers as queued, not concatenated here: most are shared by every recipient of a message.
+    this.#chunks = null;
     this.#bytes = 0;
     this.transport.write(chunks);
   }

@@ -5,16 +5,19 @@
  */
 import type { Writable } from "node:stream";
 
-/** What a transport reports to the connection it serves. */
+/**
+ * What a transport reports to the connection it serves. The connection implements it
+ * itself (no object of callbacks per connection).
+ */
 export interface TransportSink {
   /** One received line without its terminator; never empty, never over the limit. */
-  line(bytes: Buffer): void;
+  receiveLine(bytes: Buffer): void;
   /** A line over the limit arrived and was dropped. */
-  overflow(): void;
+  receiveOverflow(): void;
   /** A message that cannot be one line arrived (WebSocket: CR or LF inside) and was dropped. */
-  malformed(): void;
+  receiveMalformed(): void;
   /** The peer went away or the connection failed; `reason` is what others are told. */
-  closed(reason: string): void;
+  transportClosed(reason: string): void;
 }
 
 /**
@@ -55,7 +58,7 @@ export interface LineTransport extends LineEncoder {
   end(goingAway: boolean): void;
   /** Cuts the connection at once. */
   destroy(): void;
-  /** Settles when the connection is fully closed. */
+  /** Settles when the connection is fully closed (made when asked: nobody waits for it before a shutdown). */
   readonly whenClosed: Promise<void>;
 }
 

@@ -88,7 +88,8 @@ export async function startListeners(options: ListenOptions): Promise<Listeners>
     const address = unmapAddress(socket.remoteAddress);
     const verdict = limits.admit(address);
     if (verdict.ok) {
-      socket.once("close", verdict.release);
+      // `on`, not `once`: close comes once anyway, and `once` costs a wrapper per connection.
+      socket.on("close", verdict.release);
       return verdict.release;
     }
     log.info({ address, reason: verdict.reason }, "connection refused");

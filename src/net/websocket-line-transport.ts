@@ -24,7 +24,6 @@ const CLOSE_GOING_AWAY = 1001;
 export class WebSocketLineTransport implements LineTransport {
   readonly kind = "websocket";
   readonly wire: typeof WIRE.websocketText | typeof WIRE.websocketBinary;
-  readonly whenClosed: Promise<void>;
   readonly #opcode: typeof OPCODE_TEXT | typeof OPCODE_BINARY;
 
   constructor(
@@ -37,7 +36,11 @@ export class WebSocketLineTransport implements LineTransport {
   ) {
     this.wire = binary ? WIRE.websocketBinary : WIRE.websocketText;
     this.#opcode = binary ? OPCODE_BINARY : OPCODE_TEXT;
-    this.whenClosed = new Promise((resolve) => (ws.readyState === WebSocket.CLOSED ? resolve() : ws.once("close", () => resolve())));
+  }
+
+  get whenClosed(): Promise<void> {
+    const ws = this.ws;
+    return new Promise((resolve) => (ws.readyState === WebSocket.CLOSED ? resolve() : ws.once("close", () => resolve())));
   }
 
   start(sink: TransportSink): void {
@@ -46,8 +49,8 @@ export class WebSocketLineTransport implements LineTransport {
     this.ws.on("message", (data: Buffer) => this.#receive(data, sink));
     // `ws` reports protocol errors (a frame over maxPayload, bad UTF-8 in a text frame)
     // and closes with the matching code; the close event follows.
-    this.ws.on("error", () => sink.closed("Connection error"));
-    this.ws.on("close", () => sink.closed("Connection closed"));
+    this.ws.on("error", () => sink.transportClosed("Connection error"));
+    this.ws.on("close", () => sink.transportClosed("Connection closed"));
   }
 
   #receive(data: Buffer, sink: TransportSink): void {
@@ -57,17 +60,17 @@ export class WebSocketLineTransport implements LineTransport {
     if (end > 0 && data[end - 1] === CR) end--;
     if (end === 0) return;
     if (end > this.maxLineBytes) {
-      sink.overflow();
+      sink.receiveOverflow();
       return;
     }
     const line = end === data.length ? data : data.subarray(0, end);
     // A line break inside would let one message smuggle a second command past the
     // per-message checks (or split a relayed line): refused as a whole.
     if (line.indexOf(LF) !== -1 || line.indexOf(CR) !== -1) {
-      sink.malformed();
+      sink.receiveMalformed();
       return;
     }
-    sink.line(line);
+    sink.receiveLine(line);
   }
 
   encode(lines: Buffer): Buffer {

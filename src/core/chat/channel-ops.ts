@@ -63,7 +63,7 @@ export class ChannelOps {
     const stamp = host.stamp();
     // Ranks carry their stamp only in a cluster, where concurrent changes are ordered by it.
     channel.members.set(user, host.bus.node === null ? { op, voice: false } : { op, voice: false, rankStamp: stamp });
-    user.channels.set(channel.folded, channel);
+    user.joinedChannel(channel);
     // A new channel's state is its defaults (or its registration's, the same on every node),
     // stamped as older than any change, so a change made anywhere a moment before wins over it.
     const state = created ? channelState(channel) : null;
@@ -87,7 +87,7 @@ export class ChannelOps {
     const event: ChatEvent = { type: "part", from: user.origin, channel: channel.name, reason: clip(reason, host.limits().kickLength), ...host.stamp() };
     host.publish(channelScope(channel), event);
     this.#removeMember(channel, user);
-    user.channels.delete(channel.folded);
+    user.leftChannel(channel.folded);
     host.replicate({ op: "part", user: user.id, channel: channel.folded });
     host.touched(user);
     return { ok: true };
@@ -118,7 +118,7 @@ export class ChannelOps {
     const event: ChatEvent = { type: "kick", from: by.origin, channel: channel.name, target: target.nick, reason: clip(reason, host.limits().kickLength), ...host.stamp() };
     host.publish(channelScope(channel), event);
     this.#removeMember(channel, target);
-    target.channels.delete(channel.folded);
+    target.leftChannel(channel.folded);
     host.replicate({ op: "part", user: target.id, channel: channel.folded });
     host.touched(target);
   }

@@ -77,7 +77,7 @@ export class Replica {
         if (!user) return;
         const channel = this.#channel(op.channel, op.createdAt, op.state);
         if (!channel.members.has(user)) channel.members.set(user, { op: op.chanop, voice: op.voice, rankStamp: op.stamp });
-        user.channels.set(channel.folded, channel);
+        user.joinedChannel(channel);
         channel.invited.delete(user.folded);
         return;
       }
@@ -105,7 +105,7 @@ export class Replica {
         host.channels.get(op.channel)?.invited.add(op.nick);
         return;
       case "attach":
-        host.usersById.get(op.user)?.otherNodes.add(node);
+        host.usersById.get(op.user)?.addOtherNode(node);
         return;
       case "detach": {
         const user = host.usersById.get(op.user);
@@ -117,7 +117,7 @@ export class Replica {
 
   /** `node` holds no session of `user` any more; a user of this node left with none anywhere quits. */
   #leaveNode(user: ChatUser, node: string, reason: string): void {
-    if (!user.otherNodes.delete(node)) return;
+    if (!user.removeOtherNode(node)) return;
     if (user.node === null && user.sessionCount === 0 && user.otherNodes.size === 0 && !user.alwaysOn) this.host.quit(user, reason);
   }
 
@@ -179,7 +179,7 @@ export class Replica {
         const channel = this.#channel(name, createdAt, null);
         if (channel.members.has(user)) continue;
         channel.members.set(user, { op, voice });
-        user.channels.set(channel.folded, channel);
+        user.joinedChannel(channel);
         host.deliverLocal({ kind: "channel", channel: channel.folded }, { type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...host.stamp() });
       }
     }
@@ -189,7 +189,7 @@ export class Replica {
     }
     const attached = new Set(snapshot.attached ?? []);
     for (const user of [...host.usersById.values()]) {
-      if (attached.has(user.id)) user.otherNodes.add(node);
+      if (attached.has(user.id)) user.addOtherNode(node);
       else this.#leaveNode(user, node, reason);
     }
   }
@@ -264,7 +264,7 @@ export class Replica {
 
   #leave(channel: Channel, user: ChatUser): void {
     channel.members.delete(user);
-    user.channels.delete(channel.folded);
+    user.leftChannel(channel.folded);
     if (channel.members.size === 0) {
       this.host.channels.delete(channel.folded);
       this.graveyard.bury(channel);

@@ -154,7 +154,7 @@ export class UserLifecycle {
     for (const channel of user.channels.values()) channel.members.delete(user);
     host.publish(peers, event);
     for (const channel of user.channels.values()) if (channel.members.size === 0) host.channelOps.dropChannel(channel);
-    user.channels.clear();
+    user.leftAllChannels();
     host.users.delete(user.folded);
     host.usersById.delete(user.id);
     host.indexAccount(user, null);

@@ -2,6 +2,10 @@ import type { Session } from "./session.js";
 import type { Channel } from "./channel.js";
 import { foldCase } from "./names.js";
 
+/** What a user in no channel, or with no session on another node, reads: one shared empty map and set, not one each. */
+const NO_CHANNELS: ReadonlyMap<string, Channel> = new Map();
+const NO_NODES: ReadonlySet<string> = new Set();
+
 /** Who sent something, frozen at the moment it was sent (nick changes later do not rewrite it). */
 export interface Origin {
   /** The user's id: lets a session recognise events of its own user. */
@@ -31,7 +35,8 @@ export class ChatUser {
   /** User mode +B (IRCv3 bot-mode); change it with `setBot`, which renews the origin. */
   bot = false;
   lastActive: number;
-  readonly channels = new Map<string, Channel>();
+  /** The channels it is in, by folded name; null (read as empty) while in none. */
+  #channels: Map<string, Channel> | null = null;
   /**
    * The sessions: none, one (nearly every user: no Set allocated for it), or a Set
    * from the second on. Read through `sessionCount`, `onlySession` and `sessions()`.
@@ -48,8 +53,8 @@ export class ChatUser {
   #origin: Origin | null = null;
   /** In a cluster: the node this user is connected to, when it is not this one (a replica). */
   node: string | null = null;
-  /** In a cluster: other nodes holding sessions of this user (multiclient across nodes). */
-  readonly otherNodes = new Set<string>();
+  /** In a cluster: other nodes holding sessions of this user (multiclient across nodes); null while none. */
+  #otherNodes: Set<string> | null = null;
 
   constructor(
     readonly id: string,
@@ -66,6 +71,41 @@ export class ChatUser {
     this.nick = nick;
     this.folded = foldCase(nick);
     this.lastActive = signedOnAt;
+  }
+
+  /** The channels this user is in, by folded name (change with joinedChannel / leftChannel). */
+  get channels(): ReadonlyMap<string, Channel> {
+    return this.#channels ?? NO_CHANNELS;
+  }
+
+  joinedChannel(channel: Channel): void {
+    (this.#channels ??= new Map()).set(channel.folded, channel);
+  }
+
+  leftChannel(folded: string): void {
+    const channels = this.#channels;
+    if (channels?.delete(folded) && channels.size === 0) this.#channels = null;
+  }
+
+  leftAllChannels(): void {
+    this.#channels = null;
+  }
+
+  /** In a cluster: the other nodes holding sessions of this user. */
+  get otherNodes(): ReadonlySet<string> {
+    return this.#otherNodes ?? NO_NODES;
+  }
+
+  addOtherNode(node: string): void {
+    (this.#otherNodes ??= new Set()).add(node);
+  }
+
+  /** Returns whether `node` was one of them. */
+  removeOtherNode(node: string): boolean {
+    const nodes = this.#otherNodes;
+    if (!nodes?.delete(node)) return false;
+    if (nodes.size === 0) this.#otherNodes = null;
+    return true;
   }
 
   get hostmask(): string {
