@@ -56,12 +56,8 @@ function alwaysTrailing(command: string, count: number): boolean {
   return index !== undefined && count - 1 >= index;
 }
 
-/**
- * Formats one line with CRLF. The last parameter is written as a trailing
- * parameter when it must be (empty, has a space, starts with ':') or when it
- * is free text (numerics, PRIVMSG…). Past 512 bytes without its tags, the line is cut.
- */
-export function formatLine(source: string | null, command: string, params: readonly string[], tags: OutgoingTags | null = null): string {
+/** Source, command and parameters, the last one trailing when it must be or is free text; no tags, no CRLF, no limit. */
+function formatBody(source: string | null, command: string, params: readonly string[]): string {
   let line = source === null ? "" : `:${source} `;
   line += command;
   const last = params.length - 1;
@@ -71,8 +67,27 @@ export function formatLine(source: string | null, command: string, params: reado
     if (i === last && (textLast || param === "" || param.includes(" ") || param.startsWith(":"))) line += ` :${param}`;
     else line += ` ${param}`;
   }
+  return line;
+}
+
+/**
+ * Formats one line with CRLF. The last parameter is written as a trailing
+ * parameter when it must be (empty, has a space, starts with ':') or when it
+ * is free text (numerics, PRIVMSG…). Past 512 bytes without its tags, the line is cut.
+ */
+export function formatLine(source: string | null, command: string, params: readonly string[], tags: OutgoingTags | null = null): string {
   // Text is split to fit before it gets here (split-text.ts); what can still be too long is a
   // client's own word echoed back (a 500-byte unknown command in 421, a target in 401): it is
   // cut, as other servers cut, rather than sent in a line clients need not accept.
-  return `${formatTags(tags)}${truncateUtf8(line, MAX_BODY_BYTES)}\r\n`;
+  return `${formatTags(tags)}${truncateUtf8(formatBody(source, command, params), MAX_BODY_BYTES)}\r\n`;
+}
+
+/**
+ * One IRC line without CRLF and without the server's 512-byte cut: for carriers with
+ * limits of their own (a draft/webpush payload holds up to ~4 KB and cuts the text
+ * itself, on a character boundary), and for the web client's lines to the server, which
+ * must never lose text silently (an overlong line gets 417 from the server instead).
+ */
+export function formatMessageLine(source: string | null, command: string, params: readonly string[], tags: OutgoingTags | null): string {
+  return `${formatTags(tags)}${formatBody(source, command, params)}`;
 }

@@ -1,13 +1,13 @@
 import type { MessageEvent } from "../core/chat/events.js";
 import { serverTime } from "./event-lines.js";
-import { formatLine, type OutgoingTags } from "./format.js";
+import { formatMessageLine, type OutgoingTags } from "./format.js";
 import { splitText } from "./split-text.js";
 
 function line(event: MessageEvent, text: string, tags: OutgoingTags): string {
   const from = event.from;
   const command = event.kind === "notice" ? "NOTICE" : "PRIVMSG";
-  // formatLine ends with CRLF; a draft/webpush payload is the message without it.
-  return formatLine(`${from.nick}!${from.username}@${from.hostname}`, command, [event.target, text], tags).slice(0, -2);
+  // Not formatLine: a payload is not cut at the wire's 512 bytes, pushPayload fits it to its own limit.
+  return formatMessageLine(`${from.nick}!${from.username}@${from.hostname}`, command, [event.target, text], tags);
 }
 
 /**

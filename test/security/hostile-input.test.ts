@@ -416,7 +416,10 @@ test("a body of 510 bytes (512 with CRLF) is accepted; 511+ gets 417 and the con
     const exact = `PING ${"x".repeat(505)}`;
     assert.equal(Buffer.byteLength(exact), 510);
     r.sender.send(exact);
-    await r.sender.waitFor((line) => line.includes(" PONG ") && line.endsWith("x".repeat(505)));
+    // Accepted (no 417): the PONG comes back, cut to the 512 bytes a server line may have.
+    const pong = await r.sender.waitFor((line) => line.includes(" PONG "));
+    assert.match(pong, /x{400,}$/);
+    assert.ok(Buffer.byteLength(pong) <= 510, `PONG line of ${Buffer.byteLength(pong)} bytes`);
     const from = r.mark();
     for (const length of [511, 513, 600, 4000, 8000]) {
       const line = `PRIVMSG ${r.channel} :${"y".repeat(length - `PRIVMSG ${r.channel} :`.length)}`;
