@@ -16,14 +16,19 @@ async function serve(args: string[]): Promise<void> {
   const load = configLoader(values);
   const config = await load();
   const log = createLogger(config.log);
-  const server = await startServer(config, { log, reload: load });
-  log.info({ version: VERSION, dataDir: config.dataDir }, "CmyMessage is running");
-
+  // The handlers come first: a SIGTERM during the start (or just after "running" is logged,
+  // which a supervisor may act on at once) must stop the server gracefully, not kill it.
+  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  let pendingSignal: string | null = null;
   let signals = 0;
   const stop = (signal: string): void => {
     if (++signals > 1) {
       log.warn({ signal }, "second signal: stopping now");
       process.exit(1);
+    }
+    if (server === null) {
+      pendingSignal = signal;
+      return;
     }
     log.info({ signal }, "shutting down");
     server.stop().then(
@@ -36,8 +41,16 @@ async function serve(args: string[]): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  const running = await startServer(config, { log, reload: load });
+  server = running;
+  log.info({ version: VERSION, dataDir: config.dataDir }, "CmyMessage is running");
+  if (pendingSignal !== null) {
+    // Counted again by stop(): the first signal stops gracefully now that there is a server to stop.
+    signals--;
+    stop(pendingSignal);
+  }
   process.on("SIGHUP", () => {
-    server.reload().then(
+    running.reload().then(
       () => log.info("SIGHUP: configuration reloaded"),
       (error: Error) => log.error({ err: error.message }, "SIGHUP: configuration is invalid; nothing changed"),
     );
