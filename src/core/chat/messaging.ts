@@ -43,6 +43,9 @@ export function partyKey(account: string | null, nick: string): string {
 }
 
 /** Whether `user` is logged in to the account its nick names (so owns the nick, if it is registered). */
+/** How long the answer "is this nick an account's name" is trusted for one holder of the nick. */
+const NICK_ACCOUNT_MEMORY_MS = 10_000;
+
 function ownsItsNick(user: ChatUser): boolean {
   return user.account !== null && foldCase(user.account) === user.folded;
 }
@@ -62,6 +65,8 @@ export class Messaging {
   readonly #observers = new Observers<SentMessage>();
   /** Each sender's last pending account look-up (see #inSenderOrder). */
   readonly #lookups = new WeakMap<ChatUser, Promise<void>>();
+  /** What #nickIsAccount last learnt of each holder (weak: a user that leaves takes its entry along). */
+  readonly #nickAccounts = new WeakMap<ChatUser, { readonly folded: string; readonly registered: boolean; readonly at: number }>();
 
   constructor(
     private readonly core: ChatCore,
@@ -96,7 +101,7 @@ export class Messaging {
       // enforcement grace, or a user logged in to another account): the message is
       // the account's, never the holder's.
       try {
-        registered = await this.#inSenderOrder(user, () => this.accounts.exists(holder.nick));
+        registered = await this.#nickIsAccount(user, holder);
       } catch {
         return fail("unavailable");
       }
@@ -188,6 +193,23 @@ export class Messaging {
       ignoreFailure,
     );
     return result;
+  }
+
+  /**
+   * Whether `holder`'s nick is a registered account's name. Asked of the database once per
+   * holder and nick, then remembered for NICK_ACCOUNT_MEMORY_MS: without it every direct
+   * message to a guest cost an account lookup, a third of the server's work per message.
+   * An account made for that name meanwhile (elsewhere: HTTP, another node) is seen when
+   * the answer expires.
+   */
+  async #nickIsAccount(sender: ChatUser, holder: ChatUser): Promise<boolean> {
+    const now = Date.now();
+    const known = this.#nickAccounts.get(holder);
+    if (known && known.folded === holder.folded && now - known.at < NICK_ACCOUNT_MEMORY_MS) return known.registered;
+    const folded = holder.folded;
+    const registered = await this.#inSenderOrder(sender, () => this.accounts.exists(holder.nick));
+    this.#nickAccounts.set(holder, { folded, registered, at: now });
+    return registered;
   }
 
   /** `known`: whether the account exists, when the caller already asked. */
