@@ -92,3 +92,17 @@ test("a PRIVMSG kept for an offline account is answered with 301 RPL_AWAY (a NOT
   const { client: gina } = await connectWithPlain(fx, "gina", "gina", "ginas-password");
   for (const text of ["are you there?", "just so you know", "from a library"]) await gina.waitFor((l) => l.endsWith(`:${text}`));
 });
+
+test("a burst of direct messages to a guest arrives whole and in order (the nick-account answer, once remembered, never lets a later message pass an earlier one)", async (t) => {
+  const fx = await openFixture(t, { ...CONFIG, irc: { flood: { enabled: false } } }, { kind: "sqlite" });
+  const sender = await fx.raw("sender1");
+  const guest = await fx.raw("guest1");
+  // Sent in one write: several are in flight at once, the first ones still waiting for
+  // the account lookup when the later ones could use its remembered answer.
+  const count = 200;
+  sender.send(Array.from({ length: count }, (_, i) => `PRIVMSG guest1 :burst ${i}`).join("\r\n"));
+  const last = await guest.waitFor(new RegExp(`:burst ${count - 1}$`));
+  const lines = guest.lines.includes(last) ? guest.lines : [...guest.lines, last];
+  const got = lines.filter((l) => / PRIVMSG guest1 :burst \d+$/.test(l)).map((l) => Number(/burst (\d+)$/.exec(l)![1]));
+  assert.deepEqual(got, Array.from({ length: count }, (_, i) => i));
+});

@@ -205,7 +205,11 @@ export class Messaging {
   async #nickIsAccount(sender: ChatUser, holder: ChatUser): Promise<boolean> {
     const now = Date.now();
     const known = this.#nickAccounts.get(holder);
-    if (known && known.folded === holder.folded && now - known.at < NICK_ACCOUNT_MEMORY_MS) return known.registered;
+    if (known && known.folded === holder.folded && now - known.at < NICK_ACCOUNT_MEMORY_MS) {
+      // Behind the sender's lookups still in flight, never ahead of them: its messages keep their order.
+      const registered = known.registered;
+      return this.#lookups.has(sender) ? this.#inSenderOrder(sender, () => Promise.resolve(registered)) : registered;
+    }
     const folded = holder.folded;
     const registered = await this.#inSenderOrder(sender, () => this.accounts.exists(holder.nick));
     this.#nickAccounts.set(holder, { folded, registered, at: now });
