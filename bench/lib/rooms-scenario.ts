@@ -16,7 +16,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { BenchClient } from "./client.js";
 import { Hub, MARK_TEXT, nowMicros } from "./load-client.js";
 import { closeAll, cpuDelta, cpuMark, firstErrors, onlyClients, openEach, pool, waitQuiet, type Target } from "./scenarios.js";
-import { summarise } from "./traffic.js";
+import { DeliveryLog, summarise } from "./traffic.js";
 
 export interface RoomsOptions {
   readonly clients: number;
@@ -87,32 +87,12 @@ export async function rooms(target: Target, options: RoomsOptions): Promise<Room
     const membersOf = (room: number): number => Math.min(roomSize, count - room * roomSize);
     let expected = 0;
     for (let i = 0; i < count; i++) expected += (membersOf(roomOf(i)) - 1) * perClient;
-    // seen[(receiver * roomSize + slot of the sender in the room) * perClient + seq]
-    const seen = new Uint8Array(count * roomSize * perClient);
-    const maxSeq = new Int32Array(count * roomSize).fill(-1);
-    const latencies = new Float64Array(expected);
-    let delivered = 0;
-    let duplicates = 0;
-    let reordered = 0;
-    let unexpected = 0;
-    let lastDelivery = 0;
+    // One stream per (receiver, slot of the sender in the room).
+    const log = new DeliveryLog(count * roomSize, perClient, expected);
     hub.onMark = (receiver, sid, seq, sentMicros, now) => {
       const r = receiver.index;
-      if (sid >= count || seq >= perClient || sid === r || roomOf(sid) !== roomOf(r)) {
-        unexpected++;
-        return;
-      }
-      const stream = r * roomSize + (sid % roomSize);
-      const key = stream * perClient + seq;
-      if (seen[key] !== 0) {
-        duplicates++;
-        return;
-      }
-      seen[key] = 1;
-      if (seq < maxSeq[stream]!) reordered++;
-      else maxSeq[stream] = seq;
-      latencies[delivered++] = now - sentMicros;
-      lastDelivery = now;
+      if (sid >= count || seq >= perClient || sid === r || roomOf(sid) !== roomOf(r)) log.unexpected++;
+      else log.record(r * roomSize + (sid % roomSize), seq, sentMicros, now);
     };
 
     const periodMs = 1000 / rate;
@@ -123,7 +103,7 @@ export async function rooms(target: Target, options: RoomsOptions): Promise<Room
     const start = cpuMark(target);
     const t0 = performance.now();
     const firstSend = nowMicros();
-    lastDelivery = firstSend;
+    log.lastDelivery = firstSend;
     let totalSent = 0;
     // Client i's k-th message is due at t0 + (i / count + k) * period: an even stream.
     while (totalSent < count * perClient && Date.now() < deadline) {
@@ -145,17 +125,18 @@ export async function rooms(target: Target, options: RoomsOptions): Promise<Room
     // The drain: until everything arrived, nothing new came for 5 s, or the deadline.
     let lastCount = -1;
     let lastProgress = performance.now();
-    while (delivered < expected && Date.now() < deadline && performance.now() - lastProgress < 5000) {
-      if (delivered !== lastCount) {
-        lastCount = delivered;
+    while (log.delivered < expected && Date.now() < deadline && performance.now() - lastProgress < 5000) {
+      if (log.delivered !== lastCount) {
+        lastCount = log.delivered;
         lastProgress = performance.now();
       }
       await sleep(20);
     }
     const cpu = cpuDelta(target, start);
     hub.onMark = () => {};
-    const wallSeconds = Math.max(1e-6, (lastDelivery - firstSend) / 1e6);
-    const latency = summarise(latencies.subarray(0, delivered));
+    const { delivered } = log;
+    const wallSeconds = Math.max(1e-6, (log.lastDelivery - firstSend) / 1e6);
+    const latency = summarise(log.latencies());
     if (delivered < expected) notes.push(`${expected - delivered} of ${expected} deliveries missing at the end`);
     const closed = clients.filter((c) => c.closed);
     if (closed.length > 0) notes.push(`${closed.length} clients disconnected (e.g. ${closed[0]!.closeReason})`);
@@ -175,9 +156,9 @@ export async function rooms(target: Target, options: RoomsOptions): Promise<Room
         server_cpu_pct: cpu.serverPct,
         per_write: delivered / Math.max(1, cpu.serverWrites),
         lost: expected - delivered,
-        duplicated: duplicates,
-        reordered,
-        unexpected,
+        duplicated: log.duplicates,
+        reordered: log.reordered,
+        unexpected: log.unexpected,
         schedule_slip_ms: slip,
         gen_cpu_pct: cpu.generatorPct,
         others_cpu_pct: cpu.othersPct,

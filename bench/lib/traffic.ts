@@ -55,25 +55,65 @@ export interface TrafficResult {
   readonly outcome: "complete" | "stalled" | "timeout";
 }
 
+/**
+ * What receivers got, per stream (one sender as heard by one receiver): each message
+ * once (else a duplicate), in order (else counted out of order), with its one-way
+ * latency. Shared by the windowed traffic below and the paced rooms scenario.
+ */
+export class DeliveryLog {
+  delivered = 0;
+  duplicates = 0;
+  reordered = 0;
+  unexpected = 0;
+  /** Receive time (µs) of the latest new delivery. */
+  lastDelivery = 0;
+  readonly #seen: Uint8Array;
+  readonly #maxSeq: Int32Array;
+  readonly #latencies: Float64Array;
+
+  constructor(
+    streams: number,
+    private readonly perStream: number,
+    expected: number,
+  ) {
+    this.#seen = new Uint8Array(streams * perStream);
+    this.#maxSeq = new Int32Array(streams).fill(-1);
+    this.#latencies = new Float64Array(expected);
+  }
+
+  /** Records message `seq` of `stream`; false when it had arrived before (a duplicate). */
+  record(stream: number, seq: number, sentMicros: number, now: number): boolean {
+    const key = stream * this.perStream + seq;
+    if (this.#seen[key] !== 0) {
+      this.duplicates++;
+      return false;
+    }
+    this.#seen[key] = 1;
+    if (seq < this.#maxSeq[stream]!) this.reordered++;
+    else this.#maxSeq[stream] = seq;
+    this.#latencies[this.delivered++] = now - sentMicros;
+    this.lastDelivery = now;
+    return true;
+  }
+
+  /** The latencies of the new deliveries, in arrival order. */
+  latencies(): Float64Array {
+    return this.#latencies.subarray(0, this.delivered);
+  }
+}
+
 export function runTraffic(hub: Hub, options: TrafficOptions): Promise<TrafficResult> {
   const { flows, messages: M, slots, window } = options;
   const F = flows.length;
   const expected = flows.reduce((sum, flow) => sum + flow.recipients * M, 0);
-  const seen = new Uint8Array(options.receivers * slots * M);
-  const maxSeq = new Int32Array(options.receivers * slots).fill(-1);
+  const log = new DeliveryLog(options.receivers * slots, M, expected);
   const complete = new Int32Array(F * M);
   const sent = new Int32Array(F);
   const done = new Int32Array(F);
-  const latencies = new Float64Array(expected);
   const pads = flows.map(() => "");
-  let delivered = 0;
-  let duplicates = 0;
-  let reordered = 0;
-  let unexpected = 0;
   let totalDone = 0;
   let totalSent = 0;
   let firstSend = 0;
-  let lastDelivery = 0;
   let lastProgress = performance.now();
 
   const topUp = (sid: number): void => {
@@ -101,13 +141,13 @@ export function runTraffic(hub: Hub, options: TrafficOptions): Promise<TrafficRe
       resolve({
         expected,
         sent: totalSent,
-        delivered,
-        duplicates,
-        reordered,
-        unexpected,
-        lost: expected - delivered,
-        seconds: Math.max(1e-6, (lastDelivery - firstSend) / 1e6),
-        latenciesMicros: latencies.subarray(0, delivered),
+        delivered: log.delivered,
+        duplicates: log.duplicates,
+        reordered: log.reordered,
+        unexpected: log.unexpected,
+        lost: expected - log.delivered,
+        seconds: Math.max(1e-6, (log.lastDelivery - firstSend) / 1e6),
+        latenciesMicros: log.latencies(),
         outcome,
       });
     };
@@ -116,20 +156,10 @@ export function runTraffic(hub: Hub, options: TrafficOptions): Promise<TrafficRe
       const r = receiver.index;
       const slot = sid < F && seq < M && r < options.receivers ? options.slotOf(r, sid) : -1;
       if (slot < 0) {
-        unexpected++;
+        log.unexpected++;
         return;
       }
-      const stream = r * slots + slot;
-      const key = stream * M + seq;
-      if (seen[key] !== 0) {
-        duplicates++;
-        return;
-      }
-      seen[key] = 1;
-      if (seq < maxSeq[stream]!) reordered++;
-      else maxSeq[stream] = seq;
-      latencies[delivered++] = now - sentMicros;
-      lastDelivery = now;
+      if (!log.record(r * slots + slot, seq, sentMicros, now)) return;
       const slotIndex = sid * M + seq;
       const count = ++complete[slotIndex]!;
       if (count === flows[sid]!.recipients) {
@@ -146,8 +176,8 @@ export function runTraffic(hub: Hub, options: TrafficOptions): Promise<TrafficRe
     let lastDelivered = -1;
     const watchdog = setInterval(() => {
       const now = performance.now();
-      if (delivered !== lastDelivered) {
-        lastDelivered = delivered;
+      if (log.delivered !== lastDelivered) {
+        lastDelivered = log.delivered;
         lastProgress = now;
       }
       if (Date.now() > options.deadline) finish("timeout");
@@ -155,7 +185,7 @@ export function runTraffic(hub: Hub, options: TrafficOptions): Promise<TrafficRe
     }, 100);
 
     firstSend = nowMicros();
-    lastDelivery = firstSend;
+    log.lastDelivery = firstSend;
     for (let sid = 0; sid < F; sid++) topUp(sid);
     if (F === 0 || M === 0) finish("complete");
   });
