@@ -1,15 +1,8 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../support/test-server.js";
-import { ApiClient, isProblem } from "../support/http-client.js";
+import { sharedHttpServer, isProblem } from "../support/http-client.js";
 
-let server: TestServer;
-let api: ApiClient;
-before(async () => {
-  server = await startTestServer({ http: { listen: ["127.0.0.1:0"] } });
-  api = ApiClient.forPort(server.httpPort);
-});
-after(() => server.stop());
+const http = sharedHttpServer();
 
 const ROUTES: ReadonlyArray<[string, string]> = [
   ["post", "/api/v1/accounts"],
@@ -27,13 +20,13 @@ const ROUTES: ReadonlyArray<[string, string]> = [
 ];
 
 test("/healthz answers", async () => {
-  const reply = await api.get<{ status: string }>("/healthz");
+  const reply = await http.api.get<{ status: string }>("/healthz");
   assert.equal(reply.status, 200);
   assert.deepEqual(reply.body, { status: "ok" });
 });
 
 test("the OpenAPI document parses, lists every route with its responses, and names the shared schemas", async () => {
-  const reply = await api.get("/api/v1/openapi.json");
+  const reply = await http.api.get("/api/v1/openapi.json");
   assert.equal(reply.status, 200);
   assert.match(reply.headers.get("content-type") ?? "", /^application\/json/);
   const doc = JSON.parse(reply.text) as {
@@ -57,16 +50,16 @@ test("the OpenAPI document parses, lists every route with its responses, and nam
 test("unknown routes and methods are 404 problem+json", async () => {
   // `/` is the browser client (http-static-client.test.ts); unknown paths beside it are still problems.
   for (const path of ["/nothing", "/api", "/api/v2/me", "/api/v1/nothing", "/api/v1/channels/%23general", "/healthz/extra"]) {
-    const reply = await api.get(path);
+    const reply = await http.api.get(path);
     assert.ok(isProblem(reply, 404), `${path}: ${reply.status} ${reply.text}`);
   }
-  assert.ok(isProblem(await api.request("DELETE", "/api/v1/me"), 404));
-  assert.ok(isProblem(await api.request("PATCH", "/api/v1/accounts", { json: {} }), 404));
+  assert.ok(isProblem(await http.api.request("DELETE", "/api/v1/me"), 404));
+  assert.ok(isProblem(await http.api.request("PATCH", "/api/v1/accounts", { json: {} }), 404));
 });
 
 test("a body over the limit gets 413 problem+json, by declared length and by what is actually sent", async () => {
   const big = JSON.stringify({ name: "alice", password: "p".repeat(20 * 1024) });
-  const declared = await api.request("POST", "/api/v1/auth/login", { raw: big });
+  const declared = await http.api.request("POST", "/api/v1/auth/login", { raw: big });
   assert.ok(isProblem(declared, 413), `${declared.status} ${declared.text}`);
   // Chunked: no Content-Length to refuse up front, the limit applies while reading.
   const body = new ReadableStream<Uint8Array>({
@@ -75,19 +68,19 @@ test("a body over the limit gets 413 problem+json, by declared length and by wha
       controller.close();
     },
   });
-  const response = await fetch(`${api.base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" } as RequestInit);
+  const response = await fetch(`${http.api.base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" } as RequestInit);
   assert.equal(response.status, 413);
   assert.match(response.headers.get("content-type") ?? "", /^application\/problem\+json/);
 });
 
 test("a validation error names the field, as problem+json", async () => {
-  const reply = await api.post("/api/v1/auth/login", { name: "alice" });
+  const reply = await http.api.post("/api/v1/auth/login", { name: "alice" });
   assert.ok(isProblem(reply, 400));
   assert.match((reply.body as { detail: string }).detail, /password/);
 });
 
 test("responses carry only what the schema lists", async () => {
-  const session = await api.register("alice");
-  const me = await api.get<{ account: Record<string, unknown> }>("/api/v1/me", session.tokens.accessToken);
+  const session = await http.api.register("alice");
+  const me = await http.api.get<{ account: Record<string, unknown> }>("/api/v1/me", session.tokens.accessToken);
   assert.deepEqual(Object.keys(me.body.account).sort(), ["createdAt", "email", "id", "name"]);
 });

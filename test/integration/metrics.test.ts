@@ -2,7 +2,7 @@ import { after, before, describe, test } from "node:test";
 import { readFile } from "node:fs/promises";
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "../support/test-server.js";
-import { ApiClient, PASSWORD } from "../support/http-client.js";
+import { ApiClient, PASSWORD, sharedHttpServer } from "../support/http-client.js";
 import { RawClient } from "../support/raw-client.js";
 import { waitFor } from "../support/wait.js";
 import { parsePrometheusText, sampleValue, type Exposition } from "../support/prometheus-text.js";
@@ -30,16 +30,10 @@ function total(exposition: Exposition, name: string, labels: Record<string, stri
 }
 
 describe("GET /metrics on the HTTP listener", () => {
-  let server: TestServer;
-  let api: ApiClient;
-  before(async () => {
-    server = await startTestServer({ http: { listen: ["127.0.0.1:0"] } });
-    api = ApiClient.forPort(server.httpPort);
-  });
-  after(() => server.stop());
+  const http = sharedHttpServer();
 
   test("is the Prometheus text format, every line parses, with the process's default metrics", async () => {
-    const { status, contentType, exposition } = await scrape(server.httpPort);
+    const { status, contentType, exposition } = await scrape(http.server.httpPort);
     assert.equal(status, 200);
     assert.match(contentType, /^text\/plain; version=0\.0\.4/);
     assert.ok(exposition!.samples.length > 20);
@@ -55,7 +49,7 @@ describe("GET /metrics on the HTTP listener", () => {
   });
 
   test("every series the Grafana dashboard (deploy/grafana-dashboard.json) and docs/operations.md#metrics name is exposed", async () => {
-    const exposition = await metricsOf(server.httpPort);
+    const exposition = await metricsOf(http.server.httpPort);
     // A family (`# TYPE`) or a sample: a labelled counter nothing has touched yet has only its TYPE line.
     const exposed = new Set([...exposition.samples.map((s) => s.name), ...exposition.types.keys()]);
     const dashboard = await readFile(new URL("../../deploy/grafana-dashboard.json", import.meta.url), "utf8");
@@ -69,22 +63,22 @@ describe("GET /metrics on the HTTP listener", () => {
   });
 
   test("counts logins by service and outcome", async () => {
-    await api.register("metricsalice");
-    const failed = await api.login("metricsalice", "not the password at all");
+    await http.api.register("metricsalice");
+    const failed = await http.api.login("metricsalice", "not the password at all");
     assert.equal(failed.status, 401);
-    const ok = await api.login("metricsalice");
+    const ok = await http.api.login("metricsalice");
     assert.equal(ok.status, 200);
-    const exposition = await metricsOf(server.httpPort);
+    const exposition = await metricsOf(http.server.httpPort);
     assert.equal(sampleValue(exposition, "cmymessage_logins_total", { service: "http", method: "password", outcome: "failed" }), 1);
     assert.equal(sampleValue(exposition, "cmymessage_logins_total", { service: "http", method: "password", outcome: "ok" }), 1);
   });
 
   test("counts messages, history writes, users, channels and IRC connections", async () => {
-    const before = await metricsOf(server.httpPort);
+    const before = await metricsOf(http.server.httpPort);
     assert.equal(sampleValue(before, "cmymessage_messages_sent_total", { kind: "privmsg", conversation: "channel" }) ?? 0, 0);
     const writesBefore = sampleValue(before, "cmymessage_history_write_seconds_count") ?? 0;
-    const alice = await RawClient.register(server.port, "mAlice");
-    const bob = await RawClient.register(server.port, "mBob");
+    const alice = await RawClient.register(http.server.port, "mAlice");
+    const bob = await RawClient.register(http.server.port, "mBob");
     try {
       await bob.waitFor(/JOIN :?#general/);
       alice.send("PRIVMSG #general :hello metrics");
@@ -92,7 +86,7 @@ describe("GET /metrics on the HTTP listener", () => {
       await bob.waitFor(/PRIVMSG #general :hello metrics/);
       await bob.waitFor(/NOTICE mBob :a direct notice/);
       const after = await waitFor(async () => {
-        const exposition = await metricsOf(server.httpPort);
+        const exposition = await metricsOf(http.server.httpPort);
         return (sampleValue(exposition, "cmymessage_history_write_seconds_count") ?? 0) > writesBefore && exposition;
       });
       assert.equal(sampleValue(after, "cmymessage_messages_sent_total", { kind: "privmsg", conversation: "channel" }), 1);
@@ -108,7 +102,7 @@ describe("GET /metrics on the HTTP listener", () => {
       bob.close();
     }
     const gone = await waitFor(async () => {
-      const exposition = await metricsOf(server.httpPort);
+      const exposition = await metricsOf(http.server.httpPort);
       return total(exposition, "cmymessage_connections", { service: "irc" }) === 0 && exposition;
     });
     assert.equal(total(gone, "cmymessage_connections", { service: "irc" }), 0);

@@ -1,16 +1,9 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { startTestServer, type TestServer } from "../support/test-server.js";
-import { ApiClient, PASSWORD, type HttpReply } from "../support/http-client.js";
+import { sharedHttpServer, PASSWORD, type HttpReply } from "../support/http-client.js";
 
-let server: TestServer;
-let api: ApiClient;
-before(async () => {
-  server = await startTestServer({ http: { listen: ["127.0.0.1:0"] } });
-  api = ApiClient.forPort(server.httpPort);
-});
-after(() => server.stop());
+const http = sharedHttpServer();
 
 /** What every answer carries: no type sniffing, no Referer, and a policy under which nothing runs unless the page is the web client's. */
 function assertSecurityHeaders(what: string, headers: Headers): void {
@@ -32,13 +25,13 @@ function assertTokenResponse(what: string, reply: HttpReply<unknown>, status: nu
 }
 
 test("every answer carrying a token (register, login, refresh, password change) is Cache-Control: no-store", async () => {
-  const created = await api.post("/api/v1/accounts", { name: "hdr", password: PASSWORD });
+  const created = await http.api.post("/api/v1/accounts", { name: "hdr", password: PASSWORD });
   assertTokenResponse("register", created, 201);
-  const login = await api.login("hdr");
+  const login = await http.api.login("hdr");
   assertTokenResponse("login", login, 200);
-  const refreshed = await api.refresh(login.body.tokens.refreshToken);
+  const refreshed = await http.api.refresh(login.body.tokens.refreshToken);
   assertTokenResponse("refresh", refreshed, 200);
-  const changed = await api.request("PUT", "/api/v1/me/password", {
+  const changed = await http.api.request("PUT", "/api/v1/me/password", {
     token: refreshed.body.tokens.accessToken,
     json: { currentPassword: PASSWORD, newPassword: `${PASSWORD} 2` },
   });
@@ -46,18 +39,18 @@ test("every answer carrying a token (register, login, refresh, password change) 
 });
 
 test("errors, unknown paths and answers written outside the app carry the security headers too", async () => {
-  const failedLogin = await api.post("/api/v1/auth/login", { name: "nobody", password: "wrong password" });
+  const failedLogin = await http.api.post("/api/v1/auth/login", { name: "nobody", password: "wrong password" });
   assert.equal(failedLogin.status, 401);
   assert.equal(failedLogin.headers.get("cache-control"), "no-store");
   assertSecurityHeaders("failed login", failedLogin.headers);
-  assertSecurityHeaders("unknown API path", (await api.get("/api/v1/nothing")).headers);
-  assertSecurityHeaders("unknown page", (await api.get("/no/such/page")).headers);
-  assertSecurityHeaders("health", (await api.get("/healthz")).headers);
-  assertSecurityHeaders("share link not found", (await api.get("/f/AAAAAAAAAAAAAAAAAAAAAA/x.html")).headers);
+  assertSecurityHeaders("unknown API path", (await http.api.get("/api/v1/nothing")).headers);
+  assertSecurityHeaders("unknown page", (await http.api.get("/no/such/page")).headers);
+  assertSecurityHeaders("health", (await http.api.get("/healthz")).headers);
+  assertSecurityHeaders("share link not found", (await http.api.get("/f/AAAAAAAAAAAAAAAAAAAAAA/x.html")).headers);
 
   // Not HTTP at all: the server's own answer, written to the socket before any request exists.
   const raw = await new Promise<string>((resolve) => {
-    const socket = net.connect({ port: server.httpPort, host: "127.0.0.1" });
+    const socket = net.connect({ port: http.server.httpPort, host: "127.0.0.1" });
     let data = "";
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => (data += chunk));

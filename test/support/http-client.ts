@@ -1,6 +1,8 @@
 import type { Problem } from "../../src/http/problems.js";
 import type { MessagePage, SessionView } from "../../src/http/schemas.js";
+import { after, before } from "node:test";
 import { RawClient } from "./raw-client.js";
+import { startTestServer, type TestServer } from "./test-server.js";
 
 export interface HttpReply<T> {
   readonly status: number;
@@ -105,4 +107,24 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000): 
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+}
+
+/** The server and client every test of a file (or of the describe block it is called in) shares. */
+export interface SharedHttpServer {
+  readonly server: TestServer;
+  readonly api: ApiClient;
+}
+
+/**
+ * Starts one test server with an HTTP listener before the tests of the enclosing file or
+ * describe block and stops it after them; its fields are set once the tests run.
+ */
+export function sharedHttpServer(): SharedHttpServer {
+  const shared = {} as { server: TestServer; api: ApiClient };
+  before(async () => {
+    shared.server = await startTestServer({ http: { listen: ["127.0.0.1:0"] } });
+    shared.api = ApiClient.forPort(shared.server.httpPort);
+  });
+  after(() => shared.server.stop());
+  return shared;
 }
