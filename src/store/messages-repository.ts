@@ -3,6 +3,9 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { Database, MessagesTable } from "./schema.js";
 import type { ConversationSummary, HistoryQuery, HistoryRef, HistoryStore, StoredMessage } from "../core/chat/history.js";
 
+/** Rows deleted per statement by retention (see prune). */
+const PRUNE_BATCH_ROWS = 2000;
+
 /** Rows per INSERT: 12 bound values each stays far below SQLite's variable limit. */
 const INSERT_CHUNK = 500;
 
@@ -167,29 +170,51 @@ export class MessagesRepository implements HistoryStore {
     return row && toStored(row);
   }
 
-  async prune(olderThan: number | null, keepPerTarget: number | null): Promise<number> {
+  /**
+   * Deletes what retention no longer keeps, PRUNE_BATCH_ROWS rows per statement with a turn
+   * of the event loop between statements: on SQLite a statement runs on the event loop, and
+   * one DELETE of a year's worth of rows (each also leaving the search index) would stall
+   * chat for as long as it takes.
+   */
+  async prune(olderThan: number | null, keepPerTarget: number | null, batchRows = PRUNE_BATCH_ROWS): Promise<number> {
     let deleted = 0;
+    const inBatches = async (deleteBatch: () => Promise<number>): Promise<void> => {
+      for (;;) {
+        const count = await deleteBatch();
+        deleted += count;
+        if (count < batchRows) return;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
     if (olderThan !== null) {
-      const result = await this.db.deleteFrom("messages").where("time", "<", olderThan).executeTakeFirst();
-      deleted += Number(result.numDeletedRows);
+      await inBatches(async () => {
+        const result = await this.db
+          .deleteFrom("messages")
+          .where("id", "in", (eb) => eb.selectFrom("messages").select("id").where("time", "<", olderThan).orderBy("time").limit(batchRows))
+          .executeTakeFirst();
+        return Number(result.numDeletedRows);
+      });
     }
     if (keepPerTarget !== null) {
       // For each target, drop rows older than its Nth newest message.
-      const result = await this.db
-        .deleteFrom("messages")
-        .where("id", "in", (eb) =>
-          eb
-            .selectFrom(
-              eb
-                .selectFrom("messages")
-                .select(["id", sql<number>`row_number() over (partition by ${sql.ref("target")} order by ${sql.ref("time")} desc, ${sql.ref("id")} desc)`.as("rank")])
-                .as("ranked"),
-            )
-            .select("ranked.id")
-            .where("ranked.rank", ">", keepPerTarget),
-        )
-        .executeTakeFirst();
-      deleted += Number(result.numDeletedRows);
+      await inBatches(async () => {
+        const result = await this.db
+          .deleteFrom("messages")
+          .where("id", "in", (eb) =>
+            eb
+              .selectFrom(
+                eb
+                  .selectFrom("messages")
+                  .select(["id", sql<number>`row_number() over (partition by ${sql.ref("target")} order by ${sql.ref("time")} desc, ${sql.ref("id")} desc)`.as("rank")])
+                  .as("ranked"),
+              )
+              .select("ranked.id")
+              .where("ranked.rank", ">", keepPerTarget)
+              .limit(batchRows),
+          )
+          .executeTakeFirst();
+        return Number(result.numDeletedRows);
+      });
     }
     return deleted;
   }

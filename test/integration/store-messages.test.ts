@@ -263,6 +263,18 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
     assert.equal((await everything("#b")).length, 1);
   });
 
+  test("prune works in batches: with a batch of 3 rows it still deletes everything due, and nothing else", async (t) => {
+    const h = await harness(t, target);
+    const old = Array.from({ length: 10 }, (_, i) => message("#a", 100 + i));
+    const kept = [message("#a", 500), message("#b", 510)];
+    await h.repository.append([...old, ...kept]);
+    assert.equal(await h.repository.prune(200, null, 3), 10, "four statements: 3 + 3 + 3 + 1");
+    assert.deepEqual(ids(await h.repository.query(query("#a", "after", null, null, 100))), ids([kept[0]!]));
+    await h.repository.append(Array.from({ length: 7 }, (_, i) => message("#b", 600 + i)));
+    assert.equal(await h.repository.prune(null, 2, 3), 6, "#b keeps its two newest of eight, three rows at a time");
+    assert.equal(await h.repository.prune(null, 2, 3), 0);
+  });
+
   test("HistoryWriter: appends made in one turn are written as one batch, in order, and each caller learns when it is stored", async (t) => {
     const h = await harness(t, target);
     const spy = instrumented(h.repository);
