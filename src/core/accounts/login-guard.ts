@@ -1,6 +1,6 @@
 import { limitKey } from "../../net/address.js";
 import type { LoginFailure, LoginFailureStore } from "./ports.js";
-import { detached, ignoreFailure } from "../../detached.js";
+import { SerialQueues } from "../../serial-queues.js";
 
 export interface BruteForceSettings {
   /**
@@ -47,7 +47,7 @@ export interface FailureOutcome {
  */
 export class LoginGuard {
   /** The account rows being paced, so concurrent failures on one account take successive slots (per process). */
-  readonly #pacing = new Map<string, Promise<unknown>>();
+  readonly #pacing = new SerialQueues<string>();
 
   constructor(
     private readonly store: LoginFailureStore,
@@ -138,8 +138,7 @@ export class LoginGuard {
    * One reservation at a time per account in this process; nodes of a cluster may race.
    */
   async #takeSlot(key: string, aheadLimitMs: number | null): Promise<number | { waitMs: number }> {
-    const previous = this.#pacing.get(key) ?? Promise.resolve();
-    const taken = previous.then(async () => {
+    return this.#pacing.run(key, async () => {
       const now = this.now();
       const account = (await this.store.get([key])).get(key);
       const slot = LoginGuard.#nextSlot(account, now);
@@ -148,16 +147,6 @@ export class LoginGuard {
       await this.store.put(key, { failures: count, lastFailureAt: now, lockedUntil: slot + 1000 / this.settings.accountFailuresPerSecond });
       return slot;
     });
-    const settled = taken.catch(() => undefined);
-    this.#pacing.set(key, settled);
-    // `settled` never rejects (above).
-    detached(
-      settled.then(() => {
-        if (this.#pacing.get(key) === settled) this.#pacing.delete(key);
-      }),
-      ignoreFailure,
-    );
-    return taken;
   }
 
   /**

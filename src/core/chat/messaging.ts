@@ -8,7 +8,7 @@ import { foldCase } from "./names.js";
 import { fail, type Failure } from "./results.js";
 import { exceedsMessageSize } from "./message-size.js";
 import { Observers } from "./observers.js";
-import { detached, ignoreFailure } from "../../detached.js";
+import { SerialQueues } from "../../serial-queues.js";
 
 /** Whether an account name exists; the accounts domain answers it. */
 export interface AccountDirectory {
@@ -64,7 +64,7 @@ function ownsItsNick(user: ChatUser): boolean {
 export class Messaging {
   readonly #observers = new Observers<SentMessage>();
   /** Each sender's last pending account look-up (see #inSenderOrder). */
-  readonly #lookups = new WeakMap<ChatUser, Promise<void>>();
+  readonly #lookups = new SerialQueues<ChatUser>(new WeakMap());
   /** What #nickIsAccount last learnt of each holder (weak: a user that leaves takes its entry along). */
   readonly #nickAccounts = new WeakMap<ChatUser, { readonly folded: string; readonly registered: boolean; readonly at: number }>();
 
@@ -178,21 +178,7 @@ export class Messaging {
    * of order (a PostgreSQL pool), and a sender's messages to one nick must keep their order.
    */
   #inSenderOrder<T>(user: ChatUser, lookup: () => Promise<T>): Promise<T> {
-    const previous = this.#lookups.get(user) ?? Promise.resolve();
-    const result = previous.then(lookup);
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#lookups.set(user, settled);
-    // `settled` never rejects (above).
-    detached(
-      settled.then(() => {
-        if (this.#lookups.get(user) === settled) this.#lookups.delete(user);
-      }),
-      ignoreFailure,
-    );
-    return result;
+    return this.#lookups.run(user, lookup);
   }
 
   /**
@@ -208,7 +194,7 @@ export class Messaging {
     if (known && known.folded === holder.folded && now - known.at < NICK_ACCOUNT_MEMORY_MS) {
       // Behind the sender's lookups still in flight, never ahead of them: its messages keep their order.
       const registered = known.registered;
-      return this.#lookups.has(sender) ? this.#inSenderOrder(sender, () => Promise.resolve(registered)) : registered;
+      return this.#lookups.busy(sender) ? this.#inSenderOrder(sender, () => Promise.resolve(registered)) : registered;
     }
     const folded = holder.folded;
     const registered = await this.#inSenderOrder(sender, () => this.accounts.exists(holder.nick));
