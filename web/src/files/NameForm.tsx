@@ -1,5 +1,5 @@
 /** The one-field form that names a new folder or renames an entry, inline where the name will appear. */
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { failureMessage } from "../api/problem-detail.js";
 import { nameProblem } from "./file-paths.js";
 import { background } from "../background.js";
@@ -19,7 +19,10 @@ export function NameForm(props: NameFormProps) {
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
 
-  useEffect(() => {
+  // A layout effect, in the same task as the render that made the field: an effect after paint could
+  // select the name's stem under what the user (or a test driving the browser) already typed, so
+  // "final.txt" would replace only "old" and the file would become "final.txt.txt".
+  useLayoutEffect(() => {
     const field = input.current;
     if (!field) return;
     field.focus();
