@@ -15,10 +15,10 @@ import { ERR, RPL } from "./numerics.js";
 import { variantOf, type Capability } from "./capabilities.js";
 import { LabelCapture } from "./label-capture.js";
 import type { IrcServerContext } from "./server-context.js";
-import { sendNames, sendTopic } from "./replies.js";
 import { wantsEvent } from "./event-filter.js";
 import { isTooLong, MALFORMED, queuedLine, runnableMessage, type QueuedLine } from "./input-lines.js";
-import { joinMarker, markerParam } from "./read-marker-lines.js";
+import { markerParam } from "./read-marker-lines.js";
+import { deliverOwnEvent } from "./own-events.js";
 import { detached } from "../detached.js";
 import type { PendingRegistration } from "./registration.js";
 
@@ -325,7 +325,7 @@ export class IrcConnection implements Session, TransportSink {
         this.#presence(event);
         return;
     }
-    if (event.from.id === this.user?.id && this.#deliverOwn(event, fromSession)) return;
+    if (event.from.id === this.user?.id && deliverOwnEvent(this, event, fromSession)) return;
     if (wantsEvent(this, event)) this.#othersEvent(event);
   }
 
@@ -333,6 +333,11 @@ export class IrcConnection implements Session, TransportSink {
   #othersEvent(event: RelayedEvent): void {
     if (this.#label?.capturesEvents) this.#label.lines.push(this.context.eventLines.bytesFor(event, this.variant).toString());
     else this.#send(this.#shared(event));
+  }
+
+  /** Writes `event`'s shared line at once, never as part of a labelled reply (see own-events.ts). */
+  writeEventNow(event: RelayedEvent): void {
+    this.#send(this.#shared(event));
   }
 
   #eventLine(line: string): void {
@@ -352,44 +357,6 @@ export class IrcConnection implements Session, TransportSink {
       ? formatLine(this.context.serverName, RPL.MONONLINE, [this.nick, `${event.origin.nick}!${event.origin.username}@${event.origin.hostname}`])
       : formatLine(this.context.serverName, RPL.MONOFFLINE, [this.nick, event.nick]);
     this.#eventLine(line);
-  }
-
-  /**
-   * What this connection's own user did, maybe through another of its connections
-   * (multiclient). Returns true when handled here.
-   */
-  #deliverOwn(event: ChatEvent, fromSession: string | null): boolean {
-    switch (event.type) {
-      case "join": {
-        // Another connection joined (or this one attached): this one needs the topic and
-        // names a JOIN reply carries; the joining connection sends them itself.
-        if (fromSession === this.id) return false;
-        this.#send(this.#shared(event));
-        const channel = this.context.core.findChannel(event.channel);
-        if (channel && this.user) {
-          sendTopic(this, channel, false);
-          sendNames(this, this.user, channel, joinMarker(this, channel));
-        }
-        return true;
-      }
-      case "away":
-        // The connection that sent AWAY answers it itself; the others learn the state as if they had.
-        if (event.message === null) this.numeric(RPL.UNAWAY, "You are no longer marked as being away");
-        else this.numeric(RPL.NOWAWAY, "You have been marked as being away");
-        return true;
-      case "account":
-        // Each connection is told of its own login (900/901) when it logs in.
-        return true;
-      case "message":
-        // Only a message to oneself comes back to the connection that sent it. With echo-message
-        // the echo (a reply, labelled) is its one copy here; without, this delivered copy is a
-        // side effect, written at once and never part of a labelled reply.
-        if (fromSession !== this.id) return false;
-        if (!this.caps.has("echo-message") && wantsEvent(this, event)) this.#send(this.#shared(event));
-        return true;
-      default:
-        return false;
-    }
   }
 
   /** Writes IRC lines, each ended by CRLF. */
