@@ -46,6 +46,7 @@ const usage = `usage: npm run bench:scale -- [options]
   --chat-seconds S      idle chat, and chat after the retention pass     (10)
   --retention-share F   share of the full history the pass deletes        (0.1)
   --no-retention        skip the retention pass (it deletes from the full database)
+  --retention-only      only the retention pass (compared with the chat after it, on the same server)
   --pass-timeout S      longest wait for the retention pass               (1200)
   --no-build            use dist/ as it is (default: tsc -p tsconfig.build.json first)
   --json FILE           results as JSON                                   (bench/results/scale-<time>.json)
@@ -70,6 +71,7 @@ const { values } = parseArgs({
     "chat-seconds": { type: "string", default: "10" },
     "retention-share": { type: "string", default: "0.1" },
     "no-retention": { type: "boolean", default: false },
+    "retention-only": { type: "boolean", default: false },
     "pass-timeout": { type: "string", default: "1200" },
     "no-build": { type: "boolean", default: false },
     json: { type: "string" },
@@ -257,8 +259,8 @@ async function retention(kind: DatabaseKind, full: ScaleManifest): Promise<Reten
 interface DatabaseResult {
   readonly kind: DatabaseKind;
   readonly manifest: ScaleManifest;
-  readonly empty: StateResult;
-  readonly full: StateResult;
+  readonly empty: StateResult | null;
+  readonly full: StateResult | null;
   readonly retention: (RetentionResult & { maxAgeDays: number }) | null;
 }
 
@@ -268,8 +270,10 @@ try {
     const { manifest, generated } = await fullDatabase(kind);
     try {
       say(`${kind}: full database of ${manifest.shape.messages} messages, ${manifest.shape.accounts} accounts, ${manifest.bytes} bytes (${(manifest.bytes / Math.max(1, manifest.shape.messages)).toFixed(0)} B/message)`);
-      let pair: { empty: StateResult; full: StateResult };
-      if (kind === "sqlite") {
+      let pair: { empty: StateResult; full: StateResult } | null = null;
+      if (values["retention-only"]) {
+        // Nothing but the pass below.
+      } else if (kind === "sqlite") {
         pair = await measurePair(kind, { dataDir: join(workDir, "sqlite-empty"), url: "" }, manifest);
       } else {
         const schema = await createSchema(values["postgres-url"]);
@@ -280,7 +284,7 @@ try {
         }
       }
       const pass = values["no-retention"] ? null : await retention(kind, manifest);
-      results.push({ kind, manifest, empty: pair.empty, full: pair.full, retention: pass });
+      results.push({ kind, manifest, empty: pair?.empty ?? null, full: pair?.full ?? null, retention: pass });
     } finally {
       if (generated && !values.keep) {
         if (manifest.schema !== null) await dropSchema(manifest.schema);
@@ -299,15 +303,8 @@ for (const r of results) {
   lines.push(
     `\n**${r.kind}**: full = ${m.shape.messages.toLocaleString("en")} messages, ${m.shape.accounts.toLocaleString("en")} accounts, ${(m.bytes / 2 ** 20).toFixed(0)} MiB = ${(m.bytes / Math.max(1, m.shape.messages)).toFixed(0)} bytes per message (generated at ${Math.round(m.messageRowsPerSecond).toLocaleString("en")} rows/s)\n`,
   );
-  lines.push("| request | empty p50 | empty p99 | full p50 | full p99 | **p99 full ÷ empty** | server CPU ms/req empty → full | items/answer (full) | goal ≤ 2 |");
-  lines.push("|---|---:|---:|---:|---:|---:|---:|---:|:--:|");
-  for (const op of r.full.ops) {
-    const e = r.empty.ops.find((o) => o.name.replace(/\(.*\)/, "") === op.name.replace(/\(.*\)/, ""));
-    const ratio = e ? op.p99 / e.p99 : Number.NaN;
-    const db = Number.isFinite(op.databaseMs) ? ` (+ postgres ${fmt(e?.databaseMs ?? Number.NaN)} → ${fmt(op.databaseMs)})` : "";
-    lines.push(`| ${op.name}${op.failed > 0 ? ` (${op.failed} failed)` : ""} | ${fmt(e?.p50 ?? Number.NaN)} | ${fmt(e?.p99 ?? Number.NaN)} | ${fmt(op.p50)} | ${fmt(op.p99)} | **${fmt(ratio)}** | ${fmt(e?.serverMs ?? Number.NaN)} → ${fmt(op.serverMs)}${db} | ${fmt(op.items, 1)} | ${Number.isFinite(ratio) ? (ratio <= 2 ? "met" : "**missed**") : ""} |`);
-  }
-  lines.push(`| chat, idle (${options.chatRate} msgs/s) | ${fmt(r.empty.chat.p50)} | ${fmt(r.empty.chat.p99)} | ${fmt(r.full.chat.p50)} | ${fmt(r.full.chat.p99)} | ${fmt(r.full.chat.p99 / r.empty.chat.p99)} | | | |`);
+  if (r.empty && r.full) requestTable(r.empty, r.full);
+  const idle = r.full?.chat.p99 ?? Number.NaN;
   const p = r.retention;
   if (p) {
     lines.push("");
@@ -317,14 +314,28 @@ for (const r of results) {
     lines.push(`| pass duration (s, from the server's spawn) | ${fmt(p.passSeconds, 1)} |`);
     lines.push(`| chat p50 / p99 / max during the pass (ms) | ${fmt(p.during.p50)} / ${fmt(p.during.p99)} / ${fmt(p.during.max)} (${p.during.samples} deliveries) |`);
     lines.push(`| chat p99 after the pass, same server (ms) | ${fmt(p.after.p99)} |`);
-    lines.push(`| chat p99 idle, full database (ms) | ${fmt(r.full.chat.p99)} |`);
-    lines.push(`| **p99 during ÷ idle** (goal ≤ 1.5) | **${fmt(p.during.p99 / r.full.chat.p99)}** (÷ after: ${fmt(p.during.p99 / p.after.p99)}) |`);
+    lines.push(`| chat p99 idle, full database (ms) | ${fmt(idle)} |`);
+    lines.push(`| **p99 during ÷ idle** (goal ≤ 1.5) | **${fmt(p.during.p99 / idle)}** (÷ after: ${fmt(p.during.p99 / p.after.p99)}) |`);
     lines.push(`| largest stall seen (max chat latency during the pass, ms) | ${fmt(p.during.max)} |`);
     lines.push(`| server CPU / postgres CPU / others during the pass (% of one CPU) | ${fmt(p.serverCpuPct, 0)} / ${fmt(p.databaseCpuPct, 0)} / ${fmt(p.othersPct, 0)} |`);
     if (p.notes.length > 0) lines.push(`\n${p.notes.join("; ")}`);
   }
-  const others = r.full.ops.map((o) => o.othersPct);
-  lines.push(`\nother processes during the full run: ${fmt(Math.min(...others), 0)}–${fmt(Math.max(...others), 0)} % of one CPU (of 200); generator ${fmt(Math.max(...r.full.ops.map((o) => o.generatorPct)), 0)} % at most`);
+  if (r.full) {
+    const others = r.full.ops.map((o) => o.othersPct);
+    lines.push(`\nother processes during the requests: ${fmt(Math.min(...others), 0)}–${fmt(Math.max(...others), 0)} % of one CPU (of 200); generator ${fmt(Math.max(...r.full.ops.map((o) => o.generatorPct)), 0)} % at most`);
+  }
+}
+
+function requestTable(empty: StateResult, full: StateResult): void {
+  lines.push("| request | empty p50 | empty p99 | full p50 | full p99 | **p99 full ÷ empty** | server CPU ms/req empty → full | items/answer (full) | goal ≤ 2 |");
+  lines.push("|---|---:|---:|---:|---:|---:|---:|---:|:--:|");
+  for (const op of full.ops) {
+    const e = empty.ops.find((o) => o.name.replace(/\(.*\)/, "") === op.name.replace(/\(.*\)/, ""));
+    const ratio = e ? op.p99 / e.p99 : Number.NaN;
+    const db = Number.isFinite(op.databaseMs) ? ` (+ postgres ${fmt(e?.databaseMs ?? Number.NaN)} → ${fmt(op.databaseMs)})` : "";
+    lines.push(`| ${op.name}${op.failed > 0 ? ` (${op.failed} failed)` : ""} | ${fmt(e?.p50 ?? Number.NaN)} | ${fmt(e?.p99 ?? Number.NaN)} | ${fmt(op.p50)} | ${fmt(op.p99)} | **${fmt(ratio)}** | ${fmt(e?.serverMs ?? Number.NaN)} → ${fmt(op.serverMs)}${db} | ${fmt(op.items, 1)} | ${Number.isFinite(ratio) ? (ratio <= 2 ? "met" : "**missed**") : ""} |`);
+  }
+  lines.push(`| chat, idle (${options.chatRate} msgs/s) | ${fmt(empty.chat.p50)} | ${fmt(empty.chat.p99)} | ${fmt(full.chat.p50)} | ${fmt(full.chat.p99)} | ${fmt(full.chat.p99 / empty.chat.p99)} | | | |`);
 }
 process.stdout.write(`${lines.join("\n")}\n`);
 
