@@ -10,7 +10,8 @@ import type { SearchIndexer } from "./search-indexer.js";
  * Message search on the index made by migration 0004-search: SQLite's FTS5 table
  * `messages_fts` (filled behind the writes by SearchIndexer, 0009), PostgreSQL's GIN index on `to_tsvector('simple', text)`. Results
  * are limited in SQL to the given channels and the account's direct conversations,
- * newest first by (time, id), the same order history pages use.
+ * newest first: by (time, id) on PostgreSQL, the order history pages use; by row on
+ * SQLite, where rows are stored in time order (see search()).
  */
 export class MessageSearchRepository implements MessageSearch {
   constructor(
@@ -27,13 +28,24 @@ export class MessageSearchRepository implements MessageSearch {
     // The reader's own direct conversations: keys start with "@" (channels with "#") and hold its account.
     const readable: RawBuilder<unknown>[] = [sql`(${m("target")} like '@%' and (${m("sender_account")} = ${query.account} or ${m("recipient_account")} = ${query.account}))`];
     if (query.channelKeys.length > 0) readable.push(sql`${m("target")} in (${sql.join(query.channelKeys)})`);
-    const before = query.before === null ? sql`` : sql`and (${m("time")}, ${m("id")}) < (${query.before.time}, ${query.before.id})`;
+    // SQLite pages by row (see below); PostgreSQL by (time, id).
+    const before =
+      query.before === null
+        ? sql``
+        : this.dialect === "sqlite"
+          ? sql`and ${sql.ref("messages_fts.rowid")} < ${query.before.id}`
+          : sql`and (${m("time")}, ${m("id")}) < (${query.before.time}, ${query.before.id})`;
     const where = sql`(${sql.join(readable, sql` or `)}) ${before}`;
-    // Both databases find every match through the full-text index, then keep the newest
-    // `limit`: the work grows with the number of matches, never with the size of history.
+    // SQLite: the FTS table is read first (CROSS JOIN fixes the join order), newest row
+    // first, each match fetched by rowid and checked, until `limit` readable ones are found:
+    // the work grows with the matches skipped, not with all the matches. Ordering by
+    // (time, id) instead made SQLite fetch and sort every match first: with 10 million
+    // messages, 2.7 s for a word in 1.5 % of them (bench/README.md, "Scale"). The row order
+    // is the order messages were stored in, which on SQLite (one server, one writer, ids
+    // given at commit) is the order of their times but for a clock that stepped back.
     //
-    // SQLite: the FTS table is read first (CROSS JOIN fixes the join order) and each match
-    // fetched by rowid; otherwise the planner may walk messages and probe the index per row.
+    // PostgreSQL finds every match through the GIN index, then keeps the newest `limit` by
+    // (time, id): rows come from several nodes there, so ids are not in time order.
     //
     // PostgreSQL: ordered by `time + 0`, which no index provides. Ordered by `time`, the
     // planner may walk messages_time backwards and run to_tsvector on each row until it has
@@ -44,7 +56,7 @@ export class MessageSearchRepository implements MessageSearch {
       this.dialect === "sqlite"
         ? sql<Selectable<MessagesTable>>`select m.* from messages_fts cross join messages as m on m.id = messages_fts.rowid
             where messages_fts match ${fts5Match(query.terms)} and ${where}
-            order by ${m("time")} desc, ${m("id")} desc limit ${query.limit}`
+            order by ${sql.ref("messages_fts.rowid")} desc limit ${query.limit}`
         : sql<Selectable<MessagesTable>>`select m.* from messages as m
             where to_tsvector('simple', ${m("text")}) @@ ${postgresTsquery(query.terms)} and ${where}
             order by ${m("time")} + 0 desc, ${m("id")} desc limit ${query.limit}`;

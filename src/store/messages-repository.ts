@@ -3,8 +3,21 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { Database, MessagesTable } from "./schema.js";
 import type { ConversationSummary, HistoryQuery, HistoryRef, HistoryStore, StoredMessage } from "../core/chat/history.js";
 
-/** Rows deleted per statement by retention (see prune). */
-const PRUNE_BATCH_ROWS = 2000;
+/**
+ * Rows deleted per statement by retention by age (see prune). Each row also leaves the
+ * full-text index; on SQLite that is 40–160 µs a row (10 million messages), so 200 rows
+ * hold the event loop ~10 ms where 2,000 held it 100–600 ms (bench/README.md, "Scale").
+ */
+const PRUNE_BATCH_ROWS = 200;
+/** Rows per statement when keeping N per conversation: each statement ranks the whole table, so fewer, bigger ones. */
+const PRUNE_PER_TARGET_BATCH_ROWS = 2000;
+/**
+ * After each statement, retention waits this many times as long as the statement took:
+ * chat then has the event loop (and SQLite's one writer) at least 3/4 of the time while a
+ * pass runs. A turn of the event loop alone was not enough: the next batch was queued for
+ * the connection before the chat's history write, which then waited for it.
+ */
+const PRUNE_REST_FACTOR = 3;
 
 /** Rows per INSERT: 12 bound values each stays far below SQLite's variable limit. */
 const INSERT_CHUNK = 500;
@@ -171,23 +184,25 @@ export class MessagesRepository implements HistoryStore {
   }
 
   /**
-   * Deletes what retention no longer keeps, PRUNE_BATCH_ROWS rows per statement with a turn
-   * of the event loop between statements: on SQLite a statement runs on the event loop, and
-   * one DELETE of a year's worth of rows (each also leaving the search index) would stall
-   * chat for as long as it takes.
+   * Deletes what retention no longer keeps, in small statements (PRUNE_BATCH_ROWS, or
+   * `batchRows`) with a rest between them (PRUNE_REST_FACTOR): on SQLite a statement runs
+   * on the event loop, and one DELETE of a year's worth of rows (each also leaving the
+   * search index) would stall chat for as long as it takes.
    */
-  async prune(olderThan: number | null, keepPerTarget: number | null, batchRows = PRUNE_BATCH_ROWS): Promise<number> {
+  async prune(olderThan: number | null, keepPerTarget: number | null, batchRows?: number): Promise<number> {
     let deleted = 0;
-    const inBatches = async (deleteBatch: () => Promise<number>): Promise<void> => {
+    const inBatches = async (rows: number, deleteBatch: (rows: number) => Promise<number>): Promise<void> => {
       for (;;) {
-        const count = await deleteBatch();
+        const started = performance.now();
+        const count = await deleteBatch(rows);
         deleted += count;
-        if (count < batchRows) return;
-        await new Promise((resolve) => setImmediate(resolve));
+        if (count < rows) return;
+        const rest = Math.max(1, (performance.now() - started) * PRUNE_REST_FACTOR);
+        await new Promise((resolve) => setTimeout(resolve, rest));
       }
     };
     if (olderThan !== null) {
-      await inBatches(async () => {
+      await inBatches(batchRows ?? PRUNE_BATCH_ROWS, async (batchRows) => {
         const result = await this.db
           .deleteFrom("messages")
           .where("id", "in", (eb) => eb.selectFrom("messages").select("id").where("time", "<", olderThan).orderBy("time").limit(batchRows))
@@ -197,7 +212,7 @@ export class MessagesRepository implements HistoryStore {
     }
     if (keepPerTarget !== null) {
       // For each target, drop rows older than its Nth newest message.
-      await inBatches(async () => {
+      await inBatches(batchRows ?? PRUNE_PER_TARGET_BATCH_ROWS, async (batchRows) => {
         const result = await this.db
           .deleteFrom("messages")
           .where("id", "in", (eb) =>
