@@ -193,6 +193,12 @@ export const configSchema = z.object({
       maxQueryChars: z.number().int().min(1).max(1000).default(200),
       /** Most words in one search query; each word is one more term for the index to intersect. */
       maxWords: z.number().int().min(1).max(64).default(16),
+      /**
+       * PostgreSQL: the longest one search may run in the database before the database cancels it
+       * (statement_timeout) and the caller gets 503 search-timeout. A word in much of a large history
+       * can take seconds of database CPU; without a bound it would go on after the client gave up.
+       */
+      timeoutSeconds: z.number().min(0.01).max(300).default(5),
     })
     .prefault({}),
   files: z

@@ -55,6 +55,7 @@ const REASONS = {
   "internal": [500, "Internal server error"],
   "unavailable": [503, "The service is unavailable; try again shortly"],
   "not-ready": [503, "This node is not ready to serve"],
+  "search-timeout": [503, "The search took too long"],
   "insufficient-storage": [507, "The server has no room left for the file"],
 } as const satisfies Record<string, readonly [number, string]>;
 

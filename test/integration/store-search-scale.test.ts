@@ -16,7 +16,7 @@ import { MessagesRepository } from "../../src/store/messages-repository.js";
 import { MessageSearchRepository } from "../../src/store/message-search-repository.js";
 import { SearchIndexer } from "../../src/store/search-indexer.js";
 import type { StoredMessage } from "../../src/core/chat/history.js";
-import type { SearchIndexQuery } from "../../src/core/chat/search.js";
+import { SearchTimeout, type SearchIndexQuery } from "../../src/core/chat/search.js";
 import { searchTerms } from "../../src/core/chat/search-terms.js";
 import type { Store } from "../../src/store/database.js";
 import { forEachDialect, type DialectTarget } from "../support/databases.js";
@@ -115,5 +115,21 @@ forEachDialect("message search at 100,000 messages", (target) => {
       before = hits[hits.length - 1]!.position;
     }
     assert.deepEqual(seen, common.slice(0, seen.length).map((m) => m.msgid));
+
+    // A search given 1 ms: PostgreSQL cancels it in the database (statement_timeout) and it
+    // fails as SearchTimeout; SQLite has no such bound and answers. Either way the next
+    // search on the same pool works as before (the settings were the search's own).
+    const repository = new MessageSearchRepository(store.db, store.dialect, new SearchIndexer(store.db, store.dialect));
+    const sessionSettings = async () =>
+      store.dialect === "postgres"
+        ? (await sql<{ timeout: string; jit: string; workMem: string }>`select current_setting('statement_timeout') as timeout, current_setting('jit') as jit, current_setting('work_mem') as "workMem"`.execute(store.db)).rows[0]
+        : null;
+    const settingsBefore = await sessionSettings();
+    const hurried = repository.search({ ...query("alpha", channelKeys, "user3"), timeoutMs: 1 });
+    if (store.dialect === "postgres") await assert.rejects(hurried, (error: unknown) => error instanceof SearchTimeout && error.timeoutMs === 1);
+    else assert.equal((await hurried).length, 51);
+    const again = await repository.search({ ...query("alpha", channelKeys, "user3"), timeoutMs: 10_000 });
+    assert.deepEqual(again.map((h) => h.message.msgid), common.slice(0, 51).map((m) => m.msgid));
+    assert.deepEqual(await sessionSettings(), settingsBefore, "the search's settings did not outlive its transaction");
   });
 });

@@ -29,6 +29,15 @@ export interface SearchIndexQuery {
   /** Only messages older than this position (exclusive), or null for the newest. */
   readonly before: SearchPosition | null;
   readonly limit: number;
+  /** How long the database may work on it before giving up with SearchTimeout (where the database can be told). */
+  readonly timeoutMs?: number;
+}
+
+/** A search the database gave up on after SearchIndexQuery.timeoutMs. */
+export class SearchTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the search ran longer than ${timeoutMs} ms`);
+  }
 }
 
 export interface SearchHit {
@@ -59,7 +68,7 @@ export interface SearchPage {
   readonly next: SearchPosition | null;
 }
 
-export type SearchOutcome = { readonly ok: true; readonly page: SearchPage } | { readonly ok: false; readonly reason: "empty-query" | "query-too-long" | "too-many-words" };
+export type SearchOutcome = { readonly ok: true; readonly page: SearchPage } | { readonly ok: false; readonly reason: "empty-query" | "query-too-long" | "too-many-words" | "timeout" };
 
 /**
  * The conversations `account` may read now, under the rule of history-access.ts:
@@ -105,7 +114,7 @@ export class MessageSearchService {
     private readonly core: ChatCore,
     private readonly index: MessageSearch,
     /** The configured limits, read on each search (they change on reload). */
-    readonly limits: () => SearchLimits,
+    readonly limits: () => SearchLimits & { readonly timeoutSeconds: number },
   ) {}
 
   async search(account: string, query: string, before: SearchPosition | null, limit: number): Promise<SearchOutcome> {
@@ -115,7 +124,14 @@ export class MessageSearchService {
     if (parsed.terms.length === 0) return { ok: true, page: { results: [], next: null } };
     const readable = readableConversations(this.core, account);
     const size = Math.max(1, Math.floor(limit));
-    const hits = await this.index.search({ terms: parsed.terms, channelKeys: [...readable.channels.keys()], account: readable.account, before, limit: size + 1 });
+    const timeoutMs = Math.round(this.limits().timeoutSeconds * 1000);
+    let hits: SearchHit[];
+    try {
+      hits = await this.index.search({ terms: parsed.terms, channelKeys: [...readable.channels.keys()], account: readable.account, before, limit: size + 1, timeoutMs });
+    } catch (error) {
+      if (error instanceof SearchTimeout) return { ok: false, reason: "timeout" };
+      throw error;
+    }
     const page = hits.slice(0, size);
     const results = page.map((hit) => ({ message: hit.message, conversation: conversationOf(hit.message, readable) }));
     return { ok: true, page: { results, next: hits.length > size ? page[page.length - 1]!.position : null } };

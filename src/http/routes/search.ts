@@ -41,6 +41,9 @@ export function searchRoutes(app: FastifyInstance, context: HttpContext): void {
       const outcome = await context.search.search(accountOf(request).name, request.query.q, before, request.query.limit);
       if (!outcome.ok) {
         const limits = context.search.limits();
+        if (outcome.reason === "timeout") {
+          throw new ProblemError("search-timeout", `The search ran longer than ${limits.timeoutSeconds} s and was stopped; add words, or search for rarer ones`);
+        }
         const detail =
           outcome.reason === "empty-query"
             ? "Give q= the words to search for"
