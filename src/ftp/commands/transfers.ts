@@ -4,7 +4,7 @@ import type { Socket } from "node:net";
 import type { FtpCommand } from "./command.js";
 import type { FtpSession } from "../ftp-session.js";
 import { fromNetworkAscii, toNetworkAscii } from "../ascii.js";
-import { replyFileFailure, resolvePath } from "./paths.js";
+import { refusePath, replyFileFailure, resolvePath } from "./paths.js";
 import { runTransfer } from "./transfer-runner.js";
 import { endDataConnection } from "../data-channel.js";
 import { ByteCounter } from "../ftp-traffic.js";
@@ -29,12 +29,11 @@ export const retr: FtpCommand = {
   async run(session, argument) {
     const offset = session.restOffset;
     session.restOffset = 0;
-    const path = await resolvePath(session, argument);
-    if (!path) return session.closeData();
-    const opened = await session.space!.openRead(path, offset);
+    // Resolved and opened in one step: the jail is proven on the opened file (see resolveAndOpenRead).
+    const opened = await session.space!.resolveAndOpenRead(session.cwd, argument, offset);
     if (!opened.ok) {
       session.closeData();
-      return replyFileFailure(session, opened.reason);
+      return refusePath(session, argument, opened.reason);
     }
     const { stream, size } = opened;
     const tally = session.context.traffic.downloads;
