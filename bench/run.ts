@@ -110,6 +110,8 @@ const USAGE = `usage: npm run bench -- [options]
   --many-files N   ftp-many: files each of them fetches              (100; quick 20)
   --many-kib N     ftp-many: size of each file in KiB                (64)
   --many-rounds N  ftp-many: rounds per server and run               (2; quick 1)
+  --files-dir DIR  ftp-*: put the test files and both servers' directories under DIR (made if
+                   missing), e.g. /var/tmp for the ext4 disk (default: /dev/shm when it has room)
   --many-client node|curl  ftp-many: the Node client of bench/lib/ftp-client.ts, all
                    clients in this process, or one curl process per client (node)
   --warmup N       ftp-*: unmeasured transfers (ftp-many: rounds of a fifth of the files)
@@ -166,6 +168,7 @@ const { values } = parseArgs({
     "many-kib": { type: "string" },
     "many-rounds": { type: "string" },
     "many-client": { type: "string", default: "node" },
+    "files-dir": { type: "string" },
     warmup: { type: "string" },
     "ours-dist": { type: "string" },
     "no-build": { type: "boolean", default: false },
@@ -821,6 +824,7 @@ function prepareFtp(): void {
     smallCount: ftpScenarios.includes("ftp-many") ? settings.manyFiles : 0,
     smallBytes: settings.manyKiB * 1024,
     tls: values.tls,
+    ...(values["files-dir"] !== undefined && { parent: resolve(values["files-dir"]) }),
   });
   ftpInfo.push(`files and both servers' directories on ${ftpWorkspace.filesystem}`);
   if (oursEntry !== undefined) ftpInfo.push(`ours run from ${oursEntry}`);

@@ -38,7 +38,7 @@ export interface FtpServerHandle extends ServerHandle {
 
 export interface FtpWorkspace {
   readonly dir: string;
-  /** "tmpfs" when the work directory is on /dev/shm. */
+  /** Where the work directory is, with its file system type and device (findmnt), e.g. "/var/tmp (ext4 on /dev/vda)". */
   readonly filesystem: string;
   readonly password: string;
   readonly bigFile: string | null;
@@ -57,7 +57,7 @@ export interface WorkspaceOptions {
   readonly smallCount: number;
   readonly smallBytes: number;
   readonly tls: boolean;
-  /** Parent directory; default /dev/shm when it has room, else the system temporary directory. */
+  /** Parent directory (made if missing: --files-dir); default /dev/shm when it has room, else the system temporary directory. */
   readonly parent?: string;
 }
 
@@ -95,6 +95,8 @@ export function makeFtpWorkspace(options: WorkspaceOptions): FtpWorkspace {
   // Room for the source, one copy per server and an upload in flight, plus slack.
   const needed = 4 * options.bigBytes + 2 * options.smallCount * options.smallBytes + 256 * 1024 * 1024;
   const parent = options.parent ?? (existsSync("/dev/shm") && freeBytes("/dev/shm") >= needed ? "/dev/shm" : tmpdir());
+  // 0o755: vsftpd's session processes run as the benchmark user and must reach their directory below it.
+  if (!existsSync(parent)) mkdirSync(parent, { recursive: true, mode: 0o755 });
   if (freeBytes(parent) < needed) throw new Error(`${parent} has ${Math.round(freeBytes(parent) / 2 ** 20)} MiB free; the FTP benchmark needs about ${Math.round(needed / 2 ** 20)} MiB`);
   const dir = mkdtempSync(join(parent, "cmy-ftp-bench-"));
   // vsftpd's session processes run as the benchmark user and must reach their directory.
@@ -117,7 +119,7 @@ export function makeFtpWorkspace(options: WorkspaceOptions): FtpWorkspace {
     keyFile = join(dir, "key.pem");
     execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "7", "-subj", "/CN=127.0.0.1"], { stdio: "ignore" });
   }
-  const filesystem = parent === "/dev/shm" ? "tmpfs (/dev/shm)" : `${parent} (${fsType(parent)})`;
+  const filesystem = `${parent} (${mountOf(parent)})`;
   return {
     dir,
     filesystem,
@@ -133,9 +135,11 @@ export function makeFtpWorkspace(options: WorkspaceOptions): FtpWorkspace {
   };
 }
 
-function fsType(dir: string): string {
+/** The file system type and device mounted where `dir` is ("ext4 on /dev/vda", "tmpfs on tmpfs"), from findmnt; `stat -f` cannot tell ext4 from ext2. */
+function mountOf(dir: string): string {
   try {
-    return execFileSync("stat", ["-f", "-c", "%T", dir], { encoding: "utf8" }).trim();
+    const [type = "?", source = "?"] = execFileSync("findmnt", ["-n", "-o", "FSTYPE,SOURCE", "--target", dir], { encoding: "utf8" }).trim().split(/\s+/);
+    return `${type} on ${source}`;
   } catch {
     return "unknown file system";
   }

@@ -1,15 +1,16 @@
 /**
  * The jail: the one function that turns a user's path into a path on disk
  * (resolveVirtual), as a table and as properties over hostile inputs, and the
- * link check on the real disk (confineRealPath) with links planted in a space.
+ * link check on the real disk (confineRealPath) with links planted in a space, and
+ * the check of an opened file by where its descriptor leads (descriptorInside).
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, realpath, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix, resolve, sep } from "node:path";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
-import { confineRealPath, resolveVirtual, type JailedPath } from "../../src/core/files/jail.js";
+import { confineRealPath, descriptorInside, resolveVirtual, type JailedPath } from "../../src/core/files/jail.js";
 
 const ROOT = "/srv/data/files/alice";
 
@@ -240,5 +241,33 @@ describe("confineRealPath: symbolic links planted in a space", () => {
   test("link loops are refused", async () => {
     assert.equal(await check("loop-a"), false);
     assert.equal(await check("loop-a/x"), false);
+  });
+
+  const opened = async (path: string): Promise<boolean | null> => {
+    // Opened the way FileSpace.openRead opens: links on the way followed, none as the last part.
+    const handle = await open(join(root, ...path.split("/").filter(Boolean)), "r");
+    try {
+      return descriptorInside(root, handle.fd);
+    } finally {
+      await handle.close();
+    }
+  };
+
+  test("descriptorInside: a file opened through a link out of the space is known to be outside", { skip: descriptorInside("/", 0) === null && "no /proc/self/fd" }, async () => {
+    assert.equal(await opened("docs/a.txt"), true);
+    assert.equal(await opened("docs-link/a.txt"), true);
+    assert.equal(await opened("bob-link/secret.txt"), false);
+    assert.equal(await opened("bob-relative/secret.txt"), false);
+    assert.equal(await opened("etc-link/passwd"), false);
+    // Deleted while open: judged by where it was.
+    await writeFile(join(root, "docs", "gone.txt"), "g");
+    const handle = await open(join(root, "docs", "gone.txt"), "r");
+    try {
+      await unlink(join(root, "docs", "gone.txt"));
+      assert.equal(descriptorInside(root, handle.fd), true);
+      assert.equal(descriptorInside(other, handle.fd), false);
+    } finally {
+      await handle.close();
+    }
   });
 });

@@ -33,21 +33,29 @@ after(async () => {
   assert.deepEqual(ledgerErrors, []);
 });
 
-/** The usage ledger of `root`'s account, in a fresh SQLite store of its own. */
-async function ledgerOf(root: string): Promise<ReturnType<UsageLedger["forAccount"]>> {
+/** The usage ledger of `root`'s account, in a fresh SQLite store of its own; `onReserve` sees every reservation asked for. */
+async function ledgerOf(root: string, onReserve?: () => void): Promise<ReturnType<UsageLedger["forAccount"]>> {
   const dir = await mkdtemp(join(tmpdir(), "cmy-ledger-"));
   dirs.push(dir);
   const store = await openStore({ url: "", dataDir: dir, migrate: true });
   stores.push(store);
-  const ledger = new UsageLedger(new FileUsageRepository(store.db, store.dialect), { node: "test", reservationTimeoutMs: 15_000, onError: (error) => ledgerErrors.push(error) });
+  const repository = new FileUsageRepository(store.db, store.dialect);
+  if (onReserve) {
+    const reserve = repository.reserve.bind(repository);
+    repository.reserve = (...args) => {
+      onReserve();
+      return reserve(...args);
+    };
+  }
+  const ledger = new UsageLedger(repository, { node: "test", reservationTimeoutMs: 15_000, onError: (error) => ledgerErrors.push(error) });
   return ledger.forAccount("alice", root);
 }
 
-async function space(limits: Partial<SpaceLimits> = {}): Promise<FileSpace> {
+async function space(limits: Partial<SpaceLimits> = {}, onReserve?: () => void): Promise<FileSpace> {
   const dir = await mkdtemp(join(tmpdir(), "cmy-space-"));
   dirs.push(dir);
   const root = join(dir, "alice");
-  return FileSpace.open(root, { ...NO_LIMITS, ...limits }, await ledgerOf(root));
+  return FileSpace.open(root, { ...NO_LIMITS, ...limits }, await ledgerOf(root, onReserve));
 }
 
 async function at(s: FileSpace, path: string): Promise<JailedPath> {
@@ -184,6 +192,28 @@ describe("quotas while the bytes arrive", () => {
     );
     assert.ok((await s.usage()).bytes <= 10_000);
     assert.deepEqual(await measureUsage(s.root), await s.usage());
+  });
+
+  test("a large upload asks the database a number of times that grows with the log of its size, not once per MiB", async () => {
+    let reservations = 0;
+    const s = await space({ quotaBytes: 2 ** 30 }, () => reservations++);
+    const mib = bytes(2 ** 20);
+    assert.deepEqual(await s.upload(await at(s, "big"), source(Array.from({ length: 32 }, () => mib))), { ok: true, bytes: 32 * 2 ** 20 });
+    // 1 MiB ahead, then a quarter of what arrived: 14 for 32 MiB (a fixed 1 MiB ahead made 33).
+    assert.ok(reservations <= 16, `${reservations} reservations for 32 MiB`);
+    assert.deepEqual(await s.usage(), { bytes: 32 * 2 ** 20, files: 1 });
+  });
+
+  test("near the quota an upload reserves less ahead, then exact amounts: one that fits is never refused", async () => {
+    const quotaBytes = 20 * 2 ** 20;
+    const s = await space({ quotaBytes });
+    const size = quotaBytes - 2 ** 18;
+    const chunk = bytes(2 ** 18);
+    assert.deepEqual(await s.upload(await at(s, "almost"), source(Array.from({ length: size / 2 ** 18 }, () => chunk))), { ok: true, bytes: size });
+    assert.deepEqual(await s.usage(), { bytes: size, files: 1 });
+    // And the room left is exactly what is left: the next upload of more is refused, of that much accepted.
+    assert.deepEqual(await s.upload(await at(s, "over"), source([bytes(2 ** 18 + 1)])), { ok: false, reason: "quota" });
+    assert.deepEqual(await s.upload(await at(s, "rest"), source([bytes(2 ** 18)])), { ok: true, bytes: 2 ** 18 });
   });
 
   test("maxFileBytes: too-large, whatever the quota", async () => {

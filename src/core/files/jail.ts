@@ -1,4 +1,5 @@
 import { dirname, posix, resolve, sep } from "node:path";
+import { existsSync, readlinkSync } from "node:fs";
 import { readlink, realpath } from "node:fs/promises";
 
 /** A path inside an account's space: `virtual` as the user sees it ("/docs/a.txt"), `real` on disk. */
@@ -41,10 +42,11 @@ function inside(root: string, candidate: string): boolean {
  * administrator, a shared volume, another service) is refused like "..". A dangling
  * link is followed by hand (its target read and checked the same way), so a link to
  * a place outside that does not exist yet is refused too, not waved through because
- * only its parent could be resolved.
+ * only its parent could be resolved. `realRoot`, when the caller already knows it
+ * (a FileSpace resolves its root once), spares a realpath of the root per call.
  */
-export async function confineRealPath(root: string, real: string): Promise<boolean> {
-  const realRoot = await realpath(root);
+export async function confineRealPath(root: string, real: string, realRoot?: string): Promise<boolean> {
+  realRoot ??= await realpath(root);
   let probe = real;
   let linksFollowed = 0;
   for (;;) {
@@ -66,4 +68,28 @@ export async function confineRealPath(root: string, real: string): Promise<boole
       probe = parent;
     }
   }
+}
+
+/** Where the kernel shows what each open descriptor of this process refers to (Linux); null without /proc. */
+const DESCRIPTOR_LINKS = existsSync("/proc/self/fd") ? "/proc/self/fd" : null;
+
+/**
+ * Whether the file open on `fd` lies inside `realRoot` (the space's root with its own links
+ * resolved), read from the path the kernel records for the descriptor: the place the open
+ * actually reached, every link on the way followed. This proves the jail for a file already
+ * opened (RETR, an HTTP download) without a realpath before the open, and without the window
+ * between that check and the open. Synchronous on purpose: /proc answers from the kernel's
+ * dentry cache and never waits for a disk, so a thread-pool round trip would cost more than
+ * the call. Null when it cannot tell (no /proc): the caller checks the path instead.
+ */
+export function descriptorInside(realRoot: string, fd: number): boolean | null {
+  if (DESCRIPTOR_LINKS === null) return null;
+  let target: string;
+  try {
+    target = readlinkSync(`${DESCRIPTOR_LINKS}/${fd}`);
+  } catch {
+    return null;
+  }
+  // An unlinked file reads "PATH (deleted)": still judged by where it was.
+  return inside(realRoot, target);
 }

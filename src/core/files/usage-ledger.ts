@@ -7,11 +7,25 @@ import { measureUsage, type Usage } from "./usage.js";
 import { detached, ignoreFailure } from "../../detached.js";
 
 /**
- * Bytes an upload reserves beyond what has arrived, so that a large upload asks the
- * database once per this many bytes rather than once per network read. Near the quota
- * it reserves only what has arrived (see `Hold.grow`).
+ * Bytes an upload reserves at least beyond what has arrived, so that it asks the database
+ * once per this many bytes rather than once per network read. Near the quota it reserves
+ * only what has arrived (see `Hold.grow`).
  */
 export const RESERVE_AHEAD_BYTES = 1024 * 1024;
+
+/**
+ * A large upload reserves ahead a quarter of what it has received (from RESERVE_AHEAD_BYTES up
+ * to this): its round trips grow with the logarithm of its size, not the size. A fixed 1 MiB
+ * was a reservation (two statements, on SQLite on the event loop, each a WAL write) per MiB
+ * received: a 256 MiB STOR made 256 of them, a large part of our CPU per MB on the ext4 disk.
+ * Capped so that an upload never holds much more room than it uses.
+ */
+export const RESERVE_AHEAD_MAX_BYTES = 64 * 1024 * 1024;
+
+/** What an upload that has `bytes` reserves beyond them, at most `max` (see RESERVE_AHEAD_MAX_BYTES). */
+export function reserveAhead(bytes: number, max = RESERVE_AHEAD_MAX_BYTES): number {
+  return Math.min(max, Math.max(RESERVE_AHEAD_BYTES, Math.floor(bytes / 4)));
+}
 
 export interface LedgerOptions {
   /** This node's name, recorded with its reservations. */
@@ -240,6 +254,8 @@ export class Hold {
   #ended = false;
   /** Reserving ahead was refused once: this upload is near the quota, so it asks for exact amounts from then on. */
   #tight = false;
+  /** The most it reserves ahead: RESERVE_AHEAD_BYTES once a larger amount ahead was refused (the quota is near). */
+  #maxAhead = RESERVE_AHEAD_MAX_BYTES;
 
   constructor(
     private readonly ledger: UsageLedger,
@@ -251,15 +267,18 @@ export class Hold {
   ) {}
 
   /**
-   * Sets the reservation to `bytes`, reserving RESERVE_AHEAD_BYTES more when that fits so
+   * Sets the reservation to `bytes`, reserving more ahead (reserveAhead) when that fits so
    * the next reads need no round trip. False when `bytes` does not fit: then the
    * reservation holds nothing any more (its room is free for the other uploads at once),
    * and the upload must stop.
    */
   async grow(bytes: number, limits: QuotaLimits): Promise<boolean> {
-    if (!this.#tight && limits.quotaBytes > 0) {
-      if (await this.take(bytes + RESERVE_AHEAD_BYTES, this.files, limits, "keep")) return true;
-      this.#tight = true;
+    while (!this.#tight && limits.quotaBytes > 0) {
+      const ahead = reserveAhead(bytes, this.#maxAhead);
+      if (await this.take(bytes + ahead, this.files, limits, "keep")) return true;
+      // Refused: first less ahead (1 MiB, as near the quota any upload does), then exact amounts.
+      if (ahead > RESERVE_AHEAD_BYTES) this.#maxAhead = RESERVE_AHEAD_BYTES;
+      else this.#tight = true;
     }
     return this.take(bytes, this.files, limits, "free");
   }

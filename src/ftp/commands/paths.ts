@@ -31,9 +31,14 @@ export function replyFileFailure(session: FtpSession, reason: FileFailure): void
 export async function resolvePath(session: FtpSession, argument: string): Promise<JailedPath | null> {
   const result = await session.space!.resolve(session.cwd, argument === "" ? "." : argument);
   if (!result.ok) {
-    if (result.reason === "outside") session.context.log.warn({ address: session.address, account: session.account?.name, path: argument }, "ftp path outside the account's space refused");
-    replyFileFailure(session, result.reason);
+    refusePath(session, argument, result.reason);
     return null;
   }
   return result.path;
+}
+
+/** Answers a path's refusal; one outside the space is logged (an attempt to leave the jail, or a bad link in it). */
+export function refusePath(session: FtpSession, argument: string, reason: FileFailure): void {
+  if (reason === "outside") session.context.log.warn({ address: session.address, account: session.account?.name, path: argument }, "ftp path outside the account's space refused");
+  replyFileFailure(session, reason);
 }

@@ -4,7 +4,7 @@ import type { Socket } from "node:net";
 import type { FtpCommand } from "./command.js";
 import type { FtpSession } from "../ftp-session.js";
 import { fromNetworkAscii, toNetworkAscii } from "../ascii.js";
-import { replyFileFailure, resolvePath } from "./paths.js";
+import { refusePath, replyFileFailure, resolvePath } from "./paths.js";
 import { runTransfer } from "./transfer-runner.js";
 import { endDataConnection } from "../data-channel.js";
 import { ByteCounter } from "../ftp-traffic.js";
@@ -29,31 +29,37 @@ export const retr: FtpCommand = {
   async run(session, argument) {
     const offset = session.restOffset;
     session.restOffset = 0;
-    const path = await resolvePath(session, argument);
-    if (!path) return session.closeData();
-    const opened = await session.space!.openRead(path, offset);
+    // Resolved and opened in one step: the jail is proven on the opened file (see resolveAndOpenFile).
+    const opened = await session.space!.resolveAndOpenFile(session.cwd, argument, offset);
     if (!opened.ok) {
       session.closeData();
-      return replyFileFailure(session, opened.reason);
+      return refusePath(session, argument, opened.reason);
     }
-    const { stream, size } = opened;
+    const { file } = opened;
     const tally = session.context.traffic.downloads;
     await runTransfer(
       session,
       tally,
-      `${argument} (${size} bytes)`,
+      `${argument} (${file.size} bytes)`,
       async (socket) => {
-        const ascii = session.type === "A" ? toNetworkAscii() : null;
-        const done = pipeline((ascii ? [stream, ascii, socket] : [stream, socket]) as [typeof stream, ...NodeJS.WritableStream[]], { end: false });
-        // Counted as the bytes go to the socket, by a listener beside the pipe (no extra stream
-        // stage); added once the pipe is attached, and before any data: the file is read asynchronously.
-        (ascii ?? stream).on("data", (chunk: Buffer) => (tally.bytes += chunk.length));
-        await done;
+        if (session.type === "A") {
+          const ascii = toNetworkAscii();
+          const done = pipeline([file.stream(), ascii, socket], { end: false });
+          // Counted as the bytes go to the socket, by a listener beside the pipe (no extra stream
+          // stage); added once the pipe is attached, and before any data: the file is read asynchronously.
+          ascii.on("data", (chunk: Buffer) => (tally.bytes += chunk.length));
+          await done;
+        } else {
+          // Binary: straight from the file to the socket, with reused buffers (OpenedFile.sendTo).
+          await file.sendTo(socket, (bytes) => (tally.bytes += bytes));
+        }
         // A reset while closing may have lost bytes still in flight: say so.
         if (!(await endDataConnection(socket))) return { code: 426, text: "Connection closed; transfer aborted" };
         return { code: 226, text: "Transfer complete" };
       },
-      () => stream.destroy(),
+      () => {
+        file.close().catch(() => {});
+      },
     );
   },
 };
