@@ -15,6 +15,7 @@ import { startInspircd } from "./lib/inspircd.js";
 import { cpuCount, pinSelf, raiseOpenFileLimit } from "./lib/proc.js";
 import { rooms, ROOMS_METRICS, type RoomsOptions, type RoomsResult } from "./lib/rooms-scenario.js";
 import { makeBaseDir, REPO_ROOT, startNgircd, startOurs, type ServerHandle } from "./lib/servers.js";
+import { commandLine } from "./lib/command-line.js";
 
 const TARGETS = ["ours", "ours-nohistory", "inspircd", "ngircd"] as const;
 type TargetName = (typeof TARGETS)[number];
@@ -55,21 +56,7 @@ const { values } = parseArgs({
   },
 });
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n\n${usage}`);
-  process.exit(2);
-}
-
-if (values.help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
-
-function positive(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) fail(`--${name} must be a positive number`);
-  return value;
-}
+const { fail, positive } = commandLine(usage, values.help);
 
 const targets = values.targets.split(",").map((name) => {
   const trimmed = name.trim();

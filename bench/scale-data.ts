@@ -18,6 +18,7 @@ import { fillPostgres } from "./lib/scale-fill-postgres.js";
 import { fillSqlite, type FillReport } from "./lib/scale-fill-sqlite.js";
 import { MANIFEST_NAME, writeManifest } from "./lib/scale-manifest.js";
 import { defaultShape, ScaleShape } from "./lib/scale-shape.js";
+import { commandLine } from "./lib/command-line.js";
 
 const usage = `usage: node --import tsx bench/scale-data.ts (--dir DIR | --postgres) [options]
   --dir DIR          SQLite: the data directory to make (must not hold a database yet)
@@ -46,21 +47,7 @@ const { values } = parseArgs({
   },
 });
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n\n${usage}`);
-  process.exit(2);
-}
-
-if (values.help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
-
-function count(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) fail(`--${name} must be a whole number`);
-  return value;
-}
+const { fail, whole: count } = commandLine(usage, values.help);
 
 if ((values.dir === undefined) === !values.postgres) fail("give either --dir or --postgres");
 const base = defaultShape(count("messages", values.messages), count("accounts", values.accounts), Date.now());

@@ -27,6 +27,7 @@ import { startScaleServer } from "./lib/scale-server.js";
 import { accountName, Rng, SCALE_PASSWORD, ScaleShape, vocabulary } from "./lib/scale-shape.js";
 import type { Target } from "./lib/scenarios.js";
 import { REPO_ROOT } from "./lib/servers.js";
+import { commandLine } from "./lib/command-line.js";
 
 const usage = `usage: npm run bench:scale -- [options]
   --databases LIST      sqlite, postgres or both                          (sqlite,postgres)
@@ -79,21 +80,7 @@ const { values } = parseArgs({
   },
 });
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n\n${usage}`);
-  process.exit(2);
-}
-
-if (values.help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
-
-function positive(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) fail(`--${name} must be a positive number`);
-  return value;
-}
+const { fail, positive } = commandLine(usage, values.help);
 
 type DatabaseKind = "sqlite" | "postgres";
 const databases = values.databases.split(",").map((d) => (d === "sqlite" || d === "postgres" ? d : fail(`unknown database ${d}`))) as DatabaseKind[];

@@ -4,9 +4,9 @@
  * and flood control out of the way (as lib/servers.ts does for the other benches),
  * logging at info in JSON so the retention pass's "old messages pruned" line can be read.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, launch, OUR_ENTRY, type ServerHandle } from "./servers.js";
+import { freePort, launch, OUR_ENTRY, writeBenchConfig, type ServerHandle } from "./servers.js";
 
 export interface ScaleServerOptions {
   readonly cpu: number | null;
@@ -32,26 +32,14 @@ export async function startScaleServer(options: ScaleServerOptions): Promise<Sca
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const port = await freePort();
   const httpPort = await freePort();
-  const config = {
+  const configFile = writeBenchConfig(dir, {
     dataDir: options.dataDir,
-    log: { level: "info", format: "json" },
-    limits: { connectionsPerIp: 20000, maxConnections: 20000 },
-    accounts: { registrationsPerAddressPerHour: 0 },
+    ircPort: port,
+    httpPort,
     history: { enabled: true, maxAgeDays: options.maxAgeDays },
-    database: { url: options.databaseUrl },
-    http: { listen: [`127.0.0.1:${httpPort}`] },
-    ftp: { listen: [] },
-    irc: {
-      listen: [`127.0.0.1:${port}`],
-      tlsListen: [],
-      defaultChannels: [],
-      flood: { enabled: false },
-      pingIntervalSeconds: 600,
-      pingTimeoutSeconds: 600,
-    },
-  };
-  const configFile = join(dir, "cmymessage.yaml");
-  writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+    databaseUrl: options.databaseUrl,
+    logLevel: "info",
+  });
   const spawnedAt = Date.now();
   const handle = await launch("ours", process.execPath, [options.entry ?? OUR_ENTRY, "serve", "--config", configFile], port, dir, options.cpu);
   return { ...handle, httpPort, spawnedAt };

@@ -147,25 +147,37 @@ export interface OursOptions extends StartOptions {
 }
 
 /** Our server from the built dist/, with flood control off and limits raised. */
-export async function startOurs(options: OursOptions): Promise<ServerHandle> {
-  const entry = options.entry ?? OUR_ENTRY;
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
-  const dir = mkdtempSync(join(options.baseDir, "ours-"));
-  const port = await freePort();
+/** Where our server keeps what, and what it listens on, for one bench run. */
+export interface BenchConfigOptions {
+  readonly dataDir: string;
+  readonly ircPort: number;
+  /** The HTTP API on 127.0.0.1; off when undefined. */
+  readonly httpPort?: number;
+  readonly history: { readonly enabled: boolean; readonly maxAgeDays?: number };
+  /** "" or undefined = SQLite in dataDir. */
+  readonly databaseUrl?: string;
+  readonly logLevel?: "warn" | "info";
+}
+
+/**
+ * Our server's config for a bench: limits and flood control out of the way, only the
+ * listeners asked for. Written as JSON (JSON is YAML) to `dir`/cmymessage.yaml; returns its path.
+ */
+export function writeBenchConfig(dir: string, options: BenchConfigOptions): string {
   const config = {
-    dataDir: join(dir, "data"),
-    log: { level: "warn", format: "json" },
+    dataDir: options.dataDir,
+    log: { level: options.logLevel ?? "warn", format: "json" },
     limits: { connectionsPerIp: 20000, maxConnections: 20000 },
     // Every bench client registers its account from 127.0.0.1.
     accounts: { registrationsPerAddressPerHour: 0 },
-    history: { enabled: options.history },
+    history: options.history,
     database: { url: options.databaseUrl ?? "" },
-    // No HTTP API unless asked for (ws-fanout): the default would take port 8080 on every address.
+    // No HTTP API unless asked for (ws-fanout, scale): the default would take port 8080 on every address.
     http: { listen: options.httpPort === undefined ? [] : [`127.0.0.1:${options.httpPort}`] },
     // No FTP either: its default port 2121 would clash between the nodes of a cluster (and with other servers).
     ftp: { listen: [] },
     irc: {
-      listen: [`127.0.0.1:${port}`],
+      listen: [`127.0.0.1:${options.ircPort}`],
       tlsListen: [],
       defaultChannels: [],
       flood: { enabled: false },
@@ -174,8 +186,22 @@ export async function startOurs(options: OursOptions): Promise<ServerHandle> {
     },
   };
   const configFile = join(dir, "cmymessage.yaml");
-  // JSON is YAML.
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+  return configFile;
+}
+
+export async function startOurs(options: OursOptions): Promise<ServerHandle> {
+  const entry = options.entry ?? OUR_ENTRY;
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
+  const dir = mkdtempSync(join(options.baseDir, "ours-"));
+  const port = await freePort();
+  const configFile = writeBenchConfig(dir, {
+    dataDir: join(dir, "data"),
+    ircPort: port,
+    ...(options.httpPort !== undefined && { httpPort: options.httpPort }),
+    history: { enabled: options.history },
+    ...(options.databaseUrl !== undefined && { databaseUrl: options.databaseUrl }),
+  });
   const nodeArgs = [...(options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]), ...(options.nodeArgs ?? [])];
   const env =
     options.threadpool === undefined && options.env === undefined
