@@ -117,19 +117,22 @@ forEachDialect("message search at 100,000 messages", (target) => {
     assert.deepEqual(seen, common.slice(0, seen.length).map((m) => m.msgid));
 
     // A search given 1 ms: PostgreSQL cancels it in the database (statement_timeout) and it
-    // fails as SearchTimeout; SQLite has no such bound and answers. Either way the next
-    // search on the same pool works as before (the settings were the search's own).
-    const repository = new MessageSearchRepository(store.db, store.dialect, new SearchIndexer(store.db, store.dialect));
-    const sessionSettings = async () =>
-      store.dialect === "postgres"
-        ? (await sql<{ timeout: string; jit: string; workMem: string }>`select current_setting('statement_timeout') as timeout, current_setting('jit') as jit, current_setting('work_mem') as "workMem"`.execute(store.db)).rows[0]
-        : null;
-    const settingsBefore = await sessionSettings();
-    const hurried = repository.search({ ...query("alpha", channelKeys, "user3"), timeoutMs: 1 });
-    if (store.dialect === "postgres") await assert.rejects(hurried, (error: unknown) => error instanceof SearchTimeout && error.timeoutMs === 1);
-    else assert.equal((await hurried).length, 51);
-    const again = await repository.search({ ...query("alpha", channelKeys, "user3"), timeoutMs: 10_000 });
-    assert.deepEqual(again.map((h) => h.message.msgid), common.slice(0, 51).map((m) => m.msgid));
-    assert.deepEqual(await sessionSettings(), settingsBefore, "the search's settings did not outlive its transaction");
+    // fails as SearchTimeout; SQLite has no such bound and answers. Either way the next search
+    // works as before, and the settings were the search's own: read on the very connection the
+    // searches used (one pinned connection), they are what they were before.
+    await store.db.connection().execute(async (db) => {
+      const repository = new MessageSearchRepository(db, store.dialect, new SearchIndexer(db, store.dialect));
+      const sessionSettings = async () =>
+        store.dialect === "postgres"
+          ? (await sql<{ timeout: string; jit: string; workMem: string }>`select current_setting('statement_timeout') as timeout, current_setting('jit') as jit, current_setting('work_mem') as "workMem"`.execute(db)).rows[0]
+          : null;
+      const settingsBefore = await sessionSettings();
+      const hurried = repository.search({ ...query("alpha", channelKeys, "user3"), timeoutMs: 1 });
+      if (store.dialect === "postgres") await assert.rejects(hurried, (error: unknown) => error instanceof SearchTimeout && error.timeoutMs === 1);
+      else assert.equal((await hurried).length, 51);
+      const again = await repository.search({ ...query("alpha", channelKeys, "user3"), timeoutMs: 10_000 });
+      assert.deepEqual(again.map((h) => h.message.msgid), common.slice(0, 51).map((m) => m.msgid));
+      assert.deepEqual(await sessionSettings(), settingsBefore, "the search's settings did not outlive its transaction");
+    });
   });
 });
