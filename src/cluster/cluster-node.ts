@@ -54,6 +54,8 @@ export class ClusterNode implements NickClaims {
   #deathCheck: NodeJS.Timeout | null = null;
   #splitTimer: NodeJS.Timeout | null = null;
   #stopped = false;
+  /** Nick claims made while this node is not (yet) joined, woken when it joins (see #joined). */
+  readonly #joinWaiters = new Set<() => void>();
   /** PUBLISHes of this turn of the event loop, in call order, not sent yet (see #queue). */
   #outbox: Array<readonly [channel: string, text: string]> = [];
 
@@ -133,7 +135,9 @@ export class ClusterNode implements NickClaims {
   // ── nicks ─────────────────────────────────────────────────────────────
 
   async claim(nick: string, node?: string | null): Promise<NickClaim> {
-    if (!this.#synced) return "unavailable";
+    // A node that has just started (or whose Redis just blinked) is usually joined within a
+    // moment: the client waits that moment rather than getting a FAIL it has to retry by hand.
+    if (!this.#synced && !(await this.#joined(REDIS_ANSWER_MS))) return "unavailable";
     try {
       const owner = node ?? this.instance;
       const won = await withTimeout(this.#commands.eval(CLAIM_NICK, 1, NICKS_KEY, foldCase(nick), owner, HEARTBEAT_PREFIX), REDIS_ANSWER_MS, "timeout");
@@ -141,6 +145,21 @@ export class ClusterNode implements NickClaims {
     } catch {
       return "unavailable";
     }
+  }
+
+  /** True once this node is joined, false when `ms` passed first or the node stopped. */
+  #joined(ms: number): Promise<boolean> {
+    if (this.#synced) return Promise.resolve(true);
+    if (this.#stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#joinWaiters.delete(wake);
+        resolve(this.#synced);
+      };
+      const timer = setTimeout(wake, ms);
+      this.#joinWaiters.add(wake);
+    });
   }
 
   release(nick: string, node?: string | null): void {
@@ -257,6 +276,7 @@ export class ClusterNode implements NickClaims {
       this.#synced = true;
       this.#send(STATE_CHANNEL, { o: this.instance, k: "hello", name: this.options.name, snapshot: this.#core.replica.snapshot() });
       this.#log.info({ instance: this.instance }, "cluster: joined");
+      for (const wake of [...this.#joinWaiters]) wake();
     } catch (error) {
       this.#log.warn({ err: (error as Error).message }, "cluster: could not join yet; retrying");
       setTimeout(() => this.#resyncSoon(), 1000).unref();
@@ -413,6 +433,7 @@ export class ClusterNode implements NickClaims {
     }
     this.#stopped = true;
     this.#synced = false;
+    for (const wake of [...this.#joinWaiters]) wake();
     this.#commands.disconnect();
     this.#subscriber.disconnect();
   }
