@@ -120,22 +120,30 @@ export class EventLineCache {
   #relevant = ALL_VARIANT_BITS;
   /** Encoded for a wire other than plain lines, at variant * WIRE_FORMAT_COUNT + wire. */
   readonly #encoded: Array<Buffer | undefined> = new Array<Buffer | undefined>(VARIANT_COUNT * WIRE_FORMAT_COUNT);
+  /** The slots of #lines and #encoded this event filled: a new event clears those, not all 128 (most events have one or two recipients' variants). */
+  readonly #filledLines: number[] = [];
+  readonly #filledEncoded: number[] = [];
 
   /** The event as IRC lines, each ended by CRLF. */
   bytesFor(event: RelayedEvent, variant: number): Buffer {
-    if (event !== this.#event) {
-      this.#event = event;
-      this.#lines.fill(undefined);
-      this.#relevant = multilineMatters(event) ? ALL_VARIANT_BITS : WITHOUT_MULTILINE;
-      this.#encoded.fill(undefined);
-    }
+    if (event !== this.#event) this.#start(event);
     variant &= this.#relevant;
     let bytes = this.#lines[variant];
     if (!bytes) {
       bytes = Buffer.from(eventLine(event, variant));
       this.#lines[variant] = bytes;
+      this.#filledLines.push(variant);
     }
     return bytes;
+  }
+
+  #start(event: RelayedEvent): void {
+    this.#event = event;
+    for (const slot of this.#filledLines) this.#lines[slot] = undefined;
+    for (const slot of this.#filledEncoded) this.#encoded[slot] = undefined;
+    this.#filledLines.length = 0;
+    this.#filledEncoded.length = 0;
+    this.#relevant = multilineMatters(event) ? ALL_VARIANT_BITS : WITHOUT_MULTILINE;
   }
 
   /** The event as `encoder` puts it on its wire. */
@@ -147,6 +155,7 @@ export class EventLineCache {
     if (!bytes) {
       bytes = encoder.encode(lines);
       this.#encoded[index] = bytes;
+      this.#filledEncoded.push(index);
     }
     return bytes;
   }

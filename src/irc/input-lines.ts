@@ -46,13 +46,15 @@ export function runnableMessage(connection: IrcConnection, raw: QueuedLine): Irc
     return null;
   }
   const invalidUtf8 = raw instanceof InvalidUtf8Line;
-  const message = parseMessage(invalidUtf8 ? raw.text : raw);
+  const text = invalidUtf8 ? raw.text : raw;
+  const message = parseMessage(text);
   if (!message) return null;
   if (invalidUtf8) {
     connection.sendLine(formatLine(connection.context.serverName, "FAIL", [message.command, "INVALID_UTF8", "Message rejected, your IRC software MUST use UTF-8"]));
     return null;
   }
-  if (message.command.includes("\0") || message.params.some((p) => p.includes("\0"))) {
+  // A NUL anywhere in the line is in the command or a parameter unless it sits in the tags or source, which are not run.
+  if (text.includes("\0") && (message.command.includes("\0") || message.params.some((p) => p.includes("\0")))) {
     // NUL may not appear in IRC messages; dropping the line beats guessing what was meant.
     connection.numeric(ERR.UNKNOWNERROR, message.command.includes("\0") ? "*" : message.command, "Message contains a NUL byte and was ignored");
     return null;

@@ -1,5 +1,5 @@
 import { formatLine, type OutgoingTags } from "./format.js";
-import { messageLines, splitText, textRoom } from "./split-text.js";
+import { MAX_LINE_BYTES, messageLines, splitText, textRoom } from "./split-text.js";
 
 /** IRCv3 draft/multiline: the batch type, and the tag that joins a line to the previous one without a line break. */
 export const MULTILINE_BATCH = "draft/multiline";
@@ -10,9 +10,14 @@ function fits(text: string, room: number): boolean {
   return text.length * 3 <= room || Buffer.byteLength(text) <= room;
 }
 
+/** Whether the line surely fits without counting bytes: every UTF-16 unit is at most 3 bytes (most messages). */
+function surelyFits(source: string, command: string, target: string, text: string): boolean {
+  return (source.length + target.length + text.length) * 3 + command.length + 7 <= MAX_LINE_BYTES;
+}
+
 /** Whether a PRIVMSG/NOTICE of `text` takes more than one line: it holds a line break, or one line cannot carry it. */
 export function needsSeveralLines(source: string, command: string, target: string, text: string): boolean {
-  return text.includes("\n") || !fits(text, textRoom(source, command, target));
+  return text.includes("\n") || (!surelyFits(source, command, target, text) && !fits(text, textRoom(source, command, target)));
 }
 
 /**
@@ -39,8 +44,9 @@ function batchRef(msgid: string): string {
  *   first line carries all the tags, the others all but the msgid (one message, one id).
  */
 export function textMessageLines(source: string, command: string, target: string, text: string, tags: OutgoingTags | null, multilineMsgid: string | null): string {
-  const room = textRoom(source, command, target);
   const breaks = text.includes("\n");
+  if (!breaks && surelyFits(source, command, target, text)) return formatLine(source, command, [target, text], tags);
+  const room = textRoom(source, command, target);
   if (!breaks && fits(text, room)) return formatLine(source, command, [target, text], tags);
   if (multilineMsgid !== null) return multilineBatch(source, command, target, text, tags, batchRef(multilineMsgid), room);
   if (!breaks) return messageLines(source, command, target, text, tags);

@@ -90,5 +90,8 @@ export function sendFromSelf(connection: IrcConnection, user: ChatUser, command:
 
 /** Splits a comma-separated target list, dropping empty items. */
 export function splitList(text: string | undefined): string[] {
-  return text ? text.split(",").filter((item) => item !== "") : [];
+  if (!text) return [];
+  // One target, the usual case: no array built by split and another by filter.
+  if (!text.includes(",")) return [text];
+  return text.split(",").filter((item) => item !== "");
 }

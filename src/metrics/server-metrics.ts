@@ -49,6 +49,8 @@ function loginLabels(door: string): { service: string; method: string } {
 export class ServerMetrics {
   readonly registry = new Registry();
   readonly #messages: Counter<"kind" | "conversation">;
+  /** Messages sent since the last scrape, by conversation, then kind. */
+  readonly #pendingMessages = new Map<string, Map<string, number>>();
   readonly #logins: Counter<"service" | "method" | "outcome">;
   readonly #historyWrites: Histogram;
   readonly #sendQueueDrops: Counter;
@@ -56,11 +58,17 @@ export class ServerMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
     const registers = [this.registry];
+    const pendingMessages = this.#pendingMessages;
     this.#messages = new Counter({
       name: `${METRIC_PREFIX}messages_sent_total`,
       help: "PRIVMSG/NOTICE messages sent (stored in history when it is on), by kind and conversation",
       labelNames: ["kind", "conversation"],
       registers,
+      // Counted per message in plain numbers (see messageSent), added here when scraped.
+      collect() {
+        for (const [conversation, byKind] of pendingMessages) for (const [kind, count] of byKind) this.inc({ kind, conversation }, count);
+        pendingMessages.clear();
+      },
     });
     this.#logins = new Counter({
       name: `${METRIC_PREFIX}logins_total`,
@@ -146,7 +154,10 @@ export class ServerMetrics {
 
   /** A Messaging observer: counts every PRIVMSG/NOTICE that went out. */
   readonly messageSent = (sent: SentMessage): void => {
-    this.#messages.inc({ kind: sent.event.kind, conversation: sent.conversation.kind });
+    // prom-client's inc hashes its labels on every call: a tenth of a direct message's cost in a profile.
+    let byKind = this.#pendingMessages.get(sent.conversation.kind);
+    if (!byKind) this.#pendingMessages.set(sent.conversation.kind, (byKind = new Map()));
+    byKind.set(sent.event.kind, (byKind.get(sent.event.kind) ?? 0) + 1);
   };
 
   /** One login attempt through `door` ("irc-sasl-scram", "ftp": see LoginListener). */

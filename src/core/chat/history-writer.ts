@@ -34,8 +34,14 @@ export interface HistoryWriterOptions {
  * in one transaction, and each caller learns when its message is durable. Order
  * is kept: batches are written one after another, in arrival order.
  */
+/** Messages appended in one turn, and the one timer that bounds how long their senders wait. */
+interface Batch {
+  readonly items: Pending[];
+  readonly timer: NodeJS.Timeout;
+}
+
 export class HistoryWriter {
-  #pending: Pending[] = [];
+  #pending: Batch | null = null;
   #writing: Promise<void> | null = null;
   #scheduled = false;
 
@@ -54,16 +60,20 @@ export class HistoryWriter {
 
   append(message: StoredMessage): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("history store did not answer in time")), this.#timeoutMs);
-      const settle =
-        <T,>(done: (value: T) => void) =>
-        (value: T): void => {
-          clearTimeout(timer);
-          done(value);
-        };
-      this.#pending.push({ message, resolve: settle(resolve), reject: settle(reject) });
+      (this.#pending ??= this.#newBatch()).items.push({ message, resolve, reject });
       this.#schedule();
     });
+  }
+
+  /** One timer per batch, not per message: its messages were appended in the same turn, so their deadlines are the same. */
+  #newBatch(): Batch {
+    const items: Pending[] = [];
+    const timer = setTimeout(() => {
+      // A promise settles once: those already stored keep their answer.
+      const error = new Error("history store did not answer in time");
+      for (const p of items) p.reject(error);
+    }, this.#timeoutMs);
+    return { items, timer };
   }
 
   #schedule(): void {
@@ -78,10 +88,10 @@ export class HistoryWriter {
 
   async #flush(): Promise<void> {
     const batch = this.#pending;
-    if (batch.length === 0) return;
-    this.#pending = [];
+    if (batch === null) return;
+    this.#pending = null;
     const started = performance.now();
-    const writing = this.store.append(batch.map((p) => p.message));
+    const writing = this.store.append(batch.items.map((p) => p.message));
     this.#writing = writing.then(
       () => undefined,
       () => undefined,
@@ -94,24 +104,25 @@ export class HistoryWriter {
         this.#outage = null;
         this.#events.recovered?.(refused);
       }
-      for (const p of batch) p.resolve();
+      for (const p of batch.items) p.resolve();
     } catch (error) {
       if (!this.#outage) {
         this.#outage = { batches: 0, messages: 0 };
         this.#events.failing?.(error);
       }
       this.#outage.batches++;
-      this.#outage.messages += batch.length;
-      for (const p of batch) p.reject(error);
+      this.#outage.messages += batch.items.length;
+      for (const p of batch.items) p.reject(error);
     } finally {
+      clearTimeout(batch.timer);
       this.#writing = null;
-      if (this.#pending.length > 0) this.#schedule();
+      if (this.#pending !== null) this.#schedule();
     }
   }
 
   /** Resolves when everything appended so far has been written (or failed). */
   async drain(): Promise<void> {
-    while (this.#writing || this.#pending.length > 0 || this.#scheduled) {
+    while (this.#writing || this.#pending !== null || this.#scheduled) {
       if (this.#writing) await this.#writing;
       else await new Promise((resolve) => setImmediate(resolve));
     }
