@@ -4,20 +4,35 @@ import type { Database, MessagesTable } from "./schema.js";
 import type { ConversationSummary, HistoryQuery, HistoryRef, HistoryStore, StoredMessage } from "../core/chat/history.js";
 
 /**
- * Rows deleted per statement by retention by age (see prune). Each row also leaves the
- * full-text index; on SQLite that is 40–160 µs a row (10 million messages), so 200 rows
- * hold the event loop ~10 ms where 2,000 held it 100–600 ms (bench/README.md, "Scale").
+ * Retention by age deletes in statements sized to take about this long (see prune). Each
+ * row also leaves the full-text index; on SQLite (10 million messages) that is 40–160 µs
+ * a row, and the statement holds the event loop: a chat message arriving meanwhile waits
+ * for it. During a pass over a million rows, 200 rows a statement kept chat p99 at 22 ms
+ * (after the pass: 1.7 ms), 20 rows at 7 ms, these sizes at 2.8 ms (bench/README.md, "Scale").
  */
-const PRUNE_BATCH_ROWS = 200;
+const PRUNE_STATEMENT_BUDGET_MS = 2;
+/** The first statement's rows, and the bounds the size adapts within. */
+const PRUNE_FIRST_ROWS = 50;
+const PRUNE_MIN_ROWS = 5;
+const PRUNE_MAX_ROWS = 2000;
 /** Rows per statement when keeping N per conversation: each statement ranks the whole table, so fewer, bigger ones. */
 const PRUNE_PER_TARGET_BATCH_ROWS = 2000;
 /**
  * After each statement, retention waits this many times as long as the statement took:
- * chat then has the event loop (and SQLite's one writer) at least 3/4 of the time while a
- * pass runs. A turn of the event loop alone was not enough: the next batch was queued for
- * the connection before the chat's history write, which then waited for it.
+ * with it, a pass holds the event loop (and SQLite's one writer) ~2 % of the time, so
+ * only ~2 % of chat messages meet a statement at all and chat p99 stays near idle. A pass
+ * over a million of 10 million rows then takes ~23 minutes in the background on SQLite;
+ * an hourly pass of a server in its steady state deletes an hour's worth, in seconds. A
+ * turn of the event loop alone was not enough: the next batch was queued for the
+ * connection before the chat's history write, which then waited for it.
  */
-const PRUNE_REST_FACTOR = 3;
+const PRUNE_REST_FACTOR = 50;
+
+/** The next statement's rows: scaled toward the time budget, at most doubling or halving at a time. */
+function nextPruneRows(rows: number, tookMs: number): number {
+  const scaled = Math.round((rows * PRUNE_STATEMENT_BUDGET_MS) / Math.max(tookMs, 0.05));
+  return Math.min(PRUNE_MAX_ROWS, Math.max(PRUNE_MIN_ROWS, Math.min(rows * 2, Math.max(Math.ceil(rows / 2), scaled))));
+}
 
 /** Rows per INSERT: 12 bound values each stays far below SQLite's variable limit. */
 const INSERT_CHUNK = 500;
@@ -184,25 +199,27 @@ export class MessagesRepository implements HistoryStore {
   }
 
   /**
-   * Deletes what retention no longer keeps, in small statements (PRUNE_BATCH_ROWS, or
-   * `batchRows`) with a rest between them (PRUNE_REST_FACTOR): on SQLite a statement runs
-   * on the event loop, and one DELETE of a year's worth of rows (each also leaving the
-   * search index) would stall chat for as long as it takes.
+   * Deletes what retention no longer keeps, in small statements with a rest between them
+   * (PRUNE_REST_FACTOR): on SQLite a statement runs on the event loop, and one DELETE of a
+   * year's worth of rows (each also leaving the search index) would stall chat for as long
+   * as it takes. By age, each statement's size adapts so that it takes about
+   * PRUNE_STATEMENT_BUDGET_MS; `batchRows` fixes the size instead (tests).
    */
   async prune(olderThan: number | null, keepPerTarget: number | null, batchRows?: number): Promise<number> {
     let deleted = 0;
-    const inBatches = async (rows: number, deleteBatch: (rows: number) => Promise<number>): Promise<void> => {
-      for (;;) {
+    const inBatches = async (firstRows: number, adapt: boolean, deleteBatch: (rows: number) => Promise<number>): Promise<void> => {
+      for (let rows = firstRows; ; ) {
         const started = performance.now();
         const count = await deleteBatch(rows);
         deleted += count;
         if (count < rows) return;
-        const rest = Math.max(1, (performance.now() - started) * PRUNE_REST_FACTOR);
-        await new Promise((resolve) => setTimeout(resolve, rest));
+        const took = performance.now() - started;
+        if (adapt) rows = nextPruneRows(rows, took);
+        await new Promise((resolve) => setTimeout(resolve, Math.max(1, took * PRUNE_REST_FACTOR)));
       }
     };
     if (olderThan !== null) {
-      await inBatches(batchRows ?? PRUNE_BATCH_ROWS, async (batchRows) => {
+      await inBatches(batchRows ?? PRUNE_FIRST_ROWS, batchRows === undefined, async (batchRows) => {
         const result = await this.db
           .deleteFrom("messages")
           .where("id", "in", (eb) => eb.selectFrom("messages").select("id").where("time", "<", olderThan).orderBy("time").limit(batchRows))
@@ -212,7 +229,7 @@ export class MessagesRepository implements HistoryStore {
     }
     if (keepPerTarget !== null) {
       // For each target, drop rows older than its Nth newest message.
-      await inBatches(batchRows ?? PRUNE_PER_TARGET_BATCH_ROWS, async (batchRows) => {
+      await inBatches(batchRows ?? PRUNE_PER_TARGET_BATCH_ROWS, false, async (batchRows) => {
         const result = await this.db
           .deleteFrom("messages")
           .where("id", "in", (eb) =>

@@ -275,6 +275,18 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
     assert.equal(await h.repository.prune(null, 2, 3), 0);
   });
 
+  test("prune by age with statements sized by time: a pass longer than the first statement still deletes everything due, and nothing else", async (t) => {
+    const h = await harness(t, target);
+    const old = Array.from({ length: 260 }, (_, i) => message(`#r${i % 7}`, 100 + i));
+    const kept = Array.from({ length: 5 }, (_, i) => message(`#r${i}`, 1000 + i));
+    await h.repository.append([...old, ...kept]);
+    assert.equal(await h.repository.prune(900, null), 260, "more than the first statement's 50 rows: several statements of adapting size");
+    for (let i = 0; i < 7; i++) {
+      const left = await h.repository.query(query(`#r${i}`, "after", null, null, 100));
+      assert.deepEqual(ids(left), ids(kept.filter((m) => m.target === `#r${i}`)), `#r${i} keeps only its new messages`);
+    }
+  });
+
   test("HistoryWriter: appends made in one turn are written as one batch, in order, and each caller learns when it is stored", async (t) => {
     const h = await harness(t, target);
     const spy = instrumented(h.repository);

@@ -20,11 +20,18 @@ export async function pruneHistory(store: HistoryStore, settings: RetentionSetti
 
 /** Prunes at start and then every `intervalMs`, reading the settings each time so REHASH applies. */
 export function startRetention(store: HistoryStore, settings: () => RetentionSettings, log: Logger, intervalMs = 3600_000): () => void {
+  // A first pass over a long history can outlast the interval (it rests between statements):
+  // the next one starts only after it ended, never beside it.
+  let running = false;
   const run = (): void => {
-    pruneHistory(store, settings()).then(
-      (deleted) => deleted > 0 && log.info({ deleted }, "old messages pruned"),
-      (error: unknown) => log.error({ err: error }, "pruning history failed"),
-    );
+    if (running) return;
+    running = true;
+    pruneHistory(store, settings())
+      .then(
+        (deleted) => deleted > 0 && log.info({ deleted }, "old messages pruned"),
+        (error: unknown) => log.error({ err: error }, "pruning history failed"),
+      )
+      .finally(() => (running = false));
   };
   run();
   const timer = setInterval(run, intervalMs);

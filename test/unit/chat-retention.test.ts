@@ -1,0 +1,35 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { pino } from "pino";
+import { startRetention } from "../../src/core/chat/retention.js";
+import type { HistoryStore } from "../../src/core/chat/history.js";
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A history whose passes last until the test lets each one end; it counts the passes started. */
+function slowHistory(): { store: HistoryStore; started: () => number; finishPass: () => void } {
+  let started = 0;
+  const waiting: Array<() => void> = [];
+  const prune = (): Promise<number> => {
+    started++;
+    return new Promise((resolve) => waiting.push(() => resolve(1)));
+  };
+  // Only prune is used by retention; the rest of the store is not reached.
+  const store = { prune } as unknown as HistoryStore;
+  return { store, started: () => started, finishPass: () => waiting.shift()?.() };
+}
+
+test("a retention pass that outlasts the interval is not joined by a second one; the next starts after it ends", async () => {
+  const history = slowHistory();
+  const stop = startRetention(history.store, () => ({ maxAgeDays: 30, maxMessagesPerTarget: 0 }), pino({ enabled: false }), 10);
+  try {
+    await sleep(60);
+    assert.equal(history.started(), 1, "six intervals passed during the first pass: still one pass");
+    history.finishPass();
+    await sleep(40);
+    assert.equal(history.started(), 2, "the next interval after the first pass ended starts the second");
+  } finally {
+    stop();
+    history.finishPass();
+  }
+});
