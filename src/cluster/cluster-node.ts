@@ -56,6 +56,12 @@ export class ClusterNode implements NickClaims {
   #stopped = false;
   /** Nick claims made while this node is not (yet) joined, woken when it joins (see #joined). */
   readonly #joinWaiters = new Set<() => void>();
+  /**
+   * Until when a claim waits for the join: REDIS_ANSWER_MS after the start and after Redis
+   * was lost. One deadline, not one wait per claim: restoring a hundred always-on users
+   * while Redis is down must not take a hundred waits.
+   */
+  #joinGraceUntil = 0;
   /** PUBLISHes of this turn of the event loop, in call order, not sent yet (see #queue). */
   #outbox: Array<readonly [channel: string, text: string]> = [];
 
@@ -103,6 +109,7 @@ export class ClusterNode implements NickClaims {
   /** Starts with the chat core that uses `bus`; Redis may still be away (it is retried). */
   async start(core: ChatCore): Promise<void> {
     this.#core = core;
+    this.#joinGraceUntil = Date.now() + REDIS_ANSWER_MS;
     this.#heartbeat = setInterval(() => this.#beat(), Math.max(500, (this.options.nodeTimeoutSeconds * 1000) / 3));
     this.#deathCheck = setInterval(() => detached(this.#checkPeers(), (error) => this.#log.warn({ err: error }, "cluster: checking the other nodes failed")), DEATH_CHECK_MS);
     this.#heartbeat.unref();
@@ -137,7 +144,7 @@ export class ClusterNode implements NickClaims {
   async claim(nick: string, node?: string | null): Promise<NickClaim> {
     // A node that has just started (or whose Redis just blinked) is usually joined within a
     // moment: the client waits that moment rather than getting a FAIL it has to retry by hand.
-    if (!this.#synced && !(await this.#joined(REDIS_ANSWER_MS))) return "unavailable";
+    if (!this.#synced && !(await this.#joined(this.#joinGraceUntil - Date.now()))) return "unavailable";
     try {
       const owner = node ?? this.instance;
       const won = await withTimeout(this.#commands.eval(CLAIM_NICK, 1, NICKS_KEY, foldCase(nick), owner, HEARTBEAT_PREFIX), REDIS_ANSWER_MS, "timeout");
@@ -147,10 +154,10 @@ export class ClusterNode implements NickClaims {
     }
   }
 
-  /** True once this node is joined, false when `ms` passed first or the node stopped. */
+  /** True once this node is joined, false when `ms` passed first (at once for none) or the node stopped. */
   #joined(ms: number): Promise<boolean> {
     if (this.#synced) return Promise.resolve(true);
-    if (this.#stopped) return Promise.resolve(false);
+    if (this.#stopped || ms <= 0) return Promise.resolve(false);
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
@@ -288,6 +295,7 @@ export class ClusterNode implements NickClaims {
   #lostRedis(): void {
     if (!this.#synced || this.#stopped) return;
     this.#synced = false;
+    this.#joinGraceUntil = Date.now() + REDIS_ANSWER_MS;
     this.#log.warn("cluster: Redis connection lost; serving this node's users only until it returns");
     // Cut off longer than a node may be silent: the others have dropped this node's users, so
     // this node drops theirs (its users see the split), and both sides rejoin when Redis returns.

@@ -47,9 +47,9 @@ export class PendingCommands {
 
   /**
    * Lets `work` finish in the background while the next commands run, as long as fewer
-   * than `max` such jobs are pending (undefined); past that, the caller waits for one to end (a promise).
+   * than `max` such jobs are pending; past that, the caller waits for one to end.
    */
-  pipeline(work: Promise<void>, max: number): Promise<void> | undefined {
+  async pipeline(work: Promise<void>, max: number): Promise<void> {
     this.#running++;
     this.#inFlight++;
     work.then(
@@ -59,9 +59,7 @@ export class PendingCommands {
         this.#pipelinedDone();
       },
     );
-    // Under the bound the caller goes on at once (no promise): its next line runs in this turn.
-    if (this.#inFlight < max) return undefined;
-    return new Promise<void>((resolve) => (this.#slotWaiters ??= []).push(resolve));
+    if (this.#inFlight >= max) await new Promise<void>((resolve) => (this.#slotWaiters ??= []).push(resolve));
   }
 
   /** Resolves once every command running now has settled, or after `boundMs`, whichever comes first. */

@@ -154,7 +154,7 @@ export class ServerMetrics {
 
   /** A Messaging observer: counts every PRIVMSG/NOTICE that went out. */
   readonly messageSent = (sent: SentMessage): void => {
-    // prom-client's inc hashes its labels on every call: a tenth of a direct message's cost in a profile.
+    // prom-client's inc hashes its labels on every call: 3.5 % of a direct message's cost in a profile.
     let byKind = this.#pendingMessages.get(sent.conversation.kind);
     if (!byKind) this.#pendingMessages.set(sent.conversation.kind, (byKind = new Map()));
     byKind.set(sent.event.kind, (byKind.get(sent.event.kind) ?? 0) + 1);

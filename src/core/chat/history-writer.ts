@@ -29,17 +29,17 @@ export interface HistoryWriterOptions {
   readonly events?: HistoryWriterEvents;
 }
 
-/**
- * Group commit: messages appended during one turn of the event loop are written
- * in one transaction, and each caller learns when its message is durable. Order
- * is kept: batches are written one after another, in arrival order.
- */
 /** Messages appended in one turn, and the one timer that bounds how long their senders wait. */
 interface Batch {
   readonly items: Pending[];
   readonly timer: NodeJS.Timeout;
 }
 
+/**
+ * Group commit: messages appended during one turn of the event loop are written
+ * in one transaction, and each caller learns when its message is durable. Order
+ * is kept: batches are written one after another, in arrival order.
+ */
 export class HistoryWriter {
   #pending: Batch | null = null;
   #writing: Promise<void> | null = null;
