@@ -9,6 +9,7 @@ import { RedisBus, type BusLink } from "./redis-bus.js";
 import { CLAIM_NICK, KEEP_ONLY_NICKS, RELEASE_NICK, RELEASE_NODE } from "./nick-scripts.js";
 import { EPOCH_KEY, HEARTBEAT_PREFIX, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
 import { detached } from "../detached.js";
+import { withTimeout } from "../with-timeout.js";
 
 export interface ClusterOptions {
   readonly redisUrl: string;
@@ -445,12 +446,4 @@ export class ClusterNode implements NickClaims {
     this.#commands.disconnect();
     this.#subscriber.disconnect();
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
