@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { withTimeout } from "../with-timeout.js";
 
 /**
  * One thing this node needs to serve (the database, the cluster bus), asked by `GET /readyz`.
@@ -32,18 +33,11 @@ export const OK = "ok";
 
 /** A probe's outcome within `timeoutMs`: "ok", or the reason it failed or took too long. */
 async function outcome(running: Promise<void>, timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs)));
   try {
-    return await Promise.race([
-      running.then(
-        () => OK,
-        (error: unknown) => (error instanceof Error && error.message ? error.message : String(error) || "failed"),
-      ),
-      deadline,
-    ]);
-  } finally {
-    clearTimeout(timer);
+    await withTimeout(running, timeoutMs, `no answer within ${timeoutMs} ms`);
+    return OK;
+  } catch (error) {
+    return error instanceof Error && error.message ? error.message : String(error) || "failed";
   }
 }
 

@@ -31,7 +31,11 @@ const PRUNE_REST_FACTOR = 50;
 /** The next statement's rows: scaled toward the time budget, at most doubling or halving at a time. */
 function nextPruneRows(rows: number, tookMs: number): number {
   const scaled = Math.round((rows * PRUNE_STATEMENT_BUDGET_MS) / Math.max(tookMs, 0.05));
-  return Math.min(PRUNE_MAX_ROWS, Math.max(PRUNE_MIN_ROWS, Math.min(rows * 2, Math.max(Math.ceil(rows / 2), scaled))));
+  return clamp(clamp(scaled, Math.ceil(rows / 2), rows * 2), PRUNE_MIN_ROWS, PRUNE_MAX_ROWS);
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value));
 }
 
 /** Rows per INSERT: 12 bound values each stays far below SQLite's variable limit. */
@@ -219,17 +223,17 @@ export class MessagesRepository implements HistoryStore {
       }
     };
     if (olderThan !== null) {
-      await inBatches(batchRows ?? PRUNE_FIRST_ROWS, batchRows === undefined, async (batchRows) => {
+      await inBatches(batchRows ?? PRUNE_FIRST_ROWS, batchRows === undefined, async (rows) => {
         const result = await this.db
           .deleteFrom("messages")
-          .where("id", "in", (eb) => eb.selectFrom("messages").select("id").where("time", "<", olderThan).orderBy("time").limit(batchRows))
+          .where("id", "in", (eb) => eb.selectFrom("messages").select("id").where("time", "<", olderThan).orderBy("time").limit(rows))
           .executeTakeFirst();
         return Number(result.numDeletedRows);
       });
     }
     if (keepPerTarget !== null) {
       // For each target, drop rows older than its Nth newest message.
-      await inBatches(batchRows ?? PRUNE_PER_TARGET_BATCH_ROWS, false, async (batchRows) => {
+      await inBatches(batchRows ?? PRUNE_PER_TARGET_BATCH_ROWS, false, async (rows) => {
         const result = await this.db
           .deleteFrom("messages")
           .where("id", "in", (eb) =>
@@ -242,7 +246,7 @@ export class MessagesRepository implements HistoryStore {
               )
               .select("ranked.id")
               .where("ranked.rank", ">", keepPerTarget)
-              .limit(batchRows),
+              .limit(rows),
           )
           .executeTakeFirst();
         return Number(result.numDeletedRows);
