@@ -10,6 +10,7 @@ import { CLAIM_NICK, KEEP_ONLY_NICKS, RELEASE_NICK, RELEASE_NODE } from "./nick-
 import { EPOCH_KEY, HEARTBEAT_PREFIX, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
 import { detached } from "../detached.js";
 import { withTimeout } from "../with-timeout.js";
+import { scheduleFlushFirst, type Flushable } from "../turn-end.js";
 
 export interface ClusterOptions {
   readonly redisUrl: string;
@@ -400,12 +401,16 @@ export class ClusterNode implements NickClaims {
    * that holds members, and one turn delivers many messages (a history commit, a batch
    * read from Redis). One write per PUBLISH cost the sending node a system call each, and
    * the receiving nodes a wake-up (and a socket write per member) each. Order is kept:
-   * everything this node publishes goes through here, on one connection.
+   * everything this node publishes goes through here, on one connection. It goes out before
+   * the turn's writes to clients (turn-end.ts), so no client sees a change before the other
+   * nodes could.
    */
   #queue(channel: string, text: string): void {
     this.#outbox.push([channel, text]);
-    if (this.#outbox.length === 1) setImmediate(() => this.#flush());
+    if (this.#outbox.length === 1) scheduleFlushFirst(this.#outboxFlush);
   }
+
+  readonly #outboxFlush: Flushable = { flush: () => this.#flush() };
 
   #flush(): void {
     const batch = this.#outbox;

@@ -104,10 +104,10 @@ export class IrcConnection implements Session, TransportSink {
 
   /**
    * Lets `work` finish in the background while the next commands run, as long as
-   * fewer than `max` such jobs are pending; past that, the caller waits for one to end.
-   * Used for messages, whose storage must not serialise a client's pipelined lines.
+   * fewer than `max` such jobs are pending (undefined); past that, the caller waits for one
+   * to end (a promise). Used for messages, whose storage must not serialise a client's pipelined lines.
    */
-  pipeline(work: Promise<void>, max: number): Promise<void> {
+  pipeline(work: Promise<void>, max: number): Promise<void> | undefined {
     return (this.#pending ??= new PendingCommands(this)).pipeline(work, max);
   }
 

@@ -47,9 +47,9 @@ export class PendingCommands {
 
   /**
    * Lets `work` finish in the background while the next commands run, as long as fewer
-   * than `max` such jobs are pending; past that, the caller waits for one to end.
+   * than `max` such jobs are pending (undefined); past that, the caller waits for one to end (a promise).
    */
-  async pipeline(work: Promise<void>, max: number): Promise<void> {
+  pipeline(work: Promise<void>, max: number): Promise<void> | undefined {
     this.#running++;
     this.#inFlight++;
     work.then(
@@ -59,7 +59,9 @@ export class PendingCommands {
         this.#pipelinedDone();
       },
     );
-    if (this.#inFlight >= max) await new Promise<void>((resolve) => (this.#slotWaiters ??= []).push(resolve));
+    // Under the bound the caller goes on at once (no promise): its next line runs in this turn.
+    if (this.#inFlight < max) return undefined;
+    return new Promise<void>((resolve) => (this.#slotWaiters ??= []).push(resolve));
   }
 
   /** Resolves once every command running now has settled, or after `boundMs`, whichever comes first. */

@@ -1,9 +1,9 @@
 import type { LineTransport } from "../net/line-transport.js";
-import { scheduleFlush, type Flushable } from "./output-scheduler.js";
+import { scheduleFlush, type Flushable } from "../turn-end.js";
 
 /**
  * What one IRC connection has to write: bytes queued during a turn of the event loop
- * and written in one go at its end (output-scheduler.ts), bounded by the send queue
+ * and written in one go at its end (turn-end.ts), bounded by the send queue
  * (irc.sendQueueBytes) together with what the transport has not yet handed to the kernel.
  */
 export class SendQueue implements Flushable {

@@ -58,7 +58,7 @@ function world(limits: Partial<ChatLimits> = {}): World {
   return {
     core,
     // Sent from the user's (only) session, which gets no copy of its own message.
-    send: (user, target, kind, text, tags) => messaging.send(user, target, kind, text, tags, [...user.sessions()][0]?.id ?? null),
+    send: async (user, target, kind, text, tags) => messaging.send(user, target, kind, text, tags, [...user.sessions()][0]?.id ?? null),
     advance: (ms) => {
       time += ms;
     },

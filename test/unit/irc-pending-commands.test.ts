@@ -64,9 +64,11 @@ test("pipeline lets max - 1 jobs run in the background, then waits for one to en
   const commands = new PendingCommands(who);
   const first = deferred();
   const second = deferred();
-  await commands.pipeline(first.promise, 2);
+  assert.equal(commands.pipeline(first.promise, 2), undefined, "under the bound the caller goes on at once");
   let admitted = false;
-  const blocked = commands.pipeline(second.promise, 2).then(() => (admitted = true));
+  const waiting = commands.pipeline(second.promise, 2);
+  assert.ok(waiting, "at the bound the caller gets a promise to wait on");
+  const blocked = waiting.then(() => (admitted = true));
   await turn();
   assert.equal(admitted, false, "the second job in flight makes its caller wait");
   first.reject(new Error("storage failed"));

@@ -1,5 +1,5 @@
 import type { ClientTags, MessageEvent, MessageKind } from "./events.js";
-import type { ChatCore } from "./chat-core.js";
+import type { ChatCore, MessageDestination } from "./chat-core.js";
 import type { ChatUser } from "./user.js";
 import type { MemberMode } from "./channel.js";
 import type { HistoryWriter } from "./history-writer.js";
@@ -32,6 +32,8 @@ export interface SentMessage {
 
 /** Called after a message went out; must be cheap and must not throw (a throw is swallowed). */
 export type MessageObserver = (sent: SentMessage) => void;
+
+type Destination = MessageDestination | Failure<"no-such-nick" | "no-such-channel" | "cannot-send">;
 
 export type SendResult =
   | { ok: true; event: MessageEvent; recipient: ChatUser | null; offline: boolean }
@@ -87,26 +89,45 @@ export class Messaging {
     if (sent.event.kind !== "tagmsg") this.#observers.notify(sent);
   }
 
-  /** `fromSession`: the sending session, which gets no copy (it echoes itself); the sender's other sessions do. */
-  async send(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null, fromSession: string | null = null): Promise<SendResult> {
+  /**
+   * `fromSession`: the sending session, which gets no copy (it echoes itself); the sender's other sessions do.
+   * Answers at once when nothing has to wait (no storage, no account look-up): a direct message
+   * between guests costs no promise; a promise when the message is stored or a look-up runs.
+   */
+  send(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null, fromSession: string | null = null): SendResult | Promise<SendResult> {
     // One size limit for every door (message-size.ts): a message over it is refused whole, never cut.
     if (exceedsMessageSize(kind, text, this.core.limits)) return fail("message-too-long");
-
-    let destination = this.core.resolveTarget(user, target);
-    const stored = kind !== "tagmsg" && this.writer !== null;
-    let registered: boolean | null = null;
+    const destination = this.core.resolveTarget(user, target);
     const holder = destination.ok ? destination.recipient : null;
     if (holder !== null && holder !== user && !ownsItsNick(holder)) {
       // Someone on a nick that may be a registered account's (a guest in its nick
       // enforcement grace, or a user logged in to another account): the message is
       // the account's, never the holder's.
-      try {
-        registered = await this.#nickIsAccount(user, holder);
-      } catch {
-        return fail("unavailable");
+      const known = this.#knownNickIsAccount(user, holder);
+      if (known === null) {
+        return this.#nickIsAccount(user, holder).then(
+          (registered) => this.#sendResolved(user, target, registered ? fail("no-such-nick") : destination, registered, kind, text, tags, fromSession),
+          () => fail("unavailable"),
+        );
       }
-      if (registered) destination = fail("no-such-nick");
+      return this.#sendResolved(user, target, known ? fail("no-such-nick") : destination, known, kind, text, tags, fromSession);
     }
+    return this.#sendResolved(user, target, destination, null, kind, text, tags, fromSession);
+  }
+
+  /** `registered`: whether the target nick is an account's, when that was asked. */
+  #sendResolved(
+    user: ChatUser,
+    target: string,
+    resolved: Destination,
+    registered: boolean | null,
+    kind: MessageKind,
+    text: string,
+    tags: ClientTags | null,
+    fromSession: string | null,
+  ): SendResult | Promise<SendResult> {
+    let destination = resolved;
+    const stored = kind !== "tagmsg" && this.writer !== null;
     if (!destination.ok && destination.reason === "no-such-nick" && !target.startsWith("#")) {
       // A message to an account whose owner is online under another nick reaches them there.
       const owner = this.core.usersOfAccount(foldCase(target))[0];
@@ -114,22 +135,26 @@ export class Messaging {
       else if (stored) return this.#sendOffline(user, target, kind, text, tags, fromSession, registered);
     }
     if (!destination.ok) return destination;
-    const event = this.core.newMessage(user, destination.channel?.name ?? destination.recipient!.nick, kind, text, tags);
+    const reached = destination;
+    const event = this.core.newMessage(user, reached.channel?.name ?? reached.recipient!.nick, kind, text, tags);
     if (stored) {
-      const recipient = destination.recipient;
-      const record = destination.channel
-        ? toStored(event, destination.channel.folded, user.account, null)
+      const recipient = reached.recipient;
+      const record = reached.channel
+        ? toStored(event, reached.channel.folded, user.account, null)
         : recipient!.account !== null || user.account !== null
           ? toStored(event, directKey(partyKey(user.account, user.nick), partyKey(recipient!.account, recipient!.nick)), user.account && foldCase(user.account), recipient!.account && foldCase(recipient!.account))
           : null;
       if (record) {
-        try {
-          await this.writer!.append(record);
-        } catch {
-          return fail("unavailable");
-        }
+        return this.writer!.append(record).then(
+          () => this.#deliver(user, event, reached, fromSession),
+          () => fail("unavailable"),
+        );
       }
     }
+    return this.#deliver(user, event, reached, fromSession);
+  }
+
+  #deliver(user: ChatUser, event: MessageEvent, destination: MessageDestination, fromSession: string | null): SendResult {
     // The sender may have quit while the message was being stored: nobody may see
     // a message after its sender's QUIT.
     if (!this.core.isOnline(user)) return fail("unavailable");
@@ -190,16 +215,25 @@ export class Messaging {
    */
   async #nickIsAccount(sender: ChatUser, holder: ChatUser): Promise<boolean> {
     const now = Date.now();
-    const known = this.#nickAccounts.get(holder);
-    if (known && known.folded === holder.folded && now - known.at < NICK_ACCOUNT_MEMORY_MS) {
+    const known = this.#remembered(holder, now);
+    if (known !== null) {
       // Behind the sender's lookups still in flight, never ahead of them: its messages keep their order.
-      const registered = known.registered;
-      return this.#lookups.busy(sender) ? this.#inSenderOrder(sender, () => Promise.resolve(registered)) : registered;
+      return this.#lookups.busy(sender) ? this.#inSenderOrder(sender, () => Promise.resolve(known)) : known;
     }
     const folded = holder.folded;
     const registered = await this.#inSenderOrder(sender, () => this.accounts.exists(holder.nick));
     this.#nickAccounts.set(holder, { folded, registered, at: now });
     return registered;
+  }
+
+  /** The remembered answer for `holder`, usable now without passing the sender's look-ups in flight; null when it must wait. */
+  #knownNickIsAccount(sender: ChatUser, holder: ChatUser): boolean | null {
+    return this.#lookups.busy(sender) ? null : this.#remembered(holder, Date.now());
+  }
+
+  #remembered(holder: ChatUser, now: number): boolean | null {
+    const known = this.#nickAccounts.get(holder);
+    return known && known.folded === holder.folded && now - known.at < NICK_ACCOUNT_MEMORY_MS ? known.registered : null;
   }
 
   /** `known`: whether the account exists, when the caller already asked. */

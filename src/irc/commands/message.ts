@@ -1,4 +1,6 @@
 import type { ClientTags, MessageKind } from "../../core/chat/events.js";
+import type { SendResult } from "../../core/chat/messaging.js";
+import { inOrder } from "../../maybe-async.js";
 import type { ChatUser } from "../../core/chat/user.js";
 import type { RegisteredCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
@@ -34,7 +36,8 @@ export function clientTags(connection: IrcConnection, message: IrcMessage): Clie
   return size > MAX_CLIENT_TAG_BYTES ? "too-long" : tags;
 }
 
-async function relay(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, params: readonly string[], message: IrcMessage): Promise<void> {
+/** Synchronous while nothing has to wait (see Messaging.send): a promise only when a message is stored or looked up. */
+function relay(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, params: readonly string[], message: IrcMessage): Promise<void> | undefined {
   const quiet = kind === "notice"; // RFC 2812: never answer a NOTICE with an error
   const targets = splitList(params[0]);
   if (targets.length === 0) {
@@ -56,28 +59,25 @@ async function relay(kind: MessageKind, command: string, connection: IrcConnecti
     return;
   }
   if (kind === "tagmsg" && !tags) return;
-  for (const target of targets) {
+  return inOrder(targets, (target) => {
     const service = serviceByName(target);
-    if (service) {
-      // Commands to services may hold passwords: they are answered here, never relayed or stored.
-      if (kind === "privmsg") await runService(service, connection, user, text);
-      continue;
-    }
+    // Commands to services may hold passwords: they are answered here, never relayed or stored.
+    if (service) return kind === "privmsg" ? runService(service, connection, user, text) : undefined;
     // The whole text goes to core; the IRC adapter splits it over lines for each recipient if it must.
-    await sendMessage(kind, command, connection, user, target, kind === "tagmsg" ? "" : text, tags);
-  }
+    return sendMessage(kind, command, connection, user, target, kind === "tagmsg" ? "" : text, tags);
+  });
 }
 
 /**
  * Sends one message to one target (a channel, a STATUSMSG target or a nick) and answers
  * the sender: an error, RPL_AWAY, the echo. Also the end of a multiline batch.
  */
-export async function sendMessage(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, body: string, tags: ClientTags | null): Promise<void> {
+export function sendMessage(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, body: string, tags: ClientTags | null): Promise<void> | undefined {
   const sending = send(kind, command, connection, user, target, body, tags);
+  if (!sending) return undefined;
   // A labelled command must finish before its replies are labelled; others are pipelined,
   // so storing one message never holds back the client's next line.
-  if (connection.labelled) await sending;
-  else await connection.pipeline(sending, MAX_MESSAGES_IN_FLIGHT);
+  return connection.labelled ? sending : connection.pipeline(sending, MAX_MESSAGES_IN_FLIGHT);
 }
 
 /** The RPL_AWAY text for a message kept for an account that is offline. */
@@ -95,13 +95,20 @@ function statusTarget(target: string): { channel: string; minimum: MemberMode; p
   return { channel: target.slice(i), minimum: voice ? "voice" : "op", prefix: voice ? "+" : "@" };
 }
 
-async function send(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, body: string, tags: ClientTags | null): Promise<void> {
-  const quiet = kind === "notice";
+function send(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, body: string, tags: ClientTags | null): Promise<void> | undefined {
   const status = statusTarget(target);
   const messaging = connection.context.messaging;
   const result = status
     ? messaging.sendToStatus(user, status.channel, status.minimum, status.prefix, kind, body, tags, connection.id)
-    : await messaging.send(user, target, kind, body, tags, connection.id);
+    : messaging.send(user, target, kind, body, tags, connection.id);
+  if (result instanceof Promise) return result.then((settled) => answerSender(kind, command, connection, user, target, settled));
+  answerSender(kind, command, connection, user, target, result);
+  return undefined;
+}
+
+/** What the sender is told of its message: an error, RPL_AWAY, the echo. */
+function answerSender(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, result: SendResult): void {
+  const quiet = kind === "notice";
   if (connection.closed) return;
   if (!result.ok) {
     if (result.reason === "unavailable") connection.serverLine("FAIL", command, "TEMPORARILY_UNAVAILABLE", target, "Message could not be stored, so it was not sent; try again later");

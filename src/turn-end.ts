@@ -1,0 +1,45 @@
+/**
+ * Writes held until the end of this turn of the event loop, so that everything one turn
+ * sends to one peer is one write: a burst of fan-out to 500 clients costs one syscall per
+ * client per turn, not one per message.
+ *
+ * Two kinds, flushed in this order: what the other cluster nodes must hear (the bus's
+ * PUBLISHes), then what clients see. A client that sees the effect of a state change (its
+ * second session's JOIN burst, a JOIN echo) may react at once through another node; that
+ * node must already have been told, or a message sent there is routed by its old idea of
+ * who is where and misses the change. Flushing clients first let a client outrun its own
+ * state change across the cluster.
+ */
+export interface Flushable {
+  flush(): void;
+}
+
+const toNodes = new Set<Flushable>();
+const toClients = new Set<Flushable>();
+let scheduled = false;
+
+function flushAll(): void {
+  scheduled = false;
+  for (const target of toNodes) target.flush();
+  toNodes.clear();
+  for (const target of toClients) target.flush();
+  toClients.clear();
+}
+
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(flushAll);
+}
+
+/** Flushes `target` (a client's send queue) at the end of this turn. */
+export function scheduleFlush(target: Flushable): void {
+  toClients.add(target);
+  schedule();
+}
+
+/** Flushes `target` (what goes to the other nodes) at the end of this turn, before any client. */
+export function scheduleFlushFirst(target: Flushable): void {
+  toNodes.add(target);
+  schedule();
+}
