@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { loadConfig, validateConfig } from "../../src/config/load.js";
 import { DEPLOY_DIR, KNOWN_ENVIRONMENT, REPO_ROOT, listenedPorts, mentionedEnvironmentNames, readDeployText, requireTool } from "../support/deploy-files.js";
 import { waitFor } from "../support/wait.js";
+import { cliCommand } from "../support/cli-command.js";
 
 type Unit = Map<string, Map<string, string[]>>;
 
@@ -167,10 +168,10 @@ describe("deploy/cmymessage.service", () => {
       await rm(dataDir, { recursive: true, force: true });
     });
 
-    /** `serve` from the sources, on loopback port 0, logging JSON lines we can wait for. */
+    /** `serve` (the build when current: cli-command.ts), on loopback port 0, logging JSON lines we can wait for. */
     function serve(extra: Record<string, string> = {}) {
       const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("CMY_")));
-      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve"], {
+      const child = spawn(process.execPath, [...cliCommand().args, "serve"], {
         cwd: REPO_ROOT,
         env: { ...clean, CMY_DATA_DIR: dataDir, CMY_IRC_LISTEN: "127.0.0.1:0", CMY_IRC_TLS_LISTEN: "", CMY_FTP_LISTEN: "", CMY_HTTP_LISTEN: "", CMY_LOG_FORMAT: "json", ...extra },
         stdio: ["ignore", "pipe", "pipe"],

@@ -16,6 +16,7 @@ import { MIGRATION_TABLE } from "../../src/store/migrator.js";
 import { migrations } from "../../src/store/migrations/index.js";
 import { verifyPassword } from "../../src/auth/passwords.js";
 import { forEachDialect } from "../support/databases.js";
+import { cliCommand } from "../support/cli-command.js";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
@@ -29,7 +30,7 @@ interface Run {
 /** Runs the CLI with `args` (an array: no shell), `input` on stdin (then closed), and a clean environment. */
 function cli(args: readonly string[], env: Record<string, string>, input = ""): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    const child = spawn(process.execPath, [...cliCommand().args, ...args], {
       cwd: root,
       // Nothing from the developer's environment decides where the data goes.
       env: { ...process.env, CMY_CONFIG: "", CMY_DATABASE_URL: "", CMY_LOG_LEVEL: "warn", ...env },

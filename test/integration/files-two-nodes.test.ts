@@ -25,6 +25,7 @@ import { bearer, curl } from "../support/curl.js";
 import { FtpControl, startUpload } from "../support/ftp-client.js";
 import { ApiClient, PASSWORD } from "../support/http-client.js";
 import { waitFor } from "../support/wait.js";
+import { cliCommand } from "../support/cli-command.js";
 
 const KiB = 1024;
 const QUOTA = 1024 * KiB;
@@ -252,7 +253,7 @@ async function spawnNode(home: ServerHome, name: string, nodeTimeoutSeconds: num
   await writeFile(configFile, JSON.stringify(config));
   // Nothing from the developer's environment (CMY_*) overrides the file.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("CMY_")));
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", "--config", configFile], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...cliCommand().args, "serve", "--config", configFile], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");

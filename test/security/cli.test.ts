@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { cliCommand } from "../support/cli-command.js";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
@@ -23,7 +24,7 @@ function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run>
   return new Promise((done) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args],
+      [...cliCommand().args, ...args],
       // Bounded: a CLI that starts serving instead of failing is killed and reported.
       { cwd: root, timeout: 20_000, killSignal: "SIGKILL", env: { ...process.env, CMY_CONFIG: "", ...env } },
       (error, stdout, stderr) => {

@@ -27,6 +27,7 @@ import { openStore, type Store } from "../../src/store/database.js";
 import { POSTGRES_ENV, POSTGRES_SKIPPED, withSearchPath } from "./databases.js";
 import { RawClient } from "./raw-client.js";
 import { FrameworkClient, type FrameworkOptions } from "./framework-client.js";
+import { cliCommand } from "./cli-command.js";
 
 const execFileAsync = promisify(execFile);
 const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -384,7 +385,7 @@ export async function cliUserAdd(home: ServerHome, name: string, password: strin
   delete env["CMY_CONFIG"];
   if (home.databaseUrl !== "") env["CMY_DATABASE_URL"] = home.databaseUrl;
   else delete env["CMY_DATABASE_URL"];
-  const { stdout } = await execFileAsync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "user", "add", name, "--password", password], {
+  const { stdout } = await execFileAsync(process.execPath, [...cliCommand().args, "user", "add", name, "--password", password], {
     cwd: REPO,
     env,
     timeout: 30_000,

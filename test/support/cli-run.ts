@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cliCommand } from "./cli-command.js";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
@@ -23,7 +24,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 /** Runs `cmymessage <args> --config <configFile>`; killed after 30 s. */
 export function runCli(args: readonly string[], configFile: string): Promise<CliRun> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args, "--config", configFile], { cwd: root, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...cliCommand().args, ...args, "--config", configFile], { cwd: root, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

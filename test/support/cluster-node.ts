@@ -2,47 +2,19 @@
  * One cluster node as an operator runs it: the real CLI (`cmymessage serve`) in a
  * child process, configured through CMY_* variables and a YAML file, on ephemeral
  * ports it reports in its JSON log ("IRC listening", "HTTP listening").
- *
- * Which CLI: dist/cli/main.js when it is at least as new as every file in src/
- * (`npm test` builds it in `pretest`, and it is what `npm start` runs; it starts
- * in about half the time of the TypeScript sources), otherwise src/cli/main.ts
- * through tsx. A developer who edits src/ and runs one test file without building
- * thereby tests the code in front of them, never a stale build.
+ * Which CLI: see cli-command.ts.
  *
  * CMY_TEST_NODE_LOGS=1 writes each node's whole log to stderr when its test ends.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cliCommand } from "./cli-command.js";
 import { onProcessExit, teardownOf, type AfterHook, type Teardown } from "./teardown.js";
 
 const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-
-/** The newest modification time of any file below `dir`. */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-let cliArgs: { readonly args: readonly string[]; readonly what: string } | undefined;
-
-/** Node's arguments that run the CLI: the build when it is current, the sources otherwise (see the top of this file). */
-export function cliCommand(): { readonly args: readonly string[]; readonly what: string } {
-  if (cliArgs) return cliArgs;
-  const built = join(REPO, "dist/cli/main.js");
-  const fresh = existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(REPO, "src"));
-  cliArgs = fresh
-    ? { args: [built], what: "dist/cli/main.js (the build is current)" }
-    : { args: ["--import", "tsx", join(REPO, "src/cli/main.ts")], what: "src/cli/main.ts via tsx (dist/ is missing or older than src/; `npm run build` makes starts faster)" };
-  return cliArgs;
-}
 
 /** A configuration subtree, written to the node's YAML file. */
 export type ConfigTree = { readonly [key: string]: unknown };

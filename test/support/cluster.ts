@@ -20,7 +20,8 @@ import { findOnPath, startRedis, type RedisServer } from "./redis-server.js";
 import { teardownOf, type AfterHook, type Teardown } from "./teardown.js";
 
 export { startRedis, redisPing, freePort, findOnPath, type RedisServer, type RedisOptions } from "./redis-server.js";
-export { startNode, cliCommand, mergeConfig, NODE_TEST_CONFIG, NodeStartError, type ClusterNode, type NodeOptions, type LogLine, type ConfigTree, type ExitStatus } from "./cluster-node.js";
+export { cliCommand } from "./cli-command.js";
+export { startNode, mergeConfig, NODE_TEST_CONFIG, NodeStartError, type ClusterNode, type NodeOptions, type LogLine, type ConfigTree, type ExitStatus } from "./cluster-node.js";
 export { startNetnsHosts, netnsUnavailable, REQUIRE_NETNS_ENV, type NetnsNetwork, type NetnsHost } from "./netns.js";
 export { Teardown, teardownOf, type AfterHook } from "./teardown.js";
 
