@@ -10,7 +10,7 @@ import { CLAIM_NICK, KEEP_ONLY_NICKS, RELEASE_NICK, RELEASE_NODE } from "./nick-
 import { EPOCH_KEY, HEARTBEAT_PREFIX, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
 import { detached } from "../detached.js";
 import { withTimeout } from "../with-timeout.js";
-import { scheduleFlushFirst, type Flushable } from "../turn-end.js";
+import { PublishOutbox } from "./publish-outbox.js";
 
 export interface ClusterOptions {
   readonly redisUrl: string;
@@ -64,8 +64,8 @@ export class ClusterNode implements NickClaims {
    * while Redis is down must not take a hundred waits.
    */
   #joinGraceUntil = 0;
-  /** PUBLISHes of this turn of the event loop, in call order, not sent yet (see #queue). */
-  #outbox: Array<readonly [channel: string, text: string]> = [];
+  /** What this node publishes, sent at the end of each turn (publish-outbox.ts). */
+  readonly #outbox: PublishOutbox;
 
   constructor(private readonly options: ClusterOptions) {
     this.instance = `${options.name}~${randomBytes(3).toString("hex")}`;
@@ -79,6 +79,7 @@ export class ClusterNode implements NickClaims {
       lazyConnect: true,
     };
     this.#commands = new Redis(options.redisUrl, { ...common, connectionName: `cmymessage:${this.instance}` });
+    this.#outbox = new PublishOutbox(this.#commands, this.#log);
     // Subscribed afresh on every "ready" below, so a resync never runs before the subscription is in place.
     this.#subscriber = new Redis(options.redisUrl, { ...common, connectionName: `cmymessage:${this.instance}:sub`, autoResubscribe: false });
     const isUp = (): boolean => this.#synced;
@@ -86,7 +87,7 @@ export class ClusterNode implements NickClaims {
       get up() {
         return isUp();
       },
-      send: (channel, text) => this.#queue(channel, text),
+      send: (channel, text) => this.#outbox.queue(channel, text),
     };
     this.bus = new RedisBus(this.instance, link);
     this.bus.onLocalOp = (op) => this.#localOp(op);
@@ -392,43 +393,7 @@ export class ClusterNode implements NickClaims {
 
   #send(channel: string, message: WireMessage): void {
     this.bus.flush();
-    this.#queue(channel, JSON.stringify(message));
-  }
-
-  /**
-   * Every PUBLISH goes out at the end of the event-loop turn that made it, all of the turn's
-   * in one write (a pipeline): under fan-out a node publishes each message once per node
-   * that holds members, and one turn delivers many messages (a history commit, a batch
-   * read from Redis). One write per PUBLISH cost the sending node a system call each, and
-   * the receiving nodes a wake-up (and a socket write per member) each. Order is kept:
-   * everything this node publishes goes through here, on one connection. It goes out before
-   * the turn's writes to clients (turn-end.ts), so no client sees a change before the other
-   * nodes could.
-   */
-  #queue(channel: string, text: string): void {
-    this.#outbox.push([channel, text]);
-    if (this.#outbox.length === 1) scheduleFlushFirst(this.#outboxFlush);
-  }
-
-  readonly #outboxFlush: Flushable = { flush: () => this.#flush() };
-
-  #flush(): void {
-    const batch = this.#outbox;
-    if (batch.length === 0) return;
-    this.#outbox = [];
-    const failed = (error: Error): void => this.#log.debug({ err: error.message, messages: batch.length }, "cluster: publish failed");
-    if (batch.length === 1) {
-      const [channel, text] = batch[0]!;
-      this.#commands.publish(channel, text).catch(failed);
-      return;
-    }
-    const pipeline = this.#commands.pipeline();
-    for (const [channel, text] of batch) pipeline.publish(channel, text);
-    // A pipeline reports each command's failure in its results rather than rejecting.
-    pipeline.exec().then((results) => {
-      const error = results?.find(([err]) => err !== null)?.[0];
-      if (error) failed(error);
-    }, failed);
+    this.#outbox.queue(channel, JSON.stringify(message));
   }
 
   /** After the chat's users have quit: tell the others, give back the heartbeat, close. */
@@ -440,7 +405,7 @@ export class ClusterNode implements NickClaims {
     if (this.#synced) {
       // What this node published last goes before the bye.
       this.bus.flush();
-      this.#flush();
+      this.#outbox.flush();
       await this.#commands.publish(STATE_CHANNEL, JSON.stringify({ o: this.instance, k: "bye" })).catch(() => {});
       await this.#commands.del(heartbeatKey(this.instance)).catch(() => {});
       await this.#commands.eval(RELEASE_NODE, 1, NICKS_KEY, this.instance).catch(() => {});
