@@ -243,7 +243,15 @@ export class IrcConnection implements Session, TransportSink {
       const answer = capture.answer(label, this.context.serverName);
       if (answer) this.#write(answer);
     };
-    const done = work();
+    let done: Promise<void> | undefined;
+    try {
+      done = work();
+    } catch (error) {
+      // A command that throws at once (a bug, logged by the caller) must not leave the capture
+      // in place: every later reply of the connection would go into it and never out.
+      finish();
+      throw error;
+    }
     if (!done) {
       finish();
       return undefined;
