@@ -12,9 +12,9 @@ import { fileURLToPath } from "node:url";
 
 const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
-/** The newest modification time of any file below `dir`. */
+/** The newest modification time of `dir` and of anything below it (a folder's changes when a file is added or deleted). */
 function newestMtime(dir: string): number {
-  let newest = 0;
+  let newest = statSync(dir).mtimeMs;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
