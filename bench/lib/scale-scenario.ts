@@ -163,6 +163,18 @@ export async function runScale(sides: readonly Side[], words: SearchWords, optio
     await measure(`HTTP search, middle word (${words.middle})`, options.searches, 2, search(words.middle));
     await measure(`HTTP search, rare word (${words.rare})`, options.searches, 2, search(words.rare));
     await measure("HTTP search, two words", options.searches, 2, search(`${words.common} ${words.middle}`));
+    // The same words from a random point in history (a `before=` cursor at a random
+    // message): the newest matches above are the seed's, these are the generated history's.
+    const cursors: string[][] = [];
+    for (const s of sides.values()) {
+      const positions = await s.refs.positions(options.searches + 2, new Rng(7));
+      cursors.push(positions.map((p) => Buffer.from(`${p.time}.${p.id}`, "utf8").toString("base64url")));
+    }
+    const searchFrom = (q: string) => get((side, i) => `/search?limit=20&q=${encodeURIComponent(q)}&before=${cursors[side]![i]}`, "results");
+    await measure(`HTTP search from a random point, common word`, options.searches, 2, searchFrom(words.common));
+    await measure(`HTTP search from a random point, middle word`, options.searches, 2, searchFrom(words.middle));
+    await measure(`HTTP search from a random point, rare word`, options.searches, 2, searchFrom(words.rare));
+    await measure("HTTP search from a random point, two words", options.searches, 2, searchFrom(`${words.common} ${words.middle}`));
   } finally {
     await closeAll(readers);
   }
