@@ -4,7 +4,7 @@
  * messages written with prepared statements in large transactions, and the
  * full-text index built the way SearchIndexer does it (INSERT … SELECT from
  * messages into messages_fts, then indexed_upto moved), only in bigger batches, and
- * then merged into one segment ('optimize').
+ * then merged into one segment ('optimize'), and its words listed in search_terms.
  */
 import { statSync } from "node:fs";
 import type BetterSqlite3 from "better-sqlite3";
@@ -97,6 +97,10 @@ export async function fillSqlite(dataDir: string, shape: ScaleShape, credentials
       // indexer merges a little at every one of its small batches instead. One merged segment
       // is the closest cheap state to that.
       db.exec("insert into messages_fts (messages_fts) values ('optimize')");
+      // The index's words, as migration 0010-search-terms fills them (the server's indexer keeps them after).
+      db.exec("create virtual table temp.messages_fts_terms using fts5vocab(main, messages_fts, row)");
+      db.exec("insert or ignore into search_terms (term) select term from temp.messages_fts_terms where term glob '*[^0-9]*'");
+      db.exec("drop table temp.messages_fts_terms");
       searchSeconds = (performance.now() - t1) / 1000;
       say(`sqlite: full-text index of ${o.messages} messages in ${searchSeconds.toFixed(1)} s (${Math.round(o.messages / Math.max(0.001, searchSeconds))} rows/s)`);
     }

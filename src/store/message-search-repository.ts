@@ -6,6 +6,7 @@ import { toStored } from "./messages-repository.js";
 import { fts5Match, postgresTsquery } from "./search-match.js";
 import type { SearchIndexer } from "./search-indexer.js";
 import { LexemeFrequencies } from "./lexeme-frequencies.js";
+import { SearchVocabulary } from "./search-vocabulary.js";
 
 /** PostgreSQL's work_mem for one search: room for an exact bitmap of a few million matches. */
 const SEARCH_WORK_MEM = "64MB";
@@ -38,7 +39,7 @@ const WALK_ROWS_PER_INDEX_MATCH = 10;
  * index on `to_tsvector('simple', text)` or a walk of the newest messages (#onPostgres).
  * Results are limited in SQL to the given channels and the account's direct
  * conversations, newest first: by (time, id) on PostgreSQL, the order history pages use;
- * by row on SQLite, where rows are stored in time order (see #sqliteStatement).
+ * by row on SQLite, where rows are stored in time order (see #onSqlite).
  */
 export class MessageSearchRepository implements MessageSearch {
   constructor(
@@ -48,12 +49,14 @@ export class MessageSearchRepository implements MessageSearch {
     private readonly indexer: SearchIndexer,
     /** PostgreSQL: how common the words are, to choose the search's way (#onPostgres). */
     private readonly frequencies = new LexemeFrequencies(db),
+    /** SQLite: the index's words, to search a prefix as the words it stands for (#onSqlite). */
+    private readonly vocabulary = new SearchVocabulary(db),
   ) {}
 
   async search(query: SearchIndexQuery): Promise<SearchHit[]> {
     if (query.terms.length === 0 || query.limit <= 0) return [];
     await this.indexer.catchUp();
-    const rows = this.dialect === "sqlite" ? (await this.#sqliteStatement(query).execute(this.db)).rows : await this.#onPostgres(query);
+    const rows = this.dialect === "sqlite" ? await this.#onSqlite(query) : await this.#onPostgres(query);
     return rows.map((row) => ({ message: toStored(row), position: { time: Number(row.time), id: Number(row.id) } }));
   }
 
@@ -65,12 +68,21 @@ export class MessageSearchRepository implements MessageSearch {
    * messages, 2.7 s for a word in 1.5 % of them (bench/README.md, "Scale"). The row order
    * is the order messages were stored in, which on SQLite (one server, one writer, ids
    * given at commit) is the order of their times but for a clock that stepped back.
+   *
+   * A prefix (the last word) is searched as the indexed words it stands for, when there
+   * are at most MAX_PREFIX_WORDS: FTS5 merges a prefix's words in full before the first
+   * row, an OR of words it reads newest first (migration 0010-search-terms).
    */
-  #sqliteStatement(query: SearchIndexQuery): RawBuilder<Selectable<MessagesTable>> {
+  async #onSqlite(query: SearchIndexQuery): Promise<Selectable<MessagesTable>[]> {
+    // Only the last word may be a prefix: asked as the words it stands for when they are few.
+    const last = query.terms[query.terms.length - 1]!;
+    const prefixWords = last.prefix ? await this.vocabulary.wordsStartingWith(last.text) : null;
+    if (prefixWords !== null && prefixWords.length === 0) return [];
     const before = query.before === null ? sql`` : sql`and ${sql.ref("messages_fts.rowid")} < ${query.before.id}`;
-    return sql<Selectable<MessagesTable>>`select m.* from messages_fts cross join messages as m on m.id = messages_fts.rowid
-      where messages_fts match ${fts5Match(query.terms)} and ${readableBy(query, "m", "sqlite")} ${before}
-      order by ${sql.ref("messages_fts.rowid")} desc limit ${query.limit}`;
+    const { rows } = await sql<Selectable<MessagesTable>>`select m.* from messages_fts cross join messages as m on m.id = messages_fts.rowid
+      where messages_fts match ${fts5Match(query.terms, prefixWords)} and ${readableBy(query, "m", "sqlite")} ${before}
+      order by ${sql.ref("messages_fts.rowid")} desc limit ${query.limit}`.execute(this.db);
+    return rows;
   }
 
   /**

@@ -80,10 +80,10 @@ function assertIndexUsed(store: Store, plan: string, what: string): void {
   }
 }
 
-/** The plans of the search statements a repository sent (not its read of pg_stats). */
+/** The plans of the search statements a repository sent (not its reads of pg_stats or of the SQLite vocabulary). */
 async function searchPlans(store: Store, capture: CaptureQueries): Promise<string[]> {
   const executor = store.db.getExecutor();
-  const statements = capture.queries.map((q) => executor.compileQuery(q.node, q.queryId)).filter((compiled) => !compiled.sql.includes("pg_stats"));
+  const statements = capture.queries.map((q) => executor.compileQuery(q.node, q.queryId)).filter((compiled) => compiled.sql.startsWith("select m.*"));
   return await Promise.all(statements.map((compiled) => explain(store, compiled)));
 }
 

@@ -84,3 +84,47 @@ forEachDialect("the message search index", (target) => {
     }
   });
 });
+
+forEachDialect("a prefix in the message search", (target) => {
+  test("finds every word it begins, folded as the index folds words, however many words it stands for", async (t) => {
+    const database = await target.create(t);
+    const store = await database.open();
+    const texts = ["Crème brûlée tonight", "creme fraiche", "CREMATION notes", "the cremate verb", "incremental backup", "cr is too short", "release 20240 or 2024b"];
+    // 70 words with one prefix: more than a prefix is turned into, so it is searched as a prefix.
+    const many = Array.from({ length: 70 }, (_, i) => `prefixword${i} here`);
+    const all = [...texts, ...many].map((text, i) => message(`x${i}`, "#general", text, 1000 + i));
+    await new MessagesRepository(store.db).append(all);
+    const search = async (words: string, limit = 100) => {
+      const parsed = searchTerms(words, { maxQueryChars: 200, maxWords: 16 });
+      assert.ok(parsed.ok);
+      const hits = await new MessageSearchRepository(store.db, store.dialect, new SearchIndexer(store.db, store.dialect)).search({ terms: parsed.terms, channelKeys: ["#general"], account: "nobody", before: null, limit });
+      return hits.map((hit) => hit.message.msgid);
+    };
+    // SQLite folds accents (Crème is creme); on PostgreSQL accents count.
+    const cre = store.dialect === "sqlite" ? ["x3", "x2", "x1", "x0"] : ["x3", "x2", "x1"];
+    assert.deepEqual(await search("cre"), cre);
+    assert.deepEqual(await search("CRÉ"), store.dialect === "sqlite" ? cre : []);
+    assert.deepEqual(await search("tonight cre"), store.dialect === "sqlite" ? ["x0"] : []);
+    assert.deepEqual(await search("cremat"), ["x3", "x2"]);
+    assert.deepEqual(await search("nomatchprefix"), []);
+    assert.deepEqual(await search("202"), ["x6"]);
+    const manyIds = many.map((_, i) => `x${texts.length + i}`).reverse();
+    assert.deepEqual(await search("prefixw"), manyIds);
+    // prefixword6 and prefixword60…69.
+    const sixes = many.flatMap((text, i) => (text.startsWith("prefixword6") ? [`x${texts.length + i}`] : [])).reverse();
+    assert.equal(sixes.length, 11);
+    assert.deepEqual(await search("here prefixword6"), sixes);
+    if (store.dialect === "sqlite") {
+      // The same answers as FTS5's own prefix query, which reads every word in full.
+      // Digits only ("202") are searched as a prefix; "2024b" is a word of its own.
+      for (const prefix of ["cre", "cremat", "prefixw", "prefixword1", "her", "202", "2024b"]) {
+        const { rows } = await sql<{ id: number }>`select rowid as id from messages_fts where messages_fts match ${`"${prefix}"*`} order by rowid desc`.execute(store.db);
+        const ids = rows.map((row) => `x${row.id - 1}`);
+        assert.deepEqual(await search(prefix), ids, prefix);
+      }
+      // A word added by an edit of an indexed message is found by its prefix.
+      await sql`update messages set text = ${"an unusualword appears"} where msgid = ${"x5"}`.execute(store.db);
+      assert.deepEqual(await search("unusualw"), ["x5"]);
+    }
+  });
+});

@@ -9,6 +9,7 @@ import * as push from "./0006-push.js";
 import * as fileUsage from "./0007-file-usage.js";
 import * as registrationAttempts from "./0008-registration-attempts.js";
 import * as searchIndexBehind from "./0009-search-index-behind.js";
+import * as searchTerms from "./0010-search-terms.js";
 
 export interface Migration {
   readonly name: string;
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   { name: "0007-file-usage", up: fileUsage.up },
   { name: "0008-registration-attempts", up: registrationAttempts.up },
   { name: "0009-search-index-behind", up: searchIndexBehind.up },
+  { name: "0010-search-terms", up: searchTerms.up },
 ];

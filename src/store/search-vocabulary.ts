@@ -1,0 +1,79 @@
+import { sql, type Kysely } from "kysely";
+import type { Database } from "./schema.js";
+
+/** Most words a prefix is turned into; a prefix standing for more is searched as a prefix. */
+export const MAX_PREFIX_WORDS = 64;
+
+/** The tokenizer of `messages_fts` (migration 0004-search): words here must be its words. */
+const TOKENIZER = sql.raw("'unicode61 remove_diacritics 2'");
+
+/**
+ * SQLite's vocabulary of the full-text index, `search_terms` (migration 0010-search-terms):
+ * kept as messages are indexed, and read to turn a search's last-word prefix into the words
+ * it stands for.
+ *
+ * Words are made by FTS5's own tokenizer, never by ours: a contentless FTS5 table in the
+ * connection's temp schema, with the index's tokenizer, takes the text and its `fts5vocab`
+ * says which words it made (case and accents folded exactly as in the index). Contentless,
+ * so emptying it is one 'delete-all' rather than a delete per row: a batch of 2,000
+ * messages costs ~1 ms, against ~2.5 ms to index them.
+ *
+ * Words of digits only are not kept: numbers, times and counters are most of the words
+ * chat makes new (in the rooms bench every message carries a fresh timestamp, and
+ * keeping them cost ~4 % of its CPU), and a prefix of digits is searched as a prefix.
+ * A prefix holding anything else begins only words that hold it too, which are kept.
+ */
+export class SearchVocabulary {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Adds to search_terms the words of messages (after, upTo] and of the indexed messages
+   * whose text changed (search_terms_pending); run in the indexing transaction.
+   */
+  async add(trx: Kysely<Database>, after: number, upTo: number): Promise<void> {
+    if (upTo <= after) {
+      const changed = await sql<{ id: number }>`select id from search_terms_pending where id <= ${after} limit 1`.execute(trx);
+      if (changed.rows.length === 0) return;
+    }
+    await this.#prepare(trx);
+    await sql`insert into temp.search_words (rowid, text) select id, text from messages
+      where (id > ${after} and id <= ${upTo}) or id in (select id from search_terms_pending where id <= ${after})`.execute(trx);
+    await sql`insert or ignore into search_terms (term) select term from temp.search_words_terms where term glob '*[^0-9]*'`.execute(trx);
+    await sql`insert into temp.search_words (search_words) values ('delete-all')`.execute(trx);
+    await sql`delete from search_terms_pending where id <= ${after}`.execute(trx);
+  }
+
+  /**
+   * The indexed words that begin with `prefix` as the index folds it, in byte order; null
+   * when there are more than MAX_PREFIX_WORDS of them, the prefix is not one word to the
+   * tokenizer, or it is all digits (then the caller searches the prefix itself).
+   */
+  async wordsStartingWith(prefix: string): Promise<string[] | null> {
+    return await this.db.transaction().execute(async (trx) => {
+      await this.#prepare(trx);
+      await sql`insert into temp.search_words (rowid, text) values (1, ${prefix})`.execute(trx);
+      const folded = (await sql<{ term: string }>`select term from temp.search_words_terms`.execute(trx)).rows;
+      await sql`insert into temp.search_words (search_words) values ('delete-all')`.execute(trx);
+      if (folded.length !== 1) return null;
+      const start = folded[0]!.term;
+      if (/^[0-9]*$/.test(start)) return null;
+      // Words with a prefix are contiguous in byte order (BINARY), from the prefix on.
+      const { rows } = await sql<{ term: string }>`select term from search_terms where term >= ${start} order by term limit ${MAX_PREFIX_WORDS + 1}`.execute(trx);
+      const words: string[] = [];
+      for (const { term } of rows) {
+        if (!term.startsWith(start)) break;
+        words.push(term);
+      }
+      return words.length > MAX_PREFIX_WORDS ? null : words;
+    });
+  }
+
+  /**
+   * Makes the temp tables if this connection lacks them. Every time, not once: made inside
+   * a transaction that then rolls back (a full disk), they are gone again.
+   */
+  async #prepare(db: Kysely<Database>): Promise<void> {
+    await sql`create virtual table if not exists temp.search_words using fts5(text, content = '', columnsize = 0, detail = none, tokenize = ${TOKENIZER})`.execute(db);
+    await sql`create virtual table if not exists temp.search_words_terms using fts5vocab(temp, search_words, row)`.execute(db);
+  }
+}
