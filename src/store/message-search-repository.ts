@@ -50,7 +50,7 @@ export class MessageSearchRepository implements MessageSearch {
     /** PostgreSQL: how common the words are, to choose the search's way (#onPostgres). */
     private readonly frequencies = new LexemeFrequencies(db),
     /** SQLite: the index's words, to search a prefix as the words it stands for (#onSqlite). */
-    private readonly vocabulary = new SearchVocabulary(db),
+    private readonly vocabulary = new SearchVocabulary(),
   ) {}
 
   async search(query: SearchIndexQuery): Promise<SearchHit[]> {
@@ -74,15 +74,18 @@ export class MessageSearchRepository implements MessageSearch {
    * row, an OR of words it reads newest first (migration 0010-search-terms).
    */
   async #onSqlite(query: SearchIndexQuery): Promise<Selectable<MessagesTable>[]> {
-    // Only the last word may be a prefix: asked as the words it stands for when they are few.
-    const last = query.terms[query.terms.length - 1]!;
-    const prefixWords = last.prefix ? await this.vocabulary.wordsStartingWith(last.text) : null;
-    if (prefixWords !== null && prefixWords.length === 0) return [];
     const before = query.before === null ? sql`` : sql`and ${sql.ref("messages_fts.rowid")} < ${query.before.id}`;
-    const { rows } = await sql<Selectable<MessagesTable>>`select m.* from messages_fts cross join messages as m on m.id = messages_fts.rowid
+    const statement = (prefixWords: readonly string[] | null) => sql<Selectable<MessagesTable>>`select m.* from messages_fts cross join messages as m on m.id = messages_fts.rowid
       where messages_fts match ${fts5Match(query.terms, prefixWords)} and ${readableBy(query, "m", "sqlite")} ${before}
-      order by ${sql.ref("messages_fts.rowid")} desc limit ${query.limit}`.execute(this.db);
-    return rows;
+      order by ${sql.ref("messages_fts.rowid")} desc limit ${query.limit}`;
+    // Only the last word may be a prefix: asked as the words it stands for when they are few.
+    if (!query.terms[query.terms.length - 1]!.prefix) return (await statement(null).execute(this.db)).rows;
+    // One transaction: the words and the messages are read from the same state of the index.
+    return await this.db.transaction().execute(async (trx) => {
+      const prefixWords = await this.vocabulary.prefixWords(trx, query.terms);
+      if (prefixWords !== null && prefixWords.length === 0) return [];
+      return (await statement(prefixWords).execute(trx)).rows;
+    });
   }
 
   /**

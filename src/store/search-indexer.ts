@@ -27,7 +27,7 @@ export class SearchIndexer {
     /** Told when a background pass fails (the next pass, or a search, retries). */
     private readonly onError: (error: unknown) => void = () => {},
     /** The index's words, for prefix searches (migration 0010-search-terms). */
-    private readonly vocabulary = new SearchVocabulary(db),
+    private readonly vocabulary = new SearchVocabulary(),
   ) {}
 
   /** Indexes up to BATCH_ROWS pending messages in one transaction; resolves to how many. */

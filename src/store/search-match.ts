@@ -11,20 +11,19 @@ import type { SearchTerm } from "../core/chat/search-terms.js";
  */
 
 /**
- * An FTS5 MATCH expression: `"w1" AND "w2" AND "w3"*` (`*` after the last for a prefix),
- * or with the words the last one's prefix stands for given,
- * `"w1" AND "w2" AND ("w3" OR "w3s" OR …)`, which FTS5 reads newest first without
- * merging them all (see migration 0010-search-terms). AND is written out: FTS5's
- * implicit AND joins phrases, not a phrase and a parenthesised group.
+ * An FTS5 MATCH expression: `"w1" "w2" "w3"*` (implicit AND; `*` after the last for a
+ * prefix), or with the words the last one's prefix stands for given,
+ * `"w1" "w2" AND ("w3" OR "w3s" OR …)`, which FTS5 reads newest first without merging
+ * them all (see migration 0010-search-terms). The group needs the explicit AND (FTS5's
+ * implicit AND joins phrases only), which unlike the implicit one does not leave out a
+ * phrase the tokenizer makes nothing of: SearchVocabulary gives no words then.
  */
 export function fts5Match(terms: readonly SearchTerm[], prefixWords: readonly string[] | null = null): string {
   const quoted = (text: string) => `"${text.replaceAll('"', '""')}"`;
-  return terms
-    .map((term) => {
-      if (!term.prefix) return quoted(term.text);
-      return prefixWords === null ? `${quoted(term.text)}*` : `(${prefixWords.map(quoted).join(" OR ")})`;
-    })
-    .join(" AND ");
+  if (prefixWords === null) return terms.map((term) => `${quoted(term.text)}${term.prefix ? "*" : ""}`).join(" ");
+  const group = `(${prefixWords.map(quoted).join(" OR ")})`;
+  const others = terms.filter((term) => !term.prefix).map((term) => quoted(term.text));
+  return others.length === 0 ? group : `${others.join(" ")} AND ${group}`;
 }
 
 /** A tsquery lexeme with a prefix flag, for to_tsquery: quoted, its quote and backslash escaped. */

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Database } from "./schema.js";
+import type { SearchTerm } from "../core/chat/search-terms.js";
 
 /** Most words a prefix is turned into; a prefix standing for more is searched as a prefix. */
 export const MAX_PREFIX_WORDS = 64;
@@ -24,8 +25,6 @@ const TOKENIZER = sql.raw("'unicode61 remove_diacritics 2'");
  * A prefix holding anything else begins only words that hold it too, which are kept.
  */
 export class SearchVocabulary {
-  constructor(private readonly db: Kysely<Database>) {}
-
   /**
    * Adds to search_terms the words of messages (after, upTo] and of the indexed messages
    * whose text changed (search_terms_pending); run in the indexing transaction.
@@ -44,28 +43,32 @@ export class SearchVocabulary {
   }
 
   /**
-   * The indexed words that begin with `prefix` as the index folds it, in byte order; null
-   * when there are more than MAX_PREFIX_WORDS of them, the prefix is not one word to the
-   * tokenizer, or it is all digits (then the caller searches the prefix itself).
+   * The indexed words that begin with the last term's prefix as the index folds it, in
+   * byte order, for a search run in `trx` (with the MATCH, so both see one state); null
+   * when the caller should search the prefix itself: more than MAX_PREFIX_WORDS words; a
+   * prefix of digits only; a prefix the tokenizer does not make one token of (`unicode61`
+   * splits words on a few characters JavaScript calls letters); or another term the
+   * tokenizer makes nothing of, which FTS5 leaves out of an implicit AND but not out of the
+   * explicit one the words are joined with (search-match.ts).
    */
-  async wordsStartingWith(prefix: string): Promise<string[] | null> {
-    return await this.db.transaction().execute(async (trx) => {
-      await this.#prepare(trx);
-      await sql`insert into temp.search_words (rowid, text) values (1, ${prefix})`.execute(trx);
-      const folded = (await sql<{ term: string }>`select term from temp.search_words_terms`.execute(trx)).rows;
-      await sql`insert into temp.search_words (search_words) values ('delete-all')`.execute(trx);
-      if (folded.length !== 1) return null;
-      const start = folded[0]!.term;
-      if (/^[0-9]*$/.test(start)) return null;
-      // Words with a prefix are contiguous in byte order (BINARY), from the prefix on.
-      const { rows } = await sql<{ term: string }>`select term from search_terms where term >= ${start} order by term limit ${MAX_PREFIX_WORDS + 1}`.execute(trx);
-      const words: string[] = [];
-      for (const { term } of rows) {
-        if (!term.startsWith(start)) break;
-        words.push(term);
-      }
-      return words.length > MAX_PREFIX_WORDS ? null : words;
-    });
+  async prefixWords(trx: Kysely<Database>, terms: readonly SearchTerm[]): Promise<string[] | null> {
+    await this.#prepare(trx);
+    for (const [i, term] of terms.entries()) await sql`insert into temp.search_query (rowid, text) values (${i + 1}, ${term.text})`.execute(trx);
+    const tokens = (await sql<{ doc: number; term: string }>`select doc, term from temp.search_query_tokens`.execute(trx)).rows;
+    await sql`insert into temp.search_query (search_query) values ('delete-all')`.execute(trx);
+    const tokensOf = (i: number) => tokens.filter((token) => Number(token.doc) === i + 1);
+    const last = tokensOf(terms.length - 1);
+    if (last.length !== 1 || terms.slice(0, -1).some((_, i) => tokensOf(i).length === 0)) return null;
+    const start = last[0]!.term;
+    if (/^[0-9]*$/.test(start)) return null;
+    // Words with a prefix are contiguous in byte order (BINARY), from the prefix on.
+    const { rows } = await sql<{ term: string }>`select term from search_terms where term >= ${start} order by term limit ${MAX_PREFIX_WORDS + 1}`.execute(trx);
+    const words: string[] = [];
+    for (const { term } of rows) {
+      if (!term.startsWith(start)) break;
+      words.push(term);
+    }
+    return words.length > MAX_PREFIX_WORDS ? null : words;
   }
 
   /**
@@ -75,5 +78,8 @@ export class SearchVocabulary {
   async #prepare(db: Kysely<Database>): Promise<void> {
     await sql`create virtual table if not exists temp.search_words using fts5(text, content = '', columnsize = 0, detail = none, tokenize = ${TOKENIZER})`.execute(db);
     await sql`create virtual table if not exists temp.search_words_terms using fts5vocab(temp, search_words, row)`.execute(db);
+    // A search's terms, one row each, and every token each made ('instance' needs detail=full).
+    await sql`create virtual table if not exists temp.search_query using fts5(text, content = '', columnsize = 0, tokenize = ${TOKENIZER})`.execute(db);
+    await sql`create virtual table if not exists temp.search_query_tokens using fts5vocab(temp, search_query, instance)`.execute(db);
   }
 }

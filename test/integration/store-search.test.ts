@@ -11,6 +11,7 @@ import { MessagesRepository } from "../../src/store/messages-repository.js";
 import { MessageSearchRepository } from "../../src/store/message-search-repository.js";
 import { SearchIndexer } from "../../src/store/search-indexer.js";
 import { searchTerms } from "../../src/core/chat/search-terms.js";
+import { fts5Match } from "../../src/store/search-match.js";
 import type { StoredMessage } from "../../src/core/chat/history.js";
 import type { Store } from "../../src/store/database.js";
 import { forEachDialect } from "../support/databases.js";
@@ -116,11 +117,15 @@ forEachDialect("a prefix in the message search", (target) => {
     assert.deepEqual(await search("here prefixword6"), sixes);
     if (store.dialect === "sqlite") {
       // The same answers as FTS5's own prefix query, which reads every word in full.
-      // Digits only ("202") are searched as a prefix; "2024b" is a word of its own.
-      for (const prefix of ["cre", "cremat", "prefixw", "prefixword1", "her", "202", "2024b"]) {
-        const { rows } = await sql<{ id: number }>`select rowid as id from messages_fts where messages_fts match ${`"${prefix}"*`} order by rowid desc`.execute(store.db);
+      // Digits only ("202") are searched as a prefix; "2024b" is a word of its own. U+19B0 is
+      // a letter to JavaScript and a separator to FTS5's unicode61: "cre\u19B0cre" is two
+      // tokens, and "\u19B0" alone none (an implicit AND leaves it out).
+      for (const words of ["cre", "cremat", "prefixw", "prefixword1", "her", "202", "2024b", "cre\u19B0cre", "tonight \u19B0 cre", "\u19B0 cre", "the crem"]) {
+        const parsed = searchTerms(words, { maxQueryChars: 200, maxWords: 16 });
+        assert.ok(parsed.ok);
+        const { rows } = await sql<{ id: number }>`select rowid as id from messages_fts where messages_fts match ${fts5Match(parsed.terms)} order by rowid desc`.execute(store.db);
         const ids = rows.map((row) => `x${row.id - 1}`);
-        assert.deepEqual(await search(prefix), ids, prefix);
+        assert.deepEqual(await search(words), ids, words);
       }
       // A word added by an edit of an indexed message is found by its prefix.
       await sql`update messages set text = ${"an unusualword appears"} where msgid = ${"x5"}`.execute(store.db);

@@ -86,11 +86,12 @@ test("empty, too long and too many words are refused", () => {
   assert.deepEqual(searchTerms(Array.from({ length: 17 }, (_, i) => `w${i}`).join(" "), LIMITS), { ok: false, reason: "too-many-words" });
 });
 
-test("FTS5: every word a quoted phrase, quotes doubled, ANDed, the prefix star outside the quotes or the prefix as its words ORed", () => {
-  assert.equal(fts5Match(terms("hello wor")), '"hello" AND "wor"*');
-  assert.equal(fts5Match(terms('say "hi" NEAR(a b) OR col:x *')), '"say" AND """hi""" AND "NEAR(a" AND "b)" AND "OR" AND "col:x"');
+test("FTS5: every word a quoted phrase, quotes doubled, implicit AND, the prefix star outside the quotes or the prefix as its words ORed", () => {
+  assert.equal(fts5Match(terms("hello wor")), '"hello" "wor"*');
+  assert.equal(fts5Match(terms('say "hi" NEAR(a b) OR col:x *')), '"say" """hi""" "NEAR(a" "b)" "OR" "col:x"');
   assert.equal(fts5Match([{ text: 'a"b', prefix: true }]), '"a""b"*');
-  assert.equal(fts5Match(terms("hello wor"), ["wor", "word", 'wo"rld']), '"hello" AND ("wor" OR "word" OR "wo""rld")');
+  assert.equal(fts5Match(terms("hello big wor"), ["wor", "word", 'wo"rld']), '"hello" "big" AND ("wor" OR "word" OR "wo""rld")');
+  assert.equal(fts5Match(terms("wor"), ["wor", "word"]), '("wor" OR "word")');
   // Nothing can close the phrase early: every quote inside is doubled.
   for (const hostile of ['"', '""', '" OR "', '"*', 'x" NOT "y']) {
     const match = fts5Match([{ text: hostile, prefix: false }]);

@@ -18,13 +18,15 @@ import type { Dialect } from "../dialect.js";
  */
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   if (dialect !== "sqlite") return;
-  await sql`create table search_terms (term text primary key) without rowid`.execute(db);
-  await sql`create virtual table temp.messages_fts_terms using fts5vocab(main, messages_fts, row)`.execute(db);
+  // Each step may run again: SQLite's migrations are not one transaction, and a start
+  // stopped halfway (a full disk, a kill) must be able to finish on the next.
+  await sql`create table if not exists search_terms (term text primary key) without rowid`.execute(db);
+  await sql`create virtual table if not exists temp.messages_fts_terms using fts5vocab(main, messages_fts, row)`.execute(db);
   // Words of digits only are left out (see SearchVocabulary).
-  await sql`insert into search_terms (term) select term from temp.messages_fts_terms where term glob '*[^0-9]*'`.execute(db);
+  await sql`insert or ignore into search_terms (term) select term from temp.messages_fts_terms where term glob '*[^0-9]*'`.execute(db);
   await sql`drop table temp.messages_fts_terms`.execute(db);
-  await sql`create table search_terms_pending (id integer primary key)`.execute(db);
-  await sql`drop trigger messages_fts_update`.execute(db);
+  await sql`create table if not exists search_terms_pending (id integer primary key)`.execute(db);
+  await sql`drop trigger if exists messages_fts_update`.execute(db);
   await sql`create trigger messages_fts_update after update of text on messages
     when old.id <= (select indexed_upto from search_index_state where id = 1) begin
     insert into messages_fts (messages_fts, rowid, text) values ('delete', old.id, old.text);
