@@ -108,9 +108,13 @@ export const mdtm: FtpCommand = {
   },
 };
 
-/** RFC 3659 time-val, `YYYYMMDDHHMMSS[.sss]` in UTC, as a Date; null when malformed or not a real date. */
+/**
+ * RFC 3659 time-val, `YYYYMMDDHHMMSS[.sss]` in UTC, as a Date (seconds may be left out, as
+ * some clients do, but then no fraction: `YYYYMMDDHHMM.5` is no time); null when malformed
+ * or not a real date.
+ */
 export function parseTimeVal(text: string): Date | null {
-  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.(\d{1,3}))?$/.exec(text);
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(?:(\d{2})(?:\.(\d{1,3}))?)?$/.exec(text);
   if (!m) return null;
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? "0")) as [number, number, number, number, number, number];
   const millis = Number((m[7] ?? "").padEnd(3, "0"));
