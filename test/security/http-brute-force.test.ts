@@ -41,10 +41,6 @@ function loginFrom(api: ApiClient, localAddress: string, name: string, password 
 
 const noThrottle = { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountAddressLockoutAfter: 1000, addressLockoutAfter: 1000, accountFailuresPerSecond: 1000 };
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 test("no enumeration: an unknown name and a wrong password get the same status and body, in about the same time", async (t) => {
   const api = await serve(t, noThrottle);
@@ -57,7 +53,7 @@ test("no enumeration: an unknown name and a wrong password get the same status a
   assert.equal(unknown.headers.get("content-type"), wrong.headers.get("content-type"));
 
   const timings = { unknown: [] as number[], wrong: [] as number[] };
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 7; i++) {
     // Interleaved, so drift (JIT, GC, a busy machine) hits both sides alike.
     let start = performance.now();
     assert.equal((await api.login(`ghost${i}`, "some password")).status, 401);
@@ -66,8 +62,11 @@ test("no enumeration: an unknown name and a wrong password get the same status a
     assert.equal((await api.login("alice", `wrong password ${i}`)).status, 401);
     timings.wrong.push(performance.now() - start);
   }
-  const [a, b] = [median(timings.unknown), median(timings.wrong)];
-  assert.ok(Math.max(a, b) / Math.min(a, b) < 2, `medians: unknown ${a.toFixed(1)} ms, wrong password ${b.toFixed(1)} ms`);
+  // The fastest of each: the work itself, where a busy machine (CI saw medians of 20.7
+  // against 49.7 ms) only ever adds. Skipping the hash for unknown names would still show
+  // as ~1 ms against ~20.
+  const [a, b] = [Math.min(...timings.unknown), Math.min(...timings.wrong)];
+  assert.ok(Math.max(a, b) / Math.min(a, b) < 2, `fastest: unknown ${a.toFixed(1)} ms, wrong password ${b.toFixed(1)} ms`);
 });
 
 test("back-off: one typo costs nothing; right after a second failure the next attempt gets 429 with Retry-After, even with the right password", async (t) => {
