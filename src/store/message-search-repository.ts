@@ -6,7 +6,7 @@ import { toStored } from "./messages-repository.js";
 import { fts5Match, postgresTsquery } from "./search-match.js";
 import type { SearchIndexer } from "./search-indexer.js";
 import { LexemeFrequencies } from "./lexeme-frequencies.js";
-import { SearchVocabulary } from "./search-vocabulary.js";
+import { prefixWords } from "./search-vocabulary.js";
 
 /** PostgreSQL's work_mem for one search: room for an exact bitmap of a few million matches. */
 const SEARCH_WORK_MEM = "64MB";
@@ -49,8 +49,6 @@ export class MessageSearchRepository implements MessageSearch {
     private readonly indexer: SearchIndexer,
     /** PostgreSQL: how common the words are, to choose the search's way (#onPostgres). */
     private readonly frequencies = new LexemeFrequencies(db),
-    /** SQLite: the index's words, to search a prefix as the words it stands for (#onSqlite). */
-    private readonly vocabulary = new SearchVocabulary(),
   ) {}
 
   async search(query: SearchIndexQuery): Promise<SearchHit[]> {
@@ -82,9 +80,9 @@ export class MessageSearchRepository implements MessageSearch {
     if (!query.terms[query.terms.length - 1]!.prefix) return (await statement(null).execute(this.db)).rows;
     // One transaction: the words and the messages are read from the same state of the index.
     return await this.db.transaction().execute(async (trx) => {
-      const prefixWords = await this.vocabulary.prefixWords(trx, query.terms);
-      if (prefixWords !== null && prefixWords.length === 0) return [];
-      return (await statement(prefixWords).execute(trx)).rows;
+      const words = await prefixWords(trx, query.terms);
+      if (words !== null && words.length === 0) return [];
+      return (await statement(words).execute(trx)).rows;
     });
   }
 

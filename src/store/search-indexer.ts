@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Database } from "./schema.js";
 import type { Dialect } from "./dialect.js";
 import { detached } from "../detached.js";
-import { SearchVocabulary } from "./search-vocabulary.js";
+import { addIndexedWords } from "./search-vocabulary.js";
 
 /** Rows indexed per transaction: large enough that FTS5 writes few segments, small enough to keep each pass short. */
 const BATCH_ROWS = 2000;
@@ -26,8 +26,6 @@ export class SearchIndexer {
     private readonly dialect: Dialect,
     /** Told when a background pass fails (the next pass, or a search, retries). */
     private readonly onError: (error: unknown) => void = () => {},
-    /** The index's words, for prefix searches (migration 0010-search-terms). */
-    private readonly vocabulary = new SearchVocabulary(),
   ) {}
 
   /** Indexes up to BATCH_ROWS pending messages in one transaction; resolves to how many. */
@@ -78,11 +76,11 @@ export class SearchIndexer {
       if (!row) return 0;
       if (row.to === null || row.rows === 0) {
         // Nothing new, but an indexed message's changed text may have words to add.
-        await this.vocabulary.add(trx, row.from, row.from);
+        await addIndexedWords(trx, row.from, row.from);
         return 0;
       }
       await sql`insert into messages_fts (rowid, text) select id, text from messages where id > ${row.from} and id <= ${row.to} order by id`.execute(trx);
-      await this.vocabulary.add(trx, row.from, row.to);
+      await addIndexedWords(trx, row.from, row.to);
       await sql`update search_index_state set indexed_upto = ${row.to} where id = 1`.execute(trx);
       return Number(row.rows);
     });

@@ -16,7 +16,7 @@ import type { SearchTerm } from "../core/chat/search-terms.js";
  * `"w1" "w2" AND ("w3" OR "w3s" OR …)`, which FTS5 reads newest first without merging
  * them all (see migration 0010-search-terms). The group needs the explicit AND (FTS5's
  * implicit AND joins phrases only), which unlike the implicit one does not leave out a
- * phrase the tokenizer makes nothing of: SearchVocabulary gives no words then.
+ * phrase the tokenizer makes nothing of: prefixWords gives no words then.
  */
 export function fts5Match(terms: readonly SearchTerm[], prefixWords: readonly string[] | null = null): string {
   const quoted = (text: string) => `"${text.replaceAll('"', '""')}"`;

@@ -8,7 +8,7 @@ export const MAX_PREFIX_WORDS = 64;
 /** The tokenizer of `messages_fts` (migration 0004-search): words here must be its words. */
 const TOKENIZER = sql.raw("'unicode61 remove_diacritics 2'");
 
-/**
+/*
  * SQLite's vocabulary of the full-text index, `search_terms` (migration 0010-search-terms):
  * kept as messages are indexed, and read to turn a search's last-word prefix into the words
  * it stands for.
@@ -24,62 +24,66 @@ const TOKENIZER = sql.raw("'unicode61 remove_diacritics 2'");
  * keeping them cost ~4 % of its CPU), and a prefix of digits is searched as a prefix.
  * A prefix holding anything else begins only words that hold it too, which are kept.
  */
-export class SearchVocabulary {
-  /**
-   * Adds to search_terms the words of messages (after, upTo] and of the indexed messages
-   * whose text changed (search_terms_pending); run in the indexing transaction.
-   */
-  async add(trx: Kysely<Database>, after: number, upTo: number): Promise<void> {
-    if (upTo <= after) {
-      const changed = await sql<{ id: number }>`select id from search_terms_pending where id <= ${after} limit 1`.execute(trx);
-      if (changed.rows.length === 0) return;
-    }
-    await this.#prepare(trx);
-    await sql`insert into temp.search_words (rowid, text) select id, text from messages
-      where (id > ${after} and id <= ${upTo}) or id in (select id from search_terms_pending where id <= ${after})`.execute(trx);
-    await sql`insert or ignore into search_terms (term) select term from temp.search_words_terms where term glob '*[^0-9]*'`.execute(trx);
-    await sql`insert into temp.search_words (search_words) values ('delete-all')`.execute(trx);
-    await sql`delete from search_terms_pending where id <= ${after}`.execute(trx);
-  }
 
-  /**
-   * The indexed words that begin with the last term's prefix as the index folds it, in
-   * byte order, for a search run in `trx` (with the MATCH, so both see one state); null
-   * when the caller should search the prefix itself: more than MAX_PREFIX_WORDS words; a
-   * prefix of digits only; a prefix the tokenizer does not make one token of (`unicode61`
-   * splits words on a few characters JavaScript calls letters); or another term the
-   * tokenizer makes nothing of, which FTS5 leaves out of an implicit AND but not out of the
-   * explicit one the words are joined with (search-match.ts).
-   */
-  async prefixWords(trx: Kysely<Database>, terms: readonly SearchTerm[]): Promise<string[] | null> {
-    await this.#prepare(trx);
-    for (const [i, term] of terms.entries()) await sql`insert into temp.search_query (rowid, text) values (${i + 1}, ${term.text})`.execute(trx);
-    const tokens = (await sql<{ doc: number; term: string }>`select doc, term from temp.search_query_tokens`.execute(trx)).rows;
-    await sql`insert into temp.search_query (search_query) values ('delete-all')`.execute(trx);
-    const tokensOf = (i: number) => tokens.filter((token) => Number(token.doc) === i + 1);
-    const last = tokensOf(terms.length - 1);
-    if (last.length !== 1 || terms.slice(0, -1).some((_, i) => tokensOf(i).length === 0)) return null;
-    const start = last[0]!.term;
-    if (/^[0-9]*$/.test(start)) return null;
-    // Words with a prefix are contiguous in byte order (BINARY), from the prefix on.
-    const { rows } = await sql<{ term: string }>`select term from search_terms where term >= ${start} order by term limit ${MAX_PREFIX_WORDS + 1}`.execute(trx);
-    const words: string[] = [];
-    for (const { term } of rows) {
-      if (!term.startsWith(start)) break;
-      words.push(term);
-    }
-    return words.length > MAX_PREFIX_WORDS ? null : words;
+/**
+ * Adds to search_terms the words of messages (after, upTo] and of the indexed messages
+ * whose text changed (search_terms_pending); run in the indexing transaction.
+ */
+export async function addIndexedWords(trx: Kysely<Database>, after: number, upTo: number): Promise<void> {
+  if (upTo <= after) {
+    const changed = await sql<{ id: number }>`select id from search_terms_pending where id <= ${after} limit 1`.execute(trx);
+    if (changed.rows.length === 0) return;
   }
+  await prepareWordsTable(trx);
+  await sql`insert into temp.search_words (rowid, text) select id, text from messages
+    where (id > ${after} and id <= ${upTo}) or id in (select id from search_terms_pending where id <= ${after})`.execute(trx);
+  await sql`insert or ignore into search_terms (term) select term from temp.search_words_terms where term glob '*[^0-9]*'`.execute(trx);
+  await sql`insert into temp.search_words (search_words) values ('delete-all')`.execute(trx);
+  await sql`delete from search_terms_pending where id <= ${after}`.execute(trx);
+}
 
-  /**
-   * Makes the temp tables if this connection lacks them. Every time, not once: made inside
-   * a transaction that then rolls back (a full disk), they are gone again.
-   */
-  async #prepare(db: Kysely<Database>): Promise<void> {
-    await sql`create virtual table if not exists temp.search_words using fts5(text, content = '', columnsize = 0, detail = none, tokenize = ${TOKENIZER})`.execute(db);
-    await sql`create virtual table if not exists temp.search_words_terms using fts5vocab(temp, search_words, row)`.execute(db);
-    // A search's terms, one row each, and every token each made ('instance' needs detail=full).
-    await sql`create virtual table if not exists temp.search_query using fts5(text, content = '', columnsize = 0, tokenize = ${TOKENIZER})`.execute(db);
-    await sql`create virtual table if not exists temp.search_query_tokens using fts5vocab(temp, search_query, instance)`.execute(db);
+/**
+ * The indexed words that begin with the last term's prefix as the index folds it, in
+ * byte order, for a search run in `trx` (with the MATCH, so both see one state); null
+ * when the caller should search the prefix itself: more than MAX_PREFIX_WORDS words; a
+ * prefix of digits only; a prefix the tokenizer does not make one token of (`unicode61`
+ * splits words on a few characters JavaScript calls letters); or another term the
+ * tokenizer makes nothing of, which FTS5 leaves out of an implicit AND but not out of the
+ * explicit one the words are joined with (search-match.ts).
+ */
+export async function prefixWords(trx: Kysely<Database>, terms: readonly SearchTerm[]): Promise<string[] | null> {
+  await prepareQueryTable(trx);
+  for (const [i, term] of terms.entries()) await sql`insert into temp.search_query (rowid, text) values (${i + 1}, ${term.text})`.execute(trx);
+  const tokens = (await sql<{ doc: number; term: string }>`select doc, term from temp.search_query_tokens`.execute(trx)).rows;
+  await sql`insert into temp.search_query (search_query) values ('delete-all')`.execute(trx);
+  const tokensOf = (i: number) => tokens.filter((token) => Number(token.doc) === i + 1);
+  const last = tokensOf(terms.length - 1);
+  if (last.length !== 1 || terms.slice(0, -1).some((_, i) => tokensOf(i).length === 0)) return null;
+  const start = last[0]!.term;
+  if (/^[0-9]*$/.test(start)) return null;
+  // Words with a prefix are contiguous in byte order (BINARY), from the prefix on.
+  const { rows } = await sql<{ term: string }>`select term from search_terms where term >= ${start} order by term limit ${MAX_PREFIX_WORDS + 1}`.execute(trx);
+  const words: string[] = [];
+  for (const { term } of rows) {
+    if (!term.startsWith(start)) break;
+    words.push(term);
   }
+  return words.length > MAX_PREFIX_WORDS ? null : words;
+}
+
+/*
+ * The temp tables are made if this connection lacks them, every time, not once: made
+ * inside a transaction that then rolls back (a full disk), they are gone again.
+ */
+
+/** A batch's text, and the words it made. */
+async function prepareWordsTable(db: Kysely<Database>): Promise<void> {
+  await sql`create virtual table if not exists temp.search_words using fts5(text, content = '', columnsize = 0, detail = none, tokenize = ${TOKENIZER})`.execute(db);
+  await sql`create virtual table if not exists temp.search_words_terms using fts5vocab(temp, search_words, row)`.execute(db);
+}
+
+/** A search's terms, one row each, and every token each made ('instance' needs detail=full). */
+async function prepareQueryTable(db: Kysely<Database>): Promise<void> {
+  await sql`create virtual table if not exists temp.search_query using fts5(text, content = '', columnsize = 0, tokenize = ${TOKENIZER})`.execute(db);
+  await sql`create virtual table if not exists temp.search_query_tokens using fts5vocab(temp, search_query, instance)`.execute(db);
 }

@@ -22,7 +22,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   // stopped halfway (a full disk, a kill) must be able to finish on the next.
   await sql`create table if not exists search_terms (term text primary key) without rowid`.execute(db);
   await sql`create virtual table if not exists temp.messages_fts_terms using fts5vocab(main, messages_fts, row)`.execute(db);
-  // Words of digits only are left out (see SearchVocabulary).
+  // Words of digits only are left out (see search-vocabulary.ts).
   await sql`insert or ignore into search_terms (term) select term from temp.messages_fts_terms where term glob '*[^0-9]*'`.execute(db);
   await sql`drop table temp.messages_fts_terms`.execute(db);
   await sql`create table if not exists search_terms_pending (id integer primary key)`.execute(db);
