@@ -551,6 +551,46 @@ test("a banned member cannot speak", async () => {
   assert.deepEqual(await w.send(bob.user, "#c", "privmsg", "x", null), { ok: false, reason: "cannot-send" });
 });
 
+test("messages to a guest sent before the first account look-up answers wait for that one look-up, and each sender's arrive in order", async () => {
+  const core = new ChatCore(LIMITS, new InProcessBus(), () => 1_700_000_000_000);
+  // The directory (a database in the server) answers when told to, so every message below is in flight together.
+  const asked: string[] = [];
+  let answer: (registered: boolean) => void = () => {};
+  const messaging = new Messaging(core, null, {
+    exists: (name) => {
+      asked.push(name);
+      return new Promise((resolve) => (answer = resolve));
+    },
+  });
+  const connect = (nick: string): { user: ChatUser; session: RecordingSession } => {
+    const session = new RecordingSession();
+    const result = core.connect(session, { nick, username: `~${nick}`, realname: nick, hostname: "h", address: "192.0.2.1", secure: false });
+    assert.ok(result.ok);
+    return { user: result.user, session };
+  };
+  const guest = connect("guest");
+  const senders = [connect("ann"), connect("ben")];
+  const sent: Array<SendResult | Promise<SendResult>> = [];
+  for (let i = 0; i < 20; i++) for (const { user } of senders) sent.push(messaging.send(user, "guest", "privmsg", `${user.nick} ${i}`, null));
+  // The look-up starts on a later tick (behind the sender's earlier ones, of which there are none).
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(asked, ["guest"], "one look-up for the whole burst");
+  answer(false);
+  const results = await Promise.all(sent.map(async (result) => result));
+  assert.ok(results.every((r) => r.ok));
+  const received = guest.session.ofType("message").map((e) => e.text);
+  for (const { user } of senders) {
+    assert.deepEqual(
+      received.filter((text) => text.startsWith(`${user.nick} `)),
+      Array.from({ length: 20 }, (_, i) => `${user.nick} ${i}`),
+    );
+  }
+  // Remembered now: the next message neither asks nor waits.
+  const next = messaging.send(senders[0]!.user, "guest", "privmsg", "later", null);
+  assert.ok(!(next instanceof Promise) && next.ok);
+  assert.deepEqual(asked, ["guest"]);
+});
+
 // ── part and kick ──────────────────────────────────────────────────────────────
 
 test("part is delivered once to every member including the one leaving; the last part removes the channel", () => {
