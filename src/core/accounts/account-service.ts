@@ -7,6 +7,7 @@ import type { Account, AccountSetting, AccountStore, Credential, RegistrationRec
 import { LoginGuard, type GuardVerdict } from "./login-guard.js";
 import { isReservedName } from "../reserved-names.js";
 import { RegistrationLimit } from "./registration-limit.js";
+import { TurnGate } from "../../turn-gate.js";
 
 export interface AccountSettings {
   /** Account names follow the nick rules (an account owns the nick of the same name). */
@@ -48,6 +49,12 @@ function lookup(store: AccountStore, name: string): Promise<Account | undefined>
   return name.includes("\u0000") ? Promise.resolve(undefined) : store.findByName(foldCase(name));
 }
 
+/**
+ * Login attempts that begin per turn of the event loop (see TurnGate): a storm of logins
+ * takes a few more turns to begin, and chat read between them is not held up by all of it.
+ */
+const LOGINS_BEGUN_PER_TURN = 2;
+
 export const ARGON2ID = "argon2id";
 export const SCRAM_SHA_256 = "scram-sha-256";
 
@@ -60,6 +67,7 @@ export class AccountService {
   readonly #passwordChanged: PasswordChangedListener[] = [];
   readonly #logins: LoginListener[] = [];
   readonly #registrations: RegistrationLimit | null;
+  readonly #loginTurns = new TurnGate(LOGINS_BEGUN_PER_TURN);
 
   /**
    * `registrations` keeps the per-address count of `registrationsPerAddressPerHour`;
@@ -212,6 +220,7 @@ export class AccountService {
    * checks the secret itself (SASL SCRAM) asks it before its exchange goes on.
    */
   async admitLogin(name: string, address: string, service: string): Promise<GuardVerdict> {
+    await this.#loginTurns.pass();
     const verdict = await this.guard.check(foldCase(name), address);
     if (!verdict.ok) {
       this.log.warn({ account: name, address, service, retryAfterSeconds: verdict.retryAfterSeconds }, "login refused: too many failures");
