@@ -18,6 +18,7 @@ import { VERSION } from "./version.js";
 import { openDomain } from "./domain.js";
 import { Messaging } from "./core/chat/messaging.js";
 import { HistoryWriter } from "./core/chat/history-writer.js";
+import { flushNow } from "./turn-end.js";
 import { MessagesRepository } from "./store/messages-repository.js";
 import { MessageSearchRepository } from "./store/message-search-repository.js";
 import { SearchIndexer } from "./store/search-indexer.js";
@@ -157,6 +158,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
           // Senders get FAIL … TEMPORARILY_UNAVAILABLE for each message; the operator gets one line per outage.
           failing: (err) => log.error({ err }, "messages cannot be stored (disk full? database down?): senders are told, nothing is delivered until it works again"),
           recovered: (refused) => log.warn(refused, "messages are stored again"),
+          // The batch was written in an immediate, at the end of a turn: its deliveries would
+          // otherwise wait for the next turn's end. A tick runs once the senders' promise
+          // callbacks (the deliveries) have all run.
+          batchAnswered: () => process.nextTick(flushNow),
         },
       })
     : null;

@@ -18,12 +18,16 @@ const toNodes = new Set<Flushable>();
 const toClients = new Set<Flushable>();
 let scheduled = false;
 
-function flushAll(): void {
-  scheduled = false;
+function flushTargets(): void {
   for (const target of toNodes) target.flush();
   toNodes.clear();
   for (const target of toClients) target.flush();
   toClients.clear();
+}
+
+function flushAll(): void {
+  scheduled = false;
+  flushTargets();
 }
 
 function schedule(): void {
@@ -42,4 +46,15 @@ export function scheduleFlush(target: Flushable): void {
 export function scheduleFlushFirst(target: Flushable): void {
   toNodes.add(target);
   schedule();
+}
+
+/**
+ * Flushes what is held now instead of at the end of the turn. For writes made by work
+ * that itself runs at the end of a turn (the history writer's batch, an immediate):
+ * their end-of-turn flush would be queued behind the next turn's reads, so under load a
+ * stored message would reach its readers one whole turn later. The pending end-of-turn
+ * flush still runs and finds what was added since.
+ */
+export function flushNow(): void {
+  flushTargets();
 }

@@ -323,6 +323,24 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
     assert.deepEqual(ids(await h.repository.query(query("#busy", "after", null, null, 1000))), ids([...first, ...second]));
   });
 
+  test("HistoryWriter: batchAnswered comes once per batch, stored or refused, and a tick queued then runs after every sender's callbacks", async (t) => {
+    const h = await harness(t, target);
+    const spy = instrumented(h.repository);
+    // What each tick queued at batchAnswered saw: how many senders had run their callbacks by then.
+    const seenAtTick: number[] = [];
+    let answered = 0;
+    const writer = new HistoryWriter(spy.store, { events: { batchAnswered: () => process.nextTick(() => seenAtTick.push(answered)) } });
+    const stored = Array.from({ length: 30 }, () => message("#ticks", 1000));
+    // Two promise hops after the answer, as a sender's delivery is.
+    await Promise.all(stored.map(async (m) => (await writer.append(m).then(async () => Promise.resolve()), answered++)));
+    spy.failNextBatch(new Error("disk full"));
+    const refused = Array.from({ length: 10 }, () => message("#ticks", 2000));
+    await Promise.all(refused.map((m) => writer.append(m).catch(() => answered++)));
+    await writer.drain();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(seenAtTick, [30, 40]);
+  });
+
   test("HistoryWriter: a failing store rejects every waiter of that batch; the next batches are written; the outage is told once, and its end", async (t) => {
     const h = await harness(t, target);
     const spy = instrumented(h.repository);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { scheduleFlush, scheduleFlushFirst } from "../../src/turn-end.js";
+import { flushNow, scheduleFlush, scheduleFlushFirst } from "../../src/turn-end.js";
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -33,4 +33,17 @@ test("what is queued while the end of a turn is being flushed is written too", a
   assert.deepEqual(order, ["early", "late"]);
   await turn();
   assert.deepEqual(order, ["early", "late"], "and only once");
+});
+
+test("flushNow writes what is held at once, nodes first; the end of the turn then writes only what came after", async () => {
+  const order: string[] = [];
+  const client = { flush: () => void order.push("client") };
+  const later = { flush: () => void order.push("later") };
+  scheduleFlush(client);
+  scheduleFlushFirst({ flush: () => void order.push("nodes") });
+  flushNow();
+  assert.deepEqual(order, ["nodes", "client"]);
+  scheduleFlush(later);
+  await turn();
+  assert.deepEqual(order, ["nodes", "client", "later"]);
 });

@@ -17,6 +17,11 @@ export interface HistoryWriterEvents {
   failing?(error: unknown): void;
   /** A batch was stored again after an outage; how much was refused during it. */
   recovered?(refused: { batches: number; messages: number }): void;
+  /**
+   * Every sender of a batch has been answered (stored or refused). What the senders do
+   * next (deliver, or tell the client it failed) runs in promise callbacks queued now.
+   */
+  batchAnswered?(): void;
 }
 
 export interface HistoryWriterOptions {
@@ -115,6 +120,7 @@ export class HistoryWriter {
       for (const p of batch.items) p.reject(error);
     } finally {
       clearTimeout(batch.timer);
+      this.#events.batchAnswered?.();
       this.#writing = null;
       if (this.#pending !== null) this.#schedule();
     }
