@@ -116,7 +116,7 @@ const USAGE = `usage: npm run bench -- [options]
                    clients in this process, or one curl process per client (node)
   --warmup N       ftp-*: unmeasured transfers (ftp-many: rounds of a fifth of the files)
                    per server after each start                       (2; quick 0)
-  --ours-dist DIR  ftp-* and cluster-fanout: run our server from this build directory instead of dist/
+  --ours-dist DIR  run our server from this build directory instead of dist/ (every scenario)
                    (e.g. a patched copy, to measure a change)
   --no-build       use dist/ as it is (default: npm run build first)
   --no-pin         do not pin generator and servers to CPUs 0 and 1
@@ -330,7 +330,13 @@ async function startTarget(name: TargetName, cpuProfileDir?: string): Promise<Se
   const options = { cpu: serverCpu, baseDir };
   const server =
     name === "ours"
-      ? await startOurs({ ...options, history, ...(settings.threadpool !== null && { threadpool: settings.threadpool }), ...(cpuProfileDir !== undefined && { cpuProfileDir }) })
+      ? await startOurs({
+          ...options,
+          history,
+          ...(settings.threadpool !== null && { threadpool: settings.threadpool }),
+          ...(cpuProfileDir !== undefined && { cpuProfileDir }),
+          ...(oursEntry !== undefined && { entry: oursEntry }),
+        })
       : await startNgircd(options);
   live.add(server);
   return server;
@@ -525,6 +531,7 @@ async function historyOverhead(runs: HistoryRun[], failures: Failure[]): Promise
           history: variant.history,
           ...(schema !== null && { databaseUrl: schema.url }),
           ...(settings.threadpool !== null && { threadpool: settings.threadpool }),
+          ...(oursEntry !== undefined && { entry: oursEntry }),
         });
         live.add(server);
         await sleep(300);
@@ -629,6 +636,7 @@ async function wsFanoutRun(out: { result: WsFanoutResult | null }, failures: Fai
       httpPort,
       ...(settings.threadpool !== null && { threadpool: settings.threadpool }),
       ...(profileDir !== undefined && { cpuProfileDir: profileDir }),
+      ...(oursEntry !== undefined && { entry: oursEntry }),
     });
     live.add(server);
     await sleep(300);
