@@ -30,19 +30,21 @@ export class TurnGate {
     return this.#waiting.length;
   }
 
-  // An immediate runs after the turn's I/O; one queued from an immediate runs on the next
-  // turn, after that turn's I/O. So those let through here run apart from other sockets' reads.
+  // An immediate runs at the end of a turn, after its I/O; one queued from an immediate runs
+  // at the end of the next turn. So the callback below closes a turn: it lets through what the
+  // turn has left of its share (callers may have passed at once during it), then starts the
+  // count of the next.
   #scheduleNextTurn(): void {
     if (this.#nextTurnScheduled) return;
     this.#nextTurnScheduled = true;
     setImmediate(() => {
       this.#nextTurnScheduled = false;
-      this.#passed = 0;
       while (this.#passed < this.perTurn && this.#waiting.length > 0) {
         this.#passed++;
         this.#waiting.shift()!();
       }
-      if (this.#passed > 0) this.#scheduleNextTurn();
+      this.#passed = 0;
+      if (this.#waiting.length > 0) this.#scheduleNextTurn();
     });
   }
 }

@@ -222,13 +222,14 @@ export class Messaging {
       // Behind the sender's lookups still in flight, never ahead of them: its messages keep their order.
       return this.#lookups.busy(sender) ? this.#inSenderOrder(sender, () => Promise.resolve(known)) : known;
     }
-    const folded = holder.folded;
+    // The nick as it is now: the answer is remembered under it, though the look-up may run later.
+    const { nick, folded } = holder;
     const inFlight = this.#nickAccountLookups.get(holder);
     // A window of messages to a new guest arrives before the first look-up answers: without
     // this each asked the database again (a fresh server's direct bench: 10,500 look-ups for
     // 500 recipients). Waiting in the sender's own order keeps its messages in order.
     if (inFlight && inFlight.folded === folded) return this.#inSenderOrder(sender, () => inFlight.registered);
-    const registered = this.#inSenderOrder(sender, () => this.accounts.exists(holder.nick));
+    const registered = this.#inSenderOrder(sender, () => this.accounts.exists(nick));
     const lookup = { folded, registered };
     this.#nickAccountLookups.set(holder, lookup);
     try {
