@@ -18,11 +18,18 @@ const toNodes = new Set<Flushable>();
 const toClients = new Set<Flushable>();
 let scheduled = false;
 
+// Each target leaves its set before it flushes: one that queues again during its own flush
+// (a write that makes more to write) is added back, and flushed again in this pass, instead
+// of being cleared with the rest and left holding bytes no flush is scheduled for.
 function flushTargets(): void {
-  for (const target of toNodes) target.flush();
-  toNodes.clear();
-  for (const target of toClients) target.flush();
-  toClients.clear();
+  for (const target of toNodes) {
+    toNodes.delete(target);
+    target.flush();
+  }
+  for (const target of toClients) {
+    toClients.delete(target);
+    target.flush();
+  }
 }
 
 function flushAll(): void {

@@ -47,3 +47,19 @@ test("flushNow writes what is held at once, nodes first; the end of the turn the
   await turn();
   assert.deepEqual(order, ["nodes", "client", "later"]);
 });
+
+test("a target that queues again during its own flush is flushed again, not dropped", async () => {
+  let flushes = 0;
+  const target = {
+    flush: () => {
+      flushes++;
+      // The first write makes more to write (as a transport that answers at once might).
+      if (flushes === 1) scheduleFlush(target);
+    },
+  };
+  scheduleFlush(target);
+  await turn();
+  assert.equal(flushes, 2);
+  await turn();
+  assert.equal(flushes, 2, "and then nothing more");
+});
