@@ -65,17 +65,23 @@ describe("web client: service worker notifications in Chromium", () => {
 
   /** The notifications the worker shows now, once there are `count` of them. */
   async function shown(count: number): Promise<Shown[]> {
-    return waitFor(
-      async () => {
-        const list = await page.evaluate(async () => {
-          const container = (globalThis as unknown as { navigator: { serviceWorker: { ready: Promise<{ getNotifications(): Promise<Array<Shown>> }> } } }).navigator.serviceWorker;
-          const registration = await container.ready;
-          return (await registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
-        });
-        return list.length === count ? list : undefined;
-      },
-      { timeoutMs: STEP_TIMEOUT_MS, what: `${count} notifications` },
-    );
+    // What was last seen, for the failure message: a count alone does not say which push went missing.
+    let last: Shown[] = [];
+    try {
+      return await waitFor(
+        async () => {
+          last = await page.evaluate(async () => {
+            const container = (globalThis as unknown as { navigator: { serviceWorker: { ready: Promise<{ getNotifications(): Promise<Array<Shown>> }> } } }).navigator.serviceWorker;
+            const registration = await container.ready;
+            return (await registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+          });
+          return last.length === count ? last : undefined;
+        },
+        { timeoutMs: STEP_TIMEOUT_MS, what: `${count} notifications` },
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; shown: ${JSON.stringify(last)}`, { cause: error });
+    }
   }
 
   test("a mention in a channel and a direct message each show a notification named after the conversation", async () => {
