@@ -43,18 +43,21 @@ async function serve(args: string[]): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   const running = await startServer(config, { log, reload: load });
   server = running;
-  log.info({ version: VERSION, dataDir: config.dataDir }, "CmyMessage is running");
-  if (pendingSignal !== null) {
-    // Counted again by stop(): the first signal stops gracefully now that there is a server to stop.
-    signals--;
-    stop(pendingSignal);
-  }
+  // Before the line that says the server runs: a script (or systemd's ExecReload) that sends
+  // SIGHUP as soon as it reads that line must find a handler, not the default action, which
+  // ends the process.
   process.on("SIGHUP", () => {
     running.reload().then(
       () => log.info("SIGHUP: configuration reloaded"),
       (error: Error) => log.error({ err: error.message }, "SIGHUP: configuration is invalid; nothing changed"),
     );
   });
+  log.info({ version: VERSION, dataDir: config.dataDir }, "CmyMessage is running");
+  if (pendingSignal !== null) {
+    // Counted again by stop(): the first signal stops gracefully now that there is a server to stop.
+    signals--;
+    stop(pendingSignal);
+  }
 }
 
 async function configCommand(args: string[]): Promise<void> {
