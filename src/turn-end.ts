@@ -18,10 +18,17 @@ const toNodes = new Set<Flushable>();
 const toClients = new Set<Flushable>();
 let scheduled = false;
 
-// Each target leaves its set before it flushes: one that queues again during its own flush
-// (a write that makes more to write) is added back, and flushed again in this pass, instead
-// of being cleared with the rest and left holding bytes no flush is scheduled for.
-function flushTargets(): void {
+/**
+ * Flushes what is held now instead of at the end of the turn. For writes made by work
+ * that itself runs at the end of a turn (the history writer's batch, an immediate):
+ * their end-of-turn flush would be queued behind the next turn's reads, so under load a
+ * stored message would reach its readers one whole turn later. The pending end-of-turn
+ * flush still runs and finds what was added since.
+ */
+export function flushNow(): void {
+  // Each target leaves its set before it flushes: one that queues again during its own flush
+  // (a write that makes more to write) is added back and flushed again in this pass, instead
+  // of being cleared with the rest and left holding bytes no flush is scheduled for.
   for (const target of toNodes) {
     toNodes.delete(target);
     target.flush();
@@ -34,7 +41,7 @@ function flushTargets(): void {
 
 function flushAll(): void {
   scheduled = false;
-  flushTargets();
+  flushNow();
 }
 
 function schedule(): void {
@@ -53,15 +60,4 @@ export function scheduleFlush(target: Flushable): void {
 export function scheduleFlushFirst(target: Flushable): void {
   toNodes.add(target);
   schedule();
-}
-
-/**
- * Flushes what is held now instead of at the end of the turn. For writes made by work
- * that itself runs at the end of a turn (the history writer's batch, an immediate):
- * their end-of-turn flush would be queued behind the next turn's reads, so under load a
- * stored message would reach its readers one whole turn later. The pending end-of-turn
- * flush still runs and finds what was added since.
- */
-export function flushNow(): void {
-  flushTargets();
 }
