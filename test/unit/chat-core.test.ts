@@ -6,7 +6,7 @@ import type { Session } from "../../src/core/chat/session.js";
 import type { ChatUser } from "../../src/core/chat/user.js";
 import type { ModeRequest } from "../../src/core/chat/channel-modes.js";
 import { InProcessBus } from "../../src/bus/in-process-bus.js";
-import { Messaging, type SendResult } from "../../src/core/chat/messaging.js";
+import { Messaging, type AccountDirectory, type SendResult } from "../../src/core/chat/messaging.js";
 import type { ClientTags, MessageKind } from "../../src/core/chat/events.js";
 
 /** A test double for the session (not for the core): it records what the core hands it. */
@@ -45,18 +45,20 @@ const LIMITS: ChatLimits = {
 
 interface World {
   core: ChatCore;
+  messaging: Messaging;
   /** Sends through the messaging layer without history, as a server with history off does. */
   send(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null): Promise<SendResult>;
   advance(ms: number): void;
   connect(nick: string, username?: string, hostname?: string): { user: ChatUser; session: RecordingSession };
 }
 
-function world(limits: Partial<ChatLimits> = {}): World {
+function world(limits: Partial<ChatLimits> = {}, accounts: AccountDirectory = { exists: async () => false }): World {
   let time = 1_700_000_000_000;
   const core = new ChatCore({ ...LIMITS, ...limits }, new InProcessBus(), () => time);
-  const messaging = new Messaging(core, null, { exists: async () => false });
+  const messaging = new Messaging(core, null, accounts);
   return {
     core,
+    messaging,
     // Sent from the user's (only) session, which gets no copy of its own message.
     send: async (user, target, kind, text, tags) => messaging.send(user, target, kind, text, tags, [...user.sessions()][0]?.id ?? null),
     advance: (ms) => {
@@ -552,24 +554,21 @@ test("a banned member cannot speak", async () => {
 });
 
 test("messages to a guest sent before the first account look-up answers wait for that one look-up, and each sender's arrive in order", async () => {
-  const core = new ChatCore(LIMITS, new InProcessBus(), () => 1_700_000_000_000);
   // The directory (a database in the server) answers when told to, so every message below is in flight together.
   const asked: string[] = [];
   let answer: (registered: boolean) => void = () => {};
-  const messaging = new Messaging(core, null, {
-    exists: (name) => {
-      asked.push(name);
-      return new Promise((resolve) => (answer = resolve));
+  const w = world(
+    {},
+    {
+      exists: (name) => {
+        asked.push(name);
+        return new Promise((resolve) => (answer = resolve));
+      },
     },
-  });
-  const connect = (nick: string): { user: ChatUser; session: RecordingSession } => {
-    const session = new RecordingSession();
-    const result = core.connect(session, { nick, username: `~${nick}`, realname: nick, hostname: "h", address: "192.0.2.1", secure: false });
-    assert.ok(result.ok);
-    return { user: result.user, session };
-  };
-  const guest = connect("guest");
-  const senders = [connect("ann"), connect("ben")];
+  );
+  const messaging = w.messaging;
+  const guest = w.connect("guest");
+  const senders = [w.connect("ann"), w.connect("ben")];
   const sent: Array<SendResult | Promise<SendResult>> = [];
   for (let i = 0; i < 20; i++) for (const { user } of senders) sent.push(messaging.send(user, "guest", "privmsg", `${user.nick} ${i}`, null));
   // The look-up starts on a later tick (behind the sender's earlier ones, of which there are none).
