@@ -133,3 +133,38 @@ forEachDialect("a prefix in the message search", (target) => {
     }
   });
 });
+
+forEachDialect("the search index behind the writes", (target) => {
+  test("keeps up with a server storing more than a batch per interval: full batches are followed by the next one soon", async (t) => {
+    const database = await target.create(t);
+    const store = await database.open();
+    // 5,000 messages: two full batches of 2,000 and the rest.
+    const batch = Array.from({ length: 5000 }, (_, i) => message(`b${i}`, "#general", `busy word${i}`, 1000 + i));
+    await new MessagesRepository(store.db).append(batch);
+    const indexedUpTo = async () => Number((await sql<{ upto: number }>`select indexed_upto as upto from search_index_state`.execute(store.db)).rows[0]!.upto);
+    const settled = async (expected: number) => {
+      // The pass runs through promises on SQLite's synchronous driver: a few turns finish it.
+      for (let i = 0; i < 50 && (await indexedUpTo()) !== expected; i++) await new Promise((resolve) => setImmediate(resolve));
+      return await indexedUpTo();
+    };
+    t.mock.timers.enable({ apis: ["setTimeout", "setInterval"] });
+    const indexer = new SearchIndexer(store.db, store.dialect);
+    indexer.start();
+    database.track(() => indexer.stop());
+    assert.equal(await indexedUpTo(), 0);
+    t.mock.timers.tick(500);
+    assert.equal(await settled(2000), 2000, "the first pass, after the interval");
+    // The batch was full: the next pass comes well before another interval.
+    t.mock.timers.tick(50);
+    assert.equal(await settled(4000), 4000);
+    t.mock.timers.tick(50);
+    assert.equal(await settled(5000), 5000);
+    // Caught up: back to the interval.
+    t.mock.timers.tick(100);
+    await new MessagesRepository(store.db).append([message("late", "#general", "a late word", 9000)]);
+    t.mock.timers.tick(100);
+    assert.equal(await settled(5000), 5000, "no pass before the interval once caught up");
+    t.mock.timers.tick(300);
+    assert.equal(await settled(5001), 5001);
+  });
+}, { dialects: ["sqlite"] });
