@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { openStore } from "../../src/store/database.js";
 import { MessagesRepository } from "../../src/store/messages-repository.js";
+import { SqliteCheckpointer } from "../../src/store/sqlite-checkpointer.js";
 import type { StoredMessage } from "../../src/core/chat/history.js";
 
 function message(n: number): StoredMessage {
@@ -52,4 +53,32 @@ test("the WAL is checkpointed off the event loop and stays bounded under steady 
   assert.equal(again.sqlite!.pragma("wal_autocheckpoint", { simple: true }), 1000);
   const { n } = again.sqlite!.prepare("select count(*) as n from messages").get() as { n: number };
   assert.equal(n, 40_000);
+});
+
+test("under writes with no pause between them the WAL still starts again: it stays near its limit, not the size of what was written", async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), "cmy-checkpoint-"));
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const store = await openStore({ url: "", dataDir, migrate: true });
+  t.after(() => store.close());
+  const sqlite = store.sqlite!;
+  const errors: Error[] = [];
+  const limit = 8 * 1024 * 1024;
+  const checkpointer = new SqliteCheckpointer(sqlite, join(dataDir, "cmymessage.db"), (error) => errors.push(error), { walLimitBytes: limit });
+  t.after(() => checkpointer.stop());
+  const repository = new MessagesRepository(store.db, sqlite);
+  const wal = join(dataDir, "cmymessage.db-wal");
+  let largest = 0;
+  // A commit every millisecond or so, as a server under steady load makes them: a PASSIVE
+  // checkpoint never finds the WAL copied to its end before the next commit, so without
+  // more the WAL never starts again and holds everything written.
+  for (let batch = 0; batch < 4000; batch++) {
+    await repository.append(Array.from({ length: 20 }, (_, i) => message(batch * 20 + i)));
+    await sleep(1);
+    if (batch % 20 === 19) largest = Math.max(largest, (await stat(wal)).size);
+  }
+  const database = (await stat(join(dataDir, "cmymessage.db"))).size;
+  assert.ok(database > 30 * 1024 * 1024, `written: ${database} bytes`);
+  // The limit, plus what is written between two looks of the thread.
+  assert.ok(largest < 3 * limit, `the WAL reached ${largest} bytes with a limit of ${limit}`);
+  assert.deepEqual(errors, []);
 });
