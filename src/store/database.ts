@@ -1,12 +1,13 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from "kysely";
+import { Kysely, PostgresDialect, sql, type SqliteDatabase, type SqliteStatement } from "kysely";
 import BetterSqlite3 from "better-sqlite3";
 import type { Database } from "./schema.js";
 import type { Dialect } from "./dialect.js";
 import { migrateToLatest } from "./migrator.js";
 import { makeDatabaseFilePrivate } from "./private-file.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
+import { SqliteImmediateDialect } from "./sqlite-immediate-dialect.js";
 
 export interface Store {
   readonly db: Kysely<Database>;
@@ -95,7 +96,7 @@ function openSqlite(file: string): { db: Kysely<Database>; sqlite: BetterSqlite3
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), sqlite: database };
+  return { db: new Kysely<Database>({ dialect: new SqliteImmediateDialect({ database: withStatementCache(database) }) }), sqlite: database };
 }
 
 async function openPostgres(url: string): Promise<Kysely<Database>> {

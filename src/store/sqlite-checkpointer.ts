@@ -11,14 +11,18 @@ import type BetterSqlite3 from "better-sqlite3";
  *
  * Under steady writes that moment never comes: a commit lands while each checkpoint
  * runs, so the copy never reaches the WAL's end, and the WAL grew by everything
- * written (the rooms bench: 346 MB in 15 s; 1,000 messages a second, ~36 GB an hour),
+ * written (the rooms bench, 10,000 messages a second: 436 MB in 15 s; at 1,000 a second
+ * ~10 MB a second, ~36 GB an hour: smaller commits write more pages per message),
  * with every read searching a longer WAL index. So once the WAL passes its limit the
  * thread follows its PASSIVE checkpoint with a RESTART: the PASSIVE one has copied
- * nearly everything, and the RESTART holds writers off only while it copies the rest
- * and syncs, then makes the next commit start the WAL again (and cut the file back to
- * the limit: `journal_size_limit` on the writer's connection). It gives up after
- * RESTART_BUSY_MS rather than keep writers waiting (the event loop's commit waits in
- * SQLite's busy handler), and tries again at the next interval.
+ * nearly everything, and the RESTART holds the write lock only while it copies the rest
+ * and syncs (the event loop's commit meanwhile waits in SQLite's busy handler, which
+ * sleeps 1, 2, 5, 10 … ms between tries), then makes the next commit start the WAL again
+ * (and cut the file back to the limit: `journal_size_limit` on the writer's connection).
+ * It waits at most RESTART_BUSY_MS for the lock and for readers; one that keeps reading
+ * makes it back off (see `restart`). Transactions on the event loop's connection begin
+ * IMMEDIATE (sqlite-immediate-dialect.ts), or one that read before the RESTART took the
+ * lock would fail at its first write.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -28,17 +32,34 @@ db.pragma("busy_timeout = 5000");
 // Told once per outage (a full disk fails every checkpoint until there is room), not every interval.
 let failing = false;
 const limitFrames = Math.max(1, Math.floor(workerData.walLimitBytes / db.pragma("page_size", { simple: true })));
+// A RESTART that finds a reader staying (a backup, the sqlite3 shell) gives up, having held
+// writers off meanwhile: the next try waits twice as long, up to MAX_RESTART_BACKOFF_MS.
+// Told once until a RESTART succeeds again.
+let restartAt = 0;
+let restartBackoff = workerData.intervalMs;
+let restartRefused = false;
+const restart = () => {
+  db.pragma("busy_timeout = " + workerData.restartBusyMs);
+  let result;
+  try {
+    [result] = db.pragma("wal_checkpoint(RESTART)");
+  } finally {
+    db.pragma("busy_timeout = 5000");
+  }
+  if (!result.busy) {
+    restartBackoff = workerData.intervalMs;
+    restartRefused = false;
+    return;
+  }
+  restartAt = Date.now() + restartBackoff;
+  restartBackoff = Math.min(2 * restartBackoff, workerData.maxRestartBackoffMs);
+  if (!restartRefused) parentPort.postMessage({ error: "the WAL could not start again within 100 ms (another connection reading it, or a long write); trying again later, and the WAL grows meanwhile" });
+  restartRefused = true;
+};
 const checkpoint = () => {
   try {
     const [passive] = db.pragma("wal_checkpoint(PASSIVE)");
-    if (passive.log > limitFrames) {
-      db.pragma("busy_timeout = " + workerData.restartBusyMs);
-      try {
-        db.pragma("wal_checkpoint(RESTART)");
-      } finally {
-        db.pragma("busy_timeout = 5000");
-      }
-    }
+    if (passive.log > limitFrames && Date.now() >= restartAt) restart();
     failing = false;
   } catch (error) {
     if (!failing) parentPort.postMessage({ error: String(error && error.message) });
@@ -59,11 +80,14 @@ parentPort.postMessage({ ready: true });
 const INTERVAL_MS = 250;
 /**
  * The WAL size past which a checkpoint also restarts the WAL (see WORKER_SOURCE). At
- * 10,000 messages a second (~23 MB of WAL a second) that is one RESTART every ~3 s.
+ * the rooms bench's ~29 MB of WAL a second that is one RESTART every ~2 s; the file
+ * reaches the limit plus what one interval writes.
  */
 export const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
-/** The longest a RESTART waits for the writer and readers before it gives up until the next interval. */
+/** The longest a RESTART waits for the writer and readers before it gives up until the next try. */
 const RESTART_BUSY_MS = 100;
+/** The longest wait between RESTARTs that keep finding a reader. */
+const MAX_RESTART_BACKOFF_MS = 60_000;
 /** SQLite's own default, restored on the main connection when the thread is gone. */
 const AUTOCHECKPOINT_PAGES = 1000;
 
@@ -85,7 +109,14 @@ export class SqliteCheckpointer {
     options: { readonly walLimitBytes?: number } = {},
   ) {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-    const workerData = { driver, file, intervalMs: INTERVAL_MS, walLimitBytes: options.walLimitBytes ?? WAL_LIMIT_BYTES, restartBusyMs: RESTART_BUSY_MS };
+    const workerData = {
+      driver,
+      file,
+      intervalMs: INTERVAL_MS,
+      walLimitBytes: options.walLimitBytes ?? WAL_LIMIT_BYTES,
+      restartBusyMs: RESTART_BUSY_MS,
+      maxRestartBackoffMs: MAX_RESTART_BACKOFF_MS,
+    };
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
     main.pragma("wal_autocheckpoint = 0");
     // The file itself: a WAL that starts again reuses its file (overwriting is cheaper than

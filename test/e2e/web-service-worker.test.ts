@@ -95,6 +95,10 @@ describe("web client: service worker notifications in Chromium", () => {
 
   test("a newer message in the same conversation replaces its notification; an unreadable push still shows one", async () => {
     await push(":bob!bob@host PRIVMSG #general :alice: make it one o'clock");
+    // One push at a time, each seen shown: twice in many runs, of two pushes delivered
+    // back to back through DevTools here, Chromium showed only the first (stop 19's
+    // diagnostics: the replaced #general one and carol's, no "New message").
+    await waitFor(async () => (await shown(2)).some((n) => n.body === "alice: make it one o'clock"), { timeoutMs: STEP_TIMEOUT_MS, what: "the replaced #general notification" });
     await push("not an IRC message");
     const list = await shown(3);
     assert.equal(list.filter((n) => n.tag === "conversation:#general").length, 1);

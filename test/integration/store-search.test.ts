@@ -163,8 +163,18 @@ forEachDialect("the search index behind the writes", (target) => {
     t.mock.timers.tick(100);
     await new MessagesRepository(store.db).append([message("late", "#general", "a late word", 9000)]);
     t.mock.timers.tick(100);
-    assert.equal(await settled(5000), 5000, "no pass before the interval once caught up");
+    const turns = async () => {
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    await turns();
+    assert.equal(await indexedUpTo(), 5000, "no pass before the interval once caught up");
     t.mock.timers.tick(300);
     assert.equal(await settled(5001), 5001);
+    // Stopped: what is pending is indexed by stop() itself, and no timer runs a pass after it.
+    await indexer.stop();
+    await new MessagesRepository(store.db).append([message("after", "#general", "after the stop", 9500)]);
+    t.mock.timers.tick(5000);
+    await turns();
+    assert.equal(await indexedUpTo(), 5001);
   });
 }, { dialects: ["sqlite"] });
