@@ -53,7 +53,7 @@ const restart = () => {
   }
   restartAt = Date.now() + restartBackoff;
   restartBackoff = Math.min(2 * restartBackoff, workerData.maxRestartBackoffMs);
-  if (!restartRefused) parentPort.postMessage({ error: "the WAL could not start again within 100 ms (another connection reading it, or a long write); trying again later, and the WAL grows meanwhile" });
+  if (!restartRefused) parentPort.postMessage({ error: "the WAL could not start again within " + workerData.restartBusyMs + " ms (another connection reading it, or a long write); trying again later, and the WAL grows meanwhile" });
   restartRefused = true;
 };
 const checkpoint = () => {
