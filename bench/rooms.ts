@@ -16,6 +16,7 @@ import { cpuCount, pinSelf, raiseOpenFileLimit } from "./lib/proc.js";
 import { rooms, ROOMS_METRICS, type RoomsOptions, type RoomsResult } from "./lib/rooms-scenario.js";
 import { makeBaseDir, REPO_ROOT, startNgircd, startOurs, type ServerHandle } from "./lib/servers.js";
 import { commandLine } from "./lib/command-line.js";
+import { watchFileSize } from "./lib/file-size-watch.js";
 
 const TARGETS = ["ours", "ours-nohistory", "inspircd", "ngircd"] as const;
 type TargetName = (typeof TARGETS)[number];
@@ -111,12 +112,18 @@ say(`rooms: ${options.clients} clients in rooms of ${options.roomSize}, ${option
 for (let run = 0; run < repeat; run++) {
   for (const target of targets) {
     const server = await start(target);
+    // Ours with history on SQLite: how large its WAL grew (bounded since 2026-12-06, see bench/README.md).
+    const wal = target === "ours" && values["database-url"] === undefined ? watchFileSize(join(server.dir, "data", "cmymessage.db-wal")) : null;
     try {
-      const result = await rooms({ ...server, name: target }, options);
+      const measured = await rooms({ ...server, name: target }, options);
+      const walMiB = wal ? wal.stop() / 2 ** 20 : null;
+      const result: RoomsResult = walMiB === null ? measured : { ...measured, metrics: { ...measured.metrics, wal_max_mib: walMiB } };
       results.push(result);
       const m = result.metrics;
-      say(`${target} #${run + 1}: ${m["rate"]!.toFixed(0)} deliveries/s, ${m["server_us_per"]!.toFixed(2)} µs/delivery, p99 ${m["p99_ms"]!.toFixed(1)} ms, lost ${m["lost"]}, generator ${m["gen_cpu_pct"]!.toFixed(0)}% CPU${result.notes.length > 0 ? `; ${result.notes.join("; ")}` : ""}`);
+      const walNote = walMiB === null ? "" : `, WAL at most ${walMiB.toFixed(1)} MiB`;
+      say(`${target} #${run + 1}: ${m["rate"]!.toFixed(0)} deliveries/s, ${m["server_us_per"]!.toFixed(2)} µs/delivery, p99 ${m["p99_ms"]!.toFixed(1)} ms, lost ${m["lost"]}, generator ${m["gen_cpu_pct"]!.toFixed(0)}% CPU${walNote}${result.notes.length > 0 ? `; ${result.notes.join("; ")}` : ""}`);
     } finally {
+      wal?.stop();
       await server.stop();
       rmSync(server.dir, { recursive: true, force: true });
     }
