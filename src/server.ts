@@ -290,6 +290,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     await files.drain(0);
     await push.stop();
     stopRetention();
+    await searchIndexer.stop().catch(() => {});
     await cluster?.stop();
     await domain.close();
     throw error;

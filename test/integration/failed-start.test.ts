@@ -1,0 +1,40 @@
+/**
+ * A server that cannot start (a port it must listen on is taken) stops what it had
+ * started before the error goes up: nothing of it keeps running on the closed database.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { pino } from "pino";
+import { validateConfig } from "../../src/config/load.js";
+import { startServer } from "../../src/server.js";
+
+test("a start that fails on a taken port leaves no background work behind on the closed database", async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), "cmy-failed-start-"));
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  t.after(async () => {
+    await new Promise((resolve) => taken.close(resolve));
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const port = (taken.address() as net.AddressInfo).port;
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const config = validateConfig({ dataDir, irc: { listen: ["127.0.0.1:0"], tlsListen: [] }, ftp: { listen: [] }, http: { listen: [`127.0.0.1:${port}`] } }, "test");
+  await assert.rejects(startServer(config, { log: pino({ level: "info" }, sink), reload: async () => config }), /127\.0\.0\.1:\d+/);
+  // The search indexer's first pass would come 500 ms after the start; the retention, push and
+  // checkpoint work stopped too. Twice that long, and nothing complained of a closed database.
+  await sleep(1200);
+  const afterwards = lines.filter((line) => /search index|checkpoint|retention|destroyed|closed/i.test(line) && !/"msg":"database ready"/.test(line));
+  assert.deepEqual(afterwards, []);
+});
