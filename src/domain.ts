@@ -36,6 +36,7 @@ export async function openDomain(config: Config, log: Logger, options: { migrate
     url: config.database.url,
     dataDir: config.dataDir,
     migrate: options.migrate,
+    walLimitBytes: config.database.sqliteWalLimitMiB * 1024 * 1024,
     checkpointInBackground: (err) => log.warn({ err }, "SQLite WAL checkpoints in the background (on failure the commits checkpoint again, as by default)"),
   });
   const guard = new LoginGuard(new LoginFailuresRepository(store.db), config.auth.bruteForce);

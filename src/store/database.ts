@@ -38,6 +38,8 @@ export interface StoreOptions {
    * short-lived commands (the CLI) leave SQLite's default.
    */
   readonly checkpointInBackground?: (error: Error) => void;
+  /** SQLite, with checkpointInBackground: the WAL's size limit (`database.sqliteWalLimitMiB`); default WAL_LIMIT_BYTES. */
+  readonly walLimitBytes?: number;
 }
 
 const INT8_OID = 20;
@@ -136,7 +138,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await db.destroy();
     throw error;
   }
-  const checkpointer = sqlite && options.checkpointInBackground ? new SqliteCheckpointer(sqlite, file, options.checkpointInBackground) : null;
+  const checkpointer = sqlite && options.checkpointInBackground ? new SqliteCheckpointer(sqlite, file, options.checkpointInBackground, { walLimitBytes: options.walLimitBytes }) : null;
   return {
     db,
     dialect,

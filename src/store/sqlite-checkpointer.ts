@@ -81,7 +81,8 @@ const INTERVAL_MS = 250;
 /**
  * The WAL size past which a checkpoint also restarts the WAL (see WORKER_SOURCE). At
  * the rooms bench's ~29 MB of WAL a second that is one RESTART every ~2 s; the file
- * reaches the limit plus what one interval writes.
+ * reaches the limit plus what one interval writes. The server's comes from
+ * `database.sqliteWalLimitMiB`, this being its default.
  */
 export const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 /** The longest a RESTART waits for the writer and readers before it gives up until the next try. */

@@ -15,6 +15,8 @@ import { MessagesRepository } from "../../src/store/messages-repository.js";
 import { SqliteCheckpointer } from "../../src/store/sqlite-checkpointer.js";
 import BetterSqlite3 from "better-sqlite3";
 import type { StoredMessage } from "../../src/core/chat/history.js";
+import { startTestServer } from "../support/test-server.js";
+import { RawClient } from "../support/raw-client.js";
 
 function message(n: number): StoredMessage {
   const text = `message ${n} `.padEnd(300, "x");
@@ -124,4 +126,36 @@ test("a transaction that read before another connection wanted the write lock st
   assert.equal(otherGotTheLock, false, "the transaction held the write lock from its begin");
   const { n } = store.sqlite!.prepare("select count(*) as n from login_failures").get() as { n: number };
   assert.equal(n, 1);
+});
+
+test("database.sqliteWalLimitMiB: a server told 1 MiB keeps its WAL near 1 MiB under steady chat", async (t) => {
+  const server = await startTestServer({ database: { sqliteWalLimitMiB: 1 } });
+  t.after(() => server.stop());
+  const alice = await RawClient.register(server.port, "alice");
+  t.after(() => alice.close());
+  alice.send("JOIN #busy");
+  await alice.waitFor(/ 366 /);
+  const wal = join(server.dataDir, "cmymessage.db-wal");
+  const database = join(server.dataDir, "cmymessage.db");
+  let largest = 0;
+  let previous = 0;
+  let cutBack = 0;
+  // Lines in writes of 20, a round trip after each few writes: a steady stream of small
+  // history commits, as a busy channel makes, until 8 MiB is stored (bounded: 40,000 lines).
+  const text = "x".repeat(380);
+  for (let round = 0; round < 400 && (await stat(database)).size < 8 * 1024 * 1024; round++) {
+    for (let write = 0; write < 5; write++) alice.sendBytes(Array.from({ length: 20 }, (_, i) => `PRIVMSG #busy :${round} ${write} ${i} ${text}\r\n`).join(""));
+    alice.send(`PING r${round}`);
+    await alice.waitFor(new RegExp(`PONG .* :?r${round}$`));
+    const size = (await stat(wal)).size;
+    if (size < previous) cutBack++;
+    previous = size;
+    largest = Math.max(largest, size);
+  }
+  const stored = (await stat(database)).size;
+  assert.ok(stored >= 8 * 1024 * 1024, `stored: ${stored} bytes`);
+  assert.ok(cutBack >= 3, `the WAL file was cut back ${cutBack} times`);
+  // The limit plus what is written while a checkpoint runs (its copy and fsync). Without the
+  // setting the file keeps the largest size it reached (64 MiB of room): never cut back.
+  assert.ok(largest < 4 * 1024 * 1024, `the WAL reached ${largest} bytes beside a ${stored}-byte database`);
 });
