@@ -31,6 +31,8 @@ const usage = `usage: npm run bench:rooms -- [options]
   --repeat N       runs per target; the table shows medians  (1)
   --data-dir D     parent of the servers' directories (ours keeps its SQLite database there);
                    default: the system temporary directory (the machine's disk here, not tmpfs)
+  --accounts       ours: clients register accounts and log in (SASL PLAIN) before the run,
+                   instead of staying guests (peers: guests, having no accounts)
   --database-url U ours: PostgreSQL instead of SQLite
   --profile DIR    ours: run under node --cpu-prof, the profile written to DIR
   --ours-dist DIR  run our server from this build directory instead of dist/ (e.g. a patched copy)
@@ -49,6 +51,7 @@ const { values } = parseArgs({
     repeat: { type: "string", default: "1" },
     "data-dir": { type: "string" },
     "database-url": { type: "string" },
+    accounts: { type: "boolean", default: false },
     profile: { type: "string" },
     "ours-dist": { type: "string" },
     "no-build": { type: "boolean", default: false },
@@ -115,7 +118,7 @@ for (let run = 0; run < repeat; run++) {
     // Ours with history on SQLite: how large its WAL grew (bounded since 2026-12-06, see bench/README.md).
     const wal = target === "ours" && values["database-url"] === undefined ? watchFileSize(join(server.dir, "data", "cmymessage.db-wal")) : null;
     try {
-      const measured = await rooms({ ...server, name: target }, options);
+      const measured = await rooms({ ...server, name: target }, { ...options, accounts: values.accounts && target.startsWith("ours") });
       const walMiB = wal ? wal.stop() / 2 ** 20 : null;
       const result: RoomsResult = walMiB === null ? measured : { ...measured, metrics: { ...measured.metrics, wal_max_mib: walMiB } };
       results.push(result);

@@ -13,6 +13,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { accountName, benchPassword, registerAccounts, saslLogin } from "./accounts.js";
 import { BenchClient } from "./client.js";
 import { Hub, MARK_TEXT, nowMicros } from "./load-client.js";
 import { closeAll, cpuDelta, cpuMark, firstErrors, onlyClients, openEach, pool, waitQuiet, type Target } from "./scenarios.js";
@@ -27,6 +28,12 @@ export interface RoomsOptions {
   readonly seconds: number;
   readonly textBytes: number;
   readonly timeoutSeconds: number;
+  /**
+   * Clients log in to accounts (registered first with REGISTER, then SASL PLAIN) instead
+   * of staying guests, as most members of a real server's rooms are: what a message
+   * costs per logged-in member (push mentions, for one) then shows. Our server only.
+   */
+  readonly accounts?: boolean;
 }
 
 export interface RoomsMetric {
@@ -68,9 +75,13 @@ export async function rooms(target: Target, options: RoomsOptions): Promise<Room
   const { clients: count, roomSize, rate, seconds, textBytes } = options;
   if (roomSize < 2) throw new Error("rooms of fewer than 2 have no one to deliver to");
   const hub = new Hub();
+  const password = options.accounts ? benchPassword() : "";
+  if (options.accounts) await registerAccounts(target, hub, count, password, 8, options.timeoutSeconds * 1000);
   const deadline = Date.now() + options.timeoutSeconds * 1000;
-  const opened = await openEach(count, 100, deadline, (index, timeoutMs) =>
-    BenchClient.open({ host: target.host, port: target.port, index, nick: `r${index}`, hub, timeoutMs }),
+  const opened = await openEach(count, 100, deadline, async (index, timeoutMs) =>
+    options.accounts
+      ? (await saslLogin(target, hub, index, `r${index}`, accountName(index), password, timeoutMs)).client
+      : await BenchClient.open({ host: target.host, port: target.port, index, nick: `r${index}`, hub, timeoutMs }),
   );
   const clients = onlyClients(opened);
   const notes: string[] = [];

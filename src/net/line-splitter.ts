@@ -34,7 +34,8 @@ export class LineSplitter {
       const end = nextTerminator(data, start);
       if (end === -1) break;
       this.#emit(data, start, end);
-      start = end + 1;
+      // CRLF ends one line: step over both rather than find an empty line between them.
+      start = data[end] === CR && data[end + 1] === LF ? end + 2 : end + 1;
     }
     if (start >= data.length) return;
     const rest = data.length - start;
@@ -68,6 +69,7 @@ function nextTerminator(data: Buffer, from: number): number {
   const lf = data.indexOf(LF, from);
   // Only look for CR before the LF we found: most lines end in CRLF or LF.
   const crEnd = lf === -1 ? data.length : lf;
+  if (crEnd === from) return lf;
   const cr = data.subarray(from, crEnd).indexOf(CR);
   if (cr !== -1) return from + cr;
   return lf;

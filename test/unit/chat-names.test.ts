@@ -15,6 +15,8 @@ test("foldCase lower-cases A-Z only (CASEMAPPING=ascii)", () => {
   // Non-ASCII letters are left alone.
   assert.equal(foldCase("ÄÖÜÉ"), "ÄÖÜÉ");
   assert.equal(foldCase("İ"), "İ");
+  // Runs of capitals between letters that stay as they are.
+  assert.equal(foldCase("ÉCOLE MixedCASE İSTANBUL ÄBC"), "École mixedcase İstanbul Äbc");
   assert.equal(foldCase(""), "");
 });
 

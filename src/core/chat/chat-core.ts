@@ -318,7 +318,8 @@ export class ChatCore {
   }
 
   newMessage(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null): MessageEvent {
-    return { type: "message", kind, from: user.origin, target, text, tags, ...this.#stamp() };
+    // Written out rather than spread from #stamp(): one object per message, the same shape.
+    return { type: "message", kind, from: user.origin, target, text, tags, msgid: this.#ids.next(), time: this.now() };
   }
 
   /**

@@ -5,7 +5,8 @@
  */
 export function foldCase(name: string): string {
   // Fast path: most names are already lower case.
-  return /[A-Z]/.test(name) ? name.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : name;
+  // A run of ASCII capitals lowers as toLowerCase lowers it; other letters are left as they are.
+  return /[A-Z]/.test(name) ? name.replace(/[A-Z]+/g, (run) => run.toLowerCase()) : name;
 }
 
 // First character: a letter or one of the RFC 2812 "special" characters; no digit or '-'.

@@ -4,7 +4,7 @@ import type { MessageEvent } from "../chat/events.js";
 import type { SentMessage } from "../chat/messaging.js";
 import { foldCase } from "../chat/names.js";
 import type { LiveRegistrations } from "./live-registrations.js";
-import { mentions } from "./mentions.js";
+import { mentionsFolded } from "./mentions.js";
 import type { PushOutcome, PushPayloadFormatter, PushSender, PushSubscription, PushSubscriptionStore } from "./ports.js";
 import { detached, ignoreFailure } from "../../detached.js";
 
@@ -31,14 +31,15 @@ export function pushRecipients(sent: SentMessage, core: ChatCore): string[] {
   }
   const channel = core.findChannel(conversation.name);
   if (!channel) return [];
-  const found = new Set<string>();
+  const text = foldCase(sent.event.text);
+  let found: Set<string> | null = null;
   for (const member of channel.members.keys()) {
     if (member.account === null) continue;
     const account = foldCase(member.account);
-    if (account === sender || found.has(account)) continue;
-    if (mentions(sent.event.text, member.nick) || mentions(sent.event.text, member.account)) found.add(account);
+    if (account === sender || found?.has(account)) continue;
+    if (mentionsFolded(text, member.folded) || mentionsFolded(text, account)) (found ??= new Set()).add(account);
   }
-  return [...found];
+  return found === null ? [] : [...found];
 }
 
 interface Job {

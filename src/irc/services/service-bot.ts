@@ -9,9 +9,11 @@ import type { ReservedName } from "../../core/reserved-names.js";
 export const SERVICE_NICKS = ["NickServ", "ChanServ"] as const satisfies readonly ReservedName[];
 export type ServiceNick = (typeof SERVICE_NICKS)[number];
 
+/** Asked for every message's target: one look-up, nothing made per call. */
+const SERVICES_BY_FOLDED_NAME: ReadonlyMap<string, ServiceNick> = new Map(SERVICE_NICKS.map((name) => [name.toLowerCase(), name]));
+
 export function serviceByName(target: string): ServiceNick | undefined {
-  const folded = target.toLowerCase();
-  return SERVICE_NICKS.find((name) => name.toLowerCase() === folded);
+  return SERVICES_BY_FOLDED_NAME.get(target.toLowerCase());
 }
 
 /** A NOTICE from a service to this client, e.g. `:NickServ!NickServ@services.example NOTICE nick :text`. */
