@@ -77,13 +77,15 @@ export async function rooms(target: Target, options: RoomsOptions): Promise<Room
   const hub = new Hub();
   const password = options.accounts ? benchPassword() : "";
   if (options.accounts) await registerAccounts(target, hub, count, password, 8, options.timeoutSeconds * 1000);
-  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  let deadline = Date.now() + options.timeoutSeconds * 1000;
   const opened = await openEach(count, 100, deadline, async (index, timeoutMs) =>
     options.accounts
       ? (await saslLogin(target, hub, index, `r${index}`, accountName(index), password, timeoutMs)).client
       : await BenchClient.open({ host: target.host, port: target.port, index, nick: `r${index}`, hub, timeoutMs }),
   );
   const clients = onlyClients(opened);
+  // Logins (two argon2id hashes a client on the server's core) must not eat the run's time.
+  if (options.accounts) deadline = Date.now() + options.timeoutSeconds * 1000;
   const notes: string[] = [];
   try {
     if (clients.length !== count) throw new Error(`only ${clients.length}/${count} clients registered: ${firstErrors(opened).join("; ")}`);

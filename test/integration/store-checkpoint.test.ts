@@ -155,7 +155,8 @@ test("database.sqliteWalLimitMiB: a server told 1 MiB keeps its WAL near 1 MiB u
   const stored = (await stat(database)).size;
   assert.ok(stored >= 8 * 1024 * 1024, `stored: ${stored} bytes`);
   assert.ok(cutBack >= 3, `the WAL file was cut back ${cutBack} times`);
-  // The limit plus what is written while a checkpoint runs (its copy and fsync). Without the
-  // setting the file keeps the largest size it reached (64 MiB of room): never cut back.
+  // What tells the setting apart is the cutting back: without it (64 MiB of room) the file
+  // keeps the largest size it reached, 2.5–3 MiB here, and is never cut. This bound only says
+  // the WAL stayed far below what was written, whatever a slow machine's checkpoints let pile up.
   assert.ok(largest < 4 * 1024 * 1024, `the WAL reached ${largest} bytes beside a ${stored}-byte database`);
 });
