@@ -150,7 +150,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   // One registry for the whole process, made here and handed to what it measures.
   const metrics = config.metrics.enabled ? new ServerMetrics() : null;
   if (metrics) domain.accounts.onLogin((service, outcome) => metrics.login(service, outcome));
-  const history = new MessagesRepository(domain.store.db, domain.store.sqlite);
+  const history = new MessagesRepository(domain.store.db, domain.store.sqlite, domain.store.holdWrites);
   const writer = config.history.enabled
     ? new HistoryWriter(history, {
         events: {

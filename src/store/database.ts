@@ -21,6 +21,11 @@ export interface Store {
    * its statements would land inside whatever transaction Kysely has open.
    */
   readonly sqlite: BetterSqlite3.Database | null;
+  /**
+   * SQLite with the background checkpoint: null when writes may go ahead, or a promise to
+   * await first while the checkpoint thread restarts the WAL (SqliteCheckpointer.holdWrites).
+   */
+  holdWrites(): Promise<unknown> | null;
   /** The cheapest round trip (`select 1`): resolves when the database answers, rejects with why it did not. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -144,6 +149,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     dialect,
     location: postgres ? redactUrl(options.url) : file,
     sqlite,
+    holdWrites: () => checkpointer?.holdWrites() ?? null,
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -100,6 +100,8 @@ export class MessagesRepository implements HistoryStore {
      * query builder's work per value, which was a tenth of the cost of storing a message.
      */
     sqlite: BetterSqlite3.Database | null = null,
+    /** SQLite: what a history write awaits first while the WAL restarts (Store.holdWrites). */
+    private readonly holdWrites: () => Promise<unknown> | null = () => null,
   ) {
     this.#appendSqlite = sqlite ? preparedAppend(sqlite) : null;
   }
@@ -108,6 +110,8 @@ export class MessagesRepository implements HistoryStore {
     if (messages.length === 0) return;
     const appendSqlite = this.#appendSqlite;
     if (appendSqlite) {
+      const held = this.holdWrites();
+      if (held !== null) await held;
       // Holding Kysely's connection keeps its own transactions (the search indexer's, retention's) apart from this one.
       await this.db.connection().execute(async () => appendSqlite(messages));
       return;

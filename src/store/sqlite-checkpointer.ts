@@ -23,6 +23,13 @@ import type BetterSqlite3 from "better-sqlite3";
  * makes it back off (see `restart`). Transactions on the event loop's connection begin
  * IMMEDIATE (sqlite-immediate-dialect.ts), or one that read before the RESTART took the
  * lock would fail at its first write.
+ *
+ * A RESTART holds the lock for its copy and the database file's fsync (11–21 ms on a
+ * virtual machine's disk), and a commit on the event loop meanwhile waits in SQLite's
+ * busy handler, which blocks the whole loop (and sleeps 1, 2, 5, 10 … ms between tries,
+ * so longer than the RESTART). So the thread says when a RESTART runs (a shared word),
+ * and history writes, nearly all of a busy server's writes, wait for its end
+ * asynchronously (`holdWrites`): the loop goes on reading, parsing and delivering.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -38,12 +45,17 @@ const limitFrames = Math.max(1, Math.floor(workerData.walLimitBytes / db.pragma(
 let restartAt = 0;
 let restartBackoff = workerData.intervalMs;
 let restartRefused = false;
+// 1 while a RESTART runs: the event loop's history writes wait for it without blocking (see holdWrites).
+const restarting = new Int32Array(workerData.restarting);
 const restart = () => {
   db.pragma("busy_timeout = " + workerData.restartBusyMs);
   let result;
+  Atomics.store(restarting, 0, 1);
   try {
     [result] = db.pragma("wal_checkpoint(RESTART)");
   } finally {
+    Atomics.store(restarting, 0, 0);
+    Atomics.notify(restarting, 0);
     db.pragma("busy_timeout = 5000");
   }
   if (!result.busy) {
@@ -91,6 +103,12 @@ const RESTART_BUSY_MS = 100;
 const MAX_RESTART_BACKOFF_MS = 60_000;
 /** SQLite's own default, restored on the main connection when the thread is gone. */
 const AUTOCHECKPOINT_PAGES = 1000;
+/**
+ * The longest a history write waits for a RESTART (holdWrites): the RESTART's own wait
+ * for the lock and readers (RESTART_BUSY_MS) and its copy and sync, with room to spare.
+ * Past it the write goes ahead, and waits in SQLite's busy handler as before.
+ */
+const MAX_WRITE_HOLD_MS = 500;
 
 /**
  * Moves SQLite's WAL checkpoints off the event loop. By default SQLite checkpoints
@@ -101,6 +119,8 @@ const AUTOCHECKPOINT_PAGES = 1000;
  */
 export class SqliteCheckpointer {
   readonly #worker: Worker;
+  /** Set by the thread while a RESTART runs (WORKER_SOURCE). */
+  readonly #restarting = new Int32Array(new SharedArrayBuffer(4));
   #stopped = false;
 
   constructor(
@@ -117,6 +137,7 @@ export class SqliteCheckpointer {
       walLimitBytes: options.walLimitBytes ?? WAL_LIMIT_BYTES,
       restartBusyMs: RESTART_BUSY_MS,
       maxRestartBackoffMs: MAX_RESTART_BACKOFF_MS,
+      restarting: this.#restarting.buffer,
     };
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
     main.pragma("wal_autocheckpoint = 0");
@@ -132,9 +153,34 @@ export class SqliteCheckpointer {
     this.#worker.unref();
   }
 
+  /** Whether a RESTART runs now (writes on the main connection would wait for it). */
+  get restarting(): boolean {
+    return Atomics.load(this.#restarting, 0) === 1;
+  }
+
+  /**
+   * Null when nothing holds writes; while a RESTART runs, a promise that resolves when it
+   * ends (or after MAX_WRITE_HOLD_MS), for a writer to await instead of blocking the event
+   * loop in SQLite's busy handler.
+   */
+  holdWrites(): Promise<unknown> | null {
+    const wait = Atomics.waitAsync(this.#restarting, 0, 1, MAX_WRITE_HOLD_MS);
+    if (!wait.async) return null;
+    // The wait alone does not keep the event loop alive (a process with nothing else to do would end in it).
+    const alive = setTimeout(() => {}, MAX_WRITE_HOLD_MS);
+    return wait.value.finally(() => clearTimeout(alive));
+  }
+
+  /** Releases writers held for a RESTART the thread will not end (it stopped or failed). */
+  #openWrites(): void {
+    Atomics.store(this.#restarting, 0, 0);
+    Atomics.notify(this.#restarting, 0);
+  }
+
   #fallBack(error: Error): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#openWrites();
     if (this.main.open) this.main.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
     this.onError(error);
   }
@@ -148,6 +194,7 @@ export class SqliteCheckpointer {
     this.#worker.ref();
     this.#worker.postMessage("stop");
     await exited;
+    this.#openWrites();
     if (this.main.open) this.main.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
   }
 }

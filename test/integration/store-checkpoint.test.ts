@@ -160,3 +160,36 @@ test("database.sqliteWalLimitMiB: a server told 1 MiB keeps its WAL near 1 MiB u
   // the WAL stayed far below what was written, whatever a slow machine's checkpoints let pile up.
   assert.ok(largest < 4 * 1024 * 1024, `the WAL reached ${largest} bytes beside a ${stored}-byte database`);
 });
+
+test("a history write that meets a WAL restart waits for it without blocking the event loop", async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), "cmy-checkpoint-"));
+  const file = join(dataDir, "cmymessage.db");
+  const store = await openStore({ url: "", dataDir, migrate: true });
+  const errors: Error[] = [];
+  const checkpointer = new SqliteCheckpointer(store.sqlite!, file, (error) => errors.push(error), { walLimitBytes: 64 * 1024 });
+  // A reader that keeps its snapshot: the RESTART holds the write lock while it waits for it (100 ms).
+  const reader = new BetterSqlite3(file);
+  t.after(async () => {
+    if (reader.inTransaction) reader.exec("commit");
+    reader.close();
+    await checkpointer.stop();
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const repository = new MessagesRepository(store.db, store.sqlite, () => checkpointer.holdWrites());
+  await repository.append(Array.from({ length: 400 }, (_, i) => message(i)));
+  reader.exec("begin");
+  reader.prepare("select count(*) as n from messages").get();
+  // The thread looks every 250 ms; bounded wait for its RESTART to begin.
+  for (let waited = 0; !checkpointer.restarting && waited < 5000; waited++) await sleep(1);
+  assert.ok(checkpointer.restarting, "the checkpoint thread began a RESTART");
+  const count = (): number => (store.sqlite!.prepare("select count(*) as n from messages").get() as { n: number }).n;
+  let countWhenTheLoopTurned = -1;
+  setImmediate(() => (countWhenTheLoopTurned = count()));
+  await repository.append([message(1000)]);
+  // Before, the write ran at once and blocked in SQLite's busy handler until the RESTART
+  // gave up: the loop turned only after it, with the row already there.
+  assert.equal(countWhenTheLoopTurned, 400, "the event loop turned while the write waited");
+  assert.equal(count(), 401, "then the write was made");
+  reader.exec("commit");
+});
