@@ -110,10 +110,13 @@ export class MessagesRepository implements HistoryStore {
     if (messages.length === 0) return;
     const appendSqlite = this.#appendSqlite;
     if (appendSqlite) {
-      const held = this.holdWrites();
-      if (held !== null) await held;
       // Holding Kysely's connection keeps its own transactions (the search indexer's, retention's) apart from this one.
-      await this.db.connection().execute(async () => appendSqlite(messages));
+      await this.db.connection().execute(async () => {
+        // Looked at once the connection is ours: a RESTART may have begun while a transaction held it.
+        const held = this.holdWrites();
+        if (held !== null) await held;
+        appendSqlite(messages);
+      });
       return;
     }
     await this.db.transaction().execute(async (trx) => {

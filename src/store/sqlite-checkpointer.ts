@@ -16,9 +16,9 @@ import type BetterSqlite3 from "better-sqlite3";
  * with every read searching a longer WAL index. So once the WAL passes its limit the
  * thread follows its PASSIVE checkpoint with a RESTART: the PASSIVE one has copied
  * nearly everything, and the RESTART holds the write lock only while it copies the rest
- * and syncs (the event loop's commit meanwhile waits in SQLite's busy handler, which
- * sleeps 1, 2, 5, 10 … ms between tries), then makes the next commit start the WAL again
- * (and cut the file back to the limit: `journal_size_limit` on the writer's connection).
+ * and syncs (writers meanwhile wait: see below), then makes the next commit start the
+ * WAL again (and cut the file back to the limit: `journal_size_limit` on the writer's
+ * connection).
  * It waits at most RESTART_BUSY_MS for the lock and for readers; one that keeps reading
  * makes it back off (see `restart`). Transactions on the event loop's connection begin
  * IMMEDIATE (sqlite-immediate-dialect.ts), or one that read before the RESTART took the
@@ -167,7 +167,7 @@ export class SqliteCheckpointer {
     const wait = Atomics.waitAsync(this.#restarting, 0, 1, MAX_WRITE_HOLD_MS);
     if (!wait.async) return null;
     // The wait alone does not keep the event loop alive (a process with nothing else to do would end in it).
-    const alive = setTimeout(() => {}, MAX_WRITE_HOLD_MS);
+    const alive = setTimeout(() => {}, MAX_WRITE_HOLD_MS + 50);
     return wait.value.finally(() => clearTimeout(alive));
   }
 
