@@ -94,7 +94,7 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
-function openSqlite(file: string): { db: Kysely<Database>; sqlite: BetterSqlite3.Database } {
+function openSqlite(file: string, holdWrites: () => Promise<unknown> | null): { db: Kysely<Database>; sqlite: BetterSqlite3.Database } {
   makeDatabaseFilePrivate(file);
   const database = new BetterSqlite3(file);
   // WAL lets readers run beside the writer; NORMAL sync is durable across crashes in WAL mode
@@ -103,7 +103,7 @@ function openSqlite(file: string): { db: Kysely<Database>; sqlite: BetterSqlite3
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  return { db: new Kysely<Database>({ dialect: new SqliteImmediateDialect({ database: withStatementCache(database) }) }), sqlite: database };
+  return { db: new Kysely<Database>({ dialect: new SqliteImmediateDialect({ database: withStatementCache(database) }, holdWrites) }), sqlite: database };
 }
 
 async function openPostgres(url: string): Promise<Kysely<Database>> {
@@ -136,20 +136,23 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const dialect: Dialect = postgres ? "postgres" : "sqlite";
   const file = join(options.dataDir, "cmymessage.db");
   if (!postgres) await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-  const { db, sqlite } = postgres ? { db: await openPostgres(options.url), sqlite: null } : openSqlite(file);
+  // The checkpoint thread comes after the migrations; transactions ask it through this (see holdWrites below).
+  let checkpointer: SqliteCheckpointer | null = null;
+  const holdWrites = (): Promise<unknown> | null => checkpointer?.holdWrites() ?? null;
+  const { db, sqlite } = postgres ? { db: await openPostgres(options.url), sqlite: null } : openSqlite(file, holdWrites);
   try {
     if (options.migrate) await migrateToLatest(db as Kysely<unknown>, dialect);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  const checkpointer = sqlite && options.checkpointInBackground ? new SqliteCheckpointer(sqlite, file, options.checkpointInBackground, { walLimitBytes: options.walLimitBytes }) : null;
+  checkpointer = sqlite && options.checkpointInBackground ? new SqliteCheckpointer(sqlite, file, options.checkpointInBackground, { walLimitBytes: options.walLimitBytes }) : null;
   return {
     db,
     dialect,
     location: postgres ? redactUrl(options.url) : file,
     sqlite,
-    holdWrites: () => checkpointer?.holdWrites() ?? null,
+    holdWrites,
     ping: async () => {
       await sql`select 1`.execute(db);
     },

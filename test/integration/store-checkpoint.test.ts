@@ -193,3 +193,29 @@ test("a history write that meets a WAL restart waits for it without blocking the
   assert.equal(count(), 401, "then the write was made");
   reader.exec("commit");
 });
+
+test("a transaction that meets a WAL restart waits for it without blocking the event loop too", async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), "cmy-checkpoint-"));
+  const errors: Error[] = [];
+  const store = await openStore({ url: "", dataDir, migrate: true, checkpointInBackground: (error) => errors.push(error), walLimitBytes: 64 * 1024 });
+  const reader = new BetterSqlite3(join(dataDir, "cmymessage.db"));
+  t.after(async () => {
+    if (reader.inTransaction) reader.exec("commit");
+    reader.close();
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  await new MessagesRepository(store.db, store.sqlite, store.holdWrites).append(Array.from({ length: 400 }, (_, i) => message(i)));
+  reader.exec("begin");
+  reader.prepare("select count(*) as n from messages").get();
+  for (let waited = 0; store.holdWrites() === null && waited < 5000; waited++) await sleep(1);
+  assert.notEqual(store.holdWrites(), null, "the checkpoint thread began a RESTART");
+  const failures = (): number => (store.sqlite!.prepare("select count(*) as n from login_failures").get() as { n: number }).n;
+  let failuresWhenTheLoopTurned = -1;
+  setImmediate(() => (failuresWhenTheLoopTurned = failures()));
+  // A Kysely transaction (logins, the search indexer): its BEGIN IMMEDIATE waits as a history write does.
+  await store.db.transaction().execute((trx) => trx.insertInto("login_failures").values({ key: "k", failures: 1, last_failure_at: 1, locked_until: null }).execute());
+  assert.equal(failuresWhenTheLoopTurned, 0, "the event loop turned while the transaction waited");
+  assert.equal(failures(), 1, "then the transaction was made");
+  reader.exec("commit");
+});
