@@ -1,4 +1,7 @@
-import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from "kysely";
+import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type QueryResult, type SqliteDialectConfig } from "kysely";
+
+/** Statements that write: outside a transaction each takes SQLite's write lock by itself. */
+const WRITE_KINDS: ReadonlySet<string> = new Set(["InsertQueryNode", "UpdateQueryNode", "DeleteQueryNode", "MergeQueryNode"]);
 
 /**
  * Kysely's SQLite dialect, with transactions begun `BEGIN IMMEDIATE`: the write lock is
@@ -10,9 +13,10 @@ import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, ty
  * transactions (the search indexer's pass, a push subscription's replacement) would
  * otherwise fail now and then.
  *
- * While that thread's RESTART runs, a transaction's begin first awaits its end
- * (`holdWrites`, as history writes do) instead of waiting for the lock in SQLite's busy
- * handler, which would block the event loop.
+ * While that thread's RESTART runs, a transaction's begin, and a write made as a single
+ * statement outside one, first await its end (`holdWrites`, as history writes do) instead
+ * of waiting for the lock in SQLite's busy handler, which would block the event loop.
+ * (A raw `sql` write outside a transaction is not recognised as one and waits there.)
  */
 export class SqliteImmediateDialect extends SqliteDialect {
   readonly #settings: SqliteDialectConfig;
@@ -31,6 +35,9 @@ export class SqliteImmediateDialect extends SqliteDialect {
 }
 
 class ImmediateDriver extends SqliteDriver {
+  #inTransaction = false;
+  #gated: DatabaseConnection | null = null;
+
   constructor(
     settings: SqliteDialectConfig,
     private readonly holdWrites: () => Promise<unknown> | null,
@@ -38,9 +45,35 @@ class ImmediateDriver extends SqliteDriver {
     super(settings);
   }
 
+  /** The one connection (behind Kysely's lock, as before), its single-statement writes held while the WAL restarts. */
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    return (this.#gated ??= {
+      executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
+        if (!this.#inTransaction && WRITE_KINDS.has(query.query.kind)) {
+          const held = this.holdWrites();
+          if (held !== null) await held;
+        }
+        return await connection.executeQuery<R>(query);
+      },
+      streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
+    });
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     const held = this.holdWrites();
     if (held !== null) await held;
     await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    this.#inTransaction = true;
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    this.#inTransaction = false;
+    await super.commitTransaction(connection);
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    this.#inTransaction = false;
+    await super.rollbackTransaction(connection);
   }
 }

@@ -4,13 +4,13 @@
  * stays bounded under a steady stream of history writes, and when the store closes
  * SQLite's default comes back.
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { openStore } from "../../src/store/database.js";
+import { openStore, type Store } from "../../src/store/database.js";
 import { MessagesRepository } from "../../src/store/messages-repository.js";
 import { SqliteCheckpointer } from "../../src/store/sqlite-checkpointer.js";
 import BetterSqlite3 from "better-sqlite3";
@@ -194,10 +194,10 @@ test("a history write that meets a WAL restart waits for it without blocking the
   reader.exec("commit");
 });
 
-test("a transaction that meets a WAL restart waits for it without blocking the event loop too", async (t) => {
+/** A store whose checkpoint thread is in a RESTART that a reader keeps waiting (100 ms), and the login_failures rows. */
+async function storeInARestart(t: TestContext): Promise<{ store: Store; failures: () => number }> {
   const dataDir = await mkdtemp(join(tmpdir(), "cmy-checkpoint-"));
-  const errors: Error[] = [];
-  const store = await openStore({ url: "", dataDir, migrate: true, checkpointInBackground: (error) => errors.push(error), walLimitBytes: 64 * 1024 });
+  const store = await openStore({ url: "", dataDir, migrate: true, checkpointInBackground: () => {}, walLimitBytes: 64 * 1024 });
   const reader = new BetterSqlite3(join(dataDir, "cmymessage.db"));
   t.after(async () => {
     if (reader.inTransaction) reader.exec("commit");
@@ -210,12 +210,27 @@ test("a transaction that meets a WAL restart waits for it without blocking the e
   reader.prepare("select count(*) as n from messages").get();
   for (let waited = 0; store.holdWrites() === null && waited < 5000; waited++) await sleep(1);
   assert.notEqual(store.holdWrites(), null, "the checkpoint thread began a RESTART");
-  const failures = (): number => (store.sqlite!.prepare("select count(*) as n from login_failures").get() as { n: number }).n;
+  return { store, failures: () => (store.sqlite!.prepare("select count(*) as n from login_failures").get() as { n: number }).n };
+}
+
+const failure = { key: "k", failures: 1, last_failure_at: 1, locked_until: null };
+
+test("a transaction that meets a WAL restart waits for it without blocking the event loop too", async (t) => {
+  const { store, failures } = await storeInARestart(t);
   let failuresWhenTheLoopTurned = -1;
   setImmediate(() => (failuresWhenTheLoopTurned = failures()));
-  // A Kysely transaction (logins, the search indexer): its BEGIN IMMEDIATE waits as a history write does.
-  await store.db.transaction().execute((trx) => trx.insertInto("login_failures").values({ key: "k", failures: 1, last_failure_at: 1, locked_until: null }).execute());
+  // A Kysely transaction (a registration, a token refresh, the search indexer): its BEGIN IMMEDIATE waits as a history write does.
+  await store.db.transaction().execute((trx) => trx.insertInto("login_failures").values(failure).execute());
   assert.equal(failuresWhenTheLoopTurned, 0, "the event loop turned while the transaction waited");
   assert.equal(failures(), 1, "then the transaction was made");
-  reader.exec("commit");
+});
+
+test("a single write statement that meets a WAL restart waits for it without blocking the event loop", async (t) => {
+  const { store, failures } = await storeInARestart(t);
+  let failuresWhenTheLoopTurned = -1;
+  setImmediate(() => (failuresWhenTheLoopTurned = failures()));
+  // What a login writes (LoginGuard: a failure recorded, or cleared): one statement, no transaction.
+  await store.db.insertInto("login_failures").values(failure).execute();
+  assert.equal(failuresWhenTheLoopTurned, 0, "the event loop turned while the statement waited");
+  assert.equal(failures(), 1, "then the statement was run");
 });
