@@ -153,11 +153,6 @@ export class SqliteCheckpointer {
     this.#worker.unref();
   }
 
-  /** Whether a RESTART runs now (writes on the main connection would wait for it). */
-  get restarting(): boolean {
-    return Atomics.load(this.#restarting, 0) === 1;
-  }
-
   /**
    * Null when nothing holds writes; while a RESTART runs, a promise that resolves when it
    * ends (or after MAX_WRITE_HOLD_MS), for a writer to await instead of blocking the event

@@ -161,43 +161,11 @@ test("database.sqliteWalLimitMiB: a server told 1 MiB keeps its WAL near 1 MiB u
   assert.ok(largest < 4 * 1024 * 1024, `the WAL reached ${largest} bytes beside a ${stored}-byte database`);
 });
 
-test("a history write that meets a WAL restart waits for it without blocking the event loop", async (t) => {
-  const dataDir = await mkdtemp(join(tmpdir(), "cmy-checkpoint-"));
-  const file = join(dataDir, "cmymessage.db");
-  const store = await openStore({ url: "", dataDir, migrate: true });
-  const errors: Error[] = [];
-  const checkpointer = new SqliteCheckpointer(store.sqlite!, file, (error) => errors.push(error), { walLimitBytes: 64 * 1024 });
-  // A reader that keeps its snapshot: the RESTART holds the write lock while it waits for it (100 ms).
-  const reader = new BetterSqlite3(file);
-  t.after(async () => {
-    if (reader.inTransaction) reader.exec("commit");
-    reader.close();
-    await checkpointer.stop();
-    await store.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-  const repository = new MessagesRepository(store.db, store.sqlite, () => checkpointer.holdWrites());
-  await repository.append(Array.from({ length: 400 }, (_, i) => message(i)));
-  reader.exec("begin");
-  reader.prepare("select count(*) as n from messages").get();
-  // The thread looks every 250 ms; bounded wait for its RESTART to begin.
-  for (let waited = 0; !checkpointer.restarting && waited < 5000; waited++) await sleep(1);
-  assert.ok(checkpointer.restarting, "the checkpoint thread began a RESTART");
-  const count = (): number => (store.sqlite!.prepare("select count(*) as n from messages").get() as { n: number }).n;
-  let countWhenTheLoopTurned = -1;
-  setImmediate(() => (countWhenTheLoopTurned = count()));
-  await repository.append([message(1000)]);
-  // Before, the write ran at once and blocked in SQLite's busy handler until the RESTART
-  // gave up: the loop turned only after it, with the row already there.
-  assert.equal(countWhenTheLoopTurned, 400, "the event loop turned while the write waited");
-  assert.equal(count(), 401, "then the write was made");
-  reader.exec("commit");
-});
-
-/** A store whose checkpoint thread is in a RESTART that a reader keeps waiting (100 ms), and the login_failures rows. */
-async function storeInARestart(t: TestContext): Promise<{ store: Store; failures: () => number }> {
+/** A store whose checkpoint thread is in a RESTART that a reader keeps waiting (100 ms), with 400 messages stored. */
+async function storeInARestart(t: TestContext): Promise<{ store: Store; rows: (table: "messages" | "login_failures") => number }> {
   const dataDir = await mkdtemp(join(tmpdir(), "cmy-checkpoint-"));
   const store = await openStore({ url: "", dataDir, migrate: true, checkpointInBackground: () => {}, walLimitBytes: 64 * 1024 });
+  // A reader that keeps its snapshot: the RESTART holds the write lock while it waits for it.
   const reader = new BetterSqlite3(join(dataDir, "cmymessage.db"));
   t.after(async () => {
     if (reader.inTransaction) reader.exec("commit");
@@ -208,29 +176,41 @@ async function storeInARestart(t: TestContext): Promise<{ store: Store; failures
   await new MessagesRepository(store.db, store.sqlite, store.holdWrites).append(Array.from({ length: 400 }, (_, i) => message(i)));
   reader.exec("begin");
   reader.prepare("select count(*) as n from messages").get();
+  // The thread looks every 250 ms; bounded wait for its RESTART to begin.
   for (let waited = 0; store.holdWrites() === null && waited < 5000; waited++) await sleep(1);
   assert.notEqual(store.holdWrites(), null, "the checkpoint thread began a RESTART");
-  return { store, failures: () => (store.sqlite!.prepare("select count(*) as n from login_failures").get() as { n: number }).n };
+  return { store, rows: (table) => (store.sqlite!.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n };
 }
+
+test("a history write that meets a WAL restart waits for it without blocking the event loop", async (t) => {
+  const { store, rows } = await storeInARestart(t);
+  let countWhenTheLoopTurned = -1;
+  setImmediate(() => (countWhenTheLoopTurned = rows("messages")));
+  await new MessagesRepository(store.db, store.sqlite, store.holdWrites).append([message(1000)]);
+  // Before, the write ran at once and blocked in SQLite's busy handler until the RESTART
+  // gave up: the loop turned only after it, with the row already there.
+  assert.equal(countWhenTheLoopTurned, 400, "the event loop turned while the write waited");
+  assert.equal(rows("messages"), 401, "then the write was made");
+});
 
 const failure = { key: "k", failures: 1, last_failure_at: 1, locked_until: null };
 
 test("a transaction that meets a WAL restart waits for it without blocking the event loop too", async (t) => {
-  const { store, failures } = await storeInARestart(t);
+  const { store, rows } = await storeInARestart(t);
   let failuresWhenTheLoopTurned = -1;
-  setImmediate(() => (failuresWhenTheLoopTurned = failures()));
+  setImmediate(() => (failuresWhenTheLoopTurned = rows("login_failures")));
   // A Kysely transaction (a registration, a token refresh, the search indexer): its BEGIN IMMEDIATE waits as a history write does.
   await store.db.transaction().execute((trx) => trx.insertInto("login_failures").values(failure).execute());
   assert.equal(failuresWhenTheLoopTurned, 0, "the event loop turned while the transaction waited");
-  assert.equal(failures(), 1, "then the transaction was made");
+  assert.equal(rows("login_failures"), 1, "then the transaction was made");
 });
 
 test("a single write statement that meets a WAL restart waits for it without blocking the event loop", async (t) => {
-  const { store, failures } = await storeInARestart(t);
+  const { store, rows } = await storeInARestart(t);
   let failuresWhenTheLoopTurned = -1;
-  setImmediate(() => (failuresWhenTheLoopTurned = failures()));
+  setImmediate(() => (failuresWhenTheLoopTurned = rows("login_failures")));
   // What a login writes (LoginGuard: a failure recorded, or cleared): one statement, no transaction.
   await store.db.insertInto("login_failures").values(failure).execute();
   assert.equal(failuresWhenTheLoopTurned, 0, "the event loop turned while the statement waited");
-  assert.equal(failures(), 1, "then the statement was run");
+  assert.equal(rows("login_failures"), 1, "then the statement was run");
 });
