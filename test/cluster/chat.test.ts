@@ -242,6 +242,13 @@ clusterSuite("cluster: three nodes, one chat", () => {
     assert.match(second.result.raw, / 903 /, `SASL on ${b.name}`);
     assert.equal(second.welcomedAs, "mcuser", `the connection on ${b.name} is welcomed under the account's user's nick`);
     await second.client.waitFor(/^:mcuser!\S+ JOIN #general/, 5000);
+    // Node c routes bob's messages by what it has heard so far (docs/operations.md, "Like linked
+    // IRC servers"): a message sent the instant before c reads b's news of the new session goes to
+    // node a only. So wait until c has heard it, by a later change made on b (one connection carries
+    // b's changes in order); the marker leaves #general, so only the session routes messages to b.
+    const marker = await rawClient(t, b, "mcmark");
+    marker.send("PART #general");
+    await bob.waitFor(/^:mcmark!\S+ PART #general/, 5000);
 
     bob.send("PRIVMSG #general :hello both of you");
     await first.client.waitFor(/^:mcbob!\S+ PRIVMSG #general :hello both of you$/, 5000);
