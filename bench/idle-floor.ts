@@ -16,7 +16,7 @@
  * rotating order per run, so a slow drift in the machine's state hits all of them.
  * `--node-args` passes options to both Node.js servers (e.g. V8's `--max-semi-space-size=1`).
  *
- *   node --import tsx bench/idle-floor.ts [--clients 10000] [--warmup 2000] [--runs 3] [--node-args "..."] [--ours-dist DIR] [--no-build]
+ *   node --import tsx bench/idle-floor.ts [--clients 10000] [--warmup 2000] [--runs 3] [--node-args=...] [--ours-dist DIR] [--no-build]
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
@@ -35,7 +35,7 @@ const usage = `usage: node --import tsx bench/idle-floor.ts [options]
   --runs N         runs; each starts every server afresh         (3)
   --concurrency N  registrations in flight at once               (50)
   --settle S       seconds idle before RSS is read               (2)
-  --node-args "A"  options for node itself, both Node.js servers (none)
+  --node-args=A    options for node itself, both Node.js servers, e.g. --node-args=--max-semi-space-size=2 (the = is needed)
   --ours-dist DIR  run our server from this build directory instead of dist/
   --no-build       use dist/ as it is (default: tsc -p tsconfig.build.json first)
 `;

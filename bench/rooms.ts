@@ -36,6 +36,7 @@ const usage = `usage: npm run bench:rooms -- [options]
   --database-url U ours: PostgreSQL instead of SQLite
   --profile DIR    ours: run under node --cpu-prof, the profile written to DIR
   --ours-dist DIR  run our server from this build directory instead of dist/ (e.g. a patched copy)
+  --node-args=A    ours: options for node itself, e.g. --node-args=--max-semi-space-size=2 (the = is needed)
   --no-build       use dist/ as it is (default: tsc -p tsconfig.build.json first)
   --json FILE      results as JSON                           (bench/results/rooms-<time>.json)
 `;
@@ -54,6 +55,7 @@ const { values } = parseArgs({
     accounts: { type: "boolean", default: false },
     profile: { type: "string" },
     "ours-dist": { type: "string" },
+    "node-args": { type: "string", default: "" },
     "no-build": { type: "boolean", default: false },
     json: { type: "string" },
     help: { type: "boolean", default: false },
@@ -102,6 +104,7 @@ function start(target: TargetName): Promise<ServerHandle> {
         ...(values["database-url"] !== undefined && { databaseUrl: values["database-url"] }),
         ...(values.profile !== undefined && { cpuProfileDir: values.profile }),
         ...(values["ours-dist"] !== undefined && { entry: join(resolve(values["ours-dist"]), "cli", "main.js") }),
+        nodeArgs: values["node-args"].split(" ").filter((arg) => arg !== ""),
       });
     case "inspircd":
       return startInspircd(common);
