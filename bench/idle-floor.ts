@@ -8,9 +8,9 @@
  *   connections, ÷ all of them (what bench/run.ts's `connect` reports);
  * - marginal: RSS growth over the last `--clients` only, after `--warmup` connections:
  *   what one more connection costs once the server's heap has grown to its working size
- *   (V8 enlarges its young generation, up to 2 × 16 MiB, during the first burst of
- *   connections; charged to them, that fixed cost reads as ~1 KiB per connection at
- *   10,000 clients and as 10 KiB at 1,000).
+ *   (V8 enlarges its young generation during the first burst of connections, to 2 × 16
+ *   MiB on a host with 4 GiB or more; charged to the connections, that fixed cost reads
+ *   as ~0.8 KiB each at 12,000 clients).
  *
  * Each server is pinned to CPU 1, this generator to CPU 0; the three take turns in a
  * rotating order per run, so a slow drift in the machine's state hits all of them.
@@ -120,9 +120,10 @@ interface Reading {
   readonly fromStart: number;
   /** KiB per connection over the measured clients only, after the warm-up. */
   readonly marginal: number;
-  /** Of the marginal figure, KiB per connection in the malloc heap (native memory). */
+  /** Of the marginal figure, KiB per connection in the main malloc heap (`[heap]`: a lower bound of native memory). */
   readonly mallocMarginal: number;
   readonly rssMiB: { readonly fresh: number; readonly warm: number; readonly end: number };
+  /** Registrations refused or timed out (left out of the divisors). */
   readonly failed: number;
 }
 
@@ -153,11 +154,13 @@ async function measure(server: ServerHandle): Promise<Reading> {
     const end = rss();
     const mallocEnd = mallocHeapKiB(server.pid);
     const open = held.filter((client) => !client.closed).length;
+    // Clients dropped before the last reading hold nothing: only those still open are divided by.
+    const measuredOpen = held.slice(warmed).filter((client) => !client.closed).length;
     if (open !== held.length) say(`  ${server.name}: ${held.length - open} clients were disconnected before the last reading`);
     return {
       fromStart: (end - fresh) / Math.max(1, open),
-      marginal: (end - warm) / Math.max(1, measured),
-      mallocMarginal: (mallocEnd - mallocWarm) / Math.max(1, measured),
+      marginal: (end - warm) / Math.max(1, measuredOpen),
+      mallocMarginal: (mallocEnd - mallocWarm) / Math.max(1, measuredOpen),
       rssMiB: { fresh: fresh / 1024, warm: warm / 1024, end: end / 1024 },
       failed: warmup + clients - warmed - measured,
     };
@@ -169,6 +172,11 @@ async function measure(server: ServerHandle): Promise<Reading> {
 
 const readings = new Map<TargetName, Reading[]>(TARGETS.map((t) => [t, []]));
 const rows: Array<{ run: number; target: TargetName } & Reading> = [];
+const resultsDir = join(REPO_ROOT, "bench", "results");
+mkdirSync(resultsDir, { recursive: true });
+const resultsFile = join(resultsDir, `idle-floor-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+/** Written after every reading, so a server that fails to start keeps what was measured before it. */
+const saveRows = (): void => writeFileSync(resultsFile, `${JSON.stringify({ clients, warmup, runs, nodeArgs, rows }, null, 2)}\n`);
 try {
   for (let run = 0; run < runs; run++) {
     const order = TARGETS.map((_, i) => TARGETS[(i + run) % TARGETS.length]!);
@@ -179,6 +187,7 @@ try {
         const reading = await measure(server);
         readings.get(name)!.push(reading);
         rows.push({ run: run + 1, target: name, ...reading });
+        saveRows();
         const { fresh, warm, end } = reading.rssMiB;
         say(`[run ${run + 1}/${runs}] ${name}: RSS ${fresh.toFixed(1)} → ${warm.toFixed(1)} (warm-up) → ${end.toFixed(1)} MiB; ${reading.fromStart.toFixed(2)} KiB per connection from the start, ${reading.marginal.toFixed(2)} marginal (${reading.mallocMarginal.toFixed(2)} of it in the malloc heap); ${reading.failed} failed`);
       } finally {
@@ -197,19 +206,15 @@ const median = (xs: readonly number[]): number => {
 };
 type Figure = "fromStart" | "marginal" | "mallocMarginal";
 const column = (target: TargetName, key: Figure): number[] => readings.get(target)!.map((r) => r[key]);
-const floor = { fromStart: median(column("bare node:net", "fromStart")), marginal: median(column("bare node:net", "marginal")) };
+const floorMarginal = median(column("bare node:net", "marginal"));
 const lines = [
   `RSS per idle registered connection (KiB): ${warmup} warm-up + ${clients} measured clients, ${runs} run(s), servers on CPU 1, generator on CPU 0${nodeArgs.length > 0 ? `, node ${nodeArgs.join(" ")}` : ""}`,
-  "| server | from the start, each run | median | marginal, each run | median | of it in the malloc heap, median | marginal ÷ bare node:net |",
-  "|---|---|---:|---|---:|---:|---:|",
+  "| server | from the start, each run | median | marginal, each run | median | of it in the malloc heap, median | marginal ÷ bare node:net | registrations failed, each run |",
+  "|---|---|---:|---|---:|---:|---:|---|",
   ...TARGETS.map((t) => {
     const cells = (key: Figure): string => `${column(t, key).map((x) => x.toFixed(2)).join(", ")} | ${median(column(t, key)).toFixed(2)}`;
-    return `| ${t} | ${cells("fromStart")} | ${cells("marginal")} | ${median(column(t, "mallocMarginal")).toFixed(2)} | ${(median(column(t, "marginal")) / floor.marginal).toFixed(2)} |`;
+    return `| ${t} | ${cells("fromStart")} | ${cells("marginal")} | ${median(column(t, "mallocMarginal")).toFixed(2)} | ${(median(column(t, "marginal")) / floorMarginal).toFixed(2)} | ${readings.get(t)!.map((r) => r.failed).join(", ")} |`;
   }),
 ];
 process.stdout.write(`${lines.join("\n")}\n`);
-const resultsDir = join(REPO_ROOT, "bench", "results");
-mkdirSync(resultsDir, { recursive: true });
-const file = join(resultsDir, `idle-floor-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(file, `${JSON.stringify({ clients, warmup, runs, nodeArgs, rows }, null, 2)}\n`);
-say(`results written to ${file}`);
+say(`results written to ${resultsFile}`);

@@ -1,6 +1,6 @@
 /**
  * The least a Node.js server can hold per idle client: a `net` server that keeps each
- * socket open with one `data` and one `error` listener, and answers a registration with
+ * socket open with `data`, `error` and `close` listeners, and answers a registration with
  * `001` (all the `connect` scenario waits for). No parser, no user, no send queue: what
  * it costs per connection is the floor of any server built on `net.Socket` in this
  * Node.js, ours included (bench/idle-floor.ts). Plain JavaScript, so no loader's memory
