@@ -13,6 +13,9 @@ export interface LocalState {
   watchersOf(folded: string): Iterable<Session>;
 }
 
+/** Lists of users up to this long are checked for repeats without a Set. */
+const SHORT_USER_LIST = 8;
+
 /**
  * Resolves a publication's scope to the sessions on this node and hands each the
  * event, the same object to all (adapters format it once per wire format).
@@ -69,10 +72,15 @@ export class LocalIndex implements LocalDelivery {
         for (const session of this.state.watchersOf(scope.nick)) this.#toSession(session, publication);
         return;
       case "users": {
-        const reached = new Set<string>();
-        for (const id of scope.users) {
-          if (reached.has(id)) continue;
-          reached.add(id);
+        // A direct message names one or two users: a look back along so short a list
+        // finds a repeat without a Set per message; a long list gets one.
+        const ids = scope.users;
+        const seen = ids.length > SHORT_USER_LIST ? new Set<string>() : null;
+        for (let i = 0; i < ids.length; i++) {
+          const id = ids[i]!;
+          // (lastIndexOf with a negative start would count from the end: the first id is never a repeat.)
+          if (seen === null ? i > 0 && ids.lastIndexOf(id, i - 1) !== -1 : seen.has(id)) continue;
+          seen?.add(id);
           const user = this.state.userById(id);
           if (user) this.#toUser(user, publication);
         }
