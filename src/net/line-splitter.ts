@@ -30,8 +30,15 @@ export class LineSplitter {
     let data = this.#pending ? Buffer.concat([this.#pending, chunk]) : chunk;
     this.#pending = null;
     let start = 0;
+    // The next LF and CR at or after `start` (-1: none left in this data; below `start`:
+    // look again). Kept between lines, so a chunk of LF-only or CR-only lines is searched
+    // once for the other byte, not once per line (which made CR-only input quadratic).
+    let lf = -2;
+    let cr = -2;
     for (;;) {
-      const end = nextTerminator(data, start);
+      if (lf !== -1 && lf < start) lf = data.indexOf(LF, start);
+      if (cr !== -1 && cr < start) cr = data.indexOf(CR, start);
+      const end = cr !== -1 && (lf === -1 || cr < lf) ? cr : lf;
       if (end === -1) break;
       this.#emit(data, start, end);
       // CRLF ends one line: step over both rather than find an empty line between them.
@@ -63,14 +70,4 @@ export class LineSplitter {
     }
     this.sink.line(data.subarray(start, end));
   }
-}
-
-function nextTerminator(data: Buffer, from: number): number {
-  const lf = data.indexOf(LF, from);
-  // Only look for CR before the LF we found: most lines end in CRLF or LF.
-  const crEnd = lf === -1 ? data.length : lf;
-  if (crEnd === from) return lf;
-  const cr = data.subarray(from, crEnd).indexOf(CR);
-  if (cr !== -1) return from + cr;
-  return lf;
 }
