@@ -35,26 +35,30 @@ const sink = { line: (): void => void lines++, overflow: (): void => {} };
 
 const CHUNK = 64 * 1024;
 const fill = (line: string): Buffer => Buffer.from(line.repeat(Math.floor(CHUNK / line.length)));
-const shapes: ReadonlyArray<readonly [string, Buffer]> = [
-  ["one chat line (100 B, CRLF)", Buffer.from(`PRIVMSG #room0 :${"x".repeat(82)}\r\n`)],
-  ["64 KiB of 100 B lines, CRLF", fill(`${"x".repeat(98)}\r\n`)],
-  ["64 KiB of 100 B lines, LF only", fill(`${"x".repeat(99)}\n`)],
-  ["64 KiB of 1 B lines, lone CR", fill("a\r")],
+const shapes: ReadonlyArray<readonly [string, Buffer, number]> = [
+  ["one chat line (100 B, CRLF)", Buffer.from(`PRIVMSG #room0 :${"x".repeat(82)}\r\n`), 1],
+  ["64 KiB of 100 B lines, CRLF", fill(`${"x".repeat(98)}\r\n`), Math.floor(CHUNK / 100)],
+  ["64 KiB of 100 B lines, LF only", fill(`${"x".repeat(99)}\n`), Math.floor(CHUNK / 100)],
+  ["64 KiB of 1 B lines, lone CR", fill("a\r"), CHUNK / 2],
 ];
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 process.stdout.write(`line splitter from ${values.dist}, µs per chunk (median of ${repeat} batches)\n| chunk | µs |\n|---|---:|\n`);
-for (const [what, chunk] of shapes) {
-  // About 0.2 s per batch whatever the shape: many pushes of a small chunk, few of a large one.
-  const pushes = Math.max(20, Math.floor(2_000_000 / chunk.length));
+for (const [what, chunk, expectedLines] of shapes) {
   const splitter = new LineSplitter(8191, sink);
-  for (let i = 0; i < pushes; i++) splitter.push(chunk);
-  const batches: number[] = [];
-  for (let b = 0; b < repeat; b++) {
+  // A build that splits wrongly is not measured: one push must give every line of the chunk.
+  lines = 0;
+  splitter.push(chunk);
+  if (lines !== expectedLines) throw new Error(`${what}: ${lines} lines from one push, not ${expectedLines}`);
+  // Batches of at least 100 ms (doubling the pushes until one takes that long), so a
+  // garbage collection or a timer tick is a small part of each.
+  let pushes = 1;
+  const timeBatch = (): number => {
     const started = process.hrtime.bigint();
     for (let i = 0; i < pushes; i++) splitter.push(chunk);
-    batches.push(Number(process.hrtime.bigint() - started) / 1000 / pushes);
-  }
+    return Number(process.hrtime.bigint() - started) / 1000;
+  };
+  while (timeBatch() < 100_000) pushes *= 2;
+  const batches = Array.from({ length: repeat }, () => timeBatch() / pushes);
   process.stdout.write(`| ${what} | ${median(batches).toFixed(2)} |\n`);
 }
-if (lines === 0) throw new Error("the splitter emitted no line");
