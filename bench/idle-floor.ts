@@ -28,6 +28,7 @@ import { Hub } from "./lib/load-client.js";
 import { firstErrors, onlyClients, openEach, waitQuiet } from "./lib/scenarios.js";
 import { pinSelf, raiseOpenFileLimit, rssKiB } from "./lib/proc.js";
 import { freePort, launch, makeBaseDir, REPO_ROOT, startNgircd, startOurs, type ServerHandle } from "./lib/servers.js";
+import { median } from "./lib/median.js";
 
 const usage = `usage: node --import tsx bench/idle-floor.ts [options]
   --clients N      idle registered clients measured per run       (10000)
@@ -199,11 +200,6 @@ try {
   rmSync(baseDir, { recursive: true, force: true });
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 type Figure = "fromStart" | "marginal" | "mallocMarginal";
 const column = (target: TargetName, key: Figure): number[] => readings.get(target)!.map((r) => r[key]);
 const floorMarginal = median(column("bare node:net", "marginal"));

@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "./lib/servers.js";
+import { median } from "./lib/median.js";
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +43,6 @@ const shapes: ReadonlyArray<readonly [string, Buffer, number]> = [
   ["64 KiB of 1 B lines, lone CR", fill("a\r"), CHUNK / 2],
 ];
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 process.stdout.write(`line splitter from ${values.dist}, µs per chunk (median of ${repeat} batches)\n| chunk | µs |\n|---|---:|\n`);
 for (const [what, chunk, expectedLines] of shapes) {
   const splitter = new LineSplitter(8191, sink);

@@ -17,6 +17,7 @@ import { rooms, ROOMS_METRICS, type RoomsOptions, type RoomsResult } from "./lib
 import { makeBaseDir, REPO_ROOT, startNgircd, startOurs, type ServerHandle } from "./lib/servers.js";
 import { commandLine } from "./lib/command-line.js";
 import { watchFileSize } from "./lib/file-size-watch.js";
+import { median } from "./lib/median.js";
 
 const TARGETS = ["ours", "ours-nohistory", "inspircd", "ngircd"] as const;
 type TargetName = (typeof TARGETS)[number];
@@ -134,13 +135,6 @@ for (let run = 0; run < repeat; run++) {
       rmSync(server.dir, { recursive: true, force: true });
     }
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const medians = new Map(targets.map((t) => [t, new Map(ROOMS_METRICS.map((m) => [m.key, median(results.filter((r) => r.target === t).map((r) => r.metrics[m.key]!))]))]));

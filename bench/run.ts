@@ -42,6 +42,7 @@ import {
   type FtpServerName,
   type FtpWorkspace,
 } from "./lib/ftp-servers.js";
+import { median } from "./lib/median.js";
 
 type TargetName = "ours" | "ngircd";
 /**
@@ -396,13 +397,6 @@ function runScenario(scenario: ScenarioName, server: Target, messages = settings
 function fmt(value: number | undefined, digits: number): string {
   if (value === undefined || !Number.isFinite(value)) return "–";
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-function median(values: readonly number[]): number {
-  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (finite.length === 0) return Number.NaN;
-  const mid = finite.length >> 1;
-  return finite.length % 2 === 1 ? finite[mid]! : (finite[mid - 1]! + finite[mid]!) / 2;
 }
 
 function runLine(result: ScenarioResult): string {

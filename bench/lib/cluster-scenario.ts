@@ -14,6 +14,7 @@ import { postgresBackendPids } from "./postgres.js";
 import { contextSwitches, ioSyscalls, processCpuSplitMicros } from "./proc.js";
 import { firstErrors, measureFanout, onlyClients, openEach, pool, trafficMetrics, trafficNotes, waitQuiet, type Target } from "./scenarios.js";
 import type { RunningCluster } from "./cluster-servers.js";
+import { median } from "./median.js";
 
 export type ClusterCase = "A" | "B";
 
@@ -219,13 +220,6 @@ const CASE_ROWS: ReadonlyArray<readonly [string, string, number, boolean]> = [
 /** Where a process goes in the split: nodes, then Redis, then PostgreSQL. */
 function rank(name: string): number {
   return name === "redis" ? 1 : name === "postgres" ? 2 : 0;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** The report: A, B and B/A (medians; CPU per delivery also pooled over runs), then each process's share. */

@@ -11,6 +11,7 @@ import { BenchClient } from "./client.js";
 import { Hub, type LoadClient } from "./load-client.js";
 import { BenchWsClient } from "./ws-client.js";
 import { firstErrors, measureFanout, onlyClients, openEach, pool, trafficMetrics, trafficNotes, waitQuiet, type Target } from "./scenarios.js";
+import { median } from "./median.js";
 
 export type Transport = "tcp" | "websocket";
 
@@ -117,13 +118,6 @@ export async function wsFanout(target: Target, httpPort: number, options: WsFano
   } finally {
     for (const side of sides) closeSide(side);
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** The table for the report: per transport, and WebSocket ÷ TCP (pooled, and per round). */
