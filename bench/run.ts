@@ -104,6 +104,10 @@ const USAGE = `usage: npm run bench -- [options]
   --profile        also run fanout once against ours under node --cpu-prof and summarise it
   --profile-dir D  where the .cpuprofile goes             (/tmp/prof)
   --profile-messages N  messages per sender in the profiled fanout (2000; quick 200)
+  --cpu-prof-dir D every run of our server in fanout, connect, direct, logins and login-storm
+                   under node --cpu-prof, each thread's .cpuprofile written to D (the main thread's
+                   has .0. in its name; summarise with bench/profile-summary.ts); CPU figures
+                   of those runs include the profiler's own cost
   --tls            ftp-*: FTPS (AUTH TLS, PBSZ 0, PROT P; curl --ssl-reqd) instead of plain FTP
   --file-mib N     ftp-stor/ftp-retr: size of the file             (512; quick 32)
   --transfers N    ftp-stor/ftp-retr: transfers per server and run (5; quick 2)
@@ -160,6 +164,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
     "profile-dir": { type: "string", default: "/tmp/prof" },
+    "cpu-prof-dir": { type: "string" },
     "profile-messages": { type: "string" },
     tls: { type: "boolean", default: false },
     "file-mib": { type: "string" },
@@ -298,6 +303,9 @@ if (!values["no-build"] && (targets.includes("ours") || oursOnly.length > 0 || (
 }
 
 const baseDir = makeBaseDir();
+/** --cpu-prof-dir: where runOnce's servers of ours write their profiles. */
+const cpuProfDir = values["cpu-prof-dir"];
+if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true });
 const live = new Set<ServerHandle>();
 /** The FTP test files and the servers' directories (tmpfs when it has room); made before the first FTP scenario. */
 let ftpWorkspace: FtpWorkspace | null = null;
@@ -464,7 +472,7 @@ async function runOnce(
 ): Promise<void> {
   let server: ServerHandle | null = null;
   try {
-    server = await startTarget(target);
+    server = await startTarget(target, target === "ours" ? cpuProfDir : undefined);
     await sleep(scenario === "connect" ? 1000 : 300);
     const result = await runScenario(scenario, server);
     results.push(result);
@@ -475,7 +483,8 @@ async function runOnce(
     failures.push({ scenario, target, run, error: message });
     say(`[${scenario} ${run}/${settings.repeat}] ${target}: FAILED: ${message}`);
   } finally {
-    if (server) await stopTarget(server);
+    // SIGINT, with time to write it, so the profile is complete.
+    if (server) await stopTarget(server, cpuProfDir !== undefined && target === "ours" ? "SIGINT" : "SIGTERM", 30_000);
   }
 }
 
