@@ -140,6 +140,16 @@ forEachDialect("history at 10,000 messages", (target) => {
     for (const index of ["messages_target_time", "messages_recipient_time", "messages_time"]) assert.ok(names.includes(index), `${index} in ${names.join(", ")}`);
   });
 
+  test("messages_recipient_time holds direct messages only (a channel message, with no recipient account, adds nothing to it)", async (t) => {
+    const database = await target.create(t);
+    const store = await database.open();
+    const definition =
+      store.dialect === "sqlite"
+        ? (await sql<{ sql: string }>`select sql from sqlite_master where type = 'index' and name = 'messages_recipient_time'`.execute(store.db)).rows[0]?.sql
+        : (await sql<{ sql: string }>`select indexdef as sql from pg_indexes where indexname = 'messages_recipient_time' and schemaname = current_schema()`.execute(store.db)).rows[0]?.sql;
+    assert.match(definition ?? "(missing)", /where \(?recipient_account is not null\)?/i);
+  });
+
   test("offline DMs (unreadDirect) and retention by age use their indexes, not a full scan", async (t) => {
     const { store } = await seed(t, target);
     await sql`ANALYZE messages`.execute(store.db);

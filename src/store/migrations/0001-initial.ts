@@ -71,6 +71,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .execute();
   // History pages walk one target by time (id breaks ties); retention and offline delivery walk by time.
   await db.schema.createIndex("messages_target_time").on("messages").columns(["target", "time", "id"]).execute();
+  // Direct messages only since 0011-direct-recipient-index.
   await db.schema.createIndex("messages_recipient_time").on("messages").columns(["recipient_account", "time"]).execute();
   await db.schema.createIndex("messages_time").on("messages").column("time").execute();
 

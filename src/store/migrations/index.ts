@@ -10,6 +10,7 @@ import * as fileUsage from "./0007-file-usage.js";
 import * as registrationAttempts from "./0008-registration-attempts.js";
 import * as searchIndexBehind from "./0009-search-index-behind.js";
 import * as searchTerms from "./0010-search-terms.js";
+import * as directRecipientIndex from "./0011-direct-recipient-index.js";
 
 export interface Migration {
   readonly name: string;
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   { name: "0008-registration-attempts", up: registrationAttempts.up },
   { name: "0009-search-index-behind", up: searchIndexBehind.up },
   { name: "0010-search-terms", up: searchTerms.up },
+  { name: "0011-direct-recipient-index", up: directRecipientIndex.up },
 ];
