@@ -15,6 +15,7 @@ import { fts5Match } from "../../src/store/search-match.js";
 import type { StoredMessage } from "../../src/core/chat/history.js";
 import type { Store } from "../../src/store/database.js";
 import { forEachDialect } from "../support/databases.js";
+import fc from "fast-check";
 
 function message(msgid: string, target: string, text: string, time: number): StoredMessage {
   return { msgid, kind: "privmsg", target, targetDisplay: target, senderNick: "alice", senderMask: "~a@h", senderAccount: "alice", recipientAccount: null, time, text, tags: null };
@@ -176,5 +177,32 @@ forEachDialect("the search index behind the writes", (target) => {
     t.mock.timers.tick(5000);
     await turns();
     assert.equal(await indexedUpTo(), 5001);
+  });
+}, { dialects: ["sqlite"] });
+
+forEachDialect("the words a prefix search can stand for (SQLite's search_terms)", (target) => {
+  test("are the full-text index's own words but those of digits only, for random ASCII text and text in other scripts", async (t) => {
+    const database = await target.create(t);
+    const store = await database.open();
+    const indexer = new SearchIndexer(store.db, store.dialect);
+    // Every ASCII character, words of letters, digits and the characters between them, and
+    // some text that is not ASCII (accents, another script, an emoji) beside it.
+    const ascii = fc.string({ unit: "binary-ascii", maxLength: 60 });
+    const wordy = fc.array(fc.oneof(fc.stringMatching(/^[A-Za-z0-9]{1,12}$/), fc.constantFrom(" ", "_", "-", "'", ".", "@", "#", "\t", "\x00", "\x7f", "Z9", "99")), { maxLength: 20 }).map((parts) => parts.join(""));
+    const other = fc.constantFrom("Crème brûlée", "naïve café", "日本語 テキスト", "emoji 🎉 party", "Straße MASSE", "İstanbul ıi");
+    const texts = fc.array(fc.oneof({ weight: 3, arbitrary: ascii }, { weight: 3, arbitrary: wordy }, { weight: 1, arbitrary: other }), { minLength: 1, maxLength: 40 });
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(texts, async (batch) => {
+        round++;
+        await new MessagesRepository(store.db).append(batch.map((text, i) => message(`w${round}x${i}`, "#general", text, round * 1000 + i)));
+        await indexer.catchUp();
+        const kept = (await sql<{ term: string }>`select term from search_terms order by term`.execute(store.db)).rows.map((r) => r.term);
+        await sql`create virtual table if not exists temp.index_words using fts5vocab(main, messages_fts, row)`.execute(store.db);
+        const indexed = (await sql<{ term: string }>`select term from temp.index_words where term glob '*[^0-9]*' order by term`.execute(store.db)).rows.map((r) => r.term);
+        assert.deepEqual(kept, indexed);
+      }),
+      { numRuns: 150 },
+    );
   });
 }, { dialects: ["sqlite"] });
