@@ -106,8 +106,8 @@ const USAGE = `usage: npm run bench -- [options]
   --profile-messages N  messages per sender in the profiled fanout (2000; quick 200)
   --cpu-prof-dir D every run of our server in fanout, connect, direct, logins and login-storm
                    under node --cpu-prof, each thread's .cpuprofile written to D (the main thread's
-                   has .0. in its name; summarise with bench/profile-summary.ts); CPU figures
-                   of those runs include the profiler's own cost
+                   has .0. in its name; summarise with bench/profile-summary.ts); the profiler's
+                   own cost is in those runs' CPU, latency and memory figures
   --tls            ftp-*: FTPS (AUTH TLS, PBSZ 0, PROT P; curl --ssl-reqd) instead of plain FTP
   --file-mib N     ftp-stor/ftp-retr: size of the file             (512; quick 32)
   --transfers N    ftp-stor/ftp-retr: transfers per server and run (5; quick 2)
@@ -483,8 +483,8 @@ async function runOnce(
     failures.push({ scenario, target, run, error: message });
     say(`[${scenario} ${run}/${settings.repeat}] ${target}: FAILED: ${message}`);
   } finally {
-    // SIGINT, with time to write it, so the profile is complete.
-    if (server) await stopTarget(server, cpuProfDir !== undefined && target === "ours" ? "SIGINT" : "SIGTERM", 30_000);
+    // A profiled server stops on SIGINT, given time to write its profile.
+    if (server) await (cpuProfDir !== undefined && target === "ours" ? stopTarget(server, "SIGINT", 30_000) : stopTarget(server));
   }
 }
 
@@ -1173,7 +1173,7 @@ async function main(): Promise<void> {
   const jsonFile = values.json ?? join(REPO_ROOT, "bench", "results", `run-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   try {
     mkdirSync(join(jsonFile, ".."), { recursive: true });
-    writeFileSync(jsonFile, `${JSON.stringify({ settings, history, tls: values.tls, scenarios, targets, ftpTargets, ftpInfo, results, historyRuns, ftpRuns, wsFanout: ws.result, clusterRuns, failures }, null, 2)}\n`);
+    writeFileSync(jsonFile, `${JSON.stringify({ settings, history, tls: values.tls, cpuProfDir: cpuProfDir ?? null, scenarios, targets, ftpTargets, ftpInfo, results, historyRuns, ftpRuns, wsFanout: ws.result, clusterRuns, failures }, null, 2)}\n`);
     say(`results written to ${jsonFile}`);
   } catch (error) {
     say(`could not write ${jsonFile}: ${(error as Error).message}`);

@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { sql, type Kysely } from "kysely";
+import fc from "fast-check";
 import { createMigrator, migrateToLatest } from "../../src/store/migrator.js";
 import { MessagesRepository } from "../../src/store/messages-repository.js";
 import { MessageSearchRepository } from "../../src/store/message-search-repository.js";
@@ -15,7 +16,6 @@ import { fts5Match } from "../../src/store/search-match.js";
 import type { StoredMessage } from "../../src/core/chat/history.js";
 import type { Store } from "../../src/store/database.js";
 import { forEachDialect } from "../support/databases.js";
-import fc from "fast-check";
 
 function message(msgid: string, target: string, text: string, time: number): StoredMessage {
   return { msgid, kind: "privmsg", target, targetDisplay: target, senderNick: "alice", senderMask: "~a@h", senderAccount: "alice", recipientAccount: null, time, text, tags: null };
@@ -199,10 +199,13 @@ forEachDialect("the words a prefix search can stand for (SQLite's search_terms)"
         await indexer.catchUp();
         const kept = (await sql<{ term: string }>`select term from search_terms order by term`.execute(store.db)).rows.map((r) => r.term);
         await sql`create virtual table if not exists temp.index_words using fts5vocab(main, messages_fts, row)`.execute(store.db);
-        const indexed = (await sql<{ term: string }>`select term from temp.index_words where term glob '*[^0-9]*' order by term`.execute(store.db)).rows.map((r) => r.term);
+        // Filtered here, not with the store's own glob, so a wrong filter there shows.
+        const indexed = (await sql<{ term: string }>`select term from temp.index_words order by term`.execute(store.db)).rows.map((r) => r.term).filter((term) => !/^[0-9]+$/.test(term));
         assert.deepEqual(kept, indexed);
       }),
-      { numRuns: 150 },
+      // One database for every run: after a failure the later runs would fail for it too, so
+      // stop there rather than shrink towards a case that is not the cause.
+      { numRuns: 150, endOnFailure: true },
     );
   });
 }, { dialects: ["sqlite"] });
