@@ -72,13 +72,7 @@ export async function migrateCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseWithConfig(args, {});
   if (positionals.length > 0) throw new UsageError("usage: cmymessage migrate [--config FILE] [--data-dir DIR]");
   const config = await configLoader(values)();
-  const { migrateToLatest } = await import("../store/migrator.js");
-  const { openStore } = await import("../store/database.js");
-  const store = await openStore({ url: config.database.url, dataDir: config.dataDir, migrate: false });
-  try {
-    const { applied } = await migrateToLatest(store.db as never, store.dialect);
-    process.stdout.write(applied.length > 0 ? `applied ${applied.join(", ")} to ${store.location}\n` : `${store.location} is up to date\n`);
-  } finally {
-    await store.close();
-  }
+  const { migrateStore } = await import("../store/database.js");
+  const { applied, location } = await migrateStore({ url: config.database.url, dataDir: config.dataDir });
+  process.stdout.write(applied.length > 0 ? `applied ${applied.join(", ")} to ${location}\n` : `${location} is up to date\n`);
 }

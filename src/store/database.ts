@@ -106,28 +106,58 @@ function openSqlite(file: string, holdWrites: () => Promise<unknown> | null): { 
   return { db: new Kysely<Database>({ dialect: new SqliteImmediateDialect({ database: withStatementCache(database) }, holdWrites) }), sqlite: database };
 }
 
-async function openPostgres(url: string): Promise<Kysely<Database>> {
+/**
+ * The longest a PostgreSQL query may take before its caller is told it failed (pg's
+ * client-side `query_timeout`): a database that stops answering must turn into errors the
+ * services can report, not into requests that wait for ever. Migrations run without it.
+ */
+export const QUERY_TIMEOUT_MS = 10_000;
+
+/** `queryTimeoutMs`: null for none (migrations). */
+async function openPostgres(url: string, queryTimeoutMs: number | null): Promise<Kysely<Database>> {
   // Loaded on use, so SQLite starts (the default) do not pay for the driver.
   const { default: pg } = await import("pg");
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
-    // A database that stops answering must turn into errors the services can report,
-    // not into requests that wait for ever.
     connectionTimeoutMillis: 5000,
-    query_timeout: 10_000,
+    ...(queryTimeoutMs !== null && { query_timeout: queryTimeoutMs }),
     // BIGINT columns hold millisecond times and ids, well inside a double's exact range.
     types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as "text")) },
   });
   // An idle client that loses its server must not crash the process; the pool replaces it.
   pool.on("error", () => {});
-  // The same for a client that loses its server in the middle of a query: the query fails, the process lives.
-  pool.on("connect", (client) => client.on("error", () => {}));
   // A client that loses its server while a query runs fails that query (its caller is told)
   // and also emits 'error', which the pool only listens for on idle clients: unheard, it
   // would be an uncaught exception. The pool drops the broken client when it is released.
   pool.on("connect", (client) => client.on("error", () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * Applies PostgreSQL's pending migrations on a pool of their own, without the per-query
+ * limit: rebuilding an index over a large history, or waiting for a lock another node
+ * holds, may take longer than any request should, and a migration cut off is rolled back,
+ * to be cut off again at every start. The names applied.
+ */
+async function migratePostgres(url: string): Promise<readonly string[]> {
+  const migrating = await openPostgres(url, null);
+  try {
+    return (await migrateToLatest(migrating as Kysely<unknown>, "postgres")).applied;
+  } finally {
+    await migrating.destroy();
+  }
+}
+
+/** Applies the pending migrations (`cmymessage migrate`); which, and where. */
+export async function migrateStore(options: Pick<StoreOptions, "url" | "dataDir">): Promise<{ applied: readonly string[]; location: string }> {
+  if (/^postgres(ql)?:\/\//.test(options.url)) return { applied: await migratePostgres(options.url), location: redactUrl(options.url) };
+  const store = await openStore({ ...options, migrate: false });
+  try {
+    return { applied: (await migrateToLatest(store.db as Kysely<unknown>, store.dialect)).applied, location: store.location };
+  } finally {
+    await store.close();
+  }
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -139,9 +169,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   // The checkpoint thread comes after the migrations; transactions ask it through this (see holdWrites below).
   let checkpointer: SqliteCheckpointer | null = null;
   const holdWrites = (): Promise<unknown> | null => checkpointer?.holdWrites() ?? null;
-  const { db, sqlite } = postgres ? { db: await openPostgres(options.url), sqlite: null } : openSqlite(file, holdWrites);
+  if (postgres && options.migrate) await migratePostgres(options.url);
+  const { db, sqlite } = postgres ? { db: await openPostgres(options.url, QUERY_TIMEOUT_MS), sqlite: null } : openSqlite(file, holdWrites);
   try {
-    if (options.migrate) await migrateToLatest(db as Kysely<unknown>, dialect);
+    if (options.migrate && !postgres) await migrateToLatest(db as Kysely<unknown>, dialect);
   } catch (error) {
     await db.destroy();
     throw error;

@@ -8,7 +8,7 @@ import type { Kysely } from "kysely";
 import { NO_MIGRATIONS } from "kysely";
 import { createMigrator, migrateToLatest, MIGRATION_TABLE, SchemaTooNewError } from "../../src/store/migrator.js";
 import { migrations } from "../../src/store/migrations/index.js";
-import type { Store } from "../../src/store/database.js";
+import { QUERY_TIMEOUT_MS, type Store } from "../../src/store/database.js";
 import { adminQuery, describeTables, forEachDialect, postgresBaseUrl } from "../support/databases.js";
 
 const TABLES = ["accounts", "always_on_users", "channels", "credentials", "file_reservations", "file_usage", "login_failures", "messages", "push_subscriptions", "read_markers", "refresh_tokens", "registration_attempts", "server_secrets", "share_audience", "shares"];
@@ -144,3 +144,27 @@ forEachDialect(
   },
   { dialects: ["postgres"] },
 );
+
+forEachDialect("store migrations at start", (target) => {
+  test("a migration that waits longer than a query of the running server may (for a lock another session holds) completes", async (t) => {
+    const database = await target.create(t);
+    const store = await database.open({ migrate: false });
+    // Before 0011-direct-recipient-index, which builds an index on messages.
+    const earlier = await (await createMigrator(raw(store), store.dialect)).migrateTo("0010-search-terms");
+    if (earlier.error) throw earlier.error;
+    // Another session (another node, a long report) holds messages against writes, which
+    // building an index must wait for, a second longer than any query may take.
+    const { default: pg } = await import("pg");
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    t.after(() => other.end());
+    await other.query("begin");
+    await other.query("lock table messages in share row exclusive mode");
+    const released = new Promise((resolve) => setTimeout(resolve, QUERY_TIMEOUT_MS + 1000)).then(() => other.query("commit"));
+    const started = Date.now();
+    const migrated = await database.open({ migrate: true });
+    await released;
+    assert.ok(Date.now() - started >= QUERY_TIMEOUT_MS, "the migration waited for the lock");
+    assert.deepEqual(await applied(raw(migrated)), migrations.map((m) => m.name));
+  });
+}, { dialects: ["postgres"] });
