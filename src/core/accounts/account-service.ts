@@ -209,15 +209,8 @@ export class AccountService {
       return { ok: false, reason: "invalid-credentials" };
     }
     await this.recordLogin(account, address, service);
-    // Parameters changed since this hash was made: upgrade it now that we know the password
-    // (or at a later login, if the store cannot take it now).
-    if (needsRehash(hash)) {
-      try {
-        await this.store.replaceCredentials(account.id, await this.#credentials(password), this.now());
-      } catch (error) {
-        this.log.warn({ err: error, account: account.name, service }, "password hash could not be upgraded; the login goes ahead");
-      }
-    }
+    // Parameters changed since this hash was made: upgrade it now that we know the password.
+    if (needsRehash(hash)) await this.store.replaceCredentials(account.id, await this.#credentials(password), this.now());
     return { ok: true, account };
   }
 
@@ -246,19 +239,10 @@ export class AccountService {
     this.#loginOutcome(service, "failed");
   }
 
-  /**
-   * Bookkeeping for any successful authentication (password, SCRAM, certificate). The
-   * credentials were checked already: a store that cannot take these writes (a full disk)
-   * does not turn the login away. The failure counters then stay as they were, and the
-   * last-seen time is older, so more is offered as missed; the operator is told.
-   */
+  /** Bookkeeping for any successful authentication (password, SCRAM, certificate). */
   async recordLogin(account: Account, address: string, service: string): Promise<void> {
-    try {
-      await this.guard.recordSuccess(foldCase(account.name), address);
-      await this.store.touch(account.id, this.now());
-    } catch (error) {
-      this.log.warn({ err: error, account: account.name, address, service }, "login bookkeeping could not be stored; the login goes ahead");
-    }
+    await this.guard.recordSuccess(foldCase(account.name), address);
+    await this.store.touch(account.id, this.now());
     this.log.info({ account: account.name, address, service }, "login");
     this.#loginOutcome(service, "ok");
   }
