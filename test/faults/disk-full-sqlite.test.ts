@@ -3,7 +3,8 @@
  * whose data directory (cmymessage.db and its WAL) is a small tmpfs; a ballast file
  * leaves only a little room. Messages then fill it: each one that cannot be stored
  * is answered FAIL PRIVMSG TEMPORARILY_UNAVAILABLE, is not echoed and reaches nobody;
- * the server keeps running, answers PING and lets account holders log in. When room
+ * the server keeps running, answers PING, and a login gets in or is refused for now as
+ * when the database is down (never a half-done login). When room
  * is made again (the ballast removed) messages are stored and delivered at once,
  * without a restart, and history holds every message a sender saw acknowledged.
  */
@@ -12,10 +13,11 @@ import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { startNode, type ClusterNode } from "../support/cluster.js";
-import { rawClient, saslClient } from "../support/cluster-irc.js";
+import { rawClient, rawConnect, saslClient } from "../support/cluster-irc.js";
 import { rawSync } from "../support/fixture.js";
 import { HISTORY_CAPS, parseLine, textOf } from "../support/irc-lines.js";
 import type { RawClient } from "../support/raw-client.js";
+import { saslPlain } from "../support/sasl.js";
 import { fillWithBallast, freeBytes, mountTmpfs } from "../support/tmpfs.js";
 import { assertHistoryHolds, readHistory, type Acked } from "./traffic.js";
 
@@ -103,10 +105,28 @@ test("SQLite on a full disk: FAIL for what cannot be stored (not echoed, not del
   assert.ok(refusedDm !== null, `${MAX_FULL_DISK_DMS} DMs were all acknowledged though the disk is full`);
   t.diagnostic(`DMs acknowledged on the full disk before one was refused: ${storedDms.length}`);
 
-  // The server lives, answers PING, and a fresh login (whose bookkeeping write fails) still gets in.
+  // The server lives and answers PING. A fresh login writes a little (its bookkeeping): it
+  // gets in where SQLite still finds room for that, and is refused otherwise, with the
+  // answer of a database that is down (the right password no different from a wrong one);
+  // either way the connection goes on, as a guest when refused.
   await rawSync(alice);
   await rawSync(bob);
-  const carol = await login(t, node, "bob");
+  const carol = await rawConnect(t, node);
+  carol.send("CAP LS 302");
+  carol.send("CAP REQ :sasl");
+  await carol.waitFor(/ CAP \S+ ACK /);
+  const fresh = await saslPlain(carol, "bob", PASSWORD);
+  if (fresh.command === "903") {
+    carol.send("NICK bob");
+    carol.send("USER bob 0 * :bob");
+  } else {
+    assert.equal(fresh.raw, ":cmymessage.local 904 * :SASL authentication failed: accounts are temporarily unavailable; try again later");
+    carol.send("NICK guest");
+    carol.send("USER guest 0 * :guest");
+  }
+  carol.send("CAP END");
+  await carol.waitFor(/ 001 /, 10_000);
+  t.diagnostic(`a fresh login on the full disk: ${fresh.command === "903" ? "in (its bookkeeping found room)" : "refused for now"}`);
   await rawSync(carol);
   assert.equal(node.pid > 0 && !alice.isClosed && !bob.isClosed, true);
   // Nothing refused reached anyone, nor came back as an echo.
