@@ -32,6 +32,8 @@ export function refreshSettings(config: Config): RefreshSettings {
 
 /** The database and the domain services over it, shared by the server and the CLI. */
 export async function openDomain(config: Config, log: Logger, options: { migrate: boolean } = { migrate: true }): Promise<Domain> {
+  // Said before, so a start that waits (a long migration, another node's lock) says what for.
+  if (options.migrate) log.info({ dialect: config.database.url === "" ? "sqlite" : "postgres" }, "opening the database and applying pending migrations");
   const store = await openStore({
     url: config.database.url,
     dataDir: config.dataDir,

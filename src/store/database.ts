@@ -112,16 +112,23 @@ function openSqlite(file: string, holdWrites: () => Promise<unknown> | null): { 
  * services can report, not into requests that wait for ever. Migrations run without it.
  */
 export const QUERY_TIMEOUT_MS = 10_000;
+/**
+ * The same for a migration: rebuilding an index over a large history can take minutes
+ * (tens of seconds per million messages for the full-text index), waiting for another
+ * node's lock longer; a start that hangs for ever is no better than one cut off.
+ */
+const MIGRATION_QUERY_TIMEOUT_MS = 60 * 60 * 1000;
 
-/** `queryTimeoutMs`: null for none (migrations). */
-async function openPostgres(url: string, queryTimeoutMs: number | null): Promise<Kysely<Database>> {
+async function openPostgres(url: string, queryTimeoutMs: number): Promise<Kysely<Database>> {
   // Loaded on use, so SQLite starts (the default) do not pay for the driver.
   const { default: pg } = await import("pg");
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
     connectionTimeoutMillis: 5000,
-    ...(queryTimeoutMs !== null && { query_timeout: queryTimeoutMs }),
+    query_timeout: queryTimeoutMs,
+    // A server that vanishes without closing the connection is noticed even during a long query.
+    keepAlive: true,
     // BIGINT columns hold millisecond times and ids, well inside a double's exact range.
     types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as "text")) },
   });
@@ -135,13 +142,13 @@ async function openPostgres(url: string, queryTimeoutMs: number | null): Promise
 }
 
 /**
- * Applies PostgreSQL's pending migrations on a pool of their own, without the per-query
- * limit: rebuilding an index over a large history, or waiting for a lock another node
- * holds, may take longer than any request should, and a migration cut off is rolled back,
- * to be cut off again at every start. The names applied.
+ * Applies PostgreSQL's pending migrations on a pool of their own, with a limit per query
+ * of an hour rather than QUERY_TIMEOUT_MS: rebuilding an index over a large history, or
+ * waiting for a lock another node holds, may take longer than any request should, and a
+ * migration cut off is rolled back, to be cut off again at every start. The names applied.
  */
 async function migratePostgres(url: string): Promise<readonly string[]> {
-  const migrating = await openPostgres(url, null);
+  const migrating = await openPostgres(url, MIGRATION_QUERY_TIMEOUT_MS);
   try {
     return (await migrateToLatest(migrating as Kysely<unknown>, "postgres")).applied;
   } finally {

@@ -4,11 +4,15 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
 import type { Kysely } from "kysely";
 import { NO_MIGRATIONS } from "kysely";
 import { createMigrator, migrateToLatest, MIGRATION_TABLE, SchemaTooNewError } from "../../src/store/migrator.js";
 import { migrations } from "../../src/store/migrations/index.js";
-import { QUERY_TIMEOUT_MS, type Store } from "../../src/store/database.js";
+import { openStore, QUERY_TIMEOUT_MS, type Store } from "../../src/store/database.js";
 import { adminQuery, describeTables, forEachDialect, postgresBaseUrl } from "../support/databases.js";
 
 const TABLES = ["accounts", "always_on_users", "channels", "credentials", "file_reservations", "file_usage", "login_failures", "messages", "push_subscriptions", "read_markers", "refresh_tokens", "registration_attempts", "server_secrets", "share_audience", "shares"];
@@ -145,26 +149,53 @@ forEachDialect(
   { dialects: ["postgres"] },
 );
 
-forEachDialect("store migrations at start", (target) => {
+forEachDialect("store migrations at start", () => {
   test("a migration that waits longer than a query of the running server may (for a lock another session holds) completes", async (t) => {
-    const database = await target.create(t);
-    const store = await database.open({ migrate: false });
+    // A database of its own: while it waits, the migration holds the migration lock that
+    // every schema of one database shares, and other tests' stores would wait with it.
+    const base = postgresBaseUrl()!;
+    const name = `cmy_migration_wait_${process.pid}_${Date.now()}`;
+    const closers: Array<() => Promise<unknown>> = [];
+    t.after(async () => {
+      for (const close of closers.reverse()) await close().catch(() => {});
+    });
+    await adminQuery(base, `create database ${name}`);
+    closers.push(() => adminQuery(base, `drop database if exists ${name} with (force)`));
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    const dataDir = await mkdtemp(join(tmpdir(), "cmy-migration-wait-"));
+    closers.push(() => rm(dataDir, { recursive: true, force: true }));
+    const store = await openStore({ url: url.toString(), dataDir, migrate: false });
+    closers.push(() => store.close());
     // Before 0011-direct-recipient-index, which builds an index on messages.
     const earlier = await (await createMigrator(raw(store), store.dialect)).migrateTo("0010-search-terms");
     if (earlier.error) throw earlier.error;
+
     // Another session (another node, a long report) holds messages against writes, which
-    // building an index must wait for, a second longer than any query may take.
-    const { default: pg } = await import("pg");
-    const other = new pg.Client({ connectionString: database.url });
+    // building an index waits for.
+    const other = new pg.Client({ connectionString: url.toString() });
+    other.on("error", () => {});
     await other.connect();
-    t.after(() => other.end());
+    closers.push(() => other.end());
     await other.query("begin");
     await other.query("lock table messages in share row exclusive mode");
-    const released = new Promise((resolve) => setTimeout(resolve, QUERY_TIMEOUT_MS + 1000)).then(() => other.query("commit"));
-    const started = Date.now();
-    const migrated = await database.open({ migrate: true });
-    await released;
-    assert.ok(Date.now() - started >= QUERY_TIMEOUT_MS, "the migration waited for the lock");
+    let settled = false;
+    const opening = openStore({ url: url.toString(), dataDir, migrate: true });
+    opening.then(
+      (migrated) => {
+        settled = true;
+        closers.push(() => migrated.close());
+      },
+      () => (settled = true),
+    );
+    // Once the migration waits for the lock, a second longer than any query may take.
+    const waiting = async () => Number((await other.query<{ n: string }>("select count(*) as n from pg_locks where relation = to_regclass('messages') and not granted")).rows[0]!.n) > 0;
+    for (let i = 0; i < 200 && !(await waiting()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(await waiting(), "the migration waits for the lock");
+    await new Promise((resolve) => setTimeout(resolve, QUERY_TIMEOUT_MS + 1000));
+    assert.equal(settled, false, "the start still waits, not cut off by the per-query limit");
+    await other.query("commit");
+    const migrated = await opening;
     assert.deepEqual(await applied(raw(migrated)), migrations.map((m) => m.name));
   });
 }, { dialects: ["postgres"] });
