@@ -67,13 +67,26 @@ export class AccountsRepository implements AccountStore {
   }
 
   /** Replaces every credential of the given kinds (a password change replaces hash and SCRAM verifier together). */
-  async replaceCredentials(accountId: number, credentials: readonly CredentialRecord[], now: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+  async replaceCredentials(accountId: number, credentials: readonly CredentialRecord[], now: number, unlessChanged?: CredentialRecord): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      if (unlessChanged) {
+        // Taken out first, and only if it is still the one the caller read: a password changed
+        // meanwhile has replaced it, and nothing happens. On PostgreSQL the delete holds the
+        // row against a change that comes later, until this transaction ends.
+        const taken = await trx
+          .deleteFrom("credentials")
+          .where("account_id", "=", accountId)
+          .where("kind", "=", unlessChanged.kind)
+          .where("value", "=", unlessChanged.value)
+          .executeTakeFirst();
+        if (Number(taken.numDeletedRows) === 0) return false;
+      }
       const kinds = credentials.map((c) => c.kind);
       if (kinds.length > 0) await trx.deleteFrom("credentials").where("account_id", "=", accountId).where("kind", "in", kinds).execute();
       for (const credential of credentials) {
         await trx.insertInto("credentials").values({ account_id: accountId, kind: credential.kind, value: credential.value, created_at: now }).execute();
       }
+      return true;
     });
   }
 

@@ -245,6 +245,37 @@ forEachDialect("accounts (AccountService + AccountsRepository)", (target) => {
     assert.equal((await h.credentials(id))[0]!.value, upgraded);
   });
 
+  test("a hash upgraded at login does not bring back a password changed while that login was being checked", async (t) => {
+    const h = await harness(t, target);
+    const registered = await h.service.register("racer", PASSWORD, null);
+    assert.ok(registered.ok);
+    const id = registered.account.id;
+    const weak = await hash(PASSWORD.normalize("NFKC"), { algorithm: 2, memoryCost: 4096, timeCost: 2, parallelism: 1 });
+    await h.store.db.updateTable("credentials").set({ value: weak }).where("account_id", "=", id).where("kind", "=", ARGON2ID).execute();
+
+    // Another session changes the password after this login read and checked the old hash,
+    // before it upgrades that hash: here, while the login records its last-seen time.
+    const changedTo = "a brand new secret 9";
+    const touch = h.repository.touch.bind(h.repository);
+    let raced = false;
+    h.repository.touch = async (accountId, now) => {
+      if (!raced) {
+        raced = true;
+        assert.deepEqual(await h.service.changePassword("racer", changedTo), { ok: true });
+      }
+      await touch(accountId, now);
+    };
+    h.advance(60);
+    assert.equal((await h.service.login("racer", PASSWORD, "192.0.2.1", "test")).ok, true, "the login that began before the change");
+    assert.ok(raced);
+
+    h.advance(60);
+    assert.equal((await h.service.login("racer", changedTo, "192.0.2.1", "test")).ok, true, "the changed password stays");
+    h.advance(60);
+    assert.equal((await h.service.login("racer", PASSWORD, "192.0.2.1", "test")).ok, false, "the old one does not come back");
+    assert.ok((await h.credentials(id)).find((c) => c.kind === ARGON2ID)!.value.startsWith(CURRENT_PREFIX));
+  });
+
   test("changePassword replaces hash and SCRAM verifier; the old password stops working; weak or unknown are refused", async (t) => {
     const h = await harness(t, target);
     const registered = await h.service.register("dave", PASSWORD, null);

@@ -209,8 +209,10 @@ export class AccountService {
       return { ok: false, reason: "invalid-credentials" };
     }
     await this.recordLogin(account, address, service);
-    // Parameters changed since this hash was made: upgrade it now that we know the password.
-    if (needsRehash(hash)) await this.store.replaceCredentials(account.id, await this.#credentials(password), this.now());
+    // Parameters changed since this hash was made: upgrade it now that we know the password,
+    // unless the password was changed while this login was being checked (the upgrade
+    // would bring the old one back).
+    if (needsRehash(hash)) await this.store.replaceCredentials(account.id, await this.#credentials(password), this.now(), { kind: ARGON2ID, value: hash });
     return { ok: true, account };
   }
 

@@ -25,7 +25,11 @@ export interface AccountStore {
   findById(id: number): Promise<Account | undefined>;
   list(): Promise<Account[]>;
   credential(accountId: number, kind: string): Promise<string | undefined>;
-  replaceCredentials(accountId: number, credentials: readonly Credential[], now: number): Promise<void>;
+  /**
+   * Replaces the credentials of these kinds; with `unlessChanged`, only while the stored
+   * credential of that kind still holds that value. Whether it replaced them.
+   */
+  replaceCredentials(accountId: number, credentials: readonly Credential[], now: number, unlessChanged?: Credential): Promise<boolean>;
   touch(accountId: number, now: number): Promise<void>;
   setSetting(accountId: number, setting: AccountSetting, value: boolean | null): Promise<void>;
   delete(folded: string): Promise<boolean>;
