@@ -63,6 +63,16 @@ async function harness(t: TestContext, target: DialectTarget, settings: Partial<
   };
 }
 
+/** Registers `name` with PASSWORD, then puts an argon2id hash of it made with older parameters (m=4096) in place of today's. */
+async function withOldHash(h: Harness, name: string): Promise<{ id: number; weak: string }> {
+  const registered = await h.service.register(name, PASSWORD, null);
+  assert.ok(registered.ok);
+  const id = registered.account.id;
+  const weak = await hash(PASSWORD.normalize("NFKC"), { algorithm: 2, memoryCost: 4096, timeCost: 2, parallelism: 1 });
+  await h.store.db.updateTable("credentials").set({ value: weak }).where("account_id", "=", id).where("kind", "=", ARGON2ID).execute();
+  return { id, weak };
+}
+
 /** A SCRAM-SHA-256 client proof for `password` against the verifier's salt and iterations (RFC 5802). */
 function scramClient(password: string, salt: Buffer, iterations: number, authMessage: string) {
   const salted = pbkdf2Sync(password.normalize("NFKC"), salt, iterations, 32, "sha256");
@@ -219,12 +229,8 @@ forEachDialect("accounts (AccountService + AccountsRepository)", (target) => {
 
   test("an argon2id hash made with other parameters (m=4096) is replaced on the next successful login", async (t) => {
     const h = await harness(t, target);
-    const registered = await h.service.register("oldtimer", PASSWORD, null);
-    assert.ok(registered.ok);
-    const id = registered.account.id;
-    const weak = await hash(PASSWORD.normalize("NFKC"), { algorithm: 2, memoryCost: 4096, timeCost: 2, parallelism: 1 });
+    const { id, weak } = await withOldHash(h, "oldtimer");
     assert.ok(weak.startsWith("$argon2id$v=19$m=4096,t=2,p=1$"), weak);
-    await h.store.db.updateTable("credentials").set({ value: weak }).where("account_id", "=", id).where("kind", "=", ARGON2ID).execute();
 
     // A failed login does not touch the hash.
     h.advance(60);
@@ -247,11 +253,7 @@ forEachDialect("accounts (AccountService + AccountsRepository)", (target) => {
 
   test("a hash upgraded at login does not bring back a password changed while that login was being checked", async (t) => {
     const h = await harness(t, target);
-    const registered = await h.service.register("racer", PASSWORD, null);
-    assert.ok(registered.ok);
-    const id = registered.account.id;
-    const weak = await hash(PASSWORD.normalize("NFKC"), { algorithm: 2, memoryCost: 4096, timeCost: 2, parallelism: 1 });
-    await h.store.db.updateTable("credentials").set({ value: weak }).where("account_id", "=", id).where("kind", "=", ARGON2ID).execute();
+    const { id } = await withOldHash(h, "racer");
 
     // Another session changes the password after this login read and checked the old hash,
     // before it upgrades that hash: here, while the login records its last-seen time.
