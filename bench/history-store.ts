@@ -30,13 +30,15 @@
  *   taskset -c 1 node --import tsx bench/history-store.ts [--variants as-shipped,no-target-index]
  *       [--batch 24] [--conversations 200] [--messages 60000] [--repeat 3] [--behind-ms 500] [--dir D] [--dist dist]
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "./lib/servers.js";
 import { median } from "./lib/median.js";
+import { positiveInt } from "./lib/positive-int.js";
+import { bytesHandedToWrite, selfCpuMicros } from "./lib/proc.js";
 import type { StoredMessage } from "../src/core/chat/history.js";
 import type { Store, StoreOptions } from "../src/store/database.js";
 import type { MessagesRepository } from "../src/store/messages-repository.js";
@@ -67,17 +69,12 @@ const { values } = parseArgs({
   },
 });
 
-function positive(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
-  return n;
-}
-const batch = positive("batch", values.batch);
-const conversations = positive("conversations", values.conversations);
-const messages = positive("messages", values.messages);
-const repeat = positive("repeat", values.repeat);
+const batch = positiveInt("batch", values.batch);
+const conversations = positiveInt("conversations", values.conversations);
+const messages = positiveInt("messages", values.messages);
+const repeat = positiveInt("repeat", values.repeat);
 /** target-index-behind: messages per bulk pass, at the rooms bench's 10,000 messages a second. */
-const behindMessages = Math.max(1, Math.round((positive("behind-ms", values["behind-ms"]) * 10_000) / 1000));
+const behindMessages = Math.max(1, Math.round((positiveInt("behind-ms", values["behind-ms"]) * 10_000) / 1000));
 const variants = values.variants.split(",").map((v) => v.trim());
 for (const v of variants) if (!(v in VARIANTS)) throw new Error(`unknown variant ${v}; known: ${Object.keys(VARIANTS).join(", ")}`);
 
@@ -116,18 +113,6 @@ function makeMessages(count: number, start: number, prefix: string): StoredMessa
     };
   });
 }
-
-function bytesWritten(): number {
-  const line = readFileSync("/proc/self/io", "utf8")
-    .split("\n")
-    .find((l) => l.startsWith("wchar:"));
-  return line ? Number(line.split(":")[1]) : Number.NaN;
-}
-
-const cpuMicros = (since: NodeJS.CpuUsage): number => {
-  const used = process.cpuUsage(since);
-  return used.user + used.system;
-};
 
 interface Reading {
   readonly appendMicros: number;
@@ -175,21 +160,21 @@ async function measure(variant: Variant, round: number): Promise<Reading> {
     const checkpoint = (): unknown => sqlite.pragma("wal_checkpoint(PASSIVE)");
     checkpoint();
 
-    const bytesBefore = bytesWritten();
-    const cpuBefore = process.cpuUsage();
+    const bytesBefore = bytesHandedToWrite("self");
+    const cpuBefore = selfCpuMicros();
     for (let i = warmUp; i < all.length; i += batch) {
       await repository.append(all.slice(i, i + batch));
       if (behind && (sinceBehind += batch) >= behindMessages) catchUpTargets();
     }
     catchUpTargets();
     checkpoint();
-    const appendMicros = cpuMicros(cpuBefore) / messages;
-    const bytes = (bytesWritten() - bytesBefore) / messages;
+    const appendMicros = (selfCpuMicros() - cpuBefore) / messages;
+    const bytes = (bytesHandedToWrite("self") - bytesBefore) / messages;
 
-    const indexBefore = process.cpuUsage();
+    const indexBefore = selfCpuMicros();
     await indexer.catchUp();
     checkpoint();
-    const indexMicros = cpuMicros(indexBefore) / messages;
+    const indexMicros = (selfCpuMicros() - indexBefore) / messages;
     if (failure) throw failure;
     return { appendMicros, bytes, indexMicros, recipientIndex };
   } finally {

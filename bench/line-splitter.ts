@@ -14,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "./lib/servers.js";
 import { median } from "./lib/median.js";
+import { positiveInt } from "./lib/positive-int.js";
 
 const { values } = parseArgs({
   options: {
@@ -21,8 +22,7 @@ const { values } = parseArgs({
     repeat: { type: "string", default: "7" },
   },
 });
-const repeat = Number(values.repeat);
-if (!Number.isInteger(repeat) || repeat < 1) throw new Error("--repeat must be a positive integer");
+const repeat = positiveInt("repeat", values.repeat);
 
 interface Splitter {
   push(chunk: Buffer): void;

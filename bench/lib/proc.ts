@@ -177,6 +177,11 @@ export function ioSyscalls(pid: number): { reads: number; writes: number } | nul
   return reads !== undefined && writes !== undefined ? { reads, writes } : null;
 }
 
+/** Bytes a process has handed to write() and its kin (/proc/PID/io wchar: page cache included, not only the disk); NaN when unreadable. */
+export function bytesHandedToWrite(pid: number | "self"): number {
+  return procNumbers(`/proc/${pid}/io`, ["wchar"])?.[0] ?? Number.NaN;
+}
+
 interface StatFields {
   readonly ppid: number;
   /** utime + stime of the process itself (all threads), in clock ticks. */

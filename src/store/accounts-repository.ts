@@ -67,8 +67,8 @@ export class AccountsRepository implements AccountStore {
   }
 
   /** Replaces every credential of the given kinds (a password change replaces hash and SCRAM verifier together). */
-  async replaceCredentials(accountId: number, credentials: readonly CredentialRecord[], now: number, unlessChanged?: CredentialRecord): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+  async replaceCredentials(accountId: number, credentials: readonly CredentialRecord[], now: number, unlessChanged?: CredentialRecord): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
       if (unlessChanged) {
         // Taken out first, and only if it is still the one the caller read: a password changed
         // meanwhile has replaced it, and nothing happens. On PostgreSQL the delete holds the
@@ -79,14 +79,13 @@ export class AccountsRepository implements AccountStore {
           .where("kind", "=", unlessChanged.kind)
           .where("value", "=", unlessChanged.value)
           .executeTakeFirst();
-        if (Number(taken.numDeletedRows) === 0) return false;
+        if (Number(taken.numDeletedRows) === 0) return;
       }
       const kinds = credentials.map((c) => c.kind);
       if (kinds.length > 0) await trx.deleteFrom("credentials").where("account_id", "=", accountId).where("kind", "in", kinds).execute();
       for (const credential of credentials) {
         await trx.insertInto("credentials").values({ account_id: accountId, kind: credential.kind, value: credential.value, created_at: now }).execute();
       }
-      return true;
     });
   }
 

@@ -109,7 +109,8 @@ function openSqlite(file: string, holdWrites: () => Promise<unknown> | null): { 
 /**
  * The longest a PostgreSQL query may take before its caller is told it failed (pg's
  * client-side `query_timeout`): a database that stops answering must turn into errors the
- * services can report, not into requests that wait for ever. Migrations run without it.
+ * services can report, not into requests that wait for ever. Migrations have their own
+ * (MIGRATION_QUERY_TIMEOUT_MS).
  */
 export const QUERY_TIMEOUT_MS = 10_000;
 /**
@@ -156,9 +157,13 @@ async function migratePostgres(url: string): Promise<readonly string[]> {
   }
 }
 
+function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
 /** Applies the pending migrations (`cmymessage migrate`); which, and where. */
 export async function migrateStore(options: Pick<StoreOptions, "url" | "dataDir">): Promise<{ applied: readonly string[]; location: string }> {
-  if (/^postgres(ql)?:\/\//.test(options.url)) return { applied: await migratePostgres(options.url), location: redactUrl(options.url) };
+  if (isPostgresUrl(options.url)) return { applied: await migratePostgres(options.url), location: redactUrl(options.url) };
   const store = await openStore({ ...options, migrate: false });
   try {
     return { applied: (await migrateToLatest(store.db as Kysely<unknown>, store.dialect)).applied, location: store.location };
@@ -168,7 +173,7 @@ export async function migrateStore(options: Pick<StoreOptions, "url" | "dataDir"
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const postgres = /^postgres(ql)?:\/\//.test(options.url);
+  const postgres = isPostgresUrl(options.url);
   if (options.url !== "" && !postgres) throw new Error("database.url must be empty (SQLite in the data directory) or a postgres:// URL");
   const dialect: Dialect = postgres ? "postgres" : "sqlite";
   const file = join(options.dataDir, "cmymessage.db");

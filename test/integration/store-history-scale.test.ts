@@ -140,7 +140,7 @@ forEachDialect("history at 10,000 messages", (target) => {
     for (const index of ["messages_target_time", "messages_recipient_time", "messages_time"]) assert.ok(names.includes(index), `${index} in ${names.join(", ")}`);
   });
 
-  test("messages_recipient_time holds direct messages only (a channel message, with no recipient account, adds nothing to it)", async (t) => {
+  test("messages_recipient_time is partial: it indexes direct messages only (recipient_account is not null)", async (t) => {
     const database = await target.create(t);
     const store = await database.open();
     const definition =

@@ -27,9 +27,9 @@ export interface AccountStore {
   credential(accountId: number, kind: string): Promise<string | undefined>;
   /**
    * Replaces the credentials of these kinds; with `unlessChanged`, only while the stored
-   * credential of that kind still holds that value. Whether it replaced them.
+   * credential of that kind still holds that value (otherwise nothing changes).
    */
-  replaceCredentials(accountId: number, credentials: readonly Credential[], now: number, unlessChanged?: Credential): Promise<boolean>;
+  replaceCredentials(accountId: number, credentials: readonly Credential[], now: number, unlessChanged?: Credential): Promise<void>;
   touch(accountId: number, now: number): Promise<void>;
   setSetting(accountId: number, setting: AccountSetting, value: boolean | null): Promise<void>;
   delete(folded: string): Promise<boolean>;
