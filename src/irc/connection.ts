@@ -399,7 +399,9 @@ export class IrcConnection implements Session, TransportSink {
     if (this.#closed) return;
     if (tellClient && this.transport.writable) {
       this.#label = null;
-      this.#write(Buffer.from(`ERROR :Closing link: ${this.hostname} (${reason})\r\n`));
+      // Through formatLine, like every other line: a QUIT reason near the input limit would
+      // otherwise make an ERROR line past 512 bytes (found by the irc-dispatch fuzzer).
+      this.#write(Buffer.from(formatLine(null, "ERROR", [`Closing link: ${this.hostname} (${reason})`])));
       this.#output.flush();
     }
     this.#closed = true;
