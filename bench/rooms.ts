@@ -37,6 +37,7 @@ const usage = `usage: npm run bench:rooms -- [options]
   --database-url U ours: PostgreSQL instead of SQLite
   --profile DIR    ours: run under node --cpu-prof, the profile written to DIR
   --ours-dist DIR  run our server from this build directory instead of dist/ (e.g. a patched copy)
+  --commit-interval-ms N  ours: history.commitIntervalMs (the server's default when not given)
   --node-args=A    ours: options for node itself, e.g. --node-args=--max-semi-space-size=2 (the = is needed)
   --no-build       use dist/ as it is (default: tsc -p tsconfig.build.json first)
   --json FILE      results as JSON                           (bench/results/rooms-<time>.json)
@@ -57,13 +58,14 @@ const { values } = parseArgs({
     profile: { type: "string" },
     "ours-dist": { type: "string" },
     "node-args": { type: "string", default: "" },
+    "commit-interval-ms": { type: "string" },
     "no-build": { type: "boolean", default: false },
     json: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 
-const { fail, positive } = commandLine(usage, values.help);
+const { fail, positive, whole } = commandLine(usage, values.help);
 
 const targets = values.targets.split(",").map((name) => {
   const trimmed = name.trim();
@@ -105,6 +107,7 @@ function start(target: TargetName): Promise<ServerHandle> {
         ...(values["database-url"] !== undefined && { databaseUrl: values["database-url"] }),
         ...(values.profile !== undefined && { cpuProfileDir: values.profile }),
         ...(values["ours-dist"] !== undefined && { entry: join(resolve(values["ours-dist"]), "cli", "main.js") }),
+        ...(values["commit-interval-ms"] !== undefined && { commitIntervalMs: whole("commit-interval-ms", values["commit-interval-ms"]) }),
         nodeArgs: values["node-args"].split(" ").filter((arg) => arg !== ""),
       });
     case "inspircd":

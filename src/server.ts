@@ -153,6 +153,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const history = new MessagesRepository(domain.store.db, domain.store.sqlite, domain.store.holdWrites);
   const writer = config.history.enabled
     ? new HistoryWriter(history, {
+        commitIntervalMs: config.history.commitIntervalMs,
         events: {
           ...(metrics && { batchWritten: (seconds: number) => metrics.historyBatchWritten(seconds) }),
           // Senders get FAIL … TEMPORARILY_UNAVAILABLE for each message; the operator gets one line per outage.

@@ -132,6 +132,8 @@ export interface OursOptions extends StartOptions {
   readonly nodeArgs?: readonly string[];
   /** history.enabled: store every message before delivering it (the server's default). */
   readonly history: boolean;
+  /** history.commitIntervalMs; the server's default when undefined. */
+  readonly commitIntervalMs?: number;
   /** database.url: "" or undefined = SQLite in the data directory. */
   readonly databaseUrl?: string;
   /** UV_THREADPOOL_SIZE of the server (argon2 hashing runs on that pool); undefined = inherit (libuv's default is 4). */
@@ -153,7 +155,7 @@ export interface BenchConfigOptions {
   readonly ircPort: number;
   /** The HTTP API on 127.0.0.1; off when undefined. */
   readonly httpPort?: number;
-  readonly history: { readonly enabled: boolean; readonly maxAgeDays?: number };
+  readonly history: { readonly enabled: boolean; readonly maxAgeDays?: number; readonly commitIntervalMs?: number };
   /** "" or undefined = SQLite in dataDir. */
   readonly databaseUrl?: string;
   readonly logLevel?: "warn" | "info";
@@ -199,7 +201,7 @@ export async function startOurs(options: OursOptions): Promise<ServerHandle> {
     dataDir: join(dir, "data"),
     ircPort: port,
     ...(options.httpPort !== undefined && { httpPort: options.httpPort }),
-    history: { enabled: options.history },
+    history: { enabled: options.history, ...(options.commitIntervalMs !== undefined && { commitIntervalMs: options.commitIntervalMs }) },
     ...(options.databaseUrl !== undefined && { databaseUrl: options.databaseUrl }),
   });
   const nodeArgs = [...(options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]), ...(options.nodeArgs ?? [])];

@@ -191,6 +191,13 @@ export const configSchema = z.object({
       maxAgeDays: z.number().min(0).default(0),
       /** Keep at most this many messages per channel or conversation; 0 = no limit. */
       maxMessagesPerTarget: z.number().int().min(0).default(0),
+      /**
+       * Shortest time between two commits of new messages, in milliseconds. Under load, the
+       * messages of that time go in one commit, which costs less per message; each waits at
+       * most this long before it is stored and delivered. A quiet server commits each message
+       * at once. 0: a commit at the end of every turn of the event loop.
+       */
+      commitIntervalMs: z.number().int().min(0).max(1000).default(10),
     })
     .prefault({}),
   search: z

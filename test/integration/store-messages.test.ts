@@ -323,6 +323,43 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
     assert.deepEqual(ids(await h.repository.query(query("#busy", "after", null, null, 1000))), ids([...first, ...second]));
   });
 
+  test("HistoryWriter with a commit interval: a message on a quiet writer is stored at once; those of the next turns wait for the interval and go in one commit; drain writes them at once", async (t) => {
+    const h = await harness(t, target);
+    const spy = instrumented(h.repository);
+    const writer = new HistoryWriter(spy.store, { commitIntervalMs: 60_000 });
+    const quiet = message("#calm", 1000);
+    await writer.append(quiet);
+    const settled: string[] = [];
+    const gathered = [message("#calm", 1001), message("#calm", 1002), message("#calm", 1003)];
+    const done: Promise<unknown>[] = [];
+    for (const m of gathered) {
+      done.push(writer.append(m).then(() => settled.push(m.msgid)));
+      await tick();
+      await tick();
+    }
+    assert.deepEqual(spy.batches, [ids([quiet])], "the three later ones wait: the last commit started within the interval");
+    assert.deepEqual(settled, [], "nothing acknowledged before it is stored");
+    await writer.drain();
+    await Promise.all(done);
+    assert.deepEqual(spy.batches, [ids([quiet]), ids(gathered)], "one commit for what gathered, in order");
+    assert.deepEqual(settled, ids(gathered));
+    assert.deepEqual(ids(await h.repository.query(query("#calm", "after", null, null, 100))), ids([quiet, ...gathered]));
+  });
+
+  test("HistoryWriter with a short commit interval: what gathered is written when the interval ends, without a drain", async (t) => {
+    const h = await harness(t, target);
+    const spy = instrumented(h.repository);
+    const writer = new HistoryWriter(spy.store, { commitIntervalMs: 30 });
+    const first = message("#soon", 1000);
+    await writer.append(first);
+    const later = [message("#soon", 1001), message("#soon", 1002)];
+    const pending = [writer.append(later[0]!)];
+    await tick();
+    pending.push(writer.append(later[1]!));
+    await Promise.all(pending);
+    assert.deepEqual(spy.batches, [ids([first]), ids(later)]);
+  });
+
   test("HistoryWriter: batchAnswered comes once per batch, stored or refused, and a tick queued then runs after every sender's callbacks", async (t) => {
     const h = await harness(t, target);
     const spy = instrumented(h.repository);
