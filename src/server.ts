@@ -218,6 +218,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     if (http) advertiseFilehost(context, http);
     ftpContext.config = next;
     files.updateLimits(spaceLimits(next));
+    writer?.setCommitInterval(next.history.commitIntervalMs);
     currentConfig = next;
     log.level = next.log.level;
     return next;

@@ -195,7 +195,7 @@ export const configSchema = z.object({
        * Shortest time between two commits of new messages, in milliseconds. Under load, the
        * messages of that time go in one commit, which costs less per message; each waits at
        * most this long before it is stored and delivered. A quiet server commits each message
-       * at once. 0: a commit at the end of every turn of the event loop.
+       * at once. 0: a commit at the end of every turn of the event loop. Applies on reload.
        */
       commitIntervalMs: z.number().int().min(0).max(1000).default(10),
     })

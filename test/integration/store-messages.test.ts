@@ -346,6 +346,23 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
     assert.deepEqual(ids(await h.repository.query(query("#calm", "after", null, null, 100))), ids([quiet, ...gathered]));
   });
 
+  test("HistoryWriter: a commit interval set to 0 (a reload) stores the next messages at their turn's end again", async (t) => {
+    const h = await harness(t, target);
+    const spy = instrumented(h.repository);
+    const writer = new HistoryWriter(spy.store, { commitIntervalMs: 60_000 });
+    await writer.append(message("#tuned", 1000));
+    writer.setCommitInterval(0);
+    for (const m of [message("#tuned", 1001), message("#tuned", 1002)]) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve("still waiting after 5 s"), 5000)));
+      const outcome = await Promise.race([writer.append(m).then(() => "stored"), late]);
+      clearTimeout(timer);
+      assert.equal(outcome, "stored", "stored without waiting for the old interval's minute");
+    }
+    assert.equal(spy.batches.length, 3, "each in a commit of its own");
+    await writer.drain();
+  });
+
   test("HistoryWriter with a short commit interval: what gathered is written when the interval ends, without a drain", async (t) => {
     const h = await harness(t, target);
     const spy = instrumented(h.repository);

@@ -63,7 +63,7 @@ export class HistoryWriter {
   #lastCommitStarted = Number.NEGATIVE_INFINITY;
 
   readonly #timeoutMs: number;
-  readonly #commitIntervalMs: number;
+  #commitIntervalMs: number;
   readonly #events: HistoryWriterEvents;
   /** Batches and messages refused since the last batch that was stored; null while the store works. */
   #outage: { batches: number; messages: number } | null = null;
@@ -75,6 +75,11 @@ export class HistoryWriter {
     this.#timeoutMs = options.timeoutMs ?? 4000;
     this.#commitIntervalMs = options.commitIntervalMs ?? 0;
     this.#events = options.events ?? {};
+  }
+
+  /** A new commit interval (a reload): the next batch scheduled keeps to it; one already waiting keeps its time. */
+  setCommitInterval(ms: number): void {
+    this.#commitIntervalMs = ms;
   }
 
   append(message: StoredMessage): Promise<void> {
