@@ -37,7 +37,7 @@ const usage = `usage: npm run bench:rooms -- [options]
   --database-url U ours: PostgreSQL instead of SQLite
   --profile DIR    ours: run under node --cpu-prof, the profile written to DIR
   --ours-dist DIR  run our server from this build directory instead of dist/ (e.g. a patched copy)
-  --commit-interval-ms N  ours: history.commitIntervalMs (the server's default when not given)
+  --commit-interval-ms N  ours: history.commitIntervalMs, 0–1000 (the server's default when not given)
   --node-args=A    ours: options for node itself, e.g. --node-args=--max-semi-space-size=2 (the = is needed)
   --no-build       use dist/ as it is (default: tsc -p tsconfig.build.json first)
   --json FILE      results as JSON                           (bench/results/rooms-<time>.json)
@@ -80,6 +80,11 @@ const options: RoomsOptions = {
   timeoutSeconds: 120 + positive("seconds", values.seconds) * 2,
 };
 const repeat = Math.round(positive("repeat", values.repeat));
+/** The server refuses a config with more (history.commitIntervalMs is 0–1000). */
+const commitIntervalMs = (text: string): number => {
+  const ms = whole("commit-interval-ms", text);
+  return ms <= 1000 ? ms : fail("--commit-interval-ms must be at most 1000");
+};
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -107,7 +112,7 @@ function start(target: TargetName): Promise<ServerHandle> {
         ...(values["database-url"] !== undefined && { databaseUrl: values["database-url"] }),
         ...(values.profile !== undefined && { cpuProfileDir: values.profile }),
         ...(values["ours-dist"] !== undefined && { entry: join(resolve(values["ours-dist"]), "cli", "main.js") }),
-        ...(values["commit-interval-ms"] !== undefined && { commitIntervalMs: whole("commit-interval-ms", values["commit-interval-ms"]) }),
+        ...(values["commit-interval-ms"] !== undefined && { commitIntervalMs: commitIntervalMs(values["commit-interval-ms"]) }),
         nodeArgs: values["node-args"].split(" ").filter((arg) => arg !== ""),
       });
     case "inspircd":

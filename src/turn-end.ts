@@ -20,7 +20,8 @@ let scheduled = false;
 
 /**
  * Flushes what is held now instead of at the end of the turn. For writes made by work
- * that itself runs at the end of a turn (the history writer's batch, an immediate):
+ * that itself runs at the end of a turn or in a timer (the history writer's batch, in an
+ * immediate, or when its commit interval ends):
  * their end-of-turn flush would be queued behind the next turn's reads, so under load a
  * stored message would reach its readers one whole turn later. The pending end-of-turn
  * flush still runs and finds what was added since.

@@ -192,10 +192,11 @@ export const configSchema = z.object({
       /** Keep at most this many messages per channel or conversation; 0 = no limit. */
       maxMessagesPerTarget: z.number().int().min(0).default(0),
       /**
-       * Shortest time between two commits of new messages, in milliseconds. Under load, the
-       * messages of that time go in one commit, which costs less per message; each waits at
-       * most this long before it is stored and delivered. A quiet server commits each message
-       * at once. 0: a commit at the end of every turn of the event loop. Applies on reload.
+       * Under load (the previous commit held 16 messages or more), the shortest time from the start
+       * of one commit of new messages to the next, in milliseconds: the messages of that time go in one commit,
+       * which costs less per message, and each waits up to this long more before it is stored
+       * and delivered. Below that load each is committed at the end of its turn of the event
+       * loop, as with 0. Applies on reload.
        */
       commitIntervalMs: z.number().int().min(0).max(1000).default(10),
     })

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
 import { MessagesRepository } from "../../src/store/messages-repository.js";
-import { HistoryWriter } from "../../src/core/chat/history-writer.js";
+import { GATHER_AFTER_BATCH, HistoryWriter } from "../../src/core/chat/history-writer.js";
 import { directKey, type HistoryQuery, type HistoryRef, type HistoryStore, type StoredMessage } from "../../src/core/chat/history.js";
 import { partyKey } from "../../src/core/chat/messaging.js";
 import type { Store } from "../../src/store/database.js";
@@ -323,12 +323,30 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
     assert.deepEqual(ids(await h.repository.query(query("#busy", "after", null, null, 1000))), ids([...first, ...second]));
   });
 
-  test("HistoryWriter with a commit interval: a message on a quiet writer is stored at once; those of the next turns wait for the interval and go in one commit; drain writes them at once", async (t) => {
+  /** "stored" if `append` (a writer's) settles within 5 s: not held for a commit interval of a minute. */
+  async function storedPromptly(append: Promise<void>): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve("still waiting after 5 s"), 5000)));
+    const outcome = await Promise.race([append.then(() => "stored"), late]);
+    clearTimeout(timer);
+    return outcome;
+  }
+
+  /** Appends GATHER_AFTER_BATCH messages in one turn and waits for them: one commit large enough to mean load. */
+  async function busyCommit(writer: HistoryWriter, target: string): Promise<StoredMessage[]> {
+    const burst = Array.from({ length: GATHER_AFTER_BATCH }, () => message(target, 1000));
+    await Promise.all(burst.map((m) => writer.append(m)));
+    return burst;
+  }
+
+  test("HistoryWriter with a commit interval: after a small commit the next message is stored at once; after a large one, those of the next turns wait for the interval and go in one commit; drain writes them at once", async (t) => {
     const h = await harness(t, target);
     const spy = instrumented(h.repository);
-    const writer = new HistoryWriter(spy.store, { commitIntervalMs: 60_000 });
-    const quiet = message("#calm", 1000);
-    await writer.append(quiet);
+    const writer = new HistoryWriter(spy.store, { commitIntervalMs: 60_000, timeoutMs: 300_000 });
+    const quiet = [message("#calm", 900), message("#calm", 901)];
+    for (const m of quiet) assert.equal(await storedPromptly(writer.append(m)), "stored", "after a commit of one message, no wait for the interval");
+    assert.deepEqual(spy.batches, quiet.map((m) => [m.msgid]));
+    const burst = await busyCommit(writer, "#calm");
     const settled: string[] = [];
     const gathered = [message("#calm", 1001), message("#calm", 1002), message("#calm", 1003)];
     const done: Promise<unknown>[] = [];
@@ -337,44 +355,43 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
       await tick();
       await tick();
     }
-    assert.deepEqual(spy.batches, [ids([quiet])], "the three later ones wait: the last commit started within the interval");
+    assert.equal(spy.batches.length, 3, "the three after the burst wait: the last commit was large and started within the interval");
     assert.deepEqual(settled, [], "nothing acknowledged before it is stored");
     await writer.drain();
     await Promise.all(done);
-    assert.deepEqual(spy.batches, [ids([quiet]), ids(gathered)], "one commit for what gathered, in order");
+    assert.deepEqual(spy.batches.at(-1), ids(gathered), "one commit for what gathered, in order");
     assert.deepEqual(settled, ids(gathered));
-    assert.deepEqual(ids(await h.repository.query(query("#calm", "after", null, null, 100))), ids([quiet, ...gathered]));
+    assert.deepEqual(ids(await h.repository.query(query("#calm", "after", null, null, 100))), ids([...quiet, ...burst, ...gathered]));
   });
 
-  test("HistoryWriter: a commit interval set to 0 (a reload) stores the next messages at their turn's end again", async (t) => {
+  test("HistoryWriter: a commit interval set to 0 (a reload) stores a waiting batch, and the next messages, at once", async (t) => {
     const h = await harness(t, target);
     const spy = instrumented(h.repository);
-    const writer = new HistoryWriter(spy.store, { commitIntervalMs: 60_000 });
-    await writer.append(message("#tuned", 1000));
+    const writer = new HistoryWriter(spy.store, { commitIntervalMs: 60_000, timeoutMs: 300_000 });
+    await busyCommit(writer, "#tuned");
+    const waiting = writer.append(message("#tuned", 1001));
+    await tick();
+    await tick();
+    assert.equal(spy.batches.length, 1, "it waits for the interval");
     writer.setCommitInterval(0);
-    for (const m of [message("#tuned", 1001), message("#tuned", 1002)]) {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve("still waiting after 5 s"), 5000)));
-      const outcome = await Promise.race([writer.append(m).then(() => "stored"), late]);
-      clearTimeout(timer);
-      assert.equal(outcome, "stored", "stored without waiting for the old interval's minute");
-    }
+    assert.equal(await storedPromptly(waiting), "stored", "the waiting batch no longer waits for the old interval's minute");
+    assert.equal(await storedPromptly(writer.append(message("#tuned", 1002))), "stored", "nor does the next");
     assert.equal(spy.batches.length, 3, "each in a commit of its own");
     await writer.drain();
   });
 
-  test("HistoryWriter with a short commit interval: what gathered is written when the interval ends, without a drain", async (t) => {
+  test("HistoryWriter with a commit interval of a second: what gathered after a large commit is written when the interval ends, without a drain", async (t) => {
     const h = await harness(t, target);
     const spy = instrumented(h.repository);
-    const writer = new HistoryWriter(spy.store, { commitIntervalMs: 30 });
-    const first = message("#soon", 1000);
-    await writer.append(first);
+    const writer = new HistoryWriter(spy.store, { commitIntervalMs: 1000 });
+    await busyCommit(writer, "#soon");
     const later = [message("#soon", 1001), message("#soon", 1002)];
     const pending = [writer.append(later[0]!)];
     await tick();
     pending.push(writer.append(later[1]!));
     await Promise.all(pending);
-    assert.deepEqual(spy.batches, [ids([first]), ids(later)]);
+    assert.equal(spy.batches.length, 2);
+    assert.deepEqual(spy.batches[1], ids(later));
   });
 
   test("HistoryWriter: batchAnswered comes once per batch, stored or refused, and a tick queued then runs after every sender's callbacks", async (t) => {

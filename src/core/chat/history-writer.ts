@@ -32,17 +32,25 @@ export interface HistoryWriterOptions {
    */
   readonly timeoutMs?: number;
   /**
-   * Shortest time from the start of one commit to the start of the next, in ms. Under
-   * load, messages gather for this long and go in one larger commit, which costs less
+   * Under load, the shortest time from the start of one commit to the start of the next,
+   * in ms: messages gather for this long and go in one larger commit, which costs less
    * per message (SQLite writes each index page a commit touches once, however many of
-   * its messages share it); a message on a quiet server is written at the end of its
-   * turn. 0: every turn's messages are committed at its end.
+   * its messages share it). "Under load": the previous commit held at least
+   * GATHER_AFTER_BATCH messages; otherwise a message is written at the end of its turn,
+   * as with 0.
    */
   readonly commitIntervalMs?: number;
   readonly events?: HistoryWriterEvents;
 }
 
-/** Messages appended in one turn, and the one timer that bounds how long their senders wait. */
+/**
+ * A commit of at least this many messages means load: the next one waits for the commit
+ * interval. Below it (a few hundred messages a second, a commit per turn holding one or
+ * two), waiting would add latency and save next to nothing.
+ */
+export const GATHER_AFTER_BATCH = 16;
+
+/** Messages appended in one turn (or one commit interval), and the one timer that bounds how long their senders wait. */
 interface Batch {
   readonly items: Pending[];
   readonly timer: NodeJS.Timeout;
@@ -61,6 +69,7 @@ export class HistoryWriter {
   /** The timer a batch waits on for the commit interval to end; null when it waits for the turn's end (or nothing waits). */
   #intervalTimer: NodeJS.Timeout | null = null;
   #lastCommitStarted = Number.NEGATIVE_INFINITY;
+  #lastCommitSize = 0;
 
   readonly #timeoutMs: number;
   #commitIntervalMs: number;
@@ -73,13 +82,24 @@ export class HistoryWriter {
     options: HistoryWriterOptions = {},
   ) {
     this.#timeoutMs = options.timeoutMs ?? 4000;
-    this.#commitIntervalMs = options.commitIntervalMs ?? 0;
+    this.#commitIntervalMs = this.#boundedInterval(options.commitIntervalMs ?? 0);
     this.#events = options.events ?? {};
   }
 
-  /** A new commit interval (a reload): the next batch scheduled keeps to it; one already waiting keeps its time. */
+  /** A new commit interval (a reload); a batch already waiting for the old one is scheduled again by the new. */
   setCommitInterval(ms: number): void {
-    this.#commitIntervalMs = ms;
+    this.#commitIntervalMs = this.#boundedInterval(ms);
+    if (this.#intervalTimer) {
+      clearTimeout(this.#intervalTimer);
+      this.#intervalTimer = null;
+      this.#scheduled = false;
+      this.#schedule();
+    }
+  }
+
+  /** A batch waiting for the interval must still have time to be written before its senders' timeout. */
+  #boundedInterval(ms: number): number {
+    return Math.max(0, Math.min(ms, this.#timeoutMs / 2));
   }
 
   append(message: StoredMessage): Promise<void> {
@@ -89,7 +109,11 @@ export class HistoryWriter {
     });
   }
 
-  /** One timer per batch, not per message: its messages were appended in the same turn, so their deadlines are the same. */
+  /**
+   * One timer per batch, not per message: its deadline is its first message's. Those
+   * appended later in a commit interval get less time, at most the interval less, which
+   * the constructor keeps to half the timeout or under.
+   */
   #newBatch(): Batch {
     const items: Pending[] = [];
     const timer = setTimeout(() => {
@@ -103,7 +127,7 @@ export class HistoryWriter {
   #schedule(): void {
     if (this.#scheduled || this.#writing) return;
     this.#scheduled = true;
-    const wait = this.#lastCommitStarted + this.#commitIntervalMs - performance.now();
+    const wait = this.#lastCommitSize < GATHER_AFTER_BATCH ? 0 : this.#lastCommitStarted + this.#commitIntervalMs - performance.now();
     if (wait > 0) this.#intervalTimer = setTimeout(() => this.#run(), wait);
     else setImmediate(() => this.#run());
   }
@@ -121,6 +145,7 @@ export class HistoryWriter {
     this.#pending = null;
     const started = performance.now();
     this.#lastCommitStarted = started;
+    this.#lastCommitSize = batch.items.length;
     const writing = this.store.append(batch.items.map((p) => p.message));
     this.#writing = writing.then(
       () => undefined,
