@@ -44,8 +44,15 @@ export async function startTestServer(input: DeepPartial<ConfigInput> = {}): Pro
       flood: { enabled: false, ...input.irc?.flood },
     },
   };
-  const config = validateConfig(tree, "test");
-  const server = await startServer(config, { log: pino({ level: "silent" }), reload: async () => config });
+  let server: RunningServer;
+  try {
+    const config = validateConfig(tree, "test");
+    server = await startServer(config, { log: pino({ level: "silent" }), reload: async () => config });
+  } catch (error) {
+    // A server that refuses to start (the tests of bad settings) leaves no directory behind either.
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     server,
     dataDir,
