@@ -43,6 +43,7 @@ import { loadCommonPasswords } from "./auth/password-policy.js";
 import { Shares } from "./core/files/shares.js";
 import { SharesRepository } from "./store/shares-repository.js";
 import { startPush } from "./push/start.js";
+import { StartupRollback } from "./startup-rollback.js";
 import { openAccessTokens } from "./access-tokens.js";
 import { checkServingConfig } from "./cluster/serving-checks.js";
 import { secretsInDatabase } from "./cluster/shared-secrets.js";
@@ -129,7 +130,20 @@ export async function startServer(config: Config, options: StartOptions): Promis
   checkServingConfig(config);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   await warnIfDataDirectoryIsOpen(config.dataDir, log);
+  const rollback = new StartupRollback();
+  try {
+    return await startServing(config, options, rollback);
+  } catch (error) {
+    await rollback.undo((err) => log.warn({ err }, "a part of the server that failed to start could not be stopped"));
+    throw error;
+  }
+}
+
+/** Everything startServer opens, each part registered with `rollback` as soon as it is open. */
+async function startServing(config: Config, options: StartOptions, rollback: StartupRollback): Promise<RunningServer> {
+  const { log } = options;
   const domain = await openDomain(config, log);
+  rollback.add(() => domain.close());
   log.info({ database: domain.store.location, dialect: domain.store.dialect }, "database ready");
   const secrets = new ServerSecretsRepository(domain.store.db);
   // In a cluster the key and certificate a node would make for itself are the cluster's, in the database.
@@ -138,9 +152,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
   await registry.load();
   // A cluster's bus is Redis; a node on its own keeps every event in the process.
   const cluster = config.cluster.redisUrl ? await startCluster(config, log) : null;
+  if (cluster) rollback.add(() => cluster.stop());
   const core = new ChatCore(chatLimits(config), cluster?.bus ?? new InProcessBus(), Date.now, registry);
   const alwaysOn = new AlwaysOnKeeper(new AlwaysOnRepository(domain.store.db), (err, account) => log.error({ err, account }, "always-on user could not be saved"));
   core.alwaysOnKeeper = alwaysOn;
+  rollback.add(() => alwaysOn.drain());
   await cluster?.start(core);
   for (const record of await new AlwaysOnRepository(domain.store.db).list()) {
     // In a cluster, each always-on user lives on one node: the first to claim its nick.
@@ -168,10 +184,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
     : null;
   let currentConfig = config;
   const stopRetention = startRetention(history, () => currentConfig.history, log);
+  rollback.add(stopRetention);
   // Search reads what history keeps: with history off there is nothing to search.
   // SQLite's full-text index is filled behind the writes, in batches (0009-search-index-behind).
   const searchIndexer = new SearchIndexer(domain.store.db, domain.store.dialect, (err) => log.warn({ err }, "messages could not be added to the search index; retrying"));
   searchIndexer.start();
+  rollback.add(() => searchIndexer.stop());
   const search = writer ? new MessageSearchService(core, new MessageSearchRepository(domain.store.db, domain.store.dialect, searchIndexer), () => currentConfig.search) : null;
   const readMarkers = new ReadMarkers(new ReadMarkersRepository(domain.store.db), core);
   const messaging = new Messaging(core, writer, { exists: async (name) => (await domain.accounts.find(name)) !== undefined });
@@ -198,6 +216,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     onError: (err, what) => log.error({ err }, what),
   });
   const files = new FileService(config.dataDir, spaceLimits(config), ledger);
+  // After the doors below close: uploads they cut off release their reservations.
+  rollback.add(() => files.drain(0));
   // File shares: a link posted by its owner opens for the conversation it was posted to.
   const shares = new Shares(new SharesRepository(domain.store.db), core, { exists: async (name) => (await domain.accounts.find(name)) !== undefined }, (err, share) =>
     log.error({ err, share }, "share grant could not be stored"),
@@ -228,6 +248,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const tokens = await openAccessTokens(config, log.child({ service: "http" }), sharedSecrets);
   // Web Push (draft/webpush): VAPID keys live in the database, so every node signs alike.
   const push = await startPush({ config: () => currentConfig, core, store: domain.store, secrets, log });
+  rollback.add(() => push.stop());
   messaging.observe(push.observe);
   context = new IrcServerContext(
     config,
@@ -249,6 +270,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
     });
   }
   const irc = new IrcService(context, limits);
+  // Before it starts: a start that fails half way has listeners to close.
+  rollback.add(() => irc.shutdown("Server failed to start", 0));
   await irc.start(tls);
   const addresses = irc.addresses();
   for (const a of addresses.plain) log.info({ address: a.address, port: a.port }, "IRC listening");
@@ -258,44 +281,37 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const readiness: ReadinessProbe[] = [{ name: "database", probe: () => domain.store.ping() }];
   if (cluster) readiness.push({ name: "redis", probe: () => cluster.probe() });
   let metricsListener: MetricsListener | null = null;
-  try {
-    await ftp.start();
-    for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
-    // Imported only when the web door is on, and after IRC and FTP listen: fastify and its
-    // schema compilers are the largest part of start-up left, and IRC needs none of it.
-    if (config.http.listen.length > 0) {
-      const acceptWebSocket = await irc.webSocketAcceptor();
-      http = await (await import("./http/start.js")).startHttp(config, {
-        accounts: domain.accounts,
-        sessions: domain.sessions,
-        core,
-        history: writer ? history : null,
-        search,
-        limits,
-        log,
-        files,
-        shares,
-        tokens,
-        acceptWebSocket,
-        readiness,
-        metrics: metrics && config.metrics.listen.length === 0 ? metrics : null,
-      });
-      if (http) advertiseFilehost(context, http);
+  rollback.add(() => ftp.shutdown("Server failed to start", 0));
+  await ftp.start();
+  for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
+  // Imported only when the web door is on, and after IRC and FTP listen: fastify and its
+  // schema compilers are the largest part of start-up left, and IRC needs none of it.
+  if (config.http.listen.length > 0) {
+    const acceptWebSocket = await irc.webSocketAcceptor();
+    http = await (await import("./http/start.js")).startHttp(config, {
+      accounts: domain.accounts,
+      sessions: domain.sessions,
+      core,
+      history: writer ? history : null,
+      search,
+      limits,
+      log,
+      files,
+      shares,
+      tokens,
+      acceptWebSocket,
+      readiness,
+      metrics: metrics && config.metrics.listen.length === 0 ? metrics : null,
+    });
+    const started = http;
+    if (started) {
+      rollback.add(() => started.stop(0));
+      advertiseFilehost(context, started);
     }
-    if (metrics && config.metrics.listen.length > 0) {
-      metricsListener = await startMetricsListener(config.metrics.listen, metrics, limits, log.child({ service: "metrics" }));
-      for (const a of metricsListener.addresses()) log.info({ address: a.address, port: a.port }, "metrics listening");
-    }
-  } catch (error) {
-    // Half a server is worse than none: what started is stopped before the error goes up.
-    await Promise.all([irc.shutdown("Server failed to start", 0), ftp.shutdown("Server failed to start", 0), http?.stop(0)]);
-    await files.drain(0);
-    await push.stop();
-    stopRetention();
-    await searchIndexer.stop().catch(() => {});
-    await cluster?.stop();
-    await domain.close();
-    throw error;
+  }
+  if (metrics && config.metrics.listen.length > 0) {
+    metricsListener = await startMetricsListener(config.metrics.listen, metrics, limits, log.child({ service: "metrics" }));
+    for (const a of metricsListener.addresses()) log.info({ address: a.address, port: a.port }, "metrics listening");
   }
 
   // After the doors open rather than on import, to keep it out of start-up time; before the

@@ -1,11 +1,12 @@
 /**
  * A server that cannot start (a port it must listen on is taken) stops what it had
- * started before the error goes up: nothing of it keeps running on the closed database.
+ * started before the error goes up: nothing of it keeps running on the closed database,
+ * and nothing of it stays open.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -37,4 +38,36 @@ test("a start that fails on a taken port leaves no background work behind on the
   await sleep(1200);
   const afterwards = lines.filter((line) => /search index|checkpoint|retention|destroyed|closed/i.test(line));
   assert.deepEqual(afterwards, []);
+});
+
+/** Where this process's open descriptors lead (sockets as `socket:[inode]`). */
+async function openDescriptors(): Promise<string[]> {
+  const targets = await Promise.all((await readdir("/proc/self/fd")).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => null)));
+  return targets.filter((target): target is string => target !== null);
+}
+
+test("a start that fails after IRC listens (its TLS port taken) closes that listener and the database", async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), "cmy-failed-start-"));
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  t.after(async () => {
+    await new Promise((resolve) => taken.close(resolve));
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const port = (taken.address() as net.AddressInfo).port;
+  const sockets = (targets: string[]) => targets.filter((target) => target.startsWith("socket:")).length;
+  const before = await openDescriptors();
+  const config = validateConfig(
+    { dataDir, irc: { listen: ["127.0.0.1:0"], tlsListen: [`127.0.0.1:${port}`] }, ftp: { listen: [] }, http: { listen: [] } },
+    "test",
+  );
+  // The plain listener and the database (and the TLS certificate made for the TLS port) are open when the TLS port fails.
+  await assert.rejects(startServer(config, { log: pino({ level: "silent" }), reload: async () => config }), /127\.0\.0\.1:\d+/);
+  const after = await openDescriptors();
+  assert.deepEqual(
+    after.filter((target) => target.startsWith(dataDir)),
+    [],
+    "no file of the data directory (the database, its WAL) is still open",
+  );
+  assert.equal(sockets(after), sockets(before), "no listening socket is left open");
 });
