@@ -10,10 +10,9 @@ export const rehash: RegisteredCommand = {
   async run(connection, user) {
     connection.numeric(RPL.REHASHING, "config", "Rehashing");
     try {
-      const config = await connection.context.reload();
+      await connection.context.reload();
       connection.context.log.info({ operator: user.nick }, "configuration reloaded");
       connection.serverLine("NOTICE", user.nick, `*** Configuration reloaded`);
-      void config;
     } catch (error) {
       // A bad file changes nothing: the running config stays in force.
       connection.context.log.warn({ operator: user.nick, err: (error as Error).message }, "REHASH failed");

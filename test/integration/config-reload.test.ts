@@ -1,0 +1,128 @@
+/**
+ * What docs/operations.md promises of a reload, against a real `cmymessage serve` with a
+ * config file: SIGHUP (and `REHASH` from an operator) re-reads it; limits, the MOTD and
+ * operators take effect at once for the next client; a file that does not validate
+ * changes nothing, and the server goes on with what it had.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cliCommand } from "../support/cli-command.js";
+import { FrameworkClient } from "../support/framework-client.js";
+import { RawClient } from "../support/raw-client.js";
+import { waitFor } from "../support/wait.js";
+import { hashPassword } from "../../src/auth/passwords.js";
+
+interface Settings {
+  readonly motd: string;
+  readonly connectionsPerIp: number;
+  readonly operatorHash: string | null;
+  readonly commitIntervalMs: number;
+}
+
+/** The config file as an operator writes it (YAML; JSON is YAML). */
+function configText(settings: Settings): string {
+  return JSON.stringify({
+    server: { motd: settings.motd },
+    limits: { connectionsPerIp: settings.connectionsPerIp },
+    history: { commitIntervalMs: settings.commitIntervalMs },
+    irc: { operators: settings.operatorHash === null ? [] : [{ name: "admin", passwordHash: settings.operatorHash, hostMask: "*@127.0.0.1" }] },
+  });
+}
+
+/** `serve` with CMY_CONFIG, IRC on a loopback port of its choosing, logging JSON lines. */
+async function serve(dataDir: string, configFile: string) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("CMY_")));
+  const child = spawn(process.execPath, [...cliCommand().args, "serve"], {
+    env: { ...clean, CMY_DATA_DIR: dataDir, CMY_CONFIG: configFile, CMY_IRC_LISTEN: "127.0.0.1:0", CMY_IRC_TLS_LISTEN: "", CMY_FTP_LISTEN: "", CMY_HTTP_LISTEN: "", CMY_LOG_FORMAT: "json" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((done) => child.on("exit", () => done()));
+  await waitFor(() => output.includes("CmyMessage is running") || child.exitCode !== null, { timeoutMs: 30_000, what: "the server to start" });
+  const listening = output.split("\n").find((line) => line.includes('"IRC listening"'));
+  assert.ok(listening, output);
+  const port = (JSON.parse(listening) as { port: number }).port;
+  /** Log lines with `msg` so far. */
+  const messages = () => output.split("\n").filter((line) => line.includes(`"msg":`));
+  return { child, exited, port, messages };
+}
+
+/** The MOTD's text lines (372) a fresh client is shown. */
+async function motdOf(port: number, nick: string): Promise<string[]> {
+  const client = await RawClient.register(port, nick);
+  const lines = client.lines.filter((line) => / 372 /.test(line)).map((line) => line.replace(/^.* 372 \S+ :(- )?/, ""));
+  client.socket.destroy();
+  await client.closed;
+  return lines;
+}
+
+test("SIGHUP and REHASH apply a changed config file at once; one that does not validate changes nothing", async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), "cmy-reload-"));
+  const configFile = join(dataDir, "cmymessage.yaml");
+  const operatorHash = await hashPassword("correct horse battery");
+  const first: Settings = { motd: "First words.", connectionsPerIp: 16, operatorHash: null, commitIntervalMs: 10 };
+  await writeFile(configFile, configText(first));
+  const server = await serve(dataDir, configFile);
+  t.after(async () => {
+    if (server.child.exitCode === null) server.child.kill("SIGKILL");
+    await server.exited;
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  /** Sends SIGHUP and resolves with the log line that says what came of it. */
+  const sighup = async (): Promise<string> => {
+    const before = server.messages().length;
+    server.child.kill("SIGHUP");
+    const outcome = () => server.messages().slice(before).find((line) => line.includes("SIGHUP: configuration"));
+    await waitFor(() => outcome() !== undefined, { timeoutMs: 10_000, what: "the reload's log line" });
+    return outcome()!;
+  };
+
+  assert.deepEqual(await motdOf(server.port, "early"), ["First words."]);
+  const holder = await FrameworkClient.connect(server.port, "holder", { readyChannel: null });
+  t.after(() => holder.close());
+
+  // One connection per address, a new MOTD, an operator: all at the next SIGHUP.
+  const second: Settings = { motd: "Second words.", connectionsPerIp: 2, operatorHash, commitIntervalMs: 0 };
+  await writeFile(configFile, configText(second));
+  assert.match(await sighup(), /SIGHUP: configuration reloaded/);
+  const visitor = await RawClient.register(server.port, "visitor");
+  assert.deepEqual(
+    visitor.lines.filter((line) => / 372 /.test(line)).map((line) => line.replace(/^.* 372 \S+ :(- )?/, "")),
+    ["Second words."],
+  );
+  // holder and visitor hold both places of 127.0.0.1 now.
+  const third = await RawClient.connect(server.port);
+  assert.match(await third.waitFor(/^ERROR /), /Too many connections from your address/);
+  await third.closed;
+
+  // A file that does not validate: the error is logged, the settings stay as the last good file made them.
+  await writeFile(configFile, configText({ ...second, motd: "Never shown.", connectionsPerIp: 16, commitIntervalMs: 5000 }));
+  const invalid = await sighup();
+  assert.match(invalid, /SIGHUP: configuration is invalid; nothing changed/);
+  assert.match(invalid, /commitIntervalMs/);
+  const refused = await RawClient.connect(server.port);
+  assert.match(await refused.waitFor(/^ERROR /), /Too many connections from your address/, "the limit of the last good file still holds");
+  await refused.closed;
+
+  // The operator the reload added can OPER and REHASH; REHASH reads the file again, and refuses a bad one alike.
+  holder.client.raw("OPER admin :correct horse battery");
+  await holder.waitRaw(/ 381 holder /);
+  holder.client.raw("REHASH");
+  assert.match(await holder.waitRaw(/ 382 holder /), / 382 holder config :Rehashing$/);
+  assert.match(await holder.waitRaw(/ NOTICE holder :/), /REHASH failed, configuration unchanged: .*commitIntervalMs/);
+  await writeFile(configFile, configText({ ...second, motd: "Third words.", connectionsPerIp: 16 }));
+  holder.client.raw("REHASH");
+  await holder.waitRaw(/ 382 holder /);
+  assert.match(await holder.waitRaw(/ NOTICE holder :/), /\*\*\* Configuration reloaded$/);
+  visitor.socket.destroy();
+  await visitor.closed;
+  // 16 places again: three clients beside holder, each shown the new MOTD.
+  const late = await Promise.all(["late1", "late2", "late3"].map((nick) => motdOf(server.port, nick)));
+  assert.deepEqual(late, [["Third words."], ["Third words."], ["Third words."]]);
+});
