@@ -3,7 +3,7 @@
  * started before the error goes up: nothing of it keeps running on the closed database,
  * and nothing of it stays open.
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { mkdtemp, readdir, readlink, rm } from "node:fs/promises";
@@ -15,7 +15,8 @@ import { pino } from "pino";
 import { validateConfig } from "../../src/config/load.js";
 import { startServer } from "../../src/server.js";
 
-test("a start that fails on a taken port leaves no background work behind on the closed database", async (t) => {
+/** A fresh data directory, and a loopback port some other listener holds; both gone after the test. */
+async function dataDirAndTakenPort(t: TestContext): Promise<{ dataDir: string; port: number }> {
   const dataDir = await mkdtemp(join(tmpdir(), "cmy-failed-start-"));
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
@@ -23,7 +24,11 @@ test("a start that fails on a taken port leaves no background work behind on the
     await new Promise((resolve) => taken.close(resolve));
     await rm(dataDir, { recursive: true, force: true });
   });
-  const port = (taken.address() as net.AddressInfo).port;
+  return { dataDir, port: (taken.address() as net.AddressInfo).port };
+}
+
+test("a start that fails on a taken port leaves no background work behind on the closed database", async (t) => {
+  const { dataDir, port } = await dataDirAndTakenPort(t);
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -47,14 +52,7 @@ async function openDescriptors(): Promise<string[]> {
 }
 
 test("a start that fails after IRC listens (its TLS port taken) closes that listener and the database", async (t) => {
-  const dataDir = await mkdtemp(join(tmpdir(), "cmy-failed-start-"));
-  const taken = net.createServer();
-  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
-  t.after(async () => {
-    await new Promise((resolve) => taken.close(resolve));
-    await rm(dataDir, { recursive: true, force: true });
-  });
-  const port = (taken.address() as net.AddressInfo).port;
+  const { dataDir, port } = await dataDirAndTakenPort(t);
   const sockets = (targets: string[]) => targets.filter((target) => target.startsWith("socket:")).length;
   const before = await openDescriptors();
   const config = validateConfig(
