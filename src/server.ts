@@ -134,7 +134,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   try {
     return await startServing(config, options, rollback);
   } catch (error) {
-    await rollback.undo((err) => log.warn({ err }, "a part of the server that failed to start could not be stopped"));
+    await rollback.undo((part, err) => log.warn({ err, part }, "a part of the server that failed to start could not be stopped"));
     throw error;
   }
 }
@@ -143,7 +143,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
 async function startServing(config: Config, options: StartOptions, rollback: StartupRollback): Promise<RunningServer> {
   const { log } = options;
   const domain = await openDomain(config, log);
-  rollback.add(() => domain.close());
+  rollback.add("database", () => domain.close());
   log.info({ database: domain.store.location, dialect: domain.store.dialect }, "database ready");
   const secrets = new ServerSecretsRepository(domain.store.db);
   // In a cluster the key and certificate a node would make for itself are the cluster's, in the database.
@@ -152,11 +152,12 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
   await registry.load();
   // A cluster's bus is Redis; a node on its own keeps every event in the process.
   const cluster = config.cluster.redisUrl ? await startCluster(config, log) : null;
-  if (cluster) rollback.add(() => cluster.stop());
   const core = new ChatCore(chatLimits(config), cluster?.bus ?? new InProcessBus(), Date.now, registry);
   const alwaysOn = new AlwaysOnKeeper(new AlwaysOnRepository(domain.store.db), (err, account) => log.error({ err, account }, "always-on user could not be saved"));
   core.alwaysOnKeeper = alwaysOn;
-  rollback.add(() => alwaysOn.drain());
+  rollback.add("always-on users", () => alwaysOn.drain());
+  // Stopped before the always-on users drain: a joined node could still be handed events that save them.
+  if (cluster) rollback.add("cluster", () => cluster.stop());
   await cluster?.start(core);
   for (const record of await new AlwaysOnRepository(domain.store.db).list()) {
     // In a cluster, each always-on user lives on one node: the first to claim its nick.
@@ -184,12 +185,14 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
     : null;
   let currentConfig = config;
   const stopRetention = startRetention(history, () => currentConfig.history, log);
-  rollback.add(stopRetention);
+  rollback.add("retention", stopRetention);
   // Search reads what history keeps: with history off there is nothing to search.
   // SQLite's full-text index is filled behind the writes, in batches (0009-search-index-behind).
   const searchIndexer = new SearchIndexer(domain.store.db, domain.store.dialect, (err) => log.warn({ err }, "messages could not be added to the search index; retrying"));
   searchIndexer.start();
-  rollback.add(() => searchIndexer.stop());
+  rollback.add("search indexer", () => searchIndexer.stop());
+  // Drained before the indexer's last pass: IRC takes messages from its start on, while the other doors still start.
+  if (writer) rollback.add("history", () => writer.drain());
   const search = writer ? new MessageSearchService(core, new MessageSearchRepository(domain.store.db, domain.store.dialect, searchIndexer), () => currentConfig.search) : null;
   const readMarkers = new ReadMarkers(new ReadMarkersRepository(domain.store.db), core);
   const messaging = new Messaging(core, writer, { exists: async (name) => (await domain.accounts.find(name)) !== undefined });
@@ -217,11 +220,12 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
   });
   const files = new FileService(config.dataDir, spaceLimits(config), ledger);
   // After the doors below close: uploads they cut off release their reservations.
-  rollback.add(() => files.drain(0));
+  rollback.add("file transfers", () => files.drain(0));
   // File shares: a link posted by its owner opens for the conversation it was posted to.
   const shares = new Shares(new SharesRepository(domain.store.db), core, { exists: async (name) => (await domain.accounts.find(name)) !== undefined }, (err, share) =>
     log.error({ err, share }, "share grant could not be stored"),
   );
+  rollback.add("file shares", () => shares.drain());
   messaging.observe(shares.observer);
   if (metrics) messaging.observe(metrics.messageSent);
   core.removedMessages.add(shares.redactionObserver);
@@ -248,7 +252,7 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
   const tokens = await openAccessTokens(config, log.child({ service: "http" }), sharedSecrets);
   // Web Push (draft/webpush): VAPID keys live in the database, so every node signs alike.
   const push = await startPush({ config: () => currentConfig, core, store: domain.store, secrets, log });
-  rollback.add(() => push.stop());
+  rollback.add("push", () => push.stop());
   messaging.observe(push.observe);
   context = new IrcServerContext(
     config,
@@ -271,7 +275,7 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
   }
   const irc = new IrcService(context, limits);
   // Before it starts: a start that fails half way has listeners to close.
-  rollback.add(() => irc.shutdown("Server failed to start", 0));
+  rollback.add("IRC", () => irc.shutdown("Server failed to start", 0));
   await irc.start(tls);
   const addresses = irc.addresses();
   for (const a of addresses.plain) log.info({ address: a.address, port: a.port }, "IRC listening");
@@ -281,7 +285,7 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
   const readiness: ReadinessProbe[] = [{ name: "database", probe: () => domain.store.ping() }];
   if (cluster) readiness.push({ name: "redis", probe: () => cluster.probe() });
   let metricsListener: MetricsListener | null = null;
-  rollback.add(() => ftp.shutdown("Server failed to start", 0));
+  rollback.add("FTP", () => ftp.shutdown("Server failed to start", 0));
   await ftp.start();
   for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
   // Imported only when the web door is on, and after IRC and FTP listen: fastify and its
@@ -305,12 +309,14 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
     });
     const started = http;
     if (started) {
-      rollback.add(() => started.stop(0));
+      rollback.add("HTTP", () => started.stop(0));
       advertiseFilehost(context, started);
     }
   }
   if (metrics && config.metrics.listen.length > 0) {
-    metricsListener = await startMetricsListener(config.metrics.listen, metrics, limits, log.child({ service: "metrics" }));
+    const listener = await startMetricsListener(config.metrics.listen, metrics, limits, log.child({ service: "metrics" }));
+    rollback.add("metrics", () => listener.stop());
+    metricsListener = listener;
     for (const a of metricsListener.addresses()) log.info({ address: a.address, port: a.port }, "metrics listening");
   }
 

@@ -4,20 +4,20 @@
  * timers writing to it or its ports bound (an embedding process, or a test, lives on).
  */
 export class StartupRollback {
-  readonly #closers: Array<() => unknown> = [];
+  readonly #closers: Array<{ readonly part: string; readonly close: () => unknown }> = [];
 
-  /** `close` undoes a step that has been taken (or begun: a listener set that half-opened). */
-  add(close: () => unknown): void {
-    this.#closers.push(close);
+  /** `close` undoes a step that has been taken (or begun: a listener set that half-opened); `part` names it in a report. */
+  add(part: string, close: () => unknown): void {
+    this.#closers.push({ part, close });
   }
 
   /** Runs every closer, the last added first; one that fails is reported and the rest still run. */
-  async undo(onError: (error: unknown) => void): Promise<void> {
-    for (let close = this.#closers.pop(); close; close = this.#closers.pop()) {
+  async undo(onError: (part: string, error: unknown) => void): Promise<void> {
+    for (let closer = this.#closers.pop(); closer; closer = this.#closers.pop()) {
       try {
-        await close();
+        await closer.close();
       } catch (error) {
-        onError(error);
+        onError(closer.part, error);
       }
     }
   }

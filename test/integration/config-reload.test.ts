@@ -4,7 +4,7 @@
  * operators take effect at once for the next client; a file that does not validate
  * changes nothing, and the server goes on with what it had.
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -14,6 +14,7 @@ import { cliCommand } from "../support/cli-command.js";
 import { FrameworkClient } from "../support/framework-client.js";
 import { RawClient } from "../support/raw-client.js";
 import { waitFor } from "../support/wait.js";
+import { REPO_ROOT } from "../support/deploy-files.js";
 import { hashPassword } from "../../src/auth/passwords.js";
 
 interface Settings {
@@ -33,10 +34,11 @@ function configText(settings: Settings): string {
   });
 }
 
-/** `serve` with CMY_CONFIG, IRC on a loopback port of its choosing, logging JSON lines. */
-async function serve(dataDir: string, configFile: string) {
+/** `serve` with CMY_CONFIG, IRC on a loopback port of its choosing, logging JSON lines; killed after the test. */
+async function serve(t: TestContext, dataDir: string, configFile: string) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("CMY_")));
   const child = spawn(process.execPath, [...cliCommand().args, "serve"], {
+    cwd: REPO_ROOT,
     env: { ...clean, CMY_DATA_DIR: dataDir, CMY_CONFIG: configFile, CMY_IRC_LISTEN: "127.0.0.1:0", CMY_IRC_TLS_LISTEN: "", CMY_FTP_LISTEN: "", CMY_HTTP_LISTEN: "", CMY_LOG_FORMAT: "json" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -44,13 +46,17 @@ async function serve(dataDir: string, configFile: string) {
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((done) => child.on("exit", () => done()));
+  t.after(async () => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await exited;
+  });
   await waitFor(() => output.includes("CmyMessage is running") || child.exitCode !== null, { timeoutMs: 30_000, what: "the server to start" });
   const listening = output.split("\n").find((line) => line.includes('"IRC listening"'));
   assert.ok(listening, output);
   const port = (JSON.parse(listening) as { port: number }).port;
   /** Log lines with `msg` so far. */
   const messages = () => output.split("\n").filter((line) => line.includes(`"msg":`));
-  return { child, exited, port, messages };
+  return { child, port, messages };
 }
 
 /** The MOTD's text lines (372) a fresh client is shown. */
@@ -64,16 +70,12 @@ async function motdOf(port: number, nick: string): Promise<string[]> {
 
 test("SIGHUP and REHASH apply a changed config file at once; one that does not validate changes nothing", async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), "cmy-reload-"));
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
   const configFile = join(dataDir, "cmymessage.yaml");
   const operatorHash = await hashPassword("correct horse battery");
   const first: Settings = { motd: "First words.", connectionsPerIp: 16, operatorHash: null, commitIntervalMs: 10 };
   await writeFile(configFile, configText(first));
-  const server = await serve(dataDir, configFile);
-  t.after(async () => {
-    if (server.child.exitCode === null) server.child.kill("SIGKILL");
-    await server.exited;
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const server = await serve(t, dataDir, configFile);
   /** Sends SIGHUP and resolves with the log line that says what came of it. */
   const sighup = async (): Promise<string> => {
     const before = server.messages().length;
@@ -109,6 +111,9 @@ test("SIGHUP and REHASH apply a changed config file at once; one that does not v
   const refused = await RawClient.connect(server.port);
   assert.match(await refused.waitFor(/^ERROR /), /Too many connections from your address/, "the limit of the last good file still holds");
   await refused.closed;
+  holder.raw.splice(0);
+  holder.client.raw("MOTD");
+  assert.match(await holder.waitRaw(/ 372 holder /), /:(- )?Second words\.$/, "the MOTD of the last good file still shows");
 
   // The operator the reload added can OPER and REHASH; REHASH reads the file again, and refuses a bad one alike.
   holder.client.raw("OPER admin :correct horse battery");

@@ -6,7 +6,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { mkdtemp, readdir, readlink, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readlink, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -17,7 +17,8 @@ import { startServer } from "../../src/server.js";
 
 /** A fresh data directory, and a loopback port some other listener holds; both gone after the test. */
 async function dataDirAndTakenPort(t: TestContext): Promise<{ dataDir: string; port: number }> {
-  const dataDir = await mkdtemp(join(tmpdir(), "cmy-failed-start-"));
+  // Resolved: /proc/self/fd names files by their real path, whatever link TMPDIR goes through.
+  const dataDir = await realpath(await mkdtemp(join(tmpdir(), "cmy-failed-start-")));
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
   t.after(async () => {
