@@ -12,11 +12,19 @@
  *   MiB on a host with 4 GiB or more; charged to the connections, that fixed cost reads
  *   as ~0.8 KiB each at 12,000 clients).
  *
+ * With `--rest S`, each reading of a Node.js server waits (at most S seconds) for the
+ * server to be at rest: V8's memory reducer runs full collections some time after
+ * allocation stops (10–70 s after a burst of registrations on this machine), giving back
+ * the young generation's grown pages and the garbage the registrations left. RSS is
+ * polled every 0.5 s; at rest = fallen at least 3 % below its highest value since the
+ * reading began, then steady within 0.5 % for 3 s. A reading that never falls is taken
+ * at S (said in the run's line). ngircd has no collector and is read after `--settle`.
+ *
  * Each server is pinned to CPU 1, this generator to CPU 0; the three take turns in a
  * rotating order per run, so a slow drift in the machine's state hits all of them.
  * `--node-args` passes options to both Node.js servers (e.g. V8's `--max-semi-space-size=1`).
  *
- *   node --import tsx bench/idle-floor.ts [--clients 10000] [--warmup 2000] [--runs 3] [--node-args=...] [--ours-dist DIR] [--no-build]
+ *   node --import tsx bench/idle-floor.ts [--clients 10000] [--warmup 2000] [--runs 3] [--settle 2] [--rest 0] [--node-args=...] [--ours-dist DIR] [--no-build]
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
@@ -36,6 +44,8 @@ const usage = `usage: node --import tsx bench/idle-floor.ts [options]
   --runs N         runs; each starts every server afresh         (3)
   --concurrency N  registrations in flight at once               (50)
   --settle S       seconds idle before RSS is read               (2)
+  --rest S         Node.js servers: then wait up to S more seconds for V8's collection
+                   (RSS fallen 3 % and steady for 3 s) before each reading; 0 = off (0)
   --node-args=A    options for node itself, both Node.js servers, e.g. --node-args=--max-semi-space-size=2 (the = is needed)
   --ours-dist DIR  run our server from this build directory instead of dist/
   --no-build       use dist/ as it is (default: tsc -p tsconfig.build.json first)
@@ -49,6 +59,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     concurrency: { type: "string", default: "50" },
     settle: { type: "string", default: "2" },
+    rest: { type: "string", default: "0" },
     "ours-dist": { type: "string" },
     "no-build": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -74,6 +85,7 @@ const nodeArgs = values["node-args"].split(" ").filter((arg) => arg !== "");
 const runs = count("runs", values.runs, 1);
 const concurrency = count("concurrency", values.concurrency, 1);
 const settleSeconds = count("settle", values.settle, 0);
+const restSeconds = count("rest", values.rest, 0);
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const TARGETS = ["ours", "bare node:net", "ngircd"] as const;
@@ -124,8 +136,39 @@ interface Reading {
   /** Of the marginal figure, KiB per connection in the main malloc heap (`[heap]`: a lower bound of native memory). */
   readonly mallocMarginal: number;
   readonly rssMiB: { readonly fresh: number; readonly warm: number; readonly end: number };
+  /** With --rest: seconds each reading waited, and whether it found the server at rest. */
+  readonly rest: ReadonlyArray<{ readonly seconds: number; readonly atRest: boolean }>;
   /** Registrations refused or timed out (left out of the divisors). */
   readonly failed: number;
+}
+
+const REST_POLL_MS = 500;
+const REST_FALL = 0.03;
+const REST_STEADY = 0.005;
+const REST_STEADY_POLLS = 6;
+
+/**
+ * RSS (KiB) once the server is at rest (see the top of this file), and the seconds that
+ * took; `atRest` false when it did not fall within `--rest` (or the wait is off).
+ */
+async function restingRss(server: ServerHandle): Promise<{ kib: number; seconds: number; atRest: boolean }> {
+  const rss = (): number => rssKiB(server.pid) ?? Number.NaN;
+  const started = Date.now();
+  if (restSeconds === 0 || server.name === "ngircd") return { kib: rss(), seconds: 0, atRest: false };
+  const samples = [rss()];
+  let highest = samples[0]!;
+  while (Date.now() - started < restSeconds * 1000) {
+    await sleep(REST_POLL_MS);
+    const now = rss();
+    samples.push(now);
+    const recent = samples.slice(-REST_STEADY_POLLS);
+    const fallen = Math.max(...recent) <= highest * (1 - REST_FALL);
+    const steady = recent.length === REST_STEADY_POLLS && Math.max(...recent) - Math.min(...recent) <= Math.max(...recent) * REST_STEADY;
+    if (fallen && steady) return { kib: now, seconds: (Date.now() - started) / 1000, atRest: true };
+    // The highest before the fall: a value of the steady tail must not become it.
+    if (!fallen) highest = Math.max(highest, now);
+  }
+  return { kib: rss(), seconds: (Date.now() - started) / 1000, atRest: false };
 }
 
 /** Connects `count` more idle clients (NICK/USER) and waits until the server is quiet; returns how many registered. */
@@ -145,14 +188,19 @@ async function openIdle(server: ServerHandle, hub: Hub, held: BenchClient[], cou
 async function measure(server: ServerHandle): Promise<Reading> {
   const hub = new Hub();
   const held: BenchClient[] = [];
-  const rss = (): number => rssKiB(server.pid) ?? Number.NaN;
+  const rest: Array<{ seconds: number; atRest: boolean }> = [];
+  const reading = async (): Promise<number> => {
+    const { kib, ...waited } = await restingRss(server);
+    rest.push(waited);
+    return kib;
+  };
   try {
-    const fresh = rss();
+    const fresh = await reading();
     const warmed = await openIdle(server, hub, held, warmup, "w");
-    const warm = rss();
+    const warm = await reading();
     const mallocWarm = mallocHeapKiB(server.pid);
     const measured = await openIdle(server, hub, held, clients, "c");
-    const end = rss();
+    const end = await reading();
     const mallocEnd = mallocHeapKiB(server.pid);
     const open = held.filter((client) => !client.closed).length;
     // Clients dropped before the last reading hold nothing: only those still open are divided by.
@@ -163,6 +211,7 @@ async function measure(server: ServerHandle): Promise<Reading> {
       marginal: (end - warm) / Math.max(1, measuredOpen),
       mallocMarginal: (mallocEnd - mallocWarm) / Math.max(1, measuredOpen),
       rssMiB: { fresh: fresh / 1024, warm: warm / 1024, end: end / 1024 },
+      rest,
       failed: warmup + clients - warmed - measured,
     };
   } finally {
@@ -177,7 +226,7 @@ const resultsDir = join(REPO_ROOT, "bench", "results");
 mkdirSync(resultsDir, { recursive: true });
 const resultsFile = join(resultsDir, `idle-floor-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
 /** Written after every reading, so a server that fails to start keeps what was measured before it. */
-const saveRows = (): void => writeFileSync(resultsFile, `${JSON.stringify({ clients, warmup, runs, nodeArgs, rows }, null, 2)}\n`);
+const saveRows = (): void => writeFileSync(resultsFile, `${JSON.stringify({ clients, warmup, runs, settleSeconds, restSeconds, nodeArgs, rows }, null, 2)}\n`);
 try {
   for (let run = 0; run < runs; run++) {
     const order = TARGETS.map((_, i) => TARGETS[(i + run) % TARGETS.length]!);
@@ -190,7 +239,8 @@ try {
         rows.push({ run: run + 1, target: name, ...reading });
         saveRows();
         const { fresh, warm, end } = reading.rssMiB;
-        say(`[run ${run + 1}/${runs}] ${name}: RSS ${fresh.toFixed(1)} → ${warm.toFixed(1)} (warm-up) → ${end.toFixed(1)} MiB; ${reading.fromStart.toFixed(2)} KiB per connection from the start, ${reading.marginal.toFixed(2)} marginal (${reading.mallocMarginal.toFixed(2)} of it in the malloc heap); ${reading.failed} failed`);
+        const waits = restSeconds > 0 && name !== "ngircd" ? `; at rest after ${reading.rest.map((w) => (w.atRest ? `${w.seconds.toFixed(1)} s` : `no fall in ${w.seconds.toFixed(0)} s`)).join(", ")}` : "";
+        say(`[run ${run + 1}/${runs}] ${name}: RSS ${fresh.toFixed(1)} → ${warm.toFixed(1)} (warm-up) → ${end.toFixed(1)} MiB; ${reading.fromStart.toFixed(2)} KiB per connection from the start, ${reading.marginal.toFixed(2)} marginal (${reading.mallocMarginal.toFixed(2)} of it in the malloc heap); ${reading.failed} failed${waits}`);
       } finally {
         await server.stop();
       }
@@ -204,7 +254,7 @@ type Figure = "fromStart" | "marginal" | "mallocMarginal";
 const column = (target: TargetName, key: Figure): number[] => readings.get(target)!.map((r) => r[key]);
 const floorMarginal = median(column("bare node:net", "marginal"));
 const lines = [
-  `RSS per idle registered connection (KiB): ${warmup} warm-up + ${clients} measured clients, ${runs} run(s), servers on CPU 1, generator on CPU 0${nodeArgs.length > 0 ? `, node ${nodeArgs.join(" ")}` : ""}`,
+  `RSS per idle registered connection (KiB): ${warmup} warm-up + ${clients} measured clients, ${runs} run(s), servers on CPU 1, generator on CPU 0, read ${settleSeconds} s after the last registration${restSeconds > 0 ? ` and, Node.js servers, at rest (at most ${restSeconds} s more)` : ""}${nodeArgs.length > 0 ? `, node ${nodeArgs.join(" ")}` : ""}`,
   "| server | from the start, each run | median | marginal, each run | median | of it in the malloc heap, median | marginal ÷ bare node:net | registrations failed, each run |",
   "|---|---|---:|---|---:|---:|---:|---|",
   ...TARGETS.map((t) => {
