@@ -59,10 +59,15 @@ async function serve(t: TestContext, dataDir: string, configFile: string) {
   return { child, port, messages };
 }
 
-/** The MOTD's text lines (372) a fresh client is shown. */
+/** The MOTD's text in the 372 lines among `lines`. */
+function motdText(lines: readonly string[]): string[] {
+  return lines.filter((line) => / 372 /.test(line)).map((line) => line.replace(/^.* 372 \S+ :(- )?/, ""));
+}
+
+/** The MOTD's text a fresh client is shown. */
 async function motdOf(port: number, nick: string): Promise<string[]> {
   const client = await RawClient.register(port, nick);
-  const lines = client.lines.filter((line) => / 372 /.test(line)).map((line) => line.replace(/^.* 372 \S+ :(- )?/, ""));
+  const lines = motdText(client.lines);
   client.socket.destroy();
   await client.closed;
   return lines;
@@ -94,10 +99,7 @@ test("SIGHUP and REHASH apply a changed config file at once; one that does not v
   await writeFile(configFile, configText(second));
   assert.match(await sighup(), /SIGHUP: configuration reloaded/);
   const visitor = await RawClient.register(server.port, "visitor");
-  assert.deepEqual(
-    visitor.lines.filter((line) => / 372 /.test(line)).map((line) => line.replace(/^.* 372 \S+ :(- )?/, "")),
-    ["Second words."],
-  );
+  assert.deepEqual(motdText(visitor.lines), ["Second words."]);
   // holder and visitor hold both places of 127.0.0.1 now.
   const third = await RawClient.connect(server.port);
   assert.match(await third.waitFor(/^ERROR /), /Too many connections from your address/);
