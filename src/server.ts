@@ -43,7 +43,7 @@ import { loadCommonPasswords } from "./auth/password-policy.js";
 import { Shares } from "./core/files/shares.js";
 import { SharesRepository } from "./store/shares-repository.js";
 import { startPush } from "./push/start.js";
-import { StartupRollback } from "./startup-rollback.js";
+import { Teardown } from "./teardown.js";
 import { openAccessTokens } from "./access-tokens.js";
 import { checkServingConfig } from "./cluster/serving-checks.js";
 import { secretsInDatabase } from "./cluster/shared-secrets.js";
@@ -130,20 +130,20 @@ export async function startServer(config: Config, options: StartOptions): Promis
   checkServingConfig(config);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   await warnIfDataDirectoryIsOpen(config.dataDir, log);
-  const rollback = new StartupRollback();
+  const teardown = new Teardown();
   try {
-    return await startServing(config, options, rollback);
+    return await startServing(config, options, teardown);
   } catch (error) {
-    await rollback.undo((part, err) => log.warn({ err, part }, "a part of the server that failed to start could not be stopped"));
+    await teardown.run({ reason: "Server failed to start", timeoutMs: 0 }, (part, err) => log.warn({ err, part }, "a part of the server that failed to start could not be stopped"));
     throw error;
   }
 }
 
-/** Everything startServer opens, each part registered with `rollback` as soon as it is open. */
-async function startServing(config: Config, options: StartOptions, rollback: StartupRollback): Promise<RunningServer> {
+/** Everything startServer opens, each part added to `teardown` as soon as it is open: a failed start and stop() close the same list. */
+async function startServing(config: Config, options: StartOptions, teardown: Teardown): Promise<RunningServer> {
   const { log } = options;
   const domain = await openDomain(config, log);
-  rollback.add("database", () => domain.close());
+  teardown.add("database", "database", () => domain.close());
   log.info({ database: domain.store.location, dialect: domain.store.dialect }, "database ready");
   const secrets = new ServerSecretsRepository(domain.store.db);
   // In a cluster the key and certificate a node would make for itself are the cluster's, in the database.
@@ -155,9 +155,9 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
   const core = new ChatCore(chatLimits(config), cluster?.bus ?? new InProcessBus(), Date.now, registry);
   const alwaysOn = new AlwaysOnKeeper(new AlwaysOnRepository(domain.store.db), (err, account) => log.error({ err, account }, "always-on user could not be saved"));
   core.alwaysOnKeeper = alwaysOn;
-  rollback.add("always-on users", () => alwaysOn.drain());
+  teardown.add("always-on users", "always-on users", () => alwaysOn.drain());
   // Stopped before the always-on users drain: a joined node could still be handed events that save them.
-  if (cluster) rollback.add("cluster", () => cluster.stop());
+  if (cluster) teardown.add("cluster", "cluster", () => cluster.stop());
   await cluster?.start(core);
   for (const record of await new AlwaysOnRepository(domain.store.db).list()) {
     // In a cluster, each always-on user lives on one node: the first to claim its nick.
@@ -185,14 +185,15 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
     : null;
   let currentConfig = config;
   const stopRetention = startRetention(history, () => currentConfig.history, log);
-  rollback.add("retention", stopRetention);
+  teardown.add("retention", "retention", stopRetention);
   // Search reads what history keeps: with history off there is nothing to search.
   // SQLite's full-text index is filled behind the writes, in batches (0009-search-index-behind).
   const searchIndexer = new SearchIndexer(domain.store.db, domain.store.dialect, (err) => log.warn({ err }, "messages could not be added to the search index; retrying"));
   searchIndexer.start();
-  rollback.add("search indexer", () => searchIndexer.stop());
-  // Drained before the indexer's last pass: IRC takes messages from its start on, while the other doors still start.
-  if (writer) rollback.add("history", () => writer.drain());
+  teardown.add("search indexer", "search indexer", () =>
+    searchIndexer.stop().catch((err: unknown) => log.warn({ err }, "the search index could not be brought up to date before stopping")),
+  );
+  if (writer) teardown.add("history", "history", () => writer.drain());
   const search = writer ? new MessageSearchService(core, new MessageSearchRepository(domain.store.db, domain.store.dialect, searchIndexer), () => currentConfig.search) : null;
   const readMarkers = new ReadMarkers(new ReadMarkersRepository(domain.store.db), core);
   const messaging = new Messaging(core, writer, { exists: async (name) => (await domain.accounts.find(name)) !== undefined });
@@ -219,13 +220,12 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
     onError: (err, what) => log.error({ err }, what),
   });
   const files = new FileService(config.dataDir, spaceLimits(config), ledger);
-  // After the doors below close: uploads they cut off release their reservations.
-  rollback.add("file transfers", () => files.drain(0));
+  teardown.add("file transfers", "file transfers", ({ timeoutMs }) => files.drain(timeoutMs));
   // File shares: a link posted by its owner opens for the conversation it was posted to.
   const shares = new Shares(new SharesRepository(domain.store.db), core, { exists: async (name) => (await domain.accounts.find(name)) !== undefined }, (err, share) =>
     log.error({ err, share }, "share grant could not be stored"),
   );
-  rollback.add("file shares", () => shares.drain());
+  teardown.add("file shares", "file shares", () => shares.drain());
   messaging.observe(shares.observer);
   if (metrics) messaging.observe(metrics.messageSent);
   core.removedMessages.add(shares.redactionObserver);
@@ -252,7 +252,7 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
   const tokens = await openAccessTokens(config, log.child({ service: "http" }), sharedSecrets);
   // Web Push (draft/webpush): VAPID keys live in the database, so every node signs alike.
   const push = await startPush({ config: () => currentConfig, core, store: domain.store, secrets, log });
-  rollback.add("push", () => push.stop());
+  teardown.add("push", "push", () => push.stop());
   messaging.observe(push.observe);
   context = new IrcServerContext(
     config,
@@ -275,7 +275,7 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
   }
   const irc = new IrcService(context, limits);
   // Before it starts: a start that fails half way has listeners to close.
-  rollback.add("IRC", () => irc.shutdown("Server failed to start", 0));
+  teardown.add("doors", "IRC", ({ reason, timeoutMs }) => irc.shutdown(reason, timeoutMs));
   await irc.start(tls);
   const addresses = irc.addresses();
   for (const a of addresses.plain) log.info({ address: a.address, port: a.port }, "IRC listening");
@@ -285,7 +285,7 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
   const readiness: ReadinessProbe[] = [{ name: "database", probe: () => domain.store.ping() }];
   if (cluster) readiness.push({ name: "redis", probe: () => cluster.probe() });
   let metricsListener: MetricsListener | null = null;
-  rollback.add("FTP", () => ftp.shutdown("Server failed to start", 0));
+  teardown.add("doors", "FTP", ({ reason, timeoutMs }) => ftp.shutdown(reason, timeoutMs));
   await ftp.start();
   for (const a of ftp.addresses()) log.info({ address: a.address, port: a.port }, "FTP listening");
   // Imported only when the web door is on, and after IRC and FTP listen: fastify and its
@@ -309,13 +309,13 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
     });
     const started = http;
     if (started) {
-      rollback.add("HTTP", () => started.stop(0));
+      teardown.add("doors", "HTTP", ({ timeoutMs }) => started.stop(timeoutMs));
       advertiseFilehost(context, started);
     }
   }
   if (metrics && config.metrics.listen.length > 0) {
     const listener = await startMetricsListener(config.metrics.listen, metrics, limits, log.child({ service: "metrics" }));
-    rollback.add("metrics", () => listener.stop());
+    teardown.add("doors", "metrics", () => listener.stop());
     metricsListener = listener;
     for (const a of metricsListener.addresses()) log.info({ address: a.address, port: a.port }, "metrics listening");
   }
@@ -339,18 +339,13 @@ async function startServing(config: Config, options: StartOptions, rollback: Sta
       stopping ??= (async () => {
         // First of all: /readyz says "stopping", so a load balancer sends no one new here.
         http?.markStopping();
-        const timeoutMs = context.config.server.shutdownTimeoutSeconds * 1000;
-        await Promise.all([irc.shutdown(reason, timeoutMs), ftp.shutdown(reason, timeoutMs), http?.stop(timeoutMs), metricsListener?.stop()]);
-        // Uploads cut off by the doors closing release their reservations before the database closes.
-        await files.drain(timeoutMs);
-        stopRetention();
-        await cluster?.stop();
-        await push.stop();
-        await writer?.drain();
-        await searchIndexer.stop().catch((err: unknown) => log.warn({ err }, "the search index could not be brought up to date before stopping"));
-        await shares.drain();
-        await alwaysOn.drain();
-        await domain.close();
+        const failed: string[] = [];
+        await teardown.run({ reason, timeoutMs: context.config.server.shutdownTimeoutSeconds * 1000 }, (part, err) => {
+          failed.push(part);
+          log.error({ err, part }, "a part of the server could not be stopped");
+        });
+        // Every other part was still closed; the caller (serve's exit status) hears that the stop was not clean.
+        if (failed.length > 0) throw new Error(`could not stop: ${failed.join(", ")}`);
         log.info("server stopped");
       })();
       return stopping;
