@@ -36,16 +36,53 @@ export interface ListenOptions {
   createServer?(): Server;
 }
 
+/** TLS sockets accepted and still in their handshake: the listeners' until handed to the owner, so closing the listeners ends them. */
+class Handshakes {
+  readonly #sockets = new Set<Socket>();
+  #closed = false;
+
+  add(socket: Socket): void {
+    this.#sockets.add(socket);
+  }
+
+  /** A handshake that failed or timed out. */
+  forget(socket: Socket): void {
+    this.#sockets.delete(socket);
+  }
+
+  /** False when the listeners closed meanwhile: the socket is destroyed instead of handed on. */
+  finish(socket: Socket): boolean {
+    this.#sockets.delete(socket);
+    if (!this.#closed) return true;
+    socket.destroy();
+    return false;
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+  }
+}
+
 export class Listeners {
-  constructor(readonly servers: readonly Server[]) {}
+  constructor(
+    readonly servers: readonly Server[],
+    private readonly handshakes: Handshakes = new Handshakes(),
+  ) {}
 
   /** The addresses actually bound (port 0 becomes the ephemeral port). */
   addresses(): AddressInfo[] {
     return this.servers.map((server) => server.address() as AddressInfo);
   }
 
-  /** Stops accepting; existing connections are left to their owner. */
+  /**
+   * Stops accepting; connections handed out are left to their owner. A TLS handshake still
+   * under way is ended: one that finished after a server began to stop would get a whole
+   * session nobody closes, and `server.close` would wait for it.
+   */
   close(): Promise<void> {
+    this.handshakes.close();
     return Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
   }
 }
@@ -118,14 +155,19 @@ export async function startListeners(options: ListenOptions): Promise<Listeners>
   const secureContext = options.tls ? tls.createSecureContext({ ...options.tls, minVersion: "TLSv1.2" }) : null;
   const handshakeMs = (options.handshakeTimeoutSeconds ?? 10) * 1000;
 
+  const handshakes = new Handshakes();
   /** TLS is layered on the accepted socket, so a handshake that never ends still holds (and is limited to) its slot. */
   const startTls = (raw: Socket, release: () => void): void => {
     const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: secureContext! });
     const address = unmapAddress(raw.remoteAddress);
     const timer = setTimeout(() => socket.destroy(), handshakeMs);
+    handshakes.add(socket);
+    const forget = (): void => handshakes.forget(socket);
+    socket.once("close", forget);
     socket.once("secure", () => {
       clearTimeout(timer);
-      options.onConnection({ socket, address, secure: true, release });
+      socket.removeListener("close", forget);
+      if (handshakes.finish(socket)) options.onConnection({ socket, address, secure: true, release });
     });
     socket.once("error", (error) => {
       clearTimeout(timer);
@@ -158,8 +200,8 @@ export async function startListeners(options: ListenOptions): Promise<Listeners>
   try {
     for (const address of options.addresses) servers.push(await bind(makeServer, address, log));
   } catch (error) {
-    await new Listeners(servers).close();
+    await new Listeners(servers, handshakes).close();
     throw error;
   }
-  return new Listeners(servers);
+  return new Listeners(servers, handshakes);
 }

@@ -4,11 +4,13 @@
  * client does not cooperate.
  */
 import net from "node:net";
+import tls from "node:tls";
+import { once } from "node:events";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startTestServer } from "../support/test-server.js";
 import { RawClient } from "../support/raw-client.js";
-import { closeAll, closesWithin, registerTapped, stopBounded } from "./helpers.js";
+import { closeAll, closesWithin, delay, registerTapped, stopBounded } from "./helpers.js";
 
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -82,5 +84,30 @@ test("stop() is idempotent and a second call does not wait again", async () => {
     assert.equal(lines.length, 1, "one ERROR, not one per stop() call");
   } finally {
     closeAll(client);
+  }
+});
+
+test("a TLS handshake still under way when stop() begins gets no session, and stop() does not wait for it", async () => {
+  const server = await startTestServer({ irc: { tlsListen: ["127.0.0.1:0"] }, server: { shutdownTimeoutSeconds: 1 } });
+  // Connected, its handshake not begun: the server holds the socket and waits for the ClientHello.
+  const raw = net.connect({ port: server.tlsPort, host: "127.0.0.1" });
+  let late: tls.TLSSocket | undefined;
+  try {
+    await once(raw, "connect");
+    await delay(100);
+    const stopping = stopBounded(server, 5000);
+    late = tls.connect({ socket: raw, rejectUnauthorized: false });
+    let received = "";
+    late.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+    late.on("error", () => {});
+    late.once("secureConnect", () => late?.write("NICK late\r\nUSER late 0 * :late\r\n"));
+    // Before the fix the handshake finished, the client registered, and stop() waited for it to leave.
+    assert.equal(await stopping, true, "stop() resolved without the late client leaving");
+    if (!late.closed) await Promise.race([once(late, "close"), delay(2000)]);
+    assert.equal(late.closed, true, "the server closed the late connection");
+    assert.doesNotMatch(received, / 001 /, "no welcome for a connection that finished its handshake after stop()");
+  } finally {
+    late?.destroy();
+    raw.destroy();
   }
 });
