@@ -68,7 +68,11 @@ export interface RunningServer {
   readonly chat: { readonly core: ChatCore; readonly messaging: Messaging };
   /** Re-reads and applies the configuration (REHASH, SIGHUP); a bad one changes nothing. */
   reload(): Promise<Config>;
-  /** Graceful stop: stop accepting, tell clients `reason`, close within the configured time. */
+  /**
+   * Graceful stop: stop accepting, tell clients `reason`, close within the configured time,
+   * then everything else in TEARDOWN_ORDER. Rejects, naming them, when parts could not be
+   * stopped; every other part was still closed.
+   */
   stop(reason?: string): Promise<void>;
 }
 

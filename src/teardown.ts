@@ -7,10 +7,12 @@
  * process, or a test, lives on).
  *
  * Why this order: uploads the doors cut off release their quota reservations ("file
- * transfers") before the database closes; retention stops deleting; a cluster node stops
- * taking events from its peers before push stops sending and before the always-on users
- * are saved for the last time; history is written out before the search index's last
- * pass reads it.
+ * transfers") before the database closes; retention starts no new pass; a cluster node
+ * stops taking events from its peers before push stops sending and before the always-on
+ * users are saved for the last time; history is written out before the search index's
+ * last pass reads it. What history writes last (an HTTP request or an always-on user's
+ * message still in flight) is stored and delivered here, but no longer published to the
+ * other nodes, which have had this node's goodbye, nor pushed.
  */
 export const TEARDOWN_ORDER = ["doors", "file transfers", "retention", "cluster", "push", "history", "search indexer", "file shares", "always-on users", "database"] as const;
 
