@@ -55,6 +55,9 @@ before(async () => {
   await say(alice, "#closed", "invite-only talk");
   await join(alice, "#nobob", "MODE #nobob +b bob!*@*");
   await say(alice, "#nobob", "bob is banned here");
+  // An account extban: JOIN refuses bob's account whatever his nick, and so must history.
+  await join(alice, "#noacct", "MODE #noacct +b a:bob");
+  await say(alice, "#noacct", "bob's account is banned here");
   // Registered channels that everyone has left: they live on in the registry.
   await join(alice, "#reg");
   await chanservRegister(alice, "#reg");
@@ -109,6 +112,8 @@ const table: ReadonlyArray<{ readonly what: string; readonly reader: string; rea
   { what: "an account not in an invite-only channel", reader: "bob", target: "#closed", expected: "refused" },
   { what: "an account the channel bans", reader: "bob", target: "#nobob", expected: "refused" },
   { what: "an account the channel does not ban", reader: "carol", target: "#nobob", expected: ["bob is banned here"] },
+  { what: "an account the channel bans by account (+b a:bob)", reader: "bob", target: "#noacct", expected: "refused" },
+  { what: "an account another account's extban does not name", reader: "carol", target: "#noacct", expected: ["bob's account is banned here"] },
   { what: "an account reads an open registered channel nobody is in", reader: "bob", target: "#reg", expected: ["registered talk"] },
   { what: "the founder reads a secret registered channel nobody is in", reader: "alice", target: "#regsecret", expected: ["registered secret"] },
   { what: "another account, a secret registered channel nobody is in", reader: "bob", target: "#regsecret", expected: "refused" },

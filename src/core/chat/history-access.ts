@@ -4,7 +4,7 @@ import type { ChatUser } from "./user.js";
 import type { AccountDirectory } from "./messaging.js";
 import { directKey } from "./history.js";
 import { partyKey } from "./messaging.js";
-import { maskMatches } from "./mask.js";
+import { entryMatches } from "./mask.js";
 import { foldCase, isValidChannelName, isValidNick } from "./names.js";
 
 /**
@@ -87,7 +87,7 @@ export function readableChannel(core: ChatCore, reader: HistoryReader, name: str
   if (reader.account === null) return null;
   const account = foldCase(reader.account);
   if (registration?.founder === account) return foldCase(registration.name);
-  if (live) return isOpen(live.flags, live.key) && !bansReader(live, masks()) ? live.folded : null;
+  if (live) return isOpen(live.flags, live.key) && !bansReader(live, masks(), account) ? live.folded : null;
   if (registration) return isOpen(new Set(registration.flags), registration.key) ? foldCase(registration.name) : null;
   return null;
 }
@@ -122,8 +122,14 @@ export function readerMasks(core: ChatCore, reader: HistoryReader): ReaderMasks 
   };
 }
 
-/** Whether the channel's bans keep the reader out: a ban (without an exception) matching any of its masks. */
-function bansReader(channel: Channel, masks: readonly string[]): boolean {
+/**
+ * Whether the channel's bans keep the reader out: a ban (without an exception) matching any
+ * of its masks, or its account (`a:` extbans, as JOIN matches them).
+ */
+function bansReader(channel: Channel, masks: readonly string[], account: string): boolean {
   const { ban, exception } = channel.lists;
-  return masks.some((mask) => ban.some((e) => maskMatches(e.mask, mask)) && !exception.some((e) => maskMatches(e.mask, mask)));
+  return masks.some((hostmask) => {
+    const reader = { hostmask, account };
+    return ban.some((e) => entryMatches(e.mask, reader)) && !exception.some((e) => entryMatches(e.mask, reader));
+  });
 }
