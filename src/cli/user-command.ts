@@ -20,7 +20,7 @@ async function readPassword(flag: string | undefined): Promise<string> {
 function reasonText(reason: string, accounts: AccountService): string {
   if (isPasswordProblem(reason)) return accounts.passwordProblemText(reason);
   return (
-    { "invalid-name": "account names follow the nick rules: a letter or one of []\\`_^{|} first, then letters, digits, those or -", "name-taken": "that account name is taken", "no-such-account": "no such account" }[reason] ?? reason
+    { "invalid-name": "account names follow the nick rules: a letter or one of []\\`_^{|} first, then letters, digits, those or -", "name-taken": "that account name is taken", "name-retired": "a deleted account had that name, and what was kept under it (files, direct messages, shares) would pass to the new account; choose another name", "no-such-account": "no such account" }[reason] ?? reason
   );
 }
 

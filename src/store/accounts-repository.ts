@@ -27,9 +27,11 @@ const settingColumns = { multiclient: "multiclient", alwaysOn: "always_on" } as 
 export class AccountsRepository implements AccountStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(name: string, folded: string, email: string | null, credentials: readonly CredentialRecord[], now: number): Promise<AccountRecord | "name-taken"> {
+  async create(name: string, folded: string, email: string | null, credentials: readonly CredentialRecord[], now: number): Promise<AccountRecord | "name-taken" | "name-retired"> {
     try {
       return await this.db.transaction().execute(async (trx) => {
+        const retired = await trx.selectFrom("deleted_account_names").select("name_folded").where("name_folded", "=", folded).executeTakeFirst();
+        if (retired) return "name-retired";
         const row = await trx
           .insertInto("accounts")
           .values({ name, name_folded: folded, email, created_at: now, verified_at: now, last_seen_at: null, multiclient: null, always_on: null })
@@ -101,10 +103,18 @@ export class AccountsRepository implements AccountStore {
       .execute();
   }
 
-  /** Deletes the account; its credentials and refresh tokens go with it (ON DELETE CASCADE). */
-  async delete(folded: string): Promise<boolean> {
-    const result = await this.db.deleteFrom("accounts").where("name_folded", "=", folded).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+  /** Deletes the account (its credentials and refresh tokens go with it: ON DELETE CASCADE) and retires its name, in one transaction. */
+  async delete(folded: string, now: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom("accounts").where("name_folded", "=", folded).executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) return false;
+      await trx
+        .insertInto("deleted_account_names")
+        .values({ name_folded: folded, deleted_at: now })
+        .onConflict((conflict) => conflict.column("name_folded").doNothing())
+        .execute();
+      return true;
+    });
   }
 }
 

@@ -110,6 +110,12 @@ export interface RegistrationAttemptsTable {
   created_at: Millis;
 }
 
+/** The name of an account that was deleted: it is never registered again; see migration 0012. */
+export interface DeletedAccountNamesTable {
+  name_folded: string;
+  deleted_at: Millis;
+}
+
 export interface ServerSecretsTable {
   /** What the secret is for, e.g. "scram-unknown-salt" (SCRAM_SECRET in server.ts). */
   name: string;
@@ -185,4 +191,5 @@ export interface Database {
   file_usage: FileUsageTable;
   file_reservations: FileReservationsTable;
   registration_attempts: RegistrationAttemptsTable;
+  deleted_account_names: DeletedAccountNamesTable;
 }

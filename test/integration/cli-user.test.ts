@@ -180,7 +180,7 @@ describe("cmymessage user / migrate (SQLite in CMY_DATA_DIR)", () => {
     });
   });
 
-  test("user del removes the account (any case); deleting again or an unknown name exits 1", async () => {
+  test("user del removes the account (any case); deleting again, an unknown name or adding the deleted name again exits 1", async () => {
     await withDataDir(async (env, dataDir) => {
       assertExit(await cli(["user", "add", "alice", "--password", PASSWORD], env), 0, "add alice");
       assertExit(await cli(["user", "add", "bob", "--password", PASSWORD], env), 0, "add bob");
@@ -192,6 +192,10 @@ describe("cmymessage user / migrate (SQLite in CMY_DATA_DIR)", () => {
       const again = await cli(["user", "del", "alice"], env);
       assertExit(again, 1, "del again");
       assert.match(again.stderr, /cannot delete alice: no such account/);
+
+      const reuse = await cli(["user", "add", "Alice", "--password", PASSWORD], env);
+      assertExit(reuse, 1, "add a deleted account's name");
+      assert.match(reuse.stderr, /a deleted account had that name/);
 
       const list = await cli(["user", "list"], env);
       assert.deepEqual(list.stdout.trim().split("\n").map((l) => l.split("\t")[0]), ["bob"]);

@@ -124,7 +124,7 @@ test("NickServ GHOST disconnects someone on the account's nick; only the account
   assert.deepEqual(await nickserv(owner, "frank", "GHOST frank"), ["frank is not in use by anyone else."]);
 });
 
-test("NickServ DROP: a wrong password keeps the account; the right one deletes it (901), after which it is unknown", async (t) => {
+test("NickServ DROP: a wrong password keeps the account; the right one deletes it (901), after which it is unknown and its name retired", async (t) => {
   const fx = await openFixture(t);
   const gina = await registerAccount(fx, "gina", "ginas secret password");
   assert.deepEqual(await nickserv(gina, "gina", "DROP wrong password"), ["Invalid password; the account was not dropped."]);
@@ -134,15 +134,17 @@ test("NickServ DROP: a wrong password keeps the account; the right one deletes i
     () => exchange(gina, "PRIVMSG NickServ :DROP ginas secret password"),
     (lines) => notices(lines, "gina").includes("Invalid password; the account was not dropped."),
   );
-  assert.deepEqual(notices(dropped, "gina"), ["The account gina has been dropped."]);
+  assert.deepEqual(notices(dropped, "gina"), ["The account gina has been dropped; the name cannot be registered again."]);
   assert.equal(dropped.filter((l) => l.command === "901").length, 1, "logged out of the dropped account");
   gina.send("WHOIS gina");
   await gina.waitFor(/ 318 /);
   assert.equal(gina.lines.filter((l) => / 330 /.test(l)).length, 0);
   assert.deepEqual(await nickserv(gina, "gina", "INFO"), ["gina is not registered."]);
   assert.deepEqual(await nickserv(gina, "gina", "IDENTIFY ginas secret password"), ["Invalid account or password."]);
-  // The name is free again.
-  assert.deepEqual(await nickservPastBackoff(gina, "gina", "REGISTER ginas-new-password"), ["Your nick gina is registered; you are now logged in."]);
+  // What was kept under the name (files, direct messages, shares) must not pass to a new account.
+  assert.deepEqual(await nickservPastBackoff(gina, "gina", "REGISTER ginas-new-password"), [
+    "Registration failed: That nick belonged to an account that was dropped; it cannot be registered again.",
+  ]);
 });
 
 test("a PRIVMSG to NickServ holding a password is never relayed to anyone nor stored", async (t) => {

@@ -96,9 +96,9 @@ forEachDialect("SQL injection and hostile input", (target) => {
     await assertIntact(store, { accounts: stored, messages: 0 });
 
     // Deleting by a hostile name deletes exactly that account.
-    assert.equal(await repository.delete(foldCase("' OR 1=1 --")), true);
-    assert.equal(await repository.delete("%"), true);
-    assert.equal(await repository.delete("' or '1'='1"), false);
+    assert.equal(await repository.delete(foldCase("' OR 1=1 --"), 5), true);
+    assert.equal(await repository.delete("%", 5), true);
+    assert.equal(await repository.delete("' or '1'='1", 5), false);
     await assertIntact(store, { accounts: stored - 2, messages: 0 });
   });
 

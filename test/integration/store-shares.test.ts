@@ -17,8 +17,8 @@ forEachDialect("shares repository", (target) => {
     const ids: Record<string, number> = {};
     for (const name of ["Alice", "Bob"]) {
       const created = await accounts.create(name, name.toLowerCase(), null, [], 1_000);
-      assert.notEqual(created, "name-taken");
-      if (created !== "name-taken") ids[name.toLowerCase()] = created.id;
+      assert.ok(typeof created === "object", String(created));
+      if (typeof created === "object") ids[name.toLowerCase()] = created.id;
     }
     return { store, accounts, ids, shares: new SharesRepository(store.db) };
   }
@@ -46,7 +46,7 @@ forEachDialect("shares repository", (target) => {
     const { shares, accounts, ids } = await open(t);
     await shares.create({ id: "share2", ownerId: ids["alice"]!, path: "/a", createdAt: 1 });
     await shares.grant("share2", "alice", "#chan", 2);
-    assert.equal(await accounts.delete("alice"), true);
+    assert.equal(await accounts.delete("alice", 3), true);
     assert.equal(await shares.find("share2"), undefined);
     assert.deepEqual(await shares.audience("share2"), []);
   });

@@ -22,7 +22,8 @@ export interface AccountSettings {
   readonly registrationsPerAddressPerHour: number;
 }
 
-export type RegisterFailure = "invalid-name" | "name-taken" | PasswordProblem;
+/** "name-retired": a deleted account had that name; it is never registered again (what was kept under it would pass on). */
+export type RegisterFailure = "invalid-name" | "name-taken" | "name-retired" | PasswordProblem;
 export type LoginFailureReason = "invalid-credentials" | "throttled";
 
 export type LoginResult = { ok: true; account: Account } | { ok: false; reason: LoginFailureReason; retryAfterSeconds?: number };
@@ -160,7 +161,7 @@ export class AccountService {
     }
     if (!result.ok) {
       await place?.release();
-      if (result.reason === "name-taken") await this.guard.recordFailure(null, address);
+      if (result.reason === "name-taken" || result.reason === "name-retired") await this.guard.recordFailure(null, address);
     }
     return result;
   }
@@ -172,7 +173,7 @@ export class AccountService {
     const folded = foldCase(name);
     if (await this.store.findByName(folded)) return { ok: false, reason: "name-taken" };
     const created = await this.store.create(name, folded, email, await this.#credentials(password), this.now());
-    if (created === "name-taken") return { ok: false, reason: "name-taken" };
+    if (created === "name-taken" || created === "name-retired") return { ok: false, reason: created };
     this.log.info({ account: created.name }, "account registered");
     return { ok: true, account: created };
   }
@@ -283,7 +284,7 @@ export class AccountService {
   }
 
   async delete(name: string): Promise<boolean> {
-    const deleted = !name.includes("\u0000") && (await this.store.delete(foldCase(name)));
+    const deleted = !name.includes("\u0000") && (await this.store.delete(foldCase(name), this.now()));
     if (deleted) this.log.info({ account: name }, "account deleted");
     return deleted;
   }

@@ -20,7 +20,8 @@ export interface Credential {
 }
 
 export interface AccountStore {
-  create(name: string, folded: string, email: string | null, credentials: readonly Credential[], now: number): Promise<Account | "name-taken">;
+  /** "name-retired": a deleted account had the name (see delete). */
+  create(name: string, folded: string, email: string | null, credentials: readonly Credential[], now: number): Promise<Account | "name-taken" | "name-retired">;
   findByName(folded: string): Promise<Account | undefined>;
   findById(id: number): Promise<Account | undefined>;
   list(): Promise<Account[]>;
@@ -32,7 +33,8 @@ export interface AccountStore {
   replaceCredentials(accountId: number, credentials: readonly Credential[], now: number, unlessChanged?: Credential): Promise<void>;
   touch(accountId: number, now: number): Promise<void>;
   setSetting(accountId: number, setting: AccountSetting, value: boolean | null): Promise<void>;
-  delete(folded: string): Promise<boolean>;
+  /** Deletes the account and retires its name: what is kept under the name (files, direct history, shares) never passes to a new account. */
+  delete(folded: string, now: number): Promise<boolean>;
 }
 
 export interface LoginFailure {

@@ -13,6 +13,7 @@ function detail(reason: RegisterFailure, accounts: AccountService): string {
     case "invalid-name":
       return "Account names follow the nick rules: a letter or one of [ ] \\ ` _ ^ { | } first, then those, digits and '-'";
     case "name-taken":
+    case "name-retired":
       return "Choose another name";
     default:
       return accounts.passwordProblemText(reason);

@@ -31,6 +31,7 @@ export const register: AnytimeCommand = {
       if (result.reason === "address-limit") return fail("TEMPORARILY_UNAVAILABLE", name, addressLimitText(result.retryAfterSeconds));
       if (result.reason === "disabled") return fail("DISALLOWED", name, SELF_REGISTRATION_OFF_TEXT);
       if (result.reason === "name-taken") return fail("ACCOUNT_EXISTS", name, "That account already exists");
+      if (result.reason === "name-retired") return fail("ACCOUNT_EXISTS", name, "That account name belonged to a deleted account and cannot be registered again");
       if (result.reason === "invalid-name") return fail("BAD_ACCOUNT_NAME", name, "Account names follow the nick rules");
       return fail("WEAK_PASSWORD", name, connection.context.accounts.passwordProblemText(result.reason));
     }

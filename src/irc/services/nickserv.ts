@@ -24,6 +24,7 @@ const HELP = [
 const registerProblems: Record<string, string> = {
   "invalid-name": "Your nick cannot be an account name",
   "name-taken": "That nick is already registered",
+  "name-retired": "That nick belonged to an account that was dropped; it cannot be registered again",
 };
 
 /** Why a registration or password change failed, in words (password limits as configured). */
@@ -130,7 +131,7 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
       if (!check.ok) return reply("Invalid password; the account was not dropped.");
       logOut(connection);
       await accounts.delete(name);
-      return reply(`The account ${name} has been dropped.`);
+      return reply(`The account ${name} has been dropped; the name cannot be registered again.`);
     }
     case "HELP":
     case "":

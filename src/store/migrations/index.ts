@@ -11,6 +11,7 @@ import * as registrationAttempts from "./0008-registration-attempts.js";
 import * as searchIndexBehind from "./0009-search-index-behind.js";
 import * as searchTerms from "./0010-search-terms.js";
 import * as directRecipientIndex from "./0011-direct-recipient-index.js";
+import * as deletedAccountNames from "./0012-deleted-account-names.js";
 
 export interface Migration {
   readonly name: string;
@@ -30,4 +31,5 @@ export const migrations: readonly Migration[] = [
   { name: "0009-search-index-behind", up: searchIndexBehind.up },
   { name: "0010-search-terms", up: searchTerms.up },
   { name: "0011-direct-recipient-index", up: directRecipientIndex.up },
+  { name: "0012-deleted-account-names", up: deletedAccountNames.up },
 ];
