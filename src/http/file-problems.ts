@@ -18,6 +18,8 @@ const problems: Record<FileFailure, readonly [ProblemReason, string]> = {
   "too-large": ["file-too-large", "The file is larger than this server accepts (files.maxFileBytes); nothing was stored"],
   "no-space": ["insufficient-storage", "The server's disk is full; nothing was stored"],
   interrupted: ["upload-interrupted", "The body ended before it was complete; nothing was stored"],
+  "invalid-offset": ["range-not-satisfiable", "The range starts past the end of the file"],
+  busy: ["file-busy", "Another upload is writing into that file; try again when it is done"],
   io: ["internal", "The file could not be read or written"],
 };
 

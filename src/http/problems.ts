@@ -37,6 +37,7 @@ const REASONS = {
   "method-not-allowed": [405, "Method not allowed"],
   "name-taken": [409, "That account name is taken"],
   "name-retired": [409, "That account name belonged to a deleted account and cannot be registered again"],
+  "file-busy": [409, "The file is being written by another upload"],
   "payload-too-large": [413, "The request body is too large"],
   "uri-too-long": [414, "A part of the path is too long"],
   "unsupported-media-type": [415, "Send the body as application/json"],

@@ -230,6 +230,17 @@ describe("files over HTTP", () => {
     for (const name of ["inside", "etc-link", "hostname-link"]) await rm(join(home, name), { recursive: true });
   });
 
+  test("a name as long as the file system takes (250 bytes) uploads; a longer one is 400 invalid-path, not a 500", async () => {
+    const long = `/${"a".repeat(250)}`;
+    const stored = await api.request("PUT", `/api/v1/files/content?path=${encodeURIComponent(long)}`, { token, raw: "long name" });
+    assert.equal(stored.status, 201, stored.text);
+    assert.equal(await readFile(join(home, long.slice(1)), "utf8"), "long name");
+    const tooLong = await api.request("PUT", `/api/v1/files/content?path=${encodeURIComponent(`/${"b".repeat(300)}`)}`, { token, raw: "x" });
+    assert.ok(isProblem(tooLong, 400), `${tooLong.status} ${tooLong.text}`);
+    assert.ok(isProblem(await api.post("/api/v1/files/folders", { path: `/${"c".repeat(300)}` }, token), 400));
+    assert.equal((await api.request("DELETE", `/api/v1/files?path=${encodeURIComponent(long)}`, { token })).status, 204);
+  });
+
   test("no token, no files: every route is 401 for a caller without an account's access token", async () => {
     const routes: Array<[string, string, RequestInit?]> = [
       ["GET", "/api/v1/files"],

@@ -127,8 +127,10 @@ describe("FileSpace.upload", () => {
       assert.deepEqual(await s.upload(await at(s, "f"), source([Buffer.from("abc")]), { offset: 4 }), { ok: true, bytes: 3 });
       assert.equal(await readFile(join(s.root, "f"), "utf8"), "0123abc");
       assert.deepEqual(await s.usage(), { bytes: 7, files: 1 });
-      // An offset past the end starts at the end: no hole of zeros.
-      await s.upload(await at(s, "f"), source([Buffer.from("Z")]), { offset: 1000 });
+      // An offset past the end is refused (FTP: 554, RFC 1123 4.1.3.4): writing at the end instead put the bytes where the client did not think they were.
+      assert.deepEqual(await s.upload(await at(s, "f"), source([Buffer.from("Z")]), { offset: 1000 }), { ok: false, reason: "invalid-offset" });
+      assert.equal(await readFile(join(s.root, "f"), "utf8"), "0123abc");
+      await s.upload(await at(s, "f"), source([Buffer.from("Z")]), { offset: 7 });
       assert.equal(await readFile(join(s.root, "f"), "utf8"), "0123abcZ");
     });
   }

@@ -12,6 +12,10 @@ export type FileFailure =
   | "too-large"
   | "no-space"
   | "interrupted"
+  /** REST past the end of the file: nothing is there to resume from (RFC 3659 5.4). */
+  | "invalid-offset"
+  /** Another upload is writing into that file (in place) right now. */
+  | "busy"
   | "io";
 
 export type Result<T> = ({ ok: true } & T) | { ok: false; reason: FileFailure };
@@ -34,6 +38,9 @@ export function failureOf(error: unknown): FileFailure {
       return "no-space";
     case "ELOOP":
       return "outside";
+    // A name (or path) longer than the file system takes: the client's name, not our failure.
+    case "ENAMETOOLONG":
+      return "invalid-name";
     default:
       return "io";
   }

@@ -239,7 +239,10 @@ export class FileSpace {
   async rename(from: JailedPath, to: JailedPath, options: { noReplace?: boolean } = {}): Promise<Result<object>> {
     const ledger = this.ledger;
     if (!ledger) return { ok: false, reason: "read-only" };
-    if (from.virtual === "/" || (to.virtual + "/").startsWith(from.virtual + "/")) return { ok: false, reason: "invalid-name" };
+    if (from.virtual === "/") return { ok: false, reason: "invalid-name" };
+    // A name to itself: nothing to do, once it exists (vsftpd answers 250 too).
+    if (from.real === to.real) return lstat(from.real).then(() => ({ ok: true }) as const, (error: unknown) => ({ ok: false, reason: failureOf(error) }) as const);
+    if ((to.virtual + "/").startsWith(from.virtual + "/")) return { ok: false, reason: "invalid-name" };
     try {
       await lstat(from.real);
       const replaced = await lstat(to.real).catch(() => null);
@@ -272,11 +275,18 @@ export class FileSpace {
     }
   }
 
-  /** SITE CHMOD: the permission bits only (no setuid, setgid or sticky), never on the space's root. */
+  /**
+   * SITE CHMOD: the permission bits only (no setuid, setgid or sticky), never on the space's
+   * root, and never taking the server's own access away: the owner (the server) keeps read
+   * and write, and search on folders. A folder it could not read would hide its files from
+   * the quota's count, and one it could not write would keep an interrupted upload's
+   * temporary file (vsftpd bounds modes the same way with its file_open_mode).
+   */
   async setMode(path: JailedPath, mode: number): Promise<Result<object>> {
     if (this.readOnly || path.virtual === "/") return { ok: false, reason: "read-only" };
     try {
-      await chmod(path.real, mode & 0o777);
+      const s = await lstat(path.real);
+      await chmod(path.real, (mode & 0o777) | (s.isDirectory() ? 0o700 : 0o600));
       return { ok: true };
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
@@ -307,9 +317,9 @@ export class FileSpace {
         return { ok: false, reason: "outside" };
       }
       const s = await handle.stat();
-      if (s.isDirectory()) {
+      if (s.isDirectory() || offset > s.size) {
         await handle.close();
-        return { ok: false, reason: "is-a-directory" };
+        return { ok: false, reason: s.isDirectory() ? "is-a-directory" : "invalid-offset" };
       }
       // Bounded by the size fstat gave: bytes appended while it is sent are not sent (the 150 reply already gave the size).
       return { ok: true, file: new OpenedFile(handle, s.size, offset, Math.max(0, Math.min(s.size - offset, length))) };

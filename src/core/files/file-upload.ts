@@ -1,5 +1,5 @@
 import { createWriteStream, constants as fsConstants } from "node:fs";
-import { copyFile, lstat, open, rename, rm, truncate } from "node:fs/promises";
+import { copyFile, lstat, open, readlink, rename, rm, truncate, type FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -92,13 +92,40 @@ export async function uploadFile(
   source: Readable,
   options: UploadOptions,
 ): Promise<Result<{ bytes: number }>> {
+  const atomic = options.atomic === true || limits.interruptedUploads === "delete";
+  if (atomic) return upload(ledger, limits, quota, path, source, options, true);
+  // Two uploads into one file at once would interleave their bytes and each count the size
+  // it replaced (vsftpd's lock_upload_files); an atomic one writes a file of its own.
+  // Claimed before the file is looked at, so the size it replaces is measured under the claim.
+  if (writingInPlace.has(path.real)) return { ok: false, reason: "busy" };
+  writingInPlace.add(path.real);
+  try {
+    return await upload(ledger, limits, quota, path, source, options, false);
+  } finally {
+    writingInPlace.delete(path.real);
+  }
+}
+
+/** Files an upload is writing into in place ("keep"), on this node. */
+const writingInPlace = new Set<string>();
+
+async function upload(
+  ledger: AccountUsage,
+  limits: UploadLimits,
+  quota: () => QuotaLimits,
+  path: JailedPath,
+  source: Readable,
+  options: UploadOptions,
+  atomic: boolean,
+): Promise<Result<{ bytes: number }>> {
   const existing = await lstat(path.real).catch(() => null);
   if (existing && !existing.isFile()) return { ok: false, reason: existing.isDirectory() ? "is-a-directory" : "exists" };
   const oldSize = existing?.size ?? 0;
-  const { maxFileBytes, interruptedUploads } = limits;
-  const start = options.append ? oldSize : Math.min(options.offset ?? 0, oldSize);
+  // Writing there would leave a hole of zeros where the client believes its bytes are (clamped, they would land at the wrong place).
+  if (!options.append && (options.offset ?? 0) > oldSize) return { ok: false, reason: "invalid-offset" };
+  const start = options.append ? oldSize : (options.offset ?? 0);
+  const { maxFileBytes } = limits;
   const expectedGrowth = options.expectedBytes === undefined ? 0 : Math.max(0, start + options.expectedBytes - oldSize);
-  const atomic = options.atomic === true || interruptedUploads === "delete";
   const target = atomic ? temporaryUploadPath(path.real) : path.real;
   let hold: Hold | null;
   try {
@@ -112,7 +139,9 @@ export async function uploadFile(
   const counter = limitedCounter(start, oldSize, maxFileBytes > 0 ? maxFileBytes : Infinity, held, quota);
   // Where the bytes go exists already (the file itself, or a copy of the part kept by REST): write into it; else create it.
   let targetExists = false;
-  let receiving = false;
+  let phase: "preparing" | "receiving" | "finishing" = "preparing";
+  /** A second descriptor of the file written, read-only: where the file is now, after the stream closed its own (see whereNow). */
+  let tracker: FileHandle | null = null;
   try {
     if (atomic && start > 0) {
       await copyFile(path.real, target);
@@ -125,11 +154,13 @@ export async function uploadFile(
     // O_NOFOLLOW: a link swapped in for the file after the checks above is not written through.
     const flags = (targetExists ? fsConstants.O_WRONLY : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC) | fsConstants.O_NOFOLLOW;
     const handle = await open(target, flags, 0o644);
+    tracker = await open(target, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW).catch(() => null);
     // The stream owns the handle from here and closes it when done or destroyed.
     const sink = createWriteStream("", { fd: handle, start, highWaterMark: STREAM_CHUNK });
-    receiving = true;
+    phase = "receiving";
     await pipeline([source, ...(options.transforms ?? []), counter.stage, sink]);
     if (options.complete && !(await options.complete())) throw new Error("the sender went away before confirming the end of the file");
+    phase = "finishing";
     const size = counter.size();
     let change: Usage = { bytes: size - oldSize, files: existing ? 0 : 1 };
     if (atomic) {
@@ -142,21 +173,48 @@ export async function uploadFile(
     await held.settle(change);
     return { ok: true, bytes: size - start };
   } catch (error) {
-    // Before the bytes flowed, the file system's own reason (a folder gone since the check);
-    // after, a limit, a full disk, the database, or the sender going away.
+    // Before the bytes flowed, and once they all had, the file system's own reason (a folder
+    // gone since the check, or renamed away); while they flowed, a limit, a full disk, the
+    // database, or the sender going away.
     const reason: FileFailure =
-      error instanceof LimitExceeded ? error.reason : error instanceof LedgerUnavailable ? "io" : !receiving || failureOf(error) === "no-space" ? failureOf(error) : "interrupted";
-    if (atomic) await rm(target, { force: true });
+      error instanceof LimitExceeded
+        ? error.reason
+        : error instanceof LedgerUnavailable
+          ? "io"
+          : phase !== "receiving" || failureOf(error) === "no-space"
+            ? failureOf(error)
+            : "interrupted";
+    // Another session may have renamed a folder on the file's path meanwhile: where it is now, not where it was made.
+    const now = await whereNow(tracker, target);
+    if (atomic) {
+      // A failure to delete is not the upload's: the reservation's expiry deletes the file it names.
+      if (now !== null) await rm(now, { force: true }).catch(() => {});
+    }
     else {
       // Keep what arrived (resumable with REST), but never beyond the limit.
-      if (error instanceof LimitExceeded) await truncate(target, start).catch(() => {});
-      const kept = await lstat(target).catch(() => null);
+      if (error instanceof LimitExceeded && now !== null) await truncate(now, start).catch(() => {});
+      const kept = now === null ? null : await lstat(now).catch(() => null);
       // A file that was never created (its folder is gone, the disk refused it) is not counted.
       if (kept?.isFile()) await held.settle({ bytes: kept.size - oldSize, files: existing ? 0 : 1 });
     }
     return { ok: false, reason };
   } finally {
+    await tracker?.close().catch(() => {});
     // After the temporary file is gone: a measurement never sees it without a reservation.
     await held.release();
   }
+}
+
+/**
+ * Where the file open on `tracker` is now, from the kernel's record of the descriptor
+ * (/proc): another session may have renamed a folder on its path while the bytes arrived,
+ * and the path it was made at (`made`) then names nothing, or something else. Deleting
+ * there would leave an interrupted upload's temporary file behind, hidden from listings and
+ * counted against the quota for good. Null when the file is gone; `made` without /proc.
+ */
+async function whereNow(tracker: FileHandle | null, made: string): Promise<string | null> {
+  if (tracker === null) return made;
+  // No links left: deleted (the kernel's " (deleted)" suffix could be part of a name).
+  if ((await tracker.stat().catch(() => null))?.nlink === 0) return null;
+  return readlink(`/proc/self/fd/${tracker.fd}`).catch(() => made);
 }

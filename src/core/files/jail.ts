@@ -55,7 +55,8 @@ export async function confineRealPath(root: string, real: string, realRoot?: str
       return inside(realRoot, resolved);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTDIR") return false;
+      // A name too long to exist is judged by the folder it would be in (creating it then fails as an invalid name).
+      if (code !== "ENOENT" && code !== "ENOTDIR" && code !== "ENAMETOOLONG") return false;
       const link = await readlink(probe).catch(() => null);
       if (link !== null) {
         // The kernel gives up after 40 links (ELOOP); so do we.

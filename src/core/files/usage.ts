@@ -6,7 +6,12 @@ export interface Usage {
   files: number;
 }
 
-/** Adds up the regular files below `dir` (links are not followed), without blocking the event loop. */
+/**
+ * Adds up the regular files below `dir` (links are not followed), without blocking the event
+ * loop. Only what vanished while it counted (a folder or file deleted meanwhile) is passed
+ * over; any other error fails the count, since a folder it could not read would be counted
+ * as empty and recorded as the account's usage: room to store past the quota.
+ */
 export async function measureUsage(dir: string): Promise<Usage> {
   const usage: Usage = { bytes: 0, files: 0 };
   const pending = [dir];
@@ -15,17 +20,31 @@ export async function measureUsage(dir: string): Promise<Usage> {
     let entries;
     try {
       entries = await readdir(current, { withFileTypes: true });
-    } catch {
-      continue;
+    } catch (error) {
+      if (isGone(error)) continue;
+      throw error;
     }
     for (const entry of entries) {
       const path = join(current, entry.name);
       if (entry.isDirectory()) pending.push(path);
       else if (entry.isFile()) {
+        const size = await lstat(path).then(
+          (s) => s.size,
+          (error: unknown) => {
+            if (isGone(error)) return null;
+            throw error;
+          },
+        );
+        if (size === null) continue;
         usage.files++;
-        usage.bytes += (await lstat(path)).size;
+        usage.bytes += size;
       }
     }
   }
   return usage;
+}
+
+function isGone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR";
 }

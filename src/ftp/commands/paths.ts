@@ -16,8 +16,14 @@ const replies: Record<FileFailure, readonly [number, string]> = {
   "too-large": [552, "File too large: exceeds the maximum file size"],
   "no-space": [452, "Insufficient storage space on the server"],
   interrupted: [426, "Connection closed; transfer aborted"],
+  "invalid-offset": [554, "Restart position is past the end of the file"],
+  busy: [450, "File busy: another upload to it is in progress"],
   io: [451, "Requested action aborted: local error in processing"],
 };
+
+export function fileFailureReply(reason: FileFailure): readonly [number, string] {
+  return replies[reason];
+}
 
 export function replyFileFailure(session: FtpSession, reason: FileFailure): void {
   const [code, text] = replies[reason];

@@ -4,7 +4,7 @@ import type { Socket } from "node:net";
 import type { FtpCommand } from "./command.js";
 import type { FtpSession } from "../ftp-session.js";
 import { fromNetworkAscii, toNetworkAscii } from "../ascii.js";
-import { refusePath, replyFileFailure, resolvePath } from "./paths.js";
+import { fileFailureReply, refusePath, replyFileFailure, resolvePath } from "./paths.js";
 import { runTransfer } from "./transfer-runner.js";
 import { endDataConnection } from "../data-channel.js";
 import { ByteCounter } from "../ftp-traffic.js";
@@ -13,13 +13,6 @@ import type { FileFailure } from "../../core/files/file-space.js";
 
 /** How long an upload waits after its last byte for a closing control connection (see controlStillOpen). */
 const UPLOAD_SETTLE_MS = 5;
-
-const outcomeText: Partial<Record<FileFailure, readonly [number, string]>> = {
-  quota: [552, "Quota exceeded: storage allocation exceeded"],
-  "too-large": [552, "File too large: exceeds the maximum file size"],
-  "no-space": [452, "Insufficient storage space on the server"],
-  interrupted: [426, "Connection closed; transfer aborted"],
-};
 
 export const retr: FtpCommand = {
   names: ["RETR"],
@@ -89,7 +82,7 @@ async function store(session: FtpSession, path: JailedPath, mode: { append?: boo
       return { code: 226, text: `Transfer complete (${result.bytes} bytes)` };
     }
     socket.destroy();
-    const [code, text] = outcomeText[result.reason] ?? [451, "Requested action aborted: local error in processing"];
+    const [code, text] = fileFailureReply(result.reason);
     session.context.log.info({ address: session.address, account: session.account?.name, path: path.virtual, reason: result.reason }, "ftp upload not completed");
     return { code, text };
   });

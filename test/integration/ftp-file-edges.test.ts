@@ -1,0 +1,141 @@
+/**
+ * FTP at the edges of the file space, where a client can leave the server's view of the
+ * files and their quota behind: a folder renamed under an upload, two uploads into one
+ * file, REST past the end, a mode that would lock the server out, names as long as the
+ * file system takes, a rename to itself. Spoken raw; what is on disk checked directly.
+ */
+import assert from "node:assert/strict";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, afterEach, before, test } from "node:test";
+import { FtpControl, startUpload } from "../support/ftp-client.js";
+import { PASSWORD, USER, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
+
+let server: FtpTestServer;
+let keeping: FtpTestServer;
+const open: FtpControl[] = [];
+
+before(async () => {
+  server = await startFtpServer({ limits: { connectionsPerIp: 32 } });
+  keeping = await startFtpServer({ limits: { connectionsPerIp: 32 }, files: { interruptedUploads: "keep" } });
+});
+afterEach(() => {
+  for (const control of open.splice(0)) control.close();
+});
+after(async () => {
+  await server.stop();
+  await keeping.stop();
+});
+
+async function loggedIn(on: FtpTestServer = server): Promise<FtpControl> {
+  const control = await FtpControl.connect(on.ftpPort);
+  open.push(control);
+  await control.login(USER, PASSWORD);
+  return control;
+}
+
+/** Every file below `dir`, hidden ones included, relative to it. */
+async function filesBelow(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+}
+
+test("a folder renamed by another session while an upload into it runs: the cut-off upload leaves no hidden file in the renamed folder", async () => {
+  const home = await server.home();
+  const writer = await loggedIn();
+  const renamer = await loggedIn();
+  assert.equal((await writer.command("MKD moving")).code, 257);
+  const upload = await startUpload(writer, "STOR moving/big.bin");
+  await upload.send(256 * 1024);
+  assert.equal((await renamer.command("RNFR moving")).code, 350);
+  assert.equal((await renamer.command("RNTO moved")).code, 250);
+  // The client gives up half way: in FTP's stream mode only the ABOR says so.
+  assert.equal((await writer.command("ABOR")).code, 426);
+  assert.equal((await writer.read()).code, 226);
+  upload.data.destroy();
+  await upload.closed;
+  // Before: moved/.big.bin.upload-… stayed, hidden from LIST, counted against the quota, undeletable (RMD: not empty).
+  assert.deepEqual(await filesBelow(join(home, "moved")), []);
+  assert.equal((await renamer.command("RMD moved")).code, 250);
+});
+
+test("two uploads into one file at once when cut-off uploads are kept: the second is refused with 450 and the file's size is counted once", async () => {
+  const home = await keeping.home();
+  await writeFile(join(home, "shared.bin"), Buffer.alloc(100_000, 1));
+  const first = await loggedIn(keeping);
+  const second = await loggedIn(keeping);
+  // Binary: in ASCII mode a random CR LF would arrive as LF.
+  assert.equal((await first.command("TYPE I")).code, 200);
+  const upload = await startUpload(first, "STOR shared.bin");
+  await upload.send(64 * 1024);
+  const refused = await second.transfer("STOR shared.bin", Buffer.from("second writer"));
+  assert.equal(refused.final.code, 450, refused.final.lines.join(" | "));
+  upload.data.end();
+  await upload.closed;
+  assert.equal((await first.read(10_000)).code, 226);
+  assert.equal((await stat(join(home, "shared.bin"))).size, 64 * 1024);
+  // Once the first is done the file is free again.
+  const after = await second.transfer("STOR shared.bin", Buffer.from("second writer"));
+  assert.equal(after.final.code, 226, after.final.lines.join(" | "));
+  assert.equal(await readFile(join(home, "shared.bin"), "utf8"), "second writer");
+});
+
+test("REST past the end of the file: STOR and RETR answer 554 and the file is unchanged", async () => {
+  const home = await server.home();
+  await writeFile(join(home, "ten.txt"), "aaaaaaaaaa");
+  const control = await loggedIn();
+  assert.equal((await control.command("REST 100")).code, 350);
+  const stor = await control.transfer("STOR ten.txt", Buffer.from("HELLO"));
+  assert.equal(stor.final.code, 554, stor.final.lines.join(" | "));
+  assert.equal(await readFile(join(home, "ten.txt"), "utf8"), "aaaaaaaaaa");
+  assert.equal((await control.command("REST 1000")).code, 350);
+  const retr = await control.transfer("RETR ten.txt");
+  assert.equal(retr.final.code, 554, retr.final.lines.join(" | "));
+  // At the very end is still a place to resume from.
+  assert.equal((await control.command("REST 10")).code, 350);
+  assert.equal((await control.transfer("STOR ten.txt", Buffer.from("HELLO"))).final.code, 226);
+  assert.equal(await readFile(join(home, "ten.txt"), "utf8"), "aaaaaaaaaaHELLO");
+});
+
+test("SITE CHMOD cannot take the server's own access away: a folder keeps rwx and a file rw for its owner", async () => {
+  const home = await server.home();
+  const control = await loggedIn();
+  assert.equal((await control.command("MKD locked")).code, 257);
+  assert.equal((await control.transfer("STOR locked/inside.txt", Buffer.from("counted"))).final.code, 226);
+  assert.equal((await control.command("SITE CHMOD 000 locked")).code, 200);
+  assert.equal((await control.command("SITE CHMOD 000 locked/inside.txt")).code, 200);
+  assert.equal((await stat(join(home, "locked"))).mode & 0o777, 0o700);
+  assert.equal((await stat(join(home, "locked/inside.txt"))).mode & 0o777, 0o600);
+  assert.match((await control.command("MLST locked")).lines.join("\n"), /UNIX\.mode=0?700;/);
+  // What the user asked for beyond the owner's bits stays as asked.
+  assert.equal((await control.command("SITE CHMOD 644 locked")).code, 200);
+  assert.equal((await stat(join(home, "locked"))).mode & 0o777, 0o744);
+});
+
+test("names as long as the file system takes (250 bytes) upload; longer ones get 553, not a jail alarm", async () => {
+  const home = await server.home();
+  const control = await loggedIn();
+  const long = "L".repeat(250);
+  const stored = await control.transfer(`STOR ${long}`, Buffer.from("long name"));
+  assert.equal(stored.final.code, 226, stored.final.lines.join(" | "));
+  assert.equal(await readFile(join(home, long), "utf8"), "long name");
+  const before = server.logs.length;
+  assert.equal((await control.command(`MKD ${"M".repeat(300)}`)).code, 553);
+  const tooLong = await control.transfer(`STOR ${"N".repeat(300)}`, Buffer.from("x"));
+  assert.equal(tooLong.final.code, 553, tooLong.final.lines.join(" | "));
+  assert.deepEqual(
+    server.logs.slice(before).filter((r) => /outside/.test(r.msg)),
+    [],
+    "a long name is not an escape from the account's space",
+  );
+});
+
+test("RNFR then RNTO to the same name is a successful no-op (250), as vsftpd answers", async () => {
+  const home = await server.home();
+  await writeFile(join(home, "same.txt"), "same");
+  const control = await loggedIn();
+  assert.equal((await control.command("RNFR same.txt")).code, 350);
+  assert.equal((await control.command("RNTO same.txt")).code, 250);
+  assert.equal(await readFile(join(home, "same.txt"), "utf8"), "same");
+  assert.equal((await control.command("RNFR nothing.txt")).code, 550);
+});
