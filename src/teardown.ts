@@ -7,7 +7,7 @@
  * process, or a test, lives on).
  *
  * Why this order: uploads the doors cut off release their quota reservations ("file
- * transfers") before the database closes; retention starts no new pass; a cluster node
+ * transfers") before the database closes; a retention pass under way ends; a cluster node
  * stops taking events from its peers before push stops sending and before the always-on
  * users are saved for the last time; history is written out before the search index's
  * last pass reads it. What history writes last (an HTTP request or an always-on user's

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable } from "kysely";
 import type BetterSqlite3 from "better-sqlite3";
 import type { Database, MessagesTable } from "./schema.js";
-import type { ConversationSummary, HistoryQuery, HistoryRef, HistoryStore, StoredMessage } from "../core/chat/history.js";
+import type { ConversationSummary, HistoryQuery, HistoryRef, HistoryStore, PruneOptions, StoredMessage } from "../core/chat/history.js";
 
 /**
  * Retention by age deletes in statements sized to take about this long (see prune). Each
@@ -214,12 +214,13 @@ export class MessagesRepository implements HistoryStore {
    * (PRUNE_REST_FACTOR): on SQLite a statement runs on the event loop, and one DELETE of a
    * year's worth of rows (each also leaving the search index) would stall chat for as long
    * as it takes. By age, each statement's size adapts so that it takes about
-   * PRUNE_STATEMENT_BUDGET_MS; `batchRows` fixes the size instead (tests).
+   * PRUNE_STATEMENT_BUDGET_MS; `batchRows` fixes the size instead (tests). An aborted
+   * `signal` ends the pass before its next statement: what was deleted stays deleted.
    */
-  async prune(olderThan: number | null, keepPerTarget: number | null, batchRows?: number): Promise<number> {
+  async prune(olderThan: number | null, keepPerTarget: number | null, { batchRows, signal }: PruneOptions = {}): Promise<number> {
     let deleted = 0;
     const inBatches = async (firstRows: number, adapt: boolean, deleteBatch: (rows: number) => Promise<number>): Promise<void> => {
-      for (let rows = firstRows; ; ) {
+      for (let rows = firstRows; !signal?.aborted; ) {
         const started = performance.now();
         const count = await deleteBatch(rows);
         deleted += count;

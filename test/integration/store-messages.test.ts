@@ -268,11 +268,14 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
     const old = Array.from({ length: 10 }, (_, i) => message("#a", 100 + i));
     const kept = [message("#a", 500), message("#b", 510)];
     await h.repository.append([...old, ...kept]);
-    assert.equal(await h.repository.prune(200, null, 3), 10, "four statements: 3 + 3 + 3 + 1");
+    const stopped = new AbortController();
+    stopped.abort();
+    assert.equal(await h.repository.prune(200, null, { batchRows: 3, signal: stopped.signal }), 0, "a pass told to stop runs no statement");
+    assert.equal(await h.repository.prune(200, null, { batchRows: 3 }), 10, "four statements: 3 + 3 + 3 + 1");
     assert.deepEqual(ids(await h.repository.query(query("#a", "after", null, null, 100))), ids([kept[0]!]));
     await h.repository.append(Array.from({ length: 7 }, (_, i) => message("#b", 600 + i)));
-    assert.equal(await h.repository.prune(null, 2, 3), 6, "#b keeps its two newest of eight, three rows at a time");
-    assert.equal(await h.repository.prune(null, 2, 3), 0);
+    assert.equal(await h.repository.prune(null, 2, { batchRows: 3 }), 6, "#b keeps its two newest of eight, three rows at a time");
+    assert.equal(await h.repository.prune(null, 2, { batchRows: 3 }), 0);
   });
 
   test("prune by age with statements sized by time: a pass longer than the first statement still deletes everything due, and nothing else", async (t) => {

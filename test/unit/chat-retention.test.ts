@@ -31,7 +31,22 @@ test("a retention pass that outlasts the interval is not joined by a second one;
     await waitFor(() => history.started() >= 2, { timeoutMs: 5000, what: "the second pass to start once the first ended" });
     assert.equal(history.started(), 2, "the next interval after the first pass ended starts the second, and only it");
   } finally {
-    stop();
     history.finishPass();
+    await stop();
   }
+});
+
+test("stop ends the pass under way at its next statement and returns once it has", async () => {
+  let signal: AbortSignal | undefined;
+  let ended = false;
+  const prune = (_olderThan: number | null, _keep: number | null, options?: { signal?: AbortSignal }): Promise<number> => {
+    signal = options?.signal;
+    // A statement under way when the stop comes: the pass ends after it.
+    return new Promise((resolve) => signal?.addEventListener("abort", () => setTimeout(() => ((ended = true), resolve(1)), 20)));
+  };
+  const stop = startRetention({ prune } as unknown as HistoryStore, () => ({ maxAgeDays: 30, maxMessagesPerTarget: 0 }), pino({ enabled: false }));
+  await waitFor(() => signal !== undefined, { timeoutMs: 5000, what: "the first pass to start" });
+  await stop();
+  assert.equal(ended, true, "stop waited for the pass to end");
+  assert.equal(signal?.aborted, true);
 });

@@ -19,6 +19,13 @@ export interface StoredMessage {
 }
 
 /** A point in a conversation, given by time or by message id. */
+export interface PruneOptions {
+  /** Rows per statement instead of the adaptive size (tests). */
+  readonly batchRows?: number;
+  /** Ends the pass before its next statement. */
+  readonly signal?: AbortSignal;
+}
+
 export type HistoryRef = { readonly kind: "time"; readonly time: number } | { readonly kind: "msgid"; readonly msgid: string };
 
 export interface HistoryQuery {
@@ -53,7 +60,8 @@ export interface HistoryStore {
   /** Deletes the message `msgid` of the conversation `target` (IRCv3 message-redaction); returns whether it was there. */
   deleteMessage(target: string, msgid: string): Promise<boolean>;
   /** Deletes what retention says to delete; returns how many rows went. */
-  prune(olderThan: number | null, keepPerTarget: number | null): Promise<number>;
+  /** Deletes what retention no longer keeps; `signal` stops it between statements (a server stopping). */
+  prune(olderThan: number | null, keepPerTarget: number | null, options?: PruneOptions): Promise<number>;
 }
 
 /** Conversation key of a direct chat: both parties, ordered, so each side finds the same key. */
