@@ -70,6 +70,9 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
 
   app.decorateRequest("account", null);
   for (const schema of sharedSchemas) app.addSchema(schema);
+  // Request bodies are JSON (uploads take any type in their own scope): a text/plain body
+  // is 415 unsupported-media-type, as documented, not a string that fails validation as 400.
+  app.removeContentTypeParser("text/plain");
 
   await app.register(swagger, {
     openapi: {

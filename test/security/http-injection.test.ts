@@ -91,6 +91,8 @@ test("out-of-range and non-numeric limits are 400; extra JSON fields and wrong t
   assert.ok(isProblem(await api.post("/api/v1/auth/login", { name: "alice", password: { $gt: "" } }), 400));
   assert.ok(isProblem(await api.request("POST", "/api/v1/auth/login", { raw: '{"name":"alice","password":', headers: { "content-type": "application/json" } }), 400));
   assert.ok(isProblem(await api.request("POST", "/api/v1/auth/login", { raw: "name=alice", headers: { "content-type": "application/x-www-form-urlencoded" } }), 415));
+  // JSON sent as text: refused for its type, as the form is, not parsed as a string.
+  assert.ok(isProblem(await api.request("POST", "/api/v1/auth/login", { raw: '{"name":"alice","password":"x"}', headers: { "content-type": "text/plain" } }), 415));
   const proto = await api.request("POST", "/api/v1/auth/login", { raw: '{"name":"alice","password":"x","__proto__":{"admin":true}}' });
   assert.ok(isProblem(proto, proto.status) && [400, 401].includes(proto.status), proto.text);
 });
