@@ -20,6 +20,7 @@ const problems: Record<FileFailure, readonly [ProblemReason, string]> = {
   interrupted: ["upload-interrupted", "The body ended before it was complete; nothing was stored"],
   "invalid-offset": ["range-not-satisfiable", "The range starts past the end of the file"],
   busy: ["file-busy", "Another upload is writing into that file; try again when it is done"],
+  "into-itself": ["invalid-path", "A folder cannot be moved into itself"],
   io: ["internal", "The file could not be read or written"],
 };
 

@@ -138,4 +138,9 @@ test("RNFR then RNTO to the same name is a successful no-op (250), as vsftpd ans
   assert.equal((await control.command("RNTO same.txt")).code, 250);
   assert.equal(await readFile(join(home, "same.txt"), "utf8"), "same");
   assert.equal((await control.command("RNFR nothing.txt")).code, 550);
+  assert.equal((await control.command("MKD outer")).code, 257);
+  assert.equal((await control.command("RNFR outer")).code, 350);
+  const intoItself = await control.command("RNTO outer/inner");
+  assert.equal(intoItself.code, 553);
+  assert.match(intoItself.text, /cannot be moved into itself/);
 });

@@ -159,7 +159,9 @@ describe("files over HTTP", () => {
     assert.ok(isProblem(await api.post("/api/v1/files/move", { from: "/docs/other.txt", to: "/archive/cv.txt" }, token), 409), "nothing is replaced");
     assert.equal((await readFile(join(home, "archive", "cv.txt"))).length, 1800);
     assert.ok(isProblem(await api.post("/api/v1/files/move", { from: "/docs/other.txt", to: "/missing/x.txt" }, token), 404));
-    assert.ok(isProblem(await api.post("/api/v1/files/move", { from: "/archive", to: "/archive/inside" }, token), 400), "a folder into itself");
+    const intoItself = await api.post("/api/v1/files/move", { from: "/archive", to: "/archive/inside" }, token);
+    assert.ok(isProblem(intoItself, 400), "a folder into itself");
+    assert.equal((intoItself.body as { detail: string }).detail, "A folder cannot be moved into itself");
     assert.deepEqual((await api.post("/api/v1/files/move", { from: "/archive", to: "/kept" }, token)).body, { path: "/kept" });
 
     // Delete: a file; a folder only when empty, or with recursive=true; never the root.

@@ -14,6 +14,8 @@ export type FileFailure =
   | "interrupted"
   /** REST past the end of the file: nothing is there to resume from (RFC 3659 5.4). */
   | "invalid-offset"
+  /** A folder moved into itself (or below itself). */
+  | "into-itself"
   /** Another upload is writing into that file (in place) right now. */
   | "busy"
   | "io";

@@ -242,7 +242,7 @@ export class FileSpace {
     if (from.virtual === "/") return { ok: false, reason: "invalid-name" };
     // A name to itself: nothing to do, once it exists (vsftpd answers 250 too).
     if (from.real === to.real) return lstat(from.real).then(() => ({ ok: true }) as const, (error: unknown) => ({ ok: false, reason: failureOf(error) }) as const);
-    if ((to.virtual + "/").startsWith(from.virtual + "/")) return { ok: false, reason: "invalid-name" };
+    if ((to.virtual + "/").startsWith(from.virtual + "/")) return { ok: false, reason: "into-itself" };
     try {
       await lstat(from.real);
       const replaced = await lstat(to.real).catch(() => null);

@@ -18,6 +18,7 @@ const replies: Record<FileFailure, readonly [number, string]> = {
   interrupted: [426, "Connection closed; transfer aborted"],
   "invalid-offset": [554, "Restart position is past the end of the file"],
   busy: [450, "File busy: another upload to it is in progress"],
+  "into-itself": [553, "A folder cannot be moved into itself"],
   io: [451, "Requested action aborted: local error in processing"],
 };
 
