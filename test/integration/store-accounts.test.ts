@@ -323,8 +323,9 @@ forEachDialect("accounts (AccountService + AccountsRepository)", (target) => {
 
     h.advance(60);
     assert.deepEqual(await h.service.login("erin", PASSWORD, "192.0.2.1", "test"), { ok: false, reason: "invalid-credentials" });
-    // The name is free again.
-    assert.ok((await h.service.register("erin", "a new erin password", null)).ok);
+    // The name is retired: what is kept under it must not pass to a new account.
+    assert.deepEqual(await h.service.register("erin", "a new erin password", null), { ok: false, reason: "name-retired" });
+    assert.ok((await h.service.register("frank2", "a new frank password", null)).ok, "other names are free");
   });
 
   test("list returns every account ordered by folded name", async (t) => {
