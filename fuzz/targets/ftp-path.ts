@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, posix, resolve, sep } from "node:path";
 import { configSchema } from "../../src/config/schema.js";
 import { confineRealPath, resolveVirtual } from "../../src/core/files/jail.js";
-import { splitCommandLine } from "../../src/ftp/command-line.js";
+import { decodeCommandLine, splitCommandLine } from "../../src/ftp/command-line.js";
 import { parseTimeVal } from "../../src/ftp/commands/file-commands.js";
 import { parseListArgument } from "../../src/ftp/commands/listings.js";
 import { timeVal } from "../../src/ftp/listing.js";
@@ -57,10 +57,12 @@ export async function runFtpPath(input: Buffer): Promise<void> {
   let cwd = "/";
   for (const bytes of lines) {
     const clean = withoutTelnetCommands(bytes);
-    invariant(!clean.includes(0xff), "a Telnet IAC survived withoutTelnetCommands");
-    invariant(clean.length === 0 || clean[0]! < 0xf0, "a line still starts with a Telnet command byte");
-    const line = clean.toString("utf8");
-    if (line === "") continue;
+    // IAC IAC is the one data byte 0xFF (RFC 854); any other IAC is a command and goes.
+    invariant(count(clean, 0xff) <= escapedIacs(bytes), "a Telnet IAC survived withoutTelnetCommands");
+    invariant(clean.length === 0 || clean[0]! < 0xf0 || clean[0] === 0xff, "a line still starts with a Telnet command byte");
+    const line = decodeCommandLine(bytes);
+    invariant(line === null || !clean.includes(0xff), "a line holding the byte 0xFF was taken as UTF-8");
+    if (line === null || line === "") continue;
     const { verb, argument } = splitCommandLine(line);
     invariant(!verb.includes(" ") && verb === verb.toUpperCase(), `verb ${JSON.stringify(verb)}`);
     invariant(line.toUpperCase().startsWith(verb) && (argument === "" || line.endsWith(argument)), "verb and argument are not the line");
@@ -69,6 +71,24 @@ export async function runFtpPath(input: Buffer): Promise<void> {
     const resolved = await checkPath(cwd, pathText === "" ? "." : pathText);
     if (verb === "CWD" && resolved) cwd = resolved;
   }
+}
+
+function count(bytes: Buffer, byte: number): number {
+  let n = 0;
+  for (const b of bytes) if (b === byte) n++;
+  return n;
+}
+
+/** IAC IAC pairs, read left to right as a Telnet receiver does. */
+function escapedIacs(bytes: Buffer): number {
+  let pairs = 0;
+  for (let i = 0; i < bytes.length - 1; i++) {
+    if (bytes[i] === 0xff && bytes[i + 1] === 0xff) {
+      pairs++;
+      i++;
+    }
+  }
+  return pairs;
 }
 
 function checkTimeVal(text: string): void {

@@ -23,13 +23,19 @@ export function secureDataSocket(socket: Socket, context: SecureContext, timeout
   socket.resume();
   return new Promise((resolve, reject) => {
     const secured = new tls.TLSSocket(socket, { isServer: true, secureContext: context });
-    const timer = setTimeout(() => {
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
       secured.destroy();
       socket.destroy();
-      reject(new Error("TLS handshake on the data connection timed out"));
-    }, timeoutMs);
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error("TLS handshake on the data connection timed out")), timeoutMs);
+    // ABOR or the session closing destroys the socket mid-handshake: end now, not at the timeout.
+    const onClose = (): void => fail(new Error("the data connection closed during the TLS handshake"));
+    socket.once("close", onClose);
     secured.once("secure", () => {
       clearTimeout(timer);
+      socket.off("close", onClose);
       // Not yet: under TLS 1.3, Node emits "secure" from inside OpenSSL's handshake, before
       // the server has written its session tickets. A listing written and ended at once
       // then had its close_notify refused (shutdown while in init): the connection ended
@@ -37,11 +43,7 @@ export function secureDataSocket(socket: Socket, context: SecureContext, timeout
       // listing. The tickets go out before that call returns, so the next turn is enough.
       setImmediate(() => resolve(secured));
     });
-    secured.once("error", (error) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(error);
-    });
+    secured.once("error", fail);
   });
 }
 
@@ -68,6 +70,7 @@ export async function endDataConnection(socket: Socket, timeoutMs = 5000): Promi
 export interface DataChannel {
   /** Waits for (or makes) the connection, plain; `secureDataSocket` adds TLS for PROT P. */
   open(options: DataChannelOptions): Promise<Socket>;
+  /** Stops listening or connecting (a waiting `open` rejects at once) and destroys the connection. */
   close(): void;
 }
 
@@ -78,7 +81,8 @@ export interface DataChannel {
  */
 export class PassiveChannel implements DataChannel {
   #accepted: Socket | null = null;
-  #waiter: ((socket: Socket) => void) | null = null;
+  #waiter: ((outcome: Socket | Error) => void) | null = null;
+  #closed = false;
 
   private constructor(
     private readonly server: Server,
@@ -115,6 +119,10 @@ export class PassiveChannel implements DataChannel {
   }
 
   #onConnection(socket: Socket): void {
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
     const from = unmapAddress(socket.remoteAddress);
     if (from !== this.clientAddress || this.#accepted) {
       this.log.warn({ address: from, expected: this.clientAddress, port: this.port }, "refused a data connection from another address (possible port theft)");
@@ -127,28 +135,33 @@ export class PassiveChannel implements DataChannel {
   }
 
   /** The socket stays paused until the transfer's pipeline reads it, so no byte is emitted before anyone listens. */
-  async open(options: DataChannelOptions): Promise<Socket> {
-    return (
-      this.#accepted ??
-      new Promise<Socket>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("no data connection was made in time")), options.timeoutMs);
-        this.#waiter = (socket) => {
-          clearTimeout(timer);
-          resolve(socket);
-        };
-      })
-    );
+  open(options: DataChannelOptions): Promise<Socket> {
+    if (this.#closed) return Promise.reject(new Error("the data channel was closed"));
+    if (this.#accepted) return Promise.resolve(this.#accepted);
+    return new Promise<Socket>((resolve, reject) => {
+      const timer = setTimeout(() => this.#waiter?.(new Error("no data connection was made in time")), options.timeoutMs);
+      this.#waiter = (outcome) => {
+        clearTimeout(timer);
+        this.#waiter = null;
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+    });
   }
 
   close(): void {
+    this.#closed = true;
     this.server.close();
     this.#accepted?.destroy();
+    this.#waiter?.(new Error("the data channel was closed"));
   }
 }
 
 /** PORT/EPRT: we connect to the client's address and port (already checked against bounce attacks). */
 export class ActiveChannel implements DataChannel {
   #socket: Socket | null = null;
+  #cancel: (() => void) | null = null;
+  #closed = false;
 
   constructor(
     readonly host: string,
@@ -156,25 +169,30 @@ export class ActiveChannel implements DataChannel {
   ) {}
 
   open(options: DataChannelOptions): Promise<Socket> {
+    if (this.#closed) return Promise.reject(new Error("the data channel was closed"));
     return new Promise<Socket>((resolve, reject) => {
       const socket = net.connect({ host: this.host, port: this.port });
       this.#socket = socket;
-      const timer = setTimeout(() => {
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        this.#cancel = null;
         socket.destroy();
-        reject(new Error("could not connect to the client's data port in time"));
-      }, options.timeoutMs);
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(new Error("could not connect to the client's data port in time")), options.timeoutMs);
+      this.#cancel = () => fail(new Error("the data channel was closed"));
       socket.once("connect", () => {
         clearTimeout(timer);
+        this.#cancel = null;
         resolve(socket);
       });
-      socket.once("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
+      socket.once("error", fail);
     });
   }
 
   close(): void {
+    this.#closed = true;
+    this.#cancel?.();
     this.#socket?.destroy();
   }
 }

@@ -50,7 +50,7 @@ export class FtpService {
     const now = Date.now();
     const ftp = this.context.config.ftp;
     for (const session of [...this.context.sessions]) {
-      if (!session.loggedIn && now - session.connectedAt > ftp.loginTimeoutSeconds * 1000) {
+      if (!session.loggedIn && now - session.loginStartedAt > ftp.loginTimeoutSeconds * 1000) {
         session.reply(421, "Login timed out; closing control connection");
         session.close();
       } else if (!session.transfer && now - session.lastActivity > ftp.idleTimeoutSeconds * 1000) {

@@ -3,11 +3,10 @@ import tls from "node:tls";
 import type { Account } from "../core/accounts/ports.js";
 import type { FileSpace } from "../core/files/file-space.js";
 import { LineSplitter } from "../net/line-splitter.js";
-import { splitCommandLine } from "./command-line.js";
+import { decodeCommandLine, splitCommandLine, type CommandLine } from "./command-line.js";
 import type { DataChannel } from "./data-channel.js";
 import type { FtpServerContext } from "./ftp-context.js";
 import { formatReply } from "./replies.js";
-import { withoutTelnetCommands } from "./telnet.js";
 import { detached } from "../detached.js";
 
 /** Commands queued before we stop reading from the client. */
@@ -15,12 +14,21 @@ const MAX_QUEUED_COMMANDS = 64;
 /** Reply bytes the client has not read before we stop reading its commands. */
 const MAX_UNREAD_REPLY_BYTES = 256 * 1024;
 
+/** A line whose bytes were not UTF-8: answered 501 in its turn, never run. */
+const NOT_UTF8 = "not-utf8";
+type QueuedLine = CommandLine | typeof NOT_UTF8;
+
 export type FtpCommandRunner = (session: FtpSession, verb: string, argument: string) => void | Promise<void>;
 
-/** A transfer running on the data connection, so ABOR and STAT can reach it. */
+/**
+ * A transfer from the command that asked for it until its final reply, so ABOR, STAT,
+ * REIN and the session closing reach it, also while it waits for its data connection.
+ */
 export interface ActiveTransfer {
   readonly description: string;
-  /** Cuts the data connection; resolves once the transfer has sent its final reply. */
+  /** No data connection yet: nothing has been sent or received. */
+  readonly waiting: boolean;
+  /** Cuts the data connection, or the wait for it; resolves once the transfer has sent its final reply. */
   abort(): Promise<void>;
   /** Resolves once the transfer has ended on its own and sent its final reply. */
   finished(): Promise<void>;
@@ -53,11 +61,16 @@ export class FtpSession {
   data: DataChannel | null = null;
   transfer: ActiveTransfer | null = null;
   failedLogins = 0;
-  readonly connectedAt = Date.now();
+  /** When the session last became logged out (connected, REIN, USER while logged in): the login timeout counts from here. */
+  loginStartedAt = Date.now();
   lastActivity = Date.now();
   #closed = false;
+  /** The client closed its side of the control connection: nothing more will be read. */
+  #inputEnded = false;
+  /** QUIT was among the lines received: a half-close after it is an orderly end (RFC 959). */
+  #quitReceived = false;
   #splitter: LineSplitter;
-  #queue: string[] = [];
+  #queue: QueuedLine[] = [];
   #busy = false;
   #waitingForDrain = false;
 
@@ -82,12 +95,20 @@ export class FtpSession {
     return this.space !== null;
   }
 
+  /**
+   * The client ended its side of the control connection without QUIT: it went away, or
+   * was killed (its kernel closes both connections with a FIN, like a finished upload).
+   */
+  get hungUp(): boolean {
+    return this.#inputEnded && !this.#quitReceived;
+  }
+
   #newSplitter(): LineSplitter {
     // After AUTH TLS the old splitter may still be walking the clear-text chunk that
     // held the AUTH line: lines it finds then belong to no one and are dropped.
     const splitter: LineSplitter = new LineSplitter(this.context.config.ftp.maxCommandBytes, {
       line: (bytes) => {
-        if (splitter === this.#splitter) this.#receive(withoutTelnetCommands(bytes).toString("utf8"));
+        if (splitter === this.#splitter) this.#receive(decodeCommandLine(bytes));
       },
       overflow: () => {
         if (splitter === this.#splitter) this.reply(500, "Command line too long");
@@ -98,10 +119,39 @@ export class FtpSession {
 
   #attach(socket: Socket): void {
     socket.setNoDelay(true);
+    // A client may send its last commands (QUIT among them) and half-close at once: their
+    // replies must still be written after its FIN (see #onInputEnd).
+    socket.allowHalfOpen = true;
     socket.on("data", (chunk: Buffer) => this.#splitter.push(chunk));
     socket.on("error", () => this.close());
     socket.on("close", () => this.close());
-    socket.on("end", () => this.close());
+    socket.on("end", () => this.#onInputEnd());
+  }
+
+  /**
+   * The client's FIN: every line it sent still runs in order, and a transfer with its data
+   * connection finishes (RFC 959: QUIT waits for it); then the session closes. Without QUIT
+   * the client is gone, so a transfer still waiting for a data connection is dropped at
+   * once rather than keep a passive port and a file open for nobody. The idle and data
+   * timeouts still bound whatever never finishes.
+   */
+  #onInputEnd(): void {
+    if (this.#closed) return;
+    this.#inputEnded = true;
+    const transfer = this.transfer;
+    if (this.hungUp && transfer?.waiting) detached(transfer.abort(), (error) => this.context.log.warn({ err: error, address: this.address }, "ftp transfer abort failed"));
+    this.#closeWhenDrained();
+  }
+
+  /** After the client's FIN, closes once its last line has run and the transfer has ended. */
+  #closeWhenDrained(): void {
+    if (!this.#inputEnded || this.#closed || this.#busy || this.#queue.length > 0) return;
+    const transfer = this.transfer;
+    if (!transfer) return this.close();
+    detached(
+      transfer.finished().then(() => this.close()),
+      (error) => this.context.log.error({ err: error, address: this.address }, "ftp session failed to close"),
+    );
   }
 
   reply(code: number, text: string | readonly string[]): void {
@@ -109,9 +159,12 @@ export class FtpSession {
     this.socket.write(formatReply(code, text));
   }
 
-  #receive(line: string): void {
-    if (this.#closed || line === "") return;
+  /** One framed line: its text, or null when its bytes were not UTF-8. */
+  #receive(text: string | null): void {
+    if (this.#closed || text === "") return;
     this.lastActivity = Date.now();
+    const line = text === null ? NOT_UTF8 : splitCommandLine(text);
+    if (line !== NOT_UTF8 && line.verb === "QUIT") this.#quitReceived = true;
     // A client that pipelines commands gets them run in order. Many waiting, or many replies
     // it has not read yet, and we stop reading from it until it catches up (flow control, not
     // a disconnection): the queue then holds at most what one read brought.
@@ -142,17 +195,22 @@ export class FtpSession {
       while (!this.#closed && this.#queue.length > 0) {
         this.#throttle();
         const line = this.#queue.shift()!;
-        const { verb, argument } = splitCommandLine(line);
-        try {
-          await this.runCommand(this, verb, argument);
-        } catch (error) {
-          this.context.log.error({ err: error, address: this.address, verb }, "ftp command failed");
-          this.reply(451, "Requested action aborted: local error in processing");
-        }
+        if (line === NOT_UTF8) this.reply(501, "Command line is not valid UTF-8 (RFC 2640); nothing done");
+        else await this.#run(line);
       }
     } finally {
       this.#busy = false;
       if (!this.#closed) this.#throttle();
+      this.#closeWhenDrained();
+    }
+  }
+
+  async #run({ verb, argument }: CommandLine): Promise<void> {
+    try {
+      await this.runCommand(this, verb, argument);
+    } catch (error) {
+      this.context.log.error({ err: error, address: this.address, verb }, "ftp command failed");
+      this.reply(451, "Requested action aborted: local error in processing");
     }
   }
 
@@ -170,6 +228,8 @@ export class FtpSession {
     raw.removeAllListeners("close");
     raw.removeAllListeners("error");
     this.#queue = [];
+    // A QUIT among the discarded lines was never said.
+    this.#quitReceived = false;
     this.#waitingForDrain = false;
     this.#splitter = this.#newSplitter();
     const secured = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
@@ -182,6 +242,7 @@ export class FtpSession {
 
   /** Drops login state (REIN, or before a new USER). */
   logOut(): void {
+    if (this.loggedIn) this.loginStartedAt = Date.now();
     this.releaseSpace?.();
     this.releaseSpace = null;
     this.space = null;

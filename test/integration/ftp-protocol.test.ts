@@ -1,15 +1,18 @@
 /**
  * The FTP control connection at its edges, spoken raw: reply codes where RFC 959
  * puts them, multi-line replies, data-connection setup over IPv4 and IPv6,
- * REST, ABOR, REIN, pipelining, an over-long line, UTF-8, SITE and STOU.
+ * REST, ABOR, REIN, pipelining, an over-long line, UTF-8, SITE and STOU, and
+ * the client closing its side of the control connection.
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, readlink, realpath, stat, writeFile } from "node:fs/promises";
+import net from "node:net";
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { FtpControl, connectData } from "../support/ftp-client.js";
 import { PASSWORD, USER, hasIPv6Loopback, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
+import { waitFor } from "../support/wait.js";
 
 const ipv6 = await hasIPv6Loopback();
 const NO_V6 = { skip: ipv6 ? false : "this machine has no IPv6 loopback ::1" };
@@ -40,6 +43,36 @@ async function loggedIn(host = "127.0.0.1"): Promise<FtpControl> {
   const control = await connect(host);
   await control.login(USER, PASSWORD);
   return control;
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** "refused" when nothing listens on the port any more; else what a connection there received before it closed. */
+function passivePortAnswer(port: number): Promise<"refused" | Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    const timer = setTimeout(() => socket.destroy(), 3000);
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.once("error", (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(error.code === "ECONNREFUSED" ? "refused" : Buffer.concat(chunks));
+    });
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
+  });
+}
+
+/** How many descriptors this process (the server runs in it) holds open on `path` (Linux /proc). */
+async function descriptorsOn(path: string): Promise<number> {
+  const links = await Promise.all((await readdir("/proc/self/fd")).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => "")));
+  return links.filter((link) => link === path).length;
 }
 
 describe("before login", () => {
@@ -281,6 +314,18 @@ describe("REST, ABOR, REIN, QUIT", () => {
     assert.equal((await control.command("NOOP")).code, 200);
   });
 
+  test("ABOR while a transfer waits for its data connection: 426, then 226, at once; the passive port is closed", async () => {
+    const control = await loggedIn();
+    await writeFile(join(home, "abor-waiting.txt"), "never sent");
+    const port = await control.passive();
+    control.send("RETR abor-waiting.txt");
+    control.send("ABOR");
+    // Well within ftp.dataTimeoutSeconds (30 s): ABOR is not queued behind the wait.
+    assert.deepEqual([(await control.read(3000)).code, (await control.read(3000)).code], [426, 226]);
+    assert.equal(await passivePortAnswer(port), "refused");
+    assert.equal((await control.command("NOOP")).code, 200);
+  });
+
   test("ABOR sent with Telnet IP and Synch before it (as lftp does) is still ABOR", async () => {
     const control = await loggedIn();
     control.sendRaw(Buffer.concat([Buffer.from([0xff, 0xf4, 0xff, 0xf2]), Buffer.from("ABOR\r\n")]));
@@ -315,6 +360,50 @@ describe("REST, ABOR, REIN, QUIT", () => {
     const control = await loggedIn();
     assert.equal((await control.command("QUIT")).code, 221);
     await Promise.race([control.closed, new Promise((_, reject) => setTimeout(() => reject(new Error("not closed")), 3000))]);
+  });
+});
+
+describe("the client closing its side of the control connection", () => {
+  test("while a transfer waits for its data connection: the passive port and the file are closed, nothing is sent", async () => {
+    const control = await loggedIn();
+    await writeFile(join(home, "never-sent.txt"), "not for a session that is gone");
+    const path = await realpath(join(home, "never-sent.txt"));
+    const port = await control.passive();
+    control.send("RETR never-sent.txt");
+    // STAT answers beside a transfer: "in progress" means RETR holds the file and waits.
+    assert.ok((await control.command("STAT")).lines.some((line) => line.includes("Transfer in progress")));
+    // The FIN a close() sends; ending only our side lets the test see the server close its own.
+    control.socket.end();
+    await within(control.closed, 5000, "the server closing the control connection");
+    assert.equal(await passivePortAnswer(port), "refused");
+    await waitFor(async () => (await descriptorsOn(path)) === 0, { what: "the file RETR opened to be closed" });
+  });
+
+  test("commands pipelined before a half-close all run and are answered, then QUIT closes", async () => {
+    const control = await connect();
+    control.sendRaw(`USER ${USER}\r\nPASS ${PASSWORD}\r\nMKD half-closed\r\nQUIT\r\n`);
+    control.socket.end();
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) codes.push((await control.read(10_000)).code);
+    assert.deepEqual(codes, [331, 230, 257, 221]);
+    await within(control.closed, 5000, "the server closing the control connection");
+    assert.ok((await stat(join(home, "half-closed"))).isDirectory());
+  });
+
+  test("STOR, QUIT, then both connections closed by the client: 226, 221, and the file is kept whole", async () => {
+    const control = await loggedIn();
+    await control.command("TYPE I");
+    const port = await control.passive();
+    const data = await connectData(port, "127.0.0.1");
+    assert.equal((await control.command("STOR half-closed.bin")).code, 150);
+    const content = Buffer.alloc(256 * 1024, 5);
+    data.write(content);
+    control.send("QUIT");
+    data.end();
+    control.socket.end();
+    assert.deepEqual([(await control.read(10_000)).code, (await control.read()).code], [226, 221]);
+    await within(control.closed, 5000, "the server closing the control connection");
+    assert.ok((await readFile(join(home, "half-closed.bin"))).equals(content));
   });
 });
 
@@ -381,6 +470,31 @@ describe("framing and pipelining", () => {
     const reply = await control.command('MKD say "hi"');
     assert.equal(reply.code, 257);
     assert.ok(reply.text.startsWith('"/say ""hi"""'), reply.text);
+  });
+
+  test("a command line that is not UTF-8 gets 501 and changes nothing: two Latin-1 names are not stored as one", async () => {
+    const control = await loggedIn();
+    await control.command("TYPE I");
+    const before = (await readdir(home)).sort();
+    for (const name of [Buffer.from("r\xe9sum\xe9.txt", "latin1"), Buffer.from("r\xe8sum\xe8.txt", "latin1")]) {
+      const port = await control.passive();
+      const data = await connectData(port, "127.0.0.1");
+      control.sendRaw(Buffer.concat([Buffer.from("STOR "), name, Buffer.from("\r\n")]));
+      const reply = await control.read();
+      data.destroy();
+      assert.equal(reply.code, 501, reply.lines.join(" | "));
+    }
+    control.sendRaw(Buffer.concat([Buffer.from("MKD caf"), Buffer.from([0xe9]), Buffer.from("\r\n")]));
+    assert.equal((await control.read()).code, 501);
+    assert.deepEqual((await readdir(home)).sort(), before);
+    assert.equal((await control.command("NOOP")).code, 200);
+  });
+
+  test("Telnet IAC IAC is the data byte 0xFF (RFC 854), not nothing: MKD with it is refused, no directory made", async () => {
+    const control = await loggedIn();
+    control.sendRaw(Buffer.concat([Buffer.from("MKD iac"), Buffer.from([0xff, 0xff]), Buffer.from("dir\r\n")]));
+    assert.equal((await control.read()).code, 501);
+    await assert.rejects(stat(join(home, "iacdir")), { code: "ENOENT" });
   });
 });
 

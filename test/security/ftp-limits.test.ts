@@ -86,6 +86,51 @@ describe("timeouts", () => {
     }
   });
 
+  test("REIN and USER while logged in restart the login clock: a session older than ftp.loginTimeoutSeconds can log in again", async () => {
+    const control = await connect(server);
+    const connected = Date.now();
+    await control.login(USER, PASSWORD);
+    // Logged in past the login timeout; NOOPs keep the idle timeout away.
+    while (Date.now() - connected < 3000) {
+      await sleep(300);
+      assert.equal((await control.command("NOOP")).code, 200);
+    }
+    assert.equal((await control.command("REIN")).code, 220);
+    // Two sweeps of the timeout timer (every 0.3 s here) and no 421.
+    assert.equal(await control.quiet(700), null);
+    await control.login(USER, PASSWORD);
+    assert.equal((await control.command(`USER ${USER}`)).code, 331);
+    assert.equal(await control.quiet(700), null);
+    assert.equal((await control.command(`PASS ${PASSWORD}`)).code, 230);
+  });
+
+  test("REIN and USER without a login do not restart the login clock", async () => {
+    const control = await connect(server);
+    const started = Date.now();
+    let i = 0;
+    const keepBusy = setInterval(() => control.send(i++ % 2 === 0 ? "REIN" : `USER ${USER}`), 150);
+    try {
+      let reply = await control.read(5000);
+      while (reply.code === 220 || reply.code === 331) reply = await control.read(5000);
+      assert.equal(reply.code, 421);
+      assert.match(reply.text, /[Ll]ogin timed out/);
+      assert.ok(await closedWithin(control, 3000));
+      assert.ok(Date.now() - started >= 2400);
+    } finally {
+      clearInterval(keepBusy);
+    }
+  });
+
+  test("a half-closed session whose transfer never gets its data connection still ends: 425 after ftp.dataTimeoutSeconds, then 221", async () => {
+    const control = await connect(server);
+    await control.login(USER, PASSWORD);
+    await control.passive();
+    control.sendRaw("LIST\r\nQUIT\r\n");
+    control.socket.end();
+    assert.deepEqual([(await control.read(5000)).code, (await control.read(5000)).code], [425, 221]);
+    assert.ok(await closedWithin(control, 3000));
+  });
+
   test("idle after login for ftp.idleTimeoutSeconds: 421 and closed", async () => {
     const control = await connect(server);
     // The server's idle clock starts when PASS arrives, before its hash is checked and

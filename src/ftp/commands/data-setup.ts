@@ -19,6 +19,11 @@ async function openPassive(session: FtpSession): Promise<PassiveChannel | null> 
   const { ftp } = session.context.config;
   try {
     const channel = await PassiveChannel.listen(session.localAddress, { min: ftp.passivePortMin, max: ftp.passivePortMax }, session.address, session.context.log);
+    // Closed while the port was being bound: close() has already run, so nothing else would close it.
+    if (session.closed) {
+      channel.close();
+      return null;
+    }
     session.data = channel;
     return channel;
   } catch (error) {

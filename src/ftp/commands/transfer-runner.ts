@@ -1,9 +1,21 @@
 import type { Socket } from "node:net";
-import type { FtpSession } from "../ftp-session.js";
-import { secureDataSocket } from "../data-channel.js";
+import type { ActiveTransfer, FtpSession } from "../ftp-session.js";
+import { secureDataSocket, type DataChannel } from "../data-channel.js";
 import type { TransferOutcome, TransferTally } from "../ftp-traffic.js";
 
 class DataTlsFailed extends Error {}
+
+interface TransferReply {
+  readonly code: number;
+  readonly text: string;
+}
+
+type TransferWork = (socket: Socket) => Promise<TransferReply>;
+
+const CANNOT_OPEN: TransferReply = { code: 425, text: "Cannot open data connection" };
+const TLS_FAILED: TransferReply = { code: 425, text: "TLS negotiation on the data connection failed" };
+const CONNECTION_CLOSED: TransferReply = { code: 426, text: "Connection closed; transfer aborted" };
+const ABORTED: TransferReply = { code: 426, text: "Transfer aborted" };
 
 function endOf(code: number, aborted: boolean): TransferOutcome {
   if (aborted) return "aborted";
@@ -11,75 +23,128 @@ function endOf(code: number, aborted: boolean): TransferOutcome {
 }
 
 /**
- * Opens the data connection the client set up (PASV/EPSV/PORT/EPRT), answers 150,
- * runs `work` on it beside the command loop, and answers 226 or the failure. The
- * data channel is used once. ABOR (or the session closing) destroys the socket,
- * which ends `work` with an error and a 426. `release` runs once whatever happens
- * (the file opened for RETR is closed even when `work` never ran). `tally` counts how
- * it ended (`work` counts the bytes).
+ * One transfer, owned by the session (`session.transfer`) from before it waits for its
+ * data connection: ABOR, REIN and the session closing then reach the listener or the
+ * connection attempt, and `release` (the file RETR opened) runs at once, not after
+ * `ftp.dataTimeoutSeconds` or after a session that is gone got its file sent.
  */
-export async function runTransfer(
-  session: FtpSession,
-  tally: TransferTally,
-  description: string,
-  work: (socket: Socket) => Promise<{ code: number; text: string }>,
-  release: () => void = () => {},
-): Promise<void> {
+class Transfer implements ActiveTransfer {
+  #aborted = false;
+  #socket: Socket | null = null;
+  #done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly session: FtpSession,
+    private readonly channel: DataChannel,
+    readonly description: string,
+    private readonly tally: TransferTally,
+    private readonly work: TransferWork,
+    private readonly release: () => void,
+  ) {}
+
+  get waiting(): boolean {
+    return this.#socket === null;
+  }
+
+  abort(): Promise<void> {
+    this.#aborted = true;
+    // Closing the channel fails an `open` still waiting, so the transfer ends now.
+    this.channel.close();
+    this.#socket?.destroy();
+    return this.#done;
+  }
+
+  finished(): Promise<void> {
+    return this.#done;
+  }
+
+  start(): void {
+    this.#done = this.#run();
+  }
+
+  /** Never rejects: every failure becomes the final reply. */
+  async #run(): Promise<void> {
+    const outcome = await this.#connectAndWork();
+    if (this.session.transfer === this) this.session.transfer = null;
+    this.release();
+    this.channel.close();
+    const final = this.#aborted ? ABORTED : outcome;
+    this.tally.ended(endOf(final.code, this.#aborted));
+    this.session.reply(final.code, final.text);
+    this.session.lastActivity = Date.now();
+  }
+
+  async #connectAndWork(): Promise<TransferReply> {
+    const socket = await this.#connect();
+    if (!socket) return CANNOT_OPEN;
+    this.session.reply(150, `Opening ${this.session.type === "I" ? "BINARY" : "ASCII"} mode data connection for ${this.description}`);
+    try {
+      return await this.work(await this.#prepare(socket));
+    } catch (error) {
+      this.session.context.log.debug({ address: this.session.address, err: (error as Error).message }, "ftp transfer failed");
+      return error instanceof DataTlsFailed ? TLS_FAILED : CONNECTION_CLOSED;
+    }
+  }
+
+  /** The data connection; null when it could not be made, or the transfer was cut while waiting for it. */
+  async #connect(): Promise<Socket | null> {
+    const { log } = this.session.context;
+    try {
+      const socket = await this.channel.open({ clientAddress: this.session.address, timeoutMs: this.#timeoutMs(), log });
+      // ABOR or the session closing may come in the same turn as the connection: nothing is sent then.
+      if (this.#aborted || this.session.closed) {
+        socket.destroy();
+        return null;
+      }
+      this.#socket = socket;
+      return socket;
+    } catch (error) {
+      if (!this.#aborted) log.info({ address: this.session.address, err: (error as Error).message }, "ftp data connection failed");
+      return null;
+    }
+  }
+
+  /** PROT P: the handshake comes after the 150 (see secureDataSocket). */
+  async #prepare(socket: Socket): Promise<Socket> {
+    const { tls } = this.session.context;
+    let ready = socket;
+    if (this.session.protectData && tls) {
+      try {
+        ready = await secureDataSocket(socket, tls, this.#timeoutMs());
+      } catch (error) {
+        throw new DataTlsFailed((error as Error).message);
+      }
+      this.#socket = ready;
+      if (this.#aborted) throw new Error("aborted during the TLS handshake");
+    }
+    ready.setTimeout(this.#timeoutMs(), () => ready.destroy());
+    return ready;
+  }
+
+  #timeoutMs(): number {
+    return this.session.context.config.ftp.dataTimeoutSeconds * 1000;
+  }
+}
+
+/**
+ * Uses the data connection the client set up (PASV/EPSV/PORT/EPRT) for one transfer
+ * that runs beside the command loop, from the wait for the connection on: the 150 once
+ * connected, `work` on it, then 226 or the failure. ABOR (or the session closing)
+ * closes the channel or destroys the socket, which ends the wait or `work` with a 426.
+ * `release` runs once whatever happens (the file opened for RETR is closed even when
+ * `work` never ran). `tally` counts how it ended (`work` counts the bytes).
+ */
+export function runTransfer(session: FtpSession, tally: TransferTally, description: string, work: TransferWork, release: () => void = () => {}): void {
   const channel = session.data;
   session.data = null;
-  if (!channel || session.transfer) {
+  if (!channel || session.transfer || session.hungUp) {
     release();
     channel?.close();
-    return channel ? session.reply(450, "A transfer is already in progress") : session.reply(425, "Use PASV, EPSV, PORT or EPRT first");
+    if (!channel) return session.reply(425, "Use PASV, EPSV, PORT or EPRT first");
+    // A client that hung up will not come for a data connection.
+    return session.transfer ? session.reply(450, "A transfer is already in progress") : session.reply(CANNOT_OPEN.code, CANNOT_OPEN.text);
   }
-  const { config, tls, log } = session.context;
-  const timeoutMs = config.ftp.dataTimeoutSeconds * 1000;
-  let socket: Socket;
-  try {
-    socket = await channel.open({ clientAddress: session.address, timeoutMs, log });
-  } catch (error) {
-    release();
-    channel.close();
-    tally.ended("failed");
-    log.info({ address: session.address, err: (error as Error).message }, "ftp data connection failed");
-    return session.reply(425, "Cannot open data connection");
-  }
-  let aborted = false;
-  let done: Promise<void> = Promise.resolve();
-  session.transfer = {
-    description,
-    abort: () => {
-      aborted = true;
-      socket.destroy();
-      return done;
-    },
-    finished: () => done,
-  };
-  session.reply(150, `Opening ${session.type === "I" ? "BINARY" : "ASCII"} mode data connection for ${description}`);
-  // The transfer goes on while the control connection takes ABOR, STAT and NOOP.
-  done = (async () => {
-    let outcome: { code: number; text: string };
-    try {
-      // PROT P: the handshake comes after the 150 (see secureDataSocket).
-      if (session.protectData && tls) {
-        try {
-          socket = await secureDataSocket(socket, tls, timeoutMs);
-        } catch (error) {
-          throw new DataTlsFailed((error as Error).message);
-        }
-      }
-      socket.setTimeout(timeoutMs, () => socket.destroy());
-      outcome = await work(socket);
-    } catch (error) {
-      outcome = error instanceof DataTlsFailed ? { code: 425, text: "TLS negotiation on the data connection failed" } : { code: 426, text: "Connection closed; transfer aborted" };
-      log.debug({ address: session.address, err: (error as Error).message }, "ftp transfer failed");
-    }
-    session.transfer = null;
-    release();
-    channel.close();
-    if (aborted) outcome = { code: 426, text: "Transfer aborted" };
-    tally.ended(endOf(outcome.code, aborted));
-    session.reply(outcome.code, outcome.text);
-    session.lastActivity = Date.now();
-  })();
+  const transfer = new Transfer(session, channel, description, tally, work, release);
+  session.transfer = transfer;
+  transfer.start();
 }

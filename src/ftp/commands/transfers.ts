@@ -30,7 +30,7 @@ export const retr: FtpCommand = {
     }
     const { file } = opened;
     const tally = session.context.traffic.downloads;
-    await runTransfer(
+    runTransfer(
       session,
       tally,
       `${argument} (${file.size} bytes)`,
@@ -60,18 +60,18 @@ export const retr: FtpCommand = {
 /**
  * In stream mode the end of the data connection is the end of the file, so a client
  * killed midway (its sockets closed by the kernel) looks like one that finished. Its
- * control connection closes at the same moment, though: give that close a moment to
- * arrive before the upload is made final. A client that finished keeps its control
- * connection open to read the 226.
+ * control connection closes (or gets its FIN) at the same moment, though: give that a
+ * moment to arrive before the upload is made final. A client that finished keeps its
+ * control connection open to read the 226, or said QUIT before it half-closed it.
  */
 async function controlStillOpen(session: FtpSession): Promise<boolean> {
   await new Promise((resolve) => setTimeout(resolve, UPLOAD_SETTLE_MS));
-  return !session.closed;
+  return !session.closed && !session.hungUp;
 }
 
-async function store(session: FtpSession, path: JailedPath, mode: { append?: boolean; offset?: number }, name: string): Promise<void> {
+function store(session: FtpSession, path: JailedPath, mode: { append?: boolean; offset?: number }, name: string): void {
   const tally = session.context.traffic.uploads;
-  await runTransfer(session, tally, name, async (socket) => {
+  runTransfer(session, tally, name, async (socket) => {
     // Counted first, as the bytes came off the wire (before ASCII conversion).
     const counter = new ByteCounter(tally);
     const transforms = session.type === "A" ? [counter, fromNetworkAscii()] : [counter];
@@ -118,7 +118,7 @@ export const stor: FtpCommand = {
     const offset = session.restOffset;
     session.restOffset = 0;
     const path = await prepareStore(session, argument);
-    if (path) await store(session, path, { offset }, argument);
+    if (path) store(session, path, { offset }, argument);
   },
 };
 
@@ -130,7 +130,7 @@ export const appe: FtpCommand = {
   async run(session, argument) {
     session.restOffset = 0;
     const path = await prepareStore(session, argument);
-    if (path) await store(session, path, { append: true }, argument);
+    if (path) store(session, path, { append: true }, argument);
   },
 };
 
