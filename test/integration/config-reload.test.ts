@@ -6,15 +6,13 @@
  */
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cliCommand } from "../support/cli-command.js";
 import { FrameworkClient } from "../support/framework-client.js";
 import { RawClient } from "../support/raw-client.js";
 import { waitFor } from "../support/wait.js";
-import { REPO_ROOT } from "../support/deploy-files.js";
+import { serveProcess, type ServeProcess } from "../support/serve-process.js";
 import { hashPassword } from "../../src/auth/passwords.js";
 
 interface Settings {
@@ -34,29 +32,9 @@ function configText(settings: Settings): string {
   });
 }
 
-/** `serve` with CMY_CONFIG, IRC on a loopback port of its choosing, logging JSON lines; killed after the test. */
-async function serve(t: TestContext, dataDir: string, configFile: string) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("CMY_")));
-  const child = spawn(process.execPath, [...cliCommand().args, "serve"], {
-    cwd: REPO_ROOT,
-    env: { ...clean, CMY_DATA_DIR: dataDir, CMY_CONFIG: configFile, CMY_IRC_LISTEN: "127.0.0.1:0", CMY_IRC_TLS_LISTEN: "", CMY_FTP_LISTEN: "", CMY_HTTP_LISTEN: "", CMY_LOG_FORMAT: "json" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((done) => child.on("exit", () => done()));
-  t.after(async () => {
-    if (child.exitCode === null) child.kill("SIGKILL");
-    await exited;
-  });
-  await waitFor(() => output.includes("CmyMessage is running") || child.exitCode !== null, { timeoutMs: 30_000, what: "the server to start" });
-  const listening = output.split("\n").find((line) => line.includes('"IRC listening"'));
-  assert.ok(listening, output);
-  const port = (JSON.parse(listening) as { port: number }).port;
-  /** Log lines with `msg` so far. */
-  const messages = () => output.split("\n").filter((line) => line.includes(`"msg":`));
-  return { child, port, messages };
+/** `serve` with CMY_CONFIG (see serveProcess). */
+function serve(t: TestContext, dataDir: string, configFile: string): Promise<ServeProcess> {
+  return serveProcess(t, dataDir, { CMY_CONFIG: configFile });
 }
 
 /** The MOTD's text in the 372 lines among `lines`. */

@@ -144,3 +144,15 @@ test("an a:<account> entry is kept as written and matches by account, case-insen
   assert.equal(entryMatches("alice!*@*", guest), true);
   assert.equal(entryMatches("nick!*@*", alice), true);
 });
+
+// ── matching cost ───────────────────────────────────────────────────────
+
+test("property: maskMatches agrees with a regular expression made of the mask, on masks of *, ? and letters", () => {
+  const unit = fc.constantFrom("a", "b", "A", "*", "?", "!", "@", ".");
+  fc.assert(
+    fc.property(fc.string({ unit, maxLength: 8 }), fc.string({ unit: fc.constantFrom("a", "b", "B", "!", "@", "."), maxLength: 10 }), (mask, subject) => {
+      const regex = new RegExp(`^${mask.toLowerCase().replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "s");
+      assert.equal(maskMatches(mask, subject), regex.test(subject.toLowerCase()), `${mask} against ${subject}`);
+    }),
+  );
+});
