@@ -105,7 +105,7 @@ const stateOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("part"), user: text, channel: text }),
   z.object({ op: z.literal("kick"), by: text, user: text, channel: text, reason: text }),
   z.object({ op: z.literal("channel"), state: channelState }),
-  z.object({ op: z.literal("invite"), channel: text, nick: text }),
+  z.object({ op: z.literal("invite"), channel: text, user: text }),
   z.object({ op: z.literal("attach"), user: text }),
   z.object({ op: z.literal("detach"), user: text }),
 ]);

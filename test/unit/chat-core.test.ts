@@ -309,8 +309,21 @@ test("an invite does not lift a ban", () => {
   assert.deepEqual(w.core.join(bob.user, "#c", undefined), { ok: false, reason: "banned" });
 });
 
+test("an invitation belongs to the user invited, not its nick: it follows a nick change, and whoever takes the nick next is refused", () => {
+  const w = world();
+  const op = w.connect("op");
+  const bob = w.connect("bob");
+  joinOk(w.core, op.user, "#priv");
+  modesOk(w.core, op.user, "#priv", [{ kind: "flag", mode: "invite-only", on: true }]);
+  assert.ok(w.core.invite(op.user, "bob", "#priv", op.session.id).ok);
+  assert.deepEqual(w.core.changeNick(bob.user, "bobby"), { ok: true, changed: true });
+  const eve = w.connect("bob");
+  assert.deepEqual(w.core.join(eve.user, "#priv", undefined), { ok: false, reason: "invite-only" });
+  joinOk(w.core, bob.user, "#priv");
+});
+
 test("an invite from a plain member of a channel that is not +i does not get the invitee past +k", () => {
-  // Channel.invited holds "nicks invited while the channel is +i"; only ops may invite under +i.
+  // Channel.invited holds the users invited while the channel is +i; only ops may invite under +i.
   // Without +i any member may invite, so such an invite must not bypass the key or the limit.
   const w = world();
   const op = w.connect("op");

@@ -55,7 +55,7 @@ export class ChannelOps {
       const refused = this.#admission(channel, user, key);
       if (refused) return fail(refused);
     }
-    channel.invited.delete(user.folded);
+    channel.invited.delete(user.id);
     if (created) host.channels.set(channel.folded, channel);
     // The first user in a new channel runs it; in a registered one, its founder does;
     // a channel of the server's (a default channel every user joins) nobody runs by being first.
@@ -150,8 +150,8 @@ export class ChannelOps {
       if (!channel.members.has(user)) return fail("not-on-channel");
       if (channel.flags.has("invite-only") && !channel.isOp(user)) return fail("chanop-needed");
       if (channel.members.has(target)) return fail("user-on-channel");
-      channel.invited.add(target.folded);
-      host.replicate({ op: "invite", channel: channel.folded, nick: target.folded });
+      channel.invited.add(target.id);
+      host.replicate({ op: "invite", channel: channel.folded, user: target.id });
     }
     const event: ChatEvent = { type: "invite", from: user.origin, channel: channelName, target: target.nick, ...host.stamp() };
     host.publish({ kind: "users", users: [target.id] }, event);
@@ -197,7 +197,7 @@ export class ChannelOps {
 
   /** Why `user` may not join `channel`, or null. An invitation passes +i only (as in hybrid and ratbox). */
   #admission(channel: Channel, user: ChatUser, key: string | undefined): "invite-only" | "bad-key" | "channel-full" | "banned" | null {
-    if (channel.flags.has("invite-only") && !channel.invited.has(user.folded) && !channel.isInviteExempt(user)) return "invite-only";
+    if (channel.flags.has("invite-only") && !channel.invited.has(user.id) && !channel.isInviteExempt(user)) return "invite-only";
     if (channel.key !== null && key !== channel.key) return "bad-key";
     if (channel.limit !== null && channel.members.size >= channel.limit) return "channel-full";
     if (channel.isBanned(user)) return "banned";

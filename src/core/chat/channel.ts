@@ -34,7 +34,11 @@ export class Channel {
   limit: number | null = null;
   topic: Topic | null = null;
   readonly lists: Record<ListMode, ListEntry[]> = { ban: [], exception: [], "invite-exception": [] };
-  /** Folded nicks invited while the channel is +i; consumed on join. */
+  /**
+   * The users (ids) invited while the channel is +i; consumed on join. By user, not nick:
+   * an invitation follows its user through a nick change and is nobody's once it quits,
+   * where one kept by nick went to whoever took the nick next.
+   */
   readonly invited = new Set<string>();
   /** When the topic, and the modes, last changed (in a cluster the newest change wins on every node). */
   topicStamp: Stamp = CREATION_STAMP;

@@ -78,7 +78,7 @@ export class Replica {
         const channel = this.#channel(op.channel, op.createdAt, op.state);
         if (!channel.members.has(user)) channel.members.set(user, { op: op.chanop, voice: op.voice, rankStamp: op.stamp });
         user.joinedChannel(channel);
-        channel.invited.delete(user.folded);
+        channel.invited.delete(user.id);
         return;
       }
       case "part": {
@@ -102,7 +102,7 @@ export class Replica {
         return;
       }
       case "invite":
-        host.channels.get(op.channel)?.invited.add(op.nick);
+        host.channels.get(op.channel)?.invited.add(op.user);
         return;
       case "attach":
         host.usersById.get(op.user)?.addOtherNode(node);

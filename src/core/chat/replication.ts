@@ -21,7 +21,7 @@ export type StateOp =
   | { readonly op: "kick"; readonly by: string; readonly user: string; readonly channel: string; readonly reason: string }
   /** A channel's topic or modes changed: its whole state, newest stamp wins everywhere. */
   | { readonly op: "channel"; readonly state: ChannelState }
-  | { readonly op: "invite"; readonly channel: string; readonly nick: string }
+  | { readonly op: "invite"; readonly channel: string; readonly user: string }
   /** The sending node holds a session of a user of another node now (multiclient across nodes), or no longer. */
   | { readonly op: "attach"; readonly user: string }
   | { readonly op: "detach"; readonly user: string };
