@@ -543,6 +543,27 @@ test("+n refuses outsiders; without +n they may send", async () => {
   assert.equal(op.session.ofType("message").length, 1);
 });
 
+test("without +n an outsider is still held to +m and to the bans, as a member without voice is", async () => {
+  const w = world();
+  const op = w.connect("op");
+  const outsider = w.connect("outsider");
+  joinOk(w.core, op.user, "#c");
+  modesOk(w.core, op.user, "#c", [
+    { kind: "flag", mode: "no-external", on: false },
+    { kind: "flag", mode: "moderated", on: true },
+  ]);
+  op.session.clear();
+  assert.deepEqual(await w.send(outsider.user, "#c", "privmsg", "from outside under +m", null), { ok: false, reason: "cannot-send" });
+  modesOk(w.core, op.user, "#c", [
+    { kind: "flag", mode: "moderated", on: false },
+    { kind: "list", mode: "ban", on: true, mask: "outsider" },
+  ]);
+  assert.deepEqual(await w.send(outsider.user, "#c", "privmsg", "from outside, banned", null), { ok: false, reason: "cannot-send" });
+  assert.equal(op.session.ofType("message").length, 0, "neither reached the channel");
+  modesOk(w.core, op.user, "#c", [{ kind: "list", mode: "exception", on: true, mask: "outsider" }]);
+  assert.ok((await w.send(outsider.user, "#c", "privmsg", "excepted", null)).ok);
+});
+
 test("+m lets only ops and voiced members speak", async () => {
   const w = world();
   const op = w.connect("op");

@@ -71,11 +71,14 @@ export class Channel {
     return this.lists["invite-exception"].some((e) => entryMatches(e.mask, user));
   }
 
-  /** Whether `user` may speak here under +n, +m and bans. */
+  /**
+   * Whether `user` may speak here under +n, +m and bans. An outsider (under -n) is held to
+   * +m and the bans like a member without voice (RFC 2812 4.2.3; Ergo's CanSpeak, InspIRCd).
+   */
   canSend(user: ChatUser): boolean {
     const membership = this.members.get(user);
-    if (!membership) return !this.flags.has("no-external");
-    if (membership.op || membership.voice) return true;
+    if (!membership && this.flags.has("no-external")) return false;
+    if (membership?.op || membership?.voice) return true;
     if (this.flags.has("moderated")) return false;
     return !this.isBanned(user);
   }
