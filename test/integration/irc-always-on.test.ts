@@ -107,3 +107,30 @@ test("SET ALWAYS-ON OFF: the next last QUIT is a real QUIT, and nothing comes ba
   carol.send("WHOIS alice");
   await carol.waitFor(/ 401 carol alice /);
 });
+
+test("NickServ LOGOUT ends always-on: the last QUIT is a real QUIT, and the account's next login gets its nick back", async (t) => {
+  const fx = await openFixture(t);
+  const { alice, bob } = await alwaysOnAlice(fx);
+  alice.send("PRIVMSG NickServ :LOGOUT");
+  await alice.waitFor(/ 901 /);
+  alice.send("QUIT :bye");
+  // Before: a guest with no connection kept the nick and #den, and the next login was alice2.
+  await bob.waitFor(/^:alice!\S+ QUIT :Quit: bye$/);
+  bob.send("WHOIS alice");
+  await bob.waitFor(/ 401 bob alice /);
+  const back = await login(fx);
+  await back.waitFor(/ 900 alice alice!/);
+});
+
+test("NickServ DROP from one of several connections of the account is refused, so none is left a user of an account that is gone", async (t) => {
+  const fx = await openFixture(t, { accounts: { multiclient: true } });
+  await registerAccount(fx, "alice", PASSWORD, { quit: true });
+  const first = await login(fx);
+  const second = await login(fx);
+  first.send(`PRIVMSG NickServ :DROP ${PASSWORD}`);
+  await first.waitFor(/NOTICE alice :Your account is in use on other connections/);
+  second.send("QUIT :done here");
+  await second.closed;
+  first.send(`PRIVMSG NickServ :DROP ${PASSWORD}`);
+  await first.waitFor(/NOTICE alice :The account alice has been dropped/);
+});

@@ -100,7 +100,8 @@ export class UserLifecycle {
     }
     // Its sessions on other nodes keep it present; the last of them to end makes it quit.
     if (user.otherNodes.size > 0) return false;
-    if (!user.alwaysOn) {
+    // Only an account stays on: a guest's last session ending is always its QUIT.
+    if (!user.alwaysOn || user.account === null) {
       this.quit(user, reason);
       return true;
     }

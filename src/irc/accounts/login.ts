@@ -76,6 +76,10 @@ export function logOut(connection: IrcConnection): void {
   if (!account) return;
   connection.account = null;
   if (connection.user) {
+    // Always-on is the account's: a guest left behind would hold the nick and channels with
+    // no connection, and the account's next login would not find its user. Forgotten first,
+    // while the user still names the account whose stored record goes.
+    connection.context.core.setAlwaysOn(connection.user, false);
     connection.context.core.setAccount(connection.user, null);
     connection.numeric(RPL.LOGGEDOUT, connection.user.hostmask, "You are now logged out");
   }

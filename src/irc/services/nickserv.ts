@@ -129,6 +129,8 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
       const name = connection.account.name;
       const check = await accounts.login(name, args.join(" "), connection.address, "irc-nickserv");
       if (!check.ok) return reply("Invalid password; the account was not dropped.");
+      // As LOGOUT: the other connections would stay a user of an account that is gone.
+      if (user.sessionCount > 1) return reply("Your account is in use on other connections; QUIT them first, then DROP.");
       logOut(connection);
       await accounts.delete(name);
       return reply(`The account ${name} has been dropped; the name cannot be registered again.`);
