@@ -95,6 +95,33 @@ test("always-on survives a server restart: nick, channels and away come back, an
   await back.waitFor(/ PRIVMSG #den :after the restart$/);
 });
 
+test("after a restart an always-on user is back in a registered channel whose key, invite-only and limit it passed before", async (t) => {
+  const fx = await openFixture(t);
+  const { alice } = await alwaysOnAlice(fx);
+  const founder = await registerAccount(fx, "frank", PASSWORD);
+  founder.send("JOIN #vault");
+  await founder.waitFor(/ 366 frank #vault /);
+  founder.send("PRIVMSG ChanServ :REGISTER #vault");
+  await founder.waitFor((line) => line.includes("#vault is registered to"));
+  founder.send("MODE #vault +k sekrit");
+  await founder.waitFor(/ MODE #vault \+k /);
+  alice.send("JOIN #vault sekrit");
+  await alice.waitFor(/ 366 alice #vault /);
+  founder.send("MODE #vault +il 1");
+  await founder.waitFor(/ MODE #vault \+il/);
+  alice.send("QUIT");
+  await alice.closed;
+  founder.send("QUIT");
+  await founder.closed;
+  await fx.restart();
+
+  // Before: the join at restore was refused (+k) and the stored membership rewritten without #vault.
+  const bob = await fx.raw("bob");
+  bob.send("WHOIS alice");
+  const channels = await bob.waitFor(/ 319 bob alice :/);
+  assert.match(channels, /#vault\b/);
+});
+
 test("SET ALWAYS-ON OFF: the next last QUIT is a real QUIT, and nothing comes back after a restart", async (t) => {
   const fx = await openFixture(t);
   const { alice, bob } = await alwaysOnAlice(fx);

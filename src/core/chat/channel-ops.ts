@@ -37,7 +37,11 @@ export type ModesResult = { ok: true; applied: AppliedModeChange[]; errors: Mode
 export class ChannelOps {
   constructor(private readonly host: ChannelOpsHost) {}
 
-  join(user: ChatUser, name: string, key: string | undefined, fromSession: string | null = null): JoinResult {
+  /**
+   * `alreadyAdmitted`: the user was a member before a restart (an always-on user restored):
+   * no key, invitation, limit or ban is asked of it again (Ergo's restore joins alike).
+   */
+  join(user: ChatUser, name: string, key: string | undefined, fromSession: string | null = null, alreadyAdmitted = false): JoinResult {
     const host = this.host;
     if (!isValidChannelName(name, host.limits().channelLength)) return fail("bad-channel-name");
     let channel = host.channels.get(foldCase(name));
@@ -51,7 +55,7 @@ export class ChannelOps {
     }
     const registered = host.registry?.get(channel.name) !== undefined;
     const founder = registered && host.registry!.isFounder(channel, user.account);
-    if (!founder) {
+    if (!founder && !alreadyAdmitted) {
       const refused = this.#admission(channel, user, key);
       if (refused) return fail(refused);
     }
