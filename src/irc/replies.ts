@@ -22,7 +22,9 @@ export function sendLusers(connection: IrcConnection): void {
   const visible = stats.users - stats.invisible;
   connection.numeric(RPL.LUSERCLIENT, `There are ${visible} users and ${stats.invisible} invisible on 1 server`);
   connection.numeric(RPL.LUSEROP, String(stats.operators), "operator(s) online");
-  const unknown = connection.context.connections.size - stats.users;
+  // Connections not yet registered: a user's further connections (multiclient) are not unknown.
+  let unknown = 0;
+  for (const other of connection.context.connections) if (!other.registered) unknown++;
   if (unknown > 0) connection.numeric(RPL.LUSERUNKNOWN, String(unknown), "unknown connection(s)");
   connection.numeric(RPL.LUSERCHANNELS, String(stats.channels), "channels formed");
   connection.numeric(RPL.LUSERME, `I have ${stats.users} clients and 0 servers`);

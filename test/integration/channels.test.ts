@@ -151,6 +151,14 @@ test("NAMES lists members with their prefix, exact bytes for a plain client", as
   assert.match(await viewer.waitFor(/ 353 viewer = #names /), /^:cmymessage\.local 353 viewer = #names :@owner \+member$/);
   assert.match(await viewer.waitFor(/ 366 viewer #names /), /^:cmymessage\.local 366 viewer #names :End of \/NAMES list\.$/);
 
+  // A secret channel the viewer is not in answers exactly as one that does not exist: the name as asked.
+  owner.send("JOIN #Hidden");
+  await owner.waitFor(/ 366 owner #Hidden /);
+  owner.send("MODE #Hidden +s");
+  await owner.waitFor(/ MODE #Hidden \+s/);
+  viewer.send("NAMES #hidden");
+  assert.match(await viewer.waitFor(/ 366 viewer #hidden /i), / 366 viewer #hidden :End of \/NAMES list\.$/);
+
   viewer.send("NAMES #missing");
   assert.match(await viewer.waitFor(/ 366 viewer #missing /), / 366 viewer #missing :End of \/NAMES list\.$/);
   await rawSync(viewer);

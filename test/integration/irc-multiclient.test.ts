@@ -142,6 +142,23 @@ test("WHOIS shows a multiclient user once, with its number of connections to ope
   await oper.waitFor(/ 318 boss alice /);
 });
 
+test("LUSERS counts a user's second connection as the user's, not as an unknown connection", async (t) => {
+  const fx = await openFixture(t);
+  await withAccount(fx);
+  await login(fx, "alice");
+  await login(fx, "alice");
+  const bob = await fx.raw("bob");
+  const unregistered = await fx.rawConnect();
+  unregistered.send("NICK pending");
+  await rawSync(bob);
+  // What the welcome burst said is not this answer.
+  bob.lines.length = 0;
+  bob.send("LUSERS");
+  await bob.waitFor(/ 266 bob /);
+  // Before: 2 unknown (the pending connection and alice's second).
+  assert.deepEqual(unconsumed(bob, / 253 bob /).map((line) => line.split(" ")[3]), ["1"]);
+});
+
 test("a guest logging in with NickServ IDENTIFY joins the account's online user: it leaves its own channels and takes the nick", async (t) => {
   const fx = await openFixture(t);
   await withAccount(fx);

@@ -1,6 +1,7 @@
 import type { RegisteredCommand } from "../command.js";
 import { RPL } from "../numerics.js";
 import { sendNames, splitList } from "../replies.js";
+import { channelVisibleTo } from "../../core/chat/visibility.js";
 
 export const names: RegisteredCommand = {
   name: "NAMES",
@@ -15,7 +16,9 @@ export const names: RegisteredCommand = {
     }
     for (const name of wanted.slice(0, 1)) {
       const channel = connection.context.core.findChannel(name);
-      if (channel) sendNames(connection, user, channel);
+      // A channel hidden from the user answers as one that does not exist: its name as the
+      // user wrote it, not the channel's own spelling (which would show that it exists).
+      if (channel && channelVisibleTo(channel, user)) sendNames(connection, user, channel);
       else connection.numeric(RPL.ENDOFNAMES, name, "End of /NAMES list.");
     }
   },
