@@ -728,6 +728,9 @@ test("an empty topic clears it; long topics are clipped to topicLength", () => {
   const channel = w.core.findChannel("#c")!;
   w.core.setTopic(op.user, "#c", "abcdefgh");
   assert.equal(channel.topic?.text, "abcd");
+  // In bytes, as TOPICLEN is: two accented letters are four.
+  w.core.setTopic(op.user, "#c", "ééé");
+  assert.equal(channel.topic?.text, "éé");
   w.core.setTopic(op.user, "#c", "");
   assert.equal(channel.topic, null);
 });
@@ -892,9 +895,12 @@ test("stats count users, invisible users, operators, channels and the peak", () 
   assert.deepEqual(w.core.stats(), { users: 1, invisible: 0, operators: 1, channels: 1, maxUsers: 2 });
 });
 
-test("clip never splits a surrogate pair", () => {
+test("clip counts UTF-8 bytes and never splits a character", () => {
   assert.equal(clip("abc", 5), "abc");
   assert.equal(clip("abcdef", 3), "abc");
   assert.equal(clip("a😀b", 2), "a");
-  assert.equal(clip("a😀b", 3), "a😀");
+  assert.equal(clip("a😀b", 4), "a");
+  assert.equal(clip("a😀b", 5), "a😀");
+  assert.equal(clip("ééé", 5), "éé");
+  assert.equal(clip("é", 1), "");
 });

@@ -61,11 +61,19 @@ export interface Stamp {
   time: number;
 }
 
-/** Truncates to at most `max` UTF-16 units without splitting a surrogate pair. */
-export function clip(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const code = text.charCodeAt(max - 1);
-  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+/**
+ * Truncates to at most `maxBytes` of UTF-8 without splitting a character. The limits it
+ * applies are advertised as TOPICLEN, KICKLEN, AWAYLEN… and count bytes, as the lines that
+ * carry the texts do (as Ergo counts them): counted in UTF-16 units, 390 accented letters
+ * made a TOPIC line over 512 bytes, whose end the line's own cut then lost.
+ */
+export function clip(text: string, maxBytes: number): string {
+  if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return text;
+  const bytes = Buffer.from(text);
+  let end = maxBytes;
+  // bytes[end] is the first byte left out: step back while it continues a character (10xxxxxx).
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.toString("utf8", 0, end);
 }
 
 /** What every part of the chat core reaches of it; the core gives it. */
