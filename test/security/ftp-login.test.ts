@@ -211,6 +211,20 @@ describe("ftp.tls: required, loopback not trusted", () => {
     assert.equal(control.lastDataResumed, true, "the data connection did not resume the control connection's session");
   });
 
+  test("data in clear beside a TLS login is refused: PROT C gets 534, and a transfer without PROT P gets 521 before any byte", async () => {
+    const control = await connect(server);
+    await control.startTls();
+    await control.login(USER, PASSWORD);
+    const retr = await control.transfer("RETR keep-me.txt");
+    assert.equal(retr.final.code, 521, retr.final.lines.join(" | "));
+    assert.equal(retr.data.length, 0);
+    assert.equal((await control.command("PBSZ 0")).code, 200);
+    assert.equal((await control.command("PROT C")).code, 534);
+    assert.equal((await control.transfer("LIST")).final.code, 521);
+    assert.equal((await control.command("PROT P")).code, 200);
+    assert.equal((await control.transfer("RETR keep-me.txt", undefined, { tls: true })).data.toString(), "k");
+  });
+
   test("AUTH TLS with clear-text commands in the same packet: they are never run (STARTTLS injection)", async () => {
     const control = await connect(server);
     await control.startTls(`USER ${USER}\r\nPASS ${PASSWORD}\r\nDELE keep-me.txt\r\n`);

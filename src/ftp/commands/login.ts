@@ -1,14 +1,13 @@
 import type { FtpCommand } from "./command.js";
 import type { FtpSession } from "../ftp-session.js";
-import { isLoopback } from "../../net/address.js";
+import { tlsRequired } from "../tls-policy.js";
 import { secondsText } from "../../core/accounts/login-guard.js";
 
 const ANONYMOUS = new Set(["anonymous", "ftp"]);
 
 /** Under `ftp.tls: required`, credentials only travel over TLS (loopback may be trusted). */
 function tlsMissing(session: FtpSession): boolean {
-  const ftp = session.context.config.ftp;
-  return ftp.tls === "required" && !session.secure && !(ftp.trustLoopback && isLoopback(session.address));
+  return !session.secure && tlsRequired(session);
 }
 
 export const user: FtpCommand = {

@@ -1,4 +1,5 @@
 import type { FtpCommand } from "./command.js";
+import { tlsRequired } from "../tls-policy.js";
 
 export const auth: FtpCommand = {
   names: ["AUTH"],
@@ -39,6 +40,8 @@ export const prot: FtpCommand = {
         session.protectData = true;
         return session.reply(200, "Protection level set to Private");
       case "C":
+        // RFC 4217 9: a server that will not take clear data connections refuses PROT C with 534.
+        if (tlsRequired(session)) return session.reply(534, "Request denied for policy reasons: data connections must be protected (PROT P)");
         session.protectData = false;
         return session.reply(200, "Protection level set to Clear");
       default:

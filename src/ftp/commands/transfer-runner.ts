@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import type { ActiveTransfer, FtpSession } from "../ftp-session.js";
 import { secureDataSocket, type DataChannel } from "../data-channel.js";
 import type { TransferOutcome, TransferTally } from "../ftp-traffic.js";
+import { tlsRequired } from "../tls-policy.js";
 
 class DataTlsFailed extends Error {}
 
@@ -143,6 +144,12 @@ export function runTransfer(session: FtpSession, tally: TransferTally, descripti
     if (!channel) return session.reply(425, "Use PASV, EPSV, PORT or EPRT first");
     // A client that hung up will not come for a data connection.
     return session.transfer ? session.reply(450, "A transfer is already in progress") : session.reply(CANNOT_OPEN.code, CANNOT_OPEN.text);
+  }
+  // Files and listings in clear beside a login made over TLS: refused before any byte goes (RFC 4217 9, as vsftpd).
+  if (tlsRequired(session) && !session.protectData) {
+    release();
+    channel.close();
+    return session.reply(521, "Data connections must be protected: send PBSZ 0 and PROT P first");
   }
   const transfer = new Transfer(session, channel, description, tally, work, release);
   session.transfer = transfer;
