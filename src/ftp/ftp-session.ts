@@ -165,6 +165,7 @@ export class FtpSession {
     this.lastActivity = Date.now();
     const line = text === null ? NOT_UTF8 : splitCommandLine(text);
     if (line !== NOT_UTF8 && line.verb === "QUIT") this.#quitReceived = true;
+    if (line !== NOT_UTF8 && line.verb === "ABOR" && this.transfer?.waiting) return this.#runOutOfTurn(line);
     // A client that pipelines commands gets them run in order. Many waiting, or many replies
     // it has not read yet, and we stop reading from it until it catches up (flow control, not
     // a disconnection): the queue then holds at most what one read brought.
@@ -203,6 +204,20 @@ export class FtpSession {
       if (!this.#closed) this.#throttle();
       this.#closeWhenDrained();
     }
+  }
+
+  /**
+   * A transfer now waits for its data connection, and the command loop with it (so replies
+   * keep their order): an ABOR already queued behind it runs now, out of turn, as one that
+   * arrives during the wait does (RFC 959 treats ABOR as urgent).
+   */
+  transferWaiting(): void {
+    const at = this.#queue.findIndex((line) => line !== NOT_UTF8 && line.verb === "ABOR");
+    if (at !== -1) this.#runOutOfTurn(this.#queue.splice(at, 1)[0] as CommandLine);
+  }
+
+  #runOutOfTurn(line: CommandLine): void {
+    detached(this.#run(line), (error) => this.context.log.error({ err: error, address: this.address }, "ftp command loop failed"));
   }
 
   async #run({ verb, argument }: CommandLine): Promise<void> {

@@ -10,7 +10,7 @@ import { mkdir, readdir, readFile, readlink, realpath, stat, writeFile } from "n
 import net from "node:net";
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
-import { FtpControl, connectData } from "../support/ftp-client.js";
+import { FtpControl, connectData, readAll } from "../support/ftp-client.js";
 import { PASSWORD, USER, hasIPv6Loopback, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
 import { waitFor } from "../support/wait.js";
 
@@ -314,6 +314,20 @@ describe("REST, ABOR, REIN, QUIT", () => {
     assert.equal((await control.command("NOOP")).code, 200);
   });
 
+  test("a command pipelined after RETR is answered after its 150, even when the data connection comes late", async () => {
+    const control = await loggedIn();
+    await writeFile(join(home, "ordered.txt"), "in order");
+    const port = await control.passive();
+    control.sendRaw("RETR ordered.txt\r\nNOOP\r\n");
+    // Nothing may answer before RETR's 150: not the NOOP queued behind it.
+    assert.equal(await control.quiet(300), null);
+    const data = await connectData(port, "127.0.0.1");
+    const first = await control.read(5000);
+    assert.equal(first.code, 150, first.lines.join(" | "));
+    assert.equal((await readAll(data)).toString(), "in order");
+    assert.deepEqual([(await control.read(5000)).code, (await control.read(5000)).code].sort(), [200, 226]);
+  });
+
   test("ABOR while a transfer waits for its data connection: 426, then 226, at once; the passive port is closed", async () => {
     const control = await loggedIn();
     await writeFile(join(home, "abor-waiting.txt"), "never sent");
@@ -370,8 +384,8 @@ describe("the client closing its side of the control connection", () => {
     const path = await realpath(join(home, "never-sent.txt"));
     const port = await control.passive();
     control.send("RETR never-sent.txt");
-    // STAT answers beside a transfer: "in progress" means RETR holds the file and waits.
-    assert.ok((await control.command("STAT")).lines.some((line) => line.includes("Transfer in progress")));
+    // The file open in the server means RETR holds it and waits for the data connection.
+    await waitFor(async () => (await descriptorsOn(path)) === 1, { what: "RETR to open the file" });
     // The FIN a close() sends; ending only our side lets the test see the server close its own.
     control.socket.end();
     await within(control.closed, 5000, "the server closing the control connection");

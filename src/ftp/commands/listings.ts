@@ -64,7 +64,7 @@ function listingCommand(name: "LIST" | "NLST", line: (entry: FileEntry, now: num
       const listed = await entriesFor(session, parseListArgument(argument));
       if (!listed) return session.closeData();
       const now = Date.now();
-      runTransfer(session, session.context.traffic.listings, "file list", (socket) => sendLines(session, socket, listed.entries.map((entry) => line(entry, now))));
+      await runTransfer(session, session.context.traffic.listings, "file list", (socket) => sendLines(session, socket, listed.entries.map((entry) => line(entry, now))));
     },
   };
 }
@@ -85,7 +85,7 @@ export const mlsd: FtpCommand = {
       return session.reply(501, "MLSD needs a directory");
     }
     const readOnly = session.space!.readOnly;
-    runTransfer(session, session.context.traffic.listings, "MLSD", (socket) =>
+    await runTransfer(session, session.context.traffic.listings, "MLSD", (socket) =>
       sendLines(
         session,
         socket,

@@ -33,6 +33,9 @@ class Transfer implements ActiveTransfer {
   #aborted = false;
   #socket: Socket | null = null;
   #done: Promise<void> = Promise.resolve();
+  #markStarted: () => void = () => {};
+  /** Settles once the 150 is sent, or the transfer ended without it: the command loop goes on from there. */
+  readonly started = new Promise<void>((resolve) => (this.#markStarted = resolve));
 
   constructor(
     private readonly session: FtpSession,
@@ -73,12 +76,14 @@ class Transfer implements ActiveTransfer {
     this.tally.ended(endOf(final.code, this.#aborted));
     this.session.reply(final.code, final.text);
     this.session.lastActivity = Date.now();
+    this.#markStarted();
   }
 
   async #connectAndWork(): Promise<TransferReply> {
     const socket = await this.#connect();
     if (!socket) return CANNOT_OPEN;
     this.session.reply(150, `Opening ${this.session.type === "I" ? "BINARY" : "ASCII"} mode data connection for ${this.description}`);
+    this.#markStarted();
     try {
       return await this.work(await this.#prepare(socket));
     } catch (error) {
@@ -128,30 +133,37 @@ class Transfer implements ActiveTransfer {
 }
 
 /**
- * Uses the data connection the client set up (PASV/EPSV/PORT/EPRT) for one transfer
- * that runs beside the command loop, from the wait for the connection on: the 150 once
- * connected, `work` on it, then 226 or the failure. ABOR (or the session closing)
+ * Uses the data connection the client set up (PASV/EPSV/PORT/EPRT) for one transfer: the
+ * 150 once connected, `work` on it beside the command loop, then 226 or the failure. The
+ * returned promise settles at the 150 (or at the end, when there was none), so replies to
+ * commands pipelined after this one come after it, in order; while it waits for the data
+ * connection only ABOR is taken out of turn (see FtpSession). ABOR (or the session closing)
  * closes the channel or destroys the socket, which ends the wait or `work` with a 426.
  * `release` runs once whatever happens (the file opened for RETR is closed even when
  * `work` never ran). `tally` counts how it ended (`work` counts the bytes).
  */
-export function runTransfer(session: FtpSession, tally: TransferTally, description: string, work: TransferWork, release: () => void = () => {}): void {
+export function runTransfer(session: FtpSession, tally: TransferTally, description: string, work: TransferWork, release: () => void = () => {}): Promise<void> {
   const channel = session.data;
   session.data = null;
   if (!channel || session.transfer || session.hungUp) {
     release();
     channel?.close();
-    if (!channel) return session.reply(425, "Use PASV, EPSV, PORT or EPRT first");
+    if (!channel) session.reply(425, "Use PASV, EPSV, PORT or EPRT first");
     // A client that hung up will not come for a data connection.
-    return session.transfer ? session.reply(450, "A transfer is already in progress") : session.reply(CANNOT_OPEN.code, CANNOT_OPEN.text);
+    else if (session.transfer) session.reply(450, "A transfer is already in progress");
+    else session.reply(CANNOT_OPEN.code, CANNOT_OPEN.text);
+    return Promise.resolve();
   }
   // Files and listings in clear beside a login made over TLS: refused before any byte goes (RFC 4217 9, as vsftpd).
   if (tlsRequired(session) && !session.protectData) {
     release();
     channel.close();
-    return session.reply(521, "Data connections must be protected: send PBSZ 0 and PROT P first");
+    session.reply(521, "Data connections must be protected: send PBSZ 0 and PROT P first");
+    return Promise.resolve();
   }
   const transfer = new Transfer(session, channel, description, tally, work, release);
   session.transfer = transfer;
   transfer.start();
+  session.transferWaiting();
+  return transfer.started;
 }

@@ -30,7 +30,7 @@ export const retr: FtpCommand = {
     }
     const { file } = opened;
     const tally = session.context.traffic.downloads;
-    runTransfer(
+    await runTransfer(
       session,
       tally,
       `${argument} (${file.size} bytes)`,
@@ -69,9 +69,9 @@ async function controlStillOpen(session: FtpSession): Promise<boolean> {
   return !session.closed && !session.hungUp;
 }
 
-function store(session: FtpSession, path: JailedPath, mode: { append?: boolean; offset?: number }, name: string): void {
+function store(session: FtpSession, path: JailedPath, mode: { append?: boolean; offset?: number }, name: string): Promise<void> {
   const tally = session.context.traffic.uploads;
-  runTransfer(session, tally, name, async (socket) => {
+  return runTransfer(session, tally, name, async (socket) => {
     // Counted first, as the bytes came off the wire (before ASCII conversion).
     const counter = new ByteCounter(tally);
     const transforms = session.type === "A" ? [counter, fromNetworkAscii()] : [counter];
@@ -118,7 +118,7 @@ export const stor: FtpCommand = {
     const offset = session.restOffset;
     session.restOffset = 0;
     const path = await prepareStore(session, argument);
-    if (path) store(session, path, { offset }, argument);
+    if (path) await store(session, path, { offset }, argument);
   },
 };
 
@@ -130,7 +130,7 @@ export const appe: FtpCommand = {
   async run(session, argument) {
     session.restOffset = 0;
     const path = await prepareStore(session, argument);
-    if (path) store(session, path, { append: true }, argument);
+    if (path) await store(session, path, { append: true }, argument);
   },
 };
 
