@@ -1,4 +1,5 @@
-import { lstat, readdir } from "node:fs/promises";
+import type { Dirent } from "node:fs";
+import { chmod, lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 
 export interface Usage {
@@ -19,7 +20,7 @@ export async function measureUsage(dir: string): Promise<Usage> {
     const current = pending.pop()!;
     let entries;
     try {
-      entries = await readdir(current, { withFileTypes: true });
+      entries = await readFolder(current);
     } catch (error) {
       if (isGone(error)) continue;
       throw error;
@@ -42,6 +43,22 @@ export async function measureUsage(dir: string): Promise<Usage> {
     }
   }
   return usage;
+}
+
+/**
+ * A folder's entries. One the server (its owner) may not read, a mode set before SITE CHMOD
+ * kept the owner's bits (the server's own files, so an account could hide them from the
+ * quota), gets the owner's rwx back and is read again: failing the count instead would lock
+ * the account out of its files.
+ */
+async function readFolder(path: string): Promise<Dirent[]> {
+  try {
+    return await readdir(path, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EACCES") throw error;
+    await chmod(path, ((await lstat(path)).mode & 0o777) | 0o700);
+    return readdir(path, { withFileTypes: true });
+  }
 }
 
 function isGone(error: unknown): boolean {
