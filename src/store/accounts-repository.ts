@@ -23,6 +23,9 @@ const accountColumns = ["id", "name", "name_folded", "email", "created_at", "ver
 
 const settingColumns = { multiclient: "multiclient", alwaysOn: "always_on" } as const;
 
+/** Rolls back a registration that found its name retired after its insert. */
+class NameRetired extends Error {}
+
 /** Accounts and their credentials. Every statement is built by Kysely with bound parameters. */
 export class AccountsRepository implements AccountStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -40,9 +43,13 @@ export class AccountsRepository implements AccountStore {
         for (const credential of credentials) {
           await trx.insertInto("credentials").values({ account_id: row.id, kind: credential.kind, value: credential.value, created_at: now }).execute();
         }
+        // Asked again after the insert: a delete of this name that committed meanwhile (PostgreSQL's
+        // insert waited for it on the unique index) retired the name; undo the registration.
+        if (await trx.selectFrom("deleted_account_names").select("name_folded").where("name_folded", "=", folded).executeTakeFirst()) throw new NameRetired();
         return toRecord(row);
       });
     } catch (error) {
+      if (error instanceof NameRetired) return "name-retired";
       if (isUniqueViolation(error)) return "name-taken";
       throw error;
     }

@@ -15,7 +15,7 @@ import { migrations } from "../../src/store/migrations/index.js";
 import { openStore, QUERY_TIMEOUT_MS, type Store } from "../../src/store/database.js";
 import { adminQuery, describeTables, forEachDialect, postgresBaseUrl } from "../support/databases.js";
 
-const TABLES = ["accounts", "always_on_users", "channels", "credentials", "file_reservations", "file_usage", "login_failures", "messages", "push_subscriptions", "read_markers", "refresh_tokens", "registration_attempts", "server_secrets", "share_audience", "shares"];
+const TABLES = ["accounts", "always_on_users", "channels", "credentials", "deleted_account_names", "file_reservations", "file_usage", "login_failures", "messages", "push_subscriptions", "read_markers", "refresh_tokens", "registration_attempts", "server_secrets", "share_audience", "shares"];
 
 /** Tables and their columns as the database reports them: what two schemas must agree on. */
 function shape(store: Store): Promise<string[]> {
@@ -71,6 +71,23 @@ forEachDialect("store migrations", (target) => {
       assert.deepEqual(await shape(store), expected);
     });
   }
+
+  test("0012 retires the names of accounts deleted before it, found by their files and direct conversations; guests and live accounts stay free", async (t) => {
+    const database = await target.create(t);
+    const store = await database.open({ migrate: false });
+    const migrator = await createMigrator(raw(store), store.dialect);
+    const before = await migrator.migrateTo("0011-direct-recipient-index");
+    if (before.error) throw before.error;
+    const db = store.db;
+    await db.insertInto("accounts").values({ name: "Bob", name_folded: "bob", email: null, created_at: 1, verified_at: 1, last_seen_at: null, multiclient: null, always_on: null }).execute();
+    await db.insertInto("file_usage").values({ account: "gone-with-files", bytes: 10, files: 1 }).execute();
+    const dm = (target: string, msgid: string) => ({ msgid, kind: "privmsg", target, target_display: "x", sender_nick: "x", sender_mask: "x!x@x", sender_account: null, recipient_account: null, time: 1, text: "hi", tags: null });
+    await db.insertInto("messages").values([dm("@bob gone-with-dms", "m1"), dm("@bob ~guest", "m2"), dm("#channel", "m3")]).execute();
+    const { applied: rest } = await migrateToLatest(raw(store), store.dialect);
+    assert.ok(rest.includes("0012-deleted-account-names"));
+    const retired = (await db.selectFrom("deleted_account_names").select("name_folded").orderBy("name_folded").execute()).map((r) => r.name_folded);
+    assert.deepEqual(retired, ["gone-with-dms", "gone-with-files"]);
+  });
 
   test("a database that records a migration this code does not know is refused with SchemaTooNewError and a clear message", async (t) => {
     const database = await target.create(t);
