@@ -149,15 +149,18 @@ test("NickServ LOGOUT ends always-on: the last QUIT is a real QUIT, and the acco
   await back.waitFor(/ 900 alice alice!/);
 });
 
-test("NickServ DROP from one of several connections of the account is refused, so none is left a user of an account that is gone", async (t) => {
-  const fx = await openFixture(t, { accounts: { multiclient: true } });
-  await registerAccount(fx, "alice", PASSWORD, { quit: true });
-  const first = await login(fx);
-  const second = await login(fx);
-  first.send(`PRIVMSG NickServ :DROP ${PASSWORD}`);
-  await first.waitFor(/NOTICE alice :Your account is in use on other connections/);
-  second.send("QUIT :done here");
-  await second.closed;
-  first.send(`PRIVMSG NickServ :DROP ${PASSWORD}`);
-  await first.waitFor(/NOTICE alice :The account alice has been dropped/);
-});
+for (const multiclient of [true, false]) {
+  test(`NickServ DROP from one of several connections of the account is refused, so none is left a user of an account that is gone (multiclient ${multiclient ? "on" : "off"})`, async (t) => {
+    const fx = await openFixture(t, { accounts: { multiclient } });
+    await registerAccount(fx, "alice", PASSWORD, { quit: true });
+    const first = await login(fx);
+    // Without multiclient, a second login is a user of its own, under a nick of its own.
+    const second = multiclient ? await login(fx) : (await connectWithPlain(fx, "alice2", "alice", PASSWORD)).client;
+    first.send(`PRIVMSG NickServ :DROP ${PASSWORD}`);
+    await first.waitFor(/NOTICE alice :Your account is in use on other connections/);
+    second.send("QUIT :done here");
+    await second.closed;
+    first.send(`PRIVMSG NickServ :DROP ${PASSWORD}`);
+    await first.waitFor(/NOTICE alice :The account alice has been dropped/);
+  });
+}

@@ -34,6 +34,13 @@ function problemText(reason: string, accounts: AccountService): string {
 
 type Reply = (text: string) => void;
 
+/** Whether the account `user` is logged in to has other connections than this one: of this user, its sessions on other nodes, or other users. */
+function inUseElsewhere(connection: IrcConnection, user: ChatUser): boolean {
+  if (user.sessionCount > 1 || user.otherNodes.size > 0) return true;
+  const account = connection.account;
+  return account !== null && connection.context.core.usersOfAccount(foldCase(account.name)).some((other) => other !== user);
+}
+
 async function identify(connection: IrcConnection, user: ChatUser, args: string[], reply: Reply): Promise<void> {
   if (connection.account) return reply(`You are already logged in as ${connection.account.name}.`);
   const [name, password] = args.length >= 2 ? [args[0]!, args.slice(1).join(" ")] : [user.nick, args[0]];
@@ -129,8 +136,9 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
       const name = connection.account.name;
       const check = await accounts.login(name, args.join(" "), connection.address, "irc-nickserv");
       if (!check.ok) return reply("Invalid password; the account was not dropped.");
-      // As LOGOUT: the other connections would stay a user of an account that is gone.
-      if (user.sessionCount > 1) return reply("Your account is in use on other connections; QUIT them first, then DROP.");
+      // The other connections, on any node, whether they share this user (multiclient) or are
+      // users of their own, would stay logged in to an account that is gone.
+      if (inUseElsewhere(connection, user)) return reply("Your account is in use on other connections; QUIT them first, then DROP.");
       logOut(connection);
       await accounts.delete(name);
       return reply(`The account ${name} has been dropped; the name cannot be registered again.`);
