@@ -38,10 +38,12 @@ export class ChannelOps {
   constructor(private readonly host: ChannelOpsHost) {}
 
   /**
-   * `alreadyAdmitted`: the user was a member before a restart (an always-on user restored):
-   * no key, invitation, limit or ban is asked of it again (Ergo's restore joins alike).
+   * `restoring`: an always-on user comes back after a restart. A channel its join brings back
+   * kept it as a member while the server was down: +k, +i or +l of a registered channel are
+   * not asked of it again (Ergo's restore joins alike). One already live (in a cluster, on
+   * other nodes, which saw this node's users quit) is joined like any other.
    */
-  join(user: ChatUser, name: string, key: string | undefined, fromSession: string | null = null, alreadyAdmitted = false): JoinResult {
+  join(user: ChatUser, name: string, key: string | undefined, fromSession: string | null = null, restoring = false): JoinResult {
     const host = this.host;
     if (!isValidChannelName(name, host.limits().channelLength)) return fail("bad-channel-name");
     let channel = host.channels.get(foldCase(name));
@@ -55,7 +57,7 @@ export class ChannelOps {
     }
     const registered = host.registry?.get(channel.name) !== undefined;
     const founder = registered && host.registry!.isFounder(channel, user.account);
-    if (!founder && !alreadyAdmitted) {
+    if (!founder && !(restoring && created)) {
       const refused = this.#admission(channel, user, key);
       if (refused) return fail(refused);
     }

@@ -128,8 +128,6 @@ export class UserLifecycle {
     user.away = DISCONNECTED_AWAY;
     user.autoAway = true;
     host.replicate({ op: "user", user: userSnapshot(user) });
-    // Its channels kept it as a member while the server was down: +k, +i, +l or a ban set on a
-    // registered channel since its last join do not take the membership away.
     for (const name of record.channels) host.channelOps.join(user, name, undefined, null, true);
     return user;
   }
