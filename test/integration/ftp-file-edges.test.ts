@@ -59,7 +59,7 @@ test("a folder renamed by another session while an upload into it runs: the cut-
   assert.equal((await renamer.command("RMD moved")).code, 250);
 });
 
-test("two uploads into one file at once when cut-off uploads are kept: the second is refused with 450 and the file's size is counted once", async () => {
+test("two uploads into one file at once when cut-off uploads are kept: the second is refused with 450 before its 150, and the first's bytes are the file", async () => {
   const home = await keeping.home();
   await writeFile(join(home, "shared.bin"), Buffer.alloc(100_000, 1));
   const first = await loggedIn(keeping);
@@ -69,7 +69,7 @@ test("two uploads into one file at once when cut-off uploads are kept: the secon
   const upload = await startUpload(first, "STOR shared.bin");
   await upload.send(64 * 1024);
   const refused = await second.transfer("STOR shared.bin", Buffer.from("second writer"));
-  assert.equal(refused.final.code, 450, refused.final.lines.join(" | "));
+  assert.equal(refused.preliminary.code, 450, refused.preliminary.lines.join(" | "));
   upload.data.end();
   await upload.closed;
   assert.equal((await first.read(10_000)).code, 226);
@@ -86,11 +86,12 @@ test("REST past the end of the file: STOR and RETR answer 554 and the file is un
   const control = await loggedIn();
   assert.equal((await control.command("REST 100")).code, 350);
   const stor = await control.transfer("STOR ten.txt", Buffer.from("HELLO"));
-  assert.equal(stor.final.code, 554, stor.final.lines.join(" | "));
+  // In place of the 150: refused before the data connection is used.
+  assert.equal(stor.preliminary.code, 554, stor.preliminary.lines.join(" | "));
   assert.equal(await readFile(join(home, "ten.txt"), "utf8"), "aaaaaaaaaa");
   assert.equal((await control.command("REST 1000")).code, 350);
   const retr = await control.transfer("RETR ten.txt");
-  assert.equal(retr.final.code, 554, retr.final.lines.join(" | "));
+  assert.equal(retr.preliminary.code, 554, retr.preliminary.lines.join(" | "));
   // At the very end is still a place to resume from.
   assert.equal((await control.command("REST 10")).code, 350);
   assert.equal((await control.transfer("STOR ten.txt", Buffer.from("HELLO"))).final.code, 226);

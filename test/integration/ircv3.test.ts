@@ -264,6 +264,9 @@ test("setname: SETNAME changes the real name, told to the user and to peers with
 
   setter.send("SETNAME :this real name is far too long");
   assert.equal(await setter.waitFor(/ FAIL /), ":cmymessage.local FAIL SETNAME INVALID_REALNAME :Realname is too long");
+  // Counted in bytes: 12 accented letters are 24, over the 20 allowed, refused rather than cut.
+  setter.send(`SETNAME :${"é".repeat(12)}`);
+  assert.equal(await setter.waitFor(/ FAIL /), ":cmymessage.local FAIL SETNAME INVALID_REALNAME :Realname is too long");
 });
 
 test("labeled-response: ACK for a command with no reply, the label on a single reply, a BATCH for several", async (t) => {

@@ -109,6 +109,11 @@ export async function uploadFile(
 /** Files an upload is writing into in place ("keep"), on this node. */
 const writingInPlace = new Set<string>();
 
+/** Whether an upload writes into `real` in place now, on this node (another would be refused as busy). */
+export function isBeingWrittenInPlace(real: string): boolean {
+  return writingInPlace.has(real);
+}
+
 async function upload(
   ledger: AccountUsage,
   limits: UploadLimits,
@@ -154,7 +159,8 @@ async function upload(
     // O_NOFOLLOW: a link swapped in for the file after the checks above is not written through.
     const flags = (targetExists ? fsConstants.O_WRONLY : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC) | fsConstants.O_NOFOLLOW;
     const handle = await open(target, flags, 0o644);
-    tracker = await open(target, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW).catch(() => null);
+    // Through the descriptor, not the path: it is the very file written, whatever is renamed meanwhile.
+    tracker = await open(`/proc/self/fd/${handle.fd}`, fsConstants.O_RDONLY).catch(() => open(target, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW)).catch(() => null);
     // The stream owns the handle from here and closes it when done or destroyed.
     const sink = createWriteStream("", { fd: handle, start, highWaterMark: STREAM_CHUNK });
     phase = "receiving";

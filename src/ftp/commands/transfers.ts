@@ -88,7 +88,7 @@ function store(session: FtpSession, path: JailedPath, mode: { append?: boolean; 
   });
 }
 
-async function prepareStore(session: FtpSession, argument: string): Promise<JailedPath | null> {
+async function prepareStore(session: FtpSession, argument: string, offset = 0): Promise<JailedPath | null> {
   if (session.space!.readOnly) {
     session.closeData();
     session.reply(550, "Permission denied");
@@ -99,8 +99,8 @@ async function prepareStore(session: FtpSession, argument: string): Promise<Jail
     session.closeData();
     return null;
   }
-  // Refused before the data connection opens (550/552), not with a 426 halfway.
-  const check = await session.space!.checkUpload(path);
+  // Refused before the data connection opens (550/552, 554 for REST past the end, 450 busy), not after the 150.
+  const check = await session.space!.checkUpload(path, undefined, offset);
   if (!check.ok) {
     session.closeData();
     replyFileFailure(session, check.reason);
@@ -117,7 +117,7 @@ export const stor: FtpCommand = {
   async run(session, argument) {
     const offset = session.restOffset;
     session.restOffset = 0;
-    const path = await prepareStore(session, argument);
+    const path = await prepareStore(session, argument, offset);
     if (path) await store(session, path, { offset }, argument);
   },
 };

@@ -8,7 +8,8 @@ export const setname: RegisteredCommand = {
   help: "SETNAME :<realname> — change your real name (IRCv3 setname)",
   run(connection, user, params) {
     const realname = params[0]!;
-    if (realname.length > connection.context.config.irc.realnameLength) {
+    // In UTF-8 bytes, as the limit is counted wherever a realname is cut (see clip).
+    if (Buffer.byteLength(realname) > connection.context.config.irc.realnameLength) {
       connection.sendLine(formatLine(connection.context.serverName, "FAIL", ["SETNAME", "INVALID_REALNAME", "Realname is too long"]));
       return;
     }
