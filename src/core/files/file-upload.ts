@@ -92,15 +92,16 @@ export async function uploadFile(
   source: Readable,
   options: UploadOptions,
 ): Promise<Result<{ bytes: number }>> {
+  const job: UploadJob = { ledger, limits, quota, path, source, options };
   const atomic = options.atomic === true || limits.interruptedUploads === "delete";
-  if (atomic) return upload(ledger, limits, quota, path, source, options, true);
+  if (atomic) return upload(job, true);
   // Two uploads into one file at once would interleave their bytes and each count the size
   // it replaced (vsftpd's lock_upload_files); an atomic one writes a file of its own.
   // Claimed before the file is looked at, so the size it replaces is measured under the claim.
   if (writingInPlace.has(path.real)) return { ok: false, reason: "busy" };
   writingInPlace.add(path.real);
   try {
-    return await upload(ledger, limits, quota, path, source, options, false);
+    return await upload(job, false);
   } finally {
     writingInPlace.delete(path.real);
   }
@@ -114,15 +115,17 @@ export function isBeingWrittenInPlace(real: string): boolean {
   return writingInPlace.has(real);
 }
 
-async function upload(
-  ledger: AccountUsage,
-  limits: UploadLimits,
-  quota: () => QuotaLimits,
-  path: JailedPath,
-  source: Readable,
-  options: UploadOptions,
-  atomic: boolean,
-): Promise<Result<{ bytes: number }>> {
+/** uploadFile's arguments, as upload takes them. */
+interface UploadJob {
+  readonly ledger: AccountUsage;
+  readonly limits: UploadLimits;
+  readonly quota: () => QuotaLimits;
+  readonly path: JailedPath;
+  readonly source: Readable;
+  readonly options: UploadOptions;
+}
+
+async function upload({ ledger, limits, quota, path, source, options }: UploadJob, atomic: boolean): Promise<Result<{ bytes: number }>> {
   const existing = await lstat(path.real).catch(() => null);
   if (existing && !existing.isFile()) return { ok: false, reason: existing.isDirectory() ? "is-a-directory" : "exists" };
   const oldSize = existing?.size ?? 0;
