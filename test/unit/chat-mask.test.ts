@@ -145,7 +145,7 @@ test("an a:<account> entry is kept as written and matches by account, case-insen
   assert.equal(entryMatches("nick!*@*", alice), true);
 });
 
-// ── matching cost ───────────────────────────────────────────────────────
+// ── matching, against a reference ───────────────────────────────────
 
 test("property: maskMatches agrees with a regular expression made of the mask, on masks of *, ? and letters", () => {
   const unit = fc.constantFrom("a", "b", "A", "*", "?", "!", "@", ".");
