@@ -29,6 +29,9 @@ describe("web client: service worker notifications in Chromium", () => {
   let page: Page;
   let cdp: CDPSession;
   let registrationId: string;
+  /** What DevTools reported of the worker's versions and errors, for a failure's message. */
+  const versions: Array<{ registrationId: string; status: string; runningStatus: string }> = [];
+  const workerErrors: string[] = [];
 
   before(async () => {
     web = await startWebServer(scope);
@@ -40,6 +43,8 @@ describe("web client: service worker notifications in Chromium", () => {
     cdp = await context.newCDPSession(page);
     const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> = [];
     cdp.on("ServiceWorker.workerRegistrationUpdated", (event) => registrations.push(...event.registrations));
+    cdp.on("ServiceWorker.workerVersionUpdated", (event) => versions.push(...event.versions.map((v) => ({ registrationId: v.registrationId, status: v.status, runningStatus: v.runningStatus }))));
+    cdp.on("ServiceWorker.workerErrorReported", (event) => workerErrors.push(event.errorMessage.errorMessage));
     await cdp.send("ServiceWorker.enable");
     // Signed in, the app registers its worker (web/src/notifications.ts, from web/src/ui/extras.tsx).
     await web.api.register("olga");
@@ -51,6 +56,13 @@ describe("web client: service worker notifications in Chromium", () => {
     registrationId = await waitFor(() => registrations.find((r) => !r.isDeleted && r.scopeURL === `${web.url}/`)?.registrationId, {
       timeoutMs: STEP_TIMEOUT_MS,
       what: "the service worker's registration",
+    });
+    // navigator.serviceWorker.ready resolves while the worker is still activating; a push the
+    // browser delivers then can be lost (CI, stop 26: the first push of the suite never showed).
+    // A push service only ever pushes to an activated worker, so the tests wait for that too.
+    await waitFor(() => versions.some((v) => v.registrationId === registrationId && v.status === "activated"), {
+      timeoutMs: STEP_TIMEOUT_MS,
+      what: "the service worker's activation",
     });
   });
 
@@ -80,7 +92,8 @@ describe("web client: service worker notifications in Chromium", () => {
         { timeoutMs: STEP_TIMEOUT_MS, what: `${count} notifications` },
       );
     } catch (error) {
-      throw new Error(`${(error as Error).message}; shown: ${JSON.stringify(last)}`, { cause: error });
+      const states = versions.filter((v) => v.registrationId === registrationId).map((v) => `${v.status}/${v.runningStatus}`);
+      throw new Error(`${(error as Error).message}; shown: ${JSON.stringify(last)}; worker states: ${states.join(" ")}; worker errors: ${JSON.stringify(workerErrors)}`, { cause: error });
     }
   }
 
