@@ -21,7 +21,7 @@ describe("web client in Chromium", () => {
   before(async () => {
     web = await startWebServer(scope);
     browser = await launchBrowser();
-    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy", "judy", "kate", "leo", "mona", "otto", "nina", "paul"]) await web.api.register(name);
+    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy", "judy", "kate", "leo", "mona", "otto", "nina", "paul", "quinn"]) await web.api.register(name);
   });
 
   after(async () => {
@@ -155,6 +155,43 @@ describe("web client in Chromium", () => {
     // Scrolling up kept the reader's place: the top of the list is on screen, not thrown to the bottom.
     assert.equal(await page.getByText("history message 1", { exact: true }).isVisible(), true);
     await page.context().close();
+  });
+
+  test("a channel joined while the page is still signing in to IRC is joined once it is ready", async () => {
+    const paul = await ircUser("paul");
+    paul.client.join("#early");
+    await paul.waitRaw(/ 366 paul #early /);
+
+    // The server's lines to the page are held until the user has asked to join: the request is
+    // made while the page is still registering, as on a slow network or a busy server.
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    context.setDefaultTimeout(STEP_TIMEOUT_MS);
+    let held: Array<string | Buffer> | null = [];
+    let release = (): void => undefined;
+    await context.routeWebSocket(/\/ws$/, (route) => {
+      const server = route.connectToServer();
+      server.onMessage((message) => (held ? held.push(message) : route.send(message)));
+      release = () => {
+        for (const message of held ?? []) route.send(message);
+        held = null;
+      };
+    });
+    const page = watch(await context.newPage());
+    await page.goto(web.url);
+    await signIn(page, "quinn", PASSWORD);
+    await page.getByRole("status").filter({ hasText: "Connecting" }).waitFor();
+    await page.getByRole("button", { name: "Join a channel" }).click();
+    await page.getByRole("dialog").getByLabel("Channel").fill("#early");
+    await page.getByRole("dialog").getByRole("button", { name: "Join" }).click();
+    const joined = paul.next<{ nick: string; channel: string }>("join", (e) => e.nick === "quinn" && e.channel === "#early", STEP_TIMEOUT_MS);
+    release();
+
+    await page.getByRole("status").filter({ hasText: /^\s*Connected\s*$/ }).waitFor();
+    await page.getByRole("heading", { name: "#early", level: 2 }).waitFor();
+    await joined;
+    paul.client.say("#early", "you made it");
+    await page.getByRole("list", { name: "Messages" }).getByText("you made it").waitFor();
+    await context.close();
   });
 
   test("unread counts follow what the account's other devices read", async () => {

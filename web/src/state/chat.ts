@@ -260,8 +260,10 @@ export class Chat {
     const key = this.keyOf(channel);
     if (this.store.state.conversations.get(key)?.joined) return this.#requestOpen(key);
     this.#openOnJoin.add(key);
-    if (!this.client.send("JOIN", [channel])) {
-      // Joined when the connection is back, like the channels we were in.
+    // Only a registered connection can join: a JOIN written while it is still signing in is
+    // refused by the server (451) and would be lost.
+    if (!this.client.isReady || !this.client.send("JOIN", [channel])) {
+      // Joined when the connection is ready, like the channels we were in.
       this.#remember({ channels: [...this.#saved.channels, channel] });
       this.store.update((state) => ensureConversation(state, key, channel, "channel"));
       this.#requestOpen(key);
