@@ -3,7 +3,7 @@ import type { Session } from "../core/chat/session.js";
 import type { ChatUser } from "../core/chat/user.js";
 import type { Account } from "../core/accounts/ports.js";
 import type { SaslExchange } from "./sasl/exchange.js";
-import type { ClientBatch } from "./multiline-input.js";
+import { gathersLine, type ClientBatch } from "./multiline-input.js";
 import type { LineTransport, TransportSink } from "../net/line-transport.js";
 import { ircSafeHost } from "../net/address.js";
 import { FloodControl } from "./flood-control.js";
@@ -197,8 +197,8 @@ export class IrcConnection implements Session, TransportSink {
         return;
       }
       // Like Ergo, registration is not throttled: it is short and bounded by its own timeout.
-      // Nor are the lines of an open multiline batch: the batch is billed when it ends.
-      if (!wasHeld && this.user && this.clientBatch?.collecting !== true) {
+      // Nor are the lines an open multiline batch gathers: the batch is billed when it ends.
+      if (!wasHeld && this.user && !(this.clientBatch !== null && gathersLine(this.clientBatch, raw))) {
         const wait = this.#flood.delay();
         if (wait > 0) {
           this.#held = raw;

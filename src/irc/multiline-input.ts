@@ -2,6 +2,8 @@ import type { ClientTags } from "../core/chat/events.js";
 import type { ChatUser } from "../core/chat/user.js";
 import type { IrcConnection } from "./connection.js";
 import type { IrcMessage } from "./message.js";
+import type { QueuedLine } from "./input-lines.js";
+import { parseMessage } from "./message.js";
 import { foldCase } from "../core/chat/names.js";
 import { multilineLimits } from "./multiline-limits.js";
 import { CONCAT_TAG, MULTILINE_BATCH } from "./message-lines.js";
@@ -52,6 +54,8 @@ function fail(connection: IrcConnection, code: string, context: readonly string[
 function refuse(connection: IrcConnection, batch: ClientBatch, code: string, context: readonly string[], text: string): void {
   const label = batch.label;
   batch.label = null;
+  // Its lines so far ran unthrottled (see gathersLine): a refused batch is billed for them as a sent one is.
+  if (batch.collecting) connection.chargeFakelag(fakelagCost(batch));
   batch.collecting = false;
   detached(
     connection.answerLabelled(label, () => {
@@ -93,6 +97,18 @@ export function openBatch(connection: IrcConnection, params: readonly string[], 
   // The opening line is answered when the batch ends, with the message's echo or an error.
   const label = connection.takeLabel(message);
   connection.clientBatch = { ref, target, tags, label, openedAt: Date.now(), command: null, text: "", lines: 0, bytes: 0, collecting: true };
+}
+
+/**
+ * Whether the open batch gathers this line (a PRIVMSG or NOTICE tagged with its reference):
+ * such lines are not throttled one by one, the batch is billed as a whole when it ends or is
+ * refused. Whatever else comes while it is open (PING, PONG, QUIT, BATCH, a stray line)
+ * waits its turn like any line, or an open batch would carry any number of them unthrottled.
+ */
+export function gathersLine(batch: ClientBatch, raw: QueuedLine): boolean {
+  if (!batch.collecting || typeof raw !== "string" || !raw.startsWith("@")) return false;
+  const message = parseMessage(raw);
+  return message !== null && (message.command === "PRIVMSG" || message.command === "NOTICE") && message.tags?.get("batch") === batch.ref;
 }
 
 /**
@@ -150,12 +166,12 @@ export function closeBatch(connection: IrcConnection, user: ChatUser, ref: strin
   }
   connection.clientBatch = null;
   if (!batch.collecting) return undefined;
-  connection.chargeFakelag(fakelagCost(batch));
   // The spec forbids a message of blank lines only (and a batch of no line is no message).
   if (batch.command === null || /^\n*$/.test(batch.text)) {
     refuse(connection, batch, "MULTILINE_INVALID", [], "A multiline message needs at least one line that is not blank");
     return undefined;
   }
+  connection.chargeFakelag(fakelagCost(batch));
   const command = batch.command;
   return connection.answerLabelled(batch.label, () => sendMessage(command === "NOTICE" ? "notice" : "privmsg", command, connection, user, batch.target, batch.text, batch.tags));
 }

@@ -285,6 +285,19 @@ test("with flood control on, a 100-line batch sent at once is delivered whole an
   assert.ok(!alice.isClosed);
 });
 
+test("with flood control on, an open batch does not carry other lines past it: PINGs sent inside one wait their turn", async (t) => {
+  const fx = await setup(t, { irc: { flood: { enabled: true, burst: 8, linesPerSecond: 2, maxQueuedLines: 40 } } });
+  const alice = await fx.raw("alice", MULTILINE);
+  // The batch's own lines are billed when it ends; a PING is not one of them, open batch or not.
+  alice.sendBytes(["BATCH +open draft/multiline #general", ...Array.from({ length: 20 }, (_, i) => `PING p${i}`)].map((line) => `${line}\r\n`).join(""));
+  await alice.waitFor(/ PONG \S+ :?p0$/);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const answered = alice.lines.filter((l) => / PONG /.test(l)).length;
+  // The burst (8 lines, the opener one of them) answers at once; the rest at 2 a second.
+  assert.ok(answered <= 9, `${answered + 1} of 20 PINGs answered within 300 ms of the first: not throttled`);
+  await alice.waitFor(/ PONG \S+ :?p9$/, 5000);
+});
+
 /** A history suite: the message is stored once and comes back the way it went out. */
 forEachDatabase("draft/multiline and history", (kind) => {
   const scope = suiteScope();
