@@ -176,10 +176,15 @@ export class IrcClient extends Emitter<IrcClientEvents> {
   }
 
   /**
-   * Writes one line when the connection is registered (or registering, for the
-   * registration itself); returns false when there is no usable connection.
+   * Writes one line when the connection is registered; returns false otherwise (no
+   * connection, or one still registering: the server would refuse the line with 451).
    */
   send(command: string, params: readonly string[], tags: OutgoingTags | null = null): boolean {
+    return this.isReady && this.#write(command, params, tags);
+  }
+
+  /** Writes one line on an open socket, registered or not (the registration's own lines). */
+  #write(command: string, params: readonly string[], tags: OutgoingTags | null = null): boolean {
     const socket = this.#socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return false;
     // Client-only tags (+typing, +draft/reply…) mean nothing to a server without message-tags: left off.
@@ -215,9 +220,9 @@ export class IrcClient extends Emitter<IrcClientEvents> {
     socket.onopen = () => {
       if (generation !== this.#generation) return;
       this.#lastReceived = Date.now();
-      this.send("CAP", ["LS", "302"]);
-      this.send("NICK", [this.#nick]);
-      this.send("USER", [this.#nick, "0", "*", this.options.realname]);
+      this.#write("CAP", ["LS", "302"]);
+      this.#write("NICK", [this.#nick]);
+      this.#write("USER", [this.#nick, "0", "*", this.options.realname]);
     };
     socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
       if (generation !== this.#generation) return;
@@ -285,7 +290,7 @@ export class IrcClient extends Emitter<IrcClientEvents> {
     const p = message.params;
     switch (message.command) {
       case "PING":
-        this.send("PONG", p.slice(0, 1));
+        this.#write("PONG", p.slice(0, 1));
         return true;
       case "PONG":
         return true;
@@ -308,7 +313,7 @@ export class IrcClient extends Emitter<IrcClientEvents> {
         // Nick in use while registering (only without an account attaching us): try another.
         if (this.#status.state === "connecting") {
           this.#nick = `${this.#nick.slice(0, 14)}_`;
-          this.send("NICK", [this.#nick]);
+          this.#write("NICK", [this.#nick]);
           return true;
         }
         return false;
@@ -316,7 +321,7 @@ export class IrcClient extends Emitter<IrcClientEvents> {
         return true;
       case "903":
         this.#authenticating = false;
-        this.send("CAP", ["END"]);
+        this.#write("CAP", ["END"]);
         return true;
       case "902":
       case "904":
@@ -353,7 +358,7 @@ export class IrcClient extends Emitter<IrcClientEvents> {
         if (sub === "LS" && more) return;
         const wanted = WANTED_CAPS.filter((cap) => this.offeredCaps.has(cap) && !this.caps.has(cap) && (sub === "LS" || items.some((i) => i.split("=")[0] === cap)));
         if (sub === "LS") this.#capLsDone = true;
-        if (wanted.length > 0) this.send("CAP", ["REQ", wanted.join(" ")]);
+        if (wanted.length > 0) this.#write("CAP", ["REQ", wanted.join(" ")]);
         else if (sub === "LS") this.#noSasl();
         return;
       }
@@ -365,14 +370,14 @@ export class IrcClient extends Emitter<IrcClientEvents> {
         if (this.#status.state === "connecting" && this.#capLsDone && !this.#authenticating) {
           if (this.caps.has("sasl") && (this.offeredCaps.get("sasl") ?? "").split(",").includes("OAUTHBEARER")) {
             this.#authenticating = true;
-            this.send("AUTHENTICATE", ["OAUTHBEARER"]);
+            this.#write("AUTHENTICATE", ["OAUTHBEARER"]);
           } else this.#noSasl();
         }
         return;
       }
       case "NAK":
         // REQ is all or nothing: ask again one by one, so that one refusal costs only that cap.
-        if (items.length > 1) for (const cap of items) this.send("CAP", ["REQ", cap]);
+        if (items.length > 1) for (const cap of items) this.#write("CAP", ["REQ", cap]);
         else if (this.#status.state === "connecting" && !this.#authenticating && !this.caps.has("sasl")) this.#noSasl();
         return;
       case "DEL":
@@ -398,11 +403,11 @@ export class IrcClient extends Emitter<IrcClientEvents> {
     try {
       token = await this.options.getToken();
     } catch {
-      if (generation === this.#generation) this.send("AUTHENTICATE", ["*"]);
+      if (generation === this.#generation) this.#write("AUTHENTICATE", ["*"]);
       return;
     }
     if (generation !== this.#generation) return;
-    for (const chunk of authenticateChunks(oauthBearerResponse(token))) this.send("AUTHENTICATE", [chunk]);
+    for (const chunk of authenticateChunks(oauthBearerResponse(token))) this.#write("AUTHENTICATE", [chunk]);
   }
 
   async #authFailed(reason: string): Promise<void> {
