@@ -26,7 +26,11 @@ export interface AccountSettings {
 export type RegisterFailure = "invalid-name" | "name-taken" | "name-retired" | PasswordProblem;
 export type LoginFailureReason = "invalid-credentials" | "throttled";
 
-export type LoginResult = { ok: true; account: Account } | { ok: false; reason: LoginFailureReason; retryAfterSeconds?: number };
+/**
+ * A login's outcome; a successful one carries the password hash it was checked against (or
+ * the one it upgraded it to), for isCurrentCredential.
+ */
+export type LoginResult = { ok: true; account: Account; credential: string } | { ok: false; reason: LoginFailureReason; retryAfterSeconds?: number };
 export type RegisterResult = { ok: true; account: Account } | { ok: false; reason: RegisterFailure };
 /** Why a network door may not register at all: self-registration is off, or too many attempts or accounts from the address. */
 export type SelfRegisterRefusal = { ok: false; reason: "disabled" } | { ok: false; reason: "throttled" | "address-limit"; retryAfterSeconds: number };
@@ -223,8 +227,22 @@ export class AccountService {
     // Parameters changed since this hash was made: upgrade it now that we know the password,
     // unless the password was changed while this login was being checked (the upgrade
     // would bring the old one back).
-    if (needsRehash(hash)) await this.store.replaceCredentials(account.id, await this.#credentials(password), this.now(), { kind: ARGON2ID, value: hash });
-    return { ok: true, account };
+    if (needsRehash(hash)) {
+      const upgraded = await this.#credentials(password);
+      await this.store.replaceCredentials(account.id, upgraded, this.now(), { kind: ARGON2ID, value: hash });
+      return { ok: true, account, credential: upgraded[0]!.value };
+    }
+    return { ok: true, account, credential: hash };
+  }
+
+  /**
+   * Whether `credential` (from a successful login) is still the account's password hash:
+   * false once the password was changed meanwhile. A door that starts a lasting session
+   * asks after starting it, and ends it when false: a change that overlapped the login may
+   * have revoked the account's sessions just before this one began.
+   */
+  async isCurrentCredential(account: Account, credential: string): Promise<boolean> {
+    return (await this.store.credential(account.id, ARGON2ID)) === credential;
   }
 
   /**

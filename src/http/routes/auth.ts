@@ -34,6 +34,12 @@ export function authRoutes(app: FastifyInstance, context: HttpContext): void {
       const result = await context.accounts.login(name, password, clientAddress(request), SERVICE);
       if (!result.ok) throw result.reason === "throttled" ? throttled(result.retryAfterSeconds ?? 1) : new ProblemError("invalid-credentials", INVALID_CREDENTIALS);
       const session = await newSession(context, result.account);
+      // The password changed while this login was checked: the change's revocation of every
+      // session may have come before this one's, which would then outlive the old password.
+      if (!(await context.accounts.isCurrentCredential(result.account, result.credential))) {
+        await context.sessions.end(session.tokens.refreshToken);
+        throw new ProblemError("invalid-credentials", INVALID_CREDENTIALS);
+      }
       if (request.body.cookie) setAccessCookie(request, reply, session.tokens.accessToken, Date.parse(session.tokens.accessTokenExpiresAt));
       return session;
     },
