@@ -52,8 +52,6 @@ export class IrcConnection implements Session, TransportSink {
   sasl: SaslExchange | null = null;
   /** A draft/multiline batch the client has opened and not yet closed (multiline-input.ts). */
   clientBatch: ClientBatch | null = null;
-  /** When the user must have logged in to keep a registered nick; 0 = no deadline. */
-  nickDeadline = 0;
   pending: PendingRegistration | null = { nick: null, username: null, realname: null, capNegotiating: false };
   readonly connectedAt: number;
   lastSeen: number;

@@ -9,14 +9,15 @@ import { IrcConnection } from "./connection.js";
 import { maxLineBytes } from "./input-lines.js";
 import type { WebSocketClient } from "./websocket-gateway.js";
 import { runCommand } from "./dispatcher.js";
-import { enforceNickDeadline } from "./accounts/nick-ownership.js";
+import { enforceNickDeadlines } from "./accounts/nick-ownership.js";
 import { expireClientBatch } from "./multiline-input.js";
 import type { IrcServerContext } from "./server-context.js";
 
 /**
  * The IRC door of the server: its listeners, its connections and the one timer
- * that enforces registration, ping and multiline-batch timeouts for all of them (no timer per
- * connection, which matters with 10k idle clients).
+ * that enforces registration, ping and multiline-batch timeouts for all of them, and
+ * registered-nick deadlines for all users (no timer per connection, which matters with
+ * 10k idle clients).
  */
 export class IrcService {
   #plain: Listeners | null = null;
@@ -74,7 +75,6 @@ export class IrcService {
         if (now - connection.connectedAt > irc.registrationTimeoutSeconds * 1000) connection.close("Registration timed out");
         continue;
       }
-      enforceNickDeadline(connection, now);
       expireClientBatch(connection, now);
       if (connection.pingSentAt === 0) {
         if (now - connection.lastSeen > irc.pingIntervalSeconds * 1000) {
@@ -85,6 +85,8 @@ export class IrcService {
         connection.close(`Ping timeout: ${Math.round((now - connection.lastSeen) / 1000)} seconds`);
       }
     }
+    // Over users, not connections: a user keeps its nick with no connection (always-on).
+    enforceNickDeadlines(this.context, now);
   }
 
   /** Stops accepting, tells every client why, and waits (bounded) for them to go. */

@@ -50,6 +50,12 @@ export class ChatUser {
   detachedAt: number | null = null;
   /** The away state was set by the server when the last session ended, not by the user. */
   autoAway = false;
+  /**
+   * When this user must have logged in to the account that owns its nick, or lose the
+   * nick (nick enforcement, irc/accounts/nick-ownership.ts); 0 = no deadline. Kept
+   * here, not on a connection, so that it outlives the connection that took the nick.
+   */
+  nickDeadline = 0;
   #origin: Origin | null = null;
   /** In a cluster: the node this user is connected to, when it is not this one (a replica). */
   node: string | null = null;
@@ -131,8 +137,11 @@ export class ChatUser {
   }
 
   rename(nick: string): void {
+    const folded = foldCase(nick);
+    // The deadline was for the nick being left; a change of case keeps it running.
+    if (folded !== this.folded) this.nickDeadline = 0;
     this.nick = nick;
-    this.folded = foldCase(nick);
+    this.folded = folded;
     this.#origin = null;
   }
 

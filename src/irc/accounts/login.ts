@@ -27,13 +27,12 @@ export async function logIn(connection: IrcConnection, account: Account): Promis
     // Set first: the user's channels replayed to this connection are then its own.
     connection.user = online;
     const { missedSince } = core.moveSession(connection, user, online);
-    connection.nickDeadline = 0;
     await afterAttach(connection, online, missedSince);
     return;
   }
   core.setAccount(user, account.name);
   applyAccountChoices(connection, user, account);
-  if (user.folded === foldCase(account.name)) connection.nickDeadline = 0;
+  if (user.folded === foldCase(account.name)) user.nickDeadline = 0;
   await replayOfflineMessages(connection, account);
 }
 

@@ -5,6 +5,8 @@ import { followUpFailed, refuseClaim, tryCompleteRegistration } from "../registr
 import { foldCase } from "../../core/chat/names.js";
 import type { NickClaim } from "../../core/chat/nick-claims.js";
 import type { IrcConnection } from "../connection.js";
+import type { IrcServerContext } from "../server-context.js";
+import type { ChatUser } from "../../core/chat/user.js";
 import { isValidNick } from "../../core/chat/names.js";
 import { checkNickOwnership } from "../accounts/nick-ownership.js";
 import { detached } from "../../detached.js";
@@ -69,4 +71,30 @@ function changeNick(connection: IrcConnection, wanted: string, claim: NickClaim,
     giveBack();
     replyFailure(connection, result.reason, wanted);
   } else if (result.changed) detached(checkNickOwnership(connection), followUpFailed(connection));
+}
+
+/**
+ * A rename the server makes (nick enforcement), by the same path as NICK: `wanted` is
+ * claimed across the cluster first, for the node that holds the user's nicks, then
+ * the core renames the user, which every node and watcher sees. `stillDue` is asked
+ * after the claim (which may wait for the cluster): false gives the claim back.
+ * Returns the claim's refusal, a failure of the core, or "renamed".
+ */
+export async function renameByServer(
+  context: IrcServerContext,
+  user: ChatUser,
+  wanted: string,
+  stillDue: () => boolean,
+): Promise<"renamed" | "cancelled" | Exclude<NickClaim, "ok"> | "erroneous-nick" | "nick-in-use"> {
+  const owner = user.node;
+  const claim = await context.nickClaims.claim(wanted, owner);
+  if (claim !== "ok") return claim;
+  if (!stillDue()) {
+    context.nickClaims.release(wanted, owner);
+    return "cancelled";
+  }
+  const result = context.core.changeNick(user, wanted);
+  if (result.ok) return "renamed";
+  context.nickClaims.release(wanted, owner);
+  return result.reason;
 }
