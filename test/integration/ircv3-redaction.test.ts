@@ -142,6 +142,57 @@ forEachDatabase("REDACT", (kind) => {
     assert.ok(!latest.includes("bob's first") && !latest.includes("bob's second"));
   });
 
+  test("whoever re-creates an emptied channel runs it from then on: REDACT_FORBIDDEN for what was said before, allowed for what is said after; the sender still may", async () => {
+    alice.send("JOIN #secretplans");
+    await alice.waitFor(/ 366 alice #secretplans /);
+    const before = await post(alice, "#secretplans", "the plan");
+    alice.send("PART #secretplans");
+    await alice.waitFor(/:alice!\S+ PART #secretplans/);
+
+    // The channel is gone; a guest makes it again, and so gets +o in it.
+    const mallory = await fx.raw("mallory", { caps: CAPS });
+    mallory.send("JOIN #secretplans");
+    await mallory.waitFor(/ 353 mallory [=*@] #secretplans :@mallory$/);
+    assert.ok((await texts(mallory, "LATEST #secretplans * 10")).includes("the plan"), "the old life's history is readable");
+    const refused = await redact(mallory, `#secretplans ${before.msgid} :gone`);
+    assert.match(refused.raw, new RegExp(`^:cmymessage\\.local FAIL REDACT REDACT_FORBIDDEN #secretplans ${before.msgid} :`));
+    assert.ok((await texts(mallory, "LATEST #secretplans * 10")).includes("the plan"), "the message is still there");
+
+    // What is said in the new life is the new operator's to moderate.
+    bob.send("JOIN #secretplans");
+    await bob.waitFor(/ 366 bob #secretplans /);
+    const after = await post(bob, "#secretplans", "said after");
+    assert.equal((await redact(mallory, `#secretplans ${after.msgid}`)).command, "REDACT");
+
+    // The sender may always remove its own message.
+    alice.send("JOIN #secretplans");
+    await alice.waitFor(/ 366 alice #secretplans /);
+    assert.equal((await redact(alice, `#secretplans ${before.msgid}`)).command, "REDACT");
+    assert.deepEqual(await texts(mallory, "LATEST #secretplans * 10"), []);
+    for (const c of [alice, bob, mallory]) c.send("PART #secretplans");
+  });
+
+  test("a registered channel is one channel across lives: its operator removes what was said before it last emptied", async () => {
+    alice.send("JOIN #keptplans");
+    await alice.waitFor(/ 366 alice #keptplans /);
+    alice.send("PRIVMSG ChanServ :REGISTER #keptplans");
+    await alice.waitFor(/ NOTICE alice :.*#keptplans.*registered/i);
+    bob.send("JOIN #keptplans");
+    await bob.waitFor(/ 366 bob #keptplans /);
+    const earlier = await post(bob, "#keptplans", "from the last life");
+    for (const [c, nick] of [[alice, "alice"], [bob, "bob"]] as const) {
+      c.send("PART #keptplans");
+      await c.waitFor(new RegExp(`:${nick}!\\S+ PART #keptplans`));
+    }
+
+    // The founder gets +o again on joining the re-created channel.
+    alice.send("JOIN #keptplans");
+    await alice.waitFor(/ 353 alice [=*@] #keptplans :@alice$/);
+    assert.equal((await redact(alice, `#keptplans ${earlier.msgid} :moderated`)).command, "REDACT");
+    assert.deepEqual(await texts(alice, "LATEST #keptplans * 10"), []);
+    alice.send("PART #keptplans");
+  });
+
   test("unknown ids, messages of other conversations and conversations one cannot read", async () => {
     carol.send("JOIN #secret");
     await carol.waitFor(/ 366 carol #secret /);

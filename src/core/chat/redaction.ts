@@ -1,6 +1,7 @@
 import type { ChatCore } from "./chat-core.js";
 import type { ChatUser } from "./user.js";
-import type { HistoryStore } from "./history.js";
+import type { HistoryStore, StoredMessage } from "./history.js";
+import type { Channel } from "./channel.js";
 import type { RedactEvent } from "./events.js";
 import type { AccountDirectory } from "./messaging.js";
 import { historyAccess } from "./history-access.js";
@@ -33,13 +34,26 @@ async function readableConversation(core: ChatCore, accounts: AccountDirectory, 
 }
 
 /**
+ * Whether `user` removes `message` as an operator of `channel`. An unregistered channel
+ * ends when its last member leaves, and whoever creates it again gets +o: they run the
+ * new channel, not what was said in the old one under the same name, so only messages
+ * from the channel's current life (its creation on this node, as in 329) are theirs to
+ * remove. A registered channel is one channel across lives (ChanServ keeps it).
+ */
+function moderatesMessage(core: ChatCore, channel: Channel, user: ChatUser, message: StoredMessage): boolean {
+  if (!channel.isOp(user)) return false;
+  return message.time >= channel.createdAt || core.registry?.get(channel.name) !== undefined;
+}
+
+/**
  * Removes a stored message (IRCv3 message-redaction) and tells its conversation.
  *
  * Who may: the account that sent it (from any of its sessions), a channel operator
- * for a message in that channel, an IRC operator. The message is looked for only in
- * the conversation `target` names, under the one read rule (history-access.ts): a
- * message of a conversation the user cannot read is unknown, exactly like one that
- * never existed (an IRC operator reaches every channel). The row is deleted, so
+ * for a message sent in that channel since it was created (moderatesMessage), an IRC
+ * operator. The message is looked for only in the conversation `target` names, under
+ * the one read rule (history-access.ts): a message of a conversation the user cannot
+ * read is unknown, exactly like one that never existed (an IRC operator reaches every
+ * channel). The row is deleted, so
  * CHATHISTORY and the HTTP API never show it again. Whose message it is can only be
  * told from history: with history off, nothing can be removed.
  */
@@ -61,7 +75,7 @@ export async function redactMessage(
     if (!message) return refuse("unknown-msgid");
     const own = user.account !== null && message.senderAccount !== null && foldCase(message.senderAccount) === foldCase(user.account);
     const channel = access.kind === "channel" ? core.findChannel(target) : undefined;
-    const chanop = channel !== undefined && channel.isOp(user);
+    const chanop = channel !== undefined && moderatesMessage(core, channel, user, message);
     if (!own && !chanop && !user.isOperator) return refuse("forbidden");
     // Whoever deleted it first (two sessions at once) is the one that tells the others.
     if (!(await history.deleteMessage(access.key, msgid))) return refuse("unknown-msgid");
