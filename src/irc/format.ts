@@ -65,7 +65,9 @@ function formatBody(source: string | null, command: string, params: readonly str
   for (let i = 0; i < params.length; i++) {
     const param = clean(params[i]!);
     if (i === last && (textLast || param === "" || param.includes(" ") || param.startsWith(":"))) line += ` :${param}`;
-    else line += ` ${param}`;
+    // An empty middle parameter cannot be written (it would read as no parameter and shift
+    // the rest): "*" stands in, as for a nick not yet chosen. Commands should not send one.
+    else line += ` ${param === "" ? "*" : param}`;
   }
   return line;
 }
@@ -73,7 +75,8 @@ function formatBody(source: string | null, command: string, params: readonly str
 /**
  * Formats one line with CRLF. The last parameter is written as a trailing
  * parameter when it must be (empty, has a space, starts with ':') or when it
- * is free text (numerics, PRIVMSG…). Past 512 bytes without its tags, the line is cut.
+ * is free text (numerics, PRIVMSG…); an empty middle one is written as "*".
+ * Past 512 bytes without its tags, the line is cut.
  */
 export function formatLine(source: string | null, command: string, params: readonly string[], tags: OutgoingTags | null = null): string {
   // Text is split to fit before it gets here (split-text.ts); what can still be too long is a

@@ -90,6 +90,19 @@ test("WHOX as irc-framework uses it (%tcuhsnfdaor with a token) parses into the 
   assert.equal(byNick.get("bob")!.away, true);
 });
 
+test("WHOIS with no nick, or only empty items in its list, is 431; empty items before a nick are skipped", async (t) => {
+  const fx = await setup(t);
+  await fx.raw("target");
+  const raw = await fx.raw("rawasker");
+  for (const command of ["WHOIS ,", "WHOIS ,,", "WHOIS cmymessage.local ,", "WHOIS :", "WHOIS"]) {
+    assert.deepEqual(await collect(raw, command, / (431|461|318) /), [`:cmymessage.local 431 rawasker :No nickname given`], command);
+  }
+  assert.deepEqual(codes(await collect(raw, "WHOIS ,target", / 318 /)), ["311", "319", "312", "317", "318"]);
+  // Every reply names a nick: no empty parameter anywhere.
+  await rawSync(raw);
+  assert.deepEqual(raw.lines.filter((line) => /  /.test(line)), []);
+});
+
 test("WHOIS: 311, 319, 312, 317, 318 in order (irc-framework parses them); 301 when away; 401 + 318 for an unknown nick", async (t) => {
   const fx = await setup(t);
   const [target, asker] = (await fx.connectMany(["target", "asker"], { gecos: "Real Name Here" })) as [FrameworkClient, FrameworkClient];

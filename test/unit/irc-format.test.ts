@@ -102,6 +102,13 @@ test("property: formatLine never puts CR, LF or NUL inside a line and ends with 
   );
 });
 
+test("an empty middle param is written as * (it cannot be empty on the wire); an empty last one stays trailing", () => {
+  assert.equal(formatLine("srv", "401", ["alice", "", "No such nick/channel"]), ":srv 401 alice * :No such nick/channel\r\n");
+  assert.equal(formatLine("srv", "MODE", ["#c", "", "x"]), ":srv MODE #c * x\r\n");
+  assert.equal(formatLine("srv", "MODE", ["#c", ""]), ":srv MODE #c :\r\n");
+  assert.deepEqual(parseMessage(body(formatLine(null, "CMD", ["", "", "last"])))?.params, ["*", "*", "last"]);
+});
+
 test("CR, LF and NUL in params are each replaced, keeping the rest of the text", () => {
   const line = formatLine("srv", "PRIVMSG", ["#chan", "a\r\nQUIT :pwned\0b"]);
   assert.equal(line, ":srv PRIVMSG #chan :a  QUIT :pwned b\r\n");

@@ -1,5 +1,5 @@
 import type { RegisteredCommand } from "../command.js";
-import { RPL } from "../numerics.js";
+import { ERR, RPL } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
 import { memberPrefix } from "../replies.js";
 import { channelVisibleTo } from "../../core/chat/visibility.js";
@@ -8,12 +8,16 @@ import { sendWordLists } from "../word-lists.js";
 
 export const whois: RegisteredCommand = {
   name: "WHOIS",
-  minParams: 1,
+  // No nick at all is 431 (RFC 2812 3.6.2), answered below like a list of empty items.
+  minParams: 0,
   when: "registered",
   help: "WHOIS [<server>] <nick> — details about a user",
   run(connection, user, params) {
-    // `WHOIS server nick` and `WHOIS nick nick` both ask about the last parameter.
-    const nick = (params.length > 1 ? params[1]! : params[0]!).split(",")[0]!;
+    const nick = whoisTarget(params);
+    if (nick === undefined) {
+      connection.numeric(ERR.NONICKNAMEGIVEN, "No nickname given");
+      return;
+    }
     const target = connection.context.core.findUser(nick);
     if (!target) {
       replyFailure(connection, "no-such-nick", nick);
@@ -40,3 +44,14 @@ export const whois: RegisteredCommand = {
     connection.numeric(RPL.ENDOFWHOIS, target.nick, "End of /WHOIS list.");
   },
 };
+
+/**
+ * The nick a WHOIS asks about: `WHOIS server nick` and `WHOIS nick nick` both ask about
+ * the second parameter; of its comma list, the first item that is not empty (one target,
+ * TARGMAX WHOIS:1). Undefined when there is none: an empty nick cannot be named in the
+ * 401 and 318 replies (RFC 1459 middle parameters are never empty).
+ */
+function whoisTarget(params: readonly string[]): string | undefined {
+  const list = params.length > 1 ? params[1]! : params[0];
+  return list?.split(",").find((item) => item !== "");
+}
