@@ -155,6 +155,14 @@ forEachDatabase("CHATHISTORY on a channel", (kind) => {
     assert.deepEqual(texts(unknownRef), []);
   });
 
+  test("an unknown subcommand is FAIL CHATHISTORY UNKNOWN_COMMAND, whatever its parameters and target", async () => {
+    for (const request of ["FOO #lounge * 1", "FOO #lounge bogus=1 0", "FOO #nowhere * 1", "FOO"]) {
+      const reply = await history(request);
+      assert.equal(reply.ok, false, request);
+      if (!reply.ok) assert.deepEqual(reply.fail.params.slice(0, 3), ["CHATHISTORY", "UNKNOWN_COMMAND", "FOO"], `${request}: ${reply.fail.raw}`);
+    }
+  });
+
   test("FAIL CHATHISTORY INVALID_TARGET for a channel the client is not in (existing or not), and after it leaves", async () => {
     for (const target of ["#lounge", "#nowhere"]) {
       const reply = await chathistory(outsider, `LATEST ${target} * 10`);

@@ -15,6 +15,14 @@ export const CHATHISTORY_MAX = 100;
 
 type Fail = (code: string, ...context: string[]) => void;
 
+/** The subcommands this server answers; any other is UNKNOWN_COMMAND, whatever follows it. */
+const SUBCOMMANDS = ["LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN", "TARGETS"] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+
+function isSubcommand(text: string): text is Subcommand {
+  return (SUBCOMMANDS as readonly string[]).includes(text);
+}
+
 function parseRef(text: string | undefined): HistoryRef | null | "invalid" {
   if (text === "*") return null;
   if (text?.startsWith("timestamp=")) {
@@ -37,7 +45,7 @@ async function historyKey(connection: IrcConnection, user: ChatUser, target: str
   return access.ok ? access.key : null;
 }
 
-async function messages(connection: IrcConnection, subcommand: string, key: string, params: readonly string[], fail: Fail): Promise<StoredMessage[] | null> {
+async function messages(connection: IrcConnection, subcommand: Exclude<Subcommand, "TARGETS">, key: string, params: readonly string[], fail: Fail): Promise<StoredMessage[] | null> {
   const history = connection.context.history!;
   const query = (q: Omit<HistoryQuery, "target">): Promise<StoredMessage[]> => history.query({ target: key, ...q });
   if (subcommand === "BETWEEN") {
@@ -63,8 +71,6 @@ async function messages(connection: IrcConnection, subcommand: string, key: stri
       const after = await query({ direction: "after", from: ref, fromInclusive: true, to: null, limit: limit - before.length });
       return [...before, ...after];
     }
-    default:
-      return fail("UNKNOWN_COMMAND", subcommand), null;
   }
 }
 
@@ -96,7 +102,9 @@ export const chathistory: RegisteredCommand = {
   async run(connection, user, params) {
     const subcommand = params[0]!.toUpperCase();
     const fail: Fail = (code, ...context) => connection.serverLine("FAIL", "CHATHISTORY", code, ...context, "Cannot fetch history");
-    if (!connection.context.history) return fail("UNKNOWN_COMMAND", subcommand);
+    // The subcommand first (IRCv3 chathistory): an unknown one is UNKNOWN_COMMAND, not a
+    // complaint about parameters it does not have. With history off, none is known.
+    if (!connection.context.history || !isSubcommand(subcommand)) return fail("UNKNOWN_COMMAND", subcommand);
     if (params.length < (subcommand === "BETWEEN" ? 5 : 4)) return fail("NEED_MORE_PARAMS", subcommand);
     try {
       if (subcommand === "TARGETS") return await targets(connection, user, params, fail);
