@@ -38,6 +38,9 @@ const NO_CAPS: ReadonlySet<Capability> = new Set();
  * lines waiting to run, commands still running) is made on first use, and no closure
  * is made per connection: the connection is its transport's sink (TransportSink).
  */
+/** The longest label answered (labeled-response): clients use short counters or ids. */
+export const MAX_LABEL_BYTES = 64;
+
 export class IrcConnection implements Session, TransportSink {
   readonly id = (sessionCounter++).toString(36);
   readonly hostname: string;
@@ -228,7 +231,7 @@ export class IrcConnection implements Session, TransportSink {
   #dispatch(raw: QueuedLine): Promise<void> | undefined {
     const message = runnableMessage(this, raw);
     if (!message) return undefined;
-    const label = this.caps.has("labeled-response") ? message.tags?.get("label") : undefined;
+    const label = this.#labelOf(message);
     if (label === undefined) return this.#run(message);
     return this.#withLabel(label, () => this.#run(message));
   }
@@ -263,8 +266,19 @@ export class IrcConnection implements Session, TransportSink {
    * now: the opening line of a client batch is answered when the batch ends. Null
    * when the command carries no label.
    */
-  takeLabel(message: IrcMessage): string | null {
+  /**
+   * The command's label when the client asked for labeled-response; a label over
+   * MAX_LABEL_BYTES is ignored (the command is answered unlabelled), since every reply
+   * repeats it beside the server's own tags and must stay within the 8191 bytes of a tag
+   * section.
+   */
+  #labelOf(message: IrcMessage): string | undefined {
     const label = this.caps.has("labeled-response") ? message.tags?.get("label") : undefined;
+    return label !== undefined && Buffer.byteLength(label) <= MAX_LABEL_BYTES ? label : undefined;
+  }
+
+  takeLabel(message: IrcMessage): string | null {
+    const label = this.#labelOf(message);
     if (label === undefined || this.#label === null) return null;
     this.#label.taken = true;
     return label;

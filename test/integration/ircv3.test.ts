@@ -297,6 +297,13 @@ test("labeled-response: ACK for a command with no reply, the label on a single r
     `@batch=${ref} :cmymessage.local 366 labeler #labeled :End of /NAMES list.`,
   ]);
 
+  // A label over 64 bytes is ignored: answered unlabelled, so no reply's tags outgrow 8191 bytes.
+  c.lines.splice(0);
+  c.send(`@label=${"x".repeat(65)} PING long`);
+  assert.equal(await c.waitFor(/ PONG /), ":cmymessage.local PONG cmymessage.local long");
+  c.send(`@label=${"y".repeat(64)} PING fits`);
+  assert.equal(await c.waitFor(/ PONG /), `@label=${"y".repeat(64)} :cmymessage.local PONG cmymessage.local fits`);
+
   // Without the cap the label is ignored.
   const plain = await fx.raw("plain");
   plain.send("@label=ignored PING tok2");
