@@ -31,11 +31,14 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [
   // The unspecified and loopback addresses, and the deprecated IPv4-compatible ::a.b.c.d.
   ["::", 96],
+  // IPv4-translated ::ffff:0:a.b.c.d (SIIT, RFC 2765): not a public route, and it names an IPv4 address too.
+  ["::ffff:0:0:0", 96],
   ["100::", 64],
   // Local-use NAT64 (RFC 8215): translated to IPv4 by the site's own gateway, often into its private network.
   ["64:ff9b:1::", 48],
-  // Teredo, ORCHID and documentation.
+  // Teredo, benchmarking (RFC 5180), ORCHID and documentation.
   ["2001::", 32],
+  ["2001:2::", 48],
   ["2001:10::", 28],
   ["2001:20::", 28],
   ["2001:db8::", 32],
