@@ -122,6 +122,9 @@ function advertiseFilehost(context: IrcServerContext, http: RunningHttp): void {
 /** The name of the secret unknown accounts' SCRAM salts are derived from (see irc/sasl/scram.ts). */
 export const SCRAM_SECRET = "scram-unknown-salt";
 
+/** How long a starting cluster node waits for the other nodes' state before restoring its always-on users. */
+const PEER_SNAPSHOTS_WAIT_MS = 5_000;
+
 /** Joins the cluster this node's config names (Redis may still be away: the node retries). */
 async function startCluster(config: Config, log: Logger): Promise<ClusterNode> {
   return new ClusterNode({ redisUrl: config.cluster.redisUrl, name: nodeName(config), nodeTimeoutSeconds: config.cluster.nodeTimeoutSeconds, log });
@@ -163,6 +166,9 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   // Stopped before the always-on users drain: a joined node could still be handed events that save them.
   if (cluster) teardown.add("cluster", "cluster", () => cluster.stop());
   await cluster?.start(core);
+  // The always-on users come back into channels that may be live on other nodes: wait (bounded)
+  // until this node knows them, or their joins would create them afresh, with op and no +i/+k/+b check.
+  if (cluster && !(await cluster.peersHeard(PEER_SNAPSHOTS_WAIT_MS))) log.warn("cluster: not every node answered in time; always-on users are restored with what this node knows");
   for (const record of await new AlwaysOnRepository(domain.store.db).list()) {
     // In a cluster, each always-on user lives on one node: the first to claim its nick.
     if (cluster && (await cluster.claim(record.nick)) !== "ok") continue;

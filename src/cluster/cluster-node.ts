@@ -52,6 +52,10 @@ export class ClusterNode implements NickClaims {
   #joinedAt = 0;
   /** Other instances this node has heard of, with their names. */
   readonly #peers = new Map<string, string>();
+  /** Instances whose snapshot (hello or snap) this node has applied since it last joined. */
+  readonly #snapshots = new Set<string>();
+  /** Waiting for snapshots (see peersHeard), woken at each one. */
+  readonly #snapshotWaiters = new Set<() => void>();
   #heartbeat: NodeJS.Timeout | null = null;
   #deathCheck: NodeJS.Timeout | null = null;
   #splitTimer: NodeJS.Timeout | null = null;
@@ -172,6 +176,45 @@ export class ClusterNode implements NickClaims {
     });
   }
 
+  /**
+   * Resolves once this node is joined and has applied the snapshot of every other node
+   * alive in Redis when it joined (their answers to its hello), or when `ms` passed first;
+   * true when all were heard. Until then this node does not know the cluster's channels:
+   * what must see them as they are (the always-on users it restores, whose joins would
+   * otherwise create channels that exist elsewhere, with op and no admission check) waits.
+   */
+  async peersHeard(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    if (!(await this.#joined(ms))) return false;
+    let alive: string[];
+    try {
+      const keys = await withTimeout(this.#commands.keys(`${HEARTBEAT_PREFIX}*`), REDIS_ANSWER_MS, "Redis did not list the nodes in time");
+      alive = keys.map((key) => key.slice(HEARTBEAT_PREFIX.length)).filter((instance) => instance !== this.instance);
+    } catch {
+      return false;
+    }
+    const heardAll = (): boolean => alive.every((instance) => this.#snapshots.has(instance));
+    while (!heardAll()) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#stopped) return false;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.#snapshotWaiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, left);
+        this.#snapshotWaiters.add(wake);
+      });
+    }
+    return true;
+  }
+
+  #snapshotApplied(instance: string): void {
+    this.#snapshots.add(instance);
+    for (const wake of [...this.#snapshotWaiters]) wake();
+  }
+
   release(nick: string, node?: string | null): void {
     if (!this.#synced) return;
     // Two claims of one nick by one node both succeed ("already ours"); the one that lost the
@@ -283,6 +326,7 @@ export class ClusterNode implements NickClaims {
       if (this.#losses !== losses) throw new Error("a Redis connection closed during the re-sync");
       this.#joinedAt = Date.now();
       this.#lastBeat = Date.now();
+      this.#snapshots.clear();
       this.#synced = true;
       this.#send(STATE_CHANNEL, { o: this.instance, k: "hello", name: this.options.name, snapshot: this.#core.replica.snapshot() });
       this.#log.info({ instance: this.instance }, "cluster: joined");
@@ -378,12 +422,14 @@ export class ClusterNode implements NickClaims {
         // The same name under another instance is that node restarted: its old users are gone.
         for (const [instance, name] of [...this.#peers]) if (name === message.name && instance !== message.o) this.#forget(instance, `Node ${name} restarted`);
         core.replica.applySnapshot(message.o, message.snapshot, `Node ${message.name} re-synchronised`);
+        this.#snapshotApplied(message.o);
         this.#send(nodeChannel(message.o), { o: this.instance, k: "snap", name: this.options.name, snapshot: core.replica.snapshot() });
         this.#log.info({ peer: message.o, users: message.snapshot.users.length }, "cluster: node joined");
         return;
       case "snap":
         this.#peers.set(message.o, message.name);
         core.replica.applySnapshot(message.o, message.snapshot, `Node ${message.name} re-synchronised`);
+        this.#snapshotApplied(message.o);
         return;
       case "bye":
         this.#forget(message.o, `Node ${this.#nameOf(message.o)} stopped`);

@@ -1,0 +1,56 @@
+/**
+ * Always-on users in a cluster: a node that starts again restores its always-on users
+ * only once it knows the channels live on the other nodes, so their joins meet those
+ * channels' +i, +k and bans like anyone's, and take no op. The nodes are real
+ * `cmymessage serve` processes (test/support/cluster.ts).
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { clusterSuite, startCluster, Teardown, type Cluster, type ClusterNode } from "../support/cluster.js";
+import { startNode } from "../support/cluster-node.js";
+import { rawClient, saslClient } from "../support/cluster-irc.js";
+
+clusterSuite("cluster: always-on users", () => {
+  const teardown = new Teardown();
+  let cluster: Cluster;
+  let a: ClusterNode, b: ClusterNode;
+  before(async () => {
+    cluster = await startCluster(teardown, ["ao-a", "ao-b"], { http: false });
+    [a, b] = cluster.nodes as [ClusterNode, ClusterNode];
+  });
+  after(() => teardown.run());
+
+  test("a node that starts again restores its always-on users into the live channels as they are: a channel locked meanwhile keeps them out, and they take no op", async (t) => {
+    const password = "always-on-cluster-password";
+    const maker = await rawClient(t, b, "aodave", { readyChannel: null });
+    maker.send(`REGISTER * * :${password}`);
+    assert.match(await maker.waitFor(/ REGISTER SUCCESS | FAIL REGISTER /, 10_000), / REGISTER SUCCESS /);
+    maker.send("QUIT :made the account");
+    await maker.closed;
+
+    const op = await rawClient(t, a, "aolockop");
+    op.send("JOIN #aolock");
+    await op.waitFor(/ 366 aolockop #aolock /);
+    const dave = await saslClient(t, b, "aodave", "aodave", password);
+    dave.client.send("PRIVMSG NickServ :SET ALWAYS-ON ON");
+    await dave.client.waitFor(/NOTICE aodave :ALWAYS-ON is now ON/, 5000);
+    dave.client.send("JOIN #aolock");
+    await op.waitFor(/^:aodave!\S+ JOIN #aolock/);
+    dave.client.send("QUIT :gone for now");
+    await dave.client.closed;
+
+    await b.stop();
+    op.send("MODE #aolock +ikb sekret aodave!*@*");
+    await op.waitFor(/ MODE #aolock \+ikb sekret :?aodave!\*@\*$/);
+    op.lines.splice(0);
+
+    const restarted = await startNode(teardown, { name: "ao-b", redisUrl: cluster.redis.url, databaseUrl: cluster.db.url, http: false });
+    // The always-on user is back (on the restarted node), outside the channel it was locked out of.
+    op.send("WHOIS aodave");
+    assert.match(await op.waitFor(/ (311|401) aolockop aodave /, 10_000), / 311 /, `${restarted.name} restored the always-on user`);
+    op.send("NAMES #aolock");
+    const names = await op.waitFor(/ 353 aolockop . #aolock :/);
+    assert.doesNotMatch(names, /aodave/, "the banned always-on user was let into the locked channel");
+    assert.equal(op.lines.filter((line) => / JOIN #aolock/.test(line)).length, 0, op.lines.join("\n"));
+  });
+});
