@@ -63,6 +63,8 @@ export class LoginGuard {
   /** The account rows being paced, so concurrent failures on one account take successive slots (per process). */
   readonly #pacing = new SerialQueues<string>();
   readonly #turns = new AttemptTurns(ATTEMPT_TURN_HOLD_MS);
+  /** The failure count this process last wrote per address with attempts under way (entries go with their turns). */
+  readonly #addressFailuresSeen = new Map<string, number>();
 
   constructor(
     private readonly store: LoginFailureStore,
@@ -135,7 +137,11 @@ export class LoginGuard {
   async #awaitAddressRoom(addressKey: string): Promise<void> {
     for (;;) {
       const others = this.#turns.holding(addressKey) - 1;
-      if (others === 0) return;
+      // Alone: what an earlier, abandoned attempt left here is stale.
+      if (others === 0) this.#addressFailuresSeen.delete(addressKey);
+      // Room enough whatever the count, as far as this process has seen it: no read (a burst
+      // of good logins from one address, the common case, costs no query per login here).
+      if (others < this.settings.addressLockoutAfter - (this.#addressFailuresSeen.get(addressKey) ?? 0)) return;
       const recorded = this.#fresh((await this.store.get([addressKey])).get(addressKey), this.now())?.failures ?? 0;
       const room = this.settings.addressLockoutAfter - recorded;
       // No room left: the verdict refuses (or, once a lockout has passed, judges as it would alone).
@@ -147,6 +153,7 @@ export class LoginGuard {
 
   #endTurns(accountFolded: string | null, keys: { address: string; pair: string }): void {
     this.#turns.release(keys.address);
+    if (this.#turns.holding(keys.address) === 0) this.#addressFailuresSeen.delete(keys.address);
     if (accountFolded !== null) this.#turns.release(keys.pair);
   }
 
@@ -201,6 +208,7 @@ export class LoginGuard {
       const lockedUntil = count >= threshold ? now + this.settings.lockoutSeconds * 1000 : null;
       if (lockedUntil !== null && count === threshold) locked = true;
       await this.store.put(key, { failures: count, lastFailureAt: now, lockedUntil });
+      if (key === keys.address && this.#turns.holding(key) > 0) this.#addressFailuresSeen.set(key, count);
     }
     // An address that had failed on the account took its slot when check() let it try.
     if (accountFolded === null || !firstHere) return { locked, replyDelayMs: 0 };
