@@ -7,6 +7,7 @@ import { foldCase } from "../core/chat/names.js";
 import type { StateOp } from "../core/chat/replication.js";
 import { RedisBus, type BusLink } from "./redis-bus.js";
 import { CLAIM_NICK, KEEP_ONLY_NICKS, RELEASE_NICK, RELEASE_NODE } from "./nick-scripts.js";
+import { PeerSnapshots } from "./peer-snapshots.js";
 import { EPOCH_KEY, HEARTBEAT_PREFIX, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
 import { detached } from "../detached.js";
 import { withTimeout } from "../with-timeout.js";
@@ -52,10 +53,8 @@ export class ClusterNode implements NickClaims {
   #joinedAt = 0;
   /** Other instances this node has heard of, with their names. */
   readonly #peers = new Map<string, string>();
-  /** Instances whose snapshot (hello or snap) this node has applied since it last joined. */
-  readonly #snapshots = new Set<string>();
-  /** Waiting for snapshots (see peersHeard), woken at each one. */
-  readonly #snapshotWaiters = new Set<() => void>();
+  /** The other nodes' snapshots applied since this node last joined (see peersHeard). */
+  readonly #snapshots = new PeerSnapshots();
   #heartbeat: NodeJS.Timeout | null = null;
   #deathCheck: NodeJS.Timeout | null = null;
   #splitTimer: NodeJS.Timeout | null = null;
@@ -193,26 +192,7 @@ export class ClusterNode implements NickClaims {
     } catch {
       return false;
     }
-    const heardAll = (): boolean => alive.every((instance) => this.#snapshots.has(instance));
-    while (!heardAll()) {
-      const left = deadline - Date.now();
-      if (left <= 0 || this.#stopped) return false;
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          this.#snapshotWaiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, left);
-        this.#snapshotWaiters.add(wake);
-      });
-    }
-    return true;
-  }
-
-  #snapshotApplied(instance: string): void {
-    this.#snapshots.add(instance);
-    for (const wake of [...this.#snapshotWaiters]) wake();
+    return this.#snapshots.heardAll(alive, deadline, () => this.#stopped);
   }
 
   release(nick: string, node?: string | null): void {
@@ -422,14 +402,14 @@ export class ClusterNode implements NickClaims {
         // The same name under another instance is that node restarted: its old users are gone.
         for (const [instance, name] of [...this.#peers]) if (name === message.name && instance !== message.o) this.#forget(instance, `Node ${name} restarted`);
         core.replica.applySnapshot(message.o, message.snapshot, `Node ${message.name} re-synchronised`);
-        this.#snapshotApplied(message.o);
+        this.#snapshots.applied(message.o);
         this.#send(nodeChannel(message.o), { o: this.instance, k: "snap", name: this.options.name, snapshot: core.replica.snapshot() });
         this.#log.info({ peer: message.o, users: message.snapshot.users.length }, "cluster: node joined");
         return;
       case "snap":
         this.#peers.set(message.o, message.name);
         core.replica.applySnapshot(message.o, message.snapshot, `Node ${message.name} re-synchronised`);
-        this.#snapshotApplied(message.o);
+        this.#snapshots.applied(message.o);
         return;
       case "bye":
         this.#forget(message.o, `Node ${this.#nameOf(message.o)} stopped`);

@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { clusterSuite, startCluster, Teardown, type Cluster, type ClusterNode } from "../support/cluster.js";
 import { startNode } from "../support/cluster-node.js";
-import { rawClient, saslClient } from "../support/cluster-irc.js";
+import { rawClient, registerAccount, saslClient } from "../support/cluster-irc.js";
 
 clusterSuite("cluster: always-on users", () => {
   const teardown = new Teardown();
@@ -22,11 +22,7 @@ clusterSuite("cluster: always-on users", () => {
 
   test("a node that starts again restores its always-on users into the live channels as they are: a channel locked meanwhile keeps them out, and they take no op", async (t) => {
     const password = "always-on-cluster-password";
-    const maker = await rawClient(t, b, "aodave", { readyChannel: null });
-    maker.send(`REGISTER * * :${password}`);
-    assert.match(await maker.waitFor(/ REGISTER SUCCESS | FAIL REGISTER /, 10_000), / REGISTER SUCCESS /);
-    maker.send("QUIT :made the account");
-    await maker.closed;
+    await registerAccount(t, b, "aodave", password);
 
     const op = await rawClient(t, a, "aolockop");
     op.send("JOIN #aolock");

@@ -9,7 +9,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { clusterSuite, startCluster, Teardown, type Cluster, type ClusterNode } from "../support/cluster.js";
-import { bareNick, converged, frameworkClient, names, rawClient, rawConnect, saslClient, topic } from "../support/cluster-irc.js";
+import { bareNick, converged, frameworkClient, names, rawClient, rawConnect, registerAccount, saslClient, topic } from "../support/cluster-irc.js";
 import { exchange, parseLine, textOf } from "../support/irc-lines.js";
 import { rawSync } from "../support/fixture.js";
 import type { RawClient } from "../support/raw-client.js";
@@ -225,11 +225,7 @@ clusterSuite("cluster: three nodes, one chat", () => {
 
   test("one account's connections on two nodes are one user: the same nick, and both see the channel's messages", async (t) => {
     const password = "cluster-multiclient-password";
-    const maker = await rawClient(t, a, "mcuser", { readyChannel: null });
-    maker.send(`REGISTER * * :${password}`);
-    assert.match(await maker.waitFor(/ REGISTER SUCCESS | FAIL REGISTER /, 10_000), / REGISTER SUCCESS /);
-    maker.send("QUIT :made the account");
-    await maker.closed;
+    await registerAccount(t, a, "mcuser", password);
 
     const first = await saslClient(t, a, "mcuser", "mcuser", password);
     assert.match(first.result.raw, / 903 /, `SASL on ${a.name}`);

@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { clusterSuite, startCluster, Teardown, type ClusterNode } from "../support/cluster.js";
-import { rawClient, saslClient } from "../support/cluster-irc.js";
+import { rawClient, registerAccount, saslClient } from "../support/cluster-irc.js";
 
 clusterSuite("cluster: registered nick enforcement", () => {
   const teardown = new Teardown();
@@ -21,11 +21,7 @@ clusterSuite("cluster: registered nick enforcement", () => {
 
   test("a user renamed on one node for holding a registered nick is seen renamed on the other, and the owner then gets the nick there", async (t) => {
     const password = "cluster-enforcement-password";
-    const maker = await rawClient(t, a, "enfowner", { readyChannel: null });
-    maker.send(`REGISTER * * :${password}`);
-    assert.match(await maker.waitFor(/ REGISTER SUCCESS | FAIL REGISTER /, 10_000), / REGISTER SUCCESS /);
-    maker.send("QUIT :made the account");
-    await maker.closed;
+    await registerAccount(t, a, "enfowner", password);
 
     const watcher = await rawClient(t, b, "enfwatch");
     const squatter = await rawClient(t, a, "enfsquat");
@@ -43,13 +39,7 @@ clusterSuite("cluster: registered nick enforcement", () => {
 
   test("multiclient across nodes: when the connection that took a registered nick quits, the user's connection on the other node is still renamed", async (t) => {
     const password = "cluster-multiclient-enforcement";
-    for (const name of ["enfalice", "enfdave"]) {
-      const maker = await rawClient(t, a, name, { readyChannel: null });
-      maker.send(`REGISTER * * :${password}`);
-      assert.match(await maker.waitFor(/ REGISTER SUCCESS | FAIL REGISTER /, 10_000), / REGISTER SUCCESS /);
-      maker.send("QUIT :made the account");
-      await maker.closed;
-    }
+    for (const name of ["enfalice", "enfdave"]) await registerAccount(t, a, name, password);
     const first = await saslClient(t, a, "enfalice", "enfalice", password);
     const second = await saslClient(t, b, "enfalice", "enfalice", password);
     assert.equal(second.welcomedAs, "enfalice", `the connection on ${b.name} is one more of the same user`);

@@ -61,6 +61,16 @@ export async function rawClient(owner: AfterHook | Teardown, node: IrcAddress, n
   return client;
 }
 
+/** Registers the account `name` (IRC REGISTER, its nick the account's) on `node`, then leaves. */
+export async function registerAccount(owner: AfterHook | Teardown, node: IrcAddress, name: string, password: string): Promise<void> {
+  const maker = await rawClient(owner, node, name, { readyChannel: null });
+  maker.send(`REGISTER * * :${password}`);
+  const answer = await maker.waitFor(/ REGISTER SUCCESS | FAIL REGISTER /, 10_000);
+  if (!/ REGISTER SUCCESS /.test(answer)) throw new Error(`REGISTER ${name} on ${node.name}: ${answer}`);
+  maker.send("QUIT :made the account");
+  await maker.closed;
+}
+
 /** An irc-framework client (a real client library) on `node`. */
 export async function frameworkClient(owner: AfterHook | Teardown, node: IrcAddress, nick: string, options: FrameworkOptions = {}): Promise<FrameworkClient> {
   return track(owner, await FrameworkClient.connect(node.ircPort, nick, { host: node.host, ...options }));
