@@ -146,7 +146,7 @@ export class AccountService {
       this.log.info({ address, service }, "registration refused: self-registration is off");
       return { ok: false, reason: "disabled" };
     }
-    const verdict = await this.guard.admit(null, address);
+    const verdict = await this.guard.check(null, address);
     if (!verdict.ok) {
       this.log.warn({ address, service, retryAfterSeconds: verdict.retryAfterSeconds }, "registration refused: too many failures");
       return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
@@ -161,13 +161,12 @@ export class AccountService {
       result = await this.register(name, password, email);
     } catch (error) {
       await place?.release();
-      this.guard.endAttempt(null, address);
       throw error;
     }
-    if (!result.ok) await place?.release();
-    // A taken name counts as a failure (and ends the attempt); any other outcome just ends it.
-    if (!result.ok && (result.reason === "name-taken" || result.reason === "name-retired")) await this.guard.recordFailure(null, address);
-    else this.guard.endAttempt(null, address);
+    if (!result.ok) {
+      await place?.release();
+      if (result.reason === "name-taken" || result.reason === "name-retired") await this.guard.recordFailure(null, address);
+    }
     return result;
   }
 
@@ -207,18 +206,9 @@ export class AccountService {
   async login(name: string, password: string, address: string, service: string): Promise<LoginResult> {
     const verdict = await this.admitLogin(name, address, service);
     if (!verdict.ok) return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
-    let account: Account | undefined;
-    let hash: string | undefined;
-    let valid: boolean;
-    try {
-      account = await lookup(this.store, name);
-      hash = account ? await this.store.credential(account.id, ARGON2ID) : undefined;
-      valid = await verifyPassword(hash, password);
-    } catch (error) {
-      // Neither a failure nor a success to record (the store or the hashing failed): the turn ends here.
-      this.guard.endAttempt(foldCase(name), address);
-      throw error;
-    }
+    const account = await lookup(this.store, name);
+    const hash = account ? await this.store.credential(account.id, ARGON2ID) : undefined;
+    const valid = await verifyPassword(hash, password);
     if (!account || !valid || !hash) {
       await this.recordFailure(name, address, service);
       return { ok: false, reason: "invalid-credentials" };
@@ -230,9 +220,20 @@ export class AccountService {
     if (needsRehash(hash)) {
       const upgraded = await this.#credentials(password);
       await this.store.replaceCredentials(account.id, upgraded, this.now(), { kind: ARGON2ID, value: hash });
-      return { ok: true, account, credential: upgraded[0]!.value };
+      return { ok: true, account, credential: await this.#credentialAfterUpgrade(account, password, hash, upgraded[0]!.value) };
     }
     return { ok: true, account, credential: hash };
+  }
+
+  /**
+   * The hash in effect after this login's upgrade of `checked`: its own, or, when another
+   * login of the same password upgraded it first, that one's (the password still verifies
+   * against it). A password changed meanwhile leaves `checked`, which is no longer current.
+   */
+  async #credentialAfterUpgrade(account: Account, password: string, checked: string, upgraded: string): Promise<string> {
+    const current = await this.store.credential(account.id, ARGON2ID);
+    if (current === undefined || current === upgraded) return upgraded;
+    return (await verifyPassword(current, password)) ? current : checked;
   }
 
   /**
@@ -252,17 +253,12 @@ export class AccountService {
    */
   async admitLogin(name: string, address: string, service: string): Promise<GuardVerdict> {
     await this.#loginTurns.pass();
-    const verdict = await this.guard.admit(foldCase(name), address);
+    const verdict = await this.guard.check(foldCase(name), address);
     if (!verdict.ok) {
       this.log.warn({ account: name, address, service, retryAfterSeconds: verdict.retryAfterSeconds }, "login refused: too many failures");
       this.#loginOutcome(service, "throttled");
     }
     return verdict;
-  }
-
-  /** Ends an attempt admitted by admitLogin that will record neither a failure nor a login (an exchange refused half way). */
-  endLoginAttempt(name: string, address: string): void {
-    this.guard.endAttempt(foldCase(name), address);
   }
 
   /**

@@ -1,13 +1,6 @@
 import { limitKey } from "../../net/address.js";
 import type { LoginFailure, LoginFailureStore } from "./ports.js";
 import { SerialQueues } from "../../serial-queues.js";
-import { AttemptTurns } from "./attempt-turns.js";
-
-/**
- * Longest an admitted attempt holds its turn without ending (a SASL exchange abandoned
- * between its steps): after this, the next attempt on the same key goes ahead.
- */
-export const ATTEMPT_TURN_HOLD_MS = 10_000;
 
 export interface BruteForceSettings {
   /**
@@ -51,20 +44,10 @@ export interface FailureOutcome {
  * A correct password from an address that has not failed on the account is never refused
  * by the account's counter. Unknown names are counted like real ones, so the replies
  * reveal nothing.
- *
- * Attempts take turns (AttemptTurns), from admit() until recordFailure(), recordSuccess()
- * or endAttempt(): one at a time per (account, address), and per address as many as its
- * lockout leaves room for, counting those under way as failures to come. Without that,
- * guesses sent side by side (pipelined HTTP requests, parallel connections) were all
- * admitted on counters that none of them had yet raised, past the back-off, the lockouts
- * and the account's pace. Turns are per process: nodes of a cluster may each run one.
  */
 export class LoginGuard {
   /** The account rows being paced, so concurrent failures on one account take successive slots (per process). */
   readonly #pacing = new SerialQueues<string>();
-  readonly #turns = new AttemptTurns(ATTEMPT_TURN_HOLD_MS);
-  /** The failure count this process last wrote per address with attempts under way (entries go with their turns). */
-  readonly #addressFailuresSeen = new Map<string, number>();
 
   constructor(
     private readonly store: LoginFailureStore,
@@ -101,63 +84,7 @@ export class LoginGuard {
   /**
    * May this attempt go ahead? Checked before any password is verified. A null
    * account checks the address alone (registration, which names no existing account).
-   * The attempt takes its turns first (see the class comment), held until
-   * recordFailure(), recordSuccess() or endAttempt().
    */
-  async admit(accountFolded: string | null, address: string): Promise<GuardVerdict> {
-    const keys = LoginGuard.keys(accountFolded ?? "", address);
-    // The pair's turn first, then the address's: a holder of an address turn waits for nothing more.
-    if (accountFolded !== null) await this.#turns.acquire(keys.pair, 1);
-    await this.#turns.acquire(keys.address, Number.POSITIVE_INFINITY);
-    try {
-      await this.#awaitAddressRoom(keys.address);
-      const verdict = await this.check(accountFolded, address);
-      if (!verdict.ok) this.#endTurns(accountFolded, keys);
-      return verdict;
-    } catch (error) {
-      this.#endTurns(accountFolded, keys);
-      throw error;
-    }
-  }
-
-  /**
-   * Ends an attempt admitted by admit() that recorded neither a failure nor a success
-   * (a registration that went through, a check that failed half way).
-   */
-  endAttempt(accountFolded: string | null, address: string): void {
-    this.#endTurns(accountFolded, LoginGuard.keys(accountFolded ?? "", address));
-  }
-
-  /**
-   * The address's other attempts under way count as failures to come: while they and the
-   * failures recorded would reach its lockout, this one waits for some of them to end. A
-   * burst from one address then gets no more guesses checked than the lockout allows, and
-   * a burst of good logins (many people behind one NAT) just goes on a few at a time.
-   */
-  async #awaitAddressRoom(addressKey: string): Promise<void> {
-    for (;;) {
-      const others = this.#turns.holding(addressKey) - 1;
-      // Alone: what an earlier, abandoned attempt left here is stale.
-      if (others === 0) this.#addressFailuresSeen.delete(addressKey);
-      // Room enough whatever the count, as far as this process has seen it: no read (a burst
-      // of good logins from one address, the common case, costs no query per login here).
-      if (others < this.settings.addressLockoutAfter - (this.#addressFailuresSeen.get(addressKey) ?? 0)) return;
-      const recorded = this.#fresh((await this.store.get([addressKey])).get(addressKey), this.now())?.failures ?? 0;
-      const room = this.settings.addressLockoutAfter - recorded;
-      // No room left: the verdict refuses (or, once a lockout has passed, judges as it would alone).
-      if (room <= 0 || others < room) return;
-      // Until fewer than `room` others remain (this attempt holds a turn too), then look again.
-      await this.#turns.fewerThan(addressKey, room + 1);
-    }
-  }
-
-  #endTurns(accountFolded: string | null, keys: { address: string; pair: string }): void {
-    this.#turns.release(keys.address);
-    if (this.#turns.holding(keys.address) === 0) this.#addressFailuresSeen.delete(keys.address);
-    if (accountFolded !== null) this.#turns.release(keys.pair);
-  }
-
-  /** The verdict on the counters as they are, without taking turns (admit() takes them first). */
   async check(accountFolded: string | null, address: string): Promise<GuardVerdict> {
     const now = this.now();
     const keys = LoginGuard.keys(accountFolded ?? "", address);
@@ -183,21 +110,10 @@ export class LoginGuard {
     return { ok: true };
   }
 
-  /**
-   * Counts one failure against the address and, unless null, the (account, address) pair
-   * and the account's pace; ends the attempt's turn once the counters are written.
-   */
+  /** Counts one failure against the address and, unless null, the (account, address) pair and the account's pace. */
   async recordFailure(accountFolded: string | null, address: string): Promise<FailureOutcome> {
-    const keys = LoginGuard.keys(accountFolded ?? "", address);
-    try {
-      return await this.#countFailure(accountFolded, keys);
-    } finally {
-      this.#endTurns(accountFolded, keys);
-    }
-  }
-
-  async #countFailure(accountFolded: string | null, keys: { account: string; address: string; pair: string }): Promise<FailureOutcome> {
     const now = this.now();
+    const keys = LoginGuard.keys(accountFolded ?? "", address);
     const failures = await this.store.get(accountFolded === null ? [keys.address] : [keys.address, keys.pair]);
     const firstHere = this.#fresh(failures.get(keys.pair), now) === undefined;
     let locked = false;
@@ -208,7 +124,6 @@ export class LoginGuard {
       const lockedUntil = count >= threshold ? now + this.settings.lockoutSeconds * 1000 : null;
       if (lockedUntil !== null && count === threshold) locked = true;
       await this.store.put(key, { failures: count, lastFailureAt: now, lockedUntil });
-      if (key === keys.address && this.#turns.holding(key) > 0) this.#addressFailuresSeen.set(key, count);
     }
     // An address that had failed on the account took its slot when check() let it try.
     if (accountFolded === null || !firstHere) return { locked, replyDelayMs: 0 };
@@ -240,12 +155,7 @@ export class LoginGuard {
    * knows one password must not speed up guessing others).
    */
   async recordSuccess(accountFolded: string, address: string): Promise<void> {
-    const keys = LoginGuard.keys(accountFolded, address);
-    try {
-      await this.store.clear(keys.pair);
-    } finally {
-      this.#endTurns(accountFolded, keys);
-    }
+    await this.store.clear(LoginGuard.keys(accountFolded, address).pair);
   }
 }
 

@@ -32,11 +32,8 @@ export const oper: RegisteredCommand = {
       if (count >= MAX_FAILED_ATTEMPTS) connection.close("Too many failed OPER attempts");
     };
     // OPER guesses count in the login guard like any password: per address and per (operator, address).
-    const verdict = await guard.admit(guardName(name), connection.address);
-    if (connection.closed) {
-      if (verdict.ok) guard.endAttempt(guardName(name), connection.address);
-      return;
-    }
+    const verdict = await guard.check(guardName(name), connection.address);
+    if (connection.closed) return;
     if (!verdict.ok) {
       connection.context.log.warn({ address: connection.address, nick: user.nick, operator: name }, "OPER refused: too many failures");
       fail(`Too many failed attempts; try again in ${secondsText(verdict.retryAfterSeconds)}`);
@@ -49,10 +46,7 @@ export const oper: RegisteredCommand = {
     const hostAllowed =
       operator !== undefined && (maskMatches(operator.hostMask, `${user.username}@${user.hostname}`) || maskMatches(hostPart, user.address));
     const valid = await verifyPassword(hostAllowed ? operator.passwordHash : undefined, password);
-    if (connection.closed) {
-      guard.endAttempt(guardName(name), connection.address);
-      return;
-    }
+    if (connection.closed) return;
     if (!operator || !hostAllowed || !valid) {
       const { replyDelayMs } = await guard.recordFailure(guardName(name), connection.address);
       connection.context.log.warn({ address: connection.address, nick: user.nick, operator: name, hostAllowed }, "failed OPER attempt");

@@ -83,10 +83,7 @@ export function scramExchange(accounts: AccountService, address: string, secret:
       }
       if (state === "final") {
         const proofAt = text.lastIndexOf(",p=");
-        if (proofAt === -1) {
-          accounts.endLoginAttempt(name, address);
-          return refused("Malformed SCRAM client-final message");
-        }
+        if (proofAt === -1) return refused("Malformed SCRAM client-final message");
         const withoutProof = text.slice(0, proofAt);
         const attrs = attributes(withoutProof);
         if (attrs.get("c") !== Buffer.from(gs2Header).toString("base64") || attrs.get("r") !== nonce) return failed("SCRAM channel binding or nonce mismatch");
