@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { clusterSuite, startCluster, Teardown, type Cluster, type ClusterNode } from "../support/cluster.js";
 import { startNode } from "../support/cluster-node.js";
 import { rawClient, registerAccount, saslClient } from "../support/cluster-irc.js";
+import { waitFor } from "../support/wait.js";
 
 clusterSuite("cluster: always-on users", () => {
   const teardown = new Teardown();
@@ -42,8 +43,14 @@ clusterSuite("cluster: always-on users", () => {
 
     const restarted = await startNode(teardown, { name: "ao-b", redisUrl: cluster.redis.url, databaseUrl: cluster.db.url, http: false });
     // The always-on user is back (on the restarted node), outside the channel it was locked out of.
-    op.send("WHOIS aodave");
-    assert.match(await op.waitFor(/ (311|401) aolockop aodave /, 10_000), / 311 /, `${restarted.name} restored the always-on user`);
+    // Asked until the restored user has reached this node (over Redis).
+    await waitFor(
+      async () => {
+        op.send("WHOIS aodave");
+        return / 311 /.test(await op.waitFor(/ (311|401) aolockop aodave /, 5000));
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: `${restarted.name} to restore the always-on user` },
+    );
     op.send("NAMES #aolock");
     const names = await op.waitFor(/ 353 aolockop . #aolock :/);
     assert.doesNotMatch(names, /aodave/, "the banned always-on user was let into the locked channel");

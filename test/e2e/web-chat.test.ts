@@ -166,15 +166,16 @@ describe("web client in Chromium", () => {
     // made while the page is still registering, as on a slow network or a busy server.
     const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
     context.setDefaultTimeout(STEP_TIMEOUT_MS);
-    let held: Array<string | Buffer> | null = [];
-    let release = (): void => undefined;
+    // Released by the test once Join was clicked, whether or not the page's socket was routed yet.
+    let released = false;
+    const held: Array<() => void> = [];
+    const release = (): void => {
+      released = true;
+      for (const send of held.splice(0)) send();
+    };
     await context.routeWebSocket(/\/ws$/, (route) => {
       const server = route.connectToServer();
-      server.onMessage((message) => (held ? held.push(message) : route.send(message)));
-      release = () => {
-        for (const message of held ?? []) route.send(message);
-        held = null;
-      };
+      server.onMessage((message) => (released ? route.send(message) : held.push(() => route.send(message))));
     });
     const page = watch(await context.newPage());
     await page.goto(web.url);
