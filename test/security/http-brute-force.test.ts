@@ -4,6 +4,7 @@
  * owner on 127.0.0.1; one typo costs nothing; a back-off answers 429 with Retry-After.
  */
 import { request } from "node:http";
+import { connect } from "node:net";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
@@ -82,6 +83,61 @@ test("back-off: one typo costs nothing; right after a second failure the next at
   assert.ok(retryAfter >= 1 && retryAfter <= 30, `Retry-After: ${retryAfter}`);
   assert.equal((next.body as { type: string }).type, "urn:cmymessage:problem:throttled");
   assert.match((next.body as { detail: string }).detail, /^Try again in \d+ seconds$/);
+});
+
+/** Sends the logins as pipelined requests on one connection, all in one write; their statuses in order. */
+function pipelinedLogins(api: ApiClient, logins: ReadonlyArray<{ name: string; password: string }>): Promise<number[]> {
+  const url = new URL(api.base);
+  const requests = logins.map(({ name, password }) => {
+    const body = JSON.stringify({ name, password });
+    return `POST /api/v1/auth/login HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  });
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(requests.join("")));
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      received += chunk;
+      const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+      if (statuses.length === logins.length) {
+        socket.destroy();
+        resolve(statuses);
+      }
+    });
+    socket.on("error", reject);
+    socket.on("close", () => reject(new Error(`connection closed after: ${[...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]).join(" ")}`)));
+  });
+}
+
+test("guesses sent side by side take their turns: pipelined on one connection, the back-off still answers 429, to the right password too", async (t) => {
+  const api = await serve(t, { backoffBaseSeconds: 30, backoffMaxSeconds: 60, accountAddressLockoutAfter: 100, addressLockoutAfter: 100 });
+  await api.register("henry");
+  const guesses = Array.from({ length: 11 }, (_, i) => ({ name: "henry", password: `wrong password ${i}` }));
+  const statuses = await pipelinedLogins(api, [...guesses, { name: "henry", password: PASSWORD }]);
+  // As one after the other: two failures, then the back-off for everything that follows.
+  assert.deepEqual(statuses, [401, 401, ...Array<number>(10).fill(429)]);
+});
+
+test("a burst from one address on many names gets no more guesses checked than the address lockout allows", async (t) => {
+  const api = await serve(t, { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accountAddressLockoutAfter: 1000, addressLockoutAfter: 5, lockoutSeconds: 60 });
+  const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => loginFrom(api, "127.0.0.3", `spray${i}`, "one common password")).map(async (reply) => (await reply).status));
+  assert.equal(statuses.filter((status) => status === 401).length, 5, statuses.join(" "));
+  assert.equal(statuses.filter((status) => status === 429).length, 7, statuses.join(" "));
+  // The owner of an account on another address is not held up by that address's attempts.
+  await api.register("iris");
+  assert.equal((await loginFrom(api, "127.0.0.1", "iris")).status, 200);
+});
+
+test("a burst of good logins from one address, more than its lockout number, all get in without waiting out a turn", async (t) => {
+  const api = await serve(t, { ...noThrottle, addressLockoutAfter: 3 });
+  const names = Array.from({ length: 10 }, (_, i) => `nat${i}`);
+  for (const name of names) await api.register(name);
+  const started = performance.now();
+  const statuses = await Promise.all(names.map(async (name) => (await loginFrom(api, "127.0.0.4", name)).status));
+  assert.deepEqual(statuses, Array<number>(10).fill(200));
+  // The attempts under way make room for each other as they end; none waits for a turn to
+  // expire (10 s), which is what a turn held by a waiting attempt would have cost.
+  assert.ok(performance.now() - started < 8000, `${Math.round(performance.now() - started)} ms for 10 logins`);
 });
 
 test("lockout: after N failures from 127.0.0.2 the account is locked from there (429, Retry-After ≈ lockout), real and unknown names alike; the owner on 127.0.0.1 logs in", async (t) => {

@@ -4,7 +4,7 @@ import { hashPassword, needsRehash, verifyPassword } from "../../auth/passwords.
 import { checkNewPassword, passwordProblemText, type PasswordPolicy, type PasswordProblem } from "../../auth/password-policy.js";
 import { encodeScramVerifier, makeScramVerifier } from "../../auth/scram.js";
 import type { Account, AccountSetting, AccountStore, Credential, RegistrationRecordStore } from "./ports.js";
-import { LoginGuard, type GuardVerdict } from "./login-guard.js";
+import { LoginGuard, type AdmitVerdict, type Attempt } from "./login-guard.js";
 import { isReservedName } from "../reserved-names.js";
 import { RegistrationLimit } from "./registration-limit.js";
 import { TurnGate } from "../../turn-gate.js";
@@ -146,11 +146,19 @@ export class AccountService {
       this.log.info({ address, service }, "registration refused: self-registration is off");
       return { ok: false, reason: "disabled" };
     }
-    const verdict = await this.guard.check(null, address);
+    const verdict = await this.guard.admit(null, address);
     if (!verdict.ok) {
       this.log.warn({ address, service, retryAfterSeconds: verdict.retryAfterSeconds }, "registration refused: too many failures");
       return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
     }
+    try {
+      return await this.#registerAdmitted(name, password, email, address, service);
+    } finally {
+      verdict.attempt.end();
+    }
+  }
+
+  async #registerAdmitted(name: string, password: string, email: string | null, address: string, service: string): Promise<RegisterResult | SelfRegisterRefusal> {
     const place = this.#registrations ? await this.#registrations.reserve(address, this.settings.registrationsPerAddressPerHour) : null;
     if (place && !place.ok) {
       this.log.warn({ address, service, retryAfterSeconds: place.retryAfterSeconds }, "registration refused: too many accounts from this address");
@@ -206,14 +214,24 @@ export class AccountService {
   async login(name: string, password: string, address: string, service: string): Promise<LoginResult> {
     const verdict = await this.admitLogin(name, address, service);
     if (!verdict.ok) return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
-    const account = await lookup(this.store, name);
-    const hash = account ? await this.store.credential(account.id, ARGON2ID) : undefined;
-    const valid = await verifyPassword(hash, password);
+    const { attempt } = verdict;
+    let account: Account | undefined;
+    let hash: string | undefined;
+    let valid: boolean;
+    try {
+      account = await lookup(this.store, name);
+      hash = account ? await this.store.credential(account.id, ARGON2ID) : undefined;
+      valid = await verifyPassword(hash, password);
+    } catch (error) {
+      // Neither a failure nor a success to record (the store or the hashing failed).
+      attempt.end();
+      throw error;
+    }
     if (!account || !valid || !hash) {
-      await this.recordFailure(name, address, service);
+      await this.recordFailure(name, address, service, attempt);
       return { ok: false, reason: "invalid-credentials" };
     }
-    await this.recordLogin(account, address, service);
+    await this.recordLogin(account, address, service, attempt);
     // Parameters changed since this hash was made: upgrade it now that we know the password,
     // unless the password was changed while this login was being checked (the upgrade
     // would bring the old one back).
@@ -247,13 +265,14 @@ export class AccountService {
   }
 
   /**
-   * Asks the brute-force guard whether `name` may try to log in from `address`; a
-   * refusal is counted as a throttled attempt. `login` asks it first; a mechanism that
-   * checks the secret itself (SASL SCRAM) asks it before its exchange goes on.
+   * Asks the brute-force guard whether `name` may try to log in from `address`, in its
+   * turn; a refusal is counted as a throttled attempt. `login` asks it first; a mechanism
+   * that checks the secret itself (SASL SCRAM) asks it right before checking it. The
+   * attempt let in must end: passed to recordFailure/recordLogin, or ended by the caller.
    */
-  async admitLogin(name: string, address: string, service: string): Promise<GuardVerdict> {
+  async admitLogin(name: string, address: string, service: string): Promise<AdmitVerdict> {
     await this.#loginTurns.pass();
-    const verdict = await this.guard.check(foldCase(name), address);
+    const verdict = await this.guard.admit(foldCase(name), address);
     if (!verdict.ok) {
       this.log.warn({ account: name, address, service, retryAfterSeconds: verdict.retryAfterSeconds }, "login refused: too many failures");
       this.#loginOutcome(service, "throttled");
@@ -272,8 +291,8 @@ export class AccountService {
   }
 
   /** Bookkeeping for any successful authentication (password, SCRAM, certificate). */
-  async recordLogin(account: Account, address: string, service: string): Promise<void> {
-    await this.guard.recordSuccess(foldCase(account.name), address);
+  async recordLogin(account: Account, address: string, service: string, attempt?: Attempt): Promise<void> {
+    await this.guard.recordSuccess(foldCase(account.name), address, attempt);
     await this.store.touch(account.id, this.now());
     this.log.info({ account: account.name, address, service }, "login");
     this.#loginOutcome(service, "ok");
@@ -285,8 +304,8 @@ export class AccountService {
   }
 
   /** Counts a failed login and returns once its reply may go (the guard paces failures on an account). */
-  async recordFailure(name: string, address: string, service: string): Promise<void> {
-    const { locked, replyDelayMs } = await this.guard.recordFailure(foldCase(name), address);
+  async recordFailure(name: string, address: string, service: string, attempt?: Attempt): Promise<void> {
+    const { locked, replyDelayMs } = await this.guard.recordFailure(foldCase(name), address, attempt);
     this.log.warn({ account: name, address, service, locked, replyDelayMs }, "login failed");
     this.#loginOutcome(service, "failed");
     if (replyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, replyDelayMs));

@@ -1,6 +1,13 @@
 import { limitKey } from "../../net/address.js";
 import type { LoginFailure, LoginFailureStore } from "./ports.js";
 import { SerialQueues } from "../../serial-queues.js";
+import { AttemptTurns, type Turn } from "./attempt-turns.js";
+
+/**
+ * Longest an admitted attempt holds its turns without ending (a check that never
+ * finished): after this, the next attempt on the same keys goes ahead.
+ */
+export const ATTEMPT_TURN_HOLD_MS = 10_000;
 
 export interface BruteForceSettings {
   /**
@@ -26,6 +33,13 @@ const withoutNul = (text: string): string => text.replaceAll("\u0000", "\uFFFD")
 
 export type GuardVerdict = { ok: true } | { ok: false; retryAfterSeconds: number };
 
+/** An attempt admit() let in: it holds its turns until end() (recordFailure and recordSuccess end it too). */
+export interface Attempt {
+  end(): void;
+}
+
+export type AdmitVerdict = { ok: true; attempt: Attempt } | { ok: false; retryAfterSeconds: number };
+
 /** What a recorded failure did: whether it locked something, and how long to wait before replying. */
 export interface FailureOutcome {
   readonly locked: boolean;
@@ -44,10 +58,23 @@ export interface FailureOutcome {
  * A correct password from an address that has not failed on the account is never refused
  * by the account's counter. Unknown names are counted like real ones, so the replies
  * reveal nothing.
+ *
+ * Attempts take turns (admit() to Attempt.end()): one at a time per (account, address),
+ * and per address as many as its lockout leaves room for, those under way counting as
+ * failures to come (the others wait; they are not refused). Without that, guesses sent
+ * side by side (pipelined HTTP requests, parallel connections) were all let in on
+ * counters that none of them had raised yet, past the back-off, the lockouts and the
+ * account's pace. Turns are per process; the counters are shared by every node.
  */
 export class LoginGuard {
   /** The account rows being paced, so concurrent failures on one account take successive slots (per process). */
   readonly #pacing = new SerialQueues<string>();
+  readonly #turns = new AttemptTurns(ATTEMPT_TURN_HOLD_MS);
+  /**
+   * The address failure count last read or written here, for addresses with attempts
+   * under way: a burst of good logins from one address reads it once, not once each.
+   */
+  readonly #addressFailures = new Map<string, number>();
 
   constructor(
     private readonly store: LoginFailureStore,
@@ -82,6 +109,58 @@ export class LoginGuard {
   }
 
   /**
+   * Lets an attempt in, in its turn, or refuses it (see check()). A null account checks the
+   * address alone (registration). The attempt holds its turns until it ends: the caller
+   * passes it to recordFailure()/recordSuccess() or ends it itself, on every path.
+   */
+  async admit(accountFolded: string | null, address: string): Promise<AdmitVerdict> {
+    const keys = LoginGuard.keys(accountFolded ?? "", address);
+    // The pair's turn first, then the address's: a holder of an address turn waits for nothing more.
+    const pairTurn = accountFolded === null ? null : await this.#turns.acquire(keys.pair, 1);
+    let addressTurn: Turn | null = null;
+    const attempt: Attempt = {
+      end: () => {
+        addressTurn?.end();
+        pairTurn?.end();
+        if (this.#turns.holding(keys.address) === 0) this.#addressFailures.delete(keys.address);
+      },
+    };
+    try {
+      addressTurn = await this.#addressTurn(keys.address);
+      const verdict = await this.check(accountFolded, address);
+      if (verdict.ok) return { ok: true, attempt };
+      attempt.end();
+      return verdict;
+    } catch (error) {
+      attempt.end();
+      throw error;
+    }
+  }
+
+  /**
+   * The address's turn: at once while the attempts under way there, counted as failures to
+   * come, leave room before its lockout; otherwise once enough of them have ended. A burst
+   * of guesses from one address then gets no more passwords checked than the lockout allows.
+   */
+  async #addressTurn(key: string): Promise<Turn> {
+    for (;;) {
+      if (this.#turns.holding(key) === 0) {
+        this.#addressFailures.delete(key);
+        return this.#turns.take(key);
+      }
+      let recorded = this.#addressFailures.get(key);
+      if (recorded === undefined) {
+        recorded = this.#fresh((await this.store.get([key])).get(key), this.now())?.failures ?? 0;
+        if (this.#turns.holding(key) > 0) this.#addressFailures.set(key, recorded);
+      }
+      const room = this.settings.addressLockoutAfter - recorded;
+      // No room at all: the verdict refuses (or, once a lockout has passed, judges as it would alone).
+      if (room <= 0 || this.#turns.holding(key) < room) return this.#turns.take(key);
+      await this.#turns.fewerThan(key, room);
+    }
+  }
+
+  /**
    * May this attempt go ahead? Checked before any password is verified. A null
    * account checks the address alone (registration, which names no existing account).
    */
@@ -110,8 +189,19 @@ export class LoginGuard {
     return { ok: true };
   }
 
-  /** Counts one failure against the address and, unless null, the (account, address) pair and the account's pace. */
-  async recordFailure(accountFolded: string | null, address: string): Promise<FailureOutcome> {
+  /**
+   * Counts one failure against the address and, unless null, the (account, address) pair
+   * and the account's pace; then ends `attempt`, once the counters are written.
+   */
+  async recordFailure(accountFolded: string | null, address: string, attempt?: Attempt): Promise<FailureOutcome> {
+    try {
+      return await this.#countFailure(accountFolded, address);
+    } finally {
+      attempt?.end();
+    }
+  }
+
+  async #countFailure(accountFolded: string | null, address: string): Promise<FailureOutcome> {
     const now = this.now();
     const keys = LoginGuard.keys(accountFolded ?? "", address);
     const failures = await this.store.get(accountFolded === null ? [keys.address] : [keys.address, keys.pair]);
@@ -124,6 +214,7 @@ export class LoginGuard {
       const lockedUntil = count >= threshold ? now + this.settings.lockoutSeconds * 1000 : null;
       if (lockedUntil !== null && count === threshold) locked = true;
       await this.store.put(key, { failures: count, lastFailureAt: now, lockedUntil });
+      if (key === keys.address && this.#turns.holding(key) > 0) this.#addressFailures.set(key, count);
     }
     // An address that had failed on the account took its slot when check() let it try.
     if (accountFolded === null || !firstHere) return { locked, replyDelayMs: 0 };
@@ -154,8 +245,12 @@ export class LoginGuard {
    * login must not unlock an attacker's address) nor the account's pace (an attacker who
    * knows one password must not speed up guessing others).
    */
-  async recordSuccess(accountFolded: string, address: string): Promise<void> {
-    await this.store.clear(LoginGuard.keys(accountFolded, address).pair);
+  async recordSuccess(accountFolded: string, address: string, attempt?: Attempt): Promise<void> {
+    try {
+      await this.store.clear(LoginGuard.keys(accountFolded, address).pair);
+    } finally {
+      attempt?.end();
+    }
   }
 }
 

@@ -32,29 +32,36 @@ export const oper: RegisteredCommand = {
       if (count >= MAX_FAILED_ATTEMPTS) connection.close("Too many failed OPER attempts");
     };
     // OPER guesses count in the login guard like any password: per address and per (operator, address).
-    const verdict = await guard.check(guardName(name), connection.address);
-    if (connection.closed) return;
+    const verdict = await guard.admit(guardName(name), connection.address);
     if (!verdict.ok) {
+      if (connection.closed) return;
       connection.context.log.warn({ address: connection.address, nick: user.nick, operator: name }, "OPER refused: too many failures");
       fail(`Too many failed attempts; try again in ${secondsText(verdict.retryAfterSeconds)}`);
       return;
     }
-    const operator = connection.context.config.irc.operators.find((o) => o.name === name);
-    // The host first: outside the hostMask the password is checked against no hash (the same
-    // work as for an unknown name), so the reply and its timing never depend on the password.
-    const [, hostPart = "*"] = operator?.hostMask.split("@") ?? [];
-    const hostAllowed =
-      operator !== undefined && (maskMatches(operator.hostMask, `${user.username}@${user.hostname}`) || maskMatches(hostPart, user.address));
-    const valid = await verifyPassword(hostAllowed ? operator.passwordHash : undefined, password);
-    if (connection.closed) return;
-    if (!operator || !hostAllowed || !valid) {
-      const { replyDelayMs } = await guard.recordFailure(guardName(name), connection.address);
-      connection.context.log.warn({ address: connection.address, nick: user.nick, operator: name, hostAllowed }, "failed OPER attempt");
-      if (replyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, replyDelayMs));
-      if (!connection.closed) fail("Password incorrect");
-      return;
+    const { attempt } = verdict;
+    try {
+      if (connection.closed) return;
+      const operator = connection.context.config.irc.operators.find((o) => o.name === name);
+      // The host first: outside the hostMask the password is checked against no hash (the same
+      // work as for an unknown name), so the reply and its timing never depend on the password.
+      const [, hostPart = "*"] = operator?.hostMask.split("@") ?? [];
+      const hostAllowed =
+        operator !== undefined && (maskMatches(operator.hostMask, `${user.username}@${user.hostname}`) || maskMatches(hostPart, user.address));
+      const valid = await verifyPassword(hostAllowed ? operator.passwordHash : undefined, password);
+      if (connection.closed) return;
+      if (!operator || !hostAllowed || !valid) {
+        const { replyDelayMs } = await guard.recordFailure(guardName(name), connection.address, attempt);
+        connection.context.log.warn({ address: connection.address, nick: user.nick, operator: name, hostAllowed }, "failed OPER attempt");
+        if (replyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, replyDelayMs));
+        if (!connection.closed) fail("Password incorrect");
+        return;
+      }
+      await guard.recordSuccess(guardName(name), connection.address, attempt);
+    } finally {
+      // Whatever path left (the connection gone, a failure thrown), the turn is given back.
+      attempt.end();
     }
-    await guard.recordSuccess(guardName(name), connection.address);
     if (connection.closed) return;
     user.isOperator = true;
     connection.context.core.userModesChanged(user);

@@ -5,7 +5,7 @@ import type { Account } from "../../core/accounts/ports.js";
 import { checkScramProof, decodeScramVerifier, type ScramVerifier } from "../../auth/scram.js";
 import { foldCase } from "../../core/chat/names.js";
 import type { SaslExchange, SaslStep } from "./exchange.js";
-import { secondsText } from "../../core/accounts/login-guard.js";
+import { secondsText, type Attempt } from "../../core/accounts/login-guard.js";
 
 /** RFC 5802 attribute list: `a=1,b=2` → map; values may contain '='. */
 function attributes(text: string): Map<string, string> {
@@ -41,8 +41,8 @@ export function scramExchange(accounts: AccountService, address: string, secret:
   let gs2Header = "";
   let serverSignature: Buffer | null = null;
 
-  const failed = async (reason: string): Promise<SaslStep> => {
-    await accounts.recordFailure(name, address, DOOR);
+  const failed = async (reason: string, attempt: Attempt): Promise<SaslStep> => {
+    await accounts.recordFailure(name, address, DOOR, attempt);
     return { kind: "failure", reason };
   };
   /** Refused before a proof was checked: a failed attempt for metrics, not a guess for the guard. */
@@ -69,8 +69,6 @@ export function scramExchange(accounts: AccountService, address: string, secret:
         if (authzid !== "" && foldCase(authzid) !== foldCase(name)) return refused("Authorization identity must be empty or the same as the account");
         const clientNonce = attrs.get("r");
         if (!name || !clientNonce) return refused("Malformed SCRAM client-first message");
-        const verdict = await accounts.admitLogin(name, address, DOOR);
-        if (!verdict.ok) return { kind: "failure", reason: `Too many failed attempts; try again in ${secondsText(verdict.retryAfterSeconds)}` };
         account = await accounts.find(name);
         const stored = account && (await accounts.credential(account, SCRAM_SHA_256));
         verifier = stored ? decodeScramVerifier(stored) : null;
@@ -86,11 +84,17 @@ export function scramExchange(accounts: AccountService, address: string, secret:
         if (proofAt === -1) return refused("Malformed SCRAM client-final message");
         const withoutProof = text.slice(0, proofAt);
         const attrs = attributes(withoutProof);
-        if (attrs.get("c") !== Buffer.from(gs2Header).toString("base64") || attrs.get("r") !== nonce) return failed("SCRAM channel binding or nonce mismatch");
+        // The guard is asked here, where the proof is checked: an attempt takes its turn
+        // only for the check, not across the client's round trips.
+        const verdict = await accounts.admitLogin(name, address, DOOR);
+        if (!verdict.ok) return { kind: "failure", reason: `Too many failed attempts; try again in ${secondsText(verdict.retryAfterSeconds)}` };
+        if (attrs.get("c") !== Buffer.from(gs2Header).toString("base64") || attrs.get("r") !== nonce) return failed("SCRAM channel binding or nonce mismatch", verdict.attempt);
         const proof = Buffer.from(text.slice(proofAt + 3), "base64");
         const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
         serverSignature = verifier && account ? checkScramProof(verifier, authMessage, proof) : null;
-        if (!serverSignature || !account) return failed("Invalid account or password");
+        if (!serverSignature || !account) return failed("Invalid account or password", verdict.attempt);
+        // Proven: the turn ends; the login is recorded when the client acknowledges below.
+        verdict.attempt.end();
         state = "done";
         return { kind: "continue", challenge: Buffer.from(`v=${serverSignature.toString("base64")}`) };
       }
