@@ -188,7 +188,9 @@ export class ClusterNode implements NickClaims {
     let alive: string[];
     try {
       const keys = await withTimeout(this.#commands.keys(`${HEARTBEAT_PREFIX}*`), REDIS_ANSWER_MS, "Redis did not list the nodes in time");
-      alive = keys.map((key) => key.slice(HEARTBEAT_PREFIX.length)).filter((instance) => instance !== this.instance);
+      const names = keys.length === 0 ? [] : await withTimeout(this.#commands.mget(...keys), REDIS_ANSWER_MS, "Redis did not name the nodes in time");
+      // Not this node, nor an earlier run of it (its heartbeat outlives a crash for a while, and it will never answer).
+      alive = keys.map((key) => key.slice(HEARTBEAT_PREFIX.length)).filter((instance, i) => instance !== this.instance && names[i] !== this.options.name);
     } catch {
       return false;
     }
@@ -439,6 +441,7 @@ export class ClusterNode implements NickClaims {
     this.#stopped = true;
     this.#synced = false;
     for (const wake of [...this.#joinWaiters]) wake();
+    this.#snapshots.wakeAll();
     this.#commands.disconnect();
     this.#subscriber.disconnect();
   }

@@ -11,6 +11,11 @@ export class PeerSnapshots {
     this.#heard.clear();
   }
 
+  /** Wakes every wait (the node stops: each one then sees `stopped()` and gives up). */
+  wakeAll(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+
   applied(instance: string): void {
     this.#heard.add(instance);
     for (const wake of [...this.#waiters]) wake();
@@ -28,6 +33,7 @@ export class PeerSnapshots {
           resolve();
         };
         const timer = setTimeout(wake, left);
+        timer.unref();
         this.#waiters.add(wake);
       });
     }

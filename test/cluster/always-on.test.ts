@@ -56,4 +56,18 @@ clusterSuite("cluster: always-on users", () => {
     assert.doesNotMatch(names, /aodave/, "the banned always-on user was let into the locked channel");
     assert.equal(op.lines.filter((line) => / JOIN #aolock/.test(line)).length, 0, op.lines.join("\n"));
   });
+
+  test("a node started again right after a crash does not wait for its own earlier run to answer", async () => {
+    const crashed = a;
+    await crashed.kill("SIGKILL");
+    // Its heartbeat in Redis outlives it for the node timeout; the new run must not wait for it.
+    const again = await startNode(teardown, { name: crashed.name, redisUrl: cluster.redis.url, databaseUrl: cluster.db.url, http: false });
+    // Started means its always-on users were restored, after the wait for the other nodes.
+    await again.waitForLog((line) => line.msg === "cluster: joined", 10_000);
+    assert.equal(
+      again.logs.some((line) => /not every node answered/.test(String(line.msg))),
+      false,
+      again.tail(20),
+    );
+  });
 });
