@@ -43,8 +43,17 @@ export class AttemptTurns {
   }
 
   #hold(key: string, turns: KeyTurns): Turn {
-    const holder: Holder = { timer: setTimeout(() => this.#end(key, turns, holder), this.holdMs), end: () => this.#end(key, turns, holder) };
-    holder.timer.unref();
+    const expire = (): NodeJS.Timeout => setTimeout(() => this.#end(key, turns, holder), this.holdMs).unref();
+    const holder: Holder = {
+      timer: expire(),
+      end: () => this.#end(key, turns, holder),
+      renew: () => {
+        if (!turns.holders.has(holder)) return false;
+        clearTimeout(holder.timer);
+        holder.timer = expire();
+        return true;
+      },
+    };
     turns.holders.add(holder);
     return holder;
   }
@@ -67,10 +76,12 @@ export class AttemptTurns {
 /** One attempt's turn; `end()` gives it back (again: nothing). */
 export interface Turn {
   end(): void;
+  /** Starts its time limit again; false when it has already ended (or expired). */
+  renew(): boolean;
 }
 
 interface Holder extends Turn {
-  readonly timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout;
 }
 
 interface KeyTurns {

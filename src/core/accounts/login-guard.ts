@@ -70,6 +70,8 @@ export class LoginGuard {
   /** The account rows being paced, so concurrent failures on one account take successive slots (per process). */
   readonly #pacing = new SerialQueues<string>();
   readonly #turns = new AttemptTurns(ATTEMPT_TURN_HOLD_MS);
+  /** The addresses whose failures are being counted, one count at a time each (per process). */
+  readonly #counting = new SerialQueues<string>();
   /**
    * The address failure count last read or written here, for addresses with attempts
    * under way: a burst of good logins from one address reads it once, not once each.
@@ -127,6 +129,12 @@ export class LoginGuard {
     };
     try {
       addressTurn = await this.#addressTurn(keys.address);
+      // The pair's time limit counts from here: spent waiting for the address, it may have run
+      // out, and another attempt on the pair may be under way. Try again in a moment then.
+      if (pairTurn && !pairTurn.renew()) {
+        attempt.end();
+        return { ok: false, retryAfterSeconds: 1 };
+      }
       const verdict = await this.check(accountFolded, address);
       if (verdict.ok) return { ok: true, attempt };
       attempt.end();
@@ -150,12 +158,15 @@ export class LoginGuard {
       }
       let recorded = this.#addressFailures.get(key);
       if (recorded === undefined) {
-        recorded = this.#fresh((await this.store.get([key])).get(key), this.now())?.failures ?? 0;
+        const read = this.#fresh((await this.store.get([key])).get(key), this.now())?.failures ?? 0;
+        // A failure counted while this read was under way is newer than what it returns.
+        recorded = Math.max(read, this.#addressFailures.get(key) ?? 0);
         if (this.#turns.holding(key) > 0) this.#addressFailures.set(key, recorded);
       }
-      const room = this.settings.addressLockoutAfter - recorded;
-      // No room at all: the verdict refuses (or, once a lockout has passed, judges as it would alone).
-      if (room <= 0 || this.#turns.holding(key) < room) return this.#turns.take(key);
+      // No room (locked, or a lockout just past with the count still at its limit): one at a
+      // time, each judged on what the one before it left.
+      const room = Math.max(1, this.settings.addressLockoutAfter - recorded);
+      if (this.#turns.holding(key) < room) return this.#turns.take(key);
       await this.#turns.fewerThan(key, room);
     }
   }
@@ -195,7 +206,9 @@ export class LoginGuard {
    */
   async recordFailure(accountFolded: string | null, address: string, attempt?: Attempt): Promise<FailureOutcome> {
     try {
-      return await this.#countFailure(accountFolded, address);
+      // One count at a time per address: failures of several accounts from one address, checked
+      // side by side, would otherwise each read the same count and write it plus one.
+      return await this.#counting.run(LoginGuard.keys("", address).address, () => this.#countFailure(accountFolded, address));
     } finally {
       attempt?.end();
     }
