@@ -211,6 +211,36 @@ forEachDialect("LoginGuard (login_failures table, injected clock)", (target) => 
     assert.deepEqual(await h.guard.check(null, "192.0.2.31"), { ok: true });
   });
 
+  /** Admits `names` from `address` side by side; each one let in fails. How many were let in (passwords checked). */
+  async function guessSideBySide(h: Harness, names: readonly string[], address: string): Promise<number> {
+    const verdicts = await Promise.all(
+      names.map(async (name) => {
+        const verdict = await h.guard.admit(name, address);
+        if (verdict.ok) await h.guard.recordFailure(name, address, verdict.attempt);
+        return verdict.ok;
+      }),
+    );
+    return verdicts.filter(Boolean).length;
+  }
+
+  test("guesses from one address on many accounts side by side: no more checked than the address lockout, and every one counted", async (t) => {
+    const h = await harness(t, target, { accountFailuresPerSecond: 1000 });
+    const address = "192.0.2.40";
+    const names = Array.from({ length: 30 }, (_, i) => `spray${i}`);
+    assert.equal(await guessSideBySide(h, names, address), SETTINGS.addressLockoutAfter);
+    const row = (await h.failures.get([`address:${address}`])).get(`address:${address}`);
+    assert.equal(row?.failures, SETTINGS.addressLockoutAfter, "a failure counted side by side with others was lost");
+    assert.ok(row?.lockedUntil !== null && row!.lockedUntil > h.now());
+  });
+
+  test("right after an address lockout ends, a burst side by side gets one guess checked, as in a row", async (t) => {
+    const h = await harness(t, target, { accountFailuresPerSecond: 1000, forgetAfterSeconds: 3600 });
+    const address = "192.0.2.41";
+    for (let i = 0; i < SETTINGS.addressLockoutAfter; i++) await h.guard.recordFailure(`before${i}`, address);
+    h.advance(SETTINGS.lockoutSeconds * 1000 + 1);
+    assert.equal(await guessSideBySide(h, Array.from({ length: 20 }, (_, i) => `after${i}`), address), 1);
+  });
+
   test("a lockout lasts lockoutSeconds even when forgetAfterSeconds is shorter", async (t) => {
     const h = await harness(t, target, { forgetAfterSeconds: 30, lockoutSeconds: 120 });
     for (let i = 0; i < SETTINGS.accountAddressLockoutAfter; i++) await h.guard.recordFailure("carol", "192.0.2.40");
