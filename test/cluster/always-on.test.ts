@@ -10,6 +10,7 @@ import { clusterSuite, startCluster, Teardown, type Cluster, type ClusterNode } 
 import { startNode } from "../support/cluster-node.js";
 import { rawClient, registerAccount, saslClient } from "../support/cluster-irc.js";
 import { waitFor } from "../support/wait.js";
+import pg from "pg";
 
 clusterSuite("cluster: always-on users", () => {
   const teardown = new Teardown();
@@ -20,6 +21,46 @@ clusterSuite("cluster: always-on users", () => {
     [a, b] = cluster.nodes as [ClusterNode, ClusterNode];
   });
   after(() => teardown.run());
+
+  test("an always-on user that comes back through another node: its automatic away ends there and everywhere, what it does there is kept, and its leaving sets it away again", async (t) => {
+    const password = "always-on-elsewhere-password";
+    await registerAccount(t, b, "aoeve", password);
+    const home = await saslClient(t, b, "aoeve", "aoeve", password);
+    home.client.send("PRIVMSG NickServ :SET ALWAYS-ON ON");
+    await home.client.waitFor(/NOTICE aoeve :ALWAYS-ON is now ON/, 5000);
+    home.client.send("QUIT :off for now");
+    await home.client.closed;
+
+    const watcher = await rawClient(t, a, "aoevewatch");
+    const awayNow = async (): Promise<boolean> => {
+      watcher.lines.splice(0);
+      watcher.send("WHOIS aoeve");
+      await watcher.waitFor(/ 318 aoevewatch aoeve /, 5000);
+      return watcher.lines.some((line) => / 301 aoevewatch aoeve :Not connected/.test(line));
+    };
+    await waitFor(awayNow, { timeoutMs: 10_000, intervalMs: 200, what: "the always-on user set away" });
+
+    // Back through node A (its home is B).
+    const elsewhere = await saslClient(t, a, "aoeve", "aoeve", password);
+    assert.equal(elsewhere.welcomedAs, "aoeve");
+    await waitFor(async () => !(await awayNow()), { timeoutMs: 10_000, intervalMs: 200, what: "the automatic away to end" });
+    elsewhere.client.send("JOIN #aoelsewhere");
+    await elsewhere.client.waitFor(/ 366 aoeve #aoelsewhere /);
+    const db = new pg.Client({ connectionString: cluster.db.url });
+    await db.connect();
+    t.after(() => db.end());
+    await waitFor(
+      async () => {
+        const { rows } = await db.query<{ channels: string }>("select channels from always_on_users where nick = $1", ["aoeve"]);
+        return rows[0]?.channels.includes("#aoelsewhere");
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: "the channel joined through node A kept for the next restart" },
+    );
+
+    elsewhere.client.send("QUIT :gone again");
+    await elsewhere.client.closed;
+    await waitFor(awayNow, { timeoutMs: 10_000, intervalMs: 200, what: "the always-on user set away again" });
+  });
 
   test("a node that starts again restores its always-on users into the live channels as they are: a channel locked meanwhile keeps them out, and they take no op", async (t) => {
     const password = "always-on-cluster-password";

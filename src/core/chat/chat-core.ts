@@ -117,6 +117,9 @@ export class ChatCore {
       quit: (user, reason) => this.quit(user, reason),
       kick: (by, channel, target, reason) => this.kickMember(by, channel, target, reason),
       reassert: (channel) => this.#replicate({ op: "channel", state: channelState(channel) }),
+      resumed: (user) => this.#lifecycle.resume(user),
+      suspended: (user) => this.#lifecycle.suspend(user),
+      touched: (user) => this.#touched(user),
       now: () => this.now(),
     });
   }

@@ -24,6 +24,12 @@ export interface ReplicaHost {
   quit(user: ChatUser, reason: string): void;
   /** Tells every node this node's state of `channel`: theirs is older (see `apply`). */
   reassert(channel: Channel): void;
+  /** An always-on user of this node got a connection on another node. */
+  resumed(user: ChatUser): void;
+  /** An always-on user of this node lost its last connection, which was on another node. */
+  suspended(user: ChatUser): void;
+  /** A user of this node changed through a session on another node (nick, channels): kept if always-on. */
+  touched(user: ChatUser): void;
   now(): number;
 }
 
@@ -65,6 +71,7 @@ export class Replica {
         host.rememberNick(user);
         user.rename(op.nick);
         host.users.set(user.folded, user);
+        if (user.node === null) host.touched(user);
         return;
       }
       case "fields": {
@@ -79,6 +86,7 @@ export class Replica {
         if (!channel.members.has(user)) channel.members.set(user, { op: op.chanop, voice: op.voice, rankStamp: op.stamp });
         user.joinedChannel(channel);
         channel.invited.delete(user.id);
+        if (user.node === null) host.touched(user);
         return;
       }
       case "part": {
@@ -87,6 +95,7 @@ export class Replica {
         if (!user || !channel) return;
         this.#leave(channel, user);
         // This node's own user was kicked on another node: its sessions already saw the KICK there.
+        if (user.node === null) host.touched(user);
         return;
       }
       case "kick": {
@@ -104,9 +113,13 @@ export class Replica {
       case "invite":
         host.channels.get(op.channel)?.invited.add(op.user);
         return;
-      case "attach":
-        host.usersById.get(op.user)?.addOtherNode(node);
+      case "attach": {
+        const user = host.usersById.get(op.user);
+        if (!user) return;
+        user.addOtherNode(node);
+        if (user.node === null) host.resumed(user);
         return;
+      }
       case "detach": {
         const user = host.usersById.get(op.user);
         if (user) this.#leaveNode(user, node, "Connection closed");
@@ -118,7 +131,9 @@ export class Replica {
   /** `node` holds no session of `user` any more; a user of this node left with none anywhere quits. */
   #leaveNode(user: ChatUser, node: string, reason: string): void {
     if (!user.removeOtherNode(node)) return;
-    if (user.node === null && user.sessionCount === 0 && user.otherNodes.size === 0 && !user.alwaysOn) this.host.quit(user, reason);
+    if (user.node !== null || user.sessionCount > 0 || user.otherNodes.size > 0) return;
+    if (user.alwaysOn) this.host.suspended(user);
+    else this.host.quit(user, reason);
   }
 
   /** Everything this node holds itself: what a node that (re)joins the cluster is sent. */

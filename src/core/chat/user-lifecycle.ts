@@ -74,15 +74,21 @@ export class UserLifecycle {
     for (const channel of user.channels.values()) {
       session.deliver({ type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...host.stamp() }, null);
     }
-    // An always-on user gets a connection again: back from the server-set away, and
-    // the connection may be shown what was missed since the last one ended.
+    // The connection may be shown what was missed since the last one ended.
     const missedSince = user.detachedAt;
-    if (missedSince !== null) {
-      user.detachedAt = null;
-      if (user.autoAway) host.fields.setAway(user, null);
-      host.touched(user);
-    }
+    this.resume(user);
     return { missedSince };
+  }
+
+  /**
+   * An always-on user with no connection gets one again (here, or on another node of a
+   * cluster): back from the server-set away, and no longer "detached" for the next restart.
+   */
+  resume(user: ChatUser): void {
+    if (user.detachedAt === null) return;
+    user.detachedAt = null;
+    if (user.autoAway) this.host.fields.setAway(user, null);
+    this.host.touched(user);
   }
 
   /**
@@ -105,13 +111,21 @@ export class UserLifecycle {
       this.quit(user, reason);
       return true;
     }
-    user.detachedAt = host.now();
+    this.suspend(user);
+    return false;
+  }
+
+  /**
+   * An always-on user's last connection anywhere ended (here, or on another node of a
+   * cluster): it stays, set away by the server, and what it misses from now is kept for it.
+   */
+  suspend(user: ChatUser): void {
+    user.detachedAt = this.host.now();
     if (user.away === null) {
-      host.fields.setAway(user, DISCONNECTED_AWAY);
+      this.host.fields.setAway(user, DISCONNECTED_AWAY);
       user.autoAway = true;
     }
-    host.touched(user);
-    return false;
+    this.host.touched(user);
   }
 
   /** An always-on user comes back from the store at start, with no session, in its channels. */
