@@ -389,3 +389,23 @@ test("KICK #a,#b x,y pairs channels and users in order; unequal lists are 461; m
   await rawSync(x);
   assert.deepEqual(x.lines.filter((l) => / 48[12] | 44[12] /.test(l)), [], "one error per channel");
 });
+
+test("PRIVMSG to a list that names a target twice, in any case, delivers to it once", async (t) => {
+  const fx = await setup(t);
+  const sender = await fx.raw("twicesender");
+  const nick = await fx.raw("twicenick");
+  const member = await fx.raw("twicemember");
+  for (const [c, name] of [[sender, "twicesender"], [member, "twicemember"]] as const) {
+    c.send("JOIN #twice");
+    await c.waitFor(new RegExp(` 366 ${name} #twice `));
+  }
+  sender.send("PRIVMSG twicenick,#twice,TwiceNick,#TWICE :once each");
+  await nick.waitFor(/ PRIVMSG twicenick :once each$/);
+  await member.waitFor(/ PRIVMSG #twice :once each$/);
+  sender.send("PING sync");
+  await sender.waitFor(/ PONG /);
+  await rawSync(nick);
+  await rawSync(member);
+  assert.equal(nick.lines.filter((l) => / PRIVMSG /.test(l)).length, 0, "the nick got it twice");
+  assert.equal(member.lines.filter((l) => / PRIVMSG /.test(l)).length, 0, "the channel got it twice");
+});

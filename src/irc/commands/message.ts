@@ -11,6 +11,7 @@ import { escapeTagValue } from "../message.js";
 import { serviceByName } from "../services/service-bot.js";
 import { runService } from "../services/index.js";
 import { splitList } from "../replies.js";
+import { foldCase } from "../../core/chat/names.js";
 import { STATUSMSG } from "../modes.js";
 import type { MemberMode } from "../../core/chat/channel.js";
 
@@ -36,10 +37,21 @@ export function clientTags(connection: IrcConnection, message: IrcMessage): Clie
   return size > MAX_CLIENT_TAG_BYTES ? "too-long" : tags;
 }
 
+/** The targets of a list, each once (in any case), in the order first named: a target named twice gets the message once. */
+function distinct(targets: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return targets.filter((target) => {
+    const folded = foldCase(target);
+    if (seen.has(folded)) return false;
+    seen.add(folded);
+    return true;
+  });
+}
+
 /** Synchronous while nothing has to wait (see Messaging.send): a promise only when a message is stored or looked up. */
 function relay(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, params: readonly string[], message: IrcMessage): Promise<void> | undefined {
   const quiet = kind === "notice"; // RFC 2812: never answer a NOTICE with an error
-  const targets = splitList(params[0]);
+  const targets = distinct(splitList(params[0]));
   if (targets.length === 0) {
     if (!quiet) connection.numeric(ERR.NORECIPIENT, `No recipient given (${command})`);
     return;
