@@ -352,3 +352,14 @@ test("a graceful server stop tells every client why with ERROR and closes the co
   await fw.closed;
   assert.ok(fw.raw.includes("ERROR :Closing link: 127.0.0.1 (Server shutting down)"));
 });
+
+test("INFO names the software and when it started, not the runtime's exact version", async (t) => {
+  const fx = await setup(t);
+  const c = await fx.raw("infoasker");
+  c.send("INFO");
+  await c.waitFor(/ 374 infoasker /);
+  const lines = c.lines.filter((l) => / 371 infoasker /.test(l));
+  assert.ok(lines.some((l) => /CmyMessage /.test(l)), lines.join("\n"));
+  assert.ok(lines.some((l) => /Running since /.test(l)), lines.join("\n"));
+  assert.ok(!lines.some((l) => l.includes(process.version)), lines.join("\n"));
+});

@@ -78,7 +78,8 @@ export const info: RegisteredCommand = {
     for (const line of [
       `CmyMessage ${v}`,
       "A self-hosted messaging server: IRC chat, a web client and FTP file transfer on one core.",
-      `Running on Node.js ${process.version} since ${startedAt.toUTCString()}.`,
+      // Not the runtime's exact version: a guest has no use for it, an attacker does.
+      `Running since ${startedAt.toUTCString()}.`,
     ]) {
       connection.numeric(RPL.INFO, line);
     }
