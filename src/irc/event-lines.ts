@@ -81,7 +81,7 @@ export function eventLine(event: RelayedEvent, variant: number): string {
     case "topic":
       return formatLine(source, "TOPIC", [event.channel, event.topic], t);
     case "mode":
-      return formatLine(source, "MODE", [event.channel, ...modeString(event.changes)], t);
+      return modeLines(source, event.channel, event.changes, t);
     case "invite":
       return formatLine(source, "INVITE", [event.target, event.channel], t);
     case "away":
@@ -95,6 +95,35 @@ export function eventLine(event: RelayedEvent, variant: number): string {
     case "redact":
       return formatLine(source, "REDACT", event.reason === null ? [event.target, event.redacted] : [event.target, event.redacted, event.reason], t);
   }
+}
+
+/** Body bytes of a line, CRLF not counted (RFC 1459: 512 with it). */
+const MAX_LINE_BODY_BYTES = 510;
+
+/**
+ * One MODE line, or several when the changes with their masks and nicks do not fit in
+ * one: cut by formatLine, a ban mask would arrive truncated and every member's list
+ * would differ from the channel's. Each line holds whole changes; the first carries every
+ * tag, the others all but the msgid (one change of modes, one id).
+ */
+function modeLines(source: string, channel: string, changes: readonly AppliedModeChange[], tags: OutgoingTags): string {
+  const bodyBytes = (part: readonly AppliedModeChange[]): number => Buffer.byteLength(`:${source} MODE ${channel} ${modeString(part).join(" ")}`) + 1;
+  if (changes.length <= 1 || bodyBytes(changes) <= MAX_LINE_BODY_BYTES) return formatLine(source, "MODE", [channel, ...modeString(changes)], tags);
+  const lines: string[] = [];
+  let chunk: AppliedModeChange[] = [];
+  for (const change of changes) {
+    if (chunk.length > 0 && bodyBytes([...chunk, change]) > MAX_LINE_BODY_BYTES) {
+      lines.push(formatLine(source, "MODE", [channel, ...modeString(chunk)], lines.length === 0 ? tags : withoutMsgid(tags)));
+      chunk = [];
+    }
+    chunk.push(change);
+  }
+  lines.push(formatLine(source, "MODE", [channel, ...modeString(chunk)], lines.length === 0 ? tags : withoutMsgid(tags)));
+  return lines.join("");
+}
+
+function withoutMsgid(tags: OutgoingTags): OutgoingTags {
+  return tags.filter(([key]) => key !== "msgid");
 }
 
 const ALL_VARIANT_BITS = VARIANT_COUNT - 1;

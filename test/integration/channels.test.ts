@@ -409,3 +409,29 @@ test("PRIVMSG to a list that names a target twice, in any case, delivers to it o
   assert.equal(nick.lines.filter((l) => / PRIVMSG /.test(l)).length, 0, "the nick got it twice");
   assert.equal(member.lines.filter((l) => / PRIVMSG /.test(l)).length, 0, "the channel got it twice");
 });
+
+test("MODE changes too long for one line reach members as several whole lines, never a mask cut short", async (t) => {
+  const fx = await setup(t);
+  const op = await fx.raw("longmodeop");
+  const member = await fx.raw("longmodemember");
+  for (const [c, name] of [[op, "longmodeop"], [member, "longmodemember"]] as const) {
+    c.send("JOIN #longmodes");
+    await c.waitFor(new RegExp(` 366 ${name} #longmodes `));
+  }
+  const masks = Array.from({ length: 6 }, (_, i) => `${i}${"x".repeat(79)}`);
+  op.send(`MODE #longmodes +bbbbbb ${masks.join(" ")}`);
+  op.send("MODE #longmodes +b");
+  await op.waitFor(/ 368 longmodeop #longmodes /);
+  const lists = op.lines.filter((l) => / 367 longmodeop #longmodes /.test(l)).map((l) => l.split(" ")[4]);
+  assert.equal(lists.length, 6);
+  // What the member sees, line by line, adds up to the list the channel holds.
+  const seen: string[] = [];
+  while (seen.length < 6) {
+    const line = await member.waitFor(/ MODE #longmodes \+b+ /);
+    assert.ok(Buffer.byteLength(line) + 2 <= 512, `${Buffer.byteLength(line) + 2}-byte line`);
+    const [letters, ...params] = line.split(" ").slice(3);
+    assert.equal(letters!.replace(/^:/, "").length - 1, params.length, line);
+    seen.push(...params.map((p) => p.replace(/^:/, "")));
+  }
+  assert.deepEqual(seen.sort(), [...lists].sort());
+});
