@@ -4,6 +4,8 @@ import { setup, rawSync, type Fixture } from "../support/fixture.js";
 import { RawClient } from "../support/raw-client.js";
 import type { TestContext } from "node:test";
 import { hashPassword } from "../../src/auth/passwords.js";
+import { openFixture } from "../support/account-server.js";
+import { connectWithPlain, registerAccount } from "../support/sasl.js";
 
 let operatorHash = "";
 before(async () => {
@@ -166,4 +168,28 @@ test("a labelled OPER (an asynchronous command) gets its replies in one labeled-
     `@batch=${ref} :cmymessage.local 381 labeloper :You are now an IRC operator`,
     `@batch=${ref} :labeloper!~labeloper@127.0.0.1 MODE labeloper +o`,
   ]);
+});
+
+test("a connection that joins an operator's user (multiclient) from a host the operator block does not allow ends its operator status", async (t) => {
+  const fx = await openFixture(t, { irc: { operators: [{ name: "local", passwordHash: operatorHash, hostMask: "*@127.0.0.1" }] } });
+  await registerAccount(fx, "opal", "opals-password", { quit: true });
+  const first = await connectWithPlain(fx, "opal", "opal", "opals-password", { localAddress: "127.0.0.1" });
+  first.client.send("OPER local :correct horse");
+  await first.client.waitFor(/ 381 opal /);
+
+  // Same account, from 127.0.0.2: the account's password, but never OPER nor the operator's host.
+  const second = await connectWithPlain(fx, "opal", "opal", "opals-password", { localAddress: "127.0.0.2" });
+  await second.client.waitFor(/ NOTICE opal :Operator status ended/);
+  await first.client.waitFor(/^:opal!\S+ MODE opal :?-o$/);
+  second.client.send("MODE opal");
+  assert.match(await second.client.waitFor(/ 221 opal /), / 221 opal :?\+?$/);
+  second.client.send("KILL someone :because");
+  await second.client.waitFor(/ 481 opal /);
+
+  // From an allowed host, the status stays.
+  first.client.send("OPER local :correct horse");
+  await first.client.waitFor(/ 381 opal /);
+  const third = await connectWithPlain(fx, "opal", "opal", "opals-password", { localAddress: "127.0.0.1" });
+  third.client.send("MODE opal");
+  assert.match(await third.client.waitFor(/ 221 opal /), / 221 opal :?\+\S*o/);
 });

@@ -29,6 +29,11 @@ export class ChatUser {
   away: string | null = null;
   account: string | null = null;
   isOperator = false;
+  /**
+   * The operator block (irc.operators[].name) OPER was made with on this node; null when
+   * not an operator, or when the status came from another node (see operatorFromHost).
+   */
+  operatorBlock: string | null = null;
   invisible = false;
   /** User mode +w: receives WALLOPS. */
   wallops = false;

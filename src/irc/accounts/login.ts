@@ -1,6 +1,8 @@
 import type { Account } from "../../core/accounts/ports.js";
 import type { ChatUser } from "../../core/chat/user.js";
-import type { IrcConnection } from "../connection.js";
+import { IrcConnection } from "../connection.js";
+import { sendFromSelf } from "../replies.js";
+import { operatorHostAllowed } from "../commands/oper.js";
 import { RPL } from "../numerics.js";
 import { foldCase } from "../../core/chat/names.js";
 import { replayMissed, replayOfflineMessages } from "./replay.js";
@@ -55,8 +57,22 @@ export function accountUserToJoin(connection: IrcConnection, account: Account): 
 
 /** A connection joined its account's user: it learns the away state, and is shown what it missed. */
 export async function afterAttach(connection: IrcConnection, user: ChatUser, missedSince: number | null): Promise<void> {
+  if (user.isOperator && !operatorHostAllowed(connection, user.operatorBlock, user.username)) dropOperator(connection, user);
   if (user.away !== null) connection.numeric(RPL.NOWAWAY, "You have been marked as being away");
   if (missedSince !== null) await replayMissed(connection, user, missedSince);
+}
+
+/**
+ * The user's operator status ends: a connection joined it from a host its operator block
+ * does not allow (the account's password alone never makes an operator). Every IRC
+ * connection of the user is told, as a MODE -o, and this one why.
+ */
+function dropOperator(connection: IrcConnection, user: ChatUser): void {
+  user.isOperator = false;
+  user.operatorBlock = null;
+  connection.context.core.userModesChanged(user);
+  for (const session of user.sessions()) if (session instanceof IrcConnection) sendFromSelf(session, user, "MODE", [user.nick, "-o"]);
+  connection.serverLine("NOTICE", user.nick, "Operator status ended: this connection's host is not one the operator block allows; use OPER from an allowed host");
 }
 
 /** Whether connections logging in to `account` share one user: the account's choice, else the server's. */

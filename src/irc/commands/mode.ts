@@ -72,6 +72,7 @@ function userMode(connection: IrcConnection, user: ChatUser, params: readonly st
     } else if (letter === "o" && !on && user.isOperator) {
       // Operator status is only ever given by OPER; a client may drop it.
       user.isOperator = false;
+      user.operatorBlock = null;
       applied = true;
     } else if (!USER_MODES.includes(letter)) {
       unknown = true;

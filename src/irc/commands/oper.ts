@@ -1,4 +1,5 @@
 import type { RegisteredCommand } from "../command.js";
+import type { IrcConnection } from "../connection.js";
 import { ERR, RPL } from "../numerics.js";
 import { sendFromSelf } from "../replies.js";
 import { maskMatches } from "../../core/chat/mask.js";
@@ -14,6 +15,18 @@ const failures = new WeakMap<object, number>();
  * so they never mix with an account's.
  */
 const guardName = (name: string): string => `oper:${name}`;
+
+/**
+ * Whether a connection from `address` (as `username`) may hold the operator status of
+ * `block`: its hostMask, checked as at OPER. Asked when another connection joins an
+ * operator's user (multiclient, always-on), which never sent OPER nor had its host checked.
+ */
+export function operatorHostAllowed(connection: IrcConnection, block: string | null, username: string): boolean {
+  const operator = block === null ? undefined : connection.context.config.irc.operators.find((o) => o.name === block);
+  if (!operator) return false;
+  const [, hostPart = "*"] = operator.hostMask.split("@");
+  return maskMatches(operator.hostMask, `${username}@${connection.address}`) || maskMatches(hostPart, connection.address);
+}
 
 export const oper: RegisteredCommand = {
   name: "OPER",
@@ -64,6 +77,7 @@ export const oper: RegisteredCommand = {
     }
     if (connection.closed) return;
     user.isOperator = true;
+    user.operatorBlock = name;
     connection.context.core.userModesChanged(user);
     connection.context.log.info({ address: connection.address, nick: user.nick, operator: name }, "operator logged in");
     connection.numeric(RPL.YOUREOPER, "You are now an IRC operator");
