@@ -435,3 +435,30 @@ test("MODE changes too long for one line reach members as several whole lines, n
   }
   assert.deepEqual(seen.sort(), [...lists].sort());
 });
+
+test("one who may not speak in a channel (banned, or +m without voice) leaves it without a PART reason", async (t) => {
+  const fx = await setup(t);
+  const op = await fx.raw("partop");
+  const banned = await fx.raw("partbanned");
+  const muted = await fx.raw("partmuted");
+  for (const [c, name, channel] of [[op, "partop", "#partban"], [op, "partop", "#partmod"], [banned, "partbanned", "#partban"], [muted, "partmuted", "#partmod"]] as const) {
+    c.send(`JOIN ${channel}`);
+    await c.waitFor(new RegExp(` 366 ${name} ${channel} `));
+  }
+  op.send("MODE #partban +b partbanned!*@*");
+  await op.waitFor(/ MODE #partban \+b /);
+  op.send("MODE #partmod +m");
+  await op.waitFor(/ MODE #partmod \+m/);
+  banned.send("PART #partban :buy cheap watches");
+  assert.match(await op.waitFor(/^:partbanned!\S+ PART #partban/), /^:partbanned!\S+ PART #partban$/);
+  muted.send("PART #partmod :buy cheap watches");
+  assert.match(await op.waitFor(/^:partmuted!\S+ PART #partmod/), /^:partmuted!\S+ PART #partmod$/);
+  // One who may speak keeps the reason.
+  op.send("JOIN #partfree");
+  await op.waitFor(/ 366 partop #partfree /);
+  const free = await fx.raw("partfree");
+  free.send("JOIN #partfree");
+  await free.waitFor(/ 366 partfree #partfree /);
+  free.send("PART #partfree :see you");
+  assert.match(await op.waitFor(/^:partfree!\S+ PART #partfree/), / PART #partfree :see you$/);
+});

@@ -90,7 +90,10 @@ export class ChannelOps {
     const channel = host.channels.get(foldCase(name));
     if (!channel) return fail("no-such-channel");
     if (!channel.members.has(user)) return fail("not-on-channel");
-    const event: ChatEvent = { type: "part", from: user.origin, channel: channel.name, reason: clip(reason, host.limits().kickLength), ...host.stamp() };
+    // One who may not speak here (+m without voice, banned) leaves without a word: a PART
+    // reason would be a line said to the channel all the same (as Solanum drops it).
+    const said = channel.canSend(user) ? clip(reason, host.limits().kickLength) : "";
+    const event: ChatEvent = { type: "part", from: user.origin, channel: channel.name, reason: said, ...host.stamp() };
     host.publish(channelScope(channel), event);
     this.#removeMember(channel, user);
     user.leftChannel(channel.folded);
