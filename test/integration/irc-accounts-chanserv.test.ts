@@ -96,3 +96,16 @@ test("an empty registered channel keeps its key and invite-only: the join that r
   fred.send("JOIN #keyed sesame");
   assert.match(await fred.waitFor(/ 353 fred [=*@] #keyed /), /[ :]@fred( |$)/);
 });
+
+test("ChanServ does not show a secret channel to those outside it: REGISTER and INFO answer as for one that does not exist", async (t) => {
+  const fx = await openFixture(t);
+  const owner = await registerAccount(fx, "sid", "sids-password");
+  const outsider = await registerAccount(fx, "otto", "ottos-password");
+  await join(owner, "sid", "#hidden");
+  owner.send("MODE #hidden +s");
+  await owner.waitFor(/ MODE #hidden \+s/);
+  assert.deepEqual(await chanserv(outsider, "otto", "REGISTER #hidden"), await chanserv(outsider, "otto", "REGISTER #nosuchchannel"));
+  assert.deepEqual(await chanserv(owner, "sid", "REGISTER #hidden"), ["#hidden is registered to sid."]);
+  assert.deepEqual(await chanserv(outsider, "otto", "INFO #hidden"), ["#hidden is not registered."]);
+  assert.match((await chanserv(owner, "sid", "INFO #hidden"))[0] ?? "", /^#hidden was registered by sid /);
+});

@@ -1,3 +1,4 @@
+import { channelVisibleTo } from "../../core/chat/visibility.js";
 import type { ChatUser } from "../../core/chat/user.js";
 import type { IrcConnection } from "../connection.js";
 import { foldCase } from "../../core/chat/names.js";
@@ -19,7 +20,8 @@ export async function chanServ(connection: IrcConnection, user: ChatUser, text: 
   switch (command.toUpperCase()) {
     case "REGISTER": {
       const channel = core.findChannel(name);
-      if (!channel) return reply("Syntax: REGISTER <#channel> (a channel you are in)");
+      // A channel one is not in gets the same answer as one that does not exist: a +s channel is not shown.
+      if (!channel?.has(user)) return reply("Syntax: REGISTER <#channel> (a channel you are in)");
       if (!connection.account) return reply("Log in to an account first (NickServ IDENTIFY or SASL).");
       if (!channel.isOp(user)) return reply(`You must be an operator of ${channel.name} to register it.`);
       if (registry.get(channel.name)) return reply(`${channel.name} is already registered.`);
@@ -29,7 +31,10 @@ export async function chanServ(connection: IrcConnection, user: ChatUser, text: 
     }
     case "INFO": {
       const registration = registry.get(name);
-      if (!registration) return reply(`${name || "That channel"} is not registered.`);
+      // A secret channel (+s now, or kept +s while empty) is not shown to those outside it.
+      const live = core.findChannel(name);
+      const secret = live ? !channelVisibleTo(live, user) : registration?.flags.includes("secret") === true && !user.isOperator;
+      if (!registration || secret) return reply(`${name || "That channel"} is not registered.`);
       return reply(`${registration.name} was registered by ${registration.founder || "(a deleted account)"} on ${new Date(registration.registeredAt).toUTCString()}.`);
     }
     case "DROP": {
