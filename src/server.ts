@@ -205,7 +205,7 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   );
   if (writer) teardown.add("history", "history", () => writer.drain());
   const search = writer ? new MessageSearchService(core, new MessageSearchRepository(domain.store.db, domain.store.dialect, searchIndexer), () => currentConfig.search) : null;
-  const readMarkers = new ReadMarkers(new ReadMarkersRepository(domain.store.db), core);
+  const readMarkers = new ReadMarkers(new ReadMarkersRepository(domain.store.db), core, Date.now, () => currentConfig.chat.maxReadMarkersPerAccount);
   const messaging = new Messaging(core, writer, { exists: async (name) => (await domain.accounts.find(name)) !== undefined });
   const limits = new ConnectionLimits(config.limits.connectionsPerIp, config.limits.maxConnections);
 

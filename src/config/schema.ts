@@ -181,6 +181,11 @@ export const configSchema = z.object({
        * 512-byte line cannot carry it. 4096 is what Ergo's multiline max-bytes suggests.
        */
       maxMessageBytes: z.number().int().min(256).max(65536).default(4096),
+      /**
+       * Read markers kept per account (one per conversation); past it, the least recently
+       * moved are forgotten. Bounds what one account can store and what each login loads.
+       */
+      maxReadMarkersPerAccount: z.number().int().min(10).max(1_000_000).default(1000),
     })
     .prefault({}),
   history: z

@@ -40,4 +40,15 @@ export class ReadMarkersRepository implements ReadMarkerStore {
     // The row can only be missing if the account was deleted meanwhile.
     return row ? { readAt: Number(row.read_at), moved: false } : null;
   }
+
+  async keepNewest(account: string, max: number): Promise<number> {
+    const owner = await this.db.selectFrom("accounts").select("id").where("name_folded", "=", account).executeTakeFirst();
+    if (!owner) return 0;
+    const { count } = await this.db.selectFrom("read_markers").select((eb) => eb.fn.countAll<number>().as("count")).where("account_id", "=", owner.id).executeTakeFirstOrThrow();
+    if (Number(count) <= max) return 0;
+    // The newest `max` stay (ties at the boundary by target, so the choice is stable).
+    const keep = this.db.selectFrom("read_markers").select("target").where("account_id", "=", owner.id).orderBy("read_at", "desc").orderBy("target").limit(max);
+    const result = await this.db.deleteFrom("read_markers").where("account_id", "=", owner.id).where("target", "not in", keep).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openFixture, type AccountsFixture } from "../support/account-server.js";
+import { forEachDatabase, openFixture, type AccountsFixture } from "../support/account-server.js";
 import { rawSync, unconsumed } from "../support/fixture.js";
 import { connectWithPlain, registerAccount } from "../support/sasl.js";
 import type { RawClient } from "../support/raw-client.js";
@@ -161,4 +161,28 @@ test("guests, unregistered connections and bad input get FAIL MARKREAD", async (
   assert.match(await alice.waitFor(/ FAIL /), /FAIL MARKREAD INVALID_PARAMS bad,target :/);
   alice.send("MARKREAD #general");
   assert.match(await alice.waitFor(/ MARKREAD #general /), /MARKREAD #general \*$/, "nothing was stored");
+});
+
+forEachDatabase("read markers per account", (kind) => {
+  test("an account keeps at most chat.maxReadMarkersPerAccount markers: past it, the least recently moved are forgotten", async (t) => {
+    const fx = await openFixture(t, { chat: { maxReadMarkersPerAccount: 10 } }, { kind });
+    await registerAccount(fx, "alice", PASSWORD, { quit: true });
+    const client = await login(fx, "alice");
+    // #general has one from the auto-join? Only if set; these twelve are each newer than the last.
+    for (let i = 0; i < 12; i++) {
+      const time = new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString();
+      client.send(`MARKREAD #junk${i} timestamp=${time}`);
+      await client.waitFor(new RegExp(` MARKREAD #junk${i} `));
+    }
+    client.send("MARKREAD #junk0");
+    assert.match(await client.waitFor(/ MARKREAD #junk0 /), / MARKREAD #junk0 \*$/, "the oldest was forgotten");
+    client.send("MARKREAD #junk11");
+    assert.match(await client.waitFor(/ MARKREAD #junk11 /), / MARKREAD #junk11 timestamp=2026-01-01T00:11:00.000Z$/);
+    // What the next login loads is bounded too.
+    const again = await login(fx, "alice");
+    again.send("MARKREAD #junk1");
+    assert.match(await again.waitFor(/ MARKREAD #junk1 /), / MARKREAD #junk1 \*$/);
+    again.send("MARKREAD #junk2");
+    assert.match(await again.waitFor(/ MARKREAD #junk2 /), / MARKREAD #junk2 timestamp=/);
+  });
 });

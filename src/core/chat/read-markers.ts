@@ -11,6 +11,8 @@ export interface ReadMarkerStore {
    * Returns the marker after the call and whether it moved; null when the account does not exist.
    */
   advance(account: string, target: string, readAt: number): Promise<{ readAt: number; moved: boolean } | null>;
+  /** Keeps the account's `max` most recently moved markers, forgetting the rest; returns how many went. */
+  keepNewest(account: string, max: number): Promise<number>;
 }
 
 export type ReadMarkerRefusal = "invalid-target" | "invalid-time" | "no-such-account";
@@ -39,6 +41,8 @@ export class ReadMarkers {
     private readonly store: ReadMarkerStore,
     private readonly core: ChatCore,
     private readonly now: () => number = Date.now,
+    /** chat.maxReadMarkersPerAccount (read at each use: it follows a reload). */
+    private readonly maxPerAccount: () => number = () => Number.POSITIVE_INFINITY,
   ) {}
 
   /** The stable key of a conversation named `name` (a channel, or a nick), or null when it is not a valid name. */
@@ -90,9 +94,16 @@ export class ReadMarkers {
     if (target === null) return { ok: false, reason: "invalid-target" };
     if (!Number.isSafeInteger(readAt) || readAt < 0) return { ok: false, reason: "invalid-time" };
     const folded = foldCase(account);
+    const cachedBefore = this.#cache.get(folded);
+    const isNew = cachedBefore === undefined || !cachedBefore.has(target);
     const result = await this.store.advance(folded, target, Math.min(readAt, this.now()));
     if (!result) return { ok: false, reason: "no-such-account" };
     this.#update(folded, target, result.readAt);
+    // A marker for a conversation not yet marked may pass the limit: the oldest go.
+    if (isNew && result.moved && (cachedBefore === undefined || cachedBefore.size >= this.maxPerAccount())) {
+      const forgotten = await this.store.keepNewest(folded, this.maxPerAccount());
+      if (forgotten > 0) this.#cache.delete(folded);
+    }
     if (result.moved) this.core.publishReadMarker(folded, target, name, result.readAt, fromSession);
     return { ok: true, target, readAt: result.readAt, moved: result.moved };
   }
