@@ -54,6 +54,15 @@ export interface FileReplyOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Whether a Range may be honoured under `If-Range`: absent, or the date this server sent as
+ * Last-Modified, exactly (a strong comparison; this server sends no ETag, so an entity tag
+ * never matches). Anything else means the client's copy is of another version.
+ */
+function rangeStillValid(ifRange: string | readonly string[] | undefined, lastModified: string): boolean {
+  return ifRange === undefined || (typeof ifRange === "string" && ifRange.trim() === lastModified);
+}
+
 /** Streams the file at `path` (with Range support), or throws the problem why not. */
 export async function sendFile(request: FastifyRequest, reply: FastifyReply, space: FileSpace, path: JailedPath, options: FileReplyOptions): Promise<FastifyReply> {
   const found = await space.stat(path);
@@ -61,7 +70,9 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, spa
   if (found.entry.type === "dir") throw fileProblem("is-a-directory");
   if (found.entry.type !== "file") throw fileProblem("not-found");
   const size = found.entry.size;
-  const range = parseRange(request.headers.range, size);
+  const lastModified = found.entry.modified.toUTCString();
+  // If-Range (RFC 9110 13.1.5): a part only of the file the client still has; a changed file is sent whole.
+  const range = rangeStillValid(request.headers["if-range"], lastModified) ? parseRange(request.headers.range, size) : null;
   if (range === "unsatisfiable") throw new ProblemError("range-not-satisfiable", `The file has ${size} bytes`, { "content-range": `bytes */${size}` });
   const start = range?.start ?? 0;
   const length = range ? range.end - range.start + 1 : size;
@@ -76,7 +87,7 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, spa
       "content-length": String(length),
       "content-disposition": contentDisposition(options.disposition, posix.basename(path.virtual)),
       "accept-ranges": "bytes",
-      "last-modified": found.entry.modified.toUTCString(),
+      "last-modified": lastModified,
       "x-content-type-options": "nosniff",
       ...(range && { "content-range": `bytes ${range.start}-${range.end}/${size}` }),
     });

@@ -137,6 +137,15 @@ describe("files over HTTP", () => {
     assert.equal(range.status, 206);
     assert.equal(range.body.toString(), "le mon");
     assert.equal(range.headers.get("content-range"), "bytes 9-14/1800");
+    // If-Range (RFC 9110 13.1.5): with the Last-Modified the server sent, the part; with another date, the whole file.
+    const lastModified = downloaded.headers.get("last-modified")!;
+    const sameVersion = await curl(["-r", "9-14", "-H", `If-Range: ${lastModified}`, ...bearer(token), contentUrl(server, `/docs/${name}`)]);
+    assert.equal(sameVersion.status, 206);
+    const otherVersion = await curl(["-r", "9-14", "-H", "If-Range: Wed, 21 Oct 2015 07:28:00 GMT", ...bearer(token), contentUrl(server, `/docs/${name}`)]);
+    assert.equal(otherVersion.status, 200);
+    assert.equal(otherVersion.body.length, 1800);
+    const byTag = await curl(["-r", "9-14", "-H", 'If-Range: "some-etag"', ...bearer(token), contentUrl(server, `/docs/${name}`)]);
+    assert.equal(byTag.status, 200);
     const suffix = await curl(["-r", "-3", ...bearer(token), contentUrl(server, `/docs/${name}`)]);
     assert.equal(suffix.body.toString(), "de\n");
     const outside = await fetch(contentUrl(server, `/docs/${name}`), { headers: { authorization: `Bearer ${token}`, range: "bytes=5000-" } });
