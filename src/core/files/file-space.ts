@@ -211,7 +211,9 @@ export class FileSpace {
       const s = await lstat(path.real);
       if (!s.isDirectory()) return { ok: false, reason: "not-a-directory" };
       return await ledger.change(async () => {
-        const held = await measureUsage(path.real);
+        // Not the temporary files of uploads under way: their bytes are reserved, not counted,
+        // and the upload that fails for its folder gone gives its reservation back itself.
+        const held = await measureUsage(path.real, { withoutUploads: true });
         await rm(path.real, { recursive: true });
         return { result: { ok: true } as const, change: { bytes: -held.bytes, files: -held.files } };
       });

@@ -1,6 +1,7 @@
 import type { Dirent } from "node:fs";
 import { chmod, lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { isTemporaryUpload } from "./temporary-upload.js";
 
 export interface Usage {
   bytes: number;
@@ -12,8 +13,10 @@ export interface Usage {
  * loop. Only what vanished while it counted (a folder or file deleted meanwhile) is passed
  * over; any other error fails the count, since a folder it could not read would be counted
  * as empty and recorded as the account's usage: room to store past the quota.
+ * `withoutUploads` passes over the temporary files of uploads (see temporary-upload.ts):
+ * what they hold is reserved by their upload, not yet counted as usage.
  */
-export async function measureUsage(dir: string): Promise<Usage> {
+export async function measureUsage(dir: string, options: { withoutUploads?: boolean } = {}): Promise<Usage> {
   const usage: Usage = { bytes: 0, files: 0 };
   const pending = [dir];
   while (pending.length > 0) {
@@ -29,6 +32,7 @@ export async function measureUsage(dir: string): Promise<Usage> {
       const path = join(current, entry.name);
       if (entry.isDirectory()) pending.push(path);
       else if (entry.isFile()) {
+        if (options.withoutUploads && isTemporaryUpload(entry.name)) continue;
         const size = await lstat(path).then(
           (s) => s.size,
           (error: unknown) => {
