@@ -80,6 +80,28 @@ test("two uploads into one file at once when cut-off uploads are kept: the secon
   assert.equal(await readFile(join(home, "shared.bin"), "utf8"), "second writer");
 });
 
+test("cut-off uploads kept: a file being written in place, or the folder it is in, cannot be deleted or renamed away under it (450), so usage stays right", async () => {
+  const home = await keeping.home();
+  const writer = await loggedIn(keeping);
+  const other = await loggedIn(keeping);
+  assert.equal((await writer.command("TYPE I")).code, 200);
+  assert.equal((await writer.command("MKD inplace")).code, 257);
+  const upload = await startUpload(writer, "STOR inplace/kp.bin");
+  await upload.send(256 * 1024);
+  assert.equal((await other.command("DELE inplace/kp.bin")).code, 450);
+  assert.equal((await other.command("RNFR inplace/kp.bin")).code, 350);
+  assert.equal((await other.command("RNTO elsewhere.bin")).code, 450);
+  assert.equal((await other.command("RNFR inplace")).code, 350);
+  assert.equal((await other.command("RNTO outplace")).code, 450);
+  upload.data.end();
+  await upload.closed;
+  assert.equal((await writer.read(10_000)).code, 226);
+  // Done: the file is free again, and what it counted goes with it.
+  assert.equal((await other.command("DELE inplace/kp.bin")).code, 250);
+  assert.equal((await other.command("RMD inplace")).code, 250);
+  assert.deepEqual((await filesBelow(home)).filter((name) => name.startsWith("inplace")), []);
+});
+
 test("REST past the end of the file: STOR and RETR answer 554 and the file is unchanged", async () => {
   const home = await server.home();
   await writeFile(join(home, "ten.txt"), "aaaaaaaaaa");

@@ -7,7 +7,7 @@ import { measureUsage, type Usage } from "./usage.js";
 import type { AccountUsage, Hold } from "./usage-ledger.js";
 import type { QuotaLimits } from "./ports.js";
 import { failureOf, type Result } from "./file-failures.js";
-import { isBeingWrittenInPlace, uploadFile, type UploadOptions } from "./file-upload.js";
+import { isBeingWrittenInPlace, isWrittenInPlaceAtOrBelow, uploadFile, type UploadOptions } from "./file-upload.js";
 import { OpenedFile } from "./opened-file.js";
 
 export type { FileFailure, Result } from "./file-failures.js";
@@ -207,6 +207,9 @@ export class FileSpace {
   async removeTree(path: JailedPath): Promise<Result<object>> {
     const ledger = this.ledger;
     if (!ledger || path.virtual === "/") return { ok: false, reason: "read-only" };
+    // An upload writing in place (keep mode) below: its bytes are reserved, not counted, and it
+    // would record the file where it no longer is. It finishes first.
+    if (isWrittenInPlaceAtOrBelow(path.real)) return { ok: false, reason: "busy" };
     try {
       const s = await lstat(path.real);
       if (!s.isDirectory()) return { ok: false, reason: "not-a-directory" };
@@ -225,6 +228,8 @@ export class FileSpace {
   async delete(path: JailedPath): Promise<Result<object>> {
     const ledger = this.ledger;
     if (!ledger) return { ok: false, reason: "read-only" };
+    // Being written in place (keep mode): its size on disk is the upload's, reserved, not counted.
+    if (isBeingWrittenInPlace(path.real)) return { ok: false, reason: "busy" };
     try {
       const s = await lstat(path.real);
       if (s.isDirectory()) return { ok: false, reason: "is-a-directory" };
@@ -245,6 +250,8 @@ export class FileSpace {
     // A name to itself: nothing to do, once it exists (vsftpd answers 250 too).
     if (from.real === to.real) return lstat(from.real).then(() => ({ ok: true }) as const, (error: unknown) => ({ ok: false, reason: failureOf(error) }) as const);
     if ((to.virtual + "/").startsWith(from.virtual + "/")) return { ok: false, reason: "into-itself" };
+    // Neither what an upload writes in place (keep mode) nor a file it would replace: it finishes first.
+    if (isWrittenInPlaceAtOrBelow(from.real) || isBeingWrittenInPlace(to.real)) return { ok: false, reason: "busy" };
     try {
       await lstat(from.real);
       const replaced = await lstat(to.real).catch(() => null);

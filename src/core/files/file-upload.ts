@@ -3,6 +3,7 @@ import { copyFile, lstat, open, readlink, rename, rm, truncate, type FileHandle 
 import type { Readable } from "node:stream";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { sep } from "node:path";
 import type { JailedPath } from "./jail.js";
 import type { QuotaLimits } from "./ports.js";
 import { temporaryUploadPath } from "./temporary-upload.js";
@@ -113,6 +114,14 @@ const writingInPlace = new Set<string>();
 /** Whether an upload writes into `real` in place now, on this node (another would be refused as busy). */
 export function isBeingWrittenInPlace(real: string): boolean {
   return writingInPlace.has(real);
+}
+
+/** Whether an upload writes in place into `real` or a file below it (a folder), on this node. */
+export function isWrittenInPlaceAtOrBelow(real: string): boolean {
+  if (writingInPlace.has(real)) return true;
+  const prefix = real.endsWith(sep) ? real : real + sep;
+  for (const path of writingInPlace) if (path.startsWith(prefix)) return true;
+  return false;
 }
 
 /** uploadFile's arguments, as upload takes them. */
