@@ -102,6 +102,29 @@ test("cut-off uploads kept: a file being written in place, or the folder it is i
   assert.deepEqual((await filesBelow(home)).filter((name) => name.startsWith("inplace")), []);
 });
 
+test("one resume of a file at a time (APPE, REST+STOR): a second gets 450 before its 150, so no second copy sits on disk and no append is lost", async () => {
+  const home = await server.home();
+  await writeFile(join(home, "resumed.bin"), Buffer.alloc(100_000, 1));
+  const first = await loggedIn();
+  const second = await loggedIn();
+  for (const c of [first, second]) assert.equal((await c.command("TYPE I")).code, 200);
+  const upload = await startUpload(first, "APPE resumed.bin");
+  await upload.send(1000);
+  const appe = await second.transfer("APPE resumed.bin", Buffer.from("second"));
+  assert.equal(appe.preliminary.code, 450, appe.preliminary.lines.join(" | "));
+  assert.equal((await second.command("REST 100")).code, 350);
+  const rest = await second.transfer("STOR resumed.bin", Buffer.from("second"));
+  assert.equal(rest.preliminary.code, 450, rest.preliminary.lines.join(" | "));
+  upload.data.end();
+  await upload.closed;
+  assert.equal((await first.read(10_000)).code, 226);
+  assert.equal((await stat(join(home, "resumed.bin"))).size, 101_000);
+  // Free again once the first is done, and nothing hidden is left beside it.
+  assert.equal((await second.transfer("APPE resumed.bin", Buffer.from("second"))).final.code, 226);
+  assert.equal((await stat(join(home, "resumed.bin"))).size, 101_006);
+  assert.deepEqual((await filesBelow(home)).filter((name) => name.startsWith(".")), []);
+});
+
 test("REST past the end of the file: STOR and RETR answer 554 and the file is unchanged", async () => {
   const home = await server.home();
   await writeFile(join(home, "ten.txt"), "aaaaaaaaaa");

@@ -7,7 +7,7 @@ import { measureUsage, type Usage } from "./usage.js";
 import type { AccountUsage, Hold } from "./usage-ledger.js";
 import type { QuotaLimits } from "./ports.js";
 import { failureOf, type Result } from "./file-failures.js";
-import { isBeingWrittenInPlace, isWrittenInPlaceAtOrBelow, uploadFile, type UploadOptions } from "./file-upload.js";
+import { isBeingResumed, isBeingWrittenInPlace, isWrittenInPlaceAtOrBelow, uploadFile, type UploadOptions } from "./file-upload.js";
 import { OpenedFile } from "./opened-file.js";
 
 export type { FileFailure, Result } from "./file-failures.js";
@@ -345,13 +345,14 @@ export class FileSpace {
    * only its reservation is binding (another node may take the room meanwhile).
    * With `expectedBytes` (a declared length), also whether that many would fit.
    */
-  async checkUpload(path: JailedPath, expectedBytes?: number, offset = 0): Promise<Result<object>> {
+  async checkUpload(path: JailedPath, expectedBytes?: number, offset = 0, append = false): Promise<Result<object>> {
     const ledger = this.ledger;
     if (!ledger) return { ok: false, reason: "read-only" };
     const existing = await lstat(path.real).catch(() => null);
     if (existing && !existing.isFile()) return { ok: false, reason: existing.isDirectory() ? "is-a-directory" : "exists" };
     if (offset > (existing?.size ?? 0)) return { ok: false, reason: "invalid-offset" };
     if (this.limits.interruptedUploads === "keep" && isBeingWrittenInPlace(path.real)) return { ok: false, reason: "busy" };
+    if (this.limits.interruptedUploads === "delete" && (offset > 0 || append) && isBeingResumed(path.real)) return { ok: false, reason: "busy" };
     const parent = await stat(dirname(path.real)).catch(() => null);
     if (!parent) return { ok: false, reason: "not-found" };
     if (!parent.isDirectory()) return { ok: false, reason: "not-a-directory" };

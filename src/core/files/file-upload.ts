@@ -95,7 +95,19 @@ export async function uploadFile(
 ): Promise<Result<{ bytes: number }>> {
   const job: UploadJob = { ledger, limits, quota, path, source, options };
   const atomic = options.atomic === true || limits.interruptedUploads === "delete";
-  if (atomic) return upload(job, true);
+  if (atomic && !isResume(options)) return upload(job, true);
+  if (atomic) {
+    // A resume (REST, APPE) copies the part it keeps beside the file until it is done: one at a
+    // time per file, or each would hold a copy of its own (bytes on disk the quota never saw)
+    // and the last to finish would undo the others' appends.
+    if (resumingByCopy.has(path.real)) return { ok: false, reason: "busy" };
+    resumingByCopy.add(path.real);
+    try {
+      return await upload(job, true);
+    } finally {
+      resumingByCopy.delete(path.real);
+    }
+  }
   // Two uploads into one file at once would interleave their bytes and each count the size
   // it replaced (vsftpd's lock_upload_files); an atomic one writes a file of its own.
   // Claimed before the file is looked at, so the size it replaces is measured under the claim.
@@ -110,6 +122,18 @@ export async function uploadFile(
 
 /** Files an upload is writing into in place ("keep"), on this node. */
 const writingInPlace = new Set<string>();
+
+/** Files a resumed upload is finishing through a copy ("delete" mode: REST or APPE), on this node. */
+const resumingByCopy = new Set<string>();
+
+function isResume(options: { readonly append?: boolean; readonly offset?: number }): boolean {
+  return options.append === true || (options.offset ?? 0) > 0;
+}
+
+/** Whether a resumed upload (REST, APPE) of `real` is under way through a copy, on this node (another resume would be refused as busy). */
+export function isBeingResumed(real: string): boolean {
+  return resumingByCopy.has(real);
+}
 
 /** Whether an upload writes into `real` in place now, on this node (another would be refused as busy). */
 export function isBeingWrittenInPlace(real: string): boolean {

@@ -88,7 +88,7 @@ function store(session: FtpSession, path: JailedPath, mode: { append?: boolean; 
   });
 }
 
-async function prepareStore(session: FtpSession, argument: string, offset = 0): Promise<JailedPath | null> {
+async function prepareStore(session: FtpSession, argument: string, offset = 0, append = false): Promise<JailedPath | null> {
   if (session.space!.readOnly) {
     session.closeData();
     session.reply(550, "Permission denied");
@@ -100,7 +100,7 @@ async function prepareStore(session: FtpSession, argument: string, offset = 0): 
     return null;
   }
   // Refused before the data connection opens (550/552, 554 for REST past the end, 450 busy), not after the 150.
-  const check = await session.space!.checkUpload(path, undefined, offset);
+  const check = await session.space!.checkUpload(path, undefined, offset, append);
   if (!check.ok) {
     session.closeData();
     replyFileFailure(session, check.reason);
@@ -129,7 +129,7 @@ export const appe: FtpCommand = {
   help: "APPE <file>",
   async run(session, argument) {
     session.restOffset = 0;
-    const path = await prepareStore(session, argument);
+    const path = await prepareStore(session, argument, 0, true);
     if (path) await store(session, path, { append: true }, argument);
   },
 };
