@@ -96,27 +96,24 @@ export async function uploadFile(
   const job: UploadJob = { ledger, limits, quota, path, source, options };
   const atomic = options.atomic === true || limits.interruptedUploads === "delete";
   if (atomic && !isResume(options)) return upload(job, true);
-  if (atomic) {
-    // A resume (REST, APPE) copies the part it keeps beside the file until it is done: one at a
-    // time per file, or each would hold a copy of its own (bytes on disk the quota never saw)
-    // and the last to finish would undo the others' appends.
-    if (resumingByCopy.has(path.real)) return { ok: false, reason: "busy" };
-    resumingByCopy.add(path.real);
-    try {
-      return await upload(job, true);
-    } finally {
-      resumingByCopy.delete(path.real);
-    }
-  }
+  // A resume (REST, APPE) copies the part it keeps beside the file until it is done: one at a
+  // time per file, or each would hold a copy of its own (bytes on disk the quota never saw)
+  // and the last to finish would undo the others' appends.
+  if (atomic) return oneAtATime(resumingByCopy, path.real, () => upload(job, true));
   // Two uploads into one file at once would interleave their bytes and each count the size
   // it replaced (vsftpd's lock_upload_files); an atomic one writes a file of its own.
   // Claimed before the file is looked at, so the size it replaces is measured under the claim.
-  if (writingInPlace.has(path.real)) return { ok: false, reason: "busy" };
-  writingInPlace.add(path.real);
+  return oneAtATime(writingInPlace, path.real, () => upload(job, false));
+}
+
+/** Runs `work` while `real` is claimed in `claims`; "busy" when it already is. */
+async function oneAtATime(claims: Set<string>, real: string, work: () => Promise<Result<{ bytes: number }>>): Promise<Result<{ bytes: number }>> {
+  if (claims.has(real)) return { ok: false, reason: "busy" };
+  claims.add(real);
   try {
-    return await upload(job, false);
+    return await work();
   } finally {
-    writingInPlace.delete(path.real);
+    claims.delete(real);
   }
 }
 
