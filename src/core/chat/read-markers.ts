@@ -101,8 +101,12 @@ export class ReadMarkers {
     this.#update(folded, target, result.readAt);
     // A marker for a conversation not yet marked may pass the limit: the oldest go.
     if (isNew && result.moved && (cachedBefore === undefined || cachedBefore.size >= this.maxPerAccount())) {
-      const forgotten = await this.store.keepNewest(folded, this.maxPerAccount());
-      if (forgotten > 0) this.#cache.delete(folded);
+      // What is cached follows what is kept, so the next marker knows the count without a query.
+      // (Dropped first: load keeps cached markers newer than the store's, the forgotten ones too.)
+      if ((await this.store.keepNewest(folded, this.maxPerAccount())) > 0) {
+        this.#cache.delete(folded);
+        await this.load(folded);
+      }
     }
     if (result.moved) this.core.publishReadMarker(folded, target, name, result.readAt, fromSession);
     return { ok: true, target, readAt: result.readAt, moved: result.moved };

@@ -1,6 +1,7 @@
 import type { Account } from "../../core/accounts/ports.js";
 import type { ChatUser } from "../../core/chat/user.js";
-import { IrcConnection } from "../connection.js";
+import type { IrcConnection } from "../connection.js";
+import { ircSessionsOf } from "../irc-sessions.js";
 import { sendFromSelf } from "../replies.js";
 import { operatorHostAllowed } from "../commands/oper.js";
 import { RPL } from "../numerics.js";
@@ -71,7 +72,7 @@ function dropOperator(connection: IrcConnection, user: ChatUser): void {
   user.isOperator = false;
   user.operatorBlock = null;
   connection.context.core.userModesChanged(user);
-  for (const session of user.sessions()) if (session instanceof IrcConnection) sendFromSelf(session, user, "MODE", [user.nick, "-o"]);
+  for (const session of ircSessionsOf(user)) sendFromSelf(session, user, "MODE", [user.nick, "-o"]);
   connection.serverLine("NOTICE", user.nick, "Operator status ended: this connection's host is not one the operator block allows; use OPER from an allowed host");
 }
 

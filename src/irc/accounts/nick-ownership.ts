@@ -1,5 +1,6 @@
 import { randomInt } from "node:crypto";
-import { IrcConnection } from "../connection.js";
+import type { IrcConnection } from "../connection.js";
+import { ircSessionsOf } from "../irc-sessions.js";
 import type { IrcServerContext } from "../server-context.js";
 import type { ChatUser } from "../../core/chat/user.js";
 import { foldCase } from "../../core/chat/names.js";
@@ -88,9 +89,4 @@ async function renameToGuest(context: IrcServerContext, user: ChatUser): Promise
   }
   // No guest nick could be had: the next sweep tries again, unless the nick was given up meanwhile.
   if (stillDue()) user.nickDeadline = Date.now();
-}
-
-/** The user's IRC connections on this node: none for an always-on user with no connection. */
-function ircSessionsOf(user: ChatUser): IrcConnection[] {
-  return [...user.sessions()].filter((session): session is IrcConnection => session instanceof IrcConnection);
 }
