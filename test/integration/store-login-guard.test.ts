@@ -164,6 +164,31 @@ forEachDialect("LoginGuard (login_failures table, injected clock)", (target) => 
     );
   });
 
+  test("two nodes counting failures at the same moment: every failure counts, and each first failure on an account takes a slot of its own", async (t) => {
+    const h = await harness(t, target, { addressLockoutAfter: 1000, accountAddressLockoutAfter: 1000 });
+    const address = "192.0.2.70";
+    // Twenty failures from one address on twenty names, half counted by each guard, side by side.
+    const names = Array.from({ length: 20 }, (_, i) => `name${i}`);
+    await Promise.all(names.map((name, i) => (i % 2 === 0 ? h.guard : h.otherGuard).recordFailure(name, address)));
+    assert.equal((await h.failures.get([LoginGuard.keys("", address).address])).get(LoginGuard.keys("", address).address)?.failures, 20);
+    // Eight first failures on one account from eight addresses, split between the guards: eight distinct slots.
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? h.guard : h.otherGuard).recordFailure("shared", `198.51.100.${i + 1}`)),
+    );
+    assert.deepEqual(
+      outcomes.map((o) => o.replyDelayMs).sort((a, b) => a - b),
+      [0, 250, 500, 750, 1000, 1250, 1500, 1750],
+    );
+  });
+
+  test("a pace that does not divide a second (3 per second) takes slots a whole number of milliseconds apart", async (t) => {
+    const h = await harness(t, target, { accountFailuresPerSecond: 3 });
+    const delays: number[] = [];
+    for (const address of ["203.0.113.101", "203.0.113.102", "203.0.113.103"]) delays.push((await h.guard.recordFailure("paced", address)).replyDelayMs);
+    assert.deepEqual(delays, [0, 334, 668]);
+    assert.deepEqual(await h.guard.check("paced", "203.0.113.101"), { ok: true }, "a failed address takes the next slot, within failureDelayMaxSeconds");
+  });
+
   test("a successful login resets its (account, address) counter only, not the address's nor the account's pace", async (t) => {
     const h = await harness(t, target);
     const address = "192.0.2.10";

@@ -67,10 +67,8 @@ export interface FailureOutcome {
  * account's pace. Turns are per process; the counters are shared by every node.
  */
 export class LoginGuard {
-  /** The account rows being paced, so concurrent failures on one account take successive slots (per process). */
-  readonly #pacing = new SerialQueues<string>();
   readonly #turns = new AttemptTurns(ATTEMPT_TURN_HOLD_MS);
-  /** The addresses whose failures are being counted, one count at a time each (per process). */
+  /** The addresses whose failures are being counted, one count at a time each (per process), so the count kept below only grows. */
   readonly #counting = new SerialQueues<string>();
   /**
    * The address failure count last read or written here, for addresses with attempts
@@ -217,40 +215,41 @@ export class LoginGuard {
   async #countFailure(accountFolded: string | null, address: string): Promise<FailureOutcome> {
     const now = this.now();
     const keys = LoginGuard.keys(accountFolded ?? "", address);
-    const failures = await this.store.get(accountFolded === null ? [keys.address] : [keys.address, keys.pair]);
-    const firstHere = this.#fresh(failures.get(keys.pair), now) === undefined;
-    let locked = false;
-    const counters: Array<readonly [string, number]> = [[keys.address, this.settings.addressLockoutAfter]];
-    if (accountFolded !== null) counters.push([keys.pair, this.settings.accountAddressLockoutAfter]);
-    for (const [key, threshold] of counters) {
-      const count = (this.#fresh(failures.get(key), now)?.failures ?? 0) + 1;
-      const lockedUntil = count >= threshold ? now + this.settings.lockoutSeconds * 1000 : null;
-      if (lockedUntil !== null && count === threshold) locked = true;
-      await this.store.put(key, { failures: count, lastFailureAt: now, lockedUntil });
-      if (key === keys.address && this.#turns.holding(key) > 0) this.#addressFailures.set(key, count);
-    }
+    const lockUntil = now + this.settings.lockoutSeconds * 1000;
+    const count = (key: string, lockAt: number): Promise<number> =>
+      this.store.countFailure(key, { now, forgetBefore: this.#forgetBefore(now), lockAt, lockUntil });
+    const byAddress = await count(keys.address, this.settings.addressLockoutAfter);
+    if (this.#turns.holding(keys.address) > 0) this.#addressFailures.set(keys.address, byAddress);
+    let locked = byAddress === this.settings.addressLockoutAfter;
+    if (accountFolded === null) return { locked, replyDelayMs: 0 };
+    const byPair = await count(keys.pair, this.settings.accountAddressLockoutAfter);
+    if (byPair === this.settings.accountAddressLockoutAfter) locked = true;
     // An address that had failed on the account took its slot when check() let it try.
-    if (accountFolded === null || !firstHere) return { locked, replyDelayMs: 0 };
+    if (byPair > 1) return { locked, replyDelayMs: 0 };
     // Its first failure here: the reply waits for the account's next slot (bounded).
     const slot = await this.#takeSlot(keys.account, null);
     return { locked, replyDelayMs: Math.min(typeof slot === "number" ? slot - now : 0, this.settings.failureDelayMaxSeconds * 1000) };
   }
 
+  /** Failures before this are forgotten (unless their row is locked). */
+  #forgetBefore(now: number): number {
+    return now - this.settings.forgetAfterSeconds * 1000;
+  }
+
   /**
    * Reserves the account's next slot and returns when it starts, or (when the slot is
    * more than aheadLimitMs away) reserves nothing and says how long until it would not be.
-   * One reservation at a time per account in this process; nodes of a cluster may race.
+   * Each reservation is one statement, so nodes of a cluster take successive slots too.
    */
   async #takeSlot(key: string, aheadLimitMs: number | null): Promise<number | { waitMs: number }> {
-    return this.#pacing.run(key, async () => {
-      const now = this.now();
-      const account = (await this.store.get([key])).get(key);
-      const slot = LoginGuard.#nextSlot(account, now);
-      if (aheadLimitMs !== null && slot - now > aheadLimitMs) return { waitMs: slot - now - aheadLimitMs };
-      const count = (this.#fresh(account, now)?.failures ?? 0) + 1;
-      await this.store.put(key, { failures: count, lastFailureAt: now, lockedUntil: slot + 1000 / this.settings.accountFailuresPerSecond });
-      return slot;
-    });
+    const now = this.now();
+    // Whole milliseconds: the column is an integer.
+    const intervalMs = Math.ceil(1000 / this.settings.accountFailuresPerSecond);
+    const latestStart = aheadLimitMs === null ? null : now + aheadLimitMs;
+    const slot = await this.store.takeSlot(key, { now, forgetBefore: this.#forgetBefore(now), intervalMs, latestStart });
+    if (slot !== null) return slot;
+    const taken = LoginGuard.#nextSlot((await this.store.get([key])).get(key), now);
+    return { waitMs: Math.max(1, taken - (latestStart ?? now)) };
   }
 
   /**

@@ -43,9 +43,31 @@ export interface LoginFailure {
   readonly lockedUntil: number | null;
 }
 
+/** One failure to count: the row's count is kept only while locked or not older than forgetBefore. */
+export interface FailureCount {
+  readonly now: number;
+  readonly forgetBefore: number;
+  /** The count at which the row is locked until lockUntil (at that count and above). */
+  readonly lockAt: number;
+  readonly lockUntil: number;
+}
+
+/** The account's next slot: it starts at the later of now and the slot taken before. */
+export interface SlotRequest {
+  readonly now: number;
+  readonly forgetBefore: number;
+  /** Slots are this far apart (whole milliseconds). */
+  readonly intervalMs: number;
+  /** Take nothing when the slot would start after this (null: take it whenever it starts). */
+  readonly latestStart: number | null;
+}
+
 export interface LoginFailureStore {
   get(keys: readonly string[]): Promise<Map<string, LoginFailure>>;
-  put(key: string, failure: LoginFailure): Promise<void>;
+  /** Adds one failure to the key's count in one statement (so counts from several nodes add up); returns the new count. */
+  countFailure(key: string, count: FailureCount): Promise<number>;
+  /** Takes the key's next slot in one statement; returns when it starts, or null when that is after latestStart. */
+  takeSlot(key: string, request: SlotRequest): Promise<number | null>;
   clear(key: string): Promise<void>;
 }
 
