@@ -32,19 +32,25 @@ export type ByteRange = { readonly start: number; readonly end: number } | "unsa
  */
 export function parseRange(header: string | undefined, size: number): ByteRange {
   if (header === undefined) return null;
-  const match = /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim());
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match) return null;
   const [, first = "", last = ""] = match;
   if (first === "" && last === "") return null;
   if (first === "") {
-    const suffix = Number(last);
+    const suffix = position(last);
     if (suffix === 0 || size === 0) return "unsatisfiable";
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
-  const start = Number(first);
+  const start = position(first);
   if (start >= size) return "unsatisfiable";
-  const end = last === "" ? size - 1 : Math.min(Number(last), size - 1);
+  const end = last === "" ? size - 1 : Math.min(position(last), size - 1);
   return end < start ? null : { start, end };
+}
+
+/** A byte position of any length: past 15 significant digits it is beyond every file (Infinity), never a rounded number. */
+function position(digits: string): number {
+  const significant = digits.replace(/^0+/, "");
+  return significant.length > 15 ? Infinity : Number(significant);
 }
 
 export interface FileReplyOptions {

@@ -148,6 +148,15 @@ describe("files over HTTP", () => {
     assert.equal(byTag.status, 200);
     const suffix = await curl(["-r", "-3", ...bearer(token), contentUrl(server, `/docs/${name}`)]);
     assert.equal(suffix.body.toString(), "de\n");
+    // Positions longer than any file (RFC 9110 14.1.1: a last position past the end is the end).
+    const longEnd = await curl(["-r", "1790-123456789012345678901234567890", ...bearer(token), contentUrl(server, `/docs/${name}`)]);
+    assert.equal(longEnd.status, 206);
+    assert.equal(longEnd.headers.get("content-range"), "bytes 1790-1799/1800");
+    const longSuffix = await curl(["-r", "-0000000000000000000000003", ...bearer(token), contentUrl(server, `/docs/${name}`)]);
+    assert.equal(longSuffix.body.toString(), "de\n", "leading zeros are not significant");
+    const longStart = await fetch(contentUrl(server, `/docs/${name}`), { headers: { authorization: `Bearer ${token}`, range: "bytes=99999999999999999999-" } });
+    assert.equal(longStart.status, 416);
+    await longStart.text();
     const outside = await fetch(contentUrl(server, `/docs/${name}`), { headers: { authorization: `Bearer ${token}`, range: "bytes=5000-" } });
     assert.equal(outside.status, 416);
     assert.equal(outside.headers.get("content-range"), "bytes */1800");

@@ -30,6 +30,10 @@ test("ranges: one range honoured, suffixes, clamped ends; past the end unsatisfi
   assert.equal(parseRange("bytes=100-", 100), "unsatisfiable");
   assert.equal(parseRange("bytes=-0", 100), "unsatisfiable");
   assert.equal(parseRange("bytes=0-", 0), "unsatisfiable");
+  assert.deepEqual(parseRange("bytes=90-99999999999999999999", 100), { start: 90, end: 99 }, "an end of any length is clamped");
+  assert.deepEqual(parseRange("bytes=-99999999999999999999", 100), { start: 0, end: 99 });
+  assert.deepEqual(parseRange("bytes=00000000000000000090-", 100), { start: 90, end: 99 });
+  assert.equal(parseRange("bytes=99999999999999999999-", 100), "unsatisfiable");
   for (const ignored of [undefined, "bytes=5-2", "bytes=-", "bytes=0-1,5-6", "items=0-1", "bytes=a-b"]) assert.equal(parseRange(ignored, 100), null, String(ignored));
 });
 
