@@ -21,6 +21,7 @@ const problems: Record<FileFailure, readonly [ProblemReason, string]> = {
   "invalid-offset": ["range-not-satisfiable", "The range starts past the end of the file"],
   busy: ["file-busy", "Another upload is writing into that file; try again when it is done"],
   "into-itself": ["invalid-path", "A folder cannot be moved into itself"],
+  "too-deep": ["invalid-path", "Moved there, a path inside the folder would be longer than the server's file system takes (4,095 bytes)"],
   io: ["internal", "The file could not be read or written"],
 };
 

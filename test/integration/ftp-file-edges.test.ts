@@ -5,7 +5,7 @@
  * file system takes, a rename to itself. Spoken raw; what is on disk checked directly.
  */
 import assert from "node:assert/strict";
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, afterEach, before, test } from "node:test";
 import { FtpControl, startUpload } from "../support/ftp-client.js";
@@ -189,4 +189,27 @@ test("RNFR then RNTO to the same name is a successful no-op (250), as vsftpd ans
   const intoItself = await control.command("RNTO outer/inner");
   assert.equal(intoItself.code, 553);
   assert.match(intoItself.text, /cannot be moved into itself/);
+});
+
+test("a folder cannot be moved so deep that a path inside it passes PATH_MAX: 553, and the account's files stay reachable", async () => {
+  const home = await server.home();
+  const name = "L".repeat(250);
+  // A chain of folders whose deepest path just fits under "c" but would not one level lower.
+  const levels = Math.floor((4095 - Buffer.byteLength(home) - "/c".length) / (name.length + 1));
+  await mkdir(join(home, "c", ...Array.from({ length: levels }, () => name)), { recursive: true });
+  const control = await loggedIn();
+  assert.equal((await control.command(`MKD ${"M".repeat(250)}`)).code, 257);
+  assert.equal((await control.command("RNFR c")).code, 350);
+  const tooDeep = await control.command(`RNTO ${"M".repeat(250)}/c`);
+  assert.equal(tooDeep.code, 553, tooDeep.text);
+  assert.match(tooDeep.text, /too long/);
+  // Before: the move went through; the next login's usage measure failed (ENAMETOOLONG) with 451, on every door.
+  const next = await FtpControl.connect(server.ftpPort);
+  open.push(next);
+  await next.login(USER, PASSWORD);
+  assert.equal((await next.command("CWD c")).code, 250);
+  // A move that does not lengthen the folder's path is not walked, and goes.
+  assert.equal((await control.command("RNFR c")).code, 350);
+  assert.equal((await control.command("RNTO d")).code, 250);
+  assert.equal((await control.command("RMD d")).code, 550, "still not empty: the chain moved with it");
 });

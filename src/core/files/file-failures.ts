@@ -16,6 +16,8 @@ export type FileFailure =
   | "invalid-offset"
   /** A folder moved into itself (or below itself). */
   | "into-itself"
+  /** A folder moved so deep that a path below it would pass the system's limit (PATH_MAX). */
+  | "too-deep"
   /** Another upload is writing into that file (in place) right now. */
   | "busy"
   | "io";

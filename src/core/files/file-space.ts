@@ -9,6 +9,7 @@ import type { QuotaLimits } from "./ports.js";
 import { failureOf, type Result } from "./file-failures.js";
 import { isBeingResumed, isBeingWrittenInPlace, isWrittenInPlaceAtOrBelow, uploadFile, type UploadOptions } from "./file-upload.js";
 import { OpenedFile } from "./opened-file.js";
+import { fitsWhenMoved } from "./path-depth.js";
 
 export type { FileFailure, Result } from "./file-failures.js";
 export type { UploadOptions } from "./file-upload.js";
@@ -253,9 +254,11 @@ export class FileSpace {
     // Neither what an upload writes in place (keep mode) nor a file it would replace: it finishes first.
     if (isWrittenInPlaceAtOrBelow(from.real) || isBeingWrittenInPlace(to.real)) return { ok: false, reason: "busy" };
     try {
-      await lstat(from.real);
+      const moved = await lstat(from.real);
       const replaced = await lstat(to.real).catch(() => null);
       if (replaced?.isDirectory() || (replaced && options.noReplace)) return { ok: false, reason: "exists" };
+      // Nothing below a folder may end up with a path longer than the system takes.
+      if (moved.isDirectory() && !(await fitsWhenMoved(from.real, to.real))) return { ok: false, reason: "too-deep" };
       if (!replaced?.isFile()) {
         await rename(from.real, to.real);
         return { ok: true };

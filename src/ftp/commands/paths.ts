@@ -19,6 +19,7 @@ const replies: Record<FileFailure, readonly [number, string]> = {
   "invalid-offset": [554, "Restart position is past the end of the file"],
   busy: [450, "File busy: another upload to it is in progress"],
   "into-itself": [553, "A folder cannot be moved into itself"],
+  "too-deep": [553, "Moved there, a path inside the folder would be too long"],
   io: [451, "Requested action aborted: local error in processing"],
 };
 
