@@ -26,6 +26,10 @@ let sessionCounter = 0;
 
 export type CommandRunner = (connection: IrcConnection, message: IrcMessage) => void | Promise<void>;
 
+
+/** The commands that may run while the client's earlier messages are still being stored (see #dispatch). */
+const PIPELINED_COMMANDS: ReadonlySet<string> = new Set(["PRIVMSG", "NOTICE", "TAGMSG"]);
+
 /** The caps of a connection that enabled none: most idle ones, so no Set each. */
 const NO_CAPS: ReadonlySet<Capability> = new Set();
 
@@ -232,8 +236,11 @@ export class IrcConnection implements Session, TransportSink {
     const message = runnableMessage(this, raw);
     if (!message) return undefined;
     const label = this.#labelOf(message);
-    if (label === undefined) return this.#run(message);
-    return this.#withLabel(label, () => this.#run(message));
+    const run = (): Promise<void> | undefined => (label === undefined ? this.#run(message) : this.#withLabel(label, () => this.#run(message)));
+    // Messages still being stored are delivered when stored: any other command waits for them,
+    // so a KICK, NICK or PART sent after a message never reaches anyone before it.
+    if (this.#pending?.pipelining === true && !PIPELINED_COMMANDS.has(message.command)) return this.#pending.pipelinedSettled().then(run);
+    return run();
   }
 
   /** Runs `work` with its replies collected, then sends them labelled `label` (IRCv3 labeled-response). */

@@ -31,11 +31,18 @@ export class PendingCommands {
   #slotWaiters: Array<() => void> | null = null;
   /** Callers of `settled` waiting for #running to reach 0. */
   #idleWaiters: Array<() => void> | null = null;
+  /** Callers of `pipelinedSettled` waiting for #inFlight to reach 0. */
+  #pipelineWaiters: Array<() => void> | null = null;
 
   constructor(private readonly owner: CommandOwner) {}
 
   get idle(): boolean {
     return this.#running === 0;
+  }
+
+  /** Whether pipelined jobs (messages being stored) are still under way. */
+  get pipelining(): boolean {
+    return this.#inFlight > 0;
   }
 
   /** Remembers `work` until it settles. */
@@ -67,15 +74,21 @@ export class PendingCommands {
   /** Resolves once every command running now has settled, or after `boundMs`, whichever comes first. */
   async settled(boundMs = QUIT_AFTER_RUNNING_MS): Promise<void> {
     if (this.#running === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)));
-    const idle = new Promise<void>((resolve) => (this.#idleWaiters ??= []).push(resolve));
-    await Promise.race([idle, bound]);
-    clearTimeout(timer);
+    await bounded(new Promise<void>((resolve) => (this.#idleWaiters ??= []).push(resolve)), boundMs);
+  }
+
+  /** Resolves once the pipelined jobs under way now have finished (bounded as `settled`). */
+  async pipelinedSettled(boundMs = QUIT_AFTER_RUNNING_MS): Promise<void> {
+    if (this.#inFlight === 0) return;
+    await bounded(new Promise<void>((resolve) => (this.#pipelineWaiters ??= []).push(resolve)), boundMs);
   }
 
   #pipelinedDone(): void {
-    this.#inFlight--;
+    if (--this.#inFlight === 0 && this.#pipelineWaiters !== null) {
+      const waiters = this.#pipelineWaiters;
+      this.#pipelineWaiters = null;
+      for (const resolve of waiters) resolve();
+    }
     const next = this.#slotWaiters?.shift();
     if (this.#slotWaiters?.length === 0) this.#slotWaiters = null;
     next?.();
@@ -88,4 +101,12 @@ export class PendingCommands {
     this.#idleWaiters = null;
     for (const resolve of waiters) resolve();
   }
+}
+
+/** `work`, or nothing after `boundMs`, whichever comes first (the timer cleared either way). */
+async function bounded(work: Promise<void>, boundMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)));
+  await Promise.race([work, bound]);
+  clearTimeout(timer);
 }

@@ -178,3 +178,25 @@ test("a command handler that throws at once costs that command only: the connect
   c.send("PING :again");
   assert.match(await c.waitFor(/ PONG /), / :?again$/);
 });
+
+test("commands sent in one write right after a message never overtake it: members see the message before the KICK, NICK or PART", async (t) => {
+  const fx = await setup(t);
+  const op = await fx.raw("kicker");
+  const victim = await fx.raw("victim");
+  const leaver = await fx.raw("leaver");
+  for (const client of [op, victim, leaver]) {
+    client.send("JOIN #order");
+    await client.waitFor(/ 366 /);
+  }
+  // Before: the message waited for its history write while the KICK ran at once; the kicked user never saw it.
+  op.sendBytes("PRIVMSG #order :last warning\r\nKICK #order victim :bye\r\n");
+  assert.match(await victim.waitFor(/ (PRIVMSG|KICK) #order /), / PRIVMSG #order :last warning$/);
+  await victim.waitFor(/ KICK #order victim /);
+  leaver.sendBytes("PRIVMSG #order :one\r\nNICK leaver2\r\nPRIVMSG #order :two\r\nPART #order :gone\r\n");
+  const seen: string[] = [];
+  for (let i = 0; i < 4; i++) seen.push(await op.waitFor(/^:leaver2?!\S+ (PRIVMSG|NICK|PART) /));
+  assert.deepEqual(
+    seen.map((line) => line.replace(/![^ ]+/, "")),
+    [":leaver PRIVMSG #order :one", ":leaver NICK :leaver2", ":leaver2 PRIVMSG #order :two", ":leaver2 PART #order :gone"],
+  );
+});
