@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable } from "kysely";
 import type BetterSqlite3 from "better-sqlite3";
 import type { Database, MessagesTable } from "./schema.js";
-import type { ConversationSummary, HistoryQuery, HistoryRef, HistoryStore, PruneOptions, StoredMessage } from "../core/chat/history.js";
+import type { CommitGate, ConversationSummary, HistoryQuery, HistoryRef, HistoryStore, PruneOptions, StoredMessage } from "../core/chat/history.js";
 
 /**
  * Retention by age deletes in statements sized to take about this long (see prune). Each
@@ -88,6 +88,13 @@ function preparedAppend(sqlite: BetterSqlite3.Database): (messages: readonly Sto
   });
 }
 
+/** A batch not committed because its senders had already been told it failed (see CommitGate). */
+export class BatchAbandoned extends Error {
+  constructor() {
+    super("the batch took too long and was not committed");
+  }
+}
+
 /** Channel and direct-message history. Every value is a bound parameter. */
 export class MessagesRepository implements HistoryStore {
   readonly #appendSqlite: ((messages: readonly StoredMessage[]) => void) | null;
@@ -106,7 +113,7 @@ export class MessagesRepository implements HistoryStore {
     this.#appendSqlite = sqlite ? preparedAppend(sqlite) : null;
   }
 
-  async append(messages: readonly StoredMessage[]): Promise<void> {
+  async append(messages: readonly StoredMessage[], mayCommit: CommitGate = () => true): Promise<void> {
     if (messages.length === 0) return;
     const appendSqlite = this.#appendSqlite;
     if (appendSqlite) {
@@ -115,6 +122,8 @@ export class MessagesRepository implements HistoryStore {
         // Looked at once the connection is ours: a RESTART may have begun while a transaction held it.
         const held = this.holdWrites();
         if (held !== null) await held;
+        // The write and its commit are one synchronous call: asked just before it.
+        if (!mayCommit()) throw new BatchAbandoned();
         appendSqlite(messages);
       });
       return;
@@ -124,6 +133,8 @@ export class MessagesRepository implements HistoryStore {
         const rows = messages.slice(i, i + INSERT_CHUNK).map(toRow);
         await trx.insertInto("messages").values(rows).execute();
       }
+      // Thrown here, the transaction is rolled back: nothing of a batch its senders were told failed is kept.
+      if (!mayCommit()) throw new BatchAbandoned();
     });
   }
 

@@ -4,6 +4,7 @@
  * HistoryWriter's group commit over the real store.
  */
 import { test } from "node:test";
+import { sql } from "kysely";
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
 import { MessagesRepository } from "../../src/store/messages-repository.js";
@@ -341,6 +342,35 @@ forEachDialect("message history (MessagesRepository + HistoryWriter)", (target) 
     await Promise.all(burst.map((m) => writer.append(m)));
     return burst;
   }
+
+  test("HistoryWriter: a batch that outlasts its senders' timeout is never stored, as they were told it failed (nor one waiting behind it)", async (t) => {
+    const h = await harness(t, target);
+    const writer = new HistoryWriter(h.repository, { timeoutMs: 300 });
+    let release = (): void => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding = (): void => {};
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    // Something else holds the table past the timeout: on PostgreSQL a lock, on SQLite its one connection.
+    const holder = h.store.db.transaction().execute(async (trx) => {
+      if (target.dialect === "postgres") await sql`lock table messages in exclusive mode`.execute(trx);
+      holding();
+      await released;
+    });
+    await held;
+    const first = writer.append(message("#slow", 1000));
+    await tick();
+    const second = writer.append(message("#slow", 2000));
+    await assert.rejects(first, /did not answer in time/);
+    await assert.rejects(second, /did not answer in time/);
+    release();
+    await holder;
+    await writer.drain();
+    // Before: both were written once the table was free, though their senders had been told FAIL.
+    assert.deepEqual(ids(await h.repository.query(query("#slow", "before", null, null, 10))), []);
+    const later = message("#slow", 3000);
+    await writer.append(later);
+    assert.deepEqual(ids(await h.repository.query(query("#slow", "before", null, null, 10))), [later.msgid]);
+  });
 
   test("HistoryWriter with a commit interval: after a small commit the next message is stored at once; after a large one, those of the next turns wait for the interval and go in one commit; drain writes them at once", async (t) => {
     const h = await harness(t, target);

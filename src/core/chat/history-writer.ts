@@ -50,10 +50,16 @@ export interface HistoryWriterOptions {
  */
 export const GATHER_AFTER_BATCH = 16;
 
-/** Messages appended in one turn (or one commit interval), and the one timer that bounds how long their senders wait. */
+/**
+ * Messages appended in one turn (or one commit interval), and the one timer that bounds how
+ * long their senders wait. `committing` once the store is committing it: from then on the
+ * senders wait for the outcome. `abandoned` once the timer told them it failed: from then
+ * on it is never committed (see CommitGate).
+ */
 interface Batch {
   readonly items: Pending[];
-  readonly timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | null;
+  state: "open" | "committing" | "abandoned";
 }
 
 /**
@@ -115,13 +121,15 @@ export class HistoryWriter {
    * #boundedInterval keeps to half the timeout or under.
    */
   #newBatch(): Batch {
-    const items: Pending[] = [];
-    const timer = setTimeout(() => {
-      // A promise settles once: those already stored keep their answer.
+    const batch: Batch = { items: [], timer: null, state: "open" };
+    batch.timer = setTimeout(() => {
+      batch.timer = null;
+      if (batch.state === "committing") return;
+      batch.state = "abandoned";
       const error = new Error("history store did not answer in time");
-      for (const p of items) p.reject(error);
+      for (const p of batch.items) p.reject(error);
     }, this.#timeoutMs);
-    return { items, timer };
+    return batch;
   }
 
   #schedule(): void {
@@ -146,7 +154,13 @@ export class HistoryWriter {
     const started = performance.now();
     this.#lastCommitStarted = started;
     this.#lastCommitSize = batch.items.length;
-    const writing = this.store.append(batch.items.map((p) => p.message));
+    const mayCommit = (): boolean => {
+      if (batch.state === "abandoned") return false;
+      batch.state = "committing";
+      return true;
+    };
+    // A batch whose senders were told it failed while it waited is not written at all.
+    const writing = batch.state === "abandoned" ? Promise.reject(new Error("history store did not answer in time")) : this.store.append(batch.items.map((p) => p.message), mayCommit);
     this.#writing = writing.then(
       () => undefined,
       () => undefined,
@@ -169,7 +183,7 @@ export class HistoryWriter {
       this.#outage.messages += batch.items.length;
       for (const p of batch.items) p.reject(error);
     } finally {
-      clearTimeout(batch.timer);
+      if (batch.timer !== null) clearTimeout(batch.timer);
       this.#events.batchAnswered?.();
       this.#writing = null;
       if (this.#pending !== null) this.#schedule();

@@ -47,8 +47,16 @@ export interface ConversationSummary {
 }
 
 /** What the chat core needs from storage for history. The store implements it. */
+/**
+ * Asked by the store right before it commits a batch: false when the batch's senders were
+ * already told it failed (it took too long), and then the store must not commit it. After
+ * a true answer the batch is the store's to commit; its senders wait for the outcome.
+ */
+export type CommitGate = () => boolean;
+
 export interface HistoryStore {
-  append(messages: readonly StoredMessage[]): Promise<void>;
+  /** Writes the messages in one transaction; with `mayCommit`, only if it answers true right before the commit (else rejects). */
+  append(messages: readonly StoredMessage[], mayCommit?: CommitGate): Promise<void>;
   /** Messages in ascending time order. */
   query(query: HistoryQuery): Promise<StoredMessage[]>;
   /** Conversations of `keys` with a message between the two times, newest first. */
