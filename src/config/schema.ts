@@ -171,6 +171,12 @@ export const configSchema = z.object({
       selfRegistration: z.boolean().default(true),
       /** Accounts one IPv4 address or IPv6 /64 may create per hour through those doors, counted across nodes; 0 = no limit. */
       registrationsPerAddressPerHour: z.number().int().min(0).max(100_000).default(5),
+      /**
+       * How often a node asks the database whether the accounts logged in through it still
+       * exist: a deletion by `cmymessage user del` or on another node ends their IRC and FTP
+       * sessions within this many seconds (one made here, by NickServ DROP, at once).
+       */
+      deletedCheckSeconds: z.number().int().min(1).max(3600).default(30),
     })
     .prefault({}),
   chat: z

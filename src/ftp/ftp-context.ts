@@ -5,6 +5,8 @@ import type { AccountService } from "../core/accounts/account-service.js";
 import type { FileService } from "../core/files/file-service.js";
 import type { FtpSession } from "./ftp-session.js";
 import { FtpTraffic } from "./ftp-traffic.js";
+import type { AccountDoor } from "../core/accounts/deleted-accounts.js";
+import { foldCase } from "../core/chat/names.js";
 
 /** What every FTP session on this node shares. `config` is replaced whole on reload. */
 export class FtpServerContext {
@@ -20,4 +22,16 @@ export class FtpServerContext {
     /** The certificate every service uses; null when FTPS is off. */
     readonly tls: SecureContext | null,
   ) {}
+
+  /** The account door of FTP (see DeletedAccounts): its logged-in sessions, by account. */
+  readonly accountDoor: AccountDoor = {
+    loggedIn: () => [...this.sessions].flatMap((session) => (session.account ? [foldCase(session.account.name)] : [])),
+    end: (folded) => {
+      for (const session of [...this.sessions]) {
+        if (session.account === null || foldCase(session.account.name) !== folded) continue;
+        session.reply(421, "Account deleted; closing the connection");
+        session.close();
+      }
+    },
+  };
 }

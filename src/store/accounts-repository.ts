@@ -65,6 +65,16 @@ export class AccountsRepository implements AccountStore {
     return row && toRecord(row);
   }
 
+  async existingNames(folded: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    // In slices, so a server with many accounts online stays within every dialect's parameter limit.
+    for (let i = 0; i < folded.length; i += 500) {
+      const rows = await this.db.selectFrom("accounts").select("name_folded").where("name_folded", "in", folded.slice(i, i + 500)).execute();
+      for (const row of rows) found.add(row.name_folded);
+    }
+    return found;
+  }
+
   async list(): Promise<AccountRecord[]> {
     const rows = await this.db.selectFrom("accounts").select(accountColumns).orderBy("name_folded").execute();
     return rows.map(toRecord);

@@ -70,6 +70,7 @@ export const SCRAM_SHA_256 = "scram-sha-256";
  */
 export class AccountService {
   readonly #passwordChanged: PasswordChangedListener[] = [];
+  readonly #deleted: Array<(folded: string) => void> = [];
   readonly #logins: LoginListener[] = [];
   readonly #registrations: RegistrationLimit | null;
   readonly #loginTurns = new TurnGate(LOGINS_BEGUN_PER_TURN);
@@ -104,6 +105,18 @@ export class AccountService {
 
   #loginOutcome(service: string, outcome: LoginOutcome): void {
     for (const listener of this.#logins) listener(service, outcome);
+  }
+
+  /** Told (with the folded name) when this process deletes an account; other processes' deletions are found by `gone`. */
+  onDeleted(listener: (folded: string) => void): void {
+    this.#deleted.push(listener);
+  }
+
+  /** Those of these folded names that are no longer accounts (deleted by another process or node). */
+  async gone(folded: readonly string[]): Promise<string[]> {
+    if (folded.length === 0) return [];
+    const existing = await this.store.existingNames(folded);
+    return folded.filter((name) => !existing.has(name));
   }
 
   onPasswordChanged(listener: PasswordChangedListener): void {
@@ -332,8 +345,11 @@ export class AccountService {
   }
 
   async delete(name: string): Promise<boolean> {
-    const deleted = !name.includes("\u0000") && (await this.store.delete(foldCase(name), this.now()));
-    if (deleted) this.log.info({ account: name }, "account deleted");
-    return deleted;
+    const folded = foldCase(name);
+    const deleted = !name.includes("\u0000") && (await this.store.delete(folded, this.now()));
+    if (!deleted) return false;
+    this.log.info({ account: name }, "account deleted");
+    for (const listener of this.#deleted) listener(folded);
+    return true;
   }
 }

@@ -24,6 +24,8 @@ export interface AccountStore {
   create(name: string, folded: string, email: string | null, credentials: readonly Credential[], now: number): Promise<Account | "name-taken" | "name-retired">;
   findByName(folded: string): Promise<Account | undefined>;
   findById(id: number): Promise<Account | undefined>;
+  /** Which of these folded names are accounts now. */
+  existingNames(folded: readonly string[]): Promise<Set<string>>;
   list(): Promise<Account[]>;
   credential(accountId: number, kind: string): Promise<string | undefined>;
   /**
