@@ -37,3 +37,20 @@ export function fromNetworkAscii(): Transform {
     },
   });
 }
+
+/**
+ * How many bytes toNetworkAscii makes of `source`: its own, plus a CR for each LF that
+ * has none before it. SIZE in TYPE A answers this (RFC 3659 §4: the octets RETR would send).
+ */
+export async function networkAsciiLength(source: AsyncIterable<Buffer>): Promise<number> {
+  let length = 0;
+  let lastWasCr = false;
+  for await (const chunk of source) {
+    length += chunk.length;
+    for (const byte of chunk) {
+      if (byte === 0x0a && !lastWasCr) length++;
+      lastWasCr = byte === 0x0d;
+    }
+  }
+  return length;
+}

@@ -72,6 +72,8 @@ export interface DataChannel {
   open(options: DataChannelOptions): Promise<Socket>;
   /** Stops listening or connecting (a waiting `open` rejects at once) and destroys the connection. */
   close(): void;
+  /** A line for STAT: the data connection set up and not yet used. */
+  readonly status: string;
 }
 
 /**
@@ -134,6 +136,10 @@ export class PassiveChannel implements DataChannel {
     this.#waiter?.(socket);
   }
 
+  get status(): string {
+    return this.#accepted ? "Data connection open, waiting for a transfer command" : `Passive mode: listening on port ${this.port} for the data connection`;
+  }
+
   /** The socket stays paused until the transfer's pipeline reads it, so no byte is emitted before anyone listens. */
   open(options: DataChannelOptions): Promise<Socket> {
     if (this.#closed) return Promise.reject(new Error("the data channel was closed"));
@@ -167,6 +173,10 @@ export class ActiveChannel implements DataChannel {
     readonly host: string,
     readonly port: number,
   ) {}
+
+  get status(): string {
+    return `Active mode: the next transfer connects to ${this.host} port ${this.port}`;
+  }
 
   open(options: DataChannelOptions): Promise<Socket> {
     if (this.#closed) return Promise.reject(new Error("the data channel was closed"));

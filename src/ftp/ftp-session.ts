@@ -7,6 +7,7 @@ import { decodeCommandLine, splitCommandLine, type CommandLine } from "./command
 import type { DataChannel } from "./data-channel.js";
 import type { FtpServerContext } from "./ftp-context.js";
 import { formatReply } from "./replies.js";
+import { MLST_FACTS, type MlstFact } from "./listing.js";
 import { detached } from "../detached.js";
 
 /** Commands queued before we stop reading from the client. */
@@ -51,6 +52,8 @@ export class FtpSession {
   cwd = "/";
   type: "A" | "I" = "A";
   restOffset = 0;
+  /** The facts MLSD and MLST send, as OPTS MLST chose them (RFC 3659 §7.9); all of them until then. */
+  mlstFacts: readonly MlstFact[] = MLST_FACTS;
   renameFrom: import("../core/files/jail.js").JailedPath | null = null;
   /** PBSZ 0 was given (RFC 4217 requires it before PROT). */
   protectionBufferSet = false;

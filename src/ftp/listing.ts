@@ -35,9 +35,35 @@ export function timeVal(date: Date): string {
 
 export type FactKind = "file" | "dir" | "cdir" | "pdir";
 
-/** RFC 3659 facts for MLSD/MLST; `readOnly` spaces offer only reading permissions. */
-export function factsLine(entry: FileEntry, kind: FactKind, name: string, readOnly: boolean): string {
+/** The MLST facts this server knows, in the order they are sent (RFC 3659 §7.5). */
+export const MLST_FACTS = ["type", "size", "modify", "perm", "unique", "UNIX.mode"] as const;
+export type MlstFact = (typeof MLST_FACTS)[number];
+
+/**
+ * `OPTS MLST type;size;`: the facts named, in the server's spelling and order; names are
+ * not case-sensitive and unknown ones are left out (RFC 3659 §7.9). An empty list selects none.
+ */
+export function selectFacts(list: string): MlstFact[] {
+  const asked = new Set(list.split(";").map((name) => name.trim().toLowerCase()));
+  return MLST_FACTS.filter((fact) => asked.has(fact.toLowerCase()));
+}
+
+/** FEAT's MLST line: every fact offered, the selected ones marked with `*` (RFC 3659 §7.8). */
+export function mlstFeature(selected: readonly MlstFact[]): string {
+  return `MLST ${MLST_FACTS.map((fact) => `${fact}${selected.includes(fact) ? "*" : ""};`).join("")}`;
+}
+
+/** RFC 3659 facts for MLSD/MLST, the `facts` selected by OPTS MLST; `readOnly` spaces offer only reading permissions. */
+export function factsLine(entry: FileEntry, kind: FactKind, name: string, readOnly: boolean, facts: readonly MlstFact[] = MLST_FACTS): string {
   const perm = entry.type === "dir" ? (readOnly ? "el" : "flcdmpe") : readOnly ? "r" : "adfrw";
   const type = kind === "file" && entry.type === "other" ? "OS.unix=symlink" : kind;
-  return `type=${type};size=${entry.size};modify=${timeVal(entry.modified)};perm=${perm};unique=${entry.unique};UNIX.mode=0${(entry.mode & 0o777).toString(8)}; ${name}`;
+  const values: Record<MlstFact, string> = {
+    type,
+    size: String(entry.size),
+    modify: timeVal(entry.modified),
+    perm,
+    unique: entry.unique,
+    "UNIX.mode": `0${(entry.mode & 0o777).toString(8)}`,
+  };
+  return `${facts.map((fact) => `${fact}=${values[fact]};`).join("")} ${name}`;
 }

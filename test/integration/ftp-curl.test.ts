@@ -77,6 +77,15 @@ describe("curl: round trips", () => {
     await roundTrip("crlf.bin", Buffer.from("a\r\nb\nc\r\0\xff", "latin1"));
   });
 
+  test("--use-ascii (TYPE A) downloads the file's lines as they are", async () => {
+    await writeFile(join(home, "lines.txt"), "a\nb\nc\n");
+    const target = join(local, "lines-ascii.txt");
+    const result = await curl(["-v", "--use-ascii", "-o", target, url("lines.txt")]);
+    expectSuccess(result, "ASCII download");
+    assert.ok(sent(result).includes("TYPE A"), sent(result).join(" | "));
+    assert.equal(await readFile(target, "utf8"), "a\nb\nc\n");
+  });
+
   test("APPE (--append) adds to an existing file and creates a missing one", async () => {
     await writeFile(join(home, "log.txt"), "first\n");
     const part = join(local, "part.txt");

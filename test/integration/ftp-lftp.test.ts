@@ -2,11 +2,11 @@
  * lftp against the real server: a directory tree mirrored up (mirror -R) and back
  * (mirror), compared like `diff -r`, over plain FTP, over FTPS with protected data,
  * with LIST instead of MLSD, in active mode and over IPv6; modification times kept
- * (MFMT); and the everyday commands: cls -l, mv, rm, mkdir, rmdir.
+ * (MFMT); and the everyday commands: cls -l, mv, rm, mkdir, rmdir, get -c, get -a.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -153,6 +153,22 @@ describe("lftp commands", () => {
       expectSuccess(await lftp([...settings, "rm -r gone"]), "rm -r");
       await assert.rejects(stat(join(home, "gone")));
     }
+  });
+
+  test("get -c resumes a partial download: REST after PASV still applies (TYPE I, SIZE, MDTM, PASV, REST, RETR)", async () => {
+    const content = randomBytes(300_000);
+    await writeFile(join(home, "resume-me.bin"), content);
+    // The partial copy is not the file's start: only a resumed RETR leaves it as it is.
+    const partial = Buffer.alloc(100_000, 0);
+    await writeFile(join(local, "resume-me.bin"), partial);
+    expectSuccess(await lftp([...PLAIN, "get -c resume-me.bin"]), "lftp get -c");
+    assert.ok((await readFile(join(local, "resume-me.bin"))).equals(Buffer.concat([partial, content.subarray(100_000)])));
+  });
+
+  test("get -a (TYPE A) gets the file's lines as they are", async () => {
+    await writeFile(join(home, "lines.txt"), "a\nb\nc\n");
+    expectSuccess(await lftp([...PLAIN, "get -a lines.txt -o lines-a.txt"]), "lftp get -a");
+    assert.equal(await readFile(join(local, "lines-a.txt"), "utf8"), "a\nb\nc\n");
   });
 
   test("a refused command makes lftp fail (rmdir of a non-empty directory)", async () => {

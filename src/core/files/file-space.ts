@@ -274,14 +274,16 @@ export class FileSpace {
 
   /**
    * Sets the modification time (MFMT, SITE UTIME): mirroring clients keep the times of
-   * what they upload this way. The access time is left as it was.
+   * what they upload this way. The access time is left as it was. Gives the time the file
+   * system actually kept, read back: it may hold less precision, and clamps a time outside
+   * its range (ext4 keeps 1901-12-13 to 2446-05-10) without an error.
    */
-  async setModified(path: JailedPath, modified: Date): Promise<Result<object>> {
+  async setModified(path: JailedPath, modified: Date): Promise<Result<{ modified: Date }>> {
     if (this.readOnly) return { ok: false, reason: "read-only" };
     try {
       const s = await stat(path.real);
       await utimes(path.real, s.atime, modified);
-      return { ok: true };
+      return { ok: true, modified: (await stat(path.real)).mtime };
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
     }

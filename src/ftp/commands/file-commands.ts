@@ -4,6 +4,10 @@ import type { JailedPath } from "../../core/files/jail.js";
 import { quotePath } from "../replies.js";
 import { timeVal } from "../listing.js";
 import { replyFileFailure, resolvePath } from "./paths.js";
+import { networkAsciiLength } from "../ascii.js";
+
+/** The largest file whose SIZE in TYPE A is counted (by reading it through); see size. */
+const ASCII_SIZE_LIMIT = 1024 * 1024;
 
 export const mkd: FtpCommand = {
   names: ["MKD", "XMKD"],
@@ -90,7 +94,16 @@ export const size: FtpCommand = {
     const found = await session.space!.stat(path);
     if (!found.ok) return replyFileFailure(session, found.reason);
     if (found.entry.type !== "file") return session.reply(550, "Not a regular file");
-    session.reply(213, String(found.entry.size));
+    if (session.type === "I") return session.reply(213, String(found.entry.size));
+    // TYPE A sends a CR before each bare LF: the size on disk is not what RETR would send (RFC 3659 §4).
+    // Counting means reading the file, so only small ones are counted; larger ones are refused, as ProFTPD does.
+    const opened = await session.space!.openFile(path, 0);
+    if (!opened.ok) return replyFileFailure(session, opened.reason);
+    if (opened.file.size > ASCII_SIZE_LIMIT) {
+      await opened.file.close();
+      return session.reply(550, "SIZE not allowed in ASCII mode for files over 1 MiB; use TYPE I");
+    }
+    session.reply(213, String(await networkAsciiLength(opened.file.stream())));
   },
 };
 
@@ -124,7 +137,8 @@ export function parseTimeVal(text: string): Date | null {
   return fields.every((value, i) => value === [year, month, day, hour, minute, second][i]) ? date : null;
 }
 
-async function setModified(session: FtpSession, pathText: string, when: Date): Promise<JailedPath | null> {
+/** The time the file system kept, which may not be the one asked for (see FileSpace.setModified); null once refused. */
+async function setModified(session: FtpSession, pathText: string, when: Date): Promise<{ path: JailedPath; modified: Date } | null> {
   if (session.space!.readOnly) {
     session.reply(550, "Permission denied");
     return null;
@@ -136,10 +150,14 @@ async function setModified(session: FtpSession, pathText: string, when: Date): P
     replyFileFailure(session, result.reason);
     return null;
   }
-  return path;
+  return { path, modified: result.modified };
 }
 
-/** MFMT (draft-somers-ftp-mfxx): sets a file's modification time; lftp and FileZilla use it to keep times when uploading. */
+/**
+ * MFMT (draft-somers-ftp-mfxx): sets a file's modification time; lftp and FileZilla use it to keep times when uploading.
+ * The reply gives the time the file now has, as the draft asks, not the one requested: a file system clamps
+ * a time outside its range (`MFMT 18500101000000` keeps 1901-12-13 on ext4), and MDTM must then agree.
+ */
 export const mfmt: FtpCommand = {
   names: ["MFMT"],
   needsLogin: true,
@@ -150,8 +168,8 @@ export const mfmt: FtpCommand = {
     const when = space > 0 ? parseTimeVal(argument.slice(0, space)) : null;
     const pathText = space > 0 ? argument.slice(space + 1) : "";
     if (!when || pathText === "") return session.reply(501, "Syntax: MFMT YYYYMMDDHHMMSS path");
-    const path = await setModified(session, pathText, when);
-    if (path) session.reply(213, `Modify=${timeVal(when)}; ${path.virtual}`);
+    const set = await setModified(session, pathText, when);
+    if (set) session.reply(213, `Modify=${timeVal(set.modified)}; ${set.path.virtual}`);
   },
 };
 
@@ -172,7 +190,9 @@ async function siteUtime(session: FtpSession, words: readonly string[]): Promise
     pathText = words.slice(1).join(" ");
   }
   if (!when || pathText === "") return session.reply(501, syntax);
-  if (await setModified(session, pathText, when)) session.reply(200, "SITE UTIME command ok");
+  const set = await setModified(session, pathText, when);
+  // The time kept, as MFMT gives it: it may not be the one asked for.
+  if (set) session.reply(200, `SITE UTIME command ok; modify=${timeVal(set.modified)}`);
 }
 
 async function siteChmod(session: FtpSession, words: readonly string[]): Promise<void> {

@@ -30,8 +30,17 @@ export function commandHelp(verb: string): string | undefined {
 /** Commands a client may send while a transfer is running (RFC 959 lets ABOR, STAT and the like through). */
 const DURING_TRANSFER = new Set(["ABOR", "STAT", "NOOP", "QUIT", "FEAT", "SYST", "PWD", "XPWD", "HELP"]);
 
+/**
+ * What may come between REST and the transfer it restarts: the transfer commands (which use or
+ * drop the marker themselves) and what sets a transfer up (curl sends EPSV, TYPE I, SIZE, REST,
+ * RETR; lftp and FileZilla PASV or EPSV, then REST, then RETR). RFC 3659 §5.3 has REST right before
+ * its transfer, so any other command drops the marker: it must not shift a later, unrelated RETR.
+ */
+const KEEPS_RESTART_MARKER = new Set(["REST", "RETR", "STOR", "APPE", "STOU", "PASV", "EPSV", "PORT", "EPRT", "TYPE", "MODE", "STRU", "PBSZ", "PROT", "ALLO", "NOOP"]);
+
 /** The one place that checks login, arguments and transfer state for every command. */
 export function runFtpCommand(session: FtpSession, verb: string, argument: string): void | Promise<void> {
+  if (!KEEPS_RESTART_MARKER.has(verb)) session.restOffset = 0;
   const command = table.get(verb);
   if (!command) return session.reply(500, `${verb.slice(0, 20)} not understood`);
   if (command.needsLogin && !session.loggedIn) return session.reply(530, "Please log in with USER and PASS");

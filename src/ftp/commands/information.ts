@@ -1,7 +1,9 @@
 import type { FtpCommand } from "./command.js";
 import { commandHelp, commandNames } from "./index.js";
+import { mlstFeature, selectFacts } from "../listing.js";
 
-export const FEATURES = ["AUTH TLS", "PBSZ", "PROT", "EPRT", "EPSV", "MDTM", "MFMT", "SIZE", "REST STREAM", "MLST type*;size*;modify*;perm*;unique*;UNIX.mode*;", "UTF8", "TVFS"];
+/** What FEAT offers; the MLST line (its facts marked as the session selected them) is made per session. */
+const FEATURES = ["AUTH TLS", "PBSZ", "PROT", "EPRT", "EPSV", "MDTM", "MFMT", "SIZE", "REST STREAM", "MLST", "UTF8", "TVFS"];
 
 export const feat: FtpCommand = {
   names: ["FEAT"],
@@ -9,7 +11,8 @@ export const feat: FtpCommand = {
   argument: "none",
   help: "FEAT (RFC 2389)",
   run(session) {
-    const features = session.context.config.ftp.tls === "off" ? FEATURES.filter((f) => !/^(AUTH|PBSZ|PROT)/.test(f)) : FEATURES;
+    const offered = session.context.config.ftp.tls === "off" ? FEATURES.filter((f) => !/^(AUTH|PBSZ|PROT)/.test(f)) : FEATURES;
+    const features = offered.map((feature) => (feature === "MLST" ? mlstFeature(session.mlstFacts) : feature));
     session.reply(211, ["Features:", ...features, "End"]);
   },
 };
@@ -25,8 +28,12 @@ export const opts: FtpCommand = {
       case "UTF8":
         // Names are always UTF-8 here (RFC 2640); OFF is accepted but changes nothing.
         return session.reply(200, value.toUpperCase() === "OFF" ? "UTF8 stays on: names are always UTF-8" : "UTF8 mode on");
-      case "MLST":
-        return session.reply(200, `MLST OPTS ${value}`);
+      case "MLST": {
+        // The reply names the facts that will be sent, not those asked for (RFC 3659 §7.9).
+        session.mlstFacts = selectFacts(value);
+        const selected = session.mlstFacts.map((fact) => `${fact};`).join("");
+        return session.reply(200, selected === "" ? "MLST OPTS" : `MLST OPTS ${selected}`);
+      }
       default:
         return session.reply(501, `OPTS ${option} is not supported`);
     }

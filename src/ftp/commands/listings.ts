@@ -89,7 +89,7 @@ export const mlsd: FtpCommand = {
       sendLines(
         session,
         socket,
-        listed.entries.map((entry) => factsLine(entry, entry.type === "dir" ? "dir" : "file", entry.name, readOnly)),
+        listed.entries.map((entry) => factsLine(entry, entry.type === "dir" ? "dir" : "file", entry.name, readOnly, session.mlstFacts)),
       ),
     );
   },
@@ -106,7 +106,7 @@ export const mlst: FtpCommand = {
     const found = await session.space!.stat(path);
     if (!found.ok) return replyFileFailure(session, found.reason);
     const kind = found.entry.type === "dir" ? "dir" : "file";
-    session.reply(250, [`Listing ${path.virtual}`, factsLine(found.entry, kind, path.virtual, session.space!.readOnly), "End"]);
+    session.reply(250, [`Listing ${path.virtual}`, factsLine(found.entry, kind, path.virtual, session.space!.readOnly, session.mlstFacts), "End"]);
   },
 };
 
@@ -124,7 +124,7 @@ export const stat: FtpCommand = {
         who,
         `TYPE: ${session.type === "I" ? "BINARY" : "ASCII"}, STRUcture: File, MODE: Stream`,
         `Control connection ${session.secure ? "protected by TLS" : "in clear text"}; data ${session.protectData ? "protected" : "in clear text"}`,
-        session.transfer ? `Transfer in progress: ${session.transfer.description}` : "No data connection",
+        session.transfer ? `Transfer in progress: ${session.transfer.description}` : (session.data?.status ?? "No data connection"),
         "End of status",
       ]);
     }

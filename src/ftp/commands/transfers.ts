@@ -14,6 +14,18 @@ import type { FileFailure } from "../../core/files/file-space.js";
 /** How long an upload waits after its last byte for a closing control connection (see controlStillOpen). */
 const UPLOAD_SETTLE_MS = 5;
 
+/**
+ * A restart marker counts bytes as they go over the connection (RFC 3659 §5), which in TYPE A
+ * are not the file's bytes (a CR is added before each LF): resuming from it would skip or repeat
+ * part of the file. Refused, as ProFTPD does; REST 0 (a client checking REST) is always fine.
+ */
+function refuseAsciiResume(session: FtpSession, offset: number): boolean {
+  if (offset === 0 || session.type !== "A") return false;
+  session.closeData();
+  session.reply(550, "Resuming transfers not allowed in ASCII mode; use TYPE I");
+  return true;
+}
+
 export const retr: FtpCommand = {
   names: ["RETR"],
   needsLogin: true,
@@ -22,6 +34,7 @@ export const retr: FtpCommand = {
   async run(session, argument) {
     const offset = session.restOffset;
     session.restOffset = 0;
+    if (refuseAsciiResume(session, offset)) return;
     // Resolved and opened in one step: the jail is proven on the opened file (see resolveAndOpenFile).
     const opened = await session.space!.resolveAndOpenFile(session.cwd, argument, offset);
     if (!opened.ok) {
@@ -117,6 +130,7 @@ export const stor: FtpCommand = {
   async run(session, argument) {
     const offset = session.restOffset;
     session.restOffset = 0;
+    if (refuseAsciiResume(session, offset)) return;
     const path = await prepareStore(session, argument, offset);
     if (path) await store(session, path, { offset }, argument);
   },
