@@ -21,7 +21,7 @@ describe("web client in Chromium", () => {
   before(async () => {
     web = await startWebServer(scope);
     browser = await launchBrowser();
-    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy", "judy", "kate", "leo", "mona", "otto", "nina", "paul", "quinn"]) await web.api.register(name);
+    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy", "judy", "kate", "leo", "mona", "otto", "nina", "paul", "quinn", "rosa", "stan"]) await web.api.register(name);
   });
 
   after(async () => {
@@ -446,6 +446,35 @@ describe("web client in Chromium", () => {
     await page.context().close();
   });
 
+  test("an open direct conversation stays open, under the new name, when the other person changes nick", async () => {
+    const page = await open("rosa");
+    const stan = await ircUser("stan");
+    stan.client.say("rosa", "about to change my nick");
+    await conversationLink(page, "stan").click();
+    await page.getByRole("list", { name: "Messages" }).getByText("about to change my nick").waitFor();
+
+    stan.client.changeNick("stan_away");
+    await conversationLink(page, "stan_away").waitFor();
+    await waitFor(async () => (await page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash)) === "#/c/stan_away", {
+      timeoutMs: STEP_TIMEOUT_MS,
+      what: "the address following the new nick",
+    });
+    await page.getByRole("heading", { name: "stan_away", level: 2 }).waitFor();
+    assert.equal(await page.getByRole("heading", { name: "Welcome" }).count(), 0);
+    await page.getByRole("list", { name: "Messages" }).getByText("about to change my nick").waitFor();
+    stan.client.say("rosa", "same person, new nick");
+    await page.getByRole("list", { name: "Messages" }).getByText("same person, new nick").waitFor();
+    await page.context().close();
+  });
+
+  /** The conversation lists this browser keeps for accounts (`cmy.conversations.<account>`). */
+  async function savedConversationKeys(page: Page): Promise<string[]> {
+    return page.evaluate(() => {
+      const storage = (globalThis as unknown as { localStorage: { length: number; key(index: number): string | null } }).localStorage;
+      return Array.from({ length: storage.length }, (_, i) => storage.key(i) ?? "").filter((key) => key.startsWith("cmy.conversations."));
+    });
+  }
+
   test("creates an account, changes its password, signs out here and everywhere", async () => {
     const context = await browser.newContext();
     const page = watch(await context.newPage());
@@ -461,9 +490,12 @@ describe("web client in Chromium", () => {
     await page.getByLabel("New password").fill("a brand new passphrase");
     await page.getByRole("button", { name: "Change password" }).click();
     await page.getByText("Password changed.").waitFor();
+    await waitFor(async () => (await savedConversationKeys(page)).includes("cmy.conversations.judy2"), { timeoutMs: STEP_TIMEOUT_MS, what: "the conversations saved" });
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
     assert.equal((await web.api.login("judy2", PASSWORD)).status, 401);
+    // The device forgets which channels (secret ones too) and people the account talks to.
+    assert.deepEqual(await savedConversationKeys(page), [], "signing out left the account's conversations on the device");
 
     // Two devices; "sign out everywhere" on one ends the other's session too.
     await signIn(page, "judy2", "a brand new passphrase");
@@ -472,8 +504,10 @@ describe("web client in Chromium", () => {
     await otherPage.goto(web.url);
     await signIn(otherPage, "judy2", "a brand new passphrase");
     await page.getByRole("link", { name: "Settings" }).click();
+    await waitFor(async () => (await savedConversationKeys(page)).includes("cmy.conversations.judy2"), { timeoutMs: STEP_TIMEOUT_MS, what: "the conversations saved again" });
     await page.getByRole("button", { name: "Sign out everywhere" }).click();
     await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    await waitFor(async () => (await savedConversationKeys(page)).length === 0, { timeoutMs: STEP_TIMEOUT_MS, what: "the conversations forgotten after signing out everywhere" });
     await otherPage.reload();
     await otherPage.getByRole("button", { name: "Sign in", exact: true }).waitFor();
     await other.close();

@@ -1,4 +1,5 @@
 /** Where the view is in the file space: Home / folder / folder, each but the last a way back up. */
+import { Isolated } from "../ui/bidi.js";
 import { crumbs } from "./file-paths.js";
 
 export interface BreadcrumbsProps {
@@ -14,10 +15,12 @@ export function Breadcrumbs(props: BreadcrumbsProps) {
         {trail.map((crumb, index) => (
           <li key={crumb.path}>
             {index === trail.length - 1 ? (
-              <span aria-current="location">{crumb.label}</span>
+              <span aria-current="location">
+                <Isolated text={crumb.label} />
+              </span>
             ) : (
               <button type="button" class="files-link" onClick={() => props.onNavigate(crumb.path)}>
-                {crumb.label}
+                <Isolated text={crumb.label} />
               </button>
             )}
           </li>

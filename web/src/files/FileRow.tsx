@@ -2,6 +2,7 @@
  * One entry of the file list. Every action button carries the entry's name in its accessible name
  * ("Delete notes.txt"), so a screen reader user hears which file a button acts on.
  */
+import { Isolated } from "../ui/bidi.js";
 import type { FileEntry } from "./files-api.js";
 import { formatBytes, formatTime } from "./format.js";
 import { EntryIcon } from "./EntryIcon.js";
@@ -36,10 +37,12 @@ export function FileRow(props: FileRowProps) {
           />
         ) : isFolder ? (
           <button type="button" class="files-link files-entry-name" aria-label={`Open folder ${entry.name}`} onClick={() => props.onOpenFolder(entry)}>
-            {entry.name}
+            <Isolated text={entry.name} />
           </button>
         ) : (
-          <span class="files-entry-name">{entry.name}</span>
+          <span class="files-entry-name">
+            <Isolated text={entry.name} />
+          </span>
         )}
         <span class="files-entry-meta">
           <span>{isFolder ? "Folder" : formatBytes(entry.size)}</span>

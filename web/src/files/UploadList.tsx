@@ -1,4 +1,5 @@
 /** The uploads of the current batch: a progress bar per file while it goes up, then how it ended. */
+import { Isolated } from "../ui/bidi.js";
 import { formatBytes } from "./format.js";
 import type { UploadItem } from "./upload-queue.js";
 
@@ -26,7 +27,9 @@ export function UploadList(props: UploadListProps) {
           const active = item.state === "waiting" || item.state === "uploading";
           return (
             <li key={item.id} class={`files-upload files-upload-${item.state}`}>
-              <span class="files-upload-name">{item.name}</span>
+              <span class="files-upload-name">
+                <Isolated text={item.name} />
+              </span>
               <div
                 class="files-progress"
                 role="progressbar"

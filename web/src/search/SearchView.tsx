@@ -6,6 +6,7 @@ import { useEffect, useId, useRef, useState } from "preact/hooks";
 import type { AuthedFetch } from "../api/authed-fetch.js";
 import { failureMessage } from "../api/problem-detail.js";
 import { highlight } from "./highlight.js";
+import { stripFormatting } from "../ui/irc-formatting.js";
 import { searchMessages, type Conversation, type SearchHit } from "./search-api.js";
 import "../ui/pane.css";
 import "./search.css";
@@ -42,8 +43,8 @@ function conversationLabel(conversation: Conversation): string {
 
 function HitText(props: { text: string; query: string }) {
   return (
-    <span class="search-hit-text">
-      {highlight(props.text, props.query).map((segment, index) => (segment.match ? <mark key={index}>{segment.text}</mark> : segment.text))}
+    <span class="search-hit-text" dir="auto">
+      {highlight(stripFormatting(props.text), props.query).map((segment, index) => (segment.match ? <mark key={index}>{segment.text}</mark> : segment.text))}
     </span>
   );
 }

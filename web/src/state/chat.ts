@@ -6,7 +6,7 @@ import { ensureConversation, latestTime, withConversation, withoutConversation }
 import { HistorySync } from "./history-sync.js";
 import type { LineContext } from "./messages.js";
 import { Outbox } from "./outbox.js";
-import { loadSaved, saveSaved, type SavedConversations } from "./persist.js";
+import { forgetSaved, loadSaved, saveSaved, type SavedConversations } from "./persist.js";
 import { Store } from "./store.js";
 import { addReaction, expireTyping, pushNotice, setReadMarker } from "./reducers.js";
 import { ReadMarkerSync } from "./read-sync.js";
@@ -59,6 +59,8 @@ export class Chat {
   #channelSyncs: Array<Promise<void>> = [];
   readonly #attentionListeners = new Set<(attention: Attention) => void>();
   readonly #openListeners = new Set<(name: string) => void>();
+  /** Nothing is saved any more (an answer still on its way must not write the list back). */
+  #signedOut = false;
 
   constructor(private readonly options: ChatOptions) {
     this.#saved = loadSaved(options.account);
@@ -108,6 +110,16 @@ export class Chat {
   stop(reason?: string): void {
     if (this.#typingTimer) clearInterval(this.#typingTimer);
     this.client.stop(reason);
+  }
+
+  /**
+   * The account signed out of this device: the connection ends and the device forgets the
+   * account's conversations (names of secret channels, who was written to) for good.
+   */
+  signedOut(): void {
+    this.#signedOut = true;
+    this.stop("Signed out");
+    forgetSaved(this.options.account);
   }
 
   /** Mentions and direct messages as they arrive (for notifications). */
@@ -429,6 +441,7 @@ export class Chat {
       });
     };
     this.#saved = { channels: unique(change.channels ?? this.#saved.channels), directs: unique(change.directs ?? this.#saved.directs) };
+    if (this.#signedOut) return;
     saveSaved(this.options.account, this.#saved);
   }
 

@@ -54,6 +54,7 @@ export function ChatApp({ session }: { session: AuthSession }) {
   }, [chat]);
 
   const ordered = orderedConversations(state);
+  const active = state.activeKey ? state.conversations.get(state.activeKey) : undefined;
   const routeKey = route.view === "conversation" && route.name !== null ? chat.keyOf(route.name) : null;
 
   // The route decides what is open. A link to a direct conversation not in the list
@@ -71,7 +72,11 @@ export function ChatApp({ session }: { session: AuthSession }) {
       return;
     }
     if (state.conversations.has(routeKey!)) chat.open(routeKey);
-    else if (isNewRoute && !chat.context().isChannel(route.name)) chat.startDirect(route.name, false);
+    else if (!isNewRoute && active && active.key !== routeKey) {
+      // The open conversation was renamed under the address (the other side changed nick): the
+      // address follows it, replacing the old one (Back does not lead to a name no longer there).
+      location.replace(conversationHref(active.name));
+    } else if (isNewRoute && !chat.context().isChannel(route.name)) chat.startDirect(route.name, false);
     else chat.open(null);
   }, [route, routeKey, state.conversations.has(routeKey ?? ""), ordered.length]);
 
@@ -99,7 +104,6 @@ export function ChatApp({ session }: { session: AuthSession }) {
     },
   });
 
-  const active = state.activeKey ? state.conversations.get(state.activeKey) : undefined;
   const missingChannel = route.view === "conversation" && route.name !== null && chat.context().isChannel(route.name) ? route.name : null;
 
   return (

@@ -1,5 +1,6 @@
 import { unreadOf } from "../state/conversations.js";
 import type { ChatState, Conversation } from "../state/types.js";
+import { Isolated } from "./bidi.js";
 import { conversationHref } from "./route.js";
 
 /**
@@ -50,7 +51,9 @@ function Entry({ conversation, state, index }: { conversation: Conversation; sta
     <li>
       <a class={classes} href={conversationHref(conversation.name)} aria-current={active ? "page" : undefined} aria-describedby={description ? descriptionId : undefined} data-unread={unread.count} data-mentions={unread.mentions}>
         {conversation.kind === "direct" && <span class={`presence${conversation.peerAway ? " away" : ""}`} aria-hidden="true" />}
-        <span class="conversation-name">{conversation.name}</span>
+        <span class="conversation-name">
+          <Isolated text={conversation.name} />
+        </span>
         {label && (
           <span class="badge" aria-hidden="true">
             {label}

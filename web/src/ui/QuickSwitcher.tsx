@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Conversation } from "../state/types.js";
 import { conversationHref, navigate } from "./route.js";
+import { Isolated } from "./bidi.js";
 
 /** Ctrl+K: type part of a name, Enter goes there (↑/↓ choose among the matches). */
 export function QuickSwitcher({ conversations, onClose }: { conversations: readonly Conversation[]; onClose: () => void }) {
@@ -52,7 +53,7 @@ export function QuickSwitcher({ conversations, onClose }: { conversations: reado
       <ul id="switcher-list" role="listbox" aria-label="Conversations found" class="switcher-list">
         {matches.map((conversation, i) => (
           <li id={`switcher-option-${i}`} key={conversation.key} role="option" aria-selected={i === current} class={i === current ? "selected" : ""} onClick={() => go(conversation)}>
-            {conversation.name}
+            <Isolated text={conversation.name} />
           </li>
         ))}
       </ul>

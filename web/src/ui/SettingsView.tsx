@@ -74,7 +74,7 @@ function SignOut({ session, chat }: { session: AuthSession; chat: Chat }) {
         <button
           type="button"
           onClick={() => {
-            chat.stop("Signed out");
+            chat.signedOut();
             background(session.signOut());
           }}
         >
@@ -86,7 +86,7 @@ function SignOut({ session, chat }: { session: AuthSession; chat: Chat }) {
           onClick={() => {
             session
               .signOutEverywhere()
-              .then(() => chat.stop("Signed out"))
+              .then(() => chat.signedOut())
               .catch((failure: unknown) => setError(errorText(failure)));
           }}
         >

@@ -7,6 +7,7 @@ import { notifyIfHidden, registerServiceWorker, requestNotificationPermission, s
 import { SearchView } from "../search/SearchView.js";
 import { conversationHref, navigate } from "./route.js";
 import { useStore } from "./use-store.js";
+import { stripFormatting } from "./irc-formatting.js";
 import { background } from "../background.js";
 
 /**
@@ -48,7 +49,7 @@ export function useExtras(chat: Chat, session: AuthSession): Extras {
     return chat.onAttention((attention) =>
       notifyIfHidden({
         title: attention.kind === "direct" ? attention.message.nick : `${attention.message.nick} in ${attention.conversation}`,
-        body: attention.message.kind === "action" ? `* ${attention.message.nick} ${attention.message.text}` : attention.message.text,
+        body: attention.message.kind === "action" ? `* ${attention.message.nick} ${stripFormatting(attention.message.text)}` : stripFormatting(attention.message.text),
         conversation: attention.conversation,
       }),
     );

@@ -1,55 +1,55 @@
-import type { ComponentChildren } from "preact";
+import { Fragment } from "preact";
+import { DirectionControlsShown } from "./bidi.js";
+import { parseFormatting, runsBetween, type StyledRun, type TextStyle } from "./irc-formatting.js";
+import { splitLinks } from "./links.js";
 
-/** http(s) URLs in text; trailing punctuation that usually ends a sentence is left out. */
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
-const TRAILING = /[).,;:!?'\]]+$/;
-
-export interface TextPart {
-  readonly text: string;
-  readonly href: string | null;
+/** The classes that show a style (see "IRC formatting" in styles.css). */
+function styleClasses(style: TextStyle): string {
+  // Reversed: the colours swap; without colours of its own the text is drawn in the page's colours swapped.
+  const [foreground, background] = style.reverse ? [style.background, style.foreground] : [style.foreground, style.background];
+  return [
+    style.bold && "irc-bold",
+    style.italic && "irc-italic",
+    style.underline && "irc-underline",
+    style.strikethrough && "irc-strike",
+    style.monospace && "irc-mono",
+    style.reverse && "irc-reverse",
+    foreground !== null && `irc-fg-${foreground}`,
+    background !== null && `irc-bg-${background}`,
+  ]
+    .filter(Boolean)
+    .join(" ");
 }
 
-/** Splits text into plain parts and links; only http and https become links. */
-export function splitLinks(text: string): TextPart[] {
-  const parts: TextPart[] = [];
-  let last = 0;
-  for (const match of text.matchAll(URL_PATTERN)) {
-    let url = match[0];
-    const trailing = TRAILING.exec(url);
-    // Keep a closing parenthesis that closes one opened inside the URL (Wikipedia links).
-    if (trailing && !(trailing[0].startsWith(")") && url.includes("("))) url = url.slice(0, url.length - trailing[0].length);
-    let href: string | null = null;
-    try {
-      const parsed = new URL(url);
-      if (parsed.protocol === "http:" || parsed.protocol === "https:") href = parsed.href;
-    } catch {
-      href = null;
-    }
-    if (href === null) continue;
-    const start = match.index;
-    if (start > last) parts.push({ text: text.slice(last, start), href: null });
-    parts.push({ text: url, href });
-    last = start + url.length;
-  }
-  if (last < text.length) parts.push({ text: text.slice(last), href: null });
-  return parts;
+function Styled({ run, inLink }: { run: StyledRun; inLink: boolean }) {
+  const classes = styleClasses(run.style);
+  const text = inLink ? <DirectionControlsShown text={run.text} /> : run.text;
+  return classes === "" ? <>{text}</> : <span class={classes}>{text}</span>;
 }
 
-/** The links of a text (for previews). */
-export function linksOf(text: string): string[] {
-  return splitLinks(text)
-    .map((part) => part.href)
-    .filter((href): href is string => href !== null);
-}
-
-export function Linkified({ text }: { text: string }): ComponentChildren {
-  return splitLinks(text).map((part, i) =>
-    part.href === null ? (
-      part.text
-    ) : (
-      <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
-        {part.text}
-      </a>
-    ),
+/**
+ * Message text (or a topic) as IRC clients show it: formatting codes drawn as bold,
+ * colours…, and http(s) links clickable even where a style starts or ends inside them.
+ * Each link is isolated, left to right, with its direction controls shown rather than
+ * obeyed: what it reads is where it leads.
+ */
+export function FormattedText({ text }: { text: string }) {
+  const runs = parseFormatting(text);
+  const plain = runs.map((run) => run.text).join("");
+  let offset = 0;
+  return (
+    <>
+      {splitLinks(plain).map((part, i) => {
+        const pieces = runsBetween(runs, offset, offset + part.text.length).map((run, j) => <Styled key={j} run={run} inLink={part.href !== null} />);
+        offset += part.text.length;
+        return part.href === null ? (
+          <Fragment key={i}>{pieces}</Fragment>
+        ) : (
+          <a key={i} href={part.href} dir="ltr" target="_blank" rel="noopener noreferrer">
+            {pieces}
+          </a>
+        );
+      })}
+    </>
   );
 }

@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Chat } from "../../state/chat.js";
 import type { ChatMessage, Conversation } from "../../state/types.js";
+import { Isolated } from "../bidi.js";
+import { stripFormatting } from "../irc-formatting.js";
 
 /** Drafts survive switching conversations (not reloads). */
 const drafts = new Map<string, string>();
@@ -42,7 +44,11 @@ export function Composer({ chat, conversation, replyTo, onReplyDone, disabled }:
       {replyTo && (
         <div class="replying">
           <span>
-            Replying to <strong>{replyTo.nick}</strong>: {replyTo.text.length > 80 ? `${replyTo.text.slice(0, 79)}…` : replyTo.text}
+            Replying to{" "}
+            <strong>
+              <Isolated text={replyTo.nick} />
+            </strong>
+            : <bdi>{excerpt(stripFormatting(replyTo.text))}</bdi>
           </span>
           <button type="button" class="icon-button" onClick={onReplyDone}>
             <span aria-hidden="true">×</span>
@@ -82,4 +88,8 @@ export function Composer({ chat, conversation, replyTo, onReplyDone, disabled }:
       </div>
     </form>
   );
+}
+
+function excerpt(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }

@@ -1,7 +1,9 @@
 import { useState } from "preact/hooks";
 import type { Chat } from "../../state/chat.js";
 import type { ChatMessage, ChatState, Conversation } from "../../state/types.js";
-import { Linkified } from "../linkify.js";
+import { Isolated } from "../bidi.js";
+import { stripFormatting } from "../irc-formatting.js";
+import { FormattedText } from "../linkify.js";
 import { navigate } from "../route.js";
 import { Composer } from "./Composer.js";
 import { MemberList } from "./MemberList.js";
@@ -17,11 +19,13 @@ export function ConversationView({ chat, state, conversation }: { chat: Chat; st
     <section class="conversation" aria-labelledby="conversation-title">
       <header class="conversation-header">
         <div class="conversation-heading">
-          <h2 id="conversation-title">{conversation.name}</h2>
+          <h2 id="conversation-title">
+            <Isolated text={conversation.name} />
+          </h2>
           {isChannel ? (
             conversation.topic && (
-              <p class="topic" title={conversation.topic}>
-                <Linkified text={conversation.topic} />
+              <p class="topic" dir="auto" title={stripFormatting(conversation.topic)}>
+                <FormattedText text={conversation.topic} />
               </p>
             )
           ) : (

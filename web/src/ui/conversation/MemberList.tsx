@@ -1,4 +1,5 @@
 import type { Conversation, Member } from "../../state/types.js";
+import { Isolated } from "../bidi.js";
 
 const RANK = "~&@%+";
 
@@ -22,7 +23,7 @@ export function MemberList({ conversation, onMessage }: { conversation: Conversa
               <span class="prefix" aria-hidden="true">
                 {member.prefix[0] ?? ""}
               </span>
-              {member.nick}
+              <Isolated text={member.nick} />
               {member.prefix.includes("@") && <span class="sr-only"> (operator)</span>}
               {member.away && <span class="away-label"> (away)</span>}
             </button>

@@ -1,7 +1,10 @@
 import { useState } from "preact/hooks";
 import type { Chat } from "../../state/chat.js";
 import type { ChatMessage, Conversation } from "../../state/types.js";
-import { Linkified, linksOf } from "../linkify.js";
+import { FormattedText } from "../linkify.js";
+import { linksOf } from "../links.js";
+import { stripFormatting } from "../irc-formatting.js";
+import { Isolated } from "../bidi.js";
 import { clockTime, fullTime } from "../time-format.js";
 import { MessagePreviews } from "../extras.js";
 
@@ -45,7 +48,10 @@ export function MessageItem({ chat, conversation, message, day, unreadLine, grou
           <span class="sr-only">In reply to </span>
           {repliedTo ? (
             <>
-              <span class="nick">{repliedTo.nick}</span>: {repliedTo.redacted ? "(deleted)" : truncate(repliedTo.text, 120)}
+              <span class="nick">
+                <Isolated text={repliedTo.nick} />
+              </span>
+              : {repliedTo.redacted ? "(deleted)" : <bdi>{truncate(stripFormatting(repliedTo.text), 120)}</bdi>}
             </>
           ) : (
             "an earlier message"
@@ -53,13 +59,19 @@ export function MessageItem({ chat, conversation, message, day, unreadLine, grou
         </p>
       )}
       <div class="message-line">
-        <span class={`nick${message.kind === "action" ? " action-nick" : ""}`}>{message.kind === "action" ? `* ${message.nick}` : message.nick}</span>
+        <span class={`nick${message.kind === "action" ? " action-nick" : ""}`}>
+          {message.kind === "action" && "* "}
+          <Isolated text={message.nick} />
+        </span>
         <time dateTime={message.time} title={fullTime(message.time)}>
           {clockTime(message.time)}
         </time>
-        <div class="text">{message.redacted ? <em class="redacted">This message was deleted.</em> : <Linkified text={message.text} />}</div>
+        {/* dir="auto": isolated from the nick and time, and right to left when the message is written so. */}
+        <div class="text" dir="auto">
+          {message.redacted ? <em class="redacted">This message was deleted.</em> : <FormattedText text={message.text} />}
+        </div>
       </div>
-      {!message.redacted && <MessagePreviews links={linksOf(message.text)} />}
+      {!message.redacted && <MessagePreviews links={linksOf(stripFormatting(message.text))} />}
       {message.reactions.length > 0 && (
         <div class="reactions" role="group" aria-label="Reactions">
           {message.reactions.map((reaction) => {

@@ -1,15 +1,21 @@
+import type { ComponentChildren } from "preact";
 import type { Conversation } from "../../state/types.js";
+import { Isolated } from "../bidi.js";
+
+function whoIsTyping(nicks: readonly string[]): ComponentChildren {
+  const [first, second] = nicks;
+  if (first === undefined) return "";
+  if (second === undefined) return <><Isolated text={first} /> is typing…</>;
+  if (nicks.length === 2) return <><Isolated text={first} /> and <Isolated text={second} /> are typing…</>;
+  return "Several people are typing…";
+}
 
 /** "alice is typing…", from +typing client tags. */
 export function TypingIndicator({ conversation }: { conversation: Conversation }) {
   const nicks = [...conversation.typing.values()].map((entry) => entry.nick);
-  let text = "";
-  if (nicks.length === 1) text = `${nicks[0]} is typing…`;
-  else if (nicks.length === 2) text = `${nicks[0]} and ${nicks[1]} are typing…`;
-  else if (nicks.length > 2) text = "Several people are typing…";
   return (
     <div class="typing" aria-live="polite">
-      {text}
+      {whoIsTyping(nicks)}
     </div>
   );
 }
