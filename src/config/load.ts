@@ -61,9 +61,11 @@ const environmentKeys: ReadonlyArray<[string, readonly string[], ValueKind]> = [
 export const environmentVariableNames: readonly string[] = environmentKeys.map(([name]) => name);
 
 export function formatZodError(error: ZodError, source: string): string {
-  const lines = error.issues.map((issue) => {
+  const lines = error.issues.flatMap((issue) => {
+    // A misspelt key would otherwise leave its setting at the default without a word.
+    if (issue.code === "unrecognized_keys") return issue.keys.map((key) => `  ${[...issue.path, key].join(".")}: not a setting (misspelt? config.example.yaml lists them)`);
     const key = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
-    return `  ${key}: ${issue.message}`;
+    return [`  ${key}: ${issue.message}`];
   });
   return `invalid configuration (${source}):\n${lines.join("\n")}`;
 }

@@ -30,7 +30,7 @@ const origin = z.string().transform((text, ctx): string => {
 const channelName = z.string().regex(/^#[^\s,\x07\x00:]{1,63}$/, "a channel name such as #general");
 const seconds = z.number().positive();
 
-const operator = z.object({
+const operator = z.strictObject({
   name: z.string().min(1).max(64),
   /** argon2id PHC string, made by `cmymessage hash-password`. */
   passwordHash: z.string().startsWith("$argon2id$", "an argon2id hash made by `cmymessage hash-password`"),
@@ -38,7 +38,7 @@ const operator = z.object({
   hostMask: z.string().default("*@*"),
 });
 
-const flood = z.object({
+const flood = z.strictObject({
   /** Off = no receive flood control at all (benchmarks, trusted networks). */
   enabled: z.boolean().default(true),
   /** Lines a client may send at full speed before throttling starts. */
@@ -59,7 +59,7 @@ const flood = z.object({
 });
 
 /** IRCv3 draft/multiline: what one client batch (lines joined into one message) may hold. */
-const multiline = z.object({
+const multiline = z.strictObject({
   /**
    * Bytes of text in one batch, each line break counting one (the cap's `max-bytes`). The value
    * used is never above chat.maxMessageBytes: the batch becomes one message, which must fit it.
@@ -72,7 +72,7 @@ const multiline = z.object({
 });
 
 /** The shared login guard (src/core/accounts/login-guard.ts); docs/security.md states each limit. */
-const bruteForce = z.object({
+const bruteForce = z.strictObject({
   /** Wait after the 2nd failure on one account from one address, doubling with each further one (the 1st costs nothing). */
   backoffBaseSeconds: seconds.default(1),
   backoffMaxSeconds: seconds.default(30),
@@ -94,18 +94,18 @@ const bruteForce = z.object({
 });
 
 /** What every new password must be, whichever door sets it (IRC REGISTER and NickServ, HTTP, the CLI). */
-const passwordPolicy = z.object({
+const passwordPolicy = z.strictObject({
   /** Fewest UTF-8 bytes (after NFKC normalisation) a new password may have; existing passwords keep working. */
   minBytes: z.number().int().min(1).max(MAX_PASSWORD_BYTES).default(8),
   /** Refuse new passwords found on the common-password list (Firefox Accounts' list, shipped with the server). */
   rejectCommon: z.boolean().default(true),
 });
 
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   /** Every piece of state (database, certificates, files) lives below this directory. */
   dataDir: z.string().min(1).default("./data"),
   server: z
-    .object({
+    .strictObject({
       /** The server's name as IRC clients see it (the prefix of its numerics). */
       name: z.string().regex(/^[A-Za-z0-9.-]+\.[A-Za-z0-9.-]+$/, "a host name with a dot, e.g. irc.example.org").default("cmymessage.local"),
       network: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default("CmyMessage"),
@@ -117,21 +117,21 @@ export const configSchema = z.object({
     })
     .prefault({}),
   log: z
-    .object({
+    .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
       /** auto = readable lines on a terminal, JSON otherwise. */
       format: z.enum(["auto", "json", "pretty"]).default("auto"),
     })
     .prefault({}),
   tls: z
-    .object({
+    .strictObject({
       /** PEM files; when both are empty a self-signed certificate is made in <dataDir>/tls/. */
       certFile: z.string().default(""),
       keyFile: z.string().default(""),
     })
     .prefault({}),
   database: z
-    .object({
+    .strictObject({
       /** Empty: SQLite in <dataDir>/cmymessage.db. Or postgres://user:pass@host:port/db. */
       url: z.string().regex(/^$|^postgres(ql)?:\/\//, "empty (SQLite) or a postgres:// URL").default(""),
       /**
@@ -143,7 +143,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   auth: z
-    .object({
+    .strictObject({
       /** PBKDF2 iterations of the SCRAM-SHA-256 verifier kept beside the argon2id hash; 0 = no SCRAM. */
       scramIterations: z.number().int().min(0).default(4096),
       /** Allow SASL PLAIN and `PASS account:password` (a password in clear) on a non-TLS connection from a non-loopback address. */
@@ -157,7 +157,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   accounts: z
-    .object({
+    .strictObject({
       /** Connections logged in to one account are one user: one nick, shared channels (per account: NickServ SET MULTICLIENT). */
       multiclient: z.boolean().default(true),
       /** Users stay present in their channels with no connection, across restarts (per account: NickServ SET ALWAYS-ON). */
@@ -180,7 +180,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   chat: z
-    .object({
+    .strictObject({
       /**
        * Largest message text (UTF-8 bytes) any door accepts; longer ones are refused, never cut.
        * Whatever fits is stored whole; the IRC adapter splits it over several lines when one
@@ -195,7 +195,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   history: z
-    .object({
+    .strictObject({
       /** Store every channel and direct message (needed for CHATHISTORY and offline messages). */
       enabled: z.boolean().default(true),
       /** Delete messages older than this many days; 0 keeps them forever. */
@@ -213,7 +213,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   search: z
-    .object({
+    .strictObject({
       /** Longest search query (GET /api/v1/search `q`), in characters after trimming. */
       maxQueryChars: z.number().int().min(1).max(1000).default(200),
       /** Most words in one search query; each word is one more term for the index to intersect. */
@@ -227,7 +227,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   files: z
-    .object({
+    .strictObject({
       /** Bytes one account may store (0 = no limit). */
       quotaBytes: z.number().int().min(0).default(5 * 1024 ** 3),
       /** Files one account may store (0 = no limit). */
@@ -239,7 +239,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   ftp: z
-    .object({
+    .strictObject({
       listen: z.array(listenAddress).default(["[::]:2121"].map((a) => parseListenAddress(a) as ListenAddress)),
       /** required: log in only after AUTH TLS; optional: client's choice; off: no FTPS. */
       tls: z.enum(["required", "optional", "off"]).default("required"),
@@ -263,7 +263,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   limits: z
-    .object({
+    .strictObject({
       /** Connections from one IPv4 address or one IPv6 /64, across all services. */
       connectionsPerIp: z.number().int().min(1).default(16),
       /** Connections across all services and addresses. */
@@ -271,7 +271,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   http: z
-    .object({
+    .strictObject({
       /** The web door (REST API, later the WebSocket gateway and the browser client); an empty list turns it off. */
       listen: z.array(listenAddress).default(["[::]:8080"].map((a) => parseListenAddress(a) as ListenAddress)),
       /** PEM Ed25519 private key signing access tokens; empty = made on first start in <dataDir>/keys/jwt-ed25519.pem. */
@@ -316,7 +316,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   metrics: z
-    .object({
+    .strictObject({
       /** Prometheus metrics at GET /metrics (docs/operations.md#metrics); off = no route, no listener, nothing collected. */
       enabled: z.boolean().default(true),
       /**
@@ -327,7 +327,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   cluster: z
-    .object({
+    .strictObject({
       /**
        * redis://[user:password@]host:port[/db] (or rediss:// for TLS): several nodes share this Redis
        * as their bus, and PostgreSQL as their database. Empty: one node on the in-process bus.
@@ -343,7 +343,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   push: z
-    .object({
+    .strictObject({
       /** Web Push (IRCv3 draft/webpush): the server sends encrypted notifications to push services. */
       enabled: z.boolean().default(true),
       /** Push subscriptions one account may hold (one per device/browser); more get FAIL WEBPUSH FORBIDDEN. */
@@ -366,7 +366,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   irc: z
-    .object({
+    .strictObject({
       listen: z.array(listenAddress).default(["[::]:6667"].map((a) => parseListenAddress(a) as ListenAddress)),
       tlsListen: z.array(listenAddress).default(["[::]:6697"].map((a) => parseListenAddress(a) as ListenAddress)),
       /** Channels every user joins on connect: the broadcast chat. The server's: joining one first gives no operator status. */

@@ -79,6 +79,25 @@ test("config check names the offending key (irc.nickLength) and exits non-zero",
   }
 });
 
+test("a misspelt key is an error naming it, not a setting silently left at its default", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "cmy-cli-"));
+  try {
+    const typo = join(dir, "typo.yaml");
+    // minbytes for minBytes: before, `config check` said valid and the policy stayed at 8 bytes.
+    await writeFile(typo, "auth:\n  password:\n    minbytes: 20\nhtpp: {}\n");
+    const run = await cli(["config", "check", typo]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /auth\.password\.minbytes: not a setting/);
+    assert.match(run.stderr, /htpp: not a setting/);
+    const serve = await cli(["serve", "--config", typo, "--data-dir", join(dir, "data"), "--irc-listen", "127.0.0.1:0", "--irc-tls-listen", ""]);
+    assert.equal(serve.signal, null, "serve with a misspelt key exited by itself");
+    assert.notEqual(serve.code, 0);
+    assert.match(serve.stderr, /minbytes/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test("config check on hostile files: not YAML, not a mapping, missing — clear errors, no stack traces", async () => {
   const dir = await mkdtemp(join(tmpdir(), "cmy-cli-"));
   try {
