@@ -24,7 +24,8 @@ export function isupportTokens(config: Config, vapidPublicKey: string | null = n
     `EXTBAN=${EXTBAN}`,
     "INVEX=I",
     `KICKLEN=${irc.kickLength}`,
-    `MAXLIST=beI:${irc.maxListEntries}`,
+    // Per list: `beI:n` would mean n entries for the three lists together, where each takes n.
+    `MAXLIST=b:${irc.maxListEntries},e:${irc.maxListEntries},I:${irc.maxListEntries}`,
     `MAXTARGETS=${t}`,
     `MODES=${irc.maxModesPerCommand}`,
     `MONITOR=${irc.maxMonitorEntries}`,

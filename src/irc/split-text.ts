@@ -17,16 +17,36 @@ export function textRoom(source: string, command: string, target: string): numbe
 /** Cuts `text` into pieces of at most `room` bytes of UTF-8 (see `splitUtf8`). */
 export const splitText = splitUtf8;
 
+/** A CTCP message (`\x01ACTION waves\x01`, the closing \x01 optional): its command with the space after it, and its text. */
+const CTCP = /^\x01([^\x01 ]+ )([^\x01]*)\x01?$/;
+
+/**
+ * A message's text cut to `room` bytes a piece. A CTCP message (an ACTION, mostly) has
+ * each piece framed as one of its own: cut as plain text, its first line lacked the
+ * closing \x01 and the others the opening one, so clients showed a broken ACTION and
+ * then raw text with a stray \x01.
+ */
+function messagePieces(text: string, room: number): string[] {
+  const pieces = splitText(text, room);
+  const ctcp = pieces.length > 1 ? CTCP.exec(text) : null;
+  if (!ctcp) return pieces;
+  const frame = `\x01${ctcp[1]!}`;
+  const innerRoom = room - utf8Length(frame) - 1;
+  // A command so long that no text fits beside it: the message is cut as plain text.
+  if (innerRoom < MIN_ROOM) return pieces;
+  return splitText(ctcp[2]!, innerRoom).map((piece) => `${frame}${piece}\x01`);
+}
+
 /**
  * A PRIVMSG or NOTICE as IRC lines: one when the text fits the 512-byte line for
  * this source and target, else several, the text split by `splitText` (never
- * clipped). Every line carries the tags (time, account, client tags) except the
+ * clipped; a CTCP message framed on every line). Every line carries the tags (time, account, client tags) except the
  * `msgid`, which only the first line carries — one message, one id, as Ergo does
  * for a long message sent to a client without multiline: a client that keeps
  * messages by msgid would otherwise drop the later lines as duplicates.
  */
 export function messageLines(source: string, command: string, target: string, text: string, tags: OutgoingTags | null): string {
-  const pieces = splitText(text, textRoom(source, command, target));
+  const pieces = messagePieces(text, textRoom(source, command, target));
   if (pieces.length === 1) return formatLine(source, command, [target, text], tags);
   const rest = tags && tags.filter(([key]) => key !== "msgid");
   let lines = formatLine(source, command, [target, pieces[0]!], tags);

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
-import type { ChannelRegistration, ChannelRegistrationStore } from "../core/chat/channel-registry.js";
-import type { FlagMode } from "../core/chat/channel.js";
+import { LIST_MODES, type ChannelRegistration, type ChannelRegistrationStore } from "../core/chat/channel-registry.js";
+import type { FlagMode, ListEntry, ListMode } from "../core/chat/channel.js";
 import { foldCase } from "../core/chat/names.js";
 
 const FLAGS: ReadonlySet<string> = new Set<FlagMode>(["no-external", "topic-lock", "moderated", "invite-only", "secret"]);
@@ -14,7 +14,7 @@ export class ChannelsRepository implements ChannelRegistrationStore {
     const rows = await this.db
       .selectFrom("channels")
       .leftJoin("accounts", "accounts.id", "channels.founder_account_id")
-      .select(["channels.name", "channels.topic", "channels.topic_set_by", "channels.topic_set_at", "channels.modes", "channels.channel_key", "channels.user_limit", "channels.created_at", "accounts.name_folded as founder"])
+      .select(["channels.name", "channels.topic", "channels.topic_set_by", "channels.topic_set_at", "channels.modes", "channels.channel_key", "channels.user_limit", "channels.mode_lists", "channels.created_at", "accounts.name_folded as founder"])
       .execute();
     return rows.map((row) => ({
       name: row.name,
@@ -23,6 +23,7 @@ export class ChannelsRepository implements ChannelRegistrationStore {
       flags: row.modes.split(",").filter((f): f is FlagMode => FLAGS.has(f)),
       key: row.channel_key,
       limit: row.user_limit,
+      lists: parseLists(row.mode_lists),
       registeredAt: row.created_at,
     }));
   }
@@ -38,6 +39,7 @@ export class ChannelsRepository implements ChannelRegistrationStore {
       modes: registration.flags.join(","),
       channel_key: registration.key,
       user_limit: registration.limit,
+      mode_lists: JSON.stringify(registration.lists),
     };
     await this.db
       .insertInto("channels")
@@ -49,4 +51,33 @@ export class ChannelsRepository implements ChannelRegistrationStore {
   async delete(folded: string): Promise<void> {
     await this.db.deleteFrom("channels").where("name_folded", "=", folded).execute();
   }
+}
+
+type Lists = Record<ListMode, ListEntry[]>;
+
+/**
+ * The lists as `save` wrote them. "" (a channel registered before lists were kept) is no
+ * lists; so is anything unreadable, entry by entry, rather than a server that cannot start.
+ */
+function parseLists(stored: string): Lists {
+  const lists: Lists = { ban: [], exception: [], "invite-exception": [] };
+  if (stored === "") return lists;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stored);
+  } catch {
+    return lists;
+  }
+  if (typeof parsed !== "object" || parsed === null) return lists;
+  for (const mode of LIST_MODES) {
+    const entries: unknown = (parsed as Partial<Record<ListMode, unknown>>)[mode];
+    if (Array.isArray(entries)) lists[mode] = entries.filter(isListEntry).map(({ mask, setBy, setAt }) => ({ mask, setBy, setAt }));
+  }
+  return lists;
+}
+
+function isListEntry(value: unknown): value is ListEntry {
+  if (typeof value !== "object" || value === null) return false;
+  const entry = value as Record<string, unknown>;
+  return typeof entry.mask === "string" && entry.mask !== "" && typeof entry.setBy === "string" && typeof entry.setAt === "number";
 }

@@ -72,6 +72,8 @@ export interface ChannelsTable {
   channel_key: string | null;
   user_limit: number | null;
   created_at: Millis;
+  /** The +b, +e and +I lists as JSON (`{"ban":[{"mask","setBy","setAt"}],…}`), "" for none. */
+  mode_lists: Generated<string>;
 }
 
 export interface MessagesTable {

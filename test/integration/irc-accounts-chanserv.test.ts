@@ -109,3 +109,28 @@ test("ChanServ does not show a secret channel to those outside it: REGISTER and 
   assert.deepEqual(await chanserv(outsider, "otto", "INFO #hidden"), ["#hidden is not registered."]);
   assert.match((await chanserv(owner, "sid", "INFO #hidden"))[0] ?? "", /^#hidden was registered by sid /);
 });
+
+test("ChanServ DROP of a secret channel by one outside it answers as for a channel that is not registered; its founder still drops it", async (t) => {
+  const fx = await openFixture(t);
+  const owner = await registerAccount(fx, "sid", "sids-password");
+  const outsider = await registerAccount(fx, "otto", "ottos-password");
+  const guest = await fx.raw("guest");
+  await join(owner, "sid", "#hidden");
+  owner.send("MODE #hidden +s");
+  await owner.waitFor(/ MODE #hidden \+s/);
+  assert.deepEqual(await chanserv(owner, "sid", "REGISTER #hidden"), ["#hidden is registered to sid."]);
+
+  const unregistered = ["#hidden is not registered."];
+  assert.deepEqual(await chanserv(outsider, "otto", "DROP #hidden"), unregistered, "live and +s");
+  assert.deepEqual(await chanserv(guest, "guest", "DROP #hidden"), unregistered, "live and +s, to a guest");
+  owner.send("PART #hidden");
+  await owner.waitFor(/ PART #hidden/);
+  assert.deepEqual(await chanserv(outsider, "otto", "DROP #hidden"), unregistered, "empty, kept +s");
+  // A member is told the truth.
+  await join(outsider, "otto", "#hidden");
+  assert.deepEqual(await chanserv(outsider, "otto", "DROP #hidden"), ["Only the founder may drop a channel."]);
+  outsider.send("PART #hidden");
+  await outsider.waitFor(/ PART #hidden/);
+  // The founder, outside the channel, may drop it.
+  assert.deepEqual(await chanserv(owner, "sid", "DROP #hidden"), ["#hidden is no longer registered."]);
+});

@@ -19,6 +19,17 @@ test("normalizeMask completes nick!user to nick!user@*", () => {
   assert.equal(normalizeMask("alice!~a"), "alice!~a@*");
 });
 
+test("normalizeMask fills every missing or empty part with * (as pretty_mask does): an empty part matched nobody", () => {
+  assert.equal(normalizeMask("@127.0.0.1"), "*!*@127.0.0.1");
+  assert.equal(normalizeMask("tB!"), "tB!*@*");
+  assert.equal(normalizeMask("!user"), "*!user@*");
+  assert.equal(normalizeMask("nick!@host"), "nick!*@host");
+  assert.equal(normalizeMask("nick!user@"), "nick!user@*");
+  assert.equal(normalizeMask("!@"), "*!*@*");
+  assert.equal(normalizeMask("user@"), "*!user@*");
+  assert.equal(maskMatches(normalizeMask("@127.0.0.1"), "tB!~tB@127.0.0.1"), true);
+});
+
 test("normalizeMask leaves a full mask alone and trims surrounding whitespace", () => {
   assert.equal(normalizeMask("a!b@c"), "a!b@c");
   assert.equal(normalizeMask("  a!b@c  "), "a!b@c");

@@ -70,9 +70,20 @@ test("isValidChannelName refuses other prefixes, bare '#', separators and contro
   }
 });
 
-test("isValidChannelName enforces the maximum length", () => {
+test("isValidChannelName refuses Unicode control and format characters (Cc, Cf): names that pass for others", () => {
+  const names = ["#gen\u200Beral", "#\u202Elareneg", "#a\u2066b\u2069", "#\uFEFFa", "#a\u00ADb", "#a\u200Db", "#a\x01b", "#a\x02b", "#a\x03b", "#a\x0Fb", "#a\x1Fb", "#a\x7Fb", "#a\u0085b", "#a\u009Bb"];
+  for (const name of names) assert.ok(!isValidChannelName(name, 64), JSON.stringify(name));
+});
+
+test("isValidChannelName enforces the maximum length in UTF-8 bytes", () => {
   assert.ok(isValidChannelName("#abcd", 5));
   assert.ok(!isValidChannelName("#abcde", 5));
+  // 63 é are 126 bytes, 32 emoji 128: both far past 64 in bytes, though not in UTF-16 units.
+  assert.ok(!isValidChannelName(`#${"é".repeat(63)}`, 64));
+  assert.ok(!isValidChannelName(`#${"😀".repeat(32)}`, 64));
+  assert.ok(!isValidChannelName(`#a${"é".repeat(32)}`, 64), "65 bytes");
+  assert.ok(isValidChannelName(`#a${"é".repeat(31)}`, 64), "64 bytes");
+  assert.ok(isValidChannelName(`#${"€".repeat(21)}`, 64), "64 bytes");
 });
 
 // ── sanitizeUsername ─────────────────────────────────────────────────────

@@ -63,3 +63,21 @@ test("messageLines: every line fits 512 bytes without its tags; only the first c
   // The budget is the room left by this source, command and target.
   assert.equal(textRoom("a!b@c", "PRIVMSG", "#x"), MAX_LINE_BYTES - (5 + 7 + 2 + 7));
 });
+
+test("messageLines frames every piece of a long CTCP message as one of its own; a short one is left as sent", () => {
+  const source = `${"n".repeat(30)}!~${"n".repeat(15)}@127.0.0.1`;
+  const inner = Array.from({ length: 100 }, (_, i) => `word${i}`).join(" ");
+  const lines = messageLines(source, "PRIVMSG", "#a", `\x01ACTION ${inner}\x01`, null).split(/(?<=\r\n)/);
+  assert.ok(lines.length > 1);
+  const texts = lines.map((line) => {
+    assert.ok(bytes(line) <= MAX_LINE_BYTES, `${bytes(line)} bytes`);
+    return parseMessage(line.slice(0, -2))!.params[1]!;
+  });
+  for (const text of texts) assert.match(text, /^\x01ACTION [^\x01]+\x01$/);
+  assert.equal(texts.map((text) => text.slice(8, -1)).join(""), inner);
+  // Without the closing \x01 (CTCP lets it go), each piece still gets one.
+  const unclosed = messageLines(source, "PRIVMSG", "#a", `\x01ACTION ${inner}`, null).split(/(?<=\r\n)/);
+  for (const line of unclosed) assert.match(parseMessage(line.slice(0, -2))!.params[1]!, /^\x01ACTION [^\x01]+\x01$/);
+  assert.equal(messageLines(source, "PRIVMSG", "#a", "\x01ACTION waves\x01", null), `:${source} PRIVMSG #a :\x01ACTION waves\x01\r\n`);
+  assert.equal(messageLines(source, "PRIVMSG", "#a", "\x01ACTION waves", null), `:${source} PRIVMSG #a :\x01ACTION waves\r\n`);
+});

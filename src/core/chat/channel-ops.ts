@@ -21,7 +21,7 @@ import { channelScope } from "./scopes.js";
 export interface ChannelOpsHost extends CoreServices {
   /** The channels of this node's view, by folded name. */
   readonly channels: Map<string, Channel>;
-  /** Registered channels: their topic and modes come back when they are re-created. */
+  /** Registered channels: their topic, modes and lists come back when they are re-created. */
   readonly registry: ChannelRegistry | null;
   /** Keeps an emptied channel's last state a moment (in a cluster: channel-graveyard.ts). */
   bury(channel: Channel): void;
@@ -52,7 +52,7 @@ export class ChannelOps {
     const created = channel === undefined;
     if (!channel) {
       channel = new Channel(name, host.now());
-      // A registered channel comes back with its topic and modes, and they apply to its first joiner too.
+      // A registered channel comes back with its topic, modes and lists, and they apply to its first joiner too.
       host.registry?.restore(channel);
     }
     const registered = host.registry?.get(channel.name) !== undefined;
@@ -177,7 +177,8 @@ export class ChannelOps {
     if (!channel.isOp(user) && !user.isOperator) return fail("chanop-needed");
     const stamp = host.stamp();
     const result = applyModeRequests(channel, user, requests, { maxListEntries: host.limits().maxListEntries, now: stamp.time, findUser: (nick) => host.findUser(nick) });
-    if (result.applied.some((change) => change.kind !== "member" && change.kind !== "list")) host.registry?.changed(channel);
+    // Ranks are not kept (the founder gets op back by joining); flags, key, limit and the lists are.
+    if (result.applied.some((change) => change.kind !== "member")) host.registry?.changed(channel);
     if (result.applied.length > 0) {
       for (const change of result.applied) {
         if (change.kind !== "member") channel.modesStamp = stamp;

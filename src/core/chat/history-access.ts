@@ -1,5 +1,5 @@
 import type { ChatCore } from "./chat-core.js";
-import type { Channel, FlagMode } from "./channel.js";
+import type { Channel, FlagMode, ListEntry, ListMode } from "./channel.js";
 import type { ChatUser } from "./user.js";
 import type { AccountDirectory } from "./messaging.js";
 import { directKey } from "./history.js";
@@ -87,8 +87,9 @@ export function readableChannel(core: ChatCore, reader: HistoryReader, name: str
   if (reader.account === null) return null;
   const account = foldCase(reader.account);
   if (registration?.founder === account) return foldCase(registration.name);
-  if (live) return isOpen(live.flags, live.key) && !bansReader(live, masks(), account) ? live.folded : null;
-  if (registration) return isOpen(new Set(registration.flags), registration.key) ? foldCase(registration.name) : null;
+  if (live) return isOpen(live.flags, live.key) && !bansReader(live.lists, masks(), account) ? live.folded : null;
+  // An empty registered channel keeps its bans too (channel-registry.ts): they keep the banned out of its history as well.
+  if (registration) return isOpen(new Set(registration.flags), registration.key) && !bansReader(registration.lists, masks(), account) ? foldCase(registration.name) : null;
   return null;
 }
 
@@ -126,8 +127,8 @@ export function readerMasks(core: ChatCore, reader: HistoryReader): ReaderMasks 
  * Whether the channel's bans keep the reader out: a ban (without an exception) matching any
  * of its masks, or its account (`a:` extbans, as JOIN matches them).
  */
-function bansReader(channel: Channel, masks: readonly string[], account: string): boolean {
-  const { ban, exception } = channel.lists;
+function bansReader(lists: Readonly<Record<ListMode, readonly ListEntry[]>>, masks: readonly string[], account: string): boolean {
+  const { ban, exception } = lists;
   return masks.some((hostmask) => {
     const reader = { hostmask, account };
     return ban.some((e) => entryMatches(e.mask, reader)) && !exception.some((e) => entryMatches(e.mask, reader));

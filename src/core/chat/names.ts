@@ -16,10 +16,21 @@ export function isValidNick(nick: string, maxLength: number): boolean {
   return nick.length > 0 && nick.length <= maxLength && NICK.test(nick);
 }
 
+/**
+ * Control and format characters (Unicode Cc and Cf): C0 and C1 controls, IRC formatting
+ * codes, zero-width characters and bidirectional overrides. Unseen or reordering the
+ * name on screen, they let `#gen\u200Beral` or `#\u202Elareneg` pass for `#general`,
+ * and whoever creates such a channel is its operator.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
+
+/** `maxLength` is in UTF-8 bytes, as CHANNELLEN (like every *LEN) is: 63 "é" are 127 bytes, not 64 characters. */
 export function isValidChannelName(name: string, maxLength: number): boolean {
-  if (name.length < 2 || name.length > maxLength || name[0] !== "#") return false;
-  // Space, comma and BELL split or confuse targets; ':' would break parameter parsing in clients.
-  return !/[\s,\x07\x00:]/.test(name);
+  if (name.length < 2 || name[0] !== "#") return false;
+  // Cheap first: a UTF-16 unit is at most 3 bytes of UTF-8.
+  if (name.length * 3 > maxLength && Buffer.byteLength(name) > maxLength) return false;
+  // Space, comma split or confuse targets; ':' would break parameter parsing in clients.
+  return !/[\s,:]/.test(name) && !INVISIBLE.test(name);
 }
 
 /** A username (ident) as sent in USER: letters, digits and a few safe marks only. */

@@ -3,9 +3,10 @@ import type { ChatUser } from "../../core/chat/user.js";
 import type { IrcConnection } from "../connection.js";
 import { foldCase } from "../../core/chat/names.js";
 import { serviceNotice } from "./service-bot.js";
+import type { ChannelRegistration } from "../../core/chat/channel-registry.js";
 
 const HELP = [
-  "ChanServ keeps a channel's topic and modes, and its founder's operator status, across restarts.",
+  "ChanServ keeps a channel's topic, modes and lists (+b, +e, +I), and its founder's operator status, across restarts and while it is empty.",
   "REGISTER <#channel>   register a channel you are an operator of (log in first)",
   "INFO <#channel>       who founded a channel, and when",
   "DROP <#channel>       unregister a channel you founded",
@@ -31,16 +32,15 @@ export async function chanServ(connection: IrcConnection, user: ChatUser, text: 
     }
     case "INFO": {
       const registration = registry.get(name);
-      // A secret channel (+s now, or kept +s while empty) is not shown to those outside it.
-      const live = core.findChannel(name);
-      const secret = live ? !channelVisibleTo(live, user) : registration?.flags.includes("secret") === true && !user.isOperator;
-      if (!registration || secret) return reply(`${name || "That channel"} is not registered.`);
+      if (!registration || hiddenFrom(connection, user, registration)) return reply(`${name || "That channel"} is not registered.`);
       return reply(`${registration.name} was registered by ${registration.founder || "(a deleted account)"} on ${new Date(registration.registeredAt).toUTCString()}.`);
     }
     case "DROP": {
       const registration = registry.get(name);
-      if (!registration) return reply(`${name || "That channel"} is not registered.`);
-      if (!connection.account || foldCase(connection.account.name) !== registration.founder) return reply("Only the founder may drop a channel.");
+      const founder = registration !== undefined && connection.account !== null && foldCase(connection.account.name) === registration.founder;
+      // Answered as INFO answers: "only the founder" would tell an outsider that a secret channel is registered.
+      if (!registration || (!founder && hiddenFrom(connection, user, registration))) return reply(`${name || "That channel"} is not registered.`);
+      if (!founder) return reply("Only the founder may drop a channel.");
       await registry.drop(name);
       return reply(`${registration.name} is no longer registered.`);
     }
@@ -51,4 +51,10 @@ export async function chanServ(connection: IrcConnection, user: ChatUser, text: 
     default:
       return reply(`Unknown command ${command}. Try HELP.`);
   }
+}
+
+/** Whether a registered channel is secret to `user`: +s now and `user` outside it, or kept +s while empty (operators excepted). */
+function hiddenFrom(connection: IrcConnection, user: ChatUser, registration: ChannelRegistration): boolean {
+  const live = connection.context.core.findChannel(registration.name);
+  return live ? !channelVisibleTo(live, user) : registration.flags.includes("secret") && !user.isOperator;
 }

@@ -12,6 +12,7 @@ import * as searchIndexBehind from "./0009-search-index-behind.js";
 import * as searchTerms from "./0010-search-terms.js";
 import * as directRecipientIndex from "./0011-direct-recipient-index.js";
 import * as deletedAccountNames from "./0012-deleted-account-names.js";
+import * as channelLists from "./0013-channel-lists.js";
 
 export interface Migration {
   readonly name: string;
@@ -32,4 +33,5 @@ export const migrations: readonly Migration[] = [
   { name: "0010-search-terms", up: searchTerms.up },
   { name: "0011-direct-recipient-index", up: directRecipientIndex.up },
   { name: "0012-deleted-account-names", up: deletedAccountNames.up },
+  { name: "0013-channel-lists", up: channelLists.up },
 ];

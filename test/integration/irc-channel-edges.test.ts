@@ -1,0 +1,118 @@
+/**
+ * Edges of channels and their lists over real sockets: short ban masks completed with
+ * `*`, MAXLIST per list, channel names that only look like others or are too long in
+ * bytes, a long CTCP ACTION cut over several lines, and SETNAME with an empty realname.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { setup } from "../support/fixture.js";
+import type { RawClient } from "../support/raw-client.js";
+import { exchange, parseLine, textOf } from "../support/irc-lines.js";
+
+async function rawJoin(client: RawClient, nick: string, channel: string): Promise<void> {
+  client.send(`JOIN ${channel}`);
+  await client.waitFor(new RegExp(` 366 ${nick} ${channel} `));
+}
+
+/** The MODE change the server announced for `line`, e.g. "+b *!*@127.0.0.1". */
+async function setMode(client: RawClient, channel: string, change: string): Promise<string> {
+  const lines = await exchange(client, `MODE ${channel} ${change}`);
+  const mode = lines.find((l) => l.command === "MODE");
+  assert.ok(mode, lines.map((l) => l.raw).join("\n"));
+  return mode.params.slice(1).join(" ");
+}
+
+test("a short ban mask stands for any in its missing or empty parts: @host, nick! and !user ban as *!*@host, nick!*@*, *!user@*", async (t) => {
+  const fx = await setup(t);
+  const op = await fx.raw("op");
+  await rawJoin(op, "op", "#m3");
+  assert.equal(await setMode(op, "#m3", "+b @127.0.0.1"), "+b *!*@127.0.0.1");
+  assert.equal(await setMode(op, "#m3", "+b tB!"), "+b tB!*@*");
+  assert.equal(await setMode(op, "#m3", "+b !user"), "+b *!user@*");
+  assert.equal(await setMode(op, "#m3", "+b !~guest"), "+b *!~guest@*");
+  assert.equal(await setMode(op, "#m3", "+b a!b@c"), "+b a!b@c", "a full mask is kept as written");
+
+  // The host ban keeps out a user of that address.
+  const tb = await fx.raw("tB");
+  const joined = await exchange(tb, "JOIN #m3");
+  assert.deepEqual(
+    joined.filter((l) => ["474", "JOIN"].includes(l.command)).map((l) => l.command),
+    ["474"],
+    "tB from 127.0.0.1 got past +b @127.0.0.1",
+  );
+  // So does the nick ban once the host ban is gone, and the ban by username.
+  await setMode(op, "#m3", "-b *!*@127.0.0.1");
+  assert.ok((await exchange(tb, "JOIN #m3")).some((l) => l.command === "474"), "tB got past +b tB!");
+  const guest = await fx.raw("guest");
+  assert.ok((await exchange(guest, "JOIN #m3")).some((l) => l.command === "474"), "~guest got past +b !~guest");
+});
+
+test("ISUPPORT MAXLIST is per list: b, e and I each hold irc.maxListEntries", async (t) => {
+  const fx = await setup(t, { irc: { maxListEntries: 2 } });
+  const op = await fx.raw("op");
+  const isupport = op.lines.filter((l) => / 005 /.test(l)).join(" ");
+  assert.match(isupport, / MAXLIST=b:2,e:2,I:2 /);
+  await rawJoin(op, "op", "#full");
+  assert.equal(await setMode(op, "#full", "+bb one two"), "+bb one!*@* two!*@*");
+  assert.equal(await setMode(op, "#full", "+ee three four"), "+ee three!*@* four!*@*", "a full ban list took room from the exceptions");
+  assert.equal(await setMode(op, "#full", "+II five six"), "+II five!*@* six!*@*");
+  const third = await exchange(op, "MODE #full +b seven");
+  assert.ok(third.some((l) => l.command === "478"), third.map((l) => l.raw).join("\n"));
+});
+
+test("a channel name holding a control or format character, or longer than CHANNELLEN in bytes, gets 476 and creates nothing", async (t) => {
+  const fx = await setup(t);
+  const mallory = await fx.raw("mallory");
+  const lookalikes = ["#gen\u200Beral", "#\u202Elareneg", "#gen\u2066eral\u2069", "#\uFEFFgeneral", "#gen\x02eral", "#gen\x03eral", "#gen\x7Feral", "#gen\u0085eral", "#gen\u00ADeral"];
+  const tooLong = ["#" + "é".repeat(63), "#" + "😀".repeat(32), "#a" + "é".repeat(32)];
+  for (const name of [...lookalikes, ...tooLong]) {
+    const lines = await exchange(mallory, `JOIN ${name}`);
+    assert.deepEqual(
+      lines.filter((l) => ["476", "JOIN"].includes(l.command)).map((l) => l.command),
+      ["476"],
+      `JOIN ${JSON.stringify(name)} (${Buffer.byteLength(name)} bytes)`,
+    );
+  }
+  const list = await exchange(mallory, "LIST");
+  assert.deepEqual(list.filter((l) => l.command === "322").map((l) => l.params[1]), ["#general"]);
+
+  // Within 64 bytes, in any script, a name is still fine.
+  for (const name of ["#a" + "é".repeat(31), "#" + "😀".repeat(15) + "ab", "#café"]) {
+    assert.equal(Buffer.byteLength(name) <= 64, true);
+    await rawJoin(mallory, "mallory", name);
+  }
+});
+
+test("a long CTCP ACTION cut over several lines keeps its framing: every line is an ACTION of its own", async (t) => {
+  const fx = await setup(t);
+  const nick = "n".repeat(30);
+  const actor = await fx.raw(nick);
+  const reader = await fx.raw("reader");
+  await rawJoin(actor, nick, "#a");
+  await rawJoin(reader, "reader", "#a");
+  // 497 bytes: as long as the sender's own 512-byte line allows, too long once the server adds the source.
+  const inner = Array.from({ length: 100 }, (_, i) => `word${String(i).padStart(2, "0")}`).join(" ").slice(0, 488);
+  const text = `\x01ACTION ${inner}\x01`;
+  assert.equal(Buffer.byteLength(`PRIVMSG #a :${text}\r\n`), 511);
+  actor.send(`PRIVMSG #a :${text}`);
+  // The pieces are written together: once the first is in, a PING's answer comes after the last.
+  const first = parseLine(await reader.waitFor(/ PRIVMSG #a :/));
+  const settled = await exchange(reader, "PING settle");
+  const rest = [...reader.lines.splice(0).map(parseLine), ...settled].filter((l) => l.command === "PRIVMSG");
+  const pieces = [first, ...rest].map(textOf);
+  assert.ok(pieces.length > 1, "the message fit one line: the test no longer cuts it");
+  for (const piece of pieces) assert.match(piece, /^\x01ACTION [^\x01]+\x01$/, JSON.stringify(piece));
+  assert.equal(pieces.map((piece) => piece.slice("\x01ACTION ".length, -1)).join(""), inner, "the action's words, all of them, in order");
+});
+
+test("SETNAME with an empty realname gets FAIL SETNAME INVALID_REALNAME, as USER refuses one; the realname stays", async (t) => {
+  const fx = await setup(t);
+  const setter = await fx.raw("setter", ["setname"]);
+  const lines = await exchange(setter, "SETNAME :");
+  assert.deepEqual(
+    lines.filter((l) => ["FAIL", "SETNAME"].includes(l.command)).map((l) => l.raw),
+    [":cmymessage.local FAIL SETNAME INVALID_REALNAME :Realname may not be empty"],
+  );
+  const whois = await exchange(setter, "WHOIS setter");
+  assert.equal(textOf(whois.find((l) => l.command === "311")!), "setter test");
+});
