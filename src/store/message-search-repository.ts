@@ -3,7 +3,7 @@ import type { Database, MessagesTable } from "./schema.js";
 import type { Dialect } from "./dialect.js";
 import { SearchTimeout, type MessageSearch, type SearchHit, type SearchIndexQuery } from "../core/chat/search.js";
 import { toStored } from "./messages-repository.js";
-import { fts5Match, postgresTsquery } from "./search-match.js";
+import { fts5Match, postgresDocument, postgresTsquery } from "./search-match.js";
 import type { SearchIndexer } from "./search-indexer.js";
 import { LexemeFrequencies } from "./lexeme-frequencies.js";
 import { prefixWords } from "./search-vocabulary.js";
@@ -195,7 +195,7 @@ function newestFirst(a: Selectable<MessagesTable>, b: Selectable<MessagesTable>)
 
 /** The words, in what the reader may read: the GIN index's expression, so the index serves it. */
 function postgresMatch(query: SearchIndexQuery, alias: string): RawBuilder<unknown> {
-  return sql`to_tsvector('simple', ${sql.ref(`${alias}.text`)}) @@ ${postgresTsquery(query.terms)} and ${readableBy(query, alias, "postgres")}`;
+  return sql`${postgresDocument(`${alias}.text`)} @@ ${postgresTsquery(query.terms)} and ${readableBy(query, alias, "postgres")}`;
 }
 
 /** A word the parser keeps whole, as one lexeme: its lowercase letters (see substringChecks). */

@@ -39,6 +39,25 @@ export function tsqueryPrefix(text: string): string {
  * literal so the planner matches the GIN index expression.
  */
 export function postgresTsquery(terms: readonly SearchTerm[]): RawBuilder<unknown> {
-  const parts = terms.map((term) => (term.prefix ? sql`to_tsquery('simple', ${tsqueryPrefix(term.text)})` : sql`phraseto_tsquery('simple', ${term.text})`));
+  const parts = terms.map((term) => (term.prefix ? sql`to_tsquery('simple', ${tsqueryPrefix(term.text)})` : sql`phraseto_tsquery('simple', ${term.text.replace(ASCII_PUNCTUATION, " ")})`));
   return sql`(${sql.join(parts, sql` && `)})`;
+}
+
+/** What POSTGRES_SEARCH_TEXT turns into spaces, for a query's words (a prefix word has none). */
+const ASCII_PUNCTUATION = /[!-/:-@[-`{-~]/g;
+
+/**
+ * The text PostgreSQL's parser reads for search: ASCII punctuation turned into spaces, so a
+ * URL, an e-mail address, a host, a path or a version is words, as SQLite's tokenizer makes
+ * them, not one lexeme. Literals, not parameters: the planner uses the GIN index only for
+ * this very expression (migration 0014, which spells the same literals).
+ */
+const POSTGRES_SEARCH_TEXT = {
+  from: `'!"#$%&''()*+,-./:;<=>?@[\\]^_\`{|}~'`,
+  to: `'${" ".repeat(32)}'`,
+};
+
+/** `to_tsvector('simple', …)` of a message text column, as the GIN index holds it. */
+export function postgresDocument(column: string): RawBuilder<unknown> {
+  return sql`to_tsvector('simple', translate(${sql.ref(column)}, ${sql.raw(POSTGRES_SEARCH_TEXT.from)}, ${sql.raw(POSTGRES_SEARCH_TEXT.to)}))`;
 }

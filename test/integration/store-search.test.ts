@@ -135,6 +135,37 @@ forEachDialect("a prefix in the message search", (target) => {
   });
 });
 
+forEachDialect("the message search index: words inside links, addresses, paths and versions", (target) => {
+  test("are found on both databases, as punctuation separates words everywhere (PostgreSQL's parser kept them whole)", async (t) => {
+    const database = await target.create(t);
+    const store = await database.open();
+    const texts = [
+      "see https://github.com/torvalds/linux and mail bob.smith@example.org",
+      "docs at docs.python.org/3/library then /usr/local/bin/tool",
+      "upgrade to v1.2.3 or version 2.0, end.Then more",
+      "nothing related here",
+    ];
+    await new MessagesRepository(store.db).append(texts.map((text, i) => message(`u${i}`, "#general", text, 1000 + i)));
+    // Before, on PostgreSQL: every one of these found nothing.
+    for (const [words, expected] of [
+      ["linux", ["u0"]],
+      ["torvalds", ["u0"]],
+      ["github.com", ["u0"]],
+      ["smith", ["u0"]],
+      ["example.org", ["u0"]],
+      ["bob.smith@example.org", ["u0"]],
+      ["python", ["u1"]],
+      ["usr/local", ["u1"]],
+      ["v1", ["u2"]],
+      ["version 2", ["u2"]],
+      ["then", ["u2", "u1"]],
+      ["linu", ["u0"]],
+    ] as const) {
+      assert.deepEqual(await find(store, words), expected, words);
+    }
+  });
+});
+
 forEachDialect("the search index behind the writes", (target) => {
   test("keeps up with a server storing more than a batch per interval: full batches are followed by the next one soon", async (t) => {
     const database = await target.create(t);

@@ -13,6 +13,7 @@ import * as searchTerms from "./0010-search-terms.js";
 import * as directRecipientIndex from "./0011-direct-recipient-index.js";
 import * as deletedAccountNames from "./0012-deleted-account-names.js";
 import * as channelLists from "./0013-channel-lists.js";
+import * as searchWordsApart from "./0014-search-words-apart.js";
 
 export interface Migration {
   readonly name: string;
@@ -34,4 +35,5 @@ export const migrations: readonly Migration[] = [
   { name: "0011-direct-recipient-index", up: directRecipientIndex.up },
   { name: "0012-deleted-account-names", up: deletedAccountNames.up },
   { name: "0013-channel-lists", up: channelLists.up },
+  { name: "0014-search-words-apart", up: searchWordsApart.up },
 ];
