@@ -224,6 +224,13 @@ export const configSchema = z.strictObject({
        * can take seconds of database CPU; without a bound it would go on after the client gave up.
        */
       timeoutSeconds: z.number().min(0.01).max(300).default(5),
+      /**
+       * Most searches at the database at once, on this node; more wait their turn (within
+       * timeoutSeconds, then 503 search-timeout). On PostgreSQL each holds one of the node's
+       * 10 pooled connections while it runs: searches side by side must leave the rest to
+       * chat, whose messages are stored before they are delivered.
+       */
+      maxConcurrent: z.number().int().min(1).max(8).default(3),
     })
     .prefault({}),
   files: z

@@ -110,11 +110,13 @@ export function conversationOf(message: StoredMessage, readable: ReadableConvers
  * to say whether an older page exists.
  */
 export class MessageSearchService {
+  readonly #turns = new SearchTurns();
+
   constructor(
     private readonly core: ChatCore,
     private readonly index: MessageSearch,
     /** The configured limits, read on each search (they change on reload). */
-    readonly limits: () => SearchLimits & { readonly timeoutSeconds: number },
+    readonly limits: () => SearchLimits & { readonly timeoutSeconds: number; readonly maxConcurrent: number },
   ) {}
 
   async search(account: string, query: string, before: SearchPosition | null, limit: number): Promise<SearchOutcome> {
@@ -126,14 +128,51 @@ export class MessageSearchService {
     const size = Math.max(1, Math.floor(limit));
     const timeoutMs = Math.round(this.limits().timeoutSeconds * 1000);
     let hits: SearchHit[];
+    const started = performance.now();
+    if (!(await this.#turns.take(this.limits().maxConcurrent, timeoutMs))) return { ok: false, reason: "timeout" };
     try {
-      hits = await this.index.search({ terms: parsed.terms, channelKeys: [...readable.channels.keys()], account: readable.account, before, limit: size + 1, timeoutMs });
+      // The time spent waiting for a turn counts against the search's own bound.
+      const left = Math.max(1, Math.round(timeoutMs - (performance.now() - started)));
+      hits = await this.index.search({ terms: parsed.terms, channelKeys: [...readable.channels.keys()], account: readable.account, before, limit: size + 1, timeoutMs: left });
     } catch (error) {
       if (error instanceof SearchTimeout) return { ok: false, reason: "timeout" };
       throw error;
+    } finally {
+      this.#turns.end();
     }
     const page = hits.slice(0, size);
     const results = page.map((hit) => ({ message: hit.message, conversation: conversationOf(hit.message, readable) }));
     return { ok: true, page: { results, next: hits.length > size ? page[page.length - 1]!.position : null } };
+  }
+}
+
+/** Searches at the database take turns: at most `limit` at once, the others wait in order. */
+class SearchTurns {
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  /** True once this search may run (end() must follow), false when no turn came within `waitMs`. */
+  take(limit: number, waitMs: number): Promise<boolean> {
+    if (this.#running < limit && this.#waiting.length === 0) {
+      this.#running++;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const turn = (): void => {
+        clearTimeout(timer);
+        this.#running++;
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.#waiting.splice(this.#waiting.indexOf(turn), 1);
+        resolve(false);
+      }, waitMs);
+      this.#waiting.push(turn);
+    });
+  }
+
+  end(): void {
+    this.#running--;
+    this.#waiting.shift()?.();
   }
 }
