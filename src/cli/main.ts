@@ -4,6 +4,8 @@ import { text } from "node:stream/consumers";
 import { ConfigError, readConfigFile, validateConfig } from "../config/load.js";
 import { createLogger } from "../log.js";
 import { startServer } from "../server.js";
+import { checkServingConfig } from "../cluster/serving-checks.js";
+import { makeDataDirectory } from "../data-directory.js";
 import { hashPassword } from "../auth/passwords.js";
 import { VERSION } from "../version.js";
 import { USAGE } from "./usage.js";
@@ -41,6 +43,10 @@ async function serve(args: string[]): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // Made here rather than by the server's recursive mkdir, which spins forever on a path
+  // such as /proc/x; after the settings check, so a refused configuration leaves no trace.
+  checkServingConfig(config);
+  await makeDataDirectory(config.dataDir);
   const running = await startServer(config, { log, reload: load });
   server = running;
   // Before the line that says the server runs: a script (or systemd's ExecReload) that sends

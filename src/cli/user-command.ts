@@ -5,6 +5,8 @@ import { isPasswordProblem } from "../auth/password-policy.js";
 import type { AccountService } from "../core/accounts/account-service.js";
 import { configLoader, parseWithConfig } from "./config-options.js";
 import { CommandFailed, UsageError } from "./errors.js";
+import type { Config } from "../config/schema.js";
+import { makeDataDirectory } from "../data-directory.js";
 
 const USAGE = "usage: cmymessage user add|passwd NAME [--password PW] | user del NAME | user list";
 
@@ -24,11 +26,20 @@ function reasonText(reason: string, accounts: AccountService): string {
   );
 }
 
+/**
+ * SQLite keeps its database in the data directory: it is made here, so that a path
+ * where no folder can be made fails at once with the reason (see makeDataDirectory).
+ */
+async function makeSqliteDataDirectory(config: Config): Promise<void> {
+  if (config.database.url === "") await makeDataDirectory(config.dataDir);
+}
+
 export async function userCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseWithConfig(args, { password: { type: "string" } });
   const [action, name, ...rest] = positionals;
   if (!action || rest.length > 0) throw new UsageError(USAGE);
   const config = await configLoader(values)();
+  await makeSqliteDataDirectory(config);
   const domain = await openDomain(config, pino({ level: "warn" }, process.stderr));
   try {
     switch (action) {
@@ -72,6 +83,7 @@ export async function migrateCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseWithConfig(args, {});
   if (positionals.length > 0) throw new UsageError("usage: cmymessage migrate [--config FILE] [--data-dir DIR]");
   const config = await configLoader(values)();
+  await makeSqliteDataDirectory(config);
   const { migrateStore } = await import("../store/database.js");
   const { applied, location } = await migrateStore({ url: config.database.url, dataDir: config.dataDir });
   process.stdout.write(applied.length > 0 ? `applied ${applied.join(", ")} to ${location}\n` : `${location} is up to date\n`);

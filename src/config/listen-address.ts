@@ -14,18 +14,23 @@ export function parseListenAddress(text: string): ListenAddress | string {
   const entry = text.trim();
   let host: string;
   let portText: string;
-  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(entry);
+  // Whatever follows the brackets is the port's business: `[::1]`, `[::1]:` and `[::1]:abc` are a port problem.
+  const bracketed = /^\[([^\]]+)\](.*)$/.exec(entry);
   if (bracketed) {
     host = bracketed[1]!;
-    portText = bracketed[2]!;
+    const rest = bracketed[2]!;
     if (isIP(host) !== 6) return `"${entry}": the part in brackets must be an IPv6 address`;
+    if (rest !== "" && !rest.startsWith(":")) return `"${entry}": expected [addr]:port`;
+    portText = rest.slice(1);
   } else {
     const colon = entry.lastIndexOf(":");
     if (colon <= 0) return `"${entry}": expected host:port (use [addr]:port for IPv6)`;
     host = entry.slice(0, colon);
     portText = entry.slice(colon + 1);
     if (host.includes(":")) return `"${entry}": an IPv6 address must be written in brackets, e.g. [::1]:6667`;
+    if (/[[\]]/.test(host)) return `"${entry}": expected [addr]:port, with an IPv6 address in the brackets`;
   }
+  if (portText === "") return `"${entry}": the port is missing (write ${bracketed ? `[${host}]` : host}:<port>)`;
   if (!/^\d{1,5}$/.test(portText)) return `"${entry}": the port must be a number`;
   const port = Number(portText);
   if (port > 65535) return `"${entry}": the port must be 0 to 65535`;

@@ -7,6 +7,7 @@ import { PROBLEM_CONTENT_TYPE, ProblemError, genericProblem, reasonForStatus, ty
 import { sharedSchemas } from "./schemas.js";
 import { addSecurityHeaders } from "./security-headers.js";
 import { refuseNonFiniteNumbers } from "./finite-numbers.js";
+import { answerUnroutedRequests } from "./unrouted.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { authRoutes } from "./routes/auth.js";
 import { meRoutes } from "./routes/me.js";
@@ -35,6 +36,26 @@ function toProblem(error: FastifyError | ProblemError | Error): { problem: Probl
     return { problem: reason ? new ProblemError(reason, detail).toProblem() : genericProblem(status, detail), headers: {}, unexpected: false };
   }
   return { problem: new ProblemError("internal", "Something went wrong on our side; it has been logged").toProblem(), headers: {}, unexpected: true };
+}
+
+/**
+ * An empty body sent as application/json is no body: clients that label every request
+ * JSON (a DELETE, a logout without a token) would otherwise get 400 "Body cannot be
+ * empty". Routes that need a body still refuse its absence through their schema.
+ * Anything else goes to Fastify's own parser, which keeps its prototype-poisoning checks.
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser<string>("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (body === "") {
+      done(null, undefined);
+      return;
+    }
+    // Fastify's own parser answers through `done`; its type also allows the promise form.
+    const parsed = parseJson(request, body, done);
+    if (parsed instanceof Promise) parsed.then((value: unknown) => done(null, value), (error: Error) => done(error, undefined));
+  });
 }
 
 /**
@@ -73,6 +94,7 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
   // Request bodies are JSON (uploads take any type in their own scope): a text/plain body
   // is 415 unsupported-media-type, as documented, not a string that fails validation as 400.
   app.removeContentTypeParser("text/plain");
+  acceptEmptyJsonBodies(app);
 
   await app.register(swagger, {
     openapi: {
@@ -86,10 +108,7 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
 
   app.setErrorHandler(sendProblem);
 
-  app.setNotFoundHandler((request, reply) => {
-    const problem = new ProblemError("not-found", `No route ${request.method} ${request.url.split("?")[0]}`).toProblem();
-    return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem);
-  });
+  answerUnroutedRequests(app);
 
   addSecurityHeaders(app);
   refuseNonFiniteNumbers(app);

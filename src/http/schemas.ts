@@ -31,9 +31,14 @@ export const commonErrors = { "4xx": problemResponse, "5xx": problemResponse } a
 
 // Length caps keep hostile input small before any handler sees it. A password is
 // limited in bytes by the policy; a string with more characters than that many
-// bytes can never pass it.
+// bytes can never pass it, so a password to check against a stored one is cut there.
 const accountName = { type: "string", minLength: 1, maxLength: 64 } as const;
 const password = { type: "string", minLength: 1, maxLength: MAX_PASSWORD_BYTES } as const;
+/**
+ * A password being set is the policy's to refuse (400 too-long, as documented), so its
+ * cap is well past the policy's limit; the body limit bounds it anyway.
+ */
+const newPassword = { type: "string", minLength: 1, maxLength: 4 * MAX_PASSWORD_BYTES } as const;
 const isoTime = { type: "string", format: "date-time" } as const;
 /** Asks for the access token as the HttpOnly cookie `cmy_access` too (for shared files, see access-cookie.ts). */
 const cookie = { type: "boolean", description: "Also set the access token as the HttpOnly cookie cmy_access (Path=/f/), to open shared files in a browser" } as const;
@@ -180,12 +185,14 @@ export const registerBody = {
   type: "object",
   required: ["name", "password"],
   additionalProperties: false,
-  properties: { name: accountName, password, email: { type: "string", maxLength: 254, format: "email" }, cookie },
+  // null is no email, as an account without one shows it; listed in the type so that
+  // type coercion does not turn it into "", which is no email address.
+  properties: { name: accountName, password: newPassword, email: { type: ["string", "null"], maxLength: 254, format: "email" }, cookie },
 } as const;
 export interface RegisterBody {
   name: string;
   password: string;
-  email?: string;
+  email?: string | null;
   cookie?: boolean;
 }
 
@@ -212,11 +219,22 @@ export interface RefreshBody {
   cookie?: boolean;
 }
 
+/** Logout needs nothing: without a token (or a body) it only clears the cookie, and still answers 204. */
+export const logoutBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: refreshBody.properties,
+} as const;
+export interface LogoutBody {
+  refreshToken?: string;
+  cookie?: boolean;
+}
+
 export const passwordBody = {
   type: "object",
   required: ["currentPassword", "newPassword"],
   additionalProperties: false,
-  properties: { currentPassword: password, newPassword: password },
+  properties: { currentPassword: password, newPassword },
 } as const;
 export interface PasswordBody {
   currentPassword: string;

@@ -1,10 +1,11 @@
 /**
  * `cmymessage user add|passwd|del|list` and `cmymessage migrate`, run as child
  * processes with an argument array (no shell), against a temp data directory
- * (SQLite) and, when CMY_TEST_POSTGRES_URL is set, a PostgreSQL schema of its own.
+ * (SQLite) and, when CMY_TEST_POSTGRES_URL is set, a PostgreSQL schema of its own;
+ * and what every command refuses before it touches data (the data directory, listen addresses).
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,8 +28,8 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the CLI with `args` (an array: no shell), `input` on stdin (then closed), and a clean environment. */
-function cli(args: readonly string[], env: Record<string, string>, input = ""): Promise<Run> {
+/** Runs the CLI with `args` (an array: no shell), `input` on stdin (then closed), and a clean environment; killed after `timeoutMs`. */
+function cli(args: readonly string[], env: Record<string, string>, input = "", timeoutMs = 30_000): Promise<Run> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [...cliCommand().args, ...args], {
       cwd: root,
@@ -40,7 +41,7 @@ function cli(args: readonly string[], env: Record<string, string>, input = ""): 
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", fail);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
@@ -226,6 +227,51 @@ describe("cmymessage user / migrate (SQLite in CMY_DATA_DIR)", () => {
         assert.match(refused.stderr, /schema is newer than this version of CmyMessage knows \(unknown migrations: 9999-future\); upgrade CmyMessage or restore a backup/);
       }
       assertExit(await cli(["migrate", "extra"], env), 2, "migrate extra");
+    });
+  });
+});
+
+describe("what the CLI refuses before it touches any data", () => {
+  // Nothing listens if a start got that far by mistake: every listener on a free port of loopback.
+  const quietListeners = { CMY_IRC_LISTEN: "127.0.0.1:0", CMY_IRC_TLS_LISTEN: "", CMY_FTP_LISTEN: "", CMY_HTTP_LISTEN: "127.0.0.1:0", CMY_METRICS_LISTEN: "" };
+
+  test("a data directory that cannot be made (/proc/x, below a file) exits 1 at once with the reason, for every command", { skip: process.platform !== "linux" && "needs Linux's /proc" }, async () => {
+    // Node's recursive mkdir of /proc/x spun forever at full CPU; a few seconds is plenty for a refusal.
+    for (const args of [["user", "list"], ["migrate"], ["serve"]]) {
+      const run = await cli([...args, "--data-dir", "/proc/x"], quietListeners, "", 20_000);
+      assertExit(run, 1, `${args.join(" ")} --data-dir /proc/x`);
+      assert.match(run.stderr, /cannot make the data directory \/proc\/x: \/proc takes no new folders/, args.join(" "));
+    }
+    await withDataDir(async (_env, dataDir) => {
+      const file = join(dataDir, "a-file");
+      await writeFile(file, "");
+      const run = await cli(["user", "list", "--data-dir", join(file, "data")], {}, "", 20_000);
+      assertExit(run, 1, "a data directory below a file");
+      assert.match(run.stderr, new RegExp(`cannot make the data directory .*: ${file} is not a folder`));
+    });
+  });
+
+  test("missing parents of the data directory are made, private", async () => {
+    await withDataDir(async (_env, dataDir) => {
+      const nested = join(dataDir, "a", "b");
+      assertExit(await cli(["user", "list", "--data-dir", nested], {}), 0, "user list in a new nested folder");
+      for (const folder of [join(dataDir, "a"), nested]) assert.equal((await stat(folder)).mode & 0o777, 0o700, folder);
+    });
+  });
+
+  test("an IPv6 listen address without a port says the port is missing or not a number, not that brackets are needed", async () => {
+    await withDataDir(async (env) => {
+      for (const [listen, reason] of [
+        ["[::1]", /"\[::1\]": the port is missing/],
+        ["[::1]:", /"\[::1\]:": the port is missing/],
+        ["[::1]:abc", /"\[::1\]:abc": the port must be a number/],
+      ] as const) {
+        const run = await cli(["serve"], { ...env, ...quietListeners, CMY_HTTP_LISTEN: listen });
+        assertExit(run, 2, `CMY_HTTP_LISTEN=${listen}`);
+        assert.match(run.stderr, /http\.listen\.0: /, listen);
+        assert.match(run.stderr, reason, listen);
+        assert.doesNotMatch(run.stderr, /bracket/, listen);
+      }
     });
   });
 });

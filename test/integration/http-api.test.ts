@@ -47,14 +47,43 @@ test("the OpenAPI document parses, lists every route with its responses, and nam
   for (const ref of reply.text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)) assert.ok(doc.components.schemas[ref[1]!], `dangling $ref ${ref[1]}`);
 });
 
-test("unknown routes and methods are 404 problem+json", async () => {
+test("unknown routes are 404 problem+json, whatever the method", async () => {
   // `/` is the browser client (http-static-client.test.ts); unknown paths beside it are still problems.
   for (const path of ["/nothing", "/api", "/api/v2/me", "/api/v1/nothing", "/api/v1/channels/%23general", "/healthz/extra"]) {
     const reply = await http.api.get(path);
     assert.ok(isProblem(reply, 404), `${path}: ${reply.status} ${reply.text}`);
+    assert.equal(reply.headers.get("allow"), null, path);
   }
-  assert.ok(isProblem(await http.api.request("DELETE", "/api/v1/me"), 404));
-  assert.ok(isProblem(await http.api.request("PATCH", "/api/v1/accounts", { json: {} }), 404));
+  assert.ok(isProblem(await http.api.request("DELETE", "/api/v1/nothing"), 404));
+});
+
+test("a method the path does not have is 405 method-not-allowed with Allow naming the ones it has (HEAD with GET)", async () => {
+  for (const [method, path, allow] of [
+    ["PATCH", "/api/v1/me", "GET, HEAD"],
+    ["DELETE", "/api/v1/me", "GET, HEAD"],
+    ["GET", "/api/v1/auth/login", "POST"],
+    ["PATCH", "/api/v1/accounts", "POST"],
+    ["DELETE", "/healthz", "GET, HEAD"],
+    ["PUT", "/api/v1/files?path=/x", "DELETE, GET, HEAD"],
+    // Parametric and wildcard routes: the concrete path is matched as the router would.
+    ["POST", "/api/v1/channels/%23general/messages?limit=5", "GET, HEAD"],
+    ["DELETE", "/f/abc123/some/name.png", "GET, HEAD"],
+    // OPTIONS is answered only where a route says so (the upload route); no CORS preflight passes elsewhere.
+    ["OPTIONS", "/api/v1/me", "GET, HEAD"],
+    ["GET", "/api/v1/upload", "OPTIONS, POST"],
+  ] as const) {
+    const reply = await http.api.request(method, path);
+    assert.ok(isProblem(reply, 405), `${method} ${path}: ${reply.status} ${reply.text}`);
+    assert.equal((reply.body as { type: string }).type, "urn:cmymessage:problem:method-not-allowed", `${method} ${path}`);
+    assert.equal(reply.headers.get("allow"), allow, `${method} ${path}`);
+    assert.match((reply.body as { detail: string }).detail, new RegExp(`^${method} is not allowed on `));
+  }
+  // HEAD is answered like GET where there is a GET, and is a 405 (without a body) where there is none.
+  assert.equal((await http.api.request("HEAD", "/healthz")).status, 200);
+  const head = await http.api.request("HEAD", "/api/v1/auth/login");
+  assert.equal(head.status, 405);
+  assert.equal(head.headers.get("allow"), "POST");
+  assert.equal(head.text, "");
 });
 
 test("a body over the limit gets 413 problem+json, by declared length and by what is actually sent", async () => {

@@ -136,6 +136,44 @@ test("password change over HTTP: needs the current password, revokes every refre
   assert.equal((await api.login("heidi", "a brand new passphrase")).status, 200);
 });
 
+test("a password past the policy's 1024 bytes is the policy's 400 too-long, on registration and on a password change", async () => {
+  for (const password of ["x".repeat(1025), "x".repeat(4096), "é".repeat(513)]) {
+    const register = await api.post("/api/v1/accounts", { name: "oscar", password });
+    assert.ok(isProblem(register, 400), register.text);
+    assert.equal((register.body as { type: string }).type, "urn:cmymessage:problem:too-long", `${password.length} characters`);
+    assert.match((register.body as { detail: string }).detail, /at most 1024 bytes/);
+  }
+  const session = await api.register("oscar");
+  const change = await api.request("PUT", "/api/v1/me/password", { token: session.tokens.accessToken, json: { currentPassword: PASSWORD, newPassword: "x".repeat(1025) } });
+  assert.ok(isProblem(change, 400), change.text);
+  assert.equal((change.body as { type: string }).type, "urn:cmymessage:problem:too-long");
+  assert.equal((await api.login("oscar")).status, 200, "the password did not change");
+  // The body limit still bounds what reaches the policy.
+  const huge = await api.post("/api/v1/accounts", { name: "oscar2", password: "x".repeat(20 * 1024) });
+  assert.ok(isProblem(huge, 413), huge.text);
+});
+
+test('registration takes "email": null as no email, as an account without one shows it', async () => {
+  const reply = await api.post<SessionView>("/api/v1/accounts", { name: "peggy", password: PASSWORD, email: null });
+  assert.equal(reply.status, 201, reply.text);
+  assert.equal(reply.body.account.email, null);
+  // An empty string is still no email address.
+  const empty = await api.post("/api/v1/accounts", { name: "peggy2", password: PASSWORD, email: "" });
+  assert.ok(isProblem(empty, 400), empty.text);
+  assert.match((empty.body as { detail: string }).detail, /email/);
+});
+
+test("logout without a refresh token, with {} or with no body at all, is still 204 and clears the cookie; sessions stay", async () => {
+  const session = await api.register("quentin");
+  for (const options of [{ json: {} }, { raw: "" }, {}, { json: { cookie: true } }]) {
+    const out = await api.request("POST", "/api/v1/auth/logout", options);
+    assert.equal(out.status, 204, `${JSON.stringify(options)}: ${out.text}`);
+    assert.equal(out.text, "");
+    assert.match(out.headers.get("set-cookie") ?? "", /^cmy_access=;.*Max-Age=0/);
+  }
+  assert.equal((await api.refresh(session.tokens.refreshToken)).status, 200, "nothing was revoked");
+});
+
 /** POST /api/v1/auth/login from a chosen loopback address (fetch cannot bind one). */
 function loginFrom(localAddress: string, name: string, password: string): Promise<{ status: number; refreshToken: string }> {
   const body = JSON.stringify({ name, password });

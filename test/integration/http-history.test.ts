@@ -84,6 +84,24 @@ test("channel history holds what was said over IRC, oldest first, paged with bef
   }
 });
 
+test("before= as a time in a form the routes do not take, or a date not in the calendar, is 400 invalid-reference, not an empty page", async () => {
+  const alice = clients[0] ?? (await irc("alice"));
+  alice.send("JOIN #dates");
+  alice.send("PRIVMSG #dates :said before any of these times");
+  await rawSync(alice);
+  await eventually(async () => assert.equal((await page("#dates", "alice")).messages.length, 1));
+  for (const before of ["20300101T120000Z", "2030-W01-1", "2030-05-01T12", "2024-02-30", "2023-02-29T12:00:00Z"]) {
+    const query = `?before=${encodeURIComponent(before)}`;
+    for (const reply of [await api.channelMessages("#dates", tokens["alice"]!, query), await api.dmMessages("bob", tokens["alice"]!, query)]) {
+      assert.ok(isProblem(reply, 400), `${before}: ${reply.status} ${reply.text}`);
+      assert.equal((reply.body as { type: string }).type, "urn:cmymessage:problem:invalid-reference", before);
+    }
+  }
+  // The same times written as the routes take them still page.
+  assert.equal((await page("#dates", "alice", "?before=2030-01-01T12:00:00Z")).messages.length, 1);
+  assert.equal((await page("#dates", "alice", "?before=2024-02-29")).messages.length, 0);
+});
+
 test("history needs a token; channels that do not exist now are 404", async () => {
   assert.ok(isProblem(await api.channelMessages("#general", "bad.token.here"), 401));
   assert.ok(isProblem(await api.get("/api/v1/channels/%23general/messages"), 401));

@@ -31,3 +31,13 @@ test("DELETE /api/v1/me/sessions without a valid access token is a 401 problem a
   assert.ok(isProblem(await http.api.request("DELETE", "/api/v1/me/sessions", { token: "not.a.token" }), 401));
   assert.equal((await http.api.refresh(session.tokens.refreshToken)).status, 200);
 });
+
+test("DELETE /api/v1/me/sessions labelled application/json with an empty body signs out as without one", async () => {
+  const session = await http.api.register("liam");
+  const out = await http.api.request("DELETE", "/api/v1/me/sessions", { token: session.tokens.accessToken, raw: "" });
+  assert.equal(out.status, 204, out.text);
+  assert.ok(isProblem(await http.api.refresh(session.tokens.refreshToken), 401));
+  // A body that is there must still be JSON.
+  const other = await http.api.register("mia");
+  assert.ok(isProblem(await http.api.request("DELETE", "/api/v1/me/sessions", { token: other.tokens.accessToken, raw: "{" }), 400));
+});

@@ -56,9 +56,21 @@ test("a missing host or port is refused", () => {
   assert.match(error("6667"), /host:port/);
   assert.match(error(":6667"), /host:port/);
   assert.match(error(""), /host:port/);
-  assert.match(error("localhost:"), /port/);
-  assert.match(error("[::1]"), /./);
-  assert.match(error("[::1]:"), /./);
+  assert.match(error("localhost:"), /port is missing/);
+});
+
+test("a bracketed IPv6 address without a port, or with one that is not a number, says so (not that brackets are needed)", () => {
+  assert.match(error("[::1]"), /"\[::1\]": the port is missing/);
+  assert.match(error("[::1]:"), /"\[::1\]:": the port is missing/);
+  assert.match(error("[2001:db8::1]"), /port is missing \(write \[2001:db8::1\]:<port>\)/);
+  assert.match(error("[::1]:abc"), /"\[::1\]:abc": the port must be a number/);
+  assert.match(error("[::1]x80"), /expected \[addr\]:port/);
+  for (const text of ["[::1]", "[::1]:", "[::1]:abc"]) assert.doesNotMatch(error(text), /bracket/, text);
+});
+
+test("brackets that do not hold an IPv6 address at the start are refused", () => {
+  assert.match(error("[]:80"), /IPv6/);
+  assert.match(error("a]:80"), /IPv6/);
 });
 
 test("bad ports are refused and the entry is named in the message", () => {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { SERVICE, type HttpContext } from "../context.js";
 import { clientAddress } from "../client-address.js";
 import { ProblemError, throttled } from "../problems.js";
-import { commonErrors, loginBody, refreshBody, type LoginBody, type RefreshBody, type SessionView } from "../schemas.js";
+import { commonErrors, loginBody, logoutBody, refreshBody, type LoginBody, type LogoutBody, type RefreshBody, type SessionView } from "../schemas.js";
 import { newSession } from "../session-reply.js";
 import { accountView, tokenPair } from "../views.js";
 import { clearAccessCookie, setAccessCookie } from "../access-cookie.js";
@@ -66,19 +66,25 @@ export function authRoutes(app: FastifyInstance, context: HttpContext): void {
     },
   );
 
-  app.post<{ Body: RefreshBody }>(
+  app.post<{ Body: LogoutBody | undefined }>(
     "/api/v1/auth/logout",
     {
+      // No body at all is an empty one: the schema below then has an object to check.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
         summary: "Log out: revoke the refresh token's family",
-        description: "Always 204, known token or not, and clears the cmy_access cookie. Access tokens already issued stay valid until they expire (minutes).",
+        description:
+          "Always 204, known token or not, and clears the cmy_access cookie; without a refresh token (or a body) only the cookie is cleared. Access tokens already issued stay valid until they expire (minutes).",
         tags: ["auth"],
-        body: refreshBody,
+        body: logoutBody,
         response: { 204: { description: "Logged out", type: "null" }, ...commonErrors },
       },
     },
     async (request, reply) => {
-      await context.sessions.end(request.body.refreshToken);
+      const refreshToken = request.body?.refreshToken;
+      if (refreshToken !== undefined) await context.sessions.end(refreshToken);
       clearAccessCookie(request, reply);
       return reply.code(204).send();
     },
