@@ -1,5 +1,4 @@
-import { mkdir } from "node:fs/promises";
-import { warnIfDataDirectoryIsOpen } from "./data-directory.js";
+import { makeDataDirectory, warnIfDataDirectoryIsOpen } from "./data-directory.js";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Config } from "./config/schema.js";
@@ -136,7 +135,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const { log } = options;
   // Before anything is made or opened: a refused configuration leaves no trace.
   checkServingConfig(config);
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await makeDataDirectory(config.dataDir);
   await warnIfDataDirectoryIsOpen(config.dataDir, log);
   const teardown = new Teardown();
   try {
@@ -158,6 +157,8 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   const sharedSecrets = secretsInDatabase(config) ? secrets : null;
   const registry = new ChannelRegistry(new ChannelsRepository(domain.store.db), log);
   await registry.load();
+  // After the doors close, before the database does: a topic or mode changed just before the stop is kept.
+  teardown.add("history", "channel registrations", () => registry.drain());
   // A cluster's bus is Redis; a node on its own keeps every event in the process.
   const cluster = config.cluster.redisUrl ? await startCluster(config, log) : null;
   const core = new ChatCore(chatLimits(config), cluster?.bus ?? new InProcessBus(), Date.now, registry);

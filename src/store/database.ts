@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { makeDataDirectory } from "../data-directory.js";
 import { join } from "node:path";
 import { Kysely, PostgresDialect, sql, type SqliteDatabase, type SqliteStatement } from "kysely";
 import BetterSqlite3 from "better-sqlite3";
@@ -177,7 +177,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.url !== "" && !postgres) throw new Error("database.url must be empty (SQLite in the data directory) or a postgres:// URL");
   const dialect: Dialect = postgres ? "postgres" : "sqlite";
   const file = join(options.dataDir, "cmymessage.db");
-  if (!postgres) await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  if (!postgres) await makeDataDirectory(options.dataDir);
   // The checkpoint thread comes after the migrations; transactions ask it through this (see holdWrites below).
   let checkpointer: SqliteCheckpointer | null = null;
   const holdWrites = (): Promise<unknown> | null => checkpointer?.holdWrites() ?? null;

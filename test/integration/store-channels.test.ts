@@ -91,6 +91,20 @@ forEachDatabase("registered channels in the store", (kind) => {
     await assertListsKept(fx, "after a restart");
   });
 
+  test("a topic set right before the server stops is kept: the stop waits for the registration's save", async (t) => {
+    const fx = await openFixture(t, {}, { kind });
+    const fred = await registerAccount(fx, "fred", "freds-password");
+    await join(fred, "fred", "#last");
+    assert.deepEqual(await chanserv(fred, "REGISTER #last"), ["#last is registered to fred."]);
+    for (let i = 1; i <= 20; i++) fred.send(`TOPIC #last :topic number ${i}`);
+    await fred.waitFor(/ TOPIC #last :topic number 20$/);
+    // No wait for the store: before, the database closed under the saves still queued.
+    await fx.restart();
+    const otto = await registerAccount(fx, "otto", "ottos-password");
+    otto.send("JOIN #last");
+    assert.match(await otto.waitFor(/ (332|331) otto #last /), / 332 otto #last :topic number 20$/);
+  });
+
   test("the bans an empty registered channel keeps still keep a banned account from its history", async (t) => {
     const fx = await openFixture(t, {}, { kind });
     const fred = await registerAccount(fx, "fred", "freds-password", { caps: HISTORY_CAPS });

@@ -101,6 +101,11 @@ export class ChannelRegistry {
   }
 
   /** Runs `write` after every write asked for before it; its failure is the caller's, and does not stop later writes. */
+  /** Resolves once every save asked for so far has been written (or has failed and been logged): before the database closes. */
+  drain(): Promise<void> {
+    return this.#writes;
+  }
+
   #write(write: () => Promise<void>): Promise<void> {
     const done = this.#writes.then(write);
     this.#writes = done.catch(() => {});
