@@ -110,7 +110,7 @@ describe("web client: messages and names as shown", () => {
     await page.keyboard.press("Enter");
     await page.getByText("Replying to sam").waitFor();
     // The box takes the focus once the reply is shown; keys typed before that go elsewhere.
-    await page.waitForFunction(() => document.activeElement?.id === "composer-input");
+    await page.waitForFunction("document.activeElement?.id === 'composer-input'");
     await page.keyboard.type("typed without a mouse");
     await page.keyboard.press("Enter");
     assert.equal((await heard).tags["+draft/reply"], msgid);
