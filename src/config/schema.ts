@@ -237,7 +237,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Bytes one account may store (0 = no limit). */
       quotaBytes: z.number().int().min(0).default(5 * 1024 ** 3),
-      /** Files one account may store (0 = no limit). */
+      /** Files and folders one account may store (0 = no limit): a folder counts as a file. */
       quotaFiles: z.number().int().min(0).default(100_000),
       /** Largest single file (0 = no limit). */
       maxFileBytes: z.number().int().min(0).default(4 * 1024 ** 3),

@@ -90,6 +90,20 @@ describe("quotas enforced during the transfer", () => {
     assert.equal((await control.transfer("STOR f5", Buffer.from("x"))).final.code, 226);
   });
 
+  test("files.quotaFiles counts folders too: MKD past it is 552 and makes nothing; RMD gives the room back", async () => {
+    const control = await loggedIn(server);
+    // first.bin, f2, f3, f5: the quota's four are taken.
+    const refused = await control.command("MKD empty-folder");
+    // Before: 257, and an account could fill the disk's inodes and blocks with empty folders.
+    assert.equal(refused.code, 552, refused.text);
+    await assert.rejects(stat(join(home, "empty-folder")));
+    assert.equal((await control.command("DELE f5")).code, 250);
+    assert.equal((await control.command("MKD empty-folder")).code, 257);
+    assert.equal((await control.transfer("STOR f6", Buffer.from("x"))).final.code, 552, "the folder took the room");
+    assert.equal((await control.command("RMD empty-folder")).code, 250);
+    assert.equal((await control.transfer("STOR f5", Buffer.from("x"))).final.code, 226, "its room is back");
+  });
+
   test("two sessions uploading at once cannot add up past the quota", async () => {
     const [a, b] = [await loggedIn(server), await loggedIn(server)];
     // Deleted through FTP, so the usage figures the account's sessions share know it.

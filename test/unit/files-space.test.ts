@@ -239,19 +239,21 @@ describe("quotas while the bytes arrive", () => {
 
 describe("createEmpty (claiming a name)", () => {
   test("makes an empty file, counted; refuses a name taken by anything, and a new file over quotaFiles", async () => {
-    const s = await space({ quotaFiles: 2 });
+    const s = await space({ quotaFiles: 3 });
     assert.deepEqual(await s.createEmpty(await at(s, "a")), { ok: true });
     assert.equal((await stat(join(s.root, "a"))).size, 0);
     assert.deepEqual(await s.createEmpty(await at(s, "a")), { ok: false, reason: "exists" });
-    await mkdir(join(s.root, "dir"));
+    // A folder counts against quotaFiles as a file does.
+    assert.deepEqual(await s.makeDirectory(await at(s, "dir")), { ok: true });
     assert.deepEqual(await s.createEmpty(await at(s, "dir")), { ok: false, reason: "exists" });
     assert.deepEqual(await s.createEmpty(await at(s, "b")), { ok: true });
     assert.deepEqual(await s.createEmpty(await at(s, "c")), { ok: false, reason: "quota" });
-    assert.deepEqual(await s.usage(), { bytes: 0, files: 2 });
+    assert.deepEqual(await s.makeDirectory(await at(s, "d")), { ok: false, reason: "quota" });
+    assert.deepEqual(await s.usage(), { bytes: 0, files: 3 });
     assert.deepEqual(await s.usage(), await measureUsage(s.root));
     // An upload over the claimed name replaces it: no second file counted.
     assert.deepEqual(await s.upload(await at(s, "a"), source([bytes(10)])), { ok: true, bytes: 10 });
-    assert.deepEqual(await s.usage(), { bytes: 10, files: 2 });
+    assert.deepEqual(await s.usage(), { bytes: 10, files: 3 });
   });
 });
 
@@ -413,7 +415,8 @@ describe("what the HTTP door adds", () => {
 
   test("removeTree deletes a folder with its content, links not followed, and takes it off the usage; never the root", async () => {
     const s = await space();
-    await mkdir(join(s.root, "tree", "deep"), { recursive: true });
+    assert.deepEqual(await s.makeDirectory(await at(s, "tree")), { ok: true });
+    assert.deepEqual(await s.makeDirectory(await at(s, "tree/deep")), { ok: true });
     await s.upload(await at(s, "tree/one"), source([bytes(100)]));
     await s.upload(await at(s, "tree/deep/two"), source([bytes(50)]));
     await s.upload(await at(s, "kept"), source([bytes(7)]));

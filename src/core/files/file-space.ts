@@ -153,13 +153,25 @@ export class FileSpace {
     }
   }
 
+  /** Makes a folder; it counts against the file quota as a file does (see measureUsage). */
   async makeDirectory(path: JailedPath): Promise<Result<object>> {
-    if (this.readOnly) return { ok: false, reason: "read-only" };
+    const ledger = this.ledger;
+    if (!ledger) return { ok: false, reason: "read-only" };
+    let hold: Hold | null;
+    try {
+      hold = await ledger.hold({ bytes: 0, files: 1 }, this.#quota());
+    } catch {
+      return { ok: false, reason: "io" };
+    }
+    if (!hold) return { ok: false, reason: "quota" };
     try {
       await mkdir(path.real, { mode: 0o755 });
+      await hold.settle({ bytes: 0, files: 1 });
       return { ok: true };
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
+    } finally {
+      await hold.release();
     }
   }
 
@@ -193,9 +205,13 @@ export class FileSpace {
   async removeDirectory(path: JailedPath): Promise<Result<object>> {
     if (this.readOnly) return { ok: false, reason: "read-only" };
     if (path.virtual === "/") return { ok: false, reason: "read-only" };
+    const ledger = this.ledger;
+    if (!ledger) return { ok: false, reason: "read-only" };
     try {
-      await rmdir(path.real);
-      return { ok: true };
+      return await ledger.change(async () => {
+        await rmdir(path.real);
+        return { result: { ok: true } as const, change: { bytes: 0, files: -1 } };
+      });
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
     }
@@ -219,7 +235,8 @@ export class FileSpace {
         // and the upload that fails for its folder gone gives its reservation back itself.
         const held = await measureUsage(path.real, { withoutUploads: true });
         await rm(path.real, { recursive: true });
-        return { result: { ok: true } as const, change: { bytes: -held.bytes, files: -held.files } };
+        // The folder itself counted as one too.
+        return { result: { ok: true } as const, change: { bytes: -held.bytes, files: -held.files - 1 } };
       });
     } catch (error) {
       return { ok: false, reason: failureOf(error) };

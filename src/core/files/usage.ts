@@ -10,7 +10,8 @@ export interface Usage {
 
 /**
  * Adds up the regular files below `dir` (links are not followed), without blocking the event
- * loop. Only what vanished while it counted (a folder or file deleted meanwhile) is passed
+ * loop. Folders below it count in `files` too (with no bytes): each takes an inode and a block
+ * of the disk, and an account must not fill either with empty folders past its quota. Only what vanished while it counted (a folder or file deleted meanwhile) is passed
  * over; any other error fails the count, since a folder it could not read would be counted
  * as empty and recorded as the account's usage: room to store past the quota.
  * `withoutUploads` passes over the temporary files of uploads (see temporary-upload.ts):
@@ -30,8 +31,10 @@ export async function measureUsage(dir: string, options: { withoutUploads?: bool
     }
     for (const entry of entries) {
       const path = join(current, entry.name);
-      if (entry.isDirectory()) pending.push(path);
-      else if (entry.isFile()) {
+      if (entry.isDirectory()) {
+        pending.push(path);
+        usage.files++;
+      } else if (entry.isFile()) {
         if (options.withoutUploads && isTemporaryUpload(entry.name)) continue;
         const size = await lstat(path).then(
           (s) => s.size,
