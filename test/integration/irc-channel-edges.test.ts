@@ -116,3 +116,30 @@ test("SETNAME with an empty realname gets FAIL SETNAME INVALID_REALNAME, as USER
   const whois = await exchange(setter, "WHOIS setter");
   assert.equal(textOf(whois.find((l) => l.command === "311")!), "setter test");
 });
+
+test("AWAY that changes nothing tells nobody; JOIN naming no channel is 461; INVITE into a channel that does not exist (or a secret one, from outside) is 403; MONITOR takes a nick once", async (t) => {
+  const fx = await setup(t);
+  const watcher = await fx.raw("watcher", ["away-notify"]);
+  const quiet = await fx.raw("quiet", ["away-notify"]);
+  await rawJoin(watcher, "watcher", "#calm");
+  await rawJoin(quiet, "quiet", "#calm");
+  // Back when not away, twice: before, each went to every away-notify peer.
+  const replies = [...(await exchange(quiet, "AWAY")), ...(await exchange(quiet, "AWAY"))];
+  assert.deepEqual(replies.filter((line) => line.command === "305").length, 2, "the sender still hears 305");
+  await exchange(watcher, "PING sync");
+  assert.deepEqual(watcher.lines.filter((line) => /^:quiet!\S+ AWAY/.test(line)), [], "peers are told nothing");
+  assert.equal((await exchange(quiet, "AWAY :lunch")).filter((line) => line.command === "306").length, 1);
+  await watcher.waitFor(/^:quiet!\S+ AWAY :lunch$/);
+  for (const line of ["JOIN :", "JOIN ,,,"]) {
+    assert.deepEqual((await exchange(quiet, line)).filter((reply) => reply.command === "461").map((reply) => reply.params.at(-1)), ["Not enough parameters"], line);
+  }
+  const invite = await exchange(quiet, "INVITE watcher #nowhere");
+  assert.deepEqual(invite.map((line) => line.command).filter((command) => command !== "PONG"), ["403"]);
+  await rawJoin(watcher, "watcher", "#hidden");
+  await setMode(watcher, "#hidden", "+s");
+  const secret = await exchange(quiet, "INVITE watcher #hidden");
+  assert.deepEqual(secret.map((line) => line.command).filter((command) => command !== "PONG"), ["403"], "a secret channel is not revealed by 442");
+  assert.deepEqual(watcher.lines.filter((line) => /^:quiet!\S+ INVITE /.test(line)), [], "no invite reached anyone");
+  const monitored = await exchange(quiet, "MONITOR + ghost1,GHOST1,ghost1,ghost2");
+  assert.deepEqual(monitored.filter((line) => line.command === "731").map((line) => line.params.at(-1)), ["ghost1,ghost2"]);
+});

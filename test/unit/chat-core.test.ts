@@ -248,13 +248,13 @@ test("an invite is also delivered once to the channel's other ops (invite-notify
   assert.equal(op.session.ofType("invite").length, 0);
 });
 
-test("an invite to a channel that does not exist is delivered and does not create it", () => {
+test("an invite to a channel that does not exist is refused (no-such-channel), reaches nobody and creates nothing", () => {
   const w = world();
   const alice = w.connect("alice");
   const bob = w.connect("bob");
   const result = w.core.invite(alice.user, "bob", "#nowhere", alice.session.id);
-  assert.ok(result.ok);
-  assert.equal(bob.session.ofType("invite")[0]!.channel, "#nowhere");
+  assert.deepEqual(result, { ok: false, reason: "no-such-channel" });
+  assert.equal(bob.session.ofType("invite").length, 0);
   assert.equal(w.core.findChannel("#nowhere"), undefined);
 });
 

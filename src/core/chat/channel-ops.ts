@@ -31,7 +31,7 @@ export type JoinResult =
   | { ok: true; channel: Channel; created: boolean; alreadyMember: boolean }
   | Failure<"bad-channel-name" | "too-many-channels" | "invite-only" | "banned" | "bad-key" | "channel-full">;
 export type KickResult = { ok: true } | Failure<"no-such-channel" | "not-on-channel" | "chanop-needed" | "user-not-on-channel" | "unavailable">;
-export type InviteResult = { ok: true; target: ChatUser } | Failure<"no-such-nick" | "not-on-channel" | "chanop-needed" | "user-on-channel">;
+export type InviteResult = { ok: true; target: ChatUser } | Failure<"no-such-nick" | "no-such-channel" | "not-on-channel" | "chanop-needed" | "user-on-channel">;
 export type ModesResult = { ok: true; applied: AppliedModeChange[]; errors: ModeError[] } | Failure<"no-such-channel" | "chanop-needed">;
 
 export class ChannelOps {
@@ -154,18 +154,18 @@ export class ChannelOps {
     const target = host.findUser(targetNick);
     if (!target) return fail("no-such-nick");
     const channel = host.channels.get(foldCase(name));
-    const channelName = channel?.name ?? name;
-    if (channel) {
-      if (!channel.members.has(user)) return fail("not-on-channel");
-      if (channel.flags.has("invite-only") && !channel.isOp(user)) return fail("chanop-needed");
-      if (channel.members.has(target)) return fail("user-on-channel");
-      channel.invited.add(target.id);
-      host.replicate({ op: "invite", channel: channel.folded, user: target.id });
-    }
-    const event: ChatEvent = { type: "invite", from: user.origin, channel: channelName, target: target.nick, ...host.stamp() };
+    // Only into a channel that exists, as Ergo and InspIRCd answer: an invite to any name, sent
+    // by anyone, would otherwise be a way to put made-up channels in front of strangers.
+    if (!channel) return fail("no-such-channel");
+    if (!channel.members.has(user)) return fail(channel.flags.has("secret") ? "no-such-channel" : "not-on-channel");
+    if (channel.flags.has("invite-only") && !channel.isOp(user)) return fail("chanop-needed");
+    if (channel.members.has(target)) return fail("user-on-channel");
+    channel.invited.add(target.id);
+    host.replicate({ op: "invite", channel: channel.folded, user: target.id });
+    const event: ChatEvent = { type: "invite", from: user.origin, channel: channel.name, target: target.nick, ...host.stamp() };
     host.publish({ kind: "users", users: [target.id] }, event);
     // Channel operators hear of invites too (IRCv3 invite-notify); each adapter decides whether to show it.
-    if (channel) host.publish({ kind: "channel", channel: channel.folded, rank: "op" }, event, fromSession, true);
+    host.publish({ kind: "channel", channel: channel.folded, rank: "op" }, event, fromSession, true);
     return { ok: true, target };
   }
 

@@ -43,7 +43,10 @@ export class UserFields {
   /** Away (or back, with null or ""): peers and the user's other sessions hear it. */
   setAway(user: ChatUser, message: string | null, fromSession: string | null = null): void {
     const host = this.host;
-    user.away = message === null || message === "" ? null : clip(message, host.limits().awayLength);
+    const away = message === null || message === "" ? null : clip(message, host.limits().awayLength);
+    // Nothing changed (back when not away, the same message again): nobody is told (IRCv3 away-notify).
+    if (away === user.away && !user.autoAway) return;
+    user.away = away;
     user.autoAway = false;
     host.replicate({ op: "fields", user: user.id, fields: { away: user.away } });
     const event: ChatEvent = { type: "away", from: user.origin, message: user.away, ...host.stamp() };

@@ -2,6 +2,7 @@ import type { ChatUser } from "../../core/chat/user.js";
 import type { RegisteredCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
 import { replyFailure } from "../failure-replies.js";
+import { ERR } from "../numerics.js";
 import { sendNames, sendTopic, splitList } from "../replies.js";
 import { channelTargets } from "../channel-targets.js";
 import { joinMarker } from "../read-marker-lines.js";
@@ -33,6 +34,8 @@ export const join: RegisteredCommand = {
     }
     const targets = channelTargets(connection, params[0]!, splitList(params[1]));
     if (!targets) return;
+    // "JOIN :" or "JOIN ,,": no channel named at all.
+    if (targets.length === 0) return connection.numeric(ERR.NEEDMOREPARAMS, "JOIN", "Not enough parameters");
     joinChannels(connection, user, targets.map((t) => t.name), targets.map((t) => t.key));
   },
 };

@@ -3,6 +3,7 @@ import type { RegisteredCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
 import { ERR, RPL } from "../numerics.js";
 import { sendWordLists } from "../word-lists.js";
+import { foldCase } from "../../core/chat/names.js";
 
 /** Sends `items` as comma-separated lists of numeric `code`, as many lines as they need. */
 function sendLists(connection: IrcConnection, code: string, items: readonly string[]): void {
@@ -23,8 +24,14 @@ function sendStatus(connection: IrcConnection, nicks: readonly string[]): void {
   sendLists(connection, RPL.MONOFFLINE, offline);
 }
 
+/** The nicks of a MONITOR list, each once (in the server's case mapping). */
 function targets(param: string | undefined): string[] {
-  return (param ?? "").split(",").filter((nick) => nick !== "");
+  const seen = new Set<string>();
+  return (param ?? "").split(",").filter((nick) => {
+    if (nick === "" || seen.has(foldCase(nick))) return false;
+    seen.add(foldCase(nick));
+    return true;
+  });
 }
 
 /**
