@@ -238,8 +238,10 @@ export class IrcConnection implements Session, TransportSink {
     const label = this.#labelOf(message);
     const run = (): Promise<void> | undefined => (label === undefined ? this.#run(message) : this.#withLabel(label, () => this.#run(message)));
     // Messages still being stored are delivered when stored: any other command waits for them,
-    // so a KICK, NICK or PART sent after a message never reaches anyone before it.
-    if (this.#pending?.pipelining === true && !PIPELINED_COMMANDS.has(message.command)) return this.#pending.pipelinedSettled().then(run);
+    // so a KICK, NICK or PART sent after a message never reaches anyone before it. A labelled
+    // command waits too: while its replies are collected, the echo or RPL_AWAY of an earlier
+    // message answered meanwhile would be taken into its labelled batch.
+    if (this.#pending?.pipelining === true && (label !== undefined || !PIPELINED_COMMANDS.has(message.command))) return this.#pending.pipelinedSettled().then(run);
     return run();
   }
 

@@ -200,3 +200,24 @@ test("commands sent in one write right after a message never overtake it: member
     [":leaver PRIVMSG #order :one", ":leaver NICK :leaver2", ":leaver2 PRIVMSG #order :two", ":leaver2 PART #order :gone"],
   );
 });
+
+test("a labelled message right after unlabelled ones in one write: its label is on its own echo only; the earlier echo and RPL_AWAY come unlabelled", async (t) => {
+  const fx = await setup(t);
+  const sender = await fx.raw("labeller", ["echo-message", "labeled-response", "batch", "message-tags"]);
+  const away = await fx.raw("awayone");
+  away.send("AWAY :gone fishing");
+  await away.waitFor(/ 306 /);
+  sender.send("JOIN #labels");
+  await sender.waitFor(/ 366 /);
+  await rawSync(sender);
+  sender.lines.length = 0;
+  // Before: the echo of "one" and the 301 for awayone arrived inside L2's labelled batch.
+  sender.sendBytes("PRIVMSG #labels :one\r\nPRIVMSG awayone :hi there\r\n@label=L2 PRIVMSG #labels :two\r\n");
+  // PING waits for the messages before it, so its PONG comes after every reply to them.
+  await rawSync(sender);
+  const lines = sender.lines.map(parseLine).filter((line) => line.command !== "PONG");
+  const labelled = lines.filter((line) => line.tags.get("label") === "L2" || line.tags.has("batch"));
+  assert.deepEqual(labelled.map((line) => [line.command, line.params.at(-1)]), [["PRIVMSG", "two"]], lines.map((line) => line.raw).join("\n"));
+  const others = lines.filter((line) => !labelled.includes(line)).map((line) => line.params.at(-1)).sort();
+  assert.deepEqual(others, ["gone fishing", "hi there", "one"], "the earlier replies came, unlabelled");
+});
