@@ -413,6 +413,29 @@ describe("what the HTTP door adds", () => {
     assert.deepEqual(await s.usage(), { bytes: 1, files: 1 });
   });
 
+  test("two folder moves at once cannot together put a path past PATH_MAX: one goes, the other is refused", async () => {
+    const s = await space();
+    const D = "d".repeat(200);
+    const chain = (levels: number): string => Array.from({ length: levels }, () => D).join("/");
+    await mkdir(join(s.root, "A", chain(9)), { recursive: true });
+    await mkdir(join(s.root, "B", chain(8)), { recursive: true });
+    await mkdir(join(s.root, "C", chain(4)), { recursive: true });
+    // Many folders beside the chain: the first move's check takes a while.
+    await Promise.all(Array.from({ length: 3000 }, (_, i) => mkdir(join(s.root, "B", `a${String(i).padStart(5, "0")}`))));
+    // Each alone fits; together A would end up more than 4,095 bytes deep.
+    const [first, second] = await Promise.all([
+      s.rename(await at(s, "B"), await at(s, `C/${chain(4)}/B`)),
+      (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return s.rename(await at(s, "A"), await at(s, `B/${chain(8)}/A`));
+      })(),
+    ]);
+    assert.deepEqual(first, { ok: true });
+    // Before: both went through, and the account's usage could not be measured again (ENAMETOOLONG).
+    assert.equal(second.ok, false, "the second move, checked against where the first left things, is refused");
+    await measureUsage(s.root);
+  });
+
   test("removeTree deletes a folder with its content, links not followed, and takes it off the usage; never the root", async () => {
     const s = await space();
     assert.deepEqual(await s.makeDirectory(await at(s, "tree")), { ok: true });

@@ -10,6 +10,10 @@ import { failureOf, type Result } from "./file-failures.js";
 import { isBeingResumed, isBeingWrittenInPlace, isWrittenInPlaceAtOrBelow, uploadFile, type UploadOptions } from "./file-upload.js";
 import { OpenedFile } from "./opened-file.js";
 import { fitsWhenMoved } from "./path-depth.js";
+import { SerialQueues } from "../../serial-queues.js";
+
+/** The moves under way, by account root: one at a time each (see rename). */
+const MOVES = new SerialQueues<string>();
 
 export type { FileFailure, Result } from "./file-failures.js";
 export type { UploadOptions } from "./file-upload.js";
@@ -270,23 +274,27 @@ export class FileSpace {
     if ((to.virtual + "/").startsWith(from.virtual + "/")) return { ok: false, reason: "into-itself" };
     // Neither what an upload writes in place (keep mode) nor a file it would replace: it finishes first.
     if (isWrittenInPlaceAtOrBelow(from.real) || isBeingWrittenInPlace(to.real)) return { ok: false, reason: "busy" };
-    try {
-      const moved = await lstat(from.real);
-      const replaced = await lstat(to.real).catch(() => null);
-      if (replaced?.isDirectory() || (replaced && options.noReplace)) return { ok: false, reason: "exists" };
-      // Nothing below a folder may end up with a path longer than the system takes.
-      if (moved.isDirectory() && !(await fitsWhenMoved(from.real, to.real))) return { ok: false, reason: "too-deep" };
-      if (!replaced?.isFile()) {
-        await rename(from.real, to.real);
-        return { ok: true };
+    // One move at a time per account (on this node): a folder's depth is checked, then it is moved,
+    // and another move between the two could put something deep into it that the check never saw.
+    return MOVES.run(this.root, async () => {
+      try {
+        const moved = await lstat(from.real);
+        const replaced = await lstat(to.real).catch(() => null);
+        if (replaced?.isDirectory() || (replaced && options.noReplace)) return { ok: false, reason: "exists" };
+        // Nothing below a folder may end up with a path longer than the system takes.
+        if (moved.isDirectory() && !(await fitsWhenMoved(from.real, to.real))) return { ok: false, reason: "too-deep" };
+        if (!replaced?.isFile()) {
+          await rename(from.real, to.real);
+          return { ok: true };
+        }
+        return await ledger.change(async () => {
+          await rename(from.real, to.real);
+          return { result: { ok: true } as const, change: { bytes: -replaced.size, files: -1 } };
+        });
+      } catch (error) {
+        return { ok: false, reason: failureOf(error) };
       }
-      return await ledger.change(async () => {
-        await rename(from.real, to.real);
-        return { result: { ok: true } as const, change: { bytes: -replaced.size, files: -1 } };
-      });
-    } catch (error) {
-      return { ok: false, reason: failureOf(error) };
-    }
+    });
   }
 
   /**
