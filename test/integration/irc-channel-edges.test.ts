@@ -63,7 +63,12 @@ test("ISUPPORT MAXLIST is per list: b, e and I each hold irc.maxListEntries", as
 test("a channel name holding a control or format character, or longer than CHANNELLEN in bytes, gets 476 and creates nothing", async (t) => {
   const fx = await setup(t);
   const mallory = await fx.raw("mallory");
-  const lookalikes = ["#gen\u200Beral", "#\u202Elareneg", "#gen\u2066eral\u2069", "#\uFEFFgeneral", "#gen\x02eral", "#gen\x03eral", "#gen\x7Feral", "#gen\u0085eral", "#gen\u00ADeral"];
+  const lookalikes = [
+    ...["#gen\u200Beral", "#\u202Elareneg", "#gen\u2066eral\u2069", "#\uFEFFgeneral", "#gen\x02eral", "#gen\x03eral", "#gen\x7Feral", "#gen\u0085eral", "#gen\u00ADeral"],
+    // Blank or invisible though not Cc/Cf (braille blank, Hangul fillers, variation selectors, the combining
+    // grapheme joiner), a mark drawn on the '#', and "#café" spelt with a combining accent (a second "#café").
+    ...["#gen\u2800eral", "#gen\u3164eral", "#\u115Fgeneral", "#gen\uFFA0eral", "#general\uFE0F", "#gen\u034Feral", "#gen\u17B4eral", "#\u0301general", "#cafe\u0301"],
+  ];
   const tooLong = ["#" + "é".repeat(63), "#" + "😀".repeat(32), "#a" + "é".repeat(32)];
   for (const name of [...lookalikes, ...tooLong]) {
     const lines = await exchange(mallory, `JOIN ${name}`);

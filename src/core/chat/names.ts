@@ -17,12 +17,18 @@ export function isValidNick(nick: string, maxLength: number): boolean {
 }
 
 /**
- * Control and format characters (Unicode Cc and Cf): C0 and C1 controls, IRC formatting
+ * Characters that show as nothing. Control and format characters (Unicode Cc and Cf): C0 and C1 controls, IRC formatting
  * codes, zero-width characters and bidirectional overrides. Unseen or reordering the
  * name on screen, they let `#gen\u200Beral` or `#\u202Elareneg` pass for `#general`,
  * and whoever creates such a channel is its operator.
  */
-const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
+// Default_Ignorable_Code_Point adds the rest of what renders as nothing: Hangul fillers
+// (U+115F, U+1160, U+3164, U+FFA0), variation selectors, the combining grapheme joiner;
+// U+2800 (braille blank) is a visible-width blank that is not one.
+
+/** A combining mark right after '#' would draw on the '#' itself. */
+const MARK_FIRST = /^#\p{M}/u;
 
 /** `maxLength` is in UTF-8 bytes, as CHANNELLEN (like every *LEN) is: 63 "é" are 127 bytes, not 64 characters. */
 export function isValidChannelName(name: string, maxLength: number): boolean {
@@ -30,7 +36,10 @@ export function isValidChannelName(name: string, maxLength: number): boolean {
   // Cheap first: a UTF-16 unit is at most 3 bytes of UTF-8.
   if (name.length * 3 > maxLength && Buffer.byteLength(name) > maxLength) return false;
   // Space, comma split or confuse targets; ':' would break parameter parsing in clients.
-  return !/[\s,:]/.test(name) && !INVISIBLE.test(name);
+  if (/[\s,:]/.test(name) || INVISIBLE.test(name) || MARK_FIRST.test(name)) return false;
+  // One spelling per name: "#café" written with a combining accent would be a second channel
+  // that looks the same as the precomposed one (clients send NFC; macOS file names are NFD).
+  return name.normalize("NFC") === name;
 }
 
 /** A username (ident) as sent in USER: letters, digits and a few safe marks only. */
