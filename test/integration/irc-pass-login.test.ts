@@ -104,3 +104,14 @@ test("PASS account:password without TLS is refused like SASL PLAIN when loopback
   assert.match(c.lines.join("\n"), /PASS login failed: a password in clear needs a TLS connection/);
   assert.equal(await whoisAccount(c, "erin"), null);
 });
+
+test("PASS account:password asking for the nick the account is online with: the connection joins that user (multiclient), no 433", async (t) => {
+  const fx = await openFixture(t);
+  const frank = await registerAccount(fx, "frank", PASSWORD);
+  // Before: 433 at NICK, though the same login by SASL is welcomed under that nick.
+  const second = await passClient(fx, "frank", `frank:${PASSWORD}`);
+  assert.deepEqual(unconsumed(second, / 433 /), []);
+  assert.equal(await whoisAccount(second, "frank"), "frank");
+  frank.send("PRIVMSG #general :from the first connection");
+  await second.waitFor(/ PRIVMSG #general :from the first connection$/);
+});

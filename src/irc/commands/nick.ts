@@ -38,9 +38,10 @@ export const nick: AnytimeCommand = {
       return;
     }
     // While CAP negotiation holds registration, a SASL login may still attach this
-    // connection to its account's online user (multiclient), whose nick it is: the
-    // check waits for the end of registration, which answers 433 if it still applies.
-    if (!core.isNickAvailable(wanted) && !connection.pending!.capNegotiating) {
+    // connection to its account's online user (multiclient), whose nick it is; a login
+    // made already (PASS account:password) may attach it so too. The check then waits
+    // for the end of registration, which answers 433 if it still applies.
+    if (!core.isNickAvailable(wanted) && !connection.pending!.capNegotiating && !connection.account) {
       replyFailure(connection, "nick-in-use", wanted);
       return;
     }
