@@ -104,7 +104,7 @@ const stateOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("join"), user: text, channel: text, createdAt: time, chanop: z.boolean(), voice: z.boolean(), stamp, state: channelState.nullable() }),
   z.object({ op: z.literal("part"), user: text, channel: text }),
   z.object({ op: z.literal("kick"), by: text, user: text, channel: text, reason: text }),
-  z.object({ op: z.literal("channel"), state: channelState }),
+  z.object({ op: z.literal("channel"), state: channelState, changes: z.array(modeChange).optional(), stamp: stamp.optional() }),
   z.object({ op: z.literal("invite"), channel: text, user: text }),
   z.object({ op: z.literal("attach"), user: text }),
   z.object({ op: z.literal("detach"), user: text }),

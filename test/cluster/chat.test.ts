@@ -196,6 +196,47 @@ clusterSuite("cluster: three nodes, one chat", () => {
     }
   });
 
+  test("bans and modes set at once on two nodes: every node keeps all of them (a newer change elsewhere does not drop one)", async (t) => {
+    const rounds = 4;
+    const op1 = await rawClient(t, a, "bop1");
+    const op2 = await rawClient(t, b, "bop2");
+    const observers = [
+      { node: a.name, client: await rawClient(t, a, "bobsa") },
+      { node: b.name, client: await rawClient(t, b, "bobsb") },
+      { node: c.name, client: await rawClient(t, c, "bobsc") },
+    ];
+    const bans = async (client: RawClient, channel: string): Promise<string[]> =>
+      (await exchange(client, `MODE ${channel} +b`)).filter((line) => line.command === "367").map((line) => line.params[2]!).sort();
+    // The letters, in order: each node lists them in the order it learned them.
+    const modes = async (client: RawClient, channel: string): Promise<string> => [...((await exchange(client, `MODE ${channel}`)).find((line) => line.command === "324")?.params[2] ?? "")].sort().join("");
+    for (let round = 0; round < rounds; round++) {
+      const channel = `#bans${round}`;
+      op1.send(`JOIN ${channel}`);
+      await op1.waitFor(new RegExp(` 366 bop1 ${channel} `));
+      for (const { node, client } of observers) {
+        await waitFor(async () => (await names(client, channel)).includes("@bop1"), { timeoutMs: 5000, intervalMs: 50, what: `${channel} seen on ${node}` });
+      }
+      op2.send(`JOIN ${channel}`);
+      await op2.waitFor(new RegExp(` 366 bop2 ${channel} `));
+      await op1.waitFor(new RegExp(`^:bop2!\\S+ JOIN :?${channel}`), 5000);
+      op1.send(`MODE ${channel} +o bop2`);
+      for (const { client } of observers) {
+        client.send(`JOIN ${channel}`);
+        await client.waitFor(new RegExp(` JOIN :?${channel}`), 5000);
+      }
+      await converged(observers, (client) => names(client, channel), { what: `${channel}: bop2 is an operator everywhere`, accept: (list) => list.includes("@bop2") });
+      // Before: the newer of the two whole states won on every node, and the other ban (or +m) was gone.
+      op1.send(`MODE ${channel} +b spam${round}!*@*`);
+      op2.send(`MODE ${channel} +b bad${round}!*@*`);
+      op1.send(`MODE ${channel} +m`);
+      op2.send(`MODE ${channel} +s`);
+      const kept = await converged(observers, (client) => bans(client, channel), { what: `${channel}: both bans on every node`, timeoutMs: 5000, accept: (list) => list.length === 2 });
+      assert.deepEqual(kept, [`bad${round}!*@*`, `spam${round}!*@*`]);
+      const flags = await converged(observers, (client) => modes(client, channel), { what: `${channel}: +m and +s on every node`, timeoutMs: 5000, accept: (value) => value.includes("m") && value.includes("s") });
+      assert.ok(flags.includes("m") && flags.includes("s"), flags);
+    }
+  });
+
   test("one channel created on two nodes at the same moment: afterwards every node reports the same NAMES", async (t) => {
     const rounds = 5;
     const creatorA = await rawClient(t, a, "makera");

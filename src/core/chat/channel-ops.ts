@@ -13,7 +13,7 @@ import { foldCase, isValidChannelName } from "./names.js";
 import { fail, type Failure } from "./results.js";
 import { applyModeRequests, type ModeError, type ModeRequest } from "./channel-modes.js";
 import type { ChannelRegistry } from "./channel-registry.js";
-import { channelState } from "./replication.js";
+import { channelState, stampModeChanges } from "./replication.js";
 import { clip, type CoreServices } from "./chat-types.js";
 import { channelScope } from "./scopes.js";
 
@@ -188,7 +188,9 @@ export class ChannelOps {
           if (membership && host.bus.node !== null) membership.rankStamp = stamp;
         }
       }
-      host.replicate({ op: "channel", state: channelState(channel) });
+      const modeChanges = result.applied.filter((change) => change.kind !== "member");
+      if (host.bus.node !== null) stampModeChanges(channel, modeChanges, stamp);
+      host.replicate({ op: "channel", state: channelState(channel), changes: result.applied, stamp });
       host.publish(channelScope(channel), { type: "mode", from: user.origin, channel: channel.name, changes: result.applied, ...stamp });
     }
     return { ok: true, ...result };

@@ -43,6 +43,12 @@ export class Channel {
   /** When the topic, and the modes, last changed (in a cluster the newest change wins on every node). */
   topicStamp: Stamp = CREATION_STAMP;
   modesStamp: Stamp = CREATION_STAMP;
+  /**
+   * When each flag, the key and the limit last changed (keys "flag:<mode>", "key", "limit"),
+   * made only in a cluster: a change from another node applies to one of them only when it is
+   * newer, so two nodes changing different modes at once both keep both (see applyModeChanges).
+   */
+  fieldStamps: Map<string, Stamp> | null = null;
 
   constructor(
     readonly name: string,

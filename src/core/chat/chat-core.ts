@@ -121,6 +121,7 @@ export class ChatCore {
       resumed: (user) => this.#lifecycle.resume(user),
       suspended: (user) => this.#lifecycle.suspend(user),
       touched: (user) => this.#touched(user),
+      modesChanged: (channel) => this.registry?.changed(channel),
       now: () => this.now(),
     });
   }

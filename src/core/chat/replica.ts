@@ -2,7 +2,7 @@ import type { Scope } from "./bus.js";
 import { Channel } from "./channel.js";
 import type { ChatEvent } from "./events.js";
 import { foldCase } from "./names.js";
-import { channelState, mergeChannelState, userSnapshot, type ChannelState, type NodeSnapshot, type StateOp, type UserFields, type UserSnapshot } from "./replication.js";
+import { applyModeChanges, channelState, mergeChannelState, userSnapshot, type ChannelState, type NodeSnapshot, type StateOp, type UserFields, type UserSnapshot } from "./replication.js";
 import { ChatUser } from "./user.js";
 import { ChannelGraveyard } from "./channel-graveyard.js";
 
@@ -30,6 +30,8 @@ export interface ReplicaHost {
   suspended(user: ChatUser): void;
   /** A user of this node changed through a session on another node (nick, channels): kept if always-on. */
   touched(user: ChatUser): void;
+  /** The channel's modes changed by another node's hand: saved if it is registered. */
+  modesChanged(channel: Channel): void;
   now(): number;
 }
 
@@ -107,7 +109,18 @@ export class Replica {
       }
       case "channel": {
         const channel = host.channels.get(foldCase(op.state.name));
-        if (channel) this.#merge(channel, op.state);
+        if (!channel) return;
+        if (op.changes === undefined || op.stamp === undefined) {
+          this.#merge(channel, op.state);
+          return;
+        }
+        // Mode changes come as a delta, so changes made at once on two nodes both stay.
+        applyModeChanges(channel, op.changes, op.stamp, op.state);
+        // Not said again when this node's state is newer in a part: the whole state would undo a
+        // change made here at the same moment on a node that has not heard of it yet.
+        mergeChannelState(channel, op.state, false);
+        // A registered channel's saved modes are this node's too: each node saves what it now holds.
+        if (op.changes.some((change) => change.kind !== "member")) host.modesChanged(channel);
         return;
       }
       case "invite":

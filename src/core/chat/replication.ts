@@ -1,5 +1,6 @@
 import type { Channel, FlagMode, ListEntry, ListMode, Topic } from "./channel.js";
 import type { ChatUser } from "./user.js";
+import type { AppliedModeChange } from "./events.js";
 import type { NewUser } from "./chat-core.js";
 
 /**
@@ -19,8 +20,14 @@ export type StateOp =
   | { readonly op: "part"; readonly user: string; readonly channel: string }
   /** A kick of a user of the receiving node, asked for by a channel operator on the sending node. */
   | { readonly op: "kick"; readonly by: string; readonly user: string; readonly channel: string; readonly reason: string }
-  /** A channel's topic or modes changed: its whole state, newest stamp wins everywhere. */
-  | { readonly op: "channel"; readonly state: ChannelState }
+  /**
+   * A channel's topic or modes changed: its whole state, newest stamp wins everywhere. With
+   * `changes` (its modes changed), those are applied instead of the state's modes, as a delta
+   * at `stamp`: a list entry is added or removed whatever the stamps, a flag, the key or the
+   * limit changed when newer than its own last change. Two nodes setting a ban each at once
+   * then both keep both, where the newest whole state would drop one.
+   */
+  | { readonly op: "channel"; readonly state: ChannelState; readonly changes?: readonly AppliedModeChange[]; readonly stamp?: Stamp }
   | { readonly op: "invite"; readonly channel: string; readonly user: string }
   /** The sending node holds a session of a user of another node now (multiclient across nodes), or no longer. */
   | { readonly op: "attach"; readonly user: string }
@@ -136,17 +143,61 @@ export function hasChanges(channel: Channel): boolean {
   return false;
 }
 
+/** The key of one mode's own stamp in Channel.fieldStamps, or null for a list or member change. */
+function fieldOf(change: AppliedModeChange): string | null {
+  if (change.kind === "flag") return `flag:${change.mode}`;
+  return change.kind === "key" || change.kind === "limit" ? change.kind : null;
+}
+
+/** Records that these changes were made at `stamp` (the node that made them). */
+export function stampModeChanges(channel: Channel, changes: readonly AppliedModeChange[], stamp: Stamp): void {
+  for (const change of changes) {
+    const field = fieldOf(change);
+    if (field !== null) (channel.fieldStamps ??= new Map()).set(field, stamp);
+  }
+}
+
+/**
+ * Applies mode changes made on another node at `stamp` (see the "channel" op); `state` is that
+ * node's state after them, for who set a list entry. Member changes come with the state's ranks.
+ */
+export function applyModeChanges(channel: Channel, changes: readonly AppliedModeChange[], stamp: Stamp, state: ChannelState): void {
+  const sameMask = (mask: string) => (entry: ListEntry) => entry.mask.toLowerCase() === mask.toLowerCase();
+  for (const change of changes) {
+    if (change.kind === "member") continue;
+    if (change.kind === "list") {
+      const list = channel.lists[change.mode];
+      const index = list.findIndex(sameMask(change.mask));
+      if (change.on && index === -1) list.push(state.lists[change.mode].find(sameMask(change.mask)) ?? { mask: change.mask, setBy: "", setAt: stamp.time });
+      else if (!change.on && index !== -1) list.splice(index, 1);
+      continue;
+    }
+    const field = fieldOf(change)!;
+    if (!isNewer(stamp, channel.fieldStamps?.get(field) ?? CREATION_STAMP)) continue;
+    (channel.fieldStamps ??= new Map()).set(field, stamp);
+    if (change.kind === "flag") {
+      if (change.on) channel.flags.add(change.mode);
+      else channel.flags.delete(change.mode);
+    } else if (change.kind === "key") channel.key = change.on ? change.key : null;
+    else channel.limit = change.on ? change.limit : null;
+  }
+  if (isNewer(stamp, channel.modesStamp)) channel.modesStamp = stamp;
+}
+
 /**
  * Takes from `state` each part that is newer than the channel's. Returns true when the
- * channel holds a part newer than `state`'s: its sender missed a change.
+ * channel holds a part newer than `state`'s: its sender missed a change. `modes: false`
+ * leaves the modes alone (they came as changes: applyModeChanges).
  */
-export function mergeChannelState(channel: Channel, state: ChannelState): boolean {
+export function mergeChannelState(channel: Channel, state: ChannelState, modes = true): boolean {
   let oursNewer = false;
   if (isNewer(state.topicStamp, channel.topicStamp)) {
     channel.topic = state.topic;
     channel.topicStamp = state.topicStamp;
   } else if (isNewer(channel.topicStamp, state.topicStamp)) oursNewer = true;
-  if (isNewer(state.modesStamp, channel.modesStamp)) {
+  if (!modes) {
+    // Taken as changes.
+  } else if (isNewer(state.modesStamp, channel.modesStamp)) {
     channel.flags.clear();
     for (const flag of state.flags) channel.flags.add(flag);
     channel.key = state.key;
