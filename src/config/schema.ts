@@ -192,6 +192,13 @@ export const configSchema = z.strictObject({
        * moved are forgotten. Bounds what one account can store and what each login loads.
        */
       maxReadMarkersPerAccount: z.number().int().min(10).max(1_000_000).default(1000),
+      /**
+       * In a cluster, how often a node reads the registered channels (ChanServ) from the database:
+       * a channel registered or dropped on another node is known to this node's JOIN (operator
+       * status, restored modes and bans) within this many seconds. ChanServ itself asks the
+       * database at once. Read at start.
+       */
+      registrationRefreshSeconds: z.number().int().min(1).max(3600).default(5),
     })
     .prefault({}),
   history: z

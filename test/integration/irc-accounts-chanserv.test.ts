@@ -33,7 +33,7 @@ test("ChanServ REGISTER needs a login and channel operator status; INFO; DROP by
   fred.send("PRIVMSG NickServ :REGISTER freds-password");
   await fred.waitFor(/ 900 /);
   assert.deepEqual(await chanserv(fred, "fred", "REGISTER #room"), ["#room is registered to fred."]);
-  assert.deepEqual(await chanserv(fred, "fred", "REGISTER #room"), ["#room is already registered."]);
+  assert.deepEqual(await chanserv(fred, "fred", "REGISTER #room"), ["#room is already registered to fred."]);
 
   const info = await chanserv(gina, "gina", "INFO #room");
   assert.match(info[0] ?? "", /^#room was registered by fred on \w{3}, \d{2} \w{3} \d{4} /);

@@ -234,6 +234,19 @@ export class ChatCore {
     this.#lifecycle.quit(user, reason);
   }
 
+  /**
+   * In a cluster, the registrations of these channels as the database holds them, read into
+   * the registry before a JOIN creates any of them here: a channel registered on another node
+   * moments ago then gets its founder and kept modes, not a first joiner made operator.
+   * Nothing to read on a node on its own, whose registry is the only writer.
+   */
+  learnRegistrations(names: readonly string[]): Promise<unknown> | undefined {
+    const registry = this.registry;
+    if (registry === null || this.bus.node === null) return undefined;
+    const unknown = names.filter((name) => !this.findChannel(name));
+    return unknown.length === 0 ? undefined : Promise.all(unknown.map((name) => registry.lookup(name)));
+  }
+
   kill(target: ChatUser, reason: string): void {
     this.#lifecycle.kill(target, reason);
   }

@@ -36,6 +36,14 @@ export const join: RegisteredCommand = {
     if (!targets) return;
     // "JOIN :" or "JOIN ,,": no channel named at all.
     if (targets.length === 0) return connection.numeric(ERR.NEEDMOREPARAMS, "JOIN", "Not enough parameters");
-    joinChannels(connection, user, targets.map((t) => t.name), targets.map((t) => t.key));
+    const names = targets.map((t) => t.name);
+    const keys = targets.map((t) => t.key);
+    const learning = connection.context.core.learnRegistrations(names);
+    if (!learning) return joinChannels(connection, user, names, keys);
+    // A database that cannot be asked leaves the join to what this node knows, as before.
+    const join = (): void => {
+      if (!connection.closed && connection.user === user) joinChannels(connection, user, names, keys);
+    };
+    return learning.then(join, join);
   },
 };

@@ -25,23 +25,26 @@ export async function chanServ(connection: IrcConnection, user: ChatUser, text: 
       if (!channel?.has(user)) return reply("Syntax: REGISTER <#channel> (a channel you are in)");
       if (!connection.account) return reply("Log in to an account first (NickServ IDENTIFY or SASL).");
       if (!channel.isOp(user)) return reply(`You must be an operator of ${channel.name} to register it.`);
-      if (registry.get(channel.name)) return reply(`${channel.name} is already registered.`);
-      await registry.register(channel, connection.account.name);
+      // The database decides, not this node's memory: another node may have registered it a moment ago.
+      const outcome = await registry.register(channel, connection.account.name);
+      if (!outcome.registered) return reply(outcome.registration ? `${channel.name} is already registered to ${founderName(outcome.registration)}.` : `${channel.name} is already registered.`);
       connection.context.log.info({ channel: channel.name, founder: connection.account.name }, "channel registered");
       return reply(`${channel.name} is registered to ${connection.account.name}.`);
     }
     case "INFO": {
-      const registration = registry.get(name);
+      const registration = await registry.lookup(name);
       if (!registration || hiddenFrom(connection, user, registration)) return reply(`${name || "That channel"} is not registered.`);
-      return reply(`${registration.name} was registered by ${registration.founder || "(a deleted account)"} on ${new Date(registration.registeredAt).toUTCString()}.`);
+      return reply(`${registration.name} was registered by ${founderName(registration)} on ${new Date(registration.registeredAt).toUTCString()}.`);
     }
     case "DROP": {
-      const registration = registry.get(name);
-      const founder = registration !== undefined && connection.account !== null && foldCase(connection.account.name) === registration.founder;
+      const registration = await registry.lookup(name);
+      const account = connection.account;
+      const founder = registration !== undefined && account !== null && foldCase(account.name) === registration.founder;
       // Answered as INFO answers: "only the founder" would tell an outsider that a secret channel is registered.
       if (!registration || (!founder && hiddenFrom(connection, user, registration))) return reply(`${name || "That channel"} is not registered.`);
-      if (!founder) return reply("Only the founder may drop a channel.");
-      await registry.drop(name);
+      if (!founder || !account) return reply("Only the founder may drop a channel.");
+      // Deleted only while still this founder's: dropped or registered anew elsewhere since the lookup, it is not.
+      if (!(await registry.drop(name, account.name))) return reply(registry.get(name) ? "Only the founder may drop a channel." : `${registration.name} is not registered.`);
       return reply(`${registration.name} is no longer registered.`);
     }
     case "HELP":
@@ -51,6 +54,10 @@ export async function chanServ(connection: IrcConnection, user: ChatUser, text: 
     default:
       return reply(`Unknown command ${command}. Try HELP.`);
   }
+}
+
+function founderName(registration: ChannelRegistration): string {
+  return registration.founder || "(a deleted account)";
 }
 
 /** Whether a registered channel is secret to `user`: +s now and `user` outside it, or kept +s while empty (operators excepted). */
