@@ -157,6 +157,11 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   const sharedSecrets = secretsInDatabase(config) ? secrets : null;
   const registry = new ChannelRegistry(new ChannelsRepository(domain.store.db), log);
   await registry.load();
+  // In a cluster other nodes register and drop channels too: this node learns of it from the database.
+  if (config.cluster.redisUrl) {
+    registry.startRefreshing(config.chat.registrationRefreshSeconds * 1000);
+    teardown.add("doors", "channel registration refresh", () => registry.stopRefreshing());
+  }
   // After the doors close, before the database does: a topic or mode changed just before the stop is kept.
   teardown.add("history", "channel registrations", () => registry.drain());
   // A cluster's bus is Redis; a node on its own keeps every event in the process.
@@ -172,9 +177,12 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   // until this node knows them, or their joins would create them afresh, with op and no +i/+k/+b check.
   if (cluster && !(await cluster.peersHeard(PEER_SNAPSHOTS_WAIT_MS))) log.warn("cluster: not every node answered in time; always-on users are restored with what this node knows");
   for (const record of await new AlwaysOnRepository(domain.store.db).list()) {
-    // In a cluster, each always-on user lives on one node: the first to claim its nick.
-    if (cluster && (await cluster.claim(record.nick)) !== "ok") continue;
-    if (!core.restoreAlwaysOn(record, config.accounts.multiclient)) log.warn({ account: record.account, nick: record.nick }, "always-on user not restored: its nick is taken or invalid");
+    // In a cluster, each always-on user lives on one node: the first to claim its nick (claimAlwaysOn logs why not).
+    if (cluster && !(await cluster.claimAlwaysOn(record))) continue;
+    if (core.restoreAlwaysOn(record, config.accounts.multiclient)) continue;
+    log.warn({ account: record.account, nick: record.nick }, "always-on user not restored: its nick is taken or invalid");
+    // The nick claimed for it is nobody's here (release keeps it when a user of this node holds it).
+    cluster?.release(record.nick);
   }
   // One registry for the whole process, made here and handed to what it measures.
   const metrics = config.metrics.enabled ? new ServerMetrics() : null;

@@ -6,7 +6,7 @@ import type { NickClaim, NickClaims } from "../core/chat/nick-claims.js";
 import { foldCase } from "../core/chat/names.js";
 import type { StateOp } from "../core/chat/replication.js";
 import { RedisBus, type BusLink } from "./redis-bus.js";
-import { CLAIM_NICK, KEEP_ONLY_NICKS, RELEASE_NICK, RELEASE_NODE } from "./nick-scripts.js";
+import { CLAIM_NICK, KEEP_ONLY_NICKS, RELEASE_GONE_NODE, RELEASE_NICK, RELEASE_NODE } from "./nick-scripts.js";
 import { PeerSnapshots } from "./peer-snapshots.js";
 import { EPOCH_KEY, HEARTBEAT_PREFIX, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
 import { detached } from "../detached.js";
@@ -69,6 +69,8 @@ export class ClusterNode implements NickClaims {
   #joinGraceUntil = 0;
   /** What this node publishes, sent at the end of each turn (publish-outbox.ts). */
   readonly #outbox: PublishOutbox;
+  /** Other processes found running under this node's name, each reported once. */
+  readonly #namesakesReported = new Set<string>();
 
   constructor(private readonly options: ClusterOptions) {
     this.instance = `${options.name}~${randomBytes(3).toString("hex")}`;
@@ -158,6 +160,96 @@ export class ClusterNode implements NickClaims {
     } catch {
       return "unavailable";
     }
+  }
+
+  /**
+   * Claims the nick of the always-on user `record` so that this node restores it: in a
+   * cluster each lives on one node, the first to claim its nick. False when it lives on
+   * another node, or when the nick cannot be had: logged with the reason, never silently.
+   */
+  async claimAlwaysOn(record: { readonly account: string; readonly nick: string }): Promise<boolean> {
+    let claim = await this.claim(record.nick);
+    if (claim === "taken" && this.#livesElsewhere(record)) {
+      this.#log.debug({ account: record.account, nick: record.nick }, "always-on user lives on another node");
+      return false;
+    }
+    // An earlier run of this node that still looked connected when this one joined may be gone by now: look once more.
+    if (claim === "taken" && (await this.releaseEarlierRuns().catch(() => 0)) > 0) claim = await this.claim(record.nick);
+    if (claim === "ok") return true;
+    this.#log.warn({ account: record.account, nick: record.nick, reason: await this.#whyNotClaimed(record.nick, claim) }, "always-on user not restored: its nick could not be claimed");
+    return false;
+  }
+
+  /** Another node's user of the same account holds the nick: the always-on user itself, restored there. */
+  #livesElsewhere(record: { readonly account: string; readonly nick: string }): boolean {
+    const holder = this.#core?.findUser(record.nick);
+    return holder !== undefined && holder.node !== null && holder.account !== null && foldCase(holder.account) === foldCase(record.account);
+  }
+
+  async #whyNotClaimed(nick: string, claim: NickClaim): Promise<string> {
+    if (claim === "unavailable") return "Redis did not answer in time";
+    const user = this.#core?.findUser(nick);
+    if (user?.node) return `another user holds the nick on node ${this.#nameOf(user.node)}`;
+    const holder = await this.#holderOf(nick);
+    if (holder === null) return "the nick was taken meanwhile";
+    const namesake = this.#nameOf(holder) === this.options.name ? ", another process under this node's name" : "";
+    return `the nick is held in Redis by ${holder}${namesake}, still alive`;
+  }
+
+  /** The instance that holds `nick` in Redis, or null (none, or Redis did not answer). */
+  async #holderOf(nick: string): Promise<string | null> {
+    try {
+      return await withTimeout(this.#commands.hget(NICKS_KEY, foldCase(nick)), REDIS_ANSWER_MS, "timeout");
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Frees the nicks and heartbeat of every earlier run of this node's name that is gone;
+   * resolves with how many nicks were freed. A run killed a moment ago keeps its heartbeat
+   * for the node timeout, and its nicks with it: without this, its always-on users could
+   * not come back and its users could not take their nicks again here until then.
+   * A run still connected to Redis is another process under this name (names must be
+   * unique): it keeps what it holds, and the mistake is logged.
+   */
+  async releaseEarlierRuns(): Promise<number> {
+    let freed = 0;
+    for (const instance of await this.#namesakes()) {
+      const released = await this.#releaseIfGone(instance, this.options.name);
+      if (released > 0) this.#log.info({ peer: instance, nicks: released }, "cluster: freed the nicks of an earlier run of this node");
+      freed += Math.max(0, released);
+    }
+    return freed;
+  }
+
+  /** Other instances whose heartbeat in Redis names this node. */
+  async #namesakes(): Promise<string[]> {
+    const keys = await withTimeout(this.#commands.keys(`${HEARTBEAT_PREFIX}*`), REDIS_ANSWER_MS, "Redis did not list the nodes in time");
+    const names = keys.length === 0 ? [] : await withTimeout(this.#commands.mget(...keys), REDIS_ANSWER_MS, "Redis did not name the nodes in time");
+    return keys.map((key) => key.slice(HEARTBEAT_PREFIX.length)).filter((instance, i) => instance !== this.instance && names[i] === this.options.name);
+  }
+
+  /**
+   * Frees `instance`'s nicks and heartbeat unless Redis still holds its subscription (see
+   * RELEASE_GONE_NODE); resolves with how many nicks were freed, -1 when it is still there.
+   * Only ever called for an instance of `name` while an instance of that name starts or says
+   * hello: a node of another name is never touched here.
+   */
+  async #releaseIfGone(instance: string, name: string): Promise<number> {
+    const freed = Number(await this.#commands.eval(RELEASE_GONE_NODE, 2, NICKS_KEY, heartbeatKey(instance), instance, nodeChannel(instance)));
+    if (freed < 0) this.#reportNamesake(instance, name);
+    return freed;
+  }
+
+  /** Two processes under one name each look like the other's restart: said loudly, once per process. */
+  #reportNamesake(instance: string, name: string): void {
+    if (this.#namesakesReported.has(instance)) return;
+    this.#namesakesReported.add(instance);
+    this.#log.error(
+      { peer: instance, nodeName: name },
+      "cluster: two processes run under one node name (node names must be unique); neither frees the other's nicks: stop one of them",
+    );
   }
 
   /** True once this node is joined, false when `ms` passed first (at once for none) or the node stopped. */
@@ -288,6 +380,9 @@ export class ClusterNode implements NickClaims {
       const givenUp = this.#joinedAt > 0 && sameRedis && (await this.#commands.exists(heartbeatKey(this.instance))) === 0;
       if (givenUp) for (const instance of this.#core.replica.nodes()) this.#forget(instance, "Cluster unreachable");
       await this.#commands.set(heartbeatKey(this.instance), this.options.name, "PX", this.options.nodeTimeoutSeconds * 1000);
+      // Before the hello, before anything here claims a nick: what a run killed a moment ago
+      // holds is free again now, not when its heartbeat expires.
+      await this.releaseEarlierRuns();
       const own = [...this.#core.users()].filter((user) => user.node === null);
       // One round trip for all of this node's users, however many.
       const claims = this.#commands.pipeline();
@@ -357,6 +452,16 @@ export class ClusterNode implements NickClaims {
     }
   }
 
+  /**
+   * `instance` started again under a new instance: its users are gone now, and so are the
+   * nicks it holds in Redis, unless it is in fact still there (another process under the name).
+   * The new run frees them itself as it joins; this covers one that does not.
+   */
+  #replaced(instance: string, name: string): void {
+    this.#forget(instance, `Node ${name} restarted`);
+    detached(this.#releaseIfGone(instance, name), (error) => this.#log.warn({ err: error, peer: instance }, "cluster: could not free the nicks of a restarted node's earlier run"));
+  }
+
   #forget(instance: string, reason: string): void {
     const dropped = this.#core?.replica.dropNode(instance, reason) ?? 0;
     this.#peers.delete(instance);
@@ -401,8 +506,9 @@ export class ClusterNode implements NickClaims {
       }
       case "hello":
         this.#peers.set(message.o, message.name);
+        if (message.name === this.options.name) this.#reportNamesake(message.o, message.name);
         // The same name under another instance is that node restarted: its old users are gone.
-        for (const [instance, name] of [...this.#peers]) if (name === message.name && instance !== message.o) this.#forget(instance, `Node ${name} restarted`);
+        for (const [instance, name] of [...this.#peers]) if (name === message.name && instance !== message.o) this.#replaced(instance, name);
         core.replica.applySnapshot(message.o, message.snapshot, `Node ${message.name} re-synchronised`);
         this.#snapshots.applied(message.o);
         this.#send(nodeChannel(message.o), { o: this.instance, k: "snap", name: this.options.name, snapshot: core.replica.snapshot() });

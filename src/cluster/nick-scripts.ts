@@ -56,3 +56,27 @@ for i = 1, #all, 2 do
 end
 return freed
 `;
+
+/**
+ * KEYS[1] the nicks hash, KEYS[2] an instance's heartbeat key; ARGV: that instance, its
+ * node channel. An instance whose subscription Redis no longer holds is gone (its process
+ * ended, or lost Redis): frees its nicks and its heartbeat and returns how many nicks.
+ * Still subscribed (a process still running under the name): touches nothing, returns -1.
+ * One script, so the instance cannot come back between the look and the release.
+ */
+export const RELEASE_GONE_NODE = `
+local subscribed = redis.call('PUBSUB', 'NUMSUB', ARGV[2])
+if tonumber(subscribed[2]) > 0 then
+  return -1
+end
+redis.call('DEL', KEYS[2])
+local all = redis.call('HGETALL', KEYS[1])
+local freed = 0
+for i = 1, #all, 2 do
+  if all[i + 1] == ARGV[1] then
+    redis.call('HDEL', KEYS[1], all[i])
+    freed = freed + 1
+  end
+end
+return freed
+`;
