@@ -16,6 +16,7 @@ import { IrcService } from "./irc/irc-service.js";
 import { VERSION } from "./version.js";
 import { openDomain } from "./domain.js";
 import { DeletedAccounts } from "./core/accounts/deleted-accounts.js";
+import { chatAccountDoor } from "./core/chat/account-door.js";
 import { Messaging } from "./core/chat/messaging.js";
 import { HistoryWriter } from "./core/chat/history-writer.js";
 import { flushNow } from "./turn-end.js";
@@ -302,7 +303,7 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   for (const a of addresses.tls) log.info({ address: a.address, port: a.port }, "IRC (TLS) listening");
   const ftp = new FtpService(ftpContext, limits);
   // A deleted account's sessions end on every door: at once when deleted here, within a sweep when elsewhere.
-  const deletedAccounts = new DeletedAccounts(domain.accounts, [core.accountDoor, ftpContext.accountDoor], (err) => log.warn({ err }, "could not check whether logged-in accounts still exist"));
+  const deletedAccounts = new DeletedAccounts(domain.accounts, [chatAccountDoor(core), ftpContext.accountDoor], (err) => log.warn({ err }, "could not check whether logged-in accounts still exist"));
   deletedAccounts.start(config.accounts.deletedCheckSeconds * 1000);
   teardown.add("doors", "deleted accounts", () => deletedAccounts.stop());
   // What GET /readyz asks before a load balancer sends clients here.

@@ -6,7 +6,8 @@ import type { NickClaim, NickClaims } from "../core/chat/nick-claims.js";
 import { foldCase } from "../core/chat/names.js";
 import type { StateOp } from "../core/chat/replication.js";
 import { RedisBus, type BusLink } from "./redis-bus.js";
-import { CLAIM_NICK, KEEP_ONLY_NICKS, RELEASE_GONE_NODE, RELEASE_NICK, RELEASE_NODE } from "./nick-scripts.js";
+import { CLAIM_NICK, KEEP_ONLY_NICKS, RELEASE_NICK, RELEASE_NODE } from "./nick-scripts.js";
+import { EarlierRuns, heartbeats } from "./earlier-runs.js";
 import { PeerSnapshots } from "./peer-snapshots.js";
 import { EPOCH_KEY, HEARTBEAT_PREFIX, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
 import { detached } from "../detached.js";
@@ -69,8 +70,7 @@ export class ClusterNode implements NickClaims {
   #joinGraceUntil = 0;
   /** What this node publishes, sent at the end of each turn (publish-outbox.ts). */
   readonly #outbox: PublishOutbox;
-  /** Other processes found running under this node's name, each reported once. */
-  readonly #namesakesReported = new Set<string>();
+  readonly #earlierRuns: EarlierRuns;
 
   constructor(private readonly options: ClusterOptions) {
     this.instance = `${options.name}~${randomBytes(3).toString("hex")}`;
@@ -85,6 +85,7 @@ export class ClusterNode implements NickClaims {
     };
     this.#commands = new Redis(options.redisUrl, { ...common, connectionName: `cmymessage:${this.instance}` });
     this.#outbox = new PublishOutbox(this.#commands, this.#log);
+    this.#earlierRuns = new EarlierRuns(this.#commands, this.instance, options.name, this.#log, REDIS_ANSWER_MS);
     // Subscribed afresh on every "ready" below, so a resync never runs before the subscription is in place.
     this.#subscriber = new Redis(options.redisUrl, { ...common, connectionName: `cmymessage:${this.instance}:sub`, autoResubscribe: false });
     const isUp = (): boolean => this.#synced;
@@ -205,51 +206,9 @@ export class ClusterNode implements NickClaims {
     }
   }
 
-  /**
-   * Frees the nicks and heartbeat of every earlier run of this node's name that is gone;
-   * resolves with how many nicks were freed. A run killed a moment ago keeps its heartbeat
-   * for the node timeout, and its nicks with it: without this, its always-on users could
-   * not come back and its users could not take their nicks again here until then.
-   * A run still connected to Redis is another process under this name (names must be
-   * unique): it keeps what it holds, and the mistake is logged.
-   */
-  async releaseEarlierRuns(): Promise<number> {
-    let freed = 0;
-    for (const instance of await this.#namesakes()) {
-      const released = await this.#releaseIfGone(instance, this.options.name);
-      if (released > 0) this.#log.info({ peer: instance, nicks: released }, "cluster: freed the nicks of an earlier run of this node");
-      freed += Math.max(0, released);
-    }
-    return freed;
-  }
-
-  /** Other instances whose heartbeat in Redis names this node. */
-  async #namesakes(): Promise<string[]> {
-    const keys = await withTimeout(this.#commands.keys(`${HEARTBEAT_PREFIX}*`), REDIS_ANSWER_MS, "Redis did not list the nodes in time");
-    const names = keys.length === 0 ? [] : await withTimeout(this.#commands.mget(...keys), REDIS_ANSWER_MS, "Redis did not name the nodes in time");
-    return keys.map((key) => key.slice(HEARTBEAT_PREFIX.length)).filter((instance, i) => instance !== this.instance && names[i] === this.options.name);
-  }
-
-  /**
-   * Frees `instance`'s nicks and heartbeat unless Redis still holds its subscription (see
-   * RELEASE_GONE_NODE); resolves with how many nicks were freed, -1 when it is still there.
-   * Only ever called for an instance of `name` while an instance of that name starts or says
-   * hello: a node of another name is never touched here.
-   */
-  async #releaseIfGone(instance: string, name: string): Promise<number> {
-    const freed = Number(await this.#commands.eval(RELEASE_GONE_NODE, 2, NICKS_KEY, heartbeatKey(instance), instance, nodeChannel(instance)));
-    if (freed < 0) this.#reportNamesake(instance, name);
-    return freed;
-  }
-
-  /** Two processes under one name each look like the other's restart: said loudly, once per process. */
-  #reportNamesake(instance: string, name: string): void {
-    if (this.#namesakesReported.has(instance)) return;
-    this.#namesakesReported.add(instance);
-    this.#log.error(
-      { peer: instance, nodeName: name },
-      "cluster: two processes run under one node name (node names must be unique); neither frees the other's nicks: stop one of them",
-    );
+  /** Frees the nicks and heartbeat of every earlier run of this node's name that is gone (see EarlierRuns). */
+  releaseEarlierRuns(): Promise<number> {
+    return this.#earlierRuns.release();
   }
 
   /** True once this node is joined, false when `ms` passed first (at once for none) or the node stopped. */
@@ -279,10 +238,8 @@ export class ClusterNode implements NickClaims {
     if (!(await this.#joined(ms))) return false;
     let alive: string[];
     try {
-      const keys = await withTimeout(this.#commands.keys(`${HEARTBEAT_PREFIX}*`), REDIS_ANSWER_MS, "Redis did not list the nodes in time");
-      const names = keys.length === 0 ? [] : await withTimeout(this.#commands.mget(...keys), REDIS_ANSWER_MS, "Redis did not name the nodes in time");
       // Not this node, nor an earlier run of it (its heartbeat outlives a crash for a while, and it will never answer).
-      alive = keys.map((key) => key.slice(HEARTBEAT_PREFIX.length)).filter((instance, i) => instance !== this.instance && names[i] !== this.options.name);
+      alive = (await heartbeats(this.#commands, REDIS_ANSWER_MS)).filter(({ instance, name }) => instance !== this.instance && name !== this.options.name).map(({ instance }) => instance);
     } catch {
       return false;
     }
@@ -459,7 +416,7 @@ export class ClusterNode implements NickClaims {
    */
   #replaced(instance: string, name: string): void {
     this.#forget(instance, `Node ${name} restarted`);
-    detached(this.#releaseIfGone(instance, name), (error) => this.#log.warn({ err: error, peer: instance }, "cluster: could not free the nicks of a restarted node's earlier run"));
+    detached(this.#earlierRuns.releaseIfGone(instance, name), (error) => this.#log.warn({ err: error, peer: instance }, "cluster: could not free the nicks of a restarted node's earlier run"));
   }
 
   #forget(instance: string, reason: string): void {
@@ -506,7 +463,7 @@ export class ClusterNode implements NickClaims {
       }
       case "hello":
         this.#peers.set(message.o, message.name);
-        if (message.name === this.options.name) this.#reportNamesake(message.o, message.name);
+        if (message.name === this.options.name) this.#earlierRuns.reportNamesake(message.o, message.name);
         // The same name under another instance is that node restarted: its old users are gone.
         for (const [instance, name] of [...this.#peers]) if (name === message.name && instance !== message.o) this.#replaced(instance, name);
         core.replica.applySnapshot(message.o, message.snapshot, `Node ${message.name} re-synchronised`);

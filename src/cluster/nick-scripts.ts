@@ -25,8 +25,8 @@ end
 return 0
 `;
 
-/** KEYS[1] the nicks hash; ARGV: a dead instance. Frees all its nicks; returns how many. */
-export const RELEASE_NODE = `
+/** Frees every nick of the nicks hash KEYS[1] held by the instance ARGV[1]; returns how many. */
+const FREE_NICKS_OF_INSTANCE = `
 local all = redis.call('HGETALL', KEYS[1])
 local freed = 0
 for i = 1, #all, 2 do
@@ -37,6 +37,9 @@ for i = 1, #all, 2 do
 end
 return freed
 `;
+
+/** KEYS[1] the nicks hash; ARGV: a dead instance. Frees all its nicks; returns how many. */
+export const RELEASE_NODE = FREE_NICKS_OF_INSTANCE;
 
 /**
  * KEYS[1] the nicks hash; ARGV: an instance, then the folded nicks its users hold now.
@@ -70,13 +73,4 @@ if tonumber(subscribed[2]) > 0 then
   return -1
 end
 redis.call('DEL', KEYS[2])
-local all = redis.call('HGETALL', KEYS[1])
-local freed = 0
-for i = 1, #all, 2 do
-  if all[i + 1] == ARGV[1] then
-    redis.call('HDEL', KEYS[1], all[i])
-    freed = freed + 1
-  end
-end
-return freed
-`;
+${FREE_NICKS_OF_INSTANCE}`;

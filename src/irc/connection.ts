@@ -26,10 +26,6 @@ let sessionCounter = 0;
 
 export type CommandRunner = (connection: IrcConnection, message: IrcMessage) => void | Promise<void>;
 
-
-/** The commands that may run while the client's earlier messages are still being stored (see #dispatch). */
-const PIPELINED_COMMANDS: ReadonlySet<string> = new Set(["PRIVMSG", "NOTICE", "TAGMSG"]);
-
 /** The caps of a connection that enabled none: most idle ones, so no Set each. */
 const NO_CAPS: ReadonlySet<Capability> = new Set();
 
@@ -237,11 +233,7 @@ export class IrcConnection implements Session, TransportSink {
     if (!message) return undefined;
     const label = this.#labelOf(message);
     const run = (): Promise<void> | undefined => (label === undefined ? this.#run(message) : this.#withLabel(label, () => this.#run(message)));
-    // Messages still being stored are delivered when stored: any other command waits for them,
-    // so a KICK, NICK or PART sent after a message never reaches anyone before it. A labelled
-    // command waits too: while its replies are collected, the echo or RPL_AWAY of an earlier
-    // message answered meanwhile would be taken into its labelled batch.
-    if (this.#pending?.pipelining === true && (label !== undefined || !PIPELINED_COMMANDS.has(message.command))) return this.#pending.pipelinedSettled().then(run);
+    if (this.#pending?.mustWaitFor(message.command, label !== undefined) === true) return this.#pending.pipelinedSettled().then(run);
     return run();
   }
 

@@ -8,6 +8,9 @@ import type { Logger } from "pino";
  */
 const QUIT_AFTER_RUNNING_MS = 5000;
 
+/** The commands that may run while the client's earlier messages are still being stored. */
+const PIPELINED_COMMANDS: ReadonlySet<string> = new Set(["PRIVMSG", "NOTICE", "TAGMSG"]);
+
 /** Whose commands they are: a failed pipelined one is logged with its address. */
 export interface CommandOwner {
   readonly address: string;
@@ -40,9 +43,14 @@ export class PendingCommands {
     return this.#running === 0;
   }
 
-  /** Whether pipelined jobs (messages being stored) are still under way. */
-  get pipelining(): boolean {
-    return this.#inFlight > 0;
+  /**
+   * Whether `command` must wait for the pipelined messages under way. Messages are delivered
+   * when stored: any other command waits for them, so a KICK, NICK or PART sent after a
+   * message never reaches anyone before it. A labelled one waits too: while its replies are
+   * collected, the echo or RPL_AWAY of an earlier message would be taken into its batch.
+   */
+  mustWaitFor(command: string, labelled: boolean): boolean {
+    return this.#inFlight > 0 && (labelled || !PIPELINED_COMMANDS.has(command));
   }
 
   /** Remembers `work` until it settles. */

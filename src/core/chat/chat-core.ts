@@ -3,7 +3,6 @@ import type { Session } from "./session.js";
 import type { Channel, MemberMode } from "./channel.js";
 import type { ChatUser } from "./user.js";
 import { foldCase, isValidNick } from "./names.js";
-import type { AccountDoor } from "../accounts/deleted-accounts.js";
 import { fail, type Failure } from "./results.js";
 import { MessageIds } from "./message-ids.js";
 import { WhowasHistory, type WhowasEntry } from "./whowas.js";
@@ -251,14 +250,6 @@ export class ChatCore {
     this.#lifecycle.kill(target, reason);
   }
 
-  /** The account door of chat (see DeletedAccounts): the users of this node logged in to each account. */
-  readonly accountDoor: AccountDoor = {
-    loggedIn: () => [...this.#usersByAccount].filter(([, users]) => [...users].some((user) => user.node === null)).map(([folded]) => folded),
-    // Disconnected, always-on ones included: a user of an account that is gone would keep its nick, channels and status.
-    end: (folded) => {
-      for (const user of this.usersOfAccount(folded)) if (user.node === null) this.kill(user, "Account deleted");
-    },
-  };
 
   changeNick(user: ChatUser, nick: string): { ok: true; changed: boolean } | Failure<"erroneous-nick" | "nick-in-use"> {
     return this.#lifecycle.changeNick(user, nick);

@@ -158,25 +158,8 @@ export class FileSpace {
   }
 
   /** Makes a folder; it counts against the file quota as a file does (see measureUsage). */
-  async makeDirectory(path: JailedPath): Promise<Result<object>> {
-    const ledger = this.ledger;
-    if (!ledger) return { ok: false, reason: "read-only" };
-    let hold: Hold | null;
-    try {
-      hold = await ledger.hold({ bytes: 0, files: 1 }, this.#quota());
-    } catch {
-      return { ok: false, reason: "io" };
-    }
-    if (!hold) return { ok: false, reason: "quota" };
-    try {
-      await mkdir(path.real, { mode: 0o755 });
-      await hold.settle({ bytes: 0, files: 1 });
-      return { ok: true };
-    } catch (error) {
-      return { ok: false, reason: failureOf(error) };
-    } finally {
-      await hold.release();
-    }
+  makeDirectory(path: JailedPath): Promise<Result<object>> {
+    return this.#makeOneEntry(() => mkdir(path.real, { mode: 0o755 }));
   }
 
   /**
@@ -184,7 +167,15 @@ export class FileSpace {
    * exclusive create, so of two sessions (on any nodes sharing the volume) claiming one
    * name at once exactly one gets it. Counts against the file quota.
    */
-  async createEmpty(path: JailedPath): Promise<Result<object>> {
+  createEmpty(path: JailedPath): Promise<Result<object>> {
+    return this.#makeOneEntry(async () => {
+      const handle = await open(path.real, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o644);
+      await handle.close();
+    });
+  }
+
+  /** Makes one entry (a file or a folder) with `make`, within the file quota: held first, counted once made. */
+  async #makeOneEntry(make: () => Promise<unknown>): Promise<Result<object>> {
     const ledger = this.ledger;
     if (!ledger) return { ok: false, reason: "read-only" };
     let hold: Hold | null;
@@ -195,8 +186,7 @@ export class FileSpace {
     }
     if (!hold) return { ok: false, reason: "quota" };
     try {
-      const handle = await open(path.real, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o644);
-      await handle.close();
+      await make();
       await hold.settle({ bytes: 0, files: 1 });
       return { ok: true };
     } catch (error) {
