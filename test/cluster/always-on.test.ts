@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { clusterSuite, startCluster, Teardown, type Cluster, type ClusterNode } from "../support/cluster.js";
 import { startNode } from "../support/cluster-node.js";
-import { rawClient, registerAccount, saslClient } from "../support/cluster-irc.js";
+import { alwaysOnAccount, rawClient, registerAccount, saslClient } from "../support/cluster-irc.js";
 import { waitFor } from "../support/wait.js";
 import pg from "pg";
 
@@ -24,12 +24,9 @@ clusterSuite("cluster: always-on users", () => {
 
   test("an always-on user that comes back through another node: its automatic away ends there and everywhere, what it does there is kept, and its leaving sets it away again", async (t) => {
     const password = "always-on-elsewhere-password";
-    await registerAccount(t, b, "aoeve", password);
-    const home = await saslClient(t, b, "aoeve", "aoeve", password);
-    home.client.send("PRIVMSG NickServ :SET ALWAYS-ON ON");
-    await home.client.waitFor(/NOTICE aoeve :ALWAYS-ON is now ON/, 5000);
-    home.client.send("QUIT :off for now");
-    await home.client.closed;
+    const home = await alwaysOnAccount(t, b, "aoeve", password);
+    home.send("QUIT :off for now");
+    await home.closed;
 
     const watcher = await rawClient(t, a, "aoevewatch");
     const awayNow = async (): Promise<boolean> => {

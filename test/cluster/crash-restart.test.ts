@@ -10,7 +10,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { clusterSuite, startCluster, startNode, type Cluster, type ClusterNode, type ConfigTree } from "../support/cluster.js";
-import { rawClient, rawConnect, registerAccount, saslClient } from "../support/cluster-irc.js";
+import { alwaysOnAccount, rawClient, rawConnect, registerAccount, saslClient } from "../support/cluster-irc.js";
 import { parseLine } from "../support/irc-lines.js";
 import type { RawClient } from "../support/raw-client.js";
 
@@ -39,14 +39,11 @@ clusterSuite("cluster: a node started again", () => {
     const cluster = await startCluster(t, ["cr-a", "cr-b"], { http: false, config: CONFIG });
     const [a, b] = cluster.nodes as [ClusterNode, ClusterNode];
     const password = "crash-restart-password";
-    await registerAccount(t, b, "crdave", password);
-    const dave = await saslClient(t, b, "crdave", "crdave", password);
-    dave.client.send("PRIVMSG NickServ :SET ALWAYS-ON ON");
-    await dave.client.waitFor(/NOTICE crdave :ALWAYS-ON is now ON/, 5000);
-    dave.client.send("JOIN #crash");
-    await dave.client.waitFor(/ 366 crdave #crash /);
-    dave.client.send("QUIT :the always-on user stays");
-    await dave.client.closed;
+    const dave = await alwaysOnAccount(t, b, "crdave", password);
+    dave.send("JOIN #crash");
+    await dave.waitFor(/ 366 crdave #crash /);
+    dave.send("QUIT :the always-on user stays");
+    await dave.closed;
 
     const carol = await rawClient(t, b, "crcarol");
     const watcher = await rawClient(t, a, "crwatch");
@@ -80,12 +77,9 @@ clusterSuite("cluster: a node started again", () => {
     const cluster = await startCluster(t, ["lost-a", "lost-b"], { http: false, config: CONFIG });
     const [a, b] = cluster.nodes as [ClusterNode, ClusterNode];
     const password = "always-on-lost-password";
-    await registerAccount(t, b, "lostdave", password);
-    const dave = await saslClient(t, b, "lostdave", "lostdave", password);
-    dave.client.send("PRIVMSG NickServ :SET ALWAYS-ON ON");
-    await dave.client.waitFor(/NOTICE lostdave :ALWAYS-ON is now ON/, 5000);
-    dave.client.send("QUIT :the always-on user stays");
-    await dave.client.closed;
+    const dave = await alwaysOnAccount(t, b, "lostdave", password);
+    dave.send("QUIT :the always-on user stays");
+    await dave.closed;
 
     await b.stop();
     // Stopped, its users quit: the nick is free, and a guest on the other node takes it.

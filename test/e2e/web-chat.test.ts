@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { IrcLibClient, suiteScope } from "../support/account-server.js";
 import { PASSWORD } from "../support/http-client.js";
-import { conversationLink, launchBrowser, messageItem, messageTexts, seriousAccessibilityFindings, signIn, signedInPage, startWebServer, STEP_TIMEOUT_MS, unreadCount, type WebServer } from "../support/browser.js";
+import { CspViolations, conversationLink, launchBrowser, messageItem, messageTexts, seriousAccessibilityFindings, signIn, signedInPage, startWebServer, STEP_TIMEOUT_MS, unreadCount, type WebServer } from "../support/browser.js";
 import { waitFor } from "../support/wait.js";
 
 /**
@@ -16,7 +16,7 @@ describe("web client in Chromium", () => {
   let browser: Browser;
   const irc: IrcLibClient[] = [];
   /** Content-Security-Policy violations the pages reported (the client must cause none). */
-  const cspViolations: string[] = [];
+  const cspViolations = new CspViolations();
 
   before(async () => {
     web = await startWebServer(scope);
@@ -28,19 +28,12 @@ describe("web client in Chromium", () => {
     await Promise.all(irc.map((client) => client.close()));
     await browser?.close();
     await scope.run();
-    assert.deepEqual(cspViolations, [], "the pages broke their Content-Security-Policy");
+    assert.deepEqual(cspViolations.seen, [], "the pages broke their Content-Security-Policy");
   });
-
-  function watch(page: Page): Page {
-    page.on("console", (message) => {
-      if (message.type() === "error" && /Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    return page;
-  }
 
   async function open(account: string): Promise<Page> {
     const { page } = await signedInPage(browser, web, account, PASSWORD);
-    return watch(page);
+    return cspViolations.watch(page);
   }
 
   /** An IRC user on the account of the same name (SASL PLAIN over loopback), in #general. */
@@ -62,7 +55,7 @@ describe("web client in Chromium", () => {
 
   test("the sign-in view has no serious accessibility problem, and a wrong password is refused", async () => {
     const context = await browser.newContext();
-    const page = watch(await context.newPage());
+    const page = cspViolations.watch(await context.newPage());
     await page.goto(web.url);
     await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
     assert.deepEqual(await seriousAccessibilityFindings(page), []);
@@ -177,7 +170,7 @@ describe("web client in Chromium", () => {
       const server = route.connectToServer();
       server.onMessage((message) => (released ? route.send(message) : held.push(() => route.send(message))));
     });
-    const page = watch(await context.newPage());
+    const page = cspViolations.watch(await context.newPage());
     await page.goto(web.url);
     await signIn(page, "quinn", PASSWORD);
     await page.getByRole("status").filter({ hasText: "Connecting" }).waitFor();
@@ -225,7 +218,7 @@ describe("web client in Chromium", () => {
 
     // A second browser (another device) opens #general and reads it: the first one's count goes.
     const { page: laptop } = await signedInPage(browser, web, "erin", PASSWORD);
-    watch(laptop);
+    cspViolations.watch(laptop);
     await conversationLink(laptop, "#general").click();
     await laptop.getByRole("list", { name: "Messages" }).getByText("news in general 2").waitFor();
     await waitFor(async () => (await unreadCount(page, "#general")) === 0, { timeoutMs: STEP_TIMEOUT_MS, what: "#general read on the other device" });
@@ -477,7 +470,7 @@ describe("web client in Chromium", () => {
 
   test("creates an account, changes its password, signs out here and everywhere", async () => {
     const context = await browser.newContext();
-    const page = watch(await context.newPage());
+    const page = cspViolations.watch(await context.newPage());
     await page.goto(web.url);
     await page.getByRole("button", { name: "Create an account" }).click();
     await page.getByLabel("Account").fill("judy2");
@@ -500,7 +493,7 @@ describe("web client in Chromium", () => {
     // Two devices; "sign out everywhere" on one ends the other's session too.
     await signIn(page, "judy2", "a brand new passphrase");
     const other = await browser.newContext();
-    const otherPage = watch(await other.newPage());
+    const otherPage = cspViolations.watch(await other.newPage());
     await otherPage.goto(web.url);
     await signIn(otherPage, "judy2", "a brand new passphrase");
     await page.getByRole("link", { name: "Settings" }).click();
@@ -516,7 +509,7 @@ describe("web client in Chromium", () => {
 
   test("keyboard: Ctrl+K switches, Alt+arrows move between conversations; at 360 px the list is a drawer", async () => {
     const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
-    const page = watch(await context.newPage());
+    const page = cspViolations.watch(await context.newPage());
     await page.goto(web.url);
     await signIn(page, "alice", PASSWORD);
     await page.getByRole("heading", { name: "#general", level: 2 }).waitFor();
@@ -552,7 +545,7 @@ describe("web client in Chromium", () => {
 
   test("a page signed in before keeps its session across a reload", async () => {
     const context = await browser.newContext();
-    const page = watch(await context.newPage());
+    const page = cspViolations.watch(await context.newPage());
     await page.goto(web.url);
     await signIn(page, "alice", PASSWORD);
     await page.reload();

@@ -7,7 +7,7 @@ import { Client as FtpClient } from "basic-ftp";
 import type { Browser, Page } from "playwright-core";
 import { IrcLibClient, suiteScope } from "../support/account-server.js";
 import { PASSWORD } from "../support/http-client.js";
-import { conversationLink, launchBrowser, messageItem, seriousAccessibilityFindings, signedInPage, startWebServer, STEP_TIMEOUT_MS, type WebServer } from "../support/browser.js";
+import { CspViolations, conversationLink, launchBrowser, messageItem, seriousAccessibilityFindings, signedInPage, startWebServer, STEP_TIMEOUT_MS, type WebServer } from "../support/browser.js";
 import { gradientPng } from "../support/png.js";
 import { waitFor } from "../support/wait.js";
 import { hashPassword } from "../../src/auth/passwords.js";
@@ -24,7 +24,7 @@ describe("web client: files, shares and search in Chromium", () => {
   let ftpPort: number;
   const ftpClients: FtpClient[] = [];
   const irc: IrcLibClient[] = [];
-  const cspViolations: string[] = [];
+  const cspViolations = new CspViolations();
   /** Access tokens from registration, for the requests the test makes over HTTP itself. */
   const tokens: Record<string, string> = {};
   let ines: IrcLibClient;
@@ -51,15 +51,12 @@ describe("web client: files, shares and search in Chromium", () => {
     await Promise.all(irc.map((client) => client.close()));
     await browser?.close();
     await scope.run();
-    assert.deepEqual(cspViolations, [], "the pages broke their Content-Security-Policy");
+    assert.deepEqual(cspViolations.seen, [], "the pages broke their Content-Security-Policy");
   });
 
   async function open(account: string): Promise<Page> {
     const { page } = await signedInPage(browser, web, account, PASSWORD);
-    page.on("console", (message) => {
-      if (message.type() === "error" && /Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    return page;
+    return cspViolations.watch(page);
   }
 
   /** The files view of `page`, reached the way a person does: the "Files" link. */

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { Browser, Locator, Page } from "playwright-core";
 import { IrcLibClient, suiteScope } from "../support/account-server.js";
 import { PASSWORD } from "../support/http-client.js";
-import { launchBrowser, messageItem, signedInPage, startWebServer, type WebServer } from "../support/browser.js";
+import { CspViolations, launchBrowser, messageItem, signedInPage, startWebServer, type WebServer } from "../support/browser.js";
 
 /**
  * How the browser client shows what people write and name, and lets one act on it: the
@@ -17,7 +17,7 @@ describe("web client: messages and names as shown", () => {
   const irc: IrcLibClient[] = [];
   let zoeToken: string;
   /** Content-Security-Policy violations the pages reported (styles included: the client must cause none). */
-  const cspViolations: string[] = [];
+  const cspViolations = new CspViolations();
 
   before(async () => {
     web = await startWebServer(scope);
@@ -30,15 +30,12 @@ describe("web client: messages and names as shown", () => {
     await Promise.all(irc.map((client) => client.close()));
     await browser?.close();
     await scope.run();
-    assert.deepEqual(cspViolations, [], "the pages broke their Content-Security-Policy");
+    assert.deepEqual(cspViolations.seen, [], "the pages broke their Content-Security-Policy");
   });
 
   async function open(account: string): Promise<Page> {
     const { page } = await signedInPage(browser, web, account, PASSWORD);
-    page.on("console", (message) => {
-      if (message.type() === "error" && /Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
-    return page;
+    return cspViolations.watch(page);
   }
 
   async function ircUser(account: string, caps: string[] = []): Promise<IrcLibClient> {

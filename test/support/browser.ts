@@ -97,6 +97,18 @@ export async function startWebServer(scope: Scope, config: ServerConfig = {}): P
 }
 
 /** A new context (profile) with one page, signed in as `account`, the conversation list on screen. */
+/** Content-Security-Policy violations pages report on their console: the client must cause none (assert `seen` empty at the end). */
+export class CspViolations {
+  readonly seen: string[] = [];
+
+  watch(page: Page): Page {
+    page.on("console", (message) => {
+      if (message.type() === "error" && /Content.Security.Policy/i.test(message.text())) this.seen.push(message.text());
+    });
+    return page;
+  }
+}
+
 export async function signedInPage(browser: Browser, web: WebServer, account: string, password: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);

@@ -149,6 +149,15 @@ export async function saslClient(
   return { client, result, welcomedAs: welcome.params[0] ?? "" };
 }
 
+/** Registers the account `nick` through `node`, logs in there under that nick and turns ALWAYS-ON on; resolves with the connection. */
+export async function alwaysOnAccount(owner: AfterHook | Teardown, node: IrcAddress, nick: string, password: string): Promise<RawClient> {
+  await registerAccount(owner, node, nick, password);
+  const { client } = await saslClient(owner, node, nick, nick, password);
+  client.send("PRIVMSG NickServ :SET ALWAYS-ON ON");
+  await client.waitFor(new RegExp(`NOTICE ${nick} :ALWAYS-ON is now ON`), 5000);
+  return client;
+}
+
 /** Every message text CHATHISTORY returns for `target`, oldest first, paging back 100 at a time (needs HISTORY_CAPS). */
 export async function wholeHistory(client: RawClient, target: string, maxPages = 50): Promise<string[]> {
   const pages: Line[][] = [];
