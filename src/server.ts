@@ -179,11 +179,11 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   if (cluster && !(await cluster.peersHeard(PEER_SNAPSHOTS_WAIT_MS))) log.warn("cluster: not every node answered in time; always-on users are restored with what this node knows");
   for (const record of await new AlwaysOnRepository(domain.store.db).list()) {
     // In a cluster, each always-on user lives on one node: the first to claim its nick (claimAlwaysOn logs why not).
-    if (cluster && !(await cluster.claimAlwaysOn(record))) continue;
+    if (cluster && !(await cluster.nicks.claimAlwaysOn(record))) continue;
     if (core.restoreAlwaysOn(record, config.accounts.multiclient)) continue;
     log.warn({ account: record.account, nick: record.nick }, "always-on user not restored: its nick is taken or invalid");
     // The nick claimed for it is nobody's here (release keeps it when a user of this node holds it).
-    cluster?.release(record.nick);
+    cluster?.nicks.release(record.nick);
   }
   // One registry for the whole process, made here and handed to what it measures.
   const metrics = config.metrics.enabled ? new ServerMetrics() : null;
@@ -277,7 +277,7 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   messaging.observe(push.observe);
   context = new IrcServerContext(
     config,
-    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null, readMarkers, tokens, push: push.irc, nickClaims: cluster ?? undefined },
+    { core, messaging, accounts: domain.accounts, history: writer ? history : null, missed: writer ? new MissedMessages(history) : null, readMarkers, tokens, push: push.irc, nickClaims: cluster?.nicks },
     log,
     VERSION,
     reload,

@@ -2,14 +2,12 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { ChatCore } from "../core/chat/chat-core.js";
-import type { NickClaim, NickClaims } from "../core/chat/nick-claims.js";
-import { foldCase } from "../core/chat/names.js";
-import type { StateOp } from "../core/chat/replication.js";
 import { RedisBus, type BusLink } from "./redis-bus.js";
-import { CLAIM_NICK, KEEP_ONLY_NICKS, RELEASE_NICK, RELEASE_NODE } from "./nick-scripts.js";
+import { RELEASE_NODE } from "./nick-scripts.js";
+import { NickOwnership } from "./nick-ownership.js";
 import { EarlierRuns, heartbeats } from "./earlier-runs.js";
 import { PeerSnapshots } from "./peer-snapshots.js";
-import { EPOCH_KEY, HEARTBEAT_PREFIX, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
+import { EPOCH_KEY, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
 import { detached } from "../detached.js";
 import { withTimeout } from "../with-timeout.js";
 import { PublishOutbox } from "./publish-outbox.js";
@@ -30,10 +28,10 @@ const REDIS_ANSWER_MS = 2000;
 /**
  * One node's membership of a cluster: its Redis connections, the bus over them, its
  * heartbeat, the replica of the other nodes (kept by their ops, rebuilt from their
- * snapshots whenever this node (re)connects), nick ownership, and the detection of
+ * snapshots whenever this node (re)connects), nick ownership (nick-ownership.ts), and the detection of
  * nodes that died.
  */
-export class ClusterNode implements NickClaims {
+export class ClusterNode {
   /** This start of this node: its name and a random suffix, so a restarted node is a new instance. */
   readonly instance: string;
   readonly bus: RedisBus;
@@ -71,6 +69,8 @@ export class ClusterNode implements NickClaims {
   /** What this node publishes, sent at the end of each turn (publish-outbox.ts). */
   readonly #outbox: PublishOutbox;
   readonly #earlierRuns: EarlierRuns;
+  /** Who holds which nick across the cluster. */
+  readonly nicks: NickOwnership;
 
   constructor(private readonly options: ClusterOptions) {
     this.instance = `${options.name}~${randomBytes(3).toString("hex")}`;
@@ -86,6 +86,18 @@ export class ClusterNode implements NickClaims {
     this.#commands = new Redis(options.redisUrl, { ...common, connectionName: `cmymessage:${this.instance}` });
     this.#outbox = new PublishOutbox(this.#commands, this.#log);
     this.#earlierRuns = new EarlierRuns(this.#commands, this.instance, options.name, this.#log, REDIS_ANSWER_MS);
+    this.nicks = new NickOwnership({
+      instance: this.instance,
+      name: options.name,
+      commands: this.#commands,
+      log: this.#log,
+      answerMs: REDIS_ANSWER_MS,
+      core: () => this.#core,
+      synced: () => this.#synced,
+      joinedWithinGrace: () => this.#joined(this.#joinGraceUntil - Date.now()),
+      nameOf: (instance) => this.#nameOf(instance),
+      releaseEarlierRuns: () => this.releaseEarlierRuns(),
+    });
     // Subscribed afresh on every "ready" below, so a resync never runs before the subscription is in place.
     this.#subscriber = new Redis(options.redisUrl, { ...common, connectionName: `cmymessage:${this.instance}:sub`, autoResubscribe: false });
     const isUp = (): boolean => this.#synced;
@@ -96,7 +108,7 @@ export class ClusterNode implements NickClaims {
       send: (channel, text) => this.#outbox.queue(channel, text),
     };
     this.bus = new RedisBus(this.instance, link);
-    this.bus.onLocalOp = (op) => this.#localOp(op);
+    this.bus.onLocalOp = (op) => this.nicks.followLocalOp(op);
     for (const client of [this.#commands, this.#subscriber]) {
       client.on("error", (error: Error) => this.#log.debug({ err: error.message }, "cluster: redis error"));
       client.on("close", () => {
@@ -148,64 +160,6 @@ export class ClusterNode implements NickClaims {
     await withTimeout(this.#commands.ping(), REDIS_ANSWER_MS, "Redis did not answer PING in time");
   }
 
-  // ── nicks ─────────────────────────────────────────────────────────────
-
-  async claim(nick: string, node?: string | null): Promise<NickClaim> {
-    // A node that has just started (or whose Redis just blinked) is usually joined within a
-    // moment: the client waits that moment rather than getting a FAIL it has to retry by hand.
-    if (!this.#synced && !(await this.#joined(this.#joinGraceUntil - Date.now()))) return "unavailable";
-    try {
-      const owner = node ?? this.instance;
-      const won = await withTimeout(this.#commands.eval(CLAIM_NICK, 1, NICKS_KEY, foldCase(nick), owner, HEARTBEAT_PREFIX), REDIS_ANSWER_MS, "timeout");
-      return won === 1 ? "ok" : "taken";
-    } catch {
-      return "unavailable";
-    }
-  }
-
-  /**
-   * Claims the nick of the always-on user `record` so that this node restores it: in a
-   * cluster each lives on one node, the first to claim its nick. False when it lives on
-   * another node, or when the nick cannot be had: logged with the reason, never silently.
-   */
-  async claimAlwaysOn(record: { readonly account: string; readonly nick: string }): Promise<boolean> {
-    let claim = await this.claim(record.nick);
-    if (claim === "taken" && this.#livesElsewhere(record)) {
-      this.#log.debug({ account: record.account, nick: record.nick }, "always-on user lives on another node");
-      return false;
-    }
-    // An earlier run of this node that still looked connected when this one joined may be gone by now: look once more.
-    if (claim === "taken" && (await this.releaseEarlierRuns().catch(() => 0)) > 0) claim = await this.claim(record.nick);
-    if (claim === "ok") return true;
-    this.#log.warn({ account: record.account, nick: record.nick, reason: await this.#whyNotClaimed(record.nick, claim) }, "always-on user not restored: its nick could not be claimed");
-    return false;
-  }
-
-  /** Another node's user of the same account holds the nick: the always-on user itself, restored there. */
-  #livesElsewhere(record: { readonly account: string; readonly nick: string }): boolean {
-    const holder = this.#core?.findUser(record.nick);
-    return holder !== undefined && holder.node !== null && holder.account !== null && foldCase(holder.account) === foldCase(record.account);
-  }
-
-  async #whyNotClaimed(nick: string, claim: NickClaim): Promise<string> {
-    if (claim === "unavailable") return "Redis did not answer in time";
-    const user = this.#core?.findUser(nick);
-    if (user?.node) return `another user holds the nick on node ${this.#nameOf(user.node)}`;
-    const holder = await this.#holderOf(nick);
-    if (holder === null) return "the nick was taken meanwhile";
-    const namesake = this.#nameOf(holder) === this.options.name ? ", another process under this node's name" : "";
-    return `the nick is held in Redis by ${holder}${namesake}, still alive`;
-  }
-
-  /** The instance that holds `nick` in Redis, or null (none, or Redis did not answer). */
-  async #holderOf(nick: string): Promise<string | null> {
-    try {
-      return await withTimeout(this.#commands.hget(NICKS_KEY, foldCase(nick)), REDIS_ANSWER_MS, "timeout");
-    } catch {
-      return null;
-    }
-  }
-
   /** Frees the nicks and heartbeat of every earlier run of this node's name that is gone (see EarlierRuns). */
   releaseEarlierRuns(): Promise<number> {
     return this.#earlierRuns.release();
@@ -246,47 +200,9 @@ export class ClusterNode implements NickClaims {
     return this.#snapshots.heardAll(alive, deadline, () => this.#stopped);
   }
 
-  release(nick: string, node?: string | null): void {
-    if (!this.#synced) return;
-    // Two claims of one nick by one node both succeed ("already ours"); the one that lost the
-    // race to the chat core gives back nothing while a user of that node holds the nick.
-    const holder = this.#core?.findUser(nick);
-    if (holder && holder.node === (node ?? null)) return;
-    this.#commands.eval(RELEASE_NICK, 1, NICKS_KEY, foldCase(nick), node ?? this.instance).catch(() => {});
-  }
-
-  /** Keeps Redis's idea of who holds which nick in step with this node's users. */
-  #localOp(op: StateOp): void {
-    if (op.op === "quit") this.release(op.nick);
-    else if (op.op === "nick") {
-      // A rename made here of a user of another node: that node holds its nicks and releases the old one.
-      if (this.#core?.userById(op.user)?.node) return;
-      if (foldCase(op.oldNick) !== foldCase(op.nick)) this.release(op.oldNick);
-      this.#confirmSoon(op.user, op.nick);
-    } else if (op.op === "user") this.#confirmSoon(op.user.id, op.user.nick);
-  }
-
-  #confirmSoon(userId: string, nick: string): void {
-    detached(this.#confirm(userId, nick), (error) => this.#log.warn({ err: error, nick }, "cluster: confirming a nick failed"));
-  }
-
   /** `#maybeResync` catches its own failures and retries; this only keeps a bug in it from going unheard. */
   #resyncSoon(): void {
     detached(this.#maybeResync(), (error) => this.#log.error({ err: error }, "cluster: re-sync failed"));
-  }
-
-  /**
-   * A nick a local user took without asking first (a service rename, an always-on user
-   * restored, a claim while Redis was away) is claimed now; if another node holds it,
-   * this node's user loses it (the later claim always loses).
-   */
-  async #confirm(userId: string, nick: string): Promise<void> {
-    const result = await this.claim(nick);
-    if (result !== "taken") return;
-    const user = this.#core?.userById(userId);
-    if (!user || user.node !== null || user.nick !== nick) return;
-    this.#log.warn({ nick }, "cluster: nick held on another node; disconnecting this node's user");
-    this.#core?.kill(user, "Nick collision: another node's user holds this nick");
   }
 
   // ── membership ────────────────────────────────────────────────────────
@@ -340,21 +256,7 @@ export class ClusterNode implements NickClaims {
       // Before the hello, before anything here claims a nick: what a run killed a moment ago
       // holds is free again now, not when its heartbeat expires.
       await this.releaseEarlierRuns();
-      const own = [...this.#core.users()].filter((user) => user.node === null);
-      // One round trip for all of this node's users, however many.
-      const claims = this.#commands.pipeline();
-      for (const user of own) claims.eval(CLAIM_NICK, 1, NICKS_KEY, user.folded, this.instance, HEARTBEAT_PREFIX);
-      const answers = (await claims.exec()) ?? [];
-      own.forEach((user, index) => {
-        const [error, won] = answers[index] ?? [new Error("no answer"), 0];
-        if (error) throw error;
-        if (won === 1) return;
-        this.#log.warn({ nick: user.nick }, "cluster: nick taken on another node while this one was cut off");
-        this.#core?.kill(user, "Nick collision: the nick was taken while this node was cut off");
-      });
-      // Nicks given up while Redis was away (a QUIT, a NICK) could not be released then: free them now.
-      const held = [...this.#core.users()].filter((user) => user.node === null).map((user) => user.folded);
-      await this.#commands.eval(KEEP_ONLY_NICKS, 1, NICKS_KEY, this.instance, ...held);
+      await this.nicks.reclaimAll(this.#core);
       // A connection closed meanwhile (its "close" could not mark this node unsynced, it was not yet
       // synced): the others' answers to the hello may be lost, so start again once it is back.
       if (this.#losses !== losses) throw new Error("a Redis connection closed during the re-sync");
@@ -457,8 +359,7 @@ export class ClusterNode implements NickClaims {
         const op = message.s;
         const ours = (op.op === "quit" || op.op === "nick") && core.userById(op.user)?.node === null;
         core.replica.apply(op, message.o);
-        if (ours && op.op === "quit") this.release(op.nick);
-        if (ours && op.op === "nick" && foldCase(op.oldNick) !== foldCase(op.nick)) this.release(op.oldNick);
+        this.nicks.followRemoteOp(op, ours);
         return;
       }
       case "hello":

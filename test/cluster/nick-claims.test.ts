@@ -57,7 +57,7 @@ gatedSuite(
       const b = await start("b", redis.url);
 
       // As registration does: claim, then enter the chat.
-      assert.equal(await a.node.claim("alice"), "ok");
+      assert.equal(await a.node.nicks.claim("alice"), "ok");
       const joined = a.core.connect(new QuietSession(), { nick: "alice", username: "a", realname: "A", hostname: "h", address: "127.0.0.1", secure: false });
       assert.ok(joined.ok);
       assert.equal(await direct.hget(NICKS_KEY, "alice"), a.node.instance);
@@ -69,7 +69,7 @@ gatedSuite(
       await waitFor(() => a.node.connected, { what: "node a back", timeoutMs: 10_000 });
 
       assert.equal(await direct.hget(NICKS_KEY, "alice"), null, "node a still holds the nick of a user that left");
-      assert.equal(await b.node.claim("alice"), "ok", "a user of node b can take the nick");
+      assert.equal(await b.node.nicks.claim("alice"), "ok", "a user of node b can take the nick");
     });
 
     test("a claim that loses to a user of the same node gives nothing back: that user keeps the nick in Redis", async (t) => {
@@ -91,16 +91,16 @@ gatedSuite(
         }),
       );
       const [a, b] = nodes as [(typeof nodes)[number], (typeof nodes)[number]];
-      assert.equal(await a.node.claim("bob"), "ok");
+      assert.equal(await a.node.nicks.claim("bob"), "ok");
       assert.ok(a.core.connect(new QuietSession(), { nick: "bob", username: "b", realname: "B", hostname: "h", address: "127.0.0.1", secure: false }).ok);
       // A second registration of "bob" on node a, its claim in flight while the first completed:
       // "already ours" in Redis, refused by the chat core, and given back as registration does.
-      assert.equal(await a.node.claim("bob"), "ok");
+      assert.equal(await a.node.nicks.claim("bob"), "ok");
       assert.equal(a.core.connect(new QuietSession(), { nick: "bob", username: "c", realname: "C", hostname: "h", address: "127.0.0.1", secure: false }).ok, false);
-      a.node.release("bob");
+      a.node.nicks.release("bob");
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal(await direct.hget(NICKS_KEY, "bob"), a.node.instance, "the nick of node a's user was freed in Redis");
-      assert.equal(await b.node.claim("bob"), "taken", "node b could give the nick of node a's user to another user");
+      assert.equal(await b.node.nicks.claim("bob"), "taken", "node b could give the nick of node a's user to another user");
     });
   },
 );
