@@ -6,7 +6,7 @@ import { ensureConversation, latestTime, withConversation, withoutConversation }
 import { HistorySync } from "./history-sync.js";
 import type { LineContext } from "./messages.js";
 import { Outbox } from "./outbox.js";
-import { forgetSaved, loadSaved, saveSaved, type SavedConversations } from "./persist.js";
+import { SavedConversationList } from "./persist.js";
 import { Store } from "./store.js";
 import { addReaction, expireTyping, pushNotice, setReadMarker } from "./reducers.js";
 import { ReadMarkerSync } from "./read-sync.js";
@@ -45,7 +45,7 @@ export class Chat {
   readonly #history: ChatHistory;
   readonly #sync: HistorySync;
   readonly #outbox: Outbox;
-  #saved: SavedConversations;
+  readonly #saved: SavedConversationList;
   readonly #lines: ServerLines;
   readonly #readMarkers: ReadMarkerSync;
   /** Channels to open as soon as our JOIN comes back. */
@@ -59,13 +59,11 @@ export class Chat {
   #channelSyncs: Array<Promise<void>> = [];
   readonly #attentionListeners = new Set<(attention: Attention) => void>();
   readonly #openListeners = new Set<(name: string) => void>();
-  /** Nothing is saved any more (an answer still on its way must not write the list back). */
-  #signedOut = false;
 
   constructor(private readonly options: ChatOptions) {
-    this.#saved = loadSaved(options.account);
     this.client = new IrcClient({ url: options.url, nick: options.account, realname: "CmyMessage web", getToken: options.getToken, onAuthFailure: options.onAuthFailure });
     this.#history = new ChatHistory(this.client);
+    this.#saved = new SavedConversationList(options.account, (name) => this.keyOf(name));
     this.store = new Store<ChatState>({
       connection: this.client.status,
       account: options.account,
@@ -85,16 +83,16 @@ export class Chat {
     this.#lines = new ServerLines(parts, {
       outbox: this.#outbox,
       directAppeared: (name) => {
-        this.#remember({ directs: [...this.#saved.directs, name] });
+        this.#saved.addDirect(name);
         this.#watchDirects([name]);
       },
       joined: (key, name, alreadyLoaded) => {
-        this.#remember({ channels: [...this.#saved.channels, name] });
+        this.#saved.addChannel(name);
         if (this.#openOnJoin.delete(key)) this.#requestOpen(key);
         // First look: the latest page; after a reconnect: the gap since the last message held.
         this.#channelSyncs.push(alreadyLoaded ? this.#sync.gapFill(key) : this.#sync.loadLatest(key));
       },
-      forget: (name) => this.#forget(name),
+      forget: (name) => this.#saved.remove(name),
       attention: (attention) => {
         for (const listener of this.#attentionListeners) listener(attention);
       },
@@ -117,9 +115,8 @@ export class Chat {
    * account's conversations (names of secret channels, who was written to) for good.
    */
   signedOut(): void {
-    this.#signedOut = true;
+    this.#saved.forgetAll();
     this.stop("Signed out");
-    forgetSaved(this.options.account);
   }
 
   /** Mentions and direct messages as they arrive (for notifications). */
@@ -276,7 +273,7 @@ export class Chat {
     // refused by the server (451) and would be lost.
     if (!this.client.isReady || !this.client.send("JOIN", [channel])) {
       // Joined when the connection is ready, like the channels we were in.
-      this.#remember({ channels: [...this.#saved.channels, channel] });
+      this.#saved.addChannel(channel);
       this.store.update((state) => ensureConversation(state, key, channel, "channel"));
       this.#requestOpen(key);
     }
@@ -287,7 +284,7 @@ export class Chat {
     const conversation = this.store.state.conversations.get(key);
     if (!conversation) return;
     if (conversation.kind === "channel" && conversation.joined && this.client.isReady) this.client.send("PART", [conversation.name]);
-    this.#forget(conversation.name);
+    this.#saved.remove(conversation.name);
     this.#outbox.dropConversation(key);
     this.store.update((state) => withoutConversation(state, key));
   }
@@ -298,7 +295,7 @@ export class Chat {
     const key = this.keyOf(name);
     const isNew = !this.store.state.conversations.has(key);
     this.store.update((state) => ensureConversation(state, key, name, "direct"));
-    this.#remember({ directs: [...this.#saved.directs, name] });
+    this.#saved.addDirect(name);
     if (isNew && this.client.isReady) this.#watchDirects([name]);
     if (open) this.#requestOpen(key);
     return key;
@@ -405,7 +402,7 @@ export class Chat {
       const key = this.keyOf(target.name);
       const known = this.store.state.conversations.get(key);
       this.store.update((state) => ensureConversation(state, key, target.name, "direct"));
-      if (!known) this.#remember({ directs: [...this.#saved.directs, target.name] });
+      if (!known) this.#saved.addDirect(target.name);
       fills.push(known?.loaded ? this.#sync.gapFill(key) : this.#sync.loadLatest(key));
     }
     const directs = [...this.store.state.conversations.values()].filter((c) => c.kind === "direct");
@@ -428,25 +425,5 @@ export class Chat {
     if (!this.client.isupport.has("MONITOR")) return;
     // MONITOR takes a comma-separated list: ten nicks of up to 30 bytes fit a 512-byte line.
     for (let i = 0; i < nicks.length; i += 10) this.client.send("MONITOR", ["+", nicks.slice(i, i + 10).join(",")]);
-  }
-
-  #remember(change: Partial<SavedConversations>): void {
-    const unique = (names: readonly string[]): string[] => {
-      const seen = new Set<string>();
-      return names.filter((name) => {
-        const key = this.keyOf(name);
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
-      });
-    };
-    this.#saved = { channels: unique(change.channels ?? this.#saved.channels), directs: unique(change.directs ?? this.#saved.directs) };
-    if (this.#signedOut) return;
-    saveSaved(this.options.account, this.#saved);
-  }
-
-  #forget(name: string): void {
-    const key = this.keyOf(name);
-    this.#remember({ channels: this.#saved.channels.filter((n) => this.keyOf(n) !== key), directs: this.#saved.directs.filter((n) => this.keyOf(n) !== key) });
   }
 }
