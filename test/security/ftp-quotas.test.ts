@@ -100,6 +100,11 @@ describe("quotas enforced during the transfer", () => {
     assert.equal((await control.command("DELE f5")).code, 250);
     assert.equal((await control.command("MKD empty-folder")).code, 257);
     assert.equal((await control.transfer("STOR f6", Buffer.from("x"))).final.code, 552, "the folder took the room");
+    // At the quota, making what is already there is "exists" (550), as below it: a mirroring
+    // client's MKD of a folder it has must not read as a full quota.
+    const again = await control.command("MKD empty-folder");
+    assert.equal(again.code, 550, again.text);
+    assert.doesNotMatch(again.text, /quota/i);
     assert.equal((await control.command("RMD empty-folder")).code, 250);
     assert.equal((await control.transfer("STOR f5", Buffer.from("x"))).final.code, 226, "its room is back");
   });

@@ -159,7 +159,7 @@ export class FileSpace {
 
   /** Makes a folder; it counts against the file quota as a file does (see measureUsage). */
   makeDirectory(path: JailedPath): Promise<Result<object>> {
-    return this.#makeOneEntry(() => mkdir(path.real, { mode: 0o755 }));
+    return this.#makeOneEntry(path, () => mkdir(path.real, { mode: 0o755 }));
   }
 
   /**
@@ -168,14 +168,14 @@ export class FileSpace {
    * name at once exactly one gets it. Counts against the file quota.
    */
   createEmpty(path: JailedPath): Promise<Result<object>> {
-    return this.#makeOneEntry(async () => {
+    return this.#makeOneEntry(path, async () => {
       const handle = await open(path.real, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o644);
       await handle.close();
     });
   }
 
-  /** Makes one entry (a file or a folder) with `make`, within the file quota: held first, counted once made. */
-  async #makeOneEntry(make: () => Promise<unknown>): Promise<Result<object>> {
+  /** Makes one entry (a file or a folder) at `path` with `make`, within the file quota: held first, counted once made. */
+  async #makeOneEntry(path: JailedPath, make: () => Promise<unknown>): Promise<Result<object>> {
     const ledger = this.ledger;
     if (!ledger) return { ok: false, reason: "read-only" };
     let hold: Hold | null;
@@ -184,7 +184,8 @@ export class FileSpace {
     } catch {
       return { ok: false, reason: "io" };
     }
-    if (!hold) return { ok: false, reason: "quota" };
+    // Something already there is what the client is told of (MKD of a folder it has is 550, not 552).
+    if (!hold) return { ok: false, reason: (await exists(path.real)) ? "exists" : "quota" };
     try {
       await make();
       await hold.settle({ bytes: 0, files: 1 });
@@ -398,4 +399,12 @@ export class FileSpace {
     if (!this.ledger) return { ok: false, reason: "read-only" };
     return uploadFile(this.ledger, this.limits, () => this.#quota(), path, source, options);
   }
+}
+
+/** True when anything (a link too) is at `real`. */
+async function exists(real: string): Promise<boolean> {
+  return lstat(real).then(
+    () => true,
+    () => false,
+  );
 }
