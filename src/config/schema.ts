@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseListenAddress, type ListenAddress } from "./listen-address.js";
 import { MAX_PASSWORD_BYTES } from "../auth/password-policy.js";
+import { isValidChannelName } from "../core/chat/names.js";
 
 const listenAddress = z.string().transform((text, ctx): ListenAddress => {
   const parsed = parseListenAddress(text);
@@ -27,7 +28,7 @@ const origin = z.string().transform((text, ctx): string => {
   return url.origin;
 });
 
-const channelName = z.string().regex(/^#[^\s,\x07\x00:]{1,63}$/, "a channel name such as #general");
+const channelName = z.string().regex(/^#[^\s,\x07\x00:]+$/, "a channel name such as #general");
 const seconds = z.number().positive();
 
 const operator = z.strictObject({
@@ -425,6 +426,13 @@ export const configSchema = z.strictObject({
         .refine((v) => v === "" || v.startsWith("$argon2id$"), "empty, or an argon2id hash made by `cmymessage hash-password`")
         .default(""),
       operators: z.array(operator).default([]),
+    })
+    .superRefine((irc, ctx) => {
+      // The rule JOIN applies: a default channel no client could join would greet every connection with 476.
+      irc.defaultChannels.forEach((name, index) => {
+        if (isValidChannelName(name, irc.channelLength)) return;
+        ctx.addIssue({ code: "custom", path: ["defaultChannels", index], message: `not a channel name a client can join: at most irc.channelLength (${irc.channelLength}) bytes of UTF-8, in NFC, no invisible characters` });
+      });
     })
     .prefault({}),
 });

@@ -68,6 +68,8 @@ test("a channel name holding a control or format character, or longer than CHANN
     // Blank or invisible though not Cc/Cf (braille blank, Hangul fillers, variation selectors, the combining
     // grapheme joiner), a mark drawn on the '#', and "#café" spelt with a combining accent (a second "#café").
     ...["#gen\u2800eral", "#gen\u3164eral", "#\u115Fgeneral", "#gen\uFFA0eral", "#general\uFE0F", "#gen\u034Feral", "#gen\u17B4eral", "#\u0301general", "#cafe\u0301"],
+    // Joiners where no spelling needs them: between Latin letters, after '#', two in a row.
+    ...["#gen\u200Deral", "#gen\u200Ceral", "#\u200D\u2764", "#\u0915\u094D\u200D\u200D\u0937", "#1\uFE0F"],
   ];
   const tooLong = ["#" + "é".repeat(63), "#" + "😀".repeat(32), "#a" + "é".repeat(32)];
   for (const name of [...lookalikes, ...tooLong]) {
@@ -82,7 +84,10 @@ test("a channel name holding a control or format character, or longer than CHANN
   assert.deepEqual(list.filter((l) => l.command === "322").map((l) => l.params[1]), ["#general"]);
 
   // Within 64 bytes, in any script, a name is still fine.
-  for (const name of ["#a" + "é".repeat(31), "#" + "😀".repeat(15) + "ab", "#café"]) {
+  // So is a name whose spelling needs a joiner or an emoji's variation selector (RFC 5892 CONTEXTJ, emoji
+  // sequences): "#❤️" as phone keyboards send it, an emoji ZWJ sequence, Persian with its ZWNJ, Devanagari with ZWJ.
+  const spelt = ["#\u2764\uFE0F", "#\u{1F468}\u200D\u{1F4BB}", "#\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645", "#\u0915\u094D\u200D\u0937"];
+  for (const name of ["#a" + "é".repeat(31), "#" + "😀".repeat(15) + "ab", "#café", ...spelt]) {
     assert.equal(Buffer.byteLength(name) <= 64, true);
     await rawJoin(mallory, "mallory", name);
   }

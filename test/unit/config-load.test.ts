@@ -201,6 +201,20 @@ test("a bad value in the file is a ConfigError naming the key (irc.nickLength)",
   assert.match(error.message, /invalid configuration/);
 });
 
+test("a default channel no client could join is a ConfigError naming it: longer than irc.channelLength in bytes, an invisible character", async () => {
+  // Before: accepted, and every connection was greeted with 476 for it.
+  const long = "#" + "é".repeat(40);
+  const error = await configError(loadConfig(yamlFile(`irc:\n  defaultChannels: ["#general", "${long}", "#news\\u200b"]\n`), {}));
+  assert.match(error.message, /irc\.defaultChannels\.1/);
+  assert.match(error.message, /irc\.defaultChannels\.2/);
+  assert.doesNotMatch(error.message, /irc\.defaultChannels\.0/);
+  const short = await configError(loadConfig(yamlFile("irc:\n  channelLength: 20\n  defaultChannels: ['#" + "a".repeat(30) + "']\n"), {}));
+  assert.match(short.message, /irc\.defaultChannels\.0.*channelLength \(20\)/);
+  // What JOIN accepts, the config does: "#café" and "#❤️" are fine.
+  const config = await loadConfig(yamlFile('irc:\n  defaultChannels: ["#café", "#\\u2764\\uFE0F"]\n'), {});
+  assert.deepEqual(config.irc.defaultChannels, ["#café", "#\u2764\uFE0F"]);
+});
+
 test("a value of the wrong type names its key", async () => {
   const error = await configError(loadConfig(yamlFile("irc:\n  flood:\n    burst: lots\n"), {}));
   assert.match(error.message, /irc\.flood\.burst/);

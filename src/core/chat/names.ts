@@ -27,6 +27,28 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
 // (U+115F, U+1160, U+3164, U+FFA0), variation selectors, the combining grapheme joiner;
 // U+2800 (braille blank) is a visible-width blank that is not one.
 
+/** Letters of the scripts whose letters join (cursive): there a ZWNJ shows, as a break in the joining. */
+const JOINING_LETTER = String.raw`[\p{Script=Arabic}\p{Script=Syriac}\p{Script=Nko}\p{Script=Mongolian}\p{Script=Mandaic}\p{Script=Phags_Pa}]`;
+
+/**
+ * The invisible characters some spellings need, where they are needed (after RFC 5892's
+ * CONTEXTJ rules and Unicode's emoji sequences), so a name keeps them and stays valid:
+ * a variation selector 15/16 after a pictograph (`#❤️`); a ZWJ joining pictographs
+ * (`#👨‍💻`, `#❤️‍🔥`); a ZWJ or ZWNJ after a script's own combining mark (a virama:
+ * Devanagari `#क्‍ष`), or a ZWNJ between letters of a joining script (Persian `#می‌خواهم`).
+ * Between Latin letters, or after '#', they stay refused: `#gen\u200Deral` is `#general` on screen.
+ * All are judged against the name as written (one pass).
+ */
+const NEEDED_INVISIBLE = new RegExp(
+  [
+    String.raw`(?<=\p{Extended_Pictographic})[\uFE0E\uFE0F]`,
+    String.raw`(?<=\p{Extended_Pictographic}[\uFE0F\p{Emoji_Modifier}]?)\u200D(?=\p{Extended_Pictographic})`,
+    String.raw`(?<=\p{Mn})(?<!\p{Script=Inherited})[\u200C\u200D](?=[\p{L}\p{M}])`,
+    String.raw`(?<=${JOINING_LETTER})\u200C(?=${JOINING_LETTER})`,
+  ].join("|"),
+  "gu",
+);
+
 /** A combining mark right after '#' would draw on the '#' itself. */
 const MARK_FIRST = /^#\p{M}/u;
 
@@ -36,7 +58,8 @@ export function isValidChannelName(name: string, maxLength: number): boolean {
   // Cheap first: a UTF-16 unit is at most 3 bytes of UTF-8.
   if (name.length * 3 > maxLength && Buffer.byteLength(name) > maxLength) return false;
   // Space, comma split or confuse targets; ':' would break parameter parsing in clients.
-  if (/[\s,:]/.test(name) || INVISIBLE.test(name) || MARK_FIRST.test(name)) return false;
+  if (/[\s,:]/.test(name) || MARK_FIRST.test(name)) return false;
+  if (INVISIBLE.test(name) && INVISIBLE.test(name.replace(NEEDED_INVISIBLE, ""))) return false;
   // One spelling per name: "#café" written with a combining accent would be a second channel
   // that looks the same as the precomposed one (clients send NFC; macOS file names are NFD).
   return name.normalize("NFC") === name;
