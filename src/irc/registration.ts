@@ -46,9 +46,10 @@ function afterClaim(connection: IrcConnection, pending: PendingRegistration, nic
     if (claim === "ok") claims.release(nick);
     return;
   }
+  // The nick is given up before the reply, which names the client "*" as it is still unregistered.
   if (claim !== "ok") {
-    refuseClaim(connection, claim, nick);
     pending.nick = null;
+    refuseClaim(connection, claim, nick);
     return;
   }
   const result = connection.context.core.connect(connection, {
@@ -62,8 +63,8 @@ function afterClaim(connection: IrcConnection, pending: PendingRegistration, nic
   if (!result.ok) {
     // Someone took the nick between NICK and USER; the client must pick another.
     claims.release(nick);
-    replyFailure(connection, result.reason, nick);
     pending.nick = null;
+    replyFailure(connection, result.reason, nick);
     return;
   }
   connection.user = result.user;

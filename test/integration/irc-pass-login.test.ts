@@ -115,3 +115,17 @@ test("PASS account:password asking for the nick the account is online with: the 
   frank.send("PRIVMSG #general :from the first connection");
   await second.waitFor(/ PRIVMSG #general :from the first connection$/);
 });
+
+test("PASS account:password asking for another user's nick: 433 names the client '*', as for a guest, and it registers under another nick", async (t) => {
+  const fx = await openFixture(t);
+  await registerAccount(fx, "grace", PASSWORD);
+  await registerAccount(fx, "heidi", PASSWORD, { quit: true });
+  const c = await fx.rawConnect();
+  c.send(`PASS :heidi:${PASSWORD}`);
+  c.send("NICK grace");
+  c.send("USER heidi 0 * :heidi");
+  // Before: "433 grace grace": the nick it was refused given as its own.
+  assert.match(await c.waitFor(/ 433 /), / 433 \* grace :/);
+  c.send("NICK heidi");
+  await c.waitFor(/ 001 heidi /);
+});
