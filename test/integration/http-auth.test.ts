@@ -212,10 +212,10 @@ test("a login with the old password that overlaps a password change keeps no ses
 });
 
 test("a password changed over IRC (NickServ SET PASSWORD) revokes the account's web sessions", async () => {
-  const session = await api.register("ivan");
-  const irc = await ircLogin(server.port, "ivan");
+  const session = await api.register("ivan", "ivans-first-passphrase");
+  const irc = await ircLogin(server.port, "ivan", "ivans-first-passphrase");
   try {
-    irc.send("PRIVMSG NickServ :SET PASSWORD another long passphrase");
+    irc.send("PRIVMSG NickServ :SET PASSWORD ivans-first-passphrase another long passphrase");
     await irc.waitFor(/password has been changed/);
     assert.ok(isProblem(await api.refresh(session.tokens.refreshToken), 401));
   } finally {

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openFixture, openHomeStore } from "../support/account-server.js";
+import { cliUserAdd, openFixture, openHomeStore } from "../support/account-server.js";
 import { retryWhile } from "../support/wait.js";
 import type { RawClient } from "../support/raw-client.js";
 import { rawSync } from "../support/fixture.js";
@@ -90,21 +90,63 @@ test("NickServ REGISTER with a password of several words does not silently keep 
   } else assert.match(reply.join(" "), /e-?mail|Syntax|password/i);
 });
 
-test("NickServ SET PASSWORD: a common password is refused; the new one works and the old one no longer does", async (t) => {
+test("NickServ SET PASSWORD <current> <new>: a common password is refused; the new one works and the old one no longer does", async (t) => {
   const fx = await openFixture(t);
-  const erin = await registerAccount(fx, "erin", "erins first password");
-  assert.deepEqual(await nickserv(erin, "erin", "SET PASSWORD password123"), [
+  const erin = await registerAccount(fx, "erin", "erins-first-password");
+  assert.deepEqual(await nickserv(erin, "erin", "SET PASSWORD erins-first-password password123"), [
     "Password not changed: That password is one of the most common passwords; choose another.",
   ]);
-  assert.deepEqual(await nickserv(erin, "erin", "SET PASSWORD erins second password"), ["Your password has been changed."]);
+  // The new password is the rest of the line: a pass phrase keeps its spaces.
+  assert.deepEqual(await nickserv(erin, "erin", "SET PASSWORD erins-first-password erins second  password"), ["Your password has been changed."]);
   await nickserv(erin, "erin", "LOGOUT");
-  // A password of several words needs the account named first (IDENTIFY [account] <password>).
-  assert.deepEqual(await nickserv(erin, "erin", "IDENTIFY erin erins first password"), ["Invalid account or password."]);
-  assert.deepEqual(await nickservPastBackoff(erin, "erin", "IDENTIFY erin erins second password"), ["You are now logged in as erin."]);
+  assert.deepEqual(await nickserv(erin, "erin", "IDENTIFY erin erins-first-password"), ["Invalid account or password."]);
+  assert.deepEqual(await nickservPastBackoff(erin, "erin", "IDENTIFY erin erins second  password"), ["You are now logged in as erin."]);
   // Not logged in: no password to set.
   const guest = await fx.raw("guest");
   assert.deepEqual(await nickserv(guest, "guest", "SET PASSWORD whatever password"), ["Log in first."]);
 });
+
+test("NickServ SET PASSWORD asks for the current password: a session alone (a token login, an unattended client) cannot take the account for good", async (t) => {
+  const fx = await openFixture(t);
+  const olga = await registerAccount(fx, "olga", "olgas-own-password");
+  // Before: "SET PASSWORD <new>" changed it, and the owner's password stopped working.
+  assert.match((await nickserv(olga, "olga", "SET PASSWORD taken-over-password")).join(" "), /^Syntax: SET PASSWORD <current password> <new password>/);
+  assert.deepEqual(await nickserv(olga, "olga", "SET PASSWORD a-wrong-guess taken-over-password"), ["The current password is wrong; the password was not changed."]);
+  await nickserv(olga, "olga", "LOGOUT");
+  assert.deepEqual(await nickservPastBackoff(olga, "olga", "IDENTIFY olga olgas-own-password"), ["You are now logged in as olga."]);
+});
+
+test("NickServ IDENTIFY and DROP take the password as typed: runs of spaces and tabs are kept", async (t) => {
+  const fx = await openFixture(t);
+  const pia = await registerAccount(fx, "pia", "two  spaces\tand a tab");
+  await nickserv(pia, "pia", "LOGOUT");
+  // Before: the words were joined by single spaces, so this password never matched (and each try was a failure).
+  assert.deepEqual(await nickserv(pia, "pia", "IDENTIFY pia two  spaces\tand a tab"), ["You are now logged in as pia."]);
+  const dropped = await nickserv(pia, "pia", "DROP two  spaces\tand a tab");
+  assert.match(dropped.join(" "), /has been dropped/);
+});
+
+test("NickServ IDENTIFY and REGISTER refuse a password in clear where SASL PLAIN is refused; so does the REGISTER command", async (t) => {
+  const fx = await openFixture(t, { auth: { plaintextSaslFromLoopback: false } });
+  await cliUserAdd(fx.home, "quinn", "quinns-password");
+  const plain = await fx.raw("quinn");
+  const refusal = "A password in clear needs a TLS connection: connect over TLS (or log in with SASL SCRAM-SHA-256).";
+  // Before: IDENTIFY logged in and REGISTER created an account over plain text.
+  assert.deepEqual(await nickserv(plain, "quinn", "IDENTIFY quinn quinns-password"), [refusal]);
+  assert.deepEqual(unconsumedLoggedIn(plain), []);
+  const newcomer = await fx.raw("rosa");
+  assert.deepEqual(await nickserv(newcomer, "rosa", "REGISTER rosas-password"), [refusal]);
+  const registered = await exchange(newcomer, "REGISTER rosa * rosas-password");
+  assert.deepEqual(
+    registered.filter((l) => l.command === "FAIL" || l.command === "REGISTER").map((l) => l.params.slice(0, 2)),
+    [["REGISTER", "DISALLOWED"]],
+  );
+  assert.deepEqual(await nickserv(newcomer, "rosa", "INFO rosa"), ["rosa is not registered."]);
+});
+
+function unconsumedLoggedIn(client: RawClient): string[] {
+  return client.lines.filter((l) => / 900 /.test(l));
+}
 
 test("NickServ GHOST disconnects someone on the account's nick; only the account's own nick may be ghosted", async (t) => {
   const fx = await openFixture(t);

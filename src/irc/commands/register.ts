@@ -1,3 +1,4 @@
+import { plaintextPasswordAllowed } from "../accounts/plaintext.js";
 import type { AnytimeCommand } from "../command.js";
 import { logIn } from "../accounts/login.js";
 import { secondsText } from "../../core/accounts/login-guard.js";
@@ -18,6 +19,8 @@ export const register: AnytimeCommand = {
     const name = params[0] === "*" ? connection.nick : params[0]!;
     if (connection.account) return fail("ALREADY_AUTHENTICATED", connection.account.name, "You are already logged in");
     if (name === "*") return fail("NEED_NICK", "*", "Send NICK first, or name the account");
+    // The rule of SASL PLAIN (plaintext.ts): where a password may not arrive in clear, no account is made from one.
+    if (!plaintextPasswordAllowed(connection)) return fail("DISALLOWED", name, "A password in clear needs a TLS connection: connect over TLS to register");
     const email = params[1] === "*" ? null : params[1]!;
     let result;
     try {

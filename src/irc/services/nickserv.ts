@@ -7,13 +7,14 @@ import { foldCase } from "../../core/chat/names.js";
 import { applyAccountChoices, logIn, logOut } from "../accounts/login.js";
 import { serviceNotice } from "./service-bot.js";
 import { secondsText } from "../../core/accounts/login-guard.js";
+import { plaintextPasswordAllowed } from "../accounts/plaintext.js";
 
 const HELP = [
   "NickServ lets you register your nick as an account and log in to it.",
   "REGISTER <password> [email]   register your current nick",
   "IDENTIFY [account] <password> log in",
   "LOGOUT                        log out",
-  "SET PASSWORD <new password>   change your password",
+  "SET PASSWORD <current> <new>  change your password (the current one without spaces here)",
   "SET MULTICLIENT ON|OFF|DEFAULT  whether your connections share one nick and channels",
   "SET ALWAYS-ON ON|OFF|DEFAULT  stay in your channels while no connection is open",
   "GHOST <nick>                  disconnect someone using your account's nick",
@@ -41,10 +42,31 @@ function inUseElsewhere(connection: IrcConnection, user: ChatUser): boolean {
   return account !== null && connection.context.core.usersOfAccount(foldCase(account.name)).some((other) => other !== user);
 }
 
-async function identify(connection: IrcConnection, user: ChatUser, args: string[], reply: Reply): Promise<void> {
+/** Refused, with the reason, where a password may not arrive in clear (the rule of SASL PLAIN: plaintext.ts). */
+function clearPasswordRefused(connection: IrcConnection, reply: Reply): boolean {
+  if (plaintextPasswordAllowed(connection)) return false;
+  reply("A password in clear needs a TLS connection: connect over TLS (or log in with SASL SCRAM-SHA-256).");
+  return true;
+}
+
+/** The words of a command line and, for each, the rest of the line from it as typed: a password keeps its spaces and tabs. */
+function splitCommand(text: string): { words: string[]; restFrom: (index: number) => string } {
+  const trimmed = text.replace(/^\s+|\s+$/g, "");
+  const words: string[] = [];
+  const starts: number[] = [];
+  for (const match of trimmed.matchAll(/\S+/g)) {
+    words.push(match[0]);
+    starts.push(match.index);
+  }
+  return { words, restFrom: (index) => (index < starts.length ? trimmed.slice(starts[index]) : "") };
+}
+
+async function identify(connection: IrcConnection, user: ChatUser, args: string[], rest: (index: number) => string, reply: Reply): Promise<void> {
   if (connection.account) return reply(`You are already logged in as ${connection.account.name}.`);
-  const [name, password] = args.length >= 2 ? [args[0]!, args.slice(1).join(" ")] : [user.nick, args[0]];
+  // rest(0) is the text after IDENTIFY: "<password>" or "<account> <password>", the password as typed.
+  const [name, password] = args.length >= 2 ? [args[0]!, rest(1)] : [user.nick, args[0]];
   if (!password) return reply("Syntax: IDENTIFY [account] <password>");
+  if (clearPasswordRefused(connection, reply)) return;
   const result = await connection.context.accounts.login(name, password, connection.address, "irc-nickserv");
   if (connection.closed) return;
   if (!result.ok) {
@@ -61,6 +83,7 @@ async function register(connection: IrcConnection, user: ChatUser, args: string[
   if (!password || extra.length > 0 || (email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(email))) {
     return reply("Syntax: REGISTER <password> [email] (the password cannot contain spaces here; use the REGISTER command or the web client for a pass phrase)");
   }
+  if (clearPasswordRefused(connection, reply)) return;
   const result = await connection.context.accounts.registerFrom(user.nick, password, email ?? null, connection.address, "irc-nickserv");
   if (connection.closed) return;
   if (!result.ok) {
@@ -71,6 +94,22 @@ async function register(connection: IrcConnection, user: ChatUser, args: string[
   }
   reply(`Your nick ${result.account.name} is registered; you are now logged in.`);
   await logIn(connection, result.account);
+}
+
+/**
+ * SET PASSWORD: the current password first, as over HTTP. A session does not prove its user knows
+ * the password (it may have logged in with a 15-minute token, or be a client left unattended),
+ * and the password opens the account for good. A wrong current password is a failed login.
+ */
+async function setPassword(connection: IrcConnection, current: string, next: string, reply: Reply): Promise<void> {
+  const { accounts } = connection.context;
+  const name = connection.account!.name;
+  const check = await accounts.login(name, current, connection.address, "irc-nickserv");
+  if (connection.closed) return;
+  if (!check.ok) return reply(check.reason === "throttled" ? `Too many failed attempts; try again in ${secondsText(check.retryAfterSeconds ?? 60)}.` : "The current password is wrong; the password was not changed.");
+  const result = await accounts.changePassword(name, next);
+  if (connection.closed) return;
+  reply(result.ok ? "Your password has been changed." : `Password not changed: ${problemText(result.reason, accounts)}.`);
 }
 
 const choiceValues: Record<string, boolean | null> = { ON: true, OFF: false, DEFAULT: null };
@@ -92,13 +131,16 @@ async function setChoice(connection: IrcConnection, user: ChatUser, setting: "MU
 
 /** Runs one NickServ command; passwords in it are never logged or stored. */
 export async function nickServ(connection: IrcConnection, user: ChatUser, text: string): Promise<void> {
-  const [command = "", ...args] = text.trim().split(/\s+/);
+  const { words, restFrom } = splitCommand(text);
+  const [command = "", ...args] = words;
+  /** The rest of the line from the argument at `index` (0: the first after the command), as typed. */
+  const rest = (index: number): string => restFrom(index + 1);
   const reply: Reply = (line) => serviceNotice(connection, "NickServ", line);
   const { accounts, core } = connection.context;
   switch (command.toUpperCase()) {
     case "IDENTIFY":
     case "LOGIN":
-      return await identify(connection, user, args, reply);
+      return await identify(connection, user, args, rest, reply);
     case "REGISTER":
       return await register(connection, user, args, reply);
     case "LOGOUT":
@@ -109,12 +151,11 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
     case "SET": {
       const setting = (args[0] ?? "").toUpperCase();
       if (setting === "MULTICLIENT" || setting === "ALWAYS-ON") return await setChoice(connection, user, setting, args[1], reply);
-      if (setting !== "PASSWORD" || !args[1]) return reply("Syntax: SET PASSWORD <new password> | SET MULTICLIENT <ON|OFF|DEFAULT> | SET ALWAYS-ON <ON|OFF|DEFAULT>");
+      if (setting !== "PASSWORD" || args.length < 3) return reply("Syntax: SET PASSWORD <current password> <new password> | SET MULTICLIENT <ON|OFF|DEFAULT> | SET ALWAYS-ON <ON|OFF|DEFAULT>");
       if (!connection.account) return reply("Log in first.");
-      {
-        const result = await accounts.changePassword(connection.account.name, args.slice(1).join(" "));
-        return reply(result.ok ? "Your password has been changed." : `Password not changed: ${problemText(result.reason, connection.context.accounts)}.`);
-      }
+      if (clearPasswordRefused(connection, reply)) return;
+      // The new password is the rest of the line as typed (a pass phrase keeps its spaces).
+      return await setPassword(connection, args[1]!, rest(2), reply);
     }
     case "GHOST": {
       const target = args[0];
@@ -133,8 +174,9 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
     case "DROP": {
       if (!connection.account) return reply("Log in first.");
       if (!args[0]) return reply("Syntax: DROP <password>");
+      if (clearPasswordRefused(connection, reply)) return;
       const name = connection.account.name;
-      const check = await accounts.login(name, args.join(" "), connection.address, "irc-nickserv");
+      const check = await accounts.login(name, rest(0), connection.address, "irc-nickserv");
       if (!check.ok) return reply("Invalid password; the account was not dropped.");
       // The other connections, on any node, whether they share this user (multiclient) or are
       // users of their own, would stay logged in to an account that is gone.
