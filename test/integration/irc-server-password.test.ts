@@ -67,3 +67,22 @@ test("without irc.password: PASS is accepted and ignored, whatever it says", asy
   await rawSync(c);
   assert.deepEqual(unconsumed(c, / 464 /), []);
 });
+
+test("with irc.password set: guesses count in the login guard — after the lockout even the right PASS is refused from that address", async (t) => {
+  // Before: 80 wrong guesses in 2 s from one address, each a 464, and the right one straight after got 001.
+  const fx = await setup(t, { irc: { password: hash }, auth: { bruteForce: { backoffBaseSeconds: 0.01, backoffMaxSeconds: 0.02, accountAddressLockoutAfter: 3, lockoutSeconds: 60 } } });
+  for (let i = 0; i < 3; i++) {
+    const guess = await fx.rawConnect();
+    guess.send(`PASS :guess ${i}`);
+    guess.send(`NICK g${i}`);
+    guess.send(`USER g${i} 0 * :Guess`);
+    await refused(guess, "*");
+  }
+  const right = await fx.rawConnect();
+  right.send("PASS :open sesame");
+  right.send("NICK rightful");
+  right.send("USER rightful 0 * :Right");
+  assert.match(await right.waitFor(/ 464 /), / 464 \* :Too many failed attempts; try again in \d+ (second|seconds|minute|minutes)$/);
+  await right.closed;
+  assert.deepEqual(unconsumed(right, / 001 /), [], "no welcome");
+});

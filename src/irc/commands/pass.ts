@@ -4,6 +4,7 @@ import { ERR } from "../numerics.js";
 import { verifyPassword } from "../../auth/passwords.js";
 import { logIn } from "../accounts/login.js";
 import { plaintextPasswordAllowed } from "../accounts/plaintext.js";
+import { secondsText } from "../../core/accounts/login-guard.js";
 
 /** Connections that gave the right server password (irc.password) with PASS. */
 const accepted = new WeakSet<IrcConnection>();
@@ -58,10 +59,48 @@ export const pass: AnytimeCommand = {
     const hash = connection.context.config.irc.password;
     // No server password: PASS account:password logs in; anything else is accepted and ignored.
     if (hash === "") return passLogin(connection, params[0]!);
-    // Verified off the event loop; the connection's next lines wait for the answer.
-    const valid = await verifyPassword(hash, params[0]!);
-    if (connection.closed) return;
-    if (valid) accepted.add(connection);
-    else refuseServerPassword(connection, "wrong");
+    await checkServerPassword(connection, hash, params[0]!);
   },
 };
+
+/**
+ * The server's counters in the shared login guard: a ':' is in no account name, so
+ * these never meet an account's (as OPER's `oper:<name>`).
+ */
+const SERVER_PASSWORD_GUARD = "server-password:irc";
+
+/**
+ * The server password (irc.password) is a password like any other: its guesses go through
+ * the login guard (per address, and per address on this "account"), so a client cannot try
+ * it as fast as it can reconnect. Verified off the event loop; the connection's next lines
+ * wait for the answer.
+ */
+async function checkServerPassword(connection: IrcConnection, hash: string, password: string): Promise<void> {
+  const { guard } = connection.context.accounts;
+  const verdict = await guard.admit(SERVER_PASSWORD_GUARD, connection.address);
+  if (connection.closed) {
+    if (verdict.ok) verdict.attempt.end();
+    return;
+  }
+  if (!verdict.ok) {
+    connection.context.log.warn({ address: connection.address, retryAfterSeconds: verdict.retryAfterSeconds }, "irc server password refused: too many failures");
+    connection.numeric(ERR.PASSWDMISMATCH, `Too many failed attempts; try again in ${secondsText(verdict.retryAfterSeconds)}`);
+    connection.close("Bad password");
+    return;
+  }
+  const { attempt } = verdict;
+  try {
+    const valid = await verifyPassword(hash, password);
+    if (connection.closed) return;
+    if (valid) {
+      await guard.recordSuccess(SERVER_PASSWORD_GUARD, connection.address, attempt);
+      accepted.add(connection);
+      return;
+    }
+    const { replyDelayMs } = await guard.recordFailure(SERVER_PASSWORD_GUARD, connection.address, attempt);
+    if (replyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, replyDelayMs));
+    if (!connection.closed) refuseServerPassword(connection, "wrong");
+  } finally {
+    attempt.end();
+  }
+}
