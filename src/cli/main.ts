@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { text } from "node:stream/consumers";
 import { ConfigError, readConfigFile, validateConfig } from "../config/load.js";
 import { createLogger } from "../log.js";
 import { startServer } from "../server.js";
 import { checkServingConfig } from "../cluster/serving-checks.js";
 import { makeDataDirectory } from "../data-directory.js";
 import { hashPassword } from "../auth/passwords.js";
+import { readPassword } from "./password-input.js";
 import { VERSION } from "../version.js";
 import { USAGE } from "./usage.js";
 import { UsageError } from "./errors.js";
@@ -75,8 +75,7 @@ async function configCommand(args: string[]): Promise<void> {
 
 async function hashPasswordCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { password: { type: "string" } }, strict: true });
-  const password = values.password ?? (await text(process.stdin)).replace(/\r?\n$/, "");
-  if (password.length === 0) throw new UsageError("no password given (pipe it on stdin or use --password)");
+  const password = await readPassword(values.password);
   process.stdout.write(`${await hashPassword(password)}\n`);
 }
 

@@ -1,23 +1,14 @@
-import { text } from "node:stream/consumers";
 import { pino } from "pino";
 import { openDomain } from "../domain.js";
 import { isPasswordProblem } from "../auth/password-policy.js";
 import type { AccountService } from "../core/accounts/account-service.js";
 import { configLoader, parseWithConfig } from "./config-options.js";
 import { CommandFailed, UsageError } from "./errors.js";
+import { readPassword } from "./password-input.js";
 import type { Config } from "../config/schema.js";
 import { makeDataDirectory } from "../data-directory.js";
 
 const USAGE = "usage: cmymessage user add|passwd NAME [--password PW] | user del NAME | user list";
-
-/** The password from --password, or the first line of stdin (so it stays out of `ps` and shell history). */
-async function readPassword(flag: string | undefined): Promise<string> {
-  if (flag !== undefined) return flag;
-  if (process.stdin.isTTY) process.stderr.write("Password: ");
-  const password = (await text(process.stdin)).split(/\r?\n/)[0] ?? "";
-  if (password === "") throw new UsageError("no password given (pipe it on stdin or use --password)");
-  return password;
-}
 
 function reasonText(reason: string, accounts: AccountService): string {
   if (isPasswordProblem(reason)) return accounts.passwordProblemText(reason);

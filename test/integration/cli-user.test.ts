@@ -86,7 +86,42 @@ async function storedHash(url: string, dataDir: string, name: string): Promise<s
 
 const PASSWORD = "alice's long secret";
 
+/** Runs the CLI on a terminal (test/support/tty/run-in-pty.py), typing `typed` once `prompt` shows. */
+function cliAtTerminal(args: readonly string[], env: Record<string, string>, prompt: string, typed: string): Promise<{ exited: boolean; code: number | null; shown: string }> {
+  return new Promise((done, fail) => {
+    const helper = join(root, "test/support/tty/run-in-pty.py");
+    const child = spawn("python3", [helper, prompt, typed, "15", "--", process.execPath, ...cliCommand().args, ...args], {
+      cwd: root,
+      env: { ...process.env, CMY_CONFIG: "", CMY_DATABASE_URL: "", CMY_LOG_LEVEL: "warn", ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+    child.on("error", fail);
+    child.on("close", () => {
+      try {
+        done(JSON.parse(out) as { exited: boolean; code: number | null; shown: string });
+      } catch (error) {
+        fail(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  });
+}
+
 describe("cmymessage user / migrate (SQLite in CMY_DATA_DIR)", () => {
+  test("user add at a terminal asks for the password, does not show it, and is done at Enter", async () => {
+    await withDataDir(async (env, dataDir) => {
+      const secret = "typed at the terminal 7";
+      // Before: the password was echoed, and nothing happened at Enter until ^D closed stdin.
+      const run = await cliAtTerminal(["user", "add", "carol"], env, "Password: ", `${secret}\r`);
+      assert.ok(run.exited, `still waiting after Enter; the terminal showed: ${JSON.stringify(run.shown)}`);
+      assert.equal(run.code, 0, run.shown);
+      assert.match(run.shown, /added account carol/);
+      assert.ok(!run.shown.includes(secret), `the password was shown: ${JSON.stringify(run.shown)}`);
+      assert.equal(await verifyPassword(await storedHash("", dataDir, "carol"), secret), true);
+    });
+  });
+
   test("user add with --password, then from stdin; list shows both; the password appears nowhere in the output", async () => {
     await withDataDir(async (env, dataDir) => {
       const add = await cli(["user", "add", "Alice", "--password", PASSWORD], env);
