@@ -304,8 +304,15 @@ export const configSchema = z.strictObject({
       requestTimeoutSeconds: seconds.max(3600).default(30),
       /** Largest request body accepted; bigger ones get 413. */
       bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(16 * 1024),
-      /** Take the client address from X-Forwarded-For (only behind a reverse proxy you run). */
-      trustProxy: z.boolean().default(false),
+      /**
+       * Reverse proxies you run in front, counted from this server: the client address is the X-Forwarded-For
+       * entry that many places from the right (the one the outermost of them appended; entries further left
+       * are the client's own choice). false = none (the header is ignored), true = 1.
+       */
+      trustProxy: z
+        .union([z.boolean(), z.literal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])], { error: "false, true (one proxy) or the number of proxies in front, 1 to 10" })
+        .transform((trust) => (trust === true ? 1 : trust === false ? 0 : trust))
+        .default(0),
       /**
        * Origins (scheme://host[:port]) whose pages may open IRC over WebSocket at /ws, besides
        * the server's own (Origin's host = the request's Host header). Requests without Origin

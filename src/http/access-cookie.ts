@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 export const ACCESS_COOKIE = "cmy_access";
 const SCOPE = "HttpOnly; SameSite=Strict; Path=/f/";
 
-/** TLS to us, or to the proxy in front of us when `http.trustProxy` lets X-Forwarded-Proto say so. */
+/** TLS to us, or to the proxy in front of us when `http.trustProxy` lets X-Forwarded-Proto (its last value: `fastifyProxyTrust`) say so. */
 function secure(request: FastifyRequest): string {
   return request.protocol === "https" ? "; Secure" : "";
 }

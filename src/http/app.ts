@@ -3,6 +3,7 @@ import swagger from "@fastify/swagger";
 import type { HttpConfig } from "../config/schema.js";
 import { VERSION } from "../version.js";
 import type { HttpContext } from "./context.js";
+import { fastifyProxyTrust } from "./client-address.js";
 import { PROBLEM_CONTENT_TYPE, ProblemError, genericProblem, reasonForStatus, type Problem } from "./problems.js";
 import { sharedSchemas } from "./schemas.js";
 import { addSecurityHeaders } from "./security-headers.js";
@@ -75,7 +76,7 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
     // Per-request lines at info would drown the log; onResponse logs them at debug.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: settings.bodyLimitBytes,
-    trustProxy: settings.trustProxy,
+    trustProxy: fastifyProxyTrust(settings.trustProxy),
     // A client-chosen request id would let callers forge log correlation.
     requestIdHeader: false,
     return503OnClosing: true,
@@ -89,6 +90,7 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
     },
   });
 
+  app.decorate("trustedProxyHops", settings.trustProxy);
   app.decorateRequest("account", null);
   for (const schema of sharedSchemas) app.addSchema(schema);
   // Request bodies are JSON (uploads take any type in their own scope): a text/plain body

@@ -3,12 +3,25 @@ import { isIP } from "node:net";
 import type { FastifyRequest } from "fastify";
 import { unmapAddress } from "../net/address.js";
 
+declare module "fastify" {
+  interface FastifyInstance {
+    /** `http.trustProxy` as a hop count (0 = none); set by `buildHttpApp`. */
+    readonly trustedProxyHops: number;
+  }
+}
+
+/** What Fastify's `trustProxy` option accepts as a function: may `hop` (0 = the socket's peer) be believed? */
+export type ProxyTrust = (address: string, hop: number) => boolean;
+
 /**
- * The client's address as logs and the brute-force guard see it: unmapped, and
- * taken from X-Forwarded-For only when `http.trustProxy` says a proxy of ours sets it.
+ * Fastify's `trustProxy` for `hops` proxies of ours: the socket's peer and the entries
+ * our other proxies appended. A plain number would not do: Fastify 5 trusts nothing
+ * for a hop count (it cannot check the peer), so `request.protocol` would ignore
+ * X-Forwarded-Proto. With this, `request.protocol` is the last X-Forwarded-Proto
+ * value (the nearest proxy's) whenever `hops` > 0, as `upgradeIsSecure` reads it.
  */
-export function clientAddress(request: FastifyRequest): string {
-  return unmapAddress(request.ip);
+export function fastifyProxyTrust(hops: number): ProxyTrust | false {
+  return hops > 0 ? (_address, hop) => hop < hops : false;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -16,25 +29,36 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 }
 
 /**
- * The same rule for a request that never reaches the app (a WebSocket upgrade):
- * with `trustProxy`, the left-most X-Forwarded-For entry (the client as the first
- * proxy saw it), as Fastify's `request.ip` takes it; unlike Fastify, a value that is
- * not an IP address is ignored, since this one becomes an IRC host name.
+ * The client's address as logs, the brute-force guard and the connection limits see
+ * it, unmapped. With `trustedProxyHops` proxies of ours in front, it is the
+ * X-Forwarded-For entry that many places from the right: each proxy appends the
+ * address it was reached from, so that one was written by our outermost proxy, and
+ * everything left of it is whatever the client chose to send. An entry that is not an
+ * IP address (it becomes an IRC host name and a log field), or a header with too few
+ * entries (the request did not come through the whole chain), gives the socket's address.
  */
-export function upgradeClientAddress(request: IncomingMessage, trustProxy: boolean): string {
+export function forwardedClientAddress(request: IncomingMessage, trustedProxyHops: number): string {
   const socketAddress = unmapAddress(request.socket.remoteAddress);
-  if (!trustProxy) return socketAddress;
-  const forwarded = headerValue(request.headers["x-forwarded-for"])?.split(",")[0]?.trim();
-  return forwarded && isIP(forwarded) ? unmapAddress(forwarded) : socketAddress;
+  if (trustedProxyHops === 0) return socketAddress;
+  const entries = headerValue(request.headers["x-forwarded-for"])?.split(",") ?? [];
+  const entry = entries.at(-trustedProxyHops)?.trim();
+  return entry && isIP(entry) ? unmapAddress(entry) : socketAddress;
+}
+
+/** `forwardedClientAddress` for a request of the HTTP API: Fastify's `request.ip` takes non-IP values, so it is not used. */
+export function clientAddress(request: FastifyRequest): string {
+  return forwardedClientAddress(request.raw, request.server.trustedProxyHops);
 }
 
 /**
- * Whether the client reached us over TLS: our listener is TLS, or (with `trustProxy`)
- * the nearest proxy says so in X-Forwarded-Proto, read as Fastify's `request.protocol`.
+ * Whether the client reached us over TLS: our listener is TLS, or (with trusted
+ * proxies) the nearest one says so in X-Forwarded-Proto — its last value, as
+ * Fastify's `request.protocol` reads it with `fastifyProxyTrust`. In a chain, the
+ * nearest proxy passes on what the outer one said or replaces it with its own view.
  */
-export function upgradeIsSecure(request: IncomingMessage, listenerIsTls: boolean, trustProxy: boolean): boolean {
+export function upgradeIsSecure(request: IncomingMessage, listenerIsTls: boolean, trustedProxyHops: number): boolean {
   if (listenerIsTls) return true;
-  if (!trustProxy) return false;
+  if (trustedProxyHops === 0) return false;
   const proto = headerValue(request.headers["x-forwarded-proto"]);
   return proto?.split(",").pop()?.trim().toLowerCase() === "https";
 }

@@ -30,12 +30,40 @@ export function fileProblem(reason: FileFailure): ProblemError {
   return new ProblemError(problem, detail);
 }
 
-/** Resolves a user path in `space` (the jail), or throws its problem. An escape is logged. */
+/**
+ * Whether `input` can only name a folder: it ends in "/" or "/." — as in POSIX, where
+ * "notes.txt/" is no way to name the file notes.txt. The jail resolves such a path to the
+ * name without its end (FTP's paths work that way), so the HTTP routes check it here.
+ */
+export function namesFolder(input: string): boolean {
+  return /(^|\/)\.?$/.test(input);
+}
+
+/**
+ * Resolves a user path in `space` (the jail), or throws its problem. An escape is logged.
+ * A path that names a folder but leads to something else is refused as POSIX does (not-a-folder).
+ */
 export async function resolveOrThrow(space: FileSpace, input: string, log: FastifyBaseLogger, account: string): Promise<JailedPath> {
   const result = await space.resolve("/", input);
   if (!result.ok) {
     if (result.reason === "outside") log.warn({ account, path: input }, "http path outside the account's space refused");
     throw fileProblem(result.reason);
   }
+  if (namesFolder(input)) {
+    const found = await space.stat(result.path);
+    if (found.ok && found.entry.type !== "dir") throw fileProblem("not-a-directory");
+  }
   return result.path;
+}
+
+/**
+ * Refuses to put a file (an upload, or a file moved) at a path the user wrote as a folder's
+ * ("/photos/"): 409 is-a-folder when a folder is there, 400 invalid-path otherwise (no
+ * file is made that the path did not name).
+ */
+export async function refuseFileAtFolderPath(space: FileSpace, input: string, path: JailedPath): Promise<void> {
+  if (!namesFolder(input)) return;
+  const found = await space.stat(path);
+  if (found.ok && found.entry.type === "dir") throw fileProblem("is-a-directory");
+  throw new ProblemError("invalid-path", "A path ending in '/' names a folder; a file's path does not end in '/'");
 }

@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { FileSpace } from "../core/files/file-space.js";
+import type { FileEntry, FileSpace } from "../core/files/file-space.js";
 import type { JailedPath } from "../core/files/jail.js";
 import { fileProblem } from "./file-problems.js";
 import { ProblemError } from "./problems.js";
@@ -28,11 +29,12 @@ export type ByteRange = { readonly start: number; readonly end: number } | "unsa
 /**
  * One `Range: bytes=` range (RFC 9110 14.1.2) in a file of `size` bytes: inclusive
  * bounds, "unsatisfiable", or null to send the whole file (no range, several
- * ranges, or a malformed one — which the RFC says to ignore).
+ * ranges, or a malformed one — which the RFC says to ignore). The unit is
+ * case-insensitive (RFC 9110 14.1): `BYTES=0-1` is a range too.
  */
 export function parseRange(header: string | undefined, size: number): ByteRange {
   if (header === undefined) return null;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const match = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!match) return null;
   const [, first = "", last = ""] = match;
   if (first === "" && last === "") return null;
@@ -61,12 +63,46 @@ export interface FileReplyOptions {
 }
 
 /**
- * Whether a Range may be honoured under `If-Range`: absent, or the date this server sent as
- * Last-Modified, exactly (a strong comparison; this server sends no ETag, so an entity tag
- * never matches). Anything else means the client's copy is of another version.
+ * How long after its last change a file's validators become strong. RFC 9110 8.8.2.2: a
+ * Last-Modified is strong when it is at least a second before the Date of the response
+ * that carried it; a file changed less than a second ago may change again within the
+ * same second (and within one tick of the file system's clock), unseen by its dates.
  */
-function rangeStillValid(ifRange: string | readonly string[] | undefined, lastModified: string): boolean {
-  return ifRange === undefined || (typeof ifRange === "string" && ifRange.trim() === lastModified);
+const STRONG_AFTER_MS = 1000;
+
+/** The versions a download can be checked against: the entity tag and, once strong, the date. */
+interface Validators {
+  /** Strong (`"…"`) once the file is STRONG_AFTER_MS old, weak (`W/"…"`) before. */
+  readonly etag: string;
+  /** Only once the file is STRONG_AFTER_MS old (never in the future): see STRONG_AFTER_MS. */
+  readonly lastModified: string | null;
+}
+
+/**
+ * The file's validators at `now`. The tag is a digest (inode numbers stay private) of the
+ * file's identity (device and inode: a replacing upload is a new file), size and
+ * modification time; weak while the file is younger than a second, as Apache's are, since
+ * two writes within one tick of the file system's clock leave the same time behind.
+ */
+function validatorsOf(entry: FileEntry, now: number): Validators {
+  const digest = createHash("sha256").update(`${entry.unique}:${entry.size}:${entry.modified.getTime()}`).digest("base64url").slice(0, 27);
+  const strong = now - entry.modified.getTime() >= STRONG_AFTER_MS;
+  return { etag: strong ? `"${digest}"` : `W/"${digest}"`, lastModified: strong ? entry.modified.toUTCString() : null };
+}
+
+/**
+ * Whether a Range may be honoured under `If-Range` (RFC 9110 13.1.5): absent, or a validator
+ * of the version the file is now, compared strongly. An entity tag matches only when both it
+ * and ours are strong and equal (a weak one never does); a date only when it is exactly the
+ * Last-Modified we would send, and we send one only when it is a strong validator (8.8.2.2).
+ * Anything else means the client's copy may be of another version: the whole file, 200.
+ */
+function rangeStillValid(ifRange: string | readonly string[] | undefined, validators: Validators): boolean {
+  if (ifRange === undefined) return true;
+  if (typeof ifRange !== "string") return false;
+  const value = ifRange.trim();
+  if (value.startsWith('"') || value.startsWith("W/")) return !validators.etag.startsWith("W/") && value === validators.etag;
+  return validators.lastModified !== null && value === validators.lastModified;
 }
 
 /** Streams the file at `path` (with Range support), or throws the problem why not. */
@@ -76,9 +112,9 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, spa
   if (found.entry.type === "dir") throw fileProblem("is-a-directory");
   if (found.entry.type !== "file") throw fileProblem("not-found");
   const size = found.entry.size;
-  const lastModified = found.entry.modified.toUTCString();
+  const validators = validatorsOf(found.entry, Date.now());
   // If-Range (RFC 9110 13.1.5): a part only of the file the client still has; a changed file is sent whole.
-  const range = rangeStillValid(request.headers["if-range"], lastModified) ? parseRange(request.headers.range, size) : null;
+  const range = rangeStillValid(request.headers["if-range"], validators) ? parseRange(request.headers.range, size) : null;
   if (range === "unsatisfiable") throw new ProblemError("range-not-satisfiable", `The file has ${size} bytes`, { "content-range": `bytes */${size}` });
   const start = range?.start ?? 0;
   const length = range ? range.end - range.start + 1 : size;
@@ -93,7 +129,8 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, spa
       "content-length": String(length),
       "content-disposition": contentDisposition(options.disposition, posix.basename(path.virtual)),
       "accept-ranges": "bytes",
-      "last-modified": lastModified,
+      etag: validators.etag,
+      ...(validators.lastModified !== null && { "last-modified": validators.lastModified }),
       "x-content-type-options": "nosniff",
       ...(range && { "content-range": `bytes ${range.start}-${range.end}/${size}` }),
     });

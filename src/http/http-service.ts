@@ -8,7 +8,7 @@ import type { ConnectionLimits } from "../net/connection-limits.js";
 import { startListeners, type Listeners } from "../net/listeners.js";
 import { PROBLEM_CONTENT_TYPE, ProblemError, genericProblem, type Problem } from "./problems.js";
 import { isStreamingUpload } from "./streamed-body.js";
-import { rawProblem } from "./raw-problem.js";
+import { rawProblem, sendRawProblem } from "./raw-problem.js";
 import { handleUpgrade, type UpgradeSettings, type WebSocketAcceptor } from "./websocket-upgrade.js";
 
 /** Socket-level timeouts: a client that sends its headers or body slowly cannot hold a connection for long. */
@@ -31,6 +31,21 @@ function refusal(reason: string): string {
   return rawProblem(new ProblemError("unavailable", reason).toProblem(), ["Retry-After: 5"]);
 }
 
+/** How long a refused socket that is no request's any more (an upgrade, a CONNECT) may take to read its answer. */
+const REFUSAL_LINGER_MS = 2_000;
+
+const UNSUPPORTED_VERSION = "This server speaks HTTP/1.1 (and HTTP/1.0)";
+
+/** Parser errors with an answer of their own; any other is 400 "not valid HTTP". */
+const CLIENT_ERROR_ANSWERS: Readonly<Record<string, readonly [status: number, detail: string]>> = {
+  HPE_HEADER_OVERFLOW: [431, STATUS_CODES[431] ?? "Request Header Fields Too Large"],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, STATUS_CODES[408] ?? "Request Timeout"],
+  // llhttp takes HTTP/0.9, 1.x and 2.0 in a request line and refuses other versions here
+  // (those it takes are refused in requestProblem); an HTTP/2 connection preface stops it too.
+  HPE_INVALID_VERSION: [505, UNSUPPORTED_VERSION],
+  HPE_PAUSED_H2_UPGRADE: [505, UNSUPPORTED_VERSION],
+};
+
 /**
  * Bytes that are not HTTP (or headers too large, or too slow) never reach the app;
  * Node's own answer would be a bare status line, ours is a problem like every other.
@@ -42,8 +57,46 @@ function onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-  socket.end(rawProblem(genericProblem(status, status === 400 ? "The request is not valid HTTP" : (STATUS_CODES[status] ?? "Error"))));
+  const [status, detail] = CLIENT_ERROR_ANSWERS[error.code ?? ""] ?? [400, "The request is not valid HTTP"];
+  socket.end(rawProblem(genericProblem(status, detail)));
+}
+
+/**
+ * What is wrong with a request as an HTTP message, whatever its route: a version other
+ * than 1.x, which llhttp lets through for 0.9 and 2.0; more than one Host, which Node
+ * folds into the first; none in HTTP/1.1 (RFC 9112 §3.2), which Node would answer with a
+ * bare 400 (`requireHostHeader` is off for that). Checked where Node hands the request
+ * over (request, expectation and upgrade listeners), not in a Fastify hook, because
+ * upgrades and expectations never reach Fastify and a wrong message has no route to run.
+ */
+function requestProblem(request: http.IncomingMessage): Problem | null {
+  if (request.httpVersionMajor !== 1) return genericProblem(505, `${UNSUPPORTED_VERSION}, not HTTP/${request.httpVersion}`);
+  let hosts = 0;
+  for (let i = 0; i < request.rawHeaders.length; i += 2) if (request.rawHeaders[i]?.toLowerCase() === "host") hosts++;
+  if (hosts > 1) return new ProblemError("invalid-request", "A request has one Host header (RFC 9112 §3.2)").toProblem();
+  if (hosts === 0 && request.httpVersionMinor === 1) return new ProblemError("invalid-request", "An HTTP/1.1 request needs a Host header (RFC 9112 §3.2)").toProblem();
+  return null;
+}
+
+/** Node's answer to any `Expect` but 100-continue would be a bare 417 (RFC 9110 §10.1.1). */
+function unmetExpectation(request: http.IncomingMessage): Problem {
+  return genericProblem(417, `Only "Expect: 100-continue" is understood, not "${request.headers.expect ?? ""}"`);
+}
+
+/** A problem for a socket Node has handed over (an upgrade, a CONNECT): written, then closed even if never read. */
+function refuseSocket(socket: Duplex, problem: Problem, extraHeaders: readonly string[] = []): void {
+  socket.on("error", () => {});
+  socket.end(rawProblem(problem, extraHeaders));
+  setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
+}
+
+/**
+ * CONNECT asks for a tunnel: this is no proxy. Without a listener Node would drop the
+ * connection without a word. The empty `Allow` says no method opens a tunnel (RFC 9110 §10.2.1).
+ */
+function refuseConnect(request: http.IncomingMessage, socket: Duplex): void {
+  const problem = requestProblem(request) ?? new ProblemError("method-not-allowed", "This server is not a proxy: CONNECT is not served").toProblem();
+  refuseSocket(socket, problem, problem.status === 405 ? ["Allow:"] : []);
 }
 
 /**
@@ -80,11 +133,21 @@ export class HttpService {
             requestTimeout: requestMs,
             // A quarter of the shorter deadline when it is short (tests), so the overshoot stays small.
             connectionsCheckingInterval: Math.max(50, Math.min(MAX_CHECKING_INTERVAL_MS, Math.floor(headersMs / 4))),
+            // Its bare 400 for a missing Host becomes requestProblem's problem.
+            requireHostHeader: false,
           },
-          (request, response) => this.app.routing(request, response),
+          (request, response) => this.#serve(request, response),
         );
         server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
         server.on("clientError", onClientError);
+        // Node's default sends 100 Continue for any request; a refused one should not be asked for its body.
+        server.on("checkContinue", (request: http.IncomingMessage, response: http.ServerResponse) =>
+          this.#serve(request, response, () => response.writeContinue()),
+        );
+        server.on("checkExpectation", (request: http.IncomingMessage, response: http.ServerResponse) =>
+          sendRawProblem(response, requestProblem(request) ?? unmetExpectation(request)),
+        );
+        server.on("connect", refuseConnect);
         server.on("upgrade", (request: http.IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(request, socket, head));
         return server;
       },
@@ -94,8 +157,24 @@ export class HttpService {
     });
   }
 
+  /** Hands a request to the app unless it is wrong as a message; `accepted` runs just before. */
+  #serve(request: http.IncomingMessage, response: http.ServerResponse, accepted?: () => void): void {
+    const problem = requestProblem(request);
+    if (problem) {
+      sendRawProblem(response, problem);
+      return;
+    }
+    accepted?.();
+    this.app.routing(request, response);
+  }
+
   #upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    const settings = this.webSocket?.settings ?? { allowedOrigins: [], trustProxy: false, listenerIsTls: false };
+    const problem = requestProblem(request);
+    if (problem) {
+      refuseSocket(socket, problem);
+      return;
+    }
+    const settings = this.webSocket?.settings ?? { allowedOrigins: [], trustedProxyHops: 0, listenerIsTls: false };
     handleUpgrade(request, socket, head, settings, {
       accept: this.webSocket?.accept ?? null,
       limits: this.limits,

@@ -75,7 +75,7 @@ export async function startHttp(config: Config, deps: HttpDependencies): Promise
   const readiness = new Readiness(nodeName(config), deps.readiness, log);
   const app = await buildHttpApp({ ...deps, tokens, log, publicUrl, readiness }, config.http);
   const webSocket = deps.acceptWebSocket
-    ? { accept: deps.acceptWebSocket, settings: { allowedOrigins: config.http.allowedOrigins, trustProxy: config.http.trustProxy, listenerIsTls: false } }
+    ? { accept: deps.acceptWebSocket, settings: { allowedOrigins: config.http.allowedOrigins, trustedProxyHops: config.http.trustProxy, listenerIsTls: false } }
     : null;
   const service = new HttpService(
     app,

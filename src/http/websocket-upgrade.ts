@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { ConnectionLimits } from "../net/connection-limits.js";
 import { unmapAddress } from "../net/address.js";
-import { upgradeClientAddress, upgradeIsSecure } from "./client-address.js";
+import { forwardedClientAddress, upgradeIsSecure } from "./client-address.js";
 import { ProblemError } from "./problems.js";
 import { rawProblem } from "./raw-problem.js";
 
@@ -27,7 +27,8 @@ export type WebSocketAcceptor = (request: IncomingMessage, socket: Duplex, head:
 
 export interface UpgradeSettings {
   readonly allowedOrigins: readonly string[];
-  readonly trustProxy: boolean;
+  /** `http.trustProxy` as a hop count (0 = X-Forwarded-* are ignored). */
+  readonly trustedProxyHops: number;
   readonly listenerIsTls: boolean;
 }
 
@@ -86,8 +87,8 @@ export function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Bu
     return;
   }
   const client: WebSocketClient = {
-    address: upgradeClientAddress(request, settings.trustProxy),
-    secure: upgradeIsSecure(request, settings.listenerIsTls, settings.trustProxy),
+    address: forwardedClientAddress(request, settings.trustedProxyHops),
+    secure: upgradeIsSecure(request, settings.listenerIsTls, settings.trustedProxyHops),
   };
   // Behind a trusted proxy every socket comes from the proxy's address: a connection
   // that lives as long as a chat session is counted against its real client instead.

@@ -125,6 +125,6 @@ describe("deploy/haproxy.cfg", () => {
     const http = sections.find((s) => s.kind === "frontend" && s.lines.includes("mode http"))!;
     assert.ok(http.lines.includes("http-request del-header X-Forwarded-For"));
     assert.ok(http.lines.includes("option forwardfor"));
-    for (const [name, config] of nodes) assert.equal(config.http.trustProxy, true, `${name} ignores X-Forwarded-For`);
+    for (const [name, config] of nodes) assert.equal(config.http.trustProxy, 1, `${name} must trust exactly one proxy hop (haproxy) in X-Forwarded-For`);
   });
 });

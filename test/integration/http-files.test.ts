@@ -137,10 +137,8 @@ describe("files over HTTP", () => {
     assert.equal(range.status, 206);
     assert.equal(range.body.toString(), "le mon");
     assert.equal(range.headers.get("content-range"), "bytes 9-14/1800");
-    // If-Range (RFC 9110 13.1.5): with the Last-Modified the server sent, the part; with another date, the whole file.
-    const lastModified = downloaded.headers.get("last-modified")!;
-    const sameVersion = await curl(["-r", "9-14", "-H", `If-Range: ${lastModified}`, ...bearer(token), contentUrl(server, `/docs/${name}`)]);
-    assert.equal(sameVersion.status, 206);
+    // If-Range (RFC 9110 13.1.5): with another date or entity tag, the whole file (the validators that keep
+    // the range, a second after the file changed, are in http-files-edges.test.ts).
     const otherVersion = await curl(["-r", "9-14", "-H", "If-Range: Wed, 21 Oct 2015 07:28:00 GMT", ...bearer(token), contentUrl(server, `/docs/${name}`)]);
     assert.equal(otherVersion.status, 200);
     assert.equal(otherVersion.body.length, 1800);

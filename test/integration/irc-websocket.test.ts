@@ -329,17 +329,19 @@ describe("behind a trusted proxy (http.trustProxy)", () => {
     return { client, result: await client.waitFor(/ 90[34] /) };
   }
 
-  test("the address is the X-Forwarded-For client, counted against its own per-IP slots, not the proxy's", async () => {
+  test("the address is the entry the proxy appended (right-most), counted against its own per-IP slots, not the proxy's", async () => {
     const clients: WsIrcClient[] = [];
     try {
-      // Four clients behind the one proxy address (127.0.0.1) that allows three connections.
+      // Four clients behind the one proxy address (127.0.0.1) that allows three connections;
+      // each sent an X-Forwarded-For of its own choosing, which the proxy appended to.
       for (const [nick, address] of [["viaproxy1", "203.0.113.7"], ["viaproxy2", "203.0.113.8"], ["viaproxy3", "2001:db8::5"], ["viaproxy4", "198.51.100.4"]] as const) {
-        const client = await WsIrcClient.register(server.httpPort, nick, { headers: { "X-Forwarded-For": `${address}, 10.0.0.1` } });
+        const client = await WsIrcClient.register(server.httpPort, nick, { headers: { "X-Forwarded-For": `10.0.0.1, ${address}` } });
         clients.push(client);
         assert.match(client.lines[0]!, new RegExp(` 001 ${nick} .*@${address.replace(/\./g, "\\.")}$`));
       }
-      for (const nick of ["viaproxy5", "viaproxy6"]) clients.push(await WsIrcClient.register(server.httpPort, nick, { headers: { "X-Forwarded-For": "203.0.113.7" } }));
-      const fourth = await refusal(server.httpPort, { headers: { "X-Forwarded-For": "203.0.113.7" } });
+      // A client that changes what it sends is still counted as the address the proxy saw.
+      for (const [i, nick] of ["viaproxy5", "viaproxy6"].entries()) clients.push(await WsIrcClient.register(server.httpPort, nick, { headers: { "X-Forwarded-For": `10.9.${i}.1, 203.0.113.7` } }));
+      const fourth = await refusal(server.httpPort, { headers: { "X-Forwarded-For": "10.9.9.1, 203.0.113.7" } });
       assert.equal(fourth.status, 503);
       assert.equal(fourth.headers["retry-after"], "5");
       assert.match(JSON.parse(fourth.body).detail as string, /^Too many connections from your address$/);
@@ -363,6 +365,34 @@ describe("behind a trusted proxy (http.trustProxy)", () => {
     const local = await plain({});
     assert.match(local.result, / 903 /);
     local.client.close();
+  });
+});
+
+describe("behind two trusted proxies (http.trustProxy: 2, a CDN and nginx)", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ http: { listen: ["127.0.0.1:0"], trustProxy: 2 }, limits: { connectionsPerIp: 3 } });
+  });
+  after(() => stopWithin(server, 5000));
+
+  test("the address is the entry two hops back; whatever the client put before it does not count; too few entries or not an IP = the socket's", async () => {
+    const clients: WsIrcClient[] = [];
+    try {
+      for (const [i, nick] of ["viacdn1", "viacdn2", "viacdn3"].entries()) {
+        const client = await WsIrcClient.register(server.httpPort, nick, { headers: { "X-Forwarded-For": `10.8.${i}.1, 203.0.113.30, 198.51.100.${i + 1}` } });
+        clients.push(client);
+        assert.match(client.lines[0]!, new RegExp(` 001 ${nick} .*@203\\.0\\.113\\.30$`));
+      }
+      const fourth = await refusal(server.httpPort, { headers: { "X-Forwarded-For": "10.8.9.1, 203.0.113.30, 198.51.100.1" } });
+      assert.equal(fourth.status, 503);
+      for (const [nick, forwardedFor] of [["viashort", "203.0.113.31"], ["viajunk2", "not-an-address, 198.51.100.1"]] as const) {
+        const client = await WsIrcClient.register(server.httpPort, nick, { headers: { "X-Forwarded-For": forwardedFor } });
+        clients.push(client);
+        assert.match(client.lines[0]!, /@127\.0\.0\.1$/, forwardedFor);
+      }
+    } finally {
+      for (const client of clients) client.close();
+    }
   });
 });
 

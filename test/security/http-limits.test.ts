@@ -93,3 +93,69 @@ test("bytes that are not HTTP, and oversized headers, get problem+json too", asy
   const huge = await rawRequest(server.httpPort, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`);
   assert.match(huge, /^HTTP\/1\.1 431 [^]*"status":431/);
 });
+
+/** An answer read off the wire: its status line's code, headers (names in lower case) and body. */
+function parseAnswer(answer: string): { status: number; headers: Map<string, string>; body: string } {
+  const end = answer.indexOf("\r\n\r\n");
+  const [statusLine = "", ...lines] = answer.slice(0, end === -1 ? answer.length : end).split("\r\n");
+  const headers = new Map<string, string>();
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return { status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(statusLine)?.[1] ?? 0), headers, body: end === -1 ? "" : answer.slice(end + 4) };
+}
+
+function assertProblemAnswer(answer: string, status: number, what: string): void {
+  const parsed = parseAnswer(answer);
+  assert.equal(parsed.status, status, `${what}: status (answer: ${JSON.stringify(answer.slice(0, 200))})`);
+  assert.match(parsed.headers.get("content-type") ?? "", /^application\/problem\+json(;|$)/, `${what}: Content-Type`);
+  assert.equal(parsed.headers.get("x-content-type-options"), "nosniff", `${what}: nosniff`);
+  assert.equal(parsed.headers.get("referrer-policy"), "no-referrer", `${what}: Referrer-Policy`);
+  assert.ok(parsed.headers.get("content-security-policy"), `${what}: Content-Security-Policy`);
+  assert.equal((JSON.parse(parsed.body) as { status: number }).status, status, `${what}: problem status`);
+}
+
+test("what Node's HTTP parser refuses on its own is a problem with the security headers too", async (t) => {
+  const server = await startTestServer({ http: { listen: ["127.0.0.1:0"] } });
+  t.after(() => server.stop());
+  const port = server.httpPort;
+  const upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+  const cases: ReadonlyArray<readonly [string, number, string]> = [
+    ["HTTP/1.1 without Host", 400, "GET /api/v1/me HTTP/1.1\r\n\r\n"],
+    ["HTTP/1.1 without Host, expecting 100-continue", 400, "POST /api/v1/auth/login HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"],
+    ["two Host headers", 400, "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n"],
+    ["a WebSocket handshake without Host", 400, `GET /ws HTTP/1.1\r\n${upgrade}\r\n`],
+    ["a WebSocket handshake with two Host headers", 400, `GET /ws HTTP/1.1\r\nHost: a\r\nHost: b\r\n${upgrade}\r\n`],
+    ["an expectation other than 100-continue", 417, "GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nConnection: close\r\n\r\n"],
+    ["CONNECT", 405, "CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n\r\n"],
+    ["HTTP/2.0 in an HTTP/1 request line", 505, "GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n"],
+    ["HTTP/0.9", 505, "GET /healthz HTTP/0.9\r\nHost: x\r\n\r\n"],
+    ["HTTP/3.0", 505, "GET /healthz HTTP/3.0\r\nHost: x\r\n\r\n"],
+    ["the HTTP/2 connection preface", 505, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"],
+  ];
+  for (const [what, status, request] of cases) {
+    await t.test(what, async () => assertProblemAnswer(await rawRequest(port, request), status, what));
+  }
+
+  // What is allowed stays allowed: HTTP/1.0 needs no Host, and 100-continue still gets its interim answer.
+  assert.match(await rawRequest(port, "GET /healthz HTTP/1.0\r\n\r\n"), /^HTTP\/1\.1 200 [^]*"status":"ok"/);
+  const body = JSON.stringify({ name: "alice", password: "wrong password" });
+  const answer = await new Promise<string>((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    let data = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      data += chunk;
+      if (data === "HTTP/1.1 100 Continue\r\n\r\n") socket.write(body);
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => resolve(data));
+    socket.write(
+      `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        "Expect: 100-continue\r\nConnection: close\r\n\r\n",
+    );
+  });
+  assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\n/);
+  assertProblemAnswer(answer.slice("HTTP/1.1 100 Continue\r\n\r\n".length), 401, "a login after 100 Continue");
+});

@@ -12,7 +12,7 @@ test("http defaults: dual-stack :8080, 15-minute access and 30-day refresh token
     headersTimeoutSeconds: 10,
     requestTimeoutSeconds: 30,
     bodyLimitBytes: 16384,
-    trustProxy: false,
+    trustProxy: 0,
     publicUrl: "",
     allowedOrigins: [],
     webRoot: "",
@@ -24,6 +24,17 @@ test("http.allowedOrigins takes origins in their normal form and refuses anythin
   assert.deepEqual(origins, ["https://chat.example.org", "https://example.org", "http://localhost:5173"]);
   for (const bad of ["https://example.org/app", "*", "null", "ftp://example.org", "https://user@example.org"]) {
     assert.throws(() => validateConfig({ http: { allowedOrigins: [bad] } }, "test"), (error: unknown) => error instanceof ConfigError && /http\.allowedOrigins\.0/.test(error.message), bad);
+  }
+});
+
+test("http.trustProxy is a count of proxy hops: false = 0, true = 1 (one proxy), or 1 to 10; anything else is refused naming the key", () => {
+  const hops = (trustProxy: unknown): number => validateConfig({ http: { trustProxy } }, "test").http.trustProxy;
+  assert.equal(hops(false), 0);
+  assert.equal(hops(true), 1);
+  assert.equal(hops(2), 2);
+  assert.equal(hops(10), 10);
+  for (const bad of [0, 11, 1.5, -1, "1", "loopback"]) {
+    assert.throws(() => hops(bad), (error: unknown) => error instanceof ConfigError && /http\.trustProxy: false, true \(one proxy\) or the number of proxies/.test(error.message), String(bad));
   }
 });
 

@@ -4,7 +4,8 @@ import { isTemporaryUpload, type FileEntry, type FileSpace } from "../../core/fi
 import type { JailedPath } from "../../core/files/jail.js";
 import type { HttpContext } from "../context.js";
 import { accountOf, authenticator } from "../authenticate.js";
-import { fileProblem, resolveOrThrow } from "../file-problems.js";
+import { fileProblem, refuseFileAtFolderPath, resolveOrThrow } from "../file-problems.js";
+import { ProblemError } from "../problems.js";
 import { sendFile } from "../file-reply.js";
 import { acceptAnyBodyUnread, declaredLength, detachedBody, finishStreaming, startStreaming } from "../streamed-body.js";
 import { commonErrors } from "../schemas.js";
@@ -43,6 +44,21 @@ async function storedFile(space: FileSpace, path: JailedPath): Promise<StoredFil
   if (!found.ok) throw fileProblem(found.reason);
   const entry = found.entry;
   return { path: path.virtual, name: posix.basename(path.virtual), type: "file", size: entry.size, modified: entry.modified.toISOString() };
+}
+
+async function isFolder(space: FileSpace, path: JailedPath): Promise<boolean> {
+  const found = await space.stat(path);
+  return found.ok && found.entry.type === "dir";
+}
+
+/**
+ * A move onto its own path: 409 like any existing `to` (the rule is "nothing is replaced";
+ * FTP's RNFR/RNTO to the same name succeeds instead, as vsftpd's does), 404 when nothing is there.
+ */
+async function refuseMoveInPlace(space: FileSpace, from: JailedPath, to: JailedPath): Promise<void> {
+  if (from.virtual !== to.virtual) return;
+  const found = await space.stat(from);
+  throw fileProblem(found.ok ? "exists" : found.reason);
 }
 
 /**
@@ -99,7 +115,7 @@ export function fileRoutes(app: FastifyInstance, context: HttpContext): void {
       onRequest: authenticate,
       schema: {
         summary: "Download a file",
-        description: "The bytes, as an attachment (`application/octet-stream`, RFC 6266 `filename*`). One `Range: bytes=` range is honoured (206).",
+        description: "The bytes, as an attachment (`application/octet-stream`, RFC 6266 `filename*`). One `Range: bytes=` range is honoured (206); under `If-Range`, only with the strong `ETag` or the `Last-Modified` sent (both given once the file is a second old), else the whole file (200).",
         tags: TAGS,
         security: bearer,
         querystring: requiredPathQuery,
@@ -137,6 +153,7 @@ export function fileRoutes(app: FastifyInstance, context: HttpContext): void {
         const account = accountOf(request);
         return context.files.with(account.name, async (space) => {
           const path = await resolveOrThrow(space, request.query.path, request.log, account.name);
+          await refuseFileAtFolderPath(space, request.query.path, path);
           const { replaced } = await receiveFile(space, path, request);
           return reply.code(replaced ? 200 : 201).send(await storedFile(space, path));
         });
@@ -150,7 +167,7 @@ export function fileRoutes(app: FastifyInstance, context: HttpContext): void {
       onRequest: authenticate,
       schema: {
         summary: "Move or rename a file or folder",
-        description: "`to` is the new path (its folder must exist). Nothing is replaced: an existing `to` is 409.",
+        description: "`to` is the new path (its folder must exist). Nothing is replaced: an existing `to` is 409, `from` itself included. The root cannot be moved.",
         tags: TAGS,
         security: bearer,
         body: moveBody,
@@ -162,6 +179,9 @@ export function fileRoutes(app: FastifyInstance, context: HttpContext): void {
       return context.files.with(account.name, async (space) => {
         const from = await resolveOrThrow(space, request.body.from, request.log, account.name);
         const to = await resolveOrThrow(space, request.body.to, request.log, account.name);
+        if (from.virtual === "/") throw new ProblemError("invalid-path", "The root folder cannot be moved");
+        await refuseMoveInPlace(space, from, to);
+        if (!(await isFolder(space, from))) await refuseFileAtFolderPath(space, request.body.to, to);
         const moved = await space.rename(from, to, { noReplace: true });
         if (!moved.ok) throw fileProblem(moved.reason);
         return { path: to.virtual };
