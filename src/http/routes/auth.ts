@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { SERVICE, type HttpContext } from "../context.js";
 import { clientAddress } from "../client-address.js";
+import { couldBeAccountName } from "../../core/accounts/possible-names.js";
 import { ProblemError, throttled } from "../problems.js";
 import { commonErrors, loginBody, logoutBody, refreshBody, type LoginBody, type LogoutBody, type RefreshBody, type SessionView } from "../schemas.js";
 import { newSession } from "../session-reply.js";
@@ -27,7 +28,7 @@ export function authRoutes(app: FastifyInstance, context: HttpContext): void {
       const { name, password } = request.body;
       // A name that cannot exist is refused before any work: it reveals nothing about
       // real accounts, and keeps such bytes (NUL, say) away from the database.
-      if (!context.accounts.isValidName(name)) {
+      if (!couldBeAccountName(name)) {
         context.accounts.recordRefusal(clientAddress(request), SERVICE, "not a possible account name");
         throw new ProblemError("invalid-credentials", INVALID_CREDENTIALS);
       }

@@ -8,6 +8,7 @@ import { extensionForType } from "../../core/files/image-type.js";
 import { SERVICE, type HttpContext } from "../context.js";
 import { accountOfToken, bearerToken } from "../authenticate.js";
 import { clientAddress } from "../client-address.js";
+import { couldBeAccountName } from "../../core/accounts/possible-names.js";
 import { fileProblem } from "../file-problems.js";
 import { ProblemError, throttled } from "../problems.js";
 import { UPLOAD_PATH } from "../public-url.js";
@@ -87,7 +88,7 @@ async function uploader(context: HttpContext, request: FastifyRequest): Promise<
     const colon = decoded.indexOf(":");
     const name = colon === -1 ? "" : decoded.slice(0, colon);
     // A name that cannot be an account costs no work and reveals nothing (as for the login route).
-    if (colon === -1 || !context.accounts.isValidName(name)) {
+    if (colon === -1 || !couldBeAccountName(name)) {
       context.accounts.recordRefusal(clientAddress(request), SERVICE, "not a possible account name");
       throw new ProblemError("invalid-credentials", "Wrong account name or password", { "www-authenticate": CHALLENGE });
     }
