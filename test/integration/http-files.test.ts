@@ -25,6 +25,7 @@ import { bearer, curl } from "../support/curl.js";
 import { expectSuccess, run } from "../support/ftp-client.js";
 import { waitFor } from "../support/wait.js";
 import { isTemporaryUpload } from "../../src/core/files/file-space.js";
+import { measureUsage } from "../../src/core/files/usage.js";
 
 interface Listing {
   path: string;
@@ -404,11 +405,16 @@ describe("file quotas over HTTP", () => {
       assert.deepEqual(await usage(), { usedBytes: 4 * MiB, quotaBytes: 6 * MiB }, what);
     }
 
-    // Replacing a file needs room for the difference only.
-    assert.equal((await curl(["-T", overQuota, ...bearer(token), contentUrl(server, "/one.bin")])).status, 200);
-    assert.equal((await usage()).usedBytes, 4.5 * MiB);
-    // Too large while streaming, with room in the quota: found once the bytes pass files.maxFileBytes.
+    // Replacing a file needs room for the whole new one: the old one stays on disk beside it until it is complete.
+    const replacing = await curl(["-T", overQuota, ...bearer(token), contentUrl(server, "/one.bin")]);
+    assert.equal(replacing.status, 413, "4 MiB stored + 2.5 MiB on their way > 6 MiB");
+    assert.equal((JSON.parse(replacing.body.toString()) as { type: string }).type, "urn:cmymessage:problem:quota-exceeded");
+    assert.deepEqual(await onDisk(home), ["one.bin", "two.bin"]);
+    assert.equal((await stat(join(home, "one.bin"))).size, 2 * MiB, "the file replaced stays whole");
     assert.equal((await api.request("DELETE", "/api/v1/files?path=/two.bin", { token })).status, 204);
+    assert.equal((await curl(["-T", overQuota, ...bearer(token), contentUrl(server, "/one.bin")])).status, 200);
+    assert.equal((await usage()).usedBytes, 2.5 * MiB);
+    // Too large while streaming, with room in the quota: found once the bytes pass files.maxFileBytes.
     const streamed = await curl(["-X", "PUT", "-H", "Transfer-Encoding: chunked", "--data-binary", `@${tooLarge}`, ...bearer(token), contentUrl(server, "/new.bin")]);
     assert.equal(streamed.status, 413);
     assert.equal((JSON.parse(streamed.body.toString()) as { type: string }).type, "urn:cmymessage:problem:file-too-large");
@@ -422,5 +428,62 @@ describe("file quotas over HTTP", () => {
     const ftp = await ftpClient(server, t);
     await assert.rejects(ftp.uploadFrom(overQuota, "/via-ftp.bin"), /552/);
     assert.deepEqual(await onDisk(home), ["a", "b", "c", "one.bin"]);
+  });
+});
+
+describe("parallel PUTs replacing one file", () => {
+  const QUOTA = MiB;
+  let server: TestServer;
+  let token: string;
+  let home: string;
+
+  before(async () => {
+    server = await startTestServer({ http: { listen: ["127.0.0.1:0"] }, files: { quotaBytes: QUOTA } });
+    token = (await ApiClient.forPort(server.httpPort).register("alice")).tokens.accessToken;
+    home = join(server.dataDir, "files", "alice");
+  });
+  after(() => server.stop());
+
+  test("never put more than files.quotaBytes on disk (the file replaced stays until each is complete): those past it get 413", async () => {
+    assert.equal((await curl(["-T", await localFile("f-400k.bin", 400 * 1024), ...bearer(token), contentUrl(server, "/f.bin")])).status, 201);
+    // Each declares 300 KiB and sends 200 KiB, then waits: two fit beside f.bin (400 + 2 × 300 KiB), a third does not.
+    const [uploads, declared, first] = [4, 300 * 1024, 200 * 1024];
+    const sockets = await Promise.all(
+      Array.from({ length: uploads }, async () => {
+        const socket = net.connect(server.httpPort, "127.0.0.1");
+        socket.on("error", () => {});
+        await new Promise((resolve) => socket.once("connect", resolve));
+        const entry = { socket, answer: "" };
+        socket.setEncoding("latin1");
+        socket.on("data", (chunk: string) => (entry.answer += chunk));
+        socket.write(`PUT /api/v1/files/content?path=%2Ff.bin HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${declared}\r\n\r\n`);
+        socket.write(randomBytes(first));
+        return entry;
+      }),
+    );
+    // Held open: every upload is either answered (refused) or has its first bytes in its temporary file.
+    await waitFor(
+      async () => {
+        let whole = 0;
+        for (const name of (await onDisk(home)).filter(isTemporaryUpload)) if ((await stat(join(home, name)).catch(() => null))?.size === first) whole++;
+        return sockets.filter((s) => /^HTTP\/1\.1 \d{3} /.test(s.answer)).length + whole === uploads;
+      },
+      { timeoutMs: 10_000, what: "every upload to be refused or to hold its first bytes" },
+    );
+    const held = await measureUsage(home);
+    assert.ok(held.bytes <= QUOTA, `${held.bytes} bytes on disk with the uploads held open (files.quotaBytes ${QUOTA})`);
+    const refused = sockets.filter((s) => s.answer !== "");
+    assert.ok(refused.length >= uploads - 2, `${refused.length} refused: at most two fit beside f.bin`);
+    for (const { answer } of refused) assert.match(answer, /^HTTP\/1\.1 413 [^]*quota-exceeded/);
+    for (const going of sockets.filter((s) => s.answer === "")) {
+      going.socket.write(randomBytes(declared - first));
+      await waitFor(() => /^HTTP\/1\.1 \d{3} /.test(going.answer), { timeoutMs: 10_000, what: "the upload's answer" });
+      assert.match(going.answer, /^HTTP\/1\.1 200 /);
+    }
+    for (const { socket } of sockets) socket.destroy();
+    assert.equal((await stat(join(home, "f.bin"))).size, declared);
+    assert.deepEqual((await onDisk(home)).filter(isTemporaryUpload), []);
+    const listed = await ApiClient.forPort(server.httpPort).get<Listing>("/api/v1/files", token);
+    assert.equal(listed.body.usage.usedBytes, (await measureUsage(home)).bytes, "the recorded usage is what is on disk");
   });
 });

@@ -16,6 +16,7 @@ import { promisify } from "node:util";
 import { measureUsage } from "../../src/core/files/usage.js";
 import { FtpControl, connectData, sleep, startUpload } from "../support/ftp-client.js";
 import { PASSWORD, USER, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
+import { waitFor } from "../support/wait.js";
 
 const exec = promisify(execFile);
 const open: FtpControl[] = [];
@@ -137,9 +138,8 @@ describe('interruptedUploads: "delete"', () => {
     const watcher = await loggedIn(server);
     const upload = await startUpload(control, "STOR doc.bin");
     await upload.send(512 * 1024);
-    // Mid-upload: the bytes are in a temporary file on disk...
-    const onDisk = uploadNames(await readdir(home));
-    assert.equal(onDisk.length, 1, "expected the upload's temporary file on disk");
+    // Mid-upload: the bytes are in a temporary file on disk (made once the upload's room is reserved: a moment under load)...
+    await waitFor(async () => uploadNames(await readdir(home)).length === 1, { what: "the upload's temporary file on disk", timeoutMs: 10_000 });
     // ...which no listing ever shows.
     for (const command of ["LIST -a", "NLST -a", "MLSD", "LIST"]) {
       const listed = (await watcher.transfer(command)).data.toString();

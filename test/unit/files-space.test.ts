@@ -167,11 +167,14 @@ describe("quotas while the bytes arrive", () => {
     assert.ok(produced < 50_000, `read ${produced} bytes`);
   });
 
-  test("quotaBytes: replacing a file only needs room for the difference", async () => {
+  test("quotaBytes: replacing a file needs room for the whole new one (the old one stays on disk until the rename), then gives the old one's bytes back", async () => {
     const s = await space({ quotaBytes: 10_000 });
-    await s.upload(await at(s, "f"), source([bytes(9000)]));
-    assert.equal((await s.upload(await at(s, "f"), source([bytes(9500)]))).ok, true);
-    assert.deepEqual(await s.usage(), { bytes: 9500, files: 1 });
+    await s.upload(await at(s, "f"), source([bytes(6000)]));
+    assert.deepEqual(await s.upload(await at(s, "f"), source([bytes(4000), bytes(1000)])), { ok: false, reason: "quota" });
+    assert.equal((await stat(join(s.root, "f"))).size, 6000, "the file replaced stays whole");
+    assert.deepEqual(await s.upload(await at(s, "f"), source([bytes(4000)])), { ok: true, bytes: 4000 });
+    assert.deepEqual(await s.usage(), { bytes: 4000, files: 1 });
+    assert.deepEqual(await measureUsage(s.root), await s.usage());
   });
 
   test("quotaBytes (keep): what arrived before the limit is not kept beyond it", async () => {

@@ -53,19 +53,29 @@ class LimitExceeded extends Error {
 /**
  * Counts the bytes on their way to the file and stops them past `maxFile` or the quota,
  * growing the upload's reservation as they come (a database round trip only past what
- * is reserved). `quota()` is read per chunk: a reload applies at once.
+ * is reserved) to the file's size less `counted`, the part of it the usage counts
+ * already. `quota()` is read per chunk: a reload applies at once. With `keepsWhatArrived`
+ * (written in place) a refusal leaves the bytes accepted before it reserved: they stay.
  */
-function limitedCounter(start: number, oldSize: number, maxFile: number, held: Hold, quota: () => QuotaLimits): { stage: Transform; size: () => number } {
+function limitedCounter(
+  start: number,
+  counted: number,
+  maxFile: number,
+  held: Hold,
+  quota: () => QuotaLimits,
+  keepsWhatArrived: boolean,
+): { stage: Transform; size: () => number } {
   let size = start;
   const stage = new Transform({
     transform: (chunk: Buffer, _encoding, callback: TransformCallback) => {
+      const accepted = size;
       size += chunk.length;
       if (size > maxFile) return callback(new LimitExceeded("too-large"));
-      const growth = size - oldSize;
+      const growth = size - counted;
       const limits = quota();
       // Within what is reserved, or no byte quota to check: no round trip.
       if (growth <= held.bytes || limits.quotaBytes === 0) return callback(null, chunk);
-      held.grow(growth, limits).then(
+      held.grow(growth, limits, keepsWhatArrived ? Math.max(0, accepted - counted) : 0).then(
         (fits) => (fits ? callback(null, chunk) : callback(new LimitExceeded("quota"))),
         (error: unknown) => callback(error as Error),
       );
@@ -81,9 +91,13 @@ function limitedCounter(start: number, oldSize: number, maxFile: number, held: H
  * file behind.
  *
  * Quotas: a reservation in the database (see UsageLedger) holds the new file and the
- * bytes this upload adds beyond the file it replaces, grown as they arrive (or taken
- * whole up front for a declared length), so uploads on every node together stay within
- * the account's quota; it becomes usage when the file is final, and is dropped otherwise.
+ * bytes this upload puts on disk beyond what the usage counts, grown as they arrive (or
+ * taken whole up front for a declared length), so uploads on every node together stay
+ * within the account's quota. Written in place, that is what the file grows beyond the
+ * size it had. Through a temporary file, every byte of it: the file it replaces stays on
+ * disk beside it until the rename (parallel uploads of one name would each write a copy
+ * nobody counted). The reservation becomes usage when the file is final (the net change:
+ * a renamed file gives the old one's bytes back), and is dropped otherwise.
  */
 export async function uploadFile(
   ledger: AccountUsage,
@@ -163,7 +177,9 @@ async function upload({ ledger, limits, quota, path, source, options }: UploadJo
   if (!options.append && (options.offset ?? 0) > oldSize) return { ok: false, reason: "invalid-offset" };
   const start = options.append ? oldSize : (options.offset ?? 0);
   const { maxFileBytes } = limits;
-  const expectedGrowth = options.expectedBytes === undefined ? 0 : Math.max(0, start + options.expectedBytes - oldSize);
+  // What the usage counts of the file written: a temporary file is all new bytes on disk (the part of the file a resume keeps is copied into it).
+  const counted = atomic ? 0 : oldSize;
+  const expectedGrowth = Math.max(0, start + (options.expectedBytes ?? 0) - counted);
   const target = atomic ? temporaryUploadPath(path.real) : path.real;
   let hold: Hold | null;
   try {
@@ -174,7 +190,7 @@ async function upload({ ledger, limits, quota, path, source, options }: UploadJo
   }
   if (!hold) return { ok: false, reason: "quota" };
   const held = hold;
-  const counter = limitedCounter(start, oldSize, maxFileBytes > 0 ? maxFileBytes : Infinity, held, quota);
+  const counter = limitedCounter(start, counted, maxFileBytes > 0 ? maxFileBytes : Infinity, held, quota, !atomic);
   // Where the bytes go exists already (the file itself, or a copy of the part kept by REST): write into it; else create it.
   let targetExists = false;
   let phase: "preparing" | "receiving" | "finishing" = "preparing";
@@ -203,7 +219,8 @@ async function upload({ ledger, limits, quota, path, source, options }: UploadJo
     const size = counter.size();
     let change: Usage = { bytes: size - oldSize, files: existing ? 0 : 1 };
     if (atomic) {
-      // What the rename replaces now: another node may have stored a file here since the upload began.
+      // The reservation held all of the temporary file; the usage changes by the net: what the
+      // rename replaces now (another node may have stored a file here since the upload began).
       const replaced = await lstat(path.real).catch(() => null);
       if (replaced?.isFile()) change = { bytes: size - replaced.size, files: 0 };
       else if (existing) change = { bytes: size, files: 1 };
@@ -230,11 +247,14 @@ async function upload({ ledger, limits, quota, path, source, options }: UploadJo
       if (now !== null) await rm(now, { force: true }).catch(() => {});
     }
     else {
-      // Keep what arrived (resumable with REST), but never beyond the limit.
-      if (error instanceof LimitExceeded && now !== null) await truncate(now, start).catch(() => {});
+      // Keep what arrived (resumable with REST), a limit included: the chunk that crossed it was
+      // never written, so what is on disk is within it (and its reservation, see limitedCounter).
       const kept = now === null ? null : await lstat(now).catch(() => null);
+      // A new file that got no byte holds nothing to resume from: not left behind as an empty file.
+      const leftEmpty = !existing && kept?.isFile() === true && kept.size === 0;
+      const removed = leftEmpty && now !== null && (await rm(now).then(() => true, () => false));
       // A file that was never created (its folder is gone, the disk refused it) is not counted.
-      if (kept?.isFile()) await held.settle({ bytes: kept.size - oldSize, files: existing ? 0 : 1 });
+      if (kept?.isFile() && !removed) await held.settle({ bytes: kept.size - oldSize, files: existing ? 0 : 1 });
     }
     return { ok: false, reason };
   } finally {

@@ -50,7 +50,7 @@ export interface RecordedUsage extends Usage {
 export interface Reservation {
   readonly id: string;
   readonly account: string;
-  /** Bytes the upload may add beyond the file it replaces. */
+  /** Bytes the upload may put on disk: written in place, what the file grows; through a temporary file, all of it (see file-upload.ts). */
   readonly bytes: number;
   /** 1 when the upload makes a new file. */
   readonly files: number;

@@ -43,6 +43,8 @@ export class LedgerUnavailable extends Error {
 }
 
 const NOTHING: Usage = { bytes: 0, files: 0 };
+/** Limits that are never checked: a change that cannot take the usage past any quota. */
+const NO_LIMITS: QuotaLimits = { quotaBytes: 0, quotaFiles: 0 };
 
 /**
  * The quota accounting of every account's files, kept in the database so that every node
@@ -233,7 +235,7 @@ export class AccountUsage {
   async change<T>(work: () => Promise<{ result: T; change: Usage }>): Promise<T> {
     let hold: Hold | null = null;
     try {
-      hold = await this.hold(NOTHING, { quotaBytes: 0, quotaFiles: 0 });
+      hold = await this.hold(NOTHING, NO_LIMITS);
     } catch (error) {
       this.ledger.reportError(error, "file usage could not be recorded; it is measured again when the space is next opened");
     }
@@ -269,10 +271,11 @@ export class Hold {
   /**
    * Sets the reservation to `bytes`, reserving more ahead (reserveAhead) when that fits so
    * the next reads need no round trip. False when `bytes` does not fit: then the
-   * reservation holds nothing any more (its room is free for the other uploads at once),
+   * reservation holds only `kept` (what the upload leaves on disk whatever happens: the
+   * bytes it wrote in place before), its other room free for the other uploads at once,
    * and the upload must stop.
    */
-  async grow(bytes: number, limits: QuotaLimits): Promise<boolean> {
+  async grow(bytes: number, limits: QuotaLimits, kept = 0): Promise<boolean> {
     while (!this.#tight && limits.quotaBytes > 0) {
       const ahead = reserveAhead(bytes, this.#maxAhead);
       if (await this.take(bytes + ahead, this.files, limits, "keep")) return true;
@@ -280,7 +283,12 @@ export class Hold {
       if (ahead > RESERVE_AHEAD_BYTES) this.#maxAhead = RESERVE_AHEAD_BYTES;
       else this.#tight = true;
     }
-    return this.take(bytes, this.files, limits, "free");
+    if (kept === 0) return this.take(bytes, this.files, limits, "free");
+    if (await this.take(bytes, this.files, limits, "keep")) return true;
+    // Down to what stays on disk, no more: a reservation that shrinks always fits (no limit to check),
+    // and the bytes kept are never unreserved while the upload settles.
+    await this.take(Math.min(kept, this.bytes), this.files, NO_LIMITS, "keep");
+    return false;
   }
 
   /** One reservation request (see FileUsageStore.reserve); false when refused. */
