@@ -15,7 +15,7 @@ import { IrcServerContext } from "./irc/server-context.js";
 import { IrcService } from "./irc/irc-service.js";
 import { VERSION } from "./version.js";
 import { openDomain } from "./domain.js";
-import { DeletedAccounts } from "./core/accounts/deleted-accounts.js";
+import { AccountSessions } from "./core/accounts/account-sessions.js";
 import { chatAccountDoor } from "./core/chat/account-door.js";
 import { Messaging } from "./core/chat/messaging.js";
 import { HistoryWriter } from "./core/chat/history-writer.js";
@@ -302,10 +302,14 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   for (const a of addresses.plain) log.info({ address: a.address, port: a.port }, "IRC listening");
   for (const a of addresses.tls) log.info({ address: a.address, port: a.port }, "IRC (TLS) listening");
   const ftp = new FtpService(ftpContext, limits);
-  // A deleted account's sessions end on every door: at once when deleted here, within a sweep when elsewhere.
-  const deletedAccounts = new DeletedAccounts(domain.accounts, [chatAccountDoor(core), ftpContext.accountDoor], (err) => log.warn({ err }, "could not check whether logged-in accounts still exist"));
-  deletedAccounts.start(config.accounts.deletedCheckSeconds * 1000);
-  teardown.add("doors", "deleted accounts", () => deletedAccounts.stop());
+  // The sessions of a deleted account, and those logged in before a password change, end on every
+  // door: at once when changed here, within a sweep when elsewhere.
+  const ircConnections = context.connections;
+  const accountSessions = new AccountSessions(domain.accounts, [chatAccountDoor(core, () => ircConnections), ftpContext.accountDoor], (err) =>
+    log.warn({ err }, "could not check whether logged-in accounts still exist and have the password they logged in with"),
+  );
+  accountSessions.start(config.accounts.deletedCheckSeconds * 1000);
+  teardown.add("doors", "account sessions", () => accountSessions.stop());
   // What GET /readyz asks before a load balancer sends clients here.
   const readiness: ReadinessProbe[] = [{ name: "database", probe: () => domain.store.ping() }];
   if (cluster) readiness.push({ name: "redis", probe: () => cluster.probe() });

@@ -174,8 +174,10 @@ export const configSchema = z.strictObject({
       registrationsPerAddressPerHour: z.number().int().min(0).max(100_000).default(5),
       /**
        * How often a node asks the database whether the accounts logged in through it still
-       * exist: a deletion by `cmymessage user del` or on another node ends their IRC and FTP
-       * sessions within this many seconds (one made here, by NickServ DROP, at once).
+       * exist and have the password their sessions logged in with: a deletion or a password
+       * change by `cmymessage user del`/`user passwd` or on another node ends their IRC and
+       * FTP sessions within this many seconds (one made here, by NickServ or the HTTP API, at
+       * once). The name is older than the password check, and kept.
        */
       deletedCheckSeconds: z.number().int().min(1).max(3600).default(30),
     })

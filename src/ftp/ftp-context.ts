@@ -5,7 +5,7 @@ import type { AccountService } from "../core/accounts/account-service.js";
 import type { FileService } from "../core/files/file-service.js";
 import type { FtpSession } from "./ftp-session.js";
 import { FtpTraffic } from "./ftp-traffic.js";
-import type { AccountDoor } from "../core/accounts/deleted-accounts.js";
+import type { AccountDoor, LoggedInSession } from "../core/accounts/account-sessions.js";
 import { foldCase } from "../core/chat/names.js";
 
 /** What every FTP session on this node shares. `config` is replaced whole on reload. */
@@ -23,10 +23,19 @@ export class FtpServerContext {
     readonly tls: SecureContext | null,
   ) {}
 
-  /** The account door of FTP (see DeletedAccounts): its logged-in sessions, by account. */
+  /** The account door of FTP (see AccountSessions): its logged-in sessions, by account. */
   readonly accountDoor: AccountDoor = {
     loggedIn: () => [...this.sessions].flatMap((session) => (session.account ? [foldCase(session.account.name)] : [])),
-    end: (folded) => {
+    sessions: () => [...this.sessions].flatMap((session): LoggedInSession[] => {
+      const account = session.account;
+      if (!account) return [];
+      const end = (reason: string): void => {
+        session.reply(421, `${reason}; closing the connection`);
+        session.close();
+      };
+      return [{ account: foldCase(account.name), credentialsVersion: account.credentialsVersion, session, end }];
+    }),
+    endDeleted: (folded) => {
       for (const session of [...this.sessions]) {
         if (session.account === null || foldCase(session.account.name) !== folded) continue;
         session.reply(421, "Account deleted; closing the connection");

@@ -12,6 +12,7 @@ function toRecord(row: Selectable<AccountsTable>): AccountRecord {
     lastSeenAt: row.last_seen_at,
     multiclient: flag(row.multiclient),
     alwaysOn: flag(row.always_on),
+    credentialsVersion: Number(row.credentials_version),
   };
 }
 
@@ -19,7 +20,7 @@ function flag(value: number | null): boolean | null {
   return value === null ? null : Number(value) !== 0;
 }
 
-const accountColumns = ["id", "name", "name_folded", "email", "created_at", "verified_at", "last_seen_at", "multiclient", "always_on"] as const;
+const accountColumns = ["id", "name", "name_folded", "email", "created_at", "verified_at", "last_seen_at", "multiclient", "always_on", "credentials_version"] as const;
 
 const settingColumns = { multiclient: "multiclient", alwaysOn: "always_on" } as const;
 
@@ -65,12 +66,16 @@ export class AccountsRepository implements AccountStore {
     return row && toRecord(row);
   }
 
-  async existingNames(folded: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
+  async credentialsVersions(folded: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
     // In slices, so a server with many accounts online stays within every dialect's parameter limit.
     for (let i = 0; i < folded.length; i += 500) {
-      const rows = await this.db.selectFrom("accounts").select("name_folded").where("name_folded", "in", folded.slice(i, i + 500)).execute();
-      for (const row of rows) found.add(row.name_folded);
+      const rows = await this.db
+        .selectFrom("accounts")
+        .select(["name_folded", "credentials_version"])
+        .where("name_folded", "in", folded.slice(i, i + 500))
+        .execute();
+      for (const row of rows) found.set(row.name_folded, Number(row.credentials_version));
     }
     return found;
   }
@@ -100,11 +105,24 @@ export class AccountsRepository implements AccountStore {
           .executeTakeFirst();
         if (Number(taken.numDeletedRows) === 0) return;
       }
-      const kinds = credentials.map((c) => c.kind);
-      if (kinds.length > 0) await trx.deleteFrom("credentials").where("account_id", "=", accountId).where("kind", "in", kinds).execute();
-      for (const credential of credentials) {
-        await trx.insertInto("credentials").values({ account_id: accountId, kind: credential.kind, value: credential.value, created_at: now }).execute();
-      }
+      await replaceKinds(trx, accountId, credentials, now);
+    });
+  }
+
+  /**
+   * In one transaction with the credentials, so a login that read the account (its count)
+   * before the change also read the old hash: the session it starts is known to be stale.
+   */
+  async changePassword(accountId: number, credentials: readonly CredentialRecord[], now: number): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      await replaceKinds(trx, accountId, credentials, now);
+      const row = await trx
+        .updateTable("accounts")
+        .set((eb) => ({ credentials_version: eb("credentials_version", "+", 1) }))
+        .where("id", "=", accountId)
+        .returning("credentials_version")
+        .executeTakeFirstOrThrow();
+      return Number(row.credentials_version);
     });
   }
 
@@ -132,6 +150,15 @@ export class AccountsRepository implements AccountStore {
         .execute();
       return true;
     });
+  }
+}
+
+/** Replaces every credential of the account of the kinds in `credentials` with these. */
+async function replaceKinds(trx: Kysely<Database>, accountId: number, credentials: readonly CredentialRecord[], now: number): Promise<void> {
+  const kinds = credentials.map((c) => c.kind);
+  if (kinds.length > 0) await trx.deleteFrom("credentials").where("account_id", "=", accountId).where("kind", "in", kinds).execute();
+  for (const credential of credentials) {
+    await trx.insertInto("credentials").values({ account_id: accountId, kind: credential.kind, value: credential.value, created_at: now }).execute();
   }
 }
 

@@ -18,6 +18,8 @@ export interface AccountsTable {
   multiclient: number | null;
   /** 1 = on, 0 = off, null = the server's default (accounts.alwaysOn). */
   always_on: number | null;
+  /** How many times the password was changed: sessions logged in under a smaller count end (AccountSessions). */
+  credentials_version: Generated<number>;
 }
 
 export interface AlwaysOnUsersTable {

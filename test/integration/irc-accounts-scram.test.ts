@@ -113,11 +113,11 @@ test("SCRAM-SHA-256: an unknown account's stand-in salt is the same after a rest
 
 test("SCRAM-SHA-256: after NickServ SET PASSWORD the new password works and the old one does not", async (t) => {
   const fx = await openFixture(t);
-  const vera = await registerAccount(fx, "vera", "veras first password");
-  vera.send("PRIVMSG NickServ :SET PASSWORD veras second password");
+  const vera = await registerAccount(fx, "vera", "veras-first-password");
+  vera.send("PRIVMSG NickServ :SET PASSWORD veras-first-password veras second password");
   assert.match(await vera.waitFor(/ NOTICE vera :/), /Your password has been changed\./);
 
-  const old = await scramLogin(await saslClient(fx, "127.0.0.10"), new ScramSha256Client("vera", "veras first password"));
+  const old = await scramLogin(await saslClient(fx, "127.0.0.10"), new ScramSha256Client("vera", "veras-first-password"));
   assert.equal(old.end.command, "904");
   const fresh = await scramLoginPastBackoff(fx, "127.0.0.11", "vera", "veras second password");
   assert.equal(fresh.signatureValid, true, fresh.end.raw);

@@ -63,7 +63,7 @@ test("NickServ REGISTER and SET PASSWORD apply the configured minimum", async (t
   assert.match(await c.waitFor(/ NOTICE nsuser :Registration/), /Registration failed: Passwords must be at least 12 bytes long\.$/);
   c.send(`PRIVMSG NickServ :REGISTER ${TWELVE}`);
   await c.waitFor(/ 900 /);
-  c.send(`PRIVMSG NickServ :SET PASSWORD ${ELEVEN}`);
+  c.send(`PRIVMSG NickServ :SET PASSWORD ${TWELVE} ${ELEVEN}`);
   assert.match(await c.waitFor(/ NOTICE nsuser :Password not changed/), /Password not changed: Passwords must be at least 12 bytes long\.$/);
 });
 

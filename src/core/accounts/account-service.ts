@@ -35,8 +35,16 @@ export type RegisterResult = { ok: true; account: Account } | { ok: false; reaso
 /** Why a network door may not register at all: self-registration is off, or too many attempts or accounts from the address. */
 export type SelfRegisterRefusal = { ok: false; reason: "disabled" } | { ok: false; reason: "throttled" | "address-limit"; retryAfterSeconds: number };
 
-/** Told after an account's password changed, whichever door changed it (IRC, HTTP, the CLI). */
-export type PasswordChangedListener = (account: Account) => Promise<void> | void;
+/**
+ * Told after an account's password changed, whichever door changed it (IRC, HTTP, the CLI):
+ * `account` as it now is (its new credentialsVersion), and the session that changed it, if one did.
+ */
+export type PasswordChangedListener = (account: Account, changedBy: ChangingSession | null) => Promise<void> | void;
+/**
+ * The logged-in session a password change came from (an IRC connection, by identity): it stays
+ * logged in while the account's other sessions end (see AccountSessions).
+ */
+export type ChangingSession = object;
 export type LoginOutcome = "ok" | "failed" | "throttled";
 /**
  * Told of every login attempt's outcome (for metrics); must be cheap and must not throw.
@@ -112,11 +120,12 @@ export class AccountService {
     this.#deleted.push(listener);
   }
 
-  /** Those of these folded names that are no longer accounts (deleted by another process or node). */
-  async gone(folded: readonly string[]): Promise<string[]> {
-    if (folded.length === 0) return [];
-    const existing = await this.store.existingNames(folded);
-    return folded.filter((name) => !existing.has(name));
+  /**
+   * The present credentialsVersion of each of these folded names that is still an account: a
+   * name missing was deleted (by another process or node), a larger count had its password changed.
+   */
+  credentialsVersions(folded: readonly string[]): Promise<Map<string, number>> {
+    return folded.length === 0 ? Promise.resolve(new Map()) : this.store.credentialsVersions(folded);
   }
 
   onPasswordChanged(listener: PasswordChangedListener): void {
@@ -324,16 +333,21 @@ export class AccountService {
     if (replyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, replyDelayMs));
   }
 
-  async changePassword(name: string, password: string): Promise<{ ok: true } | { ok: false; reason: "no-such-account" | PasswordProblem }> {
+  /**
+   * Sets a new password. Every session of the account logged in before ends (the listeners),
+   * but `changedBy`: the logged-in session the change came from, if one did.
+   */
+  async changePassword(name: string, password: string, changedBy: ChangingSession | null = null): Promise<{ ok: true } | { ok: false; reason: "no-such-account" | PasswordProblem }> {
     const problem = this.checkNewPassword(password);
     if (problem) return { ok: false, reason: problem };
-    const account = await lookup(this.store, name);
-    if (!account) return { ok: false, reason: "no-such-account" };
-    await this.store.replaceCredentials(account.id, await this.#credentials(password), this.now());
+    const found = await lookup(this.store, name);
+    if (!found) return { ok: false, reason: "no-such-account" };
+    const credentialsVersion = await this.store.changePassword(found.id, await this.#credentials(password), this.now());
+    const account: Account = { ...found, credentialsVersion };
     this.log.info({ account: account.name }, "password changed");
     // The change has happened; a listener that fails (database gone) is reported to the
     // caller rather than hidden, since sessions it should have ended may still be live.
-    for (const listener of this.#passwordChanged) await listener(account);
+    for (const listener of this.#passwordChanged) await listener(account, changedBy);
     return { ok: true };
   }
 

@@ -10,6 +10,12 @@ export interface Account {
   /** The account's own choice, or null for the server's default. */
   readonly multiclient: boolean | null;
   readonly alwaysOn: boolean | null;
+  /**
+   * How many times the password was changed, when this record was read: a session keeps the
+   * record of its login, and one older than the account's present count logged in with a
+   * password that is no longer the account's (see AccountSessions).
+   */
+  readonly credentialsVersion: number;
 }
 
 export type AccountSetting = "multiclient" | "alwaysOn";
@@ -24,8 +30,8 @@ export interface AccountStore {
   create(name: string, folded: string, email: string | null, credentials: readonly Credential[], now: number): Promise<Account | "name-taken" | "name-retired">;
   findByName(folded: string): Promise<Account | undefined>;
   findById(id: number): Promise<Account | undefined>;
-  /** Which of these folded names are accounts now. */
-  existingNames(folded: readonly string[]): Promise<Set<string>>;
+  /** The present credentialsVersion of each of these folded names that is an account now (the others were deleted). */
+  credentialsVersions(folded: readonly string[]): Promise<Map<string, number>>;
   list(): Promise<Account[]>;
   credential(accountId: number, kind: string): Promise<string | undefined>;
   /**
@@ -33,6 +39,12 @@ export interface AccountStore {
    * credential of that kind still holds that value (otherwise nothing changes).
    */
   replaceCredentials(accountId: number, credentials: readonly Credential[], now: number, unlessChanged?: Credential): Promise<void>;
+  /**
+   * A new password: replaces the credentials of these kinds and counts one more change of the
+   * account's credentialsVersion, together; returns the new count. (replaceCredentials leaves
+   * the count: a rehash of the same password ends no session.)
+   */
+  changePassword(accountId: number, credentials: readonly Credential[], now: number): Promise<number>;
   touch(accountId: number, now: number): Promise<void>;
   setSetting(accountId: number, setting: AccountSetting, value: boolean | null): Promise<void>;
   /** Deletes the account and retires its name: what is kept under the name (files, direct history, shares) never passes to a new account. */

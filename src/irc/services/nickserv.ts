@@ -107,7 +107,8 @@ async function setPassword(connection: IrcConnection, current: string, next: str
   const check = await accounts.login(name, current, connection.address, "irc-nickserv");
   if (connection.closed) return;
   if (!check.ok) return reply(check.reason === "throttled" ? `Too many failed attempts; try again in ${secondsText(check.retryAfterSeconds ?? 60)}.` : "The current password is wrong; the password was not changed.");
-  const result = await accounts.changePassword(name, next);
+  // This connection made the change: the account's other sessions end (account-sessions.ts), not this one.
+  const result = await accounts.changePassword(name, next, connection);
   if (connection.closed) return;
   reply(result.ok ? "Your password has been changed." : `Password not changed: ${problemText(result.reason, accounts)}.`);
 }

@@ -14,6 +14,7 @@ import * as directRecipientIndex from "./0011-direct-recipient-index.js";
 import * as deletedAccountNames from "./0012-deleted-account-names.js";
 import * as channelLists from "./0013-channel-lists.js";
 import * as searchWordsApart from "./0014-search-words-apart.js";
+import * as credentialsVersion from "./0015-credentials-version.js";
 
 export interface Migration {
   readonly name: string;
@@ -36,4 +37,5 @@ export const migrations: readonly Migration[] = [
   { name: "0012-deleted-account-names", up: deletedAccountNames.up },
   { name: "0013-channel-lists", up: channelLists.up },
   { name: "0014-search-words-apart", up: searchWordsApart.up },
+  { name: "0015-credentials-version", up: credentialsVersion.up },
 ];
