@@ -37,7 +37,7 @@ import { FileUsageRepository } from "./store/file-usage-repository.js";
 import type { SpaceLimits } from "./core/files/file-space.js";
 import { FtpServerContext } from "./ftp/ftp-context.js";
 import { FtpService } from "./ftp/ftp-service.js";
-import { createSecureContext } from "node:tls";
+import { FtpTls } from "./ftp/ftp-tls.js";
 import { randomBytes } from "node:crypto";
 import { ServerSecretsRepository } from "./store/server-secrets-repository.js";
 import { loadCommonPasswords } from "./auth/password-policy.js";
@@ -250,7 +250,7 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   messaging.observe(shares.observer);
   if (metrics) messaging.observe(metrics.messageSent);
   core.removedMessages.add(shares.redactionObserver);
-  const ftpContext = new FtpServerContext(config, domain.accounts, files, log, ftpTls && tls ? createSecureContext({ ...tls, minVersion: "TLSv1.2" }) : null);
+  const ftpContext = new FtpServerContext(config, domain.accounts, files, log, ftpTls && tls ? new FtpTls(tls) : null);
   let context: IrcServerContext;
   let http: RunningHttp | null = null;
   const reload = async (): Promise<Config> => {

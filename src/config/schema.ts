@@ -262,6 +262,12 @@ export const configSchema = z.strictObject({
       tls: z.enum(["required", "optional", "off"]).default("required"),
       /** Under "required", still let loopback clients log in without TLS (a local client, a local proxy in front). */
       trustLoopback: z.boolean().default(true),
+      /**
+       * A protected (PROT P) data connection must resume the TLS session of its control connection,
+       * or it is refused with 522 (vsftpd's require_ssl_reuse). Off only for clients that cannot
+       * resume (Python's ftplib): another process at the client's address could then take its transfers.
+       */
+      tlsRequireSessionReuse: z.boolean().default(true),
       /** Passive data ports; 0 and 0 = any free port. Open this range in a firewall. */
       passivePortMin: z.number().int().min(0).max(65535).default(0),
       passivePortMax: z.number().int().min(0).max(65535).default(0),

@@ -1,8 +1,8 @@
 import net, { type Server, type Socket } from "node:net";
-import tls, { type SecureContext } from "node:tls";
 import { randomInt } from "node:crypto";
 import type { Logger } from "pino";
 import { unmapAddress } from "../net/address.js";
+import type { ConnectionTls } from "./ftp-tls.js";
 
 export interface DataChannelOptions {
   /** The control connection's client address: the only one allowed to connect or be connected to. */
@@ -11,20 +11,34 @@ export interface DataChannelOptions {
   readonly log: Logger;
 }
 
+/** The data connection's TLS handshake did not resume the control connection's session. */
+export class DataSessionNotResumed extends Error {}
+
+/**
+ * How OpenSSL fails a full handshake on a context without a certificate (see
+ * ConnectionTls): under TLS 1.3, and under TLS 1.2.
+ */
+const FULL_HANDSHAKE_REFUSED = new Set(["ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM", "ERR_SSL_NO_SHARED_CIPHER"]);
+
 /**
  * PROT P: the data connection becomes TLS, with the server as TLS server (RFC 4217),
- * sharing the control's context for session reuse. Called after the 150 reply, as
- * vsftpd and ProFTPD do: some clients (lftp on RETR, for one) start the handshake
- * only once they have seen the 150, so waiting for the handshake before sending it
- * deadlocks until the data timeout.
+ * with the control connection's TLS (see ConnectionTls). With `requireResumption` its
+ * handshake must resume the control connection's session, or the connection is closed
+ * and this rejects with DataSessionNotResumed: the peer's address is all the passive
+ * port checks, and another process there (the same NAT, a shared host) could connect
+ * first; only the real client holds the session (vsftpd's require_ssl_reuse).
+ * Called after the 150 reply, as vsftpd and ProFTPD do: some clients (lftp on RETR,
+ * for one) start the handshake only once they have seen the 150, so waiting for the
+ * handshake before sending it deadlocks until the data timeout.
  */
-export function secureDataSocket(socket: Socket, context: SecureContext, timeoutMs: number): Promise<Socket> {
+export function secureDataSocket(socket: Socket, controlTls: ConnectionTls, timeoutMs: number, requireResumption: boolean): Promise<Socket> {
   // A passive socket arrives paused; the TLS layer must read it.
   socket.resume();
   return new Promise((resolve, reject) => {
-    const secured = new tls.TLSSocket(socket, { isServer: true, secureContext: context });
+    const secured = controlTls.acceptData(socket, requireResumption);
     const fail = (error: Error): void => {
       clearTimeout(timer);
+      socket.off("close", onClose);
       secured.destroy();
       socket.destroy();
       reject(error);
@@ -33,7 +47,10 @@ export function secureDataSocket(socket: Socket, context: SecureContext, timeout
     // ABOR or the session closing destroys the socket mid-handshake: end now, not at the timeout.
     const onClose = (): void => fail(new Error("the data connection closed during the TLS handshake"));
     socket.once("close", onClose);
+    const notResumed = (): DataSessionNotResumed => new DataSessionNotResumed("the data connection did not resume the control connection's TLS session");
     secured.once("secure", () => {
+      // Cannot happen without a certificate; checked all the same, before a byte is read or written.
+      if (requireResumption && !secured.isSessionReused()) return fail(notResumed());
       clearTimeout(timer);
       socket.off("close", onClose);
       // Not yet: under TLS 1.3, Node emits "secure" from inside OpenSSL's handshake, before
@@ -43,7 +60,7 @@ export function secureDataSocket(socket: Socket, context: SecureContext, timeout
       // listing. The tickets go out before that call returns, so the next turn is enough.
       setImmediate(() => resolve(secured));
     });
-    secured.once("error", fail);
+    secured.once("error", (error: NodeJS.ErrnoException) => fail(requireResumption && FULL_HANDSHAKE_REFUSED.has(error.code ?? "") ? notResumed() : error));
   });
 }
 

@@ -1,10 +1,10 @@
-import type { SecureContext } from "node:tls";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import type { AccountService } from "../core/accounts/account-service.js";
 import type { FileService } from "../core/files/file-service.js";
 import type { FtpSession } from "./ftp-session.js";
 import { FtpTraffic } from "./ftp-traffic.js";
+import type { FtpTls } from "./ftp-tls.js";
 import type { AccountDoor, LoggedInSession } from "../core/accounts/account-sessions.js";
 import { foldCase } from "../core/chat/names.js";
 
@@ -19,8 +19,8 @@ export class FtpServerContext {
     readonly accounts: AccountService,
     readonly files: FileService,
     readonly log: Logger,
-    /** The certificate every service uses; null when FTPS is off. */
-    readonly tls: SecureContext | null,
+    /** FTPS, with the certificate every service uses; null when FTPS is off. */
+    readonly tls: FtpTls | null,
   ) {}
 
   /** The account door of FTP (see AccountSessions): its logged-in sessions, by account. */

@@ -1,11 +1,11 @@
 import type { Socket } from "node:net";
-import tls from "node:tls";
 import type { Account } from "../core/accounts/ports.js";
 import type { FileSpace } from "../core/files/file-space.js";
 import { LineSplitter } from "../net/line-splitter.js";
 import { decodeCommandLine, splitCommandLine, type CommandLine } from "./command-line.js";
 import type { DataChannel } from "./data-channel.js";
 import type { FtpServerContext } from "./ftp-context.js";
+import type { ConnectionTls } from "./ftp-tls.js";
 import { formatReply } from "./replies.js";
 import { MLST_FACTS, type MlstFact } from "./listing.js";
 import { detached } from "../detached.js";
@@ -43,6 +43,8 @@ export interface ActiveTransfer {
 export class FtpSession {
   socket: Socket;
   secure = false;
+  /** After AUTH TLS: the TLS of this control connection and of its data connections, shared with no other. */
+  tls: ConnectionTls | null = null;
   /** USER given, waiting for PASS. */
   pendingUser: string | null = null;
   account: Account | null = null;
@@ -238,8 +240,9 @@ export class FtpSession {
    * into the protected session (the STARTTLS injection flaw of CVE-2011-0411).
    */
   startTls(): void {
-    const context = this.context.tls;
-    if (!context) return;
+    const connectionTls = this.context.tls?.forControlConnection();
+    if (!connectionTls) return;
+    this.tls = connectionTls;
     const raw = this.socket;
     raw.removeAllListeners("data");
     raw.removeAllListeners("end");
@@ -250,7 +253,7 @@ export class FtpSession {
     this.#quitReceived = false;
     this.#waitingForDrain = false;
     this.#splitter = this.#newSplitter();
-    const secured = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
+    const secured = connectionTls.acceptControl(raw);
     this.socket = secured;
     secured.once("secure", () => {
       this.secure = true;

@@ -20,6 +20,9 @@ export interface FtpReply {
   readonly text: string;
 }
 
+/** Narrows a TLS handshake: a TLS version, no session tickets. */
+export type TlsNarrowing = Pick<tls.ConnectionOptions, "maxVersion" | "secureOptions">;
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class FtpControl {
@@ -28,6 +31,8 @@ export class FtpControl {
   tlsSession: Buffer | undefined;
   /** Whether the last protected data connection resumed the control connection's TLS session. */
   lastDataResumed = false;
+  /** What narrowed the control connection's handshake: its data connections' handshakes alike, as real clients do. */
+  #tlsOptions: TlsNarrowing = {};
   #socket: net.Socket;
   #buffer = "";
   #pending: string[] = [];
@@ -158,15 +163,17 @@ export class FtpControl {
 
   /**
    * AUTH TLS, then the control connection continues over TLS (any certificate accepted).
-   * `injected` is sent in clear text in the same write, right after the AUTH line.
+   * `injected` is sent in clear text in the same write, right after the AUTH line;
+   * `options` narrow the handshake (a TLS version, no session tickets), and those of the data connections.
    */
-  async startTls(injected = ""): Promise<void> {
+  async startTls(injected = "", options: TlsNarrowing = {}): Promise<void> {
+    this.#tlsOptions = options;
     this.sendRaw(`AUTH TLS\r\n${injected}`);
     const reply = await this.read();
     if (reply.code !== 234) throw new Error(`AUTH TLS: ${reply.lines.join(" | ")}`);
     this.#socket.removeAllListeners("data");
     this.#socket.removeAllListeners("close");
-    const secured = tls.connect({ socket: this.#socket, rejectUnauthorized: false });
+    const secured = tls.connect({ socket: this.#socket, rejectUnauthorized: false, ...options });
     secured.on("session", (session: Buffer) => (this.tlsSession = session));
     await once(secured, "secureConnect");
     this.#socket = secured;
@@ -200,7 +207,7 @@ export class FtpControl {
     }
     let socket: net.Socket = data;
     if (options.tls) {
-      const secured = await secureData(data, this.tlsSession);
+      const secured = await secureData(data, this.tlsSession, this.#tlsOptions);
       this.lastDataResumed = secured.isSessionReused();
       socket = secured;
     }
@@ -266,8 +273,8 @@ export async function connectData(port: number, host: string, localAddress?: str
   return socket;
 }
 
-export async function secureData(socket: net.Socket, session?: Buffer): Promise<tls.TLSSocket> {
-  const secured = tls.connect({ socket, rejectUnauthorized: false, ...(session && { session }) });
+export async function secureData(socket: net.Socket, session?: Buffer, options: TlsNarrowing = {}): Promise<tls.TLSSocket> {
+  const secured = tls.connect({ socket, rejectUnauthorized: false, ...options, ...(session && { session }) });
   secured.on("error", () => {});
   await once(secured, "secureConnect");
   return secured;

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import type { ActiveTransfer, FtpSession } from "../ftp-session.js";
-import { secureDataSocket, type DataChannel } from "../data-channel.js";
+import { DataSessionNotResumed, secureDataSocket, type DataChannel } from "../data-channel.js";
 import type { TransferOutcome, TransferTally } from "../ftp-traffic.js";
 import { tlsRequired } from "../tls-policy.js";
 
@@ -15,6 +15,8 @@ type TransferWork = (socket: Socket) => Promise<TransferReply>;
 
 const CANNOT_OPEN: TransferReply = { code: 425, text: "Cannot open data connection" };
 const TLS_FAILED: TransferReply = { code: 425, text: "TLS negotiation on the data connection failed" };
+/** 522: vsftpd's reply to the same refusal (its require_ssl_reuse, "SSL connection failed; session reuse required"). */
+const TLS_NOT_RESUMED: TransferReply = { code: 522, text: "TLS session of the data connection does not resume the control connection's session; refused" };
 const CONNECTION_CLOSED: TransferReply = { code: 426, text: "Connection closed; transfer aborted" };
 const ABORTED: TransferReply = { code: 426, text: "Transfer aborted" };
 
@@ -88,6 +90,7 @@ class Transfer implements ActiveTransfer {
       return await this.work(await this.#prepare(socket));
     } catch (error) {
       this.session.context.log.debug({ address: this.session.address, err: (error as Error).message }, "ftp transfer failed");
+      if (error instanceof DataSessionNotResumed) return TLS_NOT_RESUMED;
       return error instanceof DataTlsFailed ? TLS_FAILED : CONNECTION_CLOSED;
     }
   }
@@ -112,13 +115,15 @@ class Transfer implements ActiveTransfer {
 
   /** PROT P: the handshake comes after the 150 (see secureDataSocket). */
   async #prepare(socket: Socket): Promise<Socket> {
-    const { tls } = this.session.context;
+    const { tls, address, context } = this.session;
     let ready = socket;
     if (this.session.protectData && tls) {
       try {
-        ready = await secureDataSocket(socket, tls, this.#timeoutMs());
+        ready = await secureDataSocket(socket, tls, this.#timeoutMs(), context.config.ftp.tlsRequireSessionReuse);
       } catch (error) {
-        throw new DataTlsFailed((error as Error).message);
+        if (!(error instanceof DataSessionNotResumed)) throw new DataTlsFailed((error as Error).message);
+        context.log.info({ address }, "refused a protected data connection that did not resume the control connection's TLS session");
+        throw error;
       }
       this.#socket = ready;
       if (this.#aborted) throw new Error("aborted during the TLS handshake");
