@@ -113,7 +113,8 @@ test("SASL PLAIN: a wrong password and an unknown account get the same 904, and 
 
 test("SASL PLAIN is refused on plain TCP when plaintextSaslFromLoopback is off, accepted over TLS; on by default for loopback", async (t) => {
   const strict = await openFixture(t, { auth: { plaintextSaslFromLoopback: false }, irc: { tlsListen: ["127.0.0.1:0"] } });
-  await registerAccount(strict, "dave", "daves long password", { quit: true });
+  // Made by the operator: REGISTER over plain TCP is refused here too (a password in clear).
+  await cliUserAdd(strict.home, "dave", "daves long password");
 
   const plain = await strict.rawConnect();
   plain.send("CAP LS 302");
