@@ -8,6 +8,7 @@ import type { LineTransport, TransportSink } from "../net/line-transport.js";
 import { ircSafeHost } from "../net/address.js";
 import { FloodControl } from "./flood-control.js";
 import { SendQueue } from "./send-queue.js";
+import { PacedReply, type PacedOutput } from "./paced-reply.js";
 import { PendingCommands } from "./pending-commands.js";
 import { formatLine } from "./format.js";
 import type { IrcMessage } from "./message.js";
@@ -72,6 +73,8 @@ export class IrcConnection implements Session, TransportSink {
   #closed = false;
   /** Replies collected while a labelled command runs; null when no label is active. */
   #label: LabelCapture | null = null;
+  /** A reply being written as the client reads it (paced-reply.ts); the next command waits for it. Null when none. */
+  #paced: PacedReply | null = null;
 
   constructor(
     /** TCP, TLS or WebSocket: lines in, bytes out (see net/line-transport.ts). */
@@ -188,6 +191,12 @@ export class IrcConnection implements Session, TransportSink {
     if (this.#busy) return;
     let next = first;
     while (!this.#closed) {
+      // A paced reply answers the command before: the next one runs once it is written.
+      if (this.#paced !== null) {
+        if (next !== undefined) (this.#queue ??= []).unshift(next);
+        this.#resumeAfter(this.#paced.done);
+        return;
+      }
       const wasHeld = this.#held !== null;
       const raw = this.#held ?? next ?? this.#queue?.shift();
       this.#held = null;
@@ -243,7 +252,7 @@ export class IrcConnection implements Session, TransportSink {
     const finish = (): void => {
       if (this.#label === capture) this.#label = null;
       const answer = capture.answer(label, this.context.serverName);
-      if (answer) this.#write(answer);
+      if (answer) this.#writeAnswer(answer);
     };
     let done: Promise<void> | undefined;
     try {
@@ -315,7 +324,12 @@ export class IrcConnection implements Session, TransportSink {
 
   /** Sends a numeric from the server to this client: `:server 401 nick params…`. */
   numeric(code: string, ...params: string[]): void {
-    this.sendLine(formatLine(this.context.serverName, code, [this.nick, ...params]));
+    this.sendLine(this.numericLine(code, ...params));
+  }
+
+  /** The line `numeric` sends, for a reply written later (sendPaced). */
+  numericLine(code: string, ...params: string[]): string {
+    return formatLine(this.context.serverName, code, [this.nick, ...params]);
   }
 
   /** Sends a line from the server (not a numeric): `:server CMD params…`. */
@@ -325,13 +339,73 @@ export class IrcConnection implements Session, TransportSink {
 
   sendLine(line: string): void {
     if (this.#label) this.#label.lines.push(line);
+    else if (this.#behindPacedReply()) this.#addToPacedReply(line);
     else this.#write(Buffer.from(line));
+  }
+
+  /**
+   * Sends a reply that may be far bigger than the send queue (LIST, NAMES, WHO, CHATHISTORY):
+   * written as the client reads it, never disconnecting it for its size (paced-reply.ts).
+   * `lines` (each CRLF-ended) are pulled only when there is room. Small replies go out at once;
+   * a big one holds the client's next commands back until it is written.
+   */
+  sendPaced(lines: Iterable<string>): void {
+    if (this.#closed) return;
+    if (this.#label) {
+      for (const line of lines) this.#label.lines.push(line);
+      return;
+    }
+    this.#pacedReply().add(lines);
   }
 
   /** The sender's own message back (echo-message): a reply to its command, so labelled with it. */
   echo(event: RelayedEvent): void {
     if (this.#label) this.#label.lines.push(this.context.eventLines.bytesFor(event, this.variant).toString());
+    else if (this.#behindPacedReply()) this.#addToPacedReply(this.context.eventLines.bytesFor(event, this.variant).toString());
     else this.#send(this.#shared(event));
+  }
+
+  /** True when a paced reply is under way and what is written now (not by it) must follow it. */
+  #behindPacedReply(): boolean {
+    return this.#paced !== null && !this.#paced.writing;
+  }
+
+  #addToPacedReply(line: string): void {
+    if (!this.#pacedReply().addLine(line, this.context.config.irc.sendQueueBytes)) this.#sendQueueExceeded();
+  }
+
+  #pacedReply(): PacedReply {
+    if (this.#paced !== null) return this.#paced;
+    const reply = new PacedReply(this.#pacedOutput(), () => {
+      if (this.#paced === reply) this.#paced = null;
+    });
+    return (this.#paced = reply);
+  }
+
+  #pacedOutput(): PacedOutput {
+    const connection = this;
+    const output = this.#output;
+    return {
+      get closed() {
+        return connection.#closed;
+      },
+      get unsentBytes() {
+        return output.unsentBytes;
+      },
+      get pacingBytes() {
+        // Half the send queue: room left for events from others while the reply waits.
+        return Math.floor(connection.context.config.irc.sendQueueBytes / 2);
+      },
+      writeNow: (text) => this.#write(Buffer.from(text)),
+      flushNow: () => output.flush(),
+      whenDrained: (listener) => this.transport.whenDrained(listener),
+    };
+  }
+
+  /** A labelled command's answer: at once when small, else paced like the reply it holds. */
+  #writeAnswer(answer: Buffer): void {
+    if (this.#paced === null && this.#output.unsentBytes + answer.length <= this.context.config.irc.sendQueueBytes / 2) this.#write(answer);
+    else this.sendPaced(eachLine(answer.toString()));
   }
 
   deliver(event: ChatEvent, fromSession: string | null): void {
@@ -346,13 +420,18 @@ export class IrcConnection implements Session, TransportSink {
         this.#presence(event);
         return;
     }
-    if (event.from.id === this.user?.id && deliverOwnEvent(this, event, fromSession)) return;
-    if (wantsEvent(this, event)) this.#othersEvent(event);
+    const own = event.from.id === this.user?.id;
+    if (own && deliverOwnEvent(this, event, fromSession)) return;
+    if (wantsEvent(this, event)) this.#othersEvent(event, own);
   }
 
-  /** An event caused by someone else: part of a labelled reply only while the command runs synchronously. */
-  #othersEvent(event: RelayedEvent): void {
+  /**
+   * An event caused by someone else: part of a labelled reply only while the command runs
+   * synchronously. The user's own (its JOIN of the next channel) follows a paced reply under way.
+   */
+  #othersEvent(event: RelayedEvent, own: boolean): void {
     if (this.#label?.capturesEvents) this.#label.lines.push(this.context.eventLines.bytesFor(event, this.variant).toString());
+    else if (own && this.#behindPacedReply()) this.#addToPacedReply(this.context.eventLines.bytesFor(event, this.variant).toString());
     else this.#send(this.#shared(event));
   }
 
@@ -419,6 +498,7 @@ export class IrcConnection implements Session, TransportSink {
     }
     this.#closed = true;
     this.#queue = null;
+    this.#paced?.cancel();
     this.transport.end(goingAway);
     // A client that does not read may never let end() finish: cut it after a grace period.
     setTimeout(() => this.transport.destroy(), 2000).unref();
@@ -447,4 +527,14 @@ export class IrcConnection implements Session, TransportSink {
     }
     detached(pending.settled().then(detach), (error) => this.context.log.error({ err: error, address: this.address }, "irc session end failed"));
   }
+}
+
+/** The CRLF-ended lines of `text`, one at a time. */
+function* eachLine(text: string): Generator<string> {
+  let start = 0;
+  for (let end = text.indexOf("\r\n"); end !== -1; end = text.indexOf("\r\n", start)) {
+    yield text.slice(start, end + 2);
+    start = end + 2;
+  }
+  if (start < text.length) yield text.slice(start);
 }

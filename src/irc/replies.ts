@@ -7,7 +7,7 @@ import { channelVisibleTo, visibleMembers } from "../core/chat/visibility.js";
 import { isupportTokens } from "./isupport.js";
 import { CHANMODES, USER_MODES } from "./modes.js";
 import { ERR, RPL } from "./numerics.js";
-import { sendWordLists } from "./word-lists.js";
+import { wordListLines } from "./word-lists.js";
 
 export function sendIsupport(connection: IrcConnection): void {
   const push = connection.context.push;
@@ -63,17 +63,24 @@ export function memberPrefix(channel: Channel, member: ChatUser, all: boolean): 
   return membership.op ? "@" : membership.voice ? "+" : "";
 }
 
-/** RPL_NAMREPLY lines (split to fit) and RPL_ENDOFNAMES; `beforeEnd` writes what must come before the latter (the read marker after a JOIN). */
+/**
+ * RPL_NAMREPLY lines (split to fit) and RPL_ENDOFNAMES; `beforeEnd` writes what must come before the latter (the read marker after a JOIN).
+ * Paced (IrcConnection.sendPaced): a big channel's names, with userhost-in-names, can be many times the send queue.
+ */
 export function sendNames(connection: IrcConnection, viewer: ChatUser, channel: Channel, beforeEnd?: () => void): void {
+  connection.sendPaced(namesLines(connection, viewer, channel, beforeEnd));
+}
+
+function* namesLines(connection: IrcConnection, viewer: ChatUser, channel: Channel, beforeEnd?: () => void): Generator<string> {
   if (channelVisibleTo(channel, viewer)) {
     const allPrefixes = connection.caps.has("multi-prefix");
     const hostmasks = connection.caps.has("userhost-in-names");
     const symbol = channel.flags.has("secret") ? "@" : "=";
     const names = [...visibleMembers(channel, viewer)].map(([member]) => memberPrefix(channel, member, allPrefixes) + (hostmasks ? member.hostmask : member.nick));
-    sendWordLists(connection, RPL.NAMREPLY, [symbol, channel.name], names);
+    yield* wordListLines(connection, RPL.NAMREPLY, [symbol, channel.name], names);
   }
   beforeEnd?.();
-  connection.numeric(RPL.ENDOFNAMES, channel.name, "End of /NAMES list.");
+  yield connection.numericLine(RPL.ENDOFNAMES, channel.name, "End of /NAMES list.");
 }
 
 export function sendTopic(connection: IrcConnection, channel: Channel, evenIfUnset: boolean): void {

@@ -13,6 +13,11 @@ export class SendQueue implements Flushable {
 
   constructor(private readonly transport: LineTransport) {}
 
+  /** Bytes queued this turn and what the transport has not yet handed to the kernel. */
+  get unsentBytes(): number {
+    return this.transport.pendingBytes + this.#bytes;
+  }
+
   /**
    * Queues bytes in the transport's wire format until the end of this loop turn. Past
    * `limitBytes`, a client that stops reading must not grow our memory: what is queued

@@ -5,12 +5,13 @@ import { utf8Length } from "./utf8.js";
 const MAX_BODY_BYTES = 510;
 
 /**
- * Sends `words` (nicks, channels, targets) as the last parameter of numeric `code`, after
- * `params`, joined by `separator`, in as many lines as they need: each line is measured in
- * bytes with its source, nick and parameters, so none passes 512 bytes (formatLine would
- * cut it, and a name would be lost).
+ * The lines of numeric `code` holding `words` (nicks, channels, targets) as the last
+ * parameter, after `params`, joined by `separator`, in as many lines as they need: each
+ * line is measured in bytes with its source, nick and parameters, so none passes 512 bytes
+ * (formatLine would cut it, and a name would be lost). Lazy, for a reply written as the
+ * client reads it (IrcConnection.sendPaced).
  */
-export function sendWordLists(connection: IrcConnection, code: string, params: readonly string[], words: readonly string[], separator = " "): void {
+export function* wordListLines(connection: IrcConnection, code: string, params: readonly string[], words: Iterable<string>, separator = " "): Generator<string> {
   const overhead = utf8Length(`:${connection.context.serverName} ${code} ${connection.nick} ${params.map((param) => `${param} `).join("")}:`);
   const room = MAX_BODY_BYTES - overhead;
   let batch: string[] = [];
@@ -18,12 +19,17 @@ export function sendWordLists(connection: IrcConnection, code: string, params: r
   for (const word of words) {
     const bytes = utf8Length(word);
     if (batch.length > 0 && size + separator.length + bytes > room) {
-      connection.numeric(code, ...params, batch.join(separator));
+      yield connection.numericLine(code, ...params, batch.join(separator));
       batch = [];
       size = 0;
     }
     size += (batch.length > 0 ? separator.length : 0) + bytes;
     batch.push(word);
   }
-  if (batch.length > 0) connection.numeric(code, ...params, batch.join(separator));
+  if (batch.length > 0) yield connection.numericLine(code, ...params, batch.join(separator));
+}
+
+/** wordListLines, sent at once. */
+export function sendWordLists(connection: IrcConnection, code: string, params: readonly string[], words: readonly string[], separator = " "): void {
+  for (const line of wordListLines(connection, code, params, words, separator)) connection.sendLine(line);
 }

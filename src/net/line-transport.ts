@@ -42,6 +42,12 @@ export interface LineTransport extends LineEncoder {
   start(sink: TransportSink): void;
   /** Bytes written and not yet taken by the kernel: counted against the send queue. */
   readonly pendingBytes: number;
+  /**
+   * Calls `listener` once when what was written has been taken by the kernel after a write
+   * that filled the stream's buffer (its 'drain'); returns what cancels that. Paced replies
+   * (irc/paced-reply.ts) wait for it.
+   */
+  whenDrained(listener: () => void): () => void;
   /** False once writes can no longer reach the peer. */
   readonly writable: boolean;
   /**

@@ -78,6 +78,12 @@ export class TcpLineTransport implements LineTransport, LineSink {
     return this.socket.writableLength;
   }
 
+  whenDrained(listener: () => void): () => void {
+    const socket = this.socket;
+    socket.once("drain", listener);
+    return () => socket.off("drain", listener);
+  }
+
   get writable(): boolean {
     return !this.socket.destroyed;
   }

@@ -82,6 +82,12 @@ export class WebSocketLineTransport implements LineTransport {
   }
 
   /** After a close frame went either way, no data frame may follow. */
+  whenDrained(listener: () => void): () => void {
+    const socket = this.socket;
+    socket.once("drain", listener);
+    return () => socket.off("drain", listener);
+  }
+
   get writable(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
   }

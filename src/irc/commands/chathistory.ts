@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { ChatUser } from "../../core/chat/user.js";
 import type { HistoryQuery, HistoryRef, StoredMessage } from "../../core/chat/history.js";
 import { historyAccess } from "../../core/chat/history-access.js";
@@ -94,6 +95,15 @@ async function targets(connection: IrcConnection, user: ChatUser, params: readon
   });
 }
 
+/** The stored messages as written for this client, in a `chathistory` batch when it negotiated `batch` (the end after them all). */
+function* historyLines(connection: IrcConnection, target: string, found: readonly StoredMessage[]): Generator<string> {
+  const batch = connection.caps.has("batch") ? randomBytes(6).toString("base64url") : null;
+  const server = connection.context.serverName;
+  if (batch) yield formatLine(server, "BATCH", [`+${batch}`, "chathistory", target]);
+  for (const message of found) yield storedMessageLine(message, connection.variant, batch, true);
+  if (batch) yield formatLine(server, "BATCH", [`-${batch}`]);
+}
+
 export const chathistory: RegisteredCommand = {
   name: "CHATHISTORY",
   minParams: 1,
@@ -113,9 +123,8 @@ export const chathistory: RegisteredCommand = {
       if (key === null) return fail("INVALID_TARGET", subcommand, target);
       const found = await messages(connection, subcommand, key, params, fail);
       if (!found || connection.closed) return;
-      withBatch(connection, "chathistory", [target], (batch) => {
-        for (const message of found) connection.sendLine(storedMessageLine(message, connection.variant, batch, true));
-      });
+      // Paced: 100 long multiline messages are many times the send queue.
+      connection.sendPaced(historyLines(connection, target, found));
     } catch (error) {
       connection.context.log.error({ err: error }, "CHATHISTORY failed");
       fail("MESSAGE_ERROR", subcommand);

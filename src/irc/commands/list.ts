@@ -4,6 +4,8 @@ import { splitList } from "../replies.js";
 import { channelVisibleTo } from "../../core/chat/visibility.js";
 import { maskMatches } from "../../core/chat/mask.js";
 import type { Channel } from "../../core/chat/channel.js";
+import type { ChatUser } from "../../core/chat/user.js";
+import type { IrcConnection } from "../connection.js";
 
 type Filter = (channel: Channel) => boolean;
 
@@ -29,13 +31,18 @@ export const list: RegisteredCommand = {
   when: "registered",
   help: "LIST [<#mask>|>n|<n] — list channels, filtered by name mask or user count",
   run(connection, user, params) {
-    const matches = parseFilter(params[0]);
-    connection.numeric(RPL.LISTSTART, "Channel", "Users  Name");
-    for (const channel of connection.context.core.channels()) {
-      if (!channelVisibleTo(channel, user)) continue;
-      if (!matches(channel)) continue;
-      connection.numeric(RPL.LIST, channel.name, String(channel.memberCount), channel.topic?.text ?? "");
-    }
-    connection.numeric(RPL.LISTEND, "End of /LIST");
+    // Paced (SAFELIST): the list of a big node is many times the send queue.
+    connection.sendPaced(listLines(connection, user, parseFilter(params[0])));
   },
 };
+
+/** The LIST reply, made as it is written: a channel gone by then is simply not listed. */
+function* listLines(connection: IrcConnection, user: ChatUser, matches: Filter): Generator<string> {
+  yield connection.numericLine(RPL.LISTSTART, "Channel", "Users  Name");
+  for (const channel of connection.context.core.channels()) {
+    if (!channelVisibleTo(channel, user)) continue;
+    if (!matches(channel)) continue;
+    yield connection.numericLine(RPL.LIST, channel.name, String(channel.memberCount), channel.topic?.text ?? "");
+  }
+  yield connection.numericLine(RPL.LISTEND, "End of /LIST");
+}

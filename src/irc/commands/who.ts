@@ -31,11 +31,15 @@ function flags(connection: IrcConnection, target: ChatUser, channel: Channel | n
 }
 
 function reply(connection: IrcConnection, target: ChatUser, channel: Channel | null, whox: WhoxRequest | null): void {
+  connection.sendLine(replyLine(connection, target, channel, whox));
+}
+
+/** The RPL_WHOREPLY (or WHOX RPL_WHOSPCRPL) line for `target`. */
+function replyLine(connection: IrcConnection, target: ChatUser, channel: Channel | null, whox: WhoxRequest | null): string {
   const server = connection.context.serverName;
   const channelName = channel?.name ?? "*";
   if (!whox) {
-    connection.numeric(RPL.WHOREPLY, channelName, target.username, target.hostname, server, target.nick, flags(connection, target, channel), `0 ${target.realname}`);
-    return;
+    return connection.numericLine(RPL.WHOREPLY, channelName, target.username, target.hostname, server, target.nick, flags(connection, target, channel), `0 ${target.realname}`);
   }
   const values: Record<string, string> = {
     t: whox.token,
@@ -53,7 +57,20 @@ function reply(connection: IrcConnection, target: ChatUser, channel: Channel | n
     r: target.realname,
   };
   const params = [...WHOX_ORDER].filter((f) => whox.fields.includes(f)).map((f) => values[f]!);
-  connection.numeric(RPL.WHOSPCRPL, ...params);
+  return connection.numericLine(RPL.WHOSPCRPL, ...params);
+}
+
+/** The WHO reply for a channel, RPL_ENDOFWHO included, made as it is written. */
+function* channelLines(connection: IrcConnection, user: ChatUser, mask: string, whox: WhoxRequest | null, operatorsOnly: boolean): Generator<string> {
+  const channel = connection.context.core.findChannel(mask);
+  if (channel) {
+    // A copy (visibleMembers makes one): the members may change between the paced reply's turns.
+    for (const [member] of visibleMembers(channel, user)) {
+      if (operatorsOnly && !member.isOperator) continue;
+      yield replyLine(connection, member, channel, whox);
+    }
+  }
+  yield connection.numericLine(RPL.ENDOFWHO, mask, "End of WHO list");
 }
 
 export const who: RegisteredCommand = {
@@ -67,28 +84,23 @@ export const who: RegisteredCommand = {
     const operatorsOnly = params[1]?.startsWith("o") === true;
     const core = connection.context.core;
     if (mask.startsWith("#")) {
-      const channel = core.findChannel(mask);
-      if (channel) {
-        for (const [member] of visibleMembers(channel, user)) {
-          if (operatorsOnly && !member.isOperator) continue;
-          reply(connection, member, channel, whox);
-        }
-      }
-    } else {
-      const exact = core.findUser(mask);
-      if (exact) {
-        reply(connection, exact, null, whox);
-      } else if (mask.includes("*") || mask.includes("?")) {
-        const peers = core.peersOf(user);
-        let sent = 0;
-        for (const candidate of core.users()) {
-          if (candidate.invisible && candidate !== user && !peers.has(candidate)) continue;
-          if (operatorsOnly && !candidate.isOperator) continue;
-          if (![candidate.nick, candidate.hostmask, candidate.hostname, candidate.realname].some((v) => maskMatches(mask, v))) continue;
-          reply(connection, candidate, null, whox);
-          // Bound the reply so a "WHO *" on a big server cannot flood the send queue.
-          if (++sent >= 200) break;
-        }
+      // Paced: the WHO of a big channel is many times the send queue.
+      connection.sendPaced(channelLines(connection, user, mask, whox, operatorsOnly));
+      return;
+    }
+    const exact = core.findUser(mask);
+    if (exact) {
+      reply(connection, exact, null, whox);
+    } else if (mask.includes("*") || mask.includes("?")) {
+      const peers = core.peersOf(user);
+      let sent = 0;
+      for (const candidate of core.users()) {
+        if (candidate.invisible && candidate !== user && !peers.has(candidate)) continue;
+        if (operatorsOnly && !candidate.isOperator) continue;
+        if (![candidate.nick, candidate.hostmask, candidate.hostname, candidate.realname].some((v) => maskMatches(mask, v))) continue;
+        reply(connection, candidate, null, whox);
+        // Bound the reply so a "WHO *" on a big server cannot flood the send queue.
+        if (++sent >= 200) break;
       }
     }
     connection.numeric(RPL.ENDOFWHO, mask, "End of WHO list");
