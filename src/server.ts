@@ -13,6 +13,7 @@ import { ConnectionLimits } from "./net/connection-limits.js";
 import { loadTlsMaterial } from "./net/tls-certificate.js";
 import { IrcServerContext } from "./irc/server-context.js";
 import { IrcService } from "./irc/irc-service.js";
+import { textLimits } from "./irc/text-limits.js";
 import { VERSION } from "./version.js";
 import { openDomain } from "./domain.js";
 import { AccountSessions } from "./core/accounts/account-sessions.js";
@@ -87,14 +88,21 @@ export function spaceLimits(config: Config): SpaceLimits {
   return { ...config.files };
 }
 
+/** Says which of irc.topicLength, kickLength and awayLength the server lowers, and to what (text-limits.ts). */
+function warnLoweredTextLimits(config: Config, log: Logger): void {
+  const used = textLimits(config.irc);
+  for (const key of ["topicLength", "kickLength", "awayLength"] as const) {
+    if (used[key] < config.irc[key]) log.warn({ setting: `irc.${key}`, configured: config.irc[key], used: used[key] }, "lowered to what one IRC line holds whole with the longest nick, username, host and channel name");
+  }
+}
+
 export function chatLimits(config: Config): ChatLimits {
   const irc = config.irc;
   return {
     nickLength: irc.nickLength,
     channelLength: irc.channelLength,
-    topicLength: irc.topicLength,
-    kickLength: irc.kickLength,
-    awayLength: irc.awayLength,
+    // What fits a relayed line whole (text-limits.ts), as TOPICLEN, KICKLEN and AWAYLEN say.
+    ...textLimits(irc),
     realnameLength: irc.realnameLength,
     maxChannelsPerUser: irc.maxChannelsPerUser,
     maxListEntries: irc.maxListEntries,
@@ -299,6 +307,7 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   teardown.add("doors", "IRC", ({ reason, timeoutMs }) => irc.shutdown(reason, timeoutMs));
   await irc.start(tls);
   const addresses = irc.addresses();
+  warnLoweredTextLimits(config, log);
   for (const a of addresses.plain) log.info({ address: a.address, port: a.port }, "IRC listening");
   for (const a of addresses.tls) log.info({ address: a.address, port: a.port }, "IRC (TLS) listening");
   const ftp = new FtpService(ftpContext, limits);

@@ -404,9 +404,15 @@ export const configSchema = z.strictObject({
       nickLength: z.number().int().min(9).max(64).default(30),
       userLength: z.number().int().min(2).max(64).default(16),
       channelLength: z.number().int().min(2).max(64).default(64),
-      topicLength: z.number().int().min(1).max(390).default(390),
+      /**
+       * Topic, away message and kick (also part, quit, redaction) reason lengths in bytes. Each is
+       * lowered to what a relayed line holds whole with the longest nick, username, host and channel
+       * name this configuration allows (src/irc/text-limits.ts): TOPICLEN, AWAYLEN and KICKLEN say
+       * what is used, and the server logs it when it lowers one.
+       */
+      topicLength: z.number().int().min(1).max(390).default(340),
       awayLength: z.number().int().min(1).max(390).default(390),
-      kickLength: z.number().int().min(1).max(390).default(390),
+      kickLength: z.number().int().min(1).max(390).default(310),
       realnameLength: z.number().int().min(1).max(390).default(128),
       /** Channels one user may be in at once (CHANLIMIT); also the most channels one JOIN or PART may name (TARGMAX JOIN:/PART:, 407 past it). */
       maxChannelsPerUser: z.number().int().min(1).default(50),

@@ -1,6 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { ACCOUNTEXTBAN, CHANMODES, EXTBAN, PREFIX, STATUSMSG } from "./modes.js";
 import { CHATHISTORY_MAX } from "./commands/chathistory.js";
+import { textLimits } from "./text-limits.js";
 
 /**
  * RPL_ISUPPORT (005) tokens, true to the limits in the config. `vapidPublicKey`: the
@@ -8,10 +9,11 @@ import { CHATHISTORY_MAX } from "./commands/chathistory.js";
  */
 export function isupportTokens(config: Config, vapidPublicKey: string | null = null): string[] {
   const irc = config.irc;
+  const texts = textLimits(irc);
   const t = irc.maxTargets;
   return [
     `ACCOUNTEXTBAN=${ACCOUNTEXTBAN}`,
-    `AWAYLEN=${irc.awayLength}`,
+    `AWAYLEN=${texts.awayLength}`,
     "BOT=B",
     "CASEMAPPING=ascii",
     `CHANLIMIT=#:${irc.maxChannelsPerUser}`,
@@ -23,7 +25,7 @@ export function isupportTokens(config: Config, vapidPublicKey: string | null = n
     "EXCEPTS=e",
     `EXTBAN=${EXTBAN}`,
     "INVEX=I",
-    `KICKLEN=${irc.kickLength}`,
+    `KICKLEN=${texts.kickLength}`,
     // Per list: `beI:n` would mean n entries for the three lists together, where each takes n.
     `MAXLIST=b:${irc.maxListEntries},e:${irc.maxListEntries},I:${irc.maxListEntries}`,
     `MAXTARGETS=${t}`,
@@ -35,7 +37,7 @@ export function isupportTokens(config: Config, vapidPublicKey: string | null = n
     "SAFELIST",
     `STATUSMSG=${STATUSMSG}`,
     `TARGMAX=JOIN:${irc.maxChannelsPerUser},KICK:${t},LIST:,NAMES:1,NOTICE:${t},PART:${irc.maxChannelsPerUser},PRIVMSG:${t},TAGMSG:${t},WHOIS:1,USERHOST:5,ISON:`,
-    `TOPICLEN=${irc.topicLength}`,
+    `TOPICLEN=${texts.topicLength}`,
     `USERLEN=${irc.userLength}`,
     "UTF8ONLY",
     ...(vapidPublicKey !== null ? [`VAPID=${vapidPublicKey}`] : []),

@@ -153,3 +153,28 @@ test("AWAY that changes nothing tells nobody; JOIN naming no channel is 461; INV
   const monitored = await exchange(quiet, "MONITOR + ghost1,GHOST1,ghost1,ghost2");
   assert.deepEqual(monitored.filter((line) => line.command === "731").map((line) => line.params.at(-1)), ["ghost1,ghost2"]);
 });
+
+test("topics and kick reasons reach members whole: TOPICLEN and KICKLEN are lowered to what one line holds with the longest nick, username, host and channel", async (t) => {
+  // As the tester's server was configured: 390 each, which a 30-byte nick and a 64-byte channel cannot carry in 512 bytes.
+  const fx = await setup(t, { irc: { topicLength: 390, kickLength: 390 } });
+  const nick = "n".repeat(30);
+  const channel = "#" + "c".repeat(63);
+  const op = await fx.raw(nick);
+  const member = await fx.raw("member");
+  const isupport = op.lines.filter((l) => / 005 /.test(l)).join(" ");
+  // Before: TOPICLEN=390 and KICKLEN=390, and the TOPIC and KICK lines members got were cut at 512 bytes.
+  assert.match(isupport, / TOPICLEN=348 /);
+  assert.match(isupport, / KICKLEN=318 /);
+  await rawJoin(op, nick, channel);
+  await rawJoin(member, "member", channel);
+  const topic = "t".repeat(385) + "ENDX!";
+  op.send(`TOPIC ${channel} :${topic}`);
+  const relayed = parseLine(await member.waitFor(/ TOPIC /));
+  assert.equal(textOf(relayed), topic.slice(0, 348), "the topic members see is the topic kept, whole");
+  member.send(`TOPIC ${channel}`);
+  assert.equal(textOf(parseLine(await member.waitFor(/ 332 /))), topic.slice(0, 348));
+  const reason = "r".repeat(390);
+  op.send(`KICK ${channel} member :${reason}`);
+  const kick = parseLine(await member.waitFor(/ KICK /));
+  assert.equal(textOf(kick), reason.slice(0, 318));
+});

@@ -89,7 +89,7 @@ test("a YAML file sets values; keys it leaves out keep their defaults", async ()
   assert.deepEqual(config.irc.defaultChannels, ["#lobby", "#help"]);
   assert.equal(config.irc.flood.burst, 4);
   assert.equal(config.irc.flood.linesPerSecond, 2);
-  assert.equal(config.irc.topicLength, 390);
+  assert.equal(config.irc.topicLength, 340);
 });
 
 test("an empty file gives the defaults", async () => {
