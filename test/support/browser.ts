@@ -34,9 +34,19 @@ export const CHROMIUM_ARGS = [
 /** Bounds every step of a browser test: a failure, not a measurement. */
 export const STEP_TIMEOUT_MS = 15_000;
 
+/**
+ * CMY_TEST_WEB_ROOT names a client built elsewhere (`npx vite build --config web/vite.config.ts
+ * --outDir <dir>`) to test instead of dist/web: a change to the client tested without a full build.
+ */
+const TEST_WEB_ROOT = process.env.CMY_TEST_WEB_ROOT ?? "";
+
+function withTestWebRoot(config: ServerConfig): ServerConfig {
+  return TEST_WEB_ROOT === "" ? config : { ...config, http: { ...config.http, webRoot: TEST_WEB_ROOT } };
+}
+
 /** Chromium with a fresh temporary profile (playwright makes and removes one for `launch`). */
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(resolve(REPO, "dist/web/index.html"))) throw new Error("dist/web is missing: run `npm run build` before the browser tests");
+  if (!existsSync(resolve(REPO, TEST_WEB_ROOT || "dist/web", "index.html"))) throw new Error("dist/web is missing: run `npm run build` before the browser tests");
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
 }
 
@@ -60,6 +70,7 @@ export interface WebServer {
  * by the system at the first start and kept across restarts; closed with `scope`.
  */
 export async function startWebServer(scope: Scope, config: ServerConfig = {}): Promise<WebServer> {
+  config = withTestWebRoot(config);
   const home = await createHome(scope);
   const first = await bootServer(home, { ...config, http: { ...config.http, listen: ["127.0.0.1:0"] } });
   const httpPort = first.http[0]!.port;

@@ -45,6 +45,11 @@ function refParam(ref: HistoryRef | null): string {
  */
 export class ChatHistory {
   readonly #queues = new Map<string, Pending[]>();
+  /**
+   * Whether a request about `target` is for the user now (the conversation on screen) or
+   * background sync, which waits behind the user's lines in the client's send queue.
+   */
+  isUrgent: (target: string) => boolean = () => true;
 
   constructor(private readonly client: IrcClient) {
     client.on("batch", (batch) => this.#onBatch(batch));
@@ -113,8 +118,12 @@ export class ChatHistory {
     const head = this.#queues.get(key)?.[0];
     if (!head || head.sent) return;
     head.sent = true;
-    head.timer = setTimeout(() => this.#settle(key, null, new HistoryError("TIMEOUT", "The server did not answer")), REQUEST_TIMEOUT_MS);
-    if (!this.client.send(head.line.command, head.line.params)) this.#settle(key, null, new HistoryError("DISCONNECTED", "Not connected"));
+    // The wait for the answer starts when the line leaves: it may first wait in the send queue.
+    const onWritten = (): void => {
+      if (this.#queues.get(key)?.[0] === head) head.timer = setTimeout(() => this.#settle(key, null, new HistoryError("TIMEOUT", "The server did not answer")), REQUEST_TIMEOUT_MS);
+    };
+    const background = head.line.params[0] !== "TARGETS" && !this.isUrgent(head.line.params[1] ?? "");
+    if (!this.client.send(head.line.command, head.line.params, null, { background, onWritten })) this.#settle(key, null, new HistoryError("DISCONNECTED", "Not connected"));
   }
 
   #settle(key: string, batch: Batch | null, error: Error | null): void {

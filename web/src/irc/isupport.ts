@@ -33,6 +33,23 @@ export class Isupport {
     return Number.isFinite(value) && value > 0 ? value : 0;
   }
 
+  /** TARGMAX=JOIN:25,…: the most targets one `command` line may name (Infinity: no limit given). */
+  targetLimit(command: string): number {
+    for (const entry of (this.get("TARGMAX") ?? "").split(",")) {
+      const [name = "", value = ""] = entry.split(":", 2);
+      if (name.toUpperCase() !== command.toUpperCase()) continue;
+      const limit = Number(value);
+      return value !== "" && Number.isInteger(limit) && limit > 0 ? limit : Infinity;
+    }
+    return Infinity;
+  }
+
+  /** NICKLEN=30: the longest nick the server takes (Infinity when it does not say). */
+  get nickLength(): number {
+    const value = Number(this.get("NICKLEN"));
+    return Number.isInteger(value) && value > 0 ? value : Infinity;
+  }
+
   get chantypes(): string {
     return this.get("CHANTYPES") ?? "#&";
   }

@@ -77,3 +77,29 @@ export function separateMessages(text: string, room: number): string[] {
     .filter((line) => line.trim() !== "")
     .flatMap((line) => splitByBytes(line, room));
 }
+
+/**
+ * A comma-separated list argument (JOIN's channels, MONITOR's nicks) cut into lines that
+ * each fit `COMMAND <before…> <list>\r\n` in MAX_LINE_BYTES (UTF-8 bytes) and hold at most
+ * `maxItems` names (the server's TARGMAX). A name too long for any line goes alone.
+ */
+export function listLines(command: string, before: readonly string[], items: readonly string[], maxItems = Infinity): string[] {
+  // Space before each parameter, a ':' the formatter may put before the last one, CRLF.
+  const fixed = utf8Length(command) + before.reduce((sum, param) => sum + 1 + utf8Length(param), 0) + 1 + 1 + 2;
+  const room = MAX_LINE_BYTES - fixed;
+  const lines: string[] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = utf8Length(item) + (current.length > 0 ? 1 : 0);
+    if (current.length > 0 && (bytes + size > room || current.length >= maxItems)) {
+      lines.push(current.join(","));
+      current = [];
+      bytes = 0;
+    }
+    bytes += utf8Length(item) + (current.length > 0 ? 1 : 0);
+    current.push(item);
+  }
+  if (current.length > 0) lines.push(current.join(","));
+  return lines;
+}

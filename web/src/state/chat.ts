@@ -1,7 +1,7 @@
 import { ChatHistory } from "../irc/history.js";
 import { IrcClient, type ConnectionStatus } from "../irc/irc-client.js";
-import { isChannelName } from "../irc/casemap.js";
-import { parseMultilineValue } from "../irc/split.js";
+import { isChannelName, isValidNick } from "../irc/casemap.js";
+import { listLines, parseMultilineValue } from "../irc/split.js";
 import { ensureConversation, latestTime, withConversation, withoutConversation } from "./conversations.js";
 import { HistorySync } from "./history-sync.js";
 import type { LineContext } from "./messages.js";
@@ -57,12 +57,22 @@ export class Chat {
   #typingTimer: ReturnType<typeof setInterval> | null = null;
   /** The history syncs the JOINs of this connection started (awaited before the outbox is flushed). */
   #channelSyncs: Array<Promise<void>> = [];
+  /**
+   * Channels this connection joins again by itself: their history waits for TARGETS to
+   * say whether they have news (unless on screen), so a connect costs no line per channel.
+   */
+  #rejoining = new Set<string>();
+  /** Conversations whose read marker (MARKREAD query) and presence (WHO) this connection asked for. */
+  #askedMarker = new Set<string>();
+  #askedWho = new Set<string>();
   readonly #attentionListeners = new Set<(attention: Attention) => void>();
   readonly #openListeners = new Set<(name: string) => void>();
 
   constructor(private readonly options: ChatOptions) {
     this.client = new IrcClient({ url: options.url, nick: options.account, realname: "CmyMessage web", getToken: options.getToken, onAuthFailure: options.onAuthFailure });
     this.#history = new ChatHistory(this.client);
+    // History for the conversation on screen goes before background sync.
+    this.#history.isUrgent = (target) => this.keyOf(target) === this.store.state.activeKey;
     this.#saved = new SavedConversationList(options.account, (name) => this.keyOf(name));
     this.store = new Store<ChatState>({
       connection: this.client.status,
@@ -85,19 +95,26 @@ export class Chat {
       directAppeared: (name) => {
         this.#saved.addDirect(name);
         this.#watchDirects([name]);
+        this.#askReadMarker(this.keyOf(name));
       },
       joined: (key, name, alreadyLoaded) => {
         this.#saved.addChannel(name);
         if (this.#openOnJoin.delete(key)) this.#requestOpen(key);
-        // First look: the latest page; after a reconnect: the gap since the last message held.
-        this.#channelSyncs.push(alreadyLoaded ? this.#sync.gapFill(key) : this.#sync.loadLatest(key));
+        // A channel joined again on connect waits for TARGETS (see #onReady), unless it is on screen.
+        if (this.#rejoining.has(key) && key !== this.store.state.activeKey) return;
+        this.#rejoining.delete(key);
+        this.#channelSyncs.push(this.#syncHistory(key, alreadyLoaded));
+      },
+      namesComplete: (key) => {
+        if (key === this.store.state.activeKey) this.#askWho(key);
       },
       forget: (name) => this.#saved.remove(name),
       attention: (attention) => {
         for (const listener of this.#attentionListeners) listener(attention);
       },
     });
-    for (const name of this.#saved.directs) this.store.update((state) => ensureConversation(state, this.client.fold(name), name, "direct"));
+    // A name an older version let in that is not a nick (`bob hello`) is not brought back.
+    for (const name of this.#saved.directs) if (isValidNick(name, Infinity)) this.store.update((state) => ensureConversation(state, this.client.fold(name), name, "direct"));
   }
 
   start(): void {
@@ -174,7 +191,30 @@ export class Chat {
       return next;
     });
     const conversation = key ? this.store.state.conversations.get(key) : undefined;
-    if (conversation && !conversation.loaded && this.client.isReady) background(this.#sync.loadLatest(conversation.key));
+    if (!conversation || !this.client.isReady) return;
+    if (!conversation.loaded) background(this.#sync.loadLatest(conversation.key));
+    // What the list does not need for every conversation, the open one gets.
+    if (conversation.kind === "direct") this.#askReadMarker(conversation.key);
+    else if (conversation.joined && conversation.members.size > 0) this.#askWho(conversation.key);
+  }
+
+  /** First look: the latest page; after a reconnect: the gap since the last message held. */
+  #syncHistory(key: string, alreadyLoaded: boolean): Promise<void> {
+    return alreadyLoaded ? this.#sync.gapFill(key) : this.#sync.loadLatest(key);
+  }
+
+  /** MARKREAD <nick>: the read marker of a direct conversation, once per connection. */
+  #askReadMarker(key: string): void {
+    const conversation = this.store.state.conversations.get(key);
+    if (!conversation || conversation.kind !== "direct" || this.#askedMarker.has(key) || !this.client.caps.has("draft/read-marker")) return;
+    if (this.client.send("MARKREAD", [conversation.name], null, { background: key !== this.store.state.activeKey })) this.#askedMarker.add(key);
+  }
+
+  /** WHO <channel>: who is away (NAMES does not say), once per connection, for the channel on screen. */
+  #askWho(key: string): void {
+    const conversation = this.store.state.conversations.get(key);
+    if (!conversation || conversation.kind !== "channel" || this.#askedWho.has(key)) return;
+    if (this.client.send("WHO", [conversation.name], null, { background: true })) this.#askedWho.add(key);
   }
 
   /** Sends what the user typed; `/me`, `/join`, `/part`, `/topic`, `/msg` work as in IRC clients. */
@@ -201,7 +241,7 @@ export class Chat {
           const [, nick, message] = /^(\S+)\s*([\s\S]*)$/.exec(rest) ?? [];
           if (!nick) return;
           const target = this.startDirect(nick);
-          if (message) this.send(target, message);
+          if (target !== null && message) this.send(target, message);
           return;
         }
         default:
@@ -289,9 +329,34 @@ export class Chat {
     this.store.update((state) => withoutConversation(state, key));
   }
 
-  /** Opens (creating if need be) the direct conversation with `nick`; returns its key. */
-  startDirect(nick: string, open = true): string {
+  /**
+   * Why `nick` cannot be the other side of a direct conversation (null: it can). The
+   * server's own rule for nicks (account names are nicks too), and its NICKLEN: anything
+   * else would be sent as a target the server reads otherwise (`bob hello` is the target
+   * `bob` and the text `hello`; `bob,carol` is two people).
+   */
+  directTargetProblem(nick: string): string | null {
     const name = nick.trim();
+    if (name === "") return "Type an account or nick.";
+    if (this.context().isChannel(name)) return `${name} is a channel: use Join a channel.`;
+    const longest = this.client.isupport.nickLength;
+    if (!isValidNick(name, Number.isFinite(longest) ? longest : name.length)) {
+      return `"${name}" is not a nick: a nick is one word of letters, digits and - _ [ ] { } \\ | ^ \` (not starting with a digit or -)${Number.isFinite(longest) ? `, at most ${longest} characters` : ""}.`;
+    }
+    return null;
+  }
+
+  /**
+   * Opens (creating if need be) the direct conversation with `nick`; returns its key, or
+   * null when `nick` is not a nick (the reason is shown as a notice; nothing is sent).
+   */
+  startDirect(nick: string, open = true): string | null {
+    const name = nick.trim();
+    const problem = this.directTargetProblem(name);
+    if (problem !== null) {
+      this.store.update((state) => pushNotice(state, problem));
+      return null;
+    }
     const key = this.keyOf(name);
     const isNew = !this.store.state.conversations.has(key);
     this.store.update((state) => ensureConversation(state, key, name, "direct"));
@@ -350,7 +415,12 @@ export class Chat {
   // ── connection ─────────────────────────────────────────────────────────────
 
   #onStatus(status: ConnectionStatus): void {
-    if (status.state === "connecting") this.#channelSyncs = [];
+    if (status.state === "connecting") {
+      this.#channelSyncs = [];
+      this.#rejoining = new Set();
+      this.#askedMarker = new Set();
+      this.#askedWho = new Set();
+    }
     if (status.state !== "ready" && this.store.state.connection.state === "ready") {
       this.#lastSeen = this.#newestSeen();
       this.#outbox.connectionLost();
@@ -391,27 +461,41 @@ export class Chat {
       for (const conversation of state.conversations.values()) if (conversation.kind === "channel") next = withConversation(next, conversation.key, (c) => ({ ...c, joined: false }));
       return next;
     });
-    if (channels.size > 0) this.client.send("JOIN", [[...channels].join(",")]);
-    // Channels fill themselves at their JOIN (see #onJoin); direct conversations here.
+    for (const channel of channels) this.#rejoining.add(this.keyOf(channel));
+    // As few lines as fit: the server cuts a line over 512 bytes, and one naming more than TARGMAX channels.
+    for (const list of listLines("JOIN", [], [...channels], this.client.isupport.targetLimit("JOIN"))) this.client.send("JOIN", [list]);
+    // Only conversations with news (TARGETS) and the one on screen load history now: a
+    // line or two per conversation on every connect would exceed the server's flood control.
     const since = reconnect ? (this.#lastSeen ?? this.store.state.since) : new Date(0).toISOString();
     const targets = await this.#sync.targets(since);
+    // A full answer may have left some out: then every conversation may have news.
+    const everyoneHasNews = targets.length >= TARGETS_ON_START;
     const ctx = this.context();
     const fills: Array<Promise<void>> = [];
+    const withNews = new Set<string>();
     for (const target of targets.slice(0, TARGETS_ON_START)) {
-      if (ctx.isChannel(target.name)) continue;
       const key = this.keyOf(target.name);
+      withNews.add(key);
+      if (ctx.isChannel(target.name)) continue;
       const known = this.store.state.conversations.get(key);
       this.store.update((state) => ensureConversation(state, key, target.name, "direct"));
       if (!known) this.#saved.addDirect(target.name);
-      fills.push(known?.loaded ? this.#sync.gapFill(key) : this.#sync.loadLatest(key));
+      this.#askReadMarker(key);
+      fills.push(this.#syncHistory(key, known?.loaded === true));
     }
+    // The server answers in order: the JOINs came back before TARGETS did.
+    for (const key of this.#rejoining) {
+      const channel = this.store.state.conversations.get(key);
+      if (channel?.joined && (everyoneHasNews || withNews.has(key))) fills.push(this.#syncHistory(key, channel.loaded));
+    }
+    this.#rejoining.clear();
     const directs = [...this.store.state.conversations.values()].filter((c) => c.kind === "direct");
     this.#watchDirects(directs.map((c) => c.name));
-    for (const conversation of directs) {
-      if (!conversation.loaded && conversation.key === this.store.state.activeKey) fills.push(this.#sync.loadLatest(conversation.key));
-      else if (reconnect && conversation.key === this.store.state.activeKey) fills.push(this.#sync.gapFill(conversation.key));
+    const active = this.store.state.activeKey ? this.store.state.conversations.get(this.store.state.activeKey) : undefined;
+    if (active?.kind === "direct" && !withNews.has(active.key)) {
+      this.#askReadMarker(active.key);
+      if (!active.loaded || reconnect) fills.push(this.#syncHistory(active.key, active.loaded));
     }
-    // The server answers in order: the JOINs came back before TARGETS did, so their syncs are all in the list now.
     await Promise.allSettled([...fills, ...this.#channelSyncs]);
     if (!this.client.isReady) return;
     this.#readMarkers.resendUnconfirmed();
@@ -419,11 +503,9 @@ export class Chat {
     this.#outbox.flushQueued();
   }
 
-  /** Read markers and presence of the other sides of direct conversations. */
+  /** Presence of the other sides of direct conversations (their read markers: #askReadMarker). */
   #watchDirects(nicks: readonly string[]): void {
-    if (this.client.caps.has("draft/read-marker")) for (const nick of nicks) this.client.send("MARKREAD", [nick]);
-    if (!this.client.isupport.has("MONITOR")) return;
-    // MONITOR takes a comma-separated list: ten nicks of up to 30 bytes fit a 512-byte line.
-    for (let i = 0; i < nicks.length; i += 10) this.client.send("MONITOR", ["+", nicks.slice(i, i + 10).join(",")]);
+    if (!this.client.isupport.has("MONITOR") || nicks.length === 0) return;
+    for (const list of listLines("MONITOR", ["+"], nicks)) this.client.send("MONITOR", ["+", list], null, { background: true });
   }
 }

@@ -57,12 +57,22 @@ export function orderedConversations(state: ChatState): Conversation[] {
   });
 }
 
-/** `state` with conversation `key` changed by `change` (unchanged when it does not exist). */
+/** Whether a copy changed none of the conversation's fields. */
+function sameFields(a: Conversation, b: Conversation): boolean {
+  for (const field of Object.keys(b) as Array<keyof Conversation>) if (a[field] !== b[field]) return false;
+  return Object.keys(a).length === Object.keys(b).length;
+}
+
+/**
+ * `state` with conversation `key` changed by `change` (unchanged when it does not exist).
+ * A change that changes nothing keeps the same state: a new object would re-render
+ * every component reading it, and an effect that asks again on each render would loop.
+ */
 export function withConversation(state: ChatState, key: string, change: (conversation: Conversation) => Conversation): ChatState {
   const conversation = state.conversations.get(key);
   if (!conversation) return state;
   const next = change(conversation);
-  if (next === conversation) return state;
+  if (next === conversation || sameFields(conversation, next)) return state;
   const conversations = new Map(state.conversations);
   conversations.set(key, next);
   return { ...state, conversations };

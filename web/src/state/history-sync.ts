@@ -28,8 +28,12 @@ function gapStart(conversation: Conversation): HistoryRef | null {
 }
 
 export class HistorySync {
-  /** Conversations with a gap-fill running: a second request would only repeat it. */
-  readonly #filling = new Set<string>();
+  /**
+   * The loads running, per direction and conversation: asking again while one is on its
+   * way gets the same promise, never a second request (a component that asks on every
+   * render would otherwise send one per render).
+   */
+  readonly #running = new Map<string, Promise<void>>();
 
   constructor(private readonly parts: ChatParts) {}
 
@@ -52,8 +56,21 @@ export class HistorySync {
     return messagesFromHistory(await request(), this.parts.context());
   }
 
+  #once(direction: "latest" | "older" | "after", key: string, load: () => Promise<void>): Promise<void> {
+    const id = `${direction}\u0000${key}`;
+    const running = this.#running.get(id);
+    if (running) return running;
+    const promise = load().finally(() => this.#running.delete(id));
+    this.#running.set(id, promise);
+    return promise;
+  }
+
   /** The newest page: the conversation's first look, or a return to the present. */
-  async loadLatest(key: string): Promise<void> {
+  loadLatest(key: string): Promise<void> {
+    return this.#once("latest", key, () => this.#loadLatest(key));
+  }
+
+  async #loadLatest(key: string): Promise<void> {
     const conversation = this.#conversation(key);
     if (!conversation) return;
     if (!this.parts.history.available) {
@@ -77,11 +94,17 @@ export class HistorySync {
   }
 
   /** The page before the oldest message held (scrolling up). */
-  async loadOlder(key: string): Promise<void> {
+  loadOlder(key: string): Promise<void> {
+    return this.#once("older", key, () => this.#loadOlder(key));
+  }
+
+  async #loadOlder(key: string): Promise<void> {
     const conversation = this.#conversation(key);
     if (!conversation || conversation.loadingOlder || !conversation.hasOlder || !this.parts.history.available) return;
     const oldest = oldestMsgid(conversation);
-    if (oldest === null) return this.loadLatest(key);
+    // Nothing from the server held yet (only our own messages on their way): the first page
+    // is what comes before them; when it is already asked for (or came back empty), wait.
+    if (oldest === null) return conversation.loaded ? undefined : this.loadLatest(key);
     this.#update(key, (c) => ({ ...c, loadingOlder: true }));
     const limit = this.parts.history.pageSize;
     try {
@@ -110,9 +133,11 @@ export class HistorySync {
     await this.#fillAfter(key);
   }
 
-  async #fillAfter(key: string): Promise<void> {
-    if (this.#filling.has(key)) return;
-    this.#filling.add(key);
+  #fillAfter(key: string): Promise<void> {
+    return this.#once("after", key, () => this.#fillGap(key));
+  }
+
+  async #fillGap(key: string): Promise<void> {
     const limit = this.parts.history.pageSize;
     try {
       const start = this.#conversation(key);
@@ -131,8 +156,6 @@ export class HistorySync {
       }
     } catch (error) {
       this.#report(error, "new messages");
-    } finally {
-      this.#filling.delete(key);
     }
   }
 

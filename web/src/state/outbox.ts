@@ -209,7 +209,7 @@ export class Outbox {
       for (const line of lines) {
         const lineTags: Array<[string, string]> = [["batch", ref]];
         if (line.concat) lineTags.push(["draft/multiline-concat", ""]);
-        client.send("PRIVMSG", [target, line.text], lineTags);
+        client.send("PRIVMSG", [target, line.text], lineTags, { unpaced: true });
       }
       client.send("BATCH", [`-${ref}`]);
     }

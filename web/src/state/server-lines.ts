@@ -14,6 +14,8 @@ export interface ServerLinesHost {
   directAppeared(name: string): void;
   /** Our JOIN came back: the channel is remembered, opened if the user asked, its history synced. */
   joined(key: string, name: string, alreadyLoaded: boolean): void;
+  /** A channel's member list is complete (NAMES): who is away is asked for where it shows. */
+  namesComplete(key: string): void;
   /** We are out of a conversation (our PART, or a KICK): the device forgets it. */
   forget(name: string): void;
   /** A mention or direct message arrived (for notifications). */
@@ -257,10 +259,10 @@ export class ServerLines {
     const names = this.#names.get(key) ?? new Map<string, Member>();
     this.#names.delete(key);
     const previous = this.parts.store.state.conversations.get(key)?.members;
-    // Away flags survive a new NAMES; WHO brings the truth for everyone.
+    // Away flags survive a new NAMES; WHO (for the channel on screen) brings the truth for everyone.
     for (const [folded, member] of names) if (previous?.get(folded)?.away) names.set(folded, { ...member, away: true });
     this.parts.store.update((state) => setMembers(state, key, names));
-    if (this.parts.store.state.conversations.has(key)) this.parts.client.send("WHO", [channel]);
+    if (this.parts.store.state.conversations.has(key)) this.host.namesComplete(key);
   }
 
   #onMarkread(target: string, value: string): void {

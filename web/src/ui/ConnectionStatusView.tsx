@@ -3,10 +3,12 @@ import type { ConnectionStatus } from "../irc/irc-client.js";
 
 /** "Connected", "Connecting…", "Reconnecting in 4 s" with a button to try now. */
 export function ConnectionStatusView({ status, onRetry }: { status: ConnectionStatus; onRetry: () => void }) {
-  const [now, setNow] = useState(Date.now());
+  // A tick to re-render each second; the time itself is read at each render, so a new wait
+  // counts from now, not from the last tick of an earlier one.
+  const [, setTick] = useState(0);
   useEffect(() => {
     if (status.state !== "waiting") return;
-    const timer = setInterval(() => setNow(Date.now()), 1000);
+    const timer = setInterval(() => setTick((tick) => tick + 1), 1000);
     return () => clearInterval(timer);
   }, [status]);
   let text: string;
@@ -33,7 +35,7 @@ export function ConnectionStatusView({ status, onRetry }: { status: ConnectionSt
       {status.state === "waiting" && (
         // The countdown stays out of the live region: a screen reader would read every second of it.
         <span class="connection-countdown" aria-hidden="true">
-          retrying in {Math.max(1, Math.ceil((status.retryAt - now) / 1000))} s
+          retrying in {Math.max(1, Math.ceil((status.retryAt - Date.now()) / 1000))} s
         </span>
       )}
       {status.state === "waiting" && (

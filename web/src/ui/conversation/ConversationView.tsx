@@ -19,7 +19,7 @@ export function ConversationView({ chat, state, conversation }: { chat: Chat; st
     <section class="conversation" aria-labelledby="conversation-title">
       <header class="conversation-header">
         <div class="conversation-heading">
-          <h2 id="conversation-title">
+          <h2 id="conversation-title" title={conversation.name}>
             <Isolated text={conversation.name} />
           </h2>
           {isChannel ? (
