@@ -115,6 +115,8 @@ export const ERR = {
   UNKNOWNMODE: "472",
   INVITEONLYCHAN: "473",
   BANNEDFROMCHAN: "474",
+  /** hybrid, Solanum: the nick change refused to a user banned in a channel it is in. */
+  BANNICKCHANGE: "435",
   BADCHANNELKEY: "475",
   BADCHANMASK: "476",
   BANLISTFULL: "478",

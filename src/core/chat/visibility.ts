@@ -10,6 +10,15 @@ export function channelVisibleTo(channel: Channel, viewer: ChatUser): boolean {
   return !channel.flags.has("secret") || channel.has(viewer) || viewer.isOperator;
 }
 
+/**
+ * Whether `viewer` is answered about `channel` as if it did not exist (403): a secret
+ * channel seen from outside. Any other refusal to an outsider (not on that channel, cannot
+ * send) would tell it the channel is there.
+ */
+export function hiddenFrom(channel: Channel | undefined, viewer: ChatUser): boolean {
+  return channel !== undefined && !channelVisibleTo(channel, viewer);
+}
+
 /** Whether anyone at all may see the channel without being in it (the public list). */
 export function channelIsPublic(channel: Channel): boolean {
   return !channel.flags.has("secret");

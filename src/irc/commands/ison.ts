@@ -8,12 +8,15 @@ export const ison: RegisteredCommand = {
   help: "ISON <nick> [<nick>…] — which of these nicks are online",
   run(connection, _user, params) {
     const core = connection.context.core;
-    const online = params
-      .flatMap((p) => p.split(" "))
-      .filter((nick) => nick !== "")
-      .slice(0, 64)
-      .map((nick) => core.findUser(nick)?.nick)
-      .filter((nick): nick is string => nick !== undefined);
-    connection.numeric(RPL.ISON, online.join(" "));
+    // Each user once, however often (in whatever case) it is named.
+    const online = new Set(
+      params
+        .flatMap((p) => p.split(" "))
+        .filter((nick) => nick !== "")
+        .slice(0, 64)
+        .map((nick) => core.findUser(nick))
+        .filter((user) => user !== undefined),
+    );
+    connection.numeric(RPL.ISON, [...online].map((user) => user.nick).join(" "));
   },
 };

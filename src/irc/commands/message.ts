@@ -14,6 +14,7 @@ import { splitList } from "../replies.js";
 import { foldCase } from "../../core/chat/names.js";
 import { STATUSMSG } from "../modes.js";
 import type { MemberMode } from "../../core/chat/channel.js";
+import { hiddenFrom } from "../../core/chat/visibility.js";
 
 /** IRCv3 message-tags: client-only tag data a client may send, leaving room for the server's own tags. */
 const MAX_CLIENT_TAG_BYTES = 4094;
@@ -118,6 +119,13 @@ function send(kind: MessageKind, command: string, connection: IrcConnection, use
   return undefined;
 }
 
+/** A refusal to send to a secret channel from outside is "no such channel", as for one that does not exist. */
+function concealed<R extends string>(connection: IrcConnection, user: ChatUser, target: string, reason: R): R | "no-such-channel" {
+  if (reason !== "cannot-send") return reason;
+  const channel = connection.context.core.findChannel(statusTarget(target)?.channel ?? target);
+  return hiddenFrom(channel, user) ? "no-such-channel" : reason;
+}
+
 /** What the sender is told of its message: an error, RPL_AWAY, the echo. */
 function answerSender(kind: MessageKind, command: string, connection: IrcConnection, user: ChatUser, target: string, result: SendResult): void {
   const quiet = kind === "notice";
@@ -125,7 +133,7 @@ function answerSender(kind: MessageKind, command: string, connection: IrcConnect
   if (!result.ok) {
     if (result.reason === "unavailable") connection.serverLine("FAIL", command, "TEMPORARILY_UNAVAILABLE", target, "Message could not be stored, so it was not sent; try again later");
     else if (result.reason === "message-too-long") connection.serverLine("FAIL", command, "MESSAGE_TOO_LONG", target, `Message is longer than ${connection.context.core.limits.maxMessageBytes} bytes; it was not sent`);
-    else if (!quiet) replyFailure(connection, result.reason, target);
+    else if (!quiet) replyFailure(connection, concealed(connection, user, target, result.reason), target);
     return;
   }
   if (kind === "privmsg" && result.recipient?.away && result.recipient !== user) connection.numeric(RPL.AWAY, result.recipient.nick, result.recipient.away);

@@ -7,6 +7,7 @@ import type { NickClaim } from "../../core/chat/nick-claims.js";
 import type { IrcConnection } from "../connection.js";
 import type { IrcServerContext } from "../server-context.js";
 import type { ChatUser } from "../../core/chat/user.js";
+import type { Channel } from "../../core/chat/channel.js";
 import { isValidNick } from "../../core/chat/names.js";
 import { checkNickOwnership } from "../accounts/nick-ownership.js";
 import { detached } from "../../detached.js";
@@ -25,8 +26,15 @@ export const nick: AnytimeCommand = {
     const core = connection.context.core;
     if (connection.user) {
       const user = connection.user;
+      const acceptable = isValidNick(wanted, core.limits.nickLength) && core.isNickAvailable(wanted, user);
+      // A name refused for itself (432, 433) is answered as such first, as in Solanum.
+      const banning = acceptable && wanted !== user.nick ? channelHoldingNick(user) : undefined;
+      if (banning) {
+        connection.numeric(ERR.BANNICKCHANGE, banning.name, "Cannot change nickname while banned on channel");
+        return;
+      }
       // Only a new name is claimed across a cluster; a change of case keeps the claim.
-      if (foldCase(wanted) === user.folded || !isValidNick(wanted, core.limits.nickLength) || !core.isNickAvailable(wanted, user)) return changeNick(connection, wanted, "ok", NOT_CLAIMED);
+      if (foldCase(wanted) === user.folded || !acceptable) return changeNick(connection, wanted, "ok", NOT_CLAIMED);
       // A session here of a user of another node claims for that node, which holds the user's nicks.
       const owner = user.node;
       const claim = connection.context.nickClaims.claim(wanted, owner);
@@ -49,6 +57,21 @@ export const nick: AnytimeCommand = {
     return tryCompleteRegistration(connection);
   },
 };
+
+
+/**
+ * A channel `user` is in whose ban matches it, voice, op and exceptions (+e) aside: one
+ * where it may not speak. A ban matches the nick as it is when the user speaks, so a new
+ * nick would slip past a nick ban; hybrid, Solanum and InspIRCd (restrictbannedusers)
+ * refuse the change while the ban holds.
+ */
+function channelHoldingNick(user: ChatUser): Channel | undefined {
+  for (const channel of user.channels.values()) {
+    const membership = channel.membership(user);
+    if (membership && !membership.op && !membership.voice && channel.isBanned(user)) return channel;
+  }
+  return undefined;
+}
 
 /** No claim was asked for (same nick, invalid, or in use here): nothing to give back. */
 const NOT_CLAIMED = Symbol("not claimed");

@@ -1,6 +1,7 @@
 import type { RegisteredCommand } from "../command.js";
 import { replyFailure } from "../failure-replies.js";
 import { channelTargets } from "../channel-targets.js";
+import { hiddenFrom } from "../../core/chat/visibility.js";
 
 export const part: RegisteredCommand = {
   name: "PART",
@@ -10,8 +11,9 @@ export const part: RegisteredCommand = {
   run(connection, user, params) {
     // At most TARGMAX PART: channels, each once (see channelTargets).
     for (const { name } of channelTargets(connection, params[0]!) ?? []) {
-      const result = connection.context.core.part(user, name, params[1] ?? "");
-      if (!result.ok) replyFailure(connection, result.reason, name);
+      const core = connection.context.core;
+      const result = core.part(user, name, params[1] ?? "");
+      if (!result.ok) replyFailure(connection, hiddenFrom(core.findChannel(name), user) ? "no-such-channel" : result.reason, name);
     }
   },
 };

@@ -1,7 +1,7 @@
 import type { RegisteredCommand } from "../command.js";
 import { replyFailure } from "../failure-replies.js";
 import { sendTopic } from "../replies.js";
-import { channelVisibleTo } from "../../core/chat/visibility.js";
+import { channelVisibleTo, hiddenFrom } from "../../core/chat/visibility.js";
 
 export const topic: RegisteredCommand = {
   name: "TOPIC",
@@ -19,6 +19,6 @@ export const topic: RegisteredCommand = {
       return;
     }
     const result = core.setTopic(user, name, params[1]!);
-    if (!result.ok) replyFailure(connection, result.reason, name);
+    if (!result.ok) replyFailure(connection, hiddenFrom(core.findChannel(name), user) ? "no-such-channel" : result.reason, name);
   },
 };

@@ -88,16 +88,18 @@ export const who: RegisteredCommand = {
       connection.sendPaced(channelLines(connection, user, mask, whox, operatorsOnly));
       return;
     }
-    const exact = core.findUser(mask);
+    // RFC 2812 3.6.1: "0" matches all, as "*" does; the end of the list names the mask as asked.
+    const pattern = mask === "0" ? "*" : mask;
+    const exact = core.findUser(pattern);
     if (exact) {
-      reply(connection, exact, null, whox);
-    } else if (mask.includes("*") || mask.includes("?")) {
+      if (!operatorsOnly || exact.isOperator) reply(connection, exact, null, whox);
+    } else if (pattern.includes("*") || pattern.includes("?")) {
       const peers = core.peersOf(user);
       let sent = 0;
       for (const candidate of core.users()) {
         if (candidate.invisible && candidate !== user && !peers.has(candidate)) continue;
         if (operatorsOnly && !candidate.isOperator) continue;
-        if (![candidate.nick, candidate.hostmask, candidate.hostname, candidate.realname].some((v) => maskMatches(mask, v))) continue;
+        if (![candidate.nick, candidate.hostmask, candidate.hostname, candidate.realname].some((v) => maskMatches(pattern, v))) continue;
         reply(connection, candidate, null, whox);
         // Bound the reply so a "WHO *" on a big server cannot flood the send queue.
         if (++sent >= 200) break;
