@@ -58,6 +58,31 @@ export function capabilityValue(cap: Capability, config: Config): string | null 
   }
 }
 
+/**
+ * What a new configuration changes in the offering (CAP LS): `removed`, capabilities no longer
+ * offered; `added`, those offered now and not before; `revalued`, those offered before and now
+ * whose CAP LS 302 value changed. Null when nothing changed (most reloads).
+ */
+export interface CapabilityChanges {
+  readonly removed: readonly Capability[];
+  readonly added: readonly Capability[];
+  readonly revalued: readonly Capability[];
+}
+
+export function capabilityChanges(before: Config, after: Config): CapabilityChanges | null {
+  const removed: Capability[] = [];
+  const added: Capability[] = [];
+  const revalued: Capability[] = [];
+  for (const cap of CAPABILITIES) {
+    const was = capabilityOffered(cap, before);
+    const is = capabilityOffered(cap, after);
+    if (was && !is) removed.push(cap);
+    else if (!was && is) added.push(cap);
+    else if (is && capabilityValue(cap, before) !== capabilityValue(cap, after)) revalued.push(cap);
+  }
+  return removed.length + added.length + revalued.length === 0 ? null : { removed, added, revalued };
+}
+
 /** Caps whose presence changes how a shared event is written; each is one bit of a format variant. */
 export const VARIANT_BITS = {
   "server-time": 1,

@@ -36,6 +36,8 @@ export interface IrcPush {
 }
 import type { IrcConnection } from "./connection.js";
 import { EventLineCache } from "./event-lines.js";
+import { capabilityChanges } from "./capabilities.js";
+import { announceCapabilityChanges } from "./commands/cap.js";
 
 /**
  * What every IRC connection and command shares on this node. `config` is replaced
@@ -89,9 +91,12 @@ export class IrcServerContext {
     return this.config.server.name;
   }
 
+  /** Also tells clients (cap-notify) of the capabilities the new config withdraws, adds or revalues. */
   replaceConfig(config: Config): void {
+    const changes = capabilityChanges(this.config, config);
     this.config = config;
     this.#isupport = null;
+    if (changes) for (const connection of this.connections) announceCapabilityChanges(connection, changes);
   }
 
   /** Sets (or, with null, removes) a `NAME=value` ISUPPORT token for connections registering from now. */

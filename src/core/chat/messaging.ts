@@ -44,6 +44,9 @@ export function partyKey(account: string | null, nick: string): string {
   return account !== null ? foldCase(account) : `~${foldCase(nick)}`;
 }
 
+/** Settles a wait whatever its outcome: only its end matters. */
+function ignore(): void {}
+
 /** Whether `user` is logged in to the account its nick names (so owns the nick, if it is registered). */
 /** How long the answer "is this nick an account's name" is trusted for one holder of the nick. */
 const NICK_ACCOUNT_MEMORY_MS = 10_000;
@@ -71,6 +74,13 @@ export class Messaging {
   readonly #nickAccounts = new WeakMap<ChatUser, { readonly folded: string; readonly registered: boolean; readonly at: number }>();
   /** The look-up in flight for each holder: the messages that arrive before it answers wait for it instead of each asking again. */
   readonly #nickAccountLookups = new WeakMap<ChatUser, { readonly folded: string; readonly registered: Promise<boolean> }>();
+  /**
+   * Each sender's last message still on its way (being stored, its recipient looked up, or
+   * waiting behind one that is), while there is one: the next is delivered after it, so every
+   * recipient sees what one sender sent in the order sent, stored or not. With none (the
+   * usual case) a message that needs no storage is delivered at once, at no cost.
+   */
+  readonly #onItsWay = new WeakMap<ChatUser, Promise<SendResult>>();
 
   constructor(
     private readonly core: ChatCore,
@@ -93,12 +103,15 @@ export class Messaging {
 
   /**
    * `fromSession`: the sending session, which gets no copy (it echoes itself); the sender's other sessions do.
-   * Answers at once when nothing has to wait (no storage, no account look-up): a direct message
-   * between guests costs no promise; a promise when the message is stored or a look-up runs.
+   * Answers at once when nothing has to wait (no storage, no account look-up, none of the sender's
+   * messages still on its way): a direct message between guests costs no promise; a promise when
+   * the message is stored, a look-up runs or it waits its turn behind the sender's earlier messages.
    */
   send(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null, fromSession: string | null = null): SendResult | Promise<SendResult> {
     // One size limit for every door (message-size.ts): a message over it is refused whole, never cut.
     if (exceedsMessageSize(kind, text, this.core.limits)) return fail("message-too-long");
+    // Taken now: what the sender sent before this message, whatever it waits for itself.
+    const after = this.#onItsWay.get(user);
     const destination = this.core.resolveTarget(user, target);
     const holder = destination.ok ? destination.recipient : null;
     if (holder !== null && holder !== user && !ownsItsNick(holder)) {
@@ -107,17 +120,24 @@ export class Messaging {
       // the account's, never the holder's.
       const known = this.#knownNickIsAccount(user, holder);
       if (known === null) {
-        return this.#nickIsAccount(user, holder).then(
-          (registered) => this.#sendResolved(user, target, registered ? fail("no-such-nick") : destination, registered, kind, text, tags, fromSession),
-          () => fail("unavailable"),
+        return this.#inTurn(
+          user,
+          this.#nickIsAccount(user, holder).then(
+            (registered) => this.#sendResolved(user, target, registered ? fail("no-such-nick") : destination, registered, kind, text, tags, fromSession, after, false),
+            () => fail("unavailable"),
+          ),
         );
       }
-      return this.#sendResolved(user, target, known ? fail("no-such-nick") : destination, known, kind, text, tags, fromSession);
+      return this.#sendResolved(user, target, known ? fail("no-such-nick") : destination, known, kind, text, tags, fromSession, after, true);
     }
-    return this.#sendResolved(user, target, destination, null, kind, text, tags, fromSession);
+    return this.#sendResolved(user, target, destination, null, kind, text, tags, fromSession, after, true);
   }
 
-  /** `registered`: whether the target nick is an account's, when that was asked. */
+  /**
+   * `registered`: whether the target nick is an account's, when that was asked. `after`: the
+   * sender's message on its way when this one was sent, delivered first. `inTurn`: whether a
+   * promise made here is the sender's last message on its way (false when the caller's is).
+   */
   #sendResolved(
     user: ChatUser,
     target: string,
@@ -127,6 +147,8 @@ export class Messaging {
     text: string,
     tags: ClientTags | null,
     fromSession: string | null,
+    after: Promise<SendResult> | undefined,
+    inTurn: boolean,
   ): SendResult | Promise<SendResult> {
     let destination = resolved;
     const stored = kind !== "tagmsg" && this.writer !== null;
@@ -134,8 +156,12 @@ export class Messaging {
       // A message to an account whose owner is online under another nick reaches them there.
       const owner = this.core.usersOfAccount(foldCase(target))[0];
       if (owner) destination = { ok: true, channel: null, recipient: owner };
-      else if (stored) return this.#sendOffline(user, target, kind, text, tags, fromSession, registered);
+      else if (stored) {
+        const offline = this.#sendOffline(user, target, kind, text, tags, fromSession, registered, after);
+        return inTurn ? this.#inTurn(user, offline) : offline;
+      }
     }
+    // A refusal only the sender hears: at once.
     if (!destination.ok) return destination;
     const reached = destination;
     const event = this.core.newMessage(user, reached.channel?.name ?? reached.recipient!.nick, kind, text, tags);
@@ -147,13 +173,64 @@ export class Messaging {
           ? toStored(event, directKey(partyKey(user.account, user.nick), partyKey(recipient!.account, recipient!.nick)), user.account && foldCase(user.account), recipient!.account && foldCase(recipient!.account))
           : null;
       if (record) {
-        return this.writer!.append(record).then(
-          () => this.#deliver(user, event, reached, fromSession),
-          () => fail("unavailable"),
+        const written = this.writer!.append(record);
+        if (after !== undefined) {
+          const delivered = this.#deliverWhenWritten(after, written, () => this.#deliver(user, event, reached, fromSession));
+          return inTurn ? this.#inTurn(user, delivered) : delivered;
+        }
+        // The usual stored message: its own callbacks end its turn, no promise added.
+        const delivered: Promise<SendResult> = written.then(
+          () => {
+            this.#turnEnded(user, delivered);
+            return this.#deliver(user, event, reached, fromSession);
+          },
+          () => {
+            this.#turnEnded(user, delivered);
+            return fail("unavailable");
+          },
         );
+        if (inTurn) this.#onItsWay.set(user, delivered);
+        return delivered;
       }
     }
+    if (after !== undefined) {
+      const deliver = (): SendResult => this.#deliver(user, event, reached, fromSession);
+      const delivered = after.then(deliver, deliver);
+      return inTurn ? this.#inTurn(user, delivered) : delivered;
+    }
     return this.#deliver(user, event, reached, fromSession);
+  }
+
+  /** Makes `delivery` the sender's last message on its way until it is done; the promise to answer the sender with. */
+  #inTurn(user: ChatUser, delivery: Promise<SendResult>): Promise<SendResult> {
+    const delivered: Promise<SendResult> = delivery.then(
+      (result) => {
+        this.#turnEnded(user, delivered);
+        return result;
+      },
+      (error: unknown) => {
+        this.#turnEnded(user, delivered);
+        throw error;
+      },
+    );
+    this.#onItsWay.set(user, delivered);
+    return delivered;
+  }
+
+  /** `delivered` is done: if the sender sent nothing after it, it has nothing on its way. */
+  #turnEnded(user: ChatUser, delivered: Promise<SendResult>): void {
+    if (this.#onItsWay.get(user) === delivered) this.#onItsWay.delete(user);
+  }
+
+  /** Delivers once `after` is done and the message `written`; a message that could not be stored is not delivered. */
+  #deliverWhenWritten(after: Promise<SendResult>, written: Promise<void>, deliver: () => SendResult): Promise<SendResult> {
+    // Settled into a flag at once: a refused write must not go unhandled while it waits its turn.
+    const stored = written.then(
+      () => true,
+      () => false,
+    );
+    const inOrder = (): Promise<SendResult> => stored.then((ok) => (ok ? deliver() : fail("unavailable")));
+    return after.then(inOrder, inOrder);
   }
 
   #deliver(user: ChatUser, event: MessageEvent, destination: MessageDestination, fromSession: string | null): SendResult {
@@ -190,14 +267,25 @@ export class Messaging {
     text: string,
     tags: ClientTags | null,
     fromSession: string | null = null,
-  ): SendResult {
+  ): SendResult | Promise<SendResult> {
     if (exceedsMessageSize(kind, text, this.core.limits)) return fail("message-too-long");
     const destination = this.core.resolveTarget(user, channelName);
     if (!destination.ok) return destination;
-    if (!destination.channel) return fail("no-such-channel");
-    const event = this.core.newMessage(user, `${prefix}${destination.channel.name}`, kind, text, tags);
-    this.core.deliverToStatus(destination.channel, event, minimum, fromSession);
-    return { ok: true, event, recipient: null, offline: false };
+    const channel = destination.channel;
+    if (!channel) return fail("no-such-channel");
+    const event = this.core.newMessage(user, `${prefix}${channel.name}`, kind, text, tags);
+    const after = this.#onItsWay.get(user);
+    if (after === undefined) {
+      this.core.deliverToStatus(channel, event, minimum, fromSession);
+      return { ok: true, event, recipient: null, offline: false };
+    }
+    // Behind the sender's channel message still being stored: never before it.
+    const deliver = (): SendResult => {
+      if (!this.core.isOnline(user)) return fail("unavailable");
+      this.core.deliverToStatus(channel, event, minimum, fromSession);
+      return { ok: true, event, recipient: null, offline: false };
+    };
+    return this.#inTurn(user, after.then(deliver, deliver));
   }
 
   /**
@@ -251,8 +339,17 @@ export class Messaging {
     return known && known.folded === holder.folded && now - known.at < NICK_ACCOUNT_MEMORY_MS ? known.registered : null;
   }
 
-  /** `known`: whether the account exists, when the caller already asked. */
-  async #sendOffline(user: ChatUser, target: string, kind: MessageKind, text: string, tags: ClientTags | null, fromSession: string | null, known: boolean | null): Promise<SendResult> {
+  /** `known`: whether the account exists, when the caller already asked; `after`: the sender's message shown first. */
+  async #sendOffline(
+    user: ChatUser,
+    target: string,
+    kind: MessageKind,
+    text: string,
+    tags: ClientTags | null,
+    fromSession: string | null,
+    known: boolean | null,
+    after: Promise<SendResult> | undefined,
+  ): Promise<SendResult> {
     let exists: boolean;
     try {
       exists = known ?? (await this.#inSenderOrder(user, () => this.accounts.exists(target)));
@@ -267,6 +364,7 @@ export class Messaging {
     } catch {
       return fail("unavailable");
     }
+    if (after !== undefined) await after.then(ignore, ignore);
     // The sender's other sessions show what it sent, as for a message to someone online.
     if (this.core.isOnline(user)) this.core.deliverMessage(event, null, user, fromSession);
     this.#notify({ event, senderAccount: user.account && foldCase(user.account), conversation: { kind: "direct", recipientAccount, recipientNick: target }, offline: true });

@@ -1,6 +1,6 @@
 import type { AnytimeCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
-import { CAPABILITIES, capabilityOffered, capabilityValue, isCapability, type Capability } from "../capabilities.js";
+import { CAPABILITIES, capabilityOffered, capabilityValue, isCapability, type Capability, type CapabilityChanges } from "../capabilities.js";
 import { ERR } from "../numerics.js";
 import { formatLine } from "../format.js";
 import { tryCompleteRegistration } from "../registration.js";
@@ -11,10 +11,29 @@ function capLine(connection: IrcConnection, subcommand: string, text: string, mo
 }
 
 function listing(connection: IrcConnection): string[] {
-  return CAPABILITIES.filter((cap) => capabilityOffered(cap, connection.context.config)).map((cap) => {
-    const value = capabilityValue(cap, connection.context.config);
-    return connection.capVersion >= 302 && value !== null ? `${cap}=${value}` : cap;
-  });
+  return CAPABILITIES.filter((cap) => capabilityOffered(cap, connection.context.config)).map((cap) => listed(connection, cap));
+}
+
+/** A capability as CAP LS shows it to `connection`: with its value for CAP LS 302 clients. */
+function listed(connection: IrcConnection, cap: Capability): string {
+  const value = capabilityValue(cap, connection.context.config);
+  return connection.capVersion >= 302 && value !== null ? `${cap}=${value}` : cap;
+}
+
+/**
+ * A reload changed the offering (the connection's context has the new config): a withdrawn
+ * capability stops being active for every client, and one that negotiated cap-notify hears
+ * CAP DEL of it; CAP NEW of what is newly offered and, for CAP LS 302 clients (the only
+ * ones shown values), of what is offered with a new value (capability-negotiation, cap-notify).
+ */
+export function announceCapabilityChanges(connection: IrcConnection, changes: CapabilityChanges): void {
+  if (connection.closed) return;
+  const withdrawn = changes.removed.filter((cap) => connection.caps.has(cap));
+  if (withdrawn.length > 0) connection.setCaps([], withdrawn);
+  if (!connection.caps.has("cap-notify")) return;
+  if (changes.removed.length > 0) sendList(connection, "DEL", changes.removed);
+  const offered = connection.capVersion >= 302 ? [...changes.added, ...changes.revalued.filter((cap) => capabilityValue(cap, connection.context.config) !== null)] : changes.added;
+  if (offered.length > 0) sendList(connection, "NEW", offered.map((cap) => listed(connection, cap)));
 }
 
 /** Sends a cap list, split over several lines (with the `*` marker) if it is long. */
@@ -62,6 +81,11 @@ export const cap: AnytimeCommand = {
           const off = item.startsWith("-");
           const name = off ? item.slice(1) : item;
           if (!isCapability(name) || !capabilityOffered(name, connection.context.config)) {
+            capLine(connection, "NAK", params[1] ?? "");
+            return;
+          }
+          // cap-notify-3.2: implicit with CAP LS 302, and then it cannot be turned off.
+          if (off && name === "cap-notify" && connection.capVersion >= 302) {
             capLine(connection, "NAK", params[1] ?? "");
             return;
           }
