@@ -241,6 +241,24 @@ describe("data connections: families and modes", () => {
     assert.equal(final.code, 226);
   });
 
+  test("EPRT takes the client's own IPv6 address however it is spelled", NO_V6, async () => {
+    const control = await loggedIn("::1");
+    for (const address of ["::1", "0:0:0:0:0:0:0:1", "0000::0001"]) {
+      const reply = await control.command(`EPRT |2|${address}|51210|`);
+      assert.equal(reply.code, 200, `${address}: ${reply.lines.join(" | ")}`);
+    }
+    assert.equal((await control.command("EPRT |2|::2|51210|")).code, 504);
+  });
+
+  test("REIN ends EPSV ALL: after a new login EPRT and PASV work again", async () => {
+    const control = await loggedIn();
+    assert.equal((await control.command("EPSV ALL")).code, 200);
+    assert.equal((await control.command("REIN")).code, 220);
+    await control.login(USER, PASSWORD);
+    assert.equal((await control.command("EPRT |1|127.0.0.1|51210|")).code, 200);
+    assert.equal((await control.command("PASV")).code, 227);
+  });
+
   test("a transfer without PASV/EPSV/PORT/EPRT is 425", async () => {
     const control = await loggedIn();
     assert.equal((await control.command("LIST")).code, 425);
@@ -541,7 +559,8 @@ describe("SITE, STOU, MFMT", () => {
     await control.command("TYPE I");
     const { preliminary, final } = await control.transfer("STOU", Buffer.from("unique bytes"));
     assert.equal(preliminary.code, 150);
-    const m = /FILE: (\S+)/.exec(preliminary.text);
+    // RFC 1123 4.1.2.9: exactly "150 FILE: pppp".
+    const m = /^FILE: (\S+)$/.exec(preliminary.text);
     assert.ok(m, preliminary.text);
     assert.equal(final.code, 226);
     assert.equal(await readFile(join(home, m[1]!), "utf8"), "unique bytes");

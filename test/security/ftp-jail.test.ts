@@ -225,3 +225,56 @@ describe("symbolic links planted in the space", () => {
     refused(await bob.command("SIZE ../alice/mine.txt"), "bob reading alice's file");
   });
 });
+
+describe("names no client may make, names planted in NFD, a file named as a folder", () => {
+  test("a name of the server's temporary uploads is refused (553) for STOR, APPE, MKD and RNTO; nothing is made", async () => {
+    const control = await loggedIn();
+    assert.equal((await control.command("MKD box")).code, 257);
+    await writeFile(join(home, "box", "plain.txt"), "p");
+    for (const name of ["box/.upload-0123456789abcdef", "box/.notes.upload-0123456789ab"]) {
+      assert.equal((await control.transfer(`STOR ${name}`, Buffer.from("S".repeat(5000)))).final.code, 553, `STOR ${name}`);
+      assert.equal((await control.transfer(`APPE ${name}`, Buffer.from("S"))).final.code, 553, `APPE ${name}`);
+      assert.equal((await control.command(`MKD ${name}`)).code, 553, `MKD ${name}`);
+      assert.equal((await control.command("RNFR box/plain.txt")).code, 350);
+      assert.equal((await control.command(`RNTO ${name}`)).code, 553, `RNTO ${name}`);
+    }
+    assert.deepEqual(await readdir(join(home, "box")), ["plain.txt"]);
+    assert.equal((await control.command("DELE box/plain.txt")).code, 250);
+    assert.equal((await control.command("RMD box")).code, 250);
+  });
+
+  test("a file whose name is in NFD (planted from macOS, a backup) can be read, sized and deleted by the name listed", async () => {
+    const control = await loggedIn();
+    const nfd = "cafe\u0301.txt";
+    await mkdir(join(home, "nfd"), { recursive: true });
+    await writeFile(join(home, "nfd", nfd), "nfd\n");
+    const listed = (await control.transfer("NLST nfd")).data.toString().split("\r\n").filter(Boolean);
+    assert.deepEqual(listed.map((name) => name.replace(/^nfd\//, "")), [nfd]);
+    const { data, final } = await control.transfer(`RETR nfd/${nfd}`);
+    assert.equal(final.code, 226, final.lines.join(" | "));
+    assert.equal(data.toString(), "nfd\n");
+    assert.deepEqual([(await control.command(`SIZE nfd/${nfd}`)).text], ["4"]);
+    assert.equal((await control.command(`DELE nfd/${nfd}`)).code, 250);
+    assert.equal((await control.command("RMD nfd")).code, 250);
+    // New names are still made in NFC: one name, one spelling.
+    assert.equal((await control.transfer(`STOR ${nfd}`, Buffer.from("new"))).final.code, 226);
+    assert.ok((await readdir(home)).includes("café.txt".normalize("NFC")));
+    assert.ok(!(await readdir(home)).includes(nfd));
+  });
+
+  test("a path ending in '/' names a folder: RETR, SIZE, MDTM, DELE and STOR of a file so named are 550", async () => {
+    const control = await loggedIn();
+    await writeFile(join(home, "secret.txt"), "secret");
+    const retr = await control.transfer("RETR secret.txt/");
+    assert.equal(retr.final.code, 550, retr.final.lines.join(" | "));
+    assert.equal(retr.data.length, 0);
+    for (const command of ["SIZE secret.txt/", "MDTM secret.txt/", "DELE secret.txt/"]) assert.equal((await control.command(command)).code, 550, command);
+    assert.equal(Math.floor((await control.transfer("STOR fresh.txt/", Buffer.from("x"))).final.code / 100), 5);
+    assert.ok(!(await readdir(home)).includes("fresh.txt"));
+    assert.equal(await readFile(join(home, "secret.txt"), "utf8"), "secret");
+    // A folder named so still works.
+    assert.equal((await control.command("MKD made/")).code, 257);
+    assert.equal((await control.command("CWD made/")).code, 250);
+    assert.equal((await control.command("RMD /made/")).code, 250);
+  });
+});

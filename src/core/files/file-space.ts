@@ -1,8 +1,8 @@
 import { constants as fsConstants, type Stats } from "node:fs";
 import { chmod, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, unlink, utimes, type FileHandle } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, sep } from "node:path";
 import { Readable } from "node:stream";
-import { confineRealPath, descriptorInside, resolveVirtual, type JailedPath } from "./jail.js";
+import { confineRealPath, descriptorInside, resolveSpelling, type JailedPath } from "./jail.js";
 import { measureUsage, type Usage } from "./usage.js";
 import type { AccountUsage, Hold } from "./usage-ledger.js";
 import type { QuotaLimits } from "./ports.js";
@@ -111,9 +111,11 @@ export class FileSpace {
 
   /** Resolves a user path and checks that, links followed, it stays in the space. */
   async resolve(cwd: string, input: string): Promise<Result<{ path: JailedPath }>> {
-    const path = resolveVirtual(this.root, cwd, input);
+    const path = await resolveSpelling(this.root, cwd, input);
     if (typeof path === "string") return { ok: false, reason: path };
     if (!(await confineRealPath(this.root, path.real, this.realRoot))) return { ok: false, reason: "outside" };
+    // "notes.txt/" names a folder, and a file is there: refused as POSIX does (ENOTDIR), whatever the command.
+    if (path.real.endsWith(sep) && (await stat(path.real.slice(0, -1)).then((s) => !s.isDirectory(), () => false))) return { ok: false, reason: "not-a-directory" };
     return { ok: true, path };
   }
 
@@ -124,7 +126,7 @@ export class FileSpace {
    * space (or a link as the last part of the path: O_NOFOLLOW), "invalid-name".
    */
   async resolveAndOpenFile(cwd: string, input: string, offset: number): Promise<Result<{ path: JailedPath; file: OpenedFile }>> {
-    const path = resolveVirtual(this.root, cwd, input);
+    const path = await resolveSpelling(this.root, cwd, input);
     if (typeof path === "string") return { ok: false, reason: path };
     const opened = await this.openFile(path, offset);
     return opened.ok ? { ...opened, path } : opened;
@@ -335,21 +337,26 @@ export class FileSpace {
   /**
    * Opens the file for reading from `offset`, at most `length` bytes: an OpenedFile to
    * stream or send, which the caller must close (it closes itself when streamed to the end).
+   * Only a regular file (or a folder, refused as one): anything else in the space (a FIFO, a
+   * device, a socket) is "not-found", as listings leave it out.
    */
   async openFile(path: JailedPath, offset: number, length = Infinity): Promise<Result<{ file: OpenedFile }>> {
     let handle: FileHandle | null = null;
     try {
       // O_NOFOLLOW: a link as the last part of the path is not followed; one on the way there is
       // caught by checking where the descriptor ended up (without /proc, by the path as resolve does).
-      handle = await open(path.real, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+      // O_NONBLOCK: a FIFO opened without it waits for a writer, holding one of libuv's few
+      // thread-pool threads meanwhile: a handful would stall every file operation and password
+      // check of the server. Reads of a regular file ignore the flag.
+      handle = await open(path.real, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
       if (!(descriptorInside(this.realRoot, handle.fd) ?? (await confineRealPath(this.root, path.real, this.realRoot)))) {
         await handle.close();
         return { ok: false, reason: "outside" };
       }
       const s = await handle.stat();
-      if (s.isDirectory() || offset > s.size) {
+      if (!s.isFile() || offset > s.size) {
         await handle.close();
-        return { ok: false, reason: s.isDirectory() ? "is-a-directory" : "invalid-offset" };
+        return { ok: false, reason: s.isDirectory() ? "is-a-directory" : s.isFile() ? "invalid-offset" : "not-found" };
       }
       // Bounded by the size fstat gave: bytes appended while it is sent are not sent (the 150 reply already gave the size).
       return { ok: true, file: new OpenedFile(handle, s.size, offset, Math.max(0, Math.min(s.size - offset, length))) };
@@ -369,6 +376,8 @@ export class FileSpace {
   async checkUpload(path: JailedPath, expectedBytes?: number, offset = 0, append = false): Promise<Result<object>> {
     const ledger = this.ledger;
     if (!ledger) return { ok: false, reason: "read-only" };
+    // "name/" names a folder: no file is made that the path did not name.
+    if (path.real.endsWith(sep)) return { ok: false, reason: (await exists(path.real)) ? "is-a-directory" : "invalid-name" };
     const existing = await lstat(path.real).catch(() => null);
     if (existing && !existing.isFile()) return { ok: false, reason: existing.isDirectory() ? "is-a-directory" : "exists" };
     if (offset > (existing?.size ?? 0)) return { ok: false, reason: "invalid-offset" };
@@ -397,6 +406,7 @@ export class FileSpace {
   /** Writes `source` to `path` (STOR, with REST or APPE; an HTTP upload), within the limits and quota: see uploadFile. */
   async upload(path: JailedPath, source: Readable, options: UploadOptions = {}): Promise<Result<{ bytes: number }>> {
     if (!this.ledger) return { ok: false, reason: "read-only" };
+    if (path.real.endsWith(sep)) return { ok: false, reason: "invalid-name" };
     return uploadFile(this.ledger, this.limits, () => this.#quota(), path, source, options);
   }
 }

@@ -1,10 +1,12 @@
 import { dirname, posix, resolve, sep } from "node:path";
 import { existsSync, readlinkSync } from "node:fs";
-import { readlink, realpath } from "node:fs/promises";
+import { lstat, readlink, realpath } from "node:fs/promises";
+import { isTemporaryUpload } from "./temporary-upload.js";
 
 /** A path inside an account's space: `virtual` as the user sees it ("/docs/a.txt"), `real` on disk. */
 export interface JailedPath {
   readonly virtual: string;
+  /** Ends in the separator when the user's path named a folder ("a.txt/"): the kernel then refuses a file there (ENOTDIR). */
   readonly real: string;
 }
 
@@ -17,19 +19,69 @@ export type JailFailure = "invalid-name" | "outside";
  * rules, anchored at "/" — so "..", "../../..", "/etc/passwd" or "a/../../b" can
  * never climb above the root: "/.." is "/". Nothing is decoded (percent-encoding
  * and backslashes are ordinary characters on this filesystem); names are put in
- * Unicode NFC so one name has one spelling. NUL and control characters are refused.
+ * Unicode NFC so one name has one spelling (see `resolveSpelling` for names already
+ * on disk in another one). NUL and control characters are refused, and so are the
+ * names of the server's own temporary upload files: a client could neither see nor
+ * list what it made under one. A path ending in "/" (or "/.") names a folder, as in
+ * POSIX: `resolveSpelling` keeps a trailing separator on its `real`, so a file there is refused by the kernel.
  * Symbolic links are checked separately (`confineRealPath`), on the real disk.
  */
 export function resolveVirtual(root: string, cwd: string, input: string): JailedPath | JailFailure {
+  return resolveSpelledAs(root, cwd, input, (text) => text.normalize("NFC"));
+}
+
+function resolveSpelledAs(root: string, cwd: string, input: string, spell: (text: string) => string): JailedPath | JailFailure {
   // Control characters (NUL, CR, LF…) have no place in a file name and would corrupt replies.
   if (/[\u0000-\u001f\u007f]/.test(input)) return "invalid-name";
   const joined = input.startsWith("/") ? input : posix.join(cwd, input);
-  const virtual = posix.normalize(`/${joined}`.normalize("NFC")).replace(/(.)\/+$/, "$1");
+  const virtual = posix.normalize(spell(`/${joined}`)).replace(/(.)\/+$/, "$1");
   // posix.normalize keeps a leading ".." only for relative paths; ours is absolute, so this
   // cannot happen — but the jail is too important to rest on that alone.
-  if (virtual.split("/").includes("..")) return "outside";
-  const real = virtual === "/" ? root : root + virtual.split("/").join(sep);
+  const names = virtual.split("/");
+  if (names.includes("..")) return "outside";
+  if (names.some(isTemporaryUpload)) return "invalid-name";
+  const real = virtual === "/" ? root : root + names.join(sep);
   return { virtual, real };
+}
+
+/** Whether `input` can only name a folder: it ends in "/" or "/." (as "notes.txt/" is no way to name a file in POSIX). */
+function namesFolder(input: string): boolean {
+  return /(^|\/)\.?$/.test(input) && input !== "";
+}
+
+/**
+ * `resolveVirtual`, but a name that is on disk exactly as the user gave it and not in NFC
+ * (a file copied from macOS, a restored backup: NFD) is taken as it is, within the same jail:
+ * for each part of the path that NFC would change, the NFC spelling is used when it exists
+ * or when neither does (so new names are made in NFC), the given one when only it exists.
+ * A path already in NFC (every ASCII one) costs no look at the disk.
+ */
+export async function resolveSpelling(root: string, cwd: string, input: string): Promise<JailedPath | JailFailure> {
+  const normal = resolveVirtual(root, cwd, input);
+  if (typeof normal === "string") return normal;
+  const folder = namesFolder(input) && normal.virtual !== "/" ? sep : "";
+  const given = resolveSpelledAs(root, cwd, input, (text) => text);
+  if (typeof given === "string" || given.virtual === normal.virtual) return { virtual: normal.virtual, real: normal.real + folder };
+  const normalNames = normal.virtual.split("/");
+  const givenNames = given.virtual.split("/");
+  // Both come from the same path: the same number of parts, only their spelling differs.
+  if (normalNames.length !== givenNames.length) return { virtual: normal.virtual, real: normal.real + folder };
+  const chosen: string[] = [];
+  for (let i = 0; i < normalNames.length; i++) {
+    const [nfc, exact] = [normalNames[i]!, givenNames[i]!];
+    if (nfc !== exact && !(await present(root, [...chosen, nfc])) && (await present(root, [...chosen, exact]))) chosen.push(exact);
+    else chosen.push(nfc);
+  }
+  const virtual = chosen.join("/") || "/";
+  return { virtual, real: root + chosen.join(sep) + folder };
+}
+
+/** Whether anything (a link too) is at the virtual path made of `names` (the first one empty: the root). */
+async function present(root: string, names: readonly string[]): Promise<boolean> {
+  return lstat(root + names.join(sep)).then(
+    () => true,
+    () => false,
+  );
 }
 
 function inside(root: string, candidate: string): boolean {

@@ -2,12 +2,33 @@ import { isIPv4, isIPv6 } from "node:net";
 import type { FtpCommand } from "./command.js";
 import type { FtpSession } from "../ftp-session.js";
 import { ActiveChannel, PassiveChannel } from "../data-channel.js";
-import { unmapAddress } from "../../net/address.js";
+import { ipv6Groups, unmapAddress } from "../../net/address.js";
+
+/**
+ * Whether two textual IP addresses are one address: IPv6 has many spellings of each
+ * ("::1", "0:0:0:0:0:0:0:1", "0000::0001"), and an IPv4 one may come IPv4-mapped in any of
+ * them. Compared as the numbers they stand for, not as text.
+ */
+function sameAddress(a: string, b: string): boolean {
+  const [left, right] = [canonicalAddress(a), canonicalAddress(b)];
+  return left !== null && left === right;
+}
+
+/** An IPv4 address as is; an IPv6 one as its 8 groups in hex, an IPv4-mapped one as the IPv4 address; null if neither. */
+function canonicalAddress(text: string): string | null {
+  const plain = unmapAddress(text);
+  if (isIPv4(plain)) return plain;
+  if (!isIPv6(plain)) return null;
+  const groups = ipv6Groups(plain);
+  const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
+  if (mapped) return [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join(".");
+  return groups.map((g) => g.toString(16)).join(":");
+}
 
 /** RFC 2577: never connect to a privileged port, or to anyone but the client (the FTP bounce attack). */
 function checkActiveTarget(session: FtpSession, host: string, port: number): string | null {
   if (!Number.isInteger(port) || port < 1024 || port > 65535) return "Refusing to connect to a port below 1024";
-  if (unmapAddress(host) !== session.address) {
+  if (!sameAddress(host, session.address)) {
     session.context.log.warn({ address: session.address, target: host, port }, "ftp bounce attempt refused");
     return "Refusing to connect to an address other than yours";
   }

@@ -52,6 +52,9 @@ export const pass: FtpCommand = {
       return;
     }
     const { space, release } = await files.acquire(result.account.name);
+    // The client went away while the space opened (its first opening walks the whole folder):
+    // close() has run, and would never release it; held for good, it would never be measured again.
+    if (session.closed) return release();
     session.account = result.account;
     session.space = space;
     session.releaseSpace = release;
@@ -76,6 +79,8 @@ export const rein: FtpCommand = {
     await session.transfer?.abort();
     session.closeData();
     session.logOut();
+    // RFC 959: REIN resets every parameter to its default, EPSV ALL (RFC 2428) included.
+    session.epsvAll = false;
     session.type = "A";
     session.reply(220, "Service ready for new user");
   },

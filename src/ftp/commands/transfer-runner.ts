@@ -84,7 +84,8 @@ class Transfer implements ActiveTransfer {
   async #connectAndWork(): Promise<TransferReply> {
     const socket = await this.#connect();
     if (!socket) return CANNOT_OPEN;
-    this.session.reply(150, `Opening ${this.session.type === "I" ? "BINARY" : "ASCII"} mode data connection for ${this.description}`);
+    // STOU's is exactly "150 FILE: <name>" (RFC 1123 4.1.2.9): clients read the name from it.
+    this.session.reply(150, this.description.startsWith("FILE: ") ? this.description : `Opening ${this.session.type === "I" ? "BINARY" : "ASCII"} mode data connection for ${this.description}`);
     this.#markStarted();
     try {
       return await this.work(await this.#prepare(socket));

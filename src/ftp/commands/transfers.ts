@@ -26,6 +26,14 @@ function refuseAsciiResume(session: FtpSession, offset: number): boolean {
   return true;
 }
 
+/** Whether `argument` names something that is neither a file nor a folder (a FIFO, a device): said so, as SIZE does. */
+async function isSpecialFile(session: FtpSession, argument: string): Promise<boolean> {
+  const resolved = await session.space!.resolve(session.cwd, argument);
+  if (!resolved.ok) return false;
+  const found = await session.space!.stat(resolved.path);
+  return found.ok && found.entry.type === "other";
+}
+
 export const retr: FtpCommand = {
   names: ["RETR"],
   needsLogin: true,
@@ -39,6 +47,7 @@ export const retr: FtpCommand = {
     const opened = await session.space!.resolveAndOpenFile(session.cwd, argument, offset);
     if (!opened.ok) {
       session.closeData();
+      if (opened.reason === "not-found" && (await isSpecialFile(session, argument))) return session.reply(550, "Not a regular file");
       return refusePath(session, argument, opened.reason);
     }
     const { file } = opened;
