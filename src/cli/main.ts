@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, readConfigFile, validateConfig } from "../config/load.js";
 import { createLogger } from "../log.js";
 import { startServer } from "../server.js";
-import { checkServingConfig } from "../cluster/serving-checks.js";
+import { checkServingConfig, checkSomethingToServe } from "../cluster/serving-checks.js";
 import { makeDataDirectory } from "../data-directory.js";
 import { hashPassword } from "../auth/passwords.js";
 import { readPassword } from "./password-input.js";
@@ -46,6 +46,7 @@ async function serve(args: string[]): Promise<void> {
   // Made here rather than by the server's recursive mkdir, which spins forever on a path
   // such as /proc/x; after the settings check, so a refused configuration leaves no trace.
   checkServingConfig(config);
+  checkSomethingToServe(config);
   await makeDataDirectory(config.dataDir);
   const running = await startServer(config, { log, reload: load });
   server = running;

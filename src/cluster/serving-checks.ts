@@ -14,3 +14,13 @@ export function checkServingConfig(config: Pick<Config, "cluster" | "database">)
   // Nodes on the Redis bus each on their own SQLite file would each see other accounts and history.
   if (config.cluster.redisUrl !== "" && config.database.url === "") throw new ConfigError(REDIS_NEEDS_POSTGRES);
 }
+
+/** Why `serve` with no listener at all is refused: it would log that it runs, and exit at once. */
+export const NOTHING_TO_SERVE =
+  "nothing to serve: irc.listen, irc.tlsListen, ftp.listen and http.listen (CMY_IRC_LISTEN, CMY_IRC_TLS_LISTEN, CMY_FTP_LISTEN, CMY_HTTP_LISTEN) are all empty";
+
+/** `cmymessage serve` needs at least one listener (checked by the CLI; tests start servers without any). */
+export function checkSomethingToServe(config: Pick<Config, "irc" | "ftp" | "http">): void {
+  const listeners = [config.irc.listen, config.irc.tlsListen, config.ftp.listen, config.http.listen];
+  if (listeners.every((list) => list.length === 0)) throw new ConfigError(NOTHING_TO_SERVE);
+}

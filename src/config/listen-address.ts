@@ -31,7 +31,8 @@ export function parseListenAddress(text: string): ListenAddress | string {
     if (/[[\]]/.test(host)) return `"${entry}": expected [addr]:port, with an IPv6 address in the brackets`;
   }
   if (portText === "") return `"${entry}": the port is missing (write ${bracketed ? `[${host}]` : host}:<port>)`;
-  if (!/^\d{1,5}$/.test(portText)) return `"${entry}": the port must be a number`;
+  if (!/^\d+$/.test(portText)) return `"${entry}": the port must be a number`;
+  if (portText.length > 5) return `"${entry}": the port must be 0 to 65535`;
   const port = Number(portText);
   if (port > 65535) return `"${entry}": the port must be 0 to 65535`;
   return { host, port };

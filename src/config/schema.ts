@@ -28,13 +28,19 @@ const origin = z.string().transform((text, ctx): string => {
   return url.origin;
 });
 
+/**
+ * An argon2id PHC string as `cmymessage hash-password` makes it ($argon2id$v=19$m=…,t=…,p=…$salt$hash):
+ * a garbled one would load, and then refuse every password (everyone gets 464).
+ */
+const ARGON2ID_PHC = /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
+
 const channelName = z.string().regex(/^#[^\s,\x07\x00:]+$/, "a channel name such as #general");
 const seconds = z.number().positive();
 
 const operator = z.strictObject({
   name: z.string().min(1).max(64),
   /** argon2id PHC string, made by `cmymessage hash-password`. */
-  passwordHash: z.string().startsWith("$argon2id$", "an argon2id hash made by `cmymessage hash-password`"),
+  passwordHash: z.string().regex(ARGON2ID_PHC, "an argon2id hash made by `cmymessage hash-password`"),
   /** Optional host mask the operator must connect from, e.g. `*@127.0.0.1`. */
   hostMask: z.string().default("*@*"),
 });
@@ -130,6 +136,7 @@ export const configSchema = z.strictObject({
       certFile: z.string().default(""),
       keyFile: z.string().default(""),
     })
+    .refine((tls) => (tls.certFile === "") === (tls.keyFile === ""), { message: "tls.certFile and tls.keyFile go together: set both, or neither for a self-signed certificate", path: ["keyFile"] })
     .prefault({}),
   database: z
     .strictObject({
@@ -444,7 +451,7 @@ export const configSchema = z.strictObject({
        */
       password: z
         .string()
-        .refine((v) => v === "" || v.startsWith("$argon2id$"), "empty, or an argon2id hash made by `cmymessage hash-password`")
+        .refine((v) => v === "" || ARGON2ID_PHC.test(v), "empty, or an argon2id hash made by `cmymessage hash-password`")
         .default(""),
       operators: z.array(operator).default([]),
     })

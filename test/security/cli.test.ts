@@ -139,3 +139,33 @@ test("serve refuses a cluster on SQLite (CMY_REDIS_URL without CMY_DATABASE_URL)
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("settings that would fail only when used are refused when the config loads: a garbled argon2id hash, a certificate without its key, no listener at all (exit code 2)", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "cmy-cli-"));
+  try {
+    const cases: Array<[string, string, RegExp]> = [
+      // Before: accepted, and every client got 464 (nobody could connect).
+      ["server-password.yaml", 'irc: { password: "$argon2id$garbage" }\n', /irc\.password/],
+      ["operator.yaml", 'irc: { operators: [{ name: "boss", passwordHash: "$argon2id$bad" }] }\n', /irc\.operators\.0\.passwordHash/],
+      // Before: accepted by config check, then serve exited with 1 (a restart loop under systemd's Restart=on-failure).
+      ["half-tls.yaml", 'tls: { certFile: "/etc/ssl/cert.pem" }\n', /tls\.keyFile/],
+    ];
+    for (const [name, text, key] of cases) {
+      const file = join(dir, name);
+      await writeFile(file, text);
+      const check = await cli(["config", "check", file]);
+      assert.equal(check.code, 2, `${name}: ${check.stdout}${check.stderr}`);
+      assert.match(check.stderr, key, name);
+    }
+    // Before: logged "CmyMessage is running" and exited 0 at once.
+    const none = await cli(["serve", "--data-dir", join(dir, "data"), "--irc-listen", "", "--irc-tls-listen", "", "--ftp-listen", "", "--http-listen", ""]);
+    assert.equal(none.signal, null);
+    assert.equal(none.code, 2, none.stderr);
+    assert.match(none.stderr, /nothing to serve/);
+    // Too many digits is a range problem, not "not a number".
+    const port = await cli(["serve", "--data-dir", join(dir, "data"), "--irc-listen", "127.0.0.1:041470"]);
+    assert.match(port.stderr, /the port must be 0 to 65535/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
