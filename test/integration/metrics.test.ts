@@ -437,6 +437,24 @@ describe("FTP bytes and transfers", () => {
     assert.ok(end.receivedBytes - start.receivedBytes > 300_000, `${end.receivedBytes - start.receivedBytes} bytes`);
   });
 
+  test("an upload whose client went away (control connection closed, then the data connection) is aborted, not failed", async () => {
+    const start = await figures();
+    const other = await FtpControl.connect(server.ftpPort);
+    await other.login("mftp", PASSWORD);
+    const upload = await startUpload(other, "STOR gone.bin");
+    await upload.send(64 * 1024);
+    other.close();
+    upload.data.end();
+    await upload.closed;
+    // Before: counted as failed, though the docs count "its control connection closing" as aborted.
+    const end = await waitFor(async () => {
+      const now = await figures();
+      return now.uploadsAborted + now.uploadsFailed > start.uploadsAborted + start.uploadsFailed ? now : null;
+    });
+    assert.equal(end.uploadsAborted - start.uploadsAborted, 1);
+    assert.equal(end.uploadsFailed, start.uploadsFailed);
+  });
+
   test("a download cut by ABOR is aborted", async () => {
     assert.equal((await control.transfer("STOR big.bin", Buffer.alloc(290_000, 2))).final.code, 226);
     const start = await figures();

@@ -75,7 +75,8 @@ class Transfer implements ActiveTransfer {
     this.release();
     this.channel.close();
     const final = this.#aborted ? ABORTED : outcome;
-    this.tally.ended(endOf(final.code, this.#aborted));
+    // Cut by the client: ABOR or REIN, or its control connection gone (a client killed or closed mid-transfer).
+    this.tally.ended(endOf(final.code, this.#aborted || (final.code !== 226 && (this.session.hungUp || this.session.closed))));
     this.session.reply(final.code, final.text);
     this.session.lastActivity = Date.now();
     this.#markStarted();
