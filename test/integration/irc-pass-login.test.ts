@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openFixture, type AccountsFixture } from "../support/account-server.js";
+import { cliUserAdd, openFixture, type AccountsFixture } from "../support/account-server.js";
 import { registerAccount, connectWithPlain } from "../support/sasl.js";
 import { rawSync, unconsumed } from "../support/fixture.js";
 import type { RawClient } from "../support/raw-client.js";
@@ -99,7 +99,8 @@ test("PASS login failures count in the shared login guard: SASL from that addres
 
 test("PASS account:password without TLS is refused like SASL PLAIN when loopback is not trusted", async (t) => {
   const fx = await openFixture(t, { auth: { plaintextSaslFromLoopback: false } });
-  await registerAccount(fx, "erin", PASSWORD, { quit: true });
+  // Made by the operator: REGISTER in clear is refused here too.
+  await cliUserAdd(fx.home, "erin", PASSWORD);
   const c = await passClient(fx, "erin", `erin:${PASSWORD}`);
   assert.match(c.lines.join("\n"), /PASS login failed: a password in clear needs a TLS connection/);
   assert.equal(await whoisAccount(c, "erin"), null);

@@ -77,6 +77,8 @@ test("with irc.password set: guesses count in the login guard — after the lock
     guess.send(`NICK g${i}`);
     guess.send(`USER g${i} 0 * :Guess`);
     await refused(guess, "*");
+    // Past the back-off (at most 0.02 s here): each guess is checked and counted, none refused before.
+    await new Promise((done) => setTimeout(done, 100));
   }
   const right = await fx.rawConnect();
   right.send("PASS :open sesame");
