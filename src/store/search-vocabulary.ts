@@ -5,6 +5,13 @@ import type { SearchTerm } from "../core/chat/search-terms.js";
 /** Most words a prefix is turned into; a prefix standing for more is searched as a prefix. */
 export const MAX_PREFIX_WORDS = 64;
 
+/**
+ * The in-memory database (attached to every SQLite connection, database.ts) that holds the
+ * scratch tables below: they are filled and emptied on every indexing pass and search.
+ */
+export const SCRATCH_SCHEMA = "search_scratch";
+const SCRATCH = sql.raw(SCRATCH_SCHEMA);
+
 /** The tokenizer of `messages_fts` (migration 0004-search): words here must be its words. */
 const TOKENIZER = sql.raw("'unicode61 remove_diacritics 2'");
 
@@ -14,7 +21,7 @@ const TOKENIZER = sql.raw("'unicode61 remove_diacritics 2'");
  * it stands for.
  *
  * Words are made by FTS5's own tokenizer, never by ours: a contentless FTS5 table in the
- * connection's temp schema, with the index's tokenizer, takes the text and its `fts5vocab`
+ * connection's scratch database (in memory), with the index's tokenizer, takes the text and its `fts5vocab`
  * says which words it made (case and accents folded exactly as in the index). Contentless,
  * so emptying it is one 'delete-all' rather than a delete per row: a batch of 2,000
  * messages costs ~1 ms, against ~2.5 ms to index them.
@@ -35,10 +42,10 @@ export async function addIndexedWords(trx: Kysely<Database>, after: number, upTo
     if (changed.rows.length === 0) return;
   }
   await prepareWordsTable(trx);
-  await sql`insert into temp.search_words (rowid, text) select id, text from messages
+  await sql`insert into ${SCRATCH}.search_words (rowid, text) select id, text from messages
     where (id > ${after} and id <= ${upTo}) or id in (select id from search_terms_pending where id <= ${after})`.execute(trx);
-  await sql`insert or ignore into search_terms (term) select term from temp.search_words_terms where term glob '*[^0-9]*'`.execute(trx);
-  await sql`insert into temp.search_words (search_words) values ('delete-all')`.execute(trx);
+  await sql`insert or ignore into search_terms (term) select term from ${SCRATCH}.search_words_terms where term glob '*[^0-9]*'`.execute(trx);
+  await sql`insert into ${SCRATCH}.search_words (search_words) values ('delete-all')`.execute(trx);
   await sql`delete from search_terms_pending where id <= ${after}`.execute(trx);
 }
 
@@ -53,9 +60,9 @@ export async function addIndexedWords(trx: Kysely<Database>, after: number, upTo
  */
 export async function prefixWords(trx: Kysely<Database>, terms: readonly SearchTerm[]): Promise<string[] | null> {
   await prepareQueryTable(trx);
-  for (const [i, term] of terms.entries()) await sql`insert into temp.search_query (rowid, text) values (${i + 1}, ${term.text})`.execute(trx);
-  const tokens = (await sql<{ doc: number; term: string }>`select doc, term from temp.search_query_tokens`.execute(trx)).rows;
-  await sql`insert into temp.search_query (search_query) values ('delete-all')`.execute(trx);
+  for (const [i, term] of terms.entries()) await sql`insert into ${SCRATCH}.search_query (rowid, text) values (${i + 1}, ${term.text})`.execute(trx);
+  const tokens = (await sql<{ doc: number; term: string }>`select doc, term from ${SCRATCH}.search_query_tokens`.execute(trx)).rows;
+  await sql`insert into ${SCRATCH}.search_query (search_query) values ('delete-all')`.execute(trx);
   const tokensOf = (i: number) => tokens.filter((token) => Number(token.doc) === i + 1);
   const last = tokensOf(terms.length - 1);
   if (last.length !== 1 || terms.slice(0, -1).some((_, i) => tokensOf(i).length === 0)) return null;
@@ -72,18 +79,18 @@ export async function prefixWords(trx: Kysely<Database>, terms: readonly SearchT
 }
 
 /*
- * The temp tables are made if this connection lacks them, every time, not once: made
+ * The scratch tables are made if this connection lacks them, every time, not once: made
  * inside a transaction that then rolls back (a full disk), they are gone again.
  */
 
 /** A batch's text, and the words it made. */
 async function prepareWordsTable(db: Kysely<Database>): Promise<void> {
-  await sql`create virtual table if not exists temp.search_words using fts5(text, content = '', columnsize = 0, detail = none, tokenize = ${TOKENIZER})`.execute(db);
-  await sql`create virtual table if not exists temp.search_words_terms using fts5vocab(temp, search_words, row)`.execute(db);
+  await sql`create virtual table if not exists ${SCRATCH}.search_words using fts5(text, content = '', columnsize = 0, detail = none, tokenize = ${TOKENIZER})`.execute(db);
+  await sql`create virtual table if not exists ${SCRATCH}.search_words_terms using fts5vocab(search_words, row)`.execute(db);
 }
 
 /** A search's terms, one row each, and every token each made ('instance' needs detail=full). */
 async function prepareQueryTable(db: Kysely<Database>): Promise<void> {
-  await sql`create virtual table if not exists temp.search_query using fts5(text, content = '', columnsize = 0, tokenize = ${TOKENIZER})`.execute(db);
-  await sql`create virtual table if not exists temp.search_query_tokens using fts5vocab(temp, search_query, instance)`.execute(db);
+  await sql`create virtual table if not exists ${SCRATCH}.search_query using fts5(text, content = '', columnsize = 0, tokenize = ${TOKENIZER})`.execute(db);
+  await sql`create virtual table if not exists ${SCRATCH}.search_query_tokens using fts5vocab(search_query, instance)`.execute(db);
 }
