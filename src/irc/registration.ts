@@ -1,6 +1,7 @@
 import type { IrcConnection } from "./connection.js";
 import type { NickClaim } from "../core/chat/nick-claims.js";
 import { replyFailure } from "./failure-replies.js";
+import { ERR } from "./numerics.js";
 import { sendWelcome } from "./replies.js";
 import { joinChannels } from "./commands/join.js";
 import { accountUserToJoin, afterAttach, applyAccountChoices } from "./accounts/login.js";
@@ -30,6 +31,11 @@ export function tryCompleteRegistration(connection: IrcConnection): void | Promi
   if (!serverPasswordAccepted(connection)) {
     refuseServerPassword(connection, "missing");
     return;
+  }
+  // IRCv3 SASL 3.1: registration ends an exchange still under way, which then never logs in.
+  if (connection.sasl) {
+    connection.sasl = null;
+    connection.numeric(ERR.SASLABORTED, "SASL authentication aborted");
   }
   if (connection.account && attachToOnlineUser(connection, connection.account)) return;
   // In a cluster the nick is claimed across nodes first (the connection reads nothing

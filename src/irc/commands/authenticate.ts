@@ -33,6 +33,11 @@ function fail(connection: IrcConnection, reason: string): void {
   connection.numeric(ERR.SASLFAIL, `SASL authentication failed: ${reason}`);
 }
 
+function tooLong(connection: IrcConnection): void {
+  connection.sasl = null;
+  connection.numeric(ERR.SASLTOOLONG, "SASL message too long");
+}
+
 function send(connection: IrcConnection, data: Buffer): void {
   const encoded = data.length === 0 ? "" : data.toString("base64");
   for (let i = 0; i <= encoded.length; i += CHUNK) {
@@ -73,13 +78,11 @@ export const authenticate: AnytimeCommand = {
       return;
     }
     if (argument !== "+") {
+      // IRCv3 SASL 3.1: a client sends at most 400 bytes a line; a longer one ends the exchange (as in Ergo).
+      if (argument.length > CHUNK) return tooLong(connection);
       exchange.buffer.push(Buffer.from(argument, "base64"));
       exchange.bufferedBytes += argument.length;
-      if (exchange.bufferedBytes > (MAX_RESPONSE_BYTES * 4) / 3) {
-        connection.sasl = null;
-        connection.numeric(ERR.SASLTOOLONG, "SASL message too long");
-        return;
-      }
+      if (exchange.bufferedBytes > (MAX_RESPONSE_BYTES * 4) / 3) return tooLong(connection);
       if (argument.length === CHUNK) return; // more chunks follow
     }
     const response = Buffer.concat(exchange.buffer);

@@ -8,7 +8,7 @@ import type { IrcMessage } from "../message.js";
 import { ERR, RPL } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
 import { escapeTagValue } from "../message.js";
-import { serviceByName } from "../services/service-bot.js";
+import { serviceByName, type ServiceNick } from "../services/service-bot.js";
 import { runService } from "../services/index.js";
 import { splitList } from "../replies.js";
 import { foldCase } from "../../core/chat/names.js";
@@ -75,10 +75,20 @@ function relay(kind: MessageKind, command: string, connection: IrcConnection, us
   return inOrder(targets, (target) => {
     const service = serviceByName(target);
     // Commands to services may hold passwords: they are answered here, never relayed or stored.
-    if (service) return kind === "privmsg" ? runService(service, connection, user, text) : undefined;
+    if (service) return kind === "privmsg" ? messageService(service, connection, user, text, tags) : undefined;
     // The whole text goes to core; the IRC adapter splits it over lines for each recipient if it must.
     return sendMessage(kind, command, connection, user, target, kind === "tagmsg" ? "" : text, tags);
   });
+}
+
+/**
+ * A command to a service, echoed first (as Ergo does) so that echo-message clients show
+ * the line the user typed. The echo goes to this connection only and is never stored:
+ * the text may hold a password, which the user's other connections must not see.
+ */
+function messageService(service: ServiceNick, connection: IrcConnection, user: ChatUser, text: string, tags: ClientTags | null): Promise<void> {
+  if (connection.caps.has("echo-message")) connection.echo(connection.context.core.newMessage(user, service, "privmsg", text, tags));
+  return runService(service, connection, user, text);
 }
 
 /**
