@@ -8,13 +8,16 @@ import type { LineTransport, TransportSink } from "../net/line-transport.js";
 import { ircSafeHost } from "../net/address.js";
 import { FloodControl } from "./flood-control.js";
 import { SendQueue } from "./send-queue.js";
-import { PacedReply, type PacedOutput } from "./paced-reply.js";
+import { PacedReply } from "./paced-reply.js";
+import { ConnectionPacedOutput, eachLine } from "./paced-output.js";
+import { InputQueue } from "./input-queue.js";
 import { PendingCommands } from "./pending-commands.js";
 import { formatLine } from "./format.js";
 import type { IrcMessage } from "./message.js";
 import { ERR, RPL } from "./numerics.js";
 import { variantOf, type Capability } from "./capabilities.js";
 import { LabelCapture } from "./label-capture.js";
+import { commandLabel } from "./command-label.js";
 import type { IrcServerContext } from "./server-context.js";
 import { wantsEvent } from "./event-filter.js";
 import { isTooLong, MALFORMED, queuedLine, runnableMessage, type QueuedLine } from "./input-lines.js";
@@ -31,18 +34,15 @@ export type CommandRunner = (connection: IrcConnection, message: IrcMessage) => 
 const NO_CAPS: ReadonlySet<Capability> = new Set();
 
 /**
- * One client connection speaking IRC: lines in, run in order (flood control in
- * flood-control.ts), replies and events out through the bounded send queue
+ * One client connection speaking IRC: lines in, run in order (input-queue.ts; flood
+ * control in flood-control.ts), replies and events out through the bounded send queue
  * (send-queue.ts), capability state and the link to the user in the chat core.
  *
  * Thousands of these sit idle on a busy server, so what only some use (enabled caps,
  * lines waiting to run, commands still running) is made on first use, and no closure
  * is made per connection: the connection is its transport's sink (TransportSink).
  */
-/** The longest label answered (labeled-response): clients use short counters or ids. */
-export const MAX_LABEL_BYTES = 64;
-
-export class IrcConnection implements Session, TransportSink {
+export class IrcConnection extends InputQueue implements Session, TransportSink {
   readonly id = (sessionCounter++).toString(36);
   readonly hostname: string;
   #caps: Set<Capability> | null = null;
@@ -65,11 +65,6 @@ export class IrcConnection implements Session, TransportSink {
   readonly #output: SendQueue;
   /** Commands started and not yet finished: pipelined messages and the command that holds the queue; null until the first. */
   #pending: PendingCommands | null = null;
-  /** Lines that arrived while a command or fakelag held the input; null when none wait. */
-  #queue: QueuedLine[] | null = null;
-  /** A line fakelag held back; it runs first when the wait is over. */
-  #held: QueuedLine | null = null;
-  #busy = false;
   #closed = false;
   /** Replies collected while a labelled command runs; null when no label is active. */
   #label: LabelCapture | null = null;
@@ -85,6 +80,7 @@ export class IrcConnection implements Session, TransportSink {
     private readonly runCommand: CommandRunner,
     private readonly releaseSlot: () => void,
   ) {
+    super();
     this.hostname = ircSafeHost(address);
     this.connectedAt = this.lastSeen = Date.now();
     this.#flood = new FloodControl(context);
@@ -139,7 +135,7 @@ export class IrcConnection implements Session, TransportSink {
       if (this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
       return;
     }
-    this.#enqueue(queuedLine(bytes));
+    this.enqueue(queuedLine(bytes));
   }
 
   receiveOverflow(): void {
@@ -147,7 +143,7 @@ export class IrcConnection implements Session, TransportSink {
   }
 
   receiveMalformed(): void {
-    if (this.#admit()) this.#enqueue(MALFORMED);
+    if (this.#admit()) this.enqueue(MALFORMED);
   }
 
   transportClosed(reason: string): void {
@@ -159,7 +155,7 @@ export class IrcConnection implements Session, TransportSink {
     if (this.#closed) return false;
     this.lastSeen = Date.now();
     this.pingSentAt = 0;
-    if (this.#flood.isExcess(this.#queue?.length ?? 0, this.caps)) {
+    if (this.#flood.isExcess(this.queuedLines, this.caps)) {
       this.close("Excess Flood");
       return false;
     }
@@ -173,74 +169,39 @@ export class IrcConnection implements Session, TransportSink {
     return false;
   }
 
-  #enqueue(line: QueuedLine): void {
-    // Nothing is waiting unless a command or fakelag holds the input: the line runs at once.
-    if (!this.#busy) return this.#pump(line);
-    const queue = (this.#queue ??= []);
-    queue.push(line);
-    // Stop reading until the queue drains (flood control off; on, the queue is bounded by #admit).
-    if (this.#flood.shouldPauseReading(queue.length)) this.transport.pause();
+  // ── the input queue's questions (input-queue.ts) ────────────────────────
+
+  protected pacedReplyDone(): Promise<void> | null {
+    return this.#paced === null ? null : this.#paced.done;
   }
 
-  /**
-   * Runs `first` (a line that just arrived while nothing waited), then the queued lines,
-   * in order, one command at a time (an asynchronous command holds the rest back), and
-   * holds back what fakelag says to hold.
-   */
-  #pump(first?: QueuedLine): void {
-    if (this.#busy) return;
-    let next = first;
-    while (!this.#closed) {
-      // A paced reply answers the command before: the next one runs once it is written.
-      if (this.#paced !== null) {
-        if (next !== undefined) (this.#queue ??= []).unshift(next);
-        this.#resumeAfter(this.#paced.done);
-        return;
-      }
-      const wasHeld = this.#held !== null;
-      const raw = this.#held ?? next ?? this.#queue?.shift();
-      this.#held = null;
-      next = undefined;
-      if (raw === undefined) {
-        this.#queue = null;
-        if (this.transport.paused) this.transport.resume();
-        return;
-      }
-      // Like Ergo, registration is not throttled: it is short and bounded by its own timeout.
-      // Nor are the lines an open multiline batch gathers: the batch is billed when it ends.
-      if (!wasHeld && this.user && !(this.clientBatch !== null && gathersLine(this.clientBatch, raw))) {
-        const wait = this.#flood.delay();
-        if (wait > 0) {
-          this.#held = raw;
-          this.#resumeAfter(new Promise((resolve) => setTimeout(resolve, wait)));
-          return;
-        }
-      }
-      if (!this.#withinRegistrationBudget()) return;
-      const pending = this.#dispatch(raw);
-      if (pending) {
-        // Remembered until it settles, so that closing can let it finish (see #leave).
-        (this.#pending ??= new PendingCommands(this)).track(pending);
-        this.#resumeAfter(pending);
-        return;
-      }
-    }
+  protected fakelagDelay(line: QueuedLine): number {
+    // Like Ergo, registration is not throttled: it is short and bounded by its own timeout.
+    // Nor are the lines an open multiline batch gathers: the batch is billed when it ends.
+    if (!this.user || (this.clientBatch !== null && gathersLine(this.clientBatch, line))) return 0;
+    return this.#flood.delay();
   }
 
-  #resumeAfter(pending: Promise<unknown>): void {
-    this.#busy = true;
-    pending
-      .catch((error: unknown) => this.context.log.error({ err: error, address: this.address }, "irc command failed"))
-      .finally(() => {
-        this.#busy = false;
-        this.#pump();
-      });
+  protected mustPauseReading(queuedLines: number): boolean {
+    return this.#flood.shouldPauseReading(queuedLines);
+  }
+
+  protected runLine(line: QueuedLine): Promise<void> | undefined {
+    if (!this.#withinRegistrationBudget()) return undefined;
+    const pending = this.#dispatch(line);
+    // Remembered until it settles, so that closing can let it finish (see #leave).
+    if (pending) (this.#pending ??= new PendingCommands(this)).track(pending);
+    return pending;
+  }
+
+  protected commandFailed(error: unknown): void {
+    this.context.log.error({ err: error, address: this.address }, "irc command failed");
   }
 
   #dispatch(raw: QueuedLine): Promise<void> | undefined {
     const message = runnableMessage(this, raw);
     if (!message) return undefined;
-    const label = this.#labelOf(message);
+    const label = commandLabel(message, this.caps);
     const run = (): Promise<void> | undefined => (label === undefined ? this.#run(message) : this.#withLabel(label, () => this.#run(message)));
     if (this.#pending?.mustWaitFor(message.command, label !== undefined) === true) return this.#pending.pipelinedSettled().then(run);
     return run();
@@ -276,19 +237,8 @@ export class IrcConnection implements Session, TransportSink {
    * now: the opening line of a client batch is answered when the batch ends. Null
    * when the command carries no label.
    */
-  /**
-   * The command's label when the client asked for labeled-response; a label over
-   * MAX_LABEL_BYTES is ignored (the command is answered unlabelled), since every reply
-   * repeats it beside the server's own tags and must stay within the 8191 bytes of a tag
-   * section.
-   */
-  #labelOf(message: IrcMessage): string | undefined {
-    const label = this.caps.has("labeled-response") ? message.tags?.get("label") : undefined;
-    return label !== undefined && Buffer.byteLength(label) <= MAX_LABEL_BYTES ? label : undefined;
-  }
-
   takeLabel(message: IrcMessage): string | null {
-    const label = this.#labelOf(message);
+    const label = commandLabel(message, this.caps);
     if (label === undefined || this.#label === null) return null;
     this.#label.taken = true;
     return label;
@@ -376,30 +326,11 @@ export class IrcConnection implements Session, TransportSink {
 
   #pacedReply(): PacedReply {
     if (this.#paced !== null) return this.#paced;
-    const reply = new PacedReply(this.#pacedOutput(), () => {
+    const output = new ConnectionPacedOutput(this, this.#output, (lines) => this.#write(lines));
+    const reply = new PacedReply(output, () => {
       if (this.#paced === reply) this.#paced = null;
     });
     return (this.#paced = reply);
-  }
-
-  #pacedOutput(): PacedOutput {
-    const connection = this;
-    const output = this.#output;
-    return {
-      get closed() {
-        return connection.#closed;
-      },
-      get unsentBytes() {
-        return output.unsentBytes;
-      },
-      get pacingBytes() {
-        // Half the send queue: room left for events from others while the reply waits.
-        return Math.floor(connection.context.config.irc.sendQueueBytes / 2);
-      },
-      writeNow: (text) => this.#write(Buffer.from(text)),
-      flushNow: () => output.flush(),
-      whenDrained: (listener) => this.transport.whenDrained(listener),
-    };
   }
 
   /** A labelled command's answer: at once when small, else paced like the reply it holds. */
@@ -497,7 +428,7 @@ export class IrcConnection implements Session, TransportSink {
       this.#output.flush();
     }
     this.#closed = true;
-    this.#queue = null;
+    this.dropQueuedLines();
     this.#paced?.cancel();
     this.transport.end(goingAway);
     // A client that does not read may never let end() finish: cut it after a grace period.
@@ -527,14 +458,4 @@ export class IrcConnection implements Session, TransportSink {
     }
     detached(pending.settled().then(detach), (error) => this.context.log.error({ err: error, address: this.address }, "irc session end failed"));
   }
-}
-
-/** The CRLF-ended lines of `text`, one at a time. */
-function* eachLine(text: string): Generator<string> {
-  let start = 0;
-  for (let end = text.indexOf("\r\n"); end !== -1; end = text.indexOf("\r\n", start)) {
-    yield text.slice(start, end + 2);
-    start = end + 2;
-  }
-  if (start < text.length) yield text.slice(start);
 }

@@ -5,7 +5,10 @@ import { formatClientLine, parseMessage, type IrcMessage, type OutgoingTags } fr
 import { Isupport } from "./isupport.js";
 import { authenticateChunks, oauthBearerResponse } from "./sasl.js";
 import { foldName, type CaseMapping } from "./casemap.js";
+import { SendPacer, type SendOptions } from "./send-pacer.js";
 import { background } from "../background.js";
+
+export { SEND_BURST_LINES, SEND_LINES_PER_SECOND, type SendOptions } from "./send-pacer.js";
 
 /** Where the connection is; the UI shows it, the state layer reacts to `ready`. */
 export type ConnectionStatus =
@@ -64,28 +67,6 @@ const IDLE_PING_MS = 45_000;
 const PING_TIMEOUT_MS = 20_000;
 /** Registration (WebSocket open to end of MOTD) must not take longer. */
 const REGISTRATION_TIMEOUT_MS = 30_000;
-/**
- * Our own flood control, the server's default fakelag (irc.flood: burst 8, then 2 lines/s):
- * lines beyond it would wait in the server's queue, and a long enough queue is cut for
- * Excess Flood. Lines wait here instead, where the user's own go first.
- */
-export const SEND_BURST_LINES = 8;
-export const SEND_LINES_PER_SECOND = 2;
-
-/** How a registered line is sent (IrcClient.send). */
-export interface SendOptions {
-  /** Sync work nobody waits for (history of conversations not on screen, presence): after the user's lines. */
-  readonly background?: boolean;
-  /** Not counted against the pace: a line of a draft/multiline batch (the server bills the batch as a whole). */
-  readonly unpaced?: boolean;
-  /** Called when the line is actually written (it may wait in the send queue first). */
-  readonly onWritten?: () => void;
-}
-
-interface QueuedLine {
-  readonly line: string;
-  readonly options: SendOptions;
-}
 
 /**
  * One IRC connection to our server over WebSocket (IRCv3 WebSocket, subprotocol
@@ -112,13 +93,7 @@ export class IrcClient extends Emitter<IrcClientEvents> {
   #lastReceived = 0;
   #pingSentAt = 0;
   #labelCounter = 0;
-  /** Registered lines waiting for their turn: the user's first, then background sync. */
-  #urgentLines: QueuedLine[] = [];
-  #backgroundLines: QueuedLine[] = [];
-  /** Lines that may be written now (a token bucket refilled at SEND_LINES_PER_SECOND). */
-  #sendTokens = SEND_BURST_LINES;
-  #tokensAt = 0;
-  #pumpTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #sendQueue = new SendPacer((line) => this.#writeLine(line));
   #batches = new BatchAssembler();
   #capLsDone = false;
   #closeReason = "";
@@ -212,15 +187,13 @@ export class IrcClient extends Emitter<IrcClientEvents> {
    */
   send(command: string, params: readonly string[], tags: OutgoingTags | null = null, options: SendOptions = {}): boolean {
     if (!this.isReady || !this.#socketOpen()) return false;
-    const queued: QueuedLine = { line: this.#format(command, params, tags), options };
-    (options.background ? this.#backgroundLines : this.#urgentLines).push(queued);
-    this.#pump();
+    this.#sendQueue.push(this.#format(command, params, tags), options);
     return true;
   }
 
   /** Lines waiting in the send queue (for tests and the curious). */
   get queuedLines(): number {
-    return this.#urgentLines.length + this.#backgroundLines.length;
+    return this.#sendQueue.queuedLines;
   }
 
   #socketOpen(): boolean {
@@ -233,44 +206,16 @@ export class IrcClient extends Emitter<IrcClientEvents> {
     return formatClientLine(command, params, usable && usable.length > 0 ? usable : null);
   }
 
-  /** Writes what the pace allows now, and comes back when the next token is due. */
-  #pump(): void {
-    if (this.#pumpTimer) return;
-    const now = Date.now();
-    this.#sendTokens = Math.min(SEND_BURST_LINES, this.#sendTokens + ((now - this.#tokensAt) / 1000) * SEND_LINES_PER_SECOND);
-    this.#tokensAt = now;
-    for (;;) {
-      const queue = this.#urgentLines.length > 0 ? this.#urgentLines : this.#backgroundLines;
-      const next = queue[0];
-      if (!next) return;
-      const cost = next.options.unpaced ? 0 : 1;
-      if (this.#sendTokens < cost) break;
-      queue.shift();
-      this.#sendTokens -= cost;
-      const socket = this.#socket;
-      if (!socket || socket.readyState !== WebSocket.OPEN) return this.#clearSendQueue();
-      socket.send(next.line);
-      next.options.onWritten?.();
-    }
-    const wait = Math.ceil(((1 - this.#sendTokens) / SEND_LINES_PER_SECOND) * 1000);
-    this.#pumpTimer = setTimeout(() => {
-      this.#pumpTimer = null;
-      this.#pump();
-    }, wait);
-  }
-
-  #clearSendQueue(): void {
-    this.#urgentLines = [];
-    this.#backgroundLines = [];
-    if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
-    this.#pumpTimer = null;
-  }
-
   /** Writes one line on an open socket at once, registered or not (the registration's own lines, PONG). */
   #write(command: string, params: readonly string[], tags: OutgoingTags | null = null): boolean {
+    return this.#writeLine(this.#format(command, params, tags));
+  }
+
+  /** Writes a formatted line on an open socket at once; false when there is none. */
+  #writeLine(line: string): boolean {
     const socket = this.#socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return false;
-    socket.send(this.#format(command, params, tags));
+    socket.send(line);
     return true;
   }
 
@@ -345,7 +290,7 @@ export class IrcClient extends Emitter<IrcClientEvents> {
   }
 
   #clearTimers(): void {
-    this.#clearSendQueue();
+    this.#sendQueue.clear();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#keepAliveTimer) clearInterval(this.#keepAliveTimer);
     if (this.#registrationTimer) clearTimeout(this.#registrationTimer);
@@ -514,8 +459,7 @@ export class IrcClient extends Emitter<IrcClientEvents> {
     this.#everReady = true;
     this.#attempt = 0;
     // A new connection, a new fakelag on the server: a full burst.
-    this.#sendTokens = SEND_BURST_LINES;
-    this.#tokensAt = Date.now();
+    this.#sendQueue.restart();
     this.#setStatus({ state: "ready" });
     this.#keepAliveTimer = setInterval(() => this.#keepAlive(), 5_000);
     this.emit("ready", { nick: this.#nick, reconnect });

@@ -1,8 +1,8 @@
 import { ChatHistory } from "../irc/history.js";
-import { IrcClient, type ConnectionStatus } from "../irc/irc-client.js";
+import { IrcClient } from "../irc/irc-client.js";
 import { isChannelName, isValidNick } from "../irc/casemap.js";
-import { listLines, parseMultilineValue } from "../irc/split.js";
 import { ensureConversation, latestTime, withConversation, withoutConversation } from "./conversations.js";
+import { ConnectSync } from "./connect-sync.js";
 import { HistorySync } from "./history-sync.js";
 import type { LineContext } from "./messages.js";
 import { Outbox } from "./outbox.js";
@@ -25,8 +25,6 @@ export interface ChatOptions {
 
 export type { Attention };
 
-/** How many conversations TARGETS lists when the page starts (the most recently active). */
-const TARGETS_ON_START = 100;
 /** Time between two `+typing=active` for one conversation (the spec: at most every 3 s). */
 const TYPING_THROTTLE_MS = 3_000;
 
@@ -35,9 +33,9 @@ const NO_CAPS: Capabilities = { multiline: null, redaction: false, readMarker: f
 /**
  * The chat of one signed-in account: the user's actions turned into IRC, and each
  * (re)connection brought up to date (channels joined again, conversations with news
- * gap-filled, queued messages sent). The connection itself (back-off, SASL) is the
- * IrcClient's; what the server says, ServerLines'; history, HistorySync's; own messages
- * on their way, the Outbox's.
+ * gap-filled, queued messages sent: ConnectSync). The connection itself (back-off, SASL)
+ * is the IrcClient's; what the server says, ServerLines'; history, HistorySync's; own
+ * messages on their way, the Outbox's.
  */
 export class Chat {
   readonly store: Store<ChatState>;
@@ -48,23 +46,12 @@ export class Chat {
   readonly #saved: SavedConversationList;
   readonly #lines: ServerLines;
   readonly #readMarkers: ReadMarkerSync;
+  readonly #connectSync: ConnectSync;
   /** Channels to open as soon as our JOIN comes back. */
   readonly #openOnJoin = new Set<string>();
   /** Per conversation, when we last said we are typing. */
   readonly #typingSent = new Map<string, number>();
-  /** The newest message time seen before the connection was lost: gap-fill starts here. */
-  #lastSeen: string | null = null;
   #typingTimer: ReturnType<typeof setInterval> | null = null;
-  /** The history syncs the JOINs of this connection started (awaited before the outbox is flushed). */
-  #channelSyncs: Array<Promise<void>> = [];
-  /**
-   * Channels this connection joins again by itself: their history waits for TARGETS to
-   * say whether they have news (unless on screen), so a connect costs no line per channel.
-   */
-  #rejoining = new Set<string>();
-  /** Conversations whose read marker (MARKREAD query) and presence (WHO) this connection asked for. */
-  #askedMarker = new Set<string>();
-  #askedWho = new Set<string>();
   readonly #attentionListeners = new Set<(attention: Attention) => void>();
   readonly #openListeners = new Set<(name: string) => void>();
 
@@ -88,31 +75,27 @@ export class Chat {
     this.#sync = new HistorySync(parts);
     this.#outbox = new Outbox(parts);
     this.#readMarkers = new ReadMarkerSync(this.store, this.client);
-    this.client.on("status", (status) => this.#onStatus(status));
-    this.client.on("ready", ({ nick, reconnect }) => background(this.#onReady(nick, reconnect)));
     this.#lines = new ServerLines(parts, {
       outbox: this.#outbox,
       directAppeared: (name) => {
         this.#saved.addDirect(name);
-        this.#watchDirects([name]);
-        this.#askReadMarker(this.keyOf(name));
+        this.#connectSync.watchDirects([name]);
+        this.#connectSync.askReadMarker(this.keyOf(name));
       },
       joined: (key, name, alreadyLoaded) => {
         this.#saved.addChannel(name);
         if (this.#openOnJoin.delete(key)) this.#requestOpen(key);
-        // A channel joined again on connect waits for TARGETS (see #onReady), unless it is on screen.
-        if (this.#rejoining.has(key) && key !== this.store.state.activeKey) return;
-        this.#rejoining.delete(key);
-        this.#channelSyncs.push(this.#syncHistory(key, alreadyLoaded));
+        this.#connectSync.joined(key, alreadyLoaded);
       },
       namesComplete: (key) => {
-        if (key === this.store.state.activeKey) this.#askWho(key);
+        if (key === this.store.state.activeKey) this.#connectSync.askWho(key);
       },
       forget: (name) => this.#saved.remove(name),
       attention: (attention) => {
         for (const listener of this.#attentionListeners) listener(attention);
       },
     });
+    this.#connectSync = new ConnectSync(parts, { sync: this.#sync, outbox: this.#outbox, saved: this.#saved, readMarkers: this.#readMarkers, lines: this.#lines });
     // A name an older version let in that is not a nick (`bob hello`) is not brought back.
     for (const name of this.#saved.directs) if (isValidNick(name, Infinity)) this.store.update((state) => ensureConversation(state, this.client.fold(name), name, "direct"));
   }
@@ -194,27 +177,8 @@ export class Chat {
     if (!conversation || !this.client.isReady) return;
     if (!conversation.loaded) background(this.#sync.loadLatest(conversation.key));
     // What the list does not need for every conversation, the open one gets.
-    if (conversation.kind === "direct") this.#askReadMarker(conversation.key);
-    else if (conversation.joined && conversation.members.size > 0) this.#askWho(conversation.key);
-  }
-
-  /** First look: the latest page; after a reconnect: the gap since the last message held. */
-  #syncHistory(key: string, alreadyLoaded: boolean): Promise<void> {
-    return alreadyLoaded ? this.#sync.gapFill(key) : this.#sync.loadLatest(key);
-  }
-
-  /** MARKREAD <nick>: the read marker of a direct conversation, once per connection. */
-  #askReadMarker(key: string): void {
-    const conversation = this.store.state.conversations.get(key);
-    if (!conversation || conversation.kind !== "direct" || this.#askedMarker.has(key) || !this.client.caps.has("draft/read-marker")) return;
-    if (this.client.send("MARKREAD", [conversation.name], null, { background: key !== this.store.state.activeKey })) this.#askedMarker.add(key);
-  }
-
-  /** WHO <channel>: who is away (NAMES does not say), once per connection, for the channel on screen. */
-  #askWho(key: string): void {
-    const conversation = this.store.state.conversations.get(key);
-    if (!conversation || conversation.kind !== "channel" || this.#askedWho.has(key)) return;
-    if (this.client.send("WHO", [conversation.name], null, { background: true })) this.#askedWho.add(key);
+    if (conversation.kind === "direct") this.#connectSync.askReadMarker(conversation.key);
+    else if (conversation.joined && conversation.members.size > 0) this.#connectSync.askWho(conversation.key);
   }
 
   /** Sends what the user typed; `/me`, `/join`, `/part`, `/topic`, `/msg` work as in IRC clients. */
@@ -361,7 +325,7 @@ export class Chat {
     const isNew = !this.store.state.conversations.has(key);
     this.store.update((state) => ensureConversation(state, key, name, "direct"));
     this.#saved.addDirect(name);
-    if (isNew && this.client.isReady) this.#watchDirects([name]);
+    if (isNew && this.client.isReady) this.#connectSync.watchDirects([name]);
     if (open) this.#requestOpen(key);
     return key;
   }
@@ -410,102 +374,5 @@ export class Chat {
 
   dismissNotice(id: number): void {
     this.store.update((state) => ({ ...state, notices: state.notices.filter((notice) => notice.id !== id) }));
-  }
-
-  // ── connection ─────────────────────────────────────────────────────────────
-
-  #onStatus(status: ConnectionStatus): void {
-    if (status.state === "connecting") {
-      this.#channelSyncs = [];
-      this.#rejoining = new Set();
-      this.#askedMarker = new Set();
-      this.#askedWho = new Set();
-    }
-    if (status.state !== "ready" && this.store.state.connection.state === "ready") {
-      this.#lastSeen = this.#newestSeen();
-      this.#outbox.connectionLost();
-      this.#lines.reset();
-    }
-    this.store.update((state) => ({ ...state, connection: status }));
-  }
-
-  #newestSeen(): string | null {
-    let newest: string | null = null;
-    for (const conversation of this.store.state.conversations.values()) {
-      const time = latestTime(conversation);
-      if (time !== null && (newest === null || time > newest)) newest = time;
-    }
-    return newest;
-  }
-
-  #capabilities(): Capabilities {
-    const caps = this.client.caps;
-    const multiline = caps.has("draft/multiline") && caps.has("batch") ? parseMultilineValue(this.client.offeredCaps.get("draft/multiline") ?? "") : null;
-    return {
-      multiline,
-      redaction: caps.has("draft/message-redaction"),
-      readMarker: caps.has("draft/read-marker"),
-      history: this.#history.available,
-      typing: caps.has("message-tags"),
-      webPushKey: caps.has("draft/webpush") ? (this.client.isupport.get("VAPID") ?? null) : null,
-    };
-  }
-
-  async #onReady(nick: string, reconnect: boolean): Promise<void> {
-    this.store.update((state) => ({ ...state, nick, caps: this.#capabilities() }));
-    // Channels of ours the server may have forgotten (a restart, or our last connection quit).
-    const channels = new Set<string>(this.#saved.channels);
-    for (const conversation of this.store.state.conversations.values()) if (conversation.kind === "channel" && conversation.joined) channels.add(conversation.name);
-    this.store.update((state) => {
-      let next = state;
-      for (const conversation of state.conversations.values()) if (conversation.kind === "channel") next = withConversation(next, conversation.key, (c) => ({ ...c, joined: false }));
-      return next;
-    });
-    for (const channel of channels) this.#rejoining.add(this.keyOf(channel));
-    // As few lines as fit: the server cuts a line over 512 bytes, and one naming more than TARGMAX channels.
-    for (const list of listLines("JOIN", [], [...channels], this.client.isupport.targetLimit("JOIN"))) this.client.send("JOIN", [list]);
-    // Only conversations with news (TARGETS) and the one on screen load history now: a
-    // line or two per conversation on every connect would exceed the server's flood control.
-    const since = reconnect ? (this.#lastSeen ?? this.store.state.since) : new Date(0).toISOString();
-    const targets = await this.#sync.targets(since);
-    // A full answer may have left some out: then every conversation may have news.
-    const everyoneHasNews = targets.length >= TARGETS_ON_START;
-    const ctx = this.context();
-    const fills: Array<Promise<void>> = [];
-    const withNews = new Set<string>();
-    for (const target of targets.slice(0, TARGETS_ON_START)) {
-      const key = this.keyOf(target.name);
-      withNews.add(key);
-      if (ctx.isChannel(target.name)) continue;
-      const known = this.store.state.conversations.get(key);
-      this.store.update((state) => ensureConversation(state, key, target.name, "direct"));
-      if (!known) this.#saved.addDirect(target.name);
-      this.#askReadMarker(key);
-      fills.push(this.#syncHistory(key, known?.loaded === true));
-    }
-    // The server answers in order: the JOINs came back before TARGETS did.
-    for (const key of this.#rejoining) {
-      const channel = this.store.state.conversations.get(key);
-      if (channel?.joined && (everyoneHasNews || withNews.has(key))) fills.push(this.#syncHistory(key, channel.loaded));
-    }
-    this.#rejoining.clear();
-    const directs = [...this.store.state.conversations.values()].filter((c) => c.kind === "direct");
-    this.#watchDirects(directs.map((c) => c.name));
-    const active = this.store.state.activeKey ? this.store.state.conversations.get(this.store.state.activeKey) : undefined;
-    if (active?.kind === "direct" && !withNews.has(active.key)) {
-      this.#askReadMarker(active.key);
-      if (!active.loaded || reconnect) fills.push(this.#syncHistory(active.key, active.loaded));
-    }
-    await Promise.allSettled([...fills, ...this.#channelSyncs]);
-    if (!this.client.isReady) return;
-    this.#readMarkers.resendUnconfirmed();
-    this.#outbox.settleUnconfirmed();
-    this.#outbox.flushQueued();
-  }
-
-  /** Presence of the other sides of direct conversations (their read markers: #askReadMarker). */
-  #watchDirects(nicks: readonly string[]): void {
-    if (!this.client.isupport.has("MONITOR") || nicks.length === 0) return;
-    for (const list of listLines("MONITOR", ["+"], nicks)) this.client.send("MONITOR", ["+", list], null, { background: true });
   }
 }
