@@ -7,7 +7,7 @@ import { RELEASE_NODE } from "./nick-scripts.js";
 import { NickOwnership } from "./nick-ownership.js";
 import { EarlierRuns, heartbeats } from "./earlier-runs.js";
 import { PeerSnapshots } from "./peer-snapshots.js";
-import { EPOCH_KEY, NICKS_KEY, STATE_CHANNEL, decodeWire, heartbeatKey, nodeChannel, type WireMessage } from "./wire.js";
+import { EPOCH_KEY, NICKS_KEY, clusterChannels, decodeWire, heartbeatKey, type ClusterChannels, type WireMessage } from "./wire.js";
 import { detached } from "../detached.js";
 import { withTimeout } from "../with-timeout.js";
 import { PublishOutbox } from "./publish-outbox.js";
@@ -38,6 +38,8 @@ export class ClusterNode {
   readonly #commands: Redis;
   readonly #subscriber: Redis;
   readonly #log: Logger;
+  /** Named after the database the Redis URL selects (see clusterChannels). */
+  readonly #channels: ClusterChannels;
   #core: ChatCore | null = null;
   #synced = false;
   /** The id of the Redis run this node last joined through (see EPOCH_KEY). */
@@ -84,8 +86,10 @@ export class ClusterNode {
       lazyConnect: true,
     };
     this.#commands = new Redis(options.redisUrl, { ...common, connectionName: `cmymessage:${this.instance}` });
+    // As ioredis reads the URL (/db or ?db=): it selects a database only when the number is not 0 (nor NaN).
+    this.#channels = clusterChannels(this.#commands.options.db || 0);
     this.#outbox = new PublishOutbox(this.#commands, this.#log);
-    this.#earlierRuns = new EarlierRuns(this.#commands, this.instance, options.name, this.#log, REDIS_ANSWER_MS);
+    this.#earlierRuns = new EarlierRuns(this.#commands, this.instance, options.name, this.#log, REDIS_ANSWER_MS, this.#channels);
     this.nicks = new NickOwnership({
       instance: this.instance,
       name: options.name,
@@ -107,7 +111,7 @@ export class ClusterNode {
       },
       send: (channel, text) => this.#outbox.queue(channel, text),
     };
-    this.bus = new RedisBus(this.instance, link);
+    this.bus = new RedisBus(this.instance, link, this.#channels);
     this.bus.onLocalOp = (op) => this.nicks.followLocalOp(op);
     for (const client of [this.#commands, this.#subscriber]) {
       client.on("error", (error: Error) => this.#log.debug({ err: error.message }, "cluster: redis error"));
@@ -145,7 +149,7 @@ export class ClusterNode {
   async #subscribe(): Promise<void> {
     if (this.#subscribed || this.#subscriber.status !== "ready") return;
     try {
-      await this.#subscriber.subscribe(STATE_CHANNEL, nodeChannel(this.instance));
+      await this.#subscriber.subscribe(this.#channels.state, this.#channels.node(this.instance));
       this.#subscribed = true;
     } catch (error) {
       this.#log.warn({ err: (error as Error).message }, "cluster: could not subscribe; retrying when Redis is back");
@@ -264,7 +268,7 @@ export class ClusterNode {
       this.#lastBeat = Date.now();
       this.#snapshots.clear();
       this.#synced = true;
-      this.#send(STATE_CHANNEL, { o: this.instance, k: "hello", name: this.options.name, snapshot: this.#core.replica.snapshot() });
+      this.#send(this.#channels.state, { o: this.instance, k: "hello", name: this.options.name, snapshot: this.#core.replica.snapshot() });
       this.#log.info({ instance: this.instance }, "cluster: joined");
       for (const wake of [...this.#joinWaiters]) wake();
     } catch (error) {
@@ -350,9 +354,12 @@ export class ClusterNode {
     if (!core || message.o === this.instance || this.#stopped) return;
     if (!this.#peers.has(message.o) && message.k !== "bye") this.#peers.set(message.o, this.#nameOf(message.o));
     switch (message.k) {
-      case "p":
-        this.bus.receive(message.p);
+      case "p": {
+        // A topic or mode change that lost to a newer one is not shown (Replica.shown).
+        const publication = core.replica.shown(message.p);
+        if (publication) this.bus.receive(publication);
         return;
+      }
       case "s": {
         // This node's user removed or renamed elsewhere (KILL; NICK from its session on another
         // node): the nick it held is given back here, where it was claimed.
@@ -369,7 +376,7 @@ export class ClusterNode {
         for (const [instance, name] of [...this.#peers]) if (name === message.name && instance !== message.o) this.#replaced(instance, name);
         core.replica.applySnapshot(message.o, message.snapshot, `Node ${message.name} re-synchronised`);
         this.#snapshots.applied(message.o);
-        this.#send(nodeChannel(message.o), { o: this.instance, k: "snap", name: this.options.name, snapshot: core.replica.snapshot() });
+        this.#send(this.#channels.node(message.o), { o: this.instance, k: "snap", name: this.options.name, snapshot: core.replica.snapshot() });
         this.#log.info({ peer: message.o, users: message.snapshot.users.length }, "cluster: node joined");
         return;
       case "snap":
@@ -398,7 +405,7 @@ export class ClusterNode {
       // What this node published last goes before the bye.
       this.bus.flush();
       this.#outbox.flush();
-      await this.#commands.publish(STATE_CHANNEL, JSON.stringify({ o: this.instance, k: "bye" })).catch(() => {});
+      await this.#commands.publish(this.#channels.state, JSON.stringify({ o: this.instance, k: "bye" })).catch(() => {});
       await this.#commands.del(heartbeatKey(this.instance)).catch(() => {});
       await this.#commands.eval(RELEASE_NODE, 1, NICKS_KEY, this.instance).catch(() => {});
     }

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { RELEASE_GONE_NODE } from "./nick-scripts.js";
-import { HEARTBEAT_PREFIX, NICKS_KEY, heartbeatKey, nodeChannel } from "./wire.js";
+import { HEARTBEAT_PREFIX, NICKS_KEY, heartbeatKey, type ClusterChannels } from "./wire.js";
 import { withTimeout } from "../with-timeout.js";
 
 /** Each instance with a heartbeat in Redis (running, or killed less than a node timeout ago) and the node name it runs under. */
@@ -28,6 +28,7 @@ export class EarlierRuns {
     private readonly name: string,
     private readonly log: Logger,
     private readonly answerMs: number,
+    private readonly channels: ClusterChannels,
   ) {}
 
   /** Frees the nicks and heartbeat of every earlier run of the name that is gone; resolves with how many nicks were freed. */
@@ -49,7 +50,7 @@ export class EarlierRuns {
    * hello: a node of another name is never touched here.
    */
   async releaseIfGone(instance: string, name: string): Promise<number> {
-    const freed = Number(await this.commands.eval(RELEASE_GONE_NODE, 2, NICKS_KEY, heartbeatKey(instance), instance, nodeChannel(instance)));
+    const freed = Number(await this.commands.eval(RELEASE_GONE_NODE, 2, NICKS_KEY, heartbeatKey(instance), instance, this.channels.node(instance)));
     if (freed < 0) this.reportNamesake(instance, name);
     return freed;
   }

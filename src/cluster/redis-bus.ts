@@ -1,6 +1,6 @@
 import type { Bus, LocalDelivery, Publication } from "../core/chat/bus.js";
 import type { StateOp } from "../core/chat/replication.js";
-import { STATE_CHANNEL, nodeChannel } from "./wire.js";
+import { clusterChannels, type ClusterChannels } from "./wire.js";
 
 /** How the bus reaches Redis: one ordered connection, and whether it is up. */
 export interface BusLink {
@@ -32,6 +32,7 @@ export class RedisBus implements Bus {
   constructor(
     readonly node: string,
     private readonly link: BusLink,
+    private readonly channels: ClusterChannels = clusterChannels(0),
   ) {}
 
   get connected(): boolean {
@@ -65,7 +66,7 @@ export class RedisBus implements Bus {
     }
     // What was gathered for every node goes first: one connection keeps this node's order.
     this.flush();
-    for (const node of nodes) if (node !== this.node) this.link.send(nodeChannel(node), text);
+    for (const node of nodes) if (node !== this.node) this.link.send(this.channels.node(node), text);
   }
 
   replicate(op: StateOp): void {
@@ -86,7 +87,7 @@ export class RedisBus implements Bus {
     const texts = this.#toAll;
     if (texts.length === 0) return;
     this.#toAll = [];
-    this.link.send(STATE_CHANNEL, texts.length === 1 ? texts[0]! : `[${texts.join(",")}]`);
+    this.link.send(this.channels.state, texts.length === 1 ? texts[0]! : `[${texts.join(",")}]`);
   }
 
   /** A publication from another node: for this node's sessions only (its origin session is not here). */

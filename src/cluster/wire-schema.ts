@@ -107,7 +107,8 @@ const stateOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("channel"), state: channelState, changes: z.array(modeChange).optional(), stamp: stamp.optional() }),
   z.object({ op: z.literal("invite"), channel: text, user: text }),
   z.object({ op: z.literal("attach"), user: text }),
-  z.object({ op: z.literal("detach"), user: text }),
+  // Optional: a node of the previous version sends none.
+  z.object({ op: z.literal("detach"), user: text, reason: text.optional() }),
 ]);
 
 const nodeSnapshot = z.object({

@@ -3,10 +3,31 @@ import type { NodeSnapshot, StateOp } from "../core/chat/replication.js";
 import { wireMessage } from "./wire-schema.js";
 import { isMessagePublication } from "./wire-fast-path.js";
 
-/** Every node reads this Redis channel: state changes, events for everyone, hellos. */
-export const STATE_CHANNEL = "cmy:state";
-/** Events for the users of one node (by its instance id), and answers meant for it. */
-export const nodeChannel = (instance: string): string => `cmy:node:${instance}`;
+/** The Redis pub/sub channels of one cluster. */
+export interface ClusterChannels {
+  /** Every node reads it: state changes, events for everyone, hellos. */
+  readonly state: string;
+  /** Events for the users of one node (by its instance id), and answers meant for it. */
+  node(instance: string): string;
+}
+
+/**
+ * The channels of the cluster on Redis database `db`. Pub/sub ignores the database number
+ * (a client on any database hears every channel), so the number is in the names: clusters
+ * on different databases of one Redis neither hear each other nor count each other's
+ * subscribers. Database 0 keeps the names from before there was a number in them, so a
+ * cluster there upgrades one node at a time.
+ */
+export function clusterChannels(db: number): ClusterChannels {
+  const prefix = db === 0 ? "cmy:" : `cmy:${db}:`;
+  return { state: `${prefix}state`, node: (instance) => `${prefix}node:${instance}` };
+}
+
+const DATABASE_0 = clusterChannels(0);
+/** The state channel of a cluster on database 0. */
+export const STATE_CHANNEL = DATABASE_0.state;
+/** A node channel of a cluster on database 0. */
+export const nodeChannel = DATABASE_0.node;
 export const heartbeatKey = (instance: string): string => `cmy:hb:${instance}`;
 export const HEARTBEAT_PREFIX = "cmy:hb:";
 export const NICKS_KEY = "cmy:nicks";

@@ -127,3 +127,10 @@ test("a node's snapshot or user op cannot rename, re-field or re-place a user th
   assert.equal(aliceThere.account, null);
   assert.equal(b.findChannel("#x"), undefined);
 });
+
+test("a detach op carries the reason the session ended with, and one from a node of the previous version (none) still counts", () => {
+  const withReason = { o: "x~1", k: "s", s: { op: "detach", user: "y~1.1", reason: "Quit: bye" } };
+  const previous = { o: "x~1", k: "s", s: { op: "detach", user: "y~1.1" } };
+  assert.deepEqual(decodeWire(JSON.stringify([withReason, previous])), [withReason, previous]);
+  assert.deepEqual(decodeWire(JSON.stringify({ o: "x~1", k: "s", s: { op: "detach", user: "y~1.1", reason: 7 } })), [], "a reason that is not text is refused");
+});

@@ -5,6 +5,7 @@ export const clusterSection = z
     /**
      * redis://[user:password@]host:port[/db] (or rediss:// for TLS): several nodes share this Redis
      * as their bus, and PostgreSQL as their database. Empty: one node on the in-process bus.
+     * The db number separates clusters on one Redis (their channels are named after it).
      */
     redisUrl: z.string().regex(/^$|^rediss?:\/\//, "empty (one node) or a redis:// or rediss:// URL").default(""),
     /** This node's name in logs, metrics and `/readyz`; unique in the cluster. Empty: the host name. */

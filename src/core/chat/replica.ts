@@ -1,8 +1,8 @@
-import type { Scope } from "./bus.js";
+import type { Publication, Scope } from "./bus.js";
 import { Channel } from "./channel.js";
 import type { ChatEvent } from "./events.js";
 import { foldCase } from "./names.js";
-import { applyModeChanges, channelState, mergeChannelState, userSnapshot, type ChannelState, type NodeSnapshot, type StateOp, type UserFields, type UserSnapshot } from "./replication.js";
+import { applyModeChanges, channelState, CREATION_STAMP, heldModeChanges, isNewer, mergeChannelState, userSnapshot, type ChannelState, type NodeSnapshot, type StateOp, type UserFields, type UserSnapshot } from "./replication.js";
 import { ChatUser } from "./user.js";
 import { ChannelGraveyard } from "./channel-graveyard.js";
 
@@ -135,10 +135,36 @@ export class Replica {
       }
       case "detach": {
         const user = host.usersById.get(op.user);
-        if (user) this.#leaveNode(user, node, "Connection closed");
+        if (user) this.#leaveNode(user, node, op.reason ?? "Connection closed");
         return;
       }
     }
+  }
+
+  /**
+   * What this node's sessions are shown of a publication from another node, or null for nothing.
+   * A topic or mode change comes after its state op, which is applied by now (one node's messages
+   * keep their order, and its op and event arrive in one go): where the channel holds a newer
+   * change of the same part, this one lost the race, and is not shown — as linked IRC servers drop
+   * an FTOPIC or FMODE that loses on its timestamp. Shown, it would be the last value the members
+   * here saw, while every node keeps the newer one. The newer one was shown here already, or
+   * comes next from its own node.
+   */
+  shown(publication: Publication): Publication | null {
+    const event = publication.event;
+    if (event.type !== "topic" && event.type !== "mode") return publication;
+    const channel = this.host.channels.get(foldCase(event.channel));
+    if (!channel) return publication;
+    const stamp = { time: event.time, msgid: event.msgid };
+    if (event.type === "topic") return isNewer(channel.topicStamp, stamp) ? null : publication;
+    const rankStamp = (nick: string) => {
+      const member = this.host.users.get(foldCase(nick));
+      const membership = member && channel.members.get(member);
+      return membership && (membership.rankStamp ?? CREATION_STAMP);
+    };
+    const changes = heldModeChanges(channel, event.changes, stamp, rankStamp);
+    if (changes.length === event.changes.length) return publication;
+    return changes.length === 0 ? null : { ...publication, event: { ...event, changes } };
   }
 
   /** `node` holds no session of `user` any more; a user of this node left with none anywhere quits. */

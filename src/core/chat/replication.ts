@@ -29,9 +29,13 @@ export type StateOp =
    */
   | { readonly op: "channel"; readonly state: ChannelState; readonly changes?: readonly AppliedModeChange[]; readonly stamp?: Stamp }
   | { readonly op: "invite"; readonly channel: string; readonly user: string }
-  /** The sending node holds a session of a user of another node now (multiclient across nodes), or no longer. */
+  /**
+   * The sending node holds a session of a user of another node now (multiclient across nodes), or
+   * no longer: `reason` is why its last session there ended, the user's QUIT if none is left anywhere
+   * (absent from a node of an earlier version).
+   */
   | { readonly op: "attach"; readonly user: string }
-  | { readonly op: "detach"; readonly user: string };
+  | { readonly op: "detach"; readonly user: string; readonly reason?: string };
 
 /** What can change about an online user besides its nick and channels. */
 export interface UserFields {
@@ -182,6 +186,19 @@ export function applyModeChanges(channel: Channel, changes: readonly AppliedMode
     else channel.limit = change.on ? change.limit : null;
   }
   if (isNewer(stamp, channel.modesStamp)) channel.modesStamp = stamp;
+}
+
+/**
+ * Of mode changes made on another node at `stamp`, those `channel` still holds once their op is
+ * applied (see Replica.shown): a flag, the key, the limit or a member's rank that a newer change
+ * set since lost, and is left out. List entries are applied whatever the stamps, so they stay.
+ */
+export function heldModeChanges(channel: Channel, changes: readonly AppliedModeChange[], stamp: Stamp, rankStamp: (nick: string) => Stamp | undefined): AppliedModeChange[] {
+  return changes.filter((change) => {
+    if (change.kind === "list") return true;
+    const since = change.kind === "member" ? rankStamp(change.nick) : channel.fieldStamps?.get(fieldOf(change)!);
+    return since === undefined || !isNewer(since, stamp);
+  });
 }
 
 /**

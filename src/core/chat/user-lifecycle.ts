@@ -101,7 +101,8 @@ export class UserLifecycle {
     if (user.sessionCount > 0) return false;
     // The user lives on another node: this node only stops holding a session of it.
     if (user.node !== null) {
-      host.replicate({ op: "detach", user: user.id });
+      // With the reason: the user's own node makes the QUIT if this was its last session anywhere.
+      host.replicate({ op: "detach", user: user.id, reason });
       return false;
     }
     // Its sessions on other nodes keep it present; the last of them to end makes it quit.

@@ -35,9 +35,19 @@ function problemText(reason: string, accounts: AccountService): string {
 
 type Reply = (text: string) => void;
 
-/** Whether the account `user` is logged in to has other connections than this one: of this user, its sessions on other nodes, or other users. */
+/**
+ * Whether `user` has connections besides this one: here, on other nodes, or, for a user of
+ * another node attached here (multiclient across nodes), on its own node, which holds it
+ * and most often a connection of it. Logging one out would turn the user into a guest under
+ * the others, which stay logged in.
+ */
+function hasOtherConnections(user: ChatUser): boolean {
+  return user.sessionCount > 1 || user.otherNodes.size > 0 || user.node !== null;
+}
+
+/** Whether the account `user` is logged in to has other connections than this one: of this user (on any node), or other users. */
 function inUseElsewhere(connection: IrcConnection, user: ChatUser): boolean {
-  if (user.sessionCount > 1 || user.otherNodes.size > 0) return true;
+  if (hasOtherConnections(user)) return true;
   const account = connection.account;
   return account !== null && connection.context.core.usersOfAccount(foldCase(account.name)).some((other) => other !== user);
 }
@@ -146,7 +156,7 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
       return await register(connection, user, args, reply);
     case "LOGOUT":
       if (!connection.account) return reply("You are not logged in.");
-      if (user.sessionCount > 1) return reply("Your account is in use on other connections; QUIT this one instead.");
+      if (hasOtherConnections(user)) return reply("Your account is in use on other connections; QUIT this one instead.");
       logOut(connection);
       return reply("You are now logged out.");
     case "SET": {
