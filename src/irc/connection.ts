@@ -68,6 +68,8 @@ export class IrcConnection extends InputQueue implements Session, TransportSink 
   #closed = false;
   /** Replies collected while a labelled command runs; null when no label is active. */
   #label: LabelCapture | null = null;
+  /** True while lines that answer none of this connection's commands are sent (see sendUnlabelled). */
+  #unlabelled = false;
   /** A reply being written as the client reads it (paced-reply.ts); the next command waits for it. Null when none. */
   #paced: PacedReply | null = null;
 
@@ -288,7 +290,8 @@ export class IrcConnection extends InputQueue implements Session, TransportSink 
   }
 
   sendLine(line: string): void {
-    if (this.#label) this.#label.lines.push(line);
+    const capture = this.#capture();
+    if (capture) capture.lines.push(line);
     else if (this.#behindPacedReply()) this.#addToPacedReply(line);
     else this.#write(Buffer.from(line));
   }
@@ -301,11 +304,33 @@ export class IrcConnection extends InputQueue implements Session, TransportSink 
    */
   sendPaced(lines: Iterable<string>): void {
     if (this.#closed) return;
-    if (this.#label) {
-      for (const line of lines) this.#label.lines.push(line);
+    const capture = this.#capture();
+    if (capture) {
+      for (const line of lines) capture.lines.push(line);
       return;
     }
     this.#pacedReply().add(lines);
+  }
+
+  /**
+   * Runs `send` with what it sends (lines, numerics, paced replies) written as if no labelled
+   * command ran: for what the user did on another connection (own-events.ts) or the server
+   * announces (cap-notify), which answers none of this connection's commands, so must not
+   * end up in the labelled reply of one running meanwhile (labeled-response).
+   */
+  sendUnlabelled(send: () => void): void {
+    const outer = this.#unlabelled;
+    this.#unlabelled = true;
+    try {
+      send();
+    } finally {
+      this.#unlabelled = outer;
+    }
+  }
+
+  /** Where a reply sent now is collected: the running labelled command's capture, unless sendUnlabelled says otherwise. */
+  #capture(): LabelCapture | null {
+    return this.#unlabelled ? null : this.#label;
   }
 
   /** The sender's own message back (echo-message): a reply to its command, so labelled with it. */

@@ -79,7 +79,8 @@ export class IrcService {
       if (connection.pingSentAt === 0) {
         if (now - connection.lastSeen > irc.pingIntervalSeconds * 1000) {
           connection.pingSentAt = now;
-          connection.serverLine("PING", this.context.serverName);
+          // The timer's, not an answer: never inside a labelled reply of a command still running.
+          connection.sendUnlabelled(() => connection.serverLine("PING", this.context.serverName));
         }
       } else if (now - connection.pingSentAt > irc.pingTimeoutSeconds * 1000) {
         connection.close(`Ping timeout: ${Math.round((now - connection.lastSeen) / 1000)} seconds`);

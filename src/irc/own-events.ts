@@ -1,4 +1,6 @@
 import type { ChatEvent } from "../core/chat/events.js";
+import type { Channel } from "../core/chat/channel.js";
+import type { ChatUser } from "../core/chat/user.js";
 import type { IrcConnection } from "./connection.js";
 import { RPL } from "./numerics.js";
 import { sendNames, sendTopic } from "./replies.js";
@@ -14,20 +16,22 @@ export function deliverOwnEvent(connection: IrcConnection, event: ChatEvent, fro
   switch (event.type) {
     case "join": {
       // Another connection joined (or this one attached): this one needs the topic and
-      // names a JOIN reply carries; the joining connection sends them itself.
+      // names a JOIN reply carries; the joining connection sends them itself. Like the
+      // JOIN, they answer none of this connection's commands: never in a labelled reply.
       if (fromSession === connection.id) return false;
       connection.writeEventNow(event);
       const channel = connection.context.core.findChannel(event.channel);
-      if (channel && connection.user) {
-        sendTopic(connection, channel, false);
-        sendNames(connection, connection.user, channel, joinMarker(connection, channel));
-      }
+      const user = connection.user;
+      if (channel && user) connection.sendUnlabelled(() => sendJoinReply(connection, user, channel));
       return true;
     }
     case "away":
-      // The connection that sent AWAY answers it itself; the others learn the state as if they had.
-      if (event.message === null) connection.numeric(RPL.UNAWAY, "You are no longer marked as being away");
-      else connection.numeric(RPL.NOWAWAY, "You have been marked as being away");
+      // The connection that sent AWAY answers it itself; the others learn the state as if they
+      // had, outside the labelled reply of any command of theirs that is running.
+      connection.sendUnlabelled(() => {
+        if (event.message === null) connection.numeric(RPL.UNAWAY, "You are no longer marked as being away");
+        else connection.numeric(RPL.NOWAWAY, "You have been marked as being away");
+      });
       return true;
     case "account":
       // Each connection is told of its own login (900/901) when it logs in.
@@ -42,4 +46,15 @@ export function deliverOwnEvent(connection: IrcConnection, event: ChatEvent, fro
     default:
       return false;
   }
+}
+
+/**
+ * The topic and names of a channel another connection of the user joined. The read marker
+ * before the end of the names may be written later, when a long reply is paced: it stays
+ * unlabelled then too.
+ */
+function sendJoinReply(connection: IrcConnection, user: ChatUser, channel: Channel): void {
+  sendTopic(connection, channel, false);
+  const marker = joinMarker(connection, channel);
+  sendNames(connection, user, channel, marker && (() => connection.sendUnlabelled(marker)));
 }

@@ -72,7 +72,11 @@ function dropOperator(connection: IrcConnection, user: ChatUser): void {
   user.isOperator = false;
   user.operatorBlock = null;
   connection.context.core.userModesChanged(user);
-  for (const session of ircSessionsOf(user)) sendFromSelf(session, user, "MODE", [user.nick, "-o"]);
+  // The user's other connections are told whatever they are running; this one, as part of its login's reply.
+  for (const session of ircSessionsOf(user)) {
+    if (session === connection) sendFromSelf(session, user, "MODE", [user.nick, "-o"]);
+    else session.sendUnlabelled(() => sendFromSelf(session, user, "MODE", [user.nick, "-o"]));
+  }
   connection.serverLine("NOTICE", user.nick, "Operator status ended: this connection's host is not one the operator block allows; use OPER from an allowed host");
 }
 

@@ -80,7 +80,8 @@ async function renameToGuest(context: IrcServerContext, user: ChatUser): Promise
     const outcome = await renameByServer(context, user, guest, stillDue);
     if (outcome === "cancelled") return;
     if (outcome === "renamed") {
-      for (const session of ircSessionsOf(user)) serviceNotice(session, "NickServ", `You did not log in to ${old} in time, so your nick is now ${guest}.`);
+      const notice = `You did not log in to ${old} in time, so your nick is now ${guest}.`;
+      for (const session of ircSessionsOf(user)) session.sendUnlabelled(() => serviceNotice(session, "NickServ", notice));
       context.log.info({ address: user.address, from: old, to: guest }, "registered nick enforced");
       return;
     }

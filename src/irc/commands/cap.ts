@@ -31,9 +31,13 @@ export function announceCapabilityChanges(connection: IrcConnection, changes: Ca
   const withdrawn = changes.removed.filter((cap) => connection.caps.has(cap));
   if (withdrawn.length > 0) connection.setCaps([], withdrawn);
   if (!connection.caps.has("cap-notify")) return;
-  if (changes.removed.length > 0) sendList(connection, "DEL", changes.removed);
   const offered = connection.capVersion >= 302 ? [...changes.added, ...changes.revalued.filter((cap) => capabilityValue(cap, connection.context.config) !== null)] : changes.added;
-  if (offered.length > 0) sendList(connection, "NEW", offered.map((cap) => listed(connection, cap)));
+  // A notification of the server's, as Ergo sends it: never part of the labelled reply of a
+  // command running on this connection (even the REHASH that caused it).
+  connection.sendUnlabelled(() => {
+    if (changes.removed.length > 0) sendList(connection, "DEL", changes.removed);
+    if (offered.length > 0) sendList(connection, "NEW", offered.map((cap) => listed(connection, cap)));
+  });
 }
 
 /** Sends a cap list, split over several lines (with the `*` marker) if it is long. */
