@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { ConfigError, readConfigFile, validateConfig } from "../config/load.js";
+import { ConfigError } from "../config/load.js";
+import type { Config } from "../config/schema.js";
 import { createLogger } from "../log.js";
 import { startServer } from "../server.js";
 import { checkServingConfig, checkSomethingToServe } from "../cluster/serving-checks.js";
@@ -8,13 +9,24 @@ import { makeDataDirectory } from "../data-directory.js";
 import { hashPassword } from "../auth/passwords.js";
 import { readPassword } from "./password-input.js";
 import { VERSION } from "../version.js";
-import { USAGE } from "./usage.js";
+import { withoutPassword } from "../url-password.js";
+import { helpOption, printUsage } from "./usage.js";
 import { UsageError } from "./errors.js";
-import { configLoader, configOptions } from "./config-options.js";
+import { configLoader, configOptions, parseWithConfig } from "./config-options.js";
 import { migrateCommand, userCommand } from "./user-command.js";
 
+/**
+ * What serve refuses before it binds or makes anything; `config check` runs the same,
+ * so that a file it calls valid is one serve starts with.
+ */
+function checkBeforeServing(config: Config): void {
+  checkServingConfig(config);
+  checkSomethingToServe(config);
+}
+
 async function serve(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: configOptions, strict: true, allowPositionals: false });
+  const { values } = parseArgs({ args, options: { ...configOptions, ...helpOption }, strict: true, allowPositionals: false });
+  if (values["help"] === true) return printUsage();
   const load = configLoader(values);
   const config = await load();
   const log = createLogger(config.log);
@@ -45,8 +57,7 @@ async function serve(args: string[]): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   // Made here rather than by the server's recursive mkdir, which spins forever on a path
   // such as /proc/x; after the settings check, so a refused configuration leaves no trace.
-  checkServingConfig(config);
-  checkSomethingToServe(config);
+  checkBeforeServing(config);
   await makeDataDirectory(config.dataDir);
   const running = await startServer(config, { log, reload: load });
   server = running;
@@ -67,15 +78,28 @@ async function serve(args: string[]): Promise<void> {
   }
 }
 
+/** The settings as config check prints them: the passwords in the database and Redis URLs (often from the environment) as `***`. */
+function shownSettings(config: Config): Config {
+  const shown = (url: string) => (url === "" ? url : (withoutPassword(url) ?? "(unparsable URL)"));
+  return { ...config, database: { ...config.database, url: shown(config.database.url) }, cluster: { ...config.cluster, redisUrl: shown(config.cluster.redisUrl) } };
+}
+
+const CONFIG_USAGE = "usage: cmymessage config check <file> [serve's options but --config]";
+
+/** Reads the file as serve would, with the CMY_* environment and the flags over it: what it calls valid, serve starts with. */
 async function configCommand(args: string[]): Promise<void> {
-  const [sub, file, ...rest] = args;
-  if (sub !== "check" || !file || rest.length > 0) throw new UsageError("usage: cmymessage config check <file>");
-  const config = validateConfig(await readConfigFile(file), `file ${file}`);
-  process.stdout.write(`${file}: valid\n${JSON.stringify(config, null, 2)}\n`);
+  const { values, positionals } = parseWithConfig(args, helpOption);
+  if (values["help"] === true) return printUsage();
+  const [sub, file, ...rest] = positionals;
+  if (sub !== "check" || !file || rest.length > 0 || values["config"] !== undefined) throw new UsageError(CONFIG_USAGE);
+  const config = await configLoader({ ...values, config: file })();
+  checkBeforeServing(config);
+  process.stdout.write(`${file}: valid; the effective settings (the file, then CMY_* variables and flags over it):\n${JSON.stringify(shownSettings(config), null, 2)}\n`);
 }
 
 async function hashPasswordCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { password: { type: "string" } }, strict: true });
+  const { values } = parseArgs({ args, options: { password: { type: "string" }, ...helpOption }, strict: true });
+  if (values.help === true) return printUsage();
   const password = await readPassword(values.password);
   process.stdout.write(`${await hashPassword(password)}\n`);
 }
@@ -87,8 +111,7 @@ async function main(argv: string[]): Promise<void> {
     case "-h":
     case "--help":
     case "help":
-      process.stdout.write(USAGE);
-      return;
+      return printUsage();
     case "-v":
     case "--version":
       process.stdout.write(`cmymessage ${VERSION}\n`);

@@ -2,7 +2,8 @@ export const USAGE = `Usage: cmymessage <command> [options]
 
 Commands:
   serve                     Run the server (the default of \`npm start\`)
-  config check <file>       Validate a config file and print the effective settings
+  config check <file>       Check a config file as serve would (with the CMY_* environment
+                            and the flags below) and print the effective settings
   hash-password             Print an argon2id hash for an operator password in the config
                             (reads the password from stdin, or --password PW)
   user add <name>           Create an account (password from stdin, or --password PW)
@@ -11,7 +12,7 @@ Commands:
   user list                 List the accounts
   migrate                   Bring the database schema up to date (serve does this too)
 
-Options for serve, user and migrate:
+Options for serve, user and migrate (config check takes them too, its <file> for --config):
   --config <file>           YAML config file (also CMY_CONFIG); see config.example.yaml
   --data-dir <dir>          All state lives here (also CMY_DATA_DIR; default ./data)
   --irc-listen <list>       Plain IRC listeners, host:port list (also CMY_IRC_LISTEN;
@@ -33,8 +34,16 @@ CMY_FTP_PASSIVE_PORT_MIN, CMY_FTP_PASSIVE_PORT_MAX (ftp.publicAddress,
 ftp.passivePortMin, ftp.passivePortMax).
 
 General:
-  -h, --help                Show this help
+  -h, --help                Show this help (also after any command: serve --help)
   -v, --version             Show the version
 
 Signals: SIGINT/SIGTERM stop gracefully (a second one stops at once); SIGHUP reloads the config.
 `;
+
+/** `-h`/`--help`, which every command takes (parseArgs options). */
+export const helpOption = { help: { type: "boolean", short: "h" } } as const;
+
+/** Answers `-h`/`--help`: the usage on stdout, exit code 0. */
+export function printUsage(): void {
+  process.stdout.write(USAGE);
+}

@@ -7,6 +7,7 @@ import { CommandFailed, UsageError } from "./errors.js";
 import { readPassword } from "./password-input.js";
 import type { Config } from "../config/schema.js";
 import { makeDataDirectory } from "../data-directory.js";
+import { helpOption, printUsage } from "./usage.js";
 
 const USAGE = "usage: cmymessage user add|passwd NAME [--password PW] | user del NAME | user list";
 
@@ -26,7 +27,8 @@ async function makeSqliteDataDirectory(config: Config): Promise<void> {
 }
 
 export async function userCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseWithConfig(args, { password: { type: "string" } });
+  const { values, positionals } = parseWithConfig(args, { password: { type: "string" }, ...helpOption });
+  if (values["help"] === true) return printUsage();
   const [action, name, ...rest] = positionals;
   if (!action || rest.length > 0) throw new UsageError(USAGE);
   const config = await configLoader(values)();
@@ -71,7 +73,8 @@ export async function userCommand(args: string[]): Promise<void> {
 }
 
 export async function migrateCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseWithConfig(args, {});
+  const { values, positionals } = parseWithConfig(args, helpOption);
+  if (values["help"] === true) return printUsage();
   if (positionals.length > 0) throw new UsageError("usage: cmymessage migrate [--config FILE] [--data-dir DIR]");
   const config = await configLoader(values)();
   await makeSqliteDataDirectory(config);

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
@@ -52,6 +53,15 @@ function serve(file: StaticFile, request: FastifyRequest, reply: FastifyReply): 
 }
 
 /**
+ * What `/` says when `root` holds no client. `npm run build` makes dist/web only: for an
+ * http.webRoot of the operator's, the fix is to put the client there, not to build.
+ */
+function missingClientText(root: string): string {
+  if (resolve(root) === resolve(DEFAULT_WEB_ROOT)) return `The web client is not built: run \`npm run build\` (it makes ${root}), then restart the server`;
+  return `The web client is not in ${root} (http.webRoot): there is no index.html there; put the built client in ${root}, then restart the server`;
+}
+
+/**
  * Serves the built browser client at `/`: each file of `root`, loaded into memory at
  * start, at exactly its own URL (`/` is index.html). Routes registered earlier (the
  * API, health, OpenAPI) keep their paths; any other URL is the app's 404 problem.
@@ -62,9 +72,10 @@ export async function staticClientRoutes(app: FastifyInstance, root: string, log
   // A folder without index.html (an empty dist/web, a webRoot naming the wrong
   // folder) is no client either: `/` must say so rather than answer "No route".
   if (!files || !files.has("/index.html")) {
-    log.warn({ root }, "the web client is not built; GET / says so (run `npm run build`)");
+    const missing = missingClientText(root);
+    log.warn({ root }, missing);
     app.get("/", { schema: { hide: true } }, async (_request, reply) => {
-      const problem = new ProblemError("not-found", `The web client is not built: run \`npm run build\` (it makes ${root}), then restart the server`).toProblem();
+      const problem = new ProblemError("not-found", missing).toProblem();
       return reply.code(404).headers(SECURITY_HEADERS).type(PROBLEM_CONTENT_TYPE).send(problem);
     });
     return;

@@ -9,6 +9,7 @@ import { makeDatabaseFilePrivate } from "./private-file.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteImmediateDialect } from "./sqlite-immediate-dialect.js";
 import { SCRATCH_SCHEMA } from "./search-vocabulary.js";
+import { withoutPassword } from "../url-password.js";
 
 export interface Store {
   readonly db: Kysely<Database>;
@@ -51,13 +52,7 @@ export interface StoreOptions {
 const INT8_OID = 20;
 
 function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "postgres (unparsable URL)";
-  }
+  return withoutPassword(url) ?? "postgres (unparsable URL)";
 }
 
 /** Prepared statements kept per SQL text: Kysely prepares on every query, which costs on the message path. */

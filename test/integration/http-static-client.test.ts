@@ -193,7 +193,9 @@ async function assertNotBuilt(webRoot: string): Promise<void> {
     assert.equal(reply.headers["content-type"], "application/problem+json; charset=utf-8");
     const problem = JSON.parse(reply.body.toString()) as { type: string; status: number; detail: string };
     assert.equal(problem.type, "urn:cmymessage:problem:not-found");
-    assert.match(problem.detail, /^The web client is not built: run `npm run build`/);
+    // npm run build makes dist/web only: for a webRoot of the operator's, the hint is to put the client there.
+    assert.equal(problem.detail, `The web client is not in ${webRoot} (http.webRoot): there is no index.html there; put the built client in ${webRoot}, then restart the server`);
+    assert.doesNotMatch(problem.detail, /npm run build|dist\/web/);
     assertSecurityHeaders(reply, "not built");
     assert.equal((await request(server.httpPort, "/healthz")).status, 200, "the API works without the client");
   } finally {
@@ -201,11 +203,11 @@ async function assertNotBuilt(webRoot: string): Promise<void> {
   }
 }
 
-test("without a build, GET / says the web client is not built (problem+json 404)", async () => {
+test("a web root that does not exist: GET / says the web client is not there (problem+json 404)", async () => {
   await assertNotBuilt(join(tmpdir(), `cmy-no-web-${process.pid}-${Date.now()}`));
 });
 
-test("a web root without index.html (empty, or the wrong folder) is not a build either", async () => {
+test("a web root without index.html (empty, or the wrong folder) is not a client either, and the answer says where to put one", async () => {
   const empty = await mkdtemp(join(tmpdir(), "cmy-empty-web-"));
   try {
     await writeFile(join(empty, "stray.txt"), "not a client\n");

@@ -4,7 +4,7 @@ import { channelIsPublic } from "../../core/chat/visibility.js";
 import { foldCase, isValidChannelName } from "../../core/chat/names.js";
 import type { HttpContext } from "../context.js";
 import { accountOf, authenticator } from "../authenticate.js";
-import { directory, historyDisabled, historyPage } from "../history-page.js";
+import { directory, historyDisabled, historyPage, parseBefore } from "../history-page.js";
 import { ProblemError } from "../problems.js";
 import { commonErrors, historyQuery, type HistoryQueryString, type MessagePage } from "../schemas.js";
 
@@ -67,6 +67,8 @@ export function channelRoutes(app: FastifyInstance, context: HttpContext): void 
       const name = raw.startsWith("#") ? raw : `#${raw}`;
       if (!isValidChannelName(name, context.core.limits.channelLength)) throw new ProblemError("invalid-channel", "Channel names start with # and hold no spaces, commas, colons or control characters");
       if (!context.history) throw historyDisabled();
+      // Before the lookup: a bad before= is the same 400 for every channel, not a 404 for those that do not exist.
+      parseBefore(request.query.before);
       // The rule every door shares; a channel the caller may not read answers exactly like one that does not exist.
       const access = await historyAccess(context.core, directory(context), { account: accountOf(request).name, user: null }, name);
       if (!access.ok) throw new ProblemError("no-such-channel", `There is no channel ${name} you can read`);
