@@ -349,6 +349,8 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
     if (started) {
       teardown.add("doors", "HTTP", ({ timeoutMs }) => started.stop(timeoutMs));
       advertiseFilehost(context, started);
+      // Derived from server.name, which clients often cannot resolve (cmymessage.local by default): say where links point.
+      if (config.http.publicUrl === "") log.warn({ links: started.publicUrl() }, "http.publicUrl is not set: upload and share links (and IRC's draft/FILEHOST) use this address; set http.publicUrl to the one clients reach");
     }
   }
   if (metrics && config.metrics.listen.length > 0) {
