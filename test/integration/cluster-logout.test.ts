@@ -103,4 +103,16 @@ clusterSuite("cluster: NickServ LOGOUT and DROP with connections on two nodes", 
     observer.send(`PRIVMSG NickServ :INFO ${account}`);
     await observer.waitFor(new RegExp(`NOTICE ${account}obs :${account} was registered on `), 5000);
   });
+  test("WHOIS of oneself counts this node's connections and says there are others on other nodes (a node cannot count those)", async (t) => {
+    const account = "whoiscount";
+    const password = `${account}-cluster-password`;
+    await registerAccount(t, a, account, password);
+    const first = await saslClient(t, a, account, account, password);
+    const second = await saslClient(t, b, `${account}2`, account, password);
+    assert.equal(second.welcomedAs, account, "the connection on node b is one more connection of the same user");
+    for (const client of [first.client, second.client]) {
+      const special = (await exchange(client, `WHOIS ${account}`)).find((line) => line.command === "320");
+      assert.equal(special && textOf(special), "is connected 1 time(s) on this node, and on other nodes");
+    }
+  });
 });

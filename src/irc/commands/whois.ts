@@ -3,6 +3,7 @@ import { ERR, RPL } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
 import { memberPrefix } from "../replies.js";
 import { channelVisibleTo } from "../../core/chat/visibility.js";
+import type { ChatUser } from "../../core/chat/user.js";
 import { ircSafeHost } from "../../net/address.js";
 import { sendWordLists } from "../word-lists.js";
 
@@ -38,7 +39,7 @@ export const whois: RegisteredCommand = {
     if (target.secure) connection.numeric(RPL.WHOISSECURE, target.nick, "is using a secure connection");
     if (target === user || user.isOperator) connection.numeric(RPL.WHOISACTUALLY, target.nick, ircSafeHost(target.address), "is actually using host");
     // Multiclient: one user on several connections is shown once; how many is for operators and the user.
-    if (target === user || user.isOperator) connection.numeric(RPL.WHOISSPECIAL, target.nick, `is connected ${target.sessionCount} time(s)`);
+    if (target === user || user.isOperator) connection.numeric(RPL.WHOISSPECIAL, target.nick, connectionCount(target));
     const idle = Math.floor((Date.now() - target.lastActive) / 1000);
     connection.numeric(RPL.WHOISIDLE, target.nick, String(idle), String(Math.floor(target.signedOnAt / 1000)), "seconds idle, signon time");
     connection.numeric(RPL.ENDOFWHOIS, target.nick, "End of /WHOIS list.");
@@ -54,4 +55,16 @@ export const whois: RegisteredCommand = {
 function whoisTarget(params: readonly string[]): string | undefined {
   const list = params.length > 1 ? params[1]! : params[0];
   return list?.split(",").find((item) => item !== "");
+}
+
+/**
+ * How many connections the user has, as RPL_WHOISSPECIAL says it. In a cluster a node
+ * counts only its own connections of the user, so it says where the others are rather
+ * than undercount.
+ */
+function connectionCount(target: ChatUser): string {
+  const elsewhere = target.node !== null || target.otherNodes.size > 0;
+  if (!elsewhere) return `is connected ${target.sessionCount} time(s)`;
+  if (target.sessionCount === 0) return "is connected on another node";
+  return `is connected ${target.sessionCount} time(s) on this node, and on other nodes`;
 }
