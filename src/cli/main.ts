@@ -80,8 +80,7 @@ async function serve(args: string[]): Promise<void> {
 
 /** The settings as config check prints them: the passwords in the database and Redis URLs (often from the environment) as `***`. */
 function shownSettings(config: Config): Config {
-  const shown = (url: string) => (url === "" ? url : (withoutPassword(url) ?? "(unparsable URL)"));
-  return { ...config, database: { ...config.database, url: shown(config.database.url) }, cluster: { ...config.cluster, redisUrl: shown(config.cluster.redisUrl) } };
+  return { ...config, database: { ...config.database, url: withoutPassword(config.database.url) }, cluster: { ...config.cluster, redisUrl: withoutPassword(config.cluster.redisUrl) } };
 }
 
 const CONFIG_USAGE = "usage: cmymessage config check <file> [serve's options but --config]";

@@ -51,9 +51,6 @@ export interface StoreOptions {
 
 const INT8_OID = 20;
 
-function redactUrl(url: string): string {
-  return withoutPassword(url) ?? "postgres (unparsable URL)";
-}
 
 /** Prepared statements kept per SQL text: Kysely prepares on every query, which costs on the message path. */
 const STATEMENT_CACHE_SIZE = 256;
@@ -164,7 +161,7 @@ function isPostgresUrl(url: string): boolean {
 
 /** Applies the pending migrations (`cmymessage migrate`); which, and where. */
 export async function migrateStore(options: Pick<StoreOptions, "url" | "dataDir">): Promise<{ applied: readonly string[]; location: string }> {
-  if (isPostgresUrl(options.url)) return { applied: await migratePostgres(options.url), location: redactUrl(options.url) };
+  if (isPostgresUrl(options.url)) return { applied: await migratePostgres(options.url), location: withoutPassword(options.url) };
   const store = await openStore({ ...options, migrate: false });
   try {
     return { applied: (await migrateToLatest(store.db as Kysely<unknown>, store.dialect)).applied, location: store.location };
@@ -194,7 +191,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return {
     db,
     dialect,
-    location: postgres ? redactUrl(options.url) : file,
+    location: postgres ? withoutPassword(options.url) : file,
     sqlite,
     holdWrites,
     ping: async () => {

@@ -15,6 +15,8 @@ import { rawSync } from "../support/fixture.js";
 import type { RawClient } from "../support/raw-client.js";
 
 const REFUSAL = "Your account is in use on other connections; QUIT this one instead.";
+/** On a node attached to a user held by another node, which this node cannot count connections of. */
+const REFUSAL_AWAY = "Your account's user is held by another node of this network (connected or always-on there); QUIT this one instead.";
 
 /** The NickServ notices and numerics `client` got in answer to LOGOUT. */
 async function logout(client: RawClient): Promise<Line[]> {
@@ -53,7 +55,7 @@ clusterSuite("cluster: NickServ LOGOUT and DROP with connections on two nodes", 
       const answer = await logout(asking);
       assert.deepEqual(
         answer.map((line) => `${line.command} ${textOf(line)}`),
-        [`NOTICE ${REFUSAL}`],
+        [`NOTICE ${where === "the user's own node" ? REFUSAL : REFUSAL_AWAY}`],
         `LOGOUT is refused with the reason, and no 901: ${answer.map((line) => line.raw).join(" | ")}`,
       );
       await rawSync(other);
@@ -93,7 +95,7 @@ clusterSuite("cluster: NickServ LOGOUT and DROP with connections on two nodes", 
     );
     assert.deepEqual(
       answer.map((line) => `${line.command} ${textOf(line)}`),
-      ["NOTICE Your account is in use on other connections; QUIT them first, then DROP."],
+      ["NOTICE Your account's user is held by another node of this network (connected or always-on there); QUIT them first, then DROP."],
       `DROP is refused with the reason: ${answer.map((line) => line.raw).join(" | ")}`,
     );
     await rawSync(first.client);

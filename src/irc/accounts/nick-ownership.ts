@@ -40,13 +40,9 @@ export async function checkNickOwnership(connection: IrcConnection): Promise<voi
   if (!owner || !core.isOnline(user) || user.nick !== nick || user.nickDeadline !== 0 || ownsNick(user) || connection.account?.id === owner.id) return;
   const seconds = connection.context.config.auth.nickEnforcementSeconds;
   user.nickDeadline = Date.now() + seconds * 1000;
-  for (const session of ircSessionsOf(user)) {
-    serviceNotice(
-      session,
-      "NickServ",
-      `The nick ${nick} belongs to a registered account. Log in within ${seconds} seconds (/msg NickServ IDENTIFY <password>, or SASL), or your nick will be changed.`,
-    );
-  }
+  const warning = `The nick ${nick} belongs to a registered account. Log in within ${seconds} seconds (/msg NickServ IDENTIFY <password>, or SASL), or your nick will be changed.`;
+  // After a database look-up: whatever command a connection runs by then, this is not its reply.
+  for (const session of ircSessionsOf(user)) session.sendUnlabelled(() => serviceNotice(session, "NickServ", warning));
 }
 
 /**

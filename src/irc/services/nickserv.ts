@@ -36,20 +36,25 @@ function problemText(reason: string, accounts: AccountService): string {
 type Reply = (text: string) => void;
 
 /**
- * Whether `user` has connections besides this one: here, on other nodes, or, for a user of
- * another node attached here (multiclient across nodes), on its own node, which holds it
- * and most often a connection of it. Logging one out would turn the user into a guest under
+ * Why this connection may not be logged out alone, or null when it may: the user has other
+ * connections (here or on other nodes), or it is a user of another node attached here
+ * (multiclient across nodes), held there, possibly always-on or with connections there, which
+ * this node cannot count. Logging one connection out would turn the user into a guest under
  * the others, which stay logged in.
  */
-function hasOtherConnections(user: ChatUser): boolean {
-  return user.sessionCount > 1 || user.otherNodes.size > 0 || user.node !== null;
+function sharedUser(user: ChatUser): string | null {
+  if (user.sessionCount > 1 || user.otherNodes.size > 0) return "Your account is in use on other connections";
+  if (user.node !== null) return "Your account's user is held by another node of this network (connected or always-on there)";
+  return null;
 }
 
-/** Whether the account `user` is logged in to has other connections than this one: of this user (on any node), or other users. */
-function inUseElsewhere(connection: IrcConnection, user: ChatUser): boolean {
-  if (hasOtherConnections(user)) return true;
+/** Why the account `user` is logged in to may not be dropped from this connection: it has other connections, of this user (on any node) or other users; null when none. */
+function inUseElsewhere(connection: IrcConnection, user: ChatUser): string | null {
+  const shared = sharedUser(user);
+  if (shared !== null) return shared;
   const account = connection.account;
-  return account !== null && connection.context.core.usersOfAccount(foldCase(account.name)).some((other) => other !== user);
+  const others = account !== null && connection.context.core.usersOfAccount(foldCase(account.name)).some((other) => other !== user);
+  return others ? "Your account is in use on other connections" : null;
 }
 
 /** Refused, with the reason, where a password may not arrive in clear (the rule of SASL PLAIN: plaintext.ts). */
@@ -156,7 +161,8 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
       return await register(connection, user, args, reply);
     case "LOGOUT":
       if (!connection.account) return reply("You are not logged in.");
-      if (hasOtherConnections(user)) return reply("Your account is in use on other connections; QUIT this one instead.");
+      const shared = sharedUser(user);
+      if (shared !== null) return reply(`${shared}; QUIT this one instead.`);
       logOut(connection);
       return reply("You are now logged out.");
     case "SET": {
@@ -191,7 +197,8 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
       if (!check.ok) return reply("Invalid password; the account was not dropped.");
       // The other connections, on any node, whether they share this user (multiclient) or are
       // users of their own, would stay logged in to an account that is gone.
-      if (inUseElsewhere(connection, user)) return reply("Your account is in use on other connections; QUIT them first, then DROP.");
+      const inUse = inUseElsewhere(connection, user);
+      if (inUse !== null) return reply(`${inUse}; QUIT them first, then DROP.`);
       logOut(connection);
       await accounts.delete(name);
       return reply(`The account ${name} has been dropped; the name cannot be registered again.`);
