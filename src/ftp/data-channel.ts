@@ -148,6 +148,9 @@ export class PassiveChannel implements DataChannel {
       socket.destroy();
       return;
     }
+    // A reset (a killed client, curl -r) makes a write fail: the transfer reports that (426) through
+    // its write callback; an 'error' event nobody listens for would end the whole process.
+    socket.on("error", ignoreError);
     this.#accepted = socket;
     this.server.close();
     this.#waiter?.(socket);
@@ -223,3 +226,5 @@ export class ActiveChannel implements DataChannel {
     this.#socket?.destroy();
   }
 }
+
+function ignoreError(): void {}
