@@ -1,4 +1,4 @@
-import http, { STATUS_CODES } from "node:http";
+import http, { STATUS_CODES, maxHeaderSize } from "node:http";
 import type { Duplex } from "node:stream";
 import type { AddressInfo, Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
@@ -7,16 +7,23 @@ import type { ListenAddress } from "../config/listen-address.js";
 import type { ConnectionLimits } from "../net/connection-limits.js";
 import { startListeners, type Listeners } from "../net/listeners.js";
 import { PROBLEM_CONTENT_TYPE, ProblemError, genericProblem, type Problem } from "./problems.js";
-import { isStreamingUpload } from "./streamed-body.js";
+import { isDiscardingRefusedBody, isStreamingUpload } from "./streamed-body.js";
+import { PipelinedRequests } from "./pipelined-requests.js";
 import { rawProblem, sendRawProblem } from "./raw-problem.js";
 import { handleUpgrade, type UpgradeSettings, type WebSocketAcceptor } from "./websocket-upgrade.js";
 
-/** Socket-level timeouts: a client that sends its headers or body slowly cannot hold a connection for long. */
-export interface HttpTimeouts {
+/**
+ * What one connection may cost: a client that sends its headers or body slowly cannot
+ * hold it for long, and one that pipelines requests without reading the answers cannot
+ * make the server hold more than a few of them.
+ */
+export interface HttpConnectionSettings {
   /** `http.headersTimeoutSeconds`, in milliseconds. */
   readonly headersMs: number;
   /** `http.requestTimeoutSeconds`, in milliseconds. */
   readonly requestMs: number;
+  /** Requests that may wait on one connection for the answers before them (pipelined-requests.ts). */
+  readonly maxPipelinedRequests: number;
 }
 
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
@@ -46,20 +53,32 @@ const CLIENT_ERROR_ANSWERS: Readonly<Record<string, readonly [status: number, de
   HPE_PAUSED_H2_UPGRADE: [505, UNSUPPORTED_VERSION],
 };
 
-/**
- * Bytes that are not HTTP (or headers too large, or too slow) never reach the app;
- * Node's own answer would be a bare status line, ours is a problem like every other.
- */
-function onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  // A file upload may take longer than the whole-request limit: it has its own idle timeout (streamed-body.ts).
-  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && isStreamingUpload(socket as Socket)) return;
-  if (error.code === "ECONNRESET" || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const [status, detail] = CLIENT_ERROR_ANSWERS[error.code ?? ""] ?? [400, "The request is not valid HTTP"];
-  socket.end(rawProblem(genericProblem(status, detail)));
+/** What Node's parser says with a `clientError`: the bytes it was given, and how far into them it got. */
+interface ParseError extends NodeJS.ErrnoException {
+  readonly rawPacket?: unknown;
+  readonly bytesParsed?: unknown;
 }
+
+/** A method (a token) and a space, then the target as far as it went: the start of a request line (RFC 9112 §3). */
+const REQUEST_LINE_START = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S*$/;
+
+/**
+ * Whether Node's limit on a request's head (the request line and the headers) was passed
+ * in the request line: the line the parser stopped in starts like one. The line has to
+ * start within the bytes the parser was given, after a line break or where a request
+ * began (a fresh or idle connection); one that began in an earlier read could be the
+ * rest of a header value, and stays 431.
+ */
+function isOverlongTarget(error: ParseError, socket: Socket, beganRequest: (offset: number) => boolean): boolean {
+  const { rawPacket: packet, bytesParsed: parsed } = error;
+  if (!Buffer.isBuffer(packet) || typeof parsed !== "number") return false;
+  const head = packet.subarray(0, parsed).toString("latin1");
+  const lineStart = head.lastIndexOf("\n") + 1;
+  if (lineStart === 0 && !beganRequest(socket.bytesRead - packet.length)) return false;
+  return REQUEST_LINE_START.test(head.slice(lineStart));
+}
+
+const OVERLONG_TARGET = new ProblemError("uri-too-long", `The request target does not fit in the ${maxHeaderSize / 1024} KiB a request line and headers may take`).toProblem();
 
 /**
  * What is wrong with a request as an HTTP message, whatever its route: a version other
@@ -108,15 +127,18 @@ export class HttpService {
   #listeners: Listeners | null = null;
   /** Each live socket's slot in the connection limits, for a WebSocket moved to its real client (see websocket-upgrade.ts). */
   readonly #slots = new WeakMap<Duplex, () => void>();
+  readonly #pipelined: PipelinedRequests;
 
   constructor(
     private readonly app: FastifyInstance,
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
-    private readonly timeouts: HttpTimeouts,
+    private readonly settings: HttpConnectionSettings,
     /** IRC over WebSocket at /ws; null answers every upgrade with 404. */
     private readonly webSocket: { readonly accept: WebSocketAcceptor; readonly settings: UpgradeSettings } | null = null,
-  ) {}
+  ) {
+    this.#pipelined = new PipelinedRequests(settings.maxPipelinedRequests, log);
+  }
 
   async start(addresses: readonly ListenAddress[]): Promise<void> {
     await this.app.ready();
@@ -126,7 +148,7 @@ export class HttpService {
       limits: this.limits,
       log: this.log,
       createServer: () => {
-        const { headersMs, requestMs } = this.timeouts;
+        const { headersMs, requestMs } = this.settings;
         const server = http.createServer(
           {
             headersTimeout: headersMs,
@@ -136,16 +158,16 @@ export class HttpService {
             // Its bare 400 for a missing Host becomes requestProblem's problem.
             requireHostHeader: false,
           },
-          (request, response) => this.#serve(request, response),
+          (request, response) => this.#pipelined.take(request, response, () => this.#serve(request, response)),
         );
         server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-        server.on("clientError", onClientError);
+        server.on("clientError", (error: ParseError, socket: Duplex) => this.#onClientError(error, socket as Socket));
         // Node's default sends 100 Continue for any request; a refused one should not be asked for its body.
         server.on("checkContinue", (request: http.IncomingMessage, response: http.ServerResponse) =>
-          this.#serve(request, response, () => response.writeContinue()),
+          this.#pipelined.take(request, response, () => this.#serve(request, response, () => response.writeContinue())),
         );
         server.on("checkExpectation", (request: http.IncomingMessage, response: http.ServerResponse) =>
-          sendRawProblem(response, requestProblem(request) ?? unmetExpectation(request)),
+          this.#pipelined.take(request, response, () => sendRawProblem(response, requestProblem(request) ?? unmetExpectation(request))),
         );
         server.on("connect", refuseConnect);
         server.on("upgrade", (request: http.IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(request, socket, head));
@@ -155,6 +177,34 @@ export class HttpService {
       onConnection: ({ socket, release }) => this.#slots.set(socket, release),
       refusalMessage: refusal,
     });
+  }
+
+  /**
+   * Bytes that are not HTTP (or headers too large, or too slow) never reach the app;
+   * Node's own answer would be a bare status line, ours is a problem like every other.
+   * It goes where it answers the request the error is about, after the answers to those
+   * before it; a connection where it cannot (that request's answer has begun) is closed
+   * without a word.
+   */
+  #onClientError(error: ParseError, socket: Socket): void {
+    // A file upload may take longer than the whole-request limit: it has its own idle timeout, and what is
+    // read of a refused one's body its own bounds (streamed-body.ts).
+    if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && isStreamingUpload(socket)) return;
+    if (error.code === "ECONNRESET" || !socket.writable || isDiscardingRefusedBody(socket)) {
+      socket.destroy();
+      return;
+    }
+    const problem = this.#clientErrorProblem(error, socket);
+    const answered = this.#pipelined.answerLast(socket, () => {
+      if (socket.writable) socket.end(rawProblem(problem));
+    });
+    if (!answered) socket.destroy();
+  }
+
+  #clientErrorProblem(error: ParseError, socket: Socket): Problem {
+    if (error.code === "HPE_HEADER_OVERFLOW" && isOverlongTarget(error, socket, (offset) => this.#pipelined.wasIdleAt(socket, offset))) return OVERLONG_TARGET;
+    const [status, detail] = CLIENT_ERROR_ANSWERS[error.code ?? ""] ?? [400, "The request is not valid HTTP"];
+    return genericProblem(status, detail);
   }
 
   /** Hands a request to the app unless it is wrong as a message; `accepted` runs just before. */

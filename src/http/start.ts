@@ -81,7 +81,11 @@ export async function startHttp(config: Config, deps: HttpDependencies): Promise
     app,
     deps.limits,
     log,
-    { headersMs: config.http.headersTimeoutSeconds * 1000, requestMs: config.http.requestTimeoutSeconds * 1000 },
+    {
+      headersMs: config.http.headersTimeoutSeconds * 1000,
+      requestMs: config.http.requestTimeoutSeconds * 1000,
+      maxPipelinedRequests: config.http.maxPipelinedRequests,
+    },
     webSocket,
   );
   try {

@@ -16,20 +16,48 @@ const DISCARD_MAX_BYTES = 16 * 1024 * 1024;
 /** ...and for how long at most, before the connection is closed. */
 const DISCARD_MAX_MS = 5_000;
 
-/** Sockets carrying a streamed upload now: the whole-request timeout does not cut them (see http-service.ts). */
+/** Sockets carrying a streamed upload now. */
 const streaming = new WeakSet<Socket>();
+/**
+ * Sockets answered before their upload's body was read whole: the rest is read and
+ * dropped, then the connection closes. Marked until it does, as that request has had
+ * its one answer.
+ */
+const discarding = new WeakSet<Socket>();
 
+/** A streamed upload, or the rest of a refused one: the whole-request timeout does not cut them, they have limits of their own (see http-service.ts). */
 export function isStreamingUpload(socket: Socket): boolean {
-  return streaming.has(socket);
+  return streaming.has(socket) || discarding.has(socket);
+}
+
+/** The socket's request was answered while its body was still arriving: nothing more may be written to it. */
+export function isDiscardingRefusedBody(socket: Socket): boolean {
+  return discarding.has(socket);
 }
 
 /**
  * Registers, in an encapsulated context (a plugin), a content-type parser that
- * reads nothing: every type, and no type, leaves the body in `request.raw`.
+ * reads nothing: every type, and no type, leaves the body in `request.raw`. An
+ * upload answered before its body was read whole (a refusal) says `Connection: close`,
+ * as the connection closes once the rest is dropped (finishStreaming).
  */
 export function acceptAnyBodyUnread(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
+  app.addHook("onSend", async (request, reply, payload) => {
+    const raw = request.raw;
+    if (streaming.has(raw.socket) && !raw.complete) closeAfterDiscarding(raw.socket, reply);
+    return payload;
+  });
+}
+
+function closeAfterDiscarding(socket: Socket, reply: FastifyReply): void {
+  discarding.add(socket);
+  void reply.header("connection", "close");
+  // Node would close the connection as soon as an answer saying so is out, while the client
+  // is still sending the body: the reset could cost it the answer. Only the sending side
+  // is closed then; finishStreaming closes the rest once the body is dropped or too long.
+  socket.destroySoon = () => void socket.end();
 }
 
 /**
@@ -53,16 +81,17 @@ export async function finishStreaming(request: FastifyRequest, _reply: FastifyRe
   const raw = request.raw;
   const socket = raw.socket;
   streaming.delete(socket);
-  if (raw.complete || raw.destroyed) return;
-  let dropped = 0;
+  if (!discarding.has(socket)) return;
   const close = (): void => void socket.destroy();
+  if (raw.complete || raw.destroyed) return close();
+  let dropped = 0;
   const timer = setTimeout(close, DISCARD_MAX_MS).unref();
   raw.on("data", (chunk: Buffer) => {
     dropped += chunk.length;
     if (dropped > DISCARD_MAX_BYTES) close();
   });
-  raw.once("end", () => clearTimeout(timer));
-  raw.once("close", () => clearTimeout(timer));
+  raw.once("end", close);
+  socket.once("close", () => clearTimeout(timer));
   raw.resume();
 }
 

@@ -2,10 +2,12 @@
  * Edges of the HTTP file routes, through fetch against a real server: a resumed download
  * never joins two versions of a file (If-Range: strong ETag, and a Last-Modified only
  * when it is a strong validator), the Range unit in any case, a path ending in '/' that
- * names a folder (never a file), a move onto its own path, and moving the root.
+ * names a folder (never a file), a move onto its own path, and moving the root; and an
+ * upload refused while its body still arrives, through a raw socket.
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
+import net from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
@@ -161,5 +163,51 @@ describe("HTTP file routes: ranges, paths and moves at their edges", () => {
       assert.ok(isProblem(moved, 400), `${from}: ${moved.status} ${moved.text}`);
       assert.equal((moved.body as { detail: string }).detail, "The root folder cannot be moved", from);
     }
+  });
+});
+
+describe("a streamed upload refused while its body still arrives", () => {
+  /** The whole-request deadline, short: the refused body goes on past it. */
+  const REQUEST_SECONDS = 1;
+  let server: TestServer;
+  let token: string;
+
+  before(async () => {
+    server = await startTestServer({ http: { listen: ["127.0.0.1:0"], headersTimeoutSeconds: 1, requestTimeoutSeconds: REQUEST_SECONDS }, files: { quotaBytes: 100_000 } });
+    token = (await ApiClient.forPort(server.httpPort).register("alice")).tokens.accessToken;
+  });
+  after(() => server.stop());
+
+  test("gets one answer, its 413 saying Connection: close, even when the client sends on past http.requestTimeoutSeconds", async () => {
+    // allowHalfOpen: a client that goes on sending once the server has closed its side, as the server must expect.
+    const socket = net.connect({ port: server.httpPort, host: "127.0.0.1", allowHalfOpen: true });
+    socket.on("error", () => {});
+    let received = "";
+    let ended = false;
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (received += chunk));
+    socket.once("end", () => (ended = true));
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const started = performance.now();
+    socket.write(`PUT /api/v1/files/content?path=%2Fup.bin HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer ${token}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    const chunk = (size: number): string => `${size.toString(16)}\r\n${"y".repeat(size)}\r\n`;
+    while (!received.includes("\r\n\r\n") && performance.now() - started < 5000) {
+      socket.write(chunk(16 * 1024));
+      await sleep(5);
+    }
+    // More of the body, slowly, until well past the deadline (which Node looks at every 250 ms here).
+    while (performance.now() - started < REQUEST_SECONDS * 1000 + 1500) {
+      socket.write(chunk(1024));
+      await sleep(100);
+    }
+    socket.write("0\r\n\r\n");
+    await sleep(300);
+    socket.destroy();
+
+    const answers = [...received.matchAll(/HTTP\/1\.1 \d{3} [^\r]*/g)].map((match) => match[0]);
+    assert.deepEqual(answers, ["HTTP/1.1 413 Payload Too Large"], received);
+    assert.match(received, /\r\nconnection: close\r\n/i, "the refusal says the connection closes");
+    assert.doesNotMatch(received, /keep-alive/i);
+    assert.ok(ended, "the server closed its side after the refusal");
   });
 });

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadConfig, validateConfig, ConfigError } from "../../src/config/load.js";
 
-test("http defaults: dual-stack :8080, 15-minute access and 30-day refresh tokens, 10 s headers and 30 s requests, 16 KiB bodies, no proxy trust, own origin only, dist/web", async () => {
+test("http defaults: dual-stack :8080, 15-minute access and 30-day refresh tokens, 10 s headers and 30 s requests, 16 KiB bodies, 32 pipelined requests, no proxy trust, own origin only, dist/web", async () => {
   const config = await loadConfig(undefined, {});
   assert.deepEqual(config.http, {
     listen: [{ host: "::", port: 8080 }],
@@ -12,6 +12,7 @@ test("http defaults: dual-stack :8080, 15-minute access and 30-day refresh token
     headersTimeoutSeconds: 10,
     requestTimeoutSeconds: 30,
     bodyLimitBytes: 16384,
+    maxPipelinedRequests: 32,
     trustProxy: 0,
     publicUrl: "",
     allowedOrigins: [],

@@ -38,6 +38,11 @@ export const httpSection = z
     /** Largest request body accepted; bigger ones get 413. */
     bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(16 * 1024),
     /**
+     * Requests pipelined on one connection that may wait for the answers before them (they are
+     * served one at a time); the one past it gets 503 and the connection is closed.
+     */
+    maxPipelinedRequests: z.number().int().min(1).max(1024).default(32),
+    /**
      * Reverse proxies you run in front, counted from this server: the client address is the X-Forwarded-For
      * entry that many places from the right (the one the outermost of them appended; entries further left
      * are the client's own choice). false = none (the header is ignored), true = 1.
