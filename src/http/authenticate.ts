@@ -11,18 +11,29 @@ declare module "fastify" {
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/i;
+/** The header's scheme is Bearer (case-insensitive, RFC 9110 11.1), whatever follows it. */
+const BEARER_SCHEME = /^Bearer(\s|$)/i;
 
 /**
  * The onRequest hook of every route that needs an account: a valid access token
  * whose account still exists. It runs before validation, so an anonymous caller
- * learns nothing about a route's parameters.
+ * learns nothing about a route's parameters. Credentials of another scheme (Basic,
+ * which `curl -u` sends and POST /api/v1/upload takes) are no token at all: "send a
+ * token", not invalid-token, which says a token was sent and has expired.
  */
 export function authenticator(context: HttpContext): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (request) => {
     const header = request.headers.authorization;
     if (header === undefined) throw new ProblemError("unauthenticated", "Send an access token: Authorization: Bearer <token>", { "www-authenticate": 'Bearer realm="cmymessage"' });
-    const token = BEARER.exec(header)?.[1];
-    const claims = token === undefined ? null : await context.tokens.verify(token);
+    if (!BEARER_SCHEME.test(header)) {
+      throw new ProblemError(
+        "unauthenticated",
+        "This route takes an access token: send Authorization: Bearer <token> (POST /api/v1/auth/login gives one); Basic account:password is taken by POST /api/v1/upload only",
+        { "www-authenticate": 'Bearer realm="cmymessage"' },
+      );
+    }
+    const token = bearerToken(header);
+    const claims = token === null ? null : await context.tokens.verify(token);
     // A deleted account's tokens die with it, though they are not stored anywhere.
     const account = claims && (await context.accounts.findById(claims.accountId));
     if (!account) throw new ProblemError("invalid-token", "The access token is invalid or expired; refresh it or log in again", { "www-authenticate": 'Bearer realm="cmymessage", error="invalid_token"' });

@@ -1,11 +1,15 @@
 import type { FastifyBaseLogger } from "fastify";
-import { isTemporaryUpload, type FileFailure, type FileSpace } from "../core/files/file-space.js";
+import type { FileFailure, FileSpace } from "../core/files/file-space.js";
 import type { JailedPath } from "../core/files/jail.js";
 import { ProblemError, type ProblemReason } from "./problems.js";
 
 /** The one table that turns a file-space refusal into its HTTP problem (FTP's twin: ftp/commands/paths.ts). */
 const problems: Record<FileFailure, readonly [ProblemReason, string]> = {
   "invalid-name": ["invalid-path", "Paths are UTF-8 names separated by '/', without control characters"],
+  "reserved-name": [
+    "invalid-path",
+    "A name in the path is reserved for uploads in progress (.upload- and 16 hex digits, or .<name>.upload- and 12, are the server's temporary files); choose another name",
+  ],
   // Outside the space reads as "no such file": it reveals nothing about what is there.
   outside: ["not-found", "No such file or folder"],
   "not-found": ["not-found", "No such file or folder"],
@@ -40,26 +44,6 @@ export function namesFolder(input: string): boolean {
 }
 
 /**
- * The part of `input` the jail refuses because the server's temporary upload files are
- * named so (it is hidden from every listing), or undefined. Control characters come first,
- * as in the jail: such a path is refused for them, whatever its names.
- */
-function reservedUploadName(input: string): string | undefined {
-  if (/[\u0000-\u001f\u007f]/.test(input)) return undefined;
-  return input.normalize("NFC").split("/").find(isTemporaryUpload);
-}
-
-/** "invalid-name" from the jail as its problem: the general rule, or the reserved name it hit. */
-function invalidNameProblem(input: string): ProblemError {
-  const reserved = reservedUploadName(input);
-  if (reserved === undefined) return fileProblem("invalid-name");
-  return new ProblemError(
-    "invalid-path",
-    `The name ${reserved} is reserved for uploads in progress (.upload- and 16 hex digits, or .<name>.upload- and 12, are the server's temporary files); choose another name`,
-  );
-}
-
-/**
  * Resolves a user path in `space` (the jail), or throws its problem. An escape is logged.
  * A path that names a folder but leads to something else is refused as POSIX does (not-a-folder).
  */
@@ -67,7 +51,7 @@ export async function resolveOrThrow(space: FileSpace, input: string, log: Fasti
   const result = await space.resolve("/", input);
   if (!result.ok) {
     if (result.reason === "outside") log.warn({ account, path: input }, "http path outside the account's space refused");
-    throw result.reason === "invalid-name" ? invalidNameProblem(input) : fileProblem(result.reason);
+    throw fileProblem(result.reason);
   }
   if (namesFolder(input)) {
     const found = await space.stat(result.path);

@@ -1,8 +1,9 @@
 /**
  * Answers of the HTTP API that must not depend on how a newcomer got there, through a
  * real server: a bad before= is 400 whether or not the channel exists; Basic credentials
- * (curl -u, which the upload route takes) on the file routes are "send a token", not "your
- * token expired"; a path named like an upload in progress is refused for that reason.
+ * (curl -u, which the upload route takes), or any scheme but Bearer, on a route that takes
+ * only a token are "send a token", not "your token expired"; a path named like an upload in
+ * progress, as the jail resolves it, is refused for that reason.
  */
 import assert from "node:assert/strict";
 import { readdir, writeFile } from "node:fs/promises";
@@ -84,17 +85,69 @@ describe("HTTP API answers that do not depend on the way in", () => {
     assert.equal((await curl([...bearer(token), "-T", upload, contentUrl("/notes.txt")])).status, 201);
   });
 
+  test("the reserved name is judged on the path as the jail resolves it: a name the path climbs out of is none of it, and no name it climbed out of is blamed", async () => {
+    const base = `http://127.0.0.1:${server.httpPort}`;
+    assert.equal((await curl([...bearer(token), "-X", "POST", "-H", "Content-Type: application/json", "--data", '{"path":"/box"}', `${base}/api/v1/files/folders`])).status, 201);
+    // The jail resolves this to /box: listed as /box, nothing said about uploads in progress.
+    const listed = await curl([...bearer(token), `${base}/api/v1/files?path=${encodeURIComponent("/box/.upload-0123456789abcdef/..")}`]);
+    assert.equal(listed.status, 200, listed.body.toString());
+    assert.equal((JSON.parse(listed.body.toString("utf8")) as { path: string }).path, "/box");
+    // Refused for .notes.upload-0123456789ab, the name the resolved path holds; .upload-0123456789abcdef, which ".." removed, is not named.
+    const climbed = await curl([...bearer(token), "-X", "PUT", "--data-binary", "x", contentUrl("/box/.upload-0123456789abcdef/../.notes.upload-0123456789ab")]);
+    assert.equal(climbed.status, 400, climbed.body.toString());
+    const problem = problemOf(climbed.body);
+    assert.equal(problem.type, "urn:cmymessage:problem:invalid-path");
+    assert.match(problem.detail, /reserved for uploads in progress/);
+    assert.ok(!problem.detail.includes(".upload-0123456789abcdef"), `blames a name the path does not hold once resolved: ${problem.detail}`);
+    assert.deepEqual(await readdir(join(home, "box")), [], "nothing was stored");
+  });
+
+  test("any scheme but Bearer on a route that takes only a token (/me, a channel's history, a DM's, search, making a share): 401 unauthenticated, not invalid-token", async () => {
+    const base = `http://127.0.0.1:${server.httpPort}`;
+    const routes = [
+      ["GET", "/api/v1/me"],
+      ["DELETE", "/api/v1/me/sessions"],
+      ["GET", `/api/v1/channels/${encodeURIComponent("#live")}/messages`],
+      ["GET", "/api/v1/dms/zed/messages"],
+      ["GET", "/api/v1/search?q=notes"],
+      ["POST", "/api/v1/shares"],
+    ] as const;
+    for (const [method, route] of routes) {
+      for (const credentials of [["-u", `zed:${PASSWORD}`], ["-H", "Authorization: Token abc"], ["-H", "Authorization: Digest username=zed"]]) {
+        const reply = await curl(["-X", method, ...credentials, `${base}${route}`]);
+        const what = `${method} ${route} with ${credentials.join(" ")}`;
+        assert.equal(reply.status, 401, `${what}: ${reply.body.toString()}`);
+        const problem = problemOf(reply.body);
+        assert.equal(problem.type, "urn:cmymessage:problem:unauthenticated", `${what}: ${problem.detail}`);
+        assert.match(problem.detail, /Authorization: Bearer <token>/, what);
+        assert.doesNotMatch(problem.detail, /invalid or expired/, what);
+        assert.equal(reply.headers.get("www-authenticate"), 'Bearer realm="cmymessage"', what);
+      }
+    }
+    // The scheme is case-insensitive (RFC 9110 11.1): a lower-case bearer with a bad token is still a token that is not valid.
+    const stale = await curl(["-H", "Authorization: bearer not.a.token", `${base}/api/v1/me`]);
+    assert.equal(stale.status, 401);
+    assert.equal(problemOf(stale.body).type, "urn:cmymessage:problem:invalid-token");
+    assert.equal(stale.headers.get("www-authenticate"), 'Bearer realm="cmymessage", error="invalid_token"');
+    assert.equal((await curl(["-H", `Authorization: bearer ${token}`, `${base}/api/v1/me`])).status, 200);
+    // POST /api/v1/upload still takes Basic (curl -u), and GET /f/<id> the cookie.
+    const posted = await curl(["-u", `zed:${PASSWORD}`, "-H", 'Content-Disposition: attachment; filename="basic.txt"', "--data-binary", `@${upload}`, `${base}/api/v1/upload`]);
+    assert.equal(posted.status, 201, posted.body.toString());
+    const link = new URL(posted.headers.get("location") ?? "");
+    const opened = await curl(["-H", `Cookie: cmy_access=${token}`, `${base}${link.pathname}`]);
+    assert.equal(opened.status, 200, opened.body.toString());
+    assert.equal(opened.body.toString(), "some notes\n");
+  });
+
   test("a path named like an upload in progress is 400 invalid-path saying the name is reserved for uploads in progress", async () => {
-    for (const [path, name] of [
-      ["/.upload-0123456789abcdef", ".upload-0123456789abcdef"],
-      ["/docs/.notes.txt.upload-0123456789ab/x.txt", ".notes.txt.upload-0123456789ab"],
-    ] as const) {
+    for (const path of ["/.upload-0123456789abcdef", "/docs/.notes.txt.upload-0123456789ab/x.txt"]) {
       const reply = await curl([...bearer(token), "-X", "PUT", "--data-binary", "x", contentUrl(path)]);
       assert.equal(reply.status, 400, `${path}: ${reply.body.toString()}`);
       const problem = problemOf(reply.body);
       assert.equal(problem.type, "urn:cmymessage:problem:invalid-path", path);
       assert.match(problem.detail, /reserved for uploads in progress/, path);
-      assert.ok(problem.detail.includes(name), `${path}: names ${name}: ${problem.detail}`);
+      // The rule the names break, so the client can tell which of its names it is.
+      assert.match(problem.detail, /\.upload- and 16 hex digits, or \.<name>\.upload- and 12/, path);
       assert.doesNotMatch(problem.detail, /control characters/, path);
     }
     // A control character is still refused for what it is.

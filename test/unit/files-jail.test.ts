@@ -84,6 +84,24 @@ describe("resolveVirtual: the resolution table", () => {
     });
   }
 
+  test("a name of the server's temporary uploads, where the normalised path keeps it, is refused as reserved-name", () => {
+    for (const input of [".upload-0123456789abcdef", "docs/.upload-0123456789abcdef", "/docs/.notes.txt.upload-0123456789ab/x.txt", "a/../.upload-0123456789abcdef", ".upload-0123456789abcdef/."]) {
+      assert.equal(resolveVirtual(ROOT, "/", input), "reserved-name", input);
+    }
+    // From a working directory that is itself such a name (the name comes from the cwd, not the input).
+    assert.equal(resolveVirtual(ROOT, "/.upload-0123456789abcdef", "a.txt"), "reserved-name");
+    // Control characters are refused for what they are, whatever the names.
+    assert.equal(resolveVirtual(ROOT, "/", ".upload-0123456789abcdef/a\u0001b"), "invalid-name");
+  });
+
+  test("a temporary upload's name that the path climbs back out of is no part of it: accepted as where it leads", () => {
+    assert.equal(virtualOf("/", "x/.upload-0123456789abcdef/.."), "/x");
+    assert.equal(virtualOf("/", "/.notes.upload-0123456789ab/../y.txt"), "/y.txt");
+    // Names like them but not them are ordinary names.
+    assert.equal(virtualOf("/", ".upload-0123456789ABCDEF"), "/.upload-0123456789ABCDEF");
+    assert.equal(virtualOf("/", "upload-0123456789abcdef"), "/upload-0123456789abcdef");
+  });
+
   test("a 10 000-character segment is a name like any other (the filesystem refuses it later)", () => {
     const long = "a".repeat(10_000);
     assert.equal(virtualOf("/", `../${long}/..`), "/");
@@ -119,7 +137,7 @@ describe("resolveVirtual: properties (fast-check)", () => {
         const cwd = resolveVirtual(ROOT, "/", cwdInput);
         const from = typeof cwd === "string" ? "/" : cwd.virtual;
         const result = resolveVirtual(ROOT, from, input);
-        if (typeof result === "string") return result === "invalid-name" || result === "outside";
+        if (typeof result === "string") return result === "invalid-name" || result === "reserved-name" || result === "outside";
         return (
           result.virtual.startsWith("/") &&
           !result.virtual.split("/").includes("..") &&

@@ -1,6 +1,8 @@
 /** Why a file operation failed, in the words every door (FTP, HTTP) answers with. */
 export type FileFailure =
   | "invalid-name"
+  /** A name of the server's temporary upload files (the jail refuses them: they are never listed). */
+  | "reserved-name"
   | "outside"
   | "not-found"
   | "exists"

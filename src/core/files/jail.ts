@@ -10,7 +10,8 @@ export interface JailedPath {
   readonly real: string;
 }
 
-export type JailFailure = "invalid-name" | "outside";
+/** "reserved-name": a name of the server's temporary upload files, told apart so a door can say why (see `resolveVirtual`). */
+export type JailFailure = "invalid-name" | "reserved-name" | "outside";
 
 /**
  * The one function that turns a user-supplied path into a path inside `root`.
@@ -20,10 +21,10 @@ export type JailFailure = "invalid-name" | "outside";
  * never climb above the root: "/.." is "/". Nothing is decoded (percent-encoding
  * and backslashes are ordinary characters on this filesystem); names are put in
  * Unicode NFC so one name has one spelling (see `resolveSpelling` for names already
- * on disk in another one). NUL and control characters are refused, and so are the
- * names of the server's own temporary upload files: a client could neither see nor
- * list what it made under one. A path ending in "/" (or "/.") names a folder, as in
- * POSIX: `resolveSpelling` keeps a trailing separator on its `real`, so a file there is refused by the kernel.
+ * on disk in another one). NUL and control characters are refused ("invalid-name"),
+ * and so are the names of the server's own temporary upload files ("reserved-name"):
+ * a client could neither see nor list what it made under one. A path ending in "/"
+ * (or "/.") names a folder, as in POSIX: `resolveSpelling` keeps a trailing separator on its `real`, so a file there is refused by the kernel.
  * Symbolic links are checked separately (`confineRealPath`), on the real disk.
  */
 export function resolveVirtual(root: string, cwd: string, input: string): JailedPath | JailFailure {
@@ -39,7 +40,8 @@ function resolveSpelledAs(root: string, cwd: string, input: string, spell: (text
   // cannot happen — but the jail is too important to rest on that alone.
   const names = virtual.split("/");
   if (names.includes("..")) return "outside";
-  if (names.some(isTemporaryUpload)) return "invalid-name";
+  // Judged on the resolved names: "x/.upload-…/.." is "/x", and no temporary file is named.
+  if (names.some(isTemporaryUpload)) return "reserved-name";
   const real = virtual === "/" ? root : root + names.join(sep);
   return { virtual, real };
 }

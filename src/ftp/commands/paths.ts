@@ -5,6 +5,7 @@ import type { FtpSession } from "../ftp-session.js";
 /** The one table that turns a file-space refusal into its FTP reply. */
 const replies: Record<FileFailure, readonly [number, string]> = {
   "invalid-name": [553, "File name not allowed"],
+  "reserved-name": [553, "File name not allowed: reserved for uploads in progress"],
   outside: [550, "No such file or directory"],
   "not-found": [550, "No such file or directory"],
   exists: [550, "File exists"],

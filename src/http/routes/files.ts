@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { isTemporaryUpload, type FileEntry, type FileSpace } from "../../core/files/file-space.js";
 import type { JailedPath } from "../../core/files/jail.js";
 import type { HttpContext } from "../context.js";
@@ -77,30 +77,9 @@ export async function receiveFile(space: FileSpace, path: JailedPath, request: P
   return { replaced };
 }
 
-type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-
-/**
- * The file routes take an access token only. Basic credentials (which `curl -u` sends, and
- * which POST /api/v1/upload takes) are no token at all: they get "send a token"
- * (unauthenticated), not invalid-token, which says a token was sent and has expired.
- */
-function tokenOnly(authenticate: AuthHook): AuthHook {
-  return async (request, reply) => {
-    const header = request.headers.authorization;
-    if (header !== undefined && !/^Bearer\s/i.test(header)) {
-      throw new ProblemError(
-        "unauthenticated",
-        "The file routes take an access token: send Authorization: Bearer <token> (POST /api/v1/auth/login gives one); Basic account:password is taken by POST /api/v1/upload only",
-        { "www-authenticate": 'Bearer realm="cmymessage"' },
-      );
-    }
-    return authenticate(request, reply);
-  };
-}
-
 /** The account's file space over HTTP: the same space and quotas as FTP. */
 export function fileRoutes(app: FastifyInstance, context: HttpContext): void {
-  const authenticate = tokenOnly(authenticator(context));
+  const authenticate = authenticator(context);
 
   app.get<{ Querystring: PathQuery; Reply: FileListView }>(
     "/api/v1/files",
