@@ -39,8 +39,8 @@ export class FtpService {
     return this.#listeners?.addresses() ?? [];
   }
 
-  #accept({ socket, address, release }: AcceptedConnection): void {
-    const session = new FtpSession(socket, address, unmapAddress(socket.localAddress), this.context, runFtpCommand, release);
+  #accept({ socket, address, slot }: AcceptedConnection): void {
+    const session = new FtpSession(socket, address, unmapAddress(socket.localAddress), this.context, runFtpCommand, slot);
     this.context.sessions.add(session);
     session.reply(220, "CmyMessage FTP server ready");
     this.context.log.debug({ address }, "ftp connection accepted");

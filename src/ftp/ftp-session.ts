@@ -85,7 +85,7 @@ export class FtpSession {
     readonly localAddress: string,
     readonly context: FtpServerContext,
     private readonly runCommand: FtpCommandRunner,
-    private readonly releaseSlot: () => void,
+    private readonly slot: { release(): void },
   ) {
     this.socket = socket;
     this.#splitter = this.#newSplitter();
@@ -288,7 +288,7 @@ export class FtpSession {
     this.logOut();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 2000).unref();
-    this.releaseSlot();
+    this.slot.release();
     this.context.sessions.delete(this);
     this.context.log.debug({ address: this.address }, "ftp connection closed");
   }

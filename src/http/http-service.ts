@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { ListenAddress } from "../config/listen-address.js";
-import type { ConnectionLimits } from "../net/connection-limits.js";
+import type { ConnectionLimits, ConnectionSlot } from "../net/connection-limits.js";
 import { startListeners, type Listeners } from "../net/listeners.js";
 import { PROBLEM_CONTENT_TYPE, ProblemError, genericProblem, type Problem } from "./problems.js";
 import { isDiscardingRefusedBody, isStreamingUpload } from "./streamed-body.js";
@@ -126,7 +126,7 @@ function refuseConnect(request: http.IncomingMessage, socket: Duplex): void {
 export class HttpService {
   #listeners: Listeners | null = null;
   /** Each live socket's slot in the connection limits, for a WebSocket moved to its real client (see websocket-upgrade.ts). */
-  readonly #slots = new WeakMap<Duplex, () => void>();
+  readonly #slots = new WeakMap<Duplex, ConnectionSlot>();
   readonly #pipelined: PipelinedRequests;
 
   constructor(
@@ -174,7 +174,7 @@ export class HttpService {
         return server;
       },
       // http.Server owns the socket from here; the limits slot is freed when it closes.
-      onConnection: ({ socket, release }) => this.#slots.set(socket, release),
+      onConnection: ({ socket, slot }) => this.#slots.set(socket, slot),
       refusalMessage: refusal,
     });
   }
@@ -228,7 +228,7 @@ export class HttpService {
     handleUpgrade(request, socket, head, settings, {
       accept: this.webSocket?.accept ?? null,
       limits: this.limits,
-      releaseSlot: (released) => this.#slots.get(released)?.(),
+      releaseSlot: (released) => this.#slots.get(released)?.release(),
       log: this.log,
     });
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
-import type { ConnectionLimits } from "../net/connection-limits.js";
+import { releaseOnClose, type ConnectionLimits } from "../net/connection-limits.js";
 import { unmapAddress } from "../net/address.js";
 import { forwardedClientAddress, upgradeIsSecure } from "./client-address.js";
 import { ProblemError } from "./problems.js";
@@ -100,7 +100,7 @@ export function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Bu
       return;
     }
     deps.releaseSlot(socket);
-    socket.once("close", verdict.release);
+    releaseOnClose(socket, verdict.slot);
   }
   deps.accept(request, socket, head, client);
 }

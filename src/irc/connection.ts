@@ -80,7 +80,7 @@ export class IrcConnection extends InputQueue implements Session, TransportSink 
     readonly secure: boolean,
     readonly context: IrcServerContext,
     private readonly runCommand: CommandRunner,
-    private readonly releaseSlot: () => void,
+    private readonly slot: { release(): void },
   ) {
     super();
     this.hostname = ircSafeHost(address);
@@ -458,7 +458,7 @@ export class IrcConnection extends InputQueue implements Session, TransportSink 
     this.transport.end(goingAway);
     // A client that does not read may never let end() finish: cut it after a grace period.
     setTimeout(() => this.transport.destroy(), 2000).unref();
-    this.releaseSlot();
+    this.slot.release();
     this.context.connections.delete(this);
     this.context.core.watchers.unwatchAll(this);
     if (this.user) this.#leave(this.user, reason, goingAway);

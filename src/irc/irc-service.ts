@@ -50,9 +50,9 @@ export class IrcService {
     return { plain: this.#plain?.addresses() ?? [], tls: this.#secure?.addresses() ?? [] };
   }
 
-  #accept({ socket, address, secure, release }: AcceptedConnection): void {
+  #accept({ socket, address, secure, slot }: AcceptedConnection): void {
     const transport = new TcpLineTransport(socket, secure, maxLineBytes(this.context.config.irc.maxTagBytes));
-    const connection = new IrcConnection(transport, address, secure, this.context, runCommand, release);
+    const connection = new IrcConnection(transport, address, secure, this.context, runCommand, slot);
     this.context.connections.add(connection);
     this.context.log.debug({ address, secure }, "irc connection accepted");
   }

@@ -67,9 +67,12 @@ export class WebSocketGateway {
       const binary = ws.protocol === SUBPROTOCOL_BINARY;
       const transport = new WebSocketLineTransport(ws, socket, binary, maxLineBytes(this.context.config.irc.maxTagBytes));
       // The HTTP listener holds this socket's slot in the limits and frees it on close.
-      const connection = new IrcConnection(transport, client.address, client.secure, this.context, runCommand, () => {});
+      const connection = new IrcConnection(transport, client.address, client.secure, this.context, runCommand, HELD_BY_HTTP);
       this.context.connections.add(connection);
       this.context.log.debug({ address: client.address, secure: client.secure, subprotocol: ws.protocol || null }, "irc websocket connection accepted");
     });
   }
 }
+
+/** A WebSocket's slot in the limits is the HTTP listener's, freed when its socket closes. */
+const HELD_BY_HTTP = { release(): void {} };

@@ -4,15 +4,15 @@ import type { Logger } from "pino";
 import type { ListenAddress } from "../config/listen-address.js";
 import { formatListenAddress } from "../config/listen-address.js";
 import { unmapAddress } from "./address.js";
-import type { ConnectionLimits } from "./connection-limits.js";
+import { releaseOnClose, type ConnectionLimits, type ConnectionSlot } from "./connection-limits.js";
 
 export interface AcceptedConnection {
   readonly socket: Socket;
   /** The client's address, unmapped (`1.2.3.4`, never `::ffff:1.2.3.4`). */
   readonly address: string;
   readonly secure: boolean;
-  /** Frees the connection's slot in the limits; call once when it closes. */
-  readonly release: () => void;
+  /** The connection's place in the limits: freed when the socket closes, or sooner by its service. */
+  readonly slot: ConnectionSlot;
 }
 
 export interface ListenOptions {
@@ -121,13 +121,12 @@ async function bind(makeServer: () => Server, address: ListenAddress, log: Logge
 export async function startListeners(options: ListenOptions): Promise<Listeners> {
   const { limits, log } = options;
   if (options.createServer && options.tls) throw new Error("startListeners: createServer and tls cannot be combined");
-  const admit = (socket: Socket): (() => void) | null => {
+  const admit = (socket: Socket): ConnectionSlot | null => {
     const address = unmapAddress(socket.remoteAddress);
     const verdict = limits.admit(address);
     if (verdict.ok) {
-      // `on`, not `once`: close comes once anyway, and `once` costs a wrapper per connection.
-      socket.on("close", verdict.release);
-      return verdict.release;
+      releaseOnClose(socket, verdict.slot);
+      return verdict.slot;
     }
     log.info({ address, reason: verdict.reason }, "connection refused");
     if (options.tls) {
@@ -157,7 +156,7 @@ export async function startListeners(options: ListenOptions): Promise<Listeners>
 
   const handshakes = new Handshakes();
   /** TLS is layered on the accepted socket, so a handshake that never ends still holds (and is limited to) its slot. */
-  const startTls = (raw: Socket, release: () => void): void => {
+  const startTls = (raw: Socket, slot: ConnectionSlot): void => {
     const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: secureContext! });
     const address = unmapAddress(raw.remoteAddress);
     const timer = setTimeout(() => socket.destroy(), handshakeMs);
@@ -167,7 +166,7 @@ export async function startListeners(options: ListenOptions): Promise<Listeners>
     socket.once("secure", () => {
       clearTimeout(timer);
       socket.removeListener("close", forget);
-      if (handshakes.finish(socket)) options.onConnection({ socket, address, secure: true, release });
+      if (handshakes.finish(socket)) options.onConnection({ socket, address, secure: true, slot });
     });
     socket.once("error", (error) => {
       clearTimeout(timer);
@@ -179,18 +178,18 @@ export async function startListeners(options: ListenOptions): Promise<Listeners>
   const makeProtocolServer = (create: () => Server): Server => {
     const server = create();
     server.prependListener("connection", (socket: Socket) => {
-      const release = admit(socket);
-      if (release) options.onConnection({ socket, address: unmapAddress(socket.remoteAddress), secure: false, release });
+      const slot = admit(socket);
+      if (slot) options.onConnection({ socket, address: unmapAddress(socket.remoteAddress), secure: false, slot });
     });
     return server;
   };
 
   const makeTcpServer = (): Server =>
     net.createServer({ noDelay: true }, (socket) => {
-      const release = admit(socket);
-      if (!release) return;
-      if (secureContext) startTls(socket, release);
-      else options.onConnection({ socket, address: unmapAddress(socket.remoteAddress), secure: false, release });
+      const slot = admit(socket);
+      if (!slot) return;
+      if (secureContext) startTls(socket, slot);
+      else options.onConnection({ socket, address: unmapAddress(socket.remoteAddress), secure: false, slot });
     });
 
   const { createServer } = options;

@@ -5,7 +5,7 @@ import { ConnectionLimits, type AdmitResult } from "../../src/net/connection-lim
 
 function admitted(result: AdmitResult): () => void {
   assert.ok(result.ok, `expected admission, got ${JSON.stringify(result)}`);
-  return result.release;
+  return () => result.slot.release();
 }
 
 test("admits up to the per-address cap, then refuses that address only", () => {
@@ -115,7 +115,7 @@ test("property: admissions and releases agree with a simple model", () => {
           const expected = total() >= maxTotal ? "too-many-total" : count(key) >= perAddress ? "too-many-from-address" : "ok";
           const result = limits.admit(step.address);
           assert.equal(result.ok ? "ok" : result.reason, expected);
-          if (result.ok) live.push({ key, release: result.release, released: false });
+          if (result.ok) live.push({ key, release: () => result.slot.release(), released: false });
         } else if (live.length > 0) {
           const connection = live[step.index % live.length]!;
           connection.release();
