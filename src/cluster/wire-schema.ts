@@ -94,6 +94,8 @@ const channelState = z.object({
   lists: z.object({ ban: z.array(listEntry), exception: z.array(listEntry), "invite-exception": z.array(listEntry) }),
   modesStamp: stamp,
   ranks: z.array(z.tuple([text, z.boolean(), z.boolean(), stamp])),
+  // Optional: a node of the previous version sends none (and drops it, an unknown key).
+  rankStamps: z.array(z.tuple([text, stamp, stamp])).optional(),
 });
 
 const stateOp = z.discriminatedUnion("op", [

@@ -1,14 +1,15 @@
 /**
- * Two channel operators on two nodes change one topic, key or rank at once: every node keeps
- * the newer change, and no member is shown the older one after it (InspIRCd and TS6 servers
- * drop an FTOPIC/FMODE that loses on its timestamp instead of relaying it). Not left to timing:
+ * Two channel operators on two nodes change one topic, key or member's voice at once: every
+ * node keeps the newer change, and no member is shown the older one after it (InspIRCd and TS6
+ * servers drop an FTOPIC/FMODE that loses on its timestamp instead of relaying it). A member's
+ * op and voice are two modes: a +v on one node and a +o on the other both stay. Not left to timing:
  * node1 reaches Redis through a proxy the test stalls, so node1's change (made first, the older)
  * reaches node2 only after node2 made and showed its own, newer one; then the proxy lets it through.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { clusterSuite, freshPostgresDatabase, startNode, startRedis, Teardown, type ClusterNode } from "../support/cluster.js";
-import { converged, names, rawClient, topic } from "../support/cluster-irc.js";
+import { bareNick, converged, names, rawClient, topic } from "../support/cluster-irc.js";
 import { exchange, parseLine } from "../support/irc-lines.js";
 import type { RawClient } from "../support/raw-client.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
@@ -46,8 +47,9 @@ clusterSuite("cluster: a topic or mode change that lost a race is not shown", ()
     alice.send(`JOIN ${CHANNEL}`);
     await alice.waitFor(/ 366 alice #kr0 /);
     bob = await rawClient(teardown, node2, "bob");
-    dave = await rawClient(teardown, node1, "dave");
-    carol = await rawClient(teardown, node2, "carol");
+    // multi-prefix: NAMES shows a member's voice under its op.
+    dave = await rawClient(teardown, node1, "dave", { caps: ["multi-prefix"] });
+    carol = await rawClient(teardown, node2, "carol", { caps: ["multi-prefix"] });
     observers = [
       { node: node1.name, client: dave },
       { node: node2.name, client: carol },
@@ -100,6 +102,37 @@ clusterSuite("cluster: a topic or mode change that lost a race is not shown", ()
       .map((line) => line.params.slice(1).join(" "));
   }
 
+  /** The prefix of `nick`'s ranks ("@+", "@", "+", "") that the MODE lines `client` was shown since the race began make of `from`. */
+  function rankShown(client: RawClient, nick: string, from: string): string {
+    const ranks = new Set(from);
+    for (const change of shown(client, "MODE")) {
+      const [letters = "", ...args] = change.split(" ");
+      let on = true;
+      for (const letter of letters) {
+        if (letter === "+" || letter === "-") {
+          on = letter === "+";
+          continue;
+        }
+        // Of the modes a channel operator sets, those with a parameter: only +l's is left out when unset.
+        const arg = "ovbeIk".includes(letter) || (letter === "l" && on) ? args.shift() : undefined;
+        if ((letter !== "o" && letter !== "v") || arg?.toLowerCase() !== nick) continue;
+        const prefix = letter === "o" ? "@" : "+";
+        if (on) ranks.add(prefix);
+        else ranks.delete(prefix);
+      }
+    }
+    return ["@", "+"].filter((prefix) => ranks.has(prefix)).join("");
+  }
+
+  /** `nick`'s prefixes in #kr0 once both nodes' NAMES agree, and `accept` takes them. */
+  async function rankHeld(nick: string, what: string, accept: (prefix: string) => boolean): Promise<string> {
+    const prefixOf = (list: readonly string[]): string => {
+      const entry = list.find((name) => bareNick(name) === nick) ?? "";
+      return entry.slice(0, entry.length - nick.length);
+    };
+    return prefixOf(await converged(observers, (client) => names(client, CHANNEL), { what, accept: (list) => accept(prefixOf(list)) }));
+  }
+
   test("TOPIC on two nodes at once: the members on the side whose newer topic won are not shown the older one after it", async () => {
     await race(`TOPIC ${CHANNEL} :topicA`, /^:alice!\S+ TOPIC #kr0 :topicA$/, `TOPIC ${CHANNEL} :topicB`, /^:bob!\S+ TOPIC #kr0 :topicB$/);
     assert.equal(await converged(observers, (client) => topic(client, CHANNEL), { what: "one topic on both nodes" }), "topicB", "the newer topic is kept everywhere");
@@ -116,9 +149,22 @@ clusterSuite("cluster: a topic or mode change that lost a race is not shown", ()
     assert.deepEqual(shown(dave, "MODE"), ["+k keyA", "+k keyB"], "dave (node1) is shown both, the newer last");
   });
 
-  test("a member's rank changed on two nodes at once: the members on the side whose newer change won are not shown the older one after it", async () => {
+  test("+v and +o of one member on two nodes at once: both are kept on every node, and the members on each side are shown both", async () => {
     await race(`MODE ${CHANNEL} +v carol`, /^:alice!\S+ MODE #kr0 \+v carol$/, `MODE ${CHANNEL} +o carol`, /^:bob!\S+ MODE #kr0 \+o carol$/);
-    await converged(observers, (client) => names(client, CHANNEL), { what: "carol an operator on both nodes", accept: (list) => list.includes("@carol") });
-    assert.deepEqual(shown(carol, "MODE"), ["+o carol"], "carol (node2) is not shown node1's older change of her rank after the newer one");
+    const held = await rankHeld("carol", "carol's rank alike on both nodes", (prefix) => prefix.startsWith("@"));
+    assert.equal(rankShown(dave, "carol", ""), held, `dave (node1) is shown carol's rank as every node holds it: ${shown(dave, "MODE").join(", ")}`);
+    assert.equal(rankShown(carol, "carol", ""), held, `carol (node2) is shown her rank as every node holds it: ${shown(carol, "MODE").join(", ")}`);
+    assert.equal(held, "@+", "voice and op are separate modes: neither change undoes the other");
+    assert.deepEqual(shown(dave, "MODE"), ["+v carol", "+o carol"]);
+    assert.deepEqual(shown(carol, "MODE"), ["+o carol", "+v carol"]);
+  });
+
+  test("a member's voice changed on two nodes at once: the members on the side whose newer change won are not shown the older one after it", async () => {
+    alice.send(`MODE ${CHANNEL} +v carol`);
+    const voiced = await rankHeld("carol", "carol voiced on both nodes", (prefix) => prefix.includes("+"));
+    await race(`MODE ${CHANNEL} -v carol`, /^:alice!\S+ MODE #kr0 -v carol$/, `MODE ${CHANNEL} -v carol`, /^:bob!\S+ MODE #kr0 -v carol$/);
+    const held = await rankHeld("carol", "carol unvoiced on both nodes", (prefix) => !prefix.includes("+"));
+    assert.deepEqual(shown(carol, "MODE"), ["-v carol"], "carol (node2) is not shown node1's older change of her rank after the newer one");
+    assert.equal(rankShown(dave, "carol", voiced), held, `dave (node1) is shown carol's rank as every node holds it: ${shown(dave, "MODE").join(", ")}`);
   });
 });

@@ -126,10 +126,18 @@ for (const finish of ["CAP END", "USER"] as const) {
     assert.equal(c.lines[aborted], ":cmymessage.local 906 frank :SASL authentication aborted", `no 906:\n${c.lines.join("\n")}`);
     assert.ok(aborted < c.lines.findIndex((l) => / 001 /.test(l)), "906 comes before the welcome");
 
-    // The rest of the abandoned exchange is no longer an exchange: it never logs in.
-    sendAuthenticateData(c, plainPayload("frank", PASSWORD));
+    // The rest of the abandoned exchange is no longer an exchange: its data is taken for the
+    // name of a new one's mechanism, and refused as that. "No 900/903" alone would also hold
+    // if the exchange were still open and its step merely failed.
+    const payload = plainPayload("frank", PASSWORD);
+    c.lines.length = 0;
+    sendAuthenticateData(c, payload);
     await rawSync(c);
-    assert.deepEqual(unconsumed(c, / (900|903) /), []);
+    assert.deepEqual(
+      unconsumed(c, / 9\d\d /).map((line) => line.replace(/ 908 frank \S+ /, " 908 frank <mechanisms> ")),
+      [":cmymessage.local 908 frank <mechanisms> :are available SASL mechanisms", `:cmymessage.local 904 frank :SASL authentication failed: ${payload.toUpperCase()} is not supported`],
+      "the leftover data starts no login",
+    );
     c.send("WHOIS frank");
     await c.waitFor(/ 318 /);
     assert.deepEqual(unconsumed(c, / 330 /), [], "frank is not logged in");

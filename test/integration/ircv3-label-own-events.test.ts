@@ -2,8 +2,10 @@
  * IRCv3 labeled-response: the labelled reply of a command carries the response to that
  * command only. What reaches a connection while its labelled command runs and answers
  * none of its commands — what the user did on another connection (multiclient: the
- * channel's topic and names after a JOIN, 305/306 after AWAY), CAP NEW/DEL of a reload —
- * is written at once, outside the labelled batch, as Ergo does.
+ * channel's topic and names after a JOIN, 305/306 after AWAY), CAP NEW/DEL of a reload, the
+ * sweep's PING, NickServ's warning and forced rename for a registered nick, MODE -o when a
+ * connection from a host the operator block does not allow joins the user — is written at
+ * once, outside the labelled batch, as Ergo does.
  *
  * The labelled command held open is a REHASH: the server's reload (its config source) is
  * this test's, and waits until the test lets it go, so the interleaving is certain.
@@ -21,6 +23,7 @@ import { hashPassword } from "../../src/auth/passwords.js";
 import { RawClient } from "../support/raw-client.js";
 import { parseLine, type Line } from "../support/irc-lines.js";
 import { saslPlain } from "../support/sasl.js";
+import { rawSync } from "../support/fixture.js";
 
 const PASSWORD = "correct horse battery";
 const OPER_PASSWORD = "operator-secret";
@@ -92,9 +95,9 @@ async function reloadServer(t: TestContext, first: Record<string, unknown> = {})
   };
 }
 
-/** Creates the account `alice` over IRC (REGISTER); the registering client quits. */
-async function createAlice(port: number): Promise<void> {
-  const client = await RawClient.register(port, "alice");
+/** Creates the account `name` over IRC (REGISTER); the registering client quits. */
+async function createAccount(port: number, name: string): Promise<void> {
+  const client = await RawClient.register(port, name);
   client.send(`REGISTER * * :${PASSWORD}`);
   assert.match(await client.waitFor(/ (REGISTER SUCCESS|FAIL REGISTER) /, 10_000), / REGISTER SUCCESS /);
   client.send("QUIT :bye");
@@ -102,8 +105,8 @@ async function createAlice(port: number): Promise<void> {
 }
 
 /** One more connection of the user `alice`: SASL PLAIN before registering, CAP LS 302 (so cap-notify). */
-async function loginAlice(t: TestContext, port: number): Promise<RawClient> {
-  const client = await RawClient.connect(port);
+async function loginAlice(t: TestContext, port: number, localAddress = "127.0.0.1"): Promise<RawClient> {
+  const client = await RawClient.connect(port, "127.0.0.1", { localAddress });
   t.after(() => client.close());
   client.send("CAP LS 302");
   client.send(`CAP REQ :${["sasl", ...CAPS].join(" ")}`);
@@ -144,7 +147,7 @@ const shown = (lines: readonly Line[]): string[] => lines.map((line) => [line.co
 
 test("while a labelled command runs on one connection, the topic, names and 306/305 another connection's JOIN and AWAY bring it come at once, outside its labelled batch", async (t) => {
   const fx = await reloadServer(t);
-  await createAlice(fx.port);
+  await createAccount(fx.port, "alice");
   const bob = await RawClient.register(fx.port, "bob");
   t.after(() => bob.close());
   bob.send("JOIN #topical");
@@ -187,7 +190,7 @@ test("while a labelled command runs on one connection, the topic, names and 306/
 
 test("CAP DEL and CAP NEW of a reload reach a connection whose labelled command is running outside its labelled batch, the REHASH's own included", async (t) => {
   const fx = await reloadServer(t, { push: { enabled: true } });
-  await createAlice(fx.port);
+  await createAccount(fx.port, "alice");
   const alice = await loginAlice(t, fx.port);
   alice.send(`OPER admin ${OPER_PASSWORD}`);
   await alice.waitFor(/ 381 alice /);
@@ -208,4 +211,78 @@ test("CAP DEL and CAP NEW of a reload reach a connection whose labelled command 
   const caused = await untilLabelledBatchEnds(alice, "R3");
   assert.deepEqual(shown(caused.batch), ["382 alice config Rehashing", "NOTICE alice *** Configuration reloaded"]);
   assert.deepEqual(shown(caused.outside), ["CAP alice NEW draft/webpush"]);
+});
+
+test("the sweep's PING reaches a connection whose labelled command is running outside its labelled batch", async (t) => {
+  const fx = await reloadServer(t, { irc: { pingIntervalSeconds: 1, pingTimeoutSeconds: 30 } });
+  const olga = await RawClient.register(fx.port, "olga", "127.0.0.1", CAPS);
+  t.after(() => olga.close());
+  const watcher = await RawClient.register(fx.port, "watcher");
+  t.after(() => watcher.close());
+  olga.send(`OPER admin ${OPER_PASSWORD}`);
+  await olga.waitFor(/ 381 olga /);
+
+  const held = await heldRehash(fx, olga, "P1");
+  // The watcher was last heard after olga's REHASH: once the sweep pings it, it has pinged olga too.
+  await rawSync(watcher);
+  watcher.lines.length = 0;
+  await watcher.waitFor(/^:\S+ PING /);
+  held.release();
+
+  const { outside, batch } = await untilLabelledBatchEnds(olga, "P1");
+  assert.deepEqual(shown(batch), ["382 olga config Rehashing", "NOTICE olga *** Configuration reloaded"], "the REHASH's reply holds its own lines only");
+  assert.deepEqual(shown(outside), ["PING cmymessage.local"]);
+  for (const line of outside) assert.equal(line.tags.get("label"), undefined, line.raw);
+});
+
+test("NickServ's warning and rename for a registered nick taken on another connection reach a connection whose labelled command is running outside its labelled batch", async (t) => {
+  // A short registration timeout makes the sweep (and so the rename) come often.
+  const fx = await reloadServer(t, { auth: { nickEnforcementSeconds: 1 }, irc: { registrationTimeoutSeconds: 2 } });
+  await createAccount(fx.port, "alice");
+  await createAccount(fx.port, "carol");
+  const first = await loginAlice(t, fx.port);
+  const second = await loginAlice(t, fx.port);
+  second.send(`OPER admin ${OPER_PASSWORD}`);
+  await second.waitFor(/ 381 alice /);
+
+  const held = await heldRehash(fx, second, "N1");
+  // The account alice's user takes the nick of the account carol: warned after a database look-up, renamed by the sweep.
+  first.send("NICK carol");
+  await first.waitFor(/ NOTICE carol :The nick carol belongs to a registered account/);
+  await first.waitFor(/ NOTICE Guest\d+ :You did not log in to carol in time/, 10_000);
+  held.release();
+
+  const { outside, batch } = await untilLabelledBatchEnds(second, "N1");
+  const guest = (lines: readonly string[]): string[] => lines.map((line) => line.replace(/Guest\d+/g, "Guest<n>"));
+  assert.deepEqual(guest(shown(batch)), ["382 alice config Rehashing", "NOTICE Guest<n> *** Configuration reloaded"], "the REHASH's reply holds its own lines only");
+  assert.deepEqual(
+    guest(shown(outside)),
+    [
+      "NICK carol",
+      "NOTICE carol The nick carol belongs to a registered account. Log in within 1 seconds (/msg NickServ IDENTIFY <password>, or SASL), or your nick will be changed.",
+      "NICK Guest<n>",
+      "NOTICE Guest<n> You did not log in to carol in time, so your nick is now Guest<n>.",
+    ],
+    "the nick change, NickServ's warning and the forced rename, in order, before the labelled batch",
+  );
+  for (const line of outside) assert.equal(line.tags.get("label"), undefined, line.raw);
+});
+
+test("MODE -o, when a connection from a host the operator block does not allow joins the user, reaches the operator's connection whose labelled command is running outside its labelled batch", async (t) => {
+  const fx = await reloadServer(t, { irc: { operators: [{ name: "admin", passwordHash: operatorHash, hostMask: "*@127.0.0.1" }] } });
+  await createAccount(fx.port, "alice");
+  const operator = await loginAlice(t, fx.port);
+  operator.send(`OPER admin ${OPER_PASSWORD}`);
+  await operator.waitFor(/ 381 alice /);
+
+  const held = await heldRehash(fx, operator, "O1");
+  const elsewhere = await loginAlice(t, fx.port, "127.0.0.2");
+  // Every connection of the user was told in one go: this one's notice comes last.
+  await elsewhere.waitFor(/ NOTICE alice :Operator status ended/);
+  held.release();
+
+  const { outside, batch } = await untilLabelledBatchEnds(operator, "O1");
+  assert.deepEqual(shown(batch), ["382 alice config Rehashing", "NOTICE alice *** Configuration reloaded"], "the REHASH's reply holds its own lines only");
+  assert.deepEqual(shown(outside), ["MODE alice -o"]);
+  for (const line of outside) assert.equal(line.tags.get("label"), undefined, line.raw);
 });

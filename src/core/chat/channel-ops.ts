@@ -13,7 +13,7 @@ import { foldCase, isValidChannelName } from "./names.js";
 import { fail, type Failure } from "./results.js";
 import { applyModeRequests, type ModeError, type ModeRequest } from "./channel-modes.js";
 import type { ChannelRegistry } from "./channel-registry.js";
-import { channelState, stampModeChanges } from "./replication.js";
+import { channelState, stampModeChanges, stampRank } from "./replication.js";
 import { clip, type CoreServices } from "./chat-types.js";
 import { channelScope } from "./scopes.js";
 
@@ -68,7 +68,7 @@ export class ChannelOps {
     const op = registered ? founder : created && !this.#serverOwned(channel);
     const stamp = host.stamp();
     // Ranks carry their stamp only in a cluster, where concurrent changes are ordered by it.
-    channel.members.set(user, host.bus.node === null ? { op, voice: false } : { op, voice: false, rankStamp: stamp });
+    channel.members.set(user, host.bus.node === null ? { op, voice: false } : { op, voice: false, opStamp: stamp, voiceStamp: stamp });
     user.joinedChannel(channel);
     // A new channel's state is its defaults (or its registration's, the same on every node),
     // stamped as older than any change, so a change made anywhere a moment before wins over it.
@@ -185,7 +185,7 @@ export class ChannelOps {
         else {
           const member = host.findUser(change.nick);
           const membership = member && channel.members.get(member);
-          if (membership && host.bus.node !== null) membership.rankStamp = stamp;
+          if (membership && host.bus.node !== null) stampRank(membership, change.mode, stamp);
         }
       }
       const modeChanges = result.applied.filter((change) => change.kind !== "member");

@@ -10,8 +10,9 @@ export type ListMode = "ban" | "exception" | "invite-exception";
 export interface Membership {
   op: boolean;
   voice: boolean;
-  /** In a cluster: when op/voice last changed (the newest change wins on every node). */
-  rankStamp?: Stamp;
+  /** In a cluster: when op last changed, and when voice did (each mode's newest change wins on every node). */
+  opStamp?: Stamp;
+  voiceStamp?: Stamp;
 }
 
 export interface ListEntry {

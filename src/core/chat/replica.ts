@@ -1,8 +1,8 @@
 import type { Publication, Scope } from "./bus.js";
-import { Channel } from "./channel.js";
+import { Channel, type MemberMode } from "./channel.js";
 import type { ChatEvent } from "./events.js";
 import { foldCase } from "./names.js";
-import { applyModeChanges, channelState, CREATION_STAMP, heldModeChanges, isNewer, mergeChannelState, userSnapshot, type ChannelState, type NodeSnapshot, type StateOp, type UserFields, type UserSnapshot } from "./replication.js";
+import { applyModeChanges, channelState, heldModeChanges, isNewer, mergeChannelState, rankStampOf, userSnapshot, type ChannelState, type NodeSnapshot, type StateOp, type UserFields, type UserSnapshot } from "./replication.js";
 import { ChatUser } from "./user.js";
 import { ChannelGraveyard } from "./channel-graveyard.js";
 
@@ -85,7 +85,7 @@ export class Replica {
         const user = host.usersById.get(op.user);
         if (!user) return;
         const channel = this.#channel(op.channel, op.createdAt, op.state);
-        if (!channel.members.has(user)) channel.members.set(user, { op: op.chanop, voice: op.voice, rankStamp: op.stamp });
+        if (!channel.members.has(user)) channel.members.set(user, { op: op.chanop, voice: op.voice, opStamp: op.stamp, voiceStamp: op.stamp });
         user.joinedChannel(channel);
         channel.invited.delete(user.id);
         if (user.node === null) host.touched(user);
@@ -157,10 +157,10 @@ export class Replica {
     if (!channel) return publication;
     const stamp = { time: event.time, msgid: event.msgid };
     if (event.type === "topic") return isNewer(channel.topicStamp, stamp) ? null : publication;
-    const rankStamp = (nick: string) => {
+    const rankStamp = (nick: string, mode: MemberMode) => {
       const member = this.host.users.get(foldCase(nick));
       const membership = member && channel.members.get(member);
-      return membership && (membership.rankStamp ?? CREATION_STAMP);
+      return membership && rankStampOf(membership, mode);
     };
     const changes = heldModeChanges(channel, event.changes, stamp, rankStamp);
     if (changes.length === event.changes.length) return publication;

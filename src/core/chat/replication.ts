@@ -1,4 +1,4 @@
-import type { Channel, FlagMode, ListEntry, ListMode, Topic } from "./channel.js";
+import type { Channel, FlagMode, ListEntry, ListMode, MemberMode, Membership, Topic } from "./channel.js";
 import type { ChatUser } from "./user.js";
 import type { AppliedModeChange } from "./events.js";
 import type { NewUser } from "./chat-core.js";
@@ -69,9 +69,9 @@ export interface Stamp {
 }
 
 /**
- * A channel's topic, its modes and each member's rank, each with the stamp of its last
- * change: where nodes changed one channel at the same moment, every node keeps the newest
- * of each part, so all end alike.
+ * A channel's topic, its modes and each member's op and voice, each with the stamp of its
+ * last change: where nodes changed one channel at the same moment, every node keeps the
+ * newest of each part, so all end alike.
  */
 export interface ChannelState {
   readonly name: string;
@@ -83,8 +83,17 @@ export interface ChannelState {
   readonly limit: number | null;
   readonly lists: Readonly<Record<ListMode, readonly ListEntry[]>>;
   readonly modesStamp: Stamp;
-  /** Every member's rank as the sending node knew it; a member it did not know keeps its own. */
+  /**
+   * Every member's rank as the sending node knew it; a member it did not know keeps its own.
+   * The stamp is the newer of its op's and its voice's: a node of an earlier version takes it
+   * for both (a tuple longer than it knows would fail its check of the message).
+   */
   readonly ranks: ReadonlyArray<readonly [id: string, op: boolean, voice: boolean, stamp: Stamp]>;
+  /**
+   * The members whose op and voice last changed at different stamps, with each; the others'
+   * are both the rank's. Absent from a node of an earlier version, which kept one stamp a rank.
+   */
+  readonly rankStamps?: ReadonlyArray<readonly [id: string, op: Stamp, voice: Stamp]>;
 }
 
 /** Everything one node holds: its own users with their channels, and those channels' state. */
@@ -125,7 +134,13 @@ export function userSnapshot(user: ChatUser): UserSnapshot {
 
 export function channelState(channel: Channel): ChannelState {
   const ranks: Array<readonly [string, boolean, boolean, Stamp]> = [];
-  for (const [member, membership] of channel.members) ranks.push([member.id, membership.op, membership.voice, membership.rankStamp ?? CREATION_STAMP]);
+  const rankStamps: Array<readonly [string, Stamp, Stamp]> = [];
+  for (const [member, membership] of channel.members) {
+    const op = rankStampOf(membership, "op");
+    const voice = rankStampOf(membership, "voice");
+    ranks.push([member.id, membership.op, membership.voice, isNewer(voice, op) ? voice : op]);
+    if (isNewer(op, voice) || isNewer(voice, op)) rankStamps.push([member.id, op, voice]);
+  }
   return {
     name: channel.name,
     createdAt: channel.createdAt,
@@ -137,13 +152,29 @@ export function channelState(channel: Channel): ChannelState {
     lists: { ban: [...channel.lists.ban], exception: [...channel.lists.exception], "invite-exception": [...channel.lists["invite-exception"]] },
     modesStamp: channel.modesStamp,
     ranks,
+    ...(rankStamps.length > 0 && { rankStamps }),
   };
+}
+
+/**
+ * When the member's op (or voice) last changed. The two are apart: changed at once on two
+ * nodes, a +v here and a +o there both stay, where one stamp a rank kept the newer whole rank
+ * and took back the other change unseen by the members shown it.
+ */
+export function rankStampOf(membership: Membership, mode: MemberMode): Stamp {
+  return (mode === "op" ? membership.opStamp : membership.voiceStamp) ?? CREATION_STAMP;
+}
+
+/** Records that the member's op (or voice) was changed at `stamp`. */
+export function stampRank(membership: Membership, mode: MemberMode, stamp: Stamp): void {
+  if (mode === "op") membership.opStamp = stamp;
+  else membership.voiceStamp = stamp;
 }
 
 /** Whether the channel holds any change at all (else its state is what every node starts with). */
 export function hasChanges(channel: Channel): boolean {
   if (isNewer(channel.topicStamp, CREATION_STAMP) || isNewer(channel.modesStamp, CREATION_STAMP)) return true;
-  for (const membership of channel.members.values()) if (membership.rankStamp !== undefined && isNewer(membership.rankStamp, CREATION_STAMP)) return true;
+  for (const membership of channel.members.values()) if (isNewer(rankStampOf(membership, "op"), CREATION_STAMP) || isNewer(rankStampOf(membership, "voice"), CREATION_STAMP)) return true;
   return false;
 }
 
@@ -190,13 +221,13 @@ export function applyModeChanges(channel: Channel, changes: readonly AppliedMode
 
 /**
  * Of mode changes made on another node at `stamp`, those `channel` still holds once their op is
- * applied (see Replica.shown): a flag, the key, the limit or a member's rank that a newer change
- * set since lost, and is left out. List entries are applied whatever the stamps, so they stay.
+ * applied (see Replica.shown): a flag, the key, the limit or a member's op or voice that a newer
+ * change set since lost, and is left out. List entries are applied whatever the stamps, so they stay.
  */
-export function heldModeChanges(channel: Channel, changes: readonly AppliedModeChange[], stamp: Stamp, rankStamp: (nick: string) => Stamp | undefined): AppliedModeChange[] {
+export function heldModeChanges(channel: Channel, changes: readonly AppliedModeChange[], stamp: Stamp, rankStamp: (nick: string, mode: MemberMode) => Stamp | undefined): AppliedModeChange[] {
   return changes.filter((change) => {
     if (change.kind === "list") return true;
-    const since = change.kind === "member" ? rankStamp(change.nick) : channel.fieldStamps?.get(fieldOf(change)!);
+    const since = change.kind === "member" ? rankStamp(change.nick, change.mode) : channel.fieldStamps?.get(fieldOf(change)!);
     return since === undefined || !isNewer(since, stamp);
   });
 }
@@ -223,15 +254,24 @@ export function mergeChannelState(channel: Channel, state: ChannelState, modes =
     channel.modesStamp = state.modesStamp;
   } else if (isNewer(channel.modesStamp, state.modesStamp)) oursNewer = true;
   const ranked = new Map(state.ranks.map(([id, op, voice, stamp]) => [id, { op, voice, stamp }]));
+  const apart = new Map(state.rankStamps?.map(([id, op, voice]) => [id, { op, voice }]));
   for (const [member, membership] of channel.members) {
     const rank = ranked.get(member.id);
     if (!rank) continue;
-    const mine = membership.rankStamp ?? CREATION_STAMP;
-    if (isNewer(rank.stamp, mine)) {
-      membership.op = rank.op;
-      membership.voice = rank.voice;
-      membership.rankStamp = rank.stamp;
-    } else if (isNewer(mine, rank.stamp)) oursNewer = true;
+    const stamps = apart.get(member.id) ?? { op: rank.stamp, voice: rank.stamp };
+    if (mergeRank(membership, "op", rank.op, stamps.op)) oursNewer = true;
+    if (mergeRank(membership, "voice", rank.voice, stamps.voice)) oursNewer = true;
   }
   return oursNewer;
+}
+
+/** Takes another node's op (or voice) of a member when newer; true when this node's is the newer. */
+function mergeRank(membership: Membership, mode: MemberMode, on: boolean, stamp: Stamp): boolean {
+  const mine = rankStampOf(membership, mode);
+  if (isNewer(stamp, mine)) {
+    membership[mode] = on;
+    stampRank(membership, mode, stamp);
+    return false;
+  }
+  return isNewer(mine, stamp);
 }
