@@ -24,6 +24,16 @@ async function logout(client: RawClient): Promise<Line[]> {
   return lines.filter((line) => line.command === "901" || (line.command === "NOTICE" && line.source.startsWith("NickServ!")));
 }
 
+/** Waits until `client`'s node knows the user `nick` has connections on another node (WHOIS 320 says so). */
+async function knowsOtherNode(client: RawClient, nick: string): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    const special = (await exchange(client, `WHOIS ${nick}`)).find((line) => line.command === "320");
+    if (special && textOf(special).endsWith("on other nodes")) return;
+    if (tries === 50) assert.fail(`node never learned of ${nick}'s other connection: ${special?.raw ?? "no 320"}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** The account WHOIS on `client`'s node names for `nick` (330), or null when it names none. */
 async function whoisAccount(client: RawClient, nick: string): Promise<string | null> {
   const lines = await exchange(client, `WHOIS ${nick}`);
@@ -51,6 +61,8 @@ clusterSuite("cluster: NickServ LOGOUT and DROP with connections on two nodes", 
       assert.match(second.result.raw, / 903 /, `SASL on ${b.name}`);
       assert.equal(second.welcomedAs, account, "the connection on node b is one more connection of the same user");
       const [asking, other] = where === "the user's own node" ? [first.client, second.client] : [second.client, first.client];
+      // Node b's attach reaches node a through Redis a moment after b's welcome.
+      await knowsOtherNode(first.client, account);
 
       const answer = await logout(asking);
       assert.deepEqual(
@@ -112,6 +124,7 @@ clusterSuite("cluster: NickServ LOGOUT and DROP with connections on two nodes", 
     const first = await saslClient(t, a, account, account, password);
     const second = await saslClient(t, b, `${account}2`, account, password);
     assert.equal(second.welcomedAs, account, "the connection on node b is one more connection of the same user");
+    await knowsOtherNode(first.client, account);
     for (const client of [first.client, second.client]) {
       const special = (await exchange(client, `WHOIS ${account}`)).find((line) => line.command === "320");
       assert.equal(special && textOf(special), "is connected 1 time(s) on this node, and on other nodes");
