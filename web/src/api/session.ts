@@ -4,10 +4,19 @@ import { ApiError, type AccountView, type SessionView } from "./http-api.js";
 
 /** Where the device keeps its refresh token between visits. The access token stays in memory only. */
 export const REFRESH_TOKEN_KEY = "cmy.refreshToken";
-/** Refresh this long before the access token expires. */
+/** Refresh this long before the access token expires (at most half its lifetime: see refreshMarginOf). */
 const REFRESH_MARGIN_MS = 60_000;
 /** One refresh at a time across the tabs of this origin: the refresh token is single use. */
 const REFRESH_LOCK = "cmy-refresh";
+
+/**
+ * How long before `expiresAt` to refresh: a minute, but never more than half the token's
+ * remaining life, or a one-minute token (http.accessTokenMinutes: 1) would be due at once
+ * and refreshed every few seconds for as long as the tab is open.
+ */
+function refreshMarginOf(expiresAt: number): number {
+  return Math.min(REFRESH_MARGIN_MS, Math.max(0, expiresAt - Date.now()) / 2);
+}
 
 function storedRefreshToken(): string | null {
   try {
@@ -26,11 +35,145 @@ function storeRefreshToken(token: string | null): void {
   }
 }
 
-/** Runs `task` holding the cross-tab refresh lock where the browser has Web Locks (secure contexts). */
+/**
+ * Runs `task` holding the cross-tab refresh lock: a Web Lock where the browser has them
+ * (secure contexts: https, localhost), otherwise the IndexedDB lease below (plain http to
+ * another host); unguarded only where the browser has neither.
+ */
 async function exclusively<T>(task: () => Promise<T>): Promise<T> {
   const locks = (navigator as Navigator & { locks?: LockManager }).locks;
-  if (!locks) return task();
-  return locks.request(REFRESH_LOCK, task) as Promise<T>;
+  if (locks) return locks.request(REFRESH_LOCK, task) as Promise<T>;
+  const db = await openLeaseDb();
+  return db ? underLease(db, task) : task();
+}
+
+// ── The lease: the refresh lock of pages that are not a secure context ──────────────────
+//
+// A readwrite transaction on one object store is atomic across every tab of the origin, so
+// reading the lease and taking it if free is a compare-and-set no other tab can interleave.
+// The lease expires, for a tab closed while holding it. Its holder leaves in it the token it
+// replaced and the one it stored instead: the next tab's copy of localStorage may not have
+// caught up yet, and presenting the replaced token again would end the session.
+
+const LEASE_DB = "cmy-session";
+const LEASE_STORE = "leases";
+const LEASE_KEY = "refresh";
+/** Longest a tab holds the lease: one that died holding it (closed mid-refresh) blocks the others this long. */
+const LEASE_MS = 15_000;
+/** A tab waiting for the lease looks again this often (sooner when the holder broadcasts its release). */
+const LEASE_RETRY_MS = 250;
+
+interface Lease {
+  readonly holder: string | null;
+  readonly until: number;
+  /** The last refresh under the lease: the token it used up, and the one it stored in its place. */
+  readonly replaced: string | null;
+  readonly by: string | null;
+}
+
+let leaseDb: Promise<IDBDatabase | null> | null = null;
+let leaseChannel: BroadcastChannel | null | undefined;
+const leaseWaiters = new Set<() => void>();
+
+function openLeaseDb(): Promise<IDBDatabase | null> {
+  leaseDb ??= new Promise((resolve) => {
+    try {
+      const request = indexedDB.open(LEASE_DB, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(LEASE_STORE);
+      request.onsuccess = () => {
+        const db = request.result;
+        db.onversionchange = () => {
+          db.close();
+          leaseDb = null;
+        };
+        resolve(db);
+      };
+      request.onerror = () => resolve(null);
+    } catch {
+      resolve(null); // no IndexedDB (some private modes)
+    }
+  });
+  return leaseDb;
+}
+
+/** The channel on which a holder says it let go, so waiting tabs (timers throttled in the background) need not poll. */
+function releases(): BroadcastChannel | null {
+  if (leaseChannel === undefined) {
+    leaseChannel = typeof BroadcastChannel === "function" ? new BroadcastChannel("cmy-refresh-lease") : null;
+    if (leaseChannel) leaseChannel.onmessage = () => wakeLeaseWaiters();
+  }
+  return leaseChannel;
+}
+
+function wakeLeaseWaiters(): void {
+  for (const wake of [...leaseWaiters]) wake();
+}
+
+function leaseReleasedOrRetry(): Promise<void> {
+  releases();
+  return new Promise((resolve) => {
+    const wake = (): void => {
+      clearTimeout(timer);
+      leaseWaiters.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, LEASE_RETRY_MS);
+    leaseWaiters.add(wake);
+  });
+}
+
+/** Reads the lease and writes what `change` returns, in one transaction; resolves once it is committed. */
+function changeLease<T>(db: IDBDatabase, change: (lease: Lease | undefined) => { next?: Lease; result: T }): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const transaction = db.transaction(LEASE_STORE, "readwrite");
+    const store = transaction.objectStore(LEASE_STORE);
+    let result: T;
+    const read = store.get(LEASE_KEY);
+    read.onsuccess = () => {
+      const outcome = change(read.result as Lease | undefined);
+      result = outcome.result;
+      if (outcome.next) store.put(outcome.next, LEASE_KEY);
+    };
+    transaction.oncomplete = () => resolve(result);
+    transaction.onerror = transaction.onabort = () => reject(transaction.error ?? new Error("The refresh lease could not be read"));
+  });
+}
+
+function leaseHolderId(): string {
+  // crypto.randomUUID needs a secure context; getRandomValues does not.
+  return Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join("-");
+}
+
+/** Waits for the lease and takes it; resolves to what the previous holder left in it. */
+async function takeLease(db: IDBDatabase, holder: string): Promise<Lease | undefined> {
+  for (;;) {
+    const taken = await changeLease(db, (lease) => {
+      const now = Date.now();
+      if (lease && lease.holder !== null && lease.until > now) return { result: null };
+      return { next: { holder, until: now + LEASE_MS, replaced: lease?.replaced ?? null, by: lease?.by ?? null }, result: { lease } };
+    });
+    if (taken) return taken.lease;
+    await leaseReleasedOrRetry();
+  }
+}
+
+async function underLease<T>(db: IDBDatabase, task: () => Promise<T>): Promise<T> {
+  const holder = leaseHolderId();
+  const previous = await takeLease(db, holder);
+  if (previous && previous.replaced !== null && previous.by !== null && storedRefreshToken() === previous.replaced) storeRefreshToken(previous.by);
+  const before = storedRefreshToken();
+  try {
+    return await task();
+  } finally {
+    const after = storedRefreshToken();
+    await changeLease(db, (lease) => {
+      if (lease?.holder !== holder) return { result: undefined }; // expired and taken by another tab meanwhile
+      const handOver = after !== before ? { replaced: before, by: after } : { replaced: lease.replaced, by: lease.by };
+      return { next: { holder: null, until: 0, ...handOver }, result: undefined };
+    }).catch(() => {});
+    releases()?.postMessage("released");
+    wakeLeaseWaiters();
+  }
 }
 
 /**
@@ -49,15 +192,18 @@ function refreshStoredToken(): Promise<SessionView | null> {
 
 /**
  * The signed-in account on this device. The short-lived access token lives in memory
- * and is refreshed a minute before it expires; the rotating refresh token lives in
- * localStorage so the session survives a reload. Every tab reads the refresh token
- * from storage under a Web Lock before using it, so two tabs never present the same
- * token twice (which the server would take for theft and end the session).
+ * and is refreshed a minute before it expires (half its lifetime before, when that is
+ * shorter); the rotating refresh token lives in localStorage so the session survives a
+ * reload. Every tab reads the refresh token from storage under the cross-tab lock before
+ * using it, so two tabs never present the same token twice (which the server would take
+ * for theft and end the session).
  */
 export class AuthSession {
   #account: AccountView;
   #access: string;
   #accessExpiresAt: number;
+  /** How long before #accessExpiresAt the token is refreshed. */
+  #refreshMargin: number;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #refreshing: Promise<boolean> | null = null;
   #ended = false;
@@ -71,6 +217,7 @@ export class AuthSession {
     this.#account = view.account;
     this.#access = view.tokens.accessToken;
     this.#accessExpiresAt = Date.parse(view.tokens.accessTokenExpiresAt);
+    this.#refreshMargin = refreshMarginOf(this.#accessExpiresAt);
     storeRefreshToken(view.tokens.refreshToken);
     this.#schedule();
     window.addEventListener("storage", this.#onStorage);
@@ -113,7 +260,7 @@ export class AuthSession {
   /** A valid access token (refreshed first when it is about to expire). */
   readonly getToken = async (): Promise<string> => {
     if (this.#ended) throw new ApiError(401, "signed-out", "Signed out");
-    if (this.#accessExpiresAt - Date.now() < REFRESH_MARGIN_MS / 2) {
+    if (this.#accessExpiresAt - Date.now() < this.#refreshMargin / 2) {
       if (!(await this.refreshNow())) throw new ApiError(401, "signed-out", "The session has ended");
     }
     return this.#access;
@@ -167,19 +314,20 @@ export class AuthSession {
     this.#account = view.account;
     this.#access = view.tokens.accessToken;
     this.#accessExpiresAt = Date.parse(view.tokens.accessTokenExpiresAt);
+    this.#refreshMargin = refreshMarginOf(this.#accessExpiresAt);
     this.#schedule();
   }
 
   #schedule(inMs?: number): void {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#ended) return;
-    const delay = inMs ?? Math.max(5_000, this.#accessExpiresAt - Date.now() - REFRESH_MARGIN_MS);
+    const delay = inMs ?? Math.max(5_000, this.#accessExpiresAt - Date.now() - this.#refreshMargin);
     this.#timer = setTimeout(() => void this.refreshNow().catch(() => {}), delay);
   }
 
   /** Background tabs' timers are throttled: look again when the tab comes back. */
   readonly #onVisible = (): void => {
-    if (document.visibilityState === "visible" && this.#accessExpiresAt - Date.now() < REFRESH_MARGIN_MS) void this.refreshNow().catch(() => {});
+    if (document.visibilityState === "visible" && this.#accessExpiresAt - Date.now() < this.#refreshMargin) void this.refreshNow().catch(() => {});
   };
 
   async changePassword(currentPassword: string, newPassword: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { ChatHistory } from "../irc/history.js";
 import { IrcClient } from "../irc/irc-client.js";
 import { isChannelName, isValidNick } from "../irc/casemap.js";
-import { ensureConversation, latestTime, withConversation, withoutConversation } from "./conversations.js";
+import { ensureConversation, latestTime, unreadAfter, withConversation, withoutConversation } from "./conversations.js";
 import { ConnectSync } from "./connect-sync.js";
 import { HistorySync } from "./history-sync.js";
 import type { LineContext } from "./messages.js";
@@ -11,7 +11,7 @@ import { Store } from "./store.js";
 import { addReaction, expireTyping, pushNotice, setReadMarker } from "./reducers.js";
 import { ReadMarkerSync } from "./read-sync.js";
 import { ServerLines } from "./server-lines.js";
-import type { Attention, Capabilities, ChatState } from "./types.js";
+import type { Attention, Capabilities, ChatState, Conversation } from "./types.js";
 import { background } from "../background.js";
 
 export interface ChatOptions {
@@ -78,9 +78,17 @@ export class Chat {
     this.#lines = new ServerLines(parts, {
       outbox: this.#outbox,
       directAppeared: (name) => {
+        const key = this.keyOf(name);
         this.#saved.addDirect(name);
         this.#connectSync.watchDirects([name]);
-        this.#connectSync.askReadMarker(this.keyOf(name));
+        this.#connectSync.askReadMarker(key);
+        // What came before (while the page was closed) is unread too when never read: the
+        // count needs it, and without it a first message would count as "1+".
+        background(this.#sync.loadLatest(key));
+      },
+      directRenamed: (from, to, account) => {
+        this.#saved.renameDirect(from, to, account);
+        this.#connectSync.watchDirects([to]);
       },
       joined: (key, name, alreadyLoaded) => {
         this.#saved.addChannel(name);
@@ -157,6 +165,14 @@ export class Chat {
     return this.client.fold(name);
   }
 
+  /**
+   * The name this device keeps a direct conversation shown as `nick` under, when another
+   * (the account of someone who changed nick); null when none.
+   */
+  savedNameOf(nick: string): string | null {
+    return this.#saved.savedNameOf(nick);
+  }
+
   // ── the user's actions ─────────────────────────────────────────────────────
 
   open(key: string | null): void {
@@ -168,7 +184,7 @@ export class Chat {
       if (key)
         next = withConversation(next, key, (c) => {
           const newest = latestTime(c);
-          const marker = c.readMarker ?? state.since;
+          const marker = unreadAfter(c, state.since);
           return { ...c, unreadLineAfter: newest !== null && newest > marker ? marker : null };
         });
       return next;
@@ -181,7 +197,7 @@ export class Chat {
     else if (conversation.joined && conversation.members.size > 0) this.#connectSync.askWho(conversation.key);
   }
 
-  /** Sends what the user typed; `/me`, `/join`, `/part`, `/topic`, `/msg` work as in IRC clients. */
+  /** Sends what the user typed; `/me`, `/join`, `/part`, `/topic`, `/msg` work as in IRC clients (irssi's syntax). */
   send(key: string, text: string, replyTo: string | null = null): void {
     const conversation = this.store.state.conversations.get(key);
     if (!conversation) return;
@@ -196,10 +212,9 @@ export class Chat {
           return this.join(rest.split(/\s+/)[0] ?? "");
         case "part":
         case "leave":
-          return this.leave(key);
+          return this.#part(key, rest);
         case "topic":
-          if (conversation.kind === "channel") this.client.send("TOPIC", [conversation.name, rest]);
-          return;
+          return this.#topic(conversation, rest);
         case "msg":
         case "query": {
           const [, nick, message] = /^(\S+)\s*([\s\S]*)$/.exec(rest) ?? [];
@@ -283,11 +298,36 @@ export class Chat {
     }
   }
 
-  /** Leaves a channel (PART) or closes a direct conversation. */
-  leave(key: string): void {
+  /**
+   * `/part [#channel[,#channel…]] [reason]`: the channels named, else the conversation
+   * on screen (a direct one is closed); the rest of the line is the reason.
+   */
+  #part(key: string, args: string): void {
+    const [, first = "", rest = ""] = /^(\S*)\s*([\s\S]*)$/.exec(args) ?? [];
+    const ctx = this.context();
+    const named = first.split(",");
+    if (!named.every((name) => ctx.isChannel(name))) return this.leave(key, args);
+    for (const channel of named) {
+      const channelKey = this.keyOf(channel);
+      if (this.store.state.conversations.get(channelKey)?.kind === "channel") this.leave(channelKey, rest);
+      else this.store.update((state) => pushNotice(state, `You are not in ${channel}.`));
+    }
+  }
+
+  /** `/topic` shows the channel's topic, `/topic text` sets it, `/topic -delete` removes it (as in irssi). */
+  #topic(conversation: Conversation, text: string): void {
+    const notice = (message: string): void => this.store.update((state) => pushNotice(state, message));
+    if (conversation.kind !== "channel") return notice("/topic works in a channel.");
+    // A bare /topic only asks: irssi, WeeChat and The Lounge show the topic, none clears it.
+    if (text === "") return notice(conversation.topic ? `Topic of ${conversation.name}: ${conversation.topic}` : `${conversation.name} has no topic.`);
+    this.client.send("TOPIC", [conversation.name, text === "-delete" ? "" : text]);
+  }
+
+  /** Leaves a channel (PART, with `reason` when one is given) or closes a direct conversation. */
+  leave(key: string, reason = ""): void {
     const conversation = this.store.state.conversations.get(key);
     if (!conversation) return;
-    if (conversation.kind === "channel" && conversation.joined && this.client.isReady) this.client.send("PART", [conversation.name]);
+    if (conversation.kind === "channel" && conversation.joined && this.client.isReady) this.client.send("PART", reason === "" ? [conversation.name] : [conversation.name, reason]);
     this.#saved.remove(conversation.name);
     this.#outbox.dropConversation(key);
     this.store.update((state) => withoutConversation(state, key));
@@ -355,14 +395,27 @@ export class Chat {
     if (!hasText) return this.#endTyping(key);
     const now = Date.now();
     if (now - (this.#typingSent.get(key) ?? 0) < TYPING_THROTTLE_MS) return;
-    if (this.client.send("TAGMSG", [conversation.name], [["+typing", "active"]])) this.#typingSent.set(key, now);
+    if (this.#sendTyping(conversation.name, "active")) this.#typingSent.set(key, now);
   }
 
   #endTyping(key: string): void {
     if (!this.#typingSent.has(key)) return;
     this.#typingSent.delete(key);
     const conversation = this.store.state.conversations.get(key);
-    if (conversation) this.client.send("TAGMSG", [conversation.name], [["+typing", "done"]]);
+    if (conversation) this.#sendTyping(conversation.name, "done");
+  }
+
+  /**
+   * One `+typing` TAGMSG, labelled so that its refusal (a moderated channel, a ban: 404
+   * every 3 s while the user types) is not shown: the message itself, when sent, says why.
+   */
+  #sendTyping(target: string, value: "active" | "done"): boolean {
+    const label = this.client.caps.has("labeled-response") ? this.client.nextLabel() : null;
+    const tags: Array<[string, string]> = [["+typing", value]];
+    if (label) tags.push(["label", label]);
+    const sent = this.client.send("TAGMSG", [target], tags);
+    if (sent && label) this.#lines.quietly(label);
+    return sent;
   }
 
   /** WEBPUSH REGISTER with a browser push subscription (draft/webpush). */

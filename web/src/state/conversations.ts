@@ -14,6 +14,7 @@ export function newConversation(key: string, name: string, kind: ConversationKin
     topic: null,
     members: new Map(),
     readMarker: null,
+    neverRead: false,
     unreadLineAfter: null,
     typing: new Map(),
     focus: null,
@@ -32,9 +33,19 @@ function counts(message: ChatMessage): boolean {
   return !message.self && !message.redacted && message.kind !== "notice";
 }
 
+/**
+ * Where the unread messages start: after the read marker; before every message when the
+ * server said none was ever read; after the page load while the server has not said yet
+ * (an unknown marker must not turn a whole history unread for a moment).
+ */
+export function unreadAfter(conversation: Conversation, since: string): string {
+  if (conversation.readMarker !== null) return conversation.readMarker;
+  return conversation.neverRead ? "" : since;
+}
+
 /** Unread messages and mentions after the read marker, among the messages we hold. */
 export function unreadOf(conversation: Conversation, since: string): UnreadCount {
-  const marker = conversation.readMarker ?? since;
+  const marker = unreadAfter(conversation, since);
   let count = 0;
   let mentionCount = 0;
   for (let i = conversation.messages.length - 1; i >= 0; i--) {
@@ -44,8 +55,11 @@ export function unreadOf(conversation: Conversation, since: string): UnreadCount
     count++;
     if (message.mention) mentionCount++;
   }
+  // Counted from the page load (no marker known yet), nothing older is left out: what came since arrived live.
+  const markerKnown = conversation.readMarker !== null || conversation.neverRead;
   const oldest = conversation.messages[0];
-  const atLeast = count > 0 && count === conversation.messages.filter(counts).length && conversation.hasOlder && oldest !== undefined && oldest.time > marker;
+  const atLeast =
+    markerKnown && count > 0 && count === conversation.messages.filter(counts).length && conversation.hasOlder && oldest !== undefined && oldest.time > marker;
   return { count, mentions: mentionCount, atLeast };
 }
 

@@ -6,6 +6,11 @@
 export interface SavedConversations {
   readonly channels: readonly string[];
   readonly directs: readonly string[];
+  /**
+   * [nick, saved name]: the nick a direct conversation was last shown under, when it is
+   * saved under another name (the person's account), so that its address finds it again.
+   */
+  readonly aliases: ReadonlyArray<readonly [string, string]>;
 }
 
 function storageKey(account: string): string {
@@ -16,9 +21,11 @@ function load(account: string): SavedConversations {
   try {
     const parsed = JSON.parse(localStorage.getItem(storageKey(account)) ?? "null") as Partial<SavedConversations> | null;
     const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []);
-    return { channels: strings(parsed?.channels), directs: strings(parsed?.directs) };
+    const pairs = (value: unknown): Array<[string, string]> =>
+      Array.isArray(value) ? value.filter((v): v is [string, string] => Array.isArray(v) && v.length === 2 && v.every((s) => typeof s === "string")) : [];
+    return { channels: strings(parsed?.channels), directs: strings(parsed?.directs), aliases: pairs(parsed?.aliases) };
   } catch {
-    return { channels: [], directs: [] };
+    return { channels: [], directs: [], aliases: [] };
   }
 }
 
@@ -48,12 +55,40 @@ export class SavedConversationList {
   }
 
   addDirect(name: string): void {
+    // Already saved under the person's account (a conversation that followed a nick change).
+    if (this.savedNameOf(name) !== null) return;
     this.#change({ directs: [...this.#saved.directs, name] });
   }
 
+  /** The name a direct conversation shown as `nick` is saved under, when that is another one. */
+  savedNameOf(nick: string): string | null {
+    const key = this.keyOf(nick);
+    const name = this.#saved.aliases.find(([alias]) => this.keyOf(alias) === key)?.[1];
+    return name !== undefined && this.#saved.directs.some((n) => this.keyOf(n) === this.keyOf(name)) ? name : null;
+  }
+
+  /**
+   * The other side of a direct conversation changed nick from `from` to `to`. Someone
+   * logged in to an account is saved under it: the server keeps the conversation by
+   * account (its history, the conversations with news it lists after a reload, messages
+   * kept while they are offline), so a new nick saved would come back as a second
+   * conversation beside the account's. `to` still leads to it. Someone without an account
+   * is saved under the new nick. Either way the entry keeps its place.
+   */
+  renameDirect(from: string, to: string, account: string | null): void {
+    const entryKey = this.keyOf(this.savedNameOf(from) ?? from);
+    const name = account ?? to;
+    const directs = this.#saved.directs.map((n) => (this.keyOf(n) === entryKey ? name : n));
+    if (!directs.some((n) => this.keyOf(n) === this.keyOf(name))) directs.push(name);
+    const aliases = this.#saved.aliases.filter(([, target]) => this.keyOf(target) !== entryKey && this.keyOf(target) !== this.keyOf(name));
+    if (this.keyOf(name) !== this.keyOf(to)) aliases.push([to, name]);
+    this.#change({ directs, aliases });
+  }
+
   remove(name: string): void {
-    const key = this.keyOf(name);
-    this.#change({ channels: this.#saved.channels.filter((n) => this.keyOf(n) !== key), directs: this.#saved.directs.filter((n) => this.keyOf(n) !== key) });
+    const key = this.keyOf(this.savedNameOf(name) ?? name);
+    const others = (names: readonly string[]): string[] => names.filter((n) => this.keyOf(n) !== key);
+    this.#change({ channels: others(this.#saved.channels), directs: others(this.#saved.directs), aliases: this.#saved.aliases.filter(([, target]) => this.keyOf(target) !== key) });
   }
 
   /** The account signed out of this device: the list goes, for good. */
@@ -76,7 +111,7 @@ export class SavedConversationList {
         return true;
       });
     };
-    this.#saved = { channels: unique(change.channels ?? this.#saved.channels), directs: unique(change.directs ?? this.#saved.directs) };
+    this.#saved = { channels: unique(change.channels ?? this.#saved.channels), directs: unique(change.directs ?? this.#saved.directs), aliases: change.aliases ?? this.#saved.aliases };
     if (this.#forgotten) return;
     try {
       localStorage.setItem(storageKey(this.account), JSON.stringify(this.#saved));

@@ -76,10 +76,14 @@ export function expireTyping(state: ChatState, now: number): ChatState {
   return next;
 }
 
-/** A read marker only moves forward, as on the server. */
+/**
+ * A read marker only moves forward, as on the server. `null`: the server has none (never
+ * read anywhere); a marker this tab set and the server has not heard of yet stays.
+ */
 export function setReadMarker(state: ChatState, key: string, time: string | null): ChatState {
   return withConversation(state, key, (conversation) => {
-    if (time === null || (conversation.readMarker !== null && conversation.readMarker >= time)) return conversation;
+    if (time === null) return conversation.readMarker !== null || conversation.neverRead ? conversation : { ...conversation, neverRead: true };
+    if (conversation.readMarker !== null && conversation.readMarker >= time) return conversation;
     return { ...conversation, readMarker: time };
   });
 }

@@ -5,13 +5,15 @@ import { messageFromLine, messageFromMultiline, type Located } from "./messages.
 import type { Outbox } from "./outbox.js";
 import type { ChatParts } from "./parts.js";
 import { addLiveMessage, addReaction, everyChannel, memberJoined, memberLeft, pushNotice, redactMessage, setMembers, setReadMarker, setTopic, setTyping } from "./reducers.js";
-import type { Attention, ChatMessage, Member } from "./types.js";
+import type { Attention, ChatMessage, Conversation, Member } from "./types.js";
 
 /** What the server's lines need from the rest of the chat controller. */
 export interface ServerLinesHost {
   readonly outbox: Outbox;
   /** Someone new wrote to us directly: the conversation is remembered and watched. */
   directAppeared(name: string): void;
+  /** The other side of a direct conversation changed nick, and the conversation followed (`account`: theirs, when known). */
+  directRenamed(from: string, to: string, account: string | null): void;
   /** Our JOIN came back: the channel is remembered, opened if the user asked, its history synced. */
   joined(key: string, name: string, alreadyLoaded: boolean): void;
   /** A channel's member list is complete (NAMES): who is away is asked for where it shows. */
@@ -22,6 +24,9 @@ export interface ServerLinesHost {
   attention(attention: Attention): void;
 }
 
+/** How many labels of quiet lines are kept: their answers come within moments. */
+const QUIET_LABELS = 32;
+
 /**
  * What the server says, turned into the chat state: messages (live, multiline, echoes
  * of our own), typing and reactions, JOIN/PART/KICK/QUIT/NICK, names and away, topics,
@@ -30,6 +35,8 @@ export interface ServerLinesHost {
 export class ServerLines {
   /** NAMES replies being collected, per channel key, until 366. */
   readonly #names = new Map<string, Map<string, Member>>();
+  /** Labels of our own lines whose refusal the user need not see, oldest first. */
+  readonly #quiet = new Set<string>();
 
   constructor(
     private readonly parts: ChatParts,
@@ -37,6 +44,12 @@ export class ServerLines {
   ) {
     parts.client.on("message", (message) => this.#onLine(message, null));
     parts.client.on("batch", (batch) => this.#onBatch(batch, null));
+  }
+
+  /** Errors answering the line labelled `label` (labeled-response) are not shown. */
+  quietly(label: string): void {
+    this.#quiet.add(label);
+    if (this.#quiet.size > QUIET_LABELS) this.#quiet.delete(this.#quiet.values().next().value!);
   }
 
   /** A new connection: NAMES of the old one will not end. */
@@ -124,7 +137,7 @@ export class ServerLines {
       case "ACK":
         return;
       case "FAIL":
-        if (label !== null && this.host.outbox.fail(label, p[p.length - 1] ?? "Refused")) return;
+        if (label !== null && (this.#quiet.has(label) || this.host.outbox.fail(label, p[p.length - 1] ?? "Refused"))) return;
         if (p[0] === "CHATHISTORY" || p[0] === "MARKREAD") return;
         this.parts.store.update((state) => pushNotice(state, p[p.length - 1] ?? `${p[0]} failed`));
         return;
@@ -137,7 +150,7 @@ export class ServerLines {
     const p = line.params;
     const text = p[p.length - 1] ?? "Error";
     const subject = p.length > 2 ? p[1] : undefined;
-    if (label !== null && this.host.outbox.fail(label, text)) return;
+    if (label !== null && (this.#quiet.has(label) || this.host.outbox.fail(label, text))) return;
     // Replies to our own background requests, or harmless: not worth the user's attention.
     if (["421", "422", "433", "442", "443", "462", "704", "705", "706"].includes(line.command)) return;
     this.parts.store.update((state) => pushNotice(state, subject ? `${subject}: ${text}` : text));
@@ -213,14 +226,19 @@ export class ServerLines {
     const oldKey = this.#keyOf(from);
     const newKey = this.#keyOf(to);
     if (this.parts.client.isMe(to)) this.parts.store.update((state) => ({ ...state, nick: to }));
+    // A direct conversation follows the person when their new nick has none of its own.
+    const known = this.parts.store.state.conversations;
+    const partner = known.get(oldKey);
+    const follows = partner?.kind === "direct" && oldKey !== newKey && !known.has(newKey);
+    // Asked before the members are renamed.
+    const account = follows ? this.#accountOf(partner, oldKey) : null;
     this.parts.store.update((state) => {
       let next = everyChannel(state, oldKey, (members, member) => {
         members.delete(oldKey);
         members.set(newKey, { ...member, nick: to });
       });
-      // A direct conversation follows the person when their new nick has none of its own.
       const direct = next.conversations.get(oldKey);
-      if (direct?.kind === "direct" && oldKey !== newKey && !next.conversations.has(newKey)) {
+      if (follows && direct) {
         const conversations = new Map(next.conversations);
         conversations.delete(oldKey);
         conversations.set(newKey, { ...direct, key: newKey, name: to });
@@ -228,6 +246,18 @@ export class ServerLines {
       }
       return next;
     });
+    if (follows) this.host.directRenamed(from, to, account);
+  }
+
+  /** The account of the other side of a direct conversation, as their messages (account-tag) or a shared channel (extended-join) say. */
+  #accountOf(direct: Conversation, folded: string): string | null {
+    const said = direct.messages.findLast((message) => !message.self && message.account !== null)?.account;
+    if (said) return said;
+    for (const conversation of this.parts.store.state.conversations.values()) {
+      const account = conversation.members.get(folded)?.account;
+      if (account) return account;
+    }
+    return null;
   }
 
   #setAway(nick: string, away: boolean): void {

@@ -60,8 +60,14 @@ export interface Conversation {
   readonly joined: boolean;
   readonly topic: string | null;
   readonly members: ReadonlyMap<string, Member>;
-  /** Time of the last message read, on any of the account's devices (draft/read-marker); null = none. */
+  /** Time of the last message read, on any of the account's devices (draft/read-marker); null = none known. */
   readonly readMarker: string | null;
+  /**
+   * The server said no device of the account has read anything here (MARKREAD `*`): every
+   * message is unread. Unlike a marker not known yet, when only what came after the page
+   * load counts (`since`).
+   */
+  readonly neverRead: boolean;
   /** Where the new-messages line goes: the read marker when the conversation was opened. */
   readonly unreadLineAfter: string | null;
   /** Nick (folded) → when their "typing" expires (ms since the epoch). */
@@ -101,7 +107,7 @@ export interface ChatState {
   readonly conversations: ReadonlyMap<string, Conversation>;
   readonly activeKey: string | null;
   readonly caps: Capabilities;
-  /** When this page signed in: without a read marker, only messages after it count as unread. */
+  /** When this page signed in: until the server tells a conversation's read marker, only messages after it count as unread. */
   readonly since: string;
   /** Errors and notices for the user (shown in a live region, dismissible). */
   readonly notices: readonly Notice[];

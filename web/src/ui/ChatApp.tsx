@@ -62,6 +62,7 @@ export function ChatApp({ session }: { session: AuthSession }) {
   const routeSeen = useRef<Route | null>(null);
   useEffect(() => {
     const isNewRoute = routeSeen.current !== route;
+    const isFirstRoute = routeSeen.current === null;
     routeSeen.current = route;
     if (route.view !== "conversation") return chat.open(null);
     if (route.name === null) {
@@ -76,6 +77,9 @@ export function ChatApp({ session }: { session: AuthSession }) {
       // The open conversation was renamed under the address (the other side changed nick): the
       // address follows it, replacing the old one (Back does not lead to a name no longer there).
       location.replace(conversationHref(active.name));
+    } else if (isFirstRoute && chat.savedNameOf(route.name) !== null) {
+      // The page was left on a conversation that followed a nick change: it comes back under the name it is kept by.
+      location.replace(conversationHref(chat.savedNameOf(route.name)!));
     } else if (isNewRoute && !chat.context().isChannel(route.name)) chat.startDirect(route.name, false);
     else chat.open(null);
   }, [route, routeKey, state.conversations.has(routeKey ?? ""), ordered.length]);

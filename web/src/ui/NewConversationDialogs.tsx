@@ -1,5 +1,6 @@
 import type { RefObject } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { focusComposerOf } from "./conversation/Composer.js";
 
 function useModal(): RefObject<HTMLDialogElement | null> {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -26,6 +27,8 @@ function NameDialog(props: { title: string; label: string; hint: string; action:
           if (refused !== null) return;
           props.onSubmit(value.trim());
           dialog.current?.close();
+          // The conversation opens now or once the server answers (a JOIN): its message box takes the focus then.
+          focusComposerOf();
         }}
       >
         <h2 id={`${id}-title`}>{props.title}</h2>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Conversation } from "../state/types.js";
 import { conversationHref, navigate } from "./route.js";
 import { Isolated } from "./bidi.js";
+import { focusComposerOf } from "./conversation/Composer.js";
 
 /** Ctrl+K: type part of a name, Enter goes there (↑/↓ choose among the matches). */
 export function QuickSwitcher({ conversations, onClose }: { conversations: readonly Conversation[]; onClose: () => void }) {
@@ -16,8 +17,10 @@ export function QuickSwitcher({ conversations, onClose }: { conversations: reado
   const current = Math.min(selected, Math.max(0, matches.length - 1));
   const go = (conversation: Conversation | undefined): void => {
     if (!conversation) return;
-    onClose();
+    // Closed, not just removed: the page behind stops being inert before the focus goes there.
+    dialog.current?.close();
     navigate(conversationHref(conversation.name));
+    focusComposerOf(conversation.key);
   };
   return (
     <dialog ref={dialog} class="dialog switcher" aria-labelledby="switcher-title" onClose={onClose} onClick={(e) => e.target === dialog.current && dialog.current?.close()}>

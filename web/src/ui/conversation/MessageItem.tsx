@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Chat } from "../../state/chat.js";
 import type { ChatMessage, Conversation } from "../../state/types.js";
 import { FormattedText } from "../linkify.js";
@@ -23,20 +23,28 @@ interface Props {
   repliedTo: ChatMessage | null;
   focused: boolean;
   canRedact: boolean;
+  /** The list's one tab stop (see MessageList): its links and buttons are in the tab order, other messages' are not. */
+  tabStop: boolean;
   onReply: (message: ChatMessage) => void;
 }
 
 /** One message: who, when, what (links clickable), its reply context, reactions, and what one can do with it. */
-export function MessageItem({ chat, conversation, message, day, unreadLine, grouped, repliedTo, focused, canRedact, onReply }: Props) {
+export function MessageItem({ chat, conversation, message, day, unreadLine, grouped, repliedTo, focused, canRedact, tabStop, onReply }: Props) {
   const [picking, setPicking] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  const item = useRef<HTMLLIElement>(null);
+  const tabIndex = tabStop ? 0 : -1;
+  // The links come from FormattedText, which knows nothing of tab stops.
+  useLayoutEffect(() => {
+    for (const link of item.current?.querySelectorAll<HTMLAnchorElement>(".text a[href]") ?? []) link.tabIndex = tabIndex;
+  }, [tabIndex, message.text, message.redacted]);
   const me = chat.client.nick;
   const classes = ["message", `kind-${message.kind}`, message.self && "self", message.mention && "mention", grouped && "grouped", focused && "focused", message.delivery !== "sent" && `delivery-${message.delivery}`]
     .filter(Boolean)
     .join(" ");
   const canAct = message.msgid !== null && message.delivery === "sent" && !message.redacted;
   return (
-    <li class={classes} data-msgid={message.msgid ?? undefined}>
+    <li class={classes} ref={item} data-id={message.id} data-msgid={message.msgid ?? undefined} tabIndex={tabIndex}>
       {day && <h3 class="day-separator">{day}</h3>}
       {unreadLine && (
         <div class="unread-line" role="separator" aria-label="New messages">
@@ -85,6 +93,7 @@ export function MessageItem({ chat, conversation, message, day, unreadLine, grou
                 aria-label={`${reaction.emoji} ${reaction.nicks.length}: ${reaction.nicks.join(", ")}`}
                 title={reaction.nicks.join(", ")}
                 disabled={!canAct || mine}
+                tabIndex={tabIndex}
                 onClick={() => chat.react(conversation.key, message.msgid!, reaction.emoji)}
               >
                 {reaction.emoji} {reaction.nicks.length}
@@ -96,16 +105,16 @@ export function MessageItem({ chat, conversation, message, day, unreadLine, grou
       {message.self && message.delivery !== "sent" && <Delivery chat={chat} conversation={conversation} message={message} />}
       {canAct && (
         <div class="message-actions">
-          <button type="button" class="icon-button" title="Reply" onClick={() => onReply(message)}>
+          <button type="button" class="icon-button" title="Reply" tabIndex={tabIndex} onClick={() => onReply(message)}>
             <span aria-hidden="true">↩</span>
             <span class="sr-only">Reply to {message.nick}</span>
           </button>
-          <button type="button" class="icon-button" title="React" aria-expanded={picking} onClick={() => setPicking(!picking)}>
+          <button type="button" class="icon-button" title="React" aria-expanded={picking} tabIndex={tabIndex} onClick={() => setPicking(!picking)}>
             <span aria-hidden="true">☺</span>
             <span class="sr-only">React to {message.nick}'s message</span>
           </button>
           {message.self && canRedact && (
-            <button type="button" class="icon-button" title="Delete" onClick={() => setConfirming(true)}>
+            <button type="button" class="icon-button" title="Delete" tabIndex={tabIndex} onClick={() => setConfirming(true)}>
               <span aria-hidden="true">🗑</span>
               <span class="sr-only">Delete this message</span>
             </button>
@@ -119,6 +128,7 @@ export function MessageItem({ chat, conversation, message, day, unreadLine, grou
               type="button"
               key={emoji}
               class="icon-button"
+              tabIndex={tabIndex}
               onClick={() => {
                 chat.react(conversation.key, message.msgid!, emoji);
                 setPicking(false);
@@ -135,6 +145,7 @@ export function MessageItem({ chat, conversation, message, day, unreadLine, grou
           <button
             type="button"
             class="danger small"
+            tabIndex={tabIndex}
             onClick={() => {
               chat.redact(conversation.key, message.msgid!);
               setConfirming(false);
@@ -142,7 +153,7 @@ export function MessageItem({ chat, conversation, message, day, unreadLine, grou
           >
             Delete
           </button>
-          <button type="button" class="small" onClick={() => setConfirming(false)}>
+          <button type="button" class="small" tabIndex={tabIndex} onClick={() => setConfirming(false)}>
             Cancel
           </button>
         </div>
