@@ -27,7 +27,7 @@ export function accountSettings(config: Config): AccountSettings {
 }
 
 export function refreshSettings(config: Config): RefreshSettings {
-  return { refreshTokenDays: config.http.refreshTokenDays };
+  return { refreshTokenDays: config.http.refreshTokenDays, refreshReuseGraceSeconds: config.http.refreshReuseGraceSeconds };
 }
 
 /** The database and the domain services over it, shared by the server and the CLI. */

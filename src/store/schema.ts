@@ -51,13 +51,19 @@ export interface CredentialsTable {
 export interface RefreshTokensTable {
   id: Generated<number>;
   account_id: number;
-  /** Tokens rotated from one login share a family; reuse of a rotated token revokes the family. */
+  /** Tokens rotated from one login share a family; reuse of a rotated token (past the grace period) revokes the family. */
   family: string;
   /** SHA-256 of the opaque token; the token itself is never stored. */
   token_hash: string;
   created_at: Millis;
   expires_at: Millis;
   rotated_at: Millis | null;
+  /**
+   * SHA-256 of the token this one was last exchanged for (a reuse within the grace
+   * period exchanges it again, retiring the previous successor). Null while live, and
+   * for a successor retired that way: presenting such a token is always a reuse.
+   */
+  successor_hash: string | null;
   revoked_at: Millis | null;
 }
 

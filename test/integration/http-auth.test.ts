@@ -13,7 +13,8 @@ const quickGuard = { backoffBaseSeconds: 0.001, backoffMaxSeconds: 0.001, accoun
 let server: TestServer;
 let api: ApiClient;
 before(async () => {
-  server = await startTestServer({ http: { listen: ["127.0.0.1:0"] }, auth: { bruteForce: quickGuard } });
+  // No grace for a lost reply's retry (http-refresh-grace.test.ts has it): every reuse here is one.
+  server = await startTestServer({ http: { listen: ["127.0.0.1:0"], refreshReuseGraceSeconds: 0 }, auth: { bruteForce: quickGuard } });
   api = ApiClient.forPort(server.httpPort);
 });
 after(() => server.stop());

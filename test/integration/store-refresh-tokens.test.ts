@@ -1,7 +1,8 @@
 /**
  * Refresh-token families (RefreshSessions over the refresh_tokens table) on every
  * dialect, with an injected clock: rotation, reuse detection, expiry, logout,
- * revocation on password change, and the race of two refreshes of one token.
+ * revocation on password change, the race of two refreshes of one token, and the
+ * grace period in which the token just replaced may be exchanged again.
  */
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
@@ -24,7 +25,8 @@ interface Harness {
   advance(ms: number): void;
 }
 
-async function harness(t: TestContext, target: DialectTarget): Promise<Harness> {
+/** The harness's `http.refreshReuseGraceSeconds` unless a test gives one: none, so every reuse is theft. */
+async function harness(t: TestContext, target: DialectTarget, refreshReuseGraceSeconds = 0): Promise<Harness> {
   const database = await target.create(t);
   const store = await database.open();
   let now = Date.UTC(2030, 0, 1);
@@ -32,7 +34,7 @@ async function harness(t: TestContext, target: DialectTarget): Promise<Harness> 
   const alice = await accounts.create("alice", "alice", null, [], now);
   const bob = await accounts.create("bob", "bob", null, [], now);
   assert.ok(typeof alice === "object" && typeof bob === "object");
-  const sessions = new RefreshSessions(new RefreshTokensRepository(store.db), accounts, { refreshTokenDays: 30 }, pino({ level: "silent" }), () => now);
+  const sessions = new RefreshSessions(new RefreshTokensRepository(store.db), accounts, { refreshTokenDays: 30, refreshReuseGraceSeconds }, pino({ level: "silent" }), () => now);
   return { store, sessions, alice, bob, advance: (ms) => (now += ms) };
 }
 
@@ -40,6 +42,16 @@ async function refreshOk(h: Harness, token: string): Promise<string> {
   const result = await h.sessions.refresh(token, "192.0.2.1");
   assert.ok(result.ok, `refresh refused: ${JSON.stringify(result)}`);
   return result.refresh.token;
+}
+
+function hash(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** The hashes of the tokens that may still be exchanged. */
+async function liveTokens(h: Harness): Promise<string[]> {
+  const rows = await h.store.db.selectFrom("refresh_tokens").select("token_hash").where("rotated_at", "is", null).where("revoked_at", "is", null).execute();
+  return rows.map((row) => row.token_hash);
 }
 
 forEachDialect("RefreshSessions (refresh_tokens table, injected clock)", (target) => {
@@ -112,6 +124,81 @@ forEachDialect("RefreshSessions (refresh_tokens table, injected clock)", (target
     const results = await Promise.all([h.sessions.refresh(issued.token, "192.0.2.1"), h.sessions.refresh(issued.token, "192.0.2.2")]);
     assert.equal(results.filter((r) => r.ok).length, 1, JSON.stringify(results));
     assert.ok(results.some((r) => !r.ok && r.reason === "reused"));
+  });
+
+  test("within the grace period the replaced token is exchanged again and its unused successor retired: one live token, which works", async (t) => {
+    const h = await harness(t, target, 30);
+    const a = await h.sessions.start(h.alice);
+    const lost = await refreshOk(h, a.token);
+    h.advance(29_000);
+    const retried = await h.sessions.refresh(a.token, "192.0.2.1");
+    assert.ok(retried.ok, JSON.stringify(retried));
+    assert.equal(retried.account.name, "alice");
+    assert.equal(retried.refresh.expiresAt, a.expiresAt + 29_000);
+    assert.deepEqual(await liveTokens(h), [hash(retried.refresh.token)]);
+    await refreshOk(h, await refreshOk(h, retried.refresh.token));
+    // Nothing was revoked, and no token is stored in clear.
+    const rows = await h.store.db.selectFrom("refresh_tokens").selectAll().execute();
+    assert.ok(rows.every((row) => row.revoked_at === null));
+    assert.ok(![a.token, lost, retried.refresh.token].some((token) => JSON.stringify(rows).includes(token)));
+  });
+
+  test("the retired successor, presented later, is a reuse: the family is revoked, the reissued token with it", async (t) => {
+    const h = await harness(t, target, 30);
+    const a = await h.sessions.start(h.alice);
+    const b = await refreshOk(h, a.token);
+    const c = await refreshOk(h, a.token);
+    h.advance(15 * 60_000);
+    assert.deepEqual(await h.sessions.refresh(b, "203.0.113.9"), { ok: false, reason: "reused" });
+    assert.deepEqual(await h.sessions.refresh(c, "192.0.2.1"), { ok: false, reason: "invalid" });
+  });
+
+  test("each retry within the window retires the successor before; the window runs from the first rotation", async (t) => {
+    const h = await harness(t, target, 30);
+    const a = await h.sessions.start(h.alice);
+    await refreshOk(h, a.token);
+    h.advance(10_000);
+    await refreshOk(h, a.token);
+    h.advance(10_000);
+    const third = await refreshOk(h, a.token);
+    assert.deepEqual(await liveTokens(h), [hash(third)]);
+    h.advance(10_000);
+    assert.deepEqual(await h.sessions.refresh(a.token, "192.0.2.1"), { ok: false, reason: "reused" });
+    assert.deepEqual(await h.sessions.refresh(third, "192.0.2.1"), { ok: false, reason: "invalid" });
+  });
+
+  test("past the grace period a reuse revokes the family as before", async (t) => {
+    const h = await harness(t, target, 30);
+    const a = await h.sessions.start(h.alice);
+    const b = await refreshOk(h, a.token);
+    h.advance(30_000);
+    assert.deepEqual(await h.sessions.refresh(a.token, "203.0.113.9"), { ok: false, reason: "reused" });
+    assert.deepEqual(await h.sessions.refresh(b, "192.0.2.1"), { ok: false, reason: "invalid" });
+  });
+
+  test("no grace once the successor was used, nor for a token of a revoked family", async (t) => {
+    const h = await harness(t, target, 30);
+    const a = await h.sessions.start(h.alice);
+    const b = await refreshOk(h, a.token);
+    const c = await refreshOk(h, b);
+    assert.deepEqual(await h.sessions.refresh(a.token, "203.0.113.9"), { ok: false, reason: "reused" });
+    assert.deepEqual(await h.sessions.refresh(c, "192.0.2.1"), { ok: false, reason: "invalid" });
+
+    const x = await h.sessions.start(h.alice);
+    const y = await refreshOk(h, x.token);
+    assert.equal(await h.sessions.end(y), true);
+    assert.deepEqual(await h.sessions.refresh(x.token, "192.0.2.1"), { ok: false, reason: "reused" });
+    assert.deepEqual(await liveTokens(h), []);
+  });
+
+  test("three refreshes of one token at once within the grace period: all answered, one live token left", async (t) => {
+    const h = await harness(t, target, 30);
+    const issued = await h.sessions.start(h.alice);
+    const results = await Promise.all(["192.0.2.1", "192.0.2.2", "192.0.2.3"].map((address) => h.sessions.refresh(issued.token, address)));
+    assert.ok(results.every((r) => r.ok), JSON.stringify(results));
+    const live = await liveTokens(h);
+    assert.equal(live.length, 1);
+    assert.ok(results.some((r) => r.ok && hash(r.refresh.token) === live[0]));
   });
 
   test("malformed tokens never reach the store", async (t) => {

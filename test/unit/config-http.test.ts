@@ -2,13 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadConfig, validateConfig, ConfigError } from "../../src/config/load.js";
 
-test("http defaults: dual-stack :8080, 15-minute access and 30-day refresh tokens, 10 s headers and 30 s requests, 16 KiB bodies, 32 pipelined requests, no proxy trust, own origin only, dist/web", async () => {
+test("http defaults: dual-stack :8080, 15-minute access and 30-day refresh tokens (a replaced one good again for 30 s), 10 s headers and 30 s requests, 16 KiB bodies, 32 pipelined requests, no proxy trust, own origin only, dist/web", async () => {
   const config = await loadConfig(undefined, {});
   assert.deepEqual(config.http, {
     listen: [{ host: "::", port: 8080 }],
     jwtKeyFile: "",
     accessTokenMinutes: 15,
     refreshTokenDays: 30,
+    refreshReuseGraceSeconds: 30,
     headersTimeoutSeconds: 10,
     requestTimeoutSeconds: 30,
     bodyLimitBytes: 16384,
@@ -53,4 +54,8 @@ test('CMY_HTTP_LISTEN takes a list, "" turns HTTP off; CMY_HTTP_JWT_KEY sets the
 
 test("bad http values are refused naming the key", async () => {
   await assert.rejects(loadConfig(undefined, { CMY_HTTP_LISTEN: "::1:80" }), (error: unknown) => error instanceof ConfigError && /http\.listen\.0/.test(error.message));
+  for (const bad of [-1, 301, "30"]) {
+    assert.throws(() => validateConfig({ http: { refreshReuseGraceSeconds: bad } }, "test"), (error: unknown) => error instanceof ConfigError && /http\.refreshReuseGraceSeconds/.test(error.message), String(bad));
+  }
+  assert.equal(validateConfig({ http: { refreshReuseGraceSeconds: 0 } }, "test").http.refreshReuseGraceSeconds, 0);
 });

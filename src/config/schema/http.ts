@@ -28,6 +28,12 @@ export const httpSection = z
     accessTokenMinutes: z.number().int().min(1).max(24 * 60).default(15),
     /** Lifetime of a refresh token; each use replaces it with a new one that lives this long again. */
     refreshTokenDays: z.number().positive().max(365).default(30),
+    /**
+     * Seconds after a refresh during which the token it replaced may be presented again (a
+     * reply lost on its way): exchanged again, its unused successor retired. Later, that is a
+     * reuse and revokes the family. 0 = every reuse does.
+     */
+    refreshReuseGraceSeconds: z.number().min(0).max(300).default(30),
     /** Seconds a client has to send a request's headers (from its first byte); later: 408 and closed. */
     headersTimeoutSeconds: seconds.max(300).default(10),
     /**

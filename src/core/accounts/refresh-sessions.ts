@@ -8,6 +8,24 @@ const randomBytes = promisify(randomBytesCallback);
 export interface RefreshSettings {
   /** How long a refresh token lives; every rotation starts the period again. */
   readonly refreshTokenDays: number;
+  /** How long after its rotation the token just replaced may be presented again (0 = never). */
+  readonly refreshReuseGraceSeconds: number;
+}
+
+/** What the reuse grace period needs of the store, besides RefreshTokenStore. */
+export interface RefreshReissueStore {
+  /**
+   * Exchanges `tokenHash` again, atomically, when it was rotated after `rotatedAfter`,
+   * is not revoked and the token it was exchanged for is still unused: that successor is
+   * retired (marked rotated, with no successor of its own, so presenting it later is a
+   * reuse) and `successor` stored in its place. Undefined, changing nothing, otherwise.
+   */
+  reissue(
+    tokenHash: string,
+    successor: { readonly tokenHash: string; readonly expiresAt: number },
+    now: number,
+    rotatedAfter: number,
+  ): Promise<{ readonly accountId: number; readonly family: string } | undefined>;
 }
 
 export interface IssuedRefreshToken {
@@ -31,12 +49,21 @@ function hashToken(token: string): string {
  * time means two parties hold it — a thief and the owner — and we cannot tell which
  * is which, so the whole family is revoked and both must log in again.
  *
+ * Except just after its rotation: a reply lost on its way (a tab closed mid-refresh,
+ * a dropped mobile connection) leaves the owner holding the replaced token and retrying
+ * with it. Within `refreshReuseGraceSeconds` of the rotation, and while the successor
+ * it never received is unused, the replaced token is exchanged again and that successor
+ * retired (the reuse interval of Auth0, the grace period of Okta). Unlike Auth0, each
+ * such reuse leaves the family one live token, never two: a thief replaying a token
+ * within the window gets a pair but retires the owner's, and the owner's next refresh
+ * is then the reuse that revokes the family, the thief's tokens with it.
+ *
  * Only SHA-256 hashes are stored: a leaked database holds no usable token (the
  * tokens are 256 random bits, so a fast hash is enough; no salt or stretching needed).
  */
 export class RefreshSessions {
   constructor(
-    private readonly store: RefreshTokenStore,
+    private readonly store: RefreshTokenStore & RefreshReissueStore,
     private readonly accounts: { findById(id: number): Promise<Account | undefined> },
     private settings: RefreshSettings,
     private readonly log: Logger,
@@ -64,14 +91,30 @@ export class RefreshSessions {
     if (!TOKEN_SHAPE.test(token)) return { ok: false, reason: "invalid" };
     const successor = await this.#newToken();
     const now = this.now();
-    const claim = await this.store.rotate(hashToken(token), successor, now);
+    const tokenHash = hashToken(token);
+    const claim = await this.store.rotate(tokenHash, successor, now);
     if (claim.status === "dead") return { ok: false, reason: "invalid" };
     if (claim.status === "reused") {
+      const again = await this.#reissue(tokenHash, successor, now);
+      if (again) {
+        this.log.info({ accountId: again.accountId, family: again.family, address }, "refresh token presented again within the reuse grace period: exchanged again");
+        return this.#issued(again.accountId, successor);
+      }
       const revoked = await this.store.revokeFamily(claim.family, now);
       this.log.warn({ accountId: claim.accountId, family: claim.family, address, revoked }, "refresh token reused: its whole family is revoked");
       return { ok: false, reason: "reused" };
     }
-    const account = await this.accounts.findById(claim.accountId);
+    return this.#issued(claim.accountId, successor);
+  }
+
+  #reissue(tokenHash: string, successor: { tokenHash: string; expiresAt: number }, now: number): Promise<{ accountId: number; family: string } | undefined> {
+    const graceMs = this.settings.refreshReuseGraceSeconds * 1000;
+    if (graceMs <= 0) return Promise.resolve(undefined);
+    return this.store.reissue(tokenHash, successor, now, now - graceMs);
+  }
+
+  async #issued(accountId: number, successor: { token: string; expiresAt: number }): Promise<RefreshResult> {
+    const account = await this.accounts.findById(accountId);
     if (!account) return { ok: false, reason: "invalid" };
     return { ok: true, account, refresh: { token: successor.token, expiresAt: successor.expiresAt } };
   }

@@ -52,7 +52,7 @@ export function authRoutes(app: FastifyInstance, context: HttpContext): void {
       schema: {
         summary: "Exchange a refresh token for new tokens",
         description:
-          "The refresh token is single use: the answer carries its successor. Presenting a token that was already exchanged revokes its whole family (every token descended from the same login).",
+          "The refresh token is single use: the answer carries its successor. Presenting a token that was already exchanged revokes its whole family (every token descended from the same login), except within `http.refreshReuseGraceSeconds` of its exchange while its successor is unused (a lost reply retried): then a new pair of the same session, and the successor is retired.",
         tags: ["auth"],
         body: refreshBody,
         response: { 200: { description: "The account and the next tokens", $ref: "Session#" }, ...commonErrors },

@@ -15,6 +15,7 @@ import * as deletedAccountNames from "./0012-deleted-account-names.js";
 import * as channelLists from "./0013-channel-lists.js";
 import * as searchWordsApart from "./0014-search-words-apart.js";
 import * as credentialsVersion from "./0015-credentials-version.js";
+import * as refreshSuccessor from "./0016-refresh-successor.js";
 
 export interface Migration {
   readonly name: string;
@@ -38,4 +39,5 @@ export const migrations: readonly Migration[] = [
   { name: "0013-channel-lists", up: channelLists.up },
   { name: "0014-search-words-apart", up: searchWordsApart.up },
   { name: "0015-credentials-version", up: credentialsVersion.up },
+  { name: "0016-refresh-successor", up: refreshSuccessor.up },
 ];

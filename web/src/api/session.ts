@@ -196,7 +196,7 @@ function refreshStoredToken(): Promise<SessionView | null> {
  * shorter); the rotating refresh token lives in localStorage so the session survives a
  * reload. Every tab reads the refresh token from storage under the cross-tab lock before
  * using it, so two tabs never present the same token twice (which the server would take
- * for theft and end the session).
+ * for theft and end the session, but for a retry soon after whose successor is unused).
  */
 export class AuthSession {
   #account: AccountView;
