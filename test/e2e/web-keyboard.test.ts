@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { IrcLibClient, suiteScope } from "../support/account-server.js";
 import { PASSWORD } from "../support/http-client.js";
-import { CspViolations, launchBrowser, messageItem, messageTexts, signedInPage, startWebServer, STEP_TIMEOUT_MS, type WebServer } from "../support/browser.js";
+import { CspViolations, launchBrowser, messageItem, messageTexts, signedInPage, startWebServer, STEP_TIMEOUT_MS, waitForFocus, type WebServer } from "../support/browser.js";
 import { waitFor } from "../support/wait.js";
 
 /**
@@ -169,7 +169,7 @@ describe("web client: keyboard and screen readers", () => {
     const heard = mira.next<{ message: string; tags: Record<string, string> }>("privmsg", (e) => e.message === "answered from the keyboard");
     await page.keyboard.press("Enter");
     await page.getByText("Replying to mira").waitFor();
-    await page.waitForFunction("document.activeElement?.id === 'composer-input'");
+    await waitForFocus(page, "composer-input");
     await page.keyboard.type("answered from the keyboard");
     await page.keyboard.press("Enter");
     assert.equal((await heard).tags["+draft/reply"], msgid);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { Browser, Locator, Page } from "playwright-core";
 import { IrcLibClient, suiteScope } from "../support/account-server.js";
 import { PASSWORD } from "../support/http-client.js";
-import { CspViolations, launchBrowser, messageItem, signedInPage, startWebServer, type WebServer } from "../support/browser.js";
+import { CspViolations, launchBrowser, messageItem, signedInPage, startWebServer, waitForFocus, type WebServer } from "../support/browser.js";
 
 /**
  * How the browser client shows what people write and name, and lets one act on it: the
@@ -107,7 +107,7 @@ describe("web client: messages and names as shown", () => {
     await page.keyboard.press("Enter");
     await page.getByText("Replying to sam").waitFor();
     // The box takes the focus once the reply is shown; keys typed before that go elsewhere.
-    await page.waitForFunction("document.activeElement?.id === 'composer-input'");
+    await waitForFocus(page, "composer-input");
     await page.keyboard.type("typed without a mouse");
     await page.keyboard.press("Enter");
     assert.equal((await heard).tags["+draft/reply"], msgid);

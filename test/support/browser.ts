@@ -12,6 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import type { RunningServer } from "../../src/server.js";
 import { bootServer, createHome, type Scope, type ServerConfig, type ServerHome } from "./account-server.js";
 import { ApiClient } from "./http-client.js";
+import { waitFor } from "./wait.js";
 
 const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const CHROMIUM = "/usr/bin/chromium";
@@ -148,6 +149,16 @@ export async function unreadCount(page: Page, name: string): Promise<number> {
 }
 
 /** The item of the open conversation's list of messages whose text is exactly `text`. */
+/**
+ * Waits until the element with id `id` has the focus. Polled from here: `page.waitForFunction`
+ * with a string is evaluated by `eval` in the page, which the client's Content-Security-Policy
+ * refuses whenever the condition is not already true at the first look.
+ */
+export async function waitForFocus(page: Page, id: string): Promise<void> {
+  const element = page.locator(`#${id}`);
+  await waitFor(async () => (await element.count()) > 0 && (await element.evaluate((el) => el === el.ownerDocument.activeElement)), { what: `#${id} to have the focus` });
+}
+
 export function messageItem(page: Page, text: string) {
   const exact = new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
   return page
