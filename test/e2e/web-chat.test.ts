@@ -1,9 +1,10 @@
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { IrcLibClient, suiteScope } from "../support/account-server.js";
+import type { Page } from "playwright-core";
+import type { IrcLibClient } from "../support/account-server.js";
 import { PASSWORD } from "../support/http-client.js";
-import { CspViolations, conversationLink, launchBrowser, messageItem, messageTexts, seriousAccessibilityFindings, signIn, signedInPage, startWebServer, STEP_TIMEOUT_MS, unreadCount, type WebServer } from "../support/browser.js";
+import { conversationLink, messageItem, messageTexts, seriousAccessibilityFindings, signIn, signedInPage, STEP_TIMEOUT_MS, unreadCount } from "../support/browser.js";
+import { webSuite } from "../support/web-suite.js";
 import { waitFor } from "../support/wait.js";
 
 /**
@@ -11,37 +12,8 @@ import { waitFor } from "../support/wait.js";
  * (irc-framework) on the other side. Each test uses its own accounts and channels.
  */
 describe("web client in Chromium", () => {
-  const scope = suiteScope();
-  let web: WebServer;
-  let browser: Browser;
-  const irc: IrcLibClient[] = [];
-  /** Content-Security-Policy violations the pages reported (the client must cause none). */
-  const cspViolations = new CspViolations();
-
-  before(async () => {
-    web = await startWebServer(scope);
-    browser = await launchBrowser();
-    for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy", "judy", "kate", "leo", "mona", "otto", "nina", "paul", "quinn", "rosa", "stan"]) await web.api.register(name);
-  });
-
-  after(async () => {
-    await Promise.all(irc.map((client) => client.close()));
-    await browser?.close();
-    await scope.run();
-    assert.deepEqual(cspViolations.seen, [], "the pages broke their Content-Security-Policy");
-  });
-
-  async function open(account: string): Promise<Page> {
-    const { page } = await signedInPage(browser, web, account, PASSWORD);
-    return cspViolations.watch(page);
-  }
-
-  /** An IRC user on the account of the same name (SASL PLAIN over loopback), in #general. */
-  async function ircUser(account: string, caps: string[] = []): Promise<IrcLibClient> {
-    const client = await IrcLibClient.connect(web.ircPort, account, { account: { account, password: PASSWORD }, caps });
-    irc.push(client);
-    return client;
-  }
+  const suite = webSuite(["alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivy", "judy", "kate", "leo", "mona", "otto", "nina", "paul", "quinn", "rosa", "stan"]);
+  const { open, ircUser } = suite;
 
   async function textsNow(page: Page, wanted: (texts: string[]) => boolean, what: string): Promise<string[]> {
     return waitFor(
@@ -54,9 +26,9 @@ describe("web client in Chromium", () => {
   }
 
   test("the sign-in view has no serious accessibility problem, and a wrong password is refused", async () => {
-    const context = await browser.newContext();
-    const page = cspViolations.watch(await context.newPage());
-    await page.goto(web.url);
+    const context = await suite.browser.newContext();
+    const page = suite.watch(await context.newPage());
+    await page.goto(suite.web.url);
     await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
     assert.deepEqual(await seriousAccessibilityFindings(page), []);
     await page.getByLabel("Account").fill("alice");
@@ -112,8 +84,8 @@ describe("web client in Chromium", () => {
     carol.client.join("#history");
     await carol.waitRaw(/ 366 carol #history /);
     for (let i = 1; i <= 500; i++) carol.client.say("#history", `history message ${i}`);
-    const token = (await web.api.login("carol")).body.tokens.accessToken;
-    await waitFor(async () => (await web.api.channelMessages("#history", token, "?limit=1")).body.messages?.[0]?.text === "history message 500", {
+    const token = (await suite.web.api.login("carol")).body.tokens.accessToken;
+    await waitFor(async () => (await suite.web.api.channelMessages("#history", token, "?limit=1")).body.messages?.[0]?.text === "history message 500", {
       timeoutMs: STEP_TIMEOUT_MS,
       what: "the 500 messages stored",
     });
@@ -157,7 +129,7 @@ describe("web client in Chromium", () => {
 
     // The server's lines to the page are held until the user has asked to join: the request is
     // made while the page is still registering, as on a slow network or a busy server.
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1200, height: 800 } });
     context.setDefaultTimeout(STEP_TIMEOUT_MS);
     // Released by the test once Join was clicked, whether or not the page's socket was routed yet.
     let released = false;
@@ -170,8 +142,8 @@ describe("web client in Chromium", () => {
       const server = route.connectToServer();
       server.onMessage((message) => (released ? route.send(message) : held.push(() => route.send(message))));
     });
-    const page = cspViolations.watch(await context.newPage());
-    await page.goto(web.url);
+    const page = suite.watch(await context.newPage());
+    await page.goto(suite.web.url);
     await signIn(page, "quinn", PASSWORD);
     await page.getByRole("status").filter({ hasText: "Connecting" }).waitFor();
     await page.getByRole("button", { name: "Join a channel" }).click();
@@ -202,7 +174,7 @@ describe("web client in Chromium", () => {
     // Erin's IRC client (another device of the account) reads them.
     const phone = await ircUser("erin", ["draft/read-marker"]);
     phone.client.say("frank", "reading on my phone");
-    const last = await waitFor(async () => (await web.api.dmMessages("frank", (await web.api.login("erin")).body.tokens.accessToken, "?limit=1")).body.messages?.[0], {
+    const last = await waitFor(async () => (await suite.web.api.dmMessages("frank", (await suite.web.api.login("erin")).body.tokens.accessToken, "?limit=1")).body.messages?.[0], {
       timeoutMs: STEP_TIMEOUT_MS,
       what: "the conversation stored",
     });
@@ -217,8 +189,8 @@ describe("web client in Chromium", () => {
     await waitFor(async () => (await unreadCount(page, "#general")) === 2, { timeoutMs: STEP_TIMEOUT_MS, what: "2 unread in #general" });
 
     // A second browser (another device) opens #general and reads it: the first one's count goes.
-    const { page: laptop } = await signedInPage(browser, web, "erin", PASSWORD);
-    cspViolations.watch(laptop);
+    const { page: laptop } = await signedInPage(suite.browser, suite.web, "erin", PASSWORD);
+    suite.watch(laptop);
     await conversationLink(laptop, "#general").click();
     await laptop.getByRole("list", { name: "Messages" }).getByText("news in general 2").waitFor();
     await waitFor(async () => (await unreadCount(page, "#general")) === 0, { timeoutMs: STEP_TIMEOUT_MS, what: "#general read on the other device" });
@@ -234,14 +206,14 @@ describe("web client in Chromium", () => {
     await page.getByRole("list", { name: "Messages" }).getByText("before the restart").waitFor();
 
     await bob.close();
-    await web.stop();
+    await suite.web.stop();
     await page.getByRole("status").filter({ hasText: "Disconnected" }).waitFor();
     // Typed while the server is away: kept and sent after the reconnect, once.
     await page.getByRole("textbox", { name: "Message" }).fill("typed while offline");
     await page.getByRole("textbox", { name: "Message" }).press("Enter");
     await page.getByText("Waiting for the connection").waitFor();
 
-    await web.start();
+    await suite.web.start();
     // Said on IRC as soon as the server is back, possibly before the page has reconnected.
     bob = await ircUser("bob");
     for (let i = 1; i <= 3; i++) bob.client.say("#general", `while you were away ${i}`);
@@ -253,10 +225,10 @@ describe("web client in Chromium", () => {
     const ids = await page.getByRole("list", { name: "Messages" }).locator(":scope > li[data-msgid]").evaluateAll((items) => items.map((item) => item.getAttribute("data-msgid")));
     assert.equal(new Set(ids).size, ids.length, "a msgid shown twice");
     // The message typed offline reached the server once.
-    const token = (await web.api.login("grace")).body.tokens.accessToken;
+    const token = (await suite.web.api.login("grace")).body.tokens.accessToken;
     const stored = await waitFor(
       async () => {
-        const page = (await web.api.channelMessages("#general", token, "?limit=50")).body.messages ?? [];
+        const page = (await suite.web.api.channelMessages("#general", token, "?limit=50")).body.messages ?? [];
         return page.some((m) => m.text === "typed while offline") ? page : undefined;
       },
       { timeoutMs: STEP_TIMEOUT_MS, what: "the offline message stored" },
@@ -284,20 +256,20 @@ describe("web client in Chromium", () => {
     // meanwhile the newest message the page holds is deleted and others are said: the
     // page's reference for the gap no longer exists on the server.
     await otto.close();
-    await web.stop();
+    await suite.web.stop();
     await page.getByRole("status").filter({ hasText: "Disconnected" }).waitFor();
     await page.context().setOffline(true);
-    await web.start();
+    await suite.web.start();
     const otto2 = await ircUser("otto", ["batch", "message-tags", "draft/message-redaction"]);
     otto2.client.join("#gap");
     await otto2.waitRaw(/ 366 otto #gap /);
     otto2.client.raw("REDACT", "#gap", doomedId);
     const gap = ["said in the gap 1", "said in the gap 2", "said in the gap 3"];
     for (const text of gap) otto2.client.say("#gap", text);
-    const token = (await web.api.login("mona")).body.tokens.accessToken;
+    const token = (await suite.web.api.login("mona")).body.tokens.accessToken;
     await waitFor(
       async () => {
-        const stored = (await web.api.channelMessages("#gap", token, "?limit=50")).body.messages ?? [];
+        const stored = (await suite.web.api.channelMessages("#gap", token, "?limit=50")).body.messages ?? [];
         return stored.some((m) => m.text === gap[2]) && !stored.some((m) => m.text === "about to be deleted");
       },
       { timeoutMs: STEP_TIMEOUT_MS, what: "the gap stored, the deleted message gone" },
@@ -320,8 +292,8 @@ describe("web client in Chromium", () => {
     const paul = await ircUser("paul");
     paul.client.say("nina", "read while offline");
     await waitFor(async () => (await unreadCount(page, "paul")) === 1, { timeoutMs: STEP_TIMEOUT_MS, what: "1 unread from paul" });
-    const token = (await web.api.login("nina")).body.tokens.accessToken;
-    const said = await waitFor(async () => (await web.api.dmMessages("paul", token, "?limit=1")).body.messages?.[0], { timeoutMs: STEP_TIMEOUT_MS, what: "the message stored" });
+    const token = (await suite.web.api.login("nina")).body.tokens.accessToken;
+    const said = await waitFor(async () => (await suite.web.api.dmMessages("paul", token, "?limit=1")).body.messages?.[0], { timeoutMs: STEP_TIMEOUT_MS, what: "the message stored" });
     // Nina's IRC client: another device of the account, told when her read marker moves.
     const phone = await ircUser("nina", ["draft/read-marker"]);
 
@@ -413,8 +385,8 @@ describe("web client in Chromium", () => {
     const item = page.getByRole("list", { name: "Messages" }).locator(`:scope > li[data-msgid="${msgid}"]`);
     assert.equal(await item.locator(".text").innerText(), "first line\nsecond line\nthird line");
     assert.equal(await page.getByRole("list", { name: "Messages" }).locator(":scope > li", { hasText: "second line" }).count(), 1);
-    const token = (await web.api.login("kate")).body.tokens.accessToken;
-    const stored = (await web.api.channelMessages("#paste", token)).body.messages;
+    const token = (await suite.web.api.login("kate")).body.tokens.accessToken;
+    const stored = (await suite.web.api.channelMessages("#paste", token)).body.messages;
     assert.deepEqual(
       stored.map((m) => m.text),
       ["first line\nsecond line\nthird line"],
@@ -427,7 +399,7 @@ describe("web client in Chromium", () => {
     await item.getByRole("group", { name: "Delete this message?" }).getByRole("button", { name: "Delete" }).click();
     await redacted;
     await item.getByText("This message was deleted.").waitFor();
-    await waitFor(async () => (await web.api.channelMessages("#paste", token)).body.messages.length === 0, { timeoutMs: STEP_TIMEOUT_MS, what: "the message gone from history" });
+    await waitFor(async () => (await suite.web.api.channelMessages("#paste", token)).body.messages.length === 0, { timeoutMs: STEP_TIMEOUT_MS, what: "the message gone from history" });
 
     // One deleted on IRC disappears from the page too.
     leo.client.say("#paste", "oops, wrong channel");
@@ -469,9 +441,9 @@ describe("web client in Chromium", () => {
   }
 
   test("creates an account, changes its password, signs out here and everywhere", async () => {
-    const context = await browser.newContext();
-    const page = cspViolations.watch(await context.newPage());
-    await page.goto(web.url);
+    const context = await suite.browser.newContext();
+    const page = suite.watch(await context.newPage());
+    await page.goto(suite.web.url);
     await page.getByRole("button", { name: "Create an account" }).click();
     await page.getByLabel("Account").fill("judy2");
     await page.getByLabel("Password").fill(PASSWORD);
@@ -486,15 +458,15 @@ describe("web client in Chromium", () => {
     await waitFor(async () => (await savedConversationKeys(page)).includes("cmy.conversations.judy2"), { timeoutMs: STEP_TIMEOUT_MS, what: "the conversations saved" });
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
-    assert.equal((await web.api.login("judy2", PASSWORD)).status, 401);
+    assert.equal((await suite.web.api.login("judy2", PASSWORD)).status, 401);
     // The device forgets which channels (secret ones too) and people the account talks to.
     assert.deepEqual(await savedConversationKeys(page), [], "signing out left the account's conversations on the device");
 
     // Two devices; "sign out everywhere" on one ends the other's session too.
     await signIn(page, "judy2", "a brand new passphrase");
-    const other = await browser.newContext();
-    const otherPage = cspViolations.watch(await other.newPage());
-    await otherPage.goto(web.url);
+    const other = await suite.browser.newContext();
+    const otherPage = suite.watch(await other.newPage());
+    await otherPage.goto(suite.web.url);
     await signIn(otherPage, "judy2", "a brand new passphrase");
     await page.getByRole("link", { name: "Settings" }).click();
     await waitFor(async () => (await savedConversationKeys(page)).includes("cmy.conversations.judy2"), { timeoutMs: STEP_TIMEOUT_MS, what: "the conversations saved again" });
@@ -508,9 +480,9 @@ describe("web client in Chromium", () => {
   });
 
   test("keyboard: Ctrl+K switches, Alt+arrows move between conversations; at 360 px the list is a drawer", async () => {
-    const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
-    const page = cspViolations.watch(await context.newPage());
-    await page.goto(web.url);
+    const context = await suite.browser.newContext({ viewport: { width: 360, height: 740 } });
+    const page = suite.watch(await context.newPage());
+    await page.goto(suite.web.url);
     await signIn(page, "alice", PASSWORD);
     await page.getByRole("heading", { name: "#general", level: 2 }).waitFor();
     // Narrow: the list hides behind the menu button until asked for.
@@ -544,9 +516,9 @@ describe("web client in Chromium", () => {
   });
 
   test("a page signed in before keeps its session across a reload", async () => {
-    const context = await browser.newContext();
-    const page = cspViolations.watch(await context.newPage());
-    await page.goto(web.url);
+    const context = await suite.browser.newContext();
+    const page = suite.watch(await context.newPage());
+    await page.goto(suite.web.url);
     await signIn(page, "alice", PASSWORD);
     await page.reload();
     await conversationLink(page, "#general").waitFor();

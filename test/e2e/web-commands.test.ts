@@ -1,9 +1,9 @@
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { IrcLibClient, suiteScope } from "../support/account-server.js";
-import { PASSWORD } from "../support/http-client.js";
-import { CspViolations, conversationLink, launchBrowser, signedInPage, startWebServer, STEP_TIMEOUT_MS, unreadCount, type WebServer } from "../support/browser.js";
+import type { Page } from "playwright-core";
+import type { IrcLibClient } from "../support/account-server.js";
+import { conversationLink, STEP_TIMEOUT_MS, unreadCount } from "../support/browser.js";
+import { webSuite } from "../support/web-suite.js";
 import { waitFor } from "../support/wait.js";
 
 /**
@@ -13,35 +13,8 @@ import { waitFor } from "../support/wait.js";
  * side changed nick. Real Chromium against the real server, people on IRC on the other side.
  */
 describe("web client: commands and what a page load keeps", () => {
-  const scope = suiteScope();
-  let web: WebServer;
-  let browser: Browser;
-  const irc: IrcLibClient[] = [];
-  const cspViolations = new CspViolations();
-
-  before(async () => {
-    web = await startWebServer(scope);
-    browser = await launchBrowser();
-    for (const name of ["amos", "bea", "cleo", "dirk", "edda", "fitz", "gus", "hana", "ines", "jorn", "kai", "lux"]) await web.api.register(name);
-  });
-
-  after(async () => {
-    await Promise.all(irc.map((client) => client.close()));
-    await browser?.close();
-    await scope.run();
-    assert.deepEqual(cspViolations.seen, [], "the pages broke their Content-Security-Policy");
-  });
-
-  async function open(account: string): Promise<Page> {
-    const { page } = await signedInPage(browser, web, account, PASSWORD);
-    return cspViolations.watch(page);
-  }
-
-  async function ircUser(account: string, caps: string[] = []): Promise<IrcLibClient> {
-    const client = await IrcLibClient.connect(web.ircPort, account, { account: { account, password: PASSWORD }, caps });
-    irc.push(client);
-    return client;
-  }
+  const suite = webSuite(["amos", "bea", "cleo", "dirk", "edda", "fitz", "gus", "hana", "ines", "jorn", "kai", "lux"]);
+  const { open, ircUser } = suite;
 
   /** Joins `channel` from the page's dialog and waits until it is on screen. */
   async function join(page: Page, channel: string): Promise<void> {
@@ -63,8 +36,8 @@ describe("web client: commands and what a page load keeps", () => {
   }
 
   async function stored(account: string, withNick: string, text: string): Promise<void> {
-    const token = (await web.api.login(account)).body.tokens.accessToken;
-    await waitFor(async () => (await web.api.dmMessages(withNick, token, "?limit=5")).body.messages?.some((m) => m.text === text), {
+    const token = (await suite.web.api.login(account)).body.tokens.accessToken;
+    await waitFor(async () => (await suite.web.api.dmMessages(withNick, token, "?limit=5")).body.messages?.some((m) => m.text === text), {
       timeoutMs: STEP_TIMEOUT_MS,
       what: `"${text}" stored`,
     });

@@ -1,9 +1,9 @@
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { IrcLibClient, suiteScope } from "../support/account-server.js";
-import { PASSWORD } from "../support/http-client.js";
-import { CspViolations, launchBrowser, messageItem, messageTexts, signedInPage, startWebServer, STEP_TIMEOUT_MS, waitForFocus, type WebServer } from "../support/browser.js";
+import type { Page } from "playwright-core";
+import type { IrcLibClient } from "../support/account-server.js";
+import { messageItem, messageTexts, STEP_TIMEOUT_MS, waitForFocus } from "../support/browser.js";
+import { webSuite } from "../support/web-suite.js";
 import { waitFor } from "../support/wait.js";
 
 /**
@@ -12,36 +12,14 @@ import { waitFor } from "../support/wait.js";
  * messages, and what a screen reader is told when a message arrives.
  */
 describe("web client: keyboard and screen readers", () => {
-  const scope = suiteScope();
-  let web: WebServer;
-  let browser: Browser;
-  const irc: IrcLibClient[] = [];
-  const cspViolations = new CspViolations();
-
-  before(async () => {
-    web = await startWebServer(scope);
-    browser = await launchBrowser();
-    for (const name of ["kira", "lars", "mira", "ned", "olga", "piet"]) await web.api.register(name);
-  });
-
-  after(async () => {
-    await Promise.all(irc.map((client) => client.close()));
-    await browser?.close();
-    await scope.run();
-    assert.deepEqual(cspViolations.seen, [], "the pages broke their Content-Security-Policy");
-  });
+  const suite = webSuite(["kira", "lars", "mira", "ned", "olga", "piet"]);
+  const { ircUser } = suite;
 
   /** Narrower than the width at which the member list shows by itself: only the messages stand between box and header. */
   async function open(account: string): Promise<Page> {
-    const { page } = await signedInPage(browser, web, account, PASSWORD);
+    const page = await suite.open(account);
     await page.setViewportSize({ width: 900, height: 700 });
-    return cspViolations.watch(page);
-  }
-
-  async function ircUser(account: string, caps: string[] = []): Promise<IrcLibClient> {
-    const client = await IrcLibClient.connect(web.ircPort, account, { account: { account, password: PASSWORD }, caps });
-    irc.push(client);
-    return client;
+    return page;
   }
 
   async function joinFromDialog(page: Page, channel: string): Promise<void> {
@@ -56,8 +34,8 @@ describe("web client: keyboard and screen readers", () => {
     speaker.client.join(channel);
     await speaker.waitRaw(new RegExp(` 366 ${speaker.nick} ${channel} `));
     for (const text of texts) speaker.client.say(channel, text);
-    const token = (await web.api.login(speaker.nick)).body.tokens.accessToken;
-    await waitFor(async () => (await web.api.channelMessages(channel, token, "?limit=1")).body.messages?.[0]?.text === texts.at(-1), {
+    const token = (await suite.web.api.login(speaker.nick)).body.tokens.accessToken;
+    await waitFor(async () => (await suite.web.api.channelMessages(channel, token, "?limit=1")).body.messages?.[0]?.text === texts.at(-1), {
       timeoutMs: STEP_TIMEOUT_MS,
       what: `the messages in ${channel} stored`,
     });

@@ -1,9 +1,9 @@
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Locator, Page } from "playwright-core";
-import { IrcLibClient, suiteScope } from "../support/account-server.js";
-import { PASSWORD } from "../support/http-client.js";
-import { CspViolations, launchBrowser, messageItem, signedInPage, startWebServer, waitForFocus, type WebServer } from "../support/browser.js";
+import type { Locator, Page } from "playwright-core";
+import type { IrcLibClient } from "../support/account-server.js";
+import { messageItem, waitForFocus } from "../support/browser.js";
+import { webSuite } from "../support/web-suite.js";
 
 /**
  * How the browser client shows what people write and name, and lets one act on it: the
@@ -11,38 +11,13 @@ import { CspViolations, launchBrowser, messageItem, signedInPage, startWebServer
  * direction controls would otherwise reorder what is on screen.
  */
 describe("web client: messages and names as shown", () => {
-  const scope = suiteScope();
-  let web: WebServer;
-  let browser: Browser;
-  const irc: IrcLibClient[] = [];
+  const suite = webSuite(["rita", "sam", "vera", "walt", "xena", "yuri"]);
+  const { open, ircUser } = suite;
   let zoeToken: string;
-  /** Content-Security-Policy violations the pages reported (styles included: the client must cause none). */
-  const cspViolations = new CspViolations();
 
   before(async () => {
-    web = await startWebServer(scope);
-    browser = await launchBrowser();
-    for (const name of ["rita", "sam", "vera", "walt", "xena", "yuri"]) await web.api.register(name);
-    zoeToken = (await web.api.register("zoe")).tokens.accessToken;
+    zoeToken = (await suite.web.api.register("zoe")).tokens.accessToken;
   });
-
-  after(async () => {
-    await Promise.all(irc.map((client) => client.close()));
-    await browser?.close();
-    await scope.run();
-    assert.deepEqual(cspViolations.seen, [], "the pages broke their Content-Security-Policy");
-  });
-
-  async function open(account: string): Promise<Page> {
-    const { page } = await signedInPage(browser, web, account, PASSWORD);
-    return cspViolations.watch(page);
-  }
-
-  async function ircUser(account: string, caps: string[] = []): Promise<IrcLibClient> {
-    const client = await IrcLibClient.connect(web.ircPort, account, { account: { account, password: PASSWORD }, caps });
-    irc.push(client);
-    return client;
-  }
 
   /** `account`'s page with `channel` open, which `other` (on IRC) is in too. */
   async function inChannel(account: string, other: IrcLibClient, channel: string): Promise<Page> {
@@ -176,7 +151,7 @@ describe("web client: messages and names as shown", () => {
 
   test("a direction control in a file name is shown, not obeyed: the name reads as it is", async () => {
     const name = "invoice\u202Efdp.exe";
-    const upload = await web.api.request("PUT", `/api/v1/files/content?path=${encodeURIComponent(`/${name}`)}`, { token: zoeToken, raw: "not a pdf", headers: { "content-type": "application/octet-stream" } });
+    const upload = await suite.web.api.request("PUT", `/api/v1/files/content?path=${encodeURIComponent(`/${name}`)}`, { token: zoeToken, raw: "not a pdf", headers: { "content-type": "application/octet-stream" } });
     assert.equal(upload.status, 201, upload.text);
     const page = await open("zoe");
     await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: "Files", exact: true }).click();
