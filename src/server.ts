@@ -196,7 +196,7 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   // One registry for the whole process, made here and handed to what it measures.
   const metrics = config.metrics.enabled ? new ServerMetrics() : null;
   if (metrics) domain.accounts.onLogin((service, outcome) => metrics.login(service, outcome));
-  const history = new MessagesRepository(domain.store.db, domain.store.sqlite, domain.store.holdWrites);
+  const history = new MessagesRepository(domain.store);
   const writer = config.history.enabled
     ? new HistoryWriter(history, {
         commitIntervalMs: config.history.commitIntervalMs,

@@ -17,8 +17,8 @@ export interface Store {
   /** Where the data is, for logs: the SQLite file or the PostgreSQL URL without its password. */
   readonly location: string;
   /**
-   * SQLite only: the connection Kysely drives, for the one statement hot enough to
-   * skip the query builder (MessagesRepository.append). Use it only inside
+   * SQLite only: the connection Kysely drives, for the statements hot enough to skip
+   * the query builder (MessagesRepository.append, SqliteTargetIndex). Use it only inside
    * `db.connection().execute(…)`, which holds Kysely's lock on the connection, or
    * its statements would land inside whatever transaction Kysely has open.
    */

@@ -2,6 +2,8 @@ import { sql, type Kysely, type Selectable } from "kysely";
 import type BetterSqlite3 from "better-sqlite3";
 import type { Database, MessagesTable } from "./schema.js";
 import type { CommitGate, ConversationSummary, HistoryQuery, HistoryRef, HistoryStore, PruneOptions, StoredMessage } from "../core/chat/history.js";
+import type { Dialect } from "./dialect.js";
+import { SqliteTargetIndex } from "./message-targets.js";
 
 /**
  * Retention by age deletes in statements sized to take about this long (see prune). Each
@@ -95,40 +97,55 @@ export class BatchAbandoned extends Error {
   }
 }
 
+/** What history is stored in: a Store, or a part of one (tests hand in a Kysely with a plugin). */
+export interface HistoryDatabase {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /**
+   * SQLite's connection (Store.sqlite): history batches are written with one prepared
+   * statement run per row in one transaction, without the query builder's work per value,
+   * which was a tenth of the cost of storing a message; and the index of conversations is
+   * kept behind the writes on it (SqliteTargetIndex).
+   */
+  readonly sqlite: BetterSqlite3.Database | null;
+  /** SQLite: what a write awaits first while the WAL restarts (Store.holdWrites). */
+  holdWrites(): Promise<unknown> | null;
+}
+
 /** Channel and direct-message history. Every value is a bound parameter. */
 export class MessagesRepository implements HistoryStore {
+  readonly #db: Kysely<Database>;
   readonly #appendSqlite: ((messages: readonly StoredMessage[]) => void) | null;
+  /** SQLite: the index of conversations, kept behind the writes; null on PostgreSQL. */
+  readonly #targets: SqliteTargetIndex | null;
+  readonly #holdWrites: () => Promise<unknown> | null;
 
-  constructor(
-    private readonly db: Kysely<Database>,
-    /**
-     * SQLite's connection (Store.sqlite), when there is one: history batches are then
-     * written with one prepared statement run per row in one transaction, without the
-     * query builder's work per value, which was a tenth of the cost of storing a message.
-     */
-    sqlite: BetterSqlite3.Database | null = null,
-    /** SQLite: what a history write awaits first while the WAL restarts (Store.holdWrites). */
-    private readonly holdWrites: () => Promise<unknown> | null = () => null,
-  ) {
-    this.#appendSqlite = sqlite ? preparedAppend(sqlite) : null;
+  constructor(store: HistoryDatabase) {
+    this.#db = store.db;
+    this.#holdWrites = () => store.holdWrites();
+    if (store.dialect === "sqlite" && !store.sqlite) throw new Error("SQLite history needs the store's connection");
+    this.#appendSqlite = store.sqlite ? preparedAppend(store.sqlite) : null;
+    this.#targets = store.sqlite ? new SqliteTargetIndex(store.sqlite) : null;
   }
 
   async append(messages: readonly StoredMessage[], mayCommit: CommitGate = () => true): Promise<void> {
     if (messages.length === 0) return;
     const appendSqlite = this.#appendSqlite;
-    if (appendSqlite) {
+    const targets = this.#targets;
+    if (appendSqlite && targets) {
       // Holding Kysely's connection keeps its own transactions (the search indexer's, retention's) apart from this one.
-      await this.db.connection().execute(async () => {
+      await this.#db.connection().execute(async () => {
         // Looked at once the connection is ours: a RESTART may have begun while a transaction held it.
-        const held = this.holdWrites();
+        const held = this.#holdWrites();
         if (held !== null) await held;
         // The write and its commit are one synchronous call: asked just before it.
         if (!mayCommit()) throw new BatchAbandoned();
         appendSqlite(messages);
+        targets.appended(messages.length);
       });
       return;
     }
-    await this.db.transaction().execute(async (trx) => {
+    await this.#db.transaction().execute(async (trx) => {
       for (let i = 0; i < messages.length; i += INSERT_CHUNK) {
         const rows = messages.slice(i, i + INSERT_CHUNK).map(toRow);
         await trx.insertInto("messages").values(rows).execute();
@@ -142,8 +159,27 @@ export class MessagesRepository implements HistoryStore {
   async #position(target: string, ref: HistoryRef | null): Promise<{ time: number; id: number } | null | "missing"> {
     if (!ref) return null;
     if (ref.kind === "time") return { time: ref.time, id: -1 };
-    const row = await this.db.selectFrom("messages").select(["time", "id"]).where("msgid", "=", ref.msgid).where("target", "=", target).executeTakeFirst();
+    const row = await this.#db.selectFrom("messages").select(["time", "id"]).where("msgid", "=", ref.msgid).where("target", "=", target).executeTakeFirst();
     return row ? { time: row.time, id: row.id } : "missing";
+  }
+
+  /**
+   * Runs `read` where the index of conversations holds every stored message: on SQLite,
+   * on Kysely's one connection, after adding what is pending (SqliteTargetIndex), so no
+   * append lands between the two; on PostgreSQL the database keeps its index itself.
+   */
+  async #withTargetIndex<T>(read: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    const targets = this.#targets;
+    if (!targets) return read(this.#db);
+    return this.#db.connection().execute(async (connection) => {
+      if (targets.behind) {
+        // Adding what is pending is a write: it waits while the WAL restarts, as appends do.
+        const held = this.#holdWrites();
+        if (held !== null) await held;
+        targets.catchUp();
+      }
+      return read(connection);
+    });
   }
 
   async query(query: HistoryQuery): Promise<StoredMessage[]> {
@@ -152,22 +188,22 @@ export class MessagesRepository implements HistoryStore {
     if (from === "missing" || to === "missing") return [];
     // Between two references the walk goes from the first towards the second, whichever is older.
     const before = from && to ? from.time > to.time || (from.time === to.time && from.id > to.id) : query.direction === "before";
-    let q = this.db.selectFrom("messages").selectAll().where("target", "=", query.target);
+    // SQLite walks message_targets (t) and fetches each row by id; PostgreSQL walks its index on messages.
+    const k = this.#targets ? "t" : "m";
+    const source = this.#targets ? sql`message_targets as t cross join messages as m on m.id = t.id` : sql`messages as m`;
     // A time reference excludes its own millisecond on the near side only for msgid refs;
     // for a time ref (id -1) "before t" means time < t and "after t" means time > t.
     const bound = (pos: { time: number; id: number }, side: "lt" | "gt", inclusive = false) => {
       const op = sql.raw((side === "lt" ? "<" : ">") + (inclusive ? "=" : ""));
-      return pos.id === -1
-        ? sql<boolean>`${sql.ref("time")} ${op} ${pos.time}`
-        : sql<boolean>`(${sql.ref("time")}, ${sql.ref("id")}) ${op} (${pos.time}, ${pos.id})`;
+      return pos.id === -1 ? sql`and ${sql.ref(`${k}.time`)} ${op} ${pos.time}` : sql`and (${sql.ref(`${k}.time`)}, ${sql.ref(`${k}.id`)}) ${op} (${pos.time}, ${pos.id})`;
     };
-    if (from) q = q.where(bound(from, before ? "lt" : "gt", query.fromInclusive === true));
-    if (to) q = q.where(bound(to, before ? "gt" : "lt"));
-    const rows = await q
-      .orderBy("time", before ? "desc" : "asc")
-      .orderBy("id", before ? "desc" : "asc")
-      .limit(query.limit)
-      .execute();
+    const fromBound = from ? bound(from, before ? "lt" : "gt", query.fromInclusive === true) : sql``;
+    const toBound = to ? bound(to, before ? "gt" : "lt") : sql``;
+    const order = sql.raw(before ? "desc" : "asc");
+    const { rows } = await this.#withTargetIndex((db) =>
+      sql<Selectable<MessagesTable>>`select m.* from ${source} where ${sql.ref(`${k}.target`)} = ${query.target} ${fromBound} ${toBound}
+        order by ${sql.ref(`${k}.time`)} ${order}, ${sql.ref(`${k}.id`)} ${order} limit ${query.limit}`.execute(db),
+    );
     if (before) rows.reverse();
     return rows.map(toStored);
   }
@@ -175,21 +211,31 @@ export class MessagesRepository implements HistoryStore {
   async conversations(channelKeys: readonly string[], account: string | null, from: number, to: number, limit: number): Promise<ConversationSummary[]> {
     // Nothing asked for: nothing to find (and no boolean to bind, which better-sqlite3 refuses).
     if (channelKeys.length === 0 && account === null) return [];
-    const rows = await this.db
-      .selectFrom("messages")
-      .select(["target", sql<string>`max(${sql.ref("target_display")})`.as("display"), sql<number>`max(${sql.ref("time")})`.as("latest")])
-      .where((eb) => {
-        const ors = [];
-        if (channelKeys.length > 0) ors.push(eb("target", "in", channelKeys));
-        if (account !== null) ors.push(eb.or([eb("sender_account", "=", account), eb("recipient_account", "=", account)]).and("target", "like", "@%"));
-        return eb.or(ors);
-      })
-      .where("time", ">", from)
-      .where("time", "<", to)
-      .groupBy("target")
-      .orderBy("latest", "desc")
-      .limit(limit)
-      .execute();
+    const sqlite = this.#targets !== null;
+    const rows = await this.#withTargetIndex((db) =>
+      db
+        .selectFrom("messages")
+        .select(["target", sql<string>`max(${sql.ref("target_display")})`.as("display"), sql<number>`max(${sql.ref("time")})`.as("latest")])
+        .where((eb) => {
+          const ors = [];
+          if (channelKeys.length > 0) {
+            ors.push(
+              sqlite
+                ? // The channels' messages in the window, found through message_targets.
+                  eb("id", "in", sql<number>`(select ${sql.ref("id")} from message_targets where ${sql.ref("target")} in (${sql.join(channelKeys)}) and ${sql.ref("time")} > ${from} and ${sql.ref("time")} < ${to})`)
+                : eb("target", "in", channelKeys),
+            );
+          }
+          if (account !== null) ors.push(eb.or([eb("sender_account", "=", account), eb("recipient_account", "=", account)]).and("target", "like", "@%"));
+          return eb.or(ors);
+        })
+        .where("time", ">", from)
+        .where("time", "<", to)
+        .groupBy("target")
+        .orderBy("latest", "desc")
+        .limit(limit)
+        .execute(),
+    );
     return rows.map((r) => ({ target: r.target, targetDisplay: r.display, latest: Number(r.latest) }));
   }
 
@@ -198,12 +244,12 @@ export class MessagesRepository implements HistoryStore {
    * take it out of the search index in the same statement.
    */
   async deleteMessage(target: string, msgid: string): Promise<boolean> {
-    const result = await this.db.deleteFrom("messages").where("target", "=", target).where("msgid", "=", msgid).executeTakeFirst();
+    const result = await this.#db.deleteFrom("messages").where("target", "=", target).where("msgid", "=", msgid).executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 
   async unreadDirect(account: string, since: number, limit: number): Promise<StoredMessage[]> {
-    const rows = await this.db
+    const rows = await this.#db
       .selectFrom("messages")
       .selectAll()
       .where("recipient_account", "=", account)
@@ -216,7 +262,7 @@ export class MessagesRepository implements HistoryStore {
   }
 
   async findMessage(target: string, msgid: string): Promise<StoredMessage | undefined> {
-    const row = await this.db.selectFrom("messages").selectAll().where("msgid", "=", msgid).where("target", "=", target).executeTakeFirst();
+    const row = await this.#db.selectFrom("messages").selectAll().where("msgid", "=", msgid).where("target", "=", target).executeTakeFirst();
     return row && toStored(row);
   }
 
@@ -243,7 +289,7 @@ export class MessagesRepository implements HistoryStore {
     };
     if (olderThan !== null) {
       await inBatches(batchRows ?? PRUNE_FIRST_ROWS, batchRows === undefined, async (rows) => {
-        const result = await this.db
+        const result = await this.#db
           .deleteFrom("messages")
           .where("id", "in", (eb) => eb.selectFrom("messages").select("id").where("time", "<", olderThan).orderBy("time").limit(rows))
           .executeTakeFirst();
@@ -253,21 +299,32 @@ export class MessagesRepository implements HistoryStore {
     if (keepPerTarget !== null) {
       // For each target, drop rows older than its Nth newest message.
       await inBatches(batchRows ?? PRUNE_PER_TARGET_BATCH_ROWS, false, async (rows) => {
-        const result = await this.db
-          .deleteFrom("messages")
-          .where("id", "in", (eb) =>
-            eb
-              .selectFrom(
-                eb
-                  .selectFrom("messages")
-                  .select(["id", sql<number>`row_number() over (partition by ${sql.ref("target")} order by ${sql.ref("time")} desc, ${sql.ref("id")} desc)`.as("rank")])
-                  .as("ranked"),
-              )
-              .select("ranked.id")
-              .where("ranked.rank", ">", keepPerTarget)
-              .limit(rows),
-          )
-          .executeTakeFirst();
+        // SQLite ranks message_targets (a walk in its key's order); PostgreSQL its index on messages.
+        const ranked = this.#targets
+          ? sql<number>`(select id from (select id, row_number() over (partition by target order by time desc, id desc) as rank from message_targets) where rank > ${keepPerTarget} limit ${rows})`
+          : null;
+        const result = await this.#withTargetIndex((db) =>
+          db
+            .deleteFrom("messages")
+            .where((eb) =>
+              eb(
+                "id",
+                "in",
+                ranked ??
+                  eb
+                    .selectFrom(
+                      eb
+                        .selectFrom("messages")
+                        .select(["id", sql<number>`row_number() over (partition by ${sql.ref("target")} order by ${sql.ref("time")} desc, ${sql.ref("id")} desc)`.as("rank")])
+                        .as("ranked"),
+                    )
+                    .select("ranked.id")
+                    .where("ranked.rank", ">", keepPerTarget)
+                    .limit(rows),
+              ),
+            )
+            .executeTakeFirst(),
+        );
         return Number(result.numDeletedRows);
       });
     }

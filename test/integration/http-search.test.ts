@@ -292,7 +292,7 @@ forEachDatabase("message search over HTTP", (kind) => {
     const kept = await say(irc.alice, "#Lobby", "a lasting unicorn memory");
     assert.deepEqual((await found("alice", "unicorn")).map((r) => r.msgid), [kept.msgid, doomed.msgid]);
     const store = await openHomeStore(fx.home);
-    const repository = new MessagesRepository(store.db);
+    const repository = new MessagesRepository(store);
     assert.equal(await repository.deleteMessage("#lobby", doomed.msgid), true);
     assert.equal(await repository.deleteMessage("#lobby", doomed.msgid), false, "already gone");
     assert.deepEqual((await found("alice", "unicorn")).map((r) => r.msgid), [kept.msgid]);

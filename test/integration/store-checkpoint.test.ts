@@ -32,7 +32,7 @@ test("the WAL is checkpointed off the event loop and stays bounded under steady 
   t.after(() => (closed ? undefined : store.close()));
   const sqlite = store.sqlite!;
   assert.equal(sqlite.pragma("wal_autocheckpoint", { simple: true }), 0, "the event loop's connection leaves checkpoints to the thread");
-  const repository = new MessagesRepository(store.db, sqlite);
+  const repository = new MessagesRepository(store);
   const wal = join(dataDir, "cmymessage.db-wal");
   let largest = 0;
   // ~18 MiB of rows and index pages in small batches, as a busy server writes them:
@@ -71,7 +71,7 @@ test("under writes with no pause between them the WAL still starts again: it sta
     await store.close();
     await rm(dataDir, { recursive: true, force: true });
   });
-  const repository = new MessagesRepository(store.db, sqlite);
+  const repository = new MessagesRepository(store);
   const wal = join(dataDir, "cmymessage.db-wal");
   let largest = 0;
   let previous = 0;
@@ -175,7 +175,7 @@ async function storeInARestart(t: TestContext): Promise<{ store: Store; rows: (t
     await store.close();
     await rm(dataDir, { recursive: true, force: true });
   });
-  await new MessagesRepository(store.db, store.sqlite, store.holdWrites).append(Array.from({ length: 400 }, (_, i) => message(i)));
+  await new MessagesRepository(store).append(Array.from({ length: 400 }, (_, i) => message(i)));
   reader.exec("begin");
   reader.prepare("select count(*) as n from messages").get();
   // The thread looks every 250 ms; bounded wait for its RESTART to begin.
@@ -188,7 +188,7 @@ test("a history write that meets a WAL restart waits for it without blocking the
   const { store, rows } = await storeInARestart(t);
   let countWhenTheLoopTurned = -1;
   setImmediate(() => (countWhenTheLoopTurned = rows("messages")));
-  await new MessagesRepository(store.db, store.sqlite, store.holdWrites).append([message(1000)]);
+  await new MessagesRepository(store).append([message(1000)]);
   // Before, the write ran at once and blocked in SQLite's busy handler until the RESTART
   // gave up: the loop turned only after it, with the row already there.
   assert.equal(countWhenTheLoopTurned, 400, "the event loop turned while the write waited");

@@ -86,9 +86,9 @@ forEachDialect(
       await sleep(200);
 
       assert.deepEqual(await accounts.list(), [], "the next query runs on a fresh connection");
-      const writer = new HistoryWriter(new MessagesRepository(store.db));
+      const writer = new HistoryWriter(new MessagesRepository(store));
       await writer.append({ msgid: "after-cut", kind: "privmsg", target: "#c", targetDisplay: "#c", senderNick: "n", senderMask: "u@h", senderAccount: null, recipientAccount: null, time: 1, text: "still here", tags: null });
-      const rows = await new MessagesRepository(store.db).query({ target: "#c", direction: "before", from: null, to: null, limit: 10 });
+      const rows = await new MessagesRepository(store).query({ target: "#c", direction: "before", from: null, to: null, limit: 10 });
       assert.deepEqual(rows.map((m) => m.text), ["still here"]);
     });
 

@@ -3,8 +3,9 @@
  * planner's verdict on the exact SQL MessagesRepository runs (captured with a
  * Kysely plugin, then EXPLAINed with the same bound parameters).
  *
- * SQLite: EXPLAIN QUERY PLAN must search messages_target_time, with no full scan
- * and no sort step — before and after ANALYZE. PostgreSQL: after ANALYZE, EXPLAIN
+ * SQLite: EXPLAIN QUERY PLAN must search message_targets (the index of conversations
+ * kept behind the writes, migration 0017) by target, with no full scan and no sort
+ * step — before and after ANALYZE. PostgreSQL: after ANALYZE, EXPLAIN
  * must show an index scan and no Seq Scan on messages (which index is the planner's
  * call at this size; the test reports it), and the indexes must exist.
  */
@@ -35,7 +36,7 @@ interface Seeded {
 async function seed(t: TestContext, target: DialectTarget): Promise<Seeded> {
   const database = await target.create(t);
   const store = await database.open();
-  const repository = new MessagesRepository(store.db);
+  const repository = new MessagesRepository(store);
   const all: StoredMessage[] = [];
   const big: StoredMessage[] = [];
   const start = Date.UTC(2030, 0, 1);
@@ -66,22 +67,24 @@ async function seed(t: TestContext, target: DialectTarget): Promise<Seeded> {
 /** Runs `query` through a capturing repository and returns the page and the SELECTs it ran. */
 async function captured(store: Store, query: HistoryQuery): Promise<{ page: StoredMessage[]; selects: CompiledQuery[] }> {
   const capture = new CaptureQueries();
-  const page = await new MessagesRepository(store.db.withPlugin(capture)).query(query);
+  const page = await new MessagesRepository({ ...store, db: store.db.withPlugin(capture) }).query(query);
   const executor = store.db.getExecutor();
-  const selects = capture.queries.filter((q) => q.node.kind === "SelectQueryNode").map((q) => executor.compileQuery(q.node, q.queryId));
+  // The page itself is SQL written out (RawNode): on SQLite it joins message_targets.
+  const selects = capture.queries.filter((q) => q.node.kind === "SelectQueryNode" || q.node.kind === "RawNode").map((q) => executor.compileQuery(q.node, q.queryId));
   return { page, selects };
 }
 
 /**
- * SQLite must search messages_target_time for every page. PostgreSQL decides by cost,
+ * SQLite must search message_targets by its key, (target, time, id), for every page. PostgreSQL decides by cost,
  * and at 10,000 rows inserted in time order it may walk messages_time backwards and
  * filter by target (cheap here: the heap is in time order and a page stops early);
  * so there a Seq Scan is what fails, and the index chosen is reported.
  */
 function assertIndexBacked(store: Store, plan: string, what: string): void {
   if (store.dialect === "sqlite") {
-    assert.match(plan, /SEARCH messages USING (COVERING )?INDEX messages_target_time \(target=\?/, `${what}: searches messages_target_time by target\n${plan}`);
-    assert.doesNotMatch(plan, /SCAN messages/, `${what}: no full scan\n${plan}`);
+    assert.match(plan, /^SEARCH t USING PRIMARY KEY \(target=\?/, `${what}: searches message_targets by target first\n${plan}`);
+    assert.match(plan, /SEARCH m USING INTEGER PRIMARY KEY \(rowid=\?\)/, `${what}: then each message by its id\n${plan}`);
+    assert.doesNotMatch(plan, /\bSCAN\b/, `${what}: no full scan\n${plan}`);
     assert.doesNotMatch(plan, /TEMP B-TREE/, `${what}: the index gives the order, no sort\n${plan}`);
   } else {
     assert.doesNotMatch(plan, /Seq Scan on messages/, `${what}: no sequential scan\n${plan}`);
@@ -90,7 +93,7 @@ function assertIndexBacked(store: Store, plan: string, what: string): void {
 }
 
 forEachDialect("history at 10,000 messages", (target) => {
-  test("BEFORE/LATEST/AFTER/BETWEEN pages of 50 are correct and index-backed (messages_target_time), before and after ANALYZE", async (t) => {
+  test("BEFORE/LATEST/AFTER/BETWEEN pages of 50 are correct and index-backed (SQLite: message_targets; PostgreSQL: an index on messages), before and after ANALYZE", async (t) => {
     const { store, big, small } = await seed(t, target);
     const anchor = big[big.length - 1000]!;
     const early = big[1000]!;
@@ -137,7 +140,14 @@ forEachDialect("history at 10,000 messages", (target) => {
       store.dialect === "sqlite"
         ? (await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'messages'`.execute(store.db)).rows.map((r) => r.name)
         : (await sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'messages' and schemaname = current_schema()`.execute(store.db)).rows.map((r) => r.name);
-    for (const index of ["messages_target_time", "messages_recipient_time", "messages_time"]) assert.ok(names.includes(index), `${index} in ${names.join(", ")}`);
+    // SQLite keeps the index of conversations as a table of its own (message_targets, 0017).
+    const expected = store.dialect === "sqlite" ? ["messages_recipient_time", "messages_time"] : ["messages_target_time", "messages_recipient_time", "messages_time"];
+    for (const index of expected) assert.ok(names.includes(index), `${index} in ${names.join(", ")}`);
+    if (store.dialect === "sqlite") {
+      assert.ok(!names.includes("messages_target_time"), `messages_target_time is gone: ${names.join(", ")}`);
+      const table = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = 'message_targets'`.execute(store.db)).rows[0]?.sql;
+      assert.match(table ?? "(missing)", /primary key \(target, time, id\)\) without rowid/i);
+    }
   });
 
   test("messages_recipient_time is partial: it indexes direct messages only (recipient_account is not null)", async (t) => {
@@ -154,7 +164,7 @@ forEachDialect("history at 10,000 messages", (target) => {
     const { store } = await seed(t, target);
     await sql`ANALYZE messages`.execute(store.db);
     const capture = new CaptureQueries();
-    const repository = new MessagesRepository(store.db.withPlugin(capture));
+    const repository = new MessagesRepository({ ...store, db: store.db.withPlugin(capture) });
     const unread = await repository.unreadDirect("user5", Date.UTC(2030, 0, 1) + 3000, 100);
     assert.ok(unread.length > 0 && unread.every((m) => m.recipientAccount === "user5"));
     const executor = store.db.getExecutor();

@@ -147,7 +147,7 @@ forEachDialect("SQL injection and hostile input", (target) => {
     const store = await database.open();
     const accounts = new AccountsRepository(store.db);
     await accounts.create("Sentinel", "sentinel", null, [{ kind: ARGON2ID, value: "x" }], 1);
-    const repository = new MessagesRepository(store.db);
+    const repository = new MessagesRepository(store);
     const sentinel: StoredMessage = {
       msgid: "sentinel-1",
       kind: "privmsg",

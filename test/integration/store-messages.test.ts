@@ -38,7 +38,7 @@ async function harness(t: TestContext, target: DialectTarget): Promise<{ store: 
   const database = await target.create(t);
   const store = await database.open();
   // As the server makes it: on SQLite the prepared-statement path, on PostgreSQL the query builder.
-  return { store, repository: new MessagesRepository(store.db, store.sqlite) };
+  return { store, repository: new MessagesRepository(store) };
 }
 
 const byTime = (time: number): HistoryRef => ({ kind: "time", time });

@@ -61,7 +61,7 @@ async function seed(t: TestContext, target: DialectTarget): Promise<{ store: Sto
   const database = await target.create(t);
   const store = await database.open();
   const all = Array.from({ length: TOTAL }, (_, i) => message(i));
-  const repository = new MessagesRepository(store.db);
+  const repository = new MessagesRepository(store);
   const started = performance.now();
   for (let i = 0; i < all.length; i += 10_000) await repository.append(all.slice(i, i + 10_000));
   t.diagnostic(`${target.label}: ${TOTAL} messages stored (index kept up by the triggers / GIN) in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -16,6 +16,7 @@ import * as channelLists from "./0013-channel-lists.js";
 import * as searchWordsApart from "./0014-search-words-apart.js";
 import * as credentialsVersion from "./0015-credentials-version.js";
 import * as refreshSuccessor from "./0016-refresh-successor.js";
+import * as targetIndexBehind from "./0017-target-index-behind.js";
 
 export interface Migration {
   readonly name: string;
@@ -40,4 +41,5 @@ export const migrations: readonly Migration[] = [
   { name: "0014-search-words-apart", up: searchWordsApart.up },
   { name: "0015-credentials-version", up: credentialsVersion.up },
   { name: "0016-refresh-successor", up: refreshSuccessor.up },
+  { name: "0017-target-index-behind", up: targetIndexBehind.up },
 ];
