@@ -75,6 +75,15 @@ export async function fillSqlite(dataDir: string, shape: ScaleShape, credentials
     }
     const messageSeconds = (performance.now() - t0) / 1000;
     say(`sqlite: ${o.messages} messages in ${messageSeconds.toFixed(1)} s (${Math.round(o.messages / messageSeconds)} rows/s)`);
+    // The index of conversations (migration 0017), filled as the migration fills it: in one sorted insert.
+    if (db.prepare("select 1 from sqlite_master where name = 'message_targets_state'").get() !== undefined) {
+      const t1 = performance.now();
+      db.transaction(() => {
+        db.exec("insert into message_targets (target, time, id) select target, time, id from messages where id > (select indexed_upto from message_targets_state where id = 1) order by target, time, id");
+        db.exec("update message_targets_state set indexed_upto = (select max(id) from messages) where id = 1");
+      })();
+      say(`sqlite: the index of conversations in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+    }
 
     let searchSeconds: number | null = null;
     if (buildSearchIndex) {
