@@ -13,7 +13,8 @@ import { ConnectionPacedOutput, eachLine } from "./paced-output.js";
 import { InputQueue } from "./input-queue.js";
 import { PendingCommands } from "./pending-commands.js";
 import { formatLine } from "./format.js";
-import type { IrcMessage } from "./message.js";
+import { parseMessage, type IrcMessage } from "./message.js";
+import { labelReplies } from "./labeled-response.js";
 import { ERR, RPL } from "./numerics.js";
 import { variantOf, type Capability } from "./capabilities.js";
 import { LabelCapture } from "./label-capture.js";
@@ -134,10 +135,31 @@ export class IrcConnection extends InputQueue implements Session, TransportSink 
   receiveLine(bytes: Buffer): void {
     if (!this.#admit()) return;
     if (isTooLong(bytes, this.context.config.irc.maxTagBytes)) {
-      if (this.#withinRegistrationBudget()) this.numeric(ERR.INPUTTOOLONG, "Input line was too long");
+      if (this.#withinRegistrationBudget()) this.#inputTooLong(bytes);
       return;
     }
     this.enqueue(queuedLine(bytes));
+  }
+
+  /**
+   * 417 for a line over the limits. When its tag section is within them and holds a label
+   * (labeled-response), the 417 carries that label: a client waiting for it would hang.
+   */
+  #inputTooLong(bytes: Buffer): void {
+    const line = this.numericLine(ERR.INPUTTOOLONG, "Input line was too long");
+    const label = this.#labelOfTooLong(bytes);
+    if (label === undefined) this.sendLine(line);
+    else this.#writeAnswer(Buffer.from(labelReplies(label, [line], this.context.serverName)));
+  }
+
+  /** The label of an over-long line whose tags are within irc.maxTagBytes (only its body is too long). */
+  #labelOfTooLong(bytes: Buffer): string | undefined {
+    if (bytes[0] !== 0x40 || !this.caps.has("labeled-response")) return undefined;
+    const tagEnd = bytes.indexOf(0x20);
+    if (tagEnd === -1 || tagEnd + 1 > this.context.config.irc.maxTagBytes) return undefined;
+    // The tag section alone, with a stand-in command, so the parser reads it as any line's tags.
+    const message = parseMessage(`${bytes.toString("utf8", 0, tagEnd)} PING`);
+    return message ? commandLabel(message, this.caps) : undefined;
   }
 
   receiveOverflow(): void {

@@ -37,6 +37,8 @@ export type ParsedModes = {
   unknown: string[];
   /** Mode letters that needed a parameter that was not there (or an invalid one), each once. */
   missingParam: string[];
+  /** For a letter of missingParam whose parameter was given but refused: that parameter (the first refused). */
+  rejectedParams: Map<string, string>;
 };
 
 /**
@@ -45,14 +47,16 @@ export type ParsedModes = {
  * letters and letters missing a parameter are listed once each.
  */
 export function parseChannelModes(modeText: string, params: readonly string[], maxWithParam: number): ParsedModes {
-  const result: ParsedModes = { requests: [], listQueries: [], unknown: [], missingParam: [] };
+  const result: ParsedModes = { requests: [], listQueries: [], unknown: [], missingParam: [], rejectedParams: new Map() };
   let on = true;
   let next = 0;
   let withParam = 0;
   const take = (): string | undefined => params[next++];
   // Each failing letter is reported once: `+vvvv…` must not buy one error line per letter.
-  const missing = (letter: string): void => {
-    if (!result.missingParam.includes(letter)) result.missingParam.push(letter);
+  const missing = (letter: string, param?: string): void => {
+    if (result.missingParam.includes(letter)) return;
+    result.missingParam.push(letter);
+    if (param !== undefined) result.rejectedParams.set(letter, param);
   };
   for (const letter of modeText) {
     if (letter === "+" || letter === "-") {
@@ -69,7 +73,7 @@ export function parseChannelModes(modeText: string, params: readonly string[], m
       const mask = take();
       if (mask === undefined) {
         if (!result.listQueries.includes(list)) result.listQueries.push(list);
-      } else if (!MASK.test(mask) || mask === ACCOUNT_EXTBAN_PREFIX) missing(letter);
+      } else if (!MASK.test(mask) || mask === ACCOUNT_EXTBAN_PREFIX) missing(letter, mask);
       else if (withParam++ < maxWithParam) result.requests.push({ kind: "list", mode: list, on, mask });
       continue;
     }
@@ -82,7 +86,7 @@ export function parseChannelModes(modeText: string, params: readonly string[], m
     }
     if (letter === "k") {
       const key = on ? take() : (take(), "");
-      if (on && (key === undefined || !KEY.test(key))) missing(letter);
+      if (on && (key === undefined || !KEY.test(key))) missing(letter, key);
       else if (withParam++ < maxWithParam) result.requests.push({ kind: "key", on, key: key ?? "" });
       continue;
     }
@@ -91,9 +95,10 @@ export function parseChannelModes(modeText: string, params: readonly string[], m
         result.requests.push({ kind: "limit", on: false, limit: 0 });
         continue;
       }
-      const text = take() ?? "";
+      const given = take();
+      const text = given ?? "";
       const limit = /^\d{1,9}$/.test(text) ? Number(text) : 0;
-      if (limit <= 0) missing(letter);
+      if (limit <= 0) missing(letter, given);
       else if (withParam++ < maxWithParam) result.requests.push({ kind: "limit", on: true, limit });
       continue;
     }

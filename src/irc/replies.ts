@@ -104,3 +104,12 @@ export function splitList(text: string | undefined): string[] {
   if (!text.includes(",")) return [text];
   return text.split(",").filter((item) => item !== "");
 }
+
+/**
+ * Splits a comma-separated JOIN key list keeping its empty items: keys pair with the
+ * channels by position (RFC 2812 3.2.1), so `,secret` is no key for the first channel and
+ * `secret` for the second, not `secret` for the first.
+ */
+export function splitKeys(text: string | undefined): string[] {
+  return text ? text.split(",") : [];
+}

@@ -229,7 +229,7 @@ test("account extban: +b a:name bans users logged in to that account (any case, 
 
   // "a:" alone is not a mask.
   op.send("MODE #club +b a:");
-  assert.equal(await op.waitFor(/ 696 /), ":cmymessage.local 696 chanop #club b * :Missing or invalid parameter");
+  assert.equal(await op.waitFor(/ 696 /), ":cmymessage.local 696 chanop #club b a: :Missing or invalid parameter");
   // Ordinary masks work as before.
   op.send("MODE #club +b guest");
   await op.waitFor(/ MODE #club \+b guest!\*@\*$/);

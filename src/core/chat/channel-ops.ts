@@ -31,7 +31,7 @@ export type JoinResult =
   | { ok: true; channel: Channel; created: boolean; alreadyMember: boolean }
   | Failure<"bad-channel-name" | "too-many-channels" | "invite-only" | "banned" | "bad-key" | "channel-full">;
 export type KickResult = { ok: true } | Failure<"no-such-channel" | "not-on-channel" | "chanop-needed" | "user-not-on-channel" | "unavailable">;
-export type InviteResult = { ok: true; target: ChatUser } | Failure<"no-such-nick" | "no-such-channel" | "not-on-channel" | "chanop-needed" | "user-on-channel">;
+export type InviteResult = { ok: true; target: ChatUser; channel: Channel } | Failure<"no-such-nick" | "no-such-channel" | "not-on-channel" | "chanop-needed" | "user-on-channel">;
 export type ModesResult = { ok: true; applied: AppliedModeChange[]; errors: ModeError[] } | Failure<"no-such-channel" | "chanop-needed">;
 
 export class ChannelOps {
@@ -166,7 +166,7 @@ export class ChannelOps {
     host.publish({ kind: "users", users: [target.id] }, event);
     // Channel operators hear of invites too (IRCv3 invite-notify); each adapter decides whether to show it.
     host.publish({ kind: "channel", channel: channel.folded, rank: "op" }, event, fromSession, true);
-    return { ok: true, target };
+    return { ok: true, target, channel };
   }
 
   changeModes(user: ChatUser, name: string, requests: readonly ModeRequest[]): ModesResult {
@@ -197,6 +197,14 @@ export class ChannelOps {
   }
 
   /** An emptied channel goes (in a cluster its last state is kept a moment: channel-graveyard.ts). */
+  /**
+   * Forgets the invitations of a user that quit, in every channel: one kept would never be
+   * consumed (ids are not reused), and a long-lived +i channel would gather one per guest.
+   */
+  forgetInvites(userId: string): void {
+    for (const channel of this.host.channels.values()) if (channel.invited.size !== 0) channel.invited.delete(userId);
+  }
+
   dropChannel(channel: Channel): void {
     this.host.channels.delete(channel.folded);
     if (this.host.bus.node !== null) this.host.bury(channel);

@@ -303,6 +303,8 @@ export class Replica {
     const host = this.host;
     if (announce) host.deliverLocal(this.#peers(user), { type: "quit", from: user.origin, reason, ...host.stamp() });
     for (const channel of [...user.channels.values()]) this.#leave(channel, user);
+    // Its invitations too (ChannelOps.forgetInvites does the same for this node's users): ids are never reused.
+    for (const channel of host.channels.values()) if (channel.invited.size !== 0) channel.invited.delete(user.id);
     if (host.users.get(user.folded) === user) host.users.delete(user.folded);
     host.usersById.delete(user.id);
     host.indexAccount(user, null);

@@ -16,7 +16,8 @@ export const invite: RegisteredCommand = {
       else replyFailure(connection, result.reason, channel);
       return;
     }
-    connection.numeric(RPL.INVITING, result.target.nick, channel);
+    // The channel's own name, not as typed (`#KB2` for #kb2), as the INVITE the target gets.
+    connection.numeric(RPL.INVITING, result.target.nick, result.channel.name);
     if (result.target.away) connection.numeric(RPL.AWAY, result.target.nick, result.target.away);
   },
 };

@@ -1,5 +1,6 @@
 import type { RegisteredCommand } from "../command.js";
 import { RPL } from "../numerics.js";
+import { sendWordLists } from "../word-lists.js";
 
 export const ison: RegisteredCommand = {
   name: "ISON",
@@ -8,15 +9,19 @@ export const ison: RegisteredCommand = {
   help: "ISON <nick> [<nick>…] — which of these nicks are online",
   run(connection, _user, params) {
     const core = connection.context.core;
-    // Each user once, however often (in whatever case) it is named.
+    // Every nick named is answered (TARGMAX ISON: has no limit; irssi packs its whole notify
+    // list into one line): the 512-byte line bounds the work. Each user once, however often
+    // (in whatever case) it is named.
     const online = new Set(
       params
         .flatMap((p) => p.split(" "))
         .filter((nick) => nick !== "")
-        .slice(0, 64)
         .map((nick) => core.findUser(nick))
         .filter((user) => user !== undefined),
     );
-    connection.numeric(RPL.ISON, [...online].map((user) => user.nick).join(" "));
+    if (online.size === 0) return connection.numeric(RPL.ISON, "");
+    // The nicks as they are may take more room than the line that named them (a long server
+    // name and nick before them): then 303 goes over several lines, none past 512 bytes.
+    sendWordLists(connection, RPL.ISON, [], [...online].map((user) => user.nick));
   },
 };

@@ -3,7 +3,7 @@ import type { RegisteredCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
 import { replyFailure } from "../failure-replies.js";
 import { ERR } from "../numerics.js";
-import { sendNames, sendTopic, splitList } from "../replies.js";
+import { sendNames, sendTopic, splitKeys } from "../replies.js";
 import { channelTargets } from "../channel-targets.js";
 import { joinMarker } from "../read-marker-lines.js";
 
@@ -32,12 +32,14 @@ export const join: RegisteredCommand = {
       for (const channel of [...user.channels.values()]) connection.context.core.part(user, channel.name, "Left all channels");
       return;
     }
-    const targets = channelTargets(connection, params[0]!, splitList(params[1]));
+    // Keys pair by position, empty items included (`JOIN #a,#b ,key`: the key is #b's).
+    const targets = channelTargets(connection, params[0]!, splitKeys(params[1]));
     if (!targets) return;
     // "JOIN :" or "JOIN ,,": no channel named at all.
     if (targets.length === 0) return connection.numeric(ERR.NEEDMOREPARAMS, "JOIN", "Not enough parameters");
     const names = targets.map((t) => t.name);
-    const keys = targets.map((t) => t.key);
+    // An empty key item is no key.
+    const keys = targets.map((t) => (t.key === "" ? undefined : t.key));
     const learning = connection.context.core.learnRegistrations(names);
     if (!learning) return joinChannels(connection, user, names, keys);
     // A database that cannot be asked leaves the join to what this node knows, as before.

@@ -108,7 +108,10 @@ function channelMode(connection: IrcConnection, user: ChatUser, params: readonly
   // change): like InspIRCd and Ergo, at most MODES error lines answer one MODE command.
   const errors = new ErrorBudget(maxModes);
   for (const letter of parsed.unknown) errors.reply(() => connection.numeric(ERR.UNKNOWNMODE, letter, "is unknown mode char to me"));
-  for (const letter of parsed.missingParam) errors.reply(() => connection.numeric(ERR.INVALIDMODEPARAM, channel.name, letter, "*", "Missing or invalid parameter"));
+  for (const letter of parsed.missingParam) {
+    const param = echoableParam(parsed.rejectedParams.get(letter));
+    errors.reply(() => connection.numeric(ERR.INVALIDMODEPARAM, channel.name, letter, param, "Missing or invalid parameter"));
+  }
   for (const mode of parsed.listQueries) {
     const [entry, end, text] = listReplies[mode];
     for (const item of channel.lists[mode]) connection.numeric(entry, channel.name, item.mask, item.setBy, String(Math.floor(item.setAt / 1000)));
@@ -127,6 +130,19 @@ function channelMode(connection: IrcConnection, user: ChatUser, params: readonly
       else replyFailure(connection, error.reason, channel.name, error.mask);
     });
   }
+}
+
+/** The longest refused parameter 696 repeats: a list mask's own limit (modes.ts). */
+const MAX_ECHOED_PARAM = 128;
+
+/**
+ * 696's `<parameter>` (modern.ircdocs.horse): the refused one as the client gave it, or `*`
+ * when there was none, or when it cannot stand as a middle parameter (a space in it, a
+ * leading `:`, from a trailing one) or is longer than any valid one.
+ */
+function echoableParam(param: string | undefined): string {
+  if (param === undefined || param === "" || param.startsWith(":") || /[\s\0]/.test(param) || param.length > MAX_ECHOED_PARAM) return "*";
+  return param;
 }
 
 /** Counts the error replies of one command and drops those past its limit. */

@@ -15,10 +15,17 @@ interface WhoxRequest {
   readonly token: string;
 }
 
-function parseWhox(text: string | undefined): WhoxRequest | null {
-  if (!text?.startsWith("%")) return null;
-  const [fields = "", token = "0"] = text.slice(1).split(",");
-  return { fields, token: /^\d{1,3}$/.test(token) ? token : "0" };
+/**
+ * WHO's second parameter, `[flags][%fields[,token]]` (ircu WHOX): the flags before `%`
+ * (`o`: operators only) and the WHOX request after it, null without a `%` (plain 352).
+ */
+function parseWhoOptions(text: string | undefined): { operatorsOnly: boolean; whox: WhoxRequest | null } {
+  if (text === undefined) return { operatorsOnly: false, whox: null };
+  const percent = text.indexOf("%");
+  const operatorsOnly = (percent === -1 ? text : text.slice(0, percent)).includes("o");
+  if (percent === -1) return { operatorsOnly, whox: null };
+  const [fields = "", token = "0"] = text.slice(percent + 1).split(",");
+  return { operatorsOnly, whox: { fields, token: /^\d{1,3}$/.test(token) ? token : "0" } };
 }
 
 function flags(connection: IrcConnection, target: ChatUser, channel: Channel | null): string {
@@ -77,11 +84,10 @@ export const who: RegisteredCommand = {
   name: "WHO",
   minParams: 0,
   when: "registered",
-  help: "WHO <#channel>|<mask> [o|%fields[,token]] — list users (WHOX supported)",
+  help: "WHO <#channel>|<mask> [o][%fields[,token]] — list users (WHOX supported)",
   run(connection, user, params) {
     const mask = params[0] ?? "*";
-    const whox = parseWhox(params[1]);
-    const operatorsOnly = params[1]?.startsWith("o") === true;
+    const { operatorsOnly, whox } = parseWhoOptions(params[1]);
     const core = connection.context.core;
     if (mask.startsWith("#")) {
       // Paced: the WHO of a big channel is many times the send queue.
