@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Account } from "../core/accounts/ports.js";
+import { isStaleToken } from "../auth/tokens.js";
 import type { HttpContext } from "./context.js";
 import { ProblemError } from "./problems.js";
 
@@ -10,13 +11,15 @@ declare module "fastify" {
   }
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/i;
+/** RFC 6750 2.1: the scheme, 1*SP, the token (a JWT's characters; a longer b64token is none of ours). */
+const BEARER = /^Bearer +([A-Za-z0-9_.-]{1,4096})$/i;
 /** The header's scheme is Bearer (case-insensitive, RFC 9110 11.1), whatever follows it. */
 const BEARER_SCHEME = /^Bearer(\s|$)/i;
 
 /**
  * The onRequest hook of every route that needs an account: a valid access token
- * whose account still exists. It runs before validation, so an anonymous caller
+ * whose account still exists and whose password did not change since the token was
+ * issued (accountOfToken). It runs before validation, so an anonymous caller
  * learns nothing about a route's parameters. Credentials of another scheme (Basic,
  * which `curl -u` sends and POST /api/v1/upload takes) are no token at all: "send a
  * token", not invalid-token, which says a token was sent and has expired.
@@ -33,9 +36,7 @@ export function authenticator(context: HttpContext): (request: FastifyRequest, r
       );
     }
     const token = bearerToken(header);
-    const claims = token === null ? null : await context.tokens.verify(token);
-    // A deleted account's tokens die with it, though they are not stored anywhere.
-    const account = claims && (await context.accounts.findById(claims.accountId));
+    const account = token === null ? null : await accountOfToken(context, token);
     if (!account) throw new ProblemError("invalid-token", "The access token is invalid or expired; refresh it or log in again", { "www-authenticate": 'Bearer realm="cmymessage", error="invalid_token"' });
     request.account = account;
   };
@@ -52,8 +53,14 @@ export function bearerToken(header: string | undefined): string | null {
   return header === undefined ? null : (BEARER.exec(header)?.[1] ?? null);
 }
 
-/** The account a valid access token names (and that still exists), or null. */
+/**
+ * The account a valid access token names, or null: also when the account no longer exists
+ * (a deleted account's tokens die with it, though they are not stored anywhere) or when its
+ * password changed since the token was issued (the token's `cv` is older than the account's
+ * credentialsVersion): someone who learned the old password keeps no token either.
+ */
 export async function accountOfToken(context: HttpContext, token: string): Promise<Account | null> {
   const claims = await context.tokens.verify(token);
-  return (claims && (await context.accounts.findById(claims.accountId))) ?? null;
+  const account = claims && (await context.accounts.findById(claims.accountId));
+  return account && !isStaleToken(claims, account) ? account : null;
 }

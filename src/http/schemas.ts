@@ -6,6 +6,7 @@
  */
 import { PROBLEM_CONTENT_TYPE } from "./problems.js";
 import { MAX_PASSWORD_BYTES } from "../auth/password-policy.js";
+import { MAX_EMAIL_LENGTH } from "../core/accounts/account-service.js";
 
 export const problemSchema = {
   $id: "Problem",
@@ -29,16 +30,18 @@ export const problemResponse = {
 /** Error responses every route can give; routes add their own codes. */
 export const commonErrors = { "4xx": problemResponse, "5xx": problemResponse } as const;
 
-// Length caps keep hostile input small before any handler sees it. A password is
-// limited in bytes by the policy; a string with more characters than that many
-// bytes can never pass it, so a password to check against a stored one is cut there.
+// Length caps keep hostile input small before any handler sees it.
 const accountName = { type: "string", minLength: 1, maxLength: 64 } as const;
-const password = { type: "string", minLength: 1, maxLength: MAX_PASSWORD_BYTES } as const;
 /**
- * A password being set is the policy's to refuse (400 too-long, as documented), so its
- * cap is well past the policy's limit; the body limit bounds it anyway.
+ * A password being set is the policy's to refuse (400 too-long, as documented): the policy
+ * counts UTF-8 bytes after NFKC, and normalisation can join several code points into one
+ * character of fewer bytes ("u\u0308\u0304", 3 code points, is "ǖ", 2 bytes), so a password
+ * within the policy may have more code points than MAX_PASSWORD_BYTES. The cap (in code
+ * points, as JSON schema counts) is well past that; the body limit bounds it anyway.
  */
 const newPassword = { type: "string", minLength: 1, maxLength: 4 * MAX_PASSWORD_BYTES } as const;
+/** A password to check against a stored one (login, the current password): whatever a new one may be must get through. */
+const password = newPassword;
 const isoTime = { type: "string", format: "date-time" } as const;
 /** Asks for the access token as the HttpOnly cookie `cmy_access` too (for shared files, see access-cookie.ts). */
 const cookie = { type: "boolean", description: "Also set the access token as the HttpOnly cookie cmy_access (Path=/f/), to open shared files in a browser" } as const;
@@ -187,7 +190,7 @@ export const registerBody = {
   additionalProperties: false,
   // null is no email, as an account without one shows it; listed in the type so that
   // type coercion does not turn it into "", which is no email address.
-  properties: { name: accountName, password: newPassword, email: { type: ["string", "null"], maxLength: 254, format: "email" }, cookie },
+  properties: { name: accountName, password: newPassword, email: { type: ["string", "null"], maxLength: MAX_EMAIL_LENGTH, format: "email" }, cookie },
 } as const;
 export interface RegisterBody {
   name: string;

@@ -5,7 +5,7 @@ import { accountView, tokenPair } from "./views.js";
 
 /** A fresh login session for `account`: a new refresh-token family and an access token. */
 export async function newTokens(context: HttpContext, account: Account): Promise<TokenPair> {
-  const [access, refresh] = await Promise.all([context.tokens.issue(account.id, account.name), context.sessions.start(account)]);
+  const [access, refresh] = await Promise.all([context.tokens.issue(account.id, account.name, account.credentialsVersion), context.sessions.start(account)]);
   return tokenPair(access, refresh);
 }
 

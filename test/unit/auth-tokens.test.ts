@@ -34,7 +34,7 @@ test("a token lives exactly its lifetime (with the clock tolerance), no longer",
     const tokens = new AccessTokens(key, { issuer: "irc.example.org", lifetimeMinutes: 15, clockToleranceSeconds: 5 }, () => now);
     const issued = await tokens.issue(42, "alice");
     assert.equal(issued.expiresAt, now + 15 * 60_000);
-    assert.deepEqual(await tokens.verify(issued.token), { accountId: 42, accountName: "alice", expiresAt: issued.expiresAt });
+    assert.deepEqual(await tokens.verify(issued.token), { accountId: 42, accountName: "alice", credentialsVersion: 0, expiresAt: issued.expiresAt });
     now += 15 * 60_000 + 4_000;
     assert.ok(await tokens.verify(issued.token), "inside the tolerance");
     now += 2_000;

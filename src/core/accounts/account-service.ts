@@ -22,6 +22,33 @@ export interface AccountSettings {
   readonly registrationsPerAddressPerHour: number;
 }
 
+/**
+ * The nicks nick enforcement renames a guest to (src/irc/accounts/nick-ownership.ts: "Guest" and
+ * digits), in any case: no account may have one, or a guest renamed to it would hold an account's nick.
+ */
+export const GUEST_NICK = /^guest[0-9]+$/i;
+
+/**
+ * Why a name cannot be a new account's: a service's name (src/core/reserved-names.ts), not a nick
+ * under the nick rules (at the configured length), or a name nick enforcement gives guests.
+ */
+export type NameProblem = "reserved" | "nick-rules" | "guest-nick";
+
+/** The longest e-mail address an account may have (RFC 5321's 256-octet path less its angle brackets). */
+export const MAX_EMAIL_LENGTH = 254;
+
+/**
+ * An e-mail address as the HTTP API's schema takes one (`format: "email"`: the "full" rule of
+ * ajv-formats, which Fastify applies), so that every door that takes an address (IRC REGISTER,
+ * NickServ, HTTP) takes the same ones.
+ */
+const EMAIL = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
+
+/** Whether `email` may be an account's e-mail address: the HTTP schema's format and length (MAX_EMAIL_LENGTH). */
+export function isValidEmail(email: string): boolean {
+  return email.length <= MAX_EMAIL_LENGTH && EMAIL.test(email);
+}
+
 /** "name-retired": a deleted account had that name; it is never registered again (what was kept under it would pass on). */
 export type RegisterFailure = "invalid-name" | "name-taken" | "name-retired" | PasswordProblem;
 export type LoginFailureReason = "invalid-credentials" | "throttled";
@@ -142,10 +169,38 @@ export class AccountService {
     return passwordProblemText(problem, this.settings.password);
   }
 
+  /** Whether `name` could name an account (a service's name or one outside the nick rules cannot). */
   isValidName(name: string): boolean {
     // Service names (src/core/reserved-names.ts): no account may pose as a service.
     if (isReservedName(name)) return false;
     return isValidNick(name, this.settings.nameLength);
+  }
+
+  /**
+   * Why `name` cannot be registered, or null when it can: the rule of every door (register()
+   * refuses these as "invalid-name"; nameProblemText says which in words).
+   */
+  nameProblem(name: string): NameProblem | null {
+    if (isReservedName(name)) return "reserved";
+    if (!isValidNick(name, this.settings.nameLength)) return "nick-rules";
+    // A guest may be renamed to one at any time (nick enforcement): an account there would own its nick.
+    if (GUEST_NICK.test(name)) return "guest-nick";
+    return null;
+  }
+
+  /** Why `name` cannot be registered, in words (a sentence without its full stop), or null when it can. */
+  nameProblemText(name: string): string | null {
+    const problem = this.nameProblem(name);
+    switch (problem) {
+      case null:
+        return null;
+      case "reserved":
+        return "That name is reserved for a service";
+      case "guest-nick":
+        return "Names of the form Guest followed by digits are given to guests when they are renamed, and cannot be registered";
+      case "nick-rules":
+        return `Account names follow the nick rules: at most ${this.settings.nameLength} characters, a letter or one of [ ] \\ \` _ ^ { | } first, then those, digits and '-'`;
+    }
   }
 
   async #credentials(password: string): Promise<Credential[]> {
@@ -201,7 +256,7 @@ export class AccountService {
   }
 
   async register(name: string, password: string, email: string | null): Promise<RegisterResult> {
-    if (!this.isValidName(name)) return { ok: false, reason: "invalid-name" };
+    if (this.nameProblem(name) !== null) return { ok: false, reason: "invalid-name" };
     const problem = this.checkNewPassword(password);
     if (problem) return { ok: false, reason: problem };
     const folded = foldCase(name);

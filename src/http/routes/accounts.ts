@@ -8,10 +8,10 @@ import { commonErrors, registerBody, type RegisterBody, type SessionView } from 
 import { newSession } from "../session-reply.js";
 import { setAccessCookie } from "../access-cookie.js";
 
-function detail(reason: RegisterFailure, accounts: AccountService): string {
+function detail(reason: RegisterFailure, accounts: AccountService, name: string): string {
   switch (reason) {
     case "invalid-name":
-      return "Account names follow the nick rules: a letter or one of [ ] \\ ` _ ^ { | } first, then those, digits and '-'";
+      return accounts.nameProblemText(name) ?? "Account names follow the nick rules: a letter or one of [ ] \\ ` _ ^ { | } first, then those, digits and '-'";
     case "name-taken":
     case "name-retired":
       return "Choose another name";
@@ -44,7 +44,7 @@ export function accountRoutes(app: FastifyInstance, context: HttpContext): void 
           throw new ProblemError("registration-limit", addressLimitText(result.retryAfterSeconds), { "retry-after": String(result.retryAfterSeconds) });
         }
         if (result.reason === "disabled") throw new ProblemError("registration-closed", SELF_REGISTRATION_OFF_TEXT);
-        throw new ProblemError(result.reason, detail(result.reason, context.accounts));
+        throw new ProblemError(result.reason, detail(result.reason, context.accounts, name));
       }
       const session = await newSession(context, result.account);
       if (request.body.cookie) setAccessCookie(request, reply, session.tokens.accessToken, Date.parse(session.tokens.accessTokenExpiresAt));

@@ -61,7 +61,7 @@ export function authRoutes(app: FastifyInstance, context: HttpContext): void {
     async (request, reply) => {
       const result = await context.sessions.refresh(request.body.refreshToken, clientAddress(request));
       if (!result.ok) throw new ProblemError("invalid-token", "The refresh token is invalid, expired or revoked; log in again");
-      const access = await context.tokens.issue(result.account.id, result.account.name);
+      const access = await context.tokens.issue(result.account.id, result.account.name, result.account.credentialsVersion);
       if (request.body.cookie) setAccessCookie(request, reply, access.token, access.expiresAt);
       return { account: accountView(result.account), tokens: tokenPair(access, result.refresh) };
     },

@@ -58,7 +58,11 @@ export function meRoutes(app: FastifyInstance, context: HttpContext): void {
         if (changed.reason === "no-such-account") throw new ProblemError("invalid-token", "The account no longer exists");
         throw new ProblemError(changed.reason, context.accounts.passwordProblemText(changed.reason));
       }
-      return newSession(context, login.account);
+      // The account as the change left it: the new session's access token must carry its new
+      // credentialsVersion, since one issued under the old version is refused from now on.
+      const changedAccount = await context.accounts.findById(account.id);
+      if (!changedAccount) throw new ProblemError("invalid-token", "The account no longer exists");
+      return newSession(context, changedAccount);
     },
   );
 

@@ -3,6 +3,7 @@ import type { AnytimeCommand } from "../command.js";
 import { logIn } from "../accounts/login.js";
 import { secondsText } from "../../core/accounts/login-guard.js";
 import { addressLimitText, SELF_REGISTRATION_OFF_TEXT } from "../../core/accounts/registration-limit.js";
+import { isValidEmail, MAX_EMAIL_LENGTH } from "../../core/accounts/account-service.js";
 
 /**
  * IRCv3 draft/account-registration: `REGISTER <account|*> <email|*> <password>`,
@@ -21,7 +22,9 @@ export const register: AnytimeCommand = {
     if (name === "*") return fail("NEED_NICK", "*", "Send NICK first, or name the account");
     // The rule of SASL PLAIN (plaintext.ts): where a password may not arrive in clear, no account is made from one.
     if (!plaintextPasswordAllowed(connection)) return fail("DISALLOWED", name, "A password in clear needs a TLS connection: connect over TLS to register");
+    // "*" is no address (the spec); any other must be one the HTTP API would take too.
     const email = params[1] === "*" ? null : params[1]!;
+    if (email !== null && !isValidEmail(email)) return fail("INVALID_EMAIL", name, `Not a valid e-mail address (at most ${MAX_EMAIL_LENGTH} characters); send * for none`);
     let result;
     try {
       result = await connection.context.accounts.registerFrom(name, params[2]!, email, connection.address, "irc-register");
@@ -35,7 +38,7 @@ export const register: AnytimeCommand = {
       if (result.reason === "disabled") return fail("DISALLOWED", name, SELF_REGISTRATION_OFF_TEXT);
       if (result.reason === "name-taken") return fail("ACCOUNT_EXISTS", name, "That account already exists");
       if (result.reason === "name-retired") return fail("ACCOUNT_EXISTS", name, "That account name belonged to a deleted account and cannot be registered again");
-      if (result.reason === "invalid-name") return fail("BAD_ACCOUNT_NAME", name, "Account names follow the nick rules");
+      if (result.reason === "invalid-name") return fail("BAD_ACCOUNT_NAME", name, connection.context.accounts.nameProblemText(name) ?? "Not a valid account name");
       return fail("WEAK_PASSWORD", name, connection.context.accounts.passwordProblemText(result.reason));
     }
     connection.serverLine("REGISTER", "SUCCESS", result.account.name, "Account created");

@@ -1,11 +1,15 @@
 import type { AccountService } from "../../core/accounts/account-service.js";
 import { foldCase } from "../../core/chat/names.js";
+import { isStaleToken } from "../../auth/tokens.js";
 import type { SaslExchange, SaslStep } from "./exchange.js";
 
 /** Checks an access token of the HTTP API (auth/tokens.ts AccessTokens fits). */
 export interface BearerTokens {
-  /** The token's account id when it is valid (signature, issuer, audience, times), else null. */
-  verify(token: string): Promise<{ readonly accountId: number } | null>;
+  /**
+   * The token's account id and the account's credentialsVersion it was issued under, when it
+   * is valid (signature, issuer, audience, times), else null.
+   */
+  verify(token: string): Promise<{ readonly accountId: number; readonly credentialsVersion: number } | null>;
 }
 
 /** The service name in logs and the login metrics (see LoginListener). */
@@ -58,6 +62,7 @@ export function parseOauthBearer(message: string): Parsed {
  * challenge and its dummy response: IRC's numerics already say it failed. Refusals
  * are not counted by the brute-force guard: the tokens are signed, not guessable,
  * and a client whose token expired is not an attacker (the login metrics count them as failed).
+ * A token issued before the account's password last changed is refused like an expired one.
  */
 export function oauthbearerExchange(accounts: AccountService, tokens: BearerTokens, address: string): SaslExchange {
   /** Counted as a failed login for metrics (and logged), never by the guard. */
@@ -73,9 +78,11 @@ export function oauthbearerExchange(accounts: AccountService, tokens: BearerToke
       const parsed = parseOauthBearer(response.toString("utf8"));
       if ("malformed" in parsed) return refused(parsed.malformed);
       const claims = await tokens.verify(parsed.token);
-      // A deleted account's tokens die with it, though they are not stored anywhere.
+      // A deleted account's tokens die with it, though they are not stored anywhere; so do
+      // those issued before its password changed (else the session would be recorded under
+      // the new credentialsVersion, and no stale-session check would ever end it).
       const account = claims && (await accounts.findById(claims.accountId));
-      if (!account) return refused("Invalid or expired access token");
+      if (!account || isStaleToken(claims, account)) return refused("Invalid or expired access token");
       // As with PLAIN and SCRAM, nobody may act for another account.
       if (parsed.authzid !== "" && foldCase(parsed.authzid) !== foldCase(account.name)) return refused("Authorization identity must be empty or the token's account");
       await accounts.recordLogin(account, address, DOOR);

@@ -1,7 +1,7 @@
 import type { ChatUser } from "../../core/chat/user.js";
 import type { IrcConnection } from "../connection.js";
 import { isPasswordProblem } from "../../auth/password-policy.js";
-import type { AccountService } from "../../core/accounts/account-service.js";
+import { isValidEmail, MAX_EMAIL_LENGTH, type AccountService } from "../../core/accounts/account-service.js";
 import { addressLimitText, SELF_REGISTRATION_OFF_TEXT } from "../../core/accounts/registration-limit.js";
 import { foldCase } from "../../core/chat/names.js";
 import { applyAccountChoices, logIn, logOut } from "../accounts/login.js";
@@ -34,6 +34,11 @@ function problemText(reason: string, accounts: AccountService): string {
 }
 
 type Reply = (text: string) => void;
+
+/** The answer to a password check the brute-force guard refused (the password was not checked): when to try again. */
+function tooManyFailures(retryAfterSeconds: number | undefined): string {
+  return `Too many failed attempts; try again in ${secondsText(retryAfterSeconds ?? 60)}.`;
+}
 
 /**
  * Why this connection may not be logged out alone, or null when it may: the user has other
@@ -85,7 +90,7 @@ async function identify(connection: IrcConnection, user: ChatUser, args: string[
   const result = await connection.context.accounts.login(name, password, connection.address, "irc-nickserv");
   if (connection.closed) return;
   if (!result.ok) {
-    return reply(result.reason === "throttled" ? `Too many failed attempts; try again in ${secondsText(result.retryAfterSeconds ?? 60)}.` : "Invalid account or password.");
+    return reply(result.reason === "throttled" ? tooManyFailures(result.retryAfterSeconds) : "Invalid account or password.");
   }
   reply(`You are now logged in as ${result.account.name}.`);
   await logIn(connection, result.account);
@@ -95,8 +100,15 @@ async function register(connection: IrcConnection, user: ChatUser, args: string[
   if (connection.account) return reply(`You are already logged in as ${connection.account.name}.`);
   const [password, email, ...extra] = args;
   // "REGISTER my pass phrase" would register the password "my": refuse instead of guessing.
-  if (!password || extra.length > 0 || (email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(email))) {
+  if (!password || extra.length > 0) {
     return reply("Syntax: REGISTER <password> [email] (the password cannot contain spaces here; use the REGISTER command or the web client for a pass phrase)");
+  }
+  // The rule of every door (the HTTP API's); the address is not repeated: it may be the second word of a pass phrase.
+  if (email !== undefined && !isValidEmail(email)) {
+    return reply(
+      `Registration failed: the word after the password is not a valid e-mail address (at most ${MAX_EMAIL_LENGTH} characters). ` +
+        "Syntax: REGISTER <password> [email]; for a pass phrase use the REGISTER command or the web client.",
+    );
   }
   if (clearPasswordRefused(connection, reply)) return;
   const result = await connection.context.accounts.registerFrom(user.nick, password, email ?? null, connection.address, "irc-nickserv");
@@ -105,7 +117,8 @@ async function register(connection: IrcConnection, user: ChatUser, args: string[
     if (result.reason === "throttled") return reply(`Too many attempts; try again in ${secondsText(result.retryAfterSeconds)}.`);
     if (result.reason === "address-limit") return reply(`Registration failed: ${addressLimitText(result.retryAfterSeconds)}.`);
     if (result.reason === "disabled") return reply(`Registration failed: ${SELF_REGISTRATION_OFF_TEXT}.`);
-    return reply(`Registration failed: ${problemText(result.reason, connection.context.accounts)}.`);
+    const nameText = result.reason === "invalid-name" ? connection.context.accounts.nameProblemText(user.nick) : null;
+    return reply(`Registration failed: ${nameText ?? problemText(result.reason, connection.context.accounts)}.`);
   }
   reply(`Your nick ${result.account.name} is registered; you are now logged in.`);
   await logIn(connection, result.account);
@@ -121,7 +134,7 @@ async function setPassword(connection: IrcConnection, current: string, next: str
   const name = connection.account!.name;
   const check = await accounts.login(name, current, connection.address, "irc-nickserv");
   if (connection.closed) return;
-  if (!check.ok) return reply(check.reason === "throttled" ? `Too many failed attempts; try again in ${secondsText(check.retryAfterSeconds ?? 60)}.` : "The current password is wrong; the password was not changed.");
+  if (!check.ok) return reply(check.reason === "throttled" ? tooManyFailures(check.retryAfterSeconds) : "The current password is wrong; the password was not changed.");
   // This connection made the change: the account's other sessions end (account-sessions.ts), not this one.
   const result = await accounts.changePassword(name, next, connection);
   if (connection.closed) return;
@@ -194,7 +207,9 @@ export async function nickServ(connection: IrcConnection, user: ChatUser, text: 
       if (clearPasswordRefused(connection, reply)) return;
       const name = connection.account.name;
       const check = await accounts.login(name, rest(0), connection.address, "irc-nickserv");
-      if (!check.ok) return reply("Invalid password; the account was not dropped.");
+      if (connection.closed) return;
+      // Refused for the brute-force wait, the password was not checked: say so, as SET PASSWORD does.
+      if (!check.ok) return reply(check.reason === "throttled" ? tooManyFailures(check.retryAfterSeconds) : "Invalid password; the account was not dropped.");
       // The other connections, on any node, whether they share this user (multiclient) or are
       // users of their own, would stay logged in to an account that is gone.
       const inUse = inUseElsewhere(connection, user);
