@@ -10,7 +10,7 @@ import { MissedMessages } from "./core/chat/missed.js";
 import { AlwaysOnRepository } from "./store/always-on-repository.js";
 import { ChatCore, type ChatLimits } from "./core/chat/chat-core.js";
 import { ConnectionLimits } from "./net/connection-limits.js";
-import { loadTlsMaterial } from "./net/tls-certificate.js";
+import { EXPIRY_WARNING_DAYS, TLS_SOURCE_IN_DATABASE, expiresSoon, loadConfiguredTls, loadTlsMaterial, type TlsMaterial } from "./net/tls-certificate.js";
 import { IrcServerContext } from "./irc/server-context.js";
 import { IrcService } from "./irc/irc-service.js";
 import { textLimits } from "./irc/text-limits.js";
@@ -128,6 +128,26 @@ function advertiseFilehost(context: IrcServerContext, http: RunningHttp): void {
   context.setIsupportToken("soju.im/FILEHOST", url);
 }
 
+/** Whether `config` serves TLS: IRC over TLS, or FTPS (FTP listening with ftp.tls not off). */
+export function servesTls(config: Config): boolean {
+  return config.irc.tlsListen.length > 0 || (config.ftp.listen.length > 0 && config.ftp.tls !== "off");
+}
+
+/** What renews a certificate, by where it came from (for the warning that it ends soon). */
+function renewalHint(material: TlsMaterial): string {
+  if (material.configured) return "put the new certificate and key in tls.certFile and tls.keyFile, then reload (SIGHUP or REHASH)";
+  if (material.source === TLS_SOURCE_IN_DATABASE) return "delete the server_secrets row tls-self-signed and restart every node (docs/operations.md, Rotating)";
+  return "restart the server: it makes a new self-signed certificate";
+}
+
+/** Warns when the certificate in use has expired or ends within EXPIRY_WARNING_DAYS (at start and at each reload). */
+function warnIfExpiring(material: TlsMaterial, log: Logger): void {
+  if (!expiresSoon(material.notAfter)) return;
+  const fields = { source: material.source, notAfter: material.notAfter.toISOString(), fingerprint: material.fingerprint, renew: renewalHint(material) };
+  if (material.notAfter.getTime() <= Date.now()) log.error(fields, "the TLS certificate has expired: clients refuse it");
+  else log.warn(fields, `the TLS certificate expires within ${EXPIRY_WARNING_DAYS} days`);
+}
+
 /** The name of the secret unknown accounts' SCRAM salts are derived from (see irc/sasl/scram.ts). */
 export const SCRAM_SECRET = "scram-unknown-salt";
 
@@ -146,9 +166,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
   checkServingConfig(config);
   await makeDataDirectory(config.dataDir);
   await warnIfDataDirectoryIsOpen(config.dataDir, log);
+  // tls.certFile and tls.keyFile are read and checked before anything is opened: files that are
+  // no pair are a configuration error (exit status 2), not a server whose every handshake fails.
+  const configuredTls = servesTls(config) && (config.tls.certFile !== "" || config.tls.keyFile !== "") ? await loadConfiguredTls(config.tls) : null;
   const teardown = new Teardown();
   try {
-    return await startServing(config, options, teardown);
+    return await startServing(config, options, teardown, configuredTls);
   } catch (error) {
     await teardown.run({ reason: "Server failed to start", timeoutMs: 0 }, (part, err) => log.warn({ err, part }, "a part of the server that failed to start could not be stopped"));
     throw error;
@@ -156,7 +179,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
 }
 
 /** Everything startServer opens, each part added to `teardown` as soon as it is open: a failed start and stop() close the same list. */
-async function startServing(config: Config, options: StartOptions, teardown: Teardown): Promise<RunningServer> {
+async function startServing(config: Config, options: StartOptions, teardown: Teardown, configuredTls: TlsMaterial | null): Promise<RunningServer> {
   const { log } = options;
   const domain = await openDomain(config, log);
   teardown.add("database", "database", () => domain.close());
@@ -228,18 +251,23 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   const messaging = new Messaging(core, writer, { exists: async (name) => (await domain.accounts.find(name)) !== undefined });
   const limits = new ConnectionLimits(config.limits.connectionsPerIp, config.limits.maxConnections);
 
-  let tlsFingerprint: string | null = null;
+  /** The certificate new TLS connections get (IRC over TLS, FTPS); replaced by a reload with new files. */
+  let tlsMaterial: TlsMaterial | null = null;
   let tls = null;
   const ftpTls = config.ftp.listen.length > 0 && config.ftp.tls !== "off";
-  if (config.irc.tlsListen.length > 0 || ftpTls) {
-    const material = await loadTlsMaterial({ ...config.tls, dataDir: config.dataDir, serverName: config.server.name, shared: sharedSecrets });
-    tlsFingerprint = material.fingerprint;
+  if (servesTls(config)) {
+    const material = configuredTls ?? (await loadTlsMaterial({ ...config.tls, dataDir: config.dataDir, serverName: config.server.name, shared: sharedSecrets }));
+    tlsMaterial = material;
     tls = { cert: material.cert, key: material.key };
-    log.info(
-      // Both digests: clients pin SHA-256, but some show only SHA-1 to compare (lftp).
-      { fingerprint: material.fingerprint, fingerprintSha1: material.fingerprintSha1, generated: material.generated, source: material.source },
-      material.generated ? "made a self-signed TLS certificate" : "TLS certificate loaded",
-    );
+    // Both digests: clients pin SHA-256, but some show only SHA-1 to compare (lftp).
+    const fields = { fingerprint: material.fingerprint, fingerprintSha1: material.fingerprintSha1, notAfter: material.notAfter.toISOString(), generated: material.generated, source: material.source };
+    if (material.replacedExpiring) {
+      log.warn(
+        { ...fields, replacedNotAfter: material.replacedExpiring.toISOString() },
+        `made a new self-signed TLS certificate: the one made earlier had expired or ended within ${EXPIRY_WARNING_DAYS} days; clients that pinned its fingerprint must pin the new one`,
+      );
+    } else log.info(fields, material.generated ? "made a self-signed TLS certificate" : "TLS certificate loaded");
+    warnIfExpiring(material, log);
   }
 
   // Quota figures and upload reservations are in the database: every node sharing <dataDir>/files counts against one quota.
@@ -258,11 +286,36 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   messaging.observe(shares.observer);
   if (metrics) messaging.observe(metrics.messageSent);
   core.removedMessages.add(shares.redactionObserver);
-  const ftpContext = new FtpServerContext(config, domain.accounts, files, log, ftpTls && tls ? new FtpTls(tls) : null);
+  const ftpsTls = ftpTls && tls ? new FtpTls(tls) : null;
+  const ftpContext = new FtpServerContext(config, domain.accounts, files, log, ftpsTls);
   let context: IrcServerContext;
   let http: RunningHttp | null = null;
+  /**
+   * The certificate a reload brings: tls.certFile and tls.keyFile read again and checked as
+   * at start (a ConfigError naming the file when they are unusable, and the reload changes
+   * nothing). The self-signed one stays as it is while no files are configured.
+   */
+  const reloadedTls = async (current: TlsMaterial, next: Config): Promise<TlsMaterial> => {
+    if (next.tls.certFile === "" && next.tls.keyFile === "" && !current.configured) return current;
+    return loadTlsMaterial({ ...next.tls, dataDir: config.dataDir, serverName: next.server.name, shared: sharedSecrets });
+  };
   const reload = async (): Promise<Config> => {
     const next = await options.reload();
+    if (tlsMaterial) {
+      const material = await reloadedTls(tlsMaterial, next);
+      if (material.cert !== tlsMaterial.cert || material.key !== tlsMaterial.key) {
+        // Applied first: a certificate OpenSSL refuses throws before any other setting changes.
+        // Connections already made keep their session; new ones (and each AUTH TLS) get this one.
+        irc.setTls({ cert: material.cert, key: material.key });
+        ftpsTls?.update({ cert: material.cert, key: material.key });
+        log.info(
+          { fingerprint: material.fingerprint, fingerprintSha1: material.fingerprintSha1, notAfter: material.notAfter.toISOString(), source: material.source },
+          "TLS certificate reloaded: new connections get it",
+        );
+      }
+      tlsMaterial = material;
+      warnIfExpiring(material, log);
+    }
     context.replaceConfig(next);
     core.limits = chatLimits(next);
     limits.update(next.limits.connectionsPerIp, next.limits.maxConnections);
@@ -372,7 +425,9 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
     http: http?.addresses() ?? [],
     httpInject: http?.inject ?? null,
     metrics: metricsListener?.addresses() ?? [],
-    tlsFingerprint,
+    get tlsFingerprint() {
+      return tlsMaterial?.fingerprint ?? null;
+    },
     chat: { core, messaging },
     reload,
     stop(reason = "Server shutting down") {

@@ -8,6 +8,10 @@ import { readPassword } from "./password-input.js";
 import type { Config } from "../config/schema.js";
 import { makeDataDirectory } from "../data-directory.js";
 import { helpOption, printUsage } from "./usage.js";
+import { checkClusterDatabase } from "../cluster/serving-checks.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { SQLITE_FILE } from "../store/database.js";
 
 const USAGE = "usage: cmymessage user add|passwd NAME [--password PW] | user del NAME | user list";
 
@@ -18,6 +22,12 @@ function reasonText(reason: string, accounts: AccountService): string {
   );
 }
 
+/** Why `name` cannot be an account's (a service's name, a guest's, outside the nick rules), as the CLI words its reasons. */
+function nameText(name: string, accounts: AccountService): string {
+  const text = accounts.nameProblemText(name);
+  return text === null ? reasonText("invalid-name", accounts) : text.charAt(0).toLowerCase() + text.slice(1);
+}
+
 /**
  * SQLite keeps its database in the data directory: it is made here, so that a path
  * where no folder can be made fails at once with the reason (see makeDataDirectory).
@@ -26,20 +36,34 @@ async function makeSqliteDataDirectory(config: Config): Promise<void> {
   if (config.database.url === "") await makeDataDirectory(config.dataDir);
 }
 
+/**
+ * A command that reads or changes existing accounts on SQLite refuses a data directory
+ * with no database in it, rather than making an empty one there: a mistyped --data-dir
+ * (or the current directory, under systemd's /var/lib/cmymessage) would otherwise "succeed"
+ * with no account found, and leave a stray database behind.
+ */
+function requireSqliteDatabase(config: Config): void {
+  if (config.database.url !== "") return;
+  const file = join(config.dataDir, SQLITE_FILE);
+  if (!existsSync(file)) throw new CommandFailed(`no database at ${file}: is the data directory right? (--data-dir or CMY_DATA_DIR, as the server was given; serve or user add makes one)`);
+}
+
 export async function userCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseWithConfig(args, { password: { type: "string" }, ...helpOption });
   if (values["help"] === true) return printUsage();
   const [action, name, ...rest] = positionals;
   if (!action || rest.length > 0) throw new UsageError(USAGE);
   const config = await configLoader(values)();
-  await makeSqliteDataDirectory(config);
+  checkClusterDatabase(config);
+  if (action === "add") await makeSqliteDataDirectory(config);
+  else requireSqliteDatabase(config);
   const domain = await openDomain(config, pino({ level: "warn" }, process.stderr));
   try {
     switch (action) {
       case "add": {
         if (!name) throw new UsageError(USAGE);
         const result = await domain.accounts.register(name, await readPassword(values.password), null);
-        if (!result.ok) throw new CommandFailed(`cannot add ${name}: ${reasonText(result.reason, domain.accounts)}`);
+        if (!result.ok) throw new CommandFailed(`cannot add ${name}: ${result.reason === "invalid-name" ? nameText(name, domain.accounts) : reasonText(result.reason, domain.accounts)}`);
         process.stdout.write(`added account ${result.account.name}\n`);
         return;
       }
@@ -52,8 +76,10 @@ export async function userCommand(args: string[]): Promise<void> {
       }
       case "del": {
         if (!name) throw new UsageError(USAGE);
-        if (!(await domain.accounts.delete(name))) throw new CommandFailed(`cannot delete ${name}: ${reasonText("no-such-account", domain.accounts)}`);
-        process.stdout.write(`deleted account ${name}\n`);
+        // Named as stored ("Zed"), not as typed ("ZED"): the name is never registered again, so it cannot change in between.
+        const account = await domain.accounts.find(name);
+        if (!account || !(await domain.accounts.delete(account.name))) throw new CommandFailed(`cannot delete ${name}: ${reasonText("no-such-account", domain.accounts)}`);
+        process.stdout.write(`deleted account ${account.name}\n`);
         return;
       }
       case "list": {
@@ -77,6 +103,7 @@ export async function migrateCommand(args: string[]): Promise<void> {
   if (values["help"] === true) return printUsage();
   if (positionals.length > 0) throw new UsageError("usage: cmymessage migrate [--config FILE] [--data-dir DIR]");
   const config = await configLoader(values)();
+  checkClusterDatabase(config);
   await makeSqliteDataDirectory(config);
   const { migrateStore } = await import("../store/database.js");
   const { applied, location } = await migrateStore({ url: config.database.url, dataDir: config.dataDir });

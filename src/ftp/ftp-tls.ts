@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import net, { type Socket } from "node:net";
 import tls, { type SecureContext, type SecureContextOptions, type TLSSocket } from "node:tls";
+import { SERVER_TLS } from "../net/tls-certificate.js";
 
 /** The certificate and key FTPS presents (the server's, shared with IRC over TLS). */
 export type TlsMaterial = Pick<SecureContextOptions, "cert" | "key">;
@@ -15,7 +16,8 @@ const SESSION_TIMEOUT_SECONDS = 7 * 24 * 3600;
 /** Sessions a control connection keeps by id (TLS 1.3 handshakes add two that no one asks for). */
 const SESSIONS_KEPT = 8;
 
-const BASE: SecureContextOptions = { minVersion: "TLSv1.2", sessionTimeout: SESSION_TIMEOUT_SECONDS };
+/** TLS 1.2 or newer with forward-secret AEAD suites only, as on every TLS door (SERVER_TLS). */
+const BASE: SecureContextOptions = { ...SERVER_TLS, sessionTimeout: SESSION_TIMEOUT_SECONDS };
 
 /**
  * The TLS of one control connection and of its data connections, shared with no other
@@ -85,14 +87,26 @@ export class ConnectionTls {
  * certificate-less context of its data connections costs a sixth of that, once.
  */
 export class FtpTls {
-  readonly #shared: SecureContext;
+  #material: TlsMaterial;
+  #shared: SecureContext;
 
-  constructor(private readonly material: TlsMaterial) {
+  constructor(material: TlsMaterial) {
     // Made now: a bad key or certificate fails the start, not the first AUTH TLS.
     this.#shared = tls.createSecureContext({ ...material, ...BASE });
+    this.#material = material;
+  }
+
+  /**
+   * The certificate and key for every AUTH TLS from now on (a reload with new TLS files).
+   * A control connection secured earlier keeps its own, for itself and its data
+   * connections. Throws, changing nothing, when OpenSSL refuses them.
+   */
+  update(material: TlsMaterial): void {
+    this.#shared = tls.createSecureContext({ ...material, ...BASE });
+    this.#material = material;
   }
 
   forControlConnection(): ConnectionTls {
-    return new ConnectionTls(this.material, this.#shared);
+    return new ConnectionTls(this.#material, this.#shared);
   }
 }

@@ -46,6 +46,11 @@ export class IrcService {
     this.#sweeper.unref();
   }
 
+  /** The certificate and key the TLS listeners give connections from now on (a reload); throws, changing nothing, when OpenSSL refuses them. */
+  setTls(tls: SecureContextOptions): void {
+    this.#secure?.setTls(tls);
+  }
+
   addresses(): { plain: AddressInfo[]; tls: AddressInfo[] } {
     return { plain: this.#plain?.addresses() ?? [], tls: this.#secure?.addresses() ?? [] };
   }

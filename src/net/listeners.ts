@@ -1,10 +1,11 @@
 import net, { type AddressInfo, type Server, type Socket } from "node:net";
-import tls, { type SecureContextOptions } from "node:tls";
+import tls, { type SecureContext, type SecureContextOptions } from "node:tls";
 import type { Logger } from "pino";
 import type { ListenAddress } from "../config/listen-address.js";
 import { formatListenAddress } from "../config/listen-address.js";
 import { unmapAddress } from "./address.js";
 import { releaseOnClose, type ConnectionLimits, type ConnectionSlot } from "./connection-limits.js";
+import { SERVER_TLS } from "./tls-certificate.js";
 
 export interface AcceptedConnection {
   readonly socket: Socket;
@@ -17,7 +18,7 @@ export interface AcceptedConnection {
 
 export interface ListenOptions {
   readonly addresses: readonly ListenAddress[];
-  /** When given, every connection is TLS (1.2 or newer) with this certificate. */
+  /** When given, every connection is TLS (1.2 or newer, SERVER_TLS's suites) with this certificate; Listeners.setTls replaces it. */
   readonly tls?: SecureContextOptions;
   readonly limits: ConnectionLimits;
   readonly log: Logger;
@@ -65,11 +66,31 @@ class Handshakes {
   }
 }
 
+/** The TLS context new connections get; replaced whole by a reload, so a handshake uses the old or the new one, never a mix. */
+interface LiveContext {
+  current: SecureContext;
+}
+
+function serverContext(options: SecureContextOptions): SecureContext {
+  return tls.createSecureContext({ ...options, ...SERVER_TLS });
+}
+
 export class Listeners {
   constructor(
     readonly servers: readonly Server[],
     private readonly handshakes: Handshakes = new Handshakes(),
+    private readonly secure: LiveContext | null = null,
   ) {}
+
+  /**
+   * The certificate and key for the connections accepted from now on (a reload with new
+   * TLS files). Connections already made, and handshakes under way, keep their own.
+   * Throws, changing nothing, when OpenSSL refuses them.
+   */
+  setTls(options: SecureContextOptions): void {
+    if (!this.secure) throw new Error("these listeners are not TLS listeners");
+    this.secure.current = serverContext(options);
+  }
 
   /** The addresses actually bound (port 0 becomes the ephemeral port). */
   addresses(): AddressInfo[] {
@@ -151,13 +172,13 @@ export async function startListeners(options: ListenOptions): Promise<Listeners>
     return null;
   };
 
-  const secureContext = options.tls ? tls.createSecureContext({ ...options.tls, minVersion: "TLSv1.2" }) : null;
+  const secureContext: LiveContext | null = options.tls ? { current: serverContext(options.tls) } : null;
   const handshakeMs = (options.handshakeTimeoutSeconds ?? 10) * 1000;
 
   const handshakes = new Handshakes();
   /** TLS is layered on the accepted socket, so a handshake that never ends still holds (and is limited to) its slot. */
   const startTls = (raw: Socket, slot: ConnectionSlot): void => {
-    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: secureContext! });
+    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: secureContext!.current });
     const address = unmapAddress(raw.remoteAddress);
     const timer = setTimeout(() => socket.destroy(), handshakeMs);
     handshakes.add(socket);
@@ -202,5 +223,5 @@ export async function startListeners(options: ListenOptions): Promise<Listeners>
     await new Listeners(servers, handshakes).close();
     throw error;
   }
-  return new Listeners(servers, handshakes);
+  return new Listeners(servers, handshakes, secureContext);
 }

@@ -49,6 +49,9 @@ export interface StoreOptions {
   readonly walLimitBytes?: number;
 }
 
+/** SQLite's database file in the data directory. */
+export const SQLITE_FILE = "cmymessage.db";
+
 const INT8_OID = 20;
 
 
@@ -174,7 +177,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const postgres = isPostgresUrl(options.url);
   if (options.url !== "" && !postgres) throw new Error("database.url must be empty (SQLite in the data directory) or a postgres:// URL");
   const dialect: Dialect = postgres ? "postgres" : "sqlite";
-  const file = join(options.dataDir, "cmymessage.db");
+  const file = join(options.dataDir, SQLITE_FILE);
   if (!postgres) await makeDataDirectory(options.dataDir);
   // The checkpoint thread comes after the migrations; transactions ask it through this (see holdWrites below).
   let checkpointer: SqliteCheckpointer | null = null;

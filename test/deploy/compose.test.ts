@@ -25,6 +25,7 @@ import {
   services,
   type DockerImage,
 } from "../support/deploy-files.js";
+import { withHostVariables } from "./host-variables.js";
 
 type Tree = Record<string, unknown>;
 
@@ -37,7 +38,7 @@ type Nodes = Map<string, { config: Config; env: Record<string, string> }>;
 
 /** The configuration each CmyMessage service of the file starts with. */
 async function loadNodes(fileName: string): Promise<Nodes> {
-  const file = await readDeployYaml(fileName);
+  const file = withHostVariables(await readDeployYaml(fileName));
   const nodes: Nodes = new Map();
   for (const [name, service] of Object.entries(services(file))) {
     if (runsCmyMessage(service)) nodes.set(name, await containerConfig(file, service, image));
@@ -89,6 +90,11 @@ describe("deploy/compose.yaml: one node on SQLite", () => {
     assert.equal(node!.config.database.url, "", "SQLite: no database URL");
     assert.equal(node!.config.cluster.redisUrl, "");
     hostPortsAreDistinct(await readDeployYaml("compose.yaml"));
+  });
+
+  test("FTP_PUBLIC_ADDRESS is required: no default would be the address remote clients reach (PASV names it)", async () => {
+    const [service] = Object.values(services(await readDeployYaml("compose.yaml")));
+    assert.match(String((service!["environment"] as Tree)["CMY_FTP_PUBLIC_ADDRESS"]), /^\$\{FTP_PUBLIC_ADDRESS:\?[^}]+\}$/);
   });
 
   test("publishes IRC, IRC over TLS, FTP, HTTP and the passive range; restarts; keeps the image's health check", async () => {
@@ -157,6 +163,13 @@ describe("deploy/compose.cluster.yaml: three nodes, PostgreSQL, Redis, haproxy",
       assert.match(raw, /^postgres:\/\/cmymessage:\$\{POSTGRES_PASSWORD:\?[^}]*\}@postgres:5432\/cmymessage$/);
       assert.equal(String(postgresEnv["POSTGRES_USER"]), "cmymessage");
       assert.equal(String(postgresEnv["POSTGRES_DB"]), "cmymessage");
+    }
+  });
+
+  test("FTP_PUBLIC_ADDRESS is required, as in compose.yaml", () => {
+    const all = services(file);
+    for (const service of nodes.keys()) {
+      assert.match(String((all[service]!["environment"] as Tree)["CMY_FTP_PUBLIC_ADDRESS"]), /^\$\{FTP_PUBLIC_ADDRESS:\?[^}]+\}$/, service);
     }
   });
 

@@ -115,6 +115,20 @@ describe("deploy/Dockerfile", () => {
     assert.equal(image.env["CMY_DATA_DIR"], "/data");
   });
 
+  test("the data directory is made 0700 and owned by the user the server runs as (a new volume takes both)", () => {
+    // mkdir as root gives 0755, and the server then warns at every start that the data directory is open to other users.
+    const [uid, gid = uid] = all("USER", finalStage())[0]!.args.split(":");
+    const made = all("RUN", finalStage()).flatMap((run) => run.args.split(/&&|;/).map((command) => shellWords(command.trim())));
+    const install = made.find((words) => words[0] === "install" && words.includes("-d") && words.includes("/data"));
+    assert.ok(install, "the final stage makes /data with install -d (mode and owner in one step)");
+    const option = (name: string): string | undefined => install[install.indexOf(name) + 1];
+    assert.equal(option("-m"), "0700");
+    assert.equal(option("-o"), uid);
+    assert.equal(option("-g"), gid);
+    assert.ok(!made.some((words) => words[0] === "mkdir" && words.some((w) => w.startsWith("/data"))), "no other mkdir of /data (its mode would be the umask's)");
+    assert.ok(!made.some((words) => words[0] === "chmod" && words.some((w) => w.startsWith("/data"))), "no chmod undoing it");
+  });
+
   test("every CMY_* name in the Dockerfile is one the server reads", async () => {
     const text = await readDeployText("Dockerfile");
     for (const name of [...mentionedEnvironmentNames(text), ...Object.keys(image.env).filter((n) => n.startsWith("CMY_"))]) {

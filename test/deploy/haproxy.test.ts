@@ -19,6 +19,7 @@ import {
   runsCmyMessage,
   services,
 } from "../support/deploy-files.js";
+import { withHostVariables } from "./host-variables.js";
 
 interface Section {
   readonly kind: string;
@@ -55,7 +56,7 @@ describe("deploy/haproxy.cfg", () => {
   let haproxyPorts: number[];
   before(async () => {
     sections = parseHaproxyConfig(await readDeployText("haproxy.cfg"));
-    const file = await readDeployYaml("compose.cluster.yaml");
+    const file = withHostVariables(await readDeployYaml("compose.cluster.yaml"));
     const image = await readDockerfile();
     nodes = new Map();
     for (const [name, service] of Object.entries(services(file))) {

@@ -79,6 +79,8 @@ describe("deploy/cmymessage.service", () => {
 
   test("state in its StateDirectory, settings from an optional environment file, every CMY_* name real", () => {
     assert.equal(one("StateDirectory"), "cmymessage");
+    // Private to the service: with any group or other bit the server warns at every start, and the operator cannot clear it.
+    assert.equal(one("StateDirectoryMode"), "0700");
     assert.equal(env["CMY_DATA_DIR"], "/var/lib/cmymessage");
     assert.equal(one("EnvironmentFile"), "-/etc/cmymessage/env");
     for (const name of mentionedEnvironmentNames(text)) assert.ok(KNOWN_ENVIRONMENT.has(name), `${name} is not read by the server`);

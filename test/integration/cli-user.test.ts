@@ -222,7 +222,7 @@ describe("cmymessage user / migrate (SQLite in CMY_DATA_DIR)", () => {
       assertExit(await cli(["user", "add", "bob", "--password", PASSWORD], env), 0, "add bob");
       const del = await cli(["user", "del", "ALICE"], env);
       assertExit(del, 0, "del");
-      assert.match(del.stdout, /deleted account ALICE/);
+      assert.match(del.stdout, /deleted account alice\b/, "the stored name, not the one typed");
       assert.equal(await storedHash("", dataDir, "alice"), undefined, "credentials gone too");
 
       const again = await cli(["user", "del", "alice"], env);
@@ -272,7 +272,8 @@ describe("what the CLI refuses before it touches any data", () => {
 
   test("a data directory that cannot be made (/proc/x, below a file) exits 1 at once with the reason, for every command", { skip: process.platform !== "linux" && "needs Linux's /proc" }, async () => {
     // Node's recursive mkdir of /proc/x spun forever at full CPU; a few seconds is plenty for a refusal.
-    for (const args of [["user", "list"], ["migrate"], ["serve"]]) {
+    // The commands that make it (user passwd, del and list refuse a data directory with no database instead).
+    for (const args of [["user", "add", "alice", "--password", PASSWORD], ["migrate"], ["serve"]]) {
       const run = await cli([...args, "--data-dir", "/proc/x"], quietListeners, "", 20_000);
       assertExit(run, 1, `${args.join(" ")} --data-dir /proc/x`);
       assert.match(run.stderr, /cannot make the data directory \/proc\/x: \/proc takes no new folders/, args.join(" "));
@@ -280,7 +281,7 @@ describe("what the CLI refuses before it touches any data", () => {
     await withDataDir(async (_env, dataDir) => {
       const file = join(dataDir, "a-file");
       await writeFile(file, "");
-      const run = await cli(["user", "list", "--data-dir", join(file, "data")], {}, "", 20_000);
+      const run = await cli(["user", "add", "alice", "--password", PASSWORD, "--data-dir", join(file, "data")], {}, "", 20_000);
       assertExit(run, 1, "a data directory below a file");
       assert.match(run.stderr, new RegExp(`cannot make the data directory .*: ${file} is not a folder`));
     });
@@ -289,7 +290,7 @@ describe("what the CLI refuses before it touches any data", () => {
   test("missing parents of the data directory are made, private", async () => {
     await withDataDir(async (_env, dataDir) => {
       const nested = join(dataDir, "a", "b");
-      assertExit(await cli(["user", "list", "--data-dir", nested], {}), 0, "user list in a new nested folder");
+      assertExit(await cli(["user", "add", "alice", "--password", PASSWORD, "--data-dir", nested], {}), 0, "user add in a new nested folder");
       for (const folder of [join(dataDir, "a"), nested]) assert.equal((await stat(folder)).mode & 0o777, 0o700, folder);
     });
   });
@@ -346,3 +347,32 @@ forEachDialect(
   },
   { dialects: ["postgres"] },
 );
+
+describe("user commands refuse what would change the wrong database", () => {
+  test("user list, passwd and del on a data directory with no database say so and make nothing there", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "cmy-cli-nodb-"));
+    try {
+      const env = { CMY_DATA_DIR: join(dataDir, "typo") };
+      for (const args of [["user", "list"], ["user", "del", "alice"], ["user", "passwd", "alice", "--password", PASSWORD]]) {
+        const run = await cli(args, env);
+        assertExit(run, 1, args.join(" "));
+        assert.match(run.stderr, /no database at .*typo.*cmymessage\.db: is the data directory right\?/);
+      }
+      await assert.rejects(stat(join(dataDir, "typo")), "no data directory was made");
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test("with CMY_REDIS_URL but no PostgreSQL database URL, user add refuses as serve does (exit 2), making no SQLite file", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "cmy-cli-redis-"));
+    try {
+      const run = await cli(["user", "add", "swarmy", "--password", PASSWORD], { CMY_DATA_DIR: dataDir, CMY_REDIS_URL: "redis://127.0.0.1:6379/11", CMY_DATABASE_URL: "" });
+      assertExit(run, 2, "user add");
+      assert.match(run.stderr, /cluster\.redisUrl \(CMY_REDIS_URL\) needs database\.url/);
+      await assert.rejects(stat(join(dataDir, "cmymessage.db")), "no SQLite database was made");
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
