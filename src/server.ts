@@ -219,7 +219,7 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   // One registry for the whole process, made here and handed to what it measures.
   const metrics = config.metrics.enabled ? new ServerMetrics() : null;
   if (metrics) domain.accounts.onLogin((service, outcome) => metrics.login(service, outcome));
-  const history = new MessagesRepository(domain.store);
+  const history = new MessagesRepository(domain.store, (err) => log.error({ err }, "the index of conversations could not be brought up to date; history reads take the newest messages from the table meanwhile"));
   const writer = config.history.enabled
     ? new HistoryWriter(history, {
         commitIntervalMs: config.history.commitIntervalMs,

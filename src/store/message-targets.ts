@@ -10,6 +10,9 @@ import type BetterSqlite3 from "better-sqlite3";
  */
 export const TARGET_INDEX_BATCH_ROWS = 4096;
 
+/** The id below which every stored message is in the index (read where SQL needs the tail). */
+export const INDEXED_UPTO = "(select indexed_upto from message_targets_state where id = 1)";
+
 /**
  * SQLite's index of messages by conversation, (target, time, id), kept behind the writes.
  * Every id at or below `indexed_upto` is in it (SQLite hands out ids in commit order on
@@ -19,14 +22,24 @@ export const TARGET_INDEX_BATCH_ROWS = 4096;
  */
 export class SqliteTargetIndex {
   readonly #addPending: () => void;
-  /** Appended by this process since the last catch-up; unknown (the tail of a previous run) until the first. */
-  #pending = Number.POSITIVE_INFINITY;
+  readonly #pendingRows: BetterSqlite3.Statement;
+  /** Appended by this process since the last catch-up (when to add them in bulk). */
+  #appended = 0;
+  #failing = false;
 
-  constructor(sqlite: BetterSqlite3.Database) {
+  constructor(
+    sqlite: BetterSqlite3.Database,
+    /** Told when adding pending messages fails (a full disk): once per outage. */
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {
+    // OR IGNORE: a row already there (a migration stopped half-way and run again) is no error.
     const add = sqlite.prepare(
-      "insert into message_targets (target, time, id) select target, time, id from messages where id > (select indexed_upto from message_targets_state where id = 1) order by target, time, id",
+      `insert or ignore into message_targets (target, time, id) select target, time, id from messages where id > ${INDEXED_UPTO} order by target, time, id`,
     );
     const mark = sqlite.prepare("update message_targets_state set indexed_upto = max(indexed_upto, coalesce((select max(id) from messages), 0)) where id = 1");
+    // Both sides are one B-tree look-up: the stored mark, not a count of this process's
+    // appends, so messages another process stored (a second server on the file) count too.
+    this.#pendingRows = sqlite.prepare(`select coalesce((select max(id) from messages), 0) > ${INDEXED_UPTO} as behind`).pluck();
     this.#addPending = sqlite.transaction(() => {
       add.run();
       mark.run();
@@ -35,25 +48,32 @@ export class SqliteTargetIndex {
 
   /** After a commit of `count` messages: adds the pending ones once there are a batch's worth. */
   appended(count: number): void {
-    this.#pending += count;
-    if (this.#pending < TARGET_INDEX_BATCH_ROWS) return;
+    this.#appended += count;
+    if (this.#appended < TARGET_INDEX_BATCH_ROWS) return;
+    // The messages are committed, which is what the append's caller is told about: a failure
+    // here leaves them pending, and reads find them in the tail (messages-repository.ts).
+    this.tryCatchUp();
+  }
+
+  /** Whether stored messages are missing from the index. */
+  behind(): boolean {
+    return this.#pendingRows.get() === 1;
+  }
+
+  /**
+   * Adds every stored message not yet in the index; false when that failed (a full disk, a
+   * lock held too long by another process): the caller must then read the tail itself.
+   */
+  tryCatchUp(): boolean {
     try {
-      this.catchUp();
-    } catch {
-      // The messages are committed, which is what the append's caller is told about; the
-      // rows stay pending, and the next read of the index adds them or fails with why.
+      this.#addPending();
+      this.#appended = 0;
+      this.#failing = false;
+      return true;
+    } catch (error) {
+      if (!this.#failing) this.onError(error);
+      this.#failing = true;
+      return false;
     }
-  }
-
-  /** Whether a read must add messages first (catchUp writes). */
-  get behind(): boolean {
-    return this.#pending > 0;
-  }
-
-  /** Adds every stored message not yet in the index (before any read of it). */
-  catchUp(): void {
-    if (this.#pending === 0) return;
-    this.#addPending();
-    this.#pending = 0;
   }
 }

@@ -3,7 +3,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { Database, MessagesTable } from "./schema.js";
 import type { CommitGate, ConversationSummary, HistoryQuery, HistoryRef, HistoryStore, PruneOptions, StoredMessage } from "../core/chat/history.js";
 import type { Dialect } from "./dialect.js";
-import { SqliteTargetIndex } from "./message-targets.js";
+import { INDEXED_UPTO, SqliteTargetIndex } from "./message-targets.js";
 
 /**
  * Retention by age deletes in statements sized to take about this long (see prune). Each
@@ -120,12 +120,16 @@ export class MessagesRepository implements HistoryStore {
   readonly #targets: SqliteTargetIndex | null;
   readonly #holdWrites: () => Promise<unknown> | null;
 
-  constructor(store: HistoryDatabase) {
+  constructor(
+    store: HistoryDatabase,
+    /** SQLite: told when the index of conversations could not be brought up to date (once per outage; reads go on). */
+    onIndexError: (error: unknown) => void = () => {},
+  ) {
     this.#db = store.db;
     this.#holdWrites = () => store.holdWrites();
     if (store.dialect === "sqlite" && !store.sqlite) throw new Error("SQLite history needs the store's connection");
     this.#appendSqlite = store.sqlite ? preparedAppend(store.sqlite) : null;
-    this.#targets = store.sqlite ? new SqliteTargetIndex(store.sqlite) : null;
+    this.#targets = store.sqlite ? new SqliteTargetIndex(store.sqlite, onIndexError) : null;
   }
 
   async append(messages: readonly StoredMessage[], mayCommit: CommitGate = () => true): Promise<void> {
@@ -164,21 +168,24 @@ export class MessagesRepository implements HistoryStore {
   }
 
   /**
-   * Runs `read` where the index of conversations holds every stored message: on SQLite,
-   * on Kysely's one connection, after adding what is pending (SqliteTargetIndex), so no
-   * append lands between the two; on PostgreSQL the database keeps its index itself.
+   * Runs `read` on the index of conversations. On SQLite, on Kysely's one connection (so no
+   * append lands in between), after adding what is pending (SqliteTargetIndex); when that
+   * write fails (a full disk) `tail` is true and the read must also take the stored messages
+   * not in the index (ids above INDEXED_UPTO, a few thousand at most), so history stays
+   * readable while nothing can be written. On PostgreSQL the database keeps its index.
    */
-  async #withTargetIndex<T>(read: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  async #withTargetIndex<T>(read: (db: Kysely<Database>, tail: boolean) => Promise<T>): Promise<T> {
     const targets = this.#targets;
-    if (!targets) return read(this.#db);
+    if (!targets) return read(this.#db, false);
     return this.#db.connection().execute(async (connection) => {
-      if (targets.behind) {
+      let tail = false;
+      if (targets.behind()) {
         // Adding what is pending is a write: it waits while the WAL restarts, as appends do.
         const held = this.#holdWrites();
         if (held !== null) await held;
-        targets.catchUp();
+        tail = !targets.tryCatchUp();
       }
-      return read(connection);
+      return read(connection, tail);
     });
   }
 
@@ -188,22 +195,34 @@ export class MessagesRepository implements HistoryStore {
     if (from === "missing" || to === "missing") return [];
     // Between two references the walk goes from the first towards the second, whichever is older.
     const before = from && to ? from.time > to.time || (from.time === to.time && from.id > to.id) : query.direction === "before";
-    // SQLite walks message_targets (t) and fetches each row by id; PostgreSQL walks its index on messages.
-    const k = this.#targets ? "t" : "m";
-    const source = this.#targets ? sql`message_targets as t cross join messages as m on m.id = t.id` : sql`messages as m`;
     // A time reference excludes its own millisecond on the near side only for msgid refs;
     // for a time ref (id -1) "before t" means time < t and "after t" means time > t.
-    const bound = (pos: { time: number; id: number }, side: "lt" | "gt", inclusive = false) => {
+    const bound = (k: string, pos: { time: number; id: number }, side: "lt" | "gt", inclusive = false) => {
       const op = sql.raw((side === "lt" ? "<" : ">") + (inclusive ? "=" : ""));
       return pos.id === -1 ? sql`and ${sql.ref(`${k}.time`)} ${op} ${pos.time}` : sql`and (${sql.ref(`${k}.time`)}, ${sql.ref(`${k}.id`)}) ${op} (${pos.time}, ${pos.id})`;
     };
-    const fromBound = from ? bound(from, before ? "lt" : "gt", query.fromInclusive === true) : sql``;
-    const toBound = to ? bound(to, before ? "gt" : "lt") : sql``;
-    const order = sql.raw(before ? "desc" : "asc");
-    const { rows } = await this.#withTargetIndex((db) =>
-      sql<Selectable<MessagesTable>>`select m.* from ${source} where ${sql.ref(`${k}.target`)} = ${query.target} ${fromBound} ${toBound}
-        order by ${sql.ref(`${k}.time`)} ${order}, ${sql.ref(`${k}.id`)} ${order} limit ${query.limit}`.execute(db),
-    );
+    /** The page's conditions and order on the rows of `k`. */
+    const page = (k: string) => {
+      const fromBound = from ? bound(k, from, before ? "lt" : "gt", query.fromInclusive === true) : sql``;
+      const toBound = to ? bound(k, to, before ? "gt" : "lt") : sql``;
+      const order = sql.raw(before ? "desc" : "asc");
+      return {
+        where: sql`${sql.ref(`${k}.target`)} = ${query.target} ${fromBound} ${toBound}`,
+        orderBy: sql`order by ${sql.ref(`${k}.time`)} ${order}, ${sql.ref(`${k}.id`)} ${order} limit ${query.limit}`,
+      };
+    };
+    const { rows } = await this.#withTargetIndex((db, tail) => {
+      // PostgreSQL walks its index on messages.
+      if (!this.#targets) return sql<Selectable<MessagesTable>>`select m.* from messages as m where ${page("m").where} ${page("m").orderBy}`.execute(db);
+      // SQLite walks message_targets (t) and fetches each row by id.
+      if (!tail) return sql<Selectable<MessagesTable>>`select m.* from message_targets as t cross join messages as m on m.id = t.id where ${page("t").where} ${page("t").orderBy}`.execute(db);
+      // The index could not be brought up to date: its page and the tail's, merged.
+      return sql<Selectable<MessagesTable>>`select m.* from (
+          select * from (select t.time, t.id from message_targets as t where ${page("t").where} ${page("t").orderBy})
+          union all
+          select * from (select x.time, x.id from messages as x where x.id > ${sql.raw(INDEXED_UPTO)} and ${page("x").where} ${page("x").orderBy})
+        ) as p cross join messages as m on m.id = p.id ${page("p").orderBy}`.execute(db);
+    });
     if (before) rows.reverse();
     return rows.map(toStored);
   }
@@ -212,7 +231,7 @@ export class MessagesRepository implements HistoryStore {
     // Nothing asked for: nothing to find (and no boolean to bind, which better-sqlite3 refuses).
     if (channelKeys.length === 0 && account === null) return [];
     const sqlite = this.#targets !== null;
-    const rows = await this.#withTargetIndex((db) =>
+    const rows = await this.#withTargetIndex((db, tail) =>
       db
         .selectFrom("messages")
         .select(["target", sql<string>`max(${sql.ref("target_display")})`.as("display"), sql<number>`max(${sql.ref("time")})`.as("latest")])
@@ -221,8 +240,13 @@ export class MessagesRepository implements HistoryStore {
           if (channelKeys.length > 0) {
             ors.push(
               sqlite
-                ? // The channels' messages in the window, found through message_targets.
-                  eb("id", "in", sql<number>`(select ${sql.ref("id")} from message_targets where ${sql.ref("target")} in (${sql.join(channelKeys)}) and ${sql.ref("time")} > ${from} and ${sql.ref("time")} < ${to})`)
+                ? // The channels' messages in the window, found through message_targets (and the tail not in it, see #withTargetIndex).
+                  eb(
+                    "id",
+                    "in",
+                    sql<number>`(select ${sql.ref("id")} from message_targets where ${sql.ref("target")} in (${sql.join(channelKeys)}) and ${sql.ref("time")} > ${from} and ${sql.ref("time")} < ${to}
+                      ${tail ? sql`union all select ${sql.ref("id")} from messages where ${sql.ref("id")} > ${sql.raw(INDEXED_UPTO)} and ${sql.ref("target")} in (${sql.join(channelKeys)})` : sql``})`,
+                  )
                 : eb("target", "in", channelKeys),
             );
           }
@@ -300,6 +324,8 @@ export class MessagesRepository implements HistoryStore {
       // For each target, drop rows older than its Nth newest message.
       await inBatches(batchRows ?? PRUNE_PER_TARGET_BATCH_ROWS, false, async (rows) => {
         // SQLite ranks message_targets (a walk in its key's order); PostgreSQL its index on messages.
+        // Messages not in message_targets yet (a catch-up that failed) are newer than every ranked
+        // one: leaving them out keeps more of a conversation than asked, never less.
         const ranked = this.#targets
           ? sql<number>`(select id from (select id, row_number() over (partition by target order by time desc, id desc) as rank from message_targets) where rank > ${keepPerTarget} limit ${rows})`
           : null;

@@ -8,6 +8,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { sql, type Kysely } from "kysely";
+import BetterSqlite3 from "better-sqlite3";
+import { join } from "node:path";
 import { MessagesRepository } from "../../src/store/messages-repository.js";
 import { TARGET_INDEX_BATCH_ROWS } from "../../src/store/message-targets.js";
 import { createMigrator, migrateToLatest } from "../../src/store/migrator.js";
@@ -108,10 +110,9 @@ forEachDialect(
       const first = await database.open();
       const stored = Array.from({ length: 50 }, (_, i) => message("#chan", 5000 + i));
       const repository = new MessagesRepository(first);
-      // A store's first append also indexes what an earlier run left pending; the next ones wait for a batch.
       await repository.append(stored.slice(0, 30));
       await repository.append(stored.slice(30));
-      assert.deepEqual(await indexState(first), { indexed: 30, stored: 50, upTo: 30 }, "the last 20 not read yet: not indexed");
+      assert.deepEqual(await indexState(first), { indexed: 0, stored: 50, upTo: 0 }, "nothing read yet: nothing indexed");
       const second = await database.open();
       assert.deepEqual(ids(await new MessagesRepository(second).query(latest("#chan"))), ids(stored));
       assert.equal((await indexState(second)).indexed, 50);
@@ -155,6 +156,55 @@ forEachDialect(
       const repository = new MessagesRepository(store);
       assert.deepEqual(ids(await repository.query(latest("#even"))), ids(old.filter((m) => m.target === "#even")));
       assert.deepEqual(ids(await repository.query({ target: "#odd", direction: "after", from: { kind: "msgid", msgid: old[1]!.msgid }, to: null, limit: 3 })), ids([old[3]!, old[5]!, old[7]!]));
+    });
+
+    test("messages another process stored (a second store on the file) are found by this one's next read", async (t) => {
+      const database = await sqlite.create(t);
+      const a = new MessagesRepository(await database.open());
+      const b = new MessagesRepository(await database.open());
+      await a.append([message("#x", 1)]);
+      assert.equal((await a.query(latest("#x"))).length, 1, "a is caught up");
+      const more = [message("#x", 2), message("#x", 3)];
+      await b.append(more);
+      assert.deepEqual(ids((await a.query(latest("#x"))).slice(1)), ids(more));
+      assert.deepEqual(
+        (await a.conversations(["#x"], null, 0, 10, 10)).map((c) => c.latest),
+        [3],
+      );
+    });
+
+    test("when the index cannot be written (another process holds the write lock), reads still find every message, then catch up", async (t) => {
+      const database = await sqlite.create(t);
+      const store = await database.open();
+      const errors: unknown[] = [];
+      const repository = new MessagesRepository(store, (error) => errors.push(error));
+      const early = Array.from({ length: 6 }, (_, i) => message(i % 2 === 0 ? "#a" : "#b", 100 + i));
+      await repository.append(early);
+      assert.equal((await repository.query(latest("#a"))).length, 3);
+      const late = Array.from({ length: 6 }, (_, i) => message(i % 2 === 0 ? "#a" : "#b", 200 + i));
+      await repository.append(late);
+      // Another connection takes the write lock; this one gives up at once instead of after 5 s.
+      const other = new BetterSqlite3(join(database.dataDir, "cmymessage.db"));
+      t.after(() => other.close());
+      store.sqlite!.pragma("busy_timeout = 20");
+      other.exec("begin immediate");
+      const a = [...early, ...late].filter((m) => m.target === "#a");
+      assert.deepEqual(ids(await repository.query(latest("#a"))), ids(a), "LATEST: the index's rows and the tail's");
+      assert.deepEqual(ids(await repository.query(latest("#a", 2))), ids(a.slice(-2)), "a page from the tail alone");
+      assert.deepEqual(ids(await repository.query({ target: "#a", direction: "after", from: { kind: "msgid", msgid: a[1]!.msgid }, to: null, limit: 3 })), ids(a.slice(2, 5)), "across the two");
+      assert.deepEqual(
+        (await repository.conversations(["#a", "#b"], null, 0, 1000, 10)).map((c) => [c.target, c.latest]),
+        [
+          ["#b", 205],
+          ["#a", 204],
+        ],
+      );
+      assert.equal(errors.length, 1, "the failure is told once, not at every read");
+      other.exec("rollback");
+      store.sqlite!.pragma("busy_timeout = 5000");
+      assert.deepEqual(ids(await repository.query(latest("#a"))), ids(a));
+      const state = await indexState(store);
+      assert.equal(state.indexed, state.stored, "caught up once the lock is free");
     });
   },
   { dialects: ["sqlite"] },

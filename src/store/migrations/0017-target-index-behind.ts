@@ -12,8 +12,7 @@ import type { Dialect } from "../dialect.js";
  * with the index filled behind). Every read of the index first adds what is pending, so
  * it finds every stored message.
  *
- * A deleted message leaves the table by trigger (rows above the mark are simply not there
- * yet). Filling the table reads every stored message once and sorts them (a few seconds
+ * A deleted message leaves the table by trigger. Filling the table reads every stored message once and sorts them (a few seconds
  * per million). SQLite's migrations are not one transaction, so each step may run again
  * after a start stopped between them: every one of them is safe to repeat.
  *
@@ -27,8 +26,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     primary key (target, time, id)) without rowid`.execute(db);
   await sql`create table if not exists message_targets_state (id integer primary key check (id = 1), indexed_upto integer not null)`.execute(db);
   await sql`insert or ignore into message_targets_state (id, indexed_upto) values (1, 0)`.execute(db);
-  await sql`create trigger if not exists message_targets_delete after delete on messages
-    when old.id <= (select indexed_upto from message_targets_state where id = 1) begin
+  // Unconditional (one key look-up): a row added before its mark moved (a start stopped between
+  // the two steps below, then an older build deleting) must still leave with its message.
+  await sql`create trigger if not exists message_targets_delete after delete on messages begin
     delete from message_targets where target = old.target and time = old.time and id = old.id;
   end`.execute(db);
   // Run again after a stop between these two, the insert adds nothing twice.
