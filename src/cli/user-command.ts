@@ -53,6 +53,8 @@ export async function userCommand(args: string[]): Promise<void> {
   if (values["help"] === true) return printUsage();
   const [action, name, ...rest] = positionals;
   if (!action || rest.length > 0) throw new UsageError(USAGE);
+  // The arguments first: a usage error says so, whatever the data directory holds.
+  if (!["add", "passwd", "del", "list"].includes(action) || (action === "list") !== (name === undefined)) throw new UsageError(USAGE);
   const config = await configLoader(values)();
   checkClusterDatabase(config);
   if (action === "add") await makeSqliteDataDirectory(config);

@@ -161,6 +161,7 @@ export class ChannelOps {
     if (channel.flags.has("invite-only") && !channel.isOp(user)) return fail("chanop-needed");
     if (channel.members.has(target)) return fail("user-on-channel");
     channel.invited.add(target.id);
+    target.invitedInto(channel);
     host.replicate({ op: "invite", channel: channel.folded, user: target.id });
     const event: ChatEvent = { type: "invite", from: user.origin, channel: channel.name, target: target.nick, ...host.stamp() };
     host.publish({ kind: "users", users: [target.id] }, event);
@@ -197,14 +198,6 @@ export class ChannelOps {
   }
 
   /** An emptied channel goes (in a cluster its last state is kept a moment: channel-graveyard.ts). */
-  /**
-   * Forgets the invitations of a user that quit, in every channel: one kept would never be
-   * consumed (ids are not reused), and a long-lived +i channel would gather one per guest.
-   */
-  forgetInvites(userId: string): void {
-    for (const channel of this.host.channels.values()) if (channel.invited.size !== 0) channel.invited.delete(userId);
-  }
-
   dropChannel(channel: Channel): void {
     this.host.channels.delete(channel.folded);
     if (this.host.bus.node !== null) this.host.bury(channel);

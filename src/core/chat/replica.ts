@@ -123,9 +123,13 @@ export class Replica {
         if (op.changes.some((change) => change.kind !== "member")) host.modesChanged(channel);
         return;
       }
-      case "invite":
-        host.channels.get(op.channel)?.invited.add(op.user);
+      case "invite": {
+        const channel = host.channels.get(op.channel);
+        if (!channel) return;
+        channel.invited.add(op.user);
+        host.usersById.get(op.user)?.invitedInto(channel);
         return;
+      }
       case "attach": {
         const user = host.usersById.get(op.user);
         if (!user) return;
@@ -303,8 +307,7 @@ export class Replica {
     const host = this.host;
     if (announce) host.deliverLocal(this.#peers(user), { type: "quit", from: user.origin, reason, ...host.stamp() });
     for (const channel of [...user.channels.values()]) this.#leave(channel, user);
-    // Its invitations too (ChannelOps.forgetInvites does the same for this node's users): ids are never reused.
-    for (const channel of host.channels.values()) if (channel.invited.size !== 0) channel.invited.delete(user.id);
+    user.forgetInvitations();
     if (host.users.get(user.folded) === user) host.users.delete(user.folded);
     host.usersById.delete(user.id);
     host.indexAccount(user, null);

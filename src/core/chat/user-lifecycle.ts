@@ -171,7 +171,7 @@ export class UserLifecycle {
     host.publish(peers, event);
     for (const channel of user.channels.values()) if (channel.members.size === 0) host.channelOps.dropChannel(channel);
     user.leftAllChannels();
-    host.channelOps.forgetInvites(user.id);
+    user.forgetInvitations();
     host.users.delete(user.folded);
     host.usersById.delete(user.id);
     host.indexAccount(user, null);

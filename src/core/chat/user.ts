@@ -42,6 +42,8 @@ export class ChatUser {
   lastActive: number;
   /** The channels it is in, by folded name; null (read as empty) while in none. */
   #channels: Map<string, Channel> | null = null;
+  /** The channels whose invite set holds it; null while none (most users are never invited). */
+  #invitedTo: Set<Channel> | null = null;
   /**
    * The sessions: none, one (nearly every user: no Set allocated for it), or a Set
    * from the second on. Read through `sessionCount`, `onlySession` and `sessions()`.
@@ -96,6 +98,23 @@ export class ChatUser {
   leftChannel(folded: string): void {
     const channels = this.#channels;
     if (channels?.delete(folded) && channels.size === 0) this.#channels = null;
+  }
+
+  /** Invited into `channel` (its invite set now holds this user's id). */
+  invitedInto(channel: Channel): void {
+    (this.#invitedTo ??= new Set()).add(channel);
+  }
+
+  /**
+   * Takes this user out of every invite set it is in (it quits): one kept would never be
+   * consumed (ids are not reused), and a long-lived +i channel would gather one per guest.
+   * Found through the user rather than by walking every channel: a node lost in a cluster
+   * quits thousands of users at once.
+   */
+  forgetInvitations(): void {
+    if (this.#invitedTo === null) return;
+    for (const channel of this.#invitedTo) channel.invited.delete(this.id);
+    this.#invitedTo = null;
   }
 
   leftAllChannels(): void {
