@@ -286,8 +286,14 @@ export class FtpSession {
     detached(this.transfer?.abort(), (error) => this.context.log.warn({ err: error, address: this.address }, "ftp transfer abort failed"));
     this.closeData();
     this.logOut();
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    // After AUTH TLS and before its handshake completes (a client that sends nothing, or half a
+    // ClientHello), nothing can reach the client and end() would wait for the handshake: the
+    // login timeout (or a shutdown) ends the connection now, not once the destroy below comes.
+    if (this.tls && !this.secure) this.socket.destroy();
+    else {
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+    }
     this.slot.release();
     this.context.sessions.delete(this);
     this.context.log.debug({ address: this.address }, "ftp connection closed");

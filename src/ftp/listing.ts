@@ -53,9 +53,21 @@ export function mlstFeature(selected: readonly MlstFact[]): string {
   return `MLST ${MLST_FACTS.map((fact) => `${fact}${selected.includes(fact) ? "*" : ""};`).join("")}`;
 }
 
-/** RFC 3659 facts for MLSD/MLST, the `facts` selected by OPTS MLST; `readOnly` spaces offer only reading permissions. */
-export function factsLine(entry: FileEntry, kind: FactKind, name: string, readOnly: boolean, facts: readonly MlstFact[] = MLST_FACTS): string {
-  const perm = entry.type === "dir" ? (readOnly ? "el" : "flcdmpe") : readOnly ? "r" : "adfrw";
+/**
+ * What the client may do with the entry (RFC 3659 §7.5.5), no more: `readOnly` spaces offer
+ * only reading. The space's root (named "/") is neither deleted nor renamed. A symbolic link
+ * (or a FIFO, a device) is never followed, so it may only be deleted, and not even that when
+ * it leads out of the space (`removable` false): the jail refuses it for every command.
+ */
+function permFact(entry: FileEntry, readOnly: boolean, removable: boolean): string {
+  if (entry.type === "other") return readOnly || !removable ? "" : "d";
+  if (entry.type === "dir") return readOnly ? "el" : entry.name === "/" ? "lcmpe" : "flcdmpe";
+  return readOnly ? "r" : "adfrw";
+}
+
+/** RFC 3659 facts for MLSD/MLST, the `facts` selected by OPTS MLST (see permFact for `readOnly` and `removable`). */
+export function factsLine(entry: FileEntry, kind: FactKind, name: string, readOnly: boolean, facts: readonly MlstFact[] = MLST_FACTS, removable = true): string {
+  const perm = permFact(entry, readOnly, removable);
   const type = kind === "file" && entry.type === "other" ? "OS.unix=symlink" : kind;
   const values: Record<MlstFact, string> = {
     type,

@@ -1,5 +1,5 @@
 import { constants as fsConstants, type Stats } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, unlink, utimes, type FileHandle } from "node:fs/promises";
+import { chmod, lstat, lutimes, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, unlink, utimes, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, sep } from "node:path";
 import { Readable } from "node:stream";
 import { confineRealPath, descriptorInside, resolveSpelling, type JailedPath } from "./jail.js";
@@ -115,7 +115,8 @@ export class FileSpace {
     if (typeof path === "string") return { ok: false, reason: path };
     if (!(await confineRealPath(this.root, path.real, this.realRoot))) return { ok: false, reason: "outside" };
     // "notes.txt/" names a folder, and a file is there: refused as POSIX does (ENOTDIR), whatever the command.
-    if (path.real.endsWith(sep) && (await stat(path.real.slice(0, -1)).then((s) => !s.isDirectory(), () => false))) return { ok: false, reason: "not-a-directory" };
+    // So is a link there ("dirlink/"), which the separator would have the kernel follow: links are never followed.
+    if (path.real.endsWith(sep) && (await lstat(path.real.slice(0, -1)).then((s) => !s.isDirectory(), () => false))) return { ok: false, reason: "not-a-directory" };
     return { ok: true, path };
   }
 
@@ -132,9 +133,13 @@ export class FileSpace {
     return opened.ok ? { ...opened, path } : opened;
   }
 
+  /**
+   * The entry `path` names, itself: a symbolic link there is not followed, and reads as
+   * "other" (neither a file nor a folder), as anything else that is not one does.
+   */
   async stat(path: JailedPath): Promise<Result<{ entry: FileEntry }>> {
     try {
-      const s = await stat(path.real);
+      const s = await entryStats(path);
       return { ok: true, entry: entryOf(basename(path.virtual) || "/", s) };
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
@@ -299,9 +304,11 @@ export class FileSpace {
   async setModified(path: JailedPath, modified: Date): Promise<Result<{ modified: Date }>> {
     if (this.readOnly) return { ok: false, reason: "read-only" };
     try {
-      const s = await stat(path.real);
-      await utimes(path.real, s.atime, modified);
-      return { ok: true, modified: (await stat(path.real)).mtime };
+      // A link is not followed (lutimes would change its own times): only a file or a folder is changed.
+      const s = await entryStats(path);
+      if (!s.isFile() && !s.isDirectory()) return { ok: false, reason: "not-found" };
+      await (path.virtual === "/" ? utimes : lutimes)(entryPath(path), s.atime, modified);
+      return { ok: true, modified: (await entryStats(path)).mtime };
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
     }
@@ -317,8 +324,10 @@ export class FileSpace {
   async setMode(path: JailedPath, mode: number): Promise<Result<object>> {
     if (this.readOnly || path.virtual === "/") return { ok: false, reason: "read-only" };
     try {
-      const s = await lstat(path.real);
-      await chmod(path.real, (mode & 0o777) | (s.isDirectory() ? 0o700 : 0o600));
+      // chmod follows a link: a link (or anything but a file or a folder) is refused, never changed through.
+      const s = await entryStats(path);
+      if (!s.isFile() && !s.isDirectory()) return { ok: false, reason: "not-found" };
+      await chmod(entryPath(path), (mode & 0o777) | (s.isDirectory() ? 0o700 : 0o600));
       return { ok: true };
     } catch (error) {
       return { ok: false, reason: failureOf(error) };
@@ -409,6 +418,23 @@ export class FileSpace {
     if (path.real.endsWith(sep)) return { ok: false, reason: "invalid-name" };
     return uploadFile(this.ledger, this.limits, () => this.#quota(), path, source, options);
   }
+}
+
+/** The path of the entry `path` names, without the separator that would make the kernel follow a link there. */
+function entryPath(path: JailedPath): string {
+  return path.real.endsWith(sep) && path.virtual !== "/" ? path.real.slice(0, -1) : path.real;
+}
+
+/**
+ * lstat of the entry `path` names: a link there is the link, also when the path ends in "/"
+ * (which then names a folder, so a link or a file there is ENOTDIR). The space's root is
+ * followed: an operator may have made it a link to where the files are.
+ */
+async function entryStats(path: JailedPath): Promise<Stats> {
+  if (path.virtual === "/") return stat(path.real);
+  const s = await lstat(entryPath(path));
+  if (path.real.endsWith(sep) && !s.isDirectory()) throw Object.assign(new Error(`not a directory: ${path.virtual}`), { code: "ENOTDIR" });
+  return s;
 }
 
 /** True when anything (a link too) is at `real`. */

@@ -3,7 +3,7 @@ import type { FtpSession } from "../ftp-session.js";
 import type { JailedPath } from "../../core/files/jail.js";
 import { quotePath } from "../replies.js";
 import { timeVal } from "../listing.js";
-import { replyFileFailure, resolvePath } from "./paths.js";
+import { replyFileFailure, resolveFileOrFolder, resolvePath } from "./paths.js";
 import { networkAsciiLength } from "../ascii.js";
 
 /** The largest file whose SIZE in TYPE A is counted (by reading it through); see size. */
@@ -23,12 +23,23 @@ export const mkd: FtpCommand = {
   },
 };
 
+/**
+ * Whether the last part of `argument` is "." or ".." ("RMD .", "./", "a/.", ".."): rmdir(2)
+ * refuses such a path (EINVAL), and vsftpd answers 550. The jail would resolve it first and
+ * remove the current folder (or its parent) instead.
+ */
+function endsInDotOrDotDot(argument: string): boolean {
+  const last = argument.replace(/\/+$/, "").split("/").pop();
+  return last === "." || last === "..";
+}
+
 export const rmd: FtpCommand = {
   names: ["RMD", "XRMD"],
   needsLogin: true,
   argument: "required",
   help: "RMD <directory>",
   async run(session, argument) {
+    if (endsInDotOrDotDot(argument)) return session.reply(550, 'A folder named by "." or ".." is not removed; name it by its own name');
     const path = await resolvePath(session, argument);
     if (!path) return;
     const result = await session.space!.removeDirectory(path);
@@ -57,10 +68,11 @@ export const rnfr: FtpCommand = {
   argument: "required",
   help: "RNFR <old name>",
   async run(session, argument) {
-    const path = await resolvePath(session, argument);
-    if (!path) return;
-    const found = await session.space!.stat(path);
-    if (!found.ok) return replyFileFailure(session, found.reason);
+    const found = await resolveFileOrFolder(session, argument);
+    if (!found) return;
+    const { path } = found;
+    // The space's root is never renamed (MLST's perm for it has no "f").
+    if (path.virtual === "/") return replyFileFailure(session, "read-only");
     session.renameFrom = path;
     session.reply(350, "Ready for RNTO");
   },
@@ -113,10 +125,8 @@ export const mdtm: FtpCommand = {
   argument: "required",
   help: "MDTM <file> (RFC 3659)",
   async run(session, argument) {
-    const path = await resolvePath(session, argument);
-    if (!path) return;
-    const found = await session.space!.stat(path);
-    if (!found.ok) return replyFileFailure(session, found.reason);
+    const found = await resolveFileOrFolder(session, argument);
+    if (!found) return;
     session.reply(213, timeVal(found.entry.modified));
   },
 };
@@ -143,8 +153,9 @@ async function setModified(session: FtpSession, pathText: string, when: Date): P
     session.reply(550, "Permission denied");
     return null;
   }
-  const path = await resolvePath(session, pathText);
-  if (!path) return null;
+  const found = await resolveFileOrFolder(session, pathText);
+  if (!found) return null;
+  const { path } = found;
   const result = await session.space!.setModified(path, when);
   if (!result.ok) {
     replyFileFailure(session, result.reason);
@@ -199,9 +210,9 @@ async function siteChmod(session: FtpSession, words: readonly string[]): Promise
   const [mode = "", ...rest] = words;
   if (!/^[0-7]{1,4}$/.test(mode) || rest.length === 0) return session.reply(501, "Syntax: SITE CHMOD <octal mode> <file>");
   if (session.space!.readOnly) return session.reply(550, "Permission denied");
-  const path = await resolvePath(session, rest.join(" "));
-  if (!path) return;
-  const result = await session.space!.setMode(path, parseInt(mode, 8));
+  const found = await resolveFileOrFolder(session, rest.join(" "));
+  if (!found) return;
+  const result = await session.space!.setMode(found.path, parseInt(mode, 8));
   if (!result.ok) return replyFileFailure(session, result.reason);
   session.reply(200, "SITE CHMOD command ok");
 }

@@ -5,7 +5,8 @@ import type { FtpCommand } from "./command.js";
 import type { FtpSession } from "../ftp-session.js";
 import type { FileEntry } from "../../core/files/file-space.js";
 import { factsLine, isInternal, listLine } from "../listing.js";
-import { replyFileFailure, resolvePath } from "./paths.js";
+import type { JailedPath } from "../../core/files/jail.js";
+import { replyFileFailure, resolveFileOrFolder } from "./paths.js";
 import { runTransfer } from "./transfer-runner.js";
 import { endDataConnection } from "../data-channel.js";
 
@@ -20,16 +21,12 @@ export function parseListArgument(argument: string): string {
   return words.join(" ");
 }
 
-/** Entries of a directory, or the one entry of a file, as LIST/NLST/MLSD show them. */
-async function entriesFor(session: FtpSession, argument: string): Promise<{ entries: FileEntry[]; isDirectory: boolean } | null> {
-  const path = await resolvePath(session, argument);
-  if (!path) return null;
-  const found = await session.space!.stat(path);
-  if (!found.ok) {
-    replyFileFailure(session, found.reason);
-    return null;
-  }
-  if (found.entry.type !== "dir") return { entries: [found.entry], isDirectory: false };
+/** Entries of a directory, or the one entry of a file, as LIST/NLST/MLSD show them; a link named is 550, never followed. */
+async function entriesFor(session: FtpSession, argument: string): Promise<{ entries: FileEntry[]; isDirectory: boolean; path: JailedPath } | null> {
+  const found = await resolveFileOrFolder(session, argument);
+  if (!found) return null;
+  const { path } = found;
+  if (found.entry.type !== "dir") return { entries: [found.entry], isDirectory: false, path };
   const listed = await session.space!.list(path);
   if (!listed.ok) {
     replyFileFailure(session, listed.reason);
@@ -41,7 +38,7 @@ async function entriesFor(session: FtpSession, argument: string): Promise<{ entr
   // mirroring, and fail "rm -r" with "Directory not empty". Our in-progress uploads never.
   // Names with control characters (made by something other than FTP) are left out too: no
   // FTP command can name them, and a CR LF in one would forge extra lines in the listing.
-  return { entries: listed.entries.filter((e) => !isInternal(e.name) && !hasControlCharacters(e.name)), isDirectory: true };
+  return { entries: listed.entries.filter((e) => !isInternal(e.name) && !hasControlCharacters(e.name)), isDirectory: true, path };
 }
 
 async function sendLines(session: FtpSession, socket: Socket, lines: readonly string[]): Promise<{ code: number; text: string }> {
@@ -72,6 +69,19 @@ function listingCommand(name: "LIST" | "NLST", line: (entry: FileEntry, now: num
 export const list = listingCommand("LIST", listLine);
 export const nlst = listingCommand("NLST", (entry) => entry.name);
 
+/**
+ * The entries that are neither files nor folders (links, mostly) which DELE may remove: all but
+ * links leading out of the space, which the jail refuses for every command. Such entries are rare,
+ * so checking each one costs a listing next to nothing.
+ */
+async function removableOthers(session: FtpSession, folder: JailedPath, entries: readonly FileEntry[]): Promise<Set<string>> {
+  const removable = new Set<string>();
+  for (const entry of entries) {
+    if (entry.type === "other" && (await session.space!.resolve(folder.virtual, entry.name)).ok) removable.add(entry.name);
+  }
+  return removable;
+}
+
 export const mlsd: FtpCommand = {
   names: ["MLSD"],
   needsLogin: true,
@@ -85,11 +95,12 @@ export const mlsd: FtpCommand = {
       return session.reply(501, "MLSD needs a directory");
     }
     const readOnly = session.space!.readOnly;
+    const removable = readOnly ? new Set<string>() : await removableOthers(session, listed.path, listed.entries);
     await runTransfer(session, session.context.traffic.listings, "MLSD", (socket) =>
       sendLines(
         session,
         socket,
-        listed.entries.map((entry) => factsLine(entry, entry.type === "dir" ? "dir" : "file", entry.name, readOnly, session.mlstFacts)),
+        listed.entries.map((entry) => factsLine(entry, entry.type === "dir" ? "dir" : "file", entry.name, readOnly, session.mlstFacts, removable.has(entry.name))),
       ),
     );
   },
@@ -101,10 +112,9 @@ export const mlst: FtpCommand = {
   argument: "optional",
   help: "MLST [path] (RFC 3659)",
   async run(session, argument) {
-    const path = await resolvePath(session, argument);
-    if (!path) return;
-    const found = await session.space!.stat(path);
-    if (!found.ok) return replyFileFailure(session, found.reason);
+    const found = await resolveFileOrFolder(session, argument);
+    if (!found) return;
+    const { path } = found;
     const kind = found.entry.type === "dir" ? "dir" : "file";
     session.reply(250, [`Listing ${path.virtual}`, factsLine(found.entry, kind, path.virtual, session.space!.readOnly, session.mlstFacts), "End"]);
   },

@@ -1,4 +1,4 @@
-import type { FileFailure } from "../../core/files/file-space.js";
+import type { FileEntry, FileFailure } from "../../core/files/file-space.js";
 import type { JailedPath } from "../../core/files/jail.js";
 import type { FtpSession } from "../ftp-session.js";
 
@@ -44,6 +44,26 @@ export async function resolvePath(session: FtpSession, argument: string): Promis
     return null;
   }
   return result.path;
+}
+
+/**
+ * Resolves a path that must name a file or a folder, with what is there, answering any
+ * refusal itself. A symbolic link (never followed by any command: it may only be deleted),
+ * a FIFO or a device gets 550, as for SIZE and RETR.
+ */
+export async function resolveFileOrFolder(session: FtpSession, argument: string): Promise<{ path: JailedPath; entry: FileEntry } | null> {
+  const path = await resolvePath(session, argument);
+  if (!path) return null;
+  const found = await session.space!.stat(path);
+  if (!found.ok) {
+    replyFileFailure(session, found.reason);
+    return null;
+  }
+  if (found.entry.type === "other") {
+    session.reply(550, "Not a regular file or folder");
+    return null;
+  }
+  return { path, entry: found.entry };
 }
 
 /** Answers a path's refusal; one outside the space is logged (an attempt to leave the jail, or a bad link in it). */

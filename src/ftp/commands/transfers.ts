@@ -26,7 +26,7 @@ function refuseAsciiResume(session: FtpSession, offset: number): boolean {
   return true;
 }
 
-/** Whether `argument` names something that is neither a file nor a folder (a FIFO, a device): said so, as SIZE does. */
+/** Whether `argument` names something that is neither a file nor a folder (a link, a FIFO, a device): said so, as SIZE does. */
 async function isSpecialFile(session: FtpSession, argument: string): Promise<boolean> {
   const resolved = await session.space!.resolve(session.cwd, argument);
   if (!resolved.ok) return false;
@@ -47,7 +47,8 @@ export const retr: FtpCommand = {
     const opened = await session.space!.resolveAndOpenFile(session.cwd, argument, offset);
     if (!opened.ok) {
       session.closeData();
-      if (opened.reason === "not-found" && (await isSpecialFile(session, argument))) return session.reply(550, "Not a regular file");
+      // A link in the space is not followed (O_NOFOLLOW: ELOOP, read as "outside"); one leading out of the space is refused by the jail and logged.
+      if ((opened.reason === "not-found" || opened.reason === "outside") && (await isSpecialFile(session, argument))) return session.reply(550, "Not a regular file");
       return refusePath(session, argument, opened.reason);
     }
     const { file } = opened;
