@@ -8,11 +8,16 @@ import { AccountService, type AccountSettings } from "./core/accounts/account-se
 import { LoginGuard } from "./core/accounts/login-guard.js";
 import { RefreshSessions, type RefreshSettings } from "./core/accounts/refresh-sessions.js";
 import { RefreshTokensRepository } from "./store/refresh-tokens-repository.js";
+import { PushSubscriptionsRepository } from "./store/push-subscriptions-repository.js";
+import { foldCase } from "./core/chat/names.js";
 
 export interface Domain {
   readonly store: Store;
   readonly accounts: AccountService;
-  /** Login sessions (refresh-token families) of the HTTP API; ended on every password change. */
+  /**
+   * Login sessions (refresh-token families) of the HTTP API; ended on every password change.
+   * Ending all of an account's (revokeAll) deletes its Web Push subscriptions too.
+   */
   readonly sessions: RefreshSessions;
   /** Applies a reloaded config to what can change at run time. */
   update(config: Config): void;
@@ -53,6 +58,16 @@ export async function openDomain(config: Config, log: Logger, options: { migrate
   const sessions = new RefreshSessions(new RefreshTokensRepository(store.db), accounts, refreshSettings(config), log);
   // Here, not in the HTTP adapter: a password changed over IRC or by the CLI must end web sessions too.
   accounts.onPasswordChanged((account) => sessions.revokeAll(account, "password changed"));
+  // A push subscription reads the account's direct messages and mentions wherever its endpoint
+  // leads: one registered by whoever held a session (or the password) must not outlive a password
+  // change or "sign out everywhere". Devices of the owner register again on their next connection.
+  // Here, so the CLI (`user passwd`, another process) deletes them too; deleting the account does
+  // by ON DELETE CASCADE.
+  const pushSubscriptions = new PushSubscriptionsRepository(store.db, store.dialect);
+  sessions.onAllRevoked(async (account, why) => {
+    const deleted = await pushSubscriptions.deleteForAccount(foldCase(account.name));
+    if (deleted > 0) log.info({ account: account.name, deleted, why }, "push subscriptions deleted");
+  });
   return {
     store,
     accounts,

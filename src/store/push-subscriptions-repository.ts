@@ -44,6 +44,14 @@ export class PushSubscriptionsRepository implements PushSubscriptionStore {
     return Number(result.numDeletedRows) > 0;
   }
 
+  async deleteForAccount(account: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom("push_subscriptions")
+      .where("account_id", "in", (eb) => eb.selectFrom("accounts").select("id").where("name_folded", "=", account))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async ofAccount(account: string): Promise<PushSubscription[]> {
     const rows = await this.db
       .selectFrom("push_subscriptions")

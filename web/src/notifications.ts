@@ -134,6 +134,20 @@ async function subscribe(vapidPublicKey: string): Promise<{ endpoint: string; p2
 }
 
 /**
+ * This browser's push subscription for the app, if it has one (null without push support or a
+ * service worker, or when the browser does not answer within a few seconds). Signing out uses it
+ * to tell the server to forget it, then ends it.
+ */
+export async function browserPushSubscription(): Promise<PushSubscription | null> {
+  if (typeof navigator === "undefined" || !("serviceWorker" in navigator) || typeof window === "undefined" || !("PushManager" in window)) return null;
+  const lookup = async (): Promise<PushSubscription | null> => {
+    const registration = await navigator.serviceWorker.getRegistration("/");
+    return (await registration?.pushManager.getSubscription()) ?? null;
+  };
+  return withTimeout(lookup(), 3_000);
+}
+
+/**
  * Subscribes this browser to Web Push for the server's VAPID key (ISUPPORT `VAPID`). The keys come back
  * base64url-encoded, ready for `WEBPUSH REGISTER <endpoint> p256dh=...;auth=...`. Null when push is
  * unsupported, denied, or the browser's push service cannot be reached.

@@ -62,6 +62,8 @@ function hashToken(token: string): string {
  * tokens are 256 random bits, so a fast hash is enough; no salt or stretching needed).
  */
 export class RefreshSessions {
+  readonly #allRevoked: Array<(account: Account, why: string) => Promise<void> | void> = [];
+
   constructor(
     private readonly store: RefreshTokenStore & RefreshReissueStore,
     private readonly accounts: { findById(id: number): Promise<Account | undefined> },
@@ -128,10 +130,20 @@ export class RefreshSessions {
     return true;
   }
 
-  /** Ends every session of an account (its password changed). */
+  /** Ends every session of an account (its password changed, or it signed out everywhere), and what ends with them (onAllRevoked). */
   async revokeAll(account: Account, why: string): Promise<void> {
     const revoked = await this.store.revokeAccount(account.id, this.now());
     if (revoked > 0) this.log.info({ account: account.name, revoked, why }, "refresh tokens revoked");
+    for (const listener of this.#allRevoked) await listener(account, why);
+  }
+
+  /**
+   * Registers what else must end with all of an account's sessions (its push subscriptions:
+   * see domain.ts), whichever door ended them: a password change or DELETE /api/v1/me/sessions.
+   * A listener that fails is reported to the caller of revokeAll.
+   */
+  onAllRevoked(listener: (account: Account, why: string) => Promise<void> | void): void {
+    this.#allRevoked.push(listener);
   }
 
   /** Forgets tokens past their expiry; they would be refused anyway. */

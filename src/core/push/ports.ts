@@ -28,6 +28,12 @@ export interface PushSubscriptionStore {
   /** Removes it; true when there was one. */
   remove(account: string, endpoint: string): Promise<boolean>;
   ofAccount(account: string): Promise<PushSubscription[]>;
+  /**
+   * Removes every subscription of the account (its password changed, or it signed out
+   * everywhere: a device registered by whoever held a session must not go on receiving its
+   * messages); returns how many there were.
+   */
+  deleteForAccount(account: string): Promise<number>;
   /** Records that a push service accepted a notification for it. */
   markUsed(account: string, endpoint: string, now: number): Promise<void>;
 }

@@ -37,7 +37,7 @@ export function meRoutes(app: FastifyInstance, context: HttpContext): void {
       schema: {
         summary: "Change the password",
         description:
-          "Needs the current password (checked through the brute-force guard). Every refresh token of the account is revoked, on every device; the answer carries a new session for this one.",
+          "Needs the current password (checked through the brute-force guard). Every refresh token of the account is revoked, on every device, and every Web Push subscription of the account deleted; the answer carries a new session for this one.",
         tags: ["accounts"],
         security: bearer,
         body: passwordBody,
@@ -73,7 +73,7 @@ export function meRoutes(app: FastifyInstance, context: HttpContext): void {
       schema: {
         summary: "Sign out everywhere",
         description:
-          "Revokes every refresh token of the account (every login session, on every device) and clears this browser's cmy_access cookie. Access tokens already issued stay valid until they expire (minutes), as after a logout.",
+          "Revokes every refresh token of the account (every login session, on every device), deletes every Web Push subscription of the account, and clears this browser's cmy_access cookie. Access tokens already issued stay valid until they expire (minutes), as after a logout.",
         tags: ["accounts"],
         security: bearer,
         response: { 204: { description: "Every session ended", type: "null" }, ...commonErrors },

@@ -176,15 +176,51 @@ async function underLease<T>(db: IDBDatabase, task: () => Promise<T>): Promise<T
   }
 }
 
+/** How long a refused refresh waits for this tab's copy of localStorage to show a token another tab stored just before. */
+const STORAGE_CATCH_UP_MS = 1_500;
+
+/**
+ * The stored refresh token once it is another than `refused`, looked at until `withinMs` have
+ * passed; null when it stays the same (or goes). Another tab's write reaches this tab's copy of
+ * localStorage a moment after that tab let go of the lock, not necessarily before.
+ */
+async function newerStoredToken(refused: string, withinMs: number): Promise<string | null> {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    const stored = storedRefreshToken();
+    if (stored === null) return null;
+    if (stored !== refused) return stored;
+    if (Date.now() >= until) return null;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /**
  * Exchanges the stored refresh token for a new session under the cross-tab lock, storing the
  * rotated token before the lock is released; null when this device holds no token (signed out).
+ * A token refused (401) is tried again once with a newer one should another tab have stored one
+ * just before (its password change's answer: the token read here was revoked by that change);
+ * refused still, it is forgotten (unless another tab stored another meanwhile) and the 401 thrown.
  */
 function refreshStoredToken(): Promise<SessionView | null> {
   return exclusively(async () => {
-    const token = storedRefreshToken();
+    let token = storedRefreshToken();
     if (token === null) return null;
-    const next = await api.refresh(token);
+    let next: SessionView;
+    try {
+      try {
+        next = await api.refresh(token);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 401)) throw error;
+        const newer = await newerStoredToken(token, STORAGE_CATCH_UP_MS);
+        if (newer === null) throw error;
+        token = newer;
+        next = await api.refresh(token);
+      }
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401 && storedRefreshToken() === token) storeRefreshToken(null);
+      throw error;
+    }
     storeRefreshToken(next.tokens.refreshToken);
     return next;
   });
@@ -206,6 +242,13 @@ export class AuthSession {
   #refreshMargin: number;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #refreshing: Promise<boolean> | null = null;
+  /**
+   * A password change on its way: true once its answer (this device's new session) is adopted,
+   * false when it failed. The server revokes every refresh token and ends the account's IRC
+   * connections (this tab's too) before that answer arrives; meanwhile a token asked for, or a
+   * refresh (the reconnect's SASL refused), waits for it instead of presenting the revoked token.
+   */
+  #changingPassword: Promise<boolean> | null = null;
   #ended = false;
   readonly #endListeners = new Set<(why: string) => void>();
   readonly #onStorage = (event: StorageEvent): void => {
@@ -227,13 +270,9 @@ export class AuthSession {
   /** The session this device kept, if its refresh token is still good. */
   static async restore(): Promise<AuthSession | null> {
     if (storedRefreshToken() === null) return null;
-    try {
-      const view = await refreshStoredToken();
-      return view ? new AuthSession(view) : null;
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) storeRefreshToken(null);
-      throw error;
-    }
+    // A refused token is forgotten by refreshStoredToken, and its 401 thrown.
+    const view = await refreshStoredToken();
+    return view ? new AuthSession(view) : null;
   }
 
   static async signIn(name: string, password: string): Promise<AuthSession> {
@@ -259,6 +298,7 @@ export class AuthSession {
 
   /** A valid access token (refreshed first when it is about to expire). */
   readonly getToken = async (): Promise<string> => {
+    if (this.#changingPassword) await this.#changingPassword;
     if (this.#ended) throw new ApiError(401, "signed-out", "Signed out");
     if (this.#accessExpiresAt - Date.now() < this.#refreshMargin / 2) {
       if (!(await this.refreshNow())) throw new ApiError(401, "signed-out", "The session has ended");
@@ -290,6 +330,8 @@ export class AuthSession {
   }
 
   async #refresh(): Promise<boolean> {
+    // The stored token was revoked by the change on its way: its answer is the new session.
+    if (this.#changingPassword && (await this.#changingPassword)) return true;
     try {
       const view = await refreshStoredToken();
       if (view === null) {
@@ -300,7 +342,7 @@ export class AuthSession {
       return true;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
-        storeRefreshToken(null);
+        // The refused token was forgotten (refreshStoredToken): this device's other tabs follow.
         this.#end("Your session has ended; please sign in again");
         return false;
       }
@@ -331,23 +373,49 @@ export class AuthSession {
   };
 
   async changePassword(currentPassword: string, newPassword: string): Promise<void> {
-    // Every refresh token of the account dies; the answer is this device's new session.
-    const view = await api.changePassword(await this.getToken(), currentPassword, newPassword);
-    storeRefreshToken(view.tokens.refreshToken);
-    this.#adopt(view);
+    const accessToken = await this.getToken();
+    // Every refresh token of the account dies; the answer is this device's new session. Under the
+    // cross-tab refresh lock, so that another tab (its connection ended too) refreshes with the
+    // token stored from the answer, not with the revoked one (whose 401 would sign every tab out).
+    const change = (async () => {
+      const view = await exclusively(async () => {
+        const answer = await api.changePassword(accessToken, currentPassword, newPassword);
+        storeRefreshToken(answer.tokens.refreshToken);
+        return answer;
+      });
+      this.#adopt(view);
+    })();
+    const changing = change.then(
+      () => true,
+      () => false,
+    );
+    this.#changingPassword = changing;
+    try {
+      await change;
+    } finally {
+      if (this.#changingPassword === changing) this.#changingPassword = null;
+    }
   }
 
-  /** Signs this device out (its refresh-token family is revoked). */
-  async signOut(): Promise<void> {
+  /**
+   * Signs this device out (its refresh-token family is revoked). `beforeEnd` runs first, while
+   * the session and its connection are still up (the chat's WEBPUSH UNREGISTER: Chat.signedOut).
+   */
+  async signOut(beforeEnd: () => Promise<void> = () => Promise.resolve()): Promise<void> {
+    await beforeEnd().catch(() => {});
     const token = storedRefreshToken();
     this.#end("Signed out");
     storeRefreshToken(null);
     if (token !== null) await api.logout(token).catch(() => {});
   }
 
-  /** Signs every device of the account out. */
-  async signOutEverywhere(): Promise<void> {
+  /**
+   * Signs every device of the account out (the server deletes its push subscriptions too).
+   * `beforeEnd` runs once the server has done so, before this device drops its tokens.
+   */
+  async signOutEverywhere(beforeEnd: () => Promise<void> = () => Promise.resolve()): Promise<void> {
     await api.logoutEverywhere(await this.getToken());
+    await beforeEnd().catch(() => {});
     storeRefreshToken(null);
     this.#end("Signed out everywhere");
   }

@@ -13,6 +13,7 @@ import { ReadMarkerSync } from "./read-sync.js";
 import { ServerLines } from "./server-lines.js";
 import type { Attention, Capabilities, ChatState, Conversation } from "./types.js";
 import { background } from "../background.js";
+import { browserPushSubscription } from "../notifications.js";
 
 export interface ChatOptions {
   readonly account: string;
@@ -27,6 +28,9 @@ export type { Attention };
 
 /** Time between two `+typing=active` for one conversation (the spec: at most every 3 s). */
 const TYPING_THROTTLE_MS = 3_000;
+
+/** How long signing out waits for the server's answer to WEBPUSH UNREGISTER before it goes on. */
+const UNREGISTER_TIMEOUT_MS = 3_000;
 
 const NO_CAPS: Capabilities = { multiline: null, redaction: false, readMarker: false, history: false, typing: false, webPushKey: null };
 
@@ -54,6 +58,12 @@ export class Chat {
   #typingTimer: ReturnType<typeof setInterval> | null = null;
   readonly #attentionListeners = new Set<(attention: Attention) => void>();
   readonly #openListeners = new Set<(name: string) => void>();
+  /**
+   * Keys of +k channels (folded name → key): given with /join or the Join dialog, or seen set
+   * by MODE while we are in; used to join them again after a reconnect. Memory only, for this
+   * page's session: never stored (the saved channel list is in localStorage).
+   */
+  readonly #channelKeys = new Map<string, string>();
 
   constructor(private readonly options: ChatOptions) {
     this.client = new IrcClient({ url: options.url, nick: options.account, realname: "CmyMessage web", getToken: options.getToken, onAuthFailure: options.onAuthFailure });
@@ -98,12 +108,23 @@ export class Chat {
       namesComplete: (key) => {
         if (key === this.store.state.activeKey) this.#connectSync.askWho(key);
       },
-      forget: (name) => this.#saved.remove(name),
+      forget: (name) => {
+        this.#saved.remove(name);
+        this.#channelKeys.delete(this.keyOf(name));
+      },
+      channelKey: (name, key) => this.#setChannelKey(this.keyOf(name), key),
       attention: (attention) => {
         for (const listener of this.#attentionListeners) listener(attention);
       },
     });
-    this.#connectSync = new ConnectSync(parts, { sync: this.#sync, outbox: this.#outbox, saved: this.#saved, readMarkers: this.#readMarkers, lines: this.#lines });
+    this.#connectSync = new ConnectSync(parts, {
+      sync: this.#sync,
+      outbox: this.#outbox,
+      saved: this.#saved,
+      readMarkers: this.#readMarkers,
+      lines: this.#lines,
+      channelKey: (key) => this.#channelKeys.get(key),
+    });
     // A name an older version let in that is not a nick (`bob hello`) is not brought back.
     for (const name of this.#saved.directs) if (isValidNick(name, Infinity)) this.store.update((state) => ensureConversation(state, this.client.fold(name), name, "direct"));
   }
@@ -119,11 +140,23 @@ export class Chat {
   }
 
   /**
-   * The account signed out of this device: the connection ends and the device forgets the
-   * account's conversations (names of secret channels, who was written to) for good.
+   * The account signs out of this device: while the connection is still up, the server is told
+   * to forget this browser's push subscription (WEBPUSH UNREGISTER, its answer awaited a few
+   * seconds at most), and the browser's subscription is ended too, so no direct message or
+   * mention of the account reaches this device any more; then the connection ends and the
+   * device forgets the account's conversations (names of secret channels, who was written to)
+   * for good. Call it before the session's tokens are dropped.
    */
-  signedOut(): void {
+  async signedOut(): Promise<void> {
     this.#saved.forgetAll();
+    this.#channelKeys.clear();
+    const subscription = await browserPushSubscription();
+    if (subscription) {
+      await this.unregisterPush(subscription.endpoint);
+      // Even when the server did not answer: a push to an ended subscription is refused (410),
+      // and the server then deletes it.
+      await subscription.unsubscribe().catch(() => false);
+    }
     this.stop("Signed out");
   }
 
@@ -209,7 +242,7 @@ export class Chat {
           this.#typingSent.delete(key);
           return this.#outbox.submit(key, rest, { replyTo, action: true });
         case "join":
-          return this.join(rest.split(/\s+/)[0] ?? "");
+          return this.#joinCommand(rest);
         case "part":
         case "leave":
           return this.#part(key, rest);
@@ -281,16 +314,30 @@ export class Chat {
     this.#readMarkers.send(conversation.name, newest);
   }
 
-  join(name: string): void {
+  /**
+   * `/join #channel [key]`, `/join #a,#b key1,key2` (irssi's syntax): the keys pair with the
+   * channels in order; a channel without one is joined without.
+   */
+  #joinCommand(args: string): void {
+    const [channels = "", keys = ""] = args.trim().split(/\s+/);
+    const keyList = keys.split(",");
+    channels.split(",").forEach((channel, index) => this.join(channel, keyList[index] ?? ""));
+  }
+
+  /** Joins `name` (a `#` is added when it has no channel prefix), with `channelKey` for a +k channel. */
+  join(name: string, channelKey = ""): void {
     let channel = name.trim();
     if (channel === "") return;
     if (!isChannelName(channel, this.client.isupport.chantypes)) channel = `#${channel}`;
     const key = this.keyOf(channel);
     if (this.store.state.conversations.get(key)?.joined) return this.#requestOpen(key);
     this.#openOnJoin.add(key);
+    const given = channelKey.trim();
+    // Kept for the joins after a reconnect (ConnectSync), whether this one is sent now or then.
+    if (given !== "") this.#channelKeys.set(key, given);
     // Only a registered connection can join: a JOIN written while it is still signing in is
     // refused by the server (451) and would be lost.
-    if (!this.client.isReady || !this.client.send("JOIN", [channel])) {
+    if (!this.client.isReady || !this.client.send("JOIN", given === "" ? [channel] : [channel, given])) {
       // Joined when the connection is ready, like the channels we were in.
       this.#saved.addChannel(channel);
       this.store.update((state) => ensureConversation(state, key, channel, "channel"));
@@ -423,6 +470,41 @@ export class Chat {
     if (!this.client.caps.has("draft/webpush")) return false;
     // The keys are a message-tags-encoded list; base64url needs no escaping.
     return this.client.send("WEBPUSH", ["REGISTER", subscription.endpoint, `p256dh=${subscription.p256dh};auth=${subscription.auth}`]);
+  }
+
+  /**
+   * WEBPUSH UNREGISTER for `endpoint`: true once the server said it is gone; false when this
+   * connection cannot say it (not connected, no draft/webpush), the server refused, the
+   * connection was lost, or no answer came within `timeoutMs`.
+   */
+  unregisterPush(endpoint: string, timeoutMs = UNREGISTER_TIMEOUT_MS): Promise<boolean> {
+    if (!this.client.caps.has("draft/webpush")) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const stops: Array<() => void> = [];
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        for (const stop of stops) stop();
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      stops.push(
+        this.client.on("message", ({ command, params }) => {
+          if (command === "WEBPUSH" && params[0]?.toUpperCase() === "UNREGISTER" && params[1] === endpoint) done(true);
+          // FAIL WEBPUSH <code> UNREGISTER <endpoint> :<text>
+          else if (command === "FAIL" && params[0] === "WEBPUSH" && params[2]?.toUpperCase() === "UNREGISTER" && params[3] === endpoint) done(false);
+        }),
+        this.client.on("status", (status) => {
+          if (status.state !== "ready") done(false);
+        }),
+      );
+      if (!this.client.send("WEBPUSH", ["UNREGISTER", endpoint])) done(false);
+    });
+  }
+
+  /** A channel's key as the server says it changed (MODE +k/-k), or refused (475: a wrong key is not tried again). */
+  #setChannelKey(key: string, channelKey: string | null): void {
+    if (channelKey === null || channelKey === "") this.#channelKeys.delete(key);
+    else this.#channelKeys.set(key, channelKey);
   }
 
   dismissNotice(id: number): void {

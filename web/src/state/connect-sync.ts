@@ -20,6 +20,8 @@ export interface ConnectSyncHost {
   readonly saved: SavedConversationList;
   readonly readMarkers: ReadMarkerSync;
   readonly lines: ServerLines;
+  /** The key of a +k channel (by folded name), when this page was given or saw one. */
+  channelKey(key: string): string | undefined;
 }
 
 /**
@@ -132,8 +134,15 @@ export class ConnectSync {
       return next;
     });
     for (const channel of channels) this.#rejoining.add(this.#keyOf(channel));
-    // As few lines as fit: the server cuts a line over 512 bytes, and one naming more than TARGMAX channels.
-    for (const list of listLines("JOIN", [], [...channels], client.isupport.targetLimit("JOIN"))) client.send("JOIN", [list]);
+    // A +k channel with its key, one line each (few have one); the others in as few lines as fit:
+    // the server cuts a line over 512 bytes, and one naming more than TARGMAX channels.
+    const withoutKey: string[] = [];
+    for (const channel of channels) {
+      const channelKey = this.host.channelKey(this.#keyOf(channel));
+      if (channelKey === undefined) withoutKey.push(channel);
+      else client.send("JOIN", [channel, channelKey]);
+    }
+    for (const list of listLines("JOIN", [], withoutKey, client.isupport.targetLimit("JOIN"))) client.send("JOIN", [list]);
     // Only conversations with news (TARGETS) and the one on screen load history now: a
     // line or two per conversation on every connect would exceed the server's flood control.
     const since = reconnect ? (this.#lastSeen ?? store.state.since) : new Date(0).toISOString();

@@ -1,4 +1,5 @@
 import { isBatch, type Batch } from "../irc/batches.js";
+import { keyChange } from "../irc/channel-modes.js";
 import { nickOf, type IrcMessage } from "../irc/irc-line.js";
 import { ensureConversation, withConversation, withoutConversation } from "./conversations.js";
 import { messageFromLine, messageFromMultiline, type Located } from "./messages.js";
@@ -22,6 +23,8 @@ export interface ServerLinesHost {
   forget(name: string): void;
   /** A mention or direct message arrived (for notifications). */
   attention(attention: Attention): void;
+  /** A channel's key changed (MODE +k/-k while we are in), or the server refused the one we gave (475): null. */
+  channelKey(name: string, key: string | null): void;
 }
 
 /** How many labels of quiet lines are kept: their answers come within moments. */
@@ -109,6 +112,8 @@ export class ServerLines {
         return this.#onNick(from, p[0] ?? from);
       case "AWAY":
         return this.#setAway(from, p[0] !== undefined && p[0] !== "");
+      case "MODE":
+        return this.#onMode(p);
       case "TOPIC":
         this.parts.store.update((state) => setTopic(state, this.#keyOf(p[0] ?? ""), p[1] ?? null));
         return;
@@ -141,9 +146,21 @@ export class ServerLines {
         if (p[0] === "CHATHISTORY" || p[0] === "MARKREAD") return;
         this.parts.store.update((state) => pushNotice(state, p[p.length - 1] ?? `${p[0]} failed`));
         return;
+      case "475":
+        // ERR_BADCHANNELKEY: the key kept for this channel (if any) is not worth trying again.
+        this.host.channelKey(p[1] ?? "", null);
+        return this.#onErrorNumeric(line, label);
       default:
         if (/^[45]\d\d$/.test(line.command)) this.#onErrorNumeric(line, label);
     }
+  }
+
+  /** MODE <channel> <changes> <parameters…>: a key set or removed is kept for joining again after a reconnect. */
+  #onMode(params: readonly string[]): void {
+    const [target = "", ...changes] = params;
+    if (!this.parts.context().isChannel(target)) return;
+    const key = keyChange(changes, this.parts.client.isupport);
+    if (key !== undefined) this.host.channelKey(target, key);
   }
 
   #onErrorNumeric(line: IrcMessage, label: string | null): void {

@@ -173,7 +173,7 @@ export function ChatApp({ session }: { session: AuthSession }) {
       </div>
       <Notices notices={state.notices} onDismiss={(id) => chat.dismissNotice(id)} />
       {switcherOpen && <QuickSwitcher conversations={ordered} onClose={() => setSwitcherOpen(false)} />}
-      {dialog === "join" && <JoinDialog onJoin={(name) => chat.join(name)} onClose={() => setDialog(null)} />}
+      {dialog === "join" && <JoinDialog onJoin={(name, key) => chat.join(name, key)} onClose={() => setDialog(null)} />}
       {dialog === "direct" && <DirectDialog check={(nick) => chat.directTargetProblem(nick)} onStart={(nick) => chat.startDirect(nick)} onClose={() => setDialog(null)} />}
     </div>
   );

@@ -10,10 +10,23 @@ function useModal(): RefObject<HTMLDialogElement | null> {
   return dialog;
 }
 
-/** `check` says why a name cannot be used (null: it can); the dialog then stays open with the reason. */
-function NameDialog(props: { title: string; label: string; hint: string; action: string; check?: (value: string) => string | null; onSubmit: (value: string) => void; onClose: () => void }) {
+/**
+ * `check` says why a name cannot be used (null: it can); the dialog then stays open with the reason.
+ * `optional` adds a second, optional field (a channel's key), given to `onSubmit` as typed ("" when empty).
+ */
+function NameDialog(props: {
+  title: string;
+  label: string;
+  hint: string;
+  action: string;
+  optional?: { label: string; hint: string };
+  check?: (value: string) => string | null;
+  onSubmit: (value: string, optional: string) => void;
+  onClose: () => void;
+}) {
   const dialog = useModal();
   const [value, setValue] = useState("");
+  const [optionalValue, setOptionalValue] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
   const id = props.action.toLowerCase().replace(/\W+/g, "-");
   return (
@@ -25,7 +38,7 @@ function NameDialog(props: { title: string; label: string; hint: string; action:
           const refused = props.check?.(value.trim()) ?? null;
           setProblem(refused);
           if (refused !== null) return;
-          props.onSubmit(value.trim());
+          props.onSubmit(value.trim(), optionalValue.trim());
           dialog.current?.close();
           // The conversation opens now or once the server answers (a JOIN): its message box takes the focus then.
           focusComposerOf();
@@ -55,6 +68,23 @@ function NameDialog(props: { title: string; label: string; hint: string; action:
         <p id={`${id}-hint`} class="hint">
           {props.hint}
         </p>
+        {props.optional && (
+          <>
+            <label for={`${id}-optional`}>{props.optional.label}</label>
+            <input
+              id={`${id}-optional`}
+              autocomplete="off"
+              autocapitalize="none"
+              spellcheck={false}
+              aria-describedby={`${id}-optional-hint`}
+              value={optionalValue}
+              onInput={(e) => setOptionalValue(e.currentTarget.value)}
+            />
+            <p id={`${id}-optional-hint`} class="hint">
+              {props.optional.hint}
+            </p>
+          </>
+        )}
         <div class="dialog-buttons">
           <button type="button" onClick={() => dialog.current?.close()}>
             Cancel
@@ -68,8 +98,18 @@ function NameDialog(props: { title: string; label: string; hint: string; action:
   );
 }
 
-export function JoinDialog({ onJoin, onClose }: { onJoin: (name: string) => void; onClose: () => void }) {
-  return <NameDialog title="Join a channel" label="Channel" hint="An existing channel, or a new one you will run." action="Join" onSubmit={onJoin} onClose={onClose} />;
+export function JoinDialog({ onJoin, onClose }: { onJoin: (name: string, key: string) => void; onClose: () => void }) {
+  return (
+    <NameDialog
+      title="Join a channel"
+      label="Channel"
+      hint="An existing channel, or a new one you will run."
+      action="Join"
+      optional={{ label: "Key", hint: "Only for a channel that has one (mode +k); leave it empty otherwise." }}
+      onSubmit={onJoin}
+      onClose={onClose}
+    />
+  );
 }
 
 export function DirectDialog({ check, onStart, onClose }: { check: (nick: string) => string | null; onStart: (nick: string) => void; onClose: () => void }) {

@@ -61,6 +61,7 @@ function PasswordForm({ session }: { session: AuthSession }) {
 
 function SignOut({ session, chat }: { session: AuthSession; chat: Chat }) {
   const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
   return (
     <div class="settings-block" role="group" aria-labelledby="sign-out-title">
       <h3 id="sign-out-title">Sign out</h3>
@@ -71,11 +72,13 @@ function SignOut({ session, chat }: { session: AuthSession; chat: Chat }) {
         </p>
       )}
       <div class="button-row">
+        {/* The chat signs out first, while the session and its connection are up: this browser's push subscription is unregistered. */}
         <button
           type="button"
+          disabled={busy}
           onClick={() => {
-            chat.signedOut();
-            background(session.signOut());
+            setBusy(true);
+            background(session.signOut(() => chat.signedOut()));
           }}
         >
           Sign out
@@ -83,11 +86,16 @@ function SignOut({ session, chat }: { session: AuthSession; chat: Chat }) {
         <button
           type="button"
           class="danger"
+          disabled={busy}
           onClick={() => {
+            setBusy(true);
+            setError(null);
             session
-              .signOutEverywhere()
-              .then(() => chat.signedOut())
-              .catch((failure: unknown) => setError(errorText(failure)));
+              .signOutEverywhere(() => chat.signedOut())
+              .catch((failure: unknown) => {
+                setBusy(false);
+                setError(errorText(failure));
+              });
           }}
         >
           Sign out everywhere
