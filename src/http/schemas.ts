@@ -237,11 +237,12 @@ export const passwordBody = {
   type: "object",
   required: ["currentPassword", "newPassword"],
   additionalProperties: false,
-  properties: { currentPassword: password, newPassword },
+  properties: { currentPassword: password, newPassword, cookie },
 } as const;
 export interface PasswordBody {
   currentPassword: string;
   newPassword: string;
+  cookie?: boolean;
 }
 
 export const historyQuery = {

@@ -174,3 +174,26 @@ test("Authorization: Bearer followed by more than one space is accepted (RFC 675
   const twoTokens = await api.request("GET", "/api/v1/me", { headers: { authorization: `Bearer  ${accessToken} ${accessToken}` } });
   assert.ok(isProblem(twoTokens, 401), twoTokens.text);
 });
+
+test('a password change with "cookie": true sets cmy_access to the new session\'s token, so shared files open with the cookie again', async (t) => {
+  const { api } = await serve(t);
+  const oldToken = (await api.register("alice")).tokens.accessToken;
+  const put = await fetch(`${api.base}/api/v1/files/content?path=${encodeURIComponent("/pic.txt")}`, { method: "PUT", headers: { authorization: `Bearer ${oldToken}` }, body: "pic" });
+  assert.equal(put.status, 201, await put.text());
+  const share = await api.post<{ url: string }>("/api/v1/shares", { path: "/pic.txt" }, oldToken);
+  assert.equal(share.status, 201, share.text);
+  const response = await fetch(`${api.base}/api/v1/me/password`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${oldToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD, cookie: true }),
+  });
+  assert.equal(response.status, 200, await response.clone().text());
+  const session = (await response.json()) as SessionView;
+  const setCookie = response.headers.get("set-cookie") ?? "";
+  assert.match(setCookie, /^cmy_access=[^;]+/, "the answer sets the cookie");
+  const value = /^cmy_access=([^;]+)/.exec(setCookie)![1]!;
+  assert.equal(value, session.tokens.accessToken, "the cookie holds the new session's access token");
+  const opened = await fetch(`${api.base}${share.body.url}`, { headers: { cookie: `cmy_access=${value}` } });
+  await opened.arrayBuffer();
+  assert.equal(opened.status, 200);
+});

@@ -6,7 +6,7 @@ import { ProblemError, throttled } from "../problems.js";
 import { commonErrors, passwordBody, type AccountView, type PasswordBody, type SessionView } from "../schemas.js";
 import { newSession } from "../session-reply.js";
 import { accountView } from "../views.js";
-import { clearAccessCookie } from "../access-cookie.js";
+import { clearAccessCookie, setAccessCookie } from "../access-cookie.js";
 
 const bearer = [{ bearer: [] }];
 
@@ -44,7 +44,7 @@ export function meRoutes(app: FastifyInstance, context: HttpContext): void {
         response: { 200: { description: "A new session for the caller", $ref: "Session#" }, ...commonErrors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const account = accountOf(request);
       const { currentPassword, newPassword } = request.body;
       // Checked first: an unusable new password should cost no password verification.
@@ -62,7 +62,10 @@ export function meRoutes(app: FastifyInstance, context: HttpContext): void {
       // credentialsVersion, since one issued under the old version is refused from now on.
       const changedAccount = await context.accounts.findById(account.id);
       if (!changedAccount) throw new ProblemError("invalid-token", "The account no longer exists");
-      return newSession(context, changedAccount);
+      const session = await newSession(context, changedAccount);
+      // The cookie shared files are opened with holds a token of the old version, refused from now on.
+      if (request.body.cookie) setAccessCookie(request, reply, session.tokens.accessToken, Date.parse(session.tokens.accessTokenExpiresAt));
+      return session;
     },
   );
 

@@ -84,5 +84,6 @@ export async function logoutEverywhere(accessToken: string): Promise<void> {
 }
 
 export async function changePassword(accessToken: string, currentPassword: string, newPassword: string): Promise<SessionView> {
-  return (await call("/api/v1/me/password", { method: "PUT", ...json({ currentPassword, newPassword }, accessToken) })).json() as Promise<SessionView>;
+  // The cookie too: shared files open with it, and the old one's token is refused after the change.
+  return (await call("/api/v1/me/password", { method: "PUT", ...json({ currentPassword, newPassword, cookie: true }, accessToken) })).json() as Promise<SessionView>;
 }
