@@ -14,6 +14,8 @@ import { ServerLines } from "./server-lines.js";
 import type { Attention, Capabilities, ChatState, Conversation } from "./types.js";
 import { background } from "../background.js";
 import { browserPushSubscription } from "../notifications.js";
+import { registerPush, unregisterPush } from "./push-registration.js";
+import { TypingSender } from "./typing-sender.js";
 
 export interface ChatOptions {
   readonly account: string;
@@ -25,12 +27,6 @@ export interface ChatOptions {
 }
 
 export type { Attention };
-
-/** Time between two `+typing=active` for one conversation (the spec: at most every 3 s). */
-const TYPING_THROTTLE_MS = 3_000;
-
-/** How long signing out waits for the server's answer to WEBPUSH UNREGISTER before it goes on. */
-const UNREGISTER_TIMEOUT_MS = 3_000;
 
 const NO_CAPS: Capabilities = { multiline: null, redaction: false, readMarker: false, history: false, typing: false, webPushKey: null };
 
@@ -53,8 +49,7 @@ export class Chat {
   readonly #connectSync: ConnectSync;
   /** Channels to open as soon as our JOIN comes back. */
   readonly #openOnJoin = new Set<string>();
-  /** Per conversation, when we last said we are typing. */
-  readonly #typingSent = new Map<string, number>();
+  readonly #typing: TypingSender;
   #typingTimer: ReturnType<typeof setInterval> | null = null;
   readonly #attentionListeners = new Set<(attention: Attention) => void>();
   readonly #openListeners = new Set<(name: string) => void>();
@@ -112,11 +107,13 @@ export class Chat {
         this.#saved.remove(name);
         this.#channelKeys.delete(this.keyOf(name));
       },
-      channelKey: (name, key) => this.#setChannelKey(this.keyOf(name), key),
+      // A channel's key as the server says it changed (MODE +k/-k), or refused (475: a wrong key is not tried again).
+      channelKey: (name, key) => (key ? this.#channelKeys.set(this.keyOf(name), key) : this.#channelKeys.delete(this.keyOf(name))),
       attention: (attention) => {
         for (const listener of this.#attentionListeners) listener(attention);
       },
     });
+    this.#typing = new TypingSender(this.client, this.#lines);
     this.#connectSync = new ConnectSync(parts, {
       sync: this.#sync,
       outbox: this.#outbox,
@@ -239,7 +236,7 @@ export class Chat {
       const [, name = "", rest = ""] = command;
       switch (name.toLowerCase()) {
         case "me":
-          this.#typingSent.delete(key);
+          this.#typing.sent(key);
           return this.#outbox.submit(key, rest, { replyTo, action: true });
         case "join":
           return this.#joinCommand(rest);
@@ -261,8 +258,7 @@ export class Chat {
           return;
       }
     }
-    // The message itself ends "typing" for those who see it (no +typing=done needed).
-    this.#typingSent.delete(key);
+    this.#typing.sent(key);
     if (!conversation.atLatest) background(this.#sync.loadLatest(key));
     this.#outbox.submit(key, text.startsWith("//") ? text.slice(1) : text, { replyTo });
   }
@@ -438,73 +434,17 @@ export class Chat {
   /** The message box changed: `+typing` (throttled), or `done` when it was emptied. */
   typing(key: string, hasText: boolean): void {
     const conversation = this.store.state.conversations.get(key);
-    if (!conversation || !this.store.state.caps.typing) return;
-    if (!hasText) return this.#endTyping(key);
-    const now = Date.now();
-    if (now - (this.#typingSent.get(key) ?? 0) < TYPING_THROTTLE_MS) return;
-    if (this.#sendTyping(conversation.name, "active")) this.#typingSent.set(key, now);
-  }
-
-  #endTyping(key: string): void {
-    if (!this.#typingSent.has(key)) return;
-    this.#typingSent.delete(key);
-    const conversation = this.store.state.conversations.get(key);
-    if (conversation) this.#sendTyping(conversation.name, "done");
-  }
-
-  /**
-   * One `+typing` TAGMSG, labelled so that its refusal (a moderated channel, a ban: 404
-   * every 3 s while the user types) is not shown: the message itself, when sent, says why.
-   */
-  #sendTyping(target: string, value: "active" | "done"): boolean {
-    const label = this.client.caps.has("labeled-response") ? this.client.nextLabel() : null;
-    const tags: Array<[string, string]> = [["+typing", value]];
-    if (label) tags.push(["label", label]);
-    const sent = this.client.send("TAGMSG", [target], tags);
-    if (sent && label) this.#lines.quietly(label);
-    return sent;
+    if (conversation && this.store.state.caps.typing) this.#typing.changed(key, conversation.name, hasText);
   }
 
   /** WEBPUSH REGISTER with a browser push subscription (draft/webpush). */
   registerPush(subscription: { endpoint: string; p256dh: string; auth: string }): boolean {
-    if (!this.client.caps.has("draft/webpush")) return false;
-    // The keys are a message-tags-encoded list; base64url needs no escaping.
-    return this.client.send("WEBPUSH", ["REGISTER", subscription.endpoint, `p256dh=${subscription.p256dh};auth=${subscription.auth}`]);
+    return registerPush(this.client, subscription);
   }
 
-  /**
-   * WEBPUSH UNREGISTER for `endpoint`: true once the server said it is gone; false when this
-   * connection cannot say it (not connected, no draft/webpush), the server refused, the
-   * connection was lost, or no answer came within `timeoutMs`.
-   */
-  unregisterPush(endpoint: string, timeoutMs = UNREGISTER_TIMEOUT_MS): Promise<boolean> {
-    if (!this.client.caps.has("draft/webpush")) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const stops: Array<() => void> = [];
-      const done = (ok: boolean): void => {
-        clearTimeout(timer);
-        for (const stop of stops) stop();
-        resolve(ok);
-      };
-      const timer = setTimeout(() => done(false), timeoutMs);
-      stops.push(
-        this.client.on("message", ({ command, params }) => {
-          if (command === "WEBPUSH" && params[0]?.toUpperCase() === "UNREGISTER" && params[1] === endpoint) done(true);
-          // FAIL WEBPUSH <code> UNREGISTER <endpoint> :<text>
-          else if (command === "FAIL" && params[0] === "WEBPUSH" && params[2]?.toUpperCase() === "UNREGISTER" && params[3] === endpoint) done(false);
-        }),
-        this.client.on("status", (status) => {
-          if (status.state !== "ready") done(false);
-        }),
-      );
-      if (!this.client.send("WEBPUSH", ["UNREGISTER", endpoint])) done(false);
-    });
-  }
-
-  /** A channel's key as the server says it changed (MODE +k/-k), or refused (475: a wrong key is not tried again). */
-  #setChannelKey(key: string, channelKey: string | null): void {
-    if (channelKey === null || channelKey === "") this.#channelKeys.delete(key);
-    else this.#channelKeys.set(key, channelKey);
+  /** WEBPUSH UNREGISTER for `endpoint` (push-registration.ts): whether the server said it is gone. */
+  unregisterPush(endpoint: string, timeoutMs?: number): Promise<boolean> {
+    return unregisterPush(this.client, endpoint, timeoutMs);
   }
 
   dismissNotice(id: number): void {
