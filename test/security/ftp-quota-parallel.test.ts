@@ -149,6 +149,22 @@ describe('limits in interruptedUploads: "keep"', () => {
     await assertLedgerMatchesDisk(server, "replacer");
   });
 
+  test("REST n + STOR refused by files.maxFileBytes before its first byte is written leaves the file as it was (not cut at n)", async () => {
+    const { control, home } = await freshAccount("rester");
+    const content = randomBytes(MAX_FILE - 10);
+    assert.equal((await control.transfer("STOR r.bin", content)).final.code, 226);
+    assert.equal((await control.command(`REST ${MAX_FILE - 1000}`)).code, 350);
+    const refused = await control.transfer("STOR r.bin", randomBytes(2000));
+    assert.equal(refused.final.code, 552, refused.final.lines.join(" | "));
+    assert.ok((await readFile(join(home, "r.bin"))).equals(content), "the file was cut or changed");
+    await assertLedgerMatchesDisk(server, "rester");
+    // A resume that fits still ends the file where its bytes end.
+    assert.equal((await control.command("REST 100")).code, 350);
+    assert.equal((await control.transfer("STOR r.bin", Buffer.from("tail"))).final.code, 226);
+    assert.ok((await readFile(join(home, "r.bin"))).equals(Buffer.concat([content.subarray(0, 100), Buffer.from("tail")])));
+    await assertLedgerMatchesDisk(server, "rester");
+  });
+
   test("a new file past files.maxFileBytes: 552, the bytes within the limit kept", async () => {
     const { control, home } = await freshAccount("large");
     const content = randomBytes(MAX_FILE + 100_000);

@@ -196,27 +196,35 @@ async function upload({ ledger, limits, quota, path, source, options }: UploadJo
   let phase: "preparing" | "receiving" | "finishing" = "preparing";
   /** A second descriptor of the file written, read-only: where the file is now, after the stream closed its own (see whereNow). */
   let tracker: FileHandle | null = null;
+  let sink: ReturnType<typeof createWriteStream> | null = null;
+  /**
+   * REST n + STOR in place: the file is cut to what it then holds (n and the bytes written)
+   * only once bytes were written: one refused before its first byte (a limit, the quota)
+   * leaves the file as it was, where cutting it at n first lost what followed.
+   */
+  const cutAfter = !atomic && existing && !options.append;
   try {
     if (atomic && start > 0) {
       await copyFile(path.real, target);
       await truncate(target, start);
       targetExists = true;
     } else if (!atomic && existing) {
-      if (!options.append) await truncate(target, start);
       targetExists = true;
     }
     // O_NOFOLLOW: a link swapped in for the file after the checks above is not written through.
     const flags = (targetExists ? fsConstants.O_WRONLY : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC) | fsConstants.O_NOFOLLOW;
     const handle = await open(target, flags, 0o644);
     // Through the descriptor, not the path: it is the very file written, whatever is renamed meanwhile.
-    tracker = await open(`/proc/self/fd/${handle.fd}`, fsConstants.O_RDONLY).catch(() => open(target, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW)).catch(() => null);
+    // Writable: the file is cut through it after the stream closed its own (cutAfter).
+    tracker = await open(`/proc/self/fd/${handle.fd}`, fsConstants.O_WRONLY).catch(() => open(target, fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW)).catch(() => null);
     // The stream owns the handle from here and closes it when done or destroyed.
-    const sink = createWriteStream("", { fd: handle, start, highWaterMark: STREAM_CHUNK });
+    sink = createWriteStream("", { fd: handle, start, highWaterMark: STREAM_CHUNK });
     phase = "receiving";
     await pipeline([source, ...(options.transforms ?? []), counter.stage, sink]);
     if (options.complete && !(await options.complete())) throw new Error("the sender went away before confirming the end of the file");
     phase = "finishing";
     const size = counter.size();
+    if (cutAfter) await (tracker ? tracker.truncate(size) : truncate(target, size));
     let change: Usage = { bytes: size - oldSize, files: existing ? 0 : 1 };
     if (atomic) {
       // The reservation held all of the temporary file; the usage changes by the net: what the
@@ -249,6 +257,8 @@ async function upload({ ledger, limits, quota, path, source, options }: UploadJo
     else {
       // Keep what arrived (resumable with REST), a limit included: the chunk that crossed it was
       // never written, so what is on disk is within it (and its reservation, see limitedCounter).
+      const written = sink?.bytesWritten ?? 0;
+      if (cutAfter && written > 0) await (tracker ? tracker.truncate(start + written) : truncate(target, start + written)).catch(() => {});
       const kept = now === null ? null : await lstat(now).catch(() => null);
       // A new file that got no byte holds nothing to resume from: not left behind as an empty file.
       const leftEmpty = !existing && kept?.isFile() === true && kept.size === 0;
