@@ -6,8 +6,11 @@ import type { AddOutcome, PushSubscription, PushSubscriptionStore } from "../cor
 /**
  * Web Push subscriptions (table `push_subscriptions`, one row per account and endpoint).
  * Adding runs in a transaction that holds the account's row (PostgreSQL: FOR UPDATE;
- * SQLite serialises writers anyway), so two devices registering at once cannot take
- * an account past its maximum.
+ * SQLite: BEGIN IMMEDIATE serialises writers), so two devices registering at once cannot take
+ * an account past its maximum, and a registration from a session of an older password than the
+ * account's is refused against the credentials_version a concurrent password change commits: it
+ * is read under that lock, so an add either sees the new version or commits before the change
+ * does (and is then deleted with the account's other subscriptions).
  */
 export class PushSubscriptionsRepository implements PushSubscriptionStore {
   constructor(
@@ -15,12 +18,13 @@ export class PushSubscriptionsRepository implements PushSubscriptionStore {
     private readonly dialect: Dialect,
   ) {}
 
-  add(subscription: PushSubscription, now: number, max: number): Promise<AddOutcome> {
+  add(subscription: PushSubscription, now: number, max: number, loggedInUnder: number): Promise<AddOutcome> {
     const { account, endpoint, keys } = subscription;
     return this.db.transaction().execute(async (trx) => {
-      const ownerQuery = trx.selectFrom("accounts").select("id").where("name_folded", "=", account);
+      const ownerQuery = trx.selectFrom("accounts").select(["id", "credentials_version"]).where("name_folded", "=", account);
       const owner = await (this.dialect === "postgres" ? ownerQuery.forUpdate() : ownerQuery).executeTakeFirst();
       if (!owner) return "no-such-account";
+      if (loggedInUnder < Number(owner.credentials_version)) return "stale-credentials";
       const replaced = await trx
         .updateTable("push_subscriptions")
         .set({ p256dh: keys.p256dh, auth: keys.auth })

@@ -16,15 +16,23 @@ export interface PushSubscription {
   readonly keys: SubscriptionKeys;
 }
 
-export type AddOutcome = "added" | "replaced" | "too-many" | "no-such-account";
+/**
+ * `stale-credentials`: the registering session logged in under an older credentialsVersion than
+ * the account now has (its password changed since; the session is about to be ended).
+ */
+export type AddOutcome = "added" | "replaced" | "too-many" | "no-such-account" | "stale-credentials";
 
 /** Where subscriptions are kept (the store implements it). Accounts are casefolded. */
 export interface PushSubscriptionStore {
   /**
    * Adds the subscription, or replaces the keys of the account's subscription with the same
-   * endpoint; refuses a new one when the account already holds `max`. Atomic per account.
+   * endpoint; refuses a new one when the account already holds `max`. Refuses either when
+   * `loggedInUnder`, the account's credentialsVersion the registering session logged in under,
+   * is older than the account's present one: a password change deletes the account's
+   * subscriptions, and a session of the old password must not add one after that delete.
+   * Atomic per account, also against a password change (the version is read under the lock).
    */
-  add(subscription: PushSubscription, now: number, max: number): Promise<AddOutcome>;
+  add(subscription: PushSubscription, now: number, max: number, loggedInUnder: number): Promise<AddOutcome>;
   /** Removes it; true when there was one. */
   remove(account: string, endpoint: string): Promise<boolean>;
   ofAccount(account: string): Promise<PushSubscription[]>;

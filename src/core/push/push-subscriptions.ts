@@ -9,7 +9,7 @@ export interface SubscriptionLimits {
 /** Why a registration was refused; `why` is a sentence for the client. */
 export type RegisterRefusal =
   | { readonly ok: false; readonly reason: "invalid-keys" | "invalid-endpoint"; readonly why: string }
-  | { readonly ok: false; readonly reason: "too-many" | "no-such-account" | "unavailable" };
+  | { readonly ok: false; readonly reason: "too-many" | "no-such-account" | "stale-credentials" | "unavailable" };
 
 export type RegisterResult = { readonly ok: true; readonly replaced: boolean } | RegisterRefusal;
 
@@ -28,19 +28,23 @@ export class PushSubscriptions {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** `account` casefolded; `sessionId` the registering session, whose device counts as online while it is connected. */
-  async register(account: string, sessionId: string, endpoint: string, keys: { p256dh?: string | undefined; auth?: string | undefined }): Promise<RegisterResult> {
+  /**
+   * `account` casefolded; `sessionId` the registering session, whose device counts as online while
+   * it is connected; `loggedInUnder` the account's credentialsVersion that session logged in under
+   * (refused, `stale-credentials`, once the password changed since).
+   */
+  async register(account: string, sessionId: string, loggedInUnder: number, endpoint: string, keys: { p256dh?: string | undefined; auth?: string | undefined }): Promise<RegisterResult> {
     const valid = validateKeys(keys);
     if (!valid.ok) return { ok: false, reason: "invalid-keys", why: valid.why };
     const verdict = await this.guard(endpoint);
     if (!verdict.ok) return { ok: false, reason: "invalid-endpoint", why: verdict.why };
     let outcome;
     try {
-      outcome = await this.store.add({ account, endpoint, keys: valid.keys }, this.now(), this.limits().maxPerAccount);
+      outcome = await this.store.add({ account, endpoint, keys: valid.keys }, this.now(), this.limits().maxPerAccount, loggedInUnder);
     } catch {
       return { ok: false, reason: "unavailable" };
     }
-    if (outcome === "too-many" || outcome === "no-such-account") return { ok: false, reason: outcome };
+    if (outcome === "too-many" || outcome === "no-such-account" || outcome === "stale-credentials") return { ok: false, reason: outcome };
     this.live.registered(account, endpoint, sessionId);
     return { ok: true, replaced: outcome === "replaced" };
   }

@@ -30,6 +30,11 @@ function refusal(connection: IrcConnection, endpoint: string, refused: RegisterR
     case "too-many":
       fail(connection, "FORBIDDEN", "REGISTER", endpoint, `Too many push subscriptions (at most ${connection.context.config.push.maxSubscriptionsPerAccount}); unregister one first`);
       return;
+    case "stale-credentials":
+      // The password changed since this connection logged in (it is about to be ended): a push
+      // subscription would outlive the change that deleted the account's others.
+      fail(connection, "FORBIDDEN", "REGISTER", endpoint, "The account's password changed since this connection logged in; log in again to register");
+      return;
     case "no-such-account":
     case "unavailable":
       fail(connection, "INTERNAL_ERROR", "REGISTER", endpoint, "The subscription could not be stored");
@@ -42,7 +47,8 @@ function refusal(connection: IrcConnection, endpoint: string, refused: RegisterR
  * notifications (DMs and mentions) sent by Web Push while it is not connected, answered
  * `WEBPUSH REGISTER <endpoint>`; `WEBPUSH UNREGISTER <endpoint>` removes it, echoed back
  * (also when there was none). Subscriptions belong to accounts: a guest gets
- * ACCOUNT_REQUIRED. The VAPID key to subscribe with is in ISUPPORT `VAPID`.
+ * ACCOUNT_REQUIRED, and a connection logged in before the account's password changed
+ * (not yet ended) FORBIDDEN. The VAPID key to subscribe with is in ISUPPORT `VAPID`.
  */
 export const webpush: RegisteredCommand = {
   name: "WEBPUSH",
@@ -66,11 +72,12 @@ export const webpush: RegisteredCommand = {
       fail(connection, "INVALID_PARAMS", subcommand, endpoint, subcommand === "REGISTER" ? "Usage: WEBPUSH REGISTER <endpoint> <keys>" : "Usage: WEBPUSH UNREGISTER <endpoint>");
       return;
     }
-    const account = connection.account?.name;
-    if (account === undefined) {
+    const loggedIn = connection.account;
+    if (loggedIn === null) {
       fail(connection, "ACCOUNT_REQUIRED", subcommand, endpoint, "You must be logged in to an account to receive push notifications");
       return;
     }
+    const account = loggedIn.name;
     if (subcommand === "UNREGISTER") {
       const removed = await push.subscriptions.unregister(foldCase(account), endpoint);
       if (removed.ok) connection.serverLine("WEBPUSH", "UNREGISTER", endpoint);
@@ -78,7 +85,7 @@ export const webpush: RegisteredCommand = {
       return;
     }
     const keys = parseKeys(params[2]!);
-    const result = await push.subscriptions.register(foldCase(account), connection.id, endpoint, { p256dh: keys.get("p256dh"), auth: keys.get("auth") });
+    const result = await push.subscriptions.register(foldCase(account), connection.id, loggedIn.credentialsVersion, endpoint, { p256dh: keys.get("p256dh"), auth: keys.get("auth") });
     if (result.ok) connection.serverLine("WEBPUSH", "REGISTER", endpoint);
     else refusal(connection, endpoint, result);
   },

@@ -138,6 +138,13 @@ async function setPassword(connection: IrcConnection, current: string, next: str
   // This connection made the change: the account's other sessions end (account-sessions.ts), not this one.
   const result = await accounts.changePassword(name, next, connection);
   if (connection.closed) return;
+  if (result.ok) {
+    // The account as the change left it: this connection now holds the new credentials, so
+    // what checks them (WEBPUSH REGISTER) takes it as logged in under the new password.
+    const changed = await accounts.findById(connection.account!.id);
+    if (connection.closed) return;
+    if (changed) connection.account = changed;
+  }
   reply(result.ok ? "Your password has been changed." : `Password not changed: ${problemText(result.reason, accounts)}.`);
 }
 
