@@ -11,44 +11,16 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { cliCommand } from "../support/cli-command.js";
+import { cliEnvironment, runCli, type CliRun } from "../support/cli-command.js";
 import { NOTHING_TO_SERVE, REDIS_NEEDS_POSTGRES } from "../../src/cluster/serving-checks.js";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The developer's CMY_* variables left out: each test sets the ones it is about. */
-function environment(env: Record<string, string>): NodeJS.ProcessEnv {
-  const clean: NodeJS.ProcessEnv = { CMY_LOG_LEVEL: "warn" };
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("CMY_")) clean[name] = value;
-  return { ...clean, ...env };
-}
-
-/** Runs the CLI with stdin closed; killed after 20 s (a command that starts serving instead of answering). */
-function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...cliCommand().args, ...args], { cwd: root, env: environment(env), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.on("error", fail);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      done({ code, signal, stdout, stderr });
-    });
-  });
-}
+const cli = runCli;
+const environment = cliEnvironment;
 
 /** The JSON `config check` prints after its first line. */
-function effectiveSettings(run: Run): { ftp: { listen: string[] }; irc: { nickLength: number } } {
+function effectiveSettings(run: CliRun): { ftp: { listen: string[] }; irc: { nickLength: number } } {
   return JSON.parse(run.stdout.slice(run.stdout.indexOf("\n") + 1)) as { ftp: { listen: string[] }; irc: { nickLength: number } };
 }
 

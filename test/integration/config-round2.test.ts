@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { cliCommand } from "../support/cli-command.js";
+import { cliCommand, cliEnvironment, runCli } from "../support/cli-command.js";
 import { REPO_ROOT } from "../support/deploy-files.js";
 import { RawClient } from "../support/raw-client.js";
 import { waitFor } from "../support/wait.js";
@@ -26,36 +26,8 @@ import { ConfigError, validateConfig } from "../../src/config/load.js";
 import type { ConfigInput } from "../../src/config/schema.js";
 import { checkServingConfig } from "../../src/cluster/serving-checks.js";
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The developer's CMY_* variables left out: each test sets the ones it is about. */
-function environment(env: Record<string, string>): NodeJS.ProcessEnv {
-  const clean: NodeJS.ProcessEnv = { CMY_LOG_LEVEL: "warn" };
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("CMY_")) clean[name] = value;
-  return { ...clean, ...env };
-}
-
-/** The CLI with stdin closed; killed after 20 s (a command that starts serving instead of answering). */
-function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...cliCommand().args, ...args], { cwd: REPO_ROOT, env: environment(env), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.on("error", fail);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      done({ code, signal, stdout, stderr });
-    });
-  });
-}
+const cli = runCli;
+const environment = cliEnvironment;
 
 /** Every door off but those `env` names: config check then judges only the setting under test. */
 const DOORS_OFF = { CMY_IRC_LISTEN: "", CMY_IRC_TLS_LISTEN: "", CMY_FTP_LISTEN: "", CMY_HTTP_LISTEN: "" };

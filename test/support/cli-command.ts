@@ -6,6 +6,7 @@
  * one test file without building thereby tests the code in front of them, never a
  * stale build.
  */
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,4 +34,36 @@ export function cliCommand(): { readonly args: readonly string[]; readonly what:
     ? { args: [built], what: "dist/cli/main.js (the build is current)" }
     : { args: ["--import", "tsx", join(REPO, "src/cli/main.ts")], what: "src/cli/main.ts via tsx (dist/ is missing or older than src/; `npm run build` makes starts faster)" };
   return cliArgs;
+}
+
+/** What a CLI run left: its exit, and everything it printed. */
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The developer's CMY_* variables left out: each test sets the ones it is about. */
+export function cliEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
+  const clean: NodeJS.ProcessEnv = { CMY_LOG_LEVEL: "warn" };
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("CMY_")) clean[name] = value;
+  return { ...clean, ...env };
+}
+
+/** Runs the CLI from the repository with stdin closed; killed after 20 s (a command that starts serving instead of answering). */
+export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [...cliCommand().args, ...args], { cwd: REPO, env: cliEnvironment(env), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("error", fail);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal, stdout, stderr });
+    });
+  });
 }
