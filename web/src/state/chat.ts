@@ -77,7 +77,7 @@ export class Chat {
       notices: [],
     });
     const parts = { store: this.store, client: this.client, history: this.#history, context: () => this.context() };
-    this.#sync = new HistorySync(parts);
+    this.#sync = new HistorySync(parts, (nick) => this.#saved.savedNameOf(nick));
     this.#outbox = new Outbox(parts);
     this.#readMarkers = new ReadMarkerSync(this.store, this.client);
     this.#lines = new ServerLines(parts, {
@@ -109,6 +109,7 @@ export class Chat {
       },
       // A channel's key as the server says it changed (MODE +k/-k), or refused (475: a wrong key is not tried again).
       channelKey: (name, key) => (key ? this.#channelKeys.set(this.keyOf(name), key) : this.#channelKeys.delete(this.keyOf(name))),
+      savedNameOf: (nick) => this.#saved.savedNameOf(nick),
       attention: (attention) => {
         for (const listener of this.#attentionListeners) listener(attention);
       },
@@ -307,7 +308,7 @@ export class Chat {
     if (newest === null || (conversation.readMarker !== null && conversation.readMarker >= newest)) return;
     this.store.update((state) => setReadMarker(state, key, newest));
     // Offline, the server hears of it after the reconnect (ReadMarkerSync.resendUnconfirmed).
-    this.#readMarkers.send(conversation.name, newest);
+    if (!conversation.notLoggedIn) this.#readMarkers.send(conversation.name, newest);
   }
 
   /**
@@ -371,7 +372,9 @@ export class Chat {
     const conversation = this.store.state.conversations.get(key);
     if (!conversation) return;
     if (conversation.kind === "channel" && conversation.joined && this.client.isReady) this.client.send("PART", reason === "" ? [conversation.name] : [conversation.name, reason]);
-    this.#saved.remove(conversation.name);
+    // A direct conversation stays closed after a reload until a newer message comes (TARGETS lists every one with a message).
+    if (conversation.kind === "direct" && !conversation.notLoggedIn) this.#saved.closeDirect(conversation.name, (conversation.atLatest && latestTime(conversation)) || new Date().toISOString());
+    else this.#saved.remove(conversation.name);
     this.#outbox.dropConversation(key);
     this.store.update((state) => withoutConversation(state, key));
   }

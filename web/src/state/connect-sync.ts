@@ -64,7 +64,7 @@ export class ConnectSync {
   askReadMarker(key: string): void {
     const { store, client } = this.parts;
     const conversation = store.state.conversations.get(key);
-    if (!conversation || conversation.kind !== "direct" || this.#askedMarker.has(key) || !client.caps.has("draft/read-marker")) return;
+    if (!conversation || conversation.kind !== "direct" || conversation.notLoggedIn || this.#askedMarker.has(key) || !client.caps.has("draft/read-marker")) return;
     if (client.send("MARKREAD", [conversation.name], null, { background: key !== store.state.activeKey })) this.#askedMarker.add(key);
   }
 
@@ -154,9 +154,11 @@ export class ConnectSync {
     const withNews = new Set<string>();
     for (const target of targets.slice(0, TARGETS_ON_START)) {
       const key = this.#keyOf(target.name);
+      const known = store.state.conversations.get(key);
+      // Closed by the user here, with nothing newer since: it stays closed.
+      if (!known && !ctx.isChannel(target.name) && this.host.saved.isClosed(target.name, target.latest)) continue;
       withNews.add(key);
       if (ctx.isChannel(target.name)) continue;
-      const known = store.state.conversations.get(key);
       store.update((state) => ensureConversation(state, key, target.name, "direct"));
       if (!known) this.host.saved.addDirect(target.name);
       this.askReadMarker(key);
@@ -168,7 +170,7 @@ export class ConnectSync {
       if (channel?.joined && (everyoneHasNews || withNews.has(key))) fills.push(this.#syncHistory(key, channel.loaded));
     }
     this.#rejoining.clear();
-    const directs = [...store.state.conversations.values()].filter((c) => c.kind === "direct");
+    const directs = [...store.state.conversations.values()].filter((c) => c.kind === "direct" && !c.notLoggedIn);
     this.watchDirects(directs.map((c) => c.name));
     const active = store.state.activeKey ? store.state.conversations.get(store.state.activeKey) : undefined;
     if (active?.kind === "direct" && !withNews.has(active.key)) {

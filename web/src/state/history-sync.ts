@@ -1,5 +1,6 @@
 import { HistoryError, type HistoryRef, type HistoryTarget } from "../irc/history.js";
 import { latestMsgid, oldestMsgid, withConversation } from "./conversations.js";
+import { splitHistory, withImpostorMessages } from "./impostors.js";
 import { mergeMessages, messagesFromHistory } from "./messages.js";
 import { pushNotice } from "./reducers.js";
 import type { ChatParts } from "./parts.js";
@@ -27,6 +28,13 @@ function gapStart(conversation: Conversation): HistoryRef | null {
   return { time: new Date(Date.parse(newest.time) - 1).toISOString() };
 }
 
+/** A page of history as shown: its messages, and how many there were and the last msgid before any were set apart. */
+interface Page {
+  readonly messages: ChatMessage[];
+  readonly size: number;
+  readonly lastMsgid: string | null;
+}
+
 export class HistorySync {
   /**
    * The loads running, per direction and conversation: asking again while one is on its
@@ -35,7 +43,11 @@ export class HistorySync {
    */
   readonly #running = new Map<string, Promise<void>>();
 
-  constructor(private readonly parts: ChatParts) {}
+  constructor(
+    private readonly parts: ChatParts,
+    /** The name the device saved a direct conversation shown as `nick` under, when another (its account). */
+    private readonly savedNameOf: (nick: string) => string | null = () => null,
+  ) {}
 
   #conversation(key: string): Conversation | undefined {
     return this.parts.store.state.conversations.get(key);
@@ -52,8 +64,19 @@ export class HistorySync {
     this.parts.store.update((state) => pushNotice(state, `Could not load ${what}: ${detail}`));
   }
 
-  async #page(request: () => Promise<import("../irc/batches.js").Batch>): Promise<ChatMessage[]> {
-    return messagesFromHistory(await request(), this.parts.context());
+  /**
+   * A page of `key`'s history. In a direct conversation, the other side's messages that are not
+   * from its account (someone not logged in who held the nick) go to a conversation of their own (impostors.ts).
+   */
+  async #page(key: string, request: () => Promise<import("../irc/batches.js").Batch>): Promise<Page> {
+    const page = messagesFromHistory(await request(), this.parts.context());
+    const whole = { size: page.length, lastMsgid: page.findLast((message) => message.msgid !== null)?.msgid ?? null };
+    const conversation = this.#conversation(key);
+    if (!conversation) return { messages: page, ...whole };
+    const fold = (name: string): string => this.parts.client.fold(name);
+    const { own, impostors, account } = splitHistory(conversation, page, this.savedNameOf(conversation.name), fold);
+    if (impostors.length > 0 && account !== null) this.parts.store.update((state) => withImpostorMessages(state, impostors, account, fold));
+    return { messages: own, ...whole };
   }
 
   #once(direction: "latest" | "older" | "after", key: string, load: () => Promise<void>): Promise<void> {
@@ -72,20 +95,21 @@ export class HistorySync {
 
   async #loadLatest(key: string): Promise<void> {
     const conversation = this.#conversation(key);
-    if (!conversation) return;
+    // A not-logged-in conversation has no history of its own (the nick's is the account's).
+    if (!conversation || conversation.notLoggedIn) return;
     if (!this.parts.history.available) {
       this.#update(key, (c) => ({ ...c, loaded: true, hasOlder: false }));
       return;
     }
     this.#update(key, (c) => ({ ...c, loaded: true }));
     try {
-      const page = await this.#page(() => this.parts.history.latest(conversation.name, FIRST_PAGE));
+      const page = await this.#page(key, () => this.parts.history.latest(conversation.name, FIRST_PAGE));
       this.#update(key, (c) => ({
         ...c,
         // Back from a jump into the past: the old window goes; otherwise live messages stay merged in.
-        messages: c.atLatest ? mergeMessages(c.messages, page) : page,
+        messages: c.atLatest ? mergeMessages(c.messages, page.messages) : page.messages,
         atLatest: true,
-        hasOlder: page.length >= FIRST_PAGE,
+        hasOlder: page.size >= FIRST_PAGE,
       }));
     } catch (error) {
       this.#update(key, (c) => ({ ...c, loaded: false }));
@@ -108,8 +132,8 @@ export class HistorySync {
     this.#update(key, (c) => ({ ...c, loadingOlder: true }));
     const limit = this.parts.history.pageSize;
     try {
-      const page = await this.#page(() => this.parts.history.before(conversation.name, { msgid: oldest }, limit));
-      this.#update(key, (c) => ({ ...c, messages: mergeMessages(c.messages, page, true), hasOlder: page.length >= limit, loadingOlder: false }));
+      const page = await this.#page(key, () => this.parts.history.before(conversation.name, { msgid: oldest }, limit));
+      this.#update(key, (c) => ({ ...c, messages: mergeMessages(c.messages, page.messages, true), hasOlder: page.size >= limit, loadingOlder: false }));
     } catch (error) {
       this.#update(key, (c) => ({ ...c, loadingOlder: false }));
       this.#report(error, `older messages of ${conversation.name}`);
@@ -126,7 +150,7 @@ export class HistorySync {
   /** After a reconnect: everything after the last msgid we hold (several pages if need be). */
   async gapFill(key: string): Promise<void> {
     const conversation = this.#conversation(key);
-    if (!conversation || !this.parts.history.available) return;
+    if (!conversation || conversation.notLoggedIn || !this.parts.history.available) return;
     if (!conversation.loaded || latestMsgid(conversation) === null) return this.loadLatest(key);
     // A window in the past is not extended: it catches up when scrolled to its end.
     if (!conversation.atLatest) return;
@@ -145,13 +169,13 @@ export class HistorySync {
       while (start && after) {
         const ref = after;
         const name = this.#conversation(key)?.name ?? start.name;
-        const page = await this.#page(() => this.parts.history.after(name, ref, limit));
-        const complete = page.length < limit;
-        this.#update(key, (c) => ({ ...c, messages: mergeMessages(c.messages, page), atLatest: c.atLatest || complete }));
+        const page = await this.#page(key, () => this.parts.history.after(name, ref, limit));
+        const complete = page.size < limit;
+        this.#update(key, (c) => ({ ...c, messages: mergeMessages(c.messages, page.messages), atLatest: c.atLatest || complete }));
         if (complete) return;
         // The next page follows this one, not the newest message held: live messages that
         // arrived meanwhile are newer than the rest of the gap.
-        const last = page.findLast((message) => message.msgid !== null)?.msgid;
+        const last = page.lastMsgid;
         after = last ? { msgid: last } : null;
       }
     } catch (error) {
@@ -168,8 +192,8 @@ export class HistorySync {
       return;
     }
     try {
-      const page = await this.#page(() => this.parts.history.around(conversation.name, { msgid }, FIRST_PAGE));
-      this.#update(key, (c) => ({ ...c, messages: page, loaded: true, atLatest: false, hasOlder: true, focus: msgid }));
+      const page = await this.#page(key, () => this.parts.history.around(conversation.name, { msgid }, FIRST_PAGE));
+      this.#update(key, (c) => ({ ...c, messages: page.messages, loaded: true, atLatest: false, hasOlder: true, focus: msgid }));
     } catch (error) {
       this.#report(error, "that message");
     }

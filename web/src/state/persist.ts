@@ -11,7 +11,16 @@ export interface SavedConversations {
    * saved under another name (the person's account), so that its address finds it again.
    */
   readonly aliases: ReadonlyArray<readonly [string, string]>;
+  /**
+   * [name, time]: direct conversations the user closed, with the time (ISO 8601, the
+   * server's) of their latest message then. The server's list of conversations with news
+   * (CHATHISTORY TARGETS, asked on every load) brings one back only with a newer message.
+   */
+  readonly closed: ReadonlyArray<readonly [string, string]>;
 }
+
+/** Closed conversations remembered at most (the oldest closed are forgotten first). */
+const CLOSED_KEPT = 200;
 
 function storageKey(account: string): string {
   return `cmy.conversations.${account.toLowerCase()}`;
@@ -23,9 +32,9 @@ function load(account: string): SavedConversations {
     const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []);
     const pairs = (value: unknown): Array<[string, string]> =>
       Array.isArray(value) ? value.filter((v): v is [string, string] => Array.isArray(v) && v.length === 2 && v.every((s) => typeof s === "string")) : [];
-    return { channels: strings(parsed?.channels), directs: strings(parsed?.directs), aliases: pairs(parsed?.aliases) };
+    return { channels: strings(parsed?.channels), directs: strings(parsed?.directs), aliases: pairs(parsed?.aliases), closed: pairs(parsed?.closed) };
   } catch {
-    return { channels: [], directs: [], aliases: [] };
+    return { channels: [], directs: [], aliases: [], closed: [] };
   }
 }
 
@@ -55,9 +64,30 @@ export class SavedConversationList {
   }
 
   addDirect(name: string): void {
+    // Open again: no longer closed.
+    const closed = this.#saved.closed.filter(([n]) => this.keyOf(n) !== this.keyOf(name));
     // Already saved under the person's account (a conversation that followed a nick change).
-    if (this.savedNameOf(name) !== null) return;
-    this.#change({ directs: [...this.#saved.directs, name] });
+    if (this.savedNameOf(name) !== null) return closed.length === this.#saved.closed.length ? undefined : this.#change({ closed });
+    this.#change({ directs: [...this.#saved.directs, name], closed });
+  }
+
+  /**
+   * The user closed the direct conversation `name`, whose latest message is of `latest`
+   * (ISO 8601): it leaves the list, and stays out of it until a newer message comes.
+   */
+  closeDirect(name: string, latest: string): void {
+    const saved = this.savedNameOf(name) ?? name;
+    this.remove(name);
+    const closed = [...this.#saved.closed.filter(([n]) => this.keyOf(n) !== this.keyOf(saved)), [saved, latest] as const];
+    this.#change({ closed: closed.slice(-CLOSED_KEPT) });
+  }
+
+  /** Whether `name` was closed here and has no message newer than then (`latest`: its newest, ISO 8601). */
+  isClosed(name: string, latest: string): boolean {
+    const closedAt = this.#saved.closed.find(([n]) => this.keyOf(n) === this.keyOf(name))?.[1];
+    if (closedAt === undefined) return false;
+    const newest = Date.parse(latest);
+    return Number.isNaN(newest) || newest <= Date.parse(closedAt);
   }
 
   /** The name a direct conversation shown as `nick` is saved under, when that is another one. */
@@ -111,7 +141,12 @@ export class SavedConversationList {
         return true;
       });
     };
-    this.#saved = { channels: unique(change.channels ?? this.#saved.channels), directs: unique(change.directs ?? this.#saved.directs), aliases: change.aliases ?? this.#saved.aliases };
+    this.#saved = {
+      channels: unique(change.channels ?? this.#saved.channels),
+      directs: unique(change.directs ?? this.#saved.directs),
+      aliases: change.aliases ?? this.#saved.aliases,
+      closed: change.closed ?? this.#saved.closed,
+    };
     if (this.#forgotten) return;
     try {
       localStorage.setItem(storageKey(this.account), JSON.stringify(this.#saved));

@@ -2,6 +2,7 @@ import { isBatch, type Batch } from "../irc/batches.js";
 import { keyChange } from "../irc/channel-modes.js";
 import { nickOf, type IrcMessage } from "../irc/irc-line.js";
 import { ensureConversation, withConversation, withoutConversation } from "./conversations.js";
+import { directAccount, isImpostor, notLoggedInName, withNotLoggedIn } from "./impostors.js";
 import { messageFromLine, messageFromMultiline, type Located } from "./messages.js";
 import type { Outbox } from "./outbox.js";
 import type { ChatParts } from "./parts.js";
@@ -23,6 +24,8 @@ export interface ServerLinesHost {
   forget(name: string): void;
   /** A mention or direct message arrived (for notifications). */
   attention(attention: Attention): void;
+  /** The name the device saved the direct conversation shown as `nick` under, when another (its account). */
+  savedNameOf(nick: string): string | null;
   /** A channel's key changed (MODE +k/-k while we are in), or the server refused the one we gave (475): null. */
   channelKey(name: string, key: string | null): void;
 }
@@ -180,7 +183,8 @@ export class ServerLines {
     return this.#keyOf(name);
   }
 
-  #onMessage(located: Located<ChatMessage>, label: string | null): void {
+  #onMessage(found: Located<ChatMessage>, label: string | null): void {
+    const located = this.#notFromAccount(found);
     const key = this.#keyOf(located.name);
     const message = located.item;
     if (!this.parts.store.state.conversations.has(key)) {
@@ -194,6 +198,20 @@ export class ServerLines {
       const attention: Attention = { conversation: located.name, kind: located.kind === "direct" ? "direct" : "mention", message };
       this.host.attention(attention);
     }
+  }
+
+  /**
+   * A direct message under the nick of someone we talk to that is not from the account the
+   * conversation is with (no account tag, or another): moved to a not-logged-in conversation of its own.
+   */
+  #notFromAccount(located: Located<ChatMessage>): Located<ChatMessage> {
+    const conversation = located.kind === "direct" ? this.parts.store.state.conversations.get(this.#keyOf(located.name)) : undefined;
+    if (!conversation || conversation.notLoggedIn) return located;
+    const account = directAccount(conversation, this.host.savedNameOf(located.name));
+    if (account === null || !isImpostor(located.item, account, (name) => this.#keyOf(name))) return located;
+    const name = notLoggedInName(located.item.nick);
+    this.parts.store.update((state) => withNotLoggedIn(state, this.#keyOf(name), located.item.nick, account));
+    return { ...located, name };
   }
 
   #onTagmsg(line: IrcMessage): void {

@@ -76,6 +76,11 @@ export interface Conversation {
   readonly focus: string | null;
   /** The other side of a direct conversation is away (or offline). */
   readonly peerAway: boolean;
+  /**
+   * A conversation of the messages `nick` sent without being logged in to `account`, the account
+   * of the conversation under that nick (impostors.ts): shown apart, read-only, for this page only.
+   */
+  readonly notLoggedIn?: { readonly nick: string; readonly account: string };
 }
 
 export interface Capabilities {

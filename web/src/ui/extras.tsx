@@ -48,7 +48,7 @@ export function useExtras(chat: Chat, session: AuthSession): Extras {
     background(registerServiceWorker());
     return chat.onAttention((attention) =>
       notifyIfHidden({
-        title: attention.kind === "direct" ? attention.message.nick : `${attention.message.nick} in ${attention.conversation}`,
+        title: attention.kind === "direct" ? attention.conversation : `${attention.message.nick} in ${attention.conversation}`,
         body: attention.message.kind === "action" ? `* ${attention.message.nick} ${stripFormatting(attention.message.text)}` : stripFormatting(attention.message.text),
         conversation: attention.conversation,
       }),

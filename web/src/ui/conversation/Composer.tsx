@@ -119,7 +119,7 @@ export function Composer({ chat, conversation, replyTo, onReplyDone, disabled }:
           rows={lines}
           value={text}
           disabled={disabled}
-          placeholder={disabled ? `Join ${conversation.name} to write here` : `Message ${conversation.name}`}
+          placeholder={conversation.notLoggedIn ? `${conversation.notLoggedIn.nick} is not logged in: no replies from here` : disabled ? `Join ${conversation.name} to write here` : `Message ${conversation.name}`}
           autocomplete="off"
           onInput={(e) => {
             const value = e.currentTarget.value;

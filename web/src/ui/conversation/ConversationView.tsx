@@ -28,6 +28,10 @@ export function ConversationView({ chat, state, conversation }: { chat: Chat; st
                 <FormattedText text={conversation.topic} />
               </p>
             )
+          ) : conversation.notLoggedIn ? (
+            <p class="topic not-logged-in" role="note">
+              <Isolated text={conversation.notLoggedIn.nick} /> is not logged in: these messages are not from the account <Isolated text={conversation.notLoggedIn.account} />, whatever they say.
+            </p>
           ) : (
             <p class="topic">{conversation.peerAway ? "Away or offline: they will see your messages later" : "Direct conversation"}</p>
           )}
@@ -54,7 +58,13 @@ export function ConversationView({ chat, state, conversation }: { chat: Chat; st
         {isChannel && showMembers && <MemberList conversation={conversation} onMessage={(nick) => chat.startDirect(nick)} />}
       </div>
       <TypingIndicator conversation={conversation} />
-      <Composer chat={chat} conversation={conversation} replyTo={replyTo} onReplyDone={() => setReplyTo(null)} disabled={isChannel && !conversation.joined && state.connection.state === "ready"} />
+      <Composer
+        chat={chat}
+        conversation={conversation}
+        replyTo={replyTo}
+        onReplyDone={() => setReplyTo(null)}
+        disabled={(isChannel && !conversation.joined && state.connection.state === "ready") || conversation.notLoggedIn !== undefined}
+      />
     </section>
   );
 }
