@@ -57,8 +57,9 @@ export async function runFtpPath(input: Buffer): Promise<void> {
   let cwd = "/";
   for (const bytes of lines) {
     const clean = withoutTelnetCommands(bytes);
-    // IAC IAC is the one data byte 0xFF (RFC 854); any other IAC is a command and goes.
-    invariant(count(clean, 0xff) <= escapedIacs(bytes), "a Telnet IAC survived withoutTelnetCommands");
+    // IAC IAC is the one data byte 0xFF (RFC 854); an IAC before a command byte goes with it;
+    // a lone IAC (no command after it) is kept, so the line is refused below, never shortened.
+    invariant(count(clean, 0xff) <= keptIacs(bytes), "a Telnet IAC survived withoutTelnetCommands");
     invariant(clean.length === 0 || clean[0]! < 0xf0 || clean[0] === 0xff, "a line still starts with a Telnet command byte");
     const line = decodeCommandLine(bytes);
     invariant(line === null || !clean.includes(0xff), "a line holding the byte 0xFF was taken as UTF-8");
@@ -79,16 +80,18 @@ function count(bytes: Buffer, byte: number): number {
   return n;
 }
 
-/** IAC IAC pairs, read left to right as a Telnet receiver does. */
-function escapedIacs(bytes: Buffer): number {
-  let pairs = 0;
-  for (let i = 0; i < bytes.length - 1; i++) {
-    if (bytes[i] === 0xff && bytes[i + 1] === 0xff) {
-      pairs++;
+/** IACs that may stay as the byte 0xFF, read left to right as a Telnet receiver does: escaped (IAC IAC) or lone (no Telnet command byte, 0xF0 and up, after it). */
+function keptIacs(bytes: Buffer): number {
+  let kept = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== 0xff) continue;
+    const next = bytes[i + 1];
+    if (next === 0xff) {
+      kept++;
       i++;
-    }
+    } else if (next === undefined || next < 0xf0) kept++;
   }
-  return pairs;
+  return kept;
 }
 
 function checkTimeVal(text: string): void {
