@@ -276,7 +276,7 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
     reservationTimeoutMs: config.cluster.nodeTimeoutSeconds * 1000,
     onError: (err, what) => log.error({ err }, what),
   });
-  const files = new FileService(config.dataDir, spaceLimits(config), ledger);
+  const files = new FileService(config.dataDir, spaceLimits(config), ledger, config.files.remeasureAfterIdleSeconds * 1000);
   teardown.add("file transfers", "file transfers", ({ timeoutMs }) => files.drain(timeoutMs));
   // File shares: a link posted by its owner opens for the conversation it was posted to.
   const shares = new Shares(new SharesRepository(domain.store.db), core, { exists: async (name) => (await domain.accounts.find(name)) !== undefined }, (err, share) =>
@@ -323,7 +323,7 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
     http?.update(next);
     if (http) advertiseFilehost(context, http);
     ftpContext.config = next;
-    files.updateLimits(spaceLimits(next));
+    files.updateLimits(spaceLimits(next), next.files.remeasureAfterIdleSeconds * 1000);
     writer?.setCommitInterval(next.history.commitIntervalMs);
     currentConfig = next;
     log.level = next.log.level;

@@ -10,5 +10,11 @@ export const filesSection = z
     maxFileBytes: z.number().int().min(0).default(4 * 1024 ** 3),
     /** An upload cut off midway: "delete" leaves the old file (or none), "keep" keeps what arrived so it can be resumed. */
     interruptedUploads: z.enum(["delete", "keep"]).default("delete"),
+    /**
+     * How long an account's space stays open once nothing uses it on this node. Opening it
+     * again walks the folder to correct the recorded usage (files changed behind the server's
+     * back); the web client's one request per action would pay that walk each time without it.
+     */
+    remeasureAfterIdleSeconds: z.number().int().min(1).max(86_400).default(60),
   })
   .prefault({});

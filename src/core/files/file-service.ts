@@ -4,14 +4,6 @@ import { FileSpace, type SpaceLimits } from "./file-space.js";
 import type { UsageLedger } from "./usage-ledger.js";
 import { detached, ignoreFailure } from "../../detached.js";
 
-/**
- * How long a space nobody uses stays open. Opening one measures its usage by walking
- * the whole tree (to correct the recorded figures: see AccountUsage.synchronise); an FTP
- * session pays that once, but the web client makes one HTTP request per action, and each
- * would pay it again without this grace period.
- */
-const IDLE_KEEP_MS = 60_000;
-
 interface SpaceEntry {
   readonly space: Promise<FileSpace>;
   users: number;
@@ -30,7 +22,13 @@ export class FileService {
     private readonly dataDir: string,
     private limits: SpaceLimits,
     private readonly ledger: UsageLedger,
-    private readonly idleKeepMs = IDLE_KEEP_MS,
+    /**
+     * How long a space nobody uses stays open (files.remeasureAfterIdleSeconds). Opening one
+     * measures its usage by walking the whole tree (to correct the recorded figures: see
+     * AccountUsage.synchronise); an FTP session pays that once, but the web client makes one
+     * HTTP request per action, and each would pay it again without this grace period.
+     */
+    private idleKeepMs: number,
   ) {}
 
   /** `<dataDir>/files/<account>/`, the account name folded so one account has one folder. */
@@ -38,8 +36,10 @@ export class FileService {
     return join(this.dataDir, "files", foldCase(account));
   }
 
-  updateLimits(limits: SpaceLimits): void {
+  /** A reload: the limits apply to the open spaces at once, the idle time to spaces released from now on. */
+  updateLimits(limits: SpaceLimits, idleKeepMs: number): void {
     this.limits = limits;
+    this.idleKeepMs = idleKeepMs;
     // A space that failed to open is not there to update; its opener heard the failure.
     for (const entry of this.#spaces.values()) detached(entry.space.then((space) => space.updateLimits(limits)), ignoreFailure);
   }
@@ -71,8 +71,7 @@ export class FileService {
         const forget = (): void => {
           if (held.users === 0 && this.#spaces.get(key) === held) this.#spaces.delete(key);
         };
-        if (this.idleKeepMs <= 0) forget();
-        else held.idle = setTimeout(forget, this.idleKeepMs).unref();
+        held.idle = setTimeout(forget, this.idleKeepMs).unref();
       },
     };
   }
