@@ -5,6 +5,7 @@ import { IrcLibClient, openHomeStore, suiteScope } from "../support/account-serv
 import { launchBrowser, signIn, startWebServer, STEP_TIMEOUT_MS, type WebServer } from "../support/browser.js";
 import { PASSWORD } from "../support/http-client.js";
 import { parseLine } from "../support/irc-lines.js";
+import { fakePushServiceScript, type FakePushServiceState } from "../support/fake-push-service.js";
 import { PushEndpoint, type TestSubscription } from "../support/push-endpoint.js";
 import { waitFor } from "../support/wait.js";
 
@@ -15,7 +16,7 @@ import { waitFor } from "../support/wait.js";
  * the account and ends this browser's too. Before, the signed-out account's direct messages went
  * on reaching the browser (and whoever had registered an endpoint of their own).
  *
- * The browser's push service is faked as in web-push.test.ts (an offline machine has none): the
+ * The browser's push service is faked (test/support/fake-push-service.ts; an offline machine has none): the
  * page's PushManager hands out a subscription whose endpoint is the test's local push service.
  * "No longer pushed" is checked behind a later push that must come: the account registers a new
  * subscription from an IRC client afterwards, and with push.maxConcurrentRequests 1 the server
@@ -23,42 +24,6 @@ import { waitFor } from "../support/wait.js";
  */
 
 const CONFIG = { push: { allowPrivateEndpoints: true, maxConcurrentRequests: 1 }, accounts: { alwaysOn: true } } as const;
-
-/** The page's stand-in for the browser's push service; `fakePushService.current` is null once unsubscribed. */
-function fakePushServiceScript(endpoint: string, keys: string): string {
-  const [, p256dh, auth] = /^p256dh=([A-Za-z0-9_-]+);auth=([A-Za-z0-9_-]+)$/.exec(keys)!;
-  return `(() => {
-  if (typeof PushManager === "undefined") return;
-  const given = ${JSON.stringify({ endpoint, p256dh, auth })};
-  const fromBase64Url = (text) => {
-    const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
-    const binary = atob(base64 + "===".slice((base64.length + 3) % 4));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0)).buffer;
-  };
-  const copy = (key) =>
-    typeof key === "string" ? fromBase64Url(key) : ArrayBuffer.isView(key) ? key.buffer.slice(key.byteOffset, key.byteOffset + key.byteLength) : key.slice(0);
-  const state = { current: null, unsubscribed: 0 };
-  globalThis.fakePushService = state;
-  PushManager.prototype.subscribe = async function (options = {}) {
-    state.current = {
-      endpoint: given.endpoint,
-      expirationTime: null,
-      options: { userVisibleOnly: options.userVisibleOnly === true, applicationServerKey: copy(options.applicationServerKey) },
-      getKey: (name) => (name === "p256dh" ? fromBase64Url(given.p256dh) : name === "auth" ? fromBase64Url(given.auth) : null),
-      toJSON: () => ({ endpoint: given.endpoint, expirationTime: null, keys: { p256dh: given.p256dh, auth: given.auth } }),
-      unsubscribe: async () => {
-        state.current = null;
-        state.unsubscribed += 1;
-        return true;
-      },
-    };
-    return state.current;
-  };
-  PushManager.prototype.getSubscription = async function () {
-    return state.current;
-  };
-})();`;
-}
 
 interface BrowserTab {
   readonly context: BrowserContext;
@@ -94,7 +59,7 @@ describe("web client: signing out ends Web Push to the browser", () => {
   async function openTab(account: string, subscription: TestSubscription): Promise<BrowserTab> {
     const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
     context.setDefaultTimeout(STEP_TIMEOUT_MS);
-    await context.addInitScript({ content: fakePushServiceScript(subscription.endpoint, subscription.keys) });
+    await context.addInitScript({ content: fakePushServiceScript(subscription) });
     await context.grantPermissions(["notifications"], { origin: web.url });
     const page = await context.newPage();
     const sent: string[] = [];
@@ -120,7 +85,7 @@ describe("web client: signing out ends Web Push to the browser", () => {
 
   async function browserSubscription(tab: BrowserTab): Promise<{ current: boolean; unsubscribed: number }> {
     return tab.page.evaluate(() => {
-      const state = (globalThis as unknown as { fakePushService: { current: object | null; unsubscribed: number } }).fakePushService;
+      const state = (globalThis as unknown as { fakePushService: FakePushServiceState }).fakePushService;
       return { current: state.current !== null, unsubscribed: state.unsubscribed };
     });
   }

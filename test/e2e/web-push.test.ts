@@ -6,6 +6,7 @@ import { conversationLink, launchBrowser, signIn, startWebServer, STEP_TIMEOUT_M
 import { FrameworkClient } from "../support/framework-client.js";
 import { PASSWORD } from "../support/http-client.js";
 import { parseLine } from "../support/irc-lines.js";
+import { fakePushServiceScript, type FakePushServiceState } from "../support/fake-push-service.js";
 import { PushEndpoint, type TestSubscription } from "../support/push-endpoint.js";
 import { waitFor } from "../support/wait.js";
 
@@ -28,55 +29,6 @@ import { waitFor } from "../support/wait.js";
 
 /** Push to the test's own http endpoint on loopback, one request at a time; accounts stay present with no tab open. */
 const CONFIG = { push: { allowPrivateEndpoints: true, maxConcurrentRequests: 1 }, accounts: { alwaysOn: true } } as const;
-
-/** base64url of the P-256 public key and of the auth secret, from `p256dh=…;auth=…`. */
-function subscriptionKeys(subscription: TestSubscription): { p256dh: string; auth: string } {
-  const match = /^p256dh=([A-Za-z0-9_-]+);auth=([A-Za-z0-9_-]+)$/.exec(subscription.keys);
-  assert.ok(match, "keys in message-tag form");
-  return { p256dh: match[1]!, auth: match[2]! };
-}
-
-/**
- * Page script standing in for the browser's push service: a PushSubscription-like object with the
- * test's endpoint and keys. It records the server key the app subscribed with (`fakePushService`).
- * A string, not a function: it runs in the page as written, untouched by the test's transpiler.
- */
-function fakePushServiceScript(endpoint: string, keys: { p256dh: string; auth: string }): string {
-  return `(() => {
-  if (typeof PushManager === "undefined") return;
-  const given = ${JSON.stringify({ endpoint, ...keys })};
-  const fromBase64Url = (text) => {
-    const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
-    const binary = atob(base64 + "===".slice((base64.length + 3) % 4));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0)).buffer;
-  };
-  const toBase64Url = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
-  const copy = (key) =>
-    typeof key === "string" ? fromBase64Url(key) : ArrayBuffer.isView(key) ? key.buffer.slice(key.byteOffset, key.byteOffset + key.byteLength) : key.slice(0);
-  const state = { current: null, applicationServerKey: null, subscribeCalls: 0 };
-  globalThis.fakePushService = state;
-  PushManager.prototype.subscribe = async function (options = {}) {
-    state.subscribeCalls += 1;
-    const applicationServerKey = copy(options.applicationServerKey);
-    state.applicationServerKey = toBase64Url(applicationServerKey);
-    state.current = {
-      endpoint: given.endpoint,
-      expirationTime: null,
-      options: { userVisibleOnly: options.userVisibleOnly === true, applicationServerKey },
-      getKey: (name) => (name === "p256dh" ? fromBase64Url(given.p256dh) : name === "auth" ? fromBase64Url(given.auth) : null),
-      toJSON: () => ({ endpoint: given.endpoint, expirationTime: null, keys: { p256dh: given.p256dh, auth: given.auth } }),
-      unsubscribe: async () => {
-        state.current = null;
-        return true;
-      },
-    };
-    return state.current;
-  };
-  PushManager.prototype.getSubscription = async function () {
-    return state.current;
-  };
-})();`;
-}
 
 interface BrowserTab {
   readonly context: BrowserContext;
@@ -112,7 +64,7 @@ describe("web client: Web Push with no tab open", () => {
   async function openTab(account: string, subscription: TestSubscription, options: { notificationsAllowed: boolean }): Promise<BrowserTab> {
     const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
     context.setDefaultTimeout(STEP_TIMEOUT_MS);
-    await context.addInitScript({ content: fakePushServiceScript(subscription.endpoint, subscriptionKeys(subscription)) });
+    await context.addInitScript({ content: fakePushServiceScript(subscription) });
     if (options.notificationsAllowed) await context.grantPermissions(["notifications"], { origin: web.url });
     const page = await context.newPage();
     const received: string[] = [];
@@ -157,7 +109,7 @@ describe("web client: Web Push with no tab open", () => {
     await turnOn.click();
     await registered(tab, subscription);
     await tab.page.getByRole("status").filter({ hasText: "and by push when no tab is open." }).waitFor();
-    const subscribedWith = await tab.page.evaluate(() => (globalThis as unknown as { fakePushService: { applicationServerKey: string | null } }).fakePushService.applicationServerKey);
+    const subscribedWith = await tab.page.evaluate(() => (globalThis as unknown as { fakePushService: FakePushServiceState }).fakePushService.applicationServerKey);
     const isupportVapid = tab.received.map((line) => /^:\S+ 005 .*\bVAPID=([A-Za-z0-9_-]+)/.exec(line)?.[1]).find((key) => key !== undefined);
     assert.equal(subscribedWith, isupportVapid, "the app subscribed with the server's ISUPPORT VAPID key");
     assert.equal(subscription.requests, 0, "nothing pushed while the tab is open");

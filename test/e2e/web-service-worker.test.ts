@@ -14,6 +14,9 @@ import { waitFor } from "../support/wait.js";
  * the server to a push service is tested by the push suite.
  */
 
+/** How long a push may take to show before it is delivered again (see pushShown). */
+const REDELIVER_AFTER_MS = 5000;
+
 interface Shown {
   title: string;
   body: string;
@@ -75,8 +78,27 @@ describe("web client: service worker notifications in Chromium", () => {
     await cdp.send("ServiceWorker.deliverPushMessage", { origin: web.url, registrationId, data: line });
   }
 
-  /** The notifications the worker shows now, once there are `count` of them. */
-  async function shown(count: number): Promise<Shown[]> {
+  /**
+   * Delivers `line` until the worker shows `count` notifications. Chromium's DevTools push
+   * delivery now and then drops one on a loaded machine (2026-12-07: the third push of a
+   * test never showed, the worker activated and idle, no error), so it is delivered again
+   * after a while: a line shown twice replaces itself (same tag), so the count stays that of
+   * the distinct conversations, and a worker that shows nothing for it still fails the test.
+   */
+  async function pushShown(line: string, count: number, until: (list: Shown[]) => boolean = () => true): Promise<Shown[]> {
+    for (let attempt = 1; ; attempt++) {
+      await push(line);
+      const last = attempt === 3;
+      try {
+        return await shown(count, last ? STEP_TIMEOUT_MS : REDELIVER_AFTER_MS, until);
+      } catch (error) {
+        if (last) throw error;
+      }
+    }
+  }
+
+  /** The notifications the worker shows now, once there are `count` of them (and `until` holds). */
+  async function shown(count: number, timeoutMs = STEP_TIMEOUT_MS, until: (list: Shown[]) => boolean = () => true): Promise<Shown[]> {
     // What was last seen, for the failure message: a count alone does not say which push went missing.
     let last: Shown[] = [];
     try {
@@ -87,9 +109,9 @@ describe("web client: service worker notifications in Chromium", () => {
             const registration = await container.ready;
             return (await registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
           });
-          return last.length === count ? last : undefined;
+          return last.length === count && until(last) ? last : undefined;
         },
-        { timeoutMs: STEP_TIMEOUT_MS, what: `${count} notifications` },
+        { timeoutMs, what: `${count} notifications` },
       );
     } catch (error) {
       const states = versions.filter((v) => v.registrationId === registrationId).map((v) => `${v.status}/${v.runningStatus}`);
@@ -100,23 +122,19 @@ describe("web client: service worker notifications in Chromium", () => {
   test("a mention in a channel and a direct message each show a notification named after the conversation", async () => {
     // One push at a time, each seen shown (as in the next test): of two pushes delivered back
     // to back through DevTools, Chromium now and then shows only the first (CI, stop 24).
-    await push("@time=2026-05-01T12:00:00.000Z;msgid=m1;account=bob :bob!bob@host PRIVMSG #general :alice: \x02lunch\x02 at \x0304noon\x03?");
-    await shown(1);
-    await push(":carol!c@host PRIVMSG alice :\x01ACTION waves\x01");
-    const list = await shown(2);
+    await pushShown("@time=2026-05-01T12:00:00.000Z;msgid=m1;account=bob :bob!bob@host PRIVMSG #general :alice: \x02lunch\x02 at \x0304noon\x03?", 1);
+    const list = await pushShown(":carol!c@host PRIVMSG alice :\x01ACTION waves\x01", 2);
     const byTag = new Map(list.map((n) => [n.tag, n]));
     assert.deepEqual(byTag.get("conversation:#general"), { title: "bob in #general", body: "alice: lunch at noon?", tag: "conversation:#general", data: { conversation: "#general" } });
     assert.deepEqual(byTag.get("conversation:carol"), { title: "carol", body: "* carol waves", tag: "conversation:carol", data: { conversation: "carol" } });
   });
 
   test("a newer message in the same conversation replaces its notification; an unreadable push still shows one", async () => {
-    await push(":bob!bob@host PRIVMSG #general :alice: make it one o'clock");
     // One push at a time, each seen shown: twice in many runs, of two pushes delivered
     // back to back through DevTools here, Chromium showed only the first (stop 19's
     // diagnostics: the replaced #general one and carol's, no "New message").
-    await waitFor(async () => (await shown(2)).some((n) => n.body === "alice: make it one o'clock"), { timeoutMs: STEP_TIMEOUT_MS, what: "the replaced #general notification" });
-    await push("not an IRC message");
-    const list = await shown(3);
+    await pushShown(":bob!bob@host PRIVMSG #general :alice: make it one o'clock", 2, (list) => list.some((n) => n.body === "alice: make it one o'clock"));
+    const list = await pushShown("not an IRC message", 3);
     assert.equal(list.filter((n) => n.tag === "conversation:#general").length, 1);
     assert.equal(list.find((n) => n.tag === "conversation:#general")?.body, "alice: make it one o'clock");
     assert.equal(list.find((n) => n.tag === "message")?.title, "New message");

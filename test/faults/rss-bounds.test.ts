@@ -46,7 +46,15 @@ const SLOW_WS = 20;
 const FLOODERS = 5;
 const JUNK_CLIENTS = 50;
 const SAMPLE_EVERY_MS = 100;
-/** How long each scenario's load runs at most. */
+/**
+ * How long the flood may run to cut every slow client. It ends as soon as they are all cut,
+ * which takes some megabytes per client: what the server's kernel send buffer (autotuned up
+ * to tcp_wmem's maximum, 4 MiB here) and the client's receive buffer hold comes on top of
+ * irc.sendQueueBytes. On a loaded machine the flooders' rounds come slower; 8 s then once
+ * sent too little to fill them (0 of 220 cut, 2026-12-07), so the bound is generous.
+ */
+const FLOOD_MAX_MS = 40_000;
+/** How long the junk senders run. */
 const LOAD_MS = 8000;
 const FLOOD_TEXT = "f".repeat(400);
 
@@ -134,7 +142,7 @@ test("200 IRC and 20 WebSocket clients that never read, 5 flooders: RSS stays un
   const bound = baseline + SEND_QUEUE_BYTES * connections + receiveBound(Math.max(READ_PAUSE_LINES, MAX_QUEUED_LINES)) * connections + SLACK_BYTES;
 
   const sampler = sampleRss(node.pid);
-  const deadline = Date.now() + LOAD_MS;
+  const deadline = Date.now() + FLOOD_MAX_MS;
   const batch = Array.from({ length: 30 }, () => `PRIVMSG #general :${FLOOD_TEXT}\r\n`).join("");
   let batches = 0;
   await Promise.all(
