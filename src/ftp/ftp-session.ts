@@ -22,8 +22,9 @@ type QueuedLine = CommandLine | typeof NOT_UTF8;
 export type FtpCommandRunner = (session: FtpSession, verb: string, argument: string) => void | Promise<void>;
 
 /**
- * A transfer from the command that asked for it until its final reply, so ABOR, STAT,
- * REIN and the session closing reach it, also while it waits for its data connection.
+ * A transfer from the command that asked for it until its final reply, so ABOR, STAT and
+ * the session closing reach it, also while it waits for its data connection, and QUIT and
+ * REIN wait for it.
  */
 export interface ActiveTransfer {
   readonly description: string;
@@ -66,7 +67,7 @@ export class FtpSession {
   data: DataChannel | null = null;
   transfer: ActiveTransfer | null = null;
   failedLogins = 0;
-  /** When the session last became logged out (connected, REIN, USER while logged in): the login timeout counts from here. */
+  /** When the session last became logged out (connected, REIN, AUTH or USER while logged in): the login timeout counts from here. */
   loginStartedAt = Date.now();
   lastActivity = Date.now();
   #closed = false;
@@ -78,6 +79,10 @@ export class FtpSession {
   #queue: QueuedLine[] = [];
   #busy = false;
   #waitingForDrain = false;
+  /** QUIT or REIN waits in the command loop for a transfer to complete (see transferCompleted). */
+  #awaitingTransfer = false;
+  /** The last command run out of turn (an ABOR), until it has answered. */
+  #outOfTurn: Promise<void> = Promise.resolve();
 
   constructor(
     socket: Socket,
@@ -170,7 +175,7 @@ export class FtpSession {
     this.lastActivity = Date.now();
     const line = text === null ? NOT_UTF8 : splitCommandLine(text);
     if (line !== NOT_UTF8 && line.verb === "QUIT") this.#quitReceived = true;
-    if (line !== NOT_UTF8 && line.verb === "ABOR" && this.transfer?.waiting) return this.#runOutOfTurn(line);
+    if (line !== NOT_UTF8 && line.verb === "ABOR" && this.transfer && (this.transfer.waiting || this.#awaitingTransfer)) return this.#runOutOfTurn(line);
     // A client that pipelines commands gets them run in order. Many waiting, or many replies
     // it has not read yet, and we stop reading from it until it catches up (flow control, not
     // a disconnection): the queue then holds at most what one read brought.
@@ -217,12 +222,37 @@ export class FtpSession {
    * arrives during the wait does (RFC 959 treats ABOR as urgent).
    */
   transferWaiting(): void {
+    this.#abortQueued();
+  }
+
+  /**
+   * Waits for the transfer in progress to complete and send its final reply (QUIT and REIN let it,
+   * RFC 959). The command loop waits with it, so an ABOR, queued or arriving meanwhile, runs out
+   * of turn: behind the wait it could never reach the transfer it is meant to cut.
+   */
+  async transferCompleted(): Promise<void> {
+    const transfer = this.transfer;
+    if (!transfer) return;
+    this.#awaitingTransfer = true;
+    try {
+      this.#abortQueued();
+      await transfer.finished();
+      // An ABOR that cut it answers (426 from the transfer, then its 226) before the command that waited.
+      await this.#outOfTurn;
+    } finally {
+      this.#awaitingTransfer = false;
+    }
+  }
+
+  #abortQueued(): void {
     const at = this.#queue.findIndex((line) => line !== NOT_UTF8 && line.verb === "ABOR");
     if (at !== -1) this.#runOutOfTurn(this.#queue.splice(at, 1)[0] as CommandLine);
   }
 
   #runOutOfTurn(line: CommandLine): void {
-    detached(this.#run(line), (error) => this.context.log.error({ err: error, address: this.address }, "ftp command loop failed"));
+    const run = this.#run(line);
+    this.#outOfTurn = run;
+    detached(run, (error) => this.context.log.error({ err: error, address: this.address }, "ftp command loop failed"));
   }
 
   async #run({ verb, argument }: CommandLine): Promise<void> {
@@ -259,6 +289,22 @@ export class FtpSession {
       this.secure = true;
     });
     this.#attach(secured);
+  }
+
+  /**
+   * Back to a new connection's state (REIN, AUTH after a login): logged out, no data
+   * connection, and every parameter its default (RFC 959 REIN: "all parameters are reset to
+   * the default settings"). The TLS of the control connection stays: it cannot be taken off
+   * a connection, so PBSZ and PROT start again from where AUTH TLS leaves them.
+   */
+  reinitialize(): void {
+    this.closeData();
+    this.logOut();
+    this.type = "A";
+    this.mlstFacts = MLST_FACTS;
+    this.protectionBufferSet = false;
+    this.protectData = false;
+    this.epsvAll = false;
   }
 
   /** Drops login state (REIN, or before a new USER). */

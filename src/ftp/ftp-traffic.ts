@@ -11,7 +11,7 @@ export class TransferTally {
   /** Payload bytes on the data connections (after ASCII conversion on the way out, before it on the way in; TLS not included). */
   bytes = 0;
   complete = 0;
-  /** Cut by the client: ABOR, REIN, or its control connection closing. */
+  /** Cut by the client: ABOR, or its control connection closing (QUIT and REIN let a transfer complete). */
   aborted = 0;
   /** Anything else that ended it early: the data connection lost or refused, TLS, quota, a full disk. */
   failed = 0;

@@ -602,7 +602,8 @@ describe("SITE, STOU, MFMT", () => {
     await writeFile(join(home, "listed", "visible"), "v");
     await writeFile(join(home, "listed", ".visible.upload-0123456789ab"), "in progress");
     const nlst = (await control.transfer("NLST listed")).data.toString().split("\r\n").filter(Boolean);
-    assert.deepEqual(nlst.sort(), [".hidden", "visible"]);
+    // Named as RETR takes them from here (as vsftpd's NLST names them).
+    assert.deepEqual(nlst.sort(), ["listed/.hidden", "listed/visible"]);
     const list = (await control.transfer("LIST -la listed")).data.toString().split("\r\n").filter(Boolean);
     assert.equal(list.length, 2);
     const mlsd = (await control.transfer("MLSD listed")).data.toString().split("\r\n").filter(Boolean);

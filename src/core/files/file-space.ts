@@ -380,11 +380,15 @@ export class FileSpace {
    * a directory or link in the way, a missing parent folder, the file quota. Lets an
    * adapter refuse before it opens a data connection; `upload` checks them again, and
    * only its reservation is binding (another node may take the room meanwhile).
-   * With `expectedBytes` (a declared length), also whether that many would fit.
+   * With `expectedBytes` (a declared length), also whether that many would fit. A name
+   * too long for the file system is refused here, as MKD's is by the kernel: an upload
+   * writes to a short temporary name first, and would learn it only at the final rename,
+   * after every byte came.
    */
   async checkUpload(path: JailedPath, expectedBytes?: number, offset = 0, append = false): Promise<Result<object>> {
     const ledger = this.ledger;
     if (!ledger) return { ok: false, reason: "read-only" };
+    if (tooLongForTheFileSystem(path)) return { ok: false, reason: "invalid-name" };
     // "name/" names a folder: no file is made that the path did not name.
     if (path.real.endsWith(sep)) return { ok: false, reason: (await exists(path.real)) ? "is-a-directory" : "invalid-name" };
     const existing = await lstat(path.real).catch(() => null);
@@ -415,9 +419,18 @@ export class FileSpace {
   /** Writes `source` to `path` (STOR, with REST or APPE; an HTTP upload), within the limits and quota: see uploadFile. */
   async upload(path: JailedPath, source: Readable, options: UploadOptions = {}): Promise<Result<{ bytes: number }>> {
     if (!this.ledger) return { ok: false, reason: "read-only" };
-    if (path.real.endsWith(sep)) return { ok: false, reason: "invalid-name" };
+    if (path.real.endsWith(sep) || tooLongForTheFileSystem(path)) return { ok: false, reason: "invalid-name" };
     return uploadFile(this.ledger, this.limits, () => this.#quota(), path, source, options);
   }
+}
+
+/** Linux's NAME_MAX, and its PATH_MAX less the terminating NUL: what the kernel refuses with ENAMETOOLONG. */
+const MAX_NAME_BYTES = 255;
+const MAX_PATH_BYTES = 4095;
+
+/** Whether a name in `path` (the account's, not the space's root) or the whole path on disk is longer than the kernel takes. */
+function tooLongForTheFileSystem(path: JailedPath): boolean {
+  return Buffer.byteLength(path.real) > MAX_PATH_BYTES || path.virtual.split("/").some((name) => Buffer.byteLength(name) > MAX_NAME_BYTES);
 }
 
 /** The path of the entry `path` names, without the separator that would make the kernel follow a link there. */

@@ -27,8 +27,11 @@ export function commandHelp(verb: string): string | undefined {
   return table.get(verb)?.help;
 }
 
-/** Commands a client may send while a transfer is running (RFC 959 lets ABOR, STAT and the like through). */
-const DURING_TRANSFER = new Set(["ABOR", "STAT", "NOOP", "QUIT", "FEAT", "SYST", "PWD", "XPWD", "HELP"]);
+/**
+ * Commands a client may send while a transfer is running (RFC 959 lets ABOR, STAT and the like
+ * through); QUIT and REIN wait for it to complete, then answer.
+ */
+const DURING_TRANSFER = new Set(["ABOR", "STAT", "NOOP", "QUIT", "REIN", "FEAT", "SYST", "PWD", "XPWD", "HELP"]);
 
 /**
  * What may come between REST and the transfer it restarts: the transfer commands (which use or

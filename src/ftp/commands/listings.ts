@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Socket } from "node:net";
@@ -9,36 +10,92 @@ import type { JailedPath } from "../../core/files/jail.js";
 import { replyFileFailure, resolveFileOrFolder } from "./paths.js";
 import { runTransfer } from "./transfer-runner.js";
 import { endDataConnection } from "../data-channel.js";
+import { globMatcher, hasWildcard } from "../glob.js";
 
 function hasControlCharacters(name: string): boolean {
   return /[\u0000-\u001f\u007f]/.test(name);
 }
 
-/** `LIST -la dir`: options as ls takes them (accepted and ignored, see entriesFor), then the path. */
+/** `LIST -la dir`: options as ls takes them (accepted and ignored, see folderEntries), then the path. */
 export function parseListArgument(argument: string): string {
   const words = argument.split(" ");
   while (words[0]?.startsWith("-") && words[0].length > 1) words.shift();
   return words.join(" ");
 }
 
-/** Entries of a directory, or the one entry of a file, as LIST/NLST/MLSD show them; a link named is 550, never followed. */
-async function entriesFor(session: FtpSession, argument: string): Promise<{ entries: FileEntry[]; isDirectory: boolean; path: JailedPath } | null> {
-  const found = await resolveFileOrFolder(session, argument);
-  if (!found) return null;
-  const { path } = found;
-  if (found.entry.type !== "dir") return { entries: [found.entry], isDirectory: false, path };
+/** What a listing command shows: entries, and what NLST puts before each name so a client can RETR it. */
+interface Listed {
+  readonly entries: FileEntry[];
+  readonly isDirectory: boolean;
+  readonly path: JailedPath;
+  /** "docs/" for `NLST docs` (vsftpd's NLST names "docs/a.txt"); empty for the current folder, whose names are usable as they are. */
+  readonly prefix: string;
+}
+
+/**
+ * The names of a folder that listings show. Dot files are listed by every listing command,
+ * with or without -a: MLSD shows them (RFC 3659 lists everything), and a LIST that hid them
+ * made clients that list with LIST (lftp with ftp:use-mlsd off, older clients) miss whole
+ * hidden directories when mirroring, and fail "rm -r" with "Directory not empty". Our
+ * in-progress uploads never. Names with control characters (made by something other than
+ * FTP) are left out too: no FTP command can name them, and a CR LF in one would forge extra
+ * lines in the listing.
+ */
+async function folderEntries(session: FtpSession, path: JailedPath): Promise<FileEntry[] | null> {
   const listed = await session.space!.list(path);
   if (!listed.ok) {
     replyFileFailure(session, listed.reason);
     return null;
   }
-  // Dot files are listed by every listing command, with or without -a: MLSD shows them
-  // (RFC 3659 lists everything), and a LIST that hid them made clients that list with
-  // LIST (lftp with ftp:use-mlsd off, older clients) miss whole hidden directories when
-  // mirroring, and fail "rm -r" with "Directory not empty". Our in-progress uploads never.
-  // Names with control characters (made by something other than FTP) are left out too: no
-  // FTP command can name them, and a CR LF in one would forge extra lines in the listing.
-  return { entries: listed.entries.filter((e) => !isInternal(e.name) && !hasControlCharacters(e.name)), isDirectory: true, path };
+  return listed.entries.filter((e) => !isInternal(e.name) && !hasControlCharacters(e.name));
+}
+
+/** `given` (the folder at virtual path `folder`, as the client wrote it) as the start of the names in it; nothing for the current folder. */
+function prefixFor(session: FtpSession, folder: string, given: string): string {
+  if (folder === session.cwd || given === "") return "";
+  return given.endsWith("/") ? given : `${given}/`;
+}
+
+/**
+ * Whether `argument` names something as it is written: a name with `*` in it that is there
+ * (made by another client) is listed as itself, not taken for a pattern, as vsftpd does.
+ */
+async function existsAsWritten(session: FtpSession, argument: string): Promise<boolean> {
+  const resolved = await session.space!.resolve(session.cwd, argument);
+  return resolved.ok && (await session.space!.stat(resolved.path)).ok;
+}
+
+/**
+ * Entries of a directory, or the one entry of a file, as LIST/NLST/MLSD/STAT show them; a link
+ * named is 550, never followed. With `patterns` (LIST, NLST, STAT; not MLSD, which RFC 3659
+ * gives a folder), `*` and `?` in the last part of the path pick names in the folder before it.
+ */
+async function entriesFor(session: FtpSession, argument: string, patterns: boolean): Promise<Listed | null> {
+  const slash = argument.lastIndexOf("/");
+  const last = argument.slice(slash + 1);
+  if (patterns && hasWildcard(last) && !(await existsAsWritten(session, argument))) return matchingEntries(session, argument.slice(0, slash + 1), last);
+  const found = await resolveFileOrFolder(session, argument);
+  if (!found) return null;
+  const { path, entry } = found;
+  if (entry.type !== "dir") return { entries: [entry], isDirectory: false, path, prefix: prefixFor(session, posix.dirname(path.virtual), argument.slice(0, slash + 1)) };
+  const entries = await folderEntries(session, path);
+  return entries && { entries, isDirectory: true, path, prefix: prefixFor(session, path.virtual, argument) };
+}
+
+/**
+ * The names in `folder` (resolved, and jailed, as any path is) that `pattern` matches. None is a
+ * listing with nothing in it (226), as vsftpd answers; a folder that is not there is 550.
+ */
+async function matchingEntries(session: FtpSession, folder: string, pattern: string): Promise<Listed | null> {
+  const found = await resolveFileOrFolder(session, folder);
+  if (!found) return null;
+  if (found.entry.type !== "dir") {
+    replyFileFailure(session, "not-a-directory");
+    return null;
+  }
+  const entries = await folderEntries(session, found.path);
+  const matches = globMatcher(pattern);
+  return entries && { entries: entries.filter((entry) => matches(entry.name)), isDirectory: true, path: found.path, prefix: prefixFor(session, found.path.virtual, folder) };
 }
 
 async function sendLines(session: FtpSession, socket: Socket, lines: readonly string[]): Promise<{ code: number; text: string }> {
@@ -51,23 +108,24 @@ async function sendLines(session: FtpSession, socket: Socket, lines: readonly st
   return { code: 226, text: "Transfer complete" };
 }
 
-function listingCommand(name: "LIST" | "NLST", line: (entry: FileEntry, now: number) => string): FtpCommand {
+function listingCommand(name: "LIST" | "NLST", line: (entry: FileEntry, now: number, prefix: string) => string): FtpCommand {
   return {
     names: [name],
     needsLogin: true,
     argument: "optional",
-    help: `${name} [-a] [path]`,
+    help: `${name} [-a] [path or pattern]`,
     async run(session, argument) {
-      const listed = await entriesFor(session, parseListArgument(argument));
+      const listed = await entriesFor(session, parseListArgument(argument), true);
       if (!listed) return session.closeData();
       const now = Date.now();
-      await runTransfer(session, session.context.traffic.listings, "file list", (socket) => sendLines(session, socket, listed.entries.map((entry) => line(entry, now))));
+      await runTransfer(session, session.context.traffic.listings, "file list", (socket) => sendLines(session, socket, listed.entries.map((entry) => line(entry, now, listed.prefix))));
     },
   };
 }
 
+/** LIST's lines name entries alone, as `ls -l docs` does; NLST's are paths a client can RETR (vsftpd's rule). */
 export const list = listingCommand("LIST", listLine);
-export const nlst = listingCommand("NLST", (entry) => entry.name);
+export const nlst = listingCommand("NLST", (entry, _now, prefix) => prefix + entry.name);
 
 /**
  * The entries that are neither files nor folders (links, mostly) which DELE may remove: all but
@@ -88,7 +146,7 @@ export const mlsd: FtpCommand = {
   argument: "optional",
   help: "MLSD [dir] (RFC 3659)",
   async run(session, argument) {
-    const listed = await entriesFor(session, argument);
+    const listed = await entriesFor(session, argument, false);
     if (!listed) return session.closeData();
     if (!listed.isDirectory) {
       session.closeData();
@@ -139,7 +197,7 @@ export const stat: FtpCommand = {
       ]);
     }
     if (!session.loggedIn) return session.reply(530, "Please log in with USER and PASS");
-    const listed = await entriesFor(session, parseListArgument(argument));
+    const listed = await entriesFor(session, parseListArgument(argument), true);
     if (!listed) return;
     const now = Date.now();
     session.reply(213, ["Status follows:", ...listed.entries.map((entry) => listLine(entry, now)), "End of status"]);

@@ -76,12 +76,10 @@ export const rein: FtpCommand = {
   argument: "none",
   help: "REIN — log out, keep the connection",
   async run(session) {
-    await session.transfer?.abort();
-    session.closeData();
-    session.logOut();
-    // RFC 959: REIN resets every parameter to its default, EPSV ALL (RFC 2428) included.
-    session.epsvAll = false;
-    session.type = "A";
+    // RFC 959: REIN flushes the login "allowing any transfer in progress to be completed": the
+    // transfer's own final reply comes first, then the 220 of a session as new.
+    await session.transferCompleted();
+    session.reinitialize();
     session.reply(220, "Service ready for new user");
   },
 };
@@ -94,7 +92,7 @@ export const quit: FtpCommand = {
   async run(session) {
     // RFC 959: a transfer in progress is let finish and answered first; aborting it would throw
     // away an upload whose client sent QUIT right after its last byte.
-    await session.transfer?.finished();
+    await session.transferCompleted();
     session.reply(221, "Goodbye");
     session.close();
   },

@@ -11,6 +11,10 @@ export const auth: FtpCommand = {
     if (session.context.config.ftp.tls === "off" || !session.context.tls) return session.reply(502, "TLS is not available on this server");
     if (kind !== "TLS" && kind !== "TLS-C" && kind !== "SSL") return session.reply(504, "Only AUTH TLS is supported");
     if (session.secure) return session.reply(503, "TLS is already active");
+    // RFC 2228 §3: an AUTH accepted removes what came before it, and the user must log in again,
+    // now over TLS: a login made in clear text is not carried into the protected session.
+    if (session.loggedIn) session.reinitialize();
+    else session.logOut();
     session.reply(234, "AUTH TLS successful");
     session.startTls();
   },

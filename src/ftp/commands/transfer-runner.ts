@@ -27,7 +27,7 @@ function endOf(code: number, aborted: boolean): TransferOutcome {
 
 /**
  * One transfer, owned by the session (`session.transfer`) from before it waits for its
- * data connection: ABOR, REIN and the session closing then reach the listener or the
+ * data connection: ABOR and the session closing then reach the listener or the
  * connection attempt, and `release` (the file RETR opened) runs at once, not after
  * `ftp.dataTimeoutSeconds` or after a session that is gone got its file sent.
  */
@@ -75,7 +75,7 @@ class Transfer implements ActiveTransfer {
     this.release();
     this.channel.close();
     const final = this.#aborted ? ABORTED : outcome;
-    // Cut by the client: ABOR or REIN, or its control connection gone (a client killed or closed mid-transfer).
+    // Cut by the client: ABOR, or its control connection gone (a client killed or closed mid-transfer).
     this.tally.ended(endOf(final.code, this.#aborted || (final.code !== 226 && (this.session.hungUp || this.session.closed))));
     this.session.reply(final.code, final.text);
     this.session.lastActivity = Date.now();
