@@ -64,18 +64,28 @@ function formatBody(source: string | null, command: string, params: readonly str
   const textLast = alwaysTrailing(command, params.length);
   for (let i = 0; i < params.length; i++) {
     const param = clean(params[i]!);
-    if (i === last && (textLast || param === "" || param.includes(" ") || param.startsWith(":"))) line += ` :${param}`;
-    // An empty middle parameter cannot be written (it would read as no parameter and shift
-    // the rest): "*" stands in, as for a nick not yet chosen. Commands should not send one.
-    else line += ` ${param === "" ? "*" : param}`;
+    const unfit = !fitsMiddle(param);
+    if (i === last) line += textLast || unfit ? ` :${param}` : ` ${param}`;
+    // A middle parameter that is empty, has a space or starts with ':' would read as no
+    // parameter, as two, or as the trailing one, shifting the rest (a client's `WHOIS ::x`
+    // repeated in 401 would make the reply text part of the nick): "*" stands in, as Ergo
+    // writes it (SafeErrorParam) and as for a nick not yet chosen. Only a word a user typed can
+    // be one (a client's own word repeated in a reply); the server's own middle words never are.
+    else line += ` ${unfit ? "*" : param}`;
   }
   return line;
+}
+
+/** Whether `param` can be written as a middle parameter: not empty, no space, no leading ':'. */
+function fitsMiddle(param: string): boolean {
+  return param !== "" && !param.includes(" ") && !param.startsWith(":");
 }
 
 /**
  * Formats one line with CRLF. The last parameter is written as a trailing
  * parameter when it must be (empty, has a space, starts with ':') or when it
- * is free text (numerics, PRIVMSG…); an empty middle one is written as "*".
+ * is free text (numerics, PRIVMSG…); a middle one that could not stand as one
+ * (empty, has a space, starts with ':') is written as "*".
  * Past 512 bytes without its tags, the line is cut.
  */
 export function formatLine(source: string | null, command: string, params: readonly string[], tags: OutgoingTags | null = null): string {

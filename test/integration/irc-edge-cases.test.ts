@@ -67,7 +67,7 @@ test("labelled message to oneself without echo-message: the delivered copy unlab
 
 test("a message to oneself while away gets no RPL_AWAY", async (t) => {
   const fx = await setup(t);
-  const c = await fx.raw("awayself", ["labeled-response", "echo-message"]);
+  const c = await fx.raw("awayself", ["labeled-response", "batch", "echo-message"]);
   c.send("AWAY :gone");
   await c.waitFor(/ 306 /);
   const lines = (await exchange(c, "@label=a1 PRIVMSG awayself :hi")).filter((l) => l.command !== "PONG");

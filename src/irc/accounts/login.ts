@@ -15,14 +15,26 @@ function loggedInMask(connection: IrcConnection): string {
 /**
  * The connection is now logged in to `account`, whichever way (SASL, NickServ,
  * REGISTER). Before registration this is only remembered; the rest happens when
- * the user enters the chat (`afterRegistration`).
+ * the user enters the chat (`afterRegistration`). `announce` is the way's own word
+ * of it (NickServ's NOTICE), sent just before the 900.
  */
-export async function logIn(connection: IrcConnection, account: Account): Promise<void> {
+export async function logIn(connection: IrcConnection, account: Account, announce?: () => void): Promise<void> {
   connection.account = account;
-  connection.numeric(RPL.LOGGEDIN, loggedInMask(connection), account.name, `You are now logged in as ${account.name}`);
-  await loadReadMarkers(connection, account);
+  const loggedIn = (): void => {
+    announce?.();
+    connection.numeric(RPL.LOGGEDIN, loggedInMask(connection), account.name, `You are now logged in as ${account.name}`);
+  };
   const user = connection.user;
-  if (!user) return;
+  if (!user) {
+    loggedIn();
+    await loadReadMarkers(connection, account);
+    return;
+  }
+  // Joining the account's online user renames the connection: the 900 (and announce) wait
+  // until then, so they address the nick the client now has. The rename's PART, NICK and
+  // JOIN go out at once, a labelled command's replies when it ends: written before, they
+  // would come after the NICK, addressed to the nick it left.
+  await loadReadMarkers(connection, account);
   const core = connection.context.core;
   const online = accountUserToJoin(connection, account);
   if (online && online !== user && user.sessionCount === 1) {
@@ -30,9 +42,11 @@ export async function logIn(connection: IrcConnection, account: Account): Promis
     // Set first: the user's channels replayed to this connection are then its own.
     connection.user = online;
     const { missedSince } = core.moveSession(connection, user, online);
+    loggedIn();
     await afterAttach(connection, online, missedSince);
     return;
   }
+  loggedIn();
   core.setAccount(user, account.name);
   applyAccountChoices(connection, user, account);
   if (user.folded === foldCase(account.name)) user.nickDeadline = 0;

@@ -137,12 +137,11 @@ const MAX_ECHOED_PARAM = 128;
 
 /**
  * 696's `<parameter>` (modern.ircdocs.horse): the refused one as the client gave it, or `*`
- * when there was none, or when it cannot stand as a middle parameter (a space in it, a
- * leading `:`, from a trailing one) or is longer than any valid one.
+ * when there was none or it is longer than any valid one (one that cannot stand as a middle
+ * parameter, a space in it or a leading `:`, formatLine writes as `*` itself).
  */
 function echoableParam(param: string | undefined): string {
-  if (param === undefined || param === "" || param.startsWith(":") || /[\s\0]/.test(param) || param.length > MAX_ECHOED_PARAM) return "*";
-  return param;
+  return param === undefined || param.length > MAX_ECHOED_PARAM ? "*" : param;
 }
 
 /** Counts the error replies of one command and drops those past its limit. */

@@ -92,8 +92,8 @@ async function identify(connection: IrcConnection, user: ChatUser, args: string[
   if (!result.ok) {
     return reply(result.reason === "throttled" ? tooManyFailures(result.retryAfterSeconds) : "Invalid account or password.");
   }
-  reply(`You are now logged in as ${result.account.name}.`);
-  await logIn(connection, result.account);
+  // Said with the 900, after the rename when the connection joins the account's online user.
+  await logIn(connection, result.account, () => reply(`You are now logged in as ${result.account.name}.`));
 }
 
 async function register(connection: IrcConnection, user: ChatUser, args: string[], reply: Reply): Promise<void> {
