@@ -9,29 +9,27 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, afterEach, before, test } from "node:test";
 import { FtpControl, startUpload } from "../support/ftp-client.js";
+import { FtpSessions } from "../support/ftp-sessions.js";
 import { PASSWORD, USER, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
 
 let server: FtpTestServer;
 let keeping: FtpTestServer;
-const open: FtpControl[] = [];
+const sessions = new FtpSessions();
 
 before(async () => {
   server = await startFtpServer({ limits: { connectionsPerIp: 32 } });
   keeping = await startFtpServer({ limits: { connectionsPerIp: 32 }, files: { interruptedUploads: "keep" } });
 });
 afterEach(() => {
-  for (const control of open.splice(0)) control.close();
+  sessions.closeAll();
 });
 after(async () => {
   await server.stop();
   await keeping.stop();
 });
 
-async function loggedIn(on: FtpTestServer = server): Promise<FtpControl> {
-  const control = await FtpControl.connect(on.ftpPort);
-  open.push(control);
-  await control.login(USER, PASSWORD);
-  return control;
+function loggedIn(on: FtpTestServer = server): Promise<FtpControl> {
+  return sessions.loggedIn(on.ftpPort);
 }
 
 /** Every file below `dir`, hidden ones included, relative to it. */
@@ -207,7 +205,7 @@ test("a folder cannot be moved so deep that a path inside it passes PATH_MAX: 55
   assert.match(tooDeep.text, /too long/);
   // Before: the move went through; the next login's usage measure failed (ENAMETOOLONG) with 451, on every door.
   const next = await FtpControl.connect(server.ftpPort);
-  open.push(next);
+  sessions.adopt(next);
   await next.login(USER, PASSWORD);
   assert.equal((await next.command("CWD c")).code, 250);
   // A move that does not lengthen the folder's path is not walked, and goes.

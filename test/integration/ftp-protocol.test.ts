@@ -11,8 +11,9 @@ import net from "node:net";
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { FtpControl, connectData, readAll } from "../support/ftp-client.js";
+import { FtpSessions } from "../support/ftp-sessions.js";
 import { PASSWORD, USER, hasIPv6Loopback, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
-import { waitFor } from "../support/wait.js";
+import { waitFor, within } from "../support/wait.js";
 
 const ipv6 = await hasIPv6Loopback();
 const NO_V6 = { skip: ipv6 ? false : "this machine has no IPv6 loopback ::1" };
@@ -21,7 +22,7 @@ const LISTEN = ipv6 ? ["127.0.0.1:0", "[::1]:0"] : ["127.0.0.1:0"];
 let server: FtpTestServer;
 let home: string;
 let port6 = 0;
-const open: FtpControl[] = [];
+const sessions = new FtpSessions();
 
 before(async () => {
   server = await startFtpServer({ ftp: { listen: LISTEN }, limits: { connectionsPerIp: 64 } });
@@ -29,27 +30,18 @@ before(async () => {
   port6 = server.server.ftp.find((a) => a.family === "IPv6")?.port ?? 0;
 });
 afterEach(() => {
-  for (const control of open.splice(0)) control.close();
+  sessions.closeAll();
 });
 after(() => server.stop());
 
-async function connect(host = "127.0.0.1"): Promise<FtpControl> {
-  const control = await FtpControl.connect(host === "::1" ? port6 : server.ftpPort, host);
-  open.push(control);
-  return control;
+function connect(host = "127.0.0.1"): Promise<FtpControl> {
+  return sessions.connect(host === "::1" ? port6 : server.ftpPort, host);
 }
 
-async function loggedIn(host = "127.0.0.1"): Promise<FtpControl> {
-  const control = await connect(host);
-  await control.login(USER, PASSWORD);
-  return control;
+function loggedIn(host = "127.0.0.1"): Promise<FtpControl> {
+  return sessions.loggedIn(host === "::1" ? port6 : server.ftpPort, { host });
 }
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 /** "refused" when nothing listens on the port any more; else what a connection there received before it closed. */
 function passivePortAnswer(port: number): Promise<"refused" | Buffer> {
@@ -286,14 +278,14 @@ describe("ftp.publicAddress (behind NAT)", () => {
 
   test("PASV over IPv4 announces the public address", async () => {
     const four = await FtpControl.connect(nat.ftpPort, "127.0.0.1");
-    open.push(four);
+    sessions.adopt(four);
     await four.login(USER, PASSWORD);
     assert.match((await four.command("PASV")).text, /\(203,0,113,7,\d+,\d+\)/);
   });
 
   test("PASV over IPv6 is still 425 (use EPSV), whatever the public IPv4 address", NO_V6, async () => {
     const six = await FtpControl.connect(nat.server.ftp.find((a) => a.family === "IPv6")!.port, "::1");
-    open.push(six);
+    sessions.adopt(six);
     await six.login(USER, PASSWORD);
     assert.equal((await six.command("PASV")).code, 425);
     assert.equal((await six.command("EPSV")).code, 229);

@@ -9,26 +9,24 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { FtpControl } from "../support/ftp-client.js";
+import { FtpSessions } from "../support/ftp-sessions.js";
 import { PASSWORD, USER, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
 
 let server: FtpTestServer;
 let home: string;
-const open: FtpControl[] = [];
+const sessions = new FtpSessions();
 
 before(async () => {
   server = await startFtpServer();
   home = await server.home();
 });
 afterEach(() => {
-  for (const control of open.splice(0)) control.close();
+  sessions.closeAll();
 });
 after(() => server.stop());
 
-async function loggedIn(): Promise<FtpControl> {
-  const control = await FtpControl.connect(server.ftpPort);
-  open.push(control);
-  await control.login(USER, PASSWORD);
-  return control;
+function loggedIn(): Promise<FtpControl> {
+  return sessions.loggedIn(server.ftpPort);
 }
 
 /** RFC 3659 time-val of a date, to the second. */

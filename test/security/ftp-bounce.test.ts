@@ -10,11 +10,12 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { FtpControl, connectData, readAll, sleep } from "../support/ftp-client.js";
+import { FtpSessions } from "../support/ftp-sessions.js";
 import { PASSWORD, USER, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
 
 let server: FtpTestServer;
 let home: string;
-const open: FtpControl[] = [];
+const sessions = new FtpSessions();
 
 before(async () => {
   server = await startFtpServer({ limits: { connectionsPerIp: 64 } });
@@ -22,15 +23,12 @@ before(async () => {
   await writeFile(join(home, "payload.txt"), "the real client's data");
 });
 afterEach(() => {
-  for (const control of open.splice(0)) control.close();
+  sessions.closeAll();
 });
 after(() => server.stop());
 
-async function loggedIn(): Promise<FtpControl> {
-  const control = await FtpControl.connect(server.ftpPort);
-  open.push(control);
-  await control.login(USER, PASSWORD);
-  return control;
+function loggedIn(): Promise<FtpControl> {
+  return sessions.loggedIn(server.ftpPort);
 }
 
 /** A listener on the client side that records whether anyone ever connects to it. */

@@ -12,12 +12,13 @@ import { lstat, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/pro
 import { join, relative } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { FtpControl, type FtpReply } from "../support/ftp-client.js";
+import { FtpSessions } from "../support/ftp-sessions.js";
 import { PASSWORD, USER, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
 
 let server: FtpTestServer;
 let home: string;
 let bobHome: string;
-const open: FtpControl[] = [];
+const sessions = new FtpSessions();
 const CANARY = "bob's secret canary";
 
 before(async () => {
@@ -40,16 +41,12 @@ before(async () => {
   await symlink(server.dataDir, join(home, "data-link"));
 });
 afterEach(() => {
-  for (const control of open.splice(0)) control.close();
+  sessions.closeAll();
 });
 after(() => server.stop());
 
-async function loggedIn(): Promise<FtpControl> {
-  const control = await FtpControl.connect(server.ftpPort);
-  open.push(control);
-  await control.login(USER, PASSWORD);
-  await control.command("TYPE I");
-  return control;
+function loggedIn(): Promise<FtpControl> {
+  return sessions.loggedIn(server.ftpPort, { binary: true });
 }
 
 /** Every file and directory under the data directory except alice's space, with a hash of each file. */
@@ -218,7 +215,7 @@ describe("symbolic links planted in the space", () => {
 
   test("bob's own session sees none of alice's files, and alice's links do not help her", async () => {
     const bob = await FtpControl.connect(server.ftpPort);
-    open.push(bob);
+    sessions.adopt(bob);
     await bob.login("bob", PASSWORD);
     const names = (await bob.transfer("NLST")).data.toString().split("\r\n").filter(Boolean);
     assert.deepEqual(names.sort(), ["canary.txt", "dir"]);

@@ -13,11 +13,12 @@ import { lstat, mkdir, readFile, readlink, stat, symlink, utimes, writeFile } fr
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { FtpControl, sleep } from "../support/ftp-client.js";
+import { FtpSessions } from "../support/ftp-sessions.js";
 import { PASSWORD, USER, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
 
 let server: FtpTestServer;
 let home: string;
-const open: FtpControl[] = [];
+const sessions = new FtpSessions();
 const OLD = new Date("2020-02-02T02:02:02Z");
 
 before(async () => {
@@ -25,16 +26,12 @@ before(async () => {
   home = await server.home();
 });
 afterEach(() => {
-  for (const control of open.splice(0)) control.close();
+  sessions.closeAll();
 });
 after(() => server.stop());
 
-async function loggedIn(): Promise<FtpControl> {
-  const control = await FtpControl.connect(server.ftpPort);
-  open.push(control);
-  await control.login(USER, PASSWORD);
-  await control.command("TYPE I");
-  return control;
+function loggedIn(): Promise<FtpControl> {
+  return sessions.loggedIn(server.ftpPort, { binary: true });
 }
 
 /** A file r1.bin and a folder tdir, a link to each (inner2, dirlink), all in folder `at`. */
@@ -217,7 +214,7 @@ describe("the login timeout and a TLS handshake that never ends", () => {
     test(`ends the connection at ftp.loginTimeoutSeconds after connecting: ${what}`, async () => {
       const started = Date.now();
       const control = await FtpControl.connect(timed.ftpPort);
-      open.push(control);
+      sessions.adopt(control);
       assert.equal((await control.command("AUTH TLS")).code, 234);
       if (hello) control.sendRaw(hello);
       const closed = await Promise.race([control.closed.then(() => true), sleep(5000).then(() => false)]);

@@ -15,20 +15,17 @@ import { isTemporaryUpload } from "../../src/core/files/temporary-upload.js";
 import { measureUsage, type Usage } from "../../src/core/files/usage.js";
 import { openStore } from "../../src/store/database.js";
 import { FtpControl, connectData, startUpload, type StreamingUpload } from "../support/ftp-client.js";
+import { FtpSessions } from "../support/ftp-sessions.js";
 import { PASSWORD, USER, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
 import { waitFor } from "../support/wait.js";
 
-const open: FtpControl[] = [];
+const sessions = new FtpSessions();
 afterEach(() => {
-  for (const control of open.splice(0)) control.close();
+  sessions.closeAll();
 });
 
-async function loggedIn(server: FtpTestServer, account = USER): Promise<FtpControl> {
-  const control = await FtpControl.connect(server.ftpPort);
-  open.push(control);
-  await control.login(account, PASSWORD);
-  await control.command("TYPE I");
-  return control;
+function loggedIn(server: FtpTestServer, account = USER): Promise<FtpControl> {
+  return sessions.loggedIn(server.ftpPort, { user: account, binary: true });
 }
 
 /** The account's usage as the database records it, once no upload holds a reservation any more. */

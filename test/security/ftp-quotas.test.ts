@@ -15,21 +15,18 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { measureUsage } from "../../src/core/files/usage.js";
 import { FtpControl, connectData, sleep, startUpload } from "../support/ftp-client.js";
+import { FtpSessions } from "../support/ftp-sessions.js";
 import { PASSWORD, USER, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
 import { waitFor } from "../support/wait.js";
 
 const exec = promisify(execFile);
-const open: FtpControl[] = [];
+const sessions = new FtpSessions();
 afterEach(() => {
-  for (const control of open.splice(0)) control.close();
+  sessions.closeAll();
 });
 
-async function loggedIn(server: FtpTestServer): Promise<FtpControl> {
-  const control = await FtpControl.connect(server.ftpPort);
-  open.push(control);
-  await control.login(USER, PASSWORD);
-  await control.command("TYPE I");
-  return control;
+function loggedIn(server: FtpTestServer): Promise<FtpControl> {
+  return sessions.loggedIn(server.ftpPort, { binary: true });
 }
 
 function uploadNames(names: readonly string[]): string[] {

@@ -16,6 +16,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, afterEach, before, describe, test } from "node:test";
 import { FtpControl, connectData, sleep } from "../support/ftp-client.js";
+import { FtpSessions } from "../support/ftp-sessions.js";
+import { within } from "../support/wait.js";
 import { PASSWORD, USER, startFtpServer, type FtpTestServer } from "../support/ftp-server.js";
 
 /** files.remeasureAfterIdleSeconds here: short, so the test waits seconds, not the default minute. */
@@ -23,7 +25,7 @@ const IDLE_KEEP_SECONDS = 3;
 
 let server: FtpTestServer;
 let home: string;
-const open: FtpControl[] = [];
+const sessions = new FtpSessions();
 const sockets: net.Socket[] = [];
 
 before(async () => {
@@ -35,24 +37,15 @@ before(async () => {
   home = await server.home();
 });
 afterEach(() => {
-  for (const control of open.splice(0)) control.close();
+  sessions.closeAll();
   for (const socket of sockets.splice(0)) socket.destroy();
 });
 after(() => server.stop());
 
-async function loggedIn(user = USER): Promise<FtpControl> {
-  const control = await FtpControl.connect(server.ftpPort);
-  open.push(control);
-  await control.login(user, PASSWORD);
-  await control.command("TYPE I");
-  return control;
+function loggedIn(user = USER): Promise<FtpControl> {
+  return sessions.loggedIn(server.ftpPort, { user, binary: true });
 }
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 /** Opens the FIFO for writing once, which lets every open(2) still waiting to read it return. */
 async function unblock(fifo: string): Promise<void> {
@@ -140,7 +133,7 @@ describe("a client reset while its space opens", () => {
     await resetDuringPass("carol", passwordCheck + 30);
     // Another login waits for the same opening (so the walk is over), then goes away.
     const second = await FtpControl.connect(server.ftpPort);
-    open.push(second);
+    sessions.adopt(second);
     assert.equal((await second.command("USER carol")).code, 331);
     assert.equal((await second.command(`PASS ${PASSWORD}`, 60_000)).code, 230);
     await second.command("QUIT");

@@ -51,3 +51,10 @@ export async function retryWhile<T>(attempt: () => Promise<T>, refused: (result:
   );
   return value;
 }
+
+/** `promise`, or a rejection naming `what` once `ms` have passed without it settling. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
