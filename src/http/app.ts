@@ -6,7 +6,7 @@ import type { HttpContext } from "./context.js";
 import { fastifyProxyTrust } from "./client-address.js";
 import { PROBLEM_CONTENT_TYPE, ProblemError, genericProblem, reasonForStatus, type Problem } from "./problems.js";
 import { sharedSchemas } from "./schemas.js";
-import { addSecurityHeaders } from "./security-headers.js";
+import { addSecurityHeaders, applySecurityHeaders } from "./security-headers.js";
 import { refuseNonFiniteNumbers } from "./finite-numbers.js";
 import { answerUnroutedRequests } from "./unrouted.js";
 import { accountRoutes } from "./routes/accounts.js";
@@ -40,6 +40,27 @@ function toProblem(error: FastifyError | ProblemError | Error): { problem: Probl
 }
 
 /**
+ * The longest path segment a parameter may take (Fastify's default, said here because
+ * the 414 names it); a longer one is refused by the router before any route runs.
+ */
+const MAX_PARAM_LENGTH = 100;
+
+/**
+ * What the router refuses before any route runs, said without the path: Fastify's
+ * messages quote it, and an over-long one would come back whole.
+ */
+function routerRefusal(error: FastifyError): FastifyError | ProblemError {
+  switch (error.code) {
+    case "FST_ERR_BAD_URL":
+      return new ProblemError("invalid-request", "The path is not valid: a % not followed by two hex digits, or escapes that are not UTF-8");
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return new ProblemError("uri-too-long", `A segment of the path is longer than ${MAX_PARAM_LENGTH} characters`);
+    default:
+      return error;
+  }
+}
+
+/**
  * An empty body sent as application/json is no body: clients that label every request
  * JSON (a DELETE, a logout without a token) would otherwise get 400 "Body cannot be
  * empty". Routes that need a body still refuse its absence through their schema.
@@ -67,7 +88,10 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
   const sendProblem = (error: FastifyError | ProblemError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const { problem, headers, unexpected } = toProblem(error);
     if (unexpected) request.log.error({ err: error, url: request.url, method: request.method }, "request failed");
-    return reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
+    reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE);
+    // Here too, not only in the onSend hook: what the router refuses is sent without the app's hooks.
+    applySecurityHeaders(request, reply);
+    return reply.send(problem);
   };
 
   const app = Fastify({
@@ -83,10 +107,11 @@ export async function buildHttpApp(context: HttpContext, settings: HttpAppSettin
     // Scalars in the query string still become numbers, but no array is taken for a
     // scalar or the reverse (Fastify's default would read {"name":["x"]} as "x").
     ajv: { customOptions: { coerceTypes: true } },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // What the router refuses before any route runs (a malformed or over-long path) is a problem too.
     frameworkErrors: (error, request, reply) => {
       // The reply is sent here; nothing waits for what sendProblem returns.
-      sendProblem(error, request, reply);
+      sendProblem(routerRefusal(error), request, reply);
     },
   });
 

@@ -28,7 +28,7 @@ export function authenticator(context: HttpContext): (request: FastifyRequest, r
   return async (request) => {
     const header = request.headers.authorization;
     if (header === undefined) throw new ProblemError("unauthenticated", "Send an access token: Authorization: Bearer <token>", { "www-authenticate": 'Bearer realm="cmymessage"' });
-    if (!BEARER_SCHEME.test(header)) {
+    if (!isBearerScheme(header)) {
       throw new ProblemError(
         "unauthenticated",
         "This route takes an access token: send Authorization: Bearer <token> (POST /api/v1/auth/login gives one); Basic account:password is taken by POST /api/v1/upload only",
@@ -46,6 +46,11 @@ export function authenticator(context: HttpContext): (request: FastifyRequest, r
 export function accountOf(request: FastifyRequest): Account {
   if (!request.account) throw new Error("accountOf() on a route without the authenticator");
   return request.account;
+}
+
+/** Whether an `Authorization` header is of the Bearer scheme, well-formed or not. */
+export function isBearerScheme(header: string): boolean {
+  return BEARER_SCHEME.test(header);
 }
 
 /** The token of an `Authorization: Bearer` header; null for another scheme or a malformed one. */

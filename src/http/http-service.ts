@@ -11,6 +11,7 @@ import { isDiscardingRefusedBody, isStreamingUpload } from "./streamed-body.js";
 import { PipelinedRequests } from "./pipelined-requests.js";
 import { rawProblem, sendRawProblem } from "./raw-problem.js";
 import { handleUpgrade, type UpgradeSettings, type WebSocketAcceptor } from "./websocket-upgrade.js";
+import { ServerRequest, isIgnoredUpgrade } from "./server-request.js";
 
 /**
  * What one connection may cost: a client that sends its headers or body slowly cannot
@@ -151,6 +152,8 @@ export class HttpService {
         const { headersMs, requestMs } = this.settings;
         const server = http.createServer(
           {
+            // Only a WebSocket handshake goes to the 'upgrade' listener; other Upgrade requests are served here.
+            IncomingMessage: ServerRequest,
             headersTimeout: headersMs,
             requestTimeout: requestMs,
             // A quarter of the shorter deadline when it is short (tests), so the overshoot stays small.
@@ -209,6 +212,10 @@ export class HttpService {
 
   /** Hands a request to the app unless it is wrong as a message; `accepted` runs just before. */
   #serve(request: http.IncomingMessage, response: http.ServerResponse, accepted?: () => void): void {
+    // llhttp stops reading at a request it took for an upgrade: what was pipelined behind it in
+    // the same read is dropped unparsed. The connection ends with this answer, so the client
+    // knows to send those again (RFC 9112 §9.3.2) instead of waiting for answers that never come.
+    if (isIgnoredUpgrade(request)) response.shouldKeepAlive = false;
     const problem = requestProblem(request);
     if (problem) {
       sendRawProblem(response, problem);

@@ -54,6 +54,7 @@ const REASONS = {
   "quota-exceeded": [413, "Storage quota exceeded"],
   "file-too-large": [413, "The file is larger than this server accepts"],
   "range-not-satisfiable": [416, "The range is outside the file"],
+  "websocket-version": [426, "This version of WebSocket is not spoken here"],
   "internal": [500, "Internal server error"],
   "unavailable": [503, "The service is unavailable; try again shortly"],
   "not-ready": [503, "This node is not ready to serve"],

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { targetPath } from "./request-path.js";
 
 /**
  * For an answer that is not a page of the web client (JSON, problems, files): it loads
@@ -18,15 +19,44 @@ export const DEFAULT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * What every answer of `/f/` carries: the bytes are never run as a page of this
+ * site (sandbox, no sources), never sniffed into something else, never cached by
+ * anyone but the browser that asked (and re-checked there each time), never
+ * embedded by another site.
+ */
+export const SHARE_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+  "content-security-policy": "sandbox; default-src 'none'",
+  "cache-control": "private, no-cache",
+  "cross-origin-resource-policy": "same-origin",
+  "referrer-policy": "no-referrer",
+};
+
+/**
  * API answers are per caller and often secret (tokens, RFC 6749 §5.1; messages): no cache
  * may keep them. A route with its own Cache-Control (downloads, readiness) keeps it.
  */
 const API_CACHE_CONTROL = "no-store";
 
+/**
+ * Sets the headers of `request`'s answer, chosen by its path: under `/f/` the share
+ * headers, whatever gave the answer (the route, or a refusal before it: no route, a
+ * method it does not take, a malformed path), so no refusal there is a page of this
+ * site either; elsewhere the defaults a route did not set itself.
+ */
+export function applySecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  const path = targetPath(request.url);
+  if (path.startsWith("/f/")) {
+    reply.headers(SHARE_HEADERS);
+    return;
+  }
+  for (const [name, value] of Object.entries(DEFAULT_SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
+  if (path.startsWith("/api/") && !reply.hasHeader("cache-control")) reply.header("cache-control", API_CACHE_CONTROL);
+}
+
 export function addSecurityHeaders(app: FastifyInstance): void {
   app.addHook("onSend", async (request, reply, payload) => {
-    for (const [name, value] of Object.entries(DEFAULT_SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
-    if (request.url.startsWith("/api/") && !reply.hasHeader("cache-control")) reply.header("cache-control", API_CACHE_CONTROL);
+    applySecurityHeaders(request, reply);
     return payload;
   });
 }

@@ -1,10 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from "fastify";
 import { PROBLEM_CONTENT_TYPE, ProblemError } from "./problems.js";
-
-/** The request's path, without its query. */
-function pathOf(request: FastifyRequest): string {
-  return request.url.split("?")[0] ?? request.url;
-}
+import { targetPath } from "./request-path.js";
 
 /**
  * Answers what no route takes (RFC 9110 §15.5.5, §15.5.6): a path that some route
@@ -32,7 +28,7 @@ export function answerUnroutedRequests(app: FastifyInstance): void {
   };
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-    const path = pathOf(request);
+    const path = targetPath(request.url);
     const allowed = allowedMethods(request.url);
     if (allowed.length === 0) {
       const problem = new ProblemError("not-found", `No route ${request.method} ${path}`).toProblem();

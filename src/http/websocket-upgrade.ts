@@ -6,6 +6,8 @@ import { unmapAddress } from "../net/address.js";
 import { forwardedClientAddress, upgradeIsSecure } from "./client-address.js";
 import { ProblemError } from "./problems.js";
 import { rawProblem } from "./raw-problem.js";
+import { targetPath } from "./request-path.js";
+import { handshakeProblem } from "./websocket-handshake.js";
 
 /** Where IRC over WebSocket is served on the HTTP listener. */
 export const WEBSOCKET_PATH = "/ws";
@@ -19,7 +21,7 @@ export interface WebSocketClient {
 }
 
 /**
- * Takes over an upgrade request that passed the HTTP checks (path, origin) and owns
+ * Takes over an upgrade request that passed the HTTP checks (path, a valid handshake, origin) and owns
  * the socket from then on: the IRC adapter, given by the composition root, since the
  * HTTP adapter does not know IRC.
  */
@@ -75,9 +77,14 @@ function refuse(socket: Duplex, problem: ProblemError): void {
 
 /** The HTTP server's `upgrade` event: checks, then hands `/ws` to the IRC adapter. */
 export function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, settings: UpgradeSettings, deps: UpgradeDependencies): void {
-  const path = (request.url ?? "").split("?")[0];
+  const path = targetPath(request.url ?? "");
   if (path !== WEBSOCKET_PATH || !deps.accept) {
     refuse(socket, new ProblemError("not-found", `No WebSocket endpoint at ${path}; IRC over WebSocket is at ${WEBSOCKET_PATH}`));
+    return;
+  }
+  const invalid = handshakeProblem(request);
+  if (invalid) {
+    refuse(socket, invalid);
     return;
   }
   const origin = request.headers.origin;
@@ -102,5 +109,7 @@ export function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Bu
     deps.releaseSlot(socket);
     releaseOnClose(socket, verdict.slot);
   }
+  // `ws` takes an Upgrade that names websocket alone; one that offered others too chose it here.
+  request.headers.upgrade = "websocket";
   deps.accept(request, socket, head, client);
 }

@@ -255,3 +255,33 @@ test("the cookie is Secure when the request came over TLS, as a trusted proxy sa
   assert.match((await login({ "x-forwarded-proto": "https" })).headers.get("set-cookie") ?? "", /; Max-Age=\d+; Secure$/);
   assert.doesNotMatch((await login({})).headers.get("set-cookie") ?? "", /Secure/);
 });
+
+test("an Authorization header of another scheme (Basic, which a browser sends for a user:password@ link) is no credential of /f/: the cookie opens the share, none is 401 unauthenticated", async (t) => {
+  const server = await startTestServer({ http: { listen: ["127.0.0.1:0"] } });
+  t.after(() => server.stop());
+  const api = ApiClient.forPort(server.httpPort);
+  const session = await api.post<SessionView>("/api/v1/accounts", { name: "alice", password: PASSWORD, cookie: true });
+  assert.equal(session.status, 201, session.text);
+  const cookie = (session.headers.get("set-cookie") ?? "").split(";")[0]!;
+  const token = session.body.tokens.accessToken;
+  const put = await fetch(`${api.base}/api/v1/files/content?path=%2Fcat.png`, { method: "PUT", headers: { authorization: `Bearer ${token}` }, body: PNG });
+  assert.equal(put.status, 201, await put.text());
+  const link = await api.post<Share>("/api/v1/shares", { path: "/cat.png" }, token);
+  const url = `http://alice:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.httpPort}${link.body.url}`;
+
+  const withCookie = await curl(["-b", cookie, url]);
+  assert.equal(withCookie.status, 200, withCookie.body.toString());
+  assert.deepEqual(withCookie.body, PNG);
+  assert.equal(withCookie.headers.get("content-security-policy"), SANDBOX);
+
+  const without = await curl([url]);
+  assert.equal(without.status, 401);
+  assert.equal((JSON.parse(without.body.toString("utf8")) as { type: string }).type, "urn:cmymessage:problem:unauthenticated");
+  assert.equal(without.headers.get("www-authenticate"), 'Bearer realm="cmymessage"', "no error=: no token was sent (RFC 6750 §3.1)");
+  assert.equal(without.headers.get("content-security-policy"), SANDBOX);
+
+  // A Bearer header still comes first: an invalid one is invalid-token, whatever the cookie.
+  const badBearer = await curl(["-b", cookie, "-H", "Authorization: Bearer not.a.token", `${api.base}${link.body.url}`]);
+  assert.equal(badBearer.status, 401);
+  assert.equal((JSON.parse(badBearer.body.toString("utf8")) as { type: string }).type, "urn:cmymessage:problem:invalid-token");
+});

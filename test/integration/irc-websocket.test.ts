@@ -5,6 +5,7 @@
  */
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
+import net from "node:net";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { FrameworkClient } from "../support/framework-client.js";
 import { RawClient } from "../support/raw-client.js";
@@ -27,6 +28,40 @@ async function refusal(port: number, options: Parameters<typeof WsIrcClient.conn
     throw error;
   }
   assert.fail("the upgrade was accepted");
+}
+
+/** A handshake's answer read off a raw socket: the status line's code, the headers (names lower-cased), the body. */
+interface RawAnswer {
+  readonly status: number;
+  readonly headers: ReadonlyMap<string, string>;
+  readonly body: string;
+}
+
+/** Sends a handshake of our own making (the `ws` client always sends a valid one) and reads the answer's head and body. */
+function rawHandshake(port: number, lines: readonly string[], method = "GET"): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: "127.0.0.1" }, () => socket.write([`${method} /ws HTTP/1.1`, "Host: 127.0.0.1", "Connection: Upgrade", ...lines, "", ""].join("\r\n")));
+    let received = "";
+    const settle = (): void => {
+      const end = received.indexOf("\r\n\r\n");
+      if (end === -1) return;
+      const [statusLine = "", ...headerLines] = received.slice(0, end).split("\r\n");
+      const headers = new Map(headerLines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 1).trim()] as const));
+      const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(statusLine)?.[1]);
+      const body = received.slice(end + 4);
+      // A 101 has no body; any other answer is framed by its Content-Length.
+      if (status !== 101 && Buffer.byteLength(body) < Number(headers.get("content-length") ?? 0)) return;
+      socket.destroy();
+      resolve({ status, headers, body });
+    };
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      received += chunk;
+      settle();
+    });
+    socket.on("error", reject);
+    socket.on("close", () => reject(new Error(`closed before a whole answer: ${JSON.stringify(received)}`)));
+  });
 }
 
 async function stopWithin(server: TestServer, ms: number): Promise<void> {
@@ -172,6 +207,36 @@ describe("one server, default limits (flood control off as in other tests)", () 
     const plain = await fetch(`http://127.0.0.1:${server.httpPort}/ws`);
     assert.equal(plain.status, 404);
     assert.equal(plain.headers.get("content-type"), "application/problem+json; charset=utf-8");
+  });
+
+  test("a handshake that is not a valid WebSocket one is the server's own problem, with the security headers: 400, 405, 426 naming version 13", async () => {
+    const key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
+    const v13 = "Sec-WebSocket-Version: 13";
+    const cases: ReadonlyArray<readonly [what: string, lines: readonly string[], status: number, method?: string]> = [
+      ["no Sec-WebSocket-Key", ["Upgrade: websocket", v13], 400],
+      ["a key that is not 16 bytes", ["Upgrade: websocket", "Sec-WebSocket-Key: c2hvcnQ=", v13], 400],
+      ["a Sec-WebSocket-Protocol that is not a list of tokens", ["Upgrade: websocket", key, v13, "Sec-WebSocket-Protocol: a b"], 400],
+      ["a protocol offered twice", ["Upgrade: websocket", key, v13, "Sec-WebSocket-Protocol: text.ircv3.net, text.ircv3.net"], 400],
+      ["POST", ["Upgrade: websocket", key, v13], 405, "POST"],
+      ["version 12", ["Upgrade: websocket", key, "Sec-WebSocket-Version: 12"], 426],
+      ["version 8 (a draft)", ["Upgrade: websocket", key, "Sec-WebSocket-Version: 8"], 426],
+      ["no version", ["Upgrade: websocket", key], 426],
+    ];
+    for (const [what, lines, status, method] of cases) {
+      const answer = await rawHandshake(server.httpPort, lines, method);
+      assert.equal(answer.status, status, `${what}: ${answer.body}`);
+      assert.match(answer.headers.get("content-type") ?? "", /^application\/problem\+json/, what);
+      assert.equal((JSON.parse(answer.body) as { status: number }).status, status, what);
+      assert.equal(answer.headers.get("x-content-type-options"), "nosniff", what);
+      assert.match(answer.headers.get("content-security-policy") ?? "", /^default-src 'none'/, what);
+      if (status === 405) assert.equal(answer.headers.get("allow"), "GET", what);
+      if (status === 426) assert.equal(answer.headers.get("sec-websocket-version"), "13", what);
+    }
+    // WebSocket among other protocols, in any case, is still a WebSocket handshake.
+    const accepted = await rawHandshake(server.httpPort, ["Upgrade: h2c, WebSocket", key, v13, "Sec-WebSocket-Protocol: foo, text.ircv3.net"]);
+    assert.equal(accepted.status, 101, accepted.body);
+    assert.equal(accepted.headers.get("sec-websocket-accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    assert.equal(accepted.headers.get("sec-websocket-protocol"), "text.ircv3.net");
   });
 
   test("a WebSocket client is one more connection of its user: WHOIS shows it, QUIT reaches TCP clients", async () => {

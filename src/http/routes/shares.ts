@@ -6,26 +6,13 @@ import type { JailedPath } from "../../core/files/jail.js";
 import type { Account } from "../../core/accounts/ports.js";
 import type { HttpContext } from "../context.js";
 import { accessTokenFromCookie } from "../access-cookie.js";
-import { accountOf, accountOfToken, authenticator, bearerToken } from "../authenticate.js";
+import { accountOf, accountOfToken, authenticator, bearerToken, isBearerScheme } from "../authenticate.js";
 import { fileProblem, resolveOrThrow } from "../file-problems.js";
 import { sendFile } from "../file-reply.js";
 import { ProblemError } from "../problems.js";
+import { SHARE_HEADERS } from "../security-headers.js";
 import { commonErrors } from "../schemas.js";
 import { pathBody, shareSchema, type PathBody, type ShareView } from "../file-schemas.js";
-
-/**
- * What every answer of `/f/` carries: the bytes are never run as a page of this
- * site (sandbox, no sources), never sniffed into something else, never cached by
- * anyone but the browser that asked (and re-checked there each time), never
- * embedded by another site.
- */
-export const SHARE_HEADERS: Readonly<Record<string, string>> = {
-  "x-content-type-options": "nosniff",
-  "content-security-policy": "sandbox; default-src 'none'",
-  "cache-control": "private, no-cache",
-  "cross-origin-resource-policy": "same-origin",
-  "referrer-policy": "no-referrer",
-};
 
 /** The path of a share's link: `/f/<id>/<name>`, the name URL-encoded (it is there for people and for saving). */
 export function shareUrl(id: string, path: string): string {
@@ -53,13 +40,16 @@ async function headOf(space: FileSpace, path: JailedPath): Promise<Buffer> {
 
 /**
  * The reader of a share: `Authorization: Bearer`, or the `cmy_access` cookie — which
- * only this route accepts. No valid credentials is 401 before the share is looked
- * up, so the answer says nothing about the id.
+ * only this route accepts. An Authorization header of another scheme is no credential
+ * here: a browser sends Basic by itself for a link with `user:password@` in it, along
+ * with the cookie. No valid credentials is 401 before the share is looked up, so the
+ * answer says nothing about the id.
  */
 async function shareReader(context: HttpContext, request: FastifyRequest): Promise<Account> {
   const header = request.headers.authorization;
-  const token = header !== undefined ? bearerToken(header) : accessTokenFromCookie(request.headers.cookie);
-  if (header === undefined && token === null) throw new ProblemError("unauthenticated", "Log in to open shared files (Authorization: Bearer, or the cmy_access cookie)", { "www-authenticate": 'Bearer realm="cmymessage"' });
+  const bearer = header !== undefined && isBearerScheme(header);
+  const token = bearer ? bearerToken(header) : accessTokenFromCookie(request.headers.cookie);
+  if (!bearer && token === null) throw new ProblemError("unauthenticated", "Log in to open shared files (Authorization: Bearer, or the cmy_access cookie)", { "www-authenticate": 'Bearer realm="cmymessage"' });
   const account = token === null ? null : await accountOfToken(context, token);
   if (!account) throw new ProblemError("invalid-token", "The access token is invalid or expired; refresh it or log in again", { "www-authenticate": 'Bearer realm="cmymessage", error="invalid_token"' });
   return account;
@@ -92,15 +82,10 @@ export function shareRoutes(app: FastifyInstance, context: HttpContext): void {
   app.get<{ Params: { id: string; "*": string } }>(
     "/f/:id/*",
     {
-      // Refusals too: a problem from here is no more a page of this site than a file is.
-      onSend: async (_request, reply, payload) => {
-        reply.headers(SHARE_HEADERS);
-        return payload;
-      },
       schema: {
         summary: "Open a shared file",
         description:
-          "For its owner and the readers of the conversations its link was posted to; 404 for anyone else, exactly as for an unknown id. Authenticated by `Authorization: Bearer` or the HttpOnly `cmy_access` cookie (set by login/refresh/register with `\"cookie\": true`; accepted on this route only). PNG, JPEG, GIF and WebP (by extension and signature) are served inline with their type; anything else as an `application/octet-stream` attachment. Always `X-Content-Type-Options: nosniff` and `Content-Security-Policy: sandbox; default-src 'none'`. The name in the URL is informational.",
+          "For its owner and the readers of the conversations its link was posted to; 404 for anyone else, exactly as for an unknown id. Authenticated by `Authorization: Bearer` or the HttpOnly `cmy_access` cookie (set by login/refresh/register with `\"cookie\": true`; accepted on this route only); an `Authorization` header of another scheme (Basic) is ignored here. PNG, JPEG, GIF and WebP (by extension and signature) are served inline with their type; anything else as an `application/octet-stream` attachment. Always `X-Content-Type-Options: nosniff` and `Content-Security-Policy: sandbox; default-src 'none'`. The name in the URL is informational.",
         tags: ["files"],
         security: [{ bearer: [] }],
         params: { type: "object", required: ["id"], properties: { id: { type: "string" }, "*": { type: "string" } } },
