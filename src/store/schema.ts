@@ -28,8 +28,12 @@ export interface AlwaysOnUsersTable {
   username: string;
   hostname: string;
   realname: string;
-  /** JSON array of channel names. */
+  /** JSON array of the user's channels, each `{ name, op, voice }` (before 0019 a channel name alone: no status). */
   channels: string;
+  /** The user's own away message (0019); null when it set none. */
+  away: string | null;
+  /** Its user modes kept across restarts, as their IRC letters (0019): `B` bot, `i` invisible, `w` wallops. */
+  modes: string;
   detached_at: Millis | null;
 }
 

@@ -32,18 +32,28 @@ export type JoinResult =
   | Failure<"bad-channel-name" | "too-many-channels" | "invite-only" | "banned" | "bad-key" | "channel-full">;
 export type KickResult = { ok: true } | Failure<"no-such-channel" | "not-on-channel" | "chanop-needed" | "user-not-on-channel" | "unavailable">;
 export type InviteResult = { ok: true; target: ChatUser; channel: Channel } | Failure<"no-such-nick" | "no-such-channel" | "not-on-channel" | "chanop-needed" | "user-on-channel">;
+/** The status an always-on user had in a channel, given back when it is restored into it. */
+export interface RestoredStatus {
+  readonly op: boolean;
+  readonly voice: boolean;
+}
 export type ModesResult = { ok: true; applied: AppliedModeChange[]; errors: ModeError[] } | Failure<"no-such-channel" | "chanop-needed">;
 
 export class ChannelOps {
+  /** Channels that always-on users' joins re-created at start: each of their members was in it before. */
+  readonly #restoredChannels = new WeakSet<Channel>();
+
   constructor(private readonly host: ChannelOpsHost) {}
 
   /**
-   * `restoring`: an always-on user comes back after a restart. A channel its join brings back
-   * kept it as a member while the server was down: +k, +i or +l of a registered channel are
-   * not asked of it again (Ergo's restore joins alike). One already live (in a cluster, on
-   * other nodes, which saw this node's users quit) is joined like any other.
+   * `restoring`: an always-on user comes back after a restart, with the status it had in the
+   * channel. A channel that the restored users' joins bring back kept each of them as a member
+   * while the server was down: +k, +i, +l or bans of a registered channel are not asked of them
+   * again, and each gets its own status back, no more (Ergo's restore joins alike) — the one
+   * whose join re-created it is not made its operator for being first. One already live (in a
+   * cluster, on other nodes, which saw this node's users quit) is joined like any other.
    */
-  join(user: ChatUser, name: string, key: string | undefined, fromSession: string | null = null, restoring = false): JoinResult {
+  join(user: ChatUser, name: string, key: string | undefined, fromSession: string | null = null, restoring: RestoredStatus | null = null): JoinResult {
     const host = this.host;
     if (!isValidChannelName(name, host.limits().channelLength)) return fail("bad-channel-name");
     let channel = host.channels.get(foldCase(name));
@@ -54,10 +64,12 @@ export class ChannelOps {
       channel = new Channel(name, host.now());
       // A registered channel comes back with its topic, modes and lists, and they apply to its first joiner too.
       host.registry?.restore(channel);
+      if (restoring) this.#restoredChannels.add(channel);
     }
+    const restored = restoring !== null && this.#restoredChannels.has(channel);
     const registered = host.registry?.get(channel.name) !== undefined;
     const founder = registered && host.registry!.isFounder(channel, user.account);
-    if (!founder && !(restoring && created)) {
+    if (!founder && !restored) {
       const refused = this.#admission(channel, user, key);
       if (refused) return fail(refused);
     }
@@ -65,15 +77,16 @@ export class ChannelOps {
     if (created) host.channels.set(channel.folded, channel);
     // The first user in a new channel runs it; in a registered one, its founder does;
     // a channel of the server's (a default channel every user joins) nobody runs by being first.
-    const op = registered ? founder : created && !this.#serverOwned(channel);
+    const op = restored ? restoring.op || founder : registered ? founder : created && !this.#serverOwned(channel);
+    const voice = restored && restoring.voice;
     const stamp = host.stamp();
     // Ranks carry their stamp only in a cluster, where concurrent changes are ordered by it.
-    channel.members.set(user, host.bus.node === null ? { op, voice: false } : { op, voice: false, opStamp: stamp, voiceStamp: stamp });
+    channel.members.set(user, host.bus.node === null ? { op, voice } : { op, voice, opStamp: stamp, voiceStamp: stamp });
     user.joinedChannel(channel);
     // A new channel's state is its defaults (or its registration's, the same on every node),
     // stamped as older than any change, so a change made anywhere a moment before wins over it.
     const state = created ? channelState(channel) : null;
-    host.replicate({ op: "join", user: user.id, channel: channel.name, createdAt: channel.createdAt, chanop: op, voice: false, stamp, state });
+    host.replicate({ op: "join", user: user.id, channel: channel.name, createdAt: channel.createdAt, chanop: op, voice, stamp, state });
     const event: ChatEvent = { type: "join", from: user.origin, channel: channel.name, realname: user.realname, ...stamp };
     host.publish(channelScope(channel), event, fromSession);
     this.#announceAwayOnJoin(user, channel);
@@ -138,6 +151,9 @@ export class ChannelOps {
     if (!channel) return fail("no-such-channel");
     if (!channel.members.has(user)) return fail("not-on-channel");
     if (channel.flags.has("topic-lock") && !channel.isOp(user)) return fail("chanop-needed");
+    // A topic is said to the channel: one who may not speak there (banned, +m without voice)
+    // may not set it either. Solanum (m_topic.c) asks can_send() and answers 482 alike.
+    if (!channel.canSend(user)) return fail("chanop-needed");
     const topic = clip(text, host.limits().topicLength);
     const stamp = host.stamp();
     channel.topic = topic === "" ? null : { text: topic, setBy: user.hostmask, setAt: stamp.time };
@@ -178,7 +194,8 @@ export class ChannelOps {
     if (!channel.isOp(user) && !user.isOperator) return fail("chanop-needed");
     const stamp = host.stamp();
     const result = applyModeRequests(channel, user, requests, { maxListEntries: host.limits().maxListEntries, now: stamp.time, findUser: (nick) => host.findUser(nick) });
-    // Ranks are not kept (the founder gets op back by joining); flags, key, limit and the lists are.
+    // Ranks are not kept with a registration (the founder gets op back by joining; an always-on
+    // user's are kept with it, always-on.ts); flags, key, limit and the lists are.
     if (result.applied.some((change) => change.kind !== "member")) host.registry?.changed(channel);
     if (result.applied.length > 0) {
       for (const change of result.applied) {

@@ -78,7 +78,10 @@ export class Replica {
       }
       case "fields": {
         const user = host.usersById.get(op.user);
-        if (user) this.#setFields(user, op.fields);
+        if (!user) return;
+        this.#setFields(user, op.fields);
+        // This node's own user, changed through a session on another node: its away and modes are kept here.
+        if (user.node === null) host.touched(user);
         return;
       }
       case "join": {

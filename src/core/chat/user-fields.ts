@@ -24,6 +24,8 @@ export class UserFields {
   /** A user's modes (+i, +w, +B, operator) changed: the other nodes' replicas follow. */
   userModesChanged(user: ChatUser): void {
     this.host.replicate({ op: "fields", user: user.id, fields: { isOperator: user.isOperator, invisible: user.invisible, wallops: user.wallops, bot: user.bot } });
+    // An always-on user's +i, +w and +B come back after a restart.
+    this.host.touched(user);
   }
 
   /** Whether further sessions of the account may attach to this user (on any node of a cluster). */
@@ -51,6 +53,8 @@ export class UserFields {
     host.replicate({ op: "fields", user: user.id, fields: { away: user.away } });
     const event: ChatEvent = { type: "away", from: user.origin, message: user.away, ...host.stamp() };
     host.publish(peersAndWatchersScope(user, true), event, fromSession, true);
+    // An always-on user's own away message comes back after a restart.
+    host.touched(user);
   }
 
   /** The user logged in to (or out of) an account: channel peers hear it (IRCv3 account-notify). */

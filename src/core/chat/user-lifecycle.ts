@@ -129,7 +129,10 @@ export class UserLifecycle {
     this.host.touched(user);
   }
 
-  /** An always-on user comes back from the store at start, with no session, in its channels. */
+  /**
+   * An always-on user comes back from the store at start, with no session, in its channels
+   * with the status it had there, and with its own away message and user modes.
+   */
   restoreAlwaysOn(record: StoredAlwaysOn, multiclientDefault: boolean): ChatUser | null {
     const host = this.host;
     if (!isValidNick(record.nick, host.limits().nickLength) || !host.isNickAvailable(record.nick)) return null;
@@ -140,10 +143,15 @@ export class UserLifecycle {
     user.alwaysOn = true;
     user.multiclient = record.multiclient ?? multiclientDefault;
     user.detachedAt = record.detachedAt ?? host.now();
-    user.away = DISCONNECTED_AWAY;
-    user.autoAway = true;
+    // Its own away message stays its own (a connection coming back does not end it); without one it is the server's.
+    const away = record.away === null || record.away === "" ? null : clip(record.away, host.limits().awayLength);
+    user.away = away ?? DISCONNECTED_AWAY;
+    user.autoAway = away === null;
+    user.invisible = record.modes.invisible;
+    user.wallops = record.modes.wallops;
+    if (record.modes.bot) user.setBot(true);
     host.replicate({ op: "user", user: userSnapshot(user) });
-    for (const name of record.channels) host.channelOps.join(user, name, undefined, null, true);
+    for (const channel of record.channels) host.channelOps.join(user, channel.name, undefined, null, { op: channel.op, voice: channel.voice });
     return user;
   }
 
