@@ -17,6 +17,8 @@ import { textLimits } from "./irc/text-limits.js";
 import { VERSION } from "./version.js";
 import { openDomain } from "./domain.js";
 import { AccountSessions } from "./core/accounts/account-sessions.js";
+import { LastSeenKeeper } from "./core/accounts/last-seen.js";
+import { foldCase } from "./core/chat/names.js";
 import { chatAccountDoor } from "./core/chat/account-door.js";
 import { Messaging } from "./core/chat/messaging.js";
 import { HistoryWriter } from "./core/chat/history-writer.js";
@@ -279,7 +281,7 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   const files = new FileService(config.dataDir, spaceLimits(config), ledger, config.files.remeasureAfterIdleSeconds * 1000);
   teardown.add("file transfers", "file transfers", ({ timeoutMs }) => files.drain(timeoutMs));
   // File shares: a link posted by its owner opens for the conversation it was posted to.
-  const shares = new Shares(new SharesRepository(domain.store.db), core, { exists: async (name) => (await domain.accounts.find(name)) !== undefined }, (err, share) =>
+  const shares = new Shares(new SharesRepository(domain.store.db), core, { exists: async (name) => (await domain.accounts.find(name)) !== undefined, retired: (name) => domain.accounts.isRetired(name) }, (err, share) =>
     log.error({ err, share }, "share grant could not be stored"),
   );
   teardown.add("file shares", "file shares", () => shares.drain());
@@ -372,6 +374,17 @@ async function startServing(config: Config, options: StartOptions, teardown: Tea
   );
   accountSessions.start(config.accounts.deletedCheckSeconds * 1000);
   teardown.add("doors", "account sessions", () => accountSessions.stop());
+  // Offline direct messages count from when the account was last seen: kept current while it is
+  // connected, since a crash writes no connection's end. Stopped after the doors, whose connections' ends mark their own.
+  const connectedAccounts = function* (): Iterable<string> {
+    for (const connection of ircConnections) if (connection.account) yield foldCase(connection.account.name);
+  };
+  const lastSeen = new LastSeenKeeper(domain.accounts, connectedAccounts, (err) => log.warn({ err }, "accounts could not be marked seen; retrying every second"));
+  core.directShown.add(({ user, event }) => {
+    if (user.account !== null) lastSeen.shown(foldCase(user.account), event.time);
+  });
+  lastSeen.start();
+  teardown.add("history", "last seen", () => lastSeen.stop());
   // What GET /readyz asks before a load balancer sends clients here.
   const readiness: ReadinessProbe[] = [{ name: "database", probe: () => domain.store.ping() }];
   if (cluster) readiness.push({ name: "redis", probe: () => cluster.probe() });

@@ -1,5 +1,5 @@
 import type { HistoryRef, HistoryStore } from "../core/chat/history.js";
-import type { AccountDirectory } from "../core/chat/messaging.js";
+import type { NameDirectory } from "../core/chat/history-access.js";
 import type { HttpContext } from "./context.js";
 import { ProblemError } from "./problems.js";
 import type { HistoryQueryString, MessagePage } from "./schemas.js";
@@ -48,9 +48,9 @@ export function historyDisabled(): ProblemError {
   return new ProblemError("history-disabled", "This server does not keep message history (history.enabled is off)");
 }
 
-/** Which account names exist, as the history rule in core asks it. */
-export function directory(context: HttpContext): AccountDirectory {
-  return { exists: async (name) => (await context.accounts.find(name)) !== undefined };
+/** Which account names exist, and which were, as the history rule in core asks it. */
+export function directory(context: HttpContext): NameDirectory {
+  return { exists: async (name) => (await context.accounts.find(name)) !== undefined, retired: (name) => context.accounts.isRetired(name) };
 }
 
 /**

@@ -24,6 +24,9 @@ const accountColumns = ["id", "name", "name_folded", "email", "created_at", "ver
 
 const settingColumns = { multiclient: "multiclient", alwaysOn: "always_on" } as const;
 
+/** Names per touchMany statement: well under either database's limit of bound parameters. */
+const TOUCH_CHUNK = 500;
+
 /** Rolls back a registration that found its name retired after its insert. */
 class NameRetired extends Error {}
 
@@ -127,7 +130,23 @@ export class AccountsRepository implements AccountStore {
   }
 
   async touch(accountId: number, now: number): Promise<void> {
-    await this.db.updateTable("accounts").set({ last_seen_at: now }).where("id", "=", accountId).execute();
+    await this.db
+      .updateTable("accounts")
+      .set({ last_seen_at: now })
+      .where("id", "=", accountId)
+      .where((eb) => eb.or([eb("last_seen_at", "is", null), eb("last_seen_at", "<", now)]))
+      .execute();
+  }
+
+  async touchMany(folded: readonly string[], now: number): Promise<void> {
+    for (let start = 0; start < folded.length; start += TOUCH_CHUNK) {
+      await this.db
+        .updateTable("accounts")
+        .set({ last_seen_at: now })
+        .where("name_folded", "in", folded.slice(start, start + TOUCH_CHUNK))
+        .where((eb) => eb.or([eb("last_seen_at", "is", null), eb("last_seen_at", "<", now)]))
+        .execute();
+    }
   }
 
   async setSetting(accountId: number, setting: AccountSetting, value: boolean | null): Promise<void> {
@@ -150,6 +169,10 @@ export class AccountsRepository implements AccountStore {
         .execute();
       return true;
     });
+  }
+
+  async isRetired(folded: string): Promise<boolean> {
+    return (await this.db.selectFrom("deleted_account_names").select("name_folded").where("name_folded", "=", folded).executeTakeFirst()) !== undefined;
   }
 }
 

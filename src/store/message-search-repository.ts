@@ -2,7 +2,7 @@ import { sql, type Kysely, type RawBuilder, type Selectable } from "kysely";
 import type { Database, MessagesTable } from "./schema.js";
 import type { Dialect } from "./dialect.js";
 import { SearchTimeout, type MessageSearch, type SearchHit, type SearchIndexQuery } from "../core/chat/search.js";
-import { toStored } from "./messages-repository.js";
+import { foldedSenderAccount, toStored } from "./messages-repository.js";
 import { fts5Match, postgresDocument, postgresTsquery } from "./search-match.js";
 import type { SearchIndexer } from "./search-indexer.js";
 import { LexemeFrequencies } from "./lexeme-frequencies.js";
@@ -231,7 +231,7 @@ function substringChecks(query: SearchIndexQuery, alias: string, icu: boolean): 
  */
 function readableBy(query: SearchIndexQuery, alias: string, dialect: Dialect): RawBuilder<unknown> {
   const column = (name: keyof MessagesTable) => sql.ref(`${alias}.${name}`);
-  const own = sql`(${column("target")} like '@%' and (${column("sender_account")} = ${query.account} or ${column("recipient_account")} = ${query.account}))`;
+  const own = sql`(${column("target")} like '@%' and (${foldedSenderAccount(alias, dialect)} = ${query.account} or ${column("recipient_account")} = ${query.account}))`;
   if (query.channelKeys.length === 0) return own;
   const channels = dialect === "postgres" ? sql`${column("target")} in (select unnest(${[...query.channelKeys]}::text[]))` : sql`${column("target")} in (${sql.join(query.channelKeys)})`;
   return sql`(${own} or ${channels})`;

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from "kysely";
+import { sql, type Kysely, type RawBuilder, type Selectable } from "kysely";
 import type BetterSqlite3 from "better-sqlite3";
 import type { Database, MessagesTable } from "./schema.js";
 import type { CommitGate, ConversationSummary, HistoryQuery, HistoryRef, HistoryStore, PruneOptions, StoredMessage } from "../core/chat/history.js";
@@ -42,6 +42,18 @@ function clamp(value: number, low: number, high: number): number {
 
 /** Rows per INSERT: 12 bound values each stays far below SQLite's variable limit. */
 const INSERT_CHUNK = 500;
+
+/**
+ * `sender_account` of the messages aliased `alias`, folded as account names are folded
+ * (foldCase: ASCII letters only; account names are nick-valid, so ASCII): the column holds
+ * the account as registered (`Dora`), the account it is compared with is folded. SQLite's
+ * lower() lowers ASCII only; PostgreSQL's follows the collation's locale (a Turkish one turns
+ * `I` into `ı`), except under "C".
+ */
+export function foldedSenderAccount(alias: string, dialect: Dialect): RawBuilder<string | null> {
+  const column = sql.ref(`${alias}.sender_account`);
+  return dialect === "postgres" ? sql<string | null>`lower(${column} collate "C")` : sql<string | null>`lower(${column})`;
+}
 
 /** A row as history hands it back (also used by message search). */
 export function toStored(row: Selectable<MessagesTable>): StoredMessage {
@@ -119,6 +131,7 @@ export class MessagesRepository implements HistoryStore {
   /** SQLite: the index of conversations, kept behind the writes; null on PostgreSQL. */
   readonly #targets: SqliteTargetIndex | null;
   readonly #holdWrites: () => Promise<unknown> | null;
+  readonly #dialect: Dialect;
 
   constructor(
     store: HistoryDatabase,
@@ -126,6 +139,7 @@ export class MessagesRepository implements HistoryStore {
     onIndexError: (error: unknown) => void = () => {},
   ) {
     this.#db = store.db;
+    this.#dialect = store.dialect;
     this.#holdWrites = () => store.holdWrites();
     if (store.dialect === "sqlite" && !store.sqlite) throw new Error("SQLite history needs the store's connection");
     this.#appendSqlite = store.sqlite ? preparedAppend(store.sqlite) : null;
@@ -250,7 +264,7 @@ export class MessagesRepository implements HistoryStore {
                 : eb("target", "in", channelKeys),
             );
           }
-          if (account !== null) ors.push(eb.or([eb("sender_account", "=", account), eb("recipient_account", "=", account)]).and("target", "like", "@%"));
+          if (account !== null) ors.push(eb.or([eb(foldedSenderAccount("messages", this.#dialect), "=", account), eb("recipient_account", "=", account)]).and("target", "like", "@%"));
           return eb.or(ors);
         })
         .where("time", ">", from)

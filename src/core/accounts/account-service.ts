@@ -271,6 +271,14 @@ export class AccountService {
     return lookup(this.store, name);
   }
 
+  /**
+   * Whether `name` was a deleted account's. The name is never registered again, and what
+   * was kept under it stays there: its correspondents' direct conversations with it among them.
+   */
+  isRetired(name: string): Promise<boolean> {
+    return name.includes("\u0000") ? Promise.resolve(false) : this.store.isRetired(foldCase(name));
+  }
+
   findById(id: number): Promise<Account | undefined> {
     return this.store.findById(id);
   }
@@ -378,6 +386,15 @@ export class AccountService {
   /** The account was online until now: offline messages count from here. */
   async markSeen(account: Account): Promise<void> {
     await this.store.touch(account.id, this.now());
+  }
+
+  /**
+   * These accounts (folded names) were online until now, and shown the direct messages sent
+   * until `shownUntil`: they count as seen until the later of the two. (A sender's node whose
+   * clock is ahead of this one's must not leave a message it was shown after its mark.)
+   */
+  async markSeenMany(folded: readonly string[], shownUntil: number): Promise<void> {
+    if (folded.length > 0) await this.store.touchMany(folded, Math.max(this.now(), shownUntil));
   }
 
   /** Counts a failed login and returns once its reply may go (the guard paces failures on an account). */

@@ -45,10 +45,18 @@ export interface AccountStore {
    * the count: a rehash of the same password ends no session.)
    */
   changePassword(accountId: number, credentials: readonly Credential[], now: number): Promise<number>;
+  /**
+   * Sets when the account was last seen to `now`, unless it is already later: several
+   * nodes (and a connection's end racing a periodic mark) write it, and it only moves forward.
+   */
   touch(accountId: number, now: number): Promise<void>;
+  /** touch, for each of these folded names that is an account's, in as few statements as may be. */
+  touchMany(folded: readonly string[], now: number): Promise<void>;
   setSetting(accountId: number, setting: AccountSetting, value: boolean | null): Promise<void>;
   /** Deletes the account and retires its name: what is kept under the name (files, direct history, shares) never passes to a new account. */
   delete(folded: string, now: number): Promise<boolean>;
+  /** Whether a deleted account had this folded name (delete retired it). */
+  isRetired(folded: string): Promise<boolean>;
 }
 
 export interface LoginFailure {

@@ -55,6 +55,8 @@ export class ChatCore {
   alwaysOnKeeper: AlwaysOnKeeper | null = null;
   /** Every message a redaction removed from history (file shares take back what it granted). */
   readonly removedMessages = new Observers<StoredMessage>();
+  /** Every direct message that reached a session of a user on this node (accounts are marked seen: src/core/accounts/last-seen.ts). */
+  readonly directShown = new Observers<{ readonly user: ChatUser; readonly event: MessageEvent }>();
   /** In a cluster: applies the other nodes' state changes to this node's replica of them. */
   readonly replica: Replica;
   readonly #local: LocalIndex;
@@ -76,6 +78,9 @@ export class ChatCore {
       usersOfAccount: (folded) => this.#usersByAccount.get(folded) ?? [],
       allUsers: () => this.#users.values(),
       watchersOf: (folded) => this.watchers.of(folded),
+      directShown: (user, event) => {
+        if (this.directShown.size > 0) this.directShown.notify({ user, event });
+      },
     });
     bus.attach(this.#local);
     const services: CoreServices = {

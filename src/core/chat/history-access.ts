@@ -2,7 +2,7 @@ import type { ChatCore } from "./chat-core.js";
 import type { Channel, FlagMode, ListEntry, ListMode } from "./channel.js";
 import type { ChatUser } from "./user.js";
 import type { AccountDirectory } from "./messaging.js";
-import { directKey } from "./history.js";
+import { directKey, type ConversationSummary } from "./history.js";
 import { partyKey } from "./messaging.js";
 import { entryMatches } from "./mask.js";
 import { foldCase, isValidChannelName, isValidNick } from "./names.js";
@@ -38,6 +38,14 @@ export interface HistoryRefusal {
 
 export type HistoryAccess = HistoryGrant | HistoryRefusal;
 
+/**
+ * What the history rule asks about names: which are accounts' now, and which were (a
+ * deleted account's name is retired; its correspondents keep their conversations with it).
+ */
+export interface NameDirectory extends AccountDirectory {
+  retired(name: string): Promise<boolean>;
+}
+
 const refuse = (reason: HistoryRefusal["reason"]): HistoryRefusal => ({ ok: false, reason });
 
 /**
@@ -54,11 +62,9 @@ const refuse = (reason: HistoryRefusal["reason"]): HistoryRefusal => ({ ok: fals
  *   read. Guests must be in a channel to read it.
  * - **Direct messages.** Only a logged-in account reads, and only its own
  *   conversations: the key always holds the reader's account. The other side is
- *   named by nick or account: the account of the user online under that nick,
- *   else the account of that name, else a guest of that nick (a guest's messages
- *   with an account holder are kept for the account holder).
+ *   named by nick or account (otherParty).
  */
-export async function historyAccess(core: ChatCore, accounts: AccountDirectory, reader: HistoryReader, target: string): Promise<HistoryAccess> {
+export async function historyAccess(core: ChatCore, accounts: NameDirectory, reader: HistoryReader, target: string): Promise<HistoryAccess> {
   if (target.startsWith("#")) {
     if (!isValidChannelName(target, core.limits.channelLength)) return refuse("invalid-target");
     const key = readableChannel(core, reader, target);
@@ -67,10 +73,72 @@ export async function historyAccess(core: ChatCore, accounts: AccountDirectory, 
   if (!isValidNick(target, core.limits.nickLength)) return refuse("invalid-target");
   // A nick can change hands, an account cannot: direct history is for account holders only.
   if (reader.account === null) return refuse("needs-account");
-  const online = core.findUser(target);
-  let other: string | null = online?.account ?? null;
-  if (other === null && (await accounts.exists(target))) other = target;
-  return { ok: true, kind: "direct", key: directKey(partyKey(reader.account, ""), partyKey(other, target)) };
+  return { ok: true, kind: "direct", key: directKey(partyKey(reader.account, ""), await otherParty(core, accounts, target)) };
+}
+
+/**
+ * The other side of the direct conversation `name` names, as its party key: the account of
+ * the user online under that nick; else the account of that name; else a guest online under
+ * that nick; else the deleted account of that name; else a guest of that nick (a guest's
+ * messages with an account holder are kept for the account holder). A deleted account's name
+ * stays free for guests: while one holds it, the name means that guest, as live chat with it
+ * does; once the nick is free again it means the deleted account's conversation, which its
+ * correspondents keep.
+ */
+async function otherParty(core: ChatCore, accounts: NameDirectory, name: string): Promise<string> {
+  const online = core.findUser(name);
+  if (online && online.account !== null) return partyKey(online.account, name);
+  if (await accounts.exists(name)) return partyKey(name, name);
+  if (!online && (await accounts.retired(name))) return partyKey(name, name);
+  return partyKey(null, name);
+}
+
+/**
+ * The name under which `account` opens its direct conversation `key` now (the other side's
+ * account, or a guest's nick), or null when that name opens another conversation now: a
+ * guest's whose nick is an account's (or a deleted account's nobody holds), a deleted
+ * account's while someone holds its name. Two conversations never share a name this way.
+ */
+export async function directConversationName(core: ChatCore, accounts: NameDirectory, account: string, key: string): Promise<string | null> {
+  const mine = partyKey(account, "");
+  const other = key.slice(1).split(" ").find((party) => party !== mine) ?? mine;
+  const guest = other.startsWith("~");
+  const name = guest ? other.slice(1) : other;
+  // An account's side is an account's name or a retired one: with nobody online under it, otherParty gives it back.
+  if (!guest && !core.findUser(name)) return name;
+  return (await otherParty(core, accounts, name)) === other ? name : null;
+}
+
+/**
+ * The conversations `fetch(n)` finds (its first `n`, newest first), each with the name that
+ * opens it for `account` now (directConversationName; a channel by its name). A direct
+ * conversation no name opens now is left out, and later ones are fetched in its place, so
+ * that up to `limit` are named: what lists conversations (CHATHISTORY TARGETS) lists each
+ * under the name that reads it, never two under one name.
+ */
+export async function namedConversations(
+  core: ChatCore,
+  accounts: NameDirectory,
+  account: string | null,
+  limit: number,
+  fetch: (count: number) => Promise<ConversationSummary[]>,
+): Promise<Array<ConversationSummary & { readonly name: string }>> {
+  // Asked once per conversation, however many times it is fetched.
+  const names = new Map<string, string | null>();
+  const nameOf = async (key: string): Promise<string | null> => {
+    if (!names.has(key)) names.set(key, account === null ? null : await directConversationName(core, accounts, account, key));
+    return names.get(key) ?? null;
+  };
+  for (let count = limit; ; count *= 2) {
+    const found = await fetch(count);
+    const named: Array<ConversationSummary & { readonly name: string }> = [];
+    for (const conversation of found) {
+      const name = conversation.target.startsWith("@") ? await nameOf(conversation.target) : conversation.targetDisplay;
+      if (name !== null) named.push({ ...conversation, name });
+      if (named.length === limit) return named;
+    }
+    if (found.length < count) return named;
+  }
 }
 
 /** The hostmasks a channel's bans are matched against for one reader, worked out once when first needed. */

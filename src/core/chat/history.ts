@@ -11,7 +11,12 @@ export interface StoredMessage {
   readonly senderNick: string;
   /** `user@host` of the sender at the time. */
   readonly senderMask: string;
+  /**
+   * The sender's account as registered (`Dora`), as live messages carry it; null for a guest.
+   * Compared folded: conversations are kept and looked up under folded names.
+   */
   readonly senderAccount: string | null;
+  /** A direct message's recipient account, folded (its conversation's key holds it); null for a guest and in a channel. */
   readonly recipientAccount: string | null;
   readonly time: number;
   readonly text: string;

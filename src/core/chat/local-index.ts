@@ -2,6 +2,7 @@ import type { LocalDelivery, Publication, Scope } from "./bus.js";
 import type { Channel } from "./channel.js";
 import type { ChatUser } from "./user.js";
 import type { Session } from "./session.js";
+import type { MessageEvent } from "./events.js";
 
 /** What the index reads of the chat core's state. */
 export interface LocalState {
@@ -11,6 +12,8 @@ export interface LocalState {
   allUsers(): Iterable<ChatUser>;
   /** This node's sessions that watch the (folded) nick (MONITOR). */
   watchersOf(folded: string): Iterable<Session>;
+  /** A direct message reached at least one session of `user` on this node (accounts' last-seen times follow it). */
+  directShown?(user: ChatUser, event: MessageEvent): void;
 }
 
 /** Lists of users up to this long are checked for repeats without a Set. */
@@ -82,7 +85,7 @@ export class LocalIndex implements LocalDelivery {
           if (seen === null ? i > 0 && ids.lastIndexOf(id, i - 1) !== -1 : seen.has(id)) continue;
           seen?.add(id);
           const user = this.state.userById(id);
-          if (user) this.#toUser(user, publication);
+          if (user && this.#toUser(user, publication) && publication.event.type === "message") this.state.directShown?.(user, publication.event);
         }
         return;
       }
@@ -123,14 +126,18 @@ export class LocalIndex implements LocalDelivery {
     }
   }
 
-  #toUser(user: ChatUser, publication: Publication): void {
+  /** Whether a session of `user` here was handed the event (the one it came from is not). */
+  #toUser(user: ChatUser, publication: Publication): boolean {
     const only = user.onlySession;
-    if (only !== null) this.#toSession(only, publication);
-    else for (const session of user.sessions()) this.#toSession(session, publication);
+    if (only !== null) return this.#toSession(only, publication);
+    let reached = false;
+    for (const session of user.sessions()) reached = this.#toSession(session, publication) || reached;
+    return reached;
   }
 
-  #toSession(session: Session, { event, fromSession, skipOrigin }: Publication): void {
-    if (skipOrigin && session.id === fromSession) return;
+  #toSession(session: Session, { event, fromSession, skipOrigin }: Publication): boolean {
+    if (skipOrigin && session.id === fromSession) return false;
     session.deliver(event, fromSession);
+    return true;
   }
 }

@@ -170,7 +170,7 @@ export class Messaging {
       const record = reached.channel
         ? toStored(event, reached.channel.folded, user.account, null)
         : recipient!.account !== null || user.account !== null
-          ? toStored(event, directKey(partyKey(user.account, user.nick), partyKey(recipient!.account, recipient!.nick)), user.account && foldCase(user.account), recipient!.account && foldCase(recipient!.account))
+          ? toStored(event, directKey(partyKey(user.account, user.nick), partyKey(recipient!.account, recipient!.nick)), user.account, recipient!.account && foldCase(recipient!.account))
           : null;
       if (record) {
         const written = this.writer!.append(record);
@@ -360,7 +360,7 @@ export class Messaging {
     const event = this.core.newMessage(user, target, kind, text, tags);
     const recipientAccount = foldCase(target);
     try {
-      await this.writer!.append(toStored(event, directKey(partyKey(user.account, user.nick), recipientAccount), user.account && foldCase(user.account), recipientAccount));
+      await this.writer!.append(toStored(event, directKey(partyKey(user.account, user.nick), recipientAccount), user.account, recipientAccount));
     } catch {
       return fail("unavailable");
     }

@@ -3,8 +3,7 @@ import type { ChatUser } from "./user.js";
 import type { HistoryStore, StoredMessage } from "./history.js";
 import type { Channel } from "./channel.js";
 import type { RedactEvent } from "./events.js";
-import type { AccountDirectory } from "./messaging.js";
-import { historyAccess } from "./history-access.js";
+import { historyAccess, type NameDirectory } from "./history-access.js";
 import { partyKey } from "./messaging.js";
 import { foldCase } from "./names.js";
 
@@ -26,7 +25,7 @@ const refuse = (reason: RedactFailureReason): RedactResult => ({ ok: false, reas
  * The conversation `target` names for `user`, under the read rule; an IRC operator
  * moderates every channel, read or not (the server is theirs). Null when it cannot.
  */
-async function readableConversation(core: ChatCore, accounts: AccountDirectory, user: ChatUser, target: string): Promise<{ kind: "channel" | "direct"; key: string } | null> {
+async function readableConversation(core: ChatCore, accounts: NameDirectory, user: ChatUser, target: string): Promise<{ kind: "channel" | "direct"; key: string } | null> {
   const access = await historyAccess(core, accounts, { account: user.account, user }, target);
   if (access.ok) return access;
   if (!user.isOperator || !target.startsWith("#") || access.reason === "invalid-target") return null;
@@ -60,7 +59,7 @@ function moderatesMessage(core: ChatCore, channel: Channel, user: ChatUser, mess
 export async function redactMessage(
   core: ChatCore,
   history: HistoryStore | null,
-  accounts: AccountDirectory,
+  accounts: NameDirectory,
   user: ChatUser,
   target: string,
   msgid: string,

@@ -100,7 +100,7 @@ export function readableConversations(core: ChatCore, account: string): Readable
 export function conversationOf(message: StoredMessage, readable: ReadableConversations): SearchConversation {
   if (!message.target.startsWith("@")) return { kind: "channel", name: readable.channels.get(message.target) ?? message.targetDisplay };
   // The reader wrote it: the other side is its recipient (an account, or the guest nick it wrote to).
-  if (message.senderAccount === readable.account) return { kind: "direct", with: message.recipientAccount ?? message.targetDisplay };
+  if (message.senderAccount !== null && foldCase(message.senderAccount) === readable.account) return { kind: "direct", with: message.recipientAccount ?? message.targetDisplay };
   return { kind: "direct", with: message.senderAccount ?? message.senderNick };
 }
 

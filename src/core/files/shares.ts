@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { ChatCore } from "../chat/chat-core.js";
 import type { StoredMessage } from "../chat/history.js";
-import { historyAccess } from "../chat/history-access.js";
+import { historyAccess, type NameDirectory } from "../chat/history-access.js";
 import { directKey } from "../chat/history.js";
-import { partyKey, type AccountDirectory, type MessageObserver, type SentMessage } from "../chat/messaging.js";
+import { partyKey, type MessageObserver, type SentMessage } from "../chat/messaging.js";
 import { foldCase } from "../chat/names.js";
 import { detached, ignoreFailure } from "../../detached.js";
 
@@ -75,7 +75,7 @@ export class Shares {
   constructor(
     private readonly store: ShareStore,
     private readonly core: ChatCore,
-    private readonly accounts: AccountDirectory,
+    private readonly accounts: NameDirectory,
     private readonly onError: ShareErrorHandler,
     private readonly now: () => number = Date.now,
   ) {}

@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ChatUser } from "../../core/chat/user.js";
 import type { HistoryQuery, HistoryRef, StoredMessage } from "../../core/chat/history.js";
-import { historyAccess } from "../../core/chat/history-access.js";
-import { partyKey } from "../../core/chat/messaging.js";
+import { historyAccess, namedConversations, type NameDirectory } from "../../core/chat/history-access.js";
 import { foldCase } from "../../core/chat/names.js";
 import type { RegisteredCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
@@ -10,6 +9,7 @@ import { withBatch } from "../batch.js";
 import { storedMessageLine } from "../history-lines.js";
 import { formatLine } from "../format.js";
 import { serverTime } from "../event-lines.js";
+import { parseTimestampParam } from "../timestamp-param.js";
 
 /** Most messages one CHATHISTORY request returns (ISUPPORT CHATHISTORY). */
 export const CHATHISTORY_MAX = 100;
@@ -27,22 +27,29 @@ function isSubcommand(text: string): text is Subcommand {
 function parseRef(text: string | undefined): HistoryRef | null | "invalid" {
   if (text === "*") return null;
   if (text?.startsWith("timestamp=")) {
-    const time = Date.parse(text.slice(10));
-    return Number.isFinite(time) ? { kind: "time", time } : "invalid";
+    // The spec's format only, as MARKREAD takes it: Date.parse would read "2030" or a time with no zone as some time.
+    const time = parseTimestampParam(text);
+    return time !== null ? { kind: "time", time } : "invalid";
   }
   if (text?.startsWith("msgid=") && text.length > 6) return { kind: "msgid", msgid: text.slice(6) };
   return "invalid";
 }
 
+/** A positive whole number, capped at CHATHISTORY_MAX however many digits it has. */
 function parseLimit(text: string | undefined): number | null {
-  if (!text || !/^\d{1,6}$/.test(text) || Number(text) === 0) return null;
+  if (!text || !/^\d+$/.test(text) || /^0+$/.test(text)) return null;
   return Math.min(Number(text), CHATHISTORY_MAX);
+}
+
+/** What the history rule asks of the accounts. */
+function names(connection: IrcConnection): NameDirectory {
+  const { accounts } = connection.context;
+  return { exists: async (name) => (await accounts.find(name)) !== undefined, retired: (name) => accounts.isRetired(name) };
 }
 
 /** The history key `user` may read for `target` (the one rule in core), or null. */
 async function historyKey(connection: IrcConnection, user: ChatUser, target: string): Promise<string | null> {
-  const { core, accounts } = connection.context;
-  const access = await historyAccess(core, { exists: async (name) => (await accounts.find(name)) !== undefined }, { account: user.account, user }, target);
+  const access = await historyAccess(connection.context.core, names(connection), { account: user.account, user }, target);
   return access.ok ? access.key : null;
 }
 
@@ -81,16 +88,13 @@ async function targets(connection: IrcConnection, user: ChatUser, params: readon
   const [low, high] = from.time < to.time ? [from.time, to.time] : [to.time, from.time];
   const channelKeys = [...user.channels.values()].map((c) => c.folded);
   const account = user.account && foldCase(user.account);
-  const mine = account !== null ? partyKey(account, user.nick) : null;
-  const found = await connection.context.history!.conversations(channelKeys, account, low, high, limit);
+  // Each under the name CHATHISTORY reads it by now: one that name does not open is left out.
+  const found = await namedConversations(connection.context.core, names(connection), account, limit, (count) =>
+    connection.context.history!.conversations(channelKeys, account, low, high, count),
+  );
   withBatch(connection, "draft/chathistory-targets", [], (batch) => {
     for (const conversation of found) {
-      let name = conversation.targetDisplay;
-      if (conversation.target.startsWith("@")) {
-        const other = conversation.target.slice(1).split(" ").find((party) => party !== mine) ?? mine ?? "";
-        name = other.startsWith("~") ? other.slice(1) : other;
-      }
-      connection.sendLine(formatLine(connection.context.serverName, "CHATHISTORY", ["TARGETS", name, serverTime(conversation.latest)], batch ? [["batch", batch]] : null));
+      connection.sendLine(formatLine(connection.context.serverName, "CHATHISTORY", ["TARGETS", conversation.name, serverTime(conversation.latest)], batch ? [["batch", batch]] : null));
     }
   });
 }

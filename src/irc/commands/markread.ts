@@ -1,9 +1,7 @@
 import type { AnytimeCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
 import { markerParam } from "../read-marker-lines.js";
-
-/** `timestamp=YYYY-MM-DDThh:mm:ss.sssZ`, the server-time format the spec asks for. */
-const TIMESTAMP = /^timestamp=(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/;
+import { parseTimestampParam } from "../timestamp-param.js";
 
 function fail(connection: IrcConnection, code: string, ...rest: string[]): void {
   connection.serverLine("FAIL", "MARKREAD", code, ...rest);
@@ -53,9 +51,8 @@ export const markread: AnytimeCommand = {
       }
       return;
     }
-    const match = TIMESTAMP.exec(stamp);
-    const readAt = match ? Date.parse(match[1]!) : Number.NaN;
-    if (!Number.isFinite(readAt)) {
+    const readAt = parseTimestampParam(stamp);
+    if (readAt === null) {
       fail(connection, "INVALID_PARAMS", stamp, "Invalid timestamp");
       return;
     }

@@ -25,7 +25,7 @@ export const redact: RegisteredCommand = {
     const [target, msgid] = [params[0]!, params[1]!];
     const reason = params[2] === undefined || params[2] === "" ? null : params[2];
     const { core, history, accounts } = connection.context;
-    const directory = { exists: async (name: string) => (await accounts.find(name)) !== undefined };
+    const directory = { exists: async (name: string) => (await accounts.find(name)) !== undefined, retired: (name: string) => accounts.isRetired(name) };
     const result = await redactMessage(core, history, directory, user, target, msgid, reason, connection.id);
     if (connection.closed) return;
     if (!result.ok) return refuse(connection, result.reason, target, msgid);

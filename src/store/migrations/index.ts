@@ -17,6 +17,7 @@ import * as searchWordsApart from "./0014-search-words-apart.js";
 import * as credentialsVersion from "./0015-credentials-version.js";
 import * as refreshSuccessor from "./0016-refresh-successor.js";
 import * as targetIndexBehind from "./0017-target-index-behind.js";
+import * as directSenderAccount from "./0018-direct-sender-account.js";
 import * as alwaysOnAwayModes from "./0019-always-on-away-modes.js";
 
 export interface Migration {
@@ -43,5 +44,6 @@ export const migrations: readonly Migration[] = [
   { name: "0015-credentials-version", up: credentialsVersion.up },
   { name: "0016-refresh-successor", up: refreshSuccessor.up },
   { name: "0017-target-index-behind", up: targetIndexBehind.up },
+  { name: "0018-direct-sender-account", up: directSenderAccount.up },
   { name: "0019-always-on-away-modes", up: alwaysOnAwayModes.up },
 ];
