@@ -1,3 +1,5 @@
+import { globMatches } from "../glob-match.js";
+
 /** Whether `part` (one name of a path) holds a wildcard LIST and NLST expand: `*` or `?`. */
 export function hasWildcard(part: string): boolean {
   return part.includes("*") || part.includes("?");
@@ -22,30 +24,6 @@ export function globMatcher(pattern: string): (name: string) => boolean {
   return (name) => {
     const given = Array.from(name.normalize("NFC"));
     if (given.length < needed || (given[0] === "." && !dotted)) return false;
-    return matches(wanted, given);
+    return globMatches(wanted, given);
   };
-}
-
-function matches(pattern: readonly string[], name: readonly string[]): boolean {
-  let p = 0;
-  let n = 0;
-  /** The last star seen, and where in the name it was last tried to end. */
-  let star = -1;
-  let resume = 0;
-  while (n < name.length) {
-    const c = pattern[p];
-    if (c === "*") {
-      star = p++;
-      resume = n;
-    } else if (c !== undefined && (c === "?" || c === name[n])) {
-      p++;
-      n++;
-    } else if (star !== -1) {
-      // The star takes one more character, and the rest of the pattern is tried again after it.
-      p = star + 1;
-      n = ++resume;
-    } else return false;
-  }
-  while (pattern[p] === "*") p++;
-  return p === pattern.length;
 }

@@ -1,4 +1,5 @@
 import { foldCase } from "./names.js";
+import { globMatches } from "../../glob-match.js";
 
 /**
  * The account extban: a list entry `a:<account>` (wildcards allowed) matches users logged
@@ -37,36 +38,6 @@ function maskParts(mask: string): { nick: string; user: string; host: string } {
  */
 export function maskMatches(mask: string, hostmask: string): boolean {
   return globMatches(foldCase(mask), foldCase(hostmask));
-}
-
-/**
- * Glob matching in time proportional to the pattern times the subject at worst: on a
- * mismatch it only goes back to just after the last `*`, since an earlier star can never
- * do better than the last one. A backtracking regular expression (`.*` per star) took
- * exponential time in the stars: one `WHO *a*a*a*a*a*a*a*a*b` against a long realname
- * held the event loop, and so every client, for half a minute (as Ergo with RE2 and
- * InspIRCd's iterative matcher, never).
- */
-export function globMatches(pattern: string, subject: string): boolean {
-  let p = 0;
-  let s = 0;
-  let star = -1;
-  let resume = 0;
-  while (s < subject.length) {
-    const c = pattern[p];
-    if (c === "*") {
-      star = p++;
-      resume = s;
-    } else if (c !== undefined && (c === "?" || c === subject[s])) {
-      p++;
-      s++;
-    } else if (star !== -1) {
-      p = star + 1;
-      s = ++resume;
-    } else return false;
-  }
-  while (pattern[p] === "*") p++;
-  return p === pattern.length;
 }
 
 /** Whether a ban/exception/invite-exception entry matches a user: by account for `a:`, else by hostmask. */
