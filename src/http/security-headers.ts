@@ -45,13 +45,27 @@ const API_CACHE_CONTROL = "no-store";
  * site either; elsewhere the defaults a route did not set itself.
  */
 export function applySecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {
-  const path = targetPath(request.url);
+  const path = decodedPath(request.url);
   if (path.startsWith("/f/")) {
     reply.headers(SHARE_HEADERS);
     return;
   }
   for (const [name, value] of Object.entries(DEFAULT_SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
   if (path.startsWith("/api/") && !reply.hasHeader("cache-control")) reply.header("cache-control", API_CACHE_CONTROL);
+}
+
+/**
+ * The path as the router reads it: it decodes percent-escapes before matching, so `/%66/<id>/x`
+ * is a share and `/%61pi/v1/auth/login` the login route; a path that does not decode is left as
+ * it came (the router refuses it, with the defaults).
+ */
+function decodedPath(target: string): string {
+  const path = targetPath(target);
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 export function addSecurityHeaders(app: FastifyInstance): void {

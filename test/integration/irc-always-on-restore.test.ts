@@ -75,6 +75,37 @@ forEachDatabase("always-on users after a restart", (kind) => {
     assert.deepEqual(await names(bob, "bob", "#esc2"), ["@frank", "erin"]);
   });
 
+  test("a rank given or taken while the always-on user has no connection is the one it comes back with", async (t) => {
+    const fx = await openFixture(t, {}, { kind });
+    const alice = await alwaysOnUser(fx, "alice");
+    const dave = await alwaysOnUser(fx, "dave");
+    await join(alice, "alice", "#ranks");
+    await join(dave, "dave", "#ranks");
+    // Both leave their connections: only the MODE below can change what is kept of them.
+    await disconnect(alice, dave);
+    // alice hands her op on herself first.
+    const back = await login(fx, "alice");
+    await back.waitFor(/ 366 alice #ranks /);
+    back.send("MODE #ranks +o dave");
+    await back.waitFor(/ MODE #ranks \+o dave$/);
+    await disconnect(back);
+    // dave takes alice's op and voices her while she stays detached: no join, part or nick of hers follows.
+    const daveBack = await login(fx, "dave");
+    await daveBack.waitFor(/ 366 dave #ranks /);
+    daveBack.send("MODE #ranks -o+v alice alice");
+    await daveBack.waitFor(/ MODE #ranks -o\+v alice alice$/);
+    await rawSync(daveBack);
+    daveBack.socket.destroy();
+    await daveBack.closed;
+    const bob = await fx.raw("bob");
+    assert.deepEqual(await names(bob, "bob", "#ranks"), ["+alice", "@dave"]);
+    await fx.restart();
+
+    // Before: alice's record still said op (saved at her last disconnect), so she came back @alice.
+    const watcher = await fx.raw("watcher");
+    assert.deepEqual(await names(watcher, "watcher", "#ranks"), ["+alice", "@dave"]);
+  });
+
   test("its own away message and its user modes (+i, +w, +B) come back; the server's away is only for one that had none", async (t) => {
     const fx = await openFixture(t, {}, { kind });
     const erin = await alwaysOnUser(fx, "erin");

@@ -35,7 +35,7 @@ forEachDialect("last seen", (target) => {
     for (const name of [first, second, third]) assert.equal(Number(await seen(name)), T0 + 400, name);
   });
 
-  test("markSeenMany marks at the later of now and the last message shown (a sender's clock may be ahead)", async (t) => {
+  test("markSeenMany marks at the later of now and the last message shown (a sender's clock may be ahead, by 5 s at most)", async (t) => {
     const store = await (await target.create(t)).open();
     const repository = new AccountsRepository(store.db);
     let now = T0;
@@ -49,5 +49,8 @@ forEachDialect("last seen", (target) => {
     now = T0 + 2000;
     await service.markSeenMany(["carol"], T0 + 1800);
     assert.equal(Number((await repository.findByName("carol"))!.lastSeenAt), T0 + 2000);
+    // A sender's clock an hour ahead moves the mark 5 s ahead of this one, no more: it never moves back.
+    await service.markSeenMany(["carol"], T0 + 2000 + 3_600_000);
+    assert.equal(Number((await repository.findByName("carol"))!.lastSeenAt), T0 + 2000 + 5000);
   });
 });

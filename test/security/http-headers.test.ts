@@ -95,6 +95,17 @@ test("a request target in absolute form (curl --request-target http://…) is un
   assert.match(JSON.parse(missing.body.toString("utf8")).detail as string, /^No route GET \/api\/v1\/nothing$/);
 });
 
+test("a path spelt with percent-escapes (/%61pi/…, /%66/…) gets the headers of the route the router takes it to", async () => {
+  await http.api.register("escaped");
+  const base = `http://127.0.0.1:${http.server.httpPort}`;
+  const login = await curl(["--path-as-is", "-H", "Content-Type: application/json", "--data-binary", JSON.stringify({ name: "escaped", password: PASSWORD }), `${base}/%61pi/v1/auth/login`]);
+  assert.equal(login.status, 200, login.body.toString());
+  assert.equal(login.headers.get("cache-control"), "no-store");
+  const share = await curl(["--path-as-is", `${base}/%66/nosuchshare/x.png`]);
+  assert.equal(share.status, 401);
+  assert.match(share.headers.get("content-security-policy") ?? "", /sandbox/);
+});
+
 test("what the router refuses before any route (bad percent-encoding, overlong UTF-8, a path segment over 100 characters) carries the headers and echoes no path", async () => {
   const segment = "a".repeat(5_000);
   for (const [what, path, status] of [

@@ -98,6 +98,9 @@ const LOGINS_BEGUN_PER_TURN = 2;
 export const ARGON2ID = "argon2id";
 export const SCRAM_SHA_256 = "scram-sha-256";
 
+/** How far ahead of this node's clock another node's message time may move an account's last-seen mark (see markSeenMany). */
+const MAX_CLOCK_LEAD_MS = 5000;
+
 /**
  * Accounts shared by every service: registration, password login with the
  * shared brute-force guard, password changes and deletion. Protocol adapters
@@ -391,10 +394,13 @@ export class AccountService {
   /**
    * These accounts (folded names) were online until now, and shown the direct messages sent
    * until `shownUntil`: they count as seen until the later of the two. (A sender's node whose
-   * clock is ahead of this one's must not leave a message it was shown after its mark.)
+   * clock is ahead of this one's must not leave a message it was shown after its mark; but
+   * since the mark never moves back, no further than MAX_CLOCK_LEAD_MS ahead of this clock:
+   * a node far off would otherwise hide the messages of that span from the next replay.)
    */
   async markSeenMany(folded: readonly string[], shownUntil: number): Promise<void> {
-    if (folded.length > 0) await this.store.touchMany(folded, Math.max(this.now(), shownUntil));
+    const now = this.now();
+    if (folded.length > 0) await this.store.touchMany(folded, Math.max(now, Math.min(shownUntil, now + MAX_CLOCK_LEAD_MS)));
   }
 
   /** Counts a failed login and returns once its reply may go (the guard paces failures on an account). */

@@ -204,6 +204,8 @@ export class ChannelOps {
           const member = host.findUser(change.nick);
           const membership = member && channel.members.get(member);
           if (membership && host.bus.node !== null) stampRank(membership, change.mode, stamp);
+          // An always-on member's rank is kept with it (always-on.ts): a restart must bring back this one, not the last saved.
+          if (member) host.touched(member);
         }
       }
       const modeChanges = result.applied.filter((change) => change.kind !== "member");

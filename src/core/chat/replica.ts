@@ -124,6 +124,7 @@ export class Replica {
         mergeChannelState(channel, op.state, false);
         // A registered channel's saved modes are this node's too: each node saves what it now holds.
         if (op.changes.some((change) => change.kind !== "member")) host.modesChanged(channel);
+        if (op.changes.some((change) => change.kind === "member")) this.#ranksMayHaveChanged(channel);
         return;
       }
       case "invite": {
@@ -353,5 +354,11 @@ export class Replica {
    */
   #merge(channel: Channel, state: ChannelState): void {
     if (mergeChannelState(channel, state)) this.host.reassert(channel);
+    this.#ranksMayHaveChanged(channel);
+  }
+
+  /** Another node changed ranks in `channel`: this node's always-on members keep theirs with them (always-on.ts). */
+  #ranksMayHaveChanged(channel: Channel): void {
+    for (const member of channel.members.keys()) if (member.node === null) this.host.touched(member);
   }
 }
