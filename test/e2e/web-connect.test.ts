@@ -100,6 +100,12 @@ describe("web client connecting with many conversations", () => {
     ben.client.on("privmsg", (event: { nick: string; message: string }) => {
       if (event.nick === "amy") heard.push(event.message);
     });
+    // The page may have reconnected and sent before ben was back: then the message reached ben as
+    // an offline message during its registration, before the listener above (CI, 2026-12-07).
+    for (const line of ben.raw) {
+      const sent = /^(?:@\S+ )?:amy!\S+ PRIVMSG ben :(.*)$/.exec(line);
+      if (sent) heard.push(sent[1]!);
+    }
     // The page may have reconnected by itself meanwhile (its back-off ran out): then there is no button to press.
     await page
       .getByRole("button", { name: "Reconnect now" })

@@ -13,13 +13,13 @@ import { RawClient } from "../support/raw-client.js";
 import { FtpControl } from "../support/ftp-client.js";
 import { saslPlain } from "../support/sasl.js";
 import { runCli } from "../support/cli-run.js";
-import { serveProcess, type ServeProcess } from "../support/serve-process.js";
+import { removeAfterServers, serveProcess, type ServeProcess } from "../support/serve-process.js";
 
 const PASSWORD = "a long enough password";
 
 async function served(t: TestContext, deletedCheckSeconds: number): Promise<{ server: ServeProcess; configFile: string; ftpPort: number }> {
   const dataDir = await mkdtemp(join(tmpdir(), "cmy-deleted-"));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  removeAfterServers(t, dataDir);
   const configFile = join(dataDir, "cmymessage.yaml");
   await writeFile(configFile, JSON.stringify({ dataDir, accounts: { deletedCheckSeconds }, irc: { listen: ["127.0.0.1:0"], tlsListen: [] }, ftp: { listen: ["127.0.0.1:0"] }, http: { listen: [] } }));
   const added = await runCli(["user", "add", "leaving", "--password", PASSWORD], configFile);

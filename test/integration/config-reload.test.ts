@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { FrameworkClient } from "../support/framework-client.js";
 import { RawClient } from "../support/raw-client.js";
 import { waitFor } from "../support/wait.js";
-import { serveProcess, type ServeProcess } from "../support/serve-process.js";
+import { removeAfterServers, serveProcess, type ServeProcess } from "../support/serve-process.js";
 import { hashPassword } from "../../src/auth/passwords.js";
 
 interface Settings {
@@ -53,7 +53,7 @@ async function motdOf(port: number, nick: string): Promise<string[]> {
 
 test("SIGHUP and REHASH apply a changed config file at once; one that does not validate changes nothing", async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), "cmy-reload-"));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  removeAfterServers(t, dataDir);
   const configFile = join(dataDir, "cmymessage.yaml");
   const operatorHash = await hashPassword("correct horse battery");
   const first: Settings = { motd: "First words.", connectionsPerIp: 16, operatorHash: null, commitIntervalMs: 10 };

@@ -8,13 +8,13 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serveProcess } from "../support/serve-process.js";
+import { removeAfterServers, serveProcess } from "../support/serve-process.js";
 
 const WARNING = "http.publicUrl is not set";
 
 async function scratch(t: import("node:test").TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "cmy-public-url-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  removeAfterServers(t, dir);
   return join(dir, "data");
 }
 

@@ -11,11 +11,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RawClient } from "../support/raw-client.js";
-import { serveProcess } from "../support/serve-process.js";
+import { removeAfterServers, serveProcess } from "../support/serve-process.js";
 
 test("WHO, LIST and a JOIN past a ban with masks of many stars that do not fit a long name all answer, and the server goes on", { timeout: 60_000 }, async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), "cmy-test-"));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  removeAfterServers(t, dataDir);
   const { port } = await serveProcess(t, dataDir);
   const eve = await RawClient.connect(port);
   t.after(() => eve.close());

@@ -19,7 +19,7 @@ import tls from "node:tls";
 import { promisify } from "node:util";
 import { cliCommand } from "../support/cli-command.js";
 import { REPO_ROOT } from "../support/deploy-files.js";
-import { serveProcess, type ServeProcess } from "../support/serve-process.js";
+import { removeAfterServers, serveProcess, type ServeProcess } from "../support/serve-process.js";
 import { waitFor } from "../support/wait.js";
 
 const run = promisify(execFile);
@@ -44,7 +44,7 @@ async function makePair(dir: string, name: string, type: KeyType, days = 30): Pr
 
 async function tempDir(t: TestContext, prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  removeAfterServers(t, dir);
   return dir;
 }
 
