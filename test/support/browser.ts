@@ -121,6 +121,40 @@ export class CspViolations {
   }
 }
 
+/**
+ * What a page's WebSockets carried, in order (which connection, which way, when), and what
+ * its console reported as errors: added to a failure's message, it shows what the client
+ * did when a step timed out (a reconnect, a line never sent).
+ */
+export class PageTrace {
+  readonly #lines: string[] = [];
+
+  constructor(page: Page) {
+    let sockets = 0;
+    const stamp = (): string => new Date().toISOString().slice(11, 23);
+    page.on("websocket", (socket) => {
+      const id = `ws${++sockets}`;
+      this.#lines.push(`${stamp()} ${id} opened`);
+      const note = (way: string, payload: string | Buffer): void => {
+        for (const line of String(payload).split(/\r?\n/)) if (line !== "") this.#lines.push(`${stamp()} ${id} ${way} ${line}`);
+      };
+      socket.on("framesent", ({ payload }) => note(">", payload));
+      socket.on("framereceived", ({ payload }) => note("<", payload));
+      socket.on("close", () => this.#lines.push(`${stamp()} ${id} closed`));
+    });
+    page.on("console", (message) => {
+      if (message.type() === "error" || message.type() === "warning") this.#lines.push(`${stamp()} console.${message.type()} ${message.text()}`);
+    });
+  }
+
+  /** `error` with the trace's last `count` lines added to its message. */
+  explain(error: unknown, count = 80): Error {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    failure.message += `\n--- the page's last ${count} WebSocket frames and console errors:\n${this.#lines.slice(-count).join("\n")}`;
+    return failure;
+  }
+}
+
 export async function signedInPage(browser: Browser, web: WebServer, account: string, password: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
