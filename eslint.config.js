@@ -3,7 +3,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "bench/results/**", "web/public/**"] },
+  { ignores: ["dist/**", ".test-build/**", "node_modules/**", "bench/results/**", "web/public/**"] },
   {
     files: ["src/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "fuzz/**/*.ts", "web/src/**/*.ts", "web/src/**/*.tsx"],
     extends: [tseslint.configs.base],
