@@ -99,6 +99,39 @@ test("JOIN, PART, NICK and AWAY on one connection apply to all and are shown on 
   assert.deepEqual(unconsumed(bob, /^:alici?a\S* (AWAY|NICK|JOIN)/), [], "bob saw each change once");
 });
 
+test("a user mode set on one connection (MODE nick +iB, -i; OPER's +o) is shown on all of them, and nobody else sees it", async (t) => {
+  const fx = await openFixture(t, { irc: { operators: [{ name: "admin", passwordHash: await hashPassword("oper secret words") }] } });
+  await withAccount(fx);
+  const bob = await fx.raw("bob");
+  const first = await login(fx, "alice");
+  const second = await login(fx, "alice");
+
+  first.send("MODE alice +iB");
+  await first.waitFor(/^:alice!\S+ MODE alice :?\+iB$/);
+  await second.waitFor(/^:alice!\S+ MODE alice :?\+iB$/);
+  second.send("MODE alice -i");
+  await second.waitFor(/^:alice!\S+ MODE alice :?-i$/);
+  await first.waitFor(/^:alice!\S+ MODE alice :?-i$/);
+  // The mode as it is now, asked on either connection.
+  second.send("MODE alice");
+  await second.waitFor(/ 221 alice :?\+B$/);
+
+  // Operator status is the user's: every connection of it is shown it given.
+  first.send("OPER admin :oper secret words");
+  await first.waitFor(/ 381 alice /);
+  await first.waitFor(/^:alice!\S+ MODE alice :?\+o$/);
+  await second.waitFor(/^:alice!\S+ MODE alice :?\+o$/);
+
+  // Nothing changed, nothing shown: no empty MODE on either.
+  first.send("MODE alice +B");
+  await rawSync(first);
+  await rawSync(second);
+  assert.deepEqual(unconsumed(first, / MODE alice /), []);
+  assert.deepEqual(unconsumed(second, / MODE alice /), []);
+  await rawSync(bob);
+  assert.deepEqual(unconsumed(bob, / MODE alice /), [], "a user mode is the user's own business");
+});
+
 test("the QUIT of one connection is seen by nobody while another remains; the last one's QUIT is the user's", async (t) => {
   const fx = await openFixture(t);
   await withAccount(fx);

@@ -1,8 +1,7 @@
 import type { Account } from "../../core/accounts/ports.js";
 import type { ChatUser } from "../../core/chat/user.js";
 import type { IrcConnection } from "../connection.js";
-import { ircSessionsOf } from "../irc-sessions.js";
-import { sendFromSelf } from "../replies.js";
+import { showOwnModeChange } from "../irc-sessions.js";
 import { operatorHostAllowed } from "../commands/oper.js";
 import { RPL } from "../numerics.js";
 import { foldCase } from "../../core/chat/names.js";
@@ -87,10 +86,7 @@ function dropOperator(connection: IrcConnection, user: ChatUser): void {
   user.operatorBlock = null;
   connection.context.core.userModesChanged(user);
   // The user's other connections are told whatever they are running; this one, as part of its login's reply.
-  for (const session of ircSessionsOf(user)) {
-    if (session === connection) sendFromSelf(session, user, "MODE", [user.nick, "-o"]);
-    else session.sendUnlabelled(() => sendFromSelf(session, user, "MODE", [user.nick, "-o"]));
-  }
+  showOwnModeChange(connection, user, "-o");
   connection.serverLine("NOTICE", user.nick, "Operator status ended: this connection's host is not one the operator block allows; use OPER from an allowed host");
 }
 

@@ -5,7 +5,7 @@ import type { IrcConnection } from "../connection.js";
 import { ERR, RPL } from "../numerics.js";
 import { replyFailure } from "../failure-replies.js";
 import { CHANNEL_MODE_LETTERS, USER_MODES, parseChannelModes } from "../modes.js";
-import { sendFromSelf } from "../replies.js";
+import { showOwnModeChange } from "../irc-sessions.js";
 import { channelVisibleTo } from "../../core/chat/visibility.js";
 
 const listReplies: Record<ListMode, readonly [string, string, string]> = {
@@ -86,7 +86,7 @@ function userMode(connection: IrcConnection, user: ChatUser, params: readonly st
   if (unknown) connection.numeric(ERR.UMODEUNKNOWNFLAG, "Unknown MODE flag");
   if (changed) {
     connection.context.core.userModesChanged(user);
-    sendFromSelf(connection, user, "MODE", [user.nick, changed]);
+    showOwnModeChange(connection, user, changed);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { RegisteredCommand } from "../command.js";
 import type { IrcConnection } from "../connection.js";
 import { ERR, RPL } from "../numerics.js";
-import { sendFromSelf } from "../replies.js";
+import { showOwnModeChange } from "../irc-sessions.js";
 import { maskMatches } from "../../core/chat/mask.js";
 import { verifyPassword } from "../../auth/passwords.js";
 import { secondsText } from "../../core/accounts/login-guard.js";
@@ -81,6 +81,6 @@ export const oper: RegisteredCommand = {
     connection.context.core.userModesChanged(user);
     connection.context.log.info({ address: connection.address, nick: user.nick, operator: name }, "operator logged in");
     connection.numeric(RPL.YOUREOPER, "You are now an IRC operator");
-    sendFromSelf(connection, user, "MODE", [user.nick, "+o"]);
+    showOwnModeChange(connection, user, "+o");
   },
 };
