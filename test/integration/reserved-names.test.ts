@@ -63,3 +63,28 @@ test("an account named like a service is refused by HTTP and by IRC REGISTER", a
   user.send(`REGISTER Global * :${PASSWORD}`);
   assert.match(await user.waitFor(/ REGISTER /), / FAIL REGISTER (BAD_ACCOUNT_NAME|ACCOUNT_NAME_MUST_BE_NICK) Global /);
 });
+
+test("WHOIS and ISON find the services this server runs, whatever the case; other reserved names stay unknown", async () => {
+  const user = await connect();
+  user.send("NICK seeker");
+  user.send("USER seeker 0 * :seeker");
+  await user.waitFor(/ 001 seeker /);
+  await rawSync(user);
+
+  user.send("WHOIS nickserv");
+  const whois = await user.waitFor(/ 318 seeker NickServ /);
+  assert.match(whois, / 318 seeker NickServ :End of \/WHOIS list\.$/);
+  const serverName = /^:(\S+) /.exec(whois)![1]!;
+  assert.deepEqual(
+    user.lines.filter((line) => / 31[123] seeker NickServ /.test(line)).map((line) => line.replace(/^:\S+ /, "")),
+    [`311 seeker NickServ NickServ services.${serverName} * :Nickname services`, `312 seeker NickServ ${serverName} :CmyMessage`, "313 seeker NickServ :is a Network Service"],
+  );
+  assert.equal(user.lines.filter((line) => / 401 /.test(line)).length, 0, "WHOIS NickServ said no such nick");
+
+  user.send("WHOIS OperServ");
+  await user.waitFor(/ 401 seeker OperServ /);
+  await user.waitFor(/ 318 seeker OperServ /);
+
+  user.send("ISON chanserv NickServ OperServ seeker nobody");
+  assert.match(await user.waitFor(/ 303 /), / 303 seeker :ChanServ NickServ seeker$/);
+});

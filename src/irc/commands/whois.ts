@@ -6,6 +6,8 @@ import { channelVisibleTo } from "../../core/chat/visibility.js";
 import type { ChatUser } from "../../core/chat/user.js";
 import { ircSafeHost } from "../../net/address.js";
 import { sendWordLists } from "../word-lists.js";
+import type { IrcConnection } from "../connection.js";
+import { SERVICE_DESCRIPTIONS, serviceByName, serviceHost, type ServiceNick } from "../services/service-bot.js";
 
 export const whois: RegisteredCommand = {
   name: "WHOIS",
@@ -19,6 +21,8 @@ export const whois: RegisteredCommand = {
       connection.numeric(ERR.NONICKNAMEGIVEN, "No nickname given");
       return;
     }
+    const service = serviceByName(nick);
+    if (service) return whoisService(connection, service);
     const target = connection.context.core.findUser(nick);
     if (!target) {
       replyFailure(connection, "no-such-nick", nick);
@@ -45,6 +49,18 @@ export const whois: RegisteredCommand = {
     connection.numeric(RPL.ENDOFWHOIS, target.nick, "End of /WHOIS list.");
   },
 };
+
+/**
+ * A service answers WHOIS as the pseudo-user it is (Ergo and Anope's services do too):
+ * a client that looks NickServ up before identifying finds it, rather than "No such nick".
+ */
+function whoisService(connection: IrcConnection, service: ServiceNick): void {
+  const { serverName, config } = connection.context;
+  connection.numeric(RPL.WHOISUSER, service, service, serviceHost(connection), "*", SERVICE_DESCRIPTIONS[service]);
+  connection.numeric(RPL.WHOISSERVER, service, serverName, config.server.network);
+  connection.numeric(RPL.WHOISOPERATOR, service, "is a Network Service");
+  connection.numeric(RPL.ENDOFWHOIS, service, "End of /WHOIS list.");
+}
 
 /**
  * The nick a WHOIS asks about: `WHOIS server nick` and `WHOIS nick nick` both ask about

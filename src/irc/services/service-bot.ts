@@ -16,8 +16,19 @@ export function serviceByName(target: string): ServiceNick | undefined {
   return SERVICES_BY_FOLDED_NAME.get(target.toLowerCase());
 }
 
+/** What WHOIS gives as a service's real name. */
+export const SERVICE_DESCRIPTIONS: Readonly<Record<ServiceNick, string>> = {
+  NickServ: "Nickname services",
+  ChanServ: "Channel services",
+};
+
+/** The host of the services' hostmask: `services.<server name>`. */
+export function serviceHost(connection: IrcConnection): string {
+  return `services.${connection.context.serverName}`;
+}
+
 /** A NOTICE from a service to this client, e.g. `:NickServ!NickServ@services.example NOTICE nick :text`. */
 export function serviceNotice(connection: IrcConnection, service: ServiceNick, text: string): void {
-  const source = `${service}!${service}@services.${connection.context.serverName}`;
+  const source = `${service}!${service}@${serviceHost(connection)}`;
   connection.sendLine(formatLine(source, "NOTICE", [connection.nick, text]));
 }
