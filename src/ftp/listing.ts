@@ -1,3 +1,4 @@
+import { constants as fsConstants } from "node:fs";
 import { isTemporaryUpload, type FileEntry } from "../core/files/file-space.js";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -8,8 +9,26 @@ export function isInternal(name: string): boolean {
   return isTemporaryUpload(name);
 }
 
+/**
+ * What is neither a file nor a folder, by the file type bits of its mode: the letter `ls -l`
+ * shows and RFC 3659's `OS.unix=` type (§7.5.1). A FIFO or a socket in a folder (put there
+ * behind the server's back) is named as what it is, not as a link.
+ */
+const SPECIAL_TYPES: ReadonlyMap<number, { readonly letter: string; readonly mlst: string }> = new Map([
+  [fsConstants.S_IFLNK, { letter: "l", mlst: "OS.unix=symlink" }],
+  [fsConstants.S_IFIFO, { letter: "p", mlst: "OS.unix=fifo" }],
+  [fsConstants.S_IFSOCK, { letter: "s", mlst: "OS.unix=socket" }],
+  [fsConstants.S_IFCHR, { letter: "c", mlst: "OS.unix=chardev" }],
+  [fsConstants.S_IFBLK, { letter: "b", mlst: "OS.unix=blockdev" }],
+]);
+
+/** An "other" entry's type; a mode without known type bits is taken for a link, as before the bits were read. */
+function specialType(entry: FileEntry): { readonly letter: string; readonly mlst: string } {
+  return SPECIAL_TYPES.get(entry.mode & fsConstants.S_IFMT) ?? SPECIAL_TYPES.get(fsConstants.S_IFLNK)!;
+}
+
 function permissions(entry: FileEntry): string {
-  const kind = entry.type === "dir" ? "d" : entry.type === "other" ? "l" : "-";
+  const kind = entry.type === "dir" ? "d" : entry.type === "other" ? specialType(entry).letter : "-";
   const bits = entry.mode & 0o777;
   let text = kind;
   for (let shift = 6; shift >= 0; shift -= 3) {
@@ -68,7 +87,7 @@ function permFact(entry: FileEntry, readOnly: boolean, removable: boolean): stri
 /** RFC 3659 facts for MLSD/MLST, the `facts` selected by OPTS MLST (see permFact for `readOnly` and `removable`). */
 export function factsLine(entry: FileEntry, kind: FactKind, name: string, readOnly: boolean, facts: readonly MlstFact[] = MLST_FACTS, removable = true): string {
   const perm = permFact(entry, readOnly, removable);
-  const type = kind === "file" && entry.type === "other" ? "OS.unix=symlink" : kind;
+  const type = kind === "file" && entry.type === "other" ? specialType(entry).mlst : kind;
   const values: Record<MlstFact, string> = {
     type,
     size: String(entry.size),

@@ -54,6 +54,18 @@ async function unblock(fifo: string): Promise<void> {
 }
 
 describe("a FIFO in the space", () => {
+  test("LIST and MLSD name it as a FIFO (prw-…, type=OS.unix=fifo), not as a file or a link", async () => {
+    await mkdir(join(home, "pipes"), { recursive: true });
+    await promisify(execFile)("mkfifo", [join(home, "pipes", "named")]);
+    const control = await loggedIn();
+    const list = await control.transfer("LIST pipes");
+    assert.equal(list.final.code, 226);
+    assert.match(list.data.toString(), /^prw-r--r-- .* named\r?$/m);
+    const mlsd = await control.transfer("MLSD pipes");
+    assert.equal(mlsd.final.code, 226);
+    assert.match(mlsd.data.toString(), /^type=OS\.unix=fifo;[^ ]* named\r?$/m);
+  });
+
   test("RETR of it is 550 at once, and several such RETRs leave other sessions able to log in and list", { timeout: 60_000 }, async () => {
     const fifo = join(home, "pipe");
     await promisify(execFile)("mkfifo", [fifo]);

@@ -64,8 +64,14 @@ describe("factsLine: MLSD / MLST facts (RFC 3659)", () => {
     assert.match(factsLine(entry({}), "file", "a.txt", true), /perm=r;/);
   });
 
-  test("a link is not called a file", () => {
-    assert.match(factsLine(entry({ type: "other" }), "file", "l", false), /^type=OS\.unix=symlink;/);
+  test("a link is not called a file, nor is a FIFO, a socket or a device called a link", () => {
+    assert.match(factsLine(entry({ type: "other", mode: 0o120777 }), "file", "l", false), /^type=OS\.unix=symlink;/);
+    assert.match(factsLine(entry({ type: "other", mode: 0o010644 }), "file", "p", false), /^type=OS\.unix=fifo;/);
+    assert.match(factsLine(entry({ type: "other", mode: 0o140755 }), "file", "s", false), /^type=OS\.unix=socket;/);
+    assert.match(factsLine(entry({ type: "other", mode: 0o020666 }), "file", "c", false), /^type=OS\.unix=chardev;/);
+    assert.match(factsLine(entry({ type: "other", mode: 0o060660 }), "file", "b", false), /^type=OS\.unix=blockdev;/);
+    assert.match(listLine(entry({ type: "other", name: "p", mode: 0o010644 }), NOW), /^prw-r--r-- /);
+    assert.match(listLine(entry({ type: "other", name: "s", mode: 0o140755 }), NOW), /^srwxr-xr-x /);
   });
 
   test("every fact is name=value; and the name follows a single space", () => {
