@@ -25,6 +25,11 @@ import { fileURLToPath } from "node:url";
 const REPO = resolve(fileURLToPath(new URL("..", import.meta.url)));
 /** Not part of what the tests see: version control, and the output itself. */
 const SKIPPED = new Set([".git", ".test-build"]);
+/**
+ * Made by `npm run build`, which may run after this (it does in `npm test`, so that dist/ is
+ * newer than the compiled sources and the CLI runs from it): linked even when still missing.
+ */
+const BUILT_LATER = ["dist"];
 
 const out = resolve(REPO, process.argv[2] ?? ".test-build");
 rmSync(out, { recursive: true, force: true });
@@ -44,7 +49,7 @@ function linkSources(dir: string): void {
 
 // A folder tsc wrote into (src/, test/, and web/src/ for the modules the unit tests import)
 // gets its other files one by one; anything else is one link to the real entry.
-for (const entry of readdirSync(REPO)) {
+for (const entry of new Set([...readdirSync(REPO), ...BUILT_LATER])) {
   if (SKIPPED.has(entry) || join(REPO, entry) === out) continue;
   const path = join(REPO, entry);
   if (!existsSync(join(out, entry))) symlinkSync(path, join(out, entry));
