@@ -23,35 +23,33 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const REPO = resolve(fileURLToPath(new URL("..", import.meta.url)));
+const out = resolve(REPO, process.argv[2] ?? ".test-build");
 /** Not part of what the tests see: version control, and the output itself. */
-const SKIPPED = new Set([".git", ".test-build"]);
+const SKIPPED = new Set([join(REPO, ".git"), out]);
 /**
  * Made by `npm run build`, which may run after this (it does in `npm test`, so that dist/ is
  * newer than the compiled sources and the CLI runs from it): linked even when still missing.
  */
 const BUILT_LATER = ["dist"];
 
-const out = resolve(REPO, process.argv[2] ?? ".test-build");
 rmSync(out, { recursive: true, force: true });
-
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 execFileSync(process.execPath, [tsc, "-p", join(REPO, "tsconfig.json"), "--outDir", out], { stdio: "inherit" });
 
-/** Links every file of `dir` that tsc did not write (its .ts and any other file) into the mirror. */
+/**
+ * Links into the mirror what tsc did not write: an entry it has nothing of is one link to
+ * the real one; a folder it wrote into (src/, test/, web/src/ for the modules the unit tests
+ * import) gets its other entries (its .ts files, anything else) the same way, one by one.
+ */
 function linkSources(dir: string): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
+    if (SKIPPED.has(path)) continue;
     const mirrored = join(out, relative(REPO, path));
     if (!existsSync(mirrored)) symlinkSync(path, mirrored);
     else if (entry.isDirectory()) linkSources(path);
   }
 }
 
-// A folder tsc wrote into (src/, test/, and web/src/ for the modules the unit tests import)
-// gets its other files one by one; anything else is one link to the real entry.
-for (const entry of new Set([...readdirSync(REPO), ...BUILT_LATER])) {
-  if (SKIPPED.has(entry) || join(REPO, entry) === out) continue;
-  const path = join(REPO, entry);
-  if (!existsSync(join(out, entry))) symlinkSync(path, join(out, entry));
-  else linkSources(path);
-}
+linkSources(REPO);
+for (const entry of BUILT_LATER) if (!existsSync(join(REPO, entry))) symlinkSync(join(REPO, entry), join(out, entry));
